@@ -1,0 +1,3 @@
+# calib/: sources (listed explicitly)
+list(APPEND C8_SOURCES
+)

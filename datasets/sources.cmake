@@ -1,0 +1,3 @@
+# datasets/: sources (listed explicitly)
+list(APPEND C8_SOURCES
+)

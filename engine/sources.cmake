@@ -1,0 +1,17 @@
+# engine/: network IR, ONNX import, graph passes, builder, plans, runtime.
+
+# ONNX schema -> protobuf-c sources, generated at build time.
+set(C8_PROTO_OUT ${CMAKE_BINARY_DIR}/generated/proto)
+file(MAKE_DIRECTORY ${C8_PROTO_OUT}/engine)
+add_custom_command(
+  OUTPUT ${C8_PROTO_OUT}/engine/onnx.pb-c.c ${C8_PROTO_OUT}/engine/onnx.pb-c.h
+  COMMAND ${PROTOC_C} --c_out=${C8_PROTO_OUT} -I${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/engine/onnx.proto
+  DEPENDS ${CMAKE_SOURCE_DIR}/engine/onnx.proto
+  COMMENT "protoc-c engine/onnx.proto")
+set_source_files_properties(${C8_PROTO_OUT}/engine/onnx.pb-c.c PROPERTIES GENERATED TRUE
+  COMPILE_OPTIONS "-Wno-missing-field-initializers")
+list(APPEND C8_GENERATED_SOURCES ${C8_PROTO_OUT}/engine/onnx.pb-c.c)
+
+list(APPEND C8_SOURCES
+  engine/ir.c
+)

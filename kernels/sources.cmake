@@ -1,0 +1,3 @@
+# kernels/: sources (listed explicitly)
+list(APPEND C8_SOURCES
+)

@@ -1,0 +1,3 @@
+# quant/: sources (listed explicitly)
+list(APPEND C8_SOURCES
+)

@@ -1,0 +1,3 @@
+# reports/: sources (listed explicitly)
+list(APPEND C8_SOURCES
+)

@@ -1,0 +1,113 @@
+/* Shared CLI helpers; see cli.h. */
+#include "tools/cli.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+int c8_cli_usage(const char *cmd, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    fprintf(stderr, "calib8 %s: ", cmd);
+    vfprintf(stderr, fmt, ap);
+    fprintf(stderr, "\n(run 'calib8 %s --help' for usage)\n", cmd);
+    va_end(ap);
+    return C8_EXIT_USAGE;
+}
+
+int c8_cli_fail(const c8_error *err) {
+    fprintf(stderr, "calib8: error: %s\n", err->msg[0] ? err->msg : c8_status_name(err->code));
+    return err->code == C8_ERR_USAGE ? C8_EXIT_USAGE : C8_EXIT_FAIL;
+}
+
+bool c8_cli_parse_i64(const char *s, int64_t *out) {
+    if (!s || !*s) return false;
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (errno || *end) return false;
+    *out = v;
+    return true;
+}
+
+bool c8_cli_parse_f64(const char *s, double *out) {
+    if (!s || !*s) return false;
+    char *end;
+    errno = 0;
+    double v = strtod(s, &end);
+    if (errno || *end) return false;
+    *out = v;
+    return true;
+}
+
+int c8_cli_parse_f64_list(const char *s, double *out, int max) {
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char buf[64];
+        if (len == 0 || len >= sizeof buf || n == max) return -1;
+        memcpy(buf, p, len);
+        buf[len] = '\0';
+        if (!c8_cli_parse_f64(buf, &out[n])) return -1;
+        n++;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return n;
+}
+
+int c8_cli_parse_i64_list(const char *s, int64_t *out, int max) {
+    int n = 0;
+    const char *p = s;
+    while (*p) {
+        const char *comma = strchr(p, ',');
+        size_t len = comma ? (size_t)(comma - p) : strlen(p);
+        char buf[64];
+        if (len == 0 || len >= sizeof buf || n == max) return -1;
+        memcpy(buf, p, len);
+        buf[len] = '\0';
+        if (!c8_cli_parse_i64(buf, &out[n])) return -1;
+        n++;
+        p += len;
+        if (*p == ',') p++;
+    }
+    return n;
+}
+
+bool c8_cli_parse_shape(const char *s, c8_cli_shape *out) {
+    memset(out, 0, sizeof *out);
+    /* the name may itself contain ':' (ONNX names do): split at the last ':' */
+    const char *colon = strrchr(s, ':');
+    const char *dims = s;
+    if (colon) {
+        size_t n = (size_t)(colon - s);
+        if (n == 0 || n >= sizeof out->name) return false;
+        memcpy(out->name, s, n);
+        out->name[n] = '\0';
+        dims = colon + 1;
+    }
+    const char *p = dims;
+    while (*p) {
+        if (out->shape.rank == C8_MAX_RANK) return false;
+        char *end;
+        errno = 0;
+        long long v = strtoll(p, &end, 10);
+        if (end == p || errno || v <= 0) return false;
+        out->shape.d[out->shape.rank++] = v;
+        p = end;
+        if (*p == 'x' || *p == 'X') {
+            p++;
+            if (!*p) return false;
+        } else if (*p) {
+            return false;
+        }
+    }
+    return out->shape.rank > 0;
+}
+
+bool c8_cli_stderr_is_tty(void) { return isatty(2) != 0; }

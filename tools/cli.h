@@ -1,0 +1,44 @@
+/* Shared helpers for the calib8 subcommands: exit codes, error printing, option parsing.
+ * Exit codes: 0 success, 1 runtime or input error, 2 usage error. Only the CLI exits. */
+#ifndef C8_TOOLS_CLI_H
+#define C8_TOOLS_CLI_H
+
+#include "calib8/status.h"
+#include "calib8/tensor.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+enum { C8_EXIT_OK = 0, C8_EXIT_FAIL = 1, C8_EXIT_USAGE = 2 };
+
+/* Each subcommand: int c8_cmd_<name>(int argc, char **argv), argv[0] being the subcommand. */
+typedef int (*c8_cmd_fn)(int argc, char **argv);
+
+/* Prints "calib8 <cmd>: <message>" and a hint to run --help; returns C8_EXIT_USAGE. */
+int c8_cli_usage(const char *cmd, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+/* Prints "calib8: error: <err->msg>" to stderr; returns C8_EXIT_FAIL (C8_EXIT_USAGE for
+ * C8_ERR_USAGE). */
+int c8_cli_fail(const c8_error *err);
+
+/* Strict number parsing: the whole string must be a number. */
+bool c8_cli_parse_i64(const char *s, int64_t *out);
+bool c8_cli_parse_f64(const char *s, double *out);
+/* Comma-separated lists ("0.485,0.456,0.406"); returns count or -1 on a bad item/overflow. */
+int c8_cli_parse_f64_list(const char *s, double *out, int max);
+int c8_cli_parse_i64_list(const char *s, int64_t *out, int max);
+
+/* "--shape NAME:NxCxHxW" (NAME: optional for single-input models). */
+typedef struct c8_cli_shape {
+    char name[256]; /* "" when omitted */
+    c8_shape shape;
+} c8_cli_shape;
+bool c8_cli_parse_shape(const char *s, c8_cli_shape *out);
+
+/* True if isatty(stderr) and not quiet: for progress bars. */
+bool c8_cli_stderr_is_tty(void);
+
+#endif

@@ -1,0 +1,5 @@
+# tools/: the calib8 command-line tool.
+set(C8_TOOL_SOURCES
+  tools/main.c
+  tools/cli.c
+)

@@ -1,0 +1,8 @@
+# util/: errors, files, hashing, .npy, JSON (internal helpers shared by every module).
+list(APPEND C8_SOURCES
+  util/err.c
+  util/fileio.c
+  util/sha256.c
+  util/npy.c
+  util/json.c
+)
