@@ -2,4 +2,5 @@
 set(C8_TOOL_SOURCES
   tools/main.c
   tools/cli.c
+  tools/cmd_version.c
 )

@@ -1,0 +1,7 @@
+/* Subcommand entry points (argv[0] is the subcommand name). */
+#ifndef C8_TOOLS_COMMANDS_H
+#define C8_TOOLS_COMMANDS_H
+
+int c8_cmd_version(int argc, char **argv);
+
+#endif
