@@ -182,7 +182,7 @@ void c8_graph_destroy(c8_graph *g) {
     if (!g) return;
     for (int i = 0; i < g->n_vals; i++) {
         free(g->vals[i].name);
-        free(g->vals[i].data);
+        if (!g->vals[i].borrowed) free(g->vals[i].data);
     }
     free(g->vals);
     for (int i = 0; i < g->n_nodes; i++) node_free(&g->nodes[i]);
@@ -224,7 +224,8 @@ int c8_graph_add_value(c8_graph *g, const char *name, c8_value_kind kind, c8_dty
 void c8_graph_set_const(c8_graph *g, int v, c8_dtype dtype, const c8_shape *shape, void *data,
                         size_t nbytes) {
     c8_value *val = &g->vals[v];
-    free(val->data);
+    if (!val->borrowed) free(val->data);
+    val->borrowed = false;
     val->kind = C8_VAL_CONST;
     val->dtype = dtype;
     val->shape = *shape;
@@ -249,6 +250,7 @@ int c8_graph_add_node(c8_graph *g, const char *name, const char *op_type, const 
     n->in = malloc((size_t)(n_in > 0 ? n_in : 1) * sizeof(int));
     n->out = malloc((size_t)(n_out > 0 ? n_out : 1) * sizeof(int));
     n->fusion.residual = -1;
+    n->layer = -1;
     if (!n->name || !n->op_type || !n->domain || !n->in || !n->out) {
         node_free(n);
         return -1;
@@ -413,10 +415,7 @@ c8_status c8_graph_finalize(c8_graph *g, c8_error *err) {
     }
     /* Permute nodes into `order` (dead nodes go last). */
     c8_node *nodes = malloc((size_t)(nn ? nn : 1) * sizeof *nodes);
-    int *newidx = malloc((size_t)(nn ? nn : 1) * sizeof(int));
-    if (!nodes || !newidx) {
-        free(nodes);
-        free(newidx);
+    if (!nodes) {
         free(order);
         free(done);
         free(ready_val);
@@ -427,9 +426,6 @@ c8_status c8_graph_finalize(c8_graph *g, c8_error *err) {
     for (int i = 0; i < nn; i++)
         if (g->nodes[i].dead) nodes[k++] = g->nodes[i];
     memcpy(g->nodes, nodes, (size_t)nn * sizeof *nodes);
-    for (int i = 0; i < nn; i++) g->nodes[i].dead = g->nodes[i].dead; /* no-op, keeps clarity */
-    (void)newidx;
-    free(newidx);
     free(nodes);
     free(order);
     free(done);
@@ -476,7 +472,7 @@ c8_status c8_graph_compact(c8_graph *g, c8_error *err) {
     for (int i = 0; i < g->n_vals; i++) {
         if (!used[i]) {
             free(g->vals[i].name);
-            free(g->vals[i].data);
+            if (!g->vals[i].borrowed) free(g->vals[i].data);
             remap[i] = -1;
             continue;
         }
@@ -524,7 +520,12 @@ static int attr_copy(c8_attr *d, const c8_attr *s) {
     return d->name != NULL;
 }
 
-c8_graph *c8_graph_clone(const c8_graph *g) {
+static c8_graph *clone_impl(const c8_graph *g, bool shallow);
+
+c8_graph *c8_graph_clone(const c8_graph *g) { return clone_impl(g, false); }
+c8_graph *c8_graph_clone_shallow(const c8_graph *g) { return clone_impl(g, true); }
+
+static c8_graph *clone_impl(const c8_graph *g, bool shallow) {
     c8_graph *c = c8_graph_create(g->path);
     if (!c) return NULL;
     c->opset = g->opset;
@@ -547,7 +548,12 @@ c8_graph *c8_graph_clone(const c8_graph *g) {
     for (int i = 0; i < g->n_vals; i++) {
         c->vals[i] = g->vals[i];
         c->vals[i].name = dup_str(g->vals[i].name);
-        c->vals[i].data = g->vals[i].data ? dup_mem(g->vals[i].data, g->vals[i].nbytes) : NULL;
+        if (shallow && g->vals[i].data) {
+            c->vals[i].borrowed = true;
+        } else {
+            c->vals[i].borrowed = false;
+            c->vals[i].data = g->vals[i].data ? dup_mem(g->vals[i].data, g->vals[i].nbytes) : NULL;
+        }
         c->n_vals++;
         if (!c->vals[i].name || (g->vals[i].data && !c->vals[i].data)) {
             c8_graph_destroy(c);

@@ -121,6 +121,7 @@ typedef struct c8_value {
     size_t nbytes;   /* CONST: bytes in data */
     int producer;    /* node index, or -1 */
     bool is_output;  /* a graph output */
+    bool borrowed;   /* data belongs to another graph (c8_graph_clone_shallow); not freed */
 } c8_value;
 
 /* What a fusion pass folded into a node (FUSED_CONV, or a Gemm with an activation). */
@@ -142,6 +143,7 @@ typedef struct c8_node {
     int n_attrs;
     c8_attr *attrs;
     c8_fusion fusion;
+    int layer; /* index into the engine's layer table (precision, kernel), or -1 */
     bool dead; /* removed by a pass; dropped by c8_graph_compact */
 } c8_node;
 
@@ -190,6 +192,8 @@ c8_status c8_graph_compact(c8_graph *g, c8_error *err);
 c8_status c8_graph_finalize(c8_graph *g, c8_error *err);
 /* Deep copy. */
 c8_graph *c8_graph_clone(const c8_graph *g);
+/* Copy whose constants borrow g's data (g must outlive it); for per-shape specialization. */
+c8_graph *c8_graph_clone_shallow(const c8_graph *g);
 
 /* Number of nodes (live or dead) reading value v. */
 int c8_graph_consumer_count(const c8_graph *g, int v);

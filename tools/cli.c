@@ -111,3 +111,30 @@ bool c8_cli_parse_shape(const char *s, c8_cli_shape *out) {
 }
 
 bool c8_cli_stderr_is_tty(void) { return isatty(2) != 0; }
+
+c8_status c8_cli_apply_shapes(c8_model *m, const c8_cli_shape *shapes, int n, c8_error *err) {
+    for (int i = 0; i < n; i++) {
+        c8_status s = c8_model_set_input_shape(m, shapes[i].name[0] ? shapes[i].name : NULL,
+                                               &shapes[i].shape, err);
+        if (s != C8_OK) return s;
+    }
+    return C8_OK;
+}
+
+char *c8_cli_safe_name(const char *name) {
+    size_t n = strlen(name);
+    char *s = malloc(n + 2);
+    if (!s) return NULL;
+    for (size_t i = 0; i < n; i++) {
+        char c = name[i];
+        int ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                 c == '.' || c == '_' || c == '-';
+        s[i] = ok ? c : '_';
+    }
+    s[n] = '\0';
+    if (n == 0 || s[0] == '.') { /* no hidden files, no "." or ".." */
+        memmove(s + 1, s, n + 1);
+        s[0] = '_';
+    }
+    return s;
+}

@@ -18,7 +18,7 @@ typedef int (*c8_cmd_fn)(int argc, char **argv);
 int c8_cli_usage(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
-#endif
+
     ;
 /* Prints "calib8: error: <err->msg>" to stderr; returns C8_EXIT_FAIL (C8_EXIT_USAGE for
  * C8_ERR_USAGE). */
@@ -41,4 +41,14 @@ bool c8_cli_parse_shape(const char *s, c8_cli_shape *out);
 /* True if isatty(stderr) and not quiet: for progress bars. */
 bool c8_cli_stderr_is_tty(void);
 
+
+
+/* ---- model helpers shared by subcommands ---- */
+#include "calib8/engine.h"
+
+#define C8_CLI_MAX_SHAPES 16
+/* Pins each --shape on the model (see c8_model_set_input_shape). */
+c8_status c8_cli_apply_shapes(c8_model *m, const c8_cli_shape *shapes, int n, c8_error *err);
+/* A file-safe version of a tensor name ([A-Za-z0-9._-] kept, others '_'), malloc'd. */
+char *c8_cli_safe_name(const char *name);
 #endif

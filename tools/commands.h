@@ -3,5 +3,7 @@
 #define C8_TOOLS_COMMANDS_H
 
 int c8_cmd_version(int argc, char **argv);
+int c8_cmd_run(int argc, char **argv);
+int c8_cmd_inspect(int argc, char **argv);
 
 #endif

@@ -3,4 +3,6 @@ set(C8_TOOL_SOURCES
   tools/main.c
   tools/cli.c
   tools/cmd_version.c
+  tools/cmd_run.c
+  tools/cmd_inspect.c
 )

@@ -1,0 +1,333 @@
+/* Host executor; see exec.h. */
+#include "engine/exec.h"
+
+#include "engine/infer.h"
+#include "engine/memplan.h"
+#include "engine/ops.h"
+#include "util/arith.h"
+#include "util/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define C8_ARENA_ALIGN 64
+
+struct c8_exec {
+    const c8_graph *g; /* the engine's graph (borrowed) */
+    c8_layer_fn layer_fn;
+    void *layer_user;
+    c8_graph *spec;      /* g specialized for `spec_shapes` */
+    c8_shape *spec_shapes; /* per graph input */
+    unsigned char *arena;
+    size_t arena_bytes;
+    void **vdata;        /* per spec value: where its data lives during a run */
+    c8_tensor_observer obs;
+    void *obs_user;
+    char **obs_names;    /* sorted; NULL = observe everything */
+    int n_obs_names;
+};
+
+c8_status c8_exec_create(const c8_graph *g, c8_layer_fn layer_fn, void *user, c8_exec **out,
+                         c8_error *err) {
+    *out = NULL;
+    c8_exec *x = calloc(1, sizeof *x);
+    if (!x) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    x->g = g;
+    x->layer_fn = layer_fn;
+    x->layer_user = user;
+    x->spec_shapes = calloc((size_t)(g->n_inputs ? g->n_inputs : 1), sizeof *x->spec_shapes);
+    if (!x->spec_shapes) {
+        free(x);
+        return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < g->n_inputs; i++) x->spec_shapes[i].rank = -1;
+    *out = x;
+    return C8_OK;
+}
+
+static void free_obs_names(c8_exec *x) {
+    for (int i = 0; i < x->n_obs_names; i++) free(x->obs_names[i]);
+    free(x->obs_names);
+    x->obs_names = NULL;
+    x->n_obs_names = 0;
+}
+
+void c8_exec_destroy(c8_exec *x) {
+    if (!x) return;
+    c8_graph_destroy(x->spec);
+    free(x->spec_shapes);
+    free(x->arena);
+    free(x->vdata);
+    free_obs_names(x);
+    free(x);
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+c8_status c8_exec_set_observer(c8_exec *x, c8_tensor_observer fn, void *user,
+                               const char *const *names, int n_names, c8_error *err) {
+    free_obs_names(x);
+    x->obs = fn;
+    x->obs_user = user;
+    if (!fn || n_names <= 0) return C8_OK;
+    x->obs_names = calloc((size_t)n_names, sizeof(char *));
+    if (!x->obs_names) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n_names; i++) {
+        x->obs_names[i] = strdup(names[i]);
+        if (!x->obs_names[i]) {
+            x->n_obs_names = i;
+            free_obs_names(x);
+            return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        }
+    }
+    x->n_obs_names = n_names;
+    qsort(x->obs_names, (size_t)n_names, sizeof(char *), cmp_str);
+    return C8_OK;
+}
+
+static bool observed(const c8_exec *x, const char *name) {
+    if (!x->obs) return false;
+    if (!x->obs_names) return true;
+    return bsearch(&name, x->obs_names, (size_t)x->n_obs_names, sizeof(char *), cmp_str) != NULL;
+}
+
+static bool same_shape(const c8_shape *a, const c8_shape *b) {
+    if (a->rank != b->rank) return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->d[i] != b->d[i]) return false;
+    return true;
+}
+
+/* Specializes the graph for the given input shapes: infer + fold, then plan the arena. */
+static c8_status specialize(c8_exec *x, const c8_shape *shapes, c8_error *err) {
+    const c8_graph *g = x->g;
+    c8_graph_destroy(x->spec);
+    x->spec = NULL;
+    free(x->arena);
+    x->arena = NULL;
+    free(x->vdata);
+    x->vdata = NULL;
+    c8_graph *s = c8_graph_clone_shallow(g);
+    if (!s) return c8_err(err, C8_ERR_NOMEM, "%s: out of memory specializing the graph", g->path);
+    for (int i = 0; i < g->n_inputs; i++) s->vals[s->inputs[i]].shape = shapes[i];
+    c8_status st = c8_graph_infer(s, true, NULL, err);
+    if (st != C8_OK) {
+        c8_graph_destroy(s);
+        return st;
+    }
+    /* every tensor must now have a concrete size */
+    c8_mem_block *blocks = calloc((size_t)(s->n_vals ? s->n_vals : 1), sizeof *blocks);
+    int *bval = malloc((size_t)(s->n_vals ? s->n_vals : 1) * sizeof(int));
+    x->vdata = calloc((size_t)(s->n_vals ? s->n_vals : 1), sizeof(void *));
+    if (!blocks || !bval || !x->vdata) {
+        free(blocks);
+        free(bval);
+        c8_graph_destroy(s);
+        return c8_err(err, C8_ERR_NOMEM, "%s: out of memory", g->path);
+    }
+    int nb = 0;
+    int *blk_of = malloc((size_t)(s->n_vals ? s->n_vals : 1) * sizeof(int));
+    if (!blk_of) {
+        free(blocks);
+        free(bval);
+        c8_graph_destroy(s);
+        return c8_err(err, C8_ERR_NOMEM, "%s: out of memory", g->path);
+    }
+    for (int v = 0; v < s->n_vals; v++) {
+        blk_of[v] = -1;
+        c8_value *val = &s->vals[v];
+        if (val->kind != C8_VAL_ACTIVATION || val->producer < 0) continue;
+        int64_t numel = c8_shape_numel(&val->shape);
+        size_t bytes;
+        if (val->shape.rank < 0 || numel < 0 ||
+            !c8_mul_size((size_t)numel, c8_dtype_size(val->dtype), &bytes)) {
+            char sb[96];
+            st = c8_node_err(err, s, &s->nodes[val->producer], C8_ERR_SHAPE,
+                             "the shape of '%s' is not known for these inputs (%s): it depends on "
+                             "data, which calib8 does not support",
+                             val->name, c8_shape_str(&val->shape, sb, sizeof sb));
+            break;
+        }
+        blocks[nb] = (c8_mem_block){bytes, val->producer, val->producer, 0};
+        bval[nb] = v;
+        blk_of[v] = nb++;
+    }
+    if (st == C8_OK) {
+        for (int i = 0; i < s->n_nodes; i++) {
+            const c8_node *n = &s->nodes[i];
+            for (int k = 0; k < n->n_in; k++)
+                if (n->in[k] >= 0 && blk_of[n->in[k]] >= 0 && blocks[blk_of[n->in[k]]].last < i)
+                    blocks[blk_of[n->in[k]]].last = i;
+            if (n->fusion.residual >= 0 && blk_of[n->fusion.residual] >= 0)
+                blocks[blk_of[n->fusion.residual]].last = i;
+            /* a node's outputs must not share memory with each other even if never read */
+        }
+        for (int i = 0; i < s->n_outputs; i++)
+            if (blk_of[s->outputs[i]] >= 0) blocks[blk_of[s->outputs[i]]].last = s->n_nodes;
+        int ovf = 0;
+        size_t total = c8_memplan(blocks, nb, C8_ARENA_ALIGN, &ovf);
+        if (ovf) st = c8_err(err, C8_ERR_LIMIT, "%s: activation memory size overflows", g->path);
+        else {
+            x->arena = aligned_alloc(C8_ARENA_ALIGN, total ? total : C8_ARENA_ALIGN);
+            if (!x->arena)
+                st = c8_err(err, C8_ERR_NOMEM,
+                            "%s: cannot allocate %zu bytes of activation memory", g->path, total);
+            x->arena_bytes = total;
+        }
+        for (int b = 0; st == C8_OK && b < nb; b++) x->vdata[bval[b]] = x->arena + blocks[b].offset;
+    }
+    free(blocks);
+    free(bval);
+    free(blk_of);
+    if (st != C8_OK) {
+        c8_graph_destroy(s);
+        free(x->vdata);
+        x->vdata = NULL;
+        free(x->arena);
+        x->arena = NULL;
+        return st;
+    }
+    for (int v = 0; v < s->n_vals; v++)
+        if (s->vals[v].kind == C8_VAL_CONST) x->vdata[v] = s->vals[v].data;
+    x->spec = s;
+    memcpy(x->spec_shapes, shapes, (size_t)g->n_inputs * sizeof *shapes);
+    return C8_OK;
+}
+
+static void view(const c8_graph *s, void **vdata, int v, c8_host_tensor *t) {
+    const c8_value *val = &s->vals[v];
+    t->name = val->name;
+    t->dtype = val->dtype;
+    t->shape = val->shape;
+    t->data = vdata[v];
+}
+
+c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error *err) {
+    const c8_graph *g = x->g;
+    if (n != g->n_inputs)
+        return c8_err(err, C8_ERR_INVALID, "%s: the model has %d input(s), %d given", g->path,
+                      g->n_inputs, n);
+    /* match inputs to graph inputs: by name, or positionally when unnamed */
+    const c8_host_tensor **bound = calloc((size_t)(n ? n : 1), sizeof *bound);
+    c8_shape *shapes = calloc((size_t)(n ? n : 1), sizeof *shapes);
+    c8_status st = C8_OK;
+    if (!bound || !shapes) {
+        st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int k = 0; k < n; k++) {
+        int idx = k;
+        if (inputs[k].name) {
+            idx = -1;
+            for (int i = 0; i < g->n_inputs; i++)
+                if (!strcmp(g->vals[g->inputs[i]].name, inputs[k].name)) idx = i;
+            if (idx < 0) {
+                st = c8_err(err, C8_ERR_NOT_FOUND, "%s: the model has no input called '%s'",
+                            g->path, inputs[k].name);
+                goto done;
+            }
+        }
+        if (bound[idx]) {
+            st = c8_err(err, C8_ERR_INVALID, "%s: input '%s' given twice", g->path,
+                        g->vals[g->inputs[idx]].name);
+            goto done;
+        }
+        bound[idx] = &inputs[k];
+    }
+    for (int i = 0; i < n; i++) {
+        const c8_value *v = &g->vals[g->inputs[i]];
+        const c8_host_tensor *t = bound[i];
+        char want[96], got[96];
+        if (t->dtype != v->dtype) {
+            st = c8_err(err, C8_ERR_INVALID, "%s: input '%s' must be %s, got %s", g->path,
+                        v->name, c8_dtype_name(v->dtype), c8_dtype_name(t->dtype));
+            goto done;
+        }
+        bool ok = t->shape.rank == v->shape.rank;
+        for (int d = 0; ok && d < v->shape.rank; d++) {
+            if (t->shape.d[d] < 0) ok = false;
+            if (v->shape.d[d] >= 0 && v->shape.d[d] != t->shape.d[d]) ok = false;
+        }
+        if (!ok || c8_shape_numel(&t->shape) < 0) {
+            st = c8_err(err, C8_ERR_SHAPE, "%s: input '%s' has shape %s, the model expects %s",
+                        g->path, v->name, c8_shape_str(&t->shape, got, sizeof got),
+                        c8_shape_str(&v->shape, want, sizeof want));
+            goto done;
+        }
+        if (!t->data && c8_shape_numel(&t->shape) > 0) {
+            st = c8_err(err, C8_ERR_INVALID, "%s: input '%s' has no data", g->path, v->name);
+            goto done;
+        }
+        shapes[i] = t->shape;
+    }
+    bool same = x->spec != NULL;
+    for (int i = 0; same && i < n; i++) same = same_shape(&shapes[i], &x->spec_shapes[i]);
+    if (!same) {
+        st = specialize(x, shapes, err);
+        if (st != C8_OK) goto done;
+    }
+    c8_graph *s = x->spec;
+    for (int i = 0; i < n; i++) x->vdata[s->inputs[i]] = bound[i]->data;
+    if (x->obs)
+        for (int i = 0; i < n; i++) {
+            c8_host_tensor t;
+            view(s, x->vdata, s->inputs[i], &t);
+            if (observed(x, t.name)) {
+                st = x->obs(x->obs_user, t.name, &t, err);
+                if (st != C8_OK) goto done;
+            }
+        }
+    c8_host_tensor stack_in[8], stack_out[8];
+    for (int i = 0; i < s->n_nodes; i++) {
+        const c8_node *nd = &s->nodes[i];
+        c8_host_tensor *in = nd->n_in <= 8 ? stack_in : calloc((size_t)nd->n_in, sizeof *in);
+        c8_host_tensor *out = nd->n_out <= 8 ? stack_out : calloc((size_t)nd->n_out, sizeof *out);
+        if (!in || !out) {
+            if (in != stack_in) free(in);
+            if (out != stack_out) free(out);
+            st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        for (int k = 0; k < nd->n_in; k++) {
+            if (nd->in[k] >= 0) view(s, x->vdata, nd->in[k], &in[k]);
+            else memset(&in[k], 0, sizeof in[k]);
+        }
+        for (int k = 0; k < nd->n_out; k++) {
+            if (nd->out[k] >= 0) view(s, x->vdata, nd->out[k], &out[k]);
+            else memset(&out[k], 0, sizeof out[k]);
+        }
+        c8_host_tensor res;
+        const c8_host_tensor *resp = NULL;
+        if (nd->fusion.residual >= 0) {
+            view(s, x->vdata, nd->fusion.residual, &res);
+            resp = &res;
+        }
+        if (nd->layer >= 0 && x->layer_fn)
+            st = x->layer_fn(x->layer_user, s, nd, in, out, resp, err);
+        else
+            st = c8_node_run_ref(s, nd, in, out, resp, err);
+        for (int k = 0; st == C8_OK && x->obs && k < nd->n_out; k++)
+            if (nd->out[k] >= 0 && observed(x, out[k].name))
+                st = x->obs(x->obs_user, out[k].name, &out[k], err);
+        if (in != stack_in) free(in);
+        if (out != stack_out) free(out);
+        if (st != C8_OK) goto done;
+    }
+done:
+    free(bound);
+    free(shapes);
+    return st;
+}
+
+c8_status c8_exec_output(c8_exec *x, int i, c8_host_tensor *out, c8_error *err) {
+    if (!x->spec) return c8_err(err, C8_ERR_INVALID, "no run has completed yet");
+    if (i < 0 || i >= x->spec->n_outputs)
+        return c8_err(err, C8_ERR_INVALID, "output %d out of range (the model has %d)", i,
+                      x->spec->n_outputs);
+    view(x->spec, x->vdata, x->spec->outputs[i], out);
+    return C8_OK;
+}
+
+const c8_graph *c8_exec_graph(const c8_exec *x) { return x->spec; }

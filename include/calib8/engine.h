@@ -1,0 +1,155 @@
+/* calib8 models, engines and execution contexts.
+ *
+ *   c8_model    an imported ONNX network (c8_model_load); immutable once loaded except for
+ *               c8_model_set_input_shape, which pins dynamic input dimensions.
+ *   c8_engine   a model compiled for a backend and per-layer precisions (c8_engine_build), or
+ *               read from a plan file; owns its weights. Immutable; shareable across threads.
+ *   c8_context  one execution of an engine: activation memory, the current input shapes and an
+ *               optional observer. One thread at a time per context; several contexts may run one
+ *               engine concurrently.
+ */
+#ifndef CALIB8_ENGINE_H
+#define CALIB8_ENGINE_H
+
+#include "calib8/status.h"
+#include "calib8/tensor.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ------------------------------------------------------------------ models */
+
+typedef struct c8_model c8_model;
+
+typedef struct c8_model_options {
+    /* Largest model file accepted, bytes (0: 4 GiB). */
+    uint64_t max_file_bytes;
+    /* Fold constant subgraphs (Shape/Gather/Concat chains, Constant-only expressions) at load.
+     * On by default; the graph optimizer's other passes are separate (see build options). */
+    bool fold_constants;
+} c8_model_options;
+
+/* Fills the defaults. */
+void c8_model_options_init(c8_model_options *o);
+
+/* Imports an ONNX model: parses it, loads initializers (external data included), converts
+ * Constant nodes, checks every node's op and attributes, orders the graph and infers shapes.
+ * Errors name the file, the node and the problem. On success *out is owned by the caller
+ * (c8_model_destroy). opt may be NULL for defaults. */
+c8_status c8_model_load(const char *path, const c8_model_options *opt, c8_model **out,
+                        c8_error *err);
+void c8_model_destroy(c8_model *m);
+
+const char *c8_model_path(const c8_model *m);
+/* 64 lowercase hex digits of the model file's SHA-256. */
+const char *c8_model_sha256(const c8_model *m);
+int64_t c8_model_opset(const c8_model *m);
+
+int c8_model_num_inputs(const c8_model *m);
+int c8_model_num_outputs(const c8_model *m);
+/* Name, type and shape (negative extents are dynamic) of input/output i; pointers borrowed
+ * from the model. */
+void c8_model_input(const c8_model *m, int i, const char **name, c8_dtype *dtype, c8_shape *shape);
+void c8_model_output(const c8_model *m, int i, const char **name, c8_dtype *dtype,
+                     c8_shape *shape);
+/* Index of the input called name, or -1. */
+int c8_model_find_input(const c8_model *m, const char *name);
+
+/* Pins the shape of input `name` (NULL: the only input). The rank must match and every fixed
+ * extent must agree; dynamic extents take the given values. Shapes are re-inferred. */
+c8_status c8_model_set_input_shape(c8_model *m, const char *name, const c8_shape *shape,
+                                   c8_error *err);
+
+/* Prints the graph for `calib8 inspect`: inputs, outputs, then one line per node with its op,
+ * inputs -> outputs with shapes, parameter count and FLOPs (where shapes are known); totals last. */
+void c8_model_print(const c8_model *m, FILE *fp);
+
+/* Names of the tensors that an INT8 engine of this model may consume or produce (network
+ * inputs included), i.e. those calibration must cover; in graph order. The array and strings
+ * are borrowed from the model and stay valid until it is destroyed. */
+int c8_model_calibration_tensors(const c8_model *m, const char *const **names);
+
+/* ----------------------------------------------------------------- engines */
+
+typedef enum c8_precision {
+    C8_PREC_FP32 = 1,
+    C8_PREC_FP16 = 2,
+    C8_PREC_INT8 = 3
+} c8_precision;
+
+typedef enum c8_device {
+    C8_DEVICE_CPU = 0,
+    C8_DEVICE_CUDA = 1
+} c8_device;
+
+typedef struct c8_engine c8_engine;
+typedef struct c8_context c8_context;
+
+typedef struct c8_build_options {
+    c8_device device;
+    c8_precision precision;
+    /* Where INT8 is not possible: FP32 (default) or FP16. */
+    c8_precision fallback;
+    /* Calibration cache (TensorRT text format) for INT8; NULL otherwise. */
+    const char *calib_cache;
+    /* Per-layer overrides: "conv1:fp32,fc*:fp16" (globs over node names). */
+    const char *layer_precision;
+    /* Fail instead of falling back. */
+    bool strict;
+    /* Run the graph optimizer's passes (fusion, folding, dead-layer elimination). */
+    bool passes;
+    /* Allow TF32 tensor cores for FP32 layers on the GPU. */
+    bool tf32;
+    /* Print per-layer candidates and timings while building. */
+    bool verbose;
+    FILE *log; /* where the build prints its layer table (NULL: nothing) */
+} c8_build_options;
+
+void c8_build_options_init(c8_build_options *o);
+
+/* Compiles model into an engine. The model may be destroyed afterwards. */
+c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8_engine **out,
+                          c8_error *err);
+void c8_engine_destroy(c8_engine *e);
+
+int c8_engine_num_inputs(const c8_engine *e);
+int c8_engine_num_outputs(const c8_engine *e);
+void c8_engine_input(const c8_engine *e, int i, const char **name, c8_dtype *dtype,
+                     c8_shape *shape);
+void c8_engine_output(const c8_engine *e, int i, const char **name, c8_dtype *dtype,
+                      c8_shape *shape);
+
+/* ---------------------------------------------------------------- contexts */
+
+/* Called after a layer has written a tensor, for calibration and dumps. `name` is the ONNX
+ * tensor name; the tensor's data is valid only during the call. A non-OK return stops the run
+ * with that status. */
+typedef c8_status (*c8_tensor_observer)(void *user, const char *name, const c8_host_tensor *t,
+                                        c8_error *err);
+
+c8_status c8_context_create(c8_engine *e, c8_context **out, c8_error *err);
+void c8_context_destroy(c8_context *c);
+
+/* Observes every tensor the run computes (and the inputs), or only those listed in `names`
+ * (n_names > 0; strings copied). fn NULL turns observing off. Observing may keep activations
+ * alive longer (the memory plan does not reuse observed tensors' memory). */
+c8_status c8_context_set_observer(c8_context *c, c8_tensor_observer fn, void *user,
+                                  const char *const *names, int n_names, c8_error *err);
+
+/* Runs the engine on n host input tensors, matched by name (a NULL name: positional). Every
+ * dynamic extent takes the given size; fixed extents must match. */
+c8_status c8_context_run(c8_context *c, const c8_host_tensor *inputs, int n, c8_error *err);
+
+/* Output i of the last run (float32 unless the model says otherwise); data borrowed from the
+ * context, valid until the next run or destroy. */
+c8_status c8_context_output(c8_context *c, int i, c8_host_tensor *out, c8_error *err);
+
+#ifdef __cplusplus
+}
+#endif
+#endif

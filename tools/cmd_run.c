@@ -1,0 +1,289 @@
+/* calib8 run: runs a model (or plan) on input files and writes its outputs as .npy. */
+#include "calib8/engine.h"
+#include "engine/onnx_import.h"
+#include "tools/cli.h"
+#include "tools/commands.h"
+#include "util/err.h"
+#include "util/fileio.h"
+#include "util/json.h"
+#include "util/npy.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_INPUTS 32
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: calib8 run --model M.onnx --input [NAME=]FILE [--input ...] --output-dir DIR\n"
+            "                  [--shape NAME:NxCxHxW] [--dump-all]\n\n"
+            "Runs the model with the FP32 reference engine and writes every graph output as\n"
+            "DIR/<output name>.npy (float32, C order; names made file-safe).\n\n"
+            "  --model FILE       ONNX model\n"
+            "  --input NAME=FILE  input tensor from a .npy or ONNX TensorProto .pb file; a\n"
+            "                     single-input model may omit NAME=\n"
+            "  --output-dir DIR   where outputs go (created if missing)\n"
+            "  --shape NAME:DIMS  pin a dynamic input shape (NAME: optional for one input)\n"
+            "  --dump-all         also write every intermediate tensor, with DIR/tensors.json\n"
+            "                     mapping tensor names to files\n"
+            "  -h, --help         this help\n");
+}
+
+static c8_dtype npy_to_dtype(c8_npy_type t) {
+    switch (t) {
+    case C8_NPY_F32: return C8_DT_FLOAT;
+    case C8_NPY_F64: return C8_DT_DOUBLE;
+    case C8_NPY_I64: return C8_DT_INT64;
+    case C8_NPY_I32: return C8_DT_INT32;
+    case C8_NPY_I8: return C8_DT_INT8;
+    case C8_NPY_U8: return C8_DT_UINT8;
+    case C8_NPY_F16: return C8_DT_FLOAT16;
+    case C8_NPY_BOOL: return C8_DT_BOOL;
+    }
+    return C8_DT_UNDEFINED;
+}
+
+static int dtype_to_npy(c8_dtype t, c8_npy_type *out) {
+    switch (t) {
+    case C8_DT_FLOAT: *out = C8_NPY_F32; return 1;
+    case C8_DT_DOUBLE: *out = C8_NPY_F64; return 1;
+    case C8_DT_INT64: *out = C8_NPY_I64; return 1;
+    case C8_DT_INT32: *out = C8_NPY_I32; return 1;
+    case C8_DT_INT8: *out = C8_NPY_I8; return 1;
+    case C8_DT_UINT8: *out = C8_NPY_U8; return 1;
+    case C8_DT_FLOAT16: *out = C8_NPY_F16; return 1;
+    case C8_DT_BOOL: *out = C8_NPY_BOOL; return 1;
+    default: return 0;
+    }
+}
+
+static int ends_with(const char *s, const char *suf) {
+    size_t a = strlen(s), b = strlen(suf);
+    return a >= b && !strcmp(s + a - b, suf);
+}
+
+/* Loads FILE (.npy or .pb) into t (t->data malloc'd). */
+static c8_status load_input(const char *path, c8_host_tensor *t, c8_error *err) {
+    memset(t, 0, sizeof *t);
+    if (ends_with(path, ".pb")) {
+        unsigned char *buf;
+        size_t len;
+        C8_TRY(c8_read_file(path, 0, &buf, &len, err));
+        c8_const c;
+        c8_status s = c8_onnx_parse_tensor(buf, len, path, &c, NULL, err);
+        free(buf);
+        if (s != C8_OK) return s;
+        t->dtype = c.dtype;
+        t->shape = c.shape;
+        t->data = c.data;
+        return C8_OK;
+    }
+    c8_npy a;
+    C8_TRY(c8_npy_read(path, &a, err));
+    t->dtype = npy_to_dtype(a.type);
+    t->shape.rank = a.rank;
+    for (int i = 0; i < a.rank; i++) t->shape.d[i] = a.dims[i];
+    t->data = a.data;
+    return C8_OK;
+}
+
+static c8_status write_tensor(const char *dir, const char *file, const c8_host_tensor *t,
+                              c8_error *err) {
+    c8_npy_type nt;
+    if (!dtype_to_npy(t->dtype, &nt))
+        return c8_err(err, C8_ERR_UNSUPPORTED, "tensor '%s': cannot write %s as .npy", t->name,
+                      c8_dtype_name(t->dtype));
+    char *path = c8_path_join(dir, file);
+    if (!path) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    c8_status s = c8_npy_write(path, nt, t->shape.rank, t->shape.d, t->data, err);
+    free(path);
+    return s;
+}
+
+/* --dump-all: every observed tensor goes to a file as it is produced. */
+typedef struct dump_state {
+    const char *dir;
+    char **names; /* tensor names */
+    char **files; /* file names */
+    int n, cap;
+} dump_state;
+
+static int file_taken(const dump_state *d, const char *f) {
+    for (int i = 0; i < d->n; i++)
+        if (!strcmp(d->files[i], f)) return 1;
+    return 0;
+}
+
+static c8_status dump_observer(void *user, const char *name, const c8_host_tensor *t,
+                               c8_error *err) {
+    dump_state *d = user;
+    if (d->n == d->cap) {
+        int nc = d->cap ? d->cap * 2 : 64;
+        char **nn = realloc(d->names, (size_t)nc * sizeof *nn);
+        if (!nn) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        d->names = nn;
+        char **nf = realloc(d->files, (size_t)nc * sizeof *nf);
+        if (!nf) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        d->files = nf;
+        d->cap = nc;
+    }
+    char *safe = c8_cli_safe_name(name);
+    if (!safe) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    size_t len = strlen(safe) + 32;
+    char *file = malloc(len);
+    if (!file) {
+        free(safe);
+        return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    }
+    snprintf(file, len, "%s.npy", safe);
+    for (int k = 1; file_taken(d, file); k++) snprintf(file, len, "%s_%d.npy", safe, k);
+    free(safe);
+    c8_status s = write_tensor(d->dir, file, t, err);
+    if (s != C8_OK) {
+        free(file);
+        return s;
+    }
+    d->names[d->n] = strdup(name);
+    d->files[d->n] = file;
+    if (!d->names[d->n]) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    d->n++;
+    return C8_OK;
+}
+
+static c8_status write_tensor_map(const dump_state *d, c8_error *err) {
+    char *path = c8_path_join(d->dir, "tensors.json");
+    if (!path) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    c8_atomic_file *f;
+    c8_status s = c8_atomic_open(path, &f, err);
+    if (s == C8_OK) {
+        c8_jw w;
+        c8_jw_init(&w, c8_atomic_file_fp(f));
+        c8_jw_obj_begin(&w);
+        for (int i = 0; i < d->n; i++) {
+            c8_jw_key(&w, d->names[i]);
+            c8_jw_str(&w, d->files[i]);
+        }
+        c8_jw_obj_end(&w);
+        s = c8_atomic_commit(f, err);
+    }
+    free(path);
+    return s;
+}
+
+int c8_cmd_run(int argc, char **argv) {
+    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
+                                         {"input", required_argument, 0, 'i'},
+                                         {"output-dir", required_argument, 0, 'o'},
+                                         {"shape", required_argument, 0, 's'},
+                                         {"dump-all", no_argument, 0, 'd'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
+    const char *model_path = NULL, *out_dir = NULL;
+    const char *inputs[MAX_INPUTS];
+    int n_inputs = 0, dump_all = 0, n_shapes = 0;
+    c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
+    optind = 1;
+    int c;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        switch (c) {
+        case 'm': model_path = optarg; break;
+        case 'i':
+            if (n_inputs == MAX_INPUTS) return c8_cli_usage("run", "too many --input options");
+            inputs[n_inputs++] = optarg;
+            break;
+        case 'o': out_dir = optarg; break;
+        case 's':
+            if (n_shapes == C8_CLI_MAX_SHAPES) return c8_cli_usage("run", "too many --shape options");
+            if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
+                return c8_cli_usage("run", "bad --shape '%s' (expected NAME:NxCxHxW)", optarg);
+            break;
+        case 'd': dump_all = 1; break;
+        case 'h': usage(stdout); return C8_EXIT_OK;
+        default: return c8_cli_usage("run", "unknown option");
+        }
+    }
+    if (optind < argc) return c8_cli_usage("run", "unexpected argument '%s'", argv[optind]);
+    if (!model_path) return c8_cli_usage("run", "--model is required");
+    if (!out_dir) return c8_cli_usage("run", "--output-dir is required");
+    if (n_inputs == 0) return c8_cli_usage("run", "at least one --input is required");
+
+    c8_error err = {0};
+    c8_model *model = NULL;
+    c8_engine *eng = NULL;
+    c8_context *ctx = NULL;
+    c8_host_tensor in[MAX_INPUTS];
+    char *names[MAX_INPUTS] = {0};
+    memset(in, 0, sizeof in);
+    dump_state dump = {out_dir, NULL, NULL, 0, 0};
+    int rc = C8_EXIT_OK;
+    c8_status s = c8_model_load(model_path, NULL, &model, &err);
+    if (s == C8_OK) s = c8_cli_apply_shapes(model, shapes, n_shapes, &err);
+    if (s != C8_OK) goto fail;
+    for (int i = 0; i < n_inputs; i++) {
+        const char *spec = inputs[i], *file = spec;
+        const char *eq = strchr(spec, '=');
+        if (eq) {
+            names[i] = strndup(spec, (size_t)(eq - spec));
+            file = eq + 1;
+        } else if (c8_model_num_inputs(model) != 1 || n_inputs != 1) {
+            rc = c8_cli_usage("run", "--input '%s' needs NAME= (the model has %d inputs)", spec,
+                              c8_model_num_inputs(model));
+            goto out;
+        }
+        s = load_input(file, &in[i], &err);
+        if (s != C8_OK) goto fail;
+        in[i].name = names[i];
+        /* a shape given by file pins the model's dynamic extents */
+        s = c8_model_set_input_shape(model, names[i], &in[i].shape, &err);
+        if (s != C8_OK) {
+            c8_err_prefix(&err, "%s", file);
+            goto fail;
+        }
+    }
+    s = c8_mkdirs(out_dir, &err);
+    if (s == C8_OK) s = c8_engine_build(model, NULL, &eng, &err);
+    if (s == C8_OK) s = c8_context_create(eng, &ctx, &err);
+    if (s == C8_OK && dump_all)
+        s = c8_context_set_observer(ctx, dump_observer, &dump, NULL, 0, &err);
+    if (s == C8_OK) s = c8_context_run(ctx, in, n_inputs, &err);
+    if (s != C8_OK) goto fail;
+    for (int i = 0; i < c8_engine_num_outputs(eng); i++) {
+        c8_host_tensor t;
+        s = c8_context_output(ctx, i, &t, &err);
+        if (s != C8_OK) goto fail;
+        char *safe = c8_cli_safe_name(t.name);
+        size_t len = strlen(safe) + 8;
+        char *file = malloc(len);
+        snprintf(file, len, "%s.npy", safe);
+        s = write_tensor(out_dir, file, &t, &err);
+        printf("%s -> %s/%s\n", t.name, out_dir, file);
+        free(safe);
+        free(file);
+        if (s != C8_OK) goto fail;
+    }
+    if (dump_all) {
+        s = write_tensor_map(&dump, &err);
+        if (s != C8_OK) goto fail;
+        printf("%d tensors dumped; map in %s/tensors.json\n", dump.n, out_dir);
+    }
+    goto out;
+fail:
+    rc = c8_cli_fail(&err);
+out:
+    for (int i = 0; i < dump.n; i++) {
+        free(dump.names[i]);
+        free(dump.files[i]);
+    }
+    free(dump.names);
+    free(dump.files);
+    for (int i = 0; i < n_inputs; i++) {
+        free(in[i].data);
+        free(names[i]);
+    }
+    c8_context_destroy(ctx);
+    c8_engine_destroy(eng);
+    c8_model_destroy(model);
+    return rc;
+}
