@@ -1,14 +1,49 @@
-/* The c8_engine struct, shared inside engine/ (the public type is opaque). */
+/* The c8_engine struct and its layer table, shared inside engine/ (the public type is opaque).
+ *
+ * An engine's graph is the model lowered for its precisions: INT8 layers are Q8* ops
+ * (engine/ops_q8.c) on int8 values (c8_value.scale set), with Q8Quantize / Q8Dequantize where
+ * precisions meet; FP32 and FP16 layers are the ordinary ops on float32 values, FP16 layers
+ * differing only in their layer record (the CPU rounds their weights and activations to binary16
+ * at the layer's boundaries, as the GPU's FP16 storage does). Every node's `layer` indexes
+ * `layers`. */
 #ifndef C8_ENGINE_ENGINE_INTERNAL_H
 #define C8_ENGINE_ENGINE_INTERNAL_H
 
 #include "calib8/engine.h"
 #include "engine/ir.h"
 
-struct c8_engine {
-    c8_graph *g; /* the optimized graph, owned */
-    c8_device device;
+#define C8_LAYER_REASON_MAX 200
+
+typedef enum c8_layer_role {
+    C8_LAYER_COMPUTE = 0, /* a model layer */
+    C8_LAYER_REFORMAT = 1 /* a quantize/dequantize/cast inserted where precisions meet */
+} c8_layer_role;
+
+typedef struct c8_layer {
+    char *name;      /* the node's name (fused layers: the label, e.g. CBR(conv1+bn1+relu1)) */
+    char *op;        /* the model op ("Conv", "FusedConv", "Q8Quantize", ...) */
     c8_precision precision;
+    int32_t role;    /* c8_layer_role */
+    char reason[C8_LAYER_REASON_MAX]; /* why this precision */
+    char kernel[64]; /* the implementation chosen ("ref", a CUDA candidate, ...) */
+} c8_layer;
+
+struct c8_engine {
+    c8_graph *g; /* the lowered graph, owned */
+    c8_device device;
+    c8_precision precision; /* as requested */
+    c8_layer *layers;
+    int n_layers;
+    char model_sha256[65];
+    char cache_sha256[65]; /* "" when built without a calibration cache */
+    void *backend;         /* device state (CUDA), NULL on the CPU */
 };
+
+/* Adds a layer record; returns its index or -1 (out of memory). */
+int c8_engine_add_layer(c8_engine *e, const char *name, const char *op, c8_precision p,
+                        c8_layer_role role, const char *reason);
+
+/* Creates an engine shell around a lowered graph (takes ownership of g). */
+c8_engine *c8_engine_new(c8_graph *g, c8_device device, c8_precision precision);
 
 #endif

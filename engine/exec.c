@@ -16,8 +16,10 @@ struct c8_exec {
     const c8_graph *g; /* the engine's graph (borrowed) */
     c8_layer_fn layer_fn;
     void *layer_user;
-    c8_graph *spec;      /* g specialized for `spec_shapes` */
+    c8_graph *spec;      /* g specialized for `spec_shapes` (and shape-tensor inputs' values) */
     c8_shape *spec_shapes; /* per graph input */
+    void **spec_vals;      /* per graph input: copied contents of shape tensors, else NULL */
+    bool *shape_input;     /* per graph input: feeds only shape arguments */
     unsigned char *arena;
     size_t arena_bytes;
     void **vdata;        /* per spec value: where its data lives during a run */
@@ -26,6 +28,43 @@ struct c8_exec {
     char **obs_names;    /* sorted; NULL = observe everything */
     int n_obs_names;
 };
+
+/* Graph inputs that only ever feed shape arguments (a Reshape's target, a Resize's scales or
+ * sizes, Slice/Pad/Squeeze parameters) are shape tensors: the graph is specialized for their
+ * values as well as for every input's extents, like TensorRT's shape tensors. */
+#define C8_SHAPE_TENSOR_MAX 64
+
+static bool is_shape_position(c8_op op, int k) {
+    switch (op) {
+    case C8_OP_RESHAPE:
+    case C8_OP_UPSAMPLE:
+    case C8_OP_SQUEEZE:
+    case C8_OP_UNSQUEEZE:
+    case C8_OP_SPLIT: return k == 1;
+    case C8_OP_RESIZE:
+    case C8_OP_PAD: return k >= 1 && k <= 3;
+    case C8_OP_SLICE: return k >= 1 && k <= 4;
+    case C8_OP_DROPOUT: return k >= 1;
+    default: return false;
+    }
+}
+
+static bool feeds_only_shapes(const c8_graph *g, int v) {
+    bool any = false;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const c8_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_in; k++) {
+            if (n->in[k] != v) continue;
+            if (!is_shape_position(n->op, k)) return false;
+            any = true;
+        }
+    }
+    return any;
+}
+
+static bool is_shape_tensor(const c8_exec *x, int i, const c8_host_tensor *t) {
+    return x->shape_input[i] && c8_shape_numel(&t->shape) <= C8_SHAPE_TENSOR_MAX;
+}
 
 c8_status c8_exec_create(const c8_graph *g, c8_layer_fn layer_fn, void *user, c8_exec **out,
                          c8_error *err) {
@@ -41,6 +80,16 @@ c8_status c8_exec_create(const c8_graph *g, c8_layer_fn layer_fn, void *user, c8
         return c8_err(err, C8_ERR_NOMEM, "out of memory");
     }
     for (int i = 0; i < g->n_inputs; i++) x->spec_shapes[i].rank = -1;
+    x->spec_vals = calloc((size_t)(g->n_inputs ? g->n_inputs : 1), sizeof(void *));
+    x->shape_input = calloc((size_t)(g->n_inputs ? g->n_inputs : 1), sizeof(bool));
+    if (!x->spec_vals || !x->shape_input) {
+        free(x->spec_vals);
+        free(x->shape_input);
+        free(x->spec_shapes);
+        free(x);
+        return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < g->n_inputs; i++) x->shape_input[i] = feeds_only_shapes(g, g->inputs[i]);
     *out = x;
     return C8_OK;
 }
@@ -55,6 +104,10 @@ static void free_obs_names(c8_exec *x) {
 void c8_exec_destroy(c8_exec *x) {
     if (!x) return;
     c8_graph_destroy(x->spec);
+    if (x->spec_vals)
+        for (int i = 0; i < x->g->n_inputs; i++) free(x->spec_vals[i]);
+    free(x->spec_vals);
+    free(x->shape_input);
     free(x->spec_shapes);
     free(x->arena);
     free(x->vdata);
@@ -100,8 +153,10 @@ static bool same_shape(const c8_shape *a, const c8_shape *b) {
     return true;
 }
 
-/* Specializes the graph for the given input shapes: infer + fold, then plan the arena. */
-static c8_status specialize(c8_exec *x, const c8_shape *shapes, c8_error *err) {
+/* Specializes the graph for the given input shapes (and shape-tensor values): infer + fold,
+ * then plan the arena. */
+static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_tensor **bound,
+                            c8_error *err) {
     const c8_graph *g = x->g;
     c8_graph_destroy(x->spec);
     x->spec = NULL;
@@ -111,8 +166,30 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, c8_error *err) {
     x->vdata = NULL;
     c8_graph *s = c8_graph_clone_shallow(g);
     if (!s) return c8_err(err, C8_ERR_NOMEM, "%s: out of memory specializing the graph", g->path);
-    for (int i = 0; i < g->n_inputs; i++) s->vals[s->inputs[i]].shape = shapes[i];
-    c8_status st = c8_graph_infer(s, true, NULL, err);
+    for (int i = 0; i < g->n_inputs; i++) {
+        free(x->spec_vals[i]);
+        x->spec_vals[i] = NULL;
+    }
+    c8_status st = C8_OK;
+    for (int i = 0; i < g->n_inputs; i++) {
+        s->vals[s->inputs[i]].shape = shapes[i];
+        if (!is_shape_tensor(x, i, bound[i])) continue;
+        size_t nb = (size_t)c8_shape_numel(&shapes[i]) * c8_dtype_size(bound[i]->dtype);
+        void *keep = malloc(nb ? nb : 1), *own = malloc(nb ? nb : 1);
+        if (!keep || !own) {
+            free(keep);
+            free(own);
+            c8_graph_destroy(s);
+            return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        }
+        if (nb) {
+            memcpy(keep, bound[i]->data, nb);
+            memcpy(own, bound[i]->data, nb);
+        }
+        x->spec_vals[i] = keep;
+        c8_graph_set_const(s, s->inputs[i], bound[i]->dtype, &shapes[i], own, nb);
+    }
+    st = c8_graph_infer(s, true, NULL, err);
     if (st != C8_OK) {
         c8_graph_destroy(s);
         return st;
@@ -263,13 +340,20 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
         shapes[i] = t->shape;
     }
     bool same = x->spec != NULL;
-    for (int i = 0; same && i < n; i++) same = same_shape(&shapes[i], &x->spec_shapes[i]);
+    for (int i = 0; same && i < n; i++) {
+        same = same_shape(&shapes[i], &x->spec_shapes[i]);
+        if (same && is_shape_tensor(x, i, bound[i]))
+            same = x->spec_vals[i] &&
+                   !memcmp(x->spec_vals[i], bound[i]->data,
+                           (size_t)c8_shape_numel(&shapes[i]) * c8_dtype_size(bound[i]->dtype));
+    }
     if (!same) {
-        st = specialize(x, shapes, err);
+        st = specialize(x, shapes, bound, err);
         if (st != C8_OK) goto done;
     }
     c8_graph *s = x->spec;
-    for (int i = 0; i < n; i++) x->vdata[s->inputs[i]] = bound[i]->data;
+    for (int i = 0; i < n; i++)
+        if (s->vals[s->inputs[i]].kind == C8_VAL_INPUT) x->vdata[s->inputs[i]] = bound[i]->data;
     if (x->obs)
         for (int i = 0; i < n; i++) {
             c8_host_tensor t;

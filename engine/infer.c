@@ -113,22 +113,14 @@ c8_status c8_graph_infer(c8_graph *g, bool fold, int *n_folded, c8_error *err) {
         if (!d || !d->infer)
             return c8_node_err(err, g, n, C8_ERR_UNSUPPORTED, "no shape inference for this op");
         C8_TRY(d->infer(g, n, err));
-        /* Shape may have turned its output into a constant already. */
-        bool all_const = true, any_out = false;
-        for (int k = 0; k < n->n_out; k++) {
-            if (n->out[k] < 0) continue;
-            any_out = true;
-            if (g->vals[n->out[k]].kind != C8_VAL_CONST) all_const = false;
-        }
-        if (any_out && all_const) {
-            n->dead = true;
-            folded++;
-            continue;
-        }
         if (!fold) continue;
         bool inputs_const = true;
         for (int k = 0; k < n->n_in; k++)
             if (n->in[k] >= 0 && g->vals[n->in[k]].kind != C8_VAL_CONST) inputs_const = false;
+        /* Shape reads only its input's extents: it folds once they are all known. */
+        if (n->op == C8_OP_SHAPE && n->in[0] >= 0 && g->vals[n->in[0]].shape.rank >= 0 &&
+            c8_shape_numel(&g->vals[n->in[0]].shape) >= 0)
+            inputs_const = true;
         if (n->fusion.residual >= 0) inputs_const = false;
         bool outputs_known = true;
         for (int k = 0; k < n->n_out; k++) {

@@ -118,6 +118,17 @@ static const struct {
     {"Slice", C8_OP_SLICE},
     {"Split", C8_OP_SPLIT},
     {"FusedConv", C8_OP_FUSED_CONV},
+    {"Q8Quantize", C8_OP_Q8_QUANTIZE},
+    {"Q8Dequantize", C8_OP_Q8_DEQUANTIZE},
+    {"Q8Conv", C8_OP_Q8_CONV},
+    {"Q8Gemm", C8_OP_Q8_GEMM},
+    {"Q8MaxPool", C8_OP_Q8_MAXPOOL},
+    {"Q8AveragePool", C8_OP_Q8_AVGPOOL},
+    {"Q8GlobalAveragePool", C8_OP_Q8_GLOBAL_AVGPOOL},
+    {"Q8Add", C8_OP_Q8_ADD},
+    {"Q8Concat", C8_OP_Q8_CONCAT},
+    {"Q8Requantize", C8_OP_Q8_REQUANTIZE},
+    {"F16Cast", C8_OP_F16_CAST},
 };
 
 const char *c8_op_name(c8_op op) {
@@ -128,7 +139,7 @@ const char *c8_op_name(c8_op op) {
 
 c8_op c8_op_from_onnx(const char *op_type) {
     for (size_t i = 0; i < sizeof k_ops / sizeof k_ops[0]; i++)
-        if (k_ops[i].op != C8_OP_FUSED_CONV && strcmp(k_ops[i].name, op_type) == 0)
+        if (k_ops[i].op < C8_OP_FUSED_CONV && strcmp(k_ops[i].name, op_type) == 0)
             return k_ops[i].op;
     return C8_OP_UNKNOWN;
 }

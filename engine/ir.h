@@ -61,7 +61,19 @@ typedef enum c8_op {
     C8_OP_SPLIT = 43,
     /* graph-pass products (never in ONNX files) */
     C8_OP_FUSED_CONV = 64, /* Conv(+bias)(+residual Add)(+activation); see c8_fusion */
-    C8_OP_COUNT_ = 65
+    /* INT8 and FP16 layers made by the builder (engine/ops_q8.c documents inputs and attributes) */
+    C8_OP_Q8_QUANTIZE = 65,
+    C8_OP_Q8_DEQUANTIZE = 66,
+    C8_OP_Q8_CONV = 67,
+    C8_OP_Q8_GEMM = 68,
+    C8_OP_Q8_MAXPOOL = 69,
+    C8_OP_Q8_AVGPOOL = 70,
+    C8_OP_Q8_GLOBAL_AVGPOOL = 71,
+    C8_OP_Q8_ADD = 72,
+    C8_OP_Q8_CONCAT = 73,
+    C8_OP_Q8_REQUANTIZE = 74,
+    C8_OP_F16_CAST = 75, /* float32 <-> float16 conversion at FP16 layer boundaries */
+    C8_OP_COUNT_ = 76
 } c8_op;
 
 /* Activation folded into a producer by the fusion passes (applied after bias/residual). */
@@ -122,6 +134,7 @@ typedef struct c8_value {
     int producer;    /* node index, or -1 */
     bool is_output;  /* a graph output */
     bool borrowed;   /* data belongs to another graph (c8_graph_clone_shallow); not freed */
+    float scale;     /* INT8 values in a built engine: the quantization scale; 0 otherwise */
 } c8_value;
 
 /* What a fusion pass folded into a node (FUSED_CONV, or a Gemm with an activation). */

@@ -717,7 +717,10 @@ c8_status c8_onnx_import(const char *path, uint64_t max_file_bytes, c8_graph **o
     if (g->opset < 0) {
         if (mp->n_opset_import == 0 && g->ir_version > 0 && g->ir_version < 3) g->opset = 1;
         else {
-            s = c8_err(err, C8_ERR_PARSE, "%s: the model imports no default-domain opset", path);
+            s = c8_err(err, C8_ERR_UNSUPPORTED,
+                       "%s: the model imports no default-domain (ai.onnx) opset; other domains "
+                       "are not supported",
+                       path);
             goto done;
         }
     }

@@ -16,8 +16,8 @@
  *    (e.g. a shape computed from data), set the output rank to -1 at load time; at run time the
  *    executor calls infer again with every extent known and constants folded, and then an
  *    unknown output shape is an error. Shape mismatches return C8_ERR_SHAPE naming the tensors
- *    and their shapes. Shape only: infer never computes data, except Shape (which may set its
- *    output constant when the input shape is fully known) -- folding runs `run` separately.
+ *    and their shapes. Shape only: infer never computes data; folding runs `run` separately
+ *    (Shape folds as soon as its input's extents are known: its run reads only the shape).
  *  - run(r): computes the outputs from the inputs. Output dtypes/shapes were set by infer and the
  *    output buffers are allocated (never aliased with inputs). Float ops compute in float32 with
  *    the plain C reference kernels; data-movement ops (Reshape, Transpose, Concat, Gather, Slice,

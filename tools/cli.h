@@ -18,7 +18,7 @@ typedef int (*c8_cmd_fn)(int argc, char **argv);
 int c8_cli_usage(const char *cmd, const char *fmt, ...)
 #if defined(__GNUC__)
     __attribute__((format(printf, 2, 3)))
-
+#endif
     ;
 /* Prints "calib8: error: <err->msg>" to stderr; returns C8_EXIT_FAIL (C8_EXIT_USAGE for
  * C8_ERR_USAGE). */

@@ -82,6 +82,9 @@ typedef enum c8_precision {
     C8_PREC_INT8 = 3
 } c8_precision;
 
+/* "fp32", "fp16", "int8". */
+const char *c8_precision_name(c8_precision p);
+
 typedef enum c8_device {
     C8_DEVICE_CPU = 0,
     C8_DEVICE_CUDA = 1
@@ -107,6 +110,8 @@ typedef struct c8_build_options {
     bool tf32;
     /* Print per-layer candidates and timings while building. */
     bool verbose;
+    /* Use a calibration cache whose sidecar names another model (normally an error). */
+    bool allow_cache_mismatch;
     FILE *log; /* where the build prints its layer table (NULL: nothing) */
 } c8_build_options;
 
@@ -123,6 +128,18 @@ void c8_engine_input(const c8_engine *e, int i, const char **name, c8_dtype *dty
                      c8_shape *shape);
 void c8_engine_output(const c8_engine *e, int i, const char **name, c8_dtype *dtype,
                       c8_shape *shape);
+
+/* Layers of the engine: count, and per layer its name (fused layers: their label), model op,
+ * precision and the reason for it; strings borrowed from the engine. */
+int c8_engine_num_layers(const c8_engine *e);
+void c8_engine_layer(const c8_engine *e, int i, const char **name, const char **op,
+                     c8_precision *precision, const char **reason);
+/* Prints the layer table ("name  op  precision  reason") and a per-precision summary. */
+void c8_engine_print_layers(const c8_engine *e, FILE *fp);
+
+/* Quantization scale of an INT8 tensor of the engine by name (the ONNX tensor name), or 0 when
+ * the engine keeps that tensor in floating point. */
+float c8_engine_tensor_scale(const c8_engine *e, const char *name);
 
 /* ---------------------------------------------------------------- contexts */
 

@@ -9,6 +9,7 @@
 #include "calib8/engine.h"
 #include "engine/ir.h"
 #include "engine/onnx_import.h"
+#include "kernels/ref/fp16.h"
 #include "util/err.h"
 #include "util/fileio.h"
 
@@ -104,6 +105,7 @@ static double elem_as_double(c8_dtype dt, const void *p, size_t i) {
     case C8_DT_UINT32: return ((const uint32_t *)p)[i];
     case C8_DT_UINT64: return (double)((const uint64_t *)p)[i];
     case C8_DT_BOOL: return ((const uint8_t *)p)[i] != 0;
+    case C8_DT_FLOAT16: return c8_fp16_to_f32(((const uint16_t *)p)[i]);
     default: return NAN;
     }
 }
@@ -124,11 +126,8 @@ static int compare(const c8_host_tensor *got, const c8_const *want, char *why, s
         return 0;
     }
     int64_t n = c8_shape_numel(&want->shape);
-    int is_float = want->dtype == C8_DT_FLOAT || want->dtype == C8_DT_DOUBLE;
-    if (want->dtype == C8_DT_FLOAT16) {
-        snprintf(why, wl, "output '%s': float16 comparison not implemented", got->name);
-        return 0;
-    }
+    int is_float = want->dtype == C8_DT_FLOAT || want->dtype == C8_DT_DOUBLE ||
+                   want->dtype == C8_DT_FLOAT16;
     double worst = 0;
     int64_t worst_i = -1;
     for (int64_t i = 0; i < n; i++) {
@@ -161,7 +160,7 @@ static int compare(const c8_host_tensor *got, const c8_const *want, char *why, s
 enum { R_PASS, R_FAIL, R_UNSUPPORTED };
 
 static int run_case(const char *dir, char *why, size_t wl) {
-    char path[1024];
+    char path[4096];
     snprintf(path, sizeof path, "%s/model.onnx", dir);
     c8_error err = {0};
     c8_model *m = NULL;
@@ -175,7 +174,7 @@ static int run_case(const char *dir, char *why, size_t wl) {
     int result = nsets ? R_PASS : R_FAIL;
     if (!nsets) snprintf(why, wl, "no test_data_set_* folders");
     for (int t = 0; t < nsets && result == R_PASS; t++) {
-        char sdir[1024];
+        char sdir[2048];
         snprintf(sdir, sizeof sdir, "%s/%s", dir, sets[t]);
         char **ins, **outs;
         int nin = list_dir(sdir, "input_", &ins), nout = list_dir(sdir, "output_", &outs);

@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# Builds calib8 and runs the whole CUnit suite through CTest (the README's test command).
+#   C8_BUILD_DIR (default build), C8_CMAKE_ARGS (extra cmake arguments), C8_JOBS (default nproc).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+bash tools/install-deps.sh
+dir=${C8_BUILD_DIR:-build}
+jobs=${C8_JOBS:-$(nproc)}
+# CUDA, when the toolkit is present, is compiled for one architecture here (sm_90) to keep the
+# build short; GPU tests skip themselves where no GPU exists.
+cmake -S . -B "$dir" -DC8_WERROR=ON -DCMAKE_CUDA_ARCHITECTURES=90 ${C8_CMAKE_ARGS:-} >/dev/null
+cmake --build "$dir" -j "$jobs"
+ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 1500
