@@ -177,6 +177,8 @@ void c8_engine_output(const c8_engine *e, int i, const char **name, c8_dtype *dt
 }
 
 int c8_engine_num_layers(const c8_engine *e) { return e->n_layers; }
+const char *c8_engine_model_sha256(const c8_engine *e) { return e->model_sha256; }
+const char *c8_engine_cache_sha256(const c8_engine *e) { return e->cache_sha256; }
 
 void c8_engine_layer(const c8_engine *e, int i, const char **name, const char **op,
                      c8_precision *precision, const char **reason) {

@@ -14,4 +14,21 @@ list(APPEND C8_GENERATED_SOURCES ${C8_PROTO_OUT}/engine/onnx.pb-c.c)
 
 list(APPEND C8_SOURCES
   engine/ir.c
+  engine/ops.c
+  engine/onnx_import.c
+  engine/infer.c
+  engine/memplan.c
+  engine/exec.c
+  engine/model.c
+  engine/engine.c
+  engine/ops_q8.c
+  engine/builder.c
+  engine/plan.c
 )
+# compute-op family and shared shape helpers (ops_compute helper)
+list(APPEND C8_SOURCES engine/shape_util.c)
+list(APPEND C8_SOURCES engine/ops_compute.c)
+# tensor / elementwise op family (ops_tensor helper)
+list(APPEND C8_SOURCES engine/ops_tensor.c engine/ops_tensor_shape.c engine/ops_tensor_resize.c)
+# graph optimizer passes and the DOT writer (passes helper)
+list(APPEND C8_SOURCES engine/passes.c engine/passes_fold.c engine/passes_fuse.c engine/dot.c)

@@ -49,6 +49,15 @@ bool c8_cli_stderr_is_tty(void);
 #define C8_CLI_MAX_SHAPES 16
 /* Pins each --shape on the model (see c8_model_set_input_shape). */
 c8_status c8_cli_apply_shapes(c8_model *m, const c8_cli_shape *shapes, int n, c8_error *err);
+/* The model's single image input: its name and (C, H, W), after --shape. Errors when the
+ * model has several inputs, a non-4-D input, or leaves C/H/W dynamic ("give --shape"). */
+c8_status c8_cli_image_input(const c8_model *m, const char **name, int64_t *c, int64_t *h,
+                             int64_t *w, c8_error *err);
+/* The same for a built engine (plans carry their input shapes). */
+c8_status c8_cli_engine_image_input(const c8_engine *e, const char *what, const char **name,
+                                    int64_t *c, int64_t *h, int64_t *w, c8_error *err);
+/* "fp32", "fp16", "int8", "fp16,int8" (INT8 with FP16 fallback) -> precision and fallback. */
+bool c8_cli_parse_precision(const char *s, c8_precision *p, c8_precision *fallback);
 /* A file-safe version of a tensor name ([A-Za-z0-9._-] kept, others '_'), malloc'd. */
 char *c8_cli_safe_name(const char *name);
 #endif

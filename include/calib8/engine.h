@@ -129,6 +129,16 @@ void c8_engine_input(const c8_engine *e, int i, const char **name, c8_dtype *dty
 void c8_engine_output(const c8_engine *e, int i, const char **name, c8_dtype *dtype,
                       c8_shape *shape);
 
+/* Writes the engine as a plan file (versioned binary: magic, format version, calib8 version,
+ * payload checksum), atomically. Same engine -> same bytes. */
+c8_status c8_engine_save(const c8_engine *e, const char *path, c8_error *err);
+/* Reads a plan written by c8_engine_save; newer formats, truncated and corrupted files are
+ * refused with the reason. *out is owned by the caller. No ONNX file is needed. */
+c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err);
+/* SHA-256 of the model the engine was built from, and of its calibration cache ("" if none). */
+const char *c8_engine_model_sha256(const c8_engine *e);
+const char *c8_engine_cache_sha256(const c8_engine *e);
+
 /* Layers of the engine: count, and per layer its name (fused layers: their label), model op,
  * precision and the reason for it; strings borrowed from the engine. */
 int c8_engine_num_layers(const c8_engine *e);

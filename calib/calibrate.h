@@ -1,0 +1,40 @@
+/* The calibration loop: data -> FP32 engine -> histograms -> thresholds -> cache. One place
+ * (c8_calibrate) for the CLI and every other caller. Internal header until the calib module's
+ * public header absorbs it. */
+#ifndef C8_CALIB_CALIBRATE_H
+#define C8_CALIB_CALIBRATE_H
+
+#include "calib8/calib.h"
+#include "calib8/dataset.h"
+#include "calib8/engine.h"
+
+#include <stdio.h>
+
+typedef struct c8_calibrate_opts {
+    const char *algo;               /* calibration algorithm name; default "entropy" */
+    c8_calib_params params;         /* algorithm parameters */
+    int64_t nbins;                  /* histogram bins; default 2048 */
+    c8_device device;               /* where the FP32 engine runs */
+    const char *trt_version;        /* cache header version; NULL: C8_CALIB_TRT_VERSION_DEFAULT */
+    const char *histograms_path;    /* also save the histograms (HDF5) when non-NULL */
+    const char *preprocessing_json; /* the preprocessing, as JSON, for the sidecar */
+    c8_progress_mode progress;
+    FILE *log; /* the per-tensor table and the timings; NULL: nothing */
+} c8_calibrate_opts;
+
+void c8_calibrate_opts_init(c8_calibrate_opts *o);
+
+typedef struct c8_calibrate_result {
+    int64_t images, tensors;
+    double t_total, t_load, t_infer, t_hist, t_search; /* seconds */
+} c8_calibrate_result;
+
+/* Runs every batch of loader (over ds, batches of batch_size images shaped for the model's single
+ * input) through the model's FP32 engine, collects a histogram of |x| for every calibration
+ * tensor (c8_model_calibration_tensors), computes the thresholds and writes cache_path and its
+ * sidecar (and the histogram file). The result does not depend on the batch size or order. */
+c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *loader,
+                       int64_t batch_size, const c8_calibrate_opts *o, const char *cache_path,
+                       c8_calibrate_result *res, c8_error *err);
+
+#endif

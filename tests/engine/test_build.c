@@ -1,0 +1,286 @@
+/* The engine builder and plan files: per-layer precision with fallback reasons, --strict,
+ * overrides, INT8 results against a direct integer computation, FP16 emulation, plan round
+ * trips (bit-identical outputs, byte-identical files) and corrupt plans refused. */
+#include "c8test.h"
+
+#include "calib8/calib.h"
+#include "calib8/engine.h"
+#include "calib8/quant.h"
+#include "kernels/ref/fp16.h"
+#include "util/fileio.h"
+#include "util/npy.h"
+
+#include <math.h>
+
+#define DATA C8_SOURCE_DIR "/tests/engine/data/"
+#define OUT C8_BINARY_DIR "/test_build_"
+
+/* Scales for good_conv.onnx (x -> conv -> c -> relu -> y): chosen by hand for inputs in
+ * [-1, 1) and the committed weights (|c| stays below 4). */
+static const float k_sx = 1.0f / 127, k_sc = 4.0f / 127, k_sy = 4.0f / 127;
+
+static void write_cache(const char *path, bool with_y) {
+    c8_calib_cache *c;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_calib_cache_create(NULL, "MinMaxCalibration", &c, &err), C8_OK);
+    c8_calib_cache_set(c, "x", k_sx, &err);
+    c8_calib_cache_set(c, "c", k_sc, &err);
+    if (with_y) c8_calib_cache_set(c, "y", k_sy, &err);
+    CU_ASSERT_EQUAL(c8_calib_cache_write(c, path, &err), C8_OK);
+    c8_calib_cache_destroy(c);
+}
+
+static c8_engine *build(const char *model, c8_precision p, const char *cache, const char *layers,
+                        bool strict, c8_status want, const char *phrase) {
+    c8_error err = {0};
+    c8_model *m = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_model_load(model, NULL, &m, &err), C8_OK);
+    c8_build_options o;
+    c8_build_options_init(&o);
+    o.precision = p;
+    o.calib_cache = cache;
+    o.layer_precision = layers;
+    o.strict = strict;
+    c8_engine *e = NULL;
+    c8_status s = c8_engine_build(m, &o, &e, &err);
+    if (s != want) printf("\n  build: status %d, want %d: %s", s, want, err.msg);
+    CU_ASSERT_EQUAL(s, want);
+    if (phrase) {
+        if (!strstr(err.msg, phrase)) printf("\n  message '%s' lacks '%s'", err.msg, phrase);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, phrase));
+    }
+    c8_model_destroy(m);
+    return e;
+}
+
+static c8_precision layer_prec(const c8_engine *e, const char *name, const char **reason) {
+    for (int i = 0; i < c8_engine_num_layers(e); i++) {
+        const char *n, *op, *r;
+        c8_precision p;
+        c8_engine_layer(e, i, &n, &op, &p, &r);
+        if (!strcmp(n, name)) {
+            if (reason) *reason = r;
+            return p;
+        }
+    }
+    return (c8_precision)0;
+}
+
+static float *run(c8_engine *e, const float *x, int batch) {
+    c8_error err = {0};
+    c8_context *ctx = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_context_create(e, &ctx, &err), C8_OK);
+    c8_host_tensor in = {NULL, C8_DT_FLOAT, {4, {batch, 2, 5, 5}}, (void *)x};
+    c8_status s = c8_context_run(ctx, &in, 1, &err);
+    if (s) printf("\n  run: %s", err.msg);
+    CU_ASSERT_EQUAL_FATAL(s, C8_OK);
+    c8_host_tensor out;
+    CU_ASSERT_EQUAL_FATAL(c8_context_output(ctx, 0, &out, &err), C8_OK);
+    size_t n = (size_t)c8_shape_numel(&out.shape);
+    float *y = malloc(n * sizeof *y);
+    memcpy(y, out.data, n * sizeof *y);
+    c8_context_destroy(ctx);
+    return y;
+}
+
+static void make_input(float *x, int n, uint64_t seed) {
+    c8t_rng r = {seed};
+    for (int i = 0; i < n; i++) x[i] = c8t_uniform(&r, -1, 1);
+}
+
+/* Direct INT8 computation of good_conv under quant.h: quantize x, int32 conv + bias, requantize
+ * to c's scale, ReLU as its own requantize to y's scale, dequantize. Written independently of
+ * the kernels (different loop order, explicit index arithmetic). */
+static void direct_int8(const float *x, int batch, float *y) {
+    c8_npy w, b;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_npy_read(DATA "good_conv_w.npy", &w, &err), C8_OK);
+    CU_ASSERT_EQUAL_FATAL(c8_npy_read(DATA "good_conv_b.npy", &b, &err), C8_OK);
+    const float *wf = w.data, *bf = b.data;
+    float sw[3];
+    int8_t wq[54];
+    int32_t bq[3];
+    float mult[3];
+    CU_ASSERT_EQUAL(c8_quant_weight_scales("W", wf, 1, 3, 18, sw, NULL, &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_quant_weights("W", wf, 1, 3, 18, sw, wq, &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_quant_bias("B", bf, 3, k_sx, sw, 18, bq, NULL, &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_quant_requant_mults("conv", k_sx, sw, 3, k_sc, mult, &err), C8_OK);
+    float relu_m;
+    CU_ASSERT_EQUAL(c8_quant_ratio("relu", k_sc, k_sy, &relu_m, &err), C8_OK);
+    c8_quant_act none = {C8_QACT_NONE, -INFINITY, INFINITY, 0}, relu = {C8_QACT_RELU, -INFINITY, INFINITY, 0};
+    float inv = c8_quant_inv_scale(k_sx);
+    for (int n = 0; n < batch; n++)
+        for (int p = 0; p < 5; p++)
+            for (int q = 0; q < 5; q++)
+                for (int k = 0; k < 3; k++) {
+                    int32_t acc = bq[k];
+                    for (int c = 0; c < 2; c++)
+                        for (int r = 0; r < 3; r++)
+                            for (int s = 0; s < 3; s++) {
+                                int h = p - 1 + r, ww = q - 1 + s;
+                                if (h < 0 || h > 4 || ww < 0 || ww > 4) continue;
+                                int8_t xq = c8_quant_quantize(x[n * 50 + c * 25 + h * 5 + ww], inv);
+                                acc += (int32_t)xq * wq[k * 18 + c * 9 + r * 3 + s];
+                            }
+                    int8_t cq = c8_quant_epilogue_i8(acc, mult[k], 0, 0, 0, none);
+                    int8_t yq = c8_quant_epilogue_i8(cq, relu_m, 0, 0, 0, relu);
+                    y[n * 75 + k * 25 + p * 5 + q] = c8_quant_dequantize(yq, k_sy);
+                }
+    c8_npy_free(&w);
+    c8_npy_free(&b);
+}
+
+static void test_int8_exact(void) {
+    const char *cache = OUT "full.cache";
+    write_cache(cache, true);
+    c8_engine *e = build(DATA "good_conv.onnx", C8_PREC_INT8, cache, NULL, false, C8_OK, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    CU_ASSERT_EQUAL(layer_prec(e, "conv", NULL), C8_PREC_INT8);
+    CU_ASSERT_EQUAL(layer_prec(e, "relu", NULL), C8_PREC_INT8);
+    CU_ASSERT(c8_engine_tensor_scale(e, "c") == k_sc);
+    for (int batch = 1; batch <= 3; batch += 2) {
+        float x[3 * 50], want[3 * 75];
+        make_input(x, batch * 50, 7 + (uint64_t)batch);
+        direct_int8(x, batch, want);
+        float *y = run(e, x, batch);
+        int bad = 0;
+        for (int i = 0; i < batch * 75; i++)
+            if (y[i] != want[i] && bad++ < 3) printf("\n  [%d] %g != %g", i, y[i], want[i]);
+        CU_ASSERT_EQUAL(bad, 0);
+        free(y);
+    }
+    c8_engine_destroy(e);
+}
+
+static void test_fallback_strict_override(void) {
+    const char *cache = OUT "partial.cache";
+    write_cache(cache, false); /* no scale for 'y' */
+    const char *reason = NULL;
+    c8_engine *e = build(DATA "good_conv.onnx", C8_PREC_INT8, cache, NULL, false, C8_OK, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    CU_ASSERT_EQUAL(layer_prec(e, "conv", NULL), C8_PREC_INT8);
+    CU_ASSERT_EQUAL(layer_prec(e, "relu", &reason), C8_PREC_FP32);
+    CU_ASSERT_PTR_NOT_NULL(reason && strstr(reason, "'y'"));
+    c8_engine_destroy(e);
+    /* --strict turns the fallback into an error naming the layer and the tensor */
+    e = build(DATA "good_conv.onnx", C8_PREC_INT8, cache, NULL, true, C8_ERR_UNSUPPORTED,
+              "layer 'relu'");
+    CU_ASSERT_PTR_NULL(e);
+    /* fp16 fallback under fp16,int8 is the same decision with another precision */
+    /* overrides: the last matching glob wins */
+    e = build(DATA "good_conv.onnx", C8_PREC_INT8, OUT "full.cache", "co*:fp32,relu:fp16", false,
+              C8_OK, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    CU_ASSERT_EQUAL(layer_prec(e, "conv", &reason), C8_PREC_FP32);
+    CU_ASSERT_PTR_NOT_NULL(reason && strstr(reason, "co*"));
+    CU_ASSERT_EQUAL(layer_prec(e, "relu", NULL), C8_PREC_FP16);
+    c8_engine_destroy(e);
+    e = build(DATA "good_conv.onnx", C8_PREC_INT8, OUT "full.cache", "conv:int9", false,
+              C8_ERR_USAGE, "conv:int9");
+    CU_ASSERT_PTR_NULL(e);
+    e = build(DATA "good_conv.onnx", C8_PREC_INT8, NULL, NULL, false, C8_ERR_USAGE, "--calib");
+    CU_ASSERT_PTR_NULL(e);
+    e = build(DATA "good_conv.onnx", C8_PREC_INT8, OUT "missing.cache", NULL, false, C8_ERR_IO,
+              "missing.cache");
+    CU_ASSERT_PTR_NULL(e);
+}
+
+static void test_fp16(void) {
+    c8_engine *e32 = build(DATA "good_conv.onnx", C8_PREC_FP32, NULL, NULL, false, C8_OK, NULL);
+    c8_engine *e16 = build(DATA "good_conv.onnx", C8_PREC_FP16, NULL, NULL, false, C8_OK, NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e32);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e16);
+    CU_ASSERT_EQUAL(layer_prec(e16, "conv", NULL), C8_PREC_FP16);
+    float x[100];
+    make_input(x, 100, 3);
+    float *a = run(e32, x, 2), *b = run(e16, x, 2);
+    double worst = 0;
+    int differ = 0;
+    for (int i = 0; i < 150; i++) {
+        /* every FP16 layer output is a binary16 value */
+        CU_ASSERT(c8_fp16_round(b[i]) == b[i]);
+        differ += a[i] != b[i];
+        double d = fabs(a[i] - b[i]) / fmax(fabs(a[i]), 1.0);
+        if (d > worst) worst = d;
+    }
+    /* binary16 keeps 11 significant bits: inputs, weights and outputs rounded once each */
+    CU_ASSERT(worst < 4e-3);
+    CU_ASSERT(differ > 0); /* the emulation really rounds */
+    free(a);
+    free(b);
+    c8_engine_destroy(e32);
+    c8_engine_destroy(e16);
+}
+
+static void test_plan_roundtrip(void) {
+    const char *plan = OUT "a.plan", *plan2 = OUT "b.plan";
+    c8_error err = {0};
+    c8_engine *e = build(DATA "good_conv.onnx", C8_PREC_INT8, OUT "full.cache", NULL, false, C8_OK,
+                         NULL);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    CU_ASSERT_EQUAL_FATAL(c8_engine_save(e, plan, &err), C8_OK);
+    c8_engine *l = NULL;
+    c8_status s = c8_engine_load(plan, &l, &err);
+    if (s) printf("\n  %s", err.msg);
+    CU_ASSERT_EQUAL_FATAL(s, C8_OK);
+    CU_ASSERT_EQUAL(c8_engine_num_layers(l), c8_engine_num_layers(e));
+    CU_ASSERT_STRING_EQUAL(c8_engine_model_sha256(l), c8_engine_model_sha256(e));
+    float x[150];
+    make_input(x, 150, 11);
+    float *a = run(e, x, 3), *b = run(l, x, 3);
+    CU_ASSERT_EQUAL(memcmp(a, b, 3 * 75 * sizeof(float)), 0);
+    free(a);
+    free(b);
+    /* determinism: a loaded plan saves to the same bytes, and so does a second build */
+    CU_ASSERT_EQUAL(c8_engine_save(l, plan2, &err), C8_OK);
+    unsigned char *p1, *p2;
+    size_t n1, n2;
+    CU_ASSERT_EQUAL_FATAL(c8_read_file(plan, 0, &p1, &n1, &err), C8_OK);
+    CU_ASSERT_EQUAL_FATAL(c8_read_file(plan2, 0, &p2, &n2, &err), C8_OK);
+    CU_ASSERT(n1 == n2 && memcmp(p1, p2, n1) == 0);
+    free(p2);
+    c8_engine *e2 = build(DATA "good_conv.onnx", C8_PREC_INT8, OUT "full.cache", NULL, false,
+                          C8_OK, NULL);
+    CU_ASSERT_EQUAL(c8_engine_save(e2, OUT "c.plan", &err), C8_OK);
+    CU_ASSERT_EQUAL_FATAL(c8_read_file(OUT "c.plan", 0, &p2, &n2, &err), C8_OK);
+    CU_ASSERT(n1 == n2 && memcmp(p1, p2, n1) == 0);
+    free(p2);
+    c8_engine_destroy(e2);
+    /* corrupt plans: truncated, flipped payload byte, newer format, not a plan */
+    struct {
+        size_t len;
+        long flip;
+        uint32_t fmt;
+        const char *phrase;
+    } bad[] = {{n1 - 10, -1, 0, "truncated"},
+               {40, -1, 0, "truncated"},
+               {n1, (long)n1 - 20, 0, "checksum"},
+               {n1, -1, 99, "newer"},
+               {n1, 0, 0, "bad magic"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        unsigned char *q = malloc(n1);
+        memcpy(q, p1, n1);
+        if (bad[k].flip >= 0) q[bad[k].flip] ^= 0x5a;
+        if (bad[k].fmt) q[8] = (unsigned char)bad[k].fmt;
+        CU_ASSERT_EQUAL(c8_write_file_atomic(plan2, q, bad[k].len, &err), C8_OK);
+        c8_engine *z = NULL;
+        s = c8_engine_load(plan2, &z, &err);
+        CU_ASSERT_NOT_EQUAL(s, C8_OK);
+        CU_ASSERT_PTR_NULL(z);
+        if (!strstr(err.msg, bad[k].phrase)) printf("\n  case %zu: %s", k, err.msg);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, bad[k].phrase));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "b.plan"));
+        free(q);
+    }
+    free(p1);
+    c8_engine_destroy(l);
+    c8_engine_destroy(e);
+}
+
+static const c8_test_case cases[] = {
+    {"int8_exact", test_int8_exact},
+    {"fallback_strict_override", test_fallback_strict_override},
+    {"fp16", test_fp16},
+    {"plan_roundtrip", test_plan_roundtrip},
+};
+C8T_MAIN("build", cases)

@@ -1,0 +1,204 @@
+/* calib8 calibrate: histograms over representative images -> thresholds -> TensorRT-format
+ * calibration cache + JSON sidecar (and optionally an HDF5 histogram file); or thresholds
+ * recomputed offline from a saved histogram file. */
+#include "calib/calibrate.h"
+#include "calib8/calib.h"
+#include "calib8/dataset.h"
+#include "calib8/engine.h"
+#include "tools/cli.h"
+#include "tools/commands.h"
+#include "tools/dataset_opts.h"
+#include "util/err.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define DEFAULT_IMAGES 500
+
+enum {
+    OPT_MODEL = 0x2000,
+    OPT_CACHE,
+    OPT_ALGO,
+    OPT_PERCENTILE,
+    OPT_BINS,
+    OPT_SAVE_HIST,
+    OPT_FROM_HIST,
+    OPT_TRT_VERSION,
+    OPT_SHAPE,
+    OPT_DEVICE,
+    OPT_HELP
+};
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: calib8 calibrate --model M.onnx --data DIR|FILE.h5 [dataset flags]\n"
+            "                        [--batch 32] [--images 500] [--algo entropy] --cache OUT\n"
+            "       calib8 calibrate --from-histograms H.h5 --algo ALGO --cache OUT\n\n"
+            "Runs the FP32 model over the calibration images, collects a histogram of |x| for every\n"
+            "tensor an INT8 layer may read or write, picks thresholds and writes a TensorRT-format\n"
+            "calibration cache OUT with its provenance sidecar OUT.json.\n\n"
+            "  --model FILE            ONNX model\n"
+            "  --cache FILE            the calibration cache to write\n"
+            "  --algo NAME             threshold algorithm (default entropy):\n");
+    for (int64_t i = 0; c8_calib_algo_at(i); i++)
+        fprintf(f, "                            %-14s %s\n", c8_calib_algo_at(i)->name,
+                c8_calib_algo_at(i)->description);
+    fprintf(f,
+            "  --percentile P          for --algo percentile (default 99.99)\n"
+            "  --bins N                histogram bins (default 2048)\n"
+            "  --save-histograms FILE  also write every histogram to an HDF5 file\n"
+            "  --from-histograms FILE  recompute thresholds from a histogram file (no model run)\n"
+            "  --trt-version V         cache header version (default %s: TensorRT 10.3)\n"
+            "  --shape NAME:DIMS       pin dynamic input extents (NAME: optional for one input)\n"
+            "  --device cpu|cuda       where the FP32 engine runs (default cpu)\n"
+            "  --images N              calibration images (default %d; --images -1: all)\n",
+            C8_CALIB_TRT_VERSION_DEFAULT, DEFAULT_IMAGES);
+    c8_dataset_opts_help(f);
+}
+
+static int from_histograms(const char *hist_path, const char *algo_name,
+                           const c8_calib_params *params, const char *cache, const char *trt,
+                           bool algo_given) {
+    c8_error err = {0};
+    c8_calib_histfile *hf = NULL;
+    const c8_calib_algo *algo = c8_calib_algo_find(algo_name);
+    if (!algo) return c8_cli_usage("calibrate", "unknown --algo '%s'", algo_name);
+    if (!algo_given) fprintf(stderr, "calibrate: --algo not given, using %s\n", algo->name);
+    c8_status s = c8_calib_histfile_load(hist_path, &hf, &err);
+    int64_t n = s == C8_OK ? c8_calib_histfile_count(hf) : 0;
+    c8_calib_tensor_stat *stats = calloc((size_t)(n ? n : 1), sizeof *stats);
+    if (s == C8_OK && !stats) s = c8_err(&err, C8_ERR_NOMEM, "out of memory");
+    if (s == C8_OK)
+        s = c8_calib_compute(algo, params, c8_calib_histfile_names(hf), c8_calib_histfile_hists(hf),
+                             n, stats, &err);
+    if (s == C8_OK) {
+        c8_calib_info info = *c8_calib_histfile_info(hf);
+        info.algorithm = algo->name;
+        info.params = *params;
+        s = c8_calib_save(cache, trt, NULL, &info, stats, n, &err);
+    }
+    if (s == C8_OK)
+        printf("wrote %s (%lld tensors, algorithm %s, from %s)\n", cache, (long long)n, algo->name,
+               hist_path);
+    free(stats);
+    c8_calib_histfile_destroy(hf);
+    return s == C8_OK ? C8_EXIT_OK : c8_cli_fail(&err);
+}
+
+int c8_cmd_calibrate(int argc, char **argv) {
+    static const struct option opts[] = {{"model", required_argument, NULL, OPT_MODEL},
+                                         {"cache", required_argument, NULL, OPT_CACHE},
+                                         {"algo", required_argument, NULL, OPT_ALGO},
+                                         {"percentile", required_argument, NULL, OPT_PERCENTILE},
+                                         {"bins", required_argument, NULL, OPT_BINS},
+                                         {"save-histograms", required_argument, NULL, OPT_SAVE_HIST},
+                                         {"from-histograms", required_argument, NULL, OPT_FROM_HIST},
+                                         {"trt-version", required_argument, NULL, OPT_TRT_VERSION},
+                                         {"shape", required_argument, NULL, OPT_SHAPE},
+                                         {"device", required_argument, NULL, OPT_DEVICE},
+                                         {"help", no_argument, NULL, OPT_HELP},
+                                         C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
+    c8_dataset_opts dso;
+    c8_dataset_opts_init(&dso);
+    c8_calibrate_opts co;
+    c8_calibrate_opts_init(&co);
+    const char *model_path = NULL, *cache = NULL, *from_hist = NULL;
+    c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
+    int n_shapes = 0, c;
+    bool algo_given = false;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        c8_error e = {0};
+        if (c8_dataset_opts_handle(&dso, c, optarg, &e)) {
+            if (e.code) return c8_cli_fail(&e);
+            continue;
+        }
+        switch (c) {
+        case OPT_MODEL: model_path = optarg; break;
+        case OPT_CACHE: cache = optarg; break;
+        case OPT_ALGO:
+            co.algo = optarg;
+            algo_given = true;
+            if (!c8_calib_algo_find(optarg))
+                return c8_cli_usage("calibrate", "unknown --algo '%s'", optarg);
+            break;
+        case OPT_PERCENTILE:
+            if (!c8_cli_parse_f64(optarg, &co.params.percentile) || !(co.params.percentile > 0) ||
+                co.params.percentile > 100)
+                return c8_cli_usage("calibrate", "--percentile must be in (0, 100]");
+            break;
+        case OPT_BINS:
+            if (!c8_cli_parse_i64(optarg, &co.nbins) || co.nbins < 1)
+                return c8_cli_usage("calibrate", "bad --bins '%s'", optarg);
+            break;
+        case OPT_SAVE_HIST: co.histograms_path = optarg; break;
+        case OPT_FROM_HIST: from_hist = optarg; break;
+        case OPT_TRT_VERSION: co.trt_version = optarg; break;
+        case OPT_SHAPE:
+            if (n_shapes == C8_CLI_MAX_SHAPES) return c8_cli_usage("calibrate", "too many --shape");
+            if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
+                return c8_cli_usage("calibrate", "bad --shape '%s'", optarg);
+            break;
+        case OPT_DEVICE:
+            if (!strcmp(optarg, "cpu")) co.device = C8_DEVICE_CPU;
+            else if (!strcmp(optarg, "cuda")) co.device = C8_DEVICE_CUDA;
+            else return c8_cli_usage("calibrate", "--device must be cpu or cuda");
+            break;
+        case OPT_HELP:
+        case 'h': usage(stdout); return C8_EXIT_OK;
+        default: return c8_cli_usage("calibrate", "unknown option");
+        }
+    }
+    if (optind < argc) return c8_cli_usage("calibrate", "unexpected argument '%s'", argv[optind]);
+    if (!cache) return c8_cli_usage("calibrate", "--cache is required");
+    if (from_hist) {
+        if (model_path || dso.data_given)
+            return c8_cli_usage("calibrate", "--from-histograms runs no model: drop --model/--data");
+        return from_histograms(from_hist, co.algo, &co.params, cache, co.trt_version, algo_given);
+    }
+    if (!model_path) return c8_cli_usage("calibrate", "--model is required");
+    if (!dso.data_given) return c8_cli_usage("calibrate", "--data is required");
+    if (dso.spec.images < 0) dso.spec.images = DEFAULT_IMAGES;
+    if (dso.spec.images == 0) dso.spec.images = -1;
+
+    c8_error err = {0};
+    c8_model *m = NULL;
+    c8_dataset *ds = NULL;
+    c8_loader *ld = NULL;
+    int rc = C8_EXIT_OK;
+    const char *in_name;
+    int64_t C, H, W;
+    char pre[512], pre_json[600];
+    c8_status s = c8_dataset_opts_finish(&dso, &err);
+    if (s == C8_OK) s = c8_model_load(model_path, NULL, &m, &err);
+    if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
+    if (s == C8_OK) s = c8_cli_image_input(m, &in_name, &C, &H, &W, &err);
+    if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
+    if (s == C8_OK) s = c8_loader_create(ds, &dso.pre, C, H, W, &dso.loader, &ld, &err);
+    if (s != C8_OK) goto fail;
+    c8_preprocess_describe(&dso.pre, pre, sizeof pre);
+    snprintf(pre_json, sizeof pre_json, "\"%s\"", pre);
+    co.preprocessing_json = pre_json;
+    co.progress = c8_dataset_opts_progress(&dso);
+    co.log = stdout;
+    printf("calibrating %s on %lld images of %s (%s), input %s %lldx%lldx%lld\n", model_path,
+           (long long)c8_dataset_count(ds), dso.spec.path ? dso.spec.path : dso.spec.labels_path,
+           pre, in_name, (long long)C, (long long)H, (long long)W);
+    c8_calibrate_result res;
+    s = c8_calibrate(m, ds, ld, dso.loader.batch, &co, cache, &res, &err);
+    if (s != C8_OK) goto fail;
+    if (c8_loader_num_skipped(ld))
+        printf("skipped %lld bad image(s) (--skip-bad)\n", (long long)c8_loader_num_skipped(ld));
+    printf("wrote %s and %s.json%s%s\n", cache, cache, co.histograms_path ? " and " : "",
+           co.histograms_path ? co.histograms_path : "");
+    goto out;
+fail:
+    rc = c8_cli_fail(&err);
+out:
+    c8_loader_destroy(ld);
+    c8_dataset_destroy(ds);
+    c8_model_destroy(m);
+    return rc;
+}
