@@ -24,6 +24,7 @@ list(APPEND C8_SOURCES
   engine/ops_q8.c
   engine/builder.c
   engine/plan.c
+  engine/qdq_export.c
 )
 # compute-op family and shared shape helpers (ops_compute helper)
 list(APPEND C8_SOURCES engine/shape_util.c)

@@ -5,5 +5,12 @@
 int c8_cmd_version(int argc, char **argv);
 int c8_cmd_run(int argc, char **argv);
 int c8_cmd_inspect(int argc, char **argv);
+int c8_cmd_dataset(int argc, char **argv);
+int c8_cmd_cache(int argc, char **argv);
+
+int c8_cmd_calibrate(int argc, char **argv);
+int c8_cmd_build(int argc, char **argv);
+int c8_cmd_eval(int argc, char **argv);
+int c8_cmd_export_qdq(int argc, char **argv);
 
 #endif

@@ -5,4 +5,10 @@ set(C8_TOOL_SOURCES
   tools/cmd_version.c
   tools/cmd_run.c
   tools/cmd_inspect.c
+  tools/cmd_calibrate.c
+  tools/cmd_build.c
+  tools/cmd_eval.c
+  tools/cmd_export_qdq.c
+  tools/cmd_dataset.c tools/dataset_opts.c
+  tools/cmd_cache.c
 )

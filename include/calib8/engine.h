@@ -151,6 +151,13 @@ void c8_engine_print_layers(const c8_engine *e, FILE *fp);
  * the engine keeps that tensor in floating point. */
 float c8_engine_tensor_scale(const c8_engine *e, const char *name);
 
+/* Writes model_path with QuantizeLinear/DequantizeLinear pairs carrying the scales of
+ * opt->calib_cache (per-tensor for activations, per-output-channel int8 weights) wherever an INT8
+ * engine built with opt would run INT8 (graph passes off, so names match the file). Needs opset
+ * >= 13. *n_activations / *n_weights (may be NULL) receive the counts of Q/DQ pairs inserted. */
+c8_status c8_export_qdq(const char *model_path, const c8_build_options *opt, const char *out_path,
+                        int64_t *n_activations, int64_t *n_weights, c8_error *err);
+
 /* ---------------------------------------------------------------- contexts */
 
 /* Called after a layer has written a tensor, for calibration and dumps. `name` is the ONNX
