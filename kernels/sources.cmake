@@ -1,3 +1,18 @@
 # kernels/: sources (listed explicitly)
 list(APPEND C8_SOURCES
 )
+# FP32 reference kernels for the compute ops (ops_compute helper)
+list(APPEND C8_SOURCES kernels/ref/conv.c kernels/ref/pool.c kernels/ref/gemm.c
+     kernels/ref/norm.c kernels/ref/act.c)
+# INT8 and FP16 reference kernels (kernels/ref/int8.h, kernels/ref/fp16.h)
+list(APPEND C8_SOURCES
+  kernels/ref/fp16.c
+  kernels/ref/int8_check.c
+  kernels/ref/int8_conv.c
+  kernels/ref/int8_gemm.c
+  kernels/ref/int8_pool.c
+  kernels/ref/int8_eltwise.c
+)
+# FP32 / data-movement reference kernels for the tensor ops (ops_tensor helper)
+list(APPEND C8_SOURCES kernels/ref/eltwise.c kernels/ref/transpose.c kernels/ref/pad.c
+     kernels/ref/resize.c)

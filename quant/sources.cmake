@@ -1,3 +1,5 @@
 # quant/: sources (listed explicitly)
 list(APPEND C8_SOURCES
+  quant/quant.c
+  quant/layout.c
 )
