@@ -33,6 +33,7 @@ typedef struct {
     int n;
     int64_t batch;            /* current batch index, for error messages */
     double t_hist;
+    c8_context *ctx;          /* histograms are built where the engine keeps the tensors */
 } collector;
 
 static int cmp_name(const void *key, const void *elem) {
@@ -45,9 +46,7 @@ static c8_status observe(void *user, const char *name, const c8_host_tensor *t, 
     const char *const *hit = bsearch(name, c->names, (size_t)c->n, sizeof(char *), cmp_name);
     if (!hit) return C8_OK;
     double t0 = now_s();
-    int64_t cnt = c8_shape_numel(&t->shape);
-    c8_status s = c8_hist_add(c->hists[c->order[hit - c->names]], t->data, (size_t)cnt, name,
-                              c->batch, err);
+    c8_status s = c8_context_hist_add(c->ctx, t, c->hists[c->order[hit - c->names]], c->batch, err);
     c->t_hist += now_s() - t0;
     return s;
 }
@@ -108,7 +107,8 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
     bo.passes = false;
     s = c8_engine_build(model, &bo, &eng, err);
     if (s == C8_OK) s = c8_context_create(eng, &ctx, err);
-    if (s == C8_OK) s = c8_context_set_observer(ctx, observe, &col, mnames, n, err);
+    col.ctx = ctx;
+    if (s == C8_OK) s = c8_context_set_device_observer(ctx, observe, &col, mnames, n, err);
     if (s == C8_OK)
         s = c8_progress_create("calibrate", "img", c8_dataset_count(ds), o->progress, NULL, &prog,
                                err);

@@ -3,12 +3,12 @@
 #include "calib8/engine.h"
 
 #include "calib8/calib.h"
+#include "engine/backend.h"
 #include "engine/builder.h"
 #include "engine/engine_internal.h"
 #include "engine/exec.h"
 #include "engine/infer.h"
 #include "engine/model_internal.h"
-#include "kernels/ref/fp16.h"
 #include "util/arith.h"
 #include "util/err.h"
 
@@ -103,9 +103,8 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
         opt = &d;
     }
     const c8_graph *mg = c8_model_graph(model);
-    if (opt->device != C8_DEVICE_CPU)
-        return c8_err(err, C8_ERR_UNSUPPORTED,
-                      "%s: the CUDA device is not available in this build of calib8", mg->path);
+    const c8_backend_vt *vt = c8_backend_get(opt->device, err);
+    if (!vt) return c8_err_prefix(err, "%s", mg->path);
     c8_calib_cache *cache = NULL;
     char cache_sha[65] = "";
     if (opt->calib_cache) C8_TRY(load_cache(mg, opt, &cache, cache_sha, err));
@@ -131,8 +130,26 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
     dst = NULL;
     memcpy(e->model_sha256, mg->sha256, sizeof e->model_sha256);
     memcpy(e->cache_sha256, cache_sha, sizeof e->cache_sha256);
+    e->tf32 = opt->tf32;
     s = c8_builder_lower(src, opt, cache, e, err);
     if (s != C8_OK) goto fail;
+    for (int i = 0; i < e->g->n_nodes; i++) {
+        const c8_node *n = &e->g->nodes[i];
+        if (!vt->supports(e->g, n, &e->layers[n->layer])) {
+            s = c8_err(err, C8_ERR_UNSUPPORTED, "%s: layer '%s' (%s, %s) has no %s implementation",
+                       mg->path, e->layers[n->layer].name, n->op_type,
+                       c8_precision_name(e->layers[n->layer].precision), vt->name);
+            goto fail;
+        }
+    }
+    if (vt->engine_init) {
+        s = vt->engine_init(e, &e->backend, err);
+        if (s != C8_OK) goto fail;
+    }
+    if (vt->tune) {
+        s = vt->tune(e, opt, err);
+        if (s != C8_OK) goto fail;
+    }
     c8_graph_destroy(src);
     c8_calib_cache_destroy(cache);
     if (opt->log) c8_engine_print_layers(e, opt->log);
@@ -148,6 +165,10 @@ fail:
 
 void c8_engine_destroy(c8_engine *e) {
     if (!e) return;
+    if (e->backend) {
+        const c8_backend_vt *vt = c8_backend_get(e->device, NULL);
+        if (vt && vt->engine_fini) vt->engine_fini(e->backend);
+    }
     c8_graph_destroy(e->g);
     for (int i = 0; i < e->n_layers; i++) {
         free(e->layers[i].name);
@@ -226,74 +247,22 @@ float c8_engine_tensor_scale(const c8_engine *e, const char *name) {
 
 struct c8_context {
     c8_engine *e;
+    const c8_backend_vt *vt;
+    void *state; /* the backend's context state */
     c8_exec *x;
 };
-
-/* The CPU's per-layer function: the reference kernels, with FP16 layers emulated by rounding
- * their float inputs (copies) and outputs to binary16, as the GPU stores FP16 tensors. */
-static c8_status cpu_layer(void *user, const c8_graph *g, const c8_node *n,
-                           const c8_host_tensor *in, c8_host_tensor *out,
-                           const c8_host_tensor *residual, c8_error *err) {
-    const c8_engine *e = user;
-    const c8_layer *l = &e->layers[n->layer];
-    if (l->precision != C8_PREC_FP16 || l->role != C8_LAYER_COMPUTE)
-        return c8_node_run_ref(g, n, in, out, residual, err);
-    c8_host_tensor stack[8], res;
-    c8_host_tensor *rin = n->n_in <= 8 ? stack : calloc((size_t)n->n_in, sizeof *rin);
-    void **tmp = calloc((size_t)n->n_in + 1, sizeof(void *));
-    c8_status s = C8_OK;
-    if (!rin || !tmp) {
-        s = c8_err(err, C8_ERR_NOMEM, "out of memory");
-        goto done;
-    }
-    for (int k = 0; k < n->n_in; k++) {
-        rin[k] = in[k];
-        const c8_value *v = c8_node_input(g, n, k);
-        if (!v || v->kind == C8_VAL_CONST || in[k].dtype != C8_DT_FLOAT || !in[k].data) continue;
-        size_t cnt = (size_t)c8_shape_numel(&in[k].shape);
-        tmp[k] = malloc(cnt * sizeof(float) + 1);
-        if (!tmp[k]) {
-            s = c8_err(err, C8_ERR_NOMEM, "out of memory");
-            goto done;
-        }
-        memcpy(tmp[k], in[k].data, cnt * sizeof(float));
-        c8_fp16_round_buf(tmp[k], cnt);
-        rin[k].data = tmp[k];
-    }
-    const c8_host_tensor *rres = residual;
-    if (residual) {
-        size_t cnt = (size_t)c8_shape_numel(&residual->shape);
-        res = *residual;
-        tmp[n->n_in] = malloc(cnt * sizeof(float) + 1);
-        if (!tmp[n->n_in]) {
-            s = c8_err(err, C8_ERR_NOMEM, "out of memory");
-            goto done;
-        }
-        memcpy(tmp[n->n_in], residual->data, cnt * sizeof(float));
-        c8_fp16_round_buf(tmp[n->n_in], cnt);
-        res.data = tmp[n->n_in];
-        rres = &res;
-    }
-    s = c8_node_run_ref(g, n, rin, out, rres, err);
-    for (int k = 0; s == C8_OK && k < n->n_out; k++)
-        if (out[k].data && out[k].dtype == C8_DT_FLOAT)
-            c8_fp16_round_buf(out[k].data, (size_t)c8_shape_numel(&out[k].shape));
-done:
-    if (tmp)
-        for (int k = 0; k <= n->n_in; k++) free(tmp[k]);
-    free(tmp);
-    if (rin != stack) free(rin);
-    return s;
-}
 
 c8_status c8_context_create(c8_engine *e, c8_context **out, c8_error *err) {
     *out = NULL;
     c8_context *c = calloc(1, sizeof *c);
     if (!c) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     c->e = e;
-    c8_status s = c8_exec_create(e->g, cpu_layer, e, &c->x, err);
+    c->vt = c8_backend_get(e->device, err);
+    c8_status s = c->vt ? C8_OK : err->code;
+    if (s == C8_OK) s = c->vt->context_init(e, e->backend, &c->state, err);
+    if (s == C8_OK) s = c8_exec_create(e, c->vt, c->state, &c->x, err);
     if (s != C8_OK) {
-        free(c);
+        c8_context_destroy(c);
         return s;
     }
     *out = c;
@@ -303,12 +272,28 @@ c8_status c8_context_create(c8_engine *e, c8_context **out, c8_error *err) {
 void c8_context_destroy(c8_context *c) {
     if (!c) return;
     c8_exec_destroy(c->x);
+    if (c->vt && c->vt->context_fini) c->vt->context_fini(c->state);
     free(c);
 }
 
 c8_status c8_context_set_observer(c8_context *c, c8_tensor_observer fn, void *user,
                                   const char *const *names, int n_names, c8_error *err) {
-    return c8_exec_set_observer(c->x, fn, user, names, n_names, err);
+    return c8_exec_set_observer(c->x, fn, user, names, n_names, false, err);
+}
+
+c8_status c8_context_set_device_observer(c8_context *c, c8_tensor_observer fn, void *user,
+                                         const char *const *names, int n_names, c8_error *err) {
+    return c8_exec_set_observer(c->x, fn, user, names, n_names, true, err);
+}
+
+c8_status c8_context_hist_add(c8_context *c, const c8_host_tensor *t, struct c8_hist *h,
+                              int64_t batch, c8_error *err) {
+    int64_t n = c8_shape_numel(&t->shape);
+    if (t->dtype != C8_DT_FLOAT || n < 0)
+        return c8_err(err, C8_ERR_INVALID, "tensor '%s': histograms take float32 data", t->name);
+    if (c->vt->host_memory || !c->vt->hist_add)
+        return c8_hist_add(h, t->data, (size_t)n, t->name, batch, err);
+    return c->vt->hist_add(c->state, t->data, (size_t)n, h, t->name, batch, err);
 }
 
 c8_status c8_context_run(c8_context *c, const c8_host_tensor *inputs, int n, c8_error *err) {

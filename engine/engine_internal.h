@@ -36,6 +36,7 @@ struct c8_engine {
     int n_layers;
     char model_sha256[65];
     char cache_sha256[65]; /* "" when built without a calibration cache */
+    bool tf32;             /* FP32 layers may use TF32 tensor cores (GPU) */
     void *backend;         /* device state (CUDA), NULL on the CPU */
 };
 

@@ -1,4 +1,4 @@
-/* Host executor; see exec.h. */
+/* The executor; see exec.h. */
 #include "engine/exec.h"
 
 #include "engine/infer.h"
@@ -13,19 +13,26 @@
 #define C8_ARENA_ALIGN 64
 
 struct c8_exec {
-    const c8_graph *g; /* the engine's graph (borrowed) */
-    c8_layer_fn layer_fn;
-    void *layer_user;
+    const c8_engine *e; /* borrowed */
+    const c8_graph *g;  /* e->g */
+    const c8_backend_vt *vt;
+    void *ctx;          /* the backend's context state (borrowed) */
     c8_graph *spec;      /* g specialized for `spec_shapes` (and shape-tensor inputs' values) */
     c8_shape *spec_shapes; /* per graph input */
     void **spec_vals;      /* per graph input: copied contents of shape tensors, else NULL */
     bool *shape_input;     /* per graph input: feeds only shape arguments */
-    unsigned char *arena;
+    unsigned char *arena;  /* activations (and, on devices, inputs), backend memory */
     size_t arena_bytes;
-    void **vdata;        /* per spec value: where its data lives during a run */
+    unsigned char *consts; /* device backends: the spec graph's constants, uploaded */
+    void **vdata;          /* per spec value: where its data lives during a run (backend memory) */
+    void **node_state;     /* per spec node: the backend's prepared state */
+    void **host_out;       /* device backends: host copies of the outputs */
+    void *scratch;         /* device backends: host copy of an observed tensor */
+    size_t scratch_bytes;
     c8_tensor_observer obs;
     void *obs_user;
     char **obs_names;    /* sorted; NULL = observe everything */
+    bool obs_device;     /* the observer takes backend memory as it is */
     int n_obs_names;
 };
 
@@ -66,32 +73,54 @@ static bool is_shape_tensor(const c8_exec *x, int i, const c8_host_tensor *t) {
     return x->shape_input[i] && c8_shape_numel(&t->shape) <= C8_SHAPE_TENSOR_MAX;
 }
 
-c8_status c8_exec_create(const c8_graph *g, c8_layer_fn layer_fn, void *user, c8_exec **out,
+c8_status c8_exec_create(const c8_engine *e, const c8_backend_vt *vt, void *ctx, c8_exec **out,
                          c8_error *err) {
     *out = NULL;
+    const c8_graph *g = e->g;
     c8_exec *x = calloc(1, sizeof *x);
     if (!x) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    x->e = e;
     x->g = g;
-    x->layer_fn = layer_fn;
-    x->layer_user = user;
-    x->spec_shapes = calloc((size_t)(g->n_inputs ? g->n_inputs : 1), sizeof *x->spec_shapes);
-    if (!x->spec_shapes) {
-        free(x);
-        return c8_err(err, C8_ERR_NOMEM, "out of memory");
-    }
-    for (int i = 0; i < g->n_inputs; i++) x->spec_shapes[i].rank = -1;
-    x->spec_vals = calloc((size_t)(g->n_inputs ? g->n_inputs : 1), sizeof(void *));
-    x->shape_input = calloc((size_t)(g->n_inputs ? g->n_inputs : 1), sizeof(bool));
-    if (!x->spec_vals || !x->shape_input) {
+    x->vt = vt;
+    x->ctx = ctx;
+    size_t ni = (size_t)(g->n_inputs ? g->n_inputs : 1);
+    x->spec_shapes = calloc(ni, sizeof *x->spec_shapes);
+    x->spec_vals = calloc(ni, sizeof(void *));
+    x->shape_input = calloc(ni, sizeof(bool));
+    if (!x->spec_shapes || !x->spec_vals || !x->shape_input) {
         free(x->spec_vals);
         free(x->shape_input);
         free(x->spec_shapes);
         free(x);
         return c8_err(err, C8_ERR_NOMEM, "out of memory");
     }
-    for (int i = 0; i < g->n_inputs; i++) x->shape_input[i] = feeds_only_shapes(g, g->inputs[i]);
+    for (int i = 0; i < g->n_inputs; i++) {
+        x->spec_shapes[i].rank = -1;
+        x->shape_input[i] = feeds_only_shapes(g, g->inputs[i]);
+    }
     *out = x;
     return C8_OK;
+}
+
+/* Frees everything made for the current specialization. */
+static void drop_spec(c8_exec *x) {
+    if (x->spec && x->node_state && x->vt->release)
+        for (int i = 0; i < x->spec->n_nodes; i++)
+            if (x->node_state[i]) x->vt->release(x->ctx, x->node_state[i]);
+    free(x->node_state);
+    x->node_state = NULL;
+    if (x->host_out && x->spec)
+        for (int i = 0; i < x->spec->n_outputs; i++) free(x->host_out[i]);
+    free(x->host_out);
+    x->host_out = NULL;
+    if (x->arena) x->vt->free(x->ctx, x->arena);
+    x->arena = NULL;
+    if (x->consts) x->vt->free(x->ctx, x->consts);
+    x->consts = NULL;
+    free(x->vdata);
+    x->vdata = NULL;
+    c8_graph_destroy(x->spec);
+    x->spec = NULL;
 }
 
 static void free_obs_names(c8_exec *x) {
@@ -103,14 +132,12 @@ static void free_obs_names(c8_exec *x) {
 
 void c8_exec_destroy(c8_exec *x) {
     if (!x) return;
-    c8_graph_destroy(x->spec);
-    if (x->spec_vals)
-        for (int i = 0; i < x->g->n_inputs; i++) free(x->spec_vals[i]);
+    drop_spec(x);
+    for (int i = 0; i < x->g->n_inputs; i++) free(x->spec_vals[i]);
     free(x->spec_vals);
     free(x->shape_input);
     free(x->spec_shapes);
-    free(x->arena);
-    free(x->vdata);
+    free(x->scratch);
     free_obs_names(x);
     free(x);
 }
@@ -120,10 +147,12 @@ static int cmp_str(const void *a, const void *b) {
 }
 
 c8_status c8_exec_set_observer(c8_exec *x, c8_tensor_observer fn, void *user,
-                               const char *const *names, int n_names, c8_error *err) {
+                               const char *const *names, int n_names, bool on_device,
+                               c8_error *err) {
     free_obs_names(x);
     x->obs = fn;
     x->obs_user = user;
+    x->obs_device = on_device;
     if (!fn || n_names <= 0) return C8_OK;
     x->obs_names = calloc((size_t)n_names, sizeof(char *));
     if (!x->obs_names) return c8_err(err, C8_ERR_NOMEM, "out of memory");
@@ -158,12 +187,8 @@ static bool same_shape(const c8_shape *a, const c8_shape *b) {
 static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_tensor **bound,
                             c8_error *err) {
     const c8_graph *g = x->g;
-    c8_graph_destroy(x->spec);
-    x->spec = NULL;
-    free(x->arena);
-    x->arena = NULL;
-    free(x->vdata);
-    x->vdata = NULL;
+    const c8_backend_vt *vt = x->vt;
+    drop_spec(x);
     c8_graph *s = c8_graph_clone_shallow(g);
     if (!s) return c8_err(err, C8_ERR_NOMEM, "%s: out of memory specializing the graph", g->path);
     for (int i = 0; i < g->n_inputs; i++) {
@@ -194,28 +219,27 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
         c8_graph_destroy(s);
         return st;
     }
-    /* every tensor must now have a concrete size */
-    c8_mem_block *blocks = calloc((size_t)(s->n_vals ? s->n_vals : 1), sizeof *blocks);
-    int *bval = malloc((size_t)(s->n_vals ? s->n_vals : 1) * sizeof(int));
-    x->vdata = calloc((size_t)(s->n_vals ? s->n_vals : 1), sizeof(void *));
-    if (!blocks || !bval || !x->vdata) {
-        free(blocks);
-        free(bval);
-        c8_graph_destroy(s);
-        return c8_err(err, C8_ERR_NOMEM, "%s: out of memory", g->path);
+    x->spec = s;
+    size_t nv = (size_t)(s->n_vals ? s->n_vals : 1);
+    c8_mem_block *blocks = calloc(nv, sizeof *blocks);
+    int *bval = malloc(nv * sizeof(int)), *blk_of = malloc(nv * sizeof(int));
+    x->vdata = calloc(nv, sizeof(void *));
+    x->node_state = calloc((size_t)(s->n_nodes ? s->n_nodes : 1), sizeof(void *));
+    if (!vt->host_memory)
+        x->host_out = calloc((size_t)(s->n_outputs ? s->n_outputs : 1), sizeof(void *));
+    if (!blocks || !bval || !blk_of || !x->vdata || !x->node_state ||
+        (!vt->host_memory && !x->host_out)) {
+        st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory", g->path);
+        goto done;
     }
+    /* Activations (and, on devices, the inputs) get arena blocks; every size is known now. */
     int nb = 0;
-    int *blk_of = malloc((size_t)(s->n_vals ? s->n_vals : 1) * sizeof(int));
-    if (!blk_of) {
-        free(blocks);
-        free(bval);
-        c8_graph_destroy(s);
-        return c8_err(err, C8_ERR_NOMEM, "%s: out of memory", g->path);
-    }
     for (int v = 0; v < s->n_vals; v++) {
         blk_of[v] = -1;
         c8_value *val = &s->vals[v];
-        if (val->kind != C8_VAL_ACTIVATION || val->producer < 0) continue;
+        bool act = val->kind == C8_VAL_ACTIVATION && val->producer >= 0;
+        bool dev_input = val->kind == C8_VAL_INPUT && !vt->host_memory;
+        if (!act && !dev_input) continue;
         int64_t numel = c8_shape_numel(&val->shape);
         size_t bytes;
         if (val->shape.rank < 0 || numel < 0 ||
@@ -225,51 +249,101 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
                              "the shape of '%s' is not known for these inputs (%s): it depends on "
                              "data, which calib8 does not support",
                              val->name, c8_shape_str(&val->shape, sb, sizeof sb));
-            break;
+            goto done;
         }
-        blocks[nb] = (c8_mem_block){bytes, val->producer, val->producer, 0};
+        int first = act ? val->producer : 0;
+        blocks[nb] = (c8_mem_block){bytes, first, first, 0};
         bval[nb] = v;
         blk_of[v] = nb++;
     }
-    if (st == C8_OK) {
-        for (int i = 0; i < s->n_nodes; i++) {
-            const c8_node *n = &s->nodes[i];
-            for (int k = 0; k < n->n_in; k++)
-                if (n->in[k] >= 0 && blk_of[n->in[k]] >= 0 && blocks[blk_of[n->in[k]]].last < i)
-                    blocks[blk_of[n->in[k]]].last = i;
-            if (n->fusion.residual >= 0 && blk_of[n->fusion.residual] >= 0)
-                blocks[blk_of[n->fusion.residual]].last = i;
-            /* a node's outputs must not share memory with each other even if never read */
-        }
-        for (int i = 0; i < s->n_outputs; i++)
-            if (blk_of[s->outputs[i]] >= 0) blocks[blk_of[s->outputs[i]]].last = s->n_nodes;
-        int ovf = 0;
-        size_t total = c8_memplan(blocks, nb, C8_ARENA_ALIGN, &ovf);
-        if (ovf) st = c8_err(err, C8_ERR_LIMIT, "%s: activation memory size overflows", g->path);
-        else {
-            x->arena = aligned_alloc(C8_ARENA_ALIGN, total ? total : C8_ARENA_ALIGN);
-            if (!x->arena)
-                st = c8_err(err, C8_ERR_NOMEM,
-                            "%s: cannot allocate %zu bytes of activation memory", g->path, total);
-            x->arena_bytes = total;
-        }
-        for (int b = 0; st == C8_OK && b < nb; b++) x->vdata[bval[b]] = x->arena + blocks[b].offset;
+    for (int i = 0; i < s->n_nodes; i++) {
+        const c8_node *n = &s->nodes[i];
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] >= 0 && blk_of[n->in[k]] >= 0 && blocks[blk_of[n->in[k]]].last < i)
+                blocks[blk_of[n->in[k]]].last = i;
+        if (n->fusion.residual >= 0 && blk_of[n->fusion.residual] >= 0)
+            blocks[blk_of[n->fusion.residual]].last = i;
     }
+    for (int i = 0; i < s->n_outputs; i++)
+        if (blk_of[s->outputs[i]] >= 0) blocks[blk_of[s->outputs[i]]].last = s->n_nodes;
+    int ovf = 0;
+    size_t total = c8_memplan(blocks, nb, C8_ARENA_ALIGN, &ovf);
+    if (ovf) {
+        st = c8_err(err, C8_ERR_LIMIT, "%s: activation memory size overflows", g->path);
+        goto done;
+    }
+    st = vt->alloc(x->ctx, total ? total : C8_ARENA_ALIGN, (void **)&x->arena, err);
+    if (st != C8_OK) {
+        c8_err_prefix(err, "%s: activation memory (%zu bytes)", g->path, total);
+        goto done;
+    }
+    x->arena_bytes = total;
+    for (int k = 0; k < nb; k++) x->vdata[bval[k]] = x->arena + blocks[k].offset;
+    /* Constants: read in place on the host, uploaded once per specialization on devices. */
+    size_t cbytes = 0;
+    for (int v = 0; v < s->n_vals; v++) {
+        if (s->vals[v].kind != C8_VAL_CONST) continue;
+        if (vt->host_memory) {
+            x->vdata[v] = s->vals[v].data;
+            continue;
+        }
+        size_t end;
+        if (!c8_align_size(cbytes, C8_ARENA_ALIGN, &cbytes) ||
+            !c8_add_size(cbytes, s->vals[v].nbytes, &end)) {
+            st = c8_err(err, C8_ERR_LIMIT, "%s: constant memory size overflows", g->path);
+            goto done;
+        }
+        cbytes = end;
+    }
+    if (!vt->host_memory) {
+        st = vt->alloc(x->ctx, cbytes ? cbytes : C8_ARENA_ALIGN, (void **)&x->consts, err);
+        size_t off = 0;
+        for (int v = 0; st == C8_OK && v < s->n_vals; v++) {
+            if (s->vals[v].kind != C8_VAL_CONST) continue;
+            c8_align_size(off, C8_ARENA_ALIGN, &off);
+            x->vdata[v] = x->consts + off;
+            st = vt->upload(x->ctx, x->vdata[v], s->vals[v].data, s->vals[v].nbytes, err);
+            off += s->vals[v].nbytes;
+        }
+        for (int i = 0; st == C8_OK && i < s->n_outputs; i++) {
+            const c8_value *ov = &s->vals[s->outputs[i]];
+            size_t bytes = (size_t)c8_shape_numel(&ov->shape) * c8_dtype_size(ov->dtype);
+            x->host_out[i] = malloc(bytes ? bytes : 1);
+            if (!x->host_out[i]) st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+        }
+        if (st != C8_OK) goto done;
+    }
+    if (vt->prepare)
+        for (int i = 0; st == C8_OK && i < s->n_nodes; i++) {
+            const c8_node *n = &s->nodes[i];
+            const c8_layer *l = n->layer >= 0 ? &x->e->layers[n->layer] : NULL;
+            st = vt->prepare(x->ctx, s, n, l, &x->node_state[i], err);
+        }
+done:
     free(blocks);
     free(bval);
     free(blk_of);
     if (st != C8_OK) {
-        c8_graph_destroy(s);
-        free(x->vdata);
-        x->vdata = NULL;
-        free(x->arena);
-        x->arena = NULL;
+        drop_spec(x);
         return st;
     }
-    for (int v = 0; v < s->n_vals; v++)
-        if (s->vals[v].kind == C8_VAL_CONST) x->vdata[v] = s->vals[v].data;
-    x->spec = s;
     memcpy(x->spec_shapes, shapes, (size_t)g->n_inputs * sizeof *shapes);
+    return C8_OK;
+}
+
+/* A host view of tensor v for an observer: in place on the host, downloaded on devices. */
+static c8_status host_copy(c8_exec *x, c8_host_tensor *t, c8_error *err) {
+    if (x->vt->host_memory || x->obs_device) return C8_OK;
+    size_t bytes = (size_t)c8_shape_numel(&t->shape) * c8_dtype_size(t->dtype);
+    if (bytes > x->scratch_bytes) {
+        void *p = realloc(x->scratch, bytes);
+        if (!p) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        x->scratch = p;
+        x->scratch_bytes = bytes;
+    }
+    C8_TRY(x->vt->sync(x->ctx, err));
+    C8_TRY(x->vt->download(x->ctx, x->scratch, t->data, bytes, err));
+    t->data = x->scratch;
     return C8_OK;
 }
 
@@ -352,19 +426,33 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
         if (st != C8_OK) goto done;
     }
     c8_graph *s = x->spec;
-    for (int i = 0; i < n; i++)
-        if (s->vals[s->inputs[i]].kind == C8_VAL_INPUT) x->vdata[s->inputs[i]] = bound[i]->data;
+    for (int i = 0; i < n; i++) {
+        int v = s->inputs[i];
+        if (s->vals[v].kind != C8_VAL_INPUT) continue; /* a shape tensor folded into the graph */
+        if (x->vt->host_memory) {
+            x->vdata[v] = bound[i]->data;
+        } else {
+            size_t bytes = (size_t)c8_shape_numel(&shapes[i]) * c8_dtype_size(bound[i]->dtype);
+            st = x->vt->upload(x->ctx, x->vdata[v], bound[i]->data, bytes, err);
+            if (st != C8_OK) goto done;
+        }
+    }
     if (x->obs)
         for (int i = 0; i < n; i++) {
             c8_host_tensor t;
             view(s, x->vdata, s->inputs[i], &t);
-            if (observed(x, t.name)) {
-                st = x->obs(x->obs_user, t.name, &t, err);
-                if (st != C8_OK) goto done;
-            }
+            if (!observed(x, t.name)) continue;
+            if (!x->obs_device || x->vt->host_memory) t.data = (void *)bound[i]->data;
+            st = x->obs(x->obs_user, t.name, &t, err);
+            if (st != C8_OK) goto done;
         }
+    bool replayed = false;
+    if (x->vt->run_begin) {
+        st = x->vt->run_begin(x->ctx, x->obs == NULL, &replayed, err);
+        if (st != C8_OK) goto done;
+    }
     c8_host_tensor stack_in[8], stack_out[8];
-    for (int i = 0; i < s->n_nodes; i++) {
+    for (int i = 0; !replayed && i < s->n_nodes; i++) {
         const c8_node *nd = &s->nodes[i];
         c8_host_tensor *in = nd->n_in <= 8 ? stack_in : calloc((size_t)nd->n_in, sizeof *in);
         c8_host_tensor *out = nd->n_out <= 8 ? stack_out : calloc((size_t)nd->n_out, sizeof *out);
@@ -388,16 +476,29 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
             view(s, x->vdata, nd->fusion.residual, &res);
             resp = &res;
         }
-        if (nd->layer >= 0 && x->layer_fn)
-            st = x->layer_fn(x->layer_user, s, nd, in, out, resp, err);
-        else
-            st = c8_node_run_ref(s, nd, in, out, resp, err);
-        for (int k = 0; st == C8_OK && x->obs && k < nd->n_out; k++)
-            if (nd->out[k] >= 0 && observed(x, out[k].name))
-                st = x->obs(x->obs_user, out[k].name, &out[k], err);
+        const c8_layer *l = nd->layer >= 0 ? &x->e->layers[nd->layer] : NULL;
+        st = x->vt->run(x->ctx, x->node_state[i], s, nd, l, in, out, resp, err);
+        for (int k = 0; st == C8_OK && x->obs && k < nd->n_out; k++) {
+            if (nd->out[k] < 0 || !observed(x, out[k].name)) continue;
+            c8_host_tensor t = out[k];
+            st = host_copy(x, &t, err);
+            if (st == C8_OK) st = x->obs(x->obs_user, t.name, &t, err);
+        }
         if (in != stack_in) free(in);
         if (out != stack_out) free(out);
         if (st != C8_OK) goto done;
+    }
+    if (x->vt->run_end && !replayed) {
+        st = x->vt->run_end(x->ctx, err);
+        if (st != C8_OK) goto done;
+    }
+    if (!x->vt->host_memory) {
+        st = x->vt->sync(x->ctx, err);
+        for (int i = 0; st == C8_OK && i < s->n_outputs; i++) {
+            const c8_value *ov = &s->vals[s->outputs[i]];
+            size_t bytes = (size_t)c8_shape_numel(&ov->shape) * c8_dtype_size(ov->dtype);
+            st = x->vt->download(x->ctx, x->host_out[i], x->vdata[s->outputs[i]], bytes, err);
+        }
     }
 done:
     free(bound);
@@ -411,6 +512,7 @@ c8_status c8_exec_output(c8_exec *x, int i, c8_host_tensor *out, c8_error *err) 
         return c8_err(err, C8_ERR_INVALID, "output %d out of range (the model has %d)", i,
                       x->spec->n_outputs);
     view(x->spec, x->vdata, x->spec->outputs[i], out);
+    if (x->host_out) out->data = x->host_out[i];
     return C8_OK;
 }
 

@@ -14,6 +14,7 @@
 #include "calib8/config.h"
 #include "calib8/engine.h"
 
+#include "engine/backend.h"
 #include "engine/engine_internal.h"
 #include "engine/infer.h"
 #include "util/arith.h"
@@ -124,6 +125,7 @@ static void write_payload(wbuf *w, const c8_engine *e) {
     put_str(w, e->cache_sha256);
     put_i32(w, e->device);
     put_i32(w, e->precision);
+    put_i32(w, e->tf32);
     put_i64(w, g->opset);
     put_i64(w, g->ir_version);
     put_u32(w, (uint32_t)g->n_vals);
@@ -366,7 +368,7 @@ static int valid_index(int32_t v, int n, bool allow_absent) {
 
 static c8_status read_payload(rbuf *r, c8_engine **out) {
     char *model_sha = get_str(r), *cache_sha = get_str(r);
-    int32_t device = get_i32(r), precision = get_i32(r);
+    int32_t device = get_i32(r), precision = get_i32(r), tf32 = get_i32(r);
     c8_graph *g = c8_graph_create(r->path);
     c8_engine *e = g ? c8_engine_new(g, (c8_device)device, (c8_precision)precision) : NULL;
     if (!e) {
@@ -374,6 +376,7 @@ static c8_status read_payload(rbuf *r, c8_engine **out) {
         fail(r, "out of memory");
         goto done;
     }
+    e->tf32 = tf32 != 0;
     if (model_sha) snprintf(e->model_sha256, sizeof e->model_sha256, "%s", model_sha);
     if (cache_sha) snprintf(e->cache_sha256, sizeof e->cache_sha256, "%s", cache_sha);
     g->opset = get_i64(r);
@@ -574,6 +577,15 @@ c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err) {
     }
     rbuf pr = {buf + C8_PLAN_HEADER, (size_t)plen, 0, path, err, 0};
     s = read_payload(&pr, out);
+    if (s == C8_OK) {
+        const c8_backend_vt *vt = c8_backend_get((*out)->device, err);
+        if (!vt) s = c8_err_prefix(err, "%s: plan built for another device", path);
+        else if (vt->engine_init) s = vt->engine_init(*out, &(*out)->backend, err);
+        if (s != C8_OK) {
+            c8_engine_destroy(*out);
+            *out = NULL;
+        }
+    }
 done:
     free(buf);
     return s;

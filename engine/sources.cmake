@@ -25,6 +25,8 @@ list(APPEND C8_SOURCES
   engine/builder.c
   engine/plan.c
   engine/qdq_export.c
+  engine/backend.c
+  engine/backend_cpu.c
 )
 # compute-op family and shared shape helpers (ops_compute helper)
 list(APPEND C8_SOURCES engine/shape_util.c)

@@ -175,6 +175,18 @@ void c8_context_destroy(c8_context *c);
 c8_status c8_context_set_observer(c8_context *c, c8_tensor_observer fn, void *user,
                                   const char *const *names, int n_names, c8_error *err);
 
+/* Like c8_context_set_observer, but the tensor's data stays where the engine computed it (device
+ * memory on a GPU engine, host memory on the CPU): for code that works on the device, such as
+ * c8_context_hist_add. */
+c8_status c8_context_set_device_observer(c8_context *c, c8_tensor_observer fn, void *user,
+                                         const char *const *names, int n_names, c8_error *err);
+
+/* Adds an observed float32 tensor (its data where the engine keeps it, as a device observer sees
+ * it) to a calibration histogram, on the engine's device (same bins as c8_hist_add). */
+struct c8_hist;
+c8_status c8_context_hist_add(c8_context *c, const c8_host_tensor *t, struct c8_hist *h,
+                              int64_t batch, c8_error *err);
+
 /* Runs the engine on n host input tensors, matched by name (a NULL name: positional). Every
  * dynamic extent takes the given size; fixed extents must match. */
 c8_status c8_context_run(c8_context *c, const c8_host_tensor *inputs, int n, c8_error *err);
