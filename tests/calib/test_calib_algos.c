@@ -1,0 +1,311 @@
+/* Tests for calib/algos.c: hand-worked optima for every algorithm, the entropy searches
+ * against the independent float64 NumPy reference (tests/calib/data/entropy_ref.txt, made by
+ * tests/calib/gen_entropy_ref.py), MSE against a per-value brute force, the scale rule (checked
+ * against scales TensorRT itself wrote) and the all-zero tensor. */
+#include "c8test.h"
+
+#include "calib/algos.h"
+#include "calib8/calib.h"
+#include "util/fileio.h"
+
+#include <float.h>
+#include <math.h>
+
+/* KL values from two correct float64 implementations that sum in different orders agree to a
+ * few ulps of the terms (about log(N) ~ 30 in size): 1e-12 absolute covers it with margin,
+ * and is far below the reference's tie-free gap (1e-10 + 1e-8 * kl). */
+#define KL_TOL_ABS 1e-12
+#define KL_TOL_REL 1e-9
+
+static uint32_t bits_of(float f) {
+    uint32_t b;
+    memcpy(&b, &f, 4);
+    return b;
+}
+
+static c8_hist *hist_of(int64_t nbins, const float *v, size_t n) {
+    c8_error err = {0};
+    c8_hist *h;
+    CU_ASSERT_EQUAL_FATAL(c8_hist_create(nbins, &h, &err), C8_OK);
+    CU_ASSERT_EQUAL_FATAL(c8_hist_add(h, v, n, "t", 0, &err), C8_OK);
+    return h;
+}
+
+static double thr(const char *algo, const c8_hist *h, const c8_calib_params *p) {
+    c8_error err = {0};
+    double t = -1;
+    float s;
+    const c8_calib_algo *a = c8_calib_algo_find(algo);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_EQUAL(c8_calib_threshold(a, h, p, &t, &s, &err), C8_OK);
+    CU_ASSERT_EQUAL(bits_of(s), bits_of(c8_calib_scale(t)));
+    return t;
+}
+
+static void test_table(void) {
+    const char *names[] = {"entropy", "entropy-mxnet", "minmax", "percentile", "mse"};
+    const char *tokens[] = {"EntropyCalibration2", "calib8EntropyMXNet", "MinMaxCalibration",
+                            "calib8Percentile", "calib8MSE"};
+    for (int i = 0; i < 5; i++) {
+        const c8_calib_algo *a = c8_calib_algo_find(names[i]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+        CU_ASSERT_PTR_EQUAL(a, c8_calib_algo_at(i));
+        CU_ASSERT_STRING_EQUAL(a->trt_algorithm, tokens[i]);
+        CU_ASSERT_PTR_NOT_NULL(a->description);
+    }
+    CU_ASSERT_PTR_NULL(c8_calib_algo_at(5));
+    CU_ASSERT_PTR_NULL(c8_calib_algo_at(-1));
+    CU_ASSERT_PTR_NULL(c8_calib_algo_find("kl"));
+    CU_ASSERT_PTR_NULL(c8_calib_algo_find(NULL));
+    CU_ASSERT_PTR_NOT_NULL(c8_calib_algo_find(C8_CALIB_DEFAULT_ALGO));
+}
+
+static void test_scale_rule(void) {
+    /* TensorRT's own caches (mnist sampleINT8, yolov8): inputs in [0, 1] calibrated with 2048
+     * bins over [0, 1] gave "data: 3c008912" and sigmoid/softmax outputs "3c010a14": exactly
+     * c8_calib_scale((i + 0.5) / 2048) for i = 2040 and i = 2048, i.e. threshold
+     * (i + 0.5) * width and scale = (float)(threshold / 127). 0x3c008912 is
+     * 0.00784518010914325714111328125 (threshold 127 x that = 0.99633789...). */
+    CU_ASSERT_EQUAL(bits_of(c8_calib_scale((2040 + 0.5) / 2048)), 0x3c008912u);
+    CU_ASSERT_EQUAL(bits_of(c8_calib_scale((2048 + 0.5) / 2048)), 0x3c010a14u);
+    CU_ASSERT_EQUAL(bits_of(c8_calib_scale(1.0)), 0x3c010204u); /* (float)(1/127) */
+    CU_ASSERT_EQUAL(bits_of(c8_calib_scale(127.0)), 0x3f800000u);
+    CU_ASSERT_EQUAL(c8_calib_scale(0.0), FLT_MIN); /* never 0 */
+    CU_ASSERT_EQUAL(c8_calib_scale(1e-300), FLT_MIN);
+    CU_ASSERT_EQUAL(c8_calib_scale(NAN), FLT_MIN);
+    CU_ASSERT_EQUAL(c8_calib_scale(1e300), FLT_MAX); /* never inf */
+}
+
+static void test_all_zero_and_empty(void) {
+    c8_error err = {0};
+    float z[5] = {0, -0.0f, 0, 0, 0};
+    c8_hist *h = hist_of(2048, z, 5);
+    for (int64_t i = 0; c8_calib_algo_at(i); i++) {
+        double t;
+        float s;
+        CU_ASSERT_EQUAL(c8_calib_threshold(c8_calib_algo_at(i), h, NULL, &t, &s, &err), C8_OK);
+        CU_ASSERT_EQUAL(t, C8_CALIB_ZERO_THRESHOLD);
+        CU_ASSERT_EQUAL(bits_of(s), 0x3c010204u);
+    }
+    c8_hist_destroy(h);
+    CU_ASSERT_EQUAL_FATAL(c8_hist_create(2048, &h, &err), C8_OK);
+    double t;
+    float s;
+    CU_ASSERT_EQUAL(c8_calib_threshold(c8_calib_algo_find("entropy"), h, NULL, &t, &s, &err),
+                    C8_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no values"));
+    /* c8_calib_compute names the tensor */
+    const char *names[1] = {"conv3_out"};
+    const c8_hist *hs[1] = {h};
+    c8_calib_tensor_stat st[1];
+    CU_ASSERT_EQUAL(c8_calib_compute(c8_calib_algo_find("minmax"), NULL, names, hs, 1, st, &err),
+                    C8_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "tensor 'conv3_out': histogram has no values"));
+    c8_hist_destroy(h);
+}
+
+/* 128 values, one per bin at the bin centres j + 0.5 (nbins 128, absmax 127.5: R = 128, width
+ * 1): minmax and percentile by hand. */
+static void test_minmax_percentile(void) {
+    float v[128];
+    for (int j = 0; j < 128; j++) v[j] = (float)j + 0.5f;
+    c8_hist *h = hist_of(128, v, 128);
+    CU_ASSERT_EQUAL(c8_hist_bin_width(h), 1.0);
+    CU_ASSERT_EQUAL(thr("minmax", h, NULL), 127.5);
+    c8_calib_params p;
+    c8_calib_params_default(&p);
+    CU_ASSERT_EQUAL(p.percentile, 99.99);
+    /* 99.99% of 128 = 127.987 values: reached at bin 127, upper edge 128, capped at absmax */
+    CU_ASSERT_EQUAL(thr("percentile", h, &p), 127.5);
+    p.percentile = 50; /* 64 values: bins 0..63, edge 64 */
+    CU_ASSERT_EQUAL(thr("percentile", h, &p), 64.0);
+    p.percentile = 1; /* 1.28 values: bins 0..1, edge 2 */
+    CU_ASSERT_EQUAL(thr("percentile", h, &p), 2.0);
+    p.percentile = 100;
+    CU_ASSERT_EQUAL(thr("percentile", h, &p), 127.5);
+    c8_error err = {0};
+    double t;
+    float s;
+    double bad[] = {0.0, -1.0, 100.5, NAN};
+    for (int i = 0; i < 4; i++) {
+        p.percentile = bad[i];
+        CU_ASSERT_EQUAL(c8_calib_threshold(c8_calib_algo_find("percentile"), h, &p, &t, &s, &err),
+                        C8_ERR_INVALID);
+    }
+    c8_hist_destroy(h);
+}
+
+/* nbins 256, width 1 (absmax 255.5 -> R = 256). Bins 0..127 hold 1, 3, 1, 3, ... (1 value at
+ * 2k + 0.5, 3 at 2k + 1.5) and one far outlier sits at 255.5. N = 64 * 4 + 1 = 257.
+ *   i = 129..255: bin i-1 is empty but receives the outlier: P > 0 = Q, KL = inf (skipped).
+ *   i = 128: levels are single bins, Q = counts, P = counts with the outlier added to bin 127
+ *            (3 -> 4): KL = (1/257) 4 ln(4/3) + ln(256/257) = 0.000578901568...
+ *   i = 256: levels are bin pairs (1, 3) -> Q = (2, 2); the outlier's level {254, 255} has one
+ *            non-empty bin, so it matches: KL = (64 (1 ln(1/2) + 3 ln(3/2))) / 257 = 0.1303...
+ * Minimum at i = 128: threshold (128 + 0.5) * 1 = 128.5, half of absmax. */
+static void test_entropy_by_hand(void) {
+    float v[257];
+    int n = 0;
+    for (int k = 0; k < 64; k++) {
+        v[n++] = 2.0f * (float)k + 0.5f;
+        for (int r = 0; r < 3; r++) v[n++] = 2.0f * (float)k + 1.5f;
+    }
+    v[n++] = 255.5f;
+    c8_hist *h = hist_of(256, v, (size_t)n);
+    CU_ASSERT_EQUAL(c8_hist_bin_width(h), 1.0);
+    CU_ASSERT_EQUAL(thr("entropy", h, NULL), 128.5);
+    int64_t i;
+    double kl;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL(c8_calib_entropy_trt(c8_hist_counts(h), 256, &i, &kl, &err), C8_OK);
+    CU_ASSERT_EQUAL(i, 128);
+    const double want = 4.0 / 257.0 * log(4.0 / 3.0) + log(256.0 / 257.0);
+    CU_ASSERT_DOUBLE_EQUAL(kl, want, KL_TOL_ABS);
+    c8_hist_destroy(h);
+
+    /* equal counts in bins 0..127 of 256: every candidate reproduces P exactly (KL = 0, an
+     * exact tie); the first minimum, i = 128, wins */
+    uint64_t c[256] = {0};
+    for (int j = 0; j < 128; j++) c[j] = 5;
+    CU_ASSERT_EQUAL(c8_calib_entropy_trt(c, 256, &i, &kl, &err), C8_OK);
+    CU_ASSERT_EQUAL(i, 128);
+    CU_ASSERT_EQUAL(kl, 0.0);
+    CU_ASSERT_EQUAL(c8_calib_entropy_mxnet(c, 256, 1e-4, &i, &kl, &err), C8_OK);
+    CU_ASSERT_EQUAL(i, 128);
+    /* a single candidate (nbins 128) with no outliers: P = Q in both variants */
+    CU_ASSERT_EQUAL(c8_calib_entropy_mxnet(c, 128, 1e-4, &i, &kl, &err), C8_OK);
+    CU_ASSERT_EQUAL(i, 128);
+    CU_ASSERT_DOUBLE_EQUAL(kl, 0.0, KL_TOL_ABS);
+    uint64_t zero[128] = {0};
+    CU_ASSERT_EQUAL(c8_calib_entropy_trt(zero, 128, &i, &kl, &err), C8_ERR_INVALID);
+    CU_ASSERT_EQUAL(c8_calib_entropy_mxnet(c, 256, 0.0, &i, &kl, &err), C8_ERR_INVALID);
+}
+
+/* The reference file: "case NAME NBINS ENT_I ENT_KL MX_I MX_KL SEED" then a line of counts. */
+static void test_entropy_reference(void) {
+    const char *path = C8_SOURCE_DIR "/tests/calib/data/entropy_ref.txt";
+    c8_error err = {0};
+    unsigned char *buf;
+    size_t len;
+    CU_ASSERT_EQUAL_FATAL(c8_read_file(path, 0, &buf, &len, &err), C8_OK);
+    char *save = NULL;
+    int ncases = 0;
+    for (char *line = strtok_r((char *)buf, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        if (strncmp(line, "case ", 5)) continue;
+        char name[64];
+        long long nbins, ei, mi, seed;
+        double ekl, mkl;
+        CU_ASSERT_EQUAL_FATAL(sscanf(line, "case %63s %lld %lld %lf %lld %lf %lld", name, &nbins,
+                                     &ei, &ekl, &mi, &mkl, &seed),
+                              7);
+        char *cl = strtok_r(NULL, "\n", &save);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(cl);
+        uint64_t *c = malloc(sizeof(uint64_t) * (size_t)nbins);
+        char *p = cl;
+        for (long long j = 0; j < nbins; j++) {
+            char *end;
+            c[j] = strtoull(p, &end, 10);
+            CU_ASSERT_FATAL(end != p);
+            p = end;
+        }
+        int64_t i;
+        double kl;
+        CU_ASSERT_EQUAL(c8_calib_entropy_trt(c, nbins, &i, &kl, &err), C8_OK);
+        if (i != ei || fabs(kl - ekl) > KL_TOL_ABS + KL_TOL_REL * ekl)
+            printf("\n  %s (seed %lld): entropy i=%lld kl=%.17g, reference i=%lld kl=%.17g\n", name,
+                   seed, (long long)i, kl, ei, ekl);
+        CU_ASSERT_EQUAL(i, ei);
+        CU_ASSERT_DOUBLE_EQUAL(kl, ekl, KL_TOL_ABS + KL_TOL_REL * ekl);
+        CU_ASSERT_EQUAL(c8_calib_entropy_mxnet(c, nbins, 1e-4, &i, &kl, &err), C8_OK);
+        if (i != mi || fabs(kl - mkl) > KL_TOL_ABS + KL_TOL_REL * mkl)
+            printf("\n  %s (seed %lld): entropy-mxnet i=%lld kl=%.17g, reference i=%lld kl=%.17g\n",
+                   name, seed, (long long)i, kl, mi, mkl);
+        CU_ASSERT_EQUAL(i, mi);
+        CU_ASSERT_DOUBLE_EQUAL(kl, mkl, KL_TOL_ABS + KL_TOL_REL * mkl);
+        free(c);
+        ncases++;
+    }
+    CU_ASSERT_EQUAL(ncases, 20);
+    free(buf);
+}
+
+/* MSE by hand: one value at 100.5 (nbins 128, width 1). Candidates T = 1..101:
+ *   T <= 100: 100.5 clips to 127 -> error (100.5 - T)^2 >= 0.25;
+ *   T = 101: q = round(100.5 * 127 / 101) = round(126.37) = 126, 126 * 101 / 127 = 100.2047,
+ *            error 0.0872: the minimum, threshold 101. */
+static void test_mse_by_hand(void) {
+    float v[1] = {100.5f};
+    c8_hist *h = hist_of(128, v, 1);
+    CU_ASSERT_EQUAL(thr("mse", h, NULL), 101.0);
+    c8_hist_destroy(h);
+}
+
+/* Brute force: every value quantized on its own (values placed at bin centres, so the
+ * histogram's centre model is exact), explicit round-half-even, all thresholds i * width. */
+static double brute_err(const float *v, size_t n, double t) {
+    double s = t / 127.0, e = 0.0;
+    for (size_t k = 0; k < n; k++) {
+        double x = fabs((double)v[k]) / s, f = floor(x), r = x - f, q;
+        if (r > 0.5)
+            q = f + 1;
+        else if (r < 0.5)
+            q = f;
+        else
+            q = fmod(f, 2.0) == 0.0 ? f : f + 1;
+        if (q > 127) q = 127;
+        double d = fabs((double)v[k]) - q * s;
+        e += d * d;
+    }
+    return e;
+}
+
+static void test_mse_brute_force(void) {
+    c8t_rng r = {424242};
+    enum { N = 3000 };
+    float v[N];
+    for (int trial = 0; trial < 4; trial++) {
+        /* width 1/8 (nbins 1024, R = 128): centres (j + 0.5) / 8; a bulk, a tail and outliers */
+        for (int k = 0; k < N; k++) {
+            int j;
+            if (k < N - 3 - trial * 5)
+                j = (int)(-logf(c8t_uniform(&r, 1e-6f, 1.0f)) * 40.0f);
+            else
+                j = c8t_randint(&r, 700, 1023);
+            if (j > 1023) j = 1023;
+            v[k] = ((float)j + 0.5f) / 8.0f;
+            if (k & 1) v[k] = -v[k];
+        }
+        v[0] = 1023.5f / 8.0f; /* absmax in the top bin: R = 128 */
+        c8_hist *h = hist_of(1024, v, N);
+        CU_ASSERT_EQUAL_FATAL(c8_hist_bin_width(h), 0.125);
+        double best = INFINITY, second = INFINITY, bt = 0;
+        for (int i = 1; i <= 1024; i++) {
+            double e = brute_err(v, N, i * 0.125);
+            if (e < best) {
+                second = best;
+                best = e;
+                bt = i * 0.125;
+            } else if (e < second) {
+                second = e;
+            }
+        }
+        double t = thr("mse", h, NULL);
+        if (t != bt)
+            printf("\n  trial %d: mse %g, brute force %g (gap %g)\n", trial, t, bt, second - best);
+        CU_ASSERT_EQUAL(t, bt);
+        c8_hist_destroy(h);
+    }
+}
+
+static const c8_test_case cases[] = {
+    {"table", test_table},
+    {"scale_rule", test_scale_rule},
+    {"all_zero_and_empty", test_all_zero_and_empty},
+    {"minmax_percentile", test_minmax_percentile},
+    {"entropy_by_hand", test_entropy_by_hand},
+    {"entropy_reference", test_entropy_reference},
+    {"mse_by_hand", test_mse_by_hand},
+    {"mse_brute_force", test_mse_brute_force},
+};
+C8T_MAIN("calib_algos", cases)
