@@ -1,6 +1,7 @@
 /* calib8 cache show|check|diff: inspect, validate and compare TensorRT calibration caches
  * (library: include/calib8/calib.h; formats: docs/calibration.md). */
 #include "calib8/calib.h"
+#include "calib8/engine.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "util/err.h"
@@ -129,14 +130,36 @@ static c8_status read_tensor_list(const char *path, char **buf, char ***names, i
     return C8_OK;
 }
 
-/* HOOK (lead): the tensors of M.onnx that need a scale (every tensor an INT8 layer consumes or
- * produces, network inputs included). Until the engine exposes that list, --model checks only
- * the model's sha256 against the sidecar; wire the list here and set *have = true. */
+/* The tensors of M.onnx that need a scale (every float tensor an INT8 layer may consume or
+ * produce, network inputs included: c8_model_calibration_tensors), as one malloc'd block (the
+ * pointer array followed by the strings) so that free(*names) releases everything. */
 static c8_status model_tensor_list(const char *model, char ***names, int64_t *n, bool *have,
                                    c8_error *err) {
     *names = NULL;
     *n = 0;
     *have = false;
+    c8_model *m = NULL;
+    C8_TRY(c8_model_load(model, NULL, &m, err));
+    const char *const *mn;
+    int cnt = c8_model_calibration_tensors(m, &mn);
+    size_t bytes = (size_t)(cnt ? cnt : 1) * sizeof(char *);
+    for (int i = 0; i < cnt; i++) bytes += strlen(mn[i]) + 1;
+    char **block = malloc(bytes);
+    if (!block) {
+        c8_model_destroy(m);
+        return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    }
+    char *p = (char *)(block + (cnt ? cnt : 1));
+    for (int i = 0; i < cnt; i++) {
+        size_t l = strlen(mn[i]) + 1;
+        memcpy(p, mn[i], l);
+        block[i] = p;
+        p += l;
+    }
+    c8_model_destroy(m);
+    *names = block;
+    *n = cnt;
+    *have = true;
     return C8_OK;
 }
 
