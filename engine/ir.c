@@ -436,7 +436,7 @@ c8_status c8_graph_finalize(c8_graph *g, c8_error *err) {
     for (int i = 0; i < placed; i++) nodes[k++] = g->nodes[order[i]];
     for (int i = 0; i < nn; i++)
         if (g->nodes[i].dead) nodes[k++] = g->nodes[i];
-    memcpy(g->nodes, nodes, (size_t)nn * sizeof *nodes);
+    if (nn) memcpy(g->nodes, nodes, (size_t)nn * sizeof *nodes);
     free(nodes);
     free(order);
     free(done);
