@@ -8,7 +8,9 @@
 float c8_ref_act(int act, float a, float b, float x) {
     switch (act) {
     case C8_REF_ACT_RELU: return x < 0.0f ? 0.0f : x;
-    case C8_REF_ACT_CLIP: return x < a ? a : (x > b ? b : x);
+    case C8_REF_ACT_CLIP: /* min(max(x, a), b) as ONNX Clip: b wins when a > b */
+        x = x < a ? a : x;
+        return x > b ? b : x;
     case C8_REF_ACT_LEAKY_RELU: return x < 0.0f ? a * x : x;
     case C8_REF_ACT_SIGMOID:
         /* exp of a non-positive argument only, so neither branch overflows */
