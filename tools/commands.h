@@ -12,5 +12,7 @@ int c8_cmd_calibrate(int argc, char **argv);
 int c8_cmd_build(int argc, char **argv);
 int c8_cmd_eval(int argc, char **argv);
 int c8_cmd_export_qdq(int argc, char **argv);
+int c8_cmd_compare(int argc, char **argv);
+int c8_cmd_bench(int argc, char **argv);
 
 #endif

@@ -11,4 +11,6 @@ set(C8_TOOL_SOURCES
   tools/cmd_export_qdq.c
   tools/cmd_dataset.c tools/dataset_opts.c
   tools/cmd_cache.c
+  tools/cmd_compare.c
+  tools/cmd_bench.c
 )
