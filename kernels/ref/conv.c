@@ -83,6 +83,12 @@ static void out_range(int64_t t, int64_t s, int64_t pb, int64_t dl, int64_t in, 
     *hi = b > a ? b : a;
 }
 
+/* ar[i] += xr[i] * w over one row of outputs; restrict (the scratch plane never overlaps the
+ * input) lets the compiler vectorize it. */
+static void axpy_row(float *restrict ar, const float *restrict xr, float w, int64_t n) {
+    for (int64_t i = 0; i < n; i++) ar[i] += xr[i] * w;
+}
+
 /* One (n, k) output plane, accumulated tap by tap over a whole plane: for every output the
  * products are added in exactly conv_point's order (c, then taps in C order, invalid taps
  * skipped), so the results are bit-identical to the point-wise loop, while the innermost loop
@@ -111,7 +117,10 @@ static void conv_plane(const geom3 *g, const float *xg, const float *wk, int64_t
                             const int64_t iy = oy * g->s[1] - g->pb[1] + ky * g->dl[1];
                             const float *xr = xc + (iz * g->in[1] + iy) * g->in[2] + offx;
                             float *ar = acc + (oz * g->out[1] + oy) * g->out[2];
-                            for (int64_t ox = x0; ox < x1; ox++) ar[ox] += xr[ox * sx] * wv;
+                            if (sx == 1) /* contiguous: vectorized across outputs */
+                                axpy_row(ar + x0, xr + x0, wv, x1 - x0);
+                            else
+                                for (int64_t ox = x0; ox < x1; ox++) ar[ox] += xr[ox * sx] * wv;
                         }
                     }
                 }

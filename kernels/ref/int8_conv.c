@@ -21,6 +21,11 @@ static void out_range(int64_t t, int64_t stride, int64_t pad, int64_t dil, int64
     *hi = b > a ? b : a;
 }
 
+/* ar[i] += xr[i] * w over a row of outputs (restrict: the plane never overlaps the input). */
+static void axpy_row_i8(int32_t *restrict ar, const int8_t *restrict xr, int32_t w, int64_t n) {
+    for (int64_t i = 0; i < n; i++) ar[i] += (int32_t)xr[i] * w;
+}
+
 /* One output element at a time: the plain definition, used when no scratch plane is available. */
 static void point_wise(const c8_conv2d_desc *d, const int8_t *x, const int8_t *w,
                        const c8_int8_epilogue *ep, void *y) {
@@ -82,8 +87,11 @@ void c8_ref_int8_conv2d(const c8_conv2d_desc *d, const int8_t *x, const int8_t *
                             int64_t ih = p * d->stride_h - d->pad_t + r * d->dil_h;
                             const int8_t *xr = xc + ih * d->w + offw;
                             int32_t *ar = acc + p * d->q;
-                            for (int64_t q = q0; q < q1; q++)
-                                ar[q] += (int32_t)xr[q * d->stride_w] * wv;
+                            if (d->stride_w == 1)
+                                axpy_row_i8(ar + q0, xr + q0, wv, q1 - q0);
+                            else
+                                for (int64_t q = q0; q < q1; q++)
+                                    ar[q] += (int32_t)xr[q * d->stride_w] * wv;
                         }
                     }
                 }
