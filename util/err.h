@@ -7,6 +7,10 @@
 
 #include <stddef.h>
 
+#ifdef __cplusplus
+extern "C" {
+#endif
+
 #if defined(__GNUC__)
 #define C8_PRINTF(a, b) __attribute__((format(printf, a, b)))
 #else
@@ -38,4 +42,7 @@ void c8_assert_fail(const char *expr, const char *file, int line);
         if (c8_try_s_ != C8_OK) return c8_try_s_;                                                  \
     } while (0)
 
+#ifdef __cplusplus
+}
+#endif
 #endif
