@@ -28,6 +28,11 @@ static uint64_t total_of(const uint64_t *counts, int64_t nbins) {
 }
 
 /* ---------------- entropy (TensorRT EntropyCalibration2) ----------------
+ * Bin 0 is first replaced by bin 1's count, as NVIDIA's reference implementation of this search
+ * does: bin 0 holds the exact zeros that ReLU outputs and zero padding pile up (often half of all
+ * values), and left in, that spike pins the search to the first candidate (each of the 128
+ * levels then holds one bin, so only i = 128 reproduces the spike), clipping most real values.
+ * (A histogram with nothing outside bin 0 keeps its count.)
  * For i kept bins: P = counts[0..i-1] with the outliers (counts beyond i) added to bin i-1;
  * level(j) = floor(j * 128 / i); Q_j = (sum of the level's counts) / (its non-empty bins) for
  * non-empty counts[j], else 0. Both normalised: P by N (all values), Q by C = N - outliers.
@@ -35,15 +40,24 @@ static uint64_t total_of(const uint64_t *counts, int64_t nbins) {
  *      = (1/N) sum p_j (log p_j - log q_j) + log(C / N)
  * with log p_j from a table computed once. P_j > 0 with Q_j = 0 happens only at bin i-1 when
  * counts[i-1] = 0 and outliers exist: KL = +inf, the candidate is skipped. */
-c8_status c8_calib_entropy_trt(const uint64_t *counts, int64_t nbins, int64_t *best_i,
+c8_status c8_calib_entropy_trt(const uint64_t *counts_in, int64_t nbins, int64_t *best_i,
                                double *best_kl, c8_error *err) {
     *best_i = -1;
     *best_kl = INFINITY;
     if (nbins < LEVELS) return c8_err(err, C8_ERR_INVALID, "entropy needs >= %d bins", LEVELS);
-    uint64_t n_all = total_of(counts, nbins);
-    if (n_all == 0) return c8_err(err, C8_ERR_INVALID, "entropy: histogram is empty");
+    if (total_of(counts_in, nbins) == 0)
+        return c8_err(err, C8_ERR_INVALID, "entropy: histogram is empty");
+    uint64_t *counts = malloc((size_t)nbins * sizeof *counts); /* bin 0 replaced, see above */
     double *lg = malloc((size_t)nbins * sizeof *lg); /* (nbins) log(count), 0 for empty bins */
-    if (!lg) return c8_err(err, C8_ERR_NOMEM, "entropy: out of memory");
+    if (!lg || !counts) {
+        free(lg);
+        free(counts);
+        return c8_err(err, C8_ERR_NOMEM, "entropy: out of memory");
+    }
+    memcpy(counts, counts_in, (size_t)nbins * sizeof *counts);
+    counts[0] = counts[1];
+    if (total_of(counts, nbins) == 0) counts[0] = counts_in[0];
+    uint64_t n_all = total_of(counts, nbins);
     for (int64_t j = 0; j < nbins; j++) lg[j] = counts[j] ? log((double)counts[j]) : 0.0;
     const double dn = (double)n_all;
 
@@ -81,6 +95,7 @@ c8_status c8_calib_entropy_trt(const uint64_t *counts, int64_t nbins, int64_t *b
         }
     }
     free(lg);
+    free(counts);
     if (*best_i < 0) return c8_err(err, C8_ERR_INTERNAL, "entropy: no finite divergence");
     return C8_OK;
 }

@@ -14,6 +14,7 @@
 void c8_calibrate_opts_init(c8_calibrate_opts *o) {
     memset(o, 0, sizeof *o);
     o->algo = C8_CALIB_DEFAULT_ALGO;
+    o->input_algo = "minmax";
     c8_calib_params_default(&o->params);
     o->nbins = 2048;
     o->device = C8_DEVICE_CPU;
@@ -68,6 +69,10 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
     double t_start = now_s();
     const c8_calib_algo *algo = c8_calib_algo_find(o->algo);
     if (!algo) return c8_err(err, C8_ERR_USAGE, "unknown calibration algorithm '%s'", o->algo);
+    const c8_calib_algo *in_algo = o->input_algo ? c8_calib_algo_find(o->input_algo) : algo;
+    if (!in_algo)
+        return c8_err(err, C8_ERR_USAGE, "unknown calibration algorithm '%s' for the inputs",
+                      o->input_algo);
     const char *const *mnames;
     int n = c8_model_calibration_tensors(model, &mnames);
     collector col = {0};
@@ -107,6 +112,7 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
     bo.passes = false;
     s = c8_engine_build(model, &bo, &eng, err);
     if (s == C8_OK) s = c8_context_create(eng, &ctx, err);
+    if (s == C8_OK) c8_context_set_max_memory(ctx, o->max_memory);
     col.ctx = ctx;
     if (s == C8_OK) s = c8_context_set_device_observer(ctx, observe, &col, mnames, n, err);
     if (s == C8_OK)
@@ -118,12 +124,24 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
     double t_run = 0;
     for (;;) {
         const c8_batch *b;
+        if (o->interrupt && *o->interrupt) {
+            s = c8_err(err, C8_ERR_INTERRUPTED,
+                       "interrupted by %s after %lld of %lld images; nothing written",
+                       o->interrupt_name ? o->interrupt_name : "a signal", (long long)res->images,
+                       (long long)c8_dataset_count(ds));
+            break;
+        }
         s = c8_loader_next(loader, &b, err);
         if (s != C8_OK || !b) break;
         c8_host_tensor in = {in_name, C8_DT_FLOAT, {4, {b->n, b->c, b->h, b->w}}, (void *)b->data};
         double t0 = now_s();
         s = c8_context_run(ctx, &in, 1, err);
         t_run += now_s() - t0;
+        if (s == C8_ERR_INTERRUPTED) /* stopped between layers: say it as the loop does */
+            s = c8_err(err, C8_ERR_INTERRUPTED,
+                       "interrupted by %s after %lld of %lld images; nothing written",
+                       o->interrupt_name ? o->interrupt_name : "a signal", (long long)res->images,
+                       (long long)c8_dataset_count(ds));
         if (s != C8_OK) break;
         col.batch++;
         res->images += b->n;
@@ -142,11 +160,17 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
     double t0 = now_s();
     s = c8_calib_compute(algo, &o->params, mnames, (const c8_hist *const *)col.hists, n, stats,
                          err);
+    /* network inputs: their own algorithm (see c8_calibrate_opts.input_algo) */
+    for (int i = 0; s == C8_OK && in_algo != algo && i < n; i++)
+        if (c8_model_find_input(model, mnames[i]) >= 0)
+            s = c8_calib_compute(in_algo, &o->params, &mnames[i],
+                                 (const c8_hist *const *)&col.hists[i], 1, &stats[i], err);
     res->t_search = now_s() - t0;
     if (s != C8_OK) goto done;
     c8_calib_info info;
     c8_calib_info_init(&info);
     info.algorithm = algo->name;
+    info.input_algorithm = in_algo != algo ? in_algo->name : NULL;
     info.params = o->params;
     info.nbins = o->nbins;
     info.model_sha256 = c8_model_sha256(model);
@@ -155,6 +179,12 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
     info.preprocessing = o->preprocessing_json;
     info.batch_size = batch_size;
     info.images = res->images;
+    if (o->interrupt && *o->interrupt) {
+        s = c8_err(err, C8_ERR_INTERRUPTED,
+                   "interrupted by %s after all %lld images, before writing; nothing written",
+                   o->interrupt_name ? o->interrupt_name : "a signal", (long long)res->images);
+        goto done;
+    }
     s = c8_calib_save(cache_path, o->trt_version, NULL, &info, stats, n, err);
     if (s == C8_OK && o->histograms_path)
         s = c8_calib_histfile_save(o->histograms_path, &info, mnames,
@@ -169,11 +199,13 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
                     stats[i].threshold,
                     stats[i].absmax > 0 ? stats[i].threshold / stats[i].absmax : 0.0);
         fprintf(o->log,
-                "calibrated %d tensors on %lld images (batch %lld, algorithm %s, %lld bins)\n"
+                "calibrated %d tensors on %lld images (batch %lld, algorithm %s%s%s, %lld bins)\n"
                 "time: %.2f s total; inference %.2f s, histograms %.2f s, threshold search %.2f "
                 "s, waiting for data %.2f s\n",
-                n, (long long)res->images, (long long)batch_size, algo->name, (long long)o->nbins,
-                res->t_total, res->t_infer, res->t_hist, res->t_search, res->t_load);
+                n, (long long)res->images, (long long)batch_size, algo->name,
+                in_algo != algo ? ", inputs " : "", in_algo != algo ? in_algo->name : "",
+                (long long)o->nbins, res->t_total, res->t_infer, res->t_hist, res->t_search,
+                res->t_load);
     }
 done:
     c8_progress_destroy(prog);

@@ -8,10 +8,17 @@
 #include "calib8/dataset.h"
 #include "calib8/engine.h"
 
+#include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 
 typedef struct c8_calibrate_opts {
     const char *algo;               /* calibration algorithm name; default "entropy" */
+    /* Algorithm for the network inputs; default "minmax"; NULL: the same as algo. Inputs are
+     * pixels through a fixed affine map: at most 256 distinct values per channel, a comb of
+     * spikes on which the KL search is meaningless (it stops just above the largest spike, e.g.
+     * the background, and clips the content), while their exact range is known. */
+    const char *input_algo;
     c8_calib_params params;         /* algorithm parameters */
     int64_t nbins;                  /* histogram bins; default 2048 */
     c8_device device;               /* where the FP32 engine runs */
@@ -20,6 +27,12 @@ typedef struct c8_calibrate_opts {
     const char *preprocessing_json; /* the preprocessing, as JSON, for the sidecar */
     c8_progress_mode progress;
     FILE *log; /* the per-tensor table and the timings; NULL: nothing */
+    /* Checked between batches; when it reads non-zero the loop stops with C8_ERR_INTERRUPTED
+     * "interrupted by <interrupt_name> after N of M images; nothing written" and writes nothing.
+     * The CLI points it at its SIGINT flag. NULL: never interrupted. */
+    volatile sig_atomic_t *interrupt;
+    const char *interrupt_name; /* default "a signal" */
+    uint64_t max_memory;        /* limit for the FP32 engine's context, bytes; 0: none */
 } c8_calibrate_opts;
 
 void c8_calibrate_opts_init(c8_calibrate_opts *o);

@@ -11,6 +11,7 @@
 #include "util/arith.h"
 #include "util/err.h"
 #include "util/fileio.h"
+#include "util/h5lock.h"
 
 #include <hdf5.h>
 
@@ -139,9 +140,9 @@ static c8_status write_info_attrs(hid_t fid, const c8_calib_info *info, int64_t 
     return C8_OK;
 }
 
-c8_status c8_calib_histfile_save(const char *path, const c8_calib_info *info,
-                                 const char *const *names, const c8_hist *const *hists, int64_t n,
-                                 c8_error *err) {
+static c8_status histfile_save(const char *path, const c8_calib_info *info,
+                               const char *const *names, const c8_hist *const *hists, int64_t n,
+                               c8_error *err) {
     if (n < 0) return c8_err(err, C8_ERR_INVALID, "%s: negative tensor count", path);
     int64_t nbins = n ? c8_hist_nbins(hists[0]) : info->nbins;
     c8_strmap seen = {0};
@@ -571,7 +572,7 @@ out:
     return st;
 }
 
-c8_status c8_calib_histfile_load(const char *path, c8_calib_histfile **out, c8_error *err) {
+static c8_status histfile_load(const char *path, c8_calib_histfile **out, c8_error *err) {
     *out = NULL;
     FILE *probe = fopen(path, "rb");
     if (!probe) return c8_err(err, C8_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
@@ -599,6 +600,24 @@ done:
     }
     *out = f;
     return C8_OK;
+}
+
+/* libhdf5 is not thread-safe: every HDF5 call of this file runs under the process-wide lock
+ * (util/h5lock.h), also taken by the dataset loader's thread. */
+c8_status c8_calib_histfile_save(const char *path, const c8_calib_info *info,
+                                 const char *const *names, const c8_hist *const *hists, int64_t n,
+                                 c8_error *err) {
+    c8_h5_lock();
+    c8_status s = histfile_save(path, info, names, hists, n, err);
+    c8_h5_unlock();
+    return s;
+}
+
+c8_status c8_calib_histfile_load(const char *path, c8_calib_histfile **out, c8_error *err) {
+    c8_h5_lock();
+    c8_status s = histfile_load(path, out, err);
+    c8_h5_unlock();
+    return s;
 }
 
 const c8_calib_info *c8_calib_histfile_info(const c8_calib_histfile *f) { return &f->info; }

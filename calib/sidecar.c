@@ -139,6 +139,7 @@ static c8_status sidecar_bytes(const char *path, const c8_calib_info *info,
              c8_calib_cache_trt_algorithm(cache));
     key_str(&w, "cache_header", header);
     key_str(&w, "algorithm", info->algorithm);
+    if (info->input_algorithm) key_str(&w, "input_algorithm", info->input_algorithm);
     write_params(&w, info);
     key_count(&w, "bins", info->nbins);
     key_str(&w, "model_sha256", info->model_sha256);
@@ -199,7 +200,7 @@ c8_status c8_calib_sidecar_write(const char *path, const c8_calib_info *info,
 struct c8_calib_sidecar {
     c8_calib_info info;
     char cache_sha256[65];
-    char *strs[5]; /* owned: version, algorithm, model, dataset, preprocessing */
+    char *strs[6]; /* owned: version, algorithm, model, dataset, preprocessing, input algorithm */
     int64_t n;
     c8_calib_tensor_stat *t; /* (n), names owned via names[] */
     char **names;            /* (n) */
@@ -207,7 +208,7 @@ struct c8_calib_sidecar {
 
 void c8_calib_sidecar_destroy(c8_calib_sidecar *s) {
     if (!s) return;
-    for (int i = 0; i < 5; i++) free(s->strs[i]);
+    for (int i = 0; i < 6; i++) free(s->strs[i]);
     for (int64_t i = 0; i < s->n; i++) free(s->names[i]);
     free(s->names);
     free(s->t);
@@ -330,6 +331,7 @@ c8_status c8_calib_sidecar_read(const char *path, c8_calib_sidecar **out, c8_err
     }
     if ((st = get_str(root, "calib8_version", false, path, "", &s->strs[0], err)) ||
         (st = get_str(root, "algorithm", false, path, "", &s->strs[1], err)) ||
+        (st = get_str(root, "input_algorithm", false, path, "", &s->strs[5], err)) ||
         (st = get_str(root, "model_sha256", false, path, "", &s->strs[2], err)) ||
         (st = get_str(root, "cache_sha256", true, path, "", &sha, err)) ||
         (st = get_int(root, "bins", path, &s->info.nbins, err)) ||
@@ -358,6 +360,7 @@ c8_status c8_calib_sidecar_read(const char *path, c8_calib_sidecar **out, c8_err
     if ((st = read_tensors(s, c8_json_get(root, "tensors"), path, err))) goto done;
     s->info.calib8_version = s->strs[0];
     s->info.algorithm = s->strs[1];
+    s->info.input_algorithm = s->strs[5];
     s->info.model_sha256 = s->strs[2];
     s->info.dataset_sha256 = s->strs[3];
     s->info.preprocessing = s->strs[4];
@@ -412,8 +415,31 @@ c8_status c8_calib_save(const char *cache_path, const char *trt_version, const c
     size_t side_len = 0;
     if (!sc) st = c8_err(err, C8_ERR_NOMEM, "out of memory");
     if (st == C8_OK) st = sidecar_bytes(sc, info, c, stats, n, &side, &side_len, err);
-    if (st == C8_OK) st = c8_calib_cache_write(c, cache_path, err);
-    if (st == C8_OK) st = c8_write_file_atomic(sc, side, side_len, err);
+    char *text = NULL;
+    size_t text_len = 0;
+    if (st == C8_OK) st = c8_calib_cache_format(c, &text, &text_len, err);
+    /* Two-phase: both temporary files are written and fsynced before either is renamed, so a
+     * full disk or a failed write leaves the old cache and sidecar both as they were. */
+    c8_atomic_file *fc = NULL, *fs = NULL;
+    if (st == C8_OK) st = c8_atomic_open(cache_path, &fc, err);
+    if (st == C8_OK) st = c8_atomic_open(sc, &fs, err);
+    if (st == C8_OK) {
+        fwrite(text, 1, text_len, c8_atomic_file_fp(fc));
+        fwrite(side, 1, side_len, c8_atomic_file_fp(fs));
+        st = c8_atomic_sync(fc, err);
+        if (st == C8_OK) st = c8_atomic_sync(fs, err);
+    }
+    if (st == C8_OK) {
+        st = c8_atomic_commit(fc, err);
+        fc = NULL;
+        if (st == C8_OK) {
+            st = c8_atomic_commit(fs, err);
+            fs = NULL;
+        }
+    }
+    c8_atomic_abort(fc);
+    c8_atomic_abort(fs);
+    free(text);
     free(side);
     free(sc);
     c8_calib_cache_destroy(c);

@@ -9,6 +9,7 @@
 #include "engine/exec.h"
 #include "engine/infer.h"
 #include "engine/model_internal.h"
+#include "engine/passes.h"
 #include "util/arith.h"
 #include "util/err.h"
 
@@ -131,6 +132,10 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
     memcpy(e->model_sha256, mg->sha256, sizeof e->model_sha256);
     memcpy(e->cache_sha256, cache_sha, sizeof e->cache_sha256);
     e->tf32 = opt->tf32;
+    if (opt->passes) {
+        s = c8_graph_optimize(src, NULL, NULL, err);
+        if (s != C8_OK) goto fail;
+    }
     s = c8_builder_lower(src, opt, cache, e, err);
     if (s != C8_OK) goto fail;
     for (int i = 0; i < e->g->n_nodes; i++) {
@@ -258,7 +263,7 @@ c8_status c8_context_create(c8_engine *e, c8_context **out, c8_error *err) {
     if (!c) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     c->e = e;
     c->vt = c8_backend_get(e->device, err);
-    c8_status s = c->vt ? C8_OK : err->code;
+    c8_status s = c->vt ? C8_OK : C8_ERR_UNSUPPORTED; /* err may be NULL */
     if (s == C8_OK) s = c->vt->context_init(e, e->backend, &c->state, err);
     if (s == C8_OK) s = c8_exec_create(e, c->vt, c->state, &c->x, err);
     if (s != C8_OK) {
@@ -303,3 +308,15 @@ c8_status c8_context_run(c8_context *c, const c8_host_tensor *inputs, int n, c8_
 c8_status c8_context_output(c8_context *c, int i, c8_host_tensor *out, c8_error *err) {
     return c8_exec_output(c->x, i, out, err);
 }
+
+/* For calib8 bench (engine/backend.h): the context's backend table and state. */
+void c8_context_backend(c8_context *c, const c8_backend_vt **vt, void **state) {
+    *vt = c->vt;
+    *state = c->state;
+}
+
+void c8_context_set_max_memory(c8_context *c, uint64_t max_bytes) {
+    c8_exec_set_max_memory(c->x, max_bytes);
+}
+
+uint64_t c8_context_memory(const c8_context *c) { return c8_exec_memory(c->x); }

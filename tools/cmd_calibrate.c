@@ -21,6 +21,7 @@ enum {
     OPT_MODEL = 0x2000,
     OPT_CACHE,
     OPT_ALGO,
+    OPT_INPUT_ALGO,
     OPT_PERCENTILE,
     OPT_BINS,
     OPT_SAVE_HIST,
@@ -28,6 +29,7 @@ enum {
     OPT_TRT_VERSION,
     OPT_SHAPE,
     OPT_DEVICE,
+    OPT_MAX_MEMORY,
     OPT_HELP
 };
 
@@ -46,6 +48,8 @@ static void usage(FILE *f) {
         fprintf(f, "                            %-14s %s\n", c8_calib_algo_at(i)->name,
                 c8_calib_algo_at(i)->description);
     fprintf(f,
+            "  --input-algo NAME|same  algorithm for the network inputs (default minmax: 8-bit\n"
+            "                          pixels have a known range and a comb-shaped histogram)\n"
             "  --percentile P          for --algo percentile (default 99.99)\n"
             "  --bins N                histogram bins (default 2048)\n"
             "  --save-histograms FILE  also write every histogram to an HDF5 file\n"
@@ -55,6 +59,10 @@ static void usage(FILE *f) {
             "  --device cpu|cuda       where the FP32 engine runs (default cpu)\n"
             "  --images N              calibration images (default %d; --images -1: all)\n",
             C8_CALIB_TRT_VERSION_DEFAULT, DEFAULT_IMAGES);
+    fputs(C8_CLI_MAX_MEMORY_HELP, f);
+    fputs("Ctrl-C (SIGINT) stops after the current batch: nothing is written, existing files\n"
+          "are left as they were, and the exit code is 130.\n",
+          f);
     c8_dataset_opts_help(f);
 }
 
@@ -88,18 +96,21 @@ static int from_histograms(const char *hist_path, const char *algo_name,
 }
 
 int c8_cmd_calibrate(int argc, char **argv) {
-    static const struct option opts[] = {{"model", required_argument, NULL, OPT_MODEL},
-                                         {"cache", required_argument, NULL, OPT_CACHE},
-                                         {"algo", required_argument, NULL, OPT_ALGO},
-                                         {"percentile", required_argument, NULL, OPT_PERCENTILE},
-                                         {"bins", required_argument, NULL, OPT_BINS},
-                                         {"save-histograms", required_argument, NULL, OPT_SAVE_HIST},
-                                         {"from-histograms", required_argument, NULL, OPT_FROM_HIST},
-                                         {"trt-version", required_argument, NULL, OPT_TRT_VERSION},
-                                         {"shape", required_argument, NULL, OPT_SHAPE},
-                                         {"device", required_argument, NULL, OPT_DEVICE},
-                                         {"help", no_argument, NULL, OPT_HELP},
-                                         C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, OPT_MODEL},
+        {"cache", required_argument, NULL, OPT_CACHE},
+        {"algo", required_argument, NULL, OPT_ALGO},
+        {"input-algo", required_argument, NULL, OPT_INPUT_ALGO},
+        {"percentile", required_argument, NULL, OPT_PERCENTILE},
+        {"bins", required_argument, NULL, OPT_BINS},
+        {"save-histograms", required_argument, NULL, OPT_SAVE_HIST},
+        {"from-histograms", required_argument, NULL, OPT_FROM_HIST},
+        {"trt-version", required_argument, NULL, OPT_TRT_VERSION},
+        {"shape", required_argument, NULL, OPT_SHAPE},
+        {"device", required_argument, NULL, OPT_DEVICE},
+        {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+        {"help", no_argument, NULL, OPT_HELP},
+        C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
     c8_dataset_opts_init(&dso);
     c8_calibrate_opts co;
@@ -108,6 +119,7 @@ int c8_cmd_calibrate(int argc, char **argv) {
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
     int n_shapes = 0, c;
     bool algo_given = false;
+    uint64_t max_memory = c8_cli_default_max_memory();
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         c8_error e = {0};
@@ -123,6 +135,14 @@ int c8_cmd_calibrate(int argc, char **argv) {
             algo_given = true;
             if (!c8_calib_algo_find(optarg))
                 return c8_cli_usage("calibrate", "unknown --algo '%s'", optarg);
+            break;
+        case OPT_INPUT_ALGO:
+            if (!strcmp(optarg, "same"))
+                co.input_algo = NULL;
+            else if (!c8_calib_algo_find(optarg))
+                return c8_cli_usage("calibrate", "unknown --input-algo '%s'", optarg);
+            else
+                co.input_algo = optarg;
             break;
         case OPT_PERCENTILE:
             if (!c8_cli_parse_f64(optarg, &co.params.percentile) || !(co.params.percentile > 0) ||
@@ -145,6 +165,10 @@ int c8_cmd_calibrate(int argc, char **argv) {
             if (!strcmp(optarg, "cpu")) co.device = C8_DEVICE_CPU;
             else if (!strcmp(optarg, "cuda")) co.device = C8_DEVICE_CUDA;
             else return c8_cli_usage("calibrate", "--device must be cpu or cuda");
+            break;
+        case OPT_MAX_MEMORY:
+            if (!c8_cli_parse_max_memory(optarg, &max_memory))
+                return c8_cli_usage("calibrate", "bad --max-memory '%s'", optarg);
             break;
         case OPT_HELP:
         case 'h': usage(stdout); return C8_EXIT_OK;
@@ -176,8 +200,15 @@ int c8_cmd_calibrate(int argc, char **argv) {
     if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
     if (s == C8_OK) s = c8_cli_image_input(m, &in_name, &C, &H, &W, &err);
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
+    if (s == C8_OK)
+        s = c8_cli_budget_loader(max_memory, dso.loader.batch, dso.loader.prefetch, C, H, W,
+                                 &co.max_memory, &err);
     if (s == C8_OK) s = c8_loader_create(ds, &dso.pre, C, H, W, &dso.loader, &ld, &err);
     if (s != C8_OK) goto fail;
+    /* Ctrl-C stops the loop between batches; nothing is written (docs/reliability.md). */
+    c8_cli_catch_sigint();
+    co.interrupt = &c8_cli_sigint;
+    co.interrupt_name = "SIGINT";
     c8_preprocess_describe(&dso.pre, pre, sizeof pre);
     snprintf(pre_json, sizeof pre_json, "\"%s\"", pre);
     co.preprocessing_json = pre_json;

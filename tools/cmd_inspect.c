@@ -1,27 +1,122 @@
-/* calib8 inspect: prints a model's graph: inputs, outputs, nodes, shapes, parameters, FLOPs. */
+/* calib8 inspect: prints a model's graph: inputs, outputs, nodes, shapes, parameters, FLOPs.
+ * With --passes, runs the graph optimizer (engine/passes.h) on a copy and prints what each pass
+ * changed and the optimized graph; with --dot, writes the graph before and after the passes as
+ * Graphviz DOT (and SVG when `dot` is installed). */
 #include "calib8/engine.h"
+#include "engine/dot.h"
+#include "engine/model_internal.h"
+#include "engine/passes.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "util/err.h"
 
+#include <errno.h>
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: calib8 inspect --model M.onnx [--shape NAME:NxCxHxW]\n\n"
-               "Prints the graph: inputs and outputs, then every node with its op, output shape,\n"
-               "parameter count and FLOPs (for the given or declared shapes), and totals.\n\n"
-               "  --model FILE       ONNX model\n"
-               "  --shape NAME:DIMS  pin a dynamic input shape (NAME: optional for one input)\n"
-               "  -h, --help         this help\n");
+    fprintf(f,
+            "usage: calib8 inspect --model M.onnx [--shape NAME:NxCxHxW] [--passes]\n"
+            "                      [--no-pass NAME]... [--dot FILE]\n\n"
+            "Prints the graph: inputs and outputs, then every node with its op, output shape,\n"
+            "parameter count and FLOPs (for the given or declared shapes), and totals.\n\n"
+            "  --model FILE       ONNX model\n"
+            "  --shape NAME:DIMS  pin a dynamic input shape (NAME: optional for one input)\n"
+            "  --passes           run the graph optimizer: list every change each pass made, the\n"
+            "                     changes per pass and the node counts before and after, then\n"
+            "                     print the optimized graph instead of the imported one\n"
+            "  --no-pass NAME     disable one pass (repeatable): dead_layers, fold_constants,\n"
+            "                     fold_batchnorm, fuse_residual, fuse_activation,\n"
+            "                     fuse_horizontal, inplace_concat\n"
+            "  --dot FILE         write the graph before and after the passes as Graphviz DOT:\n"
+            "                     FILE.before.dot and FILE.after.dot (a trailing .dot in FILE is\n"
+            "                     dropped first), and FILE.before.svg / FILE.after.svg when\n"
+            "                     Graphviz's `dot` is on PATH\n"
+            "  -h, --help         this help\n\n"
+            "Fused layers are labelled with every ONNX node folded into them, e.g.\n"
+            "CBR(conv1+bn1+relu1); see docs/passes.md.\n");
+}
+
+/* Renders dot_path to svg_path with `dot -Tsvg` (fork/exec, no shell), through a temporary file
+ * renamed on success. A missing `dot` is not an error: a note goes to stderr. */
+static void render_svg(const char *dot_path, const char *svg_path) {
+    size_t len = strlen(svg_path) + 32;
+    char *tmp = malloc(len);
+    if (!tmp) return;
+    snprintf(tmp, len, "%s.tmp.%ld", svg_path, (long)getpid());
+    fflush(stdout);
+    fflush(stderr);
+    pid_t pid = fork();
+    if (pid < 0) {
+        fprintf(stderr, "calib8 inspect: warning: cannot run dot (%s); %s not written\n",
+                strerror(errno), svg_path);
+        free(tmp);
+        return;
+    }
+    if (pid == 0) {
+        execlp("dot", "dot", "-Tsvg", "-o", tmp, dot_path, (char *)NULL);
+        _exit(127);
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
+    if (WIFEXITED(status) && WEXITSTATUS(status) == 0) {
+        if (rename(tmp, svg_path) == 0)
+            fprintf(stderr, "wrote %s\n", svg_path);
+        else
+            fprintf(stderr, "calib8 inspect: warning: cannot rename %s to %s: %s\n", tmp, svg_path,
+                    strerror(errno));
+    } else if (WIFEXITED(status) && WEXITSTATUS(status) == 127) {
+        fprintf(stderr,
+                "calib8 inspect: note: Graphviz 'dot' was not found; %s not written "
+                "(the DOT file is there)\n",
+                svg_path);
+    } else {
+        fprintf(stderr, "calib8 inspect: warning: dot failed on %s; %s not written\n", dot_path,
+                svg_path);
+    }
+    remove(tmp);
+    free(tmp);
+}
+
+/* Writes <base>.<tag>.dot (and .svg). */
+static c8_status write_dot(const c8_graph *g, const char *base, const char *tag, const char *title,
+                           c8_error *err) {
+    size_t len = strlen(base) + strlen(tag) + 8;
+    char *dot = malloc(len), *svg = malloc(len);
+    if (!dot || !svg) {
+        free(dot);
+        free(svg);
+        return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    }
+    snprintf(dot, len, "%s.%s.dot", base, tag);
+    snprintf(svg, len, "%s.%s.svg", base, tag);
+    c8_status s = c8_graph_write_dot(g, title, dot, err);
+    if (s == C8_OK) {
+        fprintf(stderr, "wrote %s\n", dot);
+        render_svg(dot, svg);
+    }
+    free(dot);
+    free(svg);
+    return s;
 }
 
 int c8_cmd_inspect(int argc, char **argv) {
     static const struct option opts[] = {{"model", required_argument, 0, 'm'},
                                          {"shape", required_argument, 0, 's'},
+                                         {"passes", no_argument, 0, 'p'},
+                                         {"no-pass", required_argument, 0, 'n'},
+                                         {"dot", required_argument, 0, 'd'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *model_path = NULL;
+    const char *model_path = NULL, *dot_file = NULL;
+    bool passes = false;
+    c8_pass_options popt;
+    c8_pass_options_init(&popt);
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
     int n_shapes = 0;
     optind = 1;
@@ -35,12 +130,21 @@ int c8_cmd_inspect(int argc, char **argv) {
             if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
                 return c8_cli_usage("inspect", "bad --shape '%s' (expected NAME:NxCxHxW)", optarg);
             break;
+        case 'p': passes = true; break;
+        case 'n': {
+            int p = c8_pass_from_name(optarg);
+            if (p < 0) return c8_cli_usage("inspect", "unknown pass '%s' for --no-pass", optarg);
+            popt.enable[p] = false;
+            break;
+        }
+        case 'd': dot_file = optarg; break;
         case 'h': usage(stdout); return C8_EXIT_OK;
         default: return c8_cli_usage("inspect", "unknown option");
         }
     }
     if (optind < argc) return c8_cli_usage("inspect", "unexpected argument '%s'", argv[optind]);
     if (!model_path) return c8_cli_usage("inspect", "--model is required");
+    if (dot_file && !*dot_file) return c8_cli_usage("inspect", "--dot needs a file name");
     c8_error err = {0};
     c8_model *m = NULL;
     c8_status s = c8_model_load(model_path, NULL, &m, &err);
@@ -49,7 +153,39 @@ int c8_cmd_inspect(int argc, char **argv) {
         c8_model_destroy(m);
         return c8_cli_fail(&err);
     }
-    c8_model_print(m, stdout);
+    if (!passes) c8_model_print(m, stdout);
+    if (!passes && !dot_file) {
+        c8_model_destroy(m);
+        return C8_EXIT_OK;
+    }
+    const c8_graph *g = c8_model_graph(m);
+    c8_graph *o = c8_graph_clone(g);
+    c8_pass_log *log = c8_pass_log_create();
+    if (!o || !log) s = c8_err(&err, C8_ERR_NOMEM, "out of memory");
+    if (s == C8_OK) s = c8_graph_optimize(o, &popt, log, &err);
+    char *base = NULL;
+    if (s == C8_OK && dot_file) {
+        base = strdup(dot_file);
+        if (!base) s = c8_err(&err, C8_ERR_NOMEM, "out of memory");
+        size_t bl = base ? strlen(base) : 0;
+        if (bl > 4 && !strcmp(base + bl - 4, ".dot")) base[bl - 4] = '\0';
+        if (s == C8_OK) s = write_dot(g, base, "before", "before passes", &err);
+        if (s == C8_OK) s = write_dot(o, base, "after", "after passes", &err);
+    }
+    if (s == C8_OK && passes) {
+        printf("passes on %s:\n", g->path);
+        c8_pass_log_print(log, stdout);
+        printf("\n");
+        /* print the optimized graph through the model printer */
+        struct c8_model view;
+        memset(&view, 0, sizeof view);
+        view.g = o;
+        c8_model_print(&view, stdout);
+    }
+    free(base);
+    c8_pass_log_destroy(log);
+    c8_graph_destroy(o);
     c8_model_destroy(m);
+    if (s != C8_OK) return c8_cli_fail(&err);
     return C8_EXIT_OK;
 }

@@ -7,7 +7,9 @@ and requires calib/algos.c to pick the same i. This file is written from the def
 docs/calibration.md, not from the C code: it builds the distributions P and Q as whole NumPy
 arrays, normalises them and sums P * log(P / Q) directly.
 
-  entropy (TensorRT EntropyCalibration2), for i = 128 .. nbins:
+  entropy (TensorRT EntropyCalibration2): first counts[0] = counts[1] (bin 0's spike of exact
+  zeros is ignored, as in NVIDIA's reference; kept when nothing lies outside bin 0), then for
+  i = 128 .. nbins:
     P = counts[:i], P[i-1] += sum(counts[i:]); level(j) = floor(j * 128 / i);
     Q[j] = (sum of counts[:i] in j's level) / (number of non-zero counts[:i] in j's level)
            where counts[j] != 0, else 0;
@@ -37,8 +39,12 @@ GAP_REL = 1e-8
 
 
 def kl_trt(counts):
-    counts = np.asarray(counts, dtype=np.float64)
+    counts = np.asarray(counts, dtype=np.float64).copy()
     nbins = counts.size
+    first = counts[0]
+    counts[0] = counts[1]
+    if counts.sum() == 0:
+        counts[0] = first
     out = []
     for i in range(LEVELS, nbins + 1):
         kept = counts[:i]

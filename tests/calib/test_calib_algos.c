@@ -136,12 +136,13 @@ static void test_minmax_percentile(void) {
 }
 
 /* nbins 256, width 1 (absmax 255.5 -> R = 256). Bins 0..127 hold 1, 3, 1, 3, ... (1 value at
- * 2k + 0.5, 3 at 2k + 1.5) and one far outlier sits at 255.5. N = 64 * 4 + 1 = 257.
+ * 2k + 0.5, 3 at 2k + 1.5) and one far outlier sits at 255.5. The search first replaces bin 0's
+ * count by bin 1's (1 -> 3), so it sees N = 64 * 4 + 1 + 2 = 259 values.
  *   i = 129..255: bin i-1 is empty but receives the outlier: P > 0 = Q, KL = inf (skipped).
- *   i = 128: levels are single bins, Q = counts, P = counts with the outlier added to bin 127
- *            (3 -> 4): KL = (1/257) 4 ln(4/3) + ln(256/257) = 0.000578901568...
- *   i = 256: levels are bin pairs (1, 3) -> Q = (2, 2); the outlier's level {254, 255} has one
- *            non-empty bin, so it matches: KL = (64 (1 ln(1/2) + 3 ln(3/2))) / 257 = 0.1303...
+ *   i = 128: levels are single bins, Q = counts (C = N - 1 = 258 values), P = counts with the
+ *            outlier added to bin 127 (3 -> 4): KL = (4/259) ln(4/3) + ln(258/259).
+ *   i = 256: levels are bin pairs, (3, 3) for the first and (1, 3) -> Q = (2, 2) for the others;
+ *            the outlier's level {254, 255} has one non-empty bin, so it matches: KL is about 0.13.
  * Minimum at i = 128: threshold (128 + 0.5) * 1 = 128.5, half of absmax. */
 static void test_entropy_by_hand(void) {
     float v[257];
@@ -159,7 +160,7 @@ static void test_entropy_by_hand(void) {
     c8_error err = {0};
     CU_ASSERT_EQUAL(c8_calib_entropy_trt(c8_hist_counts(h), 256, &i, &kl, &err), C8_OK);
     CU_ASSERT_EQUAL(i, 128);
-    const double want = 4.0 / 257.0 * log(4.0 / 3.0) + log(256.0 / 257.0);
+    const double want = 4.0 / 259.0 * log(4.0 / 3.0) + log(258.0 / 259.0);
     CU_ASSERT_DOUBLE_EQUAL(kl, want, KL_TOL_ABS);
     c8_hist_destroy(h);
 

@@ -1,0 +1,355 @@
+/* Helpers for the graph-pass suites: building small graphs by hand, running a graph as an FP32
+ * CPU engine (c8_engine_new around a copy, then a context), and comparing a graph with its
+ * optimized copy.
+ *
+ * The FP32 equivalence norm: for each output tensor, the max-norm relative error
+ *     max_i |opt_i - ref_i| / max(max_i |ref_i|, 1e-6)
+ * (the error relative to the tensor's largest magnitude, not per element: per-element relative
+ * error is meaningless where outputs cross zero, e.g. after a residual Add). Integer, bool and
+ * float16 outputs (bit patterns) must match exactly. */
+#ifndef C8_TESTS_PASSES_UTIL_H
+#define C8_TESTS_PASSES_UTIL_H
+
+#include "c8test.h"
+
+#include "calib8/engine.h"
+#include "engine/engine_internal.h"
+#include "engine/infer.h"
+#include "engine/ir.h"
+#include "engine/passes.h"
+#include "util/err.h"
+
+#include <math.h>
+#include <stdbool.h>
+
+/* The issue's bound. Folding rounds w*s to float32 once (the unfused graph rounds conv output
+ * and BN separately), so differences are a few float32 ulps of the largest output. */
+#define PASSES_RTOL 1e-5
+/* Floor of the denominator, so all-zero outputs compare absolutely. */
+#define PASSES_FLOOR 1e-6
+
+/* ---- building ---- */
+
+static inline c8_shape pu_shape(int rank, const int64_t *d) {
+    c8_shape s;
+    memset(&s, 0, sizeof s);
+    s.rank = rank;
+    for (int i = 0; i < rank; i++) s.d[i] = d[i];
+    return s;
+}
+#define PU_SHAPE(...)                                                                              \
+    pu_shape((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
+
+static inline c8_graph *pu_graph(int64_t opset) {
+    c8_graph *g = c8_graph_create("hand-built");
+    g->opset = opset;
+    g->ir_version = 8;
+    return g;
+}
+
+static inline int pu_input(c8_graph *g, const char *name, c8_shape s) {
+    int v = c8_graph_add_value(g, name, C8_VAL_INPUT, C8_DT_FLOAT, &s);
+    g->inputs = realloc(g->inputs, (size_t)(g->n_inputs + 1) * sizeof(int));
+    g->inputs[g->n_inputs++] = v;
+    return v;
+}
+
+static inline void pu_output(c8_graph *g, int v) {
+    g->outputs = realloc(g->outputs, (size_t)(g->n_outputs + 1) * sizeof(int));
+    g->outputs[g->n_outputs++] = v;
+    g->vals[v].is_output = true;
+}
+
+/* A float constant with values uniform in [lo, hi). */
+static inline int pu_const(c8_graph *g, const char *name, c8_shape s, c8t_rng *r, float lo,
+                           float hi) {
+    int64_t n = c8_shape_numel(&s);
+    float *d = malloc((size_t)(n ? n : 1) * sizeof(float));
+    for (int64_t i = 0; i < n; i++) d[i] = c8t_uniform(r, lo, hi);
+    int v = c8_graph_add_value(g, name, C8_VAL_CONST, C8_DT_FLOAT, &s);
+    c8_graph_set_const(g, v, C8_DT_FLOAT, &s, d, (size_t)n * sizeof(float));
+    return v;
+}
+
+static inline int pu_const_vals(c8_graph *g, const char *name, c8_shape s, c8_dtype dt,
+                                const void *vals) {
+    int64_t n = c8_shape_numel(&s);
+    size_t nb = (size_t)n * c8_dtype_size(dt);
+    void *d = malloc(nb ? nb : 1);
+    memcpy(d, vals, nb);
+    int v = c8_graph_add_value(g, name, C8_VAL_CONST, dt, &s);
+    c8_graph_set_const(g, v, dt, &s, d, nb);
+    return v;
+}
+
+/* A node of ONNX op `op_type` reading `in` and writing new values named by `outs` (NULL: an
+ * omitted output); returns the node index. The output values are out_v[k] if out_v is given. */
+static inline int pu_node(c8_graph *g, const char *name, const char *op_type, const int *in,
+                          int n_in, const char *const *outs, int n_out, int *out_v) {
+    int ov[8];
+    for (int k = 0; k < n_out; k++) {
+        ov[k] =
+            outs[k] ? c8_graph_add_value(g, outs[k], C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL) : -1;
+        if (out_v) out_v[k] = ov[k];
+    }
+    return c8_graph_add_node(g, name, op_type, "", c8_op_from_onnx(op_type), in, n_in, ov, n_out);
+}
+
+/* One-output shorthand: returns the output value. */
+static inline int pu_op(c8_graph *g, const char *name, const char *op_type, const int *in, int n_in,
+                        const char *out) {
+    int v;
+    const char *outs[1] = {out};
+    pu_node(g, name, op_type, in, n_in, outs, 1, &v);
+    return v;
+}
+#define PU_OP(g, name, op, out, ...)                                                               \
+    pu_op(g, name, op, (int[]){__VA_ARGS__}, (int)(sizeof((int[]){__VA_ARGS__}) / sizeof(int)), out)
+
+static inline int pu_last_node(const c8_graph *g) { return g->n_nodes - 1; }
+
+static inline void pu_attr_i(c8_graph *g, int n, const char *name, int64_t v) {
+    c8_attr a;
+    memset(&a, 0, sizeof a);
+    a.name = strdup(name);
+    a.type = C8_ATTR_INT;
+    a.i = v;
+    c8_node_add_attr(g, n, &a, NULL);
+}
+
+static inline void pu_attr_f(c8_graph *g, int n, const char *name, float v) {
+    c8_attr a;
+    memset(&a, 0, sizeof a);
+    a.name = strdup(name);
+    a.type = C8_ATTR_FLOAT;
+    a.f = v;
+    c8_node_add_attr(g, n, &a, NULL);
+}
+
+static inline void pu_attr_ints(c8_graph *g, int n, const char *name, int count, const int64_t *v) {
+    c8_attr a;
+    memset(&a, 0, sizeof a);
+    a.name = strdup(name);
+    a.type = C8_ATTR_INTS;
+    a.n = (size_t)count;
+    a.ints = malloc((size_t)count * sizeof(int64_t));
+    memcpy(a.ints, v, (size_t)count * sizeof(int64_t));
+    c8_node_add_attr(g, n, &a, NULL);
+}
+#define PU_INTS(g, n, name, ...)                                                                   \
+    pu_attr_ints(g, n, name, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),            \
+                 (int64_t[]){__VA_ARGS__})
+
+/* Finalizes, checks and infers (fold: also folds constants, as c8_model_load does). */
+static inline c8_status pu_finish(c8_graph *g, bool fold, c8_error *err) {
+    C8_TRY(c8_graph_finalize(g, err));
+    C8_TRY(c8_graph_check_ops(g, err));
+    return c8_graph_infer(g, fold, NULL, err);
+}
+
+/* ---- finding things in a graph ---- */
+
+static inline int pu_live(const c8_graph *g) {
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++) n += !g->nodes[i].dead;
+    return n;
+}
+
+static inline int pu_count_op(const c8_graph *g, c8_op op) {
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++) n += !g->nodes[i].dead && g->nodes[i].op == op;
+    return n;
+}
+
+/* The live node writing the value called name, or NULL. */
+static inline const c8_node *pu_producer(const c8_graph *g, const char *name) {
+    int v = c8_graph_find_value(g, name);
+    if (v < 0) return NULL;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const c8_node *n = &g->nodes[i];
+        if (n->dead) continue;
+        for (int k = 0; k < n->n_out; k++)
+            if (n->out[k] == v) return n;
+    }
+    return NULL;
+}
+
+static inline const c8_node *pu_node_named(const c8_graph *g, const char *name) {
+    for (int i = 0; i < g->n_nodes; i++)
+        if (!g->nodes[i].dead && !strcmp(g->nodes[i].name, name)) return &g->nodes[i];
+    return NULL;
+}
+
+/* ---- running and comparing ---- */
+
+typedef struct pu_result {
+    int n;               /* outputs */
+    c8_host_tensor *out; /* copies (data malloc'd) */
+} pu_result;
+
+static inline void pu_result_free(pu_result *r) {
+    for (int i = 0; i < r->n; i++) {
+        free(r->out[i].data);
+        free((char *)r->out[i].name);
+    }
+    free(r->out);
+    memset(r, 0, sizeof *r);
+}
+
+/* Runs engine e on inputs and copies its outputs into res. */
+static inline c8_status pu_run_engine(c8_engine *e, const c8_host_tensor *inputs, pu_result *res,
+                                      c8_error *err) {
+    memset(res, 0, sizeof *res);
+    c8_context *ctx;
+    C8_TRY(c8_context_create(e, &ctx, err));
+    const int nin = c8_engine_num_inputs(e), nout = c8_engine_num_outputs(e);
+    c8_status s = c8_context_run(ctx, inputs, nin, err);
+    if (s == C8_OK) {
+        res->out = calloc((size_t)(nout ? nout : 1), sizeof *res->out);
+        for (int i = 0; s == C8_OK && i < nout; i++) {
+            c8_host_tensor t;
+            s = c8_context_output(ctx, i, &t, err);
+            if (s != C8_OK) break;
+            size_t nb = (size_t)c8_shape_numel(&t.shape) * c8_dtype_size(t.dtype);
+            res->out[i] = t;
+            const char *nm;
+            c8_engine_output(e, i, &nm, NULL, NULL);
+            res->out[i].name = strdup(nm); /* the engine may go before the result */
+            res->out[i].data = malloc(nb ? nb : 1);
+            if (nb) memcpy(res->out[i].data, t.data, nb);
+            res->n = i + 1;
+        }
+    }
+    c8_context_destroy(ctx);
+    return s;
+}
+
+/* Runs a copy of g as an FP32 CPU engine (c8_engine_new around the copy: no builder, no passes)
+ * on inputs (one per graph input, in order) and copies its outputs into res. */
+static inline c8_status pu_run(const c8_graph *g, const c8_host_tensor *inputs, pu_result *res,
+                               c8_error *err) {
+    memset(res, 0, sizeof *res);
+    c8_graph *copy = c8_graph_clone(g);
+    c8_engine *e = copy ? c8_engine_new(copy, C8_DEVICE_CPU, C8_PREC_FP32) : NULL;
+    if (!e) {
+        c8_graph_destroy(copy);
+        return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    }
+    c8_status s = pu_run_engine(e, inputs, res, err);
+    c8_engine_destroy(e);
+    return s;
+}
+
+static inline double pu_elem(c8_dtype dt, const void *p, int64_t i) {
+    switch (dt) {
+    case C8_DT_FLOAT: return ((const float *)p)[i];
+    case C8_DT_DOUBLE: return ((const double *)p)[i];
+    case C8_DT_INT64: return (double)((const int64_t *)p)[i];
+    case C8_DT_INT32: return ((const int32_t *)p)[i];
+    case C8_DT_INT16: return ((const int16_t *)p)[i];
+    case C8_DT_INT8: return ((const int8_t *)p)[i];
+    case C8_DT_UINT8:
+    case C8_DT_BOOL: return ((const uint8_t *)p)[i];
+    case C8_DT_UINT16:
+    case C8_DT_FLOAT16: return ((const uint16_t *)p)[i]; /* float16: bits, compared exactly */
+    case C8_DT_UINT32: return ((const uint32_t *)p)[i];
+    case C8_DT_UINT64: return (double)((const uint64_t *)p)[i];
+    default: return NAN;
+    }
+}
+
+/* Compares opt against ref output by output (names, dtypes, shapes, values). Returns the worst
+ * max-norm relative error over float outputs (0 when exact) in *worst, and false on a
+ * structural mismatch or an integer difference, with the reason in why. */
+static inline bool pu_compare(const pu_result *ref, const pu_result *opt, double *worst, char *why,
+                              size_t wl) {
+    *worst = 0;
+    if (ref->n != opt->n) {
+        snprintf(why, wl, "%d outputs, expected %d", opt->n, ref->n);
+        return false;
+    }
+    for (int i = 0; i < ref->n; i++) {
+        const c8_host_tensor *a = &opt->out[i], *b = &ref->out[i];
+        char s1[96], s2[96];
+        if (strcmp(a->name, b->name) != 0) {
+            snprintf(why, wl, "output %d is '%s', expected '%s'", i, a->name, b->name);
+            return false;
+        }
+        if (a->dtype != b->dtype || a->shape.rank != b->shape.rank ||
+            c8_shape_numel(&a->shape) != c8_shape_numel(&b->shape)) {
+            snprintf(why, wl, "output '%s': %s %s, expected %s %s", a->name,
+                     c8_dtype_name(a->dtype), c8_shape_str(&a->shape, s1, sizeof s1),
+                     c8_dtype_name(b->dtype), c8_shape_str(&b->shape, s2, sizeof s2));
+            return false;
+        }
+        for (int d = 0; d < a->shape.rank; d++)
+            if (a->shape.d[d] != b->shape.d[d]) {
+                snprintf(why, wl, "output '%s': shape %s, expected %s", a->name,
+                         c8_shape_str(&a->shape, s1, sizeof s1),
+                         c8_shape_str(&b->shape, s2, sizeof s2));
+                return false;
+            }
+        const int64_t n = c8_shape_numel(&b->shape);
+        const bool is_float = b->dtype == C8_DT_FLOAT || b->dtype == C8_DT_DOUBLE;
+        double maxref = 0, maxdiff = 0;
+        int64_t at = -1;
+        for (int64_t e = 0; e < n; e++) {
+            double x = pu_elem(a->dtype, a->data, e), y = pu_elem(b->dtype, b->data, e);
+            if (!is_float) {
+                if (x != y) {
+                    snprintf(why, wl, "output '%s': element %lld is %.17g, expected %.17g", a->name,
+                             (long long)e, x, y);
+                    return false;
+                }
+                continue;
+            }
+            if (isnan(x) && isnan(y)) continue;
+            if (isinf(y) && x == y) continue;
+            if (isfinite(y) && fabs(y) > maxref) maxref = fabs(y);
+            double d = fabs(x - y);
+            if (!(d <= maxdiff)) { /* NaN differences count as worst */
+                maxdiff = isnan(d) ? INFINITY : d;
+                at = e;
+            }
+        }
+        double rel = maxdiff / (maxref > PASSES_FLOOR ? maxref : PASSES_FLOOR);
+        if (rel > *worst) {
+            *worst = rel;
+            if (at >= 0)
+                snprintf(why, wl,
+                         "output '%s': element %lld is %.9g, expected %.9g (max |ref| %.6g)",
+                         a->name, (long long)at, pu_elem(a->dtype, a->data, at),
+                         pu_elem(b->dtype, b->data, at), maxref);
+        }
+    }
+    return true;
+}
+
+/* Random float inputs in [-1, 1) for every input of g with the given shapes (NULL: declared). */
+static inline c8_host_tensor *pu_random_inputs(const c8_graph *g, const c8_shape *shapes,
+                                               c8t_rng *r) {
+    c8_host_tensor *in = calloc((size_t)(g->n_inputs ? g->n_inputs : 1), sizeof *in);
+    for (int i = 0; i < g->n_inputs; i++) {
+        const c8_value *v = &g->vals[g->inputs[i]];
+        in[i].name = v->name;
+        in[i].dtype = v->dtype;
+        in[i].shape = shapes ? shapes[i] : v->shape;
+        int64_t n = c8_shape_numel(&in[i].shape);
+        size_t es = c8_dtype_size(v->dtype);
+        in[i].data = malloc((size_t)(n > 0 ? n : 1) * (es ? es : 1));
+        for (int64_t e = 0; e < n; e++) {
+            if (v->dtype == C8_DT_FLOAT)
+                ((float *)in[i].data)[e] = c8t_uniform(r, -1.0f, 1.0f);
+            else
+                memset((char *)in[i].data + (size_t)e * es, 0, es);
+        }
+    }
+    return in;
+}
+
+static inline void pu_free_inputs(const c8_graph *g, c8_host_tensor *in) {
+    for (int i = 0; i < g->n_inputs; i++) free(in[i].data);
+    free(in);
+}
+
+#endif
