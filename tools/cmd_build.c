@@ -1,10 +1,16 @@
-/* calib8 build: compiles a model into an engine with per-layer precisions and writes a plan. */
+/* calib8 build: compiles a model into an engine with per-layer precisions and writes a plan.
+ * With --max-drift, first searches for the layers to keep out of INT8 (reports/,
+ * c8_report_fallback) so that top-1 drift on --data stays within the target. */
 #include "calib8/engine.h"
+#include "calib8/report.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
+#include "tools/dataset_opts.h"
+#include "util/err.h"
 
 #include <getopt.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 enum {
@@ -20,6 +26,9 @@ enum {
     OPT_VERBOSE,
     OPT_TF32,
     OPT_ALLOW_MISMATCH,
+    OPT_MAX_DRIFT,
+    OPT_FALLBACK_IMAGES,
+    OPT_REPORT,
     OPT_HELP
 };
 
@@ -42,7 +51,14 @@ static void usage(FILE *f) {
             "  --device cpu|cuda         target device (default cpu)\n"
             "  --tf32                    allow TF32 tensor cores for FP32 layers (cuda)\n"
             "  --allow-cache-mismatch    use a cache whose sidecar names another model\n"
-            "  --verbose                 print kernel candidates and timings (cuda)\n");
+            "  --verbose                 print kernel candidates and timings (cuda)\n\n"
+            "Automatic fallback (INT8): find the layers to keep in FP32 (FP16 with fp16,int8)\n"
+            "so that top-1 on a labeled set drops at most PCT points below FP32:\n"
+            "  --max-drift PCT           the target, in top-1 percentage points\n"
+            "  --data VAL                the labeled set (with the dataset flags below)\n"
+            "  --fallback-images N       measure on the first N images of VAL (default: all)\n"
+            "  --report DIR              write the search (every step) as report.json/md/html\n");
+    c8_dataset_opts_help(f);
 }
 
 int c8_cmd_build(int argc, char **argv) {
@@ -59,8 +75,17 @@ int c8_cmd_build(int argc, char **argv) {
         {"verbose", no_argument, NULL, OPT_VERBOSE},
         {"tf32", no_argument, NULL, OPT_TF32},
         {"allow-cache-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH},
+        {"max-drift", required_argument, NULL, OPT_MAX_DRIFT},
+        {"fallback-images", required_argument, NULL, OPT_FALLBACK_IMAGES},
+        {"report", required_argument, NULL, OPT_REPORT},
         {"help", no_argument, NULL, OPT_HELP},
-        {NULL, 0, NULL, 0}};
+        C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
+    c8_dataset_opts dso;
+    c8_dataset_opts_init(&dso);
+    c8_fallback_options fo;
+    c8_fallback_options_init(&fo);
+    bool max_drift = false, fallback_images = false;
+    const char *report_dir = NULL;
     c8_build_options bo;
     c8_build_options_init(&bo);
     bo.log = stdout;
@@ -69,6 +94,11 @@ int c8_cmd_build(int argc, char **argv) {
     int n_shapes = 0, c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        c8_error de = {0};
+        if (c8_dataset_opts_handle(&dso, c, optarg, &de)) {
+            if (de.code) return c8_cli_fail(&de);
+            continue;
+        }
         switch (c) {
         case OPT_MODEL: model_path = optarg; break;
         case OPT_PLAN: plan = optarg; break;
@@ -93,6 +123,17 @@ int c8_cmd_build(int argc, char **argv) {
         case OPT_VERBOSE: bo.verbose = true; break;
         case OPT_TF32: bo.tf32 = true; break;
         case OPT_ALLOW_MISMATCH: bo.allow_cache_mismatch = true; break;
+        case OPT_MAX_DRIFT:
+            if (!c8_cli_parse_f64(optarg, &fo.max_drift) || !(fo.max_drift >= 0))
+                return c8_cli_usage("build", "bad --max-drift '%s' (top-1 points, >= 0)", optarg);
+            max_drift = true;
+            break;
+        case OPT_FALLBACK_IMAGES:
+            if (!c8_cli_parse_i64(optarg, &fo.images) || fo.images < 1)
+                return c8_cli_usage("build", "bad --fallback-images '%s'", optarg);
+            fallback_images = true;
+            break;
+        case OPT_REPORT: report_dir = optarg; break;
         case OPT_HELP:
         case 'h': usage(stdout); return C8_EXIT_OK;
         default: return c8_cli_usage("build", "unknown option");
@@ -101,14 +142,85 @@ int c8_cmd_build(int argc, char **argv) {
     if (optind < argc) return c8_cli_usage("build", "unexpected argument '%s'", argv[optind]);
     if (!model_path) return c8_cli_usage("build", "--model is required");
     if (!plan) return c8_cli_usage("build", "--plan is required");
+    if (max_drift) {
+        if (!dso.data_given) return c8_cli_usage("build", "--max-drift needs --data");
+        if (bo.precision != C8_PREC_INT8)
+            return c8_cli_usage("build", "--max-drift needs --precision int8 or fp16,int8");
+        if (!bo.calib_cache) return c8_cli_usage("build", "--max-drift needs --calib");
+    } else if (dso.data_given || fallback_images || report_dir) {
+        return c8_cli_usage("build", "--data, --fallback-images and --report go with --max-drift");
+    }
     c8_error err = {0};
     c8_model *m = NULL;
     c8_engine *e = NULL;
+    c8_dataset *ds = NULL;
+    c8_report *rep = NULL;
+    char *spec = NULL;
+    /* Ctrl-C: the fallback search's runs stop between layers, and no plan is written. */
+    c8_cli_catch_sigint();
     c8_status s = c8_model_load(model_path, NULL, &m, &err);
     if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
+    if (s == C8_OK && max_drift) {
+        char pre[512];
+        s = c8_dataset_opts_finish(&dso, &err);
+        if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
+        if (s == C8_OK) s = c8_report_create(&rep, &err);
+        if (s == C8_OK) {
+            c8_preprocess_describe(&dso.pre, pre, sizeof pre);
+            s = c8_report_set(rep, "model", model_path, &err);
+            if (s == C8_OK) s = c8_report_set(rep, "model sha256", c8_model_sha256(m), &err);
+            if (s == C8_OK) s = c8_report_set(rep, "calibration cache", bo.calib_cache, &err);
+            if (s == C8_OK)
+                s = c8_report_set(rep, "data", dso.spec.path ? dso.spec.path : dso.spec.labels_path,
+                                  &err);
+            if (s == C8_OK)
+                s = c8_report_set(rep, "dataset manifest sha256", c8_dataset_manifest_sha256(ds),
+                                  &err);
+            if (s == C8_OK) s = c8_report_set(rep, "preprocessing", pre, &err);
+            if (s == C8_OK) s = c8_report_set(rep, "plan", plan, &err);
+            if (s == C8_OK)
+                s = c8_report_set(rep, "layer precision overrides",
+                                  bo.layer_precision ? bo.layer_precision : "", &err);
+        }
+        if (s == C8_OK) {
+            fo.log = stdout;
+            fo.progress = c8_dataset_opts_progress(&dso);
+            s = c8_report_fallback(rep, m, &bo, ds, &dso.pre, &dso.loader, &fo, &err);
+        }
+        if (report_dir && (s == C8_OK || s == C8_ERR_LIMIT) && c8_report_fallback_spec(rep)) {
+            c8_error e2 = {0};
+            if (c8_report_write(rep, report_dir, &e2) != C8_OK) {
+                if (s == C8_OK) err = e2, s = e2.code;
+                else fprintf(stderr, "calib8: error: %s\n", e2.msg);
+            } else {
+                printf("wrote %s/report.json, report.md and report.html\n", report_dir);
+            }
+        }
+        if (s == C8_OK) {
+            const char *gen = c8_report_fallback_spec(rep);
+            size_t n = (bo.layer_precision ? strlen(bo.layer_precision) : 0) + strlen(gen) + 2;
+            spec = malloc(n);
+            if (!spec) {
+                s = C8_ERR_NOMEM;
+                snprintf(err.msg, sizeof err.msg, "out of memory");
+                err.code = s;
+            } else {
+                snprintf(spec, n, "%s%s%s", bo.layer_precision ? bo.layer_precision : "",
+                         bo.layer_precision && gen[0] ? "," : "", gen);
+                bo.layer_precision = spec;
+                printf("fallback: %d layer(s) kept in %s%s%s\n", c8_report_fallback_num_layers(rep),
+                       c8_precision_name(bo.fallback), gen[0] ? ": --layer-precision " : "", gen);
+            }
+        }
+    }
     if (s == C8_OK) s = c8_engine_build(m, &bo, &e, &err);
+    if (s == C8_OK && c8_cli_sigint)
+        s = c8_err(&err, C8_ERR_INTERRUPTED, "interrupted by SIGINT; %s not written", plan);
     if (s == C8_OK) s = c8_engine_save(e, plan, &err);
     if (s == C8_OK) printf("wrote %s\n", plan);
+    free(spec);
+    c8_report_destroy(rep);
+    c8_dataset_destroy(ds);
     c8_engine_destroy(e);
     c8_model_destroy(m);
     return s == C8_OK ? C8_EXIT_OK : c8_cli_fail(&err);

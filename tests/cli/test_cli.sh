@@ -26,7 +26,7 @@ check() { # check EXPECTED_RC DESCRIPTION PHRASE -- command...
     pass=$((pass + 1))
 }
 
-for cmd in run inspect calibrate build eval export-qdq cache dataset version; do
+for cmd in run inspect calibrate build eval export-qdq cache dataset compare version; do
     check 0 "$cmd --help" "usage" -- "$c8" "$cmd" --help
 done
 check 0 "top-level help" "commands:" -- "$c8" --help

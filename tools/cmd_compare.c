@@ -1,0 +1,221 @@
+/* calib8 compare: FP32 vs FP16 vs INT8 over a labeled set, end to end and layer by layer, with
+ * histograms and a sensitivity ranking; writes report.json, report.md and report.html into a
+ * folder (reports/, docs/report.md). */
+#include "calib8/dataset.h"
+#include "calib8/engine.h"
+#include "calib8/report.h"
+#include "tools/cli.h"
+#include "tools/commands.h"
+#include "tools/dataset_opts.h"
+#include "util/err.h"
+
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+enum {
+    OPT_MODEL = 0x2000,
+    OPT_CALIB,
+    OPT_PRECISIONS,
+    OPT_FALLBACK,
+    OPT_LAYER_PRECISION,
+    OPT_LAYER_IMAGES,
+    OPT_NO_SENSITIVITY,
+    OPT_HISTOGRAMS,
+    OPT_BINS,
+    OPT_DEVICE,
+    OPT_NO_PASSES,
+    OPT_SHAPE,
+    OPT_DUMP,
+    OPT_REPORT,
+    OPT_ALLOW_MISMATCH,
+    OPT_HELP
+};
+
+static void usage(FILE *f) {
+    fprintf(f,
+            "usage: calib8 compare --model M.onnx --calib C.cache --data VAL [dataset flags]\n"
+            "                      [--precisions fp32,fp16,int8] [--layer-images N]\n"
+            "                      [--histograms H.h5] [--device cpu|cuda] [--dump FILE.h5]\n"
+            "                      --report DIR\n\n"
+            "What INT8 (and FP16) cost, and where: runs every precision over a labeled set\n"
+            "(top-1, top-5 with 95%% Wilson intervals, agreement with FP32, flipped predictions,\n"
+            "logit differences), compares every tensor of the FP32 and INT8 engines on the first\n"
+            "N images (SQNR, cosine, relative L2, max abs error, clipped share), ranks the INT8\n"
+            "layers by how much keeping each one in FP32 helps, and writes DIR/report.json,\n"
+            "DIR/report.md and DIR/report.html. docs/report.md describes every number.\n\n"
+            "  --model FILE            ONNX model (a single N x C x H x W image input)\n"
+            "  --calib FILE            calibration cache for the INT8 engine (its sidecar\n"
+            "                          FILE.json, when present, is the report's provenance)\n"
+            "  --precisions LIST       of fp32, fp16, int8 (default fp32,fp16,int8; fp32 is\n"
+            "                          always run: it is the reference)\n"
+            "  --fallback fp32|fp16    INT8 engine: precision where INT8 is not possible\n"
+            "  --layer-precision SPEC  INT8 engine: per-layer overrides ('conv1:fp32,fc*:fp16')\n"
+            "  --layer-images N        images for the per-layer comparison and the sensitivity\n"
+            "                          analysis (default %d; 0: end to end only)\n"
+            "  --no-sensitivity        skip the sensitivity analysis (one engine per INT8 layer)\n"
+            "  --histograms FILE       histograms from calibrate --save-histograms (default:\n"
+            "                          collected on the layer images)\n"
+            "  --bins N                bins when collecting histograms (default 2048)\n"
+            "  --device cpu|cuda       where the engines run (default cpu)\n"
+            "  --no-passes             end-to-end engines without the graph optimizer\n"
+            "  --shape NAME:DIMS       pin dynamic input extents\n"
+            "  --dump FILE.h5          write the compared tensors (FP32 and dequantized INT8)\n"
+            "  --report DIR            output folder (created if missing)\n"
+            "  --allow-cache-mismatch  use a cache whose sidecar names another model\n",
+            C8_REPORT_DEFAULT_LAYER_IMAGES);
+    c8_dataset_opts_help(f);
+}
+
+/* "fp32,fp16,int8" in any order and subset. */
+static bool parse_precisions(const char *s, c8_compare_options *o) {
+    o->fp16 = o->int8 = false;
+    char *copy = strdup(s), *save = NULL;
+    if (!copy) return false;
+    bool ok = true;
+    for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
+        if (!strcmp(t, "fp32")) continue;
+        else if (!strcmp(t, "fp16")) o->fp16 = true;
+        else if (!strcmp(t, "int8")) o->int8 = true;
+        else ok = false;
+    }
+    free(copy);
+    return ok;
+}
+
+int c8_cmd_compare(int argc, char **argv) {
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, OPT_MODEL},
+        {"calib", required_argument, NULL, OPT_CALIB},
+        {"precisions", required_argument, NULL, OPT_PRECISIONS},
+        {"fallback", required_argument, NULL, OPT_FALLBACK},
+        {"layer-precision", required_argument, NULL, OPT_LAYER_PRECISION},
+        {"layer-images", required_argument, NULL, OPT_LAYER_IMAGES},
+        {"no-sensitivity", no_argument, NULL, OPT_NO_SENSITIVITY},
+        {"histograms", required_argument, NULL, OPT_HISTOGRAMS},
+        {"bins", required_argument, NULL, OPT_BINS},
+        {"device", required_argument, NULL, OPT_DEVICE},
+        {"no-passes", no_argument, NULL, OPT_NO_PASSES},
+        {"shape", required_argument, NULL, OPT_SHAPE},
+        {"dump", required_argument, NULL, OPT_DUMP},
+        {"report", required_argument, NULL, OPT_REPORT},
+        {"allow-cache-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH},
+        {"help", no_argument, NULL, OPT_HELP},
+        C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
+    c8_dataset_opts dso;
+    c8_dataset_opts_init(&dso);
+    c8_compare_options co;
+    c8_compare_options_init(&co);
+    co.log = stdout;
+    const char *model_path = NULL, *report_dir = NULL, *prec_arg = "fp32,fp16,int8";
+    c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
+    int n_shapes = 0, c;
+    optind = 1;
+    while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        c8_error e = {0};
+        if (c8_dataset_opts_handle(&dso, c, optarg, &e)) {
+            if (e.code) return c8_cli_fail(&e);
+            continue;
+        }
+        switch (c) {
+        case OPT_MODEL: model_path = optarg; break;
+        case OPT_CALIB: co.calib_cache = optarg; break;
+        case OPT_PRECISIONS:
+            prec_arg = optarg;
+            if (!parse_precisions(optarg, &co))
+                return c8_cli_usage("compare", "bad --precisions '%s' (a list of fp32, fp16, "
+                                    "int8)", optarg);
+            break;
+        case OPT_FALLBACK:
+            if (!strcmp(optarg, "fp32")) co.fallback = C8_PREC_FP32;
+            else if (!strcmp(optarg, "fp16")) co.fallback = C8_PREC_FP16;
+            else return c8_cli_usage("compare", "--fallback must be fp32 or fp16");
+            break;
+        case OPT_LAYER_PRECISION: co.layer_precision = optarg; break;
+        case OPT_LAYER_IMAGES:
+            if (!c8_cli_parse_i64(optarg, &co.layer_images) || co.layer_images < 0)
+                return c8_cli_usage("compare", "bad --layer-images '%s'", optarg);
+            break;
+        case OPT_NO_SENSITIVITY: co.sensitivity = false; break;
+        case OPT_HISTOGRAMS: co.histograms_path = optarg; break;
+        case OPT_BINS:
+            if (!c8_cli_parse_i64(optarg, &co.hist_bins) || co.hist_bins < 1)
+                return c8_cli_usage("compare", "bad --bins '%s'", optarg);
+            break;
+        case OPT_DEVICE:
+            if (!strcmp(optarg, "cpu")) co.device = C8_DEVICE_CPU;
+            else if (!strcmp(optarg, "cuda")) co.device = C8_DEVICE_CUDA;
+            else return c8_cli_usage("compare", "--device must be cpu or cuda");
+            break;
+        case OPT_NO_PASSES: co.passes = false; break;
+        case OPT_SHAPE:
+            if (n_shapes == C8_CLI_MAX_SHAPES) return c8_cli_usage("compare", "too many --shape");
+            if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
+                return c8_cli_usage("compare", "bad --shape '%s'", optarg);
+            break;
+        case OPT_DUMP: co.dump_path = optarg; break;
+        case OPT_REPORT: report_dir = optarg; break;
+        case OPT_ALLOW_MISMATCH: co.allow_cache_mismatch = true; break;
+        case OPT_HELP:
+        case 'h': usage(stdout); return C8_EXIT_OK;
+        default: return c8_cli_usage("compare", "unknown option");
+        }
+    }
+    if (optind < argc) return c8_cli_usage("compare", "unexpected argument '%s'", argv[optind]);
+    if (!model_path) return c8_cli_usage("compare", "--model is required");
+    if (!dso.data_given) return c8_cli_usage("compare", "--data is required");
+    if (!report_dir) return c8_cli_usage("compare", "--report is required");
+    if (co.int8 && !co.calib_cache)
+        return c8_cli_usage("compare", "--calib is required to compare int8");
+    if (co.dump_path && (!co.int8 || co.layer_images == 0))
+        return c8_cli_usage("compare", "--dump needs int8 and --layer-images > 0");
+    c8_error err = {0};
+    c8_model *m = NULL;
+    c8_dataset *ds = NULL;
+    c8_report *rep = NULL;
+    char pre[512];
+    c8_status s = c8_dataset_opts_finish(&dso, &err);
+    if (s == C8_OK) s = c8_model_load(model_path, NULL, &m, &err);
+    if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
+    if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
+    if (s == C8_OK) s = c8_report_create(&rep, &err);
+    if (s == C8_OK) {
+        char num[32];
+        const char *data = dso.spec.path ? dso.spec.path : dso.spec.labels_path;
+        c8_preprocess_describe(&dso.pre, pre, sizeof pre);
+        s = c8_report_set(rep, "model", model_path, &err);
+        if (s == C8_OK) s = c8_report_set(rep, "model sha256", c8_model_sha256(m), &err);
+        if (s == C8_OK) s = c8_report_set(rep, "calibration cache", co.calib_cache, &err);
+        if (s == C8_OK) s = c8_report_set(rep, "data", data, &err);
+        if (s == C8_OK)
+            s = c8_report_set(rep, "dataset manifest sha256", c8_dataset_manifest_sha256(ds), &err);
+        snprintf(num, sizeof num, "%lld", (long long)c8_dataset_count(ds));
+        if (s == C8_OK) s = c8_report_set(rep, "images", num, &err);
+        if (s == C8_OK) s = c8_report_set(rep, "preprocessing", pre, &err);
+        snprintf(num, sizeof num, "%lld", (long long)dso.loader.batch);
+        if (s == C8_OK) s = c8_report_set(rep, "batch", num, &err);
+        if (s == C8_OK) s = c8_report_set(rep, "requested precisions", prec_arg, &err);
+        const char *hist = co.histograms_path ? co.histograms_path : "collected on layer images";
+        if (s == C8_OK) s = c8_report_set(rep, "histograms", hist, &err);
+    }
+    /* Ctrl-C: every run stops between layers; the report is not written. */
+    c8_cli_catch_sigint();
+    if (s == C8_OK) {
+        co.progress = c8_dataset_opts_progress(&dso);
+        printf("comparing %s on %lld images of %s (%s)\n", model_path,
+               (long long)c8_dataset_count(ds),
+               dso.spec.path ? dso.spec.path : dso.spec.labels_path, pre);
+        s = c8_report_compare(rep, m, ds, &dso.pre, &dso.loader, &co, &err);
+    }
+    if (s == C8_OK && c8_cli_sigint)
+        s = c8_err(&err, C8_ERR_INTERRUPTED, "interrupted by SIGINT; %s not written", report_dir);
+    if (s == C8_OK) s = c8_report_write(rep, report_dir, &err);
+    if (s == C8_OK)
+        printf("wrote %s/report.json, report.md and report.html%s%s\n", report_dir,
+               co.dump_path ? "; tensors in " : "", co.dump_path ? co.dump_path : "");
+    c8_report_destroy(rep);
+    c8_dataset_destroy(ds);
+    c8_model_destroy(m);
+    return s == C8_OK ? C8_EXIT_OK : c8_cli_fail(&err);
+}
