@@ -247,7 +247,7 @@ static c8_status read_text(const char *path, const char *what, char **text, size
 
 /* Class names: one per line; trailing empty lines ignored; other empty lines are errors. */
 static c8_status read_classes(c8_dataset *ds, const char *path, c8_error *err) {
-    char *text;
+    char *text = NULL;
     size_t len, n;
     C8_TRY(read_text(path, "class names", &text, &len, err));
     char **lines = split_lines(text, len, &n);
@@ -402,7 +402,7 @@ static c8_status check_labels(c8_dataset *ds, const char *classes_path, c8_error
 
 static c8_status open_list(c8_dataset *ds, const char *list, const char *classes_path,
                            c8_error *err) {
-    char *text;
+    char *text = NULL;
     size_t len, n;
     C8_TRY(read_text(list, "list file", &text, &len, err));
     char **lines = split_lines(text, len, &n);

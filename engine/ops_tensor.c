@@ -135,7 +135,7 @@ c8_status c8_ot_read_doubles(const c8_graph *g, const c8_node *n, const c8_ot_vi
 c8_status c8_ot_known_attrs(const c8_graph *g, const c8_node *n, const char *const *names,
                             c8_error *err) {
     for (int i = 0; i < n->n_attrs; i++) {
-        bool known = false;
+        bool known = !strncmp(n->attrs[i].name, "c8_", 3); /* calib8's own (graph passes) */
         for (const char *const *p = names; *p && !known; p++)
             known = strcmp(*p, n->attrs[i].name) == 0;
         if (!known)

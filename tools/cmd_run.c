@@ -17,17 +17,23 @@
 
 static void usage(FILE *f) {
     fprintf(f,
-            "usage: calib8 run --model M.onnx --input [NAME=]FILE [--input ...] --output-dir DIR\n"
-            "                  [--shape NAME:NxCxHxW] [--dump-all]\n\n"
-            "Runs the model with the FP32 reference engine and writes every graph output as\n"
-            "DIR/<output name>.npy (float32, C order; names made file-safe).\n\n"
-            "  --model FILE       ONNX model\n"
+            "usage: calib8 run --model M.onnx | --plan P --input [NAME=]FILE [--input ...]\n"
+            "                  --output-dir DIR [--shape NAME:NxCxHxW] [--dump-all] [--no-passes]\n\n"
+            "Runs the model with the FP32 reference engine (or a built plan, no ONNX file needed)\n"
+            "and writes every graph output as DIR/<output name>.npy (C order; names made\n"
+            "file-safe).\n\n"
+            "  --model FILE       ONNX model (built here: FP32 on the CPU)\n"
+            "  --plan FILE        a plan from calib8 build (its device and precisions)\n"
+            "  --no-passes        build the model without the graph optimizer\n"
             "  --input NAME=FILE  input tensor from a .npy or ONNX TensorProto .pb file; a\n"
             "                     single-input model may omit NAME=\n"
             "  --output-dir DIR   where outputs go (created if missing)\n"
             "  --shape NAME:DIMS  pin a dynamic input shape (NAME: optional for one input)\n"
             "  --dump-all         also write every intermediate tensor, with DIR/tensors.json\n"
-            "                     mapping tensor names to files\n"
+            "                     mapping tensor names to files (with --model, the graph passes\n"
+            "                     are off so every tensor the ONNX file names is written)\n"
+            "  --max-memory SIZE  refuse inputs whose activation memory would exceed SIZE (8G,\n"
+            "                     512M; 0 or none: no limit; default: MemAvailable)\n"
             "  -h, --help         this help\n");
 }
 
@@ -178,11 +184,16 @@ int c8_cmd_run(int argc, char **argv) {
                                          {"output-dir", required_argument, 0, 'o'},
                                          {"shape", required_argument, 0, 's'},
                                          {"dump-all", no_argument, 0, 'd'},
+                                         {"plan", required_argument, 0, 'p'},
+                                         {"no-passes", no_argument, 0, 'n'},
+                                         {"max-memory", required_argument, 0, 'M'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
-    const char *model_path = NULL, *out_dir = NULL;
+    const char *model_path = NULL, *out_dir = NULL, *plan_path = NULL;
+    int no_passes = 0;
     const char *inputs[MAX_INPUTS];
     int n_inputs = 0, dump_all = 0, n_shapes = 0;
+    uint64_t max_memory = c8_cli_default_max_memory();
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
     optind = 1;
     int c;
@@ -200,12 +211,18 @@ int c8_cmd_run(int argc, char **argv) {
                 return c8_cli_usage("run", "bad --shape '%s' (expected NAME:NxCxHxW)", optarg);
             break;
         case 'd': dump_all = 1; break;
+        case 'p': plan_path = optarg; break;
+        case 'n': no_passes = 1; break;
+        case 'M':
+            if (!c8_cli_parse_max_memory(optarg, &max_memory))
+                return c8_cli_usage("run", "bad --max-memory '%s'", optarg);
+            break;
         case 'h': usage(stdout); return C8_EXIT_OK;
         default: return c8_cli_usage("run", "unknown option");
         }
     }
     if (optind < argc) return c8_cli_usage("run", "unexpected argument '%s'", argv[optind]);
-    if (!model_path) return c8_cli_usage("run", "--model is required");
+    if (!model_path == !plan_path) return c8_cli_usage("run", "give exactly one of --model, --plan");
     if (!out_dir) return c8_cli_usage("run", "--output-dir is required");
     if (n_inputs == 0) return c8_cli_usage("run", "at least one --input is required");
 
@@ -218,33 +235,42 @@ int c8_cmd_run(int argc, char **argv) {
     memset(in, 0, sizeof in);
     dump_state dump = {out_dir, NULL, NULL, 0, 0};
     int rc = C8_EXIT_OK;
-    c8_status s = c8_model_load(model_path, NULL, &model, &err);
-    if (s == C8_OK) s = c8_cli_apply_shapes(model, shapes, n_shapes, &err);
+    c8_status s = C8_OK;
+    if (plan_path) s = c8_engine_load(plan_path, &eng, &err);
+    else s = c8_model_load(model_path, NULL, &model, &err);
+    if (s == C8_OK && model) s = c8_cli_apply_shapes(model, shapes, n_shapes, &err);
     if (s != C8_OK) goto fail;
+    int n_model_inputs = model ? c8_model_num_inputs(model) : c8_engine_num_inputs(eng);
     for (int i = 0; i < n_inputs; i++) {
         const char *spec = inputs[i], *file = spec;
         const char *eq = strchr(spec, '=');
         if (eq) {
             names[i] = strndup(spec, (size_t)(eq - spec));
             file = eq + 1;
-        } else if (c8_model_num_inputs(model) != 1 || n_inputs != 1) {
+        } else if (n_model_inputs != 1 || n_inputs != 1) {
             rc = c8_cli_usage("run", "--input '%s' needs NAME= (the model has %d inputs)", spec,
-                              c8_model_num_inputs(model));
+                              n_model_inputs);
             goto out;
         }
         s = load_input(file, &in[i], &err);
         if (s != C8_OK) goto fail;
         in[i].name = names[i];
         /* a shape given by file pins the model's dynamic extents */
-        s = c8_model_set_input_shape(model, names[i], &in[i].shape, &err);
+        if (model) s = c8_model_set_input_shape(model, names[i], &in[i].shape, &err);
         if (s != C8_OK) {
             c8_err_prefix(&err, "%s", file);
             goto fail;
         }
     }
     s = c8_mkdirs(out_dir, &err);
-    if (s == C8_OK) s = c8_engine_build(model, NULL, &eng, &err);
+    if (s == C8_OK && model) {
+        c8_build_options bo;
+        c8_build_options_init(&bo);
+        bo.passes = !no_passes && !dump_all;
+        s = c8_engine_build(model, &bo, &eng, &err);
+    }
     if (s == C8_OK) s = c8_context_create(eng, &ctx, &err);
+    if (s == C8_OK) c8_context_set_max_memory(ctx, max_memory);
     if (s == C8_OK && dump_all)
         s = c8_context_set_observer(ctx, dump_observer, &dump, NULL, 0, &err);
     if (s == C8_OK) s = c8_context_run(ctx, in, n_inputs, &err);

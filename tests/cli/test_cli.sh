@@ -32,7 +32,7 @@ done
 check 0 "top-level help" "commands:" -- "$c8" --help
 check 2 "no command" "usage" -- "$c8"
 check 2 "unknown command" "unknown command" -- "$c8" frobnicate
-check 2 "run without --model" "--model is required" -- "$c8" run --input x.npy --output-dir "$work"
+check 2 "run without --model" "one of --model, --plan" -- "$c8" run --input x.npy --output-dir "$work"
 check 2 "unknown option" "unknown option" -- "$c8" inspect --model "$data/good_conv.onnx" --bogus
 check 2 "bad --shape" "bad --shape" -- "$c8" inspect --model "$data/good_conv.onnx" --shape 1xZ
 check 1 "truncated model" "truncated.onnx" -- "$c8" inspect --model "$data/truncated.onnx"
@@ -65,6 +65,10 @@ check 1 "run missing input file" "nope.npy" -- "$c8" run --model "$data/good_con
 check 2 "build bad precision" "bad --precision" -- "$c8" build --model "$data/good_conv.onnx" --precision int4 --plan "$work/p.plan"
 check 2 "int8 without cache" "--calib" -- "$c8" build --model "$data/good_conv.onnx" --precision int8 --plan "$work/p.plan"
 check 0 "build fp32" "wrote" -- "$c8" build --model "$data/good_conv.onnx" --precision fp32 --plan "$work/p.plan"
+if [ -f "$work/x.npy" ] && [ -f "$work/out/y.npy" ]; then
+    check 0 "run --plan" "y -> " -- "$c8" run --plan "$work/p.plan" --input "$work/x.npy" --output-dir "$work/planout"
+    check 0 "plan output equals model output" "" -- cmp "$work/out/y.npy" "$work/planout/y.npy"
+fi
 check 1 "eval bad plan" "bad magic" -- "$c8" eval --plan "$data/good_conv.onnx" --data "$work"
 echo "cli: $pass passed, $fails failed"
 [ "$fails" = 0 ]
