@@ -15,6 +15,9 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
+
+struct c8_device_info;
 
 typedef struct c8_backend_vt {
     const char *name;
@@ -61,7 +64,47 @@ typedef struct c8_backend_vt {
      * range rule; identical bins to c8_hist_add). Errors on NaN/Inf name tensor and batch. */
     c8_status (*hist_add)(void *ctx, const void *data, size_t count, struct c8_hist *h,
                           const char *tensor, int64_t batch, c8_error *err);
+    /* ---- added for the CUDA backend (kernels/cuda/backend_cuda.c) ---- */
+    /* Optional, once per specialization after shape inference and before the arena is planned
+     * and any prepare() of it: the backend decides how each value of the specialized graph g is
+     * stored (its own layouts: channels-last, padded channels, binary16 for FP16 layers) and
+     * writes the bytes every arena value needs into bytes[v] (on entry: numel * dtype size for
+     * activations and inputs, 0 for other values). Graph inputs and outputs stay in ONNX layout
+     * and dtype (the executor uploads and downloads them as such). */
+    c8_status (*plan)(void *ctx, const c8_graph *g, size_t *bytes, c8_error *err);
+    /* Optional: before an observer sees value v of the specialized graph g (t views it where the
+     * backend keeps it): may point t->data at a copy in backend memory holding the tensor as its
+     * dtype in ONNX layout, valid until the next call on this context. */
+    c8_status (*observe)(void *ctx, const c8_graph *g, int v, c8_host_tensor *t, c8_error *err);
+    /* Optional (calib8 bench): records a timing mark in slot (0..C8_BACKEND_MARKS-1) on the
+     * context's queue; elapsed gives the milliseconds between two recorded marks once both have
+     * completed (it waits for them). */
+    c8_status (*mark)(void *ctx, int slot, c8_error *err);
+    c8_status (*elapsed)(void *ctx, int slot_a, int slot_b, float *ms, c8_error *err);
+    /* Optional (calib8 bench): describes the device the context runs on. */
+    c8_status (*device_info)(void *ctx, struct c8_device_info *out, c8_error *err);
 } c8_backend_vt;
+
+#define C8_BACKEND_MARKS 4
+
+/* What device_info reports (0 / "" where unknown). */
+typedef struct c8_device_info {
+    char name[256];
+    int cc_major, cc_minor;      /* compute capability */
+    int sm_count;
+    int sm_clock_khz;            /* peak SM clock */
+    int mem_clock_khz;           /* peak memory clock */
+    int mem_bus_bits;
+    uint64_t mem_bytes;
+    int driver_version;          /* e.g. 13000 */
+    int runtime_version;
+    int dnn_version;             /* cuDNN, e.g. 91400 */
+    int blas_version;            /* cuBLAS(Lt) */
+} c8_device_info;
+
+/* The backend and its state of a context, for tools that call the table directly
+ * (calib8 bench: timing marks, device description). Defined in engine/engine.c. */
+void c8_context_backend(c8_context *c, const c8_backend_vt **vt, void **state);
 
 /* The backend for a device, or NULL when this build has none (message in err). */
 const c8_backend_vt *c8_backend_get(c8_device device, c8_error *err);

@@ -5,6 +5,7 @@
 #include "engine/memplan.h"
 #include "engine/ops.h"
 #include "util/arith.h"
+#include "util/bytes.h"
 #include "util/err.h"
 
 #include <stdlib.h>
@@ -34,6 +35,8 @@ struct c8_exec {
     char **obs_names;    /* sorted; NULL = observe everything */
     bool obs_device;     /* the observer takes backend memory as it is */
     int n_obs_names;
+    uint64_t max_memory; /* limit for one specialization's memory, bytes; 0: none */
+    uint64_t mem_bytes;  /* what the current specialization holds (arena, constants, outputs) */
 };
 
 /* Graph inputs that only ever feed shape arguments (a Reshape's target, a Resize's scales or
@@ -121,6 +124,7 @@ static void drop_spec(c8_exec *x) {
     x->vdata = NULL;
     c8_graph_destroy(x->spec);
     x->spec = NULL;
+    x->mem_bytes = 0;
 }
 
 static void free_obs_names(c8_exec *x) {
@@ -256,6 +260,20 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
         bval[nb] = v;
         blk_of[v] = nb++;
     }
+    /* A device backend may store values in its own layouts (channels-last, padded channels,
+     * binary16 for FP16 layers): it says how many bytes each block needs (vt->plan). */
+    if (vt->plan) {
+        size_t *vb = calloc(nv, sizeof *vb);
+        if (!vb) {
+            st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory", g->path);
+            goto done;
+        }
+        for (int k = 0; k < nb; k++) vb[bval[k]] = blocks[k].size;
+        st = vt->plan(x->ctx, s, vb, err);
+        for (int k = 0; st == C8_OK && k < nb; k++) blocks[k].size = vb[bval[k]];
+        free(vb);
+        if (st != C8_OK) goto done;
+    }
     for (int i = 0; i < s->n_nodes; i++) {
         const c8_node *n = &s->nodes[i];
         for (int k = 0; k < n->n_in; k++)
@@ -272,15 +290,8 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
         st = c8_err(err, C8_ERR_LIMIT, "%s: activation memory size overflows", g->path);
         goto done;
     }
-    st = vt->alloc(x->ctx, total ? total : C8_ARENA_ALIGN, (void **)&x->arena, err);
-    if (st != C8_OK) {
-        c8_err_prefix(err, "%s: activation memory (%zu bytes)", g->path, total);
-        goto done;
-    }
-    x->arena_bytes = total;
-    for (int k = 0; k < nb; k++) x->vdata[bval[k]] = x->arena + blocks[k].offset;
     /* Constants: read in place on the host, uploaded once per specialization on devices. */
-    size_t cbytes = 0;
+    size_t cbytes = 0, obytes = 0;
     for (int v = 0; v < s->n_vals; v++) {
         if (s->vals[v].kind != C8_VAL_CONST) continue;
         if (vt->host_memory) {
@@ -295,6 +306,40 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
         }
         cbytes = end;
     }
+    for (int i = 0; !vt->host_memory && i < s->n_outputs; i++) {
+        const c8_value *ov = &s->vals[s->outputs[i]];
+        size_t ob;
+        if (c8_shape_numel(&ov->shape) < 0 ||
+            !c8_mul_size((size_t)c8_shape_numel(&ov->shape), c8_dtype_size(ov->dtype), &ob) ||
+            !c8_add_size(obytes, ob, &obytes)) {
+            st = c8_err(err, C8_ERR_LIMIT, "%s: output memory size overflows", g->path);
+            goto done;
+        }
+    }
+    /* The limit is checked before anything is allocated (reliability: refuse with the
+     * numbers rather than be killed by the OOM killer). */
+    size_t need = total;
+    if (!c8_add_size(need, cbytes, &need) || !c8_add_size(need, obytes, &need)) need = SIZE_MAX;
+    if (x->max_memory && need > x->max_memory) {
+        char nb1[32], nb2[32], bs[32] = "";
+        if (g->n_inputs > 0 && shapes[0].rank > 0)
+            snprintf(bs, sizeof bs, " for batch %lld", (long long)shapes[0].d[0]);
+        st = c8_err(err, C8_ERR_LIMIT,
+                    "%s: needs %s of %s memory%s, the memory limit (--max-memory) is %s", g->path,
+                    c8_bytes_str(need, nb1, sizeof nb1),
+                    vt->host_memory ? "activation" : "device (activations, weights, outputs)", bs,
+                    c8_bytes_str(x->max_memory, nb2, sizeof nb2));
+        goto done;
+    }
+    st = vt->alloc(x->ctx, total ? total : C8_ARENA_ALIGN, (void **)&x->arena, err);
+    if (st != C8_OK) {
+        char nb1[32];
+        c8_err_prefix(err, "%s: cannot allocate %s of activation memory", g->path,
+                      c8_bytes_str(total, nb1, sizeof nb1));
+        goto done;
+    }
+    x->arena_bytes = total;
+    for (int k = 0; k < nb; k++) x->vdata[bval[k]] = x->arena + blocks[k].offset;
     if (!vt->host_memory) {
         st = vt->alloc(x->ctx, cbytes ? cbytes : C8_ARENA_ALIGN, (void **)&x->consts, err);
         size_t off = 0;
@@ -309,10 +354,13 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
             const c8_value *ov = &s->vals[s->outputs[i]];
             size_t bytes = (size_t)c8_shape_numel(&ov->shape) * c8_dtype_size(ov->dtype);
             x->host_out[i] = malloc(bytes ? bytes : 1);
-            if (!x->host_out[i]) st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+            if (!x->host_out[i])
+                st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory for output '%s' (%zu bytes)",
+                            g->path, ov->name, bytes);
         }
         if (st != C8_OK) goto done;
     }
+    x->mem_bytes = need;
     if (vt->prepare)
         for (int i = 0; st == C8_OK && i < s->n_nodes; i++) {
             const c8_node *n = &s->nodes[i];
@@ -345,6 +393,16 @@ static c8_status host_copy(c8_exec *x, c8_host_tensor *t, c8_error *err) {
     C8_TRY(x->vt->download(x->ctx, x->scratch, t->data, bytes, err));
     t->data = x->scratch;
     return C8_OK;
+}
+
+/* c8_set_interrupt_flag's flag: written once by the CLI at start-up, then only read (a
+ * sig_atomic_t set by a signal handler). */
+static volatile sig_atomic_t *g_interrupt;
+static const char *g_interrupt_what = "a signal";
+
+void c8_set_interrupt_flag(volatile sig_atomic_t *flag, const char *what) {
+    g_interrupt = flag;
+    g_interrupt_what = what ? what : "a signal";
 }
 
 static void view(const c8_graph *s, void **vdata, int v, c8_host_tensor *t) {
@@ -401,10 +459,17 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
             if (t->shape.d[d] < 0) ok = false;
             if (v->shape.d[d] >= 0 && v->shape.d[d] != t->shape.d[d]) ok = false;
         }
-        if (!ok || c8_shape_numel(&t->shape) < 0) {
+        if (!ok) {
             st = c8_err(err, C8_ERR_SHAPE, "%s: input '%s' has shape %s, the model expects %s",
                         g->path, v->name, c8_shape_str(&t->shape, got, sizeof got),
                         c8_shape_str(&v->shape, want, sizeof want));
+            goto done;
+        }
+        if (c8_shape_numel(&t->shape) < 0) {
+            st = c8_err(err, C8_ERR_LIMIT,
+                        "%s: input '%s' has shape %s: its element count "
+                        "overflows 64 bits",
+                        g->path, v->name, c8_shape_str(&t->shape, got, sizeof got));
             goto done;
         }
         if (!t->data && c8_shape_numel(&t->shape) > 0) {
@@ -447,6 +512,10 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
             if (st != C8_OK) goto done;
         }
     bool replayed = false;
+    if (g_interrupt && *g_interrupt) {
+        st = c8_err(err, C8_ERR_INTERRUPTED, "%s: interrupted by %s", g->path, g_interrupt_what);
+        goto done;
+    }
     if (x->vt->run_begin) {
         st = x->vt->run_begin(x->ctx, x->obs == NULL, &replayed, err);
         if (st != C8_OK) goto done;
@@ -454,6 +523,13 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
     c8_host_tensor stack_in[8], stack_out[8];
     for (int i = 0; !replayed && i < s->n_nodes; i++) {
         const c8_node *nd = &s->nodes[i];
+        /* Between layers only where no graph capture can be open (a backend with run_begin is
+         * checked once, before it). */
+        if (!x->vt->run_begin && g_interrupt && *g_interrupt) {
+            st = c8_err(err, C8_ERR_INTERRUPTED, "%s: interrupted by %s (before layer '%s')",
+                        g->path, g_interrupt_what, nd->name);
+            goto done;
+        }
         c8_host_tensor *in = nd->n_in <= 8 ? stack_in : calloc((size_t)nd->n_in, sizeof *in);
         c8_host_tensor *out = nd->n_out <= 8 ? stack_out : calloc((size_t)nd->n_out, sizeof *out);
         if (!in || !out) {
@@ -481,7 +557,9 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
         for (int k = 0; st == C8_OK && x->obs && k < nd->n_out; k++) {
             if (nd->out[k] < 0 || !observed(x, out[k].name)) continue;
             c8_host_tensor t = out[k];
-            st = host_copy(x, &t, err);
+            /* a device backend hands its own layouts back as dtype + ONNX layout */
+            if (x->vt->observe) st = x->vt->observe(x->ctx, s, nd->out[k], &t, err);
+            if (st == C8_OK) st = host_copy(x, &t, err);
             if (st == C8_OK) st = x->obs(x->obs_user, t.name, &t, err);
         }
         if (in != stack_in) free(in);
@@ -517,3 +595,7 @@ c8_status c8_exec_output(c8_exec *x, int i, c8_host_tensor *out, c8_error *err) 
 }
 
 const c8_graph *c8_exec_graph(const c8_exec *x) { return x->spec; }
+
+void c8_exec_set_max_memory(c8_exec *x, uint64_t max_bytes) { x->max_memory = max_bytes; }
+
+uint64_t c8_exec_memory(const c8_exec *x) { return x->mem_bytes; }

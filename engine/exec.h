@@ -28,6 +28,11 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
 /* Output i of the last run, in host memory; data borrowed until the next run. */
 c8_status c8_exec_output(c8_exec *x, int i, c8_host_tensor *out, c8_error *err);
 
+/* Memory limit for specializations (0: none) and the bytes the current one holds; see
+ * c8_context_set_max_memory. */
+void c8_exec_set_max_memory(c8_exec *x, uint64_t max_bytes);
+uint64_t c8_exec_memory(const c8_exec *x);
+
 /* The specialized graph of the last run (shapes concrete), or NULL before the first run. */
 const c8_graph *c8_exec_graph(const c8_exec *x);
 

@@ -14,6 +14,7 @@
 #include "calib8/status.h"
 #include "calib8/tensor.h"
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -194,6 +195,22 @@ c8_status c8_context_run(c8_context *c, const c8_host_tensor *inputs, int n, c8_
 /* Output i of the last run (float32 unless the model says otherwise); data borrowed from the
  * context, valid until the next run or destroy. */
 c8_status c8_context_output(c8_context *c, int i, c8_host_tensor *out, c8_error *err);
+
+/* Process-wide interruption (for a SIGINT handler): while *flag is non-zero, c8_context_run
+ * stops before its next layer with C8_ERR_INTERRUPTED "interrupted by <what> (before layer
+ * 'conv3')". flag is borrowed (it must outlive every run; a static variable set by the handler);
+ * NULL turns the check off. Loops built on runs (calibration, evaluation, comparisons) pass the
+ * error up and write nothing. */
+void c8_set_interrupt_flag(volatile sig_atomic_t *flag, const char *what);
+
+/* Limits the memory a context allocates for its input shapes (the activation arena; on a GPU
+ * also the uploaded constants and the host copies of the outputs) to max_bytes; 0 (the default)
+ * means no limit. A run whose shapes would need more fails with C8_ERR_LIMIT and the numbers
+ * ("needs 12.3 GiB of activation memory for batch 256, the memory limit (--max-memory) is
+ * 8 GiB") before anything is allocated, instead of being killed by the OOM killer. */
+void c8_context_set_max_memory(c8_context *c, uint64_t max_bytes);
+/* Bytes the context holds for its current input shapes (0 before the first run). */
+uint64_t c8_context_memory(const c8_context *c);
 
 #ifdef __cplusplus
 }

@@ -1,0 +1,862 @@
+/* The CUDA backend's own kernels; the contract and the references are in cu_kernels.h.
+ *
+ * Every kernel walks its output with a grid-stride loop and turns a flat output index into
+ * per-operand element offsets through the views' extents and strides. The host side first
+ * collapses axes that are contiguous in every operand and drops unit axes, so the common cases
+ * (dense tensors, a per-channel bias, NHWC) run with one or two divisions per element, and uses
+ * 32-bit index arithmetic whenever every offset fits.
+ *
+ * Float results follow the reference's operation order; this file is compiled with
+ * --fmad=false (kernels/cuda/sources.cmake) so a*b+c is never contracted into an FMA. */
+#include "kernels/cuda/cu_kernels.h"
+
+#include "kernels/cuda/cuda_check.h"
+
+#include <cuda_fp16.h>
+#include <math.h>
+#include <string.h>
+
+#define C8CU_THREADS 256
+#define C8CU_MAX_BLOCKS 65535
+
+/* The activation codes of kernels/ref/ref.h (C8_REF_ACT_*). */
+#define ACT_NONE 0
+#define ACT_RELU 1
+#define ACT_CLIP 2
+#define ACT_LEAKY 3
+#define ACT_SIGMOID 4
+
+extern "C" size_t c8cu_type_size(int type) {
+    switch (type) {
+    case C8CU_F32: return 4;
+    case C8CU_F16: return 2;
+    case C8CU_I8: return 1;
+    case C8CU_RAW1: return 1;
+    case C8CU_RAW2: return 2;
+    case C8CU_RAW4: return 4;
+    case C8CU_RAW8: return 8;
+    }
+    return 0;
+}
+
+static int blocks_for(int64_t n) {
+    int64_t b = (n + C8CU_THREADS - 1) / C8CU_THREADS;
+    if (b < 1) b = 1;
+    return (int)(b > C8CU_MAX_BLOCKS ? C8CU_MAX_BLOCKS : b);
+}
+
+/* ------------------------------------------------------------------ element access */
+
+__device__ __forceinline__ float ld_f(const void *p, int type, int64_t off) {
+    switch (type) {
+    case C8CU_F16: return __half2float(((const __half *)p)[off]);
+    case C8CU_I8: return (float)((const int8_t *)p)[off];
+    default: return ((const float *)p)[off];
+    }
+}
+
+__device__ __forceinline__ void st_f(void *p, int type, int64_t off, float v) {
+    switch (type) {
+    case C8CU_F16: ((__half *)p)[off] = __float2half_rn(v); break;
+    case C8CU_I8: { /* not produced by float ops here; saturating round for completeness */
+        float r = rintf(v);
+        r = r > 127.0f ? 127.0f : (r < -128.0f ? -128.0f : r);
+        ((int8_t *)p)[off] = (int8_t)r;
+        break;
+    }
+    default: ((float *)p)[off] = v; break;
+    }
+}
+
+/* c8_ref_act (kernels/ref/act.c), operation for operation. */
+__device__ __forceinline__ float act_ref(int act, float a, float b, float x) {
+    switch (act) {
+    case ACT_RELU: return x < 0.0f ? 0.0f : x;
+    case ACT_CLIP: x = x < a ? a : x; return x > b ? b : x;
+    case ACT_LEAKY: return x < 0.0f ? a * x : x;
+    case ACT_SIGMOID:
+        if (x >= 0.0f)
+            return 1.0f / (1.0f + expf(-x));
+        else {
+            const float e = expf(x);
+            return e / (1.0f + e);
+        }
+    default: return x;
+    }
+}
+
+__device__ __forceinline__ float clamp01(float v) {
+    return v < 0.0f ? 0.0f : (v > 1.0f ? 1.0f : v);
+}
+__device__ __forceinline__ float maxnan(float a, float b) {
+    return (a != a || b != b) ? a + b : (a > b ? a : b);
+}
+__device__ __forceinline__ float minnan(float a, float b) {
+    return (a != a || b != b) ? a + b : (a < b ? a : b);
+}
+
+/* ------------------------------------------------------------------ host: collapsing axes */
+
+#define NOPS 4 /* y, a, b, c */
+
+typedef struct geom {
+    int rank;
+    int64_t n;
+    int64_t dims[C8_MAX_RANK];
+    int64_t st[NOPS][C8_MAX_RANK];
+} geom;
+
+/* Builds the iteration geometry over y's extents for the present operands (views[k] NULL:
+ * absent), dropping unit axes and merging axes contiguous in every operand. */
+static void make_geom(const c8cu_view *const *views, geom *g) {
+    const c8cu_view *y = views[0];
+    int r = 0;
+    g->n = 1;
+    for (int d = 0; d < y->rank; d++) {
+        g->n *= y->dims[d];
+        if (y->dims[d] == 1) continue;
+        g->dims[r] = y->dims[d];
+        for (int k = 0; k < NOPS; k++) g->st[k][r] = views[k] ? views[k]->strides[d] : 0;
+        r++;
+    }
+    /* walk the output in its memory order (outermost stride first), so that consecutive threads
+     * write consecutive elements whatever the layout (NCHW, NHWC, padded channels) */
+    for (int d = 1; d < r; d++) {
+        for (int e = d; e > 0 && g->st[0][e - 1] < g->st[0][e]; e--) {
+            int64_t t = g->dims[e];
+            g->dims[e] = g->dims[e - 1];
+            g->dims[e - 1] = t;
+            for (int k = 0; k < NOPS; k++) {
+                t = g->st[k][e];
+                g->st[k][e] = g->st[k][e - 1];
+                g->st[k][e - 1] = t;
+            }
+        }
+    }
+    /* merge (outer d, inner d+1) when stride[d] == stride[d+1] * dims[d+1] for every operand */
+    int w = 0;
+    for (int d = 0; d < r; d++) {
+        if (w > 0) {
+            bool ok = true;
+            for (int k = 0; k < NOPS && ok; k++) ok = g->st[k][w - 1] == g->st[k][d] * g->dims[d];
+            if (ok) {
+                g->dims[w - 1] *= g->dims[d];
+                for (int k = 0; k < NOPS; k++) g->st[k][w - 1] = g->st[k][d];
+                continue;
+            }
+        }
+        g->dims[w] = g->dims[d];
+        for (int k = 0; k < NOPS; k++) g->st[k][w] = g->st[k][d];
+        w++;
+    }
+    if (w == 0) { /* a single element */
+        g->dims[0] = 1;
+        for (int k = 0; k < NOPS; k++) g->st[k][0] = 0;
+        w = 1;
+    }
+    g->rank = w;
+}
+
+/* Whether every offset of every operand fits in 31 bits (and no stride is negative). */
+static bool fits32(const geom *g) {
+    if (g->n >= ((int64_t)1 << 31)) return false;
+    for (int k = 0; k < NOPS; k++) {
+        int64_t m = 0;
+        for (int d = 0; d < g->rank; d++) {
+            if (g->st[k][d] < 0) return false;
+            m += (g->dims[d] - 1) * g->st[k][d];
+        }
+        if (m >= ((int64_t)1 << 31)) return false;
+    }
+    return true;
+}
+
+/* ------------------------------------------------------------------ elementwise */
+
+struct ew_args {
+    c8cu_ew_params p;
+    int rank;
+    int64_t n;
+    int64_t dims[C8_MAX_RANK];
+    int64_t st[NOPS][C8_MAX_RANK];
+    void *ptr[NOPS];
+    int type[NOPS];
+};
+
+template <typename I> __device__ __forceinline__ void offsets(const ew_args &a, I i, I off[NOPS]) {
+#pragma unroll
+    for (int k = 0; k < NOPS; k++) off[k] = 0;
+    I rem = i;
+    for (int d = a.rank - 1; d > 0; --d) {
+        const I dim = (I)a.dims[d];
+        const I c = rem % dim;
+        rem /= dim;
+#pragma unroll
+        for (int k = 0; k < NOPS; k++) off[k] += c * (I)a.st[k][d];
+    }
+#pragma unroll
+    for (int k = 0; k < NOPS; k++) off[k] += rem * (I)a.st[k][0];
+}
+
+__device__ __forceinline__ float ew_eval(const c8cu_ew_params &p, float x, float y2, float z,
+                                         bool has_b, bool has_c) {
+    switch (p.op) {
+    case C8CU_EW_COPY: return x;
+    case C8CU_EW_RELU: return act_ref(ACT_RELU, 0.0f, 0.0f, x);
+    case C8CU_EW_LEAKY: return act_ref(ACT_LEAKY, p.alpha, 0.0f, x);
+    case C8CU_EW_SIGMOID: return act_ref(ACT_SIGMOID, 0.0f, 0.0f, x);
+    case C8CU_EW_TANH: return tanhf(x);
+    case C8CU_EW_HSIGMOID: return clamp01(p.alpha * x + p.beta);
+    case C8CU_EW_HSWISH: return x * clamp01(x / 6.0f + 0.5f);
+    case C8CU_EW_CLIP:
+        if (p.has_lo && x < p.lo) x = p.lo;
+        if (p.has_hi && x > p.hi) x = p.hi;
+        return x;
+    case C8CU_EW_ADD: return x + y2;
+    case C8CU_EW_SUB: return x - y2;
+    case C8CU_EW_MUL: return x * y2;
+    case C8CU_EW_DIV: return x / y2;
+    case C8CU_EW_MAX: return maxnan(x, y2);
+    case C8CU_EW_MIN: return minnan(x, y2);
+    case C8CU_EW_PRELU: return x < 0.0f ? x * y2 : x;
+    case C8CU_EW_EPILOGUE: {
+        float v = x;
+        if (has_b) v = v + y2 * p.beta;
+        if (has_c) v = v + z;
+        return act_ref(p.act, p.act_a, p.act_b, v);
+    }
+    }
+    return x;
+}
+
+/* Each thread handles EW_UNROLL elements a grid-stride apart, issuing all their loads before
+ * any store: one outstanding 2- or 4-byte load per thread cannot keep HBM busy (Little's law:
+ * ~270K resident threads x 2 B / ~0.6 us is about 1 TB/s), four can. */
+#define EW_UNROLL 4
+
+template <typename I> __global__ void k_eltwise(ew_args a) {
+    const I n = (I)a.n;
+    const bool has_b = a.ptr[2] != NULL, has_c = a.ptr[3] != NULL;
+    const bool bn = a.p.op == C8CU_EW_BN;
+    const I stride = (I)gridDim.x * blockDim.x;
+    for (I base = (I)blockIdx.x * blockDim.x + threadIdx.x; base < n; base += stride * EW_UNROLL) {
+        float x[EW_UNROLL], y2[EW_UNROLL], z[EW_UNROLL];
+        I o[EW_UNROLL];
+#pragma unroll
+        for (int u = 0; u < EW_UNROLL; u++) {
+            const I i = base + (I)u * stride;
+            x[u] = y2[u] = z[u] = 0.0f;
+            o[u] = 0;
+            if (i < n) {
+                I off[NOPS];
+                offsets<I>(a, i, off);
+                o[u] = off[0];
+                x[u] = ld_f(a.ptr[1], a.type[1], (int64_t)off[1]);
+                if (bn) {
+                    /* BatchNormalization: y2 carries the parameter offset */
+                    y2[u] = __int_as_float((int)off[2]);
+                } else {
+                    if (has_b) y2[u] = ld_f(a.ptr[2], a.type[2], (int64_t)off[2]);
+                    if (has_c) z[u] = ld_f(a.ptr[3], a.type[3], (int64_t)off[3]);
+                }
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < EW_UNROLL; u++) {
+            const I i = base + (I)u * stride;
+            if (i >= n) continue;
+            float v;
+            if (bn) {
+                const float *q = (const float *)a.ptr[2] + __float_as_int(y2[u]);
+                v = (x[u] - q[0]) / q[1] * q[2] + q[3];
+            } else {
+                v = ew_eval(a.p, x[u], y2[u], z[u], has_b, has_c);
+            }
+            st_f(a.ptr[0], a.type[0], (int64_t)o[u], v);
+        }
+    }
+}
+
+template <typename T, typename I> __global__ void k_copy_raw(ew_args a) {
+    const I n = (I)a.n;
+    const T *x = (const T *)a.ptr[1];
+    T *y = (T *)a.ptr[0];
+    const I stride = (I)gridDim.x * blockDim.x;
+    for (I base = (I)blockIdx.x * blockDim.x + threadIdx.x; base < n; base += stride * EW_UNROLL) {
+        T v[EW_UNROLL];
+        I o[EW_UNROLL];
+#pragma unroll
+        for (int u = 0; u < EW_UNROLL; u++) {
+            const I i = base + (I)u * stride;
+            o[u] = 0;
+            if (i < n) {
+                I off[NOPS];
+                offsets<I>(a, i, off);
+                o[u] = off[0];
+                v[u] = x[off[1]];
+            }
+        }
+#pragma unroll
+        for (int u = 0; u < EW_UNROLL; u++)
+            if (base + (I)u * stride < n) y[o[u]] = v[u];
+    }
+}
+
+static bool is_float_type(int t) { return t == C8CU_F32 || t == C8CU_F16 || t == C8CU_I8; }
+
+extern "C" c8_status c8cu_eltwise(const c8cu_ew_params *p, const c8cu_view *y, const c8cu_view *a,
+                                  const c8cu_view *b, const c8cu_view *c, cudaStream_t stream,
+                                  c8_error *err) {
+    const c8cu_view *views[NOPS] = {y, a, b, c};
+    for (int k = 1; k < NOPS; k++)
+        if (views[k] && views[k]->rank != y->rank)
+            return c8_err(err, C8_ERR_INTERNAL, "eltwise: operand %d has rank %d, output %d", k,
+                          (int)views[k]->rank, (int)y->rank);
+    geom g;
+    make_geom(views, &g);
+    if (g.n == 0) return C8_OK;
+    ew_args args;
+    memset(&args, 0, sizeof args);
+    args.p = *p;
+    args.rank = g.rank;
+    args.n = g.n;
+    memcpy(args.dims, g.dims, sizeof g.dims);
+    memcpy(args.st, g.st, sizeof g.st);
+    for (int k = 0; k < NOPS; k++) {
+        args.ptr[k] = views[k] ? views[k]->data : NULL;
+        args.type[k] = views[k] ? views[k]->type : C8CU_F32;
+    }
+    const bool f32 = fits32(&g);
+    const int blocks = blocks_for((g.n + EW_UNROLL - 1) / EW_UNROLL);
+    const bool raw = p->op == C8CU_EW_COPY &&
+                     (a->type == y->type || !is_float_type(a->type) || !is_float_type(y->type));
+    if (raw) {
+        size_t es = c8cu_type_size(y->type);
+        if (es != c8cu_type_size(a->type))
+            return c8_err(err, C8_ERR_INTERNAL, "copy: element sizes differ (%zu, %zu)", es,
+                          c8cu_type_size(a->type));
+        /* a dense copy of the same layout is a plain memcpy */
+        if (g.rank == 1 && g.st[0][0] == 1 && g.st[1][0] == 1)
+            return C8_CUDA_CHECK(err, cudaMemcpyAsync(y->data, a->data, (size_t)g.n * es,
+                                                      cudaMemcpyDeviceToDevice, stream));
+#define RAW_LAUNCH(T)                                                                              \
+    do {                                                                                           \
+        if (f32)                                                                                   \
+            k_copy_raw<T, uint32_t><<<blocks, C8CU_THREADS, 0, stream>>>(args);                    \
+        else                                                                                       \
+            k_copy_raw<T, int64_t><<<blocks, C8CU_THREADS, 0, stream>>>(args);                     \
+    } while (0)
+        switch (es) {
+        case 1: RAW_LAUNCH(uint8_t); break;
+        case 2: RAW_LAUNCH(uint16_t); break;
+        case 4: RAW_LAUNCH(uint32_t); break;
+        case 8: RAW_LAUNCH(unsigned long long); break;
+        default: return c8_err(err, C8_ERR_INTERNAL, "copy: element size %zu", es);
+        }
+#undef RAW_LAUNCH
+        C8_CUDA_LAUNCH_TRY(err);
+        return C8_OK;
+    }
+    for (int k = 0; k < NOPS; k++)
+        if (views[k] && !is_float_type(views[k]->type))
+            return c8_err(err, C8_ERR_INTERNAL, "eltwise op %d on a non-float operand", (int)p->op);
+    if (f32)
+        k_eltwise<uint32_t><<<blocks, C8CU_THREADS, 0, stream>>>(args);
+    else
+        k_eltwise<int64_t><<<blocks, C8CU_THREADS, 0, stream>>>(args);
+    C8_CUDA_LAUNCH_TRY(err);
+    return C8_OK;
+}
+
+extern "C" c8_status c8cu_copy(const c8cu_view *y, const c8cu_view *x, cudaStream_t stream,
+                               c8_error *err) {
+    c8cu_ew_params p;
+    memset(&p, 0, sizeof p);
+    p.op = C8CU_EW_COPY;
+    return c8cu_eltwise(&p, y, x, NULL, NULL, stream, err);
+}
+
+/* ------------------------------------------------------------------ BatchNormalization */
+
+struct bn_args {
+    int rank;
+    int chpos; /* position of the channel axis after ordering the axes by the output's strides */
+    int64_t n;
+    int64_t dims[C8_MAX_RANK];
+    int64_t xs[C8_MAX_RANK], ys[C8_MAX_RANK];
+    const void *x;
+    void *y;
+    int xt, yt;
+    const float *scale, *bias, *mean, *var;
+    float eps;
+};
+
+__global__ void k_batchnorm(bn_args a) {
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < a.n;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t rem = i, xo = 0, yo = 0, ch = 0;
+        for (int d = a.rank - 1; d >= 0; --d) {
+            const int64_t c = rem % a.dims[d];
+            rem /= a.dims[d];
+            xo += c * a.xs[d];
+            yo += c * a.ys[d];
+            if (d == a.chpos) ch = c;
+        }
+        const float den = sqrtf(a.var[ch] + a.eps);
+        const float v = (ld_f(a.x, a.xt, xo) - a.mean[ch]) / den * a.scale[ch] + a.bias[ch];
+        st_f(a.y, a.yt, yo, v);
+    }
+}
+
+extern "C" c8_status c8cu_batchnorm(const c8cu_view *y, const c8cu_view *x, const float *scale,
+                                    const float *bias, const float *mean, const float *var,
+                                    float eps, cudaStream_t stream, c8_error *err) {
+    bn_args a;
+    memset(&a, 0, sizeof a);
+    a.rank = y->rank;
+    a.n = 1;
+    int perm[C8_MAX_RANK];
+    for (int d = 0; d < y->rank; d++) perm[d] = d;
+    /* the output's memory order (outermost stride first): coalesced writes in any layout */
+    for (int d = 1; d < y->rank; d++)
+        for (int e = d; e > 0 && y->strides[perm[e - 1]] < y->strides[perm[e]]; e--) {
+            int t = perm[e];
+            perm[e] = perm[e - 1];
+            perm[e - 1] = t;
+        }
+    for (int d = 0; d < y->rank; d++) {
+        a.dims[d] = y->dims[perm[d]];
+        a.xs[d] = x->strides[perm[d]];
+        a.ys[d] = y->strides[perm[d]];
+        if (perm[d] == 1) a.chpos = d;
+        a.n *= y->dims[d];
+    }
+    if (a.n == 0) return C8_OK;
+    a.x = x->data;
+    a.y = y->data;
+    a.xt = x->type;
+    a.yt = y->type;
+    a.scale = scale;
+    a.bias = bias;
+    a.mean = mean;
+    a.var = var;
+    a.eps = eps;
+    k_batchnorm<<<blocks_for(a.n), C8CU_THREADS, 0, stream>>>(a);
+    C8_CUDA_LAUNCH_TRY(err);
+    return C8_OK;
+}
+
+/* ------------------------------------------------------------------ pooling */
+
+struct pool_args {
+    c8cu_pool2d d;
+    int64_t N, C, H, W, P, Q;
+    int cl; /* the output is channels-last: enumerate (n, p, q, c) */
+    int64_t xs[4], ys[4];
+    const void *x;
+    void *y;
+    int xt, yt;
+};
+
+#define POOL_SMALL 16 /* windows of up to 16 taps take the load-all-first path */
+
+/* One output element per thread; the window is visited as kernels/ref/pool.c visits it. */
+__global__ void k_pool2d(pool_args a) {
+    const int64_t total = a.N * a.C * a.P * a.Q;
+    const c8cu_pool2d d = a.d;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        int64_t n, c, p, q;
+        if (a.cl) { /* channels-last output: channels fastest, as the memory runs */
+            c = i % a.C;
+            q = (i / a.C) % a.Q;
+            p = (i / (a.C * a.Q)) % a.P;
+            n = i / (a.C * a.Q * a.P);
+        } else {
+            q = i % a.Q;
+            p = (i / a.Q) % a.P;
+            c = (i / (a.Q * a.P)) % a.C;
+            n = i / (a.Q * a.P * a.C);
+        }
+        const int64_t xbase = n * a.xs[0] + c * a.xs[1];
+        float sum = 0.0f, mx = 0.0f;
+        int64_t inside = 0, padded = 0;
+        bool nan_seen = false;
+        if (d.kh * d.kw <= POOL_SMALL) {
+            /* small windows: every tap's load is issued before any is used (memory-level
+             * parallelism), then the taps are reduced in the reference's order */
+            const int kw = (int)d.kw, taps = (int)(d.kh * d.kw);
+            float v[POOL_SMALL];
+            unsigned valid = 0;
+#pragma unroll
+            for (int t = 0; t < POOL_SMALL; t++) {
+                v[t] = 0.0f;
+                if (t < taps) {
+                    const int64_t iy = p * d.sh - d.pt + (t / kw) * d.dh;
+                    const int64_t ix = q * d.sw - d.pl + (t % kw) * d.dw;
+                    const bool in_pad =
+                        iy >= -d.pt && iy < a.H + d.pb && ix >= -d.pl && ix < a.W + d.pr;
+                    if (in_pad) {
+                        padded++;
+                        if (iy >= 0 && iy < a.H && ix >= 0 && ix < a.W) {
+                            v[t] = ld_f(a.x, a.xt, xbase + iy * a.xs[2] + ix * a.xs[3]);
+                            valid |= 1u << t;
+                        }
+                    }
+                }
+            }
+#pragma unroll
+            for (int t = 0; t < POOL_SMALL; t++) {
+                if (!((valid >> t) & 1u)) continue;
+                sum += v[t];
+                if (v[t] != v[t]) nan_seen = true;
+                if (inside == 0 || v[t] > mx) mx = v[t];
+                inside++;
+            }
+        } else
+            for (int64_t ky = 0; ky < d.kh; ky++) {
+                const int64_t iy = p * d.sh - d.pt + ky * d.dh;
+                if (iy < -d.pt || iy >= a.H + d.pb) continue;
+                for (int64_t kx = 0; kx < d.kw; kx++) {
+                    const int64_t ix = q * d.sw - d.pl + kx * d.dw;
+                    if (ix < -d.pl || ix >= a.W + d.pr) continue;
+                    padded++;
+                    if (iy < 0 || iy >= a.H || ix < 0 || ix >= a.W) continue;
+                    const float v = ld_f(a.x, a.xt, xbase + iy * a.xs[2] + ix * a.xs[3]);
+                    sum += v;
+                    if (v != v) nan_seen = true;
+                    if (inside == 0 || v > mx) mx = v;
+                    inside++;
+                }
+            }
+        float v;
+        if (d.is_max) {
+            v = nan_seen ? __int_as_float(0x7fc00000) : (inside ? mx : -INFINITY);
+        } else {
+            const int64_t cnt = d.count_include_pad ? padded : inside;
+            v = sum / (float)cnt;
+        }
+        st_f(a.y, a.yt, n * a.ys[0] + c * a.ys[1] + p * a.ys[2] + q * a.ys[3], v);
+    }
+}
+
+extern "C" c8_status c8cu_pool2d_run(const c8cu_pool2d *d, const c8cu_view *y, const c8cu_view *x,
+                                     cudaStream_t stream, c8_error *err) {
+    if (x->rank != 4 || y->rank != 4)
+        return c8_err(err, C8_ERR_INTERNAL, "pool2d: views must be 4-D");
+    pool_args a;
+    memset(&a, 0, sizeof a);
+    a.d = *d;
+    a.N = x->dims[0];
+    a.C = x->dims[1];
+    a.H = x->dims[2];
+    a.W = x->dims[3];
+    a.P = y->dims[2];
+    a.Q = y->dims[3];
+    for (int k = 0; k < 4; k++) {
+        a.xs[k] = x->strides[k];
+        a.ys[k] = y->strides[k];
+    }
+    a.x = x->data;
+    a.y = y->data;
+    a.xt = x->type;
+    a.yt = y->type;
+    a.cl = y->strides[1] < y->strides[3];
+    const int64_t total = a.N * a.C * a.P * a.Q;
+    if (total == 0) return C8_OK;
+    k_pool2d<<<blocks_for(total), C8CU_THREADS, 0, stream>>>(a);
+    C8_CUDA_LAUNCH_TRY(err);
+    return C8_OK;
+}
+
+struct gpool_args {
+    int is_max;
+    int64_t N, C, S;
+    int64_t xs[3], ys[2];
+    const void *x;
+    void *y;
+    int xt, yt;
+};
+
+/* One (n, c) per thread, summing in ascending order as the reference does. Consecutive threads
+ * take consecutive channels, which is coalesced for channels-last inputs. */
+__global__ void k_global_pool(gpool_args a) {
+    const int64_t total = a.N * a.C;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t c = i % a.C, n = i / a.C;
+        const int64_t base = n * a.xs[0] + c * a.xs[1];
+        float r;
+        if (a.is_max) {
+            float m = ld_f(a.x, a.xt, base);
+            for (int64_t j = 1; j < a.S; j++) {
+                const float v = ld_f(a.x, a.xt, base + j * a.xs[2]);
+                if (v > m || v != v) m = v;
+                if (m != m) break;
+            }
+            r = m;
+        } else {
+            float s = 0.0f;
+            for (int64_t j = 0; j < a.S; j++) s += ld_f(a.x, a.xt, base + j * a.xs[2]);
+            r = s / (float)a.S;
+        }
+        st_f(a.y, a.yt, n * a.ys[0] + c * a.ys[1], r);
+    }
+}
+
+extern "C" c8_status c8cu_global_pool(int is_max, const c8cu_view *y, const c8cu_view *x,
+                                      cudaStream_t stream, c8_error *err) {
+    if (x->rank != 3 || y->rank != 2)
+        return c8_err(err, C8_ERR_INTERNAL, "global pool: views must be (N, C, S) -> (N, C)");
+    gpool_args a;
+    memset(&a, 0, sizeof a);
+    a.is_max = is_max;
+    a.N = x->dims[0];
+    a.C = x->dims[1];
+    a.S = x->dims[2];
+    for (int k = 0; k < 3; k++) a.xs[k] = x->strides[k];
+    a.ys[0] = y->strides[0];
+    a.ys[1] = y->strides[1];
+    a.x = x->data;
+    a.y = y->data;
+    a.xt = x->type;
+    a.yt = y->type;
+    if (a.N * a.C == 0) return C8_OK;
+    if (a.S == 0) return c8_err(err, C8_ERR_SHAPE, "cannot pool over an empty window");
+    k_global_pool<<<blocks_for(a.N * a.C), C8CU_THREADS, 0, stream>>>(a);
+    C8_CUDA_LAUNCH_TRY(err);
+    return C8_OK;
+}
+
+/* ------------------------------------------------------------------ Softmax, LRN */
+
+__global__ void k_softmax(int64_t outer, int64_t len, int64_t inner, const float *x, float *y) {
+    const int64_t rows = outer * inner;
+    for (int64_t r = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; r < rows;
+         r += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t o = r / inner, i = r % inner;
+        const float *xr = x + o * len * inner + i;
+        float *yr = y + o * len * inner + i;
+        float m = xr[0];
+        for (int64_t j = 1; j < len; j++)
+            if (xr[j * inner] > m) m = xr[j * inner];
+        float s = 0.0f;
+        for (int64_t j = 0; j < len; j++) {
+            const float e = expf(xr[j * inner] - m);
+            yr[j * inner] = e;
+            s += e;
+        }
+        for (int64_t j = 0; j < len; j++) yr[j * inner] = yr[j * inner] / s;
+    }
+}
+
+extern "C" c8_status c8cu_softmax(int64_t outer, int64_t len, int64_t inner, const float *x,
+                                  float *y, cudaStream_t stream, c8_error *err) {
+    if (outer <= 0 || len <= 0 || inner <= 0) return C8_OK;
+    k_softmax<<<blocks_for(outer * inner), C8CU_THREADS, 0, stream>>>(outer, len, inner, x, y);
+    C8_CUDA_LAUNCH_TRY(err);
+    return C8_OK;
+}
+
+__global__ void k_lrn(int64_t N, int64_t C, int64_t inner, int64_t size, float a, float beta,
+                      float bias, const float *x, float *y) {
+    const int64_t total = N * C * inner;
+    const int64_t lo = (size - 1) / 2, hi = size - 1 - lo;
+    for (int64_t t = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; t < total;
+         t += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t i = t % inner, c = (t / inner) % C, n = t / (inner * C);
+        const int64_t c0 = c - lo < 0 ? 0 : c - lo;
+        const int64_t c1 = c + hi > C - 1 ? C - 1 : c + hi;
+        float sq = 0.0f;
+        for (int64_t k = c0; k <= c1; k++) {
+            const float v = x[(n * C + k) * inner + i];
+            sq += v * v;
+        }
+        y[t] = x[t] / powf(bias + a * sq, beta);
+    }
+}
+
+extern "C" c8_status c8cu_lrn(int64_t n, int64_t c, int64_t inner, int64_t size, float alpha,
+                              float beta, float bias, const float *x, float *y, cudaStream_t stream,
+                              c8_error *err) {
+    const int64_t total = n * c * inner;
+    if (total <= 0) return C8_OK;
+    const float a = alpha / (float)size; /* as the reference: alpha / size in float32 */
+    k_lrn<<<blocks_for(total), C8CU_THREADS, 0, stream>>>(n, c, inner, size, a, beta, bias, x, y);
+    C8_CUDA_LAUNCH_TRY(err);
+    return C8_OK;
+}
+
+/* ------------------------------------------------------------------ gather through a map */
+
+template <typename T>
+__global__ void k_gather_map(int64_t count, const int32_t *map, const T *x, T fill, T *y) {
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < count;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        const int32_t m = map[i];
+        y[i] = m >= 0 ? x[m] : fill;
+    }
+}
+
+extern "C" c8_status c8cu_gather_map(size_t esize, int64_t count, const int32_t *map, const void *x,
+                                     const void *fill, void *y, cudaStream_t stream,
+                                     c8_error *err) {
+    if (count <= 0) return C8_OK;
+    const int blocks = blocks_for(count);
+    switch (esize) {
+    case 1: {
+        uint8_t f;
+        memcpy(&f, fill, 1);
+        k_gather_map<uint8_t>
+            <<<blocks, C8CU_THREADS, 0, stream>>>(count, map, (const uint8_t *)x, f, (uint8_t *)y);
+        break;
+    }
+    case 2: {
+        uint16_t f;
+        memcpy(&f, fill, 2);
+        k_gather_map<uint16_t><<<blocks, C8CU_THREADS, 0, stream>>>(count, map, (const uint16_t *)x,
+                                                                    f, (uint16_t *)y);
+        break;
+    }
+    case 4: {
+        uint32_t f;
+        memcpy(&f, fill, 4);
+        k_gather_map<uint32_t><<<blocks, C8CU_THREADS, 0, stream>>>(count, map, (const uint32_t *)x,
+                                                                    f, (uint32_t *)y);
+        break;
+    }
+    case 8: {
+        unsigned long long f;
+        memcpy(&f, fill, 8);
+        k_gather_map<unsigned long long><<<blocks, C8CU_THREADS, 0, stream>>>(
+            count, map, (const unsigned long long *)x, f, (unsigned long long *)y);
+        break;
+    }
+    default: return c8_err(err, C8_ERR_INTERNAL, "gather map: element size %zu", esize);
+    }
+    C8_CUDA_LAUNCH_TRY(err);
+    return C8_OK;
+}
+
+/* ------------------------------------------------------------------ calibration histogram */
+
+#define HIST_EXP_MIN (-148)       /* C8_HIST_EXP_MIN (include/calib8/calib.h) */
+#define HIST_SHARED_MAX_BINS 8192 /* 32 KiB of uint32 counters per block */
+
+extern "C" size_t c8cu_hist_dev_bytes(int64_t nbins) {
+    return sizeof(c8cu_hist_header) + (size_t)nbins * sizeof(uint64_t);
+}
+
+/* calib/hist.c's order_key: unsigned order of keys = float order. */
+__device__ __forceinline__ uint32_t order_key(uint32_t b) {
+    return b ^ ((0u - (b >> 31)) | 0x80000000u);
+}
+
+/* c8_hist_exp_for on the bit pattern of a finite absmax: the smallest e >= HIST_EXP_MIN with
+ * 2^e > absmax (frexp's exponent). */
+__device__ __forceinline__ int hist_exp(uint32_t a) {
+    if (a == 0) return HIST_EXP_MIN;
+    const uint32_t E = a >> 23;
+    int e;
+    if (E)
+        e = (int)E - 126; /* 1.m * 2^(E-127) < 2^(E-126) */
+    else
+        e = (31 - __clz((int)a)) - 148; /* subnormal a * 2^-149, top bit p: e = p - 148 */
+    return e < HIST_EXP_MIN ? HIST_EXP_MIN : e;
+}
+
+__global__ void k_hist_init(c8cu_hist_header *h) {
+    h->amax_bits = 0;
+    h->kmin = 0xffffffffu;
+    h->kmax = 0;
+    h->exp = HIST_EXP_MIN;
+    h->first_bad = ~0ull;
+}
+
+__global__ void k_hist_reduce(const float *x, uint64_t n, c8cu_hist_header *h) {
+    uint32_t amax = 0, kmin = 0xffffffffu, kmax = 0;
+    unsigned long long bad = ~0ull;
+    for (uint64_t i = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (uint64_t)gridDim.x * blockDim.x) {
+        const uint32_t b = __float_as_uint(x[i]);
+        const uint32_t a = b & 0x7fffffffu, k = order_key(b);
+        amax = a > amax ? a : amax;
+        kmin = k < kmin ? k : kmin;
+        kmax = k > kmax ? k : kmax;
+        if (a >= 0x7f800000u && i < bad) bad = i;
+    }
+    for (int o = 16; o > 0; o >>= 1) {
+        const uint32_t a2 = __shfl_down_sync(0xffffffffu, amax, o);
+        const uint32_t k1 = __shfl_down_sync(0xffffffffu, kmin, o);
+        const uint32_t k2 = __shfl_down_sync(0xffffffffu, kmax, o);
+        const unsigned long long b2 = __shfl_down_sync(0xffffffffu, bad, o);
+        amax = a2 > amax ? a2 : amax;
+        kmin = k1 < kmin ? k1 : kmin;
+        kmax = k2 > kmax ? k2 : kmax;
+        bad = b2 < bad ? b2 : bad;
+    }
+    if ((threadIdx.x & 31) == 0) {
+        atomicMax(&h->amax_bits, amax);
+        atomicMin(&h->kmin, kmin);
+        atomicMax(&h->kmax, kmax);
+        if (bad != ~0ull) atomicMin((unsigned long long *)&h->first_bad, bad);
+    }
+}
+
+/* Bins |x| with the batch's own range: bin = (int)(|x| * nbins * 2^-exp) in float64, exact as
+ * in calib/hist.c. Per-block uint32 counters in shared memory, flushed with 64-bit atomics. */
+template <bool SHARED>
+__global__ void k_hist_bins(const float *x, uint64_t n, int nbins, c8cu_hist_header *h,
+                            unsigned long long *counts) {
+    extern __shared__ uint32_t sh[];
+    const uint32_t amax_bits = h->amax_bits;
+    if (amax_bits >= 0x7f800000u) return; /* a NaN / Inf: reported on the host */
+    const int e = hist_exp(amax_bits);
+    if (blockIdx.x == 0 && threadIdx.x == 0) h->exp = e;
+    const double c = ldexp((double)nbins, -e);
+    const int last = nbins - 1;
+    if (SHARED) {
+        for (int j = threadIdx.x; j < nbins; j += blockDim.x) sh[j] = 0;
+        __syncthreads();
+    }
+    for (uint64_t i = (uint64_t)blockIdx.x * blockDim.x + threadIdx.x; i < n;
+         i += (uint64_t)gridDim.x * blockDim.x) {
+        int k = (int)(fabs((double)x[i]) * c);
+        k = k < last ? k : last;
+        if (SHARED)
+            atomicAdd(&sh[k], 1u);
+        else
+            atomicAdd(&counts[k], 1ull);
+    }
+    if (SHARED) {
+        __syncthreads();
+        for (int j = threadIdx.x; j < nbins; j += blockDim.x)
+            if (sh[j]) atomicAdd(&counts[j], (unsigned long long)sh[j]);
+    }
+}
+
+extern "C" c8_status c8cu_hist(const float *x, uint64_t n, int64_t nbins, void *dev, int sm_count,
+                               cudaStream_t stream, c8_error *err) {
+    c8cu_hist_header *h = (c8cu_hist_header *)dev;
+    unsigned long long *counts = (unsigned long long *)((char *)dev + sizeof(c8cu_hist_header));
+    C8_CUDA_TRY(err, cudaMemsetAsync(dev, 0, c8cu_hist_dev_bytes(nbins), stream));
+    k_hist_init<<<1, 1, 0, stream>>>(h);
+    C8_CUDA_LAUNCH_TRY(err);
+    if (n == 0) return C8_OK;
+    int64_t blocks = (int64_t)((n + C8CU_THREADS - 1) / C8CU_THREADS);
+    int64_t cap = (int64_t)(sm_count > 0 ? sm_count : 16) * 4;
+    if (blocks > cap) blocks = cap;
+    /* per-block uint32 counters: at most 2^31 values per block */
+    const int64_t min_blocks = (int64_t)(n >> 31) + 1;
+    if (blocks < min_blocks) blocks = min_blocks;
+    if (blocks > C8CU_MAX_BLOCKS) blocks = C8CU_MAX_BLOCKS;
+    k_hist_reduce<<<(int)blocks, C8CU_THREADS, 0, stream>>>(x, n, h);
+    C8_CUDA_LAUNCH_TRY(err);
+    if (nbins <= HIST_SHARED_MAX_BINS)
+        k_hist_bins<true><<<(int)blocks, C8CU_THREADS, (size_t)nbins * sizeof(uint32_t), stream>>>(
+            x, n, (int)nbins, h, counts);
+    else
+        k_hist_bins<false><<<(int)blocks, C8CU_THREADS, 0, stream>>>(x, n, (int)nbins, h, counts);
+    C8_CUDA_LAUNCH_TRY(err);
+    return C8_OK;
+}
