@@ -190,6 +190,10 @@ static c8_int8_epilogue ep_shape(const c8_graph *g, const c8_node *n) {
     ep.out = (int32_t)c8_node_attr_i(n, "out", C8_QOUT_INT8);
     ep.res_mult = c8_node_attr_f(n, "res_mult", 0.0f);
     ep.act = node_act(n);
+    /* supports() only tests which pointers are present: the multipliers always are (input 3,
+     * bound at run time). Leaving mult NULL here made every INT8 conv and Gemm look
+     * unsupported, so they all ran on the host (found on the H200, 2026-11-22). */
+    ep.mult = (const float *)(uintptr_t)1;
     if (n->op == C8_OP_Q8_CONV && c8_node_input(g, n, 4))
         ep.residual = (const int8_t *)(uintptr_t)1; /* "has a residual" for supports() */
     return ep;
