@@ -9,6 +9,7 @@
 
 #include "util/arith.h"
 #include "util/err.h"
+#include "util/h5lock.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -21,8 +22,6 @@
 
 #include <hdf5.h>
 
-static pthread_mutex_t g_h5_mu = PTHREAD_MUTEX_INITIALIZER;
-
 /* The state saved by h5_enter and restored by h5_leave. */
 typedef struct h5_guard {
     H5E_auto2_t fn;
@@ -30,14 +29,14 @@ typedef struct h5_guard {
 } h5_guard;
 
 static void h5_enter(h5_guard *g) {
-    pthread_mutex_lock(&g_h5_mu);
+    c8_h5_lock(); /* shared with calib/ and reports/: libhdf5 is not thread-safe */
     H5Eget_auto2(H5E_DEFAULT, &g->fn, &g->data);
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
 }
 
 static void h5_leave(h5_guard *g) {
     H5Eset_auto2(H5E_DEFAULT, g->fn, g->data);
-    pthread_mutex_unlock(&g_h5_mu);
+    c8_h5_unlock();
 }
 
 typedef struct h5_msg {
@@ -302,7 +301,9 @@ c8_status c8_h5src_open(const char *path, const char *images, const char *labels
                         path, labels, lds, (long long)*n, (long long)*n, images);
             goto fail;
         }
-        lab = malloc(sizeof(int64_t) * (size_t)*n);
+        /* calloc checks n * 8 for overflow: a tiny file may declare 2^62 images (extents
+         * need no storage), and a wrapped malloc size would let H5Dread write past it */
+        lab = calloc((size_t)*n, sizeof(int64_t));
         if (!lab) {
             rc =
                 c8_err(err, C8_ERR_NOMEM, "%s: out of memory for %lld labels", path, (long long)*n);

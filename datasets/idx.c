@@ -304,10 +304,16 @@ static c8_status write_folder(const conv *cv, c8_error *err) {
             /* The tree as a whole is committed by the rename below; files inside the private
              * temporary folder are written plainly. */
             FILE *f = fopen(path, "wb");
-            if (!f || fwrite(png, 1, len, f) != len || fclose(f) != 0) {
-                s = c8_err(err, C8_ERR_IO, "%s: write failed: %s", path, strerror(errno));
-                if (f) fclose(f);
+            /* fsync before the folder is renamed into place: a crash right after the rename
+             * must not leave empty images in a folder that looks complete */
+            int bad = !f || fwrite(png, 1, len, f) != len || fflush(f) != 0 ||
+                      fsync(fileno(f)) != 0;
+            int e = errno;
+            if (f && fclose(f) != 0 && !bad) {
+                bad = 1;
+                e = errno;
             }
+            if (bad) s = c8_err(err, C8_ERR_IO, "%s: write failed: %s", path, strerror(e));
             free(png);
         }
         free(path);

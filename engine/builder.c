@@ -568,8 +568,11 @@ static c8_status quantize_weights(build *b, const char *name, const float *w, co
     float *scales = malloc((size_t)channels * sizeof(float));
     int8_t *w8 = malloc(cnt ? cnt : 1);
     float *mult = malloc((size_t)channels * sizeof(float));
-    int32_t *b32 = bias ? malloc((size_t)channels * sizeof(int32_t)) : NULL;
-    if (!scales || !w8 || !mult || (bias && !b32)) {
+    /* A layer without a bias gets a zero int32 bias: Q8Conv/Q8Gemm take the bias as their third
+     * input, and the graph check (min_in = 4) refuses a missing one ("required input 2 is
+     * missing"), which made every bias-free Conv (Conv + BatchNormalization exports) fail. */
+    int32_t *b32 = calloc((size_t)(channels ? channels : 1), sizeof(int32_t));
+    if (!scales || !w8 || !mult || !b32) {
         s = c8_err(b->err, C8_ERR_NOMEM, "out of memory quantizing '%s'", name);
         goto fail;
     }
@@ -596,13 +599,10 @@ static c8_status quantize_weights(build *b, const char *name, const float *w, co
     snprintf(base, sizeof base, "%s/mult", name);
     q->mult = new_const(b, base, C8_DT_FLOAT, &vs, mult, (size_t)channels * sizeof(float));
     mult = NULL;
-    q->bias32 = -1;
-    if (bias) {
-        snprintf(base, sizeof base, "%s/bias_int32", name);
-        q->bias32 = new_const(b, base, C8_DT_INT32, &vs, b32, (size_t)channels * sizeof(int32_t));
-        b32 = NULL;
-        if (q->bias32 < 0) return c8_err(b->err, C8_ERR_NOMEM, "out of memory");
-    }
+    snprintf(base, sizeof base, "%s/bias_int32", name);
+    q->bias32 = new_const(b, base, C8_DT_INT32, &vs, b32, (size_t)channels * sizeof(int32_t));
+    b32 = NULL;
+    if (q->bias32 < 0) return c8_err(b->err, C8_ERR_NOMEM, "out of memory");
     if (q->w8 < 0 || q->mult < 0) return c8_err(b->err, C8_ERR_NOMEM, "out of memory");
     return C8_OK;
 fail:

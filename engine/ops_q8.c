@@ -198,6 +198,16 @@ static c8_status run_f16cast(const c8_op_run *r, c8_error *err) {
     return C8_OK;
 }
 
+/* ---- shared run-time guards ---- */
+
+/* The reference kernels assert their descriptors (kernels/ref/int8_check.c); a run checks them
+ * first, so shapes that reach here from a file (a zero extent, a window larger than the padded
+ * input) are errors naming the layer, not aborts (found by fuzz/fuzz_onnx.c). A zero-element
+ * output (a batch or channel extent of 0, valid in ONNX) needs no work at all. */
+static bool empty_output(const c8_op_run *r) {
+    return r->n->n_out > 0 && c8_shape_numel(&r->out[0].shape) == 0;
+}
+
 /* ---- Q8Conv ---- */
 
 static c8_status check_conv(const c8_graph *g, const c8_node *n, c8_error *err) {
@@ -277,6 +287,9 @@ static c8_status run_conv(const c8_op_run *r, c8_error *err) {
     ep.residual = r->n->n_in > 4 ? r->in[4].data : NULL;
     ep.res_mult = attr_f(r->n, "res_mult", 0.0f);
     ep.act = node_act(r->n);
+    if (empty_output(r)) return C8_OK;
+    C8_TRY(c8_conv2d_desc_check(r->n->name, &d, err));
+    C8_TRY(c8_int8_epilogue_check(r->n->name, &ep, d.k, err));
     c8_ref_int8_conv2d(&d, r->in[0].data, r->in[1].data, &ep, r->out[0].data);
     return C8_OK;
 }
@@ -336,6 +349,9 @@ static c8_status run_gemm(const c8_op_run *r, c8_error *err) {
     ep.residual = NULL;
     ep.res_mult = 0.0f;
     ep.act = node_act(r->n);
+    if (empty_output(r)) return C8_OK;
+    C8_TRY(c8_int8_gemm_desc_check(r->n->name, &d, err));
+    C8_TRY(c8_int8_epilogue_check(r->n->name, &ep, d.n, err));
     c8_ref_int8_gemm(&d, r->in[0].data, r->in[1].data, &ep, r->out[0].data);
     return C8_OK;
 }
@@ -385,6 +401,8 @@ static c8_status infer_pool(c8_graph *g, c8_node *n, c8_error *err) {
 static c8_status run_maxpool(const c8_op_run *r, c8_error *err) {
     c8_pool2d_desc d;
     C8_TRY(pool_geometry(r->g, r->n, &d, err));
+    if (empty_output(r)) return C8_OK;
+    C8_TRY(c8_pool2d_desc_check(r->n->name, &d, 1, err));
     c8_ref_int8_maxpool2d(&d, r->in[0].data, r->out[0].data);
     return C8_OK;
 }
@@ -397,6 +415,8 @@ static c8_status check_avgpool(const c8_graph *g, const c8_node *n, c8_error *er
 static c8_status run_avgpool(const c8_op_run *r, c8_error *err) {
     c8_pool2d_desc d;
     C8_TRY(pool_geometry(r->g, r->n, &d, err));
+    if (empty_output(r)) return C8_OK;
+    C8_TRY(c8_pool2d_desc_check(r->n->name, &d, 0, err));
     int64_t maxc = d.kh * d.kw;
     float *table = malloc((size_t)(maxc + 1) * sizeof *table);
     if (!table) return c8_node_err(err, r->g, r->n, C8_ERR_NOMEM, "out of memory");
@@ -422,6 +442,7 @@ static c8_status infer_gap(c8_graph *g, c8_node *n, c8_error *err) {
 
 static c8_status run_gap(const c8_op_run *r, c8_error *err) {
     const c8_shape *xs = &r->in[0].shape;
+    if (empty_output(r)) return C8_OK;
     int64_t hw = xs->d[2] * xs->d[3];
     C8_TRY(c8_quant_check_pool_count(r->n->name, hw, err));
     float *table = malloc((size_t)(hw + 1) * sizeof *table);

@@ -12,6 +12,7 @@
 
 #include "calib8/config.h"
 #include "util/err.h"
+#include "util/h5lock.h"
 
 #include <hdf5.h>
 
@@ -20,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #define DUMP_FORMAT_VERSION 1
@@ -70,7 +72,14 @@ static void close_id(hid_t id) {
     }
 }
 
-c8_status r_dump_open(const char *path, int64_t images, r_dump **out, c8_error *err) {
+static void dump_abort(r_dump *d);
+
+static c8_status dump_open(const char *path, int64_t images, r_dump **out, c8_error *err) {
+    struct stat dst;
+    if (stat(path, &dst) == 0 && !S_ISREG(dst.st_mode))
+        return c8_err(err, C8_ERR_IO, "%s: not a regular file (a tensor dump is written to a "
+                                      "temporary file and renamed into place)",
+                      path);
     *out = NULL;
     c8_status st = C8_OK;
     r_dump *d = calloc(1, sizeof *d);
@@ -94,11 +103,11 @@ c8_status r_dump_open(const char *path, int64_t images, r_dump **out, c8_error *
     *out = d;
     return C8_OK;
 done:
-    r_dump_abort(d);
+    dump_abort(d);
     return st;
 }
 
-void r_dump_abort(r_dump *d) {
+static void dump_abort(r_dump *d) {
     if (!d) return;
     for (int i = 0; i < d->n; i++) {
         close_id(d->d32[i]);
@@ -176,7 +185,7 @@ static c8_status grow(r_dump *d, int idx, c8_error *err) {
     return C8_OK;
 }
 
-c8_status r_dump_add(r_dump *d, int idx, const c8_shape *s, int64_t first, int64_t b,
+static c8_status dump_add(r_dump *d, int idx, const c8_shape *s, int64_t first, int64_t b,
                      const float *ref, const float *x, c8_error *err) {
     const char *path = d->path;
     c8_status st = C8_OK;
@@ -225,7 +234,7 @@ done:
 
 int64_t r_dump_skipped(const r_dump *d) { return d->skipped; }
 
-c8_status r_dump_finish(r_dump *d, const r_dump_meta *meta, c8_error *err) {
+static c8_status dump_finish(r_dump *d, const r_dump_meta *meta, c8_error *err) {
     const char *path = d->path;
     c8_status st = C8_OK;
     int64_t ver = DUMP_FORMAT_VERSION;
@@ -281,6 +290,36 @@ c8_status r_dump_finish(r_dump *d, const r_dump_meta *meta, c8_error *err) {
     free(d);
     return C8_OK;
 done:
-    r_dump_abort(d);
+    dump_abort(d);
+    return st;
+}
+
+/* ---- the public entry points hold the process-wide HDF5 lock (util/h5lock.h) ---- */
+
+c8_status r_dump_open(const char *path, int64_t images, r_dump **out, c8_error *err) {
+    c8_h5_lock();
+    c8_status s = dump_open(path, images, out, err);
+    c8_h5_unlock();
+    return s;
+}
+
+void r_dump_abort(r_dump *d) {
+    c8_h5_lock();
+    dump_abort(d);
+    c8_h5_unlock();
+}
+
+c8_status r_dump_add(r_dump *d, int idx, const c8_shape *s, int64_t first, int64_t b,
+                     const float *ref, const float *x, c8_error *err) {
+    c8_h5_lock();
+    c8_status st = dump_add(d, idx, s, first, b, ref, x, err);
+    c8_h5_unlock();
+    return st;
+}
+
+c8_status r_dump_finish(r_dump *d, const r_dump_meta *meta, c8_error *err) {
+    c8_h5_lock();
+    c8_status st = dump_finish(d, meta, err);
+    c8_h5_unlock();
     return st;
 }

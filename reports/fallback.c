@@ -194,7 +194,7 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
     r_images im = {0};
     char *spec = NULL;
     const char *in_name;
-    int64_t C, H, W, fixed;
+    int64_t C, H, W, fixed = 0;
     c8_status st = r_build(m, &b32, &e32, &c32, err);
     if (st == C8_OK) st = r_image_input(e32, what, &in_name, &C, &H, &W, &fixed, err);
     c8_context_destroy(c32);

@@ -1,6 +1,8 @@
 /* Shared CLI helpers; see cli.h. */
 #include "tools/cli.h"
 
+#include "util/arith.h"
+#include "util/bytes.h"
 #include "util/err.h"
 
 #include <errno.h>
@@ -22,7 +24,70 @@ int c8_cli_usage(const char *cmd, const char *fmt, ...) {
 
 int c8_cli_fail(const c8_error *err) {
     fprintf(stderr, "calib8: error: %s\n", err->msg[0] ? err->msg : c8_status_name(err->code));
+    if (err->code == C8_ERR_INTERRUPTED) return C8_EXIT_INTERRUPTED;
     return err->code == C8_ERR_USAGE ? C8_EXIT_USAGE : C8_EXIT_FAIL;
+}
+
+volatile sig_atomic_t c8_cli_sigint = 0;
+
+static void on_sigint(int sig) {
+    (void)sig;
+    c8_cli_sigint = 1; /* nothing else here: only async-signal-safe work in a handler */
+}
+
+void c8_cli_catch_sigint(void) {
+    struct sigaction sa;
+    memset(&sa, 0, sizeof sa);
+    sa.sa_handler = on_sigint;
+    sigemptyset(&sa.sa_mask);
+    sa.sa_flags = SA_RESETHAND | SA_RESTART;
+    sigaction(SIGINT, &sa, NULL);
+    c8_set_interrupt_flag(&c8_cli_sigint, "SIGINT"); /* runs stop between layers too */
+}
+
+c8_status c8_cli_interrupted(c8_error *err, int64_t done, int64_t total) {
+    return c8_err(err, C8_ERR_INTERRUPTED,
+                  "interrupted by SIGINT after %lld of %lld images; nothing written",
+                  (long long)done, (long long)total);
+}
+
+bool c8_cli_parse_max_memory(const char *s, uint64_t *out) {
+    if (!strcmp(s, "none")) {
+        *out = 0;
+        return true;
+    }
+    return c8_parse_bytes(s, out);
+}
+
+uint64_t c8_cli_default_max_memory(void) { return c8_mem_available(); }
+
+uint64_t c8_cli_loader_bytes(int64_t batch, int prefetch, int64_t c, int64_t h, int64_t w) {
+    int64_t img, per_batch, n;
+    /* datasets/loader.c: prefetch + 1 slots, each a batch of images plus a label and an id per
+     * image */
+    if (!c8_mul_i64(c, h, &img) || !c8_mul_i64(img, w, &img) || !c8_mul_i64(img, 4, &img) ||
+        !c8_mul_i64(img + 16, batch, &per_batch) ||
+        !c8_mul_i64(per_batch, (int64_t)prefetch + 1, &n))
+        return UINT64_MAX;
+    return (uint64_t)n;
+}
+
+c8_status c8_cli_budget_loader(uint64_t max_memory, int64_t batch, int prefetch, int64_t c,
+                               int64_t h, int64_t w, uint64_t *context_limit, c8_error *err) {
+    *context_limit = 0;
+    if (!max_memory) return C8_OK;
+    uint64_t need = c8_cli_loader_bytes(batch, prefetch, c, h, w);
+    if (need >= max_memory) {
+        char a[32], b[32];
+        return c8_err(err, C8_ERR_LIMIT,
+                      "batches of %lld x %lldx%lldx%lld images need %s (with prefetch %d), the "
+                      "memory limit (--max-memory) is %s",
+                      (long long)batch, (long long)c, (long long)h, (long long)w,
+                      need == UINT64_MAX ? "more than 16 EiB" : c8_bytes_str(need, a, sizeof a),
+                      prefetch, c8_bytes_str(max_memory, b, sizeof b));
+    }
+    *context_limit = max_memory - need;
+    return C8_OK;
 }
 
 bool c8_cli_parse_i64(const char *s, int64_t *out) {

@@ -9,7 +9,9 @@
 #include <stdbool.h>
 #include <stdint.h>
 
-enum { C8_EXIT_OK = 0, C8_EXIT_FAIL = 1, C8_EXIT_USAGE = 2 };
+/* 130 = 128 + SIGINT, what shells report for a command killed by Ctrl-C: a command stopped by
+ * SIGINT (C8_ERR_INTERRUPTED) exits with it after writing nothing (docs/reliability.md). */
+enum { C8_EXIT_OK = 0, C8_EXIT_FAIL = 1, C8_EXIT_USAGE = 2, C8_EXIT_INTERRUPTED = 130 };
 
 /* Each subcommand: int c8_cmd_<name>(int argc, char **argv), argv[0] being the subcommand. */
 typedef int (*c8_cmd_fn)(int argc, char **argv);
@@ -21,7 +23,7 @@ int c8_cli_usage(const char *cmd, const char *fmt, ...)
 #endif
     ;
 /* Prints "calib8: error: <err->msg>" to stderr; returns C8_EXIT_FAIL (C8_EXIT_USAGE for
- * C8_ERR_USAGE). */
+ * C8_ERR_USAGE, C8_EXIT_INTERRUPTED for C8_ERR_INTERRUPTED). */
 int c8_cli_fail(const c8_error *err);
 
 /* Strict number parsing: the whole string must be a number. */
@@ -41,7 +43,36 @@ bool c8_cli_parse_shape(const char *s, c8_cli_shape *out);
 /* True if isatty(stderr) and not quiet: for progress bars. */
 bool c8_cli_stderr_is_tty(void);
 
+/* ---- interruption and memory limits (docs/reliability.md) ---- */
+#include <signal.h>
 
+/* Set (to 1) by the handler c8_cli_catch_sigint installs; long loops (calibrate, eval, compare)
+ * check it between batches and stop with C8_ERR_INTERRUPTED, writing nothing. */
+extern volatile sig_atomic_t c8_cli_sigint;
+/* Installs a SIGINT handler that only sets c8_cli_sigint. SA_RESETHAND: a second Ctrl-C finds
+ * the default action again and kills the process at once. */
+void c8_cli_catch_sigint(void);
+/* The C8_ERR_INTERRUPTED error of a loop stopped after done of total items ("interrupted by
+ * SIGINT after 300 of 500 images; nothing written"); returns C8_ERR_INTERRUPTED. */
+c8_status c8_cli_interrupted(c8_error *err, int64_t done, int64_t total);
+
+/* The flag every command that runs a model takes. */
+#define C8_CLI_MAX_MEMORY_HELP                                                                     \
+    "  --max-memory SIZE       refuse inputs whose engine and loader memory would exceed\n"        \
+    "                          SIZE (8G, 512M, 1.5GiB; 0 or none: no limit; default: the\n"        \
+    "                          machine's available memory, MemAvailable)\n"
+/* Parses --max-memory: a size (util/bytes.h syntax), or "none" / "0" for no limit (*out = 0). */
+bool c8_cli_parse_max_memory(const char *s, uint64_t *out);
+/* --max-memory's default: MemAvailable from /proc/meminfo (0, no limit, if unreadable). */
+uint64_t c8_cli_default_max_memory(void);
+/* Bytes a loader holds for batches of `batch` (c, h, w) float32 images with `prefetch` batches
+ * decoded ahead (prefetch + 1 slots of images, labels and ids), or UINT64_MAX on overflow. */
+uint64_t c8_cli_loader_bytes(int64_t batch, int prefetch, int64_t c, int64_t h, int64_t w);
+/* Checks the loader's memory against max_memory (0: no limit) and returns what is left for the
+ * engine's context (0 when no limit): C8_ERR_LIMIT "batches of 256 x 3x224x224 images need
+ * 1.2 GiB (prefetch 3), the memory limit (--max-memory) is 1.0 GiB" otherwise. */
+c8_status c8_cli_budget_loader(uint64_t max_memory, int64_t batch, int prefetch, int64_t c,
+                               int64_t h, int64_t w, uint64_t *context_limit, c8_error *err);
 
 /* ---- model helpers shared by subcommands ---- */
 #include "calib8/engine.h"

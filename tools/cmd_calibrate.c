@@ -57,7 +57,7 @@ static void usage(FILE *f) {
             "  --trt-version V         cache header version (default %s: TensorRT 10.3)\n"
             "  --shape NAME:DIMS       pin dynamic input extents (NAME: optional for one input)\n"
             "  --device cpu|cuda       where the FP32 engine runs (default cpu)\n"
-            "  --images N              calibration images (default %d; --images -1: all)\n",
+            "  --images N              calibration images (default %d; --images 0: all)\n",
             C8_CALIB_TRT_VERSION_DEFAULT, DEFAULT_IMAGES);
     fputs(C8_CLI_MAX_MEMORY_HELP, f);
     fputs("Ctrl-C (SIGINT) stops after the current batch: nothing is written, existing files\n"
@@ -187,6 +187,11 @@ int c8_cmd_calibrate(int argc, char **argv) {
     if (dso.spec.images < 0) dso.spec.images = DEFAULT_IMAGES;
     if (dso.spec.images == 0) dso.spec.images = -1;
 
+    /* Ctrl-C from here on stops cleanly: during loading it is seen before the first batch;
+     * nothing is written (docs/reliability.md). */
+    c8_cli_catch_sigint();
+    co.interrupt = &c8_cli_sigint;
+    co.interrupt_name = "SIGINT";
     c8_error err = {0};
     c8_model *m = NULL;
     c8_dataset *ds = NULL;
@@ -205,10 +210,6 @@ int c8_cmd_calibrate(int argc, char **argv) {
                                  &co.max_memory, &err);
     if (s == C8_OK) s = c8_loader_create(ds, &dso.pre, C, H, W, &dso.loader, &ld, &err);
     if (s != C8_OK) goto fail;
-    /* Ctrl-C stops the loop between batches; nothing is written (docs/reliability.md). */
-    c8_cli_catch_sigint();
-    co.interrupt = &c8_cli_sigint;
-    co.interrupt_name = "SIGINT";
     c8_preprocess_describe(&dso.pre, pre, sizeof pre);
     snprintf(pre_json, sizeof pre_json, "\"%s\"", pre);
     co.preprocessing_json = pre_json;

@@ -21,6 +21,7 @@ enum {
     OPT_NO_PASSES,
     OPT_SHAPE,
     OPT_JSON,
+    OPT_MAX_MEMORY,
     OPT_HELP
 };
 
@@ -36,6 +37,8 @@ static void usage(FILE *f) {
             "  --no-passes        skip the graph optimizer (with --model)\n"
             "  --shape NAME:DIMS  pin dynamic input extents (with --model)\n"
             "  --json FILE        also write {\"top1\", \"top5\", \"images\", ...} to FILE\n");
+    fputs(C8_CLI_MAX_MEMORY_HELP, f);
+    fputs("Ctrl-C (SIGINT) stops after the current batch: nothing is written, exit code 130.\n", f);
     c8_dataset_opts_help(f);
 }
 
@@ -56,6 +59,7 @@ int c8_cmd_eval(int argc, char **argv) {
                                          {"no-passes", no_argument, NULL, OPT_NO_PASSES},
                                          {"shape", required_argument, NULL, OPT_SHAPE},
                                          {"json", required_argument, NULL, OPT_JSON},
+                                         {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
                                          {"help", no_argument, NULL, OPT_HELP},
                                          C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
@@ -65,6 +69,7 @@ int c8_cmd_eval(int argc, char **argv) {
     const char *model_path = NULL, *plan = NULL, *json = NULL;
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
     int n_shapes = 0, c;
+    uint64_t max_memory = c8_cli_default_max_memory(), ctx_limit = 0;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         c8_error e = {0};
@@ -87,6 +92,10 @@ int c8_cmd_eval(int argc, char **argv) {
                 return c8_cli_usage("eval", "bad --shape '%s'", optarg);
             break;
         case OPT_JSON: json = optarg; break;
+        case OPT_MAX_MEMORY:
+            if (!c8_cli_parse_max_memory(optarg, &max_memory))
+                return c8_cli_usage("eval", "bad --max-memory '%s'", optarg);
+            break;
         case OPT_HELP:
         case 'h': usage(stdout); return C8_EXIT_OK;
         default: return c8_cli_usage("eval", "unknown option");
@@ -104,6 +113,9 @@ int c8_cmd_eval(int argc, char **argv) {
     c8_progress *prog = NULL;
     const char *in_name;
     int64_t C, H, W, n = 0, top1 = 0, top5 = 0;
+    /* Ctrl-C from here on stops between batches (and layers), or before the first batch when
+     * it comes during loading; nothing is written (docs/reliability.md). */
+    c8_cli_catch_sigint();
     c8_status s = c8_dataset_opts_finish(&dso, &err);
     if (s == C8_OK && plan) s = c8_engine_load(plan, &e, &err);
     if (s == C8_OK && model_path) {
@@ -117,17 +129,26 @@ int c8_cmd_eval(int argc, char **argv) {
     if (s == C8_OK && !c8_dataset_has_labels(ds))
         s = c8_err(&err, C8_ERR_INVALID, "%s: the data set has no labels; eval needs them",
                    dso.spec.path ? dso.spec.path : "--data");
+    if (s == C8_OK)
+        s = c8_cli_budget_loader(max_memory, dso.loader.batch, dso.loader.prefetch, C, H, W,
+                                 &ctx_limit, &err);
     if (s == C8_OK) s = c8_loader_create(ds, &dso.pre, C, H, W, &dso.loader, &ld, &err);
     if (s == C8_OK) s = c8_context_create(e, &ctx, &err);
+    if (s == C8_OK) c8_context_set_max_memory(ctx, ctx_limit);
     if (s == C8_OK)
         s = c8_progress_create("eval", "img", c8_dataset_count(ds), c8_dataset_opts_progress(&dso),
                                NULL, &prog, &err);
     while (s == C8_OK) {
         const c8_batch *b;
+        if (c8_cli_sigint) {
+            s = c8_cli_interrupted(&err, n, c8_dataset_count(ds));
+            break;
+        }
         s = c8_loader_next(ld, &b, &err);
         if (s != C8_OK || !b) break;
         c8_host_tensor in = {in_name, C8_DT_FLOAT, {4, {b->n, b->c, b->h, b->w}}, (void *)b->data};
         s = c8_context_run(ctx, &in, 1, &err);
+        if (s == C8_ERR_INTERRUPTED) s = c8_cli_interrupted(&err, n, c8_dataset_count(ds));
         c8_host_tensor out;
         if (s == C8_OK) s = c8_context_output(ctx, 0, &out, &err);
         if (s != C8_OK) break;
@@ -154,6 +175,8 @@ int c8_cmd_eval(int argc, char **argv) {
         c8_progress_finish(prog);
         if (n == 0) s = c8_err(&err, C8_ERR_INVALID, "no images were evaluated");
     }
+    if (s == C8_OK && c8_cli_sigint) /* after the last batch, before writing */
+        s = c8_cli_interrupted(&err, n, c8_dataset_count(ds));
     if (s == C8_OK) {
         double t1 = 100.0 * (double)top1 / (double)n, t5 = 100.0 * (double)top5 / (double)n;
         printf("top-1 %.2f%% (%lld/%lld)  top-5 %.2f%% (%lld/%lld)\n", t1, (long long)top1,

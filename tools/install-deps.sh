@@ -5,7 +5,7 @@ set -euo pipefail
 pkgs=(cmake make gcc g++ pkg-config clang-format
       protobuf-c-compiler libprotobuf-c-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev
       libhdf5-dev libcunit1-dev
-      libonnx-testdata dataset-fashion-mnist chromium fonts-dejavu-core)
+      libonnx-testdata dataset-fashion-mnist chromium fonts-dejavu-core valgrind)
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

@@ -1,10 +1,13 @@
 /* File helpers; see fileio.h. */
 #define _POSIX_C_SOURCE 200809L
+#define _XOPEN_SOURCE 700 /* realpath */
 #include "util/fileio.h"
 
 #include "util/err.h"
 
 #include <errno.h>
+#include <limits.h>
+#include <stdbool.h>
 #include <fcntl.h>
 #include <stdint.h>
 #include <stdatomic.h>
@@ -63,18 +66,48 @@ c8_status c8_read_file(const char *path, size_t max_bytes, unsigned char **data,
 
 struct c8_atomic_file {
     FILE *fp;
-    char *path;
-    char *tmp;
+    char *path;  /* the destination (a symlink's target: the link itself is kept) */
+    char *tmp;   /* NULL in direct mode */
+    bool synced; /* c8_atomic_sync succeeded: the data is on disk, only the rename is left */
 };
 
 static atomic_uint g_tmp_counter; /* only makes temp names unique between threads */
 
+/* Direct mode: the destination is a device, FIFO or socket (/dev/null, /dev/stdout, a pipe):
+ * renaming a temporary file over it would replace the device node (as root, /dev/null itself),
+ * so such outputs are opened and written in place; there is no old content to protect. */
+static c8_status open_direct(const char *path, c8_atomic_file **out, c8_error *err) {
+    c8_atomic_file *f = calloc(1, sizeof *f);
+    if (!f || !(f->path = strdup(path))) {
+        free(f);
+        return c8_err(err, C8_ERR_NOMEM, "%s: out of memory", path);
+    }
+    f->fp = fopen(path, "wb");
+    if (!f->fp) {
+        int e = errno;
+        free(f->path);
+        free(f);
+        return c8_err(err, C8_ERR_IO, "%s: cannot open output: %s", path, strerror(e));
+    }
+    *out = f;
+    return C8_OK;
+}
+
 c8_status c8_atomic_open(const char *path, c8_atomic_file **out, c8_error *err) {
     *out = NULL;
+    struct stat st;
+    if (stat(path, &st) == 0) {
+        if (S_ISDIR(st.st_mode))
+            return c8_err(err, C8_ERR_IO, "%s: cannot write the output: it is a directory", path);
+        if (!S_ISREG(st.st_mode)) return open_direct(path, out, err);
+    }
     c8_atomic_file *f = calloc(1, sizeof *f);
     if (!f) return c8_err(err, C8_ERR_NOMEM, "%s: out of memory", path);
-    size_t n = strlen(path) + 64;
-    f->path = strdup(path);
+    /* A symlink to a file: the file it points to is replaced and the link kept. Messages name
+     * the path as the caller gave it. */
+    if (lstat(path, &st) == 0 && S_ISLNK(st.st_mode)) f->path = realpath(path, NULL);
+    if (!f->path) f->path = strdup(path);
+    size_t n = f->path ? strlen(f->path) + 64 : 1;
     f->tmp = malloc(n);
     if (!f->path || !f->tmp) {
         free(f->path);
@@ -83,7 +116,7 @@ c8_status c8_atomic_open(const char *path, c8_atomic_file **out, c8_error *err) 
         return c8_err(err, C8_ERR_NOMEM, "%s: out of memory", path);
     }
     unsigned k = atomic_fetch_add(&g_tmp_counter, 1u);
-    snprintf(f->tmp, n, "%s.tmp.%ld.%u", path, (long)getpid(), k);
+    snprintf(f->tmp, n, "%s.tmp.%ld.%u", f->path, (long)getpid(), k);
     int fd = open(f->tmp, O_WRONLY | O_CREAT | O_EXCL, 0666);
     if (fd < 0) {
         int e = errno;
@@ -110,38 +143,71 @@ c8_status c8_atomic_open(const char *path, c8_atomic_file **out, c8_error *err) 
 
 FILE *c8_atomic_file_fp(c8_atomic_file *f) { return f->fp; }
 
+/* fsync of the folder holding path, so the rename itself survives a crash (best effort: some
+ * file systems refuse to sync a directory, and the data is already safe in the file). */
+static void sync_dir(const char *path) {
+    char *dir = c8_path_dirname(path);
+    if (!dir) return;
+    int fd = open(dir, O_RDONLY | O_DIRECTORY);
+    if (fd >= 0) {
+        (void)fsync(fd);
+        close(fd);
+    }
+    free(dir);
+}
+
 static void atomic_free(c8_atomic_file *f) {
     free(f->path);
     free(f->tmp);
     free(f);
 }
 
+/* flush + error check + fsync; returns 0 or the errno (-1 for a stream error) */
+static int flush_sync(c8_atomic_file *f) {
+    if (f->synced) return 0;
+    if (ferror(f->fp)) return -1;
+    if (fflush(f->fp) != 0) return errno ? errno : -1;
+    /* a device or pipe (direct mode) cannot be fsynced; nothing to rename either */
+    if (f->tmp && fsync(fileno(f->fp)) != 0) return errno ? errno : -1;
+    f->synced = true;
+    return 0;
+}
+
+c8_status c8_atomic_sync(c8_atomic_file *f, c8_error *err) {
+    int e = flush_sync(f);
+    if (e == 0) return C8_OK;
+    return c8_err(err, C8_ERR_IO, "%s: write failed: %s%s", f->path,
+                  e > 0 ? strerror(e) : "stream error",
+                  f->tmp ? " (existing file left untouched)" : "");
+}
+
 c8_status c8_atomic_commit(c8_atomic_file *f, c8_error *err) {
     c8_status s = C8_OK;
-    int bad = ferror(f->fp);
-    if (!bad && fflush(f->fp) != 0) bad = 1;
-    int e = errno;
-    if (!bad && fsync(fileno(f->fp)) != 0) {
-        bad = 1;
-        e = errno;
-    }
+    int e = flush_sync(f);
+    int bad = e != 0;
+    if (e < 0) e = 0;
     if (fclose(f->fp) != 0 && !bad) {
         bad = 1;
         e = errno;
     }
     f->fp = NULL;
     if (bad) {
-        s = c8_err(err, C8_ERR_IO, "%s: write failed: %s (existing file left untouched)", f->path,
-                   e ? strerror(e) : "stream error");
-        unlink(f->tmp);
+        s = c8_err(err, C8_ERR_IO, "%s: write failed: %s%s", f->path,
+                   e ? strerror(e) : "stream error",
+                   f->tmp ? " (existing file left untouched)" : "");
+        if (f->tmp) unlink(f->tmp);
         atomic_free(f);
         return s;
     }
-    if (rename(f->tmp, f->path) != 0) {
+    if (f->tmp && rename(f->tmp, f->path) != 0) {
         e = errno;
-        s = c8_err(err, C8_ERR_IO, "%s: cannot rename temporary file into place: %s", f->path,
-                   strerror(e));
+        s = c8_err(err, C8_ERR_IO,
+                   "%s: cannot rename the temporary file into place: %s (existing file left "
+                   "untouched)",
+                   f->path, strerror(e));
         unlink(f->tmp);
+    } else if (f->tmp) {
+        sync_dir(f->path);
     }
     atomic_free(f);
     return s;
@@ -150,7 +216,7 @@ c8_status c8_atomic_commit(c8_atomic_file *f, c8_error *err) {
 void c8_atomic_abort(c8_atomic_file *f) {
     if (!f) return;
     if (f->fp) fclose(f->fp);
-    unlink(f->tmp);
+    if (f->tmp) unlink(f->tmp);
     atomic_free(f);
 }
 
@@ -159,9 +225,10 @@ c8_status c8_write_file_atomic(const char *path, const void *data, size_t len, c
     C8_TRY(c8_atomic_open(path, &f, err));
     if (len && fwrite(data, 1, len, f->fp) != len) {
         int e = errno;
+        bool direct = f->tmp == NULL;
         c8_atomic_abort(f);
-        return c8_err(err, C8_ERR_IO, "%s: write failed: %s (existing file left untouched)",
-                      path, strerror(e));
+        return c8_err(err, C8_ERR_IO, "%s: write failed: %s%s", path, strerror(e),
+                      direct ? "" : " (existing file left untouched)");
     }
     return c8_atomic_commit(f, err);
 }

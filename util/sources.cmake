@@ -5,4 +5,6 @@ list(APPEND C8_SOURCES
   util/sha256.c
   util/npy.c
   util/json.c
+  util/bytes.c
+  util/h5lock.c
 )
