@@ -27,6 +27,7 @@ struct c8_exec {
     unsigned char *consts; /* device backends: the spec graph's constants, uploaded */
     void **vdata;          /* per spec value: where its data lives during a run (backend memory) */
     void **node_state;     /* per spec node: the backend's prepared state */
+    bool *skip;            /* per spec node: an in-place Concat whose inputs already sit in place */
     void **host_out;       /* device backends: host copies of the outputs */
     void *scratch;         /* device backends: host copy of an observed tensor */
     size_t scratch_bytes;
@@ -112,6 +113,8 @@ static void drop_spec(c8_exec *x) {
             if (x->node_state[i]) x->vt->release(x->ctx, x->node_state[i]);
     free(x->node_state);
     x->node_state = NULL;
+    free(x->skip);
+    x->skip = NULL;
     if (x->host_out && x->spec)
         for (int i = 0; i < x->spec->n_outputs; i++) free(x->host_out[i]);
     free(x->host_out);
@@ -190,6 +193,8 @@ static bool same_shape(const c8_shape *a, const c8_shape *b) {
  * then plan the arena. */
 static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_tensor **bound,
                             c8_error *err) {
+    int *alias_to = NULL;     /* per spec value: the Concat output it lives inside, or -1 */
+    size_t *alias_off = NULL; /* ... at this byte offset */
     const c8_graph *g = x->g;
     const c8_backend_vt *vt = x->vt;
     drop_spec(x);
@@ -284,6 +289,45 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
     }
     for (int i = 0; i < s->n_outputs; i++)
         if (blk_of[s->outputs[i]] >= 0) blocks[blk_of[s->outputs[i]]].last = s->n_nodes;
+    /* In-place Concat (graph pass inplace_concat, docs/passes.md): on the host, when everything in
+     * front of the concat axis has extent 1, each input is a contiguous slice of the output, so
+     * the producers write there directly and the Concat itself does nothing. */
+    x->skip = calloc((size_t)(s->n_nodes ? s->n_nodes : 1), sizeof(bool));
+    alias_to = malloc(nv * sizeof(int));
+    alias_off = malloc(nv * sizeof(size_t));
+    if (!x->skip || !alias_to || !alias_off) {
+        st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory", g->path);
+        goto done;
+    }
+    for (size_t v = 0; v < nv; v++) alias_to[v] = -1;
+    for (int i = 0; vt->host_memory && i < s->n_nodes; i++) {
+        const c8_node *n = &s->nodes[i];
+        if (n->op != C8_OP_CONCAT || !c8_node_attr_i(n, "c8_inplace", 0) || n->out[0] < 0) continue;
+        const c8_value *y = &s->vals[n->out[0]];
+        int axis = (int)c8_node_attr_i(n, "axis", 1);
+        if (axis < 0) axis += y->shape.rank;
+        bool ok = blk_of[n->out[0]] >= 0 && axis >= 0 && axis < y->shape.rank;
+        for (int d = 0; ok && d < axis; d++) ok = y->shape.d[d] == 1;
+        for (int k = 0; ok && k < n->n_in; k++) {
+            int v = n->in[k];
+            ok = v >= 0 && blk_of[v] >= 0 && s->vals[v].kind == C8_VAL_ACTIVATION &&
+                 !s->vals[v].is_output && s->vals[v].dtype == y->dtype && alias_to[v] < 0 &&
+                 c8_graph_consumer_count(s, v) == 1;
+            for (int j = 0; ok && j < k; j++) ok = n->in[j] != v;
+        }
+        if (!ok) continue;
+        size_t off = 0;
+        c8_mem_block *yb = &blocks[blk_of[n->out[0]]];
+        for (int k = 0; k < n->n_in; k++) {
+            c8_mem_block *ib = &blocks[blk_of[n->in[k]]];
+            alias_to[n->in[k]] = n->out[0];
+            alias_off[n->in[k]] = off;
+            off += ib->size;
+            if (ib->first < yb->first) yb->first = ib->first; /* live from the first producer */
+            ib->size = 0; /* its bytes live inside the output */
+        }
+        x->skip[i] = true;
+    }
     int ovf = 0;
     size_t total = c8_memplan(blocks, nb, C8_ARENA_ALIGN, &ovf);
     if (ovf) {
@@ -340,6 +384,10 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
     }
     x->arena_bytes = total;
     for (int k = 0; k < nb; k++) x->vdata[bval[k]] = x->arena + blocks[k].offset;
+    for (int k = 0; k < nb; k++)
+        if (alias_to[bval[k]] >= 0)
+            x->vdata[bval[k]] = (unsigned char *)x->vdata[alias_to[bval[k]]] + alias_off[bval[k]];
+
     if (!vt->host_memory) {
         st = vt->alloc(x->ctx, cbytes ? cbytes : C8_ARENA_ALIGN, (void **)&x->consts, err);
         size_t off = 0;
@@ -368,6 +416,8 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
             st = vt->prepare(x->ctx, s, n, l, &x->node_state[i], err);
         }
 done:
+    free(alias_to);
+    free(alias_off);
     free(blocks);
     free(bval);
     free(blk_of);
@@ -553,7 +603,8 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
             resp = &res;
         }
         const c8_layer *l = nd->layer >= 0 ? &x->e->layers[nd->layer] : NULL;
-        st = x->vt->run(x->ctx, x->node_state[i], s, nd, l, in, out, resp, err);
+        st = x->skip[i] ? C8_OK
+                        : x->vt->run(x->ctx, x->node_state[i], s, nd, l, in, out, resp, err);
         for (int k = 0; st == C8_OK && x->obs && k < nd->n_out; k++) {
             if (nd->out[k] < 0 || !observed(x, out[k].name)) continue;
             c8_host_tensor t = out[k];
