@@ -32,9 +32,9 @@ typedef struct {
     int *order;               /* order[k]: index into hists of names[k] */
     c8_hist **hists;          /* in model order */
     int n;
-    int64_t batch;            /* current batch index, for error messages */
+    int64_t batch; /* current batch index, for error messages */
     double t_hist;
-    c8_context *ctx;          /* histograms are built where the engine keeps the tensors */
+    c8_context *ctx; /* histograms are built where the engine keeps the tensors */
 } collector;
 
 static int cmp_name(const void *key, const void *elem) {

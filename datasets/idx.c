@@ -306,8 +306,8 @@ static c8_status write_folder(const conv *cv, c8_error *err) {
             FILE *f = fopen(path, "wb");
             /* fsync before the folder is renamed into place: a crash right after the rename
              * must not leave empty images in a folder that looks complete */
-            int bad = !f || fwrite(png, 1, len, f) != len || fflush(f) != 0 ||
-                      fsync(fileno(f)) != 0;
+            int bad =
+                !f || fwrite(png, 1, len, f) != len || fflush(f) != 0 || fsync(fileno(f)) != 0;
             int e = errno;
             if (f && fclose(f) != 0 && !bad) {
                 bad = 1;

@@ -27,8 +27,7 @@ typedef struct c8_backend_vt {
     c8_status (*engine_init)(const c8_engine *e, void **state, c8_error *err);
     void (*engine_fini)(void *state);
     /* per context */
-    c8_status (*context_init)(const c8_engine *e, void *engine_state, void **state,
-                              c8_error *err);
+    c8_status (*context_init)(const c8_engine *e, void *engine_state, void **state, c8_error *err);
     void (*context_fini)(void *state);
     /* memory in the backend's address space (aligned to 256 bytes) */
     c8_status (*alloc)(void *ctx, size_t bytes, void **ptr, c8_error *err);
@@ -90,16 +89,16 @@ typedef struct c8_backend_vt {
 /* What device_info reports (0 / "" where unknown). */
 typedef struct c8_device_info {
     char name[256];
-    int cc_major, cc_minor;      /* compute capability */
+    int cc_major, cc_minor; /* compute capability */
     int sm_count;
-    int sm_clock_khz;            /* peak SM clock */
-    int mem_clock_khz;           /* peak memory clock */
+    int sm_clock_khz;  /* peak SM clock */
+    int mem_clock_khz; /* peak memory clock */
     int mem_bus_bits;
     uint64_t mem_bytes;
-    int driver_version;          /* e.g. 13000 */
+    int driver_version; /* e.g. 13000 */
     int runtime_version;
-    int dnn_version;             /* cuDNN, e.g. 91400 */
-    int blas_version;            /* cuBLAS(Lt) */
+    int dnn_version;  /* cuDNN, e.g. 91400 */
+    int blas_version; /* cuBLAS(Lt) */
 } c8_device_info;
 
 /* The backend and its state of a context, for tools that call the table directly

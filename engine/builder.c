@@ -30,10 +30,14 @@ typedef struct {
 } override;
 
 static bool parse_precision(const char *s, size_t n, c8_precision *p) {
-    if (n == 4 && !strncmp(s, "fp32", 4)) *p = C8_PREC_FP32;
-    else if (n == 4 && !strncmp(s, "fp16", 4)) *p = C8_PREC_FP16;
-    else if (n == 4 && !strncmp(s, "int8", 4)) *p = C8_PREC_INT8;
-    else return false;
+    if (n == 4 && !strncmp(s, "fp32", 4))
+        *p = C8_PREC_FP32;
+    else if (n == 4 && !strncmp(s, "fp16", 4))
+        *p = C8_PREC_FP16;
+    else if (n == 4 && !strncmp(s, "int8", 4))
+        *p = C8_PREC_INT8;
+    else
+        return false;
     return true;
 }
 
@@ -79,7 +83,8 @@ static c8_status parse_overrides(const char *spec, override **out, int *n, c8_er
 static int match_override(const override *ov, int n_ov, const c8_node *n) {
     int hit = -1;
     for (int i = 0; i < n_ov; i++) {
-        if (fnmatch(ov[i].glob, n->name, 0) == 0) hit = i;
+        if (fnmatch(ov[i].glob, n->name, 0) == 0)
+            hit = i;
         else if (n->fusion.label) {
             /* label "CBR(conv1+bn1+relu1)": match each member */
             const char *l = strchr(n->fusion.label, '(');
@@ -110,16 +115,16 @@ typedef struct {
     const c8_graph *src; /* the optimized float graph */
     const c8_build_options *opt;
     const c8_calib_cache *cache;
-    c8_engine *e;        /* the engine being built (its graph: dst) */
+    c8_engine *e; /* the engine being built (its graph: dst) */
     c8_graph *dst;
     /* per src value: versions in dst (-1 = none) */
     int *as_f32, *as_i8;
-    float *scale8;       /* scale of the int8 version */
+    float *scale8; /* scale of the int8 version */
     /* per src node */
     c8_precision *prec;
     char (*reason)[C8_LAYER_REASON_MAX];
     int *kind;
-    bool *out_i8;        /* COMPUTE8 / FOLLOW node: writes its output as int8 */
+    bool *out_i8; /* COMPUTE8 / FOLLOW node: writes its output as int8 */
     c8_error *err;
 } build;
 
@@ -210,8 +215,8 @@ static bool int8_capable(build *b, const c8_node *n, char *why, size_t wl) {
             snprintf(why, wl, "INT8 MatMul needs A of rank >= 2");
             return false;
         }
-        int64_t red = n->op == C8_OP_GEMM && c8_node_attr_i(n, "transB", 0) ? w->shape.d[1]
-                                                                            : w->shape.d[0];
+        int64_t red =
+            n->op == C8_OP_GEMM && c8_node_attr_i(n, "transB", 0) ? w->shape.d[1] : w->shape.d[0];
         if (red > C8_QUANT_MAX_K) {
             snprintf(why, wl, "reduction length %lld exceeds the int32 bound", (long long)red);
             return false;
@@ -264,9 +269,7 @@ static bool int8_capable(build *b, const c8_node *n, char *why, size_t wl) {
                 return false;
             }
         return scale_of(b, n->in[0], &s, why, wl) && scale_of(b, n->out[0], &s, why, wl);
-    default:
-        snprintf(why, wl, "no INT8 kernel for %s", c8_op_name(n->op));
-        return false;
+    default: snprintf(why, wl, "no INT8 kernel for %s", c8_op_name(n->op)); return false;
     }
 }
 
@@ -451,11 +454,12 @@ static int get_f32(build *b, int v) {
     snprintf(base, sizeof base, "%s%s", sv->name, sv->is_output ? "" : "/dequant");
     int d = new_value(b, base, C8_VAL_ACTIVATION, C8_DT_FLOAT, &sv->shape);
     if (d < 0) return -1;
-    int l = engine_layer(b, b->dst->vals[d].name, "Q8Dequantize", C8_PREC_INT8,
-                         C8_LAYER_REFORMAT, "INT8 -> FP32 for a non-INT8 consumer");
+    int l = engine_layer(b, b->dst->vals[d].name, "Q8Dequantize", C8_PREC_INT8, C8_LAYER_REFORMAT,
+                         "INT8 -> FP32 for a non-INT8 consumer");
     int in = b->as_i8[v];
-    int n = l < 0 ? -1 : add_node(b, b->dst->vals[d].name, "Q8Dequantize", C8_OP_Q8_DEQUANTIZE,
-                                  &in, 1, &d, 1, l);
+    int n = l < 0 ? -1
+                  : add_node(b, b->dst->vals[d].name, "Q8Dequantize", C8_OP_Q8_DEQUANTIZE, &in, 1,
+                             &d, 1, l);
     if (n < 0 || attr_f(b, n, "scale", b->scale8[v]) != C8_OK) return -1;
     b->as_f32[v] = d;
     return d;
@@ -480,8 +484,9 @@ static int get_i8(build *b, int v) {
     b->dst->vals[d].scale = s;
     int l = engine_layer(b, b->dst->vals[d].name, "Q8Quantize", C8_PREC_INT8, C8_LAYER_REFORMAT,
                          "FP32 -> INT8 for an INT8 consumer");
-    int n = l < 0 ? -1 : add_node(b, b->dst->vals[d].name, "Q8Quantize", C8_OP_Q8_QUANTIZE, &f, 1,
-                                  &d, 1, l);
+    int n =
+        l < 0 ? -1
+              : add_node(b, b->dst->vals[d].name, "Q8Quantize", C8_OP_Q8_QUANTIZE, &f, 1, &d, 1, l);
     if (n < 0 || attr_f(b, n, "scale", s) != C8_OK) return -1;
     b->as_i8[v] = d;
     b->scale8[v] = s;
@@ -507,7 +512,9 @@ static int out_value(build *b, int v, bool i8, float s) {
 
 /* ---------------------------------------------------------------- emission: float layers */
 
-static const char *layer_name(const c8_node *n) { return n->fusion.label ? n->fusion.label : n->name; }
+static const char *layer_name(const c8_node *n) {
+    return n->fusion.label ? n->fusion.label : n->name;
+}
 
 static c8_status emit_float(build *b, int i) {
     const c8_node *sn = &b->src->nodes[i];
@@ -532,7 +539,8 @@ static c8_status emit_float(build *b, int i) {
     }
     int l = engine_layer(b, layer_name(sn), c8_op_name(sn->op), b->prec[i], C8_LAYER_COMPUTE,
                          b->reason[i]);
-    int n = l < 0 ? -1 : add_node(b, sn->name, sn->op_type, sn->op, in, sn->n_in, out, sn->n_out, l);
+    int n =
+        l < 0 ? -1 : add_node(b, sn->name, sn->op_type, sn->op, in, sn->n_in, out, sn->n_out, l);
     if (n < 0) goto fail;
     s = copy_attrs(b, n, sn, NULL);
     if (s != C8_OK) goto done;
@@ -545,7 +553,8 @@ static c8_status emit_float(build *b, int i) {
         s = c8_err(b->err, C8_ERR_NOMEM, "out of memory");
     goto done;
 fail:
-    s = b->err && b->err->code != C8_OK ? b->err->code : c8_err(b->err, C8_ERR_NOMEM, "out of memory");
+    s = b->err && b->err->code != C8_OK ? b->err->code
+                                        : c8_err(b->err, C8_ERR_NOMEM, "out of memory");
 done:
     free(in);
     free(out);
@@ -634,10 +643,11 @@ static c8_status node_act(build *b, const c8_node *sn, c8_quant_out out, float s
     return c8_quant_act_make(layer_name(sn), kind, lo, hi, alpha, out, s_out, act, b->err);
 }
 
-static const char *const k_conv_attrs[] = {"kernel_shape", "strides", "pads", "dilations",
-                                           "group", "auto_pad", NULL};
-static const char *const k_pool_attrs[] = {"kernel_shape", "strides", "pads", "dilations",
-                                           "auto_pad", "ceil_mode", "count_include_pad", NULL};
+static const char *const k_conv_attrs[] = {"kernel_shape", "strides",  "pads", "dilations",
+                                           "group",        "auto_pad", NULL};
+static const char *const k_pool_attrs[] = {"kernel_shape",      "strides",  "pads",
+                                           "dilations",         "auto_pad", "ceil_mode",
+                                           "count_include_pad", NULL};
 
 static c8_status emit_conv8(build *b, int i) {
     const c8_node *sn = &b->src->nodes[i];
@@ -662,14 +672,17 @@ static c8_status emit_conv8(build *b, int i) {
         in[4] = get_i8(b, sn->fusion.residual);
         if (in[4] < 0) return b->err->code ? b->err->code : C8_ERR_NOMEM;
         float s_r = b->scale8[sn->fusion.residual];
-        if (oi8) C8_TRY(c8_quant_ratio(layer_name(sn), s_r, s_out, &res_mult, b->err));
-        else res_mult = s_r;
+        if (oi8)
+            C8_TRY(c8_quant_ratio(layer_name(sn), s_r, s_out, &res_mult, b->err));
+        else
+            res_mult = s_r;
         n_in = 5;
     }
     int y = out_value(b, sn->out[0], oi8, s_out);
     int l = engine_layer(b, layer_name(sn), c8_op_name(sn->op), C8_PREC_INT8, C8_LAYER_COMPUTE,
                          b->reason[i]);
-    int n = y < 0 || l < 0 ? -1 : add_node(b, sn->name, "Q8Conv", C8_OP_Q8_CONV, in, n_in, &y, 1, l);
+    int n =
+        y < 0 || l < 0 ? -1 : add_node(b, sn->name, "Q8Conv", C8_OP_Q8_CONV, in, n_in, &y, 1, l);
     if (n < 0) return c8_err(b->err, C8_ERR_NOMEM, "out of memory");
     C8_TRY(copy_attrs(b, n, sn, k_conv_attrs));
     C8_TRY(attr_i(b, n, "out", out));
@@ -710,10 +723,9 @@ static c8_status emit_gemm8(build *b, int i) {
         for (int64_t j = 0; j < N; j++) bf[j] = beta * ((const float *)c->data)[cn == 1 ? 0 : j];
     }
     qweights q;
-    c8_status s = nk ? quantize_weights(b, layer_name(sn), wf, &w->shape, 1, N, K, bf, s_in, oi8,
-                                        s_out, &q)
-                     : quantize_weights(b, layer_name(sn), wf, &w->shape, K, N, 1, bf, s_in, oi8,
-                                        s_out, &q);
+    c8_status s =
+        nk ? quantize_weights(b, layer_name(sn), wf, &w->shape, 1, N, K, bf, s_in, oi8, s_out, &q)
+           : quantize_weights(b, layer_name(sn), wf, &w->shape, K, N, 1, bf, s_in, oi8, s_out, &q);
     free(wf);
     free(bf);
     if (s != C8_OK) return s;
@@ -754,7 +766,8 @@ static c8_status emit_unary8(build *b, int i) {
                          b->reason[i]);
     int n = y < 0 || l < 0 ? -1 : add_node(b, sn->name, op_type, op, &x8, 1, &y, 1, l);
     if (n < 0) return c8_err(b->err, C8_ERR_NOMEM, "out of memory");
-    if (op == C8_OP_Q8_MAXPOOL || op == C8_OP_Q8_AVGPOOL) C8_TRY(copy_attrs(b, n, sn, k_pool_attrs));
+    if (op == C8_OP_Q8_MAXPOOL || op == C8_OP_Q8_AVGPOOL)
+        C8_TRY(copy_attrs(b, n, sn, k_pool_attrs));
     if (op == C8_OP_Q8_AVGPOOL || op == C8_OP_Q8_GLOBAL_AVGPOOL) {
         C8_TRY(attr_f(b, n, "s_in", s_in));
         C8_TRY(attr_f(b, n, "s_out", s_out));
@@ -774,8 +787,10 @@ static c8_status emit_unary8(build *b, int i) {
                 lo = c8_node_attr_f(sn, "min", -INFINITY);
                 hi = c8_node_attr_f(sn, "max", INFINITY);
             } else {
-                if (sn->n_in > 1 && sn->in[1] >= 0) lo = *(const float *)b->src->vals[sn->in[1]].data;
-                if (sn->n_in > 2 && sn->in[2] >= 0) hi = *(const float *)b->src->vals[sn->in[2]].data;
+                if (sn->n_in > 1 && sn->in[1] >= 0)
+                    lo = *(const float *)b->src->vals[sn->in[1]].data;
+                if (sn->n_in > 2 && sn->in[2] >= 0)
+                    hi = *(const float *)b->src->vals[sn->in[2]].data;
             }
         }
         c8_quant_act act;
@@ -819,14 +834,17 @@ static c8_status emit_concat8(build *b, int i) {
     }
     for (int k = 0; k < sn->n_in && s == C8_OK; k++) {
         in[k] = get_i8(b, sn->in[k]);
-        if (in[k] < 0) s = b->err->code ? b->err->code : C8_ERR_NOMEM;
-        else s = c8_quant_ratio(sn->name, b->scale8[sn->in[k]], s_out, &mults[k], b->err);
+        if (in[k] < 0)
+            s = b->err->code ? b->err->code : C8_ERR_NOMEM;
+        else
+            s = c8_quant_ratio(sn->name, b->scale8[sn->in[k]], s_out, &mults[k], b->err);
     }
     if (s != C8_OK) goto done;
     int y = out_value(b, sn->out[0], true, s_out);
     int l = engine_layer(b, layer_name(sn), "Concat", C8_PREC_INT8, C8_LAYER_COMPUTE, b->reason[i]);
-    int n = y < 0 || l < 0 ? -1
-                           : add_node(b, sn->name, "Q8Concat", C8_OP_Q8_CONCAT, in, sn->n_in, &y, 1, l);
+    int n = y < 0 || l < 0
+                ? -1
+                : add_node(b, sn->name, "Q8Concat", C8_OP_Q8_CONCAT, in, sn->n_in, &y, 1, l);
     if (n < 0) {
         s = c8_err(b->err, C8_ERR_NOMEM, "out of memory");
         goto done;
@@ -852,7 +870,8 @@ static c8_status emit_follow8(build *b, int i) {
     int y = out_value(b, sn->out[0], true, b->scale8[sn->in[0]]);
     int l = engine_layer(b, layer_name(sn), c8_op_name(sn->op), C8_PREC_INT8, C8_LAYER_COMPUTE,
                          "data movement on INT8 data (keeps the input's scale)");
-    int n = y < 0 || l < 0 ? -1 : add_node(b, sn->name, sn->op_type, sn->op, in, sn->n_in, &y, 1, l);
+    int n =
+        y < 0 || l < 0 ? -1 : add_node(b, sn->name, sn->op_type, sn->op, in, sn->n_in, &y, 1, l);
     free(in);
     if (n < 0) return c8_err(b->err, C8_ERR_NOMEM, "out of memory");
     return copy_attrs(b, n, sn, NULL);
@@ -899,8 +918,8 @@ static c8_status decide(build *b, const override *ov, int n_ov) {
         if (want != C8_PREC_INT8) {
             b->prec[i] = want;
             snprintf(b->reason[i], C8_LAYER_REASON_MAX, "%s%s%s",
-                     o >= 0 ? "--layer-precision '" : "requested precision", o >= 0 ? ov[o].glob : "",
-                     o >= 0 ? "'" : "");
+                     o >= 0 ? "--layer-precision '" : "requested precision",
+                     o >= 0 ? ov[o].glob : "", o >= 0 ? "'" : "");
             continue;
         }
         char why[C8_LAYER_REASON_MAX];
@@ -911,7 +930,8 @@ static c8_status decide(build *b, const override *ov, int n_ov) {
                      o >= 0 ? "')" : "");
             continue;
         }
-        if (b->kind[i] != K_COMPUTE8) snprintf(why, sizeof why, "no INT8 kernel for %s", c8_op_name(n->op));
+        if (b->kind[i] != K_COMPUTE8)
+            snprintf(why, sizeof why, "no INT8 kernel for %s", c8_op_name(n->op));
         if (opt->strict)
             return c8_err(b->err, C8_ERR_UNSUPPORTED,
                           "%s: layer '%s' (%s) cannot run in INT8 (--strict): %s", g->path,
@@ -968,8 +988,8 @@ static c8_status emit_all(build *b) {
             case C8_OP_CONCAT: s = emit_concat8(b, i); break;
             default: s = emit_unary8(b, i); break;
             }
-        } else if (b->kind[i] == K_FOLLOW && b->as_i8[n->in[0]] >= 0 &&
-                   b->as_f32[n->in[0]] < 0 && n->n_out == 1 && wants_i8(b, n->out[0], 0)) {
+        } else if (b->kind[i] == K_FOLLOW && b->as_i8[n->in[0]] >= 0 && b->as_f32[n->in[0]] < 0 &&
+                   n->n_out == 1 && wants_i8(b, n->out[0], 0)) {
             s = emit_follow8(b, i);
         } else {
             s = emit_float(b, i);
@@ -978,7 +998,8 @@ static c8_status emit_all(build *b) {
     }
     for (int i = 0; i < g->n_outputs; i++) {
         int d = get_f32(b, g->outputs[i]);
-        if (d < 0) return b->err->code ? b->err->code : c8_err(b->err, C8_ERR_NOMEM, "out of memory");
+        if (d < 0)
+            return b->err->code ? b->err->code : c8_err(b->err, C8_ERR_NOMEM, "out of memory");
         b->dst->vals[d].is_output = true;
         b->dst->outputs[b->dst->n_outputs++] = d;
     }
@@ -998,7 +1019,8 @@ c8_status c8_builder_lower(const c8_graph *src, const c8_build_options *opt,
     b.e = e;
     b.dst = e->g;
     b.err = err;
-    size_t nv = (size_t)(src->n_vals ? src->n_vals : 1), nn = (size_t)(src->n_nodes ? src->n_nodes : 1);
+    size_t nv = (size_t)(src->n_vals ? src->n_vals : 1),
+           nn = (size_t)(src->n_nodes ? src->n_nodes : 1);
     b.as_f32 = malloc(nv * sizeof(int));
     b.as_i8 = malloc(nv * sizeof(int));
     b.scale8 = calloc(nv, sizeof(float));

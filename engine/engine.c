@@ -66,7 +66,8 @@ static c8_status load_cache(const c8_graph *mg, const c8_build_options *opt, c8_
     char *scpath = c8_calib_sidecar_path(opt->calib_cache);
     struct stat st;
     c8_calib_sidecar *side = NULL;
-    if (s == C8_OK && scpath && stat(scpath, &st) == 0) s = c8_calib_sidecar_read(scpath, &side, err);
+    if (s == C8_OK && scpath && stat(scpath, &st) == 0)
+        s = c8_calib_sidecar_read(scpath, &side, err);
     if (s == C8_OK && side) {
         c8_calib_expect ex = {0};
         ex.model_sha256 = mg->sha256;
@@ -108,7 +109,8 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
     if (!vt) return c8_err_prefix(err, "%s", mg->path);
     c8_calib_cache *cache = NULL;
     char cache_sha[65] = "";
-    if (opt->calib_cache) C8_TRY(load_cache(mg, opt, &cache, cache_sha, err));
+    if (opt->calib_cache)
+        C8_TRY(load_cache(mg, opt, &cache, cache_sha, err));
     else if (needs_int8(opt))
         return c8_err(err, C8_ERR_USAGE, "%s: an INT8 build needs a calibration cache (--calib)",
                       mg->path);
@@ -225,8 +227,8 @@ void c8_engine_print_layers(const c8_engine *e, FILE *fp) {
             continue;
         }
         count[l->precision]++;
-        fprintf(fp, "%-4d %-40s %-20s %-6s %s\n", i, l->name, l->op, c8_precision_name(l->precision),
-                l->reason);
+        fprintf(fp, "%-4d %-40s %-20s %-6s %s\n", i, l->name, l->op,
+                c8_precision_name(l->precision), l->reason);
     }
     fprintf(fp, "layers: %d int8, %d fp16, %d fp32; %d quantize/dequantize reformats\n",
             count[C8_PREC_INT8], count[C8_PREC_FP16], count[C8_PREC_FP32], reformat);

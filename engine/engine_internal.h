@@ -20,12 +20,12 @@ typedef enum c8_layer_role {
 } c8_layer_role;
 
 typedef struct c8_layer {
-    char *name;      /* the node's name (fused layers: the label, e.g. CBR(conv1+bn1+relu1)) */
-    char *op;        /* the model op ("Conv", "FusedConv", "Q8Quantize", ...) */
+    char *name; /* the node's name (fused layers: the label, e.g. CBR(conv1+bn1+relu1)) */
+    char *op;   /* the model op ("Conv", "FusedConv", "Q8Quantize", ...) */
     c8_precision precision;
-    int32_t role;    /* c8_layer_role */
+    int32_t role;                     /* c8_layer_role */
     char reason[C8_LAYER_REASON_MAX]; /* why this precision */
-    char kernel[64]; /* the implementation chosen ("ref", a CUDA candidate, ...) */
+    char kernel[64];                  /* the implementation chosen ("ref", a CUDA candidate, ...) */
 } c8_layer;
 
 struct c8_engine {

@@ -17,8 +17,8 @@ struct c8_exec {
     const c8_engine *e; /* borrowed */
     const c8_graph *g;  /* e->g */
     const c8_backend_vt *vt;
-    void *ctx;          /* the backend's context state (borrowed) */
-    c8_graph *spec;      /* g specialized for `spec_shapes` (and shape-tensor inputs' values) */
+    void *ctx;             /* the backend's context state (borrowed) */
+    c8_graph *spec;        /* g specialized for `spec_shapes` (and shape-tensor inputs' values) */
     c8_shape *spec_shapes; /* per graph input */
     void **spec_vals;      /* per graph input: copied contents of shape tensors, else NULL */
     bool *shape_input;     /* per graph input: feeds only shape arguments */
@@ -33,8 +33,8 @@ struct c8_exec {
     size_t scratch_bytes;
     c8_tensor_observer obs;
     void *obs_user;
-    char **obs_names;    /* sorted; NULL = observe everything */
-    bool obs_device;     /* the observer takes backend memory as it is */
+    char **obs_names; /* sorted; NULL = observe everything */
+    bool obs_device;  /* the observer takes backend memory as it is */
     int n_obs_names;
     uint64_t max_memory; /* limit for one specialization's memory, bytes; 0: none */
     uint64_t mem_bytes;  /* what the current specialization holds (arena, constants, outputs) */
@@ -324,7 +324,7 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
             alias_off[n->in[k]] = off;
             off += ib->size;
             if (ib->first < yb->first) yb->first = ib->first; /* live from the first producer */
-            ib->size = 0; /* its bytes live inside the output */
+            ib->size = 0;                                     /* its bytes live inside the output */
         }
         x->skip[i] = true;
     }
@@ -500,8 +500,8 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
         const c8_host_tensor *t = bound[i];
         char want[96], got[96];
         if (t->dtype != v->dtype) {
-            st = c8_err(err, C8_ERR_INVALID, "%s: input '%s' must be %s, got %s", g->path,
-                        v->name, c8_dtype_name(v->dtype), c8_dtype_name(t->dtype));
+            st = c8_err(err, C8_ERR_INVALID, "%s: input '%s' must be %s, got %s", g->path, v->name,
+                        c8_dtype_name(v->dtype), c8_dtype_name(t->dtype));
             goto done;
         }
         bool ok = t->shape.rank == v->shape.rank;
@@ -589,12 +589,16 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
             goto done;
         }
         for (int k = 0; k < nd->n_in; k++) {
-            if (nd->in[k] >= 0) view(s, x->vdata, nd->in[k], &in[k]);
-            else memset(&in[k], 0, sizeof in[k]);
+            if (nd->in[k] >= 0)
+                view(s, x->vdata, nd->in[k], &in[k]);
+            else
+                memset(&in[k], 0, sizeof in[k]);
         }
         for (int k = 0; k < nd->n_out; k++) {
-            if (nd->out[k] >= 0) view(s, x->vdata, nd->out[k], &out[k]);
-            else memset(&out[k], 0, sizeof out[k]);
+            if (nd->out[k] >= 0)
+                view(s, x->vdata, nd->out[k], &out[k]);
+            else
+                memset(&out[k], 0, sizeof out[k]);
         }
         c8_host_tensor res;
         const c8_host_tensor *resp = NULL;
@@ -603,8 +607,8 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
             resp = &res;
         }
         const c8_layer *l = nd->layer >= 0 ? &x->e->layers[nd->layer] : NULL;
-        st = x->skip[i] ? C8_OK
-                        : x->vt->run(x->ctx, x->node_state[i], s, nd, l, in, out, resp, err);
+        st =
+            x->skip[i] ? C8_OK : x->vt->run(x->ctx, x->node_state[i], s, nd, l, in, out, resp, err);
         for (int k = 0; st == C8_OK && x->obs && k < nd->n_out; k++) {
             if (nd->out[k] < 0 || !observed(x, out[k].name)) continue;
             c8_host_tensor t = out[k];

@@ -24,8 +24,7 @@ c8_status c8_graph_check_ops(const c8_graph *g, c8_error *err) {
         if (n->n_out < d->min_out || (d->max_out >= 0 && n->n_out > d->max_out))
             return c8_node_err(err, g, n, C8_ERR_INVALID, "has %d outputs, expected %d to %d",
                                n->n_out, d->min_out, d->max_out);
-        if (outs == 0)
-            return c8_node_err(err, g, n, C8_ERR_INVALID, "has no outputs");
+        if (outs == 0) return c8_node_err(err, g, n, C8_ERR_INVALID, "has no outputs");
         for (int k = 0; k < d->min_in && k < n->n_in; k++)
             if (n->in[k] < 0)
                 return c8_node_err(err, g, n, C8_ERR_INVALID, "required input %d is missing", k);

@@ -64,8 +64,10 @@ const char *c8_shape_str(const c8_shape *s, char *buf, size_t len) {
     size_t k = 0;
     buf[0] = '\0';
     for (int i = 0; i < s->rank && k < len; i++) {
-        if (s->d[i] < 0) k += (size_t)snprintf(buf + k, len - k, "%s?", i ? "x" : "");
-        else k += (size_t)snprintf(buf + k, len - k, "%s%lld", i ? "x" : "", (long long)s->d[i]);
+        if (s->d[i] < 0)
+            k += (size_t)snprintf(buf + k, len - k, "%s?", i ? "x" : "");
+        else
+            k += (size_t)snprintf(buf + k, len - k, "%s%lld", i ? "x" : "", (long long)s->d[i]);
     }
     return buf;
 }
@@ -226,8 +228,10 @@ int c8_graph_add_value(c8_graph *g, const char *name, c8_value_kind kind, c8_dty
     if (!v->name) return -1;
     v->kind = kind;
     v->dtype = dtype;
-    if (shape) v->shape = *shape;
-    else v->shape.rank = -1; /* unknown rank until inferred */
+    if (shape)
+        v->shape = *shape;
+    else
+        v->shape.rank = -1; /* unknown rank until inferred */
     v->producer = -1;
     return g->n_vals++;
 }
@@ -584,8 +588,7 @@ static c8_graph *clone_impl(const c8_graph *g, bool shallow) {
         d->attrs = s->n_attrs ? calloc((size_t)s->n_attrs, sizeof *d->attrs) : NULL;
         d->n_attrs = 0;
         c->n_nodes++;
-        int ok = d->name && d->op_type && d->domain && d->in && d->out &&
-                 (!s->n_attrs || d->attrs);
+        int ok = d->name && d->op_type && d->domain && d->in && d->out && (!s->n_attrs || d->attrs);
         for (int a = 0; ok && a < s->n_attrs; a++) {
             ok = attr_copy(&d->attrs[a], &s->attrs[a]);
             d->n_attrs++;

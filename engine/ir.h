@@ -128,21 +128,21 @@ typedef struct c8_value {
     char *name;
     c8_value_kind kind;
     c8_dtype dtype;
-    c8_shape shape;  /* declared or inferred; negative extents unknown */
-    void *data;      /* CONST: C-order elements, owned */
-    size_t nbytes;   /* CONST: bytes in data */
-    int producer;    /* node index, or -1 */
-    bool is_output;  /* a graph output */
-    bool borrowed;   /* data belongs to another graph (c8_graph_clone_shallow); not freed */
-    float scale;     /* INT8 values in a built engine: the quantization scale; 0 otherwise */
+    c8_shape shape; /* declared or inferred; negative extents unknown */
+    void *data;     /* CONST: C-order elements, owned */
+    size_t nbytes;  /* CONST: bytes in data */
+    int producer;   /* node index, or -1 */
+    bool is_output; /* a graph output */
+    bool borrowed;  /* data belongs to another graph (c8_graph_clone_shallow); not freed */
+    float scale;    /* INT8 values in a built engine: the quantization scale; 0 otherwise */
 } c8_value;
 
 /* What a fusion pass folded into a node (FUSED_CONV, or a Gemm with an activation). */
 typedef struct c8_fusion {
     c8_act act;
-    float act_a, act_b;  /* Clip min/max, LeakyRelu alpha */
-    int residual;        /* value index added before the activation, or -1 */
-    char *label;         /* e.g. "CBR(conv1+bn1+relu1)", owned; NULL if nothing fused */
+    float act_a, act_b; /* Clip min/max, LeakyRelu alpha */
+    int residual;       /* value index added before the activation, or -1 */
+    char *label;        /* e.g. "CBR(conv1+bn1+relu1)", owned; NULL if nothing fused */
 } c8_fusion;
 
 typedef struct c8_node {
@@ -161,11 +161,11 @@ typedef struct c8_node {
 } c8_node;
 
 typedef struct c8_graph {
-    char *path;     /* the model file, for messages */
-    int64_t opset;  /* default-domain opset version */
+    char *path;    /* the model file, for messages */
+    int64_t opset; /* default-domain opset version */
     int64_t ir_version;
-    char *producer; /* producer_name + version, may be "" */
-    char sha256[65];/* of the model file's bytes */
+    char *producer;  /* producer_name + version, may be "" */
+    char sha256[65]; /* of the model file's bytes */
     c8_value *vals;
     int n_vals, cap_vals;
     c8_node *nodes;

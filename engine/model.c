@@ -84,8 +84,7 @@ int64_t c8_model_opset(const c8_model *m) { return m->g->opset; }
 int c8_model_num_inputs(const c8_model *m) { return m->g->n_inputs; }
 int c8_model_num_outputs(const c8_model *m) { return m->g->n_outputs; }
 
-void c8_model_input(const c8_model *m, int i, const char **name, c8_dtype *dtype,
-                    c8_shape *shape) {
+void c8_model_input(const c8_model *m, int i, const char **name, c8_dtype *dtype, c8_shape *shape) {
     const c8_value *v = &m->g->vals[m->g->inputs[i]];
     if (name) *name = v->name;
     if (dtype) *dtype = v->dtype;
@@ -119,7 +118,8 @@ c8_status c8_model_set_input_shape(c8_model *m, const char *name, const c8_shape
         idx = 0;
     } else {
         idx = c8_model_find_input(m, name);
-        if (idx < 0) return c8_err(err, C8_ERR_NOT_FOUND, "%s: no input called '%s'", g->path, name);
+        if (idx < 0)
+            return c8_err(err, C8_ERR_NOT_FOUND, "%s: no input called '%s'", g->path, name);
     }
     c8_value *v = &g->vals[g->inputs[idx]];
     char want[96], got[96];
@@ -127,8 +127,8 @@ c8_status c8_model_set_input_shape(c8_model *m, const char *name, const c8_shape
     for (int d = 0; ok && d < shape->rank; d++)
         if (shape->d[d] <= 0 || (v->shape.d[d] >= 0 && v->shape.d[d] != shape->d[d])) ok = false;
     if (!ok)
-        return c8_err(err, C8_ERR_SHAPE, "%s: input '%s' has shape %s; %s does not fit it",
-                      g->path, v->name, c8_shape_str(&v->shape, want, sizeof want),
+        return c8_err(err, C8_ERR_SHAPE, "%s: input '%s' has shape %s; %s does not fit it", g->path,
+                      v->name, c8_shape_str(&v->shape, want, sizeof want),
                       c8_shape_str(shape, got, sizeof got));
     v->shape = *shape;
     return c8_graph_infer(g, true, NULL, err);
@@ -210,8 +210,8 @@ void c8_model_print(const c8_model *m, FILE *fp) {
                 v->shape.rank < 0 ? "?" : c8_shape_str(&v->shape, sb, sizeof sb));
     }
     fprintf(fp, "nodes (%d):\n", g->n_nodes);
-    fprintf(fp, "  %-4s %-32s %-18s %-44s %12s %14s\n", "#", "name", "op", "output shape",
-            "params", "FLOPs");
+    fprintf(fp, "  %-4s %-32s %-18s %-44s %12s %14s\n", "#", "name", "op", "output shape", "params",
+            "FLOPs");
     int64_t tot_p = 0, tot_f = 0;
     bool flops_known = true;
     for (int i = 0; i < g->n_nodes; i++) {
@@ -219,11 +219,15 @@ void c8_model_print(const c8_model *m, FILE *fp) {
         const c8_value *y = c8_node_output(g, n, 0);
         int64_t p = const_params(g, n), f = c8_node_flops(g, n);
         tot_p += p;
-        if (f < 0) flops_known = false;
-        else tot_f += f;
+        if (f < 0)
+            flops_known = false;
+        else
+            tot_f += f;
         char fs[32];
-        if (f < 0) snprintf(fs, sizeof fs, "?");
-        else snprintf(fs, sizeof fs, "%lld", (long long)f);
+        if (f < 0)
+            snprintf(fs, sizeof fs, "?");
+        else
+            snprintf(fs, sizeof fs, "%lld", (long long)f);
         const char *label = n->fusion.label ? n->fusion.label : n->name;
         fprintf(fp, "  %-4d %-32s %-18s %-44s %12lld %14s\n", i, label, c8_op_name(n->op),
                 y ? (y->shape.rank < 0 ? "?" : c8_shape_str(&y->shape, sb, sizeof sb)) : "-",
@@ -237,7 +241,7 @@ void c8_model_print(const c8_model *m, FILE *fp) {
             fprintf(fp, " %s", n->out[k] >= 0 ? g->vals[n->out[k]].name : "(none)");
         fprintf(fp, "\n");
     }
-    fprintf(fp, "total: %d nodes, %lld parameters, %s%lld FLOPs%s\n", g->n_nodes,
-            (long long)tot_p, flops_known ? "" : ">= ", (long long)tot_f,
+    fprintf(fp, "total: %d nodes, %lld parameters, %s%lld FLOPs%s\n", g->n_nodes, (long long)tot_p,
+            flops_known ? "" : ">= ", (long long)tot_f,
             flops_known ? "" : " (some shapes are dynamic; pin them with --shape)");
 }

@@ -118,15 +118,18 @@ static c8_status read_external(const TensorProto *t, const char *model_path, con
         const char *k = t->external_data[i]->key, *v = t->external_data[i]->value;
         if (!k || !v) continue;
         char *end;
-        if (!strcmp(k, "location")) location = v;
+        if (!strcmp(k, "location"))
+            location = v;
         else if (!strcmp(k, "offset") || !strcmp(k, "length")) {
             errno = 0;
             long long x = strtoll(v, &end, 10);
             if (errno || *end || x < 0)
                 return c8_err(err, C8_ERR_PARSE, "%s: tensor '%s': bad external data %s '%s'",
                               model_path, what, k, v);
-            if (!strcmp(k, "offset")) offset = x;
-            else length = x;
+            if (!strcmp(k, "offset"))
+                offset = x;
+            else
+                length = x;
         }
     }
     if (!location || !*location)
@@ -152,8 +155,8 @@ static c8_status read_external(const TensorProto *t, const char *model_path, con
         goto out;
     }
     if (!realpath(full, rfile)) {
-        s = c8_err(err, C8_ERR_IO, "%s: tensor '%s': external data file '%s': %s", model_path,
-                   what, full, strerror(errno));
+        s = c8_err(err, C8_ERR_IO, "%s: tensor '%s': external data file '%s': %s", model_path, what,
+                   full, strerror(errno));
         goto out;
     }
     size_t dl = strlen(rdir);
@@ -206,16 +209,17 @@ static c8_status tensor_to_const(const TensorProto *t, const char *model_path, c
     out->shape.rank = (int)t->n_dims;
     for (size_t i = 0; i < t->n_dims; i++) {
         if (t->dims[i] < 0)
-            return c8_err(err, C8_ERR_PARSE, "%s: tensor '%s': negative dimension %lld",
-                          model_path, name, (long long)t->dims[i]);
+            return c8_err(err, C8_ERR_PARSE, "%s: tensor '%s': negative dimension %lld", model_path,
+                          name, (long long)t->dims[i]);
         out->shape.d[i] = t->dims[i];
         if ((uint64_t)t->dims[i] > SIZE_MAX || !c8_mul_size(count, (size_t)t->dims[i], &count))
-            return c8_err(err, C8_ERR_LIMIT, "%s: tensor '%s': element count overflows",
-                          model_path, name);
+            return c8_err(err, C8_ERR_LIMIT, "%s: tensor '%s': element count overflows", model_path,
+                          name);
     }
     if (!c8_mul_size(count, esize, &nbytes))
         return c8_err(err, C8_ERR_LIMIT, "%s: tensor '%s': size overflows", model_path, name);
-    int external = t->has_data_location && t->data_location == C8ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
+    int external =
+        t->has_data_location && t->data_location == C8ONNX__TENSOR_PROTO__DATA_LOCATION__EXTERNAL;
     /* Validate the stored element count before allocating (a tiny file may claim huge dims). */
     size_t have = 0;
     int typed = 0;
@@ -225,8 +229,8 @@ static c8_status tensor_to_const(const TensorProto *t, const char *model_path, c
             if (have != nbytes)
                 return c8_err(err, C8_ERR_PARSE,
                               "%s: tensor '%s': raw_data holds %zu bytes, shape %s needs %zu",
-                              model_path, name, have,
-                              c8_shape_str(&out->shape, (char[96]){0}, 96), nbytes);
+                              model_path, name, have, c8_shape_str(&out->shape, (char[96]){0}, 96),
+                              nbytes);
         } else {
             typed = 1;
             switch (dt) {
@@ -240,15 +244,14 @@ static c8_status tensor_to_const(const TensorProto *t, const char *model_path, c
             if (have != count)
                 return c8_err(err, C8_ERR_PARSE,
                               "%s: tensor '%s': holds %zu elements, shape %s needs %zu%s",
-                              model_path, name, have,
-                              c8_shape_str(&out->shape, (char[96]){0}, 96), count,
-                              have == 0 ? " (missing data?)" : "");
+                              model_path, name, have, c8_shape_str(&out->shape, (char[96]){0}, 96),
+                              count, have == 0 ? " (missing data?)" : "");
         }
     }
     out->data = malloc(nbytes ? nbytes : 1);
     if (!out->data)
-        return c8_err(err, C8_ERR_NOMEM, "%s: tensor '%s': cannot allocate %zu bytes",
-                      model_path, name, nbytes);
+        return c8_err(err, C8_ERR_NOMEM, "%s: tensor '%s': cannot allocate %zu bytes", model_path,
+                      name, nbytes);
     out->nbytes = nbytes;
     if (external) {
         c8_status s = read_external(t, model_path, name, out->data, nbytes, err);
@@ -304,8 +307,8 @@ c8_status c8_onnx_parse_tensor(const unsigned char *buf, size_t len, const char 
 
 /* ---- value infos ---- */
 
-static c8_status value_info_type(const C8onnx__ValueInfoProto *vi, const char *path,
-                                 c8_dtype *dt, c8_shape *shape, c8_error *err) {
+static c8_status value_info_type(const C8onnx__ValueInfoProto *vi, const char *path, c8_dtype *dt,
+                                 c8_shape *shape, c8_error *err) {
     *dt = C8_DT_UNDEFINED;
     shape->rank = -1;
     if (!vi->type) return C8_OK;
@@ -342,22 +345,29 @@ static c8_status value_info_type(const C8onnx__ValueInfoProto *vi, const char *p
 
 /* ---- attributes ---- */
 
-static c8_status convert_attr(const C8onnx__AttributeProto *a, const char *path,
-                              const char *node, const char *op_type, c8_attr *out,
-                              c8_error *err) {
+static c8_status convert_attr(const C8onnx__AttributeProto *a, const char *path, const char *node,
+                              const char *op_type, c8_attr *out, c8_error *err) {
     memset(out, 0, sizeof *out);
     out->name = strdup(a->name ? a->name : "");
     if (!out->name) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     int type = a->has_type ? (int)a->type : 0;
     if (type == 0) { /* very old writers omit the type: infer it from the field that is set */
-        if (a->has_f) type = C8_ATTR_FLOAT;
-        else if (a->has_i) type = C8_ATTR_INT;
-        else if (a->has_s) type = C8_ATTR_STRING;
-        else if (a->t) type = C8_ATTR_TENSOR;
-        else if (a->g) type = C8_ATTR_GRAPH;
-        else if (a->n_floats) type = C8_ATTR_FLOATS;
-        else if (a->n_ints) type = C8_ATTR_INTS;
-        else if (a->n_strings) type = C8_ATTR_STRINGS;
+        if (a->has_f)
+            type = C8_ATTR_FLOAT;
+        else if (a->has_i)
+            type = C8_ATTR_INT;
+        else if (a->has_s)
+            type = C8_ATTR_STRING;
+        else if (a->t)
+            type = C8_ATTR_TENSOR;
+        else if (a->g)
+            type = C8_ATTR_GRAPH;
+        else if (a->n_floats)
+            type = C8_ATTR_FLOATS;
+        else if (a->n_ints)
+            type = C8_ATTR_INTS;
+        else if (a->n_strings)
+            type = C8_ATTR_STRINGS;
     }
     if (a->ref_attr_name && *a->ref_attr_name)
         return c8_err(err, C8_ERR_UNSUPPORTED,
@@ -419,8 +429,8 @@ static c8_status constant_node(const C8onnx__NodeProto *np, const char *path, co
     memset(out, 0, sizeof *out);
     if (np->n_attribute != 1)
         return c8_err(err, C8_ERR_PARSE,
-                      "%s: node '%s' (Constant): needs exactly one value attribute, has %zu",
-                      path, node, np->n_attribute);
+                      "%s: node '%s' (Constant): needs exactly one value attribute, has %zu", path,
+                      node, np->n_attribute);
     const C8onnx__AttributeProto *a = np->attribute[0];
     const char *an = a->name ? a->name : "";
     if (!strcmp(an, "value")) {
@@ -435,8 +445,10 @@ static c8_status constant_node(const C8onnx__NodeProto *np, const char *path, co
         out->nbytes = isf ? 4 : 8;
         out->data = malloc(out->nbytes);
         if (!out->data) return c8_err(err, C8_ERR_NOMEM, "out of memory");
-        if (isf) *(float *)out->data = a->f;
-        else *(int64_t *)out->data = a->i;
+        if (isf)
+            *(float *)out->data = a->f;
+        else
+            *(int64_t *)out->data = a->i;
         return C8_OK;
     }
     if (!strcmp(an, "value_floats") || !strcmp(an, "value_ints")) {
@@ -451,10 +463,11 @@ static c8_status constant_node(const C8onnx__NodeProto *np, const char *path, co
         if (n) memcpy(out->data, isf ? (void *)a->floats : (void *)a->ints, out->nbytes);
         return C8_OK;
     }
-    return c8_err(err, C8_ERR_UNSUPPORTED,
-                  "%s: node '%s' (Constant): attribute '%s' is not supported (value, value_float(s) "
-                  "and value_int(s) are)",
-                  path, node, an);
+    return c8_err(
+        err, C8_ERR_UNSUPPORTED,
+        "%s: node '%s' (Constant): attribute '%s' is not supported (value, value_float(s) "
+        "and value_int(s) are)",
+        path, node, an);
 }
 
 /* ---- the model ---- */
@@ -564,9 +577,8 @@ static c8_status import_graph(const C8onnx__ModelProto *mp, c8_graph *g, c8_erro
             int v = map_find(&m, on);
             if (v >= 0) {
                 const c8_value *val = &g->vals[v];
-                s = c8_err(err, C8_ERR_PARSE,
-                           "%s: node '%s' (%s): output '%s' is already %s", path, nname, op_type,
-                           on,
+                s = c8_err(err, C8_ERR_PARSE, "%s: node '%s' (%s): output '%s' is already %s", path,
+                           nname, op_type, on,
                            val->kind == C8_VAL_INPUT   ? "a graph input"
                            : val->kind == C8_VAL_CONST ? "an initializer or constant"
                                                        : "produced by another node");
@@ -647,8 +659,8 @@ static c8_status import_graph(const C8onnx__ModelProto *mp, c8_graph *g, c8_erro
         const char *name = vi->name ? vi->name : "";
         int v = map_find(&m, name);
         if (v < 0) {
-            s = c8_err(err, C8_ERR_PARSE, "%s: graph output '%s' is not produced by any node",
-                       path, name);
+            s = c8_err(err, C8_ERR_PARSE, "%s: graph output '%s' is not produced by any node", path,
+                       name);
             goto out;
         }
         c8_dtype dt;
@@ -671,7 +683,8 @@ static c8_status import_graph(const C8onnx__ModelProto *mp, c8_graph *g, c8_erro
         if (v < 0 || g->vals[v].kind != C8_VAL_ACTIVATION) continue;
         c8_dtype dt;
         c8_shape shape;
-        if (value_info_type(vi, path, &dt, &shape, NULL) == C8_OK && g->vals[v].dtype == C8_DT_UNDEFINED)
+        if (value_info_type(vi, path, &dt, &shape, NULL) == C8_OK &&
+            g->vals[v].dtype == C8_DT_UNDEFINED)
             g->vals[v].dtype = dt;
     }
 out:
@@ -680,8 +693,7 @@ out:
     return s;
 }
 
-c8_status c8_onnx_import(const char *path, uint64_t max_file_bytes, c8_graph **out,
-                         c8_error *err) {
+c8_status c8_onnx_import(const char *path, uint64_t max_file_bytes, c8_graph **out, c8_error *err) {
     *out = NULL;
     if (max_file_bytes == 0) max_file_bytes = (uint64_t)4 << 30;
     unsigned char *buf;
@@ -715,7 +727,8 @@ c8_status c8_onnx_import(const char *path, uint64_t max_file_bytes, c8_graph **o
         if (!*d || !strcmp(d, "ai.onnx")) g->opset = mp->opset_import[i]->version;
     }
     if (g->opset < 0) {
-        if (mp->n_opset_import == 0 && g->ir_version > 0 && g->ir_version < 3) g->opset = 1;
+        if (mp->n_opset_import == 0 && g->ir_version > 0 && g->ir_version < 3)
+            g->opset = 1;
         else {
             s = c8_err(err, C8_ERR_UNSUPPORTED,
                        "%s: the model imports no default-domain (ai.onnx) opset; other domains "

@@ -15,8 +15,7 @@
  * into constants, initializers (raw_data, typed fields, external data), inputs and outputs.
  * Then finalizes (producers, cycles, topological order). Does not check ops or infer shapes.
  * On success *out is owned by the caller. */
-c8_status c8_onnx_import(const char *path, uint64_t max_file_bytes, c8_graph **out,
-                         c8_error *err);
+c8_status c8_onnx_import(const char *path, uint64_t max_file_bytes, c8_graph **out, c8_error *err);
 
 /* Parses a serialized TensorProto (e.g. a conformance test's input_0.pb) into *out (data owned
  * by out, free with c8_const_free) and, if name is non-NULL, its name (malloc'd, may be ""). */

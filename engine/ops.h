@@ -36,14 +36,14 @@
 typedef struct c8_op_run {
     const c8_graph *g;
     const c8_node *n;
-    const c8_host_tensor *in; /* n->n_in entries; an absent optional input has data == NULL */
-    c8_host_tensor *out;      /* n->n_out entries; absent outputs have data == NULL */
+    const c8_host_tensor *in;       /* n->n_in entries; an absent optional input has data == NULL */
+    c8_host_tensor *out;            /* n->n_out entries; absent outputs have data == NULL */
     const c8_host_tensor *residual; /* the fused residual input (n->fusion.residual), or NULL */
 } c8_op_run;
 
 typedef struct c8_op_def {
     c8_op op;
-    int min_in, max_in;   /* max_in < 0: variadic */
+    int min_in, max_in; /* max_in < 0: variadic */
     int min_out, max_out;
     c8_status (*check)(const c8_graph *g, const c8_node *n, c8_error *err);
     c8_status (*infer)(c8_graph *g, c8_node *n, c8_error *err);

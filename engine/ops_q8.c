@@ -97,19 +97,17 @@ static c8_status window2d(const c8_graph *g, const c8_node *n, int64_t h, int64_
     c8_auto_pad ap;
     if (!c8_auto_pad_parse(c8_node_attr_s(n, "auto_pad", "NOTSET"), &ap))
         return c8_node_err(err, g, n, C8_ERR_INVALID, "bad auto_pad");
-    c8_status s = c8_window_extent(0, h, o->kh, o->sh, o->dh, ap, ceil_mode, &o->pt, &o->pb, &o->p,
-                                   err);
+    c8_status s =
+        c8_window_extent(0, h, o->kh, o->sh, o->dh, ap, ceil_mode, &o->pt, &o->pb, &o->p, err);
     if (s == C8_OK)
         s = c8_window_extent(1, w, o->kw, o->sw, o->dw, ap, ceil_mode, &o->pl, &o->pr, &o->q, err);
     if (s != C8_OK) return c8_node_err(err, g, n, s, "%s", err->msg);
     return C8_OK;
 }
 
-static c8_status need_rank4(const c8_graph *g, const c8_node *n, const c8_value *x,
-                            c8_error *err) {
+static c8_status need_rank4(const c8_graph *g, const c8_node *n, const c8_value *x, c8_error *err) {
     if (x->shape.rank >= 0 && x->shape.rank != 4)
-        return c8_node_err(err, g, n, C8_ERR_SHAPE, "input '%s' must be 4-D (N, C, H, W)",
-                           x->name);
+        return c8_node_err(err, g, n, C8_ERR_SHAPE, "input '%s' must be 4-D (N, C, H, W)", x->name);
     return C8_OK;
 }
 
@@ -211,8 +209,7 @@ static bool empty_output(const c8_op_run *r) {
 /* ---- Q8Conv ---- */
 
 static c8_status check_conv(const c8_graph *g, const c8_node *n, c8_error *err) {
-    if (n->n_in < 4)
-        return c8_node_err(err, g, n, C8_ERR_INVALID, "needs x, w, bias, mult inputs");
+    if (n->n_in < 4) return c8_node_err(err, g, n, C8_ERR_INVALID, "needs x, w, bias, mult inputs");
     const c8_value *w = c8_node_input(g, n, 1), *m = c8_node_input(g, n, 3);
     if (!w || w->kind != C8_VAL_CONST || w->dtype != C8_DT_INT8 || w->shape.rank != 4)
         return c8_node_err(err, g, n, C8_ERR_INVALID, "weights must be a constant 4-D int8 tensor");
@@ -371,8 +368,8 @@ static c8_status pool_geometry(const c8_graph *g, const c8_node *n, c8_pool2d_de
     d->h = x->shape.rank == 4 ? x->shape.d[2] : -1;
     d->w = x->shape.rank == 4 ? x->shape.d[3] : -1;
     win2d wd;
-    C8_TRY(window2d(g, n, d->h, d->w, ks[0], ks[1], c8_node_attr_i(n, "ceil_mode", 0) != 0, &wd,
-                    err));
+    C8_TRY(
+        window2d(g, n, d->h, d->w, ks[0], ks[1], c8_node_attr_i(n, "ceil_mode", 0) != 0, &wd, err));
     d->p = wd.p;
     d->q = wd.q;
     d->kh = wd.kh;
@@ -420,8 +417,8 @@ static c8_status run_avgpool(const c8_op_run *r, c8_error *err) {
     int64_t maxc = d.kh * d.kw;
     float *table = malloc((size_t)(maxc + 1) * sizeof *table);
     if (!table) return c8_node_err(err, r->g, r->n, C8_ERR_NOMEM, "out of memory");
-    c8_status s = c8_quant_avgpool_mults(r->n->name, attr_f(r->n, "s_in", 1), attr_f(r->n, "s_out", 1),
-                                         maxc, table, err);
+    c8_status s = c8_quant_avgpool_mults(r->n->name, attr_f(r->n, "s_in", 1),
+                                         attr_f(r->n, "s_out", 1), maxc, table, err);
     if (s == C8_OK) c8_ref_int8_avgpool2d(&d, r->in[0].data, table, r->out[0].data);
     free(table);
     return s;
@@ -472,9 +469,9 @@ static c8_status infer_add(c8_graph *g, c8_node *n, c8_error *err) {
 
 static c8_status run_add(const c8_op_run *r, c8_error *err) {
     int64_t cnt = c8_shape_numel(&r->in[0].shape);
-    c8_ref_int8_add(cnt, r->in[0].data, attr_f(r->n, "ma", 1), r->in[1].data,
-                    attr_f(r->n, "mb", 1), node_act(r->n),
-                    (c8_quant_out)c8_node_attr_i(r->n, "out", C8_QOUT_INT8), r->out[0].data);
+    c8_ref_int8_add(cnt, r->in[0].data, attr_f(r->n, "ma", 1), r->in[1].data, attr_f(r->n, "mb", 1),
+                    node_act(r->n), (c8_quant_out)c8_node_attr_i(r->n, "out", C8_QOUT_INT8),
+                    r->out[0].data);
     (void)err;
     return C8_OK;
 }
@@ -525,8 +522,8 @@ static c8_status run_concat(const c8_op_run *r, c8_error *err) {
         xs[k] = r->in[k].data;
         ch[k] = r->in[k].shape.d[axis];
     }
-    c8_ref_int8_concat(c8_shape_span(s0, 0, axis), c8_shape_span(s0, axis + 1, s0->rank), n, xs,
-                       ch, c8_node_attr(r->n, "mults")->floats, r->out[0].data);
+    c8_ref_int8_concat(c8_shape_span(s0, 0, axis), c8_shape_span(s0, axis + 1, s0->rank), n, xs, ch,
+                       c8_node_attr(r->n, "mults")->floats, r->out[0].data);
     free(xs);
     free(ch);
     return C8_OK;

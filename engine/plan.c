@@ -393,7 +393,8 @@ static c8_status read_payload(rbuf *r, c8_engine **out) {
             free(name);
             break;
         }
-        if (kind < C8_VAL_ACTIVATION || kind > C8_VAL_CONST || c8_dtype_size((c8_dtype)dtype) == 0) {
+        if (kind < C8_VAL_ACTIVATION || kind > C8_VAL_CONST ||
+            c8_dtype_size((c8_dtype)dtype) == 0) {
             free(name);
             fail(r, "bad value kind or type");
             break;
@@ -443,8 +444,9 @@ static c8_status read_payload(rbuf *r, c8_engine **out) {
         for (uint32_t k = 0; ok && k < n_in; k++) ok = valid_index(in[k], g->n_vals, true);
         for (uint32_t k = 0; ok && k < n_out; k++) ok = valid_index(outs[k], g->n_vals, true);
         int n = -1;
-        if (ok) n = c8_graph_add_node(g, name, op_type, domain, (c8_op)op, in, (int)n_in, outs,
-                                      (int)n_out);
+        if (ok)
+            n = c8_graph_add_node(g, name, op_type, domain, (c8_op)op, in, (int)n_in, outs,
+                                  (int)n_out);
         free(name);
         free(op_type);
         free(domain);
@@ -476,15 +478,19 @@ static c8_status read_payload(rbuf *r, c8_engine **out) {
     g->inputs = malloc(((size_t)ni + 1) * sizeof(int));
     for (uint32_t i = 0; g->inputs && i < ni && !r->bad; i++) {
         int32_t v = get_i32(r);
-        if (!valid_index(v, g->n_vals, false) || g->vals[v].kind != C8_VAL_INPUT) fail(r, "bad input index");
-        else g->inputs[g->n_inputs++] = v;
+        if (!valid_index(v, g->n_vals, false) || g->vals[v].kind != C8_VAL_INPUT)
+            fail(r, "bad input index");
+        else
+            g->inputs[g->n_inputs++] = v;
     }
     uint32_t no = get_count32(r, 4);
     g->outputs = malloc(((size_t)no + 1) * sizeof(int));
     for (uint32_t i = 0; g->outputs && i < no && !r->bad; i++) {
         int32_t v = get_i32(r);
-        if (!valid_index(v, g->n_vals, false)) fail(r, "bad output index");
-        else g->outputs[g->n_outputs++] = v;
+        if (!valid_index(v, g->n_vals, false))
+            fail(r, "bad output index");
+        else
+            g->outputs[g->n_outputs++] = v;
     }
     if (!g->inputs || !g->outputs) fail(r, "out of memory");
     uint32_t nl = get_count32(r, 24);
@@ -493,7 +499,8 @@ static c8_status read_payload(rbuf *r, c8_engine **out) {
         int32_t prec = get_i32(r), role = get_i32(r);
         char *reason = get_str(r), *kernel = get_str(r);
         int l = -1;
-        if (!r->bad && name && op && reason && kernel && prec >= C8_PREC_FP32 && prec <= C8_PREC_INT8)
+        if (!r->bad && name && op && reason && kernel && prec >= C8_PREC_FP32 &&
+            prec <= C8_PREC_INT8)
             l = c8_engine_add_layer(e, name, op, (c8_precision)prec, (c8_layer_role)role, reason);
         if (l >= 0) snprintf(e->layers[l].kernel, sizeof e->layers[l].kernel, "%s", kernel);
         free(name);
@@ -503,7 +510,8 @@ static c8_status read_payload(rbuf *r, c8_engine **out) {
         if (l < 0) fail(r, "bad layer record");
     }
     for (int i = 0; !r->bad && i < g->n_nodes; i++)
-        if (!valid_index(g->nodes[i].layer, e->n_layers, true)) fail(r, "node names a missing layer");
+        if (!valid_index(g->nodes[i].layer, e->n_layers, true))
+            fail(r, "node names a missing layer");
     if (!r->bad && r->off != r->n) fail(r, "trailing bytes after the payload");
 done:
     free(model_sha);
@@ -572,15 +580,18 @@ c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err) {
     c8_sha256_update(&h, buf + C8_PLAN_HEADER, (size_t)plen);
     c8_sha256_final(&h, got);
     if (memcmp(got, digest, 32) != 0) {
-        s = c8_err(err, C8_ERR_PARSE, "%s: corrupt plan: the payload checksum does not match", path);
+        s = c8_err(err, C8_ERR_PARSE, "%s: corrupt plan: the payload checksum does not match",
+                   path);
         goto done;
     }
     rbuf pr = {buf + C8_PLAN_HEADER, (size_t)plen, 0, path, err, 0};
     s = read_payload(&pr, out);
     if (s == C8_OK) {
         const c8_backend_vt *vt = c8_backend_get((*out)->device, err);
-        if (!vt) s = c8_err_prefix(err, "%s: plan built for another device", path);
-        else if (vt->engine_init) s = vt->engine_init(*out, &(*out)->backend, err);
+        if (!vt)
+            s = c8_err_prefix(err, "%s: plan built for another device", path);
+        else if (vt->engine_init)
+            s = vt->engine_init(*out, &(*out)->backend, err);
         if (s != C8_OK) {
             c8_engine_destroy(*out);
             *out = NULL;

@@ -233,7 +233,8 @@ static c8_status qdq_weight(qdq *q, const char *w, int axis, const char **dq_out
     c8_status st = C8_OK;
     char *qn = NULL, *sn = NULL, *zn = NULL, *dn = NULL;
     if (!scales || !wq || !zp) st = c8_err(q->err, C8_ERR_NOMEM, "out of memory");
-    if (st == C8_OK) st = c8_quant_weight_scales(w, val->data, outer, ch, inner, scales, NULL, q->err);
+    if (st == C8_OK)
+        st = c8_quant_weight_scales(w, val->data, outer, ch, inner, scales, NULL, q->err);
     if (st == C8_OK) st = c8_quant_weights(w, val->data, outer, ch, inner, scales, wq, q->err);
     if (st == C8_OK) {
         qn = fresh(q, w, "_quantized");
@@ -243,8 +244,10 @@ static c8_status qdq_weight(qdq *q, const char *w, int axis, const char **dq_out
         if (!qn || !sn || !zn || !dn) st = c8_err(q->err, C8_ERR_NOMEM, "out of memory");
     }
     int64_t cdim = ch;
-    if (st == C8_OK) st = add_initializer(q, new_tensor(qn, C8_DT_INT8, sh->d, (size_t)sh->rank, wq, cnt));
-    if (st == C8_OK) st = add_initializer(q, new_tensor(sn, C8_DT_FLOAT, &cdim, 1, scales, (size_t)ch * 4));
+    if (st == C8_OK)
+        st = add_initializer(q, new_tensor(qn, C8_DT_INT8, sh->d, (size_t)sh->rank, wq, cnt));
+    if (st == C8_OK)
+        st = add_initializer(q, new_tensor(sn, C8_DT_FLOAT, &cdim, 1, scales, (size_t)ch * 4));
     if (st == C8_OK) st = add_initializer(q, new_tensor(zn, C8_DT_INT8, &cdim, 1, zp, (size_t)ch));
     const char *din[3] = {qn, sn, zn};
     if (st == C8_OK) st = emit(q, new_node(dn, "DequantizeLinear", din, 3, dn, axis));
@@ -308,7 +311,8 @@ static c8_status transform(qdq *q, const c8_engine *e) {
     for (size_t i = 0; i < g->n_input; i++) C8_TRY(use_name(q, g->input[i]->name));
     for (size_t i = 0; i < g->n_initializer; i++) C8_TRY(use_name(q, g->initializer[i]->name));
     for (size_t i = 0; i < g->n_node; i++)
-        for (size_t k = 0; k < g->node[i]->n_output; k++) C8_TRY(use_name(q, g->node[i]->output[k]));
+        for (size_t k = 0; k < g->node[i]->n_output; k++)
+            C8_TRY(use_name(q, g->node[i]->output[k]));
     for (size_t i = 0; i < g->n_node; i++) {
         NodeProto *np = g->node[i];
         char autoname[64];
@@ -370,7 +374,8 @@ static void drop_unused(C8onnx__GraphProto *g, char **names, size_t n) {
         for (size_t i = 0; !used && i < g->n_node; i++)
             for (size_t k = 0; !used && k < g->node[i]->n_input; k++)
                 used = g->node[i]->input[k] && !strcmp(g->node[i]->input[k], names[r]);
-        for (size_t i = 0; !used && i < g->n_output; i++) used = !strcmp(g->output[i]->name, names[r]);
+        for (size_t i = 0; !used && i < g->n_output; i++)
+            used = !strcmp(g->output[i]->name, names[r]);
         if (used) continue;
         size_t w = 0;
         for (size_t i = 0; i < g->n_initializer; i++) {
@@ -439,7 +444,8 @@ done:
     /* after a failed transform, q.nodes mixes the file's nodes (freed with the model) and ours */
     for (size_t i = 0; q.mp && i < q.n_nodes; i++) {
         bool ours = true;
-        for (size_t k = 0; ours && k < q.mp->graph->n_node; k++) ours = q.mp->graph->node[k] != q.nodes[i];
+        for (size_t k = 0; ours && k < q.mp->graph->n_node; k++)
+            ours = q.mp->graph->node[k] != q.nodes[i];
         if (ours) c8onnx__node_proto__free_unpacked(q.nodes[i], NULL);
     }
     if (q.mp) c8onnx__model_proto__free_unpacked(q.mp, NULL);

@@ -130,7 +130,7 @@ static int onnx_tensor(const name_idx *s32, int n32, const char *v) {
 typedef struct {
     c8_report *r;
     int nrows;
-    float **ref;        /* (nrows) FP32 data of the current batch */
+    float **ref; /* (nrows) FP32 data of the current batch */
     size_t *ref_n, *ref_cap;
     name_idx *by_tensor; /* sorted, FP32 observer */
     name_idx *by_value;  /* sorted, INT8 observer */
@@ -174,8 +174,10 @@ static c8_status observe8(void *user, const char *name, const c8_host_tensor *t,
     r_row *rw = &x->r->rows[row];
     size_t n = (size_t)c8_shape_numel(&t->shape);
     if (x->ref_n[row] != n)
-        return c8_err(err, C8_ERR_INTERNAL, "tensor '%s': the INT8 engine's '%s' has %zu values, "
-                      "the FP32 engine's %zu", rw->tensor, name, n, x->ref_n[row]);
+        return c8_err(err, C8_ERR_INTERNAL,
+                      "tensor '%s': the INT8 engine's '%s' has %zu values, "
+                      "the FP32 engine's %zu",
+                      rw->tensor, name, n, x->ref_n[row]);
     const float *xv = t->data;
     if (t->dtype == C8_DT_INT8) {
         c8_report_metrics_add_int8(&rw->m, x->ref[row], t->data, rw->engine_scale, n);
@@ -195,11 +197,11 @@ static c8_status observe8(void *user, const char *name, const c8_host_tensor *t,
     } else {
         return C8_OK;
     }
-    rw->per_image = t->shape.rank >= 1 && t->shape.d[0] > 0 ? (int64_t)n / t->shape.d[0]
-                                                             : (int64_t)n;
+    rw->per_image =
+        t->shape.rank >= 1 && t->shape.d[0] > 0 ? (int64_t)n / t->shape.d[0] : (int64_t)n;
     if (x->dump)
-        return r_dump_add(x->dump, row, &t->shape, x->first,
-                          t->shape.rank >= 1 ? t->shape.d[0] : 1, x->ref[row], xv, err);
+        return r_dump_add(x->dump, row, &t->shape, x->first, t->shape.rank >= 1 ? t->shape.d[0] : 1,
+                          x->ref[row], xv, err);
     return C8_OK;
 }
 
@@ -239,7 +241,8 @@ static c8_status make_rows(c8_report *r, const c8_engine *e32, const c8_engine *
         const r_evalue *v = &v8[j];
         int rank = (v->dtype == C8_DT_INT8 ? 0 : 2) + (v->reformat ? 1 : 0);
         if (v->dtype != C8_DT_INT8 && v->dtype != C8_DT_FLOAT) continue;
-        if (best[t] < 0) best[t] = j;
+        if (best[t] < 0)
+            best[t] = j;
         else {
             const r_evalue *b = &v8[best[t]];
             int brank = (b->dtype == C8_DT_INT8 ? 0 : 2) + (b->reformat ? 1 : 0);
@@ -373,8 +376,10 @@ static c8_status layer_section(c8_report *r, const c8_model *m, const c8_dataset
     if (o->histograms_path) st = c8_calib_histfile_load(o->histograms_path, &hf, err);
     if (st == C8_OK) st = r_images_load(ds, pre, lo, o->layer_images, C, H, W, &im, err);
     if (st == C8_OK && fixed > 0 && im.n % fixed)
-        st = c8_err(err, C8_ERR_SHAPE, "the model's batch is fixed at %lld; --layer-images %lld "
-                    "is not a multiple of it", (long long)fixed, (long long)im.n);
+        st = c8_err(err, C8_ERR_SHAPE,
+                    "the model's batch is fixed at %lld; --layer-images %lld "
+                    "is not a multiple of it",
+                    (long long)fixed, (long long)im.n);
     if (st == C8_OK) st = c8_calib_cache_read(o->calib_cache, &cache, err);
     if (st == C8_OK) st = r_build(m, &b32, &e32, &c32, err);
     if (st == C8_OK) st = r_build(m, &b8, &e8, &c8, err);
@@ -405,8 +410,7 @@ static c8_status layer_section(c8_report *r, const c8_model *m, const c8_dataset
         x.by_value[i] = (name_idx){r->rows[i].engine_value, i};
         tnames[i] = r->rows[i].tensor;
         vnames[i] = r->rows[i].engine_value;
-        if (!hf && r->rows[i].cache_scale > 0)
-            st = c8_hist_create(o->hist_bins, &x.hist[i], err);
+        if (!hf && r->rows[i].cache_scale > 0) st = c8_hist_create(o->hist_bins, &x.hist[i], err);
         if (st != C8_OK) goto done;
     }
     qsort(x.by_tensor, (size_t)n, sizeof *x.by_tensor, cmp_name_idx);
@@ -454,8 +458,15 @@ static c8_status layer_section(c8_report *r, const c8_model *m, const c8_dataset
         }
         for (int64_t i = 0; i < im.n; i++) inames[i] = c8_dataset_name(ds, im.ids[i]);
         int64_t skipped = r_dump_skipped(x.dump);
-        r_dump_meta meta = {n, tnames, vnames, forms, scales, im.n, inames,
-                            c8_engine_model_sha256(e8), c8_engine_cache_sha256(e8)};
+        r_dump_meta meta = {n,
+                            tnames,
+                            vnames,
+                            forms,
+                            scales,
+                            im.n,
+                            inames,
+                            c8_engine_model_sha256(e8),
+                            c8_engine_cache_sha256(e8)};
         st = r_dump_finish(x.dump, &meta, err);
         x.dump = NULL;
         free(forms);
@@ -567,9 +578,11 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
         for (int j = 0; j < x.n; j++) {
             c8_report_e2e_stats s;
             c8_report_e2e_stats_get(r, x.prec[j], &s, NULL);
-            fprintf(o->log, "%-5s top-1 %.2f%% [%.2f, %.2f]  top-5 %.2f%%  agreement %.2f%%  "
-                    "flipped %lld\n", c8_precision_name(x.prec[j]), s.top1, s.top1_lo, s.top1_hi,
-                    s.top5, s.agreement, (long long)s.flipped);
+            fprintf(o->log,
+                    "%-5s top-1 %.2f%% [%.2f, %.2f]  top-5 %.2f%%  agreement %.2f%%  "
+                    "flipped %lld\n",
+                    c8_precision_name(x.prec[j]), s.top1, s.top1_lo, s.top1_hi, s.top5, s.agreement,
+                    (long long)s.flipped);
         }
     }
     if (st == C8_OK && o->int8 && o->layer_images > 0)

@@ -29,8 +29,8 @@
 struct r_dump {
     char *path, *tmp;
     hid_t file, g32, g8;
-    int n;         /* tensors with slots */
-    hid_t *d32;    /* (n) dataset ids or -1 */
+    int n;      /* tensors with slots */
+    hid_t *d32; /* (n) dataset ids or -1 */
     hid_t *d8;
     int64_t images;
     int64_t skipped; /* tensors whose first dimension is not the batch */
@@ -77,8 +77,9 @@ static void dump_abort(r_dump *d);
 static c8_status dump_open(const char *path, int64_t images, r_dump **out, c8_error *err) {
     struct stat dst;
     if (stat(path, &dst) == 0 && !S_ISREG(dst.st_mode))
-        return c8_err(err, C8_ERR_IO, "%s: not a regular file (a tensor dump is written to a "
-                                      "temporary file and renamed into place)",
+        return c8_err(err, C8_ERR_IO,
+                      "%s: not a regular file (a tensor dump is written to a "
+                      "temporary file and renamed into place)",
                       path);
     *out = NULL;
     c8_status st = C8_OK;
@@ -186,7 +187,7 @@ static c8_status grow(r_dump *d, int idx, c8_error *err) {
 }
 
 static c8_status dump_add(r_dump *d, int idx, const c8_shape *s, int64_t first, int64_t b,
-                     const float *ref, const float *x, c8_error *err) {
+                          const float *ref, const float *x, c8_error *err) {
     const char *path = d->path;
     c8_status st = C8_OK;
     hid_t fsp = -1, msp = -1;
@@ -243,18 +244,16 @@ static c8_status dump_finish(r_dump *d, const r_dump_meta *meta, c8_error *err) 
             hid_t ds = k ? d->d8[i] : d->d32[i];
             TRY(put_str_attr(ds, "tensor", meta->tensors[i], path, err));
             TRY(put_str_attr(ds, "engine_value", k ? meta->engine_values[i] : meta->tensors[i],
-                                path, err));
+                             path, err));
             TRY(put_str_attr(ds, "form", k ? meta->forms[i] : "float", path, err));
             float sc = k ? meta->scales[i] : 0.0f;
             TRY(put_num_attr(ds, "scale", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &sc, path, err));
         }
     }
-    TRY(put_strings(d->file, "tensor_names", meta->tensors, (hsize_t)meta->n_tensors, path,
-                       err));
+    TRY(put_strings(d->file, "tensor_names", meta->tensors, (hsize_t)meta->n_tensors, path, err));
     TRY(put_strings(d->file, "image_names", meta->images, (hsize_t)meta->n_images, path, err));
     TRY(put_str_attr(d->file, "format", "calib8-dump", path, err));
-    TRY(put_num_attr(d->file, "format_version", H5T_STD_I64LE, H5T_NATIVE_INT64, &ver, path,
-                        err));
+    TRY(put_num_attr(d->file, "format_version", H5T_STD_I64LE, H5T_NATIVE_INT64, &ver, path, err));
     TRY(put_str_attr(d->file, "calib8_version", C8_VERSION_STRING, path, err));
     TRY(put_str_attr(d->file, "model_sha256", meta->model_sha256, path, err));
     TRY(put_str_attr(d->file, "cache_sha256", meta->cache_sha256, path, err));
@@ -279,8 +278,8 @@ static c8_status dump_finish(r_dump *d, const r_dump_meta *meta, c8_error *err) 
     }
     close(fd);
     if (rename(d->tmp, d->path) != 0) {
-        st = c8_err(err, C8_ERR_IO, "%s: cannot rename the temporary file into place: %s",
-                    d->path, strerror(errno));
+        st = c8_err(err, C8_ERR_IO, "%s: cannot rename the temporary file into place: %s", d->path,
+                    strerror(errno));
         goto done;
     }
     free(d->d32);

@@ -21,12 +21,12 @@ int64_t r_dump_skipped(const r_dump *d);
 
 typedef struct r_dump_meta {
     int n_tensors;
-    const char *const *tensors;      /* (n_tensors) ONNX names */
-    const char *const *engine_values;/* (n_tensors) the INT8 engine's values */
-    const char *const *forms;        /* (n_tensors) */
-    const float *scales;             /* (n_tensors) int8 scales, 0 for float */
+    const char *const *tensors;       /* (n_tensors) ONNX names */
+    const char *const *engine_values; /* (n_tensors) the INT8 engine's values */
+    const char *const *forms;         /* (n_tensors) */
+    const float *scales;              /* (n_tensors) int8 scales, 0 for float */
     int64_t n_images;
-    const char *const *images;       /* (n_images) */
+    const char *const *images; /* (n_images) */
     const char *model_sha256, *cache_sha256;
 } r_dump_meta;
 

@@ -9,12 +9,12 @@
 #include <stdbool.h>
 
 typedef struct r_evalue {
-    const char *name;  /* borrowed from the engine */
+    const char *name; /* borrowed from the engine */
     c8_dtype dtype;
-    float scale;       /* int8 values: the quantization scale; else 0 */
-    bool input;        /* a graph input */
-    int layer;         /* index of the producing layer (c8_engine_layer), -1 for inputs */
-    bool reformat;     /* produced by a Q8Quantize/Q8Dequantize/cast inserted by the builder */
+    float scale;   /* int8 values: the quantization scale; else 0 */
+    bool input;    /* a graph input */
+    int layer;     /* index of the producing layer (c8_engine_layer), -1 for inputs */
+    bool reformat; /* produced by a Q8Quantize/Q8Dequantize/cast inserted by the builder */
 } r_evalue;
 
 /* Number of non-constant values (inputs and activations) of e's graph. */

@@ -101,14 +101,16 @@ static c8_status evaluate(const c8_model *m, const c8_build_options *bo, const c
     c8_context_destroy(out->ctx);
     out->ctx = NULL;
     if (st == C8_OK && out->n == 0) st = c8_err(err, C8_ERR_INVALID, "no images were evaluated");
-    if (st == C8_OK && keep) *keep = e;
-    else c8_engine_destroy(e);
+    if (st == C8_OK && keep)
+        *keep = e;
+    else
+        c8_engine_destroy(e);
     if (st != C8_OK) eval_free(out);
     return st;
 }
 
-static c8_status add_step(r_fallback *f, int layers, const char *added, int64_t correct,
-                          int64_t n, c8_error *err) {
+static c8_status add_step(r_fallback *f, int layers, const char *added, int64_t correct, int64_t n,
+                          c8_error *err) {
     r_step *s = realloc(f->steps, (size_t)(f->n_steps + 1) * sizeof *s);
     if (!s) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     f->steps = s;
@@ -158,15 +160,16 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
     if (!bo->calib_cache)
         return c8_err(err, C8_ERR_USAGE, "%s: an INT8 build needs a calibration cache", what);
     if (!c8_dataset_has_labels(ds))
-        return c8_err(err, C8_ERR_INVALID, "the data set has no labels; the fallback search "
+        return c8_err(err, C8_ERR_INVALID,
+                      "the data set has no labels; the fallback search "
                       "measures top-1 and needs them");
     if (!(fo->max_drift >= 0) || !isfinite(fo->max_drift))
         return c8_err(err, C8_ERR_USAGE, "the drift target must be a finite number >= 0");
     r_fallback_free(&r->fb);
     r_fallback *f = &r->fb;
     c8_precision kept = bo->fallback == C8_PREC_FP16 ? C8_PREC_FP16 : C8_PREC_FP32;
-    int64_t images = fo->images >= 0 && fo->images < c8_dataset_count(ds) ? fo->images
-                                                                          : c8_dataset_count(ds);
+    int64_t images =
+        fo->images >= 0 && fo->images < c8_dataset_count(ds) ? fo->images : c8_dataset_count(ds);
     f->max_drift = fo->max_drift;
     f->kept = kept;
     f->base_spec = r_strdup(bo->layer_precision);
@@ -201,18 +204,20 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
     c8_loader_opts lo2 = *lo;
     if (fixed > 0) lo2.batch = fixed;
     if (st == C8_OK)
-        st = evaluate(m, &b32, ds, pre, &lo2, images, in_name, C, H, W, fo, "fp32", &ref, NULL,
-                      err);
+        st =
+            evaluate(m, &b32, ds, pre, &lo2, images, in_name, C, H, W, fo, "fp32", &ref, NULL, err);
     if (st != C8_OK) goto done;
     f->present = true;
     f->images = ref.n;
     f->fp32_correct = ref.correct;
     f->fp32_top1 = 100.0 * (double)ref.correct / (double)ref.n;
     if (fo->log)
-        fprintf(fo->log, "fallback search: target drift <= %g top-1 points on %lld images; FP32 "
-                "top-1 %.2f%%\n", fo->max_drift, (long long)ref.n, f->fp32_top1);
-    st = evaluate(m, &b8, ds, pre, &lo2, images, in_name, C, H, W, fo, "int8", &cur,
-                  &final_engine, err);
+        fprintf(fo->log,
+                "fallback search: target drift <= %g top-1 points on %lld images; FP32 "
+                "top-1 %.2f%%\n",
+                fo->max_drift, (long long)ref.n, f->fp32_top1);
+    st = evaluate(m, &b8, ds, pre, &lo2, images, in_name, C, H, W, fo, "int8", &cur, &final_engine,
+                  err);
     if (st == C8_OK) st = add_step(f, 0, NULL, cur.correct, ref.n, err);
     if (st != C8_OK) goto done;
     if (fo->log)
@@ -225,9 +230,10 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
         int64_t nr = fo->rank_images > 0 && fo->rank_images < ref.n ? fo->rank_images : ref.n;
         st = r_images_load(ds, pre, &lo2, nr, C, H, W, &im, err);
         if (st == C8_OK && fixed > 0 && im.n % fixed)
-            st = c8_err(err, C8_ERR_SHAPE, "the model's batch is fixed at %lld; the ranking "
-                        "images (%lld) are not a multiple of it", (long long)fixed,
-                        (long long)im.n);
+            st = c8_err(err, C8_ERR_SHAPE,
+                        "the model's batch is fixed at %lld; the ranking "
+                        "images (%lld) are not a multiple of it",
+                        (long long)fixed, (long long)im.n);
         if (st == C8_OK)
             st = r_sensitivity(r, m, &b8, kept, &im, in_name, r_layer_batch(lo2.batch, fixed),
                                fo->log, err);
@@ -248,8 +254,7 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
             }
             f->n_chosen++;
             char *gen = NULL;
-            st = c8_report_layer_spec((const char *const *)f->chosen, f->n_chosen, kept, &gen,
-                                      err);
+            st = c8_report_layer_spec((const char *const *)f->chosen, f->n_chosen, kept, &gen, err);
             if (st != C8_OK) goto done;
             free(spec);
             spec = r_join_spec(bo->layer_precision, gen);
@@ -263,8 +268,7 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
             bx.layer_precision = spec;
             c8_engine *ex = NULL;
             snprintf(buf, sizeof buf, "step %d", k + 1);
-            st = evaluate(m, &bx, ds, pre, &lo2, images, in_name, C, H, W, fo, buf, &cur, &ex,
-                          err);
+            st = evaluate(m, &bx, ds, pre, &lo2, images, in_name, C, H, W, fo, buf, &cur, &ex, err);
             if (st == C8_OK) st = add_step(f, f->n_chosen, name, cur.correct, ref.n, err);
             if (st != C8_OK) {
                 c8_engine_destroy(ex);
@@ -294,14 +298,16 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
      * thresholds are (clipping everywhere); say so rather than hand back an FP32 engine quietly */
     f->none_left = f->met && f->n_chosen > 0 && r->engine_layers_int8 == 0;
     if (f->none_left && fo->log)
-        fprintf(fo->log, "warning: the target was met only with no layer left in INT8; the "
+        fprintf(fo->log,
+                "warning: the target was met only with no layer left in INT8; the "
                 "calibration is the likely cause (see the clipped shares of calib8 compare, or "
                 "recalibrate with another --algo)\n");
     if (st == C8_OK) st = fill_e2e(r, &ref, &best, ds, err);
     if (st == C8_OK && !f->met)
-        st = c8_err(err, C8_ERR_LIMIT, "%s: no set of layers met the drift target of %g top-1 "
-                    "points (best after %d layer(s): drift %.2f points)", what, fo->max_drift,
-                    f->n_chosen, f->steps[f->n_steps - 1].drift);
+        st = c8_err(err, C8_ERR_LIMIT,
+                    "%s: no set of layers met the drift target of %g top-1 "
+                    "points (best after %d layer(s): drift %.2f points)",
+                    what, fo->max_drift, f->n_chosen, f->steps[f->n_steps - 1].drift);
 done:
     free(spec);
     eval_free(&ref);

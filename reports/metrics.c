@@ -101,13 +101,16 @@ c8_status c8_report_layer_spec(const char *const *names, int n, c8_precision p, 
     size_t len = 1;
     for (int i = 0; i < n; i++) {
         if (!names[i][0])
-            return c8_err(err, C8_ERR_UNSUPPORTED, "layer %d has an empty name: it cannot be "
-                          "named in a --layer-precision spec", i);
+            return c8_err(err, C8_ERR_UNSUPPORTED,
+                          "layer %d has an empty name: it cannot be "
+                          "named in a --layer-precision spec",
+                          i);
         if (strchr(names[i], ','))
             return c8_err(err, C8_ERR_UNSUPPORTED,
                           "layer '%s': its name contains ',', which --layer-precision uses to "
                           "separate items; rename the node in the ONNX file or pass the "
-                          "precision with a glob that avoids the ','", names[i]);
+                          "precision with a glob that avoids the ','",
+                          names[i]);
         len += 2 * strlen(names[i]) + 6;
     }
     char *s = malloc(len), *w = s;

@@ -14,15 +14,19 @@
 char *r_strdup(const char *s) { return s ? strdup(s) : NULL; }
 
 const char *r_fmt(char *buf, size_t len, int digits, double v) {
-    if (isnan(v)) snprintf(buf, len, "nan");
-    else if (isinf(v)) snprintf(buf, len, "%s", v > 0 ? "inf" : "-inf");
-    else snprintf(buf, len, "%.*g", digits, v);
+    if (isnan(v))
+        snprintf(buf, len, "nan");
+    else if (isinf(v))
+        snprintf(buf, len, "%s", v > 0 ? "inf" : "-inf");
+    else
+        snprintf(buf, len, "%.*g", digits, v);
     return buf;
 }
 
 bool r_is_passive_op(const char *op) {
-    static const char *const k[] = {"Flatten", "Reshape", "Squeeze", "Unsqueeze", "Transpose",
-                                    "Identity", "Dropout", "Q8Quantize", "Q8Dequantize", NULL};
+    static const char *const k[] = {"Flatten",      "Reshape",  "Squeeze", "Unsqueeze",
+                                    "Transpose",    "Identity", "Dropout", "Q8Quantize",
+                                    "Q8Dequantize", NULL};
     for (const char *const *p = k; *p; p++)
         if (!strcmp(op, *p)) return true;
     return false;
@@ -175,8 +179,8 @@ c8_status c8_report_set(c8_report *r, const char *key, const char *value, c8_err
 
 /* ---------------------------------------------------------------- end to end */
 
-c8_status c8_report_e2e_begin(c8_report *r, const c8_precision *precisions, int n,
-                              int64_t classes, c8_error *err) {
+c8_status c8_report_e2e_begin(c8_report *r, const c8_precision *precisions, int n, int64_t classes,
+                              c8_error *err) {
     e2e_free(&r->e2e);
     if (n < 1 || n > R_MAX_PREC || classes < 1)
         return c8_err(err, C8_ERR_INVALID, "report: %d precisions over %lld classes", n,

@@ -28,74 +28,74 @@ typedef struct r_prec {
     double sum_abs_diff; /* over n_diff logits */
     int64_t n_diff;
     double max_abs_diff;
-    int64_t *flips;      /* image indices whose top-1 differs from FP32's, ascending */
+    int64_t *flips; /* image indices whose top-1 differs from FP32's, ascending */
     int64_t n_flips, cap_flips;
 } r_prec;
 
 typedef struct r_e2e {
     bool present;
-    int n;               /* precisions */
-    int ref;             /* index of FP32 in prec */
+    int n;   /* precisions */
+    int ref; /* index of FP32 in prec */
     r_prec prec[R_MAX_PREC];
     int64_t classes;
     int64_t images, cap;
-    int64_t *labels;     /* (images) */
-    char **names;        /* (images) */
+    int64_t *labels; /* (images) */
+    char **names;    /* (images) */
 } r_e2e;
 
 /* A histogram as shown: the stored one summed into display bins over [0, disp_max). */
 typedef struct r_hist {
     bool present;
-    const char *source;  /* "histogram-file" or "layer-images" (static) */
-    int64_t nbins;       /* bins of the stored histogram */
-    double range;        /* its range R */
+    const char *source; /* "histogram-file" or "layer-images" (static) */
+    int64_t nbins;      /* bins of the stored histogram */
+    double range;       /* its range R */
     float absmax;
     uint64_t count;
-    double disp_max;     /* display range: [0, disp_max) */
+    double disp_max; /* display range: [0, disp_max) */
     int64_t ndisp;
     uint64_t disp[R_HIST_DISPLAY_BINS];
     int n_algos;
-    const char *algo[R_MAX_ALGOS];  /* algorithm names (static) */
-    double threshold[R_MAX_ALGOS];  /* that algorithm's threshold; NaN if it failed */
+    const char *algo[R_MAX_ALGOS]; /* algorithm names (static) */
+    double threshold[R_MAX_ALGOS]; /* that algorithm's threshold; NaN if it failed */
 } r_hist;
 
 /* One compared tensor (a row of the "layers" array). */
 typedef struct r_row {
-    char *tensor;         /* ONNX tensor name */
-    char *engine_value;   /* the INT8 engine's value compared with FP32's `tensor` */
-    const char *form;     /* "int8", "quantized-copy", "float" (static) */
-    char *layer, *op;     /* producing layer in the INT8 engine (NULL: a network input) */
+    char *tensor;       /* ONNX tensor name */
+    char *engine_value; /* the INT8 engine's value compared with FP32's `tensor` */
+    const char *form;   /* "int8", "quantized-copy", "float" (static) */
+    char *layer, *op;   /* producing layer in the INT8 engine (NULL: a network input) */
     char *reason;
     c8_precision precision;
-    float engine_scale;   /* scale of engine_value when int8, else 0 */
-    float cache_scale;    /* the cache's scale for `tensor`, 0 when absent */
+    float engine_scale; /* scale of engine_value when int8, else 0 */
+    float cache_scale;  /* the cache's scale for `tensor`, 0 when absent */
     c8_report_metrics m;
-    int64_t per_image;    /* elements per image (dump, display) */
+    int64_t per_image; /* elements per image (dump, display) */
     r_hist h;
-    int sens;             /* index into the sensitivity entries of the producing layer, or -1 */
+    int sens; /* index into the sensitivity entries of the producing layer, or -1 */
 } r_row;
 
 /* Sensitivity of one INT8 layer: the engine with only that layer out of INT8. */
 typedef struct r_sens_entry {
     char *layer, *op;
-    bool measured;        /* false: see note */
-    char *note;           /* why the layer was not measured, or NULL */
-    double logit_sqnr;    /* dB, vs FP32 logits */
-    double gain_db;       /* logit_sqnr - the all-INT8 engine's */
-    int64_t agree;        /* top-1 equal to FP32's */
-    int64_t correct;      /* top-1 equal to the label */
-    int rank;             /* 1 = most sensitive; 0 when not measured */
+    bool measured;     /* false: see note */
+    char *note;        /* why the layer was not measured, or NULL */
+    double logit_sqnr; /* dB, vs FP32 logits */
+    double gain_db;    /* logit_sqnr - the all-INT8 engine's */
+    int64_t agree;     /* top-1 equal to FP32's */
+    int64_t correct;   /* top-1 equal to the label */
+    int rank;          /* 1 = most sensitive; 0 when not measured */
 } r_sens_entry;
 
 typedef struct r_sens {
     bool present;
     int64_t images;
-    c8_precision kept;    /* precision the tested layer is kept in */
-    double base_sqnr;     /* all-INT8 logits vs FP32 */
+    c8_precision kept; /* precision the tested layer is kept in */
+    double base_sqnr;  /* all-INT8 logits vs FP32 */
     int64_t base_agree, base_correct, fp32_correct;
-    r_sens_entry *e;      /* in the engine's layer order */
+    r_sens_entry *e; /* in the engine's layer order */
     int n;
-    int *order;           /* entry indices, most sensitive first (measured entries only) */
+    int *order; /* entry indices, most sensitive first (measured entries only) */
     int n_order;
 } r_sens;
 
@@ -119,29 +119,29 @@ typedef struct r_fallback {
     char **chosen;
     int n_chosen;
     char *spec;
-    char *base_spec;      /* bo->layer_precision, or NULL */
+    char *base_spec; /* bo->layer_precision, or NULL */
     bool met;
-    bool none_left;       /* met only with every INT8 layer taken out */
+    bool none_left; /* met only with every INT8 layer taken out */
 } r_fallback;
 
-typedef struct r_layer {  /* a layer of the INT8 engine that does not run INT8 */
+typedef struct r_layer { /* a layer of the INT8 engine that does not run INT8 */
     char *name, *op, *reason;
     c8_precision precision;
 } r_layer;
 
 typedef struct r_calib {
-    bool present;         /* a cache was used */
+    bool present; /* a cache was used */
     char *cache_path, *cache_sha256, *trt_version, *trt_algorithm;
     int64_t tensors;
-    bool sidecar;         /* "<cache>.json" was read */
-    char *sidecar_error;  /* why it could not be read, or NULL */
-    c8_calib_info info;   /* strings owned (freed by the report) */
+    bool sidecar;        /* "<cache>.json" was read */
+    char *sidecar_error; /* why it could not be read, or NULL */
+    c8_calib_info info;  /* strings owned (freed by the report) */
 } r_calib;
 
 struct c8_report {
     r_kv *settings;
     int n_settings;
-    char **classes;      /* class names of the data set (for the flip lists), or NULL */
+    char **classes; /* class names of the data set (for the flip lists), or NULL */
     int64_t n_classes;
     r_e2e e2e;
     r_row *rows;

@@ -14,15 +14,19 @@ c8_status r_image_input(const c8_engine *e, const char *what, const char **name,
     c8_dtype dt;
     c8_shape s;
     if (c8_engine_num_inputs(e) != 1)
-        return c8_err(err, C8_ERR_UNSUPPORTED, "%s: the model has %d inputs; reports need one "
-                      "image input", what, c8_engine_num_inputs(e));
+        return c8_err(err, C8_ERR_UNSUPPORTED,
+                      "%s: the model has %d inputs; reports need one "
+                      "image input",
+                      what, c8_engine_num_inputs(e));
     c8_engine_input(e, 0, &in, &dt, &s);
     if (dt != C8_DT_FLOAT || s.rank != 4)
-        return c8_err(err, C8_ERR_UNSUPPORTED, "%s: input '%s' is not a 4-D float32 (N, C, H, W) "
-                      "image tensor", what, in);
-    if (s.d[1] <= 0 || s.d[2] <= 0 || s.d[3] <= 0)
-        return c8_err(err, C8_ERR_SHAPE, "%s: input '%s' has dynamic C, H or W; give --shape",
+        return c8_err(err, C8_ERR_UNSUPPORTED,
+                      "%s: input '%s' is not a 4-D float32 (N, C, H, W) "
+                      "image tensor",
                       what, in);
+    if (s.d[1] <= 0 || s.d[2] <= 0 || s.d[3] <= 0)
+        return c8_err(err, C8_ERR_SHAPE, "%s: input '%s' has dynamic C, H or W; give --shape", what,
+                      in);
     *name = in;
     *c = s.d[1];
     *h = s.d[2];
@@ -84,8 +88,7 @@ c8_status r_output_logits(c8_context *ctx, int64_t n, const float **data, int64_
     c8_host_tensor out;
     C8_TRY(c8_context_output(ctx, 0, &out, err));
     int64_t numel = c8_shape_numel(&out.shape);
-    if (out.dtype != C8_DT_FLOAT || out.shape.rank < 1 || out.shape.d[0] != n || numel < n ||
-        n < 1)
+    if (out.dtype != C8_DT_FLOAT || out.shape.rank < 1 || out.shape.d[0] != n || numel < n || n < 1)
         return c8_err(err, C8_ERR_SHAPE, "output '%s' is not (N, classes) float32", out.name);
     *data = out.data;
     *k = numel / n;
@@ -100,8 +103,8 @@ c8_status r_logits(c8_context *ctx, const char *in_name, const r_images *im, int
     float *all = NULL;
     for (int64_t i = 0; i < im->n; i += b) {
         int64_t nb = im->n - i < b ? im->n - i : b;
-        c8_host_tensor in = {in_name, C8_DT_FLOAT, {4, {nb, im->c, im->h, im->w}},
-                             im->data + (size_t)i * per};
+        c8_host_tensor in = {
+            in_name, C8_DT_FLOAT, {4, {nb, im->c, im->h, im->w}}, im->data + (size_t)i * per};
         const float *o;
         int64_t kk;
         c8_status s = c8_context_run(ctx, &in, 1, err);

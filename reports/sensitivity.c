@@ -189,8 +189,8 @@ c8_status r_sensitivity(c8_report *r, const c8_model *m, const c8_build_options 
     int nk = 0;
     for (int i = 0; i < s->n; i++)
         if (s->e[i].measured)
-            keys[nk++] = (rank_key){i, isnan(s->e[i].gain_db) ? -INFINITY : s->e[i].gain_db,
-                                    s->e[i].agree};
+            keys[nk++] =
+                (rank_key){i, isnan(s->e[i].gain_db) ? -INFINITY : s->e[i].gain_db, s->e[i].agree};
     qsort(keys, (size_t)nk, sizeof *keys, cmp_rank);
     for (int i = 0; i < nk; i++) {
         s->order[i] = keys[i].idx;

@@ -32,11 +32,13 @@ static void esc(FILE *f, const char *s) {
 /* A sortable numeric cell: data-v holds the exact value ("Infinity", "-Infinity", "" for NaN). */
 static void td_num(FILE *f, double v, int digits) {
     char b[48];
-    if (isnan(v)) fputs("<td class=\"n\" data-v=\"\">-</td>", f);
+    if (isnan(v))
+        fputs("<td class=\"n\" data-v=\"\">-</td>", f);
     else if (isinf(v))
         fprintf(f, "<td class=\"n\" data-v=\"%s\">%s</td>", v > 0 ? "Infinity" : "-Infinity",
                 v > 0 ? "inf" : "-inf");
-    else fprintf(f, "<td class=\"n\" data-v=\"%.17g\">%s</td>", v, r_fmt(b, sizeof b, digits, v));
+    else
+        fprintf(f, "<td class=\"n\" data-v=\"%.17g\">%s</td>", v, r_fmt(b, sizeof b, digits, v));
 }
 
 static void td_str(FILE *f, const char *s) {
@@ -94,8 +96,9 @@ static const char *const k_colors[] = {"#6acc64", "#956cb4", "#d5bb67", "#8c613c
 /* ------------------------------------------------------------------ plots */
 
 static void svg_open(FILE *f, int w, int h, const char *label) {
-    fprintf(f, "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
-               "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
+    fprintf(f,
+            "<svg xmlns=\"http://www.w3.org/2000/svg\" width=\"%d\" height=\"%d\" "
+            "viewBox=\"0 0 %d %d\" role=\"img\" aria-label=\"",
             w, h, w, h);
     esc(f, label);
     fputs("\">", f);
@@ -115,23 +118,26 @@ static void plot_top1(FILE *f, const c8_report *r) {
     if (lo < 0) lo = 0;
     if (hi > 100) hi = 100;
     if (hi <= lo) hi = lo + 1;
-#define XS(v) (x0 + ((v) - lo) / (hi - lo) * (x1 - x0))
+#define XS(v) (x0 + ((v)-lo) / (hi - lo) * (x1 - x0))
     svg_open(f, W, H, "top-1 accuracy per precision with 95% Wilson intervals");
     for (int t = 0; t <= 4; t++) {
         double v = lo + (hi - lo) * t / 4;
-        fprintf(f, "<line x1=\"%.1f\" y1=\"10\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e3e8ef\"/>"
-                   "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.1f%%</text>",
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"10\" x2=\"%.1f\" y2=\"%d\" stroke=\"#e3e8ef\"/>"
+                "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%.1f%%</text>",
                 XS(v), XS(v), H - 22, XS(v), H - 8, v);
     }
     for (int j = 0; j < n; j++) {
         double y = 14 + rowh * j;
         fprintf(f, "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%s</text>", x0 - 8, y + 15,
                 c8_precision_name(r->e2e.prec[j].p));
-        fprintf(f, "<rect class=\"bar\" x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"20\" "
-                   "fill=\"%s\"><title>top-1 %.2f%%</title></rect>",
+        fprintf(f,
+                "<rect class=\"bar\" x=\"%d\" y=\"%.1f\" width=\"%.1f\" height=\"20\" "
+                "fill=\"%s\"><title>top-1 %.2f%%</title></rect>",
                 x0, y, XS(s[j].top1) - x0, j == r->e2e.ref ? "#4878d0" : "#ee854a", s[j].top1);
-        fprintf(f, "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#1d2430\" "
-                   "stroke-width=\"1.5\"/>",
+        fprintf(f,
+                "<line x1=\"%.1f\" y1=\"%.1f\" x2=\"%.1f\" y2=\"%.1f\" stroke=\"#1d2430\" "
+                "stroke-width=\"1.5\"/>",
                 XS(s[j].top1_lo), y + 10, XS(s[j].top1_hi), y + 10);
         for (int e = 0; e < 2; e++) {
             double xv = XS(e ? s[j].top1_hi : s[j].top1_lo);
@@ -144,8 +150,8 @@ static void plot_top1(FILE *f, const c8_report *r) {
 }
 
 /* Horizontal bars of values v (NaN: none; +inf: a full bar marked "exact"). */
-static void plot_bars(FILE *f, const char *label, int n, const char *const *names,
-                      const double *v, const char *unit, const char *color) {
+static void plot_bars(FILE *f, const char *label, int n, const char *const *names, const double *v,
+                      const char *unit, const char *color) {
     double mx = 0, mn = 0;
     for (int i = 0; i < n; i++)
         if (isfinite(v[i])) {
@@ -156,7 +162,7 @@ static void plot_bars(FILE *f, const char *label, int n, const char *const *name
     int W = 760, rowh = 16, x0 = 300, x1 = W - 70, H = 20 + rowh * n;
     double span = cap - mn;
     if (span <= 0) span = 1;
-#define XB(val) (x0 + ((val) - mn) / span * (x1 - x0))
+#define XB(val) (x0 + ((val)-mn) / span * (x1 - x0))
     svg_open(f, W, H, label);
     for (int i = 0; i < n; i++) {
         double y = 6 + rowh * i;
@@ -173,8 +179,9 @@ static void plot_bars(FILE *f, const char *label, int n, const char *const *name
             a = b;
             b = t;
         }
-        fprintf(f, "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"12\" "
-                   "fill=\"%s\"><title>",
+        fprintf(f,
+                "<rect class=\"bar\" x=\"%.1f\" y=\"%.1f\" width=\"%.1f\" height=\"12\" "
+                "fill=\"%s\"><title>",
                 a, y, b - a > 0.5 ? b - a : 0.5, color);
         esc(f, names[i]);
         char nb[32];
@@ -201,8 +208,9 @@ static void plot_hist(FILE *f, const r_row *row) {
     for (int64_t i = 0; i < h->ndisp; i++) {
         if (!h->disp[i]) continue;
         double hh = log10(1.0 + (double)h->disp[i]) / lmax * (y1 - y0);
-        fprintf(f, "<rect class=\"hbar\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
-                   "fill=\"#4878d0\"/>",
+        fprintf(f,
+                "<rect class=\"hbar\" x=\"%.2f\" y=\"%.2f\" width=\"%.2f\" height=\"%.2f\" "
+                "fill=\"#4878d0\"/>",
                 x0 + bw * (double)i, y1 - hh, bw, hh);
     }
     fprintf(f, "<line x1=\"%d\" y1=\"%d\" x2=\"%d\" y2=\"%d\" stroke=\"#1d2430\"/>", x0, y1, x1,
@@ -224,8 +232,9 @@ static void plot_hist(FILE *f, const r_row *row) {
         const char *col = a == h->n_algos ? "#c62828" : k_colors[a % 8];
         if (!isfinite(thr)) continue;
         double x = x0 + thr / h->disp_max * (x1 - x0);
-        fprintf(f, "<line class=\"thr\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\" "
-                   "stroke-width=\"%s\"%s><title>%s %s</title></line>",
+        fprintf(f,
+                "<line class=\"thr\" x1=\"%.1f\" y1=\"%d\" x2=\"%.1f\" y2=\"%d\" stroke=\"%s\" "
+                "stroke-width=\"%s\"%s><title>%s %s</title></line>",
                 x, y0, x, y1, col, a == h->n_algos ? "2" : "1.5",
                 a == h->n_algos ? "" : " stroke-dasharray=\"4 3\"", name,
                 r_fmt(nb, sizeof nb, 5, thr));
@@ -233,8 +242,9 @@ static void plot_hist(FILE *f, const r_row *row) {
             lx = x0;
             ly += 14;
         }
-        fprintf(f, "<rect x=\"%.1f\" y=\"%d\" width=\"10\" height=\"3\" fill=\"%s\"/>"
-                   "<text x=\"%.1f\" y=\"%d\">%s %s</text>",
+        fprintf(f,
+                "<rect x=\"%.1f\" y=\"%d\" width=\"10\" height=\"3\" fill=\"%s\"/>"
+                "<text x=\"%.1f\" y=\"%d\">%s %s</text>",
                 lx, ly - 4, col, lx + 13, ly, name, nb);
         lx += 26 + 7.0 * (double)(strlen(name) + strlen(nb));
     }
@@ -252,33 +262,38 @@ static void plot_steps(FILE *f, const r_fallback *fb) {
     hi = ceil(hi + 0.5);
     if (hi <= lo) hi = lo + 1;
 #define SX(i) (n > 1 ? x0 + (double)(i) / (n - 1) * (x1 - x0) : (x0 + x1) / 2.0)
-#define SY(v) (y1 - ((v) - lo) / (hi - lo) * (y1 - y0))
+#define SY(v) (y1 - ((v)-lo) / (hi - lo) * (y1 - y0))
     svg_open(f, W, H, "top-1 per fallback step");
     for (int t = 0; t <= 4; t++) {
         double v = lo + (hi - lo) * t / 4;
-        fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e3e8ef\"/>"
-                   "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.1f%%</text>",
+        fprintf(f,
+                "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#e3e8ef\"/>"
+                "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\">%.1f%%</text>",
                 x0, SY(v), x1, SY(v), x0 - 4, SY(v) + 4, v);
     }
-    fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#4878d0\"/>"
-               "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#4878d0\">FP32</text>",
+    fprintf(f,
+            "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#4878d0\"/>"
+            "<text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" fill=\"#4878d0\">FP32</text>",
             x0, SY(fb->fp32_top1), x1, SY(fb->fp32_top1), x1, SY(fb->fp32_top1) - 3);
-    fprintf(f, "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#c62828\" "
-               "stroke-dasharray=\"5 4\"/><text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" "
-               "fill=\"#c62828\">target</text>",
+    fprintf(f,
+            "<line x1=\"%d\" y1=\"%.1f\" x2=\"%d\" y2=\"%.1f\" stroke=\"#c62828\" "
+            "stroke-dasharray=\"5 4\"/><text x=\"%d\" y=\"%.1f\" text-anchor=\"end\" "
+            "fill=\"#c62828\">target</text>",
             x0, SY(fb->fp32_top1 - fb->max_drift), x1, SY(fb->fp32_top1 - fb->max_drift), x1,
             SY(fb->fp32_top1 - fb->max_drift) + 12);
     fputs("<polyline fill=\"none\" stroke=\"#ee854a\" stroke-width=\"2\" points=\"", f);
     for (int i = 0; i < n; i++) fprintf(f, "%.1f,%.1f ", SX(i), SY(fb->steps[i].top1));
     fputs("\"/>", f);
     for (int i = 0; i < n; i++) {
-        fprintf(f, "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>step %d: %.2f%%"
-                   "</title></circle><text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>",
+        fprintf(f,
+                "<circle cx=\"%.1f\" cy=\"%.1f\" r=\"4\" fill=\"%s\"><title>step %d: %.2f%%"
+                "</title></circle><text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">%d</text>",
                 SX(i), SY(fb->steps[i].top1), fb->steps[i].met ? "#1a7f37" : "#ee854a", i,
                 fb->steps[i].top1, SX(i), y1 + 16, i);
     }
-    fprintf(f, "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">step (layers kept out of INT8)"
-               "</text>",
+    fprintf(f,
+            "<text x=\"%.1f\" y=\"%d\" text-anchor=\"middle\">step (layers kept out of INT8)"
+            "</text>",
             (x0 + x1) / 2.0, H - 4);
 #undef SX
 #undef SY
@@ -295,7 +310,8 @@ static void sec_e2e(FILE *f, const c8_report *r) {
           "<th>95% CI</th><th data-type=\"num\">agreement with FP32 %</th>"
           "<th data-type=\"num\">flipped</th><th data-type=\"num\">to wrong</th>"
           "<th data-type=\"num\">to right</th><th data-type=\"num\">mean |logit diff|</th>"
-          "<th data-type=\"num\">max |logit diff|</th></tr></thead><tbody>\n", f);
+          "<th data-type=\"num\">max |logit diff|</th></tr></thead><tbody>\n",
+          f);
     for (int j = 0; j < r->e2e.n; j++) {
         c8_report_e2e_stats s;
         c8_report_e2e_stats_get(r, r->e2e.prec[j].p, &s, NULL);
@@ -320,10 +336,11 @@ static void sec_e2e(FILE *f, const c8_report *r) {
         c8_precision p = r->e2e.prec[j].p;
         int64_t nf = c8_report_num_flips(r, p);
         if (p == C8_PREC_FP32 || !nf) continue;
-        fprintf(f, "<details><summary><b>Flipped predictions: %s (%lld)</b></summary>\n"
-                   "<table class=\"sortable\"><thead>"
-                   "<tr><th>image</th><th data-type=\"num\">label</th><th data-type=\"num\">FP32"
-                   "</th><th data-type=\"num\">%s</th></tr></thead><tbody>\n",
+        fprintf(f,
+                "<details><summary><b>Flipped predictions: %s (%lld)</b></summary>\n"
+                "<table class=\"sortable\"><thead>"
+                "<tr><th>image</th><th data-type=\"num\">label</th><th data-type=\"num\">FP32"
+                "</th><th data-type=\"num\">%s</th></tr></thead><tbody>\n",
                 c8_precision_name(p), (long long)nf, c8_precision_name(p));
         for (int64_t i = 0; i < nf && i < MAX_FLIPS_SHOWN; i++) {
             const char *img;
@@ -354,9 +371,10 @@ static void sec_e2e(FILE *f, const c8_report *r) {
 static void sec_fallback(FILE *f, const c8_report *r) {
     const r_fallback *fb = &r->fb;
     if (!fb->present) return;
-    fprintf(f, "<h2 id=\"fallback\">Automatic fallback</h2>\n<p>Target: top-1 drift &le; %g "
-               "points on %lld images; FP32 top-1 %.2f%%. Layers are added in sensitivity order "
-               "and kept in %s; each step is rebuilt and measured end to end. ",
+    fprintf(f,
+            "<h2 id=\"fallback\">Automatic fallback</h2>\n<p>Target: top-1 drift &le; %g "
+            "points on %lld images; FP32 top-1 %.2f%%. Layers are added in sensitivity order "
+            "and kept in %s; each step is rebuilt and measured end to end. ",
             fb->max_drift, (long long)fb->images, fb->fp32_top1, c8_precision_name(fb->kept));
     if (fb->met) {
         fputs("<span class=\"ok\">Met</span>", f);
@@ -374,11 +392,13 @@ static void sec_fallback(FILE *f, const c8_report *r) {
     if (fb->none_left)
         fputs("<p class=\"bad\">No layer is left in INT8: no single layer was to blame. The "
               "calibration is the likely cause (look at the clipped shares per tensor, or "
-              "recalibrate with another algorithm).</p>\n", f);
+              "recalibrate with another algorithm).</p>\n",
+              f);
     fputs("<table class=\"sortable\" id=\"steps\"><thead><tr><th data-type=\"num\">step"
           "</th><th>layer added</th><th data-type=\"num\">layers out of INT8</th>"
           "<th data-type=\"num\">top-1 %</th><th data-type=\"num\">drift (points)</th>"
-          "<th>met</th></tr></thead><tbody>\n", f);
+          "<th>met</th></tr></thead><tbody>\n",
+          f);
     for (int i = 0; i < fb->n_steps; i++) {
         const r_step *s = &fb->steps[i];
         fputs("<tr>", f);
@@ -395,12 +415,13 @@ static void sec_fallback(FILE *f, const c8_report *r) {
 
 static void sec_layers(FILE *f, const c8_report *r) {
     if (!r->layers_present) return;
-    fprintf(f, "<h2 id=\"layers\">Per tensor: FP32 vs INT8 (%lld images)</h2>\n<p class=\"meta\">"
-               "Engines built without graph passes, so every ONNX tensor exists in both. INT8 "
-               "form: <b>int8</b> the tensor is computed in int8 (dequantized here), "
-               "<b>quantized-copy</b> the int8 copy an INT8 layer reads, <b>float</b> no int8 "
-               "version. SQNR = 10 log10(&Sigma;ref&sup2; / &Sigma;(ref&minus;x)&sup2;); "
-               "clipped: |ref| &gt; 127 &times; cache scale. Click a header to sort.</p>\n",
+    fprintf(f,
+            "<h2 id=\"layers\">Per tensor: FP32 vs INT8 (%lld images)</h2>\n<p class=\"meta\">"
+            "Engines built without graph passes, so every ONNX tensor exists in both. INT8 "
+            "form: <b>int8</b> the tensor is computed in int8 (dequantized here), "
+            "<b>quantized-copy</b> the int8 copy an INT8 layer reads, <b>float</b> no int8 "
+            "version. SQNR = 10 log10(&Sigma;ref&sup2; / &Sigma;(ref&minus;x)&sup2;); "
+            "clipped: |ref| &gt; 127 &times; cache scale. Click a header to sort.</p>\n",
             (long long)r->layer_images);
     fputs("<table class=\"sortable\" id=\"layer-table\"><thead><tr><th data-type=\"num\">#</th>"
           "<th>tensor</th><th>layer</th><th>op</th><th>precision</th><th>INT8 form</th>"
@@ -408,7 +429,8 @@ static void sec_layers(FILE *f, const c8_report *r) {
           "<th data-type=\"num\">rel. L2</th><th data-type=\"num\">max abs err</th>"
           "<th data-type=\"num\">clipped %</th><th data-type=\"num\">cache scale</th>"
           "<th data-type=\"num\">sensitivity rank</th><th data-type=\"num\">gain dB</th>"
-          "</tr></thead><tbody>\n", f);
+          "</tr></thead><tbody>\n",
+          f);
     for (int i = 0; i < r->n_rows; i++) {
         const r_row *row = &r->rows[i];
         const r_sens_entry *se = row->sens >= 0 ? &r->sens.e[row->sens] : NULL;
@@ -446,9 +468,10 @@ static void sec_layers(FILE *f, const c8_report *r) {
     bool any = false;
     for (int i = 0; i < r->n_rows; i++) any |= r->rows[i].h.present;
     if (!any) return;
-    fprintf(f, "<h3>Histograms of |x| (%s; log-scale counts)</h3>\n<p class=\"meta\">Red: the "
-               "threshold in the cache (127 &times; scale); dashed: what each algorithm would "
-               "choose on this histogram.</p>\n<div class=\"hists\">\n",
+    fprintf(f,
+            "<h3>Histograms of |x| (%s; log-scale counts)</h3>\n<p class=\"meta\">Red: the "
+            "threshold in the cache (127 &times; scale); dashed: what each algorithm would "
+            "choose on this histogram.</p>\n<div class=\"hists\">\n",
             !strcmp(r->hist_source, "histogram-file") ? "from the histogram file"
                                                       : "collected on the layer images");
     for (int i = 0; i < r->n_rows; i++)
@@ -461,17 +484,19 @@ static void sec_sensitivity(FILE *f, const c8_report *r) {
     if (!s->present) return;
     double n = s->images ? (double)s->images : 1;
     char b[32];
-    fprintf(f, "<h2 id=\"sensitivity\">Sensitivity (%lld images)</h2>\n<p>Each INT8 layer in "
-               "turn kept in %s, all others INT8; the gain is the end-to-end logit SQNR gained "
-               "over the all-INT8 engine (logit SQNR %s dB, agreement %.2f%%, top-1 %.2f%%; FP32 "
-               "top-1 %.2f%%).</p>\n",
+    fprintf(f,
+            "<h2 id=\"sensitivity\">Sensitivity (%lld images)</h2>\n<p>Each INT8 layer in "
+            "turn kept in %s, all others INT8; the gain is the end-to-end logit SQNR gained "
+            "over the all-INT8 engine (logit SQNR %s dB, agreement %.2f%%, top-1 %.2f%%; FP32 "
+            "top-1 %.2f%%).</p>\n",
             (long long)s->images, c8_precision_name(s->kept), r_fmt(b, sizeof b, 4, s->base_sqnr),
             100.0 * (double)s->base_agree / n, 100.0 * (double)s->base_correct / n,
             100.0 * (double)s->fp32_correct / n);
     fputs("<table class=\"sortable\" id=\"sens-table\"><thead><tr><th data-type=\"num\">rank</th>"
           "<th>layer</th><th>op</th><th data-type=\"num\">logit SQNR dB</th>"
           "<th data-type=\"num\">gain dB</th><th data-type=\"num\">agreement %</th>"
-          "<th data-type=\"num\">top-1 %</th><th>note</th></tr></thead><tbody>\n", f);
+          "<th data-type=\"num\">top-1 %</th><th>note</th></tr></thead><tbody>\n",
+          f);
     for (int i = 0; i < s->n; i++) {
         const r_sens_entry *e = &s->e[i];
         fputs("<tr>", f);
@@ -495,7 +520,8 @@ static void sec_sensitivity(FILE *f, const c8_report *r) {
             v[i] = s->e[s->order[i]].gain_db;
         }
         fputs("<h3>Logit SQNR gain when the layer is kept out of INT8 (most sensitive first)"
-              "</h3>\n", f);
+              "</h3>\n",
+              f);
         plot_bars(f, "sensitivity gain per layer", m, names, v, "dB", "#ee854a");
     }
     free(names);
@@ -508,7 +534,8 @@ static void sec_engine(FILE *f, const c8_report *r) {
             (long long)r->engine_layers_int8, (long long)r->engine_layers_other);
     if (!r->n_fallback_layers) return;
     fputs("<table class=\"sortable\" id=\"fallback-layers\"><thead><tr><th>layer</th><th>op</th>"
-          "<th>precision</th><th>reason</th></tr></thead><tbody>\n", f);
+          "<th>precision</th><th>reason</th></tr></thead><tbody>\n",
+          f);
     for (int i = 0; i < r->n_fallback_layers; i++) {
         const r_layer *l = &r->fallback_layers[i];
         fputs("<tr>", f);
@@ -575,8 +602,9 @@ c8_status c8_report_write_html(const c8_report *r, const char *path, c8_error *e
         fputs(": ", f);
         esc(f, model);
     }
-    fprintf(f, "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>calib8 accuracy report</h1>\n"
-               "<p class=\"meta\">",
+    fprintf(f,
+            "</title>\n<style>%s</style>\n</head>\n<body>\n<h1>calib8 accuracy report</h1>\n"
+            "<p class=\"meta\">",
             k_css);
     if (model) {
         fputs("model ", f);

@@ -15,14 +15,19 @@
 
 /* A metric: finite -> number, +-inf -> "inf" / "-inf", NaN -> null. */
 static void jw_metric(c8_jw *w, double v) {
-    if (isnan(v)) c8_jw_null(w);
-    else if (isinf(v)) c8_jw_str(w, v > 0 ? "inf" : "-inf");
-    else c8_jw_num(w, v);
+    if (isnan(v))
+        c8_jw_null(w);
+    else if (isinf(v))
+        c8_jw_str(w, v > 0 ? "inf" : "-inf");
+    else
+        c8_jw_num(w, v);
 }
 
 static void jw_str_or_null(c8_jw *w, const char *s) {
-    if (s) c8_jw_str(w, s);
-    else c8_jw_null(w);
+    if (s)
+        c8_jw_str(w, s);
+    else
+        c8_jw_null(w);
 }
 
 static void write_precisions(c8_jw *w, const c8_report *r) {
@@ -64,11 +69,15 @@ static void write_precisions(c8_jw *w, const c8_report *r) {
         c8_jw_key(w, "flipped_to_right");
         c8_jw_int(w, s.flipped_to_right);
         c8_jw_key(w, "mean_abs_logit_diff");
-        if (s.has_logit_diff) jw_metric(w, s.mean_abs_logit_diff);
-        else c8_jw_null(w);
+        if (s.has_logit_diff)
+            jw_metric(w, s.mean_abs_logit_diff);
+        else
+            c8_jw_null(w);
         c8_jw_key(w, "max_abs_logit_diff");
-        if (s.has_logit_diff) jw_metric(w, s.max_abs_logit_diff);
-        else c8_jw_null(w);
+        if (s.has_logit_diff)
+            jw_metric(w, s.max_abs_logit_diff);
+        else
+            c8_jw_null(w);
         c8_jw_obj_end(w);
     }
     c8_jw_obj_end(w);
@@ -131,8 +140,10 @@ static void write_hist(c8_jw *w, const r_row *row) {
     }
     c8_jw_obj_begin(w);
     c8_jw_key(w, "chosen");
-    if (row->cache_scale > 0) c8_jw_num(w, 127.0 * row->cache_scale);
-    else c8_jw_null(w);
+    if (row->cache_scale > 0)
+        c8_jw_num(w, 127.0 * row->cache_scale);
+    else
+        c8_jw_null(w);
     for (int a = 0; h->present && a < h->n_algos; a++) {
         c8_jw_key(w, h->algo[a]);
         jw_metric(w, h->threshold[a]);
@@ -152,8 +163,10 @@ static void write_sens_entry(c8_jw *w, const c8_report *r, const r_sens_entry *e
     c8_jw_key(w, "note");
     jw_str_or_null(w, e->note);
     c8_jw_key(w, "rank");
-    if (e->rank) c8_jw_int(w, e->rank);
-    else c8_jw_null(w);
+    if (e->rank)
+        c8_jw_int(w, e->rank);
+    else
+        c8_jw_null(w);
     c8_jw_key(w, "logit_sqnr_db");
     jw_metric(w, e->measured ? e->logit_sqnr : NAN);
     c8_jw_key(w, "gain_db");
@@ -167,8 +180,10 @@ static void write_sens_entry(c8_jw *w, const c8_report *r, const r_sens_entry *e
 
 static void write_layers(c8_jw *w, const c8_report *r) {
     c8_jw_key(w, "layer_images");
-    if (r->layers_present) c8_jw_int(w, r->layer_images);
-    else c8_jw_null(w);
+    if (r->layers_present)
+        c8_jw_int(w, r->layer_images);
+    else
+        c8_jw_null(w);
     c8_jw_key(w, "histogram_source");
     jw_str_or_null(w, r->layers_present ? r->hist_source : NULL);
     c8_jw_key(w, "layers");
@@ -194,11 +209,15 @@ static void write_layers(c8_jw *w, const c8_report *r) {
         c8_jw_key(w, "reason");
         jw_str_or_null(w, row->reason);
         c8_jw_key(w, "engine_scale");
-        if (row->engine_scale > 0) c8_jw_f32(w, row->engine_scale);
-        else c8_jw_null(w);
+        if (row->engine_scale > 0)
+            c8_jw_f32(w, row->engine_scale);
+        else
+            c8_jw_null(w);
         c8_jw_key(w, "cache_scale");
-        if (row->cache_scale > 0) c8_jw_f32(w, row->cache_scale);
-        else c8_jw_null(w);
+        if (row->cache_scale > 0)
+            c8_jw_f32(w, row->cache_scale);
+        else
+            c8_jw_null(w);
         c8_jw_key(w, "values");
         c8_jw_int(w, m->count);
         c8_jw_key(w, "values_per_image");
@@ -214,13 +233,17 @@ static void write_layers(c8_jw *w, const c8_report *r) {
         c8_jw_key(w, "clip_share");
         jw_metric(w, c8_report_clip_share(m));
         c8_jw_key(w, "clipped");
-        if (m->clip_limit > 0) c8_jw_int(w, m->clipped);
-        else c8_jw_null(w);
+        if (m->clip_limit > 0)
+            c8_jw_int(w, m->clipped);
+        else
+            c8_jw_null(w);
         c8_jw_key(w, "nonfinite");
         c8_jw_int(w, m->nonfinite);
         c8_jw_key(w, "sensitivity");
-        if (row->sens >= 0) write_sens_entry(w, r, &r->sens.e[row->sens]);
-        else c8_jw_null(w);
+        if (row->sens >= 0)
+            write_sens_entry(w, r, &r->sens.e[row->sens]);
+        else
+            c8_jw_null(w);
         write_hist(w, row);
         c8_jw_obj_end(w);
     }
@@ -449,7 +472,7 @@ c8_status c8_report_write(const c8_report *r, const char *dir, c8_error *err) {
     for (int i = 0; i < 3; i++) {
         char *p = c8_path_join(dir, names[i]);
         if (!p) return c8_err(err, C8_ERR_NOMEM, "out of memory");
-        c8_status s = i == 0 ? c8_report_write_json(r, p, err)
+        c8_status s = i == 0   ? c8_report_write_json(r, p, err)
                       : i == 1 ? c8_report_write_md(r, p, err)
                                : c8_report_write_html(r, p, err);
         free(p);

@@ -19,7 +19,8 @@ static void cell(FILE *f, const char *s) {
         return;
     }
     for (; *s; s++) {
-        if (*s == '\n' || *s == '\r') fputc(' ', f);
+        if (*s == '\n' || *s == '\r')
+            fputc(' ', f);
         else {
             if (strchr("\\|*_`[]<>#", *s)) fputc('\\', f);
             fputc(*s, f);
@@ -47,8 +48,9 @@ static void e2e(FILE *f, const c8_report *r) {
         c8_report_e2e_stats s;
         char a[32], b[32];
         c8_report_e2e_stats_get(r, r->e2e.prec[j].p, &s, NULL);
-        fprintf(f, "| %s | %.2f | [%.2f, %.2f] | %.2f | [%.2f, %.2f] | %.2f | %lld (%lld / %lld) "
-                   "| %s | %s |\n",
+        fprintf(f,
+                "| %s | %.2f | [%.2f, %.2f] | %.2f | [%.2f, %.2f] | %.2f | %lld (%lld / %lld) "
+                "| %s | %s |\n",
                 c8_precision_name(r->e2e.prec[j].p), s.top1, s.top1_lo, s.top1_hi, s.top5,
                 s.top5_lo, s.top5_hi, s.agreement, (long long)s.flipped,
                 (long long)s.flipped_to_wrong, (long long)s.flipped_to_right,
@@ -61,8 +63,9 @@ static void e2e(FILE *f, const c8_report *r) {
         c8_precision p = r->e2e.prec[j].p;
         int64_t nf = c8_report_num_flips(r, p);
         if (p == C8_PREC_FP32 || nf == 0) continue;
-        fprintf(f, "### Flipped predictions: %s (%lld)\n\n| image | label | FP32 | %s |\n"
-                   "|---|---|---|---|\n",
+        fprintf(f,
+                "### Flipped predictions: %s (%lld)\n\n| image | label | FP32 | %s |\n"
+                "|---|---|---|---|\n",
                 c8_precision_name(p), (long long)nf, c8_precision_name(p));
         for (int64_t i = 0; i < nf && i < MD_MAX_FLIPS; i++) {
             const char *img;
@@ -111,11 +114,14 @@ static void layers(FILE *f, const c8_report *r) {
                 num(c, sizeof c, 4, c8_report_rel_l2(&row->m)),
                 num(d, sizeof d, 4, row->m.count ? row->m.max_abs_err : NAN),
                 isnan(clip) ? "-" : num(e, sizeof e, 3, 100 * clip));
-        if (se && se->rank) fprintf(f, "%d | %s |\n", se->rank, num(g, sizeof g, 3, se->gain_db));
-        else fputs("- | - |\n", f);
+        if (se && se->rank)
+            fprintf(f, "%d | %s |\n", se->rank, num(g, sizeof g, 3, se->gain_db));
+        else
+            fputs("- | - |\n", f);
     }
     fputs("\nSQNR = 10 log10(sum ref^2 / sum (ref - x)^2), \"inf\" when exact. Clipped: "
-          "|ref| > 127 x the cache scale.\n\n", f);
+          "|ref| > 127 x the cache scale.\n\n",
+          f);
     bool any = false;
     for (int i = 0; i < r->n_rows; i++) any |= r->rows[i].h.present;
     if (!any) return;
@@ -155,7 +161,8 @@ static void sensitivity(FILE *f, const c8_report *r) {
             num(a, sizeof a, 4, s->base_sqnr), 100.0 * (double)s->base_agree / n,
             100.0 * (double)s->base_correct / n, 100.0 * (double)s->fp32_correct / n);
     fputs("| rank | layer | op | logit SQNR dB | gain dB | agreement % | top-1 % |\n"
-          "|---|---|---|---|---|---|---|\n", f);
+          "|---|---|---|---|---|---|---|\n",
+          f);
     for (int i = 0; i < s->n_order; i++) {
         const r_sens_entry *e = &s->e[s->order[i]];
         fprintf(f, "| %d | ", e->rank);
@@ -180,9 +187,10 @@ static void sensitivity(FILE *f, const c8_report *r) {
 static void fallback(FILE *f, const c8_report *r) {
     const r_fallback *fb = &r->fb;
     if (!fb->present) return;
-    fprintf(f, "## Automatic fallback (target: drift <= %g top-1 points on %lld images; FP32 "
-               "top-1 %.2f%%)\n\n| step | layer added (%s) | layers out of INT8 | top-1 %% | "
-               "drift (points) | met |\n|---|---|---|---|---|---|\n",
+    fprintf(f,
+            "## Automatic fallback (target: drift <= %g top-1 points on %lld images; FP32 "
+            "top-1 %.2f%%)\n\n| step | layer added (%s) | layers out of INT8 | top-1 %% | "
+            "drift (points) | met |\n|---|---|---|---|---|---|\n",
             fb->max_drift, (long long)fb->images, fb->fp32_top1, c8_precision_name(fb->kept));
     for (int i = 0; i < fb->n_steps; i++) {
         const r_step *s = &fb->steps[i];
@@ -194,7 +202,8 @@ static void fallback(FILE *f, const c8_report *r) {
     if (fb->none_left)
         fputs("\n**No layer is left in INT8**: no single layer was to blame. The calibration is "
               "the likely cause (look at the clipped shares per tensor, or recalibrate with "
-              "another algorithm).\n", f);
+              "another algorithm).\n",
+              f);
     if (fb->met) {
         fputs("\nChosen: `--layer-precision '", f);
         fputs(fb->spec && fb->spec[0] ? fb->spec : "", f);

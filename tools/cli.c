@@ -250,9 +250,12 @@ c8_status c8_cli_engine_image_input(const c8_engine *e, const char *what, const 
 
 bool c8_cli_parse_precision(const char *s, c8_precision *p, c8_precision *fallback) {
     *fallback = C8_PREC_FP32;
-    if (!strcmp(s, "fp32")) *p = C8_PREC_FP32;
-    else if (!strcmp(s, "fp16")) *p = C8_PREC_FP16;
-    else if (!strcmp(s, "int8")) *p = C8_PREC_INT8;
+    if (!strcmp(s, "fp32"))
+        *p = C8_PREC_FP32;
+    else if (!strcmp(s, "fp16"))
+        *p = C8_PREC_FP16;
+    else if (!strcmp(s, "int8"))
+        *p = C8_PREC_INT8;
     else if (!strcmp(s, "fp16,int8") || !strcmp(s, "int8,fp16")) {
         *p = C8_PREC_INT8;
         *fallback = C8_PREC_FP16;

@@ -33,31 +33,32 @@ enum {
 };
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: calib8 build --model M.onnx --precision fp32|fp16|int8|fp16,int8\n"
-            "                    [--calib C.cache] --plan OUT.plan [options]\n\n"
-            "Builds an engine: every layer runs INT8 where an INT8 kernel exists and every scale it\n"
-            "needs is in the calibration cache, otherwise FP32 (or FP16 with fp16,int8), and the\n"
-            "reason is recorded. Prints the layer table and writes the plan.\n\n"
-            "  --model FILE              ONNX model\n"
-            "  --plan FILE               the plan to write\n"
-            "  --precision P             fp32 (default), fp16, int8, or fp16,int8\n"
-            "  --calib FILE              calibration cache (TensorRT text format) for INT8\n"
-            "  --layer-precision SPEC    per-layer overrides, e.g. 'conv1:fp32,fc*:fp16' (globs\n"
-            "                            over node names; the last match wins)\n"
-            "  --strict                  fail instead of falling back from INT8\n"
-            "  --no-passes               skip the graph optimizer\n"
-            "  --shape NAME:DIMS         pin dynamic input extents\n"
-            "  --device cpu|cuda         target device (default cpu)\n"
-            "  --tf32                    allow TF32 tensor cores for FP32 layers (cuda)\n"
-            "  --allow-cache-mismatch    use a cache whose sidecar names another model\n"
-            "  --verbose                 print kernel candidates and timings (cuda)\n\n"
-            "Automatic fallback (INT8): find the layers to keep in FP32 (FP16 with fp16,int8)\n"
-            "so that top-1 on a labeled set drops at most PCT points below FP32:\n"
-            "  --max-drift PCT           the target, in top-1 percentage points\n"
-            "  --data VAL                the labeled set (with the dataset flags below)\n"
-            "  --fallback-images N       measure on the first N images of VAL (default: all)\n"
-            "  --report DIR              write the search (every step) as report.json/md/html\n");
+    fprintf(
+        f,
+        "usage: calib8 build --model M.onnx --precision fp32|fp16|int8|fp16,int8\n"
+        "                    [--calib C.cache] --plan OUT.plan [options]\n\n"
+        "Builds an engine: every layer runs INT8 where an INT8 kernel exists and every scale it\n"
+        "needs is in the calibration cache, otherwise FP32 (or FP16 with fp16,int8), and the\n"
+        "reason is recorded. Prints the layer table and writes the plan.\n\n"
+        "  --model FILE              ONNX model\n"
+        "  --plan FILE               the plan to write\n"
+        "  --precision P             fp32 (default), fp16, int8, or fp16,int8\n"
+        "  --calib FILE              calibration cache (TensorRT text format) for INT8\n"
+        "  --layer-precision SPEC    per-layer overrides, e.g. 'conv1:fp32,fc*:fp16' (globs\n"
+        "                            over node names; the last match wins)\n"
+        "  --strict                  fail instead of falling back from INT8\n"
+        "  --no-passes               skip the graph optimizer\n"
+        "  --shape NAME:DIMS         pin dynamic input extents\n"
+        "  --device cpu|cuda         target device (default cpu)\n"
+        "  --tf32                    allow TF32 tensor cores for FP32 layers (cuda)\n"
+        "  --allow-cache-mismatch    use a cache whose sidecar names another model\n"
+        "  --verbose                 print kernel candidates and timings (cuda)\n\n"
+        "Automatic fallback (INT8): find the layers to keep in FP32 (FP16 with fp16,int8)\n"
+        "so that top-1 on a labeled set drops at most PCT points below FP32:\n"
+        "  --max-drift PCT           the target, in top-1 percentage points\n"
+        "  --data VAL                the labeled set (with the dataset flags below)\n"
+        "  --fallback-images N       measure on the first N images of VAL (default: all)\n"
+        "  --report DIR              write the search (every step) as report.json/md/html\n");
     c8_dataset_opts_help(f);
 }
 
@@ -116,9 +117,12 @@ int c8_cmd_build(int argc, char **argv) {
                 return c8_cli_usage("build", "bad --shape '%s'", optarg);
             break;
         case OPT_DEVICE:
-            if (!strcmp(optarg, "cpu")) bo.device = C8_DEVICE_CPU;
-            else if (!strcmp(optarg, "cuda")) bo.device = C8_DEVICE_CUDA;
-            else return c8_cli_usage("build", "--device must be cpu or cuda");
+            if (!strcmp(optarg, "cpu"))
+                bo.device = C8_DEVICE_CPU;
+            else if (!strcmp(optarg, "cuda"))
+                bo.device = C8_DEVICE_CUDA;
+            else
+                return c8_cli_usage("build", "--device must be cpu or cuda");
             break;
         case OPT_VERBOSE: bo.verbose = true; break;
         case OPT_TF32: bo.tf32 = true; break;
@@ -190,8 +194,10 @@ int c8_cmd_build(int argc, char **argv) {
         if (report_dir && (s == C8_OK || s == C8_ERR_LIMIT) && c8_report_fallback_spec(rep)) {
             c8_error e2 = {0};
             if (c8_report_write(rep, report_dir, &e2) != C8_OK) {
-                if (s == C8_OK) err = e2, s = e2.code;
-                else fprintf(stderr, "calib8: error: %s\n", e2.msg);
+                if (s == C8_OK)
+                    err = e2, s = e2.code;
+                else
+                    fprintf(stderr, "calib8: error: %s\n", e2.msg);
             } else {
                 printf("wrote %s/report.json, report.md and report.html\n", report_dir);
             }

@@ -34,16 +34,17 @@ enum {
 };
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: calib8 calibrate --model M.onnx --data DIR|FILE.h5 [dataset flags]\n"
-            "                        [--batch 32] [--images 500] [--algo entropy] --cache OUT\n"
-            "       calib8 calibrate --from-histograms H.h5 --algo ALGO --cache OUT\n\n"
-            "Runs the FP32 model over the calibration images, collects a histogram of |x| for every\n"
-            "tensor an INT8 layer may read or write, picks thresholds and writes a TensorRT-format\n"
-            "calibration cache OUT with its provenance sidecar OUT.json.\n\n"
-            "  --model FILE            ONNX model\n"
-            "  --cache FILE            the calibration cache to write\n"
-            "  --algo NAME             threshold algorithm (default entropy):\n");
+    fprintf(
+        f,
+        "usage: calib8 calibrate --model M.onnx --data DIR|FILE.h5 [dataset flags]\n"
+        "                        [--batch 32] [--images 500] [--algo entropy] --cache OUT\n"
+        "       calib8 calibrate --from-histograms H.h5 --algo ALGO --cache OUT\n\n"
+        "Runs the FP32 model over the calibration images, collects a histogram of |x| for every\n"
+        "tensor an INT8 layer may read or write, picks thresholds and writes a TensorRT-format\n"
+        "calibration cache OUT with its provenance sidecar OUT.json.\n\n"
+        "  --model FILE            ONNX model\n"
+        "  --cache FILE            the calibration cache to write\n"
+        "  --algo NAME             threshold algorithm (default entropy):\n");
     for (int64_t i = 0; c8_calib_algo_at(i); i++)
         fprintf(f, "                            %-14s %s\n", c8_calib_algo_at(i)->name,
                 c8_calib_algo_at(i)->description);
@@ -162,9 +163,12 @@ int c8_cmd_calibrate(int argc, char **argv) {
                 return c8_cli_usage("calibrate", "bad --shape '%s'", optarg);
             break;
         case OPT_DEVICE:
-            if (!strcmp(optarg, "cpu")) co.device = C8_DEVICE_CPU;
-            else if (!strcmp(optarg, "cuda")) co.device = C8_DEVICE_CUDA;
-            else return c8_cli_usage("calibrate", "--device must be cpu or cuda");
+            if (!strcmp(optarg, "cpu"))
+                co.device = C8_DEVICE_CPU;
+            else if (!strcmp(optarg, "cuda"))
+                co.device = C8_DEVICE_CUDA;
+            else
+                return c8_cli_usage("calibrate", "--device must be cpu or cuda");
             break;
         case OPT_MAX_MEMORY:
             if (!c8_cli_parse_max_memory(optarg, &max_memory))
@@ -179,7 +183,8 @@ int c8_cmd_calibrate(int argc, char **argv) {
     if (!cache) return c8_cli_usage("calibrate", "--cache is required");
     if (from_hist) {
         if (model_path || dso.data_given)
-            return c8_cli_usage("calibrate", "--from-histograms runs no model: drop --model/--data");
+            return c8_cli_usage("calibrate",
+                                "--from-histograms runs no model: drop --model/--data");
         return from_histograms(from_hist, co.algo, &co.params, cache, co.trt_version, algo_given);
     }
     if (!model_path) return c8_cli_usage("calibrate", "--model is required");

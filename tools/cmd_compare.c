@@ -75,10 +75,14 @@ static bool parse_precisions(const char *s, c8_compare_options *o) {
     if (!copy) return false;
     bool ok = true;
     for (char *t = strtok_r(copy, ",", &save); t; t = strtok_r(NULL, ",", &save)) {
-        if (!strcmp(t, "fp32")) continue;
-        else if (!strcmp(t, "fp16")) o->fp16 = true;
-        else if (!strcmp(t, "int8")) o->int8 = true;
-        else ok = false;
+        if (!strcmp(t, "fp32"))
+            continue;
+        else if (!strcmp(t, "fp16"))
+            o->fp16 = true;
+        else if (!strcmp(t, "int8"))
+            o->int8 = true;
+        else
+            ok = false;
     }
     free(copy);
     return ok;
@@ -124,13 +128,18 @@ int c8_cmd_compare(int argc, char **argv) {
         case OPT_PRECISIONS:
             prec_arg = optarg;
             if (!parse_precisions(optarg, &co))
-                return c8_cli_usage("compare", "bad --precisions '%s' (a list of fp32, fp16, "
-                                    "int8)", optarg);
+                return c8_cli_usage("compare",
+                                    "bad --precisions '%s' (a list of fp32, fp16, "
+                                    "int8)",
+                                    optarg);
             break;
         case OPT_FALLBACK:
-            if (!strcmp(optarg, "fp32")) co.fallback = C8_PREC_FP32;
-            else if (!strcmp(optarg, "fp16")) co.fallback = C8_PREC_FP16;
-            else return c8_cli_usage("compare", "--fallback must be fp32 or fp16");
+            if (!strcmp(optarg, "fp32"))
+                co.fallback = C8_PREC_FP32;
+            else if (!strcmp(optarg, "fp16"))
+                co.fallback = C8_PREC_FP16;
+            else
+                return c8_cli_usage("compare", "--fallback must be fp32 or fp16");
             break;
         case OPT_LAYER_PRECISION: co.layer_precision = optarg; break;
         case OPT_LAYER_IMAGES:
@@ -144,9 +153,12 @@ int c8_cmd_compare(int argc, char **argv) {
                 return c8_cli_usage("compare", "bad --bins '%s'", optarg);
             break;
         case OPT_DEVICE:
-            if (!strcmp(optarg, "cpu")) co.device = C8_DEVICE_CPU;
-            else if (!strcmp(optarg, "cuda")) co.device = C8_DEVICE_CUDA;
-            else return c8_cli_usage("compare", "--device must be cpu or cuda");
+            if (!strcmp(optarg, "cpu"))
+                co.device = C8_DEVICE_CPU;
+            else if (!strcmp(optarg, "cuda"))
+                co.device = C8_DEVICE_CUDA;
+            else
+                return c8_cli_usage("compare", "--device must be cpu or cuda");
             break;
         case OPT_NO_PASSES: co.passes = false; break;
         case OPT_SHAPE:

@@ -26,17 +26,16 @@ enum {
 };
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: calib8 eval --plan P | --model M.onnx [--precision fp32] [--calib C]\n"
-            "                   --data DIR|FILE.h5 [dataset flags] [--json FILE]\n\n"
-            "Runs the engine over a labeled image set and prints top-1 and top-5 accuracy.\n\n"
-            "  --plan FILE        a plan from calib8 build (no ONNX file needed)\n"
-            "  --model FILE       or an ONNX model, built here with --precision/--calib\n"
-            "  --precision P      fp32 (default), fp16, int8, fp16,int8\n"
-            "  --calib FILE       calibration cache for int8\n"
-            "  --no-passes        skip the graph optimizer (with --model)\n"
-            "  --shape NAME:DIMS  pin dynamic input extents (with --model)\n"
-            "  --json FILE        also write {\"top1\", \"top5\", \"images\", ...} to FILE\n");
+    fprintf(f, "usage: calib8 eval --plan P | --model M.onnx [--precision fp32] [--calib C]\n"
+               "                   --data DIR|FILE.h5 [dataset flags] [--json FILE]\n\n"
+               "Runs the engine over a labeled image set and prints top-1 and top-5 accuracy.\n\n"
+               "  --plan FILE        a plan from calib8 build (no ONNX file needed)\n"
+               "  --model FILE       or an ONNX model, built here with --precision/--calib\n"
+               "  --precision P      fp32 (default), fp16, int8, fp16,int8\n"
+               "  --calib FILE       calibration cache for int8\n"
+               "  --no-passes        skip the graph optimizer (with --model)\n"
+               "  --shape NAME:DIMS  pin dynamic input extents (with --model)\n"
+               "  --json FILE        also write {\"top1\", \"top5\", \"images\", ...} to FILE\n");
     fputs(C8_CLI_MAX_MEMORY_HELP, f);
     fputs("Ctrl-C (SIGINT) stops after the current batch: nothing is written, exit code 130.\n", f);
     c8_dataset_opts_help(f);
@@ -152,7 +151,8 @@ int c8_cmd_eval(int argc, char **argv) {
         c8_host_tensor out;
         if (s == C8_OK) s = c8_context_output(ctx, 0, &out, &err);
         if (s != C8_OK) break;
-        int64_t k = out.shape.rank >= 1 && out.shape.d[0] == b->n ? c8_shape_numel(&out.shape) / b->n : -1;
+        int64_t k =
+            out.shape.rank >= 1 && out.shape.d[0] == b->n ? c8_shape_numel(&out.shape) / b->n : -1;
         if (out.dtype != C8_DT_FLOAT || k < 1) {
             s = c8_err(&err, C8_ERR_SHAPE, "output '%s' is not (N, classes) float32", out.name);
             break;

@@ -10,12 +10,13 @@
 enum { OPT_MODEL = 0x2000, OPT_CALIB, OPT_OUT, OPT_LAYER_PRECISION, OPT_ALLOW_MISMATCH, OPT_HELP };
 
 static void usage(FILE *f) {
-    fprintf(f, "usage: calib8 export-qdq --model M.onnx --calib C.cache --out M.qdq.onnx\n"
-               "                         [--layer-precision SPEC] [--allow-cache-mismatch]\n\n"
-               "Inserts QuantizeLinear/DequantizeLinear pairs wherever calib8's INT8 engine runs a\n"
-               "layer in INT8: per-tensor activation scales from the cache, per-output-channel int8\n"
-               "weights. The result is the explicit-quantization form TensorRT 10/11 and ONNX\n"
-               "Runtime build from. Needs opset 13 or later.\n");
+    fprintf(f,
+            "usage: calib8 export-qdq --model M.onnx --calib C.cache --out M.qdq.onnx\n"
+            "                         [--layer-precision SPEC] [--allow-cache-mismatch]\n\n"
+            "Inserts QuantizeLinear/DequantizeLinear pairs wherever calib8's INT8 engine runs a\n"
+            "layer in INT8: per-tensor activation scales from the cache, per-output-channel int8\n"
+            "weights. The result is the explicit-quantization form TensorRT 10/11 and ONNX\n"
+            "Runtime build from. Needs opset 13 or later.\n");
 }
 
 int c8_cmd_export_qdq(int argc, char **argv) {

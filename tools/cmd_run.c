@@ -16,25 +16,26 @@
 #define MAX_INPUTS 32
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: calib8 run --model M.onnx | --plan P --input [NAME=]FILE [--input ...]\n"
-            "                  --output-dir DIR [--shape NAME:NxCxHxW] [--dump-all] [--no-passes]\n\n"
-            "Runs the model with the FP32 reference engine (or a built plan, no ONNX file needed)\n"
-            "and writes every graph output as DIR/<output name>.npy (C order; names made\n"
-            "file-safe).\n\n"
-            "  --model FILE       ONNX model (built here: FP32 on the CPU)\n"
-            "  --plan FILE        a plan from calib8 build (its device and precisions)\n"
-            "  --no-passes        build the model without the graph optimizer\n"
-            "  --input NAME=FILE  input tensor from a .npy or ONNX TensorProto .pb file; a\n"
-            "                     single-input model may omit NAME=\n"
-            "  --output-dir DIR   where outputs go (created if missing)\n"
-            "  --shape NAME:DIMS  pin a dynamic input shape (NAME: optional for one input)\n"
-            "  --dump-all         also write every intermediate tensor, with DIR/tensors.json\n"
-            "                     mapping tensor names to files (with --model, the graph passes\n"
-            "                     are off so every tensor the ONNX file names is written)\n"
-            "  --max-memory SIZE  refuse inputs whose activation memory would exceed SIZE (8G,\n"
-            "                     512M; 0 or none: no limit; default: MemAvailable)\n"
-            "  -h, --help         this help\n");
+    fprintf(
+        f,
+        "usage: calib8 run --model M.onnx | --plan P --input [NAME=]FILE [--input ...]\n"
+        "                  --output-dir DIR [--shape NAME:NxCxHxW] [--dump-all] [--no-passes]\n\n"
+        "Runs the model with the FP32 reference engine (or a built plan, no ONNX file needed)\n"
+        "and writes every graph output as DIR/<output name>.npy (C order; names made\n"
+        "file-safe).\n\n"
+        "  --model FILE       ONNX model (built here: FP32 on the CPU)\n"
+        "  --plan FILE        a plan from calib8 build (its device and precisions)\n"
+        "  --no-passes        build the model without the graph optimizer\n"
+        "  --input NAME=FILE  input tensor from a .npy or ONNX TensorProto .pb file; a\n"
+        "                     single-input model may omit NAME=\n"
+        "  --output-dir DIR   where outputs go (created if missing)\n"
+        "  --shape NAME:DIMS  pin a dynamic input shape (NAME: optional for one input)\n"
+        "  --dump-all         also write every intermediate tensor, with DIR/tensors.json\n"
+        "                     mapping tensor names to files (with --model, the graph passes\n"
+        "                     are off so every tensor the ONNX file names is written)\n"
+        "  --max-memory SIZE  refuse inputs whose activation memory would exceed SIZE (8G,\n"
+        "                     512M; 0 or none: no limit; default: MemAvailable)\n"
+        "  -h, --help         this help\n");
 }
 
 static c8_dtype npy_to_dtype(c8_npy_type t) {
@@ -206,7 +207,8 @@ int c8_cmd_run(int argc, char **argv) {
             break;
         case 'o': out_dir = optarg; break;
         case 's':
-            if (n_shapes == C8_CLI_MAX_SHAPES) return c8_cli_usage("run", "too many --shape options");
+            if (n_shapes == C8_CLI_MAX_SHAPES)
+                return c8_cli_usage("run", "too many --shape options");
             if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
                 return c8_cli_usage("run", "bad --shape '%s' (expected NAME:NxCxHxW)", optarg);
             break;
@@ -222,7 +224,8 @@ int c8_cmd_run(int argc, char **argv) {
         }
     }
     if (optind < argc) return c8_cli_usage("run", "unexpected argument '%s'", argv[optind]);
-    if (!model_path == !plan_path) return c8_cli_usage("run", "give exactly one of --model, --plan");
+    if (!model_path == !plan_path)
+        return c8_cli_usage("run", "give exactly one of --model, --plan");
     if (!out_dir) return c8_cli_usage("run", "--output-dir is required");
     if (n_inputs == 0) return c8_cli_usage("run", "at least one --input is required");
 
@@ -236,8 +239,10 @@ int c8_cmd_run(int argc, char **argv) {
     dump_state dump = {out_dir, NULL, NULL, 0, 0};
     int rc = C8_EXIT_OK;
     c8_status s = C8_OK;
-    if (plan_path) s = c8_engine_load(plan_path, &eng, &err);
-    else s = c8_model_load(model_path, NULL, &model, &err);
+    if (plan_path)
+        s = c8_engine_load(plan_path, &eng, &err);
+    else
+        s = c8_model_load(model_path, NULL, &model, &err);
     if (s == C8_OK && model) s = c8_cli_apply_shapes(model, shapes, n_shapes, &err);
     if (s != C8_OK) goto fail;
     int n_model_inputs = model ? c8_model_num_inputs(model) : c8_engine_num_inputs(eng);

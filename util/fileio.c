@@ -46,8 +46,8 @@ c8_status c8_read_file(const char *path, size_t max_bytes, unsigned char **data,
         if (max_bytes && n > max_bytes) {
             free(buf);
             fclose(f);
-            return c8_err(err, C8_ERR_LIMIT, "%s: file is larger than the limit of %zu bytes",
-                          path, max_bytes);
+            return c8_err(err, C8_ERR_LIMIT, "%s: file is larger than the limit of %zu bytes", path,
+                          max_bytes);
         }
         if (r == 0) break;
     }

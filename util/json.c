@@ -46,8 +46,10 @@ void c8_json_write_string(FILE *fp, const char *s) {
         case '\b': fputs("\\b", fp); break;
         case '\f': fputs("\\f", fp); break;
         default:
-            if (*p < 0x20) fprintf(fp, "\\u%04x", *p);
-            else fputc(*p, fp);
+            if (*p < 0x20)
+                fprintf(fp, "\\u%04x", *p);
+            else
+                fputc(*p, fp);
         }
     }
     fputc('"', fp);
@@ -94,14 +96,18 @@ void c8_jw_int(c8_jw *w, int64_t v) {
 
 void c8_jw_num(c8_jw *w, double v) {
     pre_value(w);
-    if (!isfinite(v)) fputs("null", w->fp);
-    else fprintf(w->fp, "%.17g", v);
+    if (!isfinite(v))
+        fputs("null", w->fp);
+    else
+        fprintf(w->fp, "%.17g", v);
 }
 
 void c8_jw_f32(c8_jw *w, float v) {
     pre_value(w);
-    if (!isfinite(v)) fputs("null", w->fp);
-    else fprintf(w->fp, "%.9g", (double)v);
+    if (!isfinite(v))
+        fputs("null", w->fp);
+    else
+        fprintf(w->fp, "%.9g", (double)v);
 }
 
 void c8_jw_bool(c8_jw *w, bool v) {
@@ -127,7 +133,8 @@ static c8_status perr(jp *p, const char *msg) {
         if (*q == '\n') {
             line++;
             col = 1;
-        } else col++;
+        } else
+            col++;
     }
     return c8_err(p->err, C8_ERR_PARSE, "%s: JSON %s (line %d, col %d)", p->what, msg, line, col);
 }
@@ -148,7 +155,8 @@ static int hexval(char c) {
 
 static void put_utf8(char **o, unsigned cp) {
     char *q = *o;
-    if (cp < 0x80) *q++ = (char)cp;
+    if (cp < 0x80)
+        *q++ = (char)cp;
     else if (cp < 0x800) {
         *q++ = (char)(0xc0 | (cp >> 6));
         *q++ = (char)(0x80 | (cp & 0x3f));

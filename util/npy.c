@@ -135,8 +135,8 @@ c8_status c8_npy_parse(const unsigned char *buf, size_t len, const char *what, c
     }
     off += hlen;
     if (len - off < nbytes) {
-        s = c8_err(err, C8_ERR_PARSE, "%s: .npy data truncated (%zu of %zu bytes)", what,
-                   len - off, nbytes);
+        s = c8_err(err, C8_ERR_PARSE, "%s: .npy data truncated (%zu of %zu bytes)", what, len - off,
+                   nbytes);
         goto done;
     }
     out->data = malloc(nbytes ? nbytes : 1);
@@ -178,12 +178,21 @@ c8_status c8_npy_write(const char *path, c8_npy_type type, int rank, const int64
     shape[k++] = ')';
     shape[k] = '\0';
     char header[512];
-    int n = snprintf(header, sizeof header, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
-                     descr_of(type), shape);
+    int n =
+        snprintf(header, sizeof header, "{'descr': '%s', 'fortran_order': False, 'shape': %s, }",
+                 descr_of(type), shape);
     size_t total = 10 + (size_t)n + 1;
     size_t pad = (64 - total % 64) % 64;
     size_t hlen = (size_t)n + pad + 1;
-    unsigned char pre[10] = {0x93, 'N', 'U', 'M', 'P', 'Y', 1, 0, (unsigned char)(hlen & 255),
+    unsigned char pre[10] = {0x93,
+                             'N',
+                             'U',
+                             'M',
+                             'P',
+                             'Y',
+                             1,
+                             0,
+                             (unsigned char)(hlen & 255),
                              (unsigned char)(hlen >> 8)};
     c8_atomic_file *f;
     C8_TRY(c8_atomic_open(path, &f, err));

@@ -229,12 +229,12 @@ c8_status c8_calib_cache_diff(const c8_calib_cache *a, const c8_calib_cache *b, 
  * by readers they are owned by that object. NULL strings / 0 numbers mean "unknown" (written
  * as JSON null / HDF5 "" or 0). */
 typedef struct c8_calib_info {
-    const char *calib8_version; /* ignored when writing (the running version is written) */
-    const char *algorithm;      /* calib8 algorithm name ("entropy"); NULL in a histogram file
-                                   written before choosing one */
+    const char *calib8_version;  /* ignored when writing (the running version is written) */
+    const char *algorithm;       /* calib8 algorithm name ("entropy"); NULL in a histogram file
+                                    written before choosing one */
     const char *input_algorithm; /* the algorithm used for the network inputs when it differs
                                     (calibrate's --input-algo; "minmax" by default), else NULL */
-    c8_calib_params params;     /* only the algorithm's own parameters are written */
+    c8_calib_params params;      /* only the algorithm's own parameters are written */
     int64_t nbins;
     const char *model_sha256;   /* 64 lowercase hex digits */
     const char *dataset_sha256; /* sha256 of the dataset manifest */

@@ -56,8 +56,7 @@ int c8_model_num_outputs(const c8_model *m);
 /* Name, type and shape (negative extents are dynamic) of input/output i; pointers borrowed
  * from the model. */
 void c8_model_input(const c8_model *m, int i, const char **name, c8_dtype *dtype, c8_shape *shape);
-void c8_model_output(const c8_model *m, int i, const char **name, c8_dtype *dtype,
-                     c8_shape *shape);
+void c8_model_output(const c8_model *m, int i, const char **name, c8_dtype *dtype, c8_shape *shape);
 /* Index of the input called name, or -1. */
 int c8_model_find_input(const c8_model *m, const char *name);
 
@@ -67,7 +66,8 @@ c8_status c8_model_set_input_shape(c8_model *m, const char *name, const c8_shape
                                    c8_error *err);
 
 /* Prints the graph for `calib8 inspect`: inputs, outputs, then one line per node with its op,
- * inputs -> outputs with shapes, parameter count and FLOPs (where shapes are known); totals last. */
+ * inputs -> outputs with shapes, parameter count and FLOPs (where shapes are known); totals last.
+ */
 void c8_model_print(const c8_model *m, FILE *fp);
 
 /* Names of the tensors that an INT8 engine of this model may consume or produce (network
@@ -77,19 +77,12 @@ int c8_model_calibration_tensors(const c8_model *m, const char *const **names);
 
 /* ----------------------------------------------------------------- engines */
 
-typedef enum c8_precision {
-    C8_PREC_FP32 = 1,
-    C8_PREC_FP16 = 2,
-    C8_PREC_INT8 = 3
-} c8_precision;
+typedef enum c8_precision { C8_PREC_FP32 = 1, C8_PREC_FP16 = 2, C8_PREC_INT8 = 3 } c8_precision;
 
 /* "fp32", "fp16", "int8". */
 const char *c8_precision_name(c8_precision p);
 
-typedef enum c8_device {
-    C8_DEVICE_CPU = 0,
-    C8_DEVICE_CUDA = 1
-} c8_device;
+typedef enum c8_device { C8_DEVICE_CPU = 0, C8_DEVICE_CUDA = 1 } c8_device;
 
 typedef struct c8_engine c8_engine;
 typedef struct c8_context c8_context;

@@ -108,8 +108,8 @@ c8_status c8_report_set(c8_report *r, const char *key, const char *value, c8_err
 
 /* Starts the end-to-end section for n precisions (distinct; C8_PREC_FP32 must be one of them:
  * it is the reference) over `classes` classes. Replaces an earlier section. */
-c8_status c8_report_e2e_begin(c8_report *r, const c8_precision *precisions, int n,
-                              int64_t classes, c8_error *err);
+c8_status c8_report_e2e_begin(c8_report *r, const c8_precision *precisions, int n, int64_t classes,
+                              c8_error *err);
 /* Adds n images: logits[j] is (n, classes) float32 for precisions[j]; labels (n) are class
  * indices in [0, classes) (C8_ERR_INVALID otherwise); names (n, copied) name the images in the
  * flipped-prediction list (NULL: "#<index>"). */
@@ -119,16 +119,16 @@ c8_status c8_report_e2e_add(c8_report *r, int64_t n, const float *const *logits,
 typedef struct c8_report_e2e_stats {
     int64_t images;
     int64_t correct_top1, correct_top5;
-    double top1, top5;               /* percent */
-    double top1_lo, top1_hi;         /* 95% Wilson interval, percent */
+    double top1, top5;       /* percent */
+    double top1_lo, top1_hi; /* 95% Wilson interval, percent */
     double top5_lo, top5_hi;
-    int64_t agree;                   /* images whose top-1 class equals FP32's */
-    double agreement;                /* percent */
-    int64_t flipped;                 /* images - agree */
-    int64_t flipped_to_wrong;        /* FP32 was right, this precision is wrong */
-    int64_t flipped_to_right;        /* FP32 was wrong, this precision is right */
-    bool has_logit_diff;             /* false when only predictions were recorded */
-    double mean_abs_logit_diff;      /* mean over every logit of every image of |x - fp32| */
+    int64_t agree;              /* images whose top-1 class equals FP32's */
+    double agreement;           /* percent */
+    int64_t flipped;            /* images - agree */
+    int64_t flipped_to_wrong;   /* FP32 was right, this precision is wrong */
+    int64_t flipped_to_right;   /* FP32 was wrong, this precision is right */
+    bool has_logit_diff;        /* false when only predictions were recorded */
+    double mean_abs_logit_diff; /* mean over every logit of every image of |x - fp32| */
     double max_abs_logit_diff;
 } c8_report_e2e_stats;
 
@@ -144,23 +144,23 @@ void c8_report_flip(const c8_report *r, c8_precision p, int64_t i, const char **
 /* ---- calib8 compare ---- */
 
 typedef struct c8_compare_options {
-    const char *calib_cache;   /* required when int8 is compared */
-    bool fp16;                 /* compare FP16 (default true) */
-    bool int8;                 /* compare INT8 (default true); FP32 is always the reference */
-    c8_precision fallback;     /* INT8 engine: where INT8 is not possible (default FP32) */
+    const char *calib_cache;     /* required when int8 is compared */
+    bool fp16;                   /* compare FP16 (default true) */
+    bool int8;                   /* compare INT8 (default true); FP32 is always the reference */
+    c8_precision fallback;       /* INT8 engine: where INT8 is not possible (default FP32) */
     const char *layer_precision; /* INT8 engine: --layer-precision overrides, or NULL */
     c8_device device;
-    bool passes;               /* graph passes for the end-to-end engines (default true) */
+    bool passes; /* graph passes for the end-to-end engines (default true) */
     bool allow_cache_mismatch;
-    int64_t layer_images;      /* per-layer comparison and sensitivity images (default 64;
-                                  0: skip both) */
-    bool sensitivity;          /* run the per-layer sensitivity analysis (default true) */
+    int64_t layer_images;        /* per-layer comparison and sensitivity images (default 64;
+                                    0: skip both) */
+    bool sensitivity;            /* run the per-layer sensitivity analysis (default true) */
     const char *histograms_path; /* HDF5 histogram file from calibrate --save-histograms, or
                                     NULL: histograms collected on the layer images */
-    int64_t hist_bins;         /* bins when collecting (default 2048) */
-    const char *dump_path;     /* write the compared tensors to this HDF5 file, or NULL */
+    int64_t hist_bins;           /* bins when collecting (default 2048) */
+    const char *dump_path;       /* write the compared tensors to this HDF5 file, or NULL */
     c8_progress_mode progress;
-    FILE *log;                 /* progress lines and summaries (NULL: quiet) */
+    FILE *log; /* progress lines and summaries (NULL: quiet) */
 } c8_compare_options;
 
 void c8_compare_options_init(c8_compare_options *o);
@@ -179,12 +179,12 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
 /* ---- automatic fallback ---- */
 
 typedef struct c8_fallback_options {
-    double max_drift;     /* percentage points of top-1 below FP32 that are acceptable */
-    int64_t images;       /* verify on the first `images` images of ds (-1, default: all) */
-    int64_t rank_images;  /* images of the sensitivity ranking (default 64; <= images) */
-    int64_t max_steps;    /* stop after this many layers were added (default: no limit) */
+    double max_drift;    /* percentage points of top-1 below FP32 that are acceptable */
+    int64_t images;      /* verify on the first `images` images of ds (-1, default: all) */
+    int64_t rank_images; /* images of the sensitivity ranking (default 64; <= images) */
+    int64_t max_steps;   /* stop after this many layers were added (default: no limit) */
     c8_progress_mode progress;
-    FILE *log;            /* the steps as they are measured (NULL: quiet) */
+    FILE *log; /* the steps as they are measured (NULL: quiet) */
 } c8_fallback_options;
 
 void c8_fallback_options_init(c8_fallback_options *o);
@@ -213,11 +213,11 @@ const char *c8_report_fallback_layer(const c8_report *r, int i);
 const char *c8_report_fallback_spec(const c8_report *r);
 /* Steps of the search: step 0 is all-INT8; step i added the i-th ranked layer. */
 typedef struct c8_report_fallback_step {
-    int layers;          /* layers kept out of INT8 at this step */
-    const char *added;   /* the layer added at this step (NULL for step 0) */
-    int64_t correct;     /* top-1 correct on the verification images */
-    double top1;         /* percent */
-    double drift;        /* FP32 top-1 minus this top-1, percentage points */
+    int layers;        /* layers kept out of INT8 at this step */
+    const char *added; /* the layer added at this step (NULL for step 0) */
+    int64_t correct;   /* top-1 correct on the verification images */
+    double top1;       /* percent */
+    double drift;      /* FP32 top-1 minus this top-1, percentage points */
     bool met;
 } c8_report_fallback_step;
 int c8_report_fallback_num_steps(const c8_report *r);

@@ -12,19 +12,19 @@ extern "C" {
 /* Values are only ever appended. */
 typedef enum c8_status {
     C8_OK = 0,
-    C8_ERR_IO = 1,          /* a file could not be opened, read or written */
-    C8_ERR_PARSE = 2,       /* a file's content is malformed (ONNX, cache, plan, image, ...) */
-    C8_ERR_UNSUPPORTED = 3, /* valid input that calib8 does not handle (op, attribute, format) */
-    C8_ERR_INVALID = 4,     /* invalid argument or inconsistent input */
-    C8_ERR_SHAPE = 5,       /* tensor shapes do not fit */
-    C8_ERR_NOMEM = 6,       /* allocation failed or a size overflowed */
-    C8_ERR_DEVICE = 7,      /* CUDA, cuDNN or cuBLAS failure */
-    C8_ERR_MISMATCH = 8,    /* an artifact does not match (cache for another model, stale plan) */
-    C8_ERR_INTERNAL = 9,    /* a bug in calib8 */
-    C8_ERR_USAGE = 10,      /* wrong command-line usage */
-    C8_ERR_INTERRUPTED = 11,/* stopped by a signal or a callback */
-    C8_ERR_NOT_FOUND = 12,  /* a named thing (tensor, dataset, file) does not exist */
-    C8_ERR_LIMIT = 13       /* a memory or size limit would be exceeded */
+    C8_ERR_IO = 1,           /* a file could not be opened, read or written */
+    C8_ERR_PARSE = 2,        /* a file's content is malformed (ONNX, cache, plan, image, ...) */
+    C8_ERR_UNSUPPORTED = 3,  /* valid input that calib8 does not handle (op, attribute, format) */
+    C8_ERR_INVALID = 4,      /* invalid argument or inconsistent input */
+    C8_ERR_SHAPE = 5,        /* tensor shapes do not fit */
+    C8_ERR_NOMEM = 6,        /* allocation failed or a size overflowed */
+    C8_ERR_DEVICE = 7,       /* CUDA, cuDNN or cuBLAS failure */
+    C8_ERR_MISMATCH = 8,     /* an artifact does not match (cache for another model, stale plan) */
+    C8_ERR_INTERNAL = 9,     /* a bug in calib8 */
+    C8_ERR_USAGE = 10,       /* wrong command-line usage */
+    C8_ERR_INTERRUPTED = 11, /* stopped by a signal or a callback */
+    C8_ERR_NOT_FOUND = 12,   /* a named thing (tensor, dataset, file) does not exist */
+    C8_ERR_LIMIT = 13        /* a memory or size limit would be exceeded */
 } c8_status;
 
 #define C8_ERROR_MSG_MAX 1024

@@ -72,9 +72,9 @@ static void out_range(int64_t t, int64_t s, int64_t pb, int64_t dl, int64_t in, 
                       int64_t *lo, int64_t *hi) {
     const int64_t off = t * dl - pb; /* input index = o*s + off */
     int64_t a = 0, b = out;
-    if (off < 0) a = (-off + s - 1) / s;               /* first o with o*s + off >= 0 */
+    if (off < 0) a = (-off + s - 1) / s; /* first o with o*s + off >= 0 */
     if (off <= in - 1) {
-        int64_t last = (in - 1 - off) / s;             /* last o with o*s + off <= in - 1 */
+        int64_t last = (in - 1 - off) / s; /* last o with o*s + off <= in - 1 */
         if (last + 1 < b) b = last + 1;
     } else {
         b = 0;

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 
 /* Outputs o in [*lo, *hi) whose tap t reads inside the input: 0 <= o*stride - pad + t*dil < in. */
-static void out_range(int64_t t, int64_t stride, int64_t pad, int64_t dil, int64_t in,
-                      int64_t out, int64_t *lo, int64_t *hi) {
+static void out_range(int64_t t, int64_t stride, int64_t pad, int64_t dil, int64_t in, int64_t out,
+                      int64_t *lo, int64_t *hi) {
     int64_t off = t * dil - pad, a = 0, b = out;
     if (off < 0) a = (-off + stride - 1) / stride;
     if (off <= in - 1) {
@@ -42,10 +42,10 @@ static void point_wise(const c8_conv2d_desc *d, const int8_t *x, const int8_t *w
                             for (int64_t s = 0; s < d->s; s++) {
                                 int64_t iw = q * d->stride_w - d->pad_l + s * d->dil_w;
                                 if (iw < 0 || iw >= d->w) continue;
-                                acc += (int32_t)x[((n * d->c + (k / kg) * cg + c) * d->h + ih) *
-                                                      d->w +
-                                                  iw] *
-                                       w[((k * cg + c) * d->r + r) * d->s + s];
+                                acc +=
+                                    (int32_t)x[((n * d->c + (k / kg) * cg + c) * d->h + ih) * d->w +
+                                               iw] *
+                                    w[((k * cg + c) * d->r + r) * d->s + s];
                             }
                         }
                     c8_ref_int8_epilogue_store(ep, k, ((n * d->k + k) * d->p + p) * d->q + q, acc,
@@ -97,7 +97,8 @@ void c8_ref_int8_conv2d(const c8_conv2d_desc *d, const int8_t *x, const int8_t *
                 }
             }
             int64_t base = (n * d->k + k) * plane;
-            for (int64_t i = 0; i < plane; i++) c8_ref_int8_epilogue_store(ep, k, base + i, acc[i], y);
+            for (int64_t i = 0; i < plane; i++)
+                c8_ref_int8_epilogue_store(ep, k, base + i, acc[i], y);
         }
     free(acc);
 }

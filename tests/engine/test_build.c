@@ -108,7 +108,8 @@ static void direct_int8(const float *x, int batch, float *y) {
     CU_ASSERT_EQUAL(c8_quant_requant_mults("conv", k_sx, sw, 3, k_sc, mult, &err), C8_OK);
     float relu_m;
     CU_ASSERT_EQUAL(c8_quant_ratio("relu", k_sc, k_sy, &relu_m, &err), C8_OK);
-    c8_quant_act none = {C8_QACT_NONE, -INFINITY, INFINITY, 0}, relu = {C8_QACT_RELU, -INFINITY, INFINITY, 0};
+    c8_quant_act none = {C8_QACT_NONE, -INFINITY, INFINITY, 0},
+                 relu = {C8_QACT_RELU, -INFINITY, INFINITY, 0};
     float inv = c8_quant_inv_scale(k_sx);
     for (int n = 0; n < batch; n++)
         for (int p = 0; p < 5; p++)
@@ -216,8 +217,8 @@ static void test_fp16(void) {
 static void test_plan_roundtrip(void) {
     const char *plan = OUT "a.plan", *plan2 = OUT "b.plan";
     c8_error err = {0};
-    c8_engine *e = build(DATA "good_conv.onnx", C8_PREC_INT8, OUT "full.cache", NULL, false, C8_OK,
-                         NULL);
+    c8_engine *e =
+        build(DATA "good_conv.onnx", C8_PREC_INT8, OUT "full.cache", NULL, false, C8_OK, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
     CU_ASSERT_EQUAL_FATAL(c8_engine_save(e, plan, &err), C8_OK);
     c8_engine *l = NULL;
@@ -240,8 +241,8 @@ static void test_plan_roundtrip(void) {
     CU_ASSERT_EQUAL_FATAL(c8_read_file(plan2, 0, &p2, &n2, &err), C8_OK);
     CU_ASSERT(n1 == n2 && memcmp(p1, p2, n1) == 0);
     free(p2);
-    c8_engine *e2 = build(DATA "good_conv.onnx", C8_PREC_INT8, OUT "full.cache", NULL, false,
-                          C8_OK, NULL);
+    c8_engine *e2 =
+        build(DATA "good_conv.onnx", C8_PREC_INT8, OUT "full.cache", NULL, false, C8_OK, NULL);
     CU_ASSERT_EQUAL(c8_engine_save(e2, OUT "c.plan", &err), C8_OK);
     CU_ASSERT_EQUAL_FATAL(c8_read_file(OUT "c.plan", 0, &p2, &n2, &err), C8_OK);
     CU_ASSERT(n1 == n2 && memcmp(p1, p2, n1) == 0);

@@ -126,8 +126,8 @@ static int compare(const c8_host_tensor *got, const c8_const *want, char *why, s
         return 0;
     }
     int64_t n = c8_shape_numel(&want->shape);
-    int is_float = want->dtype == C8_DT_FLOAT || want->dtype == C8_DT_DOUBLE ||
-                   want->dtype == C8_DT_FLOAT16;
+    int is_float =
+        want->dtype == C8_DT_FLOAT || want->dtype == C8_DT_DOUBLE || want->dtype == C8_DT_FLOAT16;
     double worst = 0;
     int64_t worst_i = -1;
     for (int64_t i = 0; i < n; i++) {
@@ -250,7 +250,8 @@ static int run_case(const char *dir, char *why, size_t wl) {
 
 static void test_conformance(void) {
     struct stat st;
-    if (stat(TESTDATA, &st) != 0) C8_SKIP("%s not installed (Debian package libonnx-testdata)", TESTDATA);
+    if (stat(TESTDATA, &st) != 0)
+        C8_SKIP("%s not installed (Debian package libonnx-testdata)", TESTDATA);
     exceptions ex;
     load_exceptions(&ex);
     const char *filter = getenv("C8_CONFORMANCE_FILTER");
@@ -269,8 +270,10 @@ static void test_conformance(void) {
             int r = run_case(dir, why, sizeof why);
             const char *reason = exception_reason(&ex, cases[i]);
             const char *tag = r == R_PASS ? "PASS" : r == R_UNSUPPORTED ? "UNSUPPORTED" : "FAIL";
-            if (r == R_PASS) pass++;
-            else if (r == R_UNSUPPORTED) unsup++;
+            if (r == R_PASS)
+                pass++;
+            else if (r == R_UNSUPPORTED)
+                unsup++;
             else if (reason) {
                 excepted++;
                 tag = "EXCEPTED";

@@ -187,8 +187,8 @@ static void test_memplan(void) {
             sum += (b[i].size + 63) / 64 * 64;
             for (int j = 0; j < i; j++) {
                 int live = !(b[i].last < b[j].first || b[j].last < b[i].first);
-                int mem = b[i].offset < b[j].offset + b[j].size &&
-                          b[j].offset < b[i].offset + b[i].size;
+                int mem =
+                    b[i].offset < b[j].offset + b[j].size && b[j].offset < b[i].offset + b[i].size;
                 if (live && mem) printf("\n  seed %d: blocks %d and %d overlap", trial + 1, i, j);
                 CU_ASSERT_FALSE(live && mem);
             }

@@ -88,8 +88,8 @@ static char *model_path(const char *name) {
 
 typedef struct {
     int64_t n, top1;
-    int32_t *pred;      /* argmax per image, in manifest order */
-    float *logits100;   /* the first 100 images' logits */
+    int32_t *pred;    /* argmax per image, in manifest order */
+    float *logits100; /* the first 100 images' logits */
 } eval_result;
 
 /* Runs engine e over ds (unshuffled) and fills r. */

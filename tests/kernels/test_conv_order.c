@@ -7,8 +7,7 @@
 
 #include "kernels/ref/ref.h"
 
-static void naive(const c8_conv_desc *d, const float *x, const float *w, const float *b,
-                  float *y) {
+static void naive(const c8_conv_desc *d, const float *x, const float *w, const float *b, float *y) {
     int64_t cg = d->C / d->group, kg = d->K / d->group;
     int64_t H = d->in[0], W = d->in[1], P = d->out[0], Q = d->out[1];
     int64_t R = d->kernel[0], S = d->kernel[1];
@@ -21,7 +20,8 @@ static void naive(const c8_conv_desc *d, const float *x, const float *w, const f
                         for (int64_t r = 0; r < R; r++)
                             for (int64_t s = 0; s < S; s++) {
                                 int64_t h = p * d->stride[0] - d->pad_begin[0] + r * d->dilation[0];
-                                int64_t ww = q * d->stride[1] - d->pad_begin[1] + s * d->dilation[1];
+                                int64_t ww =
+                                    q * d->stride[1] - d->pad_begin[1] + s * d->dilation[1];
                                 if (h < 0 || h >= H || ww < 0 || ww >= W) continue;
                                 float xv = x[((n * d->C + (k / kg) * cg + c) * H + h) * W + ww];
                                 acc += xv * w[((k * cg + c) * R + r) * S + s];

@@ -41,9 +41,17 @@ static int rc_metric(const c8_json *o, const char *key) {
 
 static int rc_precision(const c8_json *p) {
     int bad = 0;
-    static const char *const nums[] = {"images", "top1", "top5", "correct_top1", "correct_top5",
-                                       "agreement_with_fp32", "agree", "flipped",
-                                       "flipped_to_wrong", "flipped_to_right", NULL};
+    static const char *const nums[] = {"images",
+                                       "top1",
+                                       "top5",
+                                       "correct_top1",
+                                       "correct_top5",
+                                       "agreement_with_fp32",
+                                       "agree",
+                                       "flipped",
+                                       "flipped_to_wrong",
+                                       "flipped_to_right",
+                                       NULL};
     for (const char *const *k = nums; *k; k++) bad += rc_type(p, *k, C8_JSON_NUM);
     for (int i = 0; i < 2; i++) {
         const char *key = i ? "top5_ci95" : "top1_ci95";
@@ -71,8 +79,8 @@ static int rc_layer(const c8_json *l) {
     bad += rc_type_or_null(l, "cache_scale", C8_JSON_NUM);
     bad += rc_type(l, "values", C8_JSON_NUM);
     bad += rc_type(l, "values_per_image", C8_JSON_NUM);
-    static const char *const metrics[] = {"sqnr_db", "cosine", "rel_l2", "max_abs_err",
-                                          "clip_share", NULL};
+    static const char *const metrics[] = {"sqnr_db",     "cosine",     "rel_l2",
+                                          "max_abs_err", "clip_share", NULL};
     for (const char *const *k = metrics; *k; k++) bad += rc_metric(l, *k);
     bad += rc_type_or_null(l, "clipped", C8_JSON_NUM);
     bad += rc_type(l, "nonfinite", C8_JSON_NUM);
@@ -139,8 +147,10 @@ static int rc_check_report(const char *path, c8_json **out) {
         bad += rc_type(s, "layers", C8_JSON_ARR);
         bad += rc_type(s, "ranking", C8_JSON_ARR);
     }
-    if (out) *out = j;
-    else c8_json_free(j);
+    if (out)
+        *out = j;
+    else
+        c8_json_free(j);
     return bad;
 }
 

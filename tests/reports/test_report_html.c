@@ -119,9 +119,8 @@ static void test_html_self_contained(void) {
 static void test_html_dom(void) {
     if (!find_chromium()) C8_SKIP("chromium not installed (apt-get install chromium)");
     make_report();
-    CU_ASSERT_EQUAL_FATAL(run_chromium("--dump-dom", "file://" OUT "report/report.html",
-                                       OUT "dom.html"),
-                          0);
+    CU_ASSERT_EQUAL_FATAL(
+        run_chromium("--dump-dom", "file://" OUT "report/report.html", OUT "dom.html"), 0);
     unsigned char *dom = NULL;
     size_t len;
     c8_error err = {0};
@@ -197,9 +196,9 @@ static void test_html_screenshot(void) {
     printf("\n  screenshot %lldx%lld: %.1f%% non-blank, %lld bar pixels, %lld threshold pixels",
            (long long)img.w, (long long)img.h, 100.0 * (double)dark / (double)n, (long long)blue,
            (long long)red);
-    CU_ASSERT(dark > n / 50);    /* text, tables and plots: far more than 2% of the page */
-    CU_ASSERT(blue > 5000);      /* the bars of the top-1, SQNR and histogram plots */
-    CU_ASSERT(red > 50);         /* the chosen-threshold lines of the histograms */
+    CU_ASSERT(dark > n / 50); /* text, tables and plots: far more than 2% of the page */
+    CU_ASSERT(blue > 5000);   /* the bars of the top-1, SQNR and histogram plots */
+    CU_ASSERT(red > 50);      /* the chosen-threshold lines of the histograms */
     c8_image_free(&img);
 }
 

@@ -288,7 +288,8 @@ static void test_fallback(void) {
     c8_report_fallback_get_step(r, 0, &s0);
     c8_report_fallback_get_step(r, 1, &s1);
     printf("\n  tiny fallback: step 0 top-1 %.2f%% drift %.2f; step 1 (+%s) top-1 %.2f%% drift "
-           "%.2f", s0.top1, s0.drift, s1.added, s1.top1, s1.drift);
+           "%.2f",
+           s0.top1, s0.drift, s1.added, s1.top1, s1.drift);
     CU_ASSERT(!s0.met && s0.drift > 5.0 && s0.layers == 0 && s0.added == NULL);
     CU_ASSERT(s1.met && s1.drift <= 5.0 && s1.layers == 1);
     CU_ASSERT_STRING_EQUAL(s1.added, "fc[1]");
@@ -362,8 +363,8 @@ static void test_cli(void) {
     snprintf(cmd, sizeof cmd,
              "%s compare --model %s --calib %s --data %s%s --layer-images 16 --dump %s "
              "--report %s > %s 2>&1",
-             CALIB8, TINY, OUT "tiny.cache", OUT "tiny.h5", q, OUT "cli_dump.h5",
-             OUT "cli_compare", OUT "cli_compare.log");
+             CALIB8, TINY, OUT "tiny.cache", OUT "tiny.h5", q, OUT "cli_dump.h5", OUT "cli_compare",
+             OUT "cli_compare.log");
     CU_ASSERT_EQUAL(sh(cmd), 0);
     CU_ASSERT_EQUAL(rc_check_report(OUT "cli_compare/report.json", NULL), 0);
     CU_ASSERT(c8t_exists(OUT "cli_compare/report.md"));
@@ -400,8 +401,10 @@ static void test_cli(void) {
     }
     c8_engine_destroy(e);
     /* usage errors: exit 2 */
-    snprintf(cmd, sizeof cmd, "%s build --model %s --precision int8 --calib %s --max-drift 1 "
-             "--plan %s > /dev/null 2>&1", CALIB8, TINY, OUT "tiny.cache", OUT "x.plan");
+    snprintf(cmd, sizeof cmd,
+             "%s build --model %s --precision int8 --calib %s --max-drift 1 "
+             "--plan %s > /dev/null 2>&1",
+             CALIB8, TINY, OUT "tiny.cache", OUT "x.plan");
     CU_ASSERT_EQUAL(sh(cmd), 2); /* --max-drift without --data */
     snprintf(cmd, sizeof cmd, "%s compare --model %s --data %s --report %s > /dev/null 2>&1",
              CALIB8, TINY, OUT "tiny.h5", OUT "x");

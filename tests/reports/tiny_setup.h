@@ -64,8 +64,7 @@ static void tiny_setup(const char *prefix) {
     }
     c8_context_destroy(ctx);
     c8_engine_destroy(e);
-    CU_ASSERT_EQUAL_FATAL(c8_h5_write_images(h5, img, N_IMAGES, 8, 8, 1, labels, &err),
-                          C8_OK);
+    CU_ASSERT_EQUAL_FATAL(c8_h5_write_images(h5, img, N_IMAGES, 8, 8, 1, labels, &err), C8_OK);
     /* min-max calibration over all images (calib/'s loop, as calib8 calibrate runs it) */
     c8_dataset *ds = NULL;
     c8_loader *ld = NULL;

@@ -167,7 +167,8 @@ static void test_atomic_write(void) {
     CU_ASSERT_STRING_EQUAL((char *)buf, "old");
     free(buf);
     /* a folder that does not exist */
-    CU_ASSERT_EQUAL(c8_write_file_atomic(C8_BINARY_DIR "/no/such/dir/x.txt", "x", 1, &err), C8_ERR_IO);
+    CU_ASSERT_EQUAL(c8_write_file_atomic(C8_BINARY_DIR "/no/such/dir/x.txt", "x", 1, &err),
+                    C8_ERR_IO);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no/such/dir/x.txt"));
     /* a folder we cannot write into: clear error naming the path */
     const char *ro = C8_BINARY_DIR "/test_util_ro";
@@ -187,10 +188,8 @@ static void test_atomic_write(void) {
 }
 
 static const c8_test_case cases[] = {
-    {"sha256_vectors", test_sha256_vectors},
-    {"arith", test_arith},
-    {"npy_roundtrip", test_npy_roundtrip},
-    {"json", test_json},
+    {"sha256_vectors", test_sha256_vectors}, {"arith", test_arith},
+    {"npy_roundtrip", test_npy_roundtrip},   {"json", test_json},
     {"atomic_write", test_atomic_write},
 };
 C8T_MAIN("util", cases)
