@@ -27,16 +27,20 @@ mkdir -p "$out"
 for m in fmnist_cnn fmnist_resnet; do
     echo "== $m"
     "$c8" calibrate --model "models/$m.onnx" --data "$data/fmnist-train.h5" "${pre[@]}" \
-        --images "$images" --batch 50 --algo "${C8_ALGO:-mse}" --cache "$out/$m.cache" --quiet | tail -n 2
+        --images "$images" --batch 50 --algo "${C8_ALGO:-mse}" --save-histograms "$out/$m.h5" \
+        --cache "$out/$m.cache" --quiet | tail -n 2
     for p in fp32 fp16 int8; do
         calib=()
         [ "$p" = int8 ] && calib=(--calib "$out/$m.cache")
         "$c8" build --model "models/$m.onnx" --precision "$p" "${calib[@]}" \
             --plan "$out/$m.$p.plan" > "$out/$m.$p.layers.txt"
-        tail -n 1 "$out/$m.$p.layers.txt"
-        printf '%s %s: ' "$m" "$p"
-        "$c8" eval --plan "$out/$m.$p.plan" --data "$data/fmnist-test" "${pre[@]}" --batch 250 \
-            --no-shuffle --quiet --json "$out/$m.$p.eval.json"
+        echo "$p plan: $(tail -n 1 "$out/$m.$p.layers.txt")"
     done
+    # the accuracy-drift report: every precision on the 10,000 test images, every tensor and
+    # the per-layer sensitivity on the first 64
+    "$c8" compare --model "models/$m.onnx" --calib "$out/$m.cache" --data "$data/fmnist-test" \
+        "${pre[@]}" --no-shuffle --batch 250 --histograms "$out/$m.h5" --quiet \
+        --report "$out/$m-report" > "$out/$m.compare.txt"
+    grep -E "^\| (fp32|fp16|int8) " "$out/$m-report/report.md" | head -3
 done
-echo "results in $out/"
+echo "results in $out/ (plans, caches, layer tables; reports: $out/<model>-report/report.html)"
