@@ -34,7 +34,7 @@ for m in fmnist_cnn fmnist_resnet; do
         [ "$p" = int8 ] && calib=(--calib "$out/$m.cache")
         "$c8" build --model "models/$m.onnx" --precision "$p" "${calib[@]}" \
             --plan "$out/$m.$p.plan" > "$out/$m.$p.layers.txt"
-        echo "$p plan: $(tail -n 1 "$out/$m.$p.layers.txt")"
+        echo "$p plan: $(grep "^layers:" "$out/$m.$p.layers.txt")"
     done
     # the accuracy-drift report: every precision on the 10,000 test images, every tensor and
     # the per-layer sensitivity on the first 64
