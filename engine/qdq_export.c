@@ -1,13 +1,17 @@
 /* Q/DQ export: the ONNX model with QuantizeLinear/DequantizeLinear pairs carrying calib8's
  * scales, the explicit-quantization form TensorRT 10/11 and ONNX Runtime deploy from.
  *
- * Which tensors get Q/DQ is what the INT8 builder decided (the same engine is built, without
- * graph passes so names match the file): every activation input of an INT8 layer gets
- * QuantizeLinear(T, s_T, 0) -> DequantizeLinear, shared by all its INT8 consumers; Conv, Gemm and
- * MatMul weights become int8 initializers (quantized per output channel by quant/, the same
- * integers the engine uses) behind a per-axis DequantizeLinear. Biases stay float. Everything else
- * in the file (unknown fields included) is kept, since protobuf-c re-serializes what it did not
- * parse. Per-axis DequantizeLinear needs opset >= 13. */
+ * The Q/DQ pairs mirror the engine `calib8 build` makes from the same options (graph passes
+ * included), so a Q/DQ runtime sees the same quantization points: a tensor gets
+ * QuantizeLinear(T, s) -> DequantizeLinear where that engine holds it as int8 and an INT8 layer
+ * reads it, with s the engine's scale for it (the cache's, or for data movement such as Flatten
+ * the producer's). Tensors inside a fused group (Conv -> BatchNormalization -> Relu) stay float,
+ * as the engine never rounds them. Conv, Gemm and MatMul weights become int8 initializers
+ * (quantized per output channel by quant/, the same integers the engine uses; a folded
+ * BatchNormalization scales a channel's weights and its scale alike) behind a per-axis
+ * DequantizeLinear. Biases stay float. Everything else in the file (unknown fields included) is
+ * kept, since protobuf-c re-serializes what it did not parse. Per-axis DequantizeLinear needs
+ * opset >= 13. */
 #include "calib8/calib.h"
 #include "calib8/engine.h"
 #include "calib8/quant.h"
@@ -185,11 +189,10 @@ static c8_status done_add(qdq *q, const char *src, char *dq) {
     return C8_OK;
 }
 
-/* QuantizeLinear -> DequantizeLinear for activation t (per-tensor, cache scale). */
-static c8_status qdq_activation(qdq *q, const char *t, const char **dq_out) {
+/* QuantizeLinear -> DequantizeLinear for activation t (per-tensor scale s; 0: the cache's). */
+static c8_status qdq_activation(qdq *q, const char *t, float s, const char **dq_out) {
     if ((*dq_out = done_lookup(q, t))) return C8_OK;
-    float s;
-    C8_TRY(c8_calib_cache_get(q->cache, t, &s, q->err));
+    if (!(s > 0.0f)) C8_TRY(c8_calib_cache_get(q->cache, t, &s, q->err));
     int8_t zp = 0;
     char *sn = fresh(q, t, "_scale"), *zn = fresh(q, t, "_zero_point");
     char *qn = fresh(q, t, "_quantized"), *dn = fresh(q, t, "_dequantized");
@@ -272,12 +275,27 @@ static bool is_const_name(const qdq *q, const char *t) {
     return v >= 0 && q->mg->vals[v].kind == C8_VAL_CONST;
 }
 
-/* The engine node (Q8 op) for ONNX node `name`, or NULL when it is not an INT8 layer. */
+/* Whether ONNX node `name` is a member of fusion label "CBR(conv1+bn1+relu1)". */
+static bool label_has(const char *label, const char *name) {
+    const char *l = label ? strchr(label, '(') : NULL;
+    size_t n = strlen(name);
+    while (l && *l) {
+        l++;
+        size_t k = strcspn(l, "+)");
+        if (k == n && !memcmp(l, name, n)) return true;
+        l += k;
+        if (*l != '+') break;
+    }
+    return false;
+}
+
+/* The engine node (Q8 op) that runs ONNX node `name`, alone or fused, or NULL when it is not in
+ * an INT8 layer. */
 static const c8_node *int8_layer(const c8_engine *e, const char *name) {
     for (int i = 0; i < e->g->n_nodes; i++) {
         const c8_node *n = &e->g->nodes[i];
         if (n->op < C8_OP_Q8_CONV || n->op > C8_OP_Q8_REQUANTIZE) continue;
-        if (!strcmp(n->name, name)) return n;
+        if (!strcmp(n->name, name) || label_has(n->fusion.label, name)) return n;
     }
     return NULL;
 }
@@ -291,8 +309,9 @@ static c8_status rewire(qdq *q, NodeProto *np, size_t k, const char *to) {
 }
 
 /* How the engine holds ONNX tensor t: 2 = stored as int8 by its producer (every consumer reads
- * the quantized value), 1 = float with an int8 copy for INT8 consumers ("t/quant"), 0 = float. */
-static int int8_storage(const c8_engine *e, const char *t) {
+ * the quantized value), 1 = float with an int8 copy for INT8 consumers ("t/quant"), 0 = float.
+ * *scale: the int8 version's scale. */
+static int int8_storage(const c8_engine *e, const char *t, float *scale) {
     size_t n = strlen(t);
     int best = 0;
     for (int i = 0; i < e->g->n_vals; i++) {
@@ -300,8 +319,14 @@ static int int8_storage(const c8_engine *e, const char *t) {
         if (v->dtype != C8_DT_INT8 || v->kind == C8_VAL_CONST) continue;
         if (strncmp(v->name, t, n) != 0) continue;
         const char *rest = v->name + n;
-        if (!*rest || !strcmp(rest, "/int8")) return 2;
-        if (!strcmp(rest, "/quant")) best = 1;
+        if (!*rest || !strcmp(rest, "/int8")) {
+            *scale = v->scale;
+            return 2;
+        }
+        if (!strcmp(rest, "/quant")) {
+            *scale = v->scale;
+            best = 1;
+        }
     }
     return best;
 }
@@ -322,15 +347,17 @@ static c8_status transform(qdq *q, const c8_engine *e) {
             name = autoname;
         }
         const c8_node *l = int8_layer(e, name);
-        bool weighted = l && (l->op == C8_OP_Q8_CONV || l->op == C8_OP_Q8_GEMM);
+        const char *op = np->op_type ? np->op_type : "";
+        bool weighted = l && (l->op == C8_OP_Q8_CONV || l->op == C8_OP_Q8_GEMM) &&
+                        (!strcmp(op, "Conv") || !strcmp(op, "Gemm") || !strcmp(op, "MatMul"));
         for (size_t k = 0; k < np->n_input; k++) {
             const char *t = np->input[k];
             if (!t || !*t) continue;
             const char *dq;
             if (weighted && k == 1) {
                 int axis = 0; /* Conv (K, C/g, R, S) and Gemm transB=1 (N, K) */
-                if (!strcmp(np->op_type, "MatMul")) axis = 1;
-                if (!strcmp(np->op_type, "Gemm")) {
+                if (!strcmp(op, "MatMul")) axis = 1;
+                if (!strcmp(op, "Gemm")) {
                     axis = 1;
                     for (size_t a = 0; a < np->n_attribute; a++)
                         if (!strcmp(np->attribute[a]->name, "transB") && np->attribute[a]->i)
@@ -347,9 +374,10 @@ static c8_status transform(qdq *q, const c8_engine *e) {
             } else if (is_const_name(q, t)) {
                 continue; /* Clip bounds, Reshape shapes, ... */
             } else {
-                int st = int8_storage(e, t);
+                float sc = 0.0f;
+                int st = int8_storage(e, t, &sc);
                 if (st == 0 || (st == 1 && !l)) continue;
-                C8_TRY(qdq_activation(q, t, &dq));
+                C8_TRY(qdq_activation(q, t, sc, &dq));
             }
             C8_TRY(rewire(q, np, k, dq));
         }
@@ -408,7 +436,6 @@ c8_status c8_export_qdq(const char *model_path, const c8_build_options *opt, con
     q.path = model_path;
     c8_build_options bo = *opt;
     bo.precision = C8_PREC_INT8;
-    bo.passes = false; /* names must match the file */
     bo.log = NULL;
     c8_status s = c8_model_load(model_path, NULL, &m, err);
     if (s == C8_OK && c8_model_opset(m) < 13)

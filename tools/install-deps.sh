@@ -12,13 +12,30 @@ for p in "${pkgs[@]}"; do
 done
 if [ ${#missing[@]} -eq 0 ]; then
     echo "install-deps: all ${#pkgs[@]} packages present"
-    exit 0
-fi
-if [ "$(id -u)" != 0 ]; then
+elif [ "$(id -u)" != 0 ]; then
     echo "install-deps: missing packages; run as root:" >&2
     echo "  apt-get install -y ${missing[*]}" >&2
     exit 1
+else
+    echo "install-deps: installing ${missing[*]}"
+    apt-get update -qq
+    DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
-echo "install-deps: installing ${missing[*]}"
-apt-get update -qq
-DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+
+# ONNX Runtime from PyPI, into .deps/ort (not the system's site-packages): the independent
+# runtime that tests/quant/test_qdq_ort.sh runs calib8's Q/DQ exports on. Pinned; the test
+# skips (and says why) where it is absent.
+ort_version=1.31.1
+ort_dir="$(cd "$(dirname "$0")/.." && pwd)/.deps/ort"
+if [ ! -f "$ort_dir/onnxruntime-$ort_version.installed" ]; then
+    py=$(command -v python3 || true)
+    if [ -n "$py" ] && "$py" -m pip --version >/dev/null 2>&1 &&
+        "$py" -m pip install -q --disable-pip-version-check --target "$ort_dir" \
+            "onnxruntime==$ort_version" >/dev/null 2>&1; then
+        touch "$ort_dir/onnxruntime-$ort_version.installed"
+        echo "install-deps: onnxruntime $ort_version in $ort_dir"
+    else
+        echo "install-deps: WARNING: could not install onnxruntime $ort_version from PyPI" \
+            "(test_qdq_ort will skip)" >&2
+    fi
+fi

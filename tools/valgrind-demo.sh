@@ -21,7 +21,7 @@ cmake --build "$build" -j "$(nproc)" --target calib8 >/dev/null
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 idx=/usr/share/datasets/fashion-mnist
-vg=(valgrind -q --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
+vg=(valgrind -q --suppressions=tools/valgrind.supp --error-exitcode=1 --leak-check=full --errors-for-leak-kinds=definite
     --show-leak-kinds=definite --track-origins=yes)
 n=0
 c8() {
