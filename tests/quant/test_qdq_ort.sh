@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # calib8 export-qdq checked with ONNX Runtime: on both bundled Fashion-MNIST models, calibrate on
 # 500 training images, export the Q/DQ model, and compare ONNX Runtime's logits on 1,000 test
-# images with calib8's own INT8 engine (criteria in qdq_ort_check.py). Exit 77 (skip) where
+# images (500 with C8_TEST_QUICK=1, the sanitizer build) with calib8's own INT8 engine (criteria
+# in qdq_ort_check.py). Exit 77 (skip) where
 # onnxruntime (.deps/ort, from tools/install-deps.sh, or C8_ORT_PYTHONPATH), the
 # Fashion-MNIST package or the bundled models are missing.
 #   test_qdq_ort.sh CALIB8 SOURCE_DIR WORK_DIR
@@ -23,12 +24,14 @@ done
 [ -f "$idx/train-images-idx3-ubyte.gz" ] || { echo "SKIP: $idx missing"; exit 77; }
 rm -rf "$work"
 mkdir -p "$work"
+n_eval=1000
+[ "${C8_TEST_QUICK:-0}" != 0 ] && n_eval=500
 pre=(--scale 0.00392156862745098 --mean 0.2860 --std 0.3530 --channels gray)
 "$c8" dataset convert --idx "$idx/train-images-idx3-ubyte.gz" "$idx/train-labels-idx1-ubyte.gz" \
     --limit 500 --out "$work/train.h5" --quiet
 "$c8" dataset convert --idx "$idx/t10k-images-idx3-ubyte.gz" "$idx/t10k-labels-idx1-ubyte.gz" \
     --out "$work/test.h5" --quiet
-"$c8" dataset export --data "$work/test.h5" "${pre[@]}" --images 1000 --target 1x28x28 \
+"$c8" dataset export --data "$work/test.h5" "${pre[@]}" --images "$n_eval" --target 1x28x28 \
     --out "$work/x.npy" --labels-out "$work/y.npy" --quiet
 fails=0
 for m in fmnist_cnn fmnist_resnet; do
