@@ -12,6 +12,7 @@
 #include "util/err.h"
 #include "util/fileio.h"
 #include "util/h5lock.h"
+#include "util/h5util.h"
 
 #include <hdf5.h>
 
@@ -24,82 +25,22 @@
 #define FORMAT_TAG "calib8-histograms"
 #define LOAD_MAX_BYTES ((size_t)1 << 32) /* counts of a file we agree to load */
 
-static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
-    if (n == 0 && e->desc) snprintf((char *)data, 256, "%s", e->desc);
-    return 0;
-}
-
-static c8_status h5_fail(c8_error *err, const char *path, const char *what, const char *expr,
-                         const char *file, int line) {
-    char detail[256] = "";
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, detail);
-    H5Eclear2(H5E_DEFAULT);
-    return c8_err(err, C8_ERR_IO, "%s: %s: HDF5 error%s%s [%s at %s:%d]", path, what,
-                  detail[0] ? ": " : "", detail, expr, file, line);
-}
-
 /* Checks an HDF5 call (negative = failure); needs `st`, `path`, `what` and a `done:` label. */
 #define H5C(expr)                                                                                  \
     do {                                                                                           \
         if ((expr) < 0) {                                                                          \
-            st = h5_fail(err, path, what, #expr, __FILE__, __LINE__);                              \
+            st = c8_h5_fail(err, path, what, #expr, __FILE__, __LINE__);                           \
             goto done;                                                                             \
         }                                                                                          \
     } while (0)
 
 static void h5_quiet(void) { H5Eset_auto2(H5E_DEFAULT, NULL, NULL); }
 
-static void close_id(hid_t id) {
-    if (id < 0) return;
-    switch (H5Iget_type(id)) {
-    case H5I_FILE: H5Fclose(id); break;
-    case H5I_DATASET: H5Dclose(id); break;
-    case H5I_DATASPACE: H5Sclose(id); break;
-    case H5I_DATATYPE: H5Tclose(id); break;
-    case H5I_ATTR: H5Aclose(id); break;
-    case H5I_GENPROP_LST: H5Pclose(id); break;
-    default: break;
-    }
-}
-
 /* ---------------- writing ---------------- */
-
-static c8_status put_str_attr(hid_t loc, const char *name, const char *v, const char *path,
-                              c8_error *err) {
-    c8_status st = C8_OK;
-    const char *what = name;
-    hid_t t = -1, sp = -1, a = -1;
-    const char *val = v ? v : "";
-    H5C(t = H5Tcopy(H5T_C_S1));
-    H5C(H5Tset_size(t, H5T_VARIABLE));
-    H5C(H5Tset_cset(t, H5T_CSET_UTF8));
-    H5C(sp = H5Screate(H5S_SCALAR));
-    H5C(a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT));
-    H5C(H5Awrite(a, t, &val));
-done:
-    close_id(a);
-    close_id(sp);
-    close_id(t);
-    return st;
-}
-
-static c8_status put_num_attr(hid_t loc, const char *name, hid_t ftype, hid_t mtype, const void *v,
-                              const char *path, c8_error *err) {
-    c8_status st = C8_OK;
-    const char *what = name;
-    hid_t sp = -1, a = -1;
-    H5C(sp = H5Screate(H5S_SCALAR));
-    H5C(a = H5Acreate2(loc, name, ftype, sp, H5P_DEFAULT, H5P_DEFAULT));
-    H5C(H5Awrite(a, mtype, v));
-done:
-    close_id(a);
-    close_id(sp);
-    return st;
-}
 
 static c8_status put_i64_attr(hid_t loc, const char *name, int64_t v, const char *path,
                               c8_error *err) {
-    return put_num_attr(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v, path, err);
+    return c8_h5_put_num_attr(loc, name, H5T_STD_I64LE, H5T_NATIVE_INT64, &v, path, err);
 }
 
 static c8_status put_dataset(hid_t fid, hid_t dcpl, const char *name, hid_t ftype, hid_t mtype,
@@ -112,29 +53,29 @@ static c8_status put_dataset(hid_t fid, hid_t dcpl, const char *name, hid_t ftyp
     H5C(d = H5Dcreate2(fid, name, ftype, sp, H5P_DEFAULT, dcpl, H5P_DEFAULT));
     H5C(H5Dwrite(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, data));
 done:
-    close_id(d);
-    close_id(sp);
+    c8_h5_close(d);
+    c8_h5_close(sp);
     return st;
 }
 
 static c8_status write_info_attrs(hid_t fid, const c8_calib_info *info, int64_t nbins,
                                   const char *path, c8_error *err) {
     const c8_calib_algo *a = c8_calib_algo_find(info->algorithm);
-    C8_TRY(put_str_attr(fid, "format", FORMAT_TAG, path, err));
+    C8_TRY(c8_h5_put_str_attr(fid, "format", FORMAT_TAG, path, err));
     C8_TRY(put_i64_attr(fid, "format_version", C8_CALIB_HISTFILE_VERSION, path, err));
-    C8_TRY(put_str_attr(fid, "calib8_version", C8_VERSION_STRING, path, err));
+    C8_TRY(c8_h5_put_str_attr(fid, "calib8_version", C8_VERSION_STRING, path, err));
     C8_TRY(put_i64_attr(fid, "bins", nbins, path, err));
-    C8_TRY(put_str_attr(fid, "algorithm", info->algorithm, path, err));
+    C8_TRY(c8_h5_put_str_attr(fid, "algorithm", info->algorithm, path, err));
     if (a && (a->params & C8_CALIB_PARAM_PERCENTILE))
-        C8_TRY(put_num_attr(fid, "percentile", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                            &info->params.percentile, path, err));
+        C8_TRY(c8_h5_put_num_attr(fid, "percentile", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                                  &info->params.percentile, path, err));
     if (a && (a->params & C8_CALIB_PARAM_MXNET_EPS))
-        C8_TRY(put_num_attr(fid, "mxnet_eps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
-                            &info->params.mxnet_eps, path, err));
-    C8_TRY(put_str_attr(fid, "model_sha256", info->model_sha256, path, err));
-    C8_TRY(put_str_attr(fid, "dataset_sha256", info->dataset_sha256, path, err));
+        C8_TRY(c8_h5_put_num_attr(fid, "mxnet_eps", H5T_IEEE_F64LE, H5T_NATIVE_DOUBLE,
+                                  &info->params.mxnet_eps, path, err));
+    C8_TRY(c8_h5_put_str_attr(fid, "model_sha256", info->model_sha256, path, err));
+    C8_TRY(c8_h5_put_str_attr(fid, "dataset_sha256", info->dataset_sha256, path, err));
     C8_TRY(put_i64_attr(fid, "dataset_images", info->dataset_images, path, err));
-    C8_TRY(put_str_attr(fid, "preprocessing", info->preprocessing, path, err));
+    C8_TRY(c8_h5_put_str_attr(fid, "preprocessing", info->preprocessing, path, err));
     C8_TRY(put_i64_attr(fid, "batch_size", info->batch_size, path, err));
     C8_TRY(put_i64_attr(fid, "images", info->images, path, err));
     return C8_OK;
@@ -229,18 +170,18 @@ static c8_status histfile_save(const char *path, const c8_calib_info *info,
         goto done;
     }
     H5C(H5Fget_file_image(fid, img, (size_t)sz));
-    close_id(d);
-    close_id(fid);
+    c8_h5_close(d);
+    c8_h5_close(fid);
     d = fid = -1;
     st = c8_write_file_atomic(path, img, (size_t)sz, err);
 done:
-    close_id(d);
-    close_id(sp);
-    close_id(st_t);
-    close_id(fid);
-    close_id(dcpl);
-    close_id(fcpl);
-    close_id(fapl);
+    c8_h5_close(d);
+    c8_h5_close(sp);
+    c8_h5_close(st_t);
+    c8_h5_close(fid);
+    c8_h5_close(dcpl);
+    c8_h5_close(fcpl);
+    c8_h5_close(fapl);
     free(img);
     free(counts);
     free(range);
@@ -315,9 +256,9 @@ static c8_status get_str_attr(hid_t loc, const char *name, bool required, const 
     }
     if (!*out) st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory", path);
 done:
-    close_id(mt);
-    close_id(t);
-    close_id(a);
+    c8_h5_close(mt);
+    c8_h5_close(t);
+    c8_h5_close(a);
     return st;
 }
 
@@ -341,9 +282,9 @@ static c8_status get_num_attr(hid_t loc, const char *name, H5T_class_t cls, hid_
     }
     H5C(H5Aread(a, mtype, out));
 done:
-    close_id(sp);
-    close_id(t);
-    close_id(a);
+    c8_h5_close(sp);
+    c8_h5_close(t);
+    c8_h5_close(a);
     return st;
 }
 
@@ -375,9 +316,9 @@ static c8_status open_ds(hid_t fid, const char *name, H5T_class_t cls, int rank,
     *out = d;
     d = -1;
 done:
-    close_id(sp);
-    close_id(t);
-    close_id(d);
+    c8_h5_close(sp);
+    c8_h5_close(t);
+    c8_h5_close(d);
     return st;
 }
 
@@ -400,7 +341,7 @@ static c8_status read_ds(hid_t fid, const char *name, H5T_class_t cls, hid_t mty
     if (want[0] && (rank < 2 || want[1]))
         H5C(H5Dread(d, mtype, H5S_ALL, H5S_ALL, H5P_DEFAULT, buf));
 done:
-    close_id(d);
+    c8_h5_close(d);
     return st;
 }
 
@@ -452,10 +393,10 @@ static c8_status read_names(hid_t fid, c8_calib_histfile *f, const char *path, c
     }
 done:
     free(raw);
-    close_id(sp);
-    close_id(mt);
-    close_id(t);
-    close_id(d);
+    c8_h5_close(sp);
+    c8_h5_close(mt);
+    c8_h5_close(t);
+    c8_h5_close(d);
     return st;
 }
 
@@ -506,7 +447,7 @@ static c8_status load_file(hid_t fid, c8_calib_histfile *f, const char *path, c8
     hsize_t cdims[2];
     hid_t d;
     C8_TRY(open_ds(fid, "counts", H5T_INTEGER, 2, cdims, &d, path, err));
-    close_id(d);
+    c8_h5_close(d);
     size_t n = (size_t)f->n, cells, bytes;
     if (cdims[0] != (hsize_t)f->n)
         return c8_err(err, C8_ERR_PARSE, "%s: dataset 'counts' has %llu rows for %zu names", path,
@@ -593,7 +534,7 @@ static c8_status histfile_load(const char *path, c8_calib_histfile **out, c8_err
     H5C(fid = H5Fopen(path, H5F_ACC_RDONLY, H5P_DEFAULT));
     st = load_file(fid, f, path, err);
 done:
-    close_id(fid);
+    c8_h5_close(fid);
     if (st != C8_OK) {
         c8_calib_histfile_destroy(f);
         return st;

@@ -10,6 +10,7 @@
 #include "util/arith.h"
 #include "util/err.h"
 #include "util/h5lock.h"
+#include "util/h5util.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -39,24 +40,12 @@ static void h5_leave(h5_guard *g) {
     c8_h5_unlock();
 }
 
-typedef struct h5_msg {
-    char text[256];
-} h5_msg;
-
-/* Walked upward, entry 0 is the most specific error: keep its description. */
-static herr_t h5_walk(unsigned n, const H5E_error2_t *e, void *data) {
-    h5_msg *m = data;
-    if (n == 0 && e->desc) snprintf(m->text, sizeof m->text, "%s", e->desc);
-    return 0;
-}
-
 static c8_status h5_fail(c8_error *err, const char *path, const char *expr, const char *file,
                          int line) {
-    h5_msg m = {""};
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, h5_walk, &m);
-    H5Eclear2(H5E_DEFAULT);
+    char detail[256];
+    c8_h5_last_error(detail, sizeof detail);
     return c8_err(err, C8_ERR_IO, "%s: HDF5 call %s failed (%s:%d)%s%s", path, expr, file, line,
-                  m.text[0] ? ": " : "", m.text);
+                  detail[0] ? ": " : "", detail);
 }
 
 /* Evaluates an HDF5 call; a negative result records the call, our file and line, and HDF5's

@@ -13,6 +13,7 @@
 #include "calib8/config.h"
 #include "util/err.h"
 #include "util/h5lock.h"
+#include "util/h5util.h"
 
 #include <hdf5.h>
 
@@ -36,16 +37,10 @@ struct r_dump {
     int64_t skipped; /* tensors whose first dimension is not the batch */
 };
 
-static herr_t walk_cb(unsigned n, const H5E_error2_t *e, void *data) {
-    if (n == 0 && e->desc) snprintf((char *)data, 256, "%s", e->desc);
-    return 0;
-}
-
 static c8_status h5_fail(c8_error *err, const char *path, const char *expr, const char *file,
                          int line) {
-    char detail[256] = "";
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_UPWARD, walk_cb, detail);
-    H5Eclear2(H5E_DEFAULT);
+    char detail[256];
+    c8_h5_last_error(detail, sizeof detail);
     return c8_err(err, C8_ERR_IO, "%s: HDF5 error%s%s [%s at %s:%d]", path, detail[0] ? ": " : "",
                   detail, expr, file, line);
 }
@@ -58,19 +53,6 @@ static c8_status h5_fail(c8_error *err, const char *path, const char *expr, cons
             goto done;                                                                             \
         }                                                                                          \
     } while (0)
-
-static void close_id(hid_t id) {
-    if (id < 0) return;
-    switch (H5Iget_type(id)) {
-    case H5I_FILE: H5Fclose(id); break;
-    case H5I_GROUP: H5Gclose(id); break;
-    case H5I_DATASET: H5Dclose(id); break;
-    case H5I_DATASPACE: H5Sclose(id); break;
-    case H5I_DATATYPE: H5Tclose(id); break;
-    case H5I_ATTR: H5Aclose(id); break;
-    default: break;
-    }
-}
 
 static void dump_abort(r_dump *d);
 
@@ -111,49 +93,18 @@ done:
 static void dump_abort(r_dump *d) {
     if (!d) return;
     for (int i = 0; i < d->n; i++) {
-        close_id(d->d32[i]);
-        close_id(d->d8[i]);
+        c8_h5_close(d->d32[i]);
+        c8_h5_close(d->d8[i]);
     }
-    close_id(d->g32);
-    close_id(d->g8);
-    close_id(d->file);
+    c8_h5_close(d->g32);
+    c8_h5_close(d->g8);
+    c8_h5_close(d->file);
     unlink(d->tmp);
     free(d->d32);
     free(d->d8);
     free(d->path);
     free(d->tmp);
     free(d);
-}
-
-static c8_status put_str_attr(hid_t loc, const char *name, const char *v, const char *path,
-                              c8_error *err) {
-    c8_status st = C8_OK;
-    hid_t t = -1, sp = -1, a = -1;
-    const char *val = v ? v : "";
-    H5C(t = H5Tcopy(H5T_C_S1));
-    H5C(H5Tset_size(t, H5T_VARIABLE));
-    H5C(H5Tset_cset(t, H5T_CSET_UTF8));
-    H5C(sp = H5Screate(H5S_SCALAR));
-    H5C(a = H5Acreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT));
-    H5C(H5Awrite(a, t, &val));
-done:
-    close_id(a);
-    close_id(sp);
-    close_id(t);
-    return st;
-}
-
-static c8_status put_num_attr(hid_t loc, const char *name, hid_t ft, hid_t mt, const void *v,
-                              const char *path, c8_error *err) {
-    c8_status st = C8_OK;
-    hid_t sp = -1, a = -1;
-    H5C(sp = H5Screate(H5S_SCALAR));
-    H5C(a = H5Acreate2(loc, name, ft, sp, H5P_DEFAULT, H5P_DEFAULT));
-    H5C(H5Awrite(a, mt, v));
-done:
-    close_id(a);
-    close_id(sp);
-    return st;
 }
 
 static c8_status put_strings(hid_t loc, const char *name, const char *const *v, hsize_t n,
@@ -167,9 +118,9 @@ static c8_status put_strings(hid_t loc, const char *name, const char *const *v, 
     H5C(ds = H5Dcreate2(loc, name, t, sp, H5P_DEFAULT, H5P_DEFAULT, H5P_DEFAULT));
     if (n) H5C(H5Dwrite(ds, t, H5S_ALL, H5S_ALL, H5P_DEFAULT, v));
 done:
-    close_id(ds);
-    close_id(sp);
-    close_id(t);
+    c8_h5_close(ds);
+    c8_h5_close(sp);
+    c8_h5_close(t);
     return st;
 }
 
@@ -209,7 +160,7 @@ static c8_status dump_add(r_dump *d, int idx, const c8_shape *s, int64_t first, 
                                      H5P_DEFAULT));
         H5C(d->d8[idx] = H5Dcreate2(d->g8, name, H5T_IEEE_F32LE, fsp, H5P_DEFAULT, H5P_DEFAULT,
                                     H5P_DEFAULT));
-        close_id(fsp);
+        c8_h5_close(fsp);
         fsp = -1;
     }
     H5C(msp = H5Screate_simple(s->rank, count, NULL));
@@ -218,12 +169,12 @@ static c8_status dump_add(r_dump *d, int idx, const c8_shape *s, int64_t first, 
         H5C(fsp = H5Dget_space(ds));
         H5C(H5Sselect_hyperslab(fsp, H5S_SELECT_SET, start, NULL, count, NULL));
         H5C(H5Dwrite(ds, H5T_NATIVE_FLOAT, msp, fsp, H5P_DEFAULT, k ? x : ref));
-        close_id(fsp);
+        c8_h5_close(fsp);
         fsp = -1;
     }
 done:
-    close_id(fsp);
-    close_id(msp);
+    c8_h5_close(fsp);
+    c8_h5_close(msp);
     return st;
 }
 
@@ -242,21 +193,22 @@ static c8_status dump_finish(r_dump *d, const r_dump_meta *meta, c8_error *err) 
     for (int i = 0; i < d->n && i < meta->n_tensors; i++) {
         for (int k = 0; k < 2 && d->d32[i] >= 0; k++) {
             hid_t ds = k ? d->d8[i] : d->d32[i];
-            TRY(put_str_attr(ds, "tensor", meta->tensors[i], path, err));
-            TRY(put_str_attr(ds, "engine_value", k ? meta->engine_values[i] : meta->tensors[i],
-                             path, err));
-            TRY(put_str_attr(ds, "form", k ? meta->forms[i] : "float", path, err));
+            TRY(c8_h5_put_str_attr(ds, "tensor", meta->tensors[i], path, err));
+            TRY(c8_h5_put_str_attr(ds, "engine_value",
+                                   k ? meta->engine_values[i] : meta->tensors[i], path, err));
+            TRY(c8_h5_put_str_attr(ds, "form", k ? meta->forms[i] : "float", path, err));
             float sc = k ? meta->scales[i] : 0.0f;
-            TRY(put_num_attr(ds, "scale", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &sc, path, err));
+            TRY(c8_h5_put_num_attr(ds, "scale", H5T_IEEE_F32LE, H5T_NATIVE_FLOAT, &sc, path, err));
         }
     }
     TRY(put_strings(d->file, "tensor_names", meta->tensors, (hsize_t)meta->n_tensors, path, err));
     TRY(put_strings(d->file, "image_names", meta->images, (hsize_t)meta->n_images, path, err));
-    TRY(put_str_attr(d->file, "format", "calib8-dump", path, err));
-    TRY(put_num_attr(d->file, "format_version", H5T_STD_I64LE, H5T_NATIVE_INT64, &ver, path, err));
-    TRY(put_str_attr(d->file, "calib8_version", C8_VERSION_STRING, path, err));
-    TRY(put_str_attr(d->file, "model_sha256", meta->model_sha256, path, err));
-    TRY(put_str_attr(d->file, "cache_sha256", meta->cache_sha256, path, err));
+    TRY(c8_h5_put_str_attr(d->file, "format", "calib8-dump", path, err));
+    TRY(c8_h5_put_num_attr(d->file, "format_version", H5T_STD_I64LE, H5T_NATIVE_INT64, &ver, path,
+                           err));
+    TRY(c8_h5_put_str_attr(d->file, "calib8_version", C8_VERSION_STRING, path, err));
+    TRY(c8_h5_put_str_attr(d->file, "model_sha256", meta->model_sha256, path, err));
+    TRY(c8_h5_put_str_attr(d->file, "cache_sha256", meta->cache_sha256, path, err));
     for (int i = 0; i < d->n; i++) {
         if (d->d32[i] >= 0) H5C(H5Dclose(d->d32[i]));
         d->d32[i] = -1;

@@ -7,4 +7,5 @@ list(APPEND C8_SOURCES
   util/json.c
   util/bytes.c
   util/h5lock.c
+  util/h5util.c
 )
