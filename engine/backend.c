@@ -1,5 +1,5 @@
 /* Backend registry: the one place that knows which backends this build has. */
-#include "engine/backend.h"
+#include "kernels/backend.h"
 
 #include "calib8/config.h"
 #include "util/err.h"

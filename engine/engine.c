@@ -3,13 +3,13 @@
 #include "calib8/engine.h"
 
 #include "calib8/calib.h"
-#include "engine/backend.h"
-#include "engine/builder.h"
+#include "kernels/backend.h"
+#include "engine/build/builder.h"
 #include "engine/engine_internal.h"
-#include "engine/exec.h"
-#include "engine/infer.h"
+#include "engine/exec/exec.h"
+#include "ops/infer.h"
 #include "engine/model_internal.h"
-#include "engine/passes.h"
+#include "engine/passes/passes.h"
 #include "util/arith.h"
 #include "util/err.h"
 
@@ -311,7 +311,7 @@ c8_status c8_context_output(c8_context *c, int i, c8_host_tensor *out, c8_error 
     return c8_exec_output(c->x, i, out, err);
 }
 
-/* For calib8 bench (engine/backend.h): the context's backend table and state. */
+/* For calib8 bench (kernels/backend.h): the context's backend table and state. */
 void c8_context_backend(c8_context *c, const c8_backend_vt **vt, void **state) {
     *vt = c->vt;
     *state = c->state;

@@ -1,7 +1,7 @@
 /* The c8_engine struct and its layer table, shared inside engine/ (the public type is opaque).
  *
  * An engine's graph is the model lowered for its precisions: INT8 layers are Q8* ops
- * (engine/ops_q8.c) on int8 values (c8_value.scale set), with Q8Quantize / Q8Dequantize where
+ * (ops/q8.c) on int8 values (c8_value.scale set), with Q8Quantize / Q8Dequantize where
  * precisions meet; FP32 and FP16 layers are the ordinary ops on float32 values, FP16 layers
  * differing only in their layer record (the CPU rounds their weights and activations to binary16
  * at the layer's boundaries, as the GPU's FP16 storage does). Every node's `layer` indexes
@@ -10,7 +10,7 @@
 #define C8_ENGINE_ENGINE_INTERNAL_H
 
 #include "calib8/engine.h"
-#include "engine/ir.h"
+#include "ops/ir.h"
 
 #define C8_LAYER_REASON_MAX 200
 

@@ -1,10 +1,10 @@
 /* c8_model: an imported, checked and shape-inferred ONNX graph (public API in engine.h). */
 #include "calib8/engine.h"
 
-#include "engine/infer.h"
+#include "ops/infer.h"
 #include "engine/model_internal.h"
-#include "engine/onnx_import.h"
-#include "engine/ops.h"
+#include "engine/onnx/onnx_import.h"
+#include "ops/ops.h"
 #include "util/err.h"
 
 #include <stdlib.h>

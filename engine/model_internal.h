@@ -3,7 +3,7 @@
 #define C8_ENGINE_MODEL_INTERNAL_H
 
 #include "calib8/engine.h"
-#include "engine/ir.h"
+#include "ops/ir.h"
 
 struct c8_model {
     c8_graph *g;              /* owned */

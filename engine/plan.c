@@ -14,9 +14,9 @@
 #include "calib8/config.h"
 #include "calib8/engine.h"
 
-#include "engine/backend.h"
+#include "kernels/backend.h"
 #include "engine/engine_internal.h"
-#include "engine/infer.h"
+#include "ops/infer.h"
 #include "util/arith.h"
 #include "util/err.h"
 #include "util/fileio.h"

@@ -10,7 +10,7 @@
  * version, the settings and one record per batch size. */
 #include "calib8/config.h"
 #include "calib8/engine.h"
-#include "engine/backend.h"
+#include "kernels/backend.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "util/err.h"

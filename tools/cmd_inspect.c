@@ -1,11 +1,11 @@
 /* calib8 inspect: prints a model's graph: inputs, outputs, nodes, shapes, parameters, FLOPs.
- * With --passes, runs the graph optimizer (engine/passes.h) on a copy and prints what each pass
- * changed and the optimized graph; with --dot, writes the graph before and after the passes as
+ * With --passes, runs the graph optimizer (engine/passes/passes.h) on a copy and prints what each
+ * pass changed and the optimized graph; with --dot, writes the graph before and after the passes as
  * Graphviz DOT (and SVG when `dot` is installed). */
 #include "calib8/engine.h"
-#include "engine/dot.h"
+#include "engine/passes/dot.h"
 #include "engine/model_internal.h"
-#include "engine/passes.h"
+#include "engine/passes/passes.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "util/err.h"

@@ -1,6 +1,6 @@
 /* calib8 run: runs a model (or plan) on input files and writes its outputs as .npy. */
 #include "calib8/engine.h"
-#include "engine/onnx_import.h"
+#include "engine/onnx/onnx_import.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "util/err.h"

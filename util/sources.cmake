@@ -8,4 +8,5 @@ list(APPEND C8_SOURCES
   util/bytes.c
   util/h5lock.c
   util/h5util.c
+  util/shape.c
 )

@@ -1,6 +1,6 @@
 /* bench_passes: layers and FP32 CPU runtime of models before and after the graph optimizer
- * (engine/passes.h): FP32 CPU engines (reference kernels) around the imported graph and around
- * its optimized copy.
+ * (engine/passes/passes.h): FP32 CPU engines (reference kernels) around the imported graph and
+ * around its optimized copy.
  *
  *   bench_passes [--runs N] [--batch 1,8] [--shape NxCxHxW] [--no-pass NAME]... MODEL.onnx...
  *
@@ -16,7 +16,7 @@
 #include "calib8/engine.h"
 #include "engine/engine_internal.h"
 #include "engine/model_internal.h"
-#include "engine/passes.h"
+#include "engine/passes/passes.h"
 #include "util/err.h"
 
 #include <math.h>

@@ -142,7 +142,7 @@ C8_QFN int8_t c8_quant_requantize(int32_t q, float m) {
     return c8_quant_rne_sat127(C8_FMUL(C8_I2F(q), m));
 }
 
-/* Activations fused into epilogues. Values are only ever appended; they equal engine/ir.h's c8_act
+/* Activations fused into epilogues. Values are only ever appended; they equal ops/ir.h's c8_act
  * and kernels/ref/ref.h's C8_REF_ACT_* on purpose. */
 typedef enum c8_quant_act_kind {
     C8_QACT_NONE = 0,

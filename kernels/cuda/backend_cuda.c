@@ -1,4 +1,4 @@
-/* The CUDA backend (engine/backend.h): device memory, one stream and cuDNN / cuBLASLt handles per
+/* The CUDA backend (kernels/backend.h): device memory, one stream and cuDNN / cuBLASLt handles per
  * context, pinned staging for uploads and downloads, value layouts (cuda_backend_int.h), the run
  * wrapper that converts operands to the formats each op asks for, the host fallback for ops
  * without a GPU implementation, CUDA Graph capture of the whole forward, build-time tuning and
@@ -12,9 +12,9 @@
 
 #include "calib/hist.h"
 #include "calib8/calib.h"
-#include "engine/infer.h"
-#include "engine/ops.h"
-#include "engine/shape_util.h"
+#include "ops/infer.h"
+#include "ops/ops.h"
+#include "util/shape.h"
 #include "util/err.h"
 
 #include <cuda_fp16.h>

@@ -16,9 +16,9 @@
 #ifndef C8_KERNELS_CUDA_CUDA_BACKEND_INT_H
 #define C8_KERNELS_CUDA_CUDA_BACKEND_INT_H
 
-#include "engine/backend.h"
+#include "kernels/backend.h"
 #include "engine/engine_internal.h"
-#include "engine/ir.h"
+#include "ops/ir.h"
 #include "kernels/cuda/cu_kernels.h"
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/int8/int8_cuda.h"

@@ -15,7 +15,7 @@
  * Reference: c8_ref_conv / c8_ref_conv_transpose (kernels/ref/conv.c). */
 #include "kernels/cuda/cuda_backend_int.h"
 
-#include "engine/ops.h"
+#include "ops/ops.h"
 #include "kernels/ref/fp16.h"
 #include "kernels/ref/ref.h"
 #include "util/err.h"
@@ -696,7 +696,7 @@ static c8_status conv_setup(cu_ctx *c, conv_state *st, const c8_engine *e, const
             st->prepad_bytes = cu_fmt_bytes(&ps, f);
         }
     } else {
-        /* ConvTranspose: pads as convt_geometry (engine/ops_compute.c) derives them */
+        /* ConvTranspose: pads as convt_geometry (ops/compute.c) derives them */
         cu_win *wn = &st->w;
         memset(wn, 0, sizeof *wn);
         wn->nsp = nsp;

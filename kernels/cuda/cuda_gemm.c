@@ -8,8 +8,8 @@
  * else one call per output matrix. Reference: kernels/ref/gemm.c. */
 #include "kernels/cuda/cuda_backend_int.h"
 
-#include "engine/ops.h"
-#include "engine/shape_util.h"
+#include "ops/ops.h"
+#include "util/shape.h"
 #include "kernels/ref/fp16.h"
 #include "kernels/ref/ref.h"
 #include "util/err.h"

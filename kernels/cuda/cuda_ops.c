@@ -14,9 +14,9 @@
  * on the host (backend_cuda.c). */
 #include "kernels/cuda/cuda_backend_int.h"
 
-#include "engine/infer.h"
-#include "engine/ops.h"
-#include "engine/shape_util.h"
+#include "ops/infer.h"
+#include "ops/ops.h"
+#include "util/shape.h"
 #include "kernels/ref/fp16.h"
 #include "kernels/ref/ref.h"
 #include "util/err.h"

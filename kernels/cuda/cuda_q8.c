@@ -1,4 +1,4 @@
-/* The INT8 layers (engine/ops_q8.c) on the GPU through the INT8 kernels of kernels/cuda/int8/
+/* The INT8 layers (ops/q8.c) on the GPU through the INT8 kernels of kernels/cuda/int8/
  * (int8_cuda.h): int8 tensors of rank >= 2 live in its NHWC32 layout (channels last, padded to
  * 32 with zeros), and so do the float / half outputs of INT8 convolutions, Gemms and Adds.
  * Those kernels equal the CPU reference bit for bit. Forms they do not cover (grouped
@@ -9,8 +9,8 @@
 #include "kernels/cuda/cuda_backend_int.h"
 
 #include "calib8/quant.h"
-#include "engine/ops.h"
-#include "engine/shape_util.h"
+#include "ops/ops.h"
+#include "util/shape.h"
 #include "kernels/ref/int8.h"
 #include "util/err.h"
 

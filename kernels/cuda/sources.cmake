@@ -16,7 +16,7 @@ list(APPEND C8_CUDA_SOURCES ${C8_CUDA_INT8_CU} kernels/cuda/int8/pack.c)
 # and square root, no flush-to-zero.
 set_source_files_properties(${C8_CUDA_INT8_CU} PROPERTIES
   COMPILE_OPTIONS "--fmad=false;-prec-div=true;-prec-sqrt=true;-ftz=false")
-# The CUDA backend (engine/backend.h; docs/cuda.md): the backend table, contexts, layouts, host
+# The CUDA backend (kernels/backend.h; docs/cuda.md): the backend table, contexts, layouts, host
 # fallback, graph capture and GPU histograms (backend_cuda.c), cuDNN convolutions, cuBLASLt
 # Gemm/MatMul, own kernels for the other ops (cu_kernels.cu) and the INT8 layers on int8/.
 set(C8_CUDA_BACKEND_CU kernels/cuda/cu_kernels.cu)

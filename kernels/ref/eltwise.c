@@ -1,8 +1,8 @@
 /* Reference elementwise kernels; see eltwise.h. Broadcasting walks the output one row (last axis)
- * at a time with engine/shape_util.h's broadcast iterator over the outer axes. */
+ * at a time with util/shape.h's broadcast iterator over the outer axes. */
 #include "kernels/ref/eltwise.h"
 
-#include "engine/shape_util.h"
+#include "util/shape.h"
 #include "kernels/ref/fp16.h"
 #include "kernels/ref/ref.h"
 

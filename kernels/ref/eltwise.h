@@ -1,7 +1,7 @@
 /* Plain C reference kernels for the elementwise ops: float32 activations (Relu, LeakyRelu,
  * Sigmoid, Tanh, HardSigmoid, HardSwish), Clip, numpy-broadcast binary arithmetic (Add, Sub, Mul,
  * Div, Max, Min, PRelu) and dtype conversion (Cast), plus IEEE half <-> float conversion.
- * Internal to libcalib8; the ops that call them are in engine/ops_tensor.c.
+ * Internal to libcalib8; the ops that call them are in ops/tensor.c.
  *
  * No intrinsics, no fast-math, no FP contraction (the build passes -ffp-contract=off).
  * Transcendentals use <math.h> in float32 (expf, tanhf). Relu, LeakyRelu and Sigmoid evaluate

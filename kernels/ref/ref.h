@@ -1,7 +1,7 @@
 /* FP32 reference kernels for the compute ops: the readable specification every fast path (CUDA,
  * SIMD, INT8) is tested against. Plain C, no intrinsics, built with -ffp-contract=off so a*b+c is
  * never fused; each kernel documents its float32 accumulation order, which is part of its
- * contract. Kernels do not allocate and cannot fail: the caller (engine/ops_compute.c) validates
+ * contract. Kernels do not allocate and cannot fail: the caller (ops/compute.c) validates
  * every descriptor and sizes the buffers. All tensors are dense, C order, NC[D]HW.
  *
  * Tests: tests/kernels/test_ref_kernels.c (against float64 references written there). */
@@ -15,7 +15,7 @@
 
 /* ---- fused epilogue ---- */
 
-/* Activation codes: the values of c8_act in engine/ir.h (kept equal on purpose, so a fusion
+/* Activation codes: the values of c8_act in ops/ir.h (kept equal on purpose, so a fusion
  * record passes through unchanged). */
 #define C8_REF_ACT_NONE 0
 #define C8_REF_ACT_RELU 1

@@ -1,6 +1,6 @@
 /* Plain C reference kernel for Resize / Upsample on float32: nearest and N-linear (linear,
  * bilinear, trilinear: every axis is interpolated, axes with scale 1 map onto themselves).
- * Internal to libcalib8; the ops are in engine/ops_tensor_resize.c. Semantics follow the ONNX
+ * Internal to libcalib8; the ops are in ops/tensor_resize.c. Semantics follow the ONNX
  * Resize spec and its reference (onnx/backend/test/case/node/resize.py: interpolate_nd):
  * coordinates and weights in float64, neighbours outside the input clamped to the edge.
  * Tests: tests/ops/test_ops_resize.c (data from that reference in tests/ops/data/). */

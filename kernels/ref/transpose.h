@@ -1,6 +1,6 @@
 /* Plain C reference kernels for data movement, by element size (any dtype): strided copy (the
  * core of Transpose, Slice and broadcast expansion), Transpose, Gather and block copies for
- * Concat / Split. Internal to libcalib8; the ops are in engine/ops_tensor_shape.c.
+ * Concat / Split. Internal to libcalib8; the ops are in ops/tensor_shape.c.
  * Tests: tests/ops/test_ops_shape.c. */
 #ifndef C8_KERNELS_REF_TRANSPOSE_H
 #define C8_KERNELS_REF_TRANSPOSE_H

@@ -8,7 +8,7 @@
 #include "tests/cuda/backend_test_util.h"
 #include "kernels/cuda/cuda_backend_int.h"
 
-#include "engine/onnx_import.h"
+#include "engine/onnx/onnx_import.h"
 #include "kernels/ref/fp16.h"
 
 #include <dirent.h>

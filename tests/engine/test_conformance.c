@@ -7,8 +7,8 @@
 #include "c8test.h"
 
 #include "calib8/engine.h"
-#include "engine/ir.h"
-#include "engine/onnx_import.h"
+#include "ops/ir.h"
+#include "engine/onnx/onnx_import.h"
 #include "kernels/ref/fp16.h"
 #include "util/err.h"
 #include "util/fileio.h"

@@ -4,7 +4,7 @@
 #include "c8test.h"
 
 #include "calib8/engine.h"
-#include "engine/memplan.h"
+#include "engine/exec/memplan.h"
 #include "util/npy.h"
 
 #include <math.h>

@@ -1,4 +1,4 @@
-/* Op-level tests for the compute family (engine/ops_compute.c): tiny graphs built with the IR
+/* Op-level tests for the compute family (ops/compute.c): tiny graphs built with the IR
  * API, then check / infer / run called directly. Covers attribute -> descriptor translation
  * (against float64 references and ONNX conformance data copied to tests/kernels/data/onnx by
  * data/dump_onnx_cases.py), opset-dependent semantics (Softmax, Gemm's C, BatchNorm forms),
@@ -7,9 +7,9 @@
 #include "c8test.h"
 #include "ref64.h"
 
-#include "engine/ir.h"
-#include "engine/ops.h"
-#include "engine/shape_util.h"
+#include "ops/ir.h"
+#include "ops/ops.h"
+#include "util/shape.h"
 #include "util/npy.h"
 
 #include <math.h>

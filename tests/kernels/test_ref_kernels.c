@@ -5,7 +5,7 @@
 #include "c8test.h"
 #include "ref64.h"
 
-#include "engine/shape_util.h"
+#include "util/shape.h"
 #include "kernels/ref/ref.h"
 
 #include <math.h>

@@ -3,7 +3,7 @@
  * against hand-worked values and the ONNX conformance shapes, checked counts. */
 #include "c8test.h"
 
-#include "engine/shape_util.h"
+#include "util/shape.h"
 
 #include <stdarg.h>
 

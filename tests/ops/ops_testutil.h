@@ -6,9 +6,9 @@
 
 #include "c8test.h"
 
-#include "engine/infer.h"
-#include "engine/ir.h"
-#include "engine/ops.h"
+#include "ops/infer.h"
+#include "ops/ir.h"
+#include "ops/ops.h"
 
 #include <stdbool.h>
 #include <stdint.h>

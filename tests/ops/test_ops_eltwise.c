@@ -1,4 +1,4 @@
-/* Elementwise ops (engine/ops_tensor.c, kernels/ref/eltwise.c): activations against float64
+/* Elementwise ops (ops/tensor.c, kernels/ref/eltwise.c): activations against float64
  * references, broadcasting arithmetic against an independent index computation, integer
  * semantics, Clip in both forms, PRelu, Cast conversions, and the errors. */
 #include "ops_testutil.h"

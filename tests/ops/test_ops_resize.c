@@ -1,4 +1,4 @@
-/* Resize / Upsample and Pad (engine/ops_tensor_resize.c, kernels/ref/resize.c, pad.c).
+/* Resize / Upsample and Pad (ops/tensor_resize.c, kernels/ref/resize.c, pad.c).
  * Resize: every mode / coordinate transformation / nearest mode against ONNX's own reference
  * (tests/ops/data/resize_ref.txt, made by make_resize_data.py), plus hand-worked cases for the
  * forms that reference lacks (tf_half_pixel_for_nn, half_pixel_symmetric, Resize-10, Upsample,

@@ -1,4 +1,4 @@
-/* Shape and data-movement ops (engine/ops_tensor_shape.c, kernels/ref/transpose.c): Concat,
+/* Shape and data-movement ops (ops/tensor_shape.c, kernels/ref/transpose.c): Concat,
  * Flatten, Reshape, Squeeze, Unsqueeze (both opset forms), Transpose, Identity, Dropout, Shape,
  * Gather, Slice, Split; hand-worked values, independent index references, and the errors
  * (bad axes, count mismatches, huge extents). */

@@ -14,9 +14,9 @@
 
 #include "calib8/engine.h"
 #include "engine/engine_internal.h"
-#include "engine/infer.h"
-#include "engine/ir.h"
-#include "engine/passes.h"
+#include "ops/infer.h"
+#include "ops/ir.h"
+#include "engine/passes/passes.h"
 #include "util/err.h"
 
 #include <math.h>

@@ -4,7 +4,7 @@
  * passes_util.h). Also the pass log, disabled passes, idempotence and the DOT writer. */
 #include "passes_util.h"
 
-#include "engine/dot.h"
+#include "engine/passes/dot.h"
 #include "util/fileio.h"
 
 #define SEED 0x5eed7a55ULL

@@ -12,7 +12,7 @@
 
 #include "calib8/engine.h"
 #include "engine/model_internal.h"
-#include "engine/onnx_import.h"
+#include "engine/onnx/onnx_import.h"
 #include "util/fileio.h"
 
 #include <dirent.h>

@@ -17,7 +17,7 @@
 #include "calib8/engine.h"
 #include "calib8/report.h"
 #include "datasets/h5.h"
-#include "engine/dot.h"
+#include "engine/passes/dot.h"
 #include "engine/model_internal.h"
 #include "util/err.h"
 #include "util/fileio.h"

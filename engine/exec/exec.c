@@ -1,0 +1,656 @@
+/* The executor; see exec.h. */
+#include "engine/exec/exec.h"
+
+#include "ops/infer.h"
+#include "engine/exec/memplan.h"
+#include "ops/ops.h"
+#include "util/arith.h"
+#include "util/bytes.h"
+#include "util/err.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+#define C8_ARENA_ALIGN 64
+
+struct c8_exec {
+    const c8_engine *e; /* borrowed */
+    const c8_graph *g;  /* e->g */
+    const c8_backend_vt *vt;
+    void *ctx;             /* the backend's context state (borrowed) */
+    c8_graph *spec;        /* g specialized for `spec_shapes` (and shape-tensor inputs' values) */
+    c8_shape *spec_shapes; /* per graph input */
+    void **spec_vals;      /* per graph input: copied contents of shape tensors, else NULL */
+    bool *shape_input;     /* per graph input: feeds only shape arguments */
+    unsigned char *arena;  /* activations (and, on devices, inputs), backend memory */
+    size_t arena_bytes;
+    unsigned char *consts; /* device backends: the spec graph's constants, uploaded */
+    void **vdata;          /* per spec value: where its data lives during a run (backend memory) */
+    void **node_state;     /* per spec node: the backend's prepared state */
+    bool *skip;            /* per spec node: an in-place Concat whose inputs already sit in place */
+    void **host_out;       /* device backends: host copies of the outputs */
+    void *scratch;         /* device backends: host copy of an observed tensor */
+    size_t scratch_bytes;
+    c8_tensor_observer obs;
+    void *obs_user;
+    char **obs_names; /* sorted; NULL = observe everything */
+    bool obs_device;  /* the observer takes backend memory as it is */
+    int n_obs_names;
+    uint64_t max_memory; /* limit for one specialization's memory, bytes; 0: none */
+    uint64_t mem_bytes;  /* what the current specialization holds (arena, constants, outputs) */
+};
+
+/* Graph inputs that only ever feed shape arguments (a Reshape's target, a Resize's scales or
+ * sizes, Slice/Pad/Squeeze parameters) are shape tensors: the graph is specialized for their
+ * values as well as for every input's extents, like TensorRT's shape tensors. */
+#define C8_SHAPE_TENSOR_MAX 64
+
+static bool is_shape_position(c8_op op, int k) {
+    switch (op) {
+    case C8_OP_RESHAPE:
+    case C8_OP_UPSAMPLE:
+    case C8_OP_SQUEEZE:
+    case C8_OP_UNSQUEEZE:
+    case C8_OP_SPLIT: return k == 1;
+    case C8_OP_RESIZE:
+    case C8_OP_PAD: return k >= 1 && k <= 3;
+    case C8_OP_SLICE: return k >= 1 && k <= 4;
+    case C8_OP_DROPOUT: return k >= 1;
+    default: return false;
+    }
+}
+
+static bool feeds_only_shapes(const c8_graph *g, int v) {
+    bool any = false;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const c8_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_in; k++) {
+            if (n->in[k] != v) continue;
+            if (!is_shape_position(n->op, k)) return false;
+            any = true;
+        }
+    }
+    return any;
+}
+
+static bool is_shape_tensor(const c8_exec *x, int i, const c8_host_tensor *t) {
+    return x->shape_input[i] && c8_shape_numel(&t->shape) <= C8_SHAPE_TENSOR_MAX;
+}
+
+c8_status c8_exec_create(const c8_engine *e, const c8_backend_vt *vt, void *ctx, c8_exec **out,
+                         c8_error *err) {
+    *out = NULL;
+    const c8_graph *g = e->g;
+    c8_exec *x = calloc(1, sizeof *x);
+    if (!x) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    x->e = e;
+    x->g = g;
+    x->vt = vt;
+    x->ctx = ctx;
+    size_t ni = (size_t)(g->n_inputs ? g->n_inputs : 1);
+    x->spec_shapes = calloc(ni, sizeof *x->spec_shapes);
+    x->spec_vals = calloc(ni, sizeof(void *));
+    x->shape_input = calloc(ni, sizeof(bool));
+    if (!x->spec_shapes || !x->spec_vals || !x->shape_input) {
+        free(x->spec_vals);
+        free(x->shape_input);
+        free(x->spec_shapes);
+        free(x);
+        return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    }
+    for (int i = 0; i < g->n_inputs; i++) {
+        x->spec_shapes[i].rank = -1;
+        x->shape_input[i] = feeds_only_shapes(g, g->inputs[i]);
+    }
+    *out = x;
+    return C8_OK;
+}
+
+/* Frees everything made for the current specialization. */
+static void drop_spec(c8_exec *x) {
+    if (x->spec && x->node_state && x->vt->release)
+        for (int i = 0; i < x->spec->n_nodes; i++)
+            if (x->node_state[i]) x->vt->release(x->ctx, x->node_state[i]);
+    free(x->node_state);
+    x->node_state = NULL;
+    free(x->skip);
+    x->skip = NULL;
+    if (x->host_out && x->spec)
+        for (int i = 0; i < x->spec->n_outputs; i++) free(x->host_out[i]);
+    free(x->host_out);
+    x->host_out = NULL;
+    if (x->arena) x->vt->free(x->ctx, x->arena);
+    x->arena = NULL;
+    if (x->consts) x->vt->free(x->ctx, x->consts);
+    x->consts = NULL;
+    free(x->vdata);
+    x->vdata = NULL;
+    c8_graph_destroy(x->spec);
+    x->spec = NULL;
+    x->mem_bytes = 0;
+}
+
+static void free_obs_names(c8_exec *x) {
+    for (int i = 0; i < x->n_obs_names; i++) free(x->obs_names[i]);
+    free(x->obs_names);
+    x->obs_names = NULL;
+    x->n_obs_names = 0;
+}
+
+void c8_exec_destroy(c8_exec *x) {
+    if (!x) return;
+    drop_spec(x);
+    for (int i = 0; i < x->g->n_inputs; i++) free(x->spec_vals[i]);
+    free(x->spec_vals);
+    free(x->shape_input);
+    free(x->spec_shapes);
+    free(x->scratch);
+    free_obs_names(x);
+    free(x);
+}
+
+static int cmp_str(const void *a, const void *b) {
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+c8_status c8_exec_set_observer(c8_exec *x, c8_tensor_observer fn, void *user,
+                               const char *const *names, int n_names, bool on_device,
+                               c8_error *err) {
+    free_obs_names(x);
+    x->obs = fn;
+    x->obs_user = user;
+    x->obs_device = on_device;
+    if (!fn || n_names <= 0) return C8_OK;
+    x->obs_names = calloc((size_t)n_names, sizeof(char *));
+    if (!x->obs_names) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    for (int i = 0; i < n_names; i++) {
+        x->obs_names[i] = strdup(names[i]);
+        if (!x->obs_names[i]) {
+            x->n_obs_names = i;
+            free_obs_names(x);
+            return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        }
+    }
+    x->n_obs_names = n_names;
+    qsort(x->obs_names, (size_t)n_names, sizeof(char *), cmp_str);
+    return C8_OK;
+}
+
+static bool observed(const c8_exec *x, const char *name) {
+    if (!x->obs) return false;
+    if (!x->obs_names) return true;
+    return bsearch(&name, x->obs_names, (size_t)x->n_obs_names, sizeof(char *), cmp_str) != NULL;
+}
+
+static bool same_shape(const c8_shape *a, const c8_shape *b) {
+    if (a->rank != b->rank) return false;
+    for (int i = 0; i < a->rank; i++)
+        if (a->d[i] != b->d[i]) return false;
+    return true;
+}
+
+/* Specializes the graph for the given input shapes (and shape-tensor values): infer + fold,
+ * then plan the arena. */
+static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_tensor **bound,
+                            c8_error *err) {
+    int *alias_to = NULL;     /* per spec value: the Concat output it lives inside, or -1 */
+    size_t *alias_off = NULL; /* ... at this byte offset */
+    const c8_graph *g = x->g;
+    const c8_backend_vt *vt = x->vt;
+    drop_spec(x);
+    c8_graph *s = c8_graph_clone_shallow(g);
+    if (!s) return c8_err(err, C8_ERR_NOMEM, "%s: out of memory specializing the graph", g->path);
+    for (int i = 0; i < g->n_inputs; i++) {
+        free(x->spec_vals[i]);
+        x->spec_vals[i] = NULL;
+    }
+    c8_status st = C8_OK;
+    for (int i = 0; i < g->n_inputs; i++) {
+        s->vals[s->inputs[i]].shape = shapes[i];
+        if (!is_shape_tensor(x, i, bound[i])) continue;
+        size_t nb = (size_t)c8_shape_numel(&shapes[i]) * c8_dtype_size(bound[i]->dtype);
+        void *keep = malloc(nb ? nb : 1), *own = malloc(nb ? nb : 1);
+        if (!keep || !own) {
+            free(keep);
+            free(own);
+            c8_graph_destroy(s);
+            return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        }
+        if (nb) {
+            memcpy(keep, bound[i]->data, nb);
+            memcpy(own, bound[i]->data, nb);
+        }
+        x->spec_vals[i] = keep;
+        c8_graph_set_const(s, s->inputs[i], bound[i]->dtype, &shapes[i], own, nb);
+    }
+    st = c8_graph_infer(s, true, NULL, err);
+    if (st != C8_OK) {
+        c8_graph_destroy(s);
+        return st;
+    }
+    x->spec = s;
+    size_t nv = (size_t)(s->n_vals ? s->n_vals : 1);
+    c8_mem_block *blocks = calloc(nv, sizeof *blocks);
+    int *bval = malloc(nv * sizeof(int)), *blk_of = malloc(nv * sizeof(int));
+    x->vdata = calloc(nv, sizeof(void *));
+    x->node_state = calloc((size_t)(s->n_nodes ? s->n_nodes : 1), sizeof(void *));
+    if (!vt->host_memory)
+        x->host_out = calloc((size_t)(s->n_outputs ? s->n_outputs : 1), sizeof(void *));
+    if (!blocks || !bval || !blk_of || !x->vdata || !x->node_state ||
+        (!vt->host_memory && !x->host_out)) {
+        st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory", g->path);
+        goto done;
+    }
+    /* Activations (and, on devices, the inputs) get arena blocks; every size is known now. */
+    int nb = 0;
+    for (int v = 0; v < s->n_vals; v++) {
+        blk_of[v] = -1;
+        c8_value *val = &s->vals[v];
+        bool act = val->kind == C8_VAL_ACTIVATION && val->producer >= 0;
+        bool dev_input = val->kind == C8_VAL_INPUT && !vt->host_memory;
+        if (!act && !dev_input) continue;
+        int64_t numel = c8_shape_numel(&val->shape);
+        size_t bytes;
+        if (val->shape.rank < 0 || numel < 0 ||
+            !c8_mul_size((size_t)numel, c8_dtype_size(val->dtype), &bytes)) {
+            char sb[96];
+            st = c8_node_err(err, s, &s->nodes[val->producer], C8_ERR_SHAPE,
+                             "the shape of '%s' is not known for these inputs (%s): it depends on "
+                             "data, which calib8 does not support",
+                             val->name, c8_shape_str(&val->shape, sb, sizeof sb));
+            goto done;
+        }
+        int first = act ? val->producer : 0;
+        blocks[nb] = (c8_mem_block){bytes, first, first, 0};
+        bval[nb] = v;
+        blk_of[v] = nb++;
+    }
+    /* A device backend may store values in its own layouts (channels-last, padded channels,
+     * binary16 for FP16 layers): it says how many bytes each block needs (vt->plan). */
+    if (vt->plan) {
+        size_t *vb = calloc(nv, sizeof *vb);
+        if (!vb) {
+            st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory", g->path);
+            goto done;
+        }
+        for (int k = 0; k < nb; k++) vb[bval[k]] = blocks[k].size;
+        st = vt->plan(x->ctx, s, vb, err);
+        for (int k = 0; st == C8_OK && k < nb; k++) blocks[k].size = vb[bval[k]];
+        free(vb);
+        if (st != C8_OK) goto done;
+    }
+    for (int i = 0; i < s->n_nodes; i++) {
+        const c8_node *n = &s->nodes[i];
+        for (int k = 0; k < n->n_in; k++)
+            if (n->in[k] >= 0 && blk_of[n->in[k]] >= 0 && blocks[blk_of[n->in[k]]].last < i)
+                blocks[blk_of[n->in[k]]].last = i;
+        if (n->fusion.residual >= 0 && blk_of[n->fusion.residual] >= 0)
+            blocks[blk_of[n->fusion.residual]].last = i;
+    }
+    for (int i = 0; i < s->n_outputs; i++)
+        if (blk_of[s->outputs[i]] >= 0) blocks[blk_of[s->outputs[i]]].last = s->n_nodes;
+    /* In-place Concat (graph pass inplace_concat, docs/passes.md): on the host, when everything in
+     * front of the concat axis has extent 1, each input is a contiguous slice of the output, so
+     * the producers write there directly and the Concat itself does nothing. */
+    x->skip = calloc((size_t)(s->n_nodes ? s->n_nodes : 1), sizeof(bool));
+    alias_to = malloc(nv * sizeof(int));
+    alias_off = malloc(nv * sizeof(size_t));
+    if (!x->skip || !alias_to || !alias_off) {
+        st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory", g->path);
+        goto done;
+    }
+    for (size_t v = 0; v < nv; v++) alias_to[v] = -1;
+    for (int i = 0; vt->host_memory && i < s->n_nodes; i++) {
+        const c8_node *n = &s->nodes[i];
+        if (n->op != C8_OP_CONCAT || !c8_node_attr_i(n, "c8_inplace", 0) || n->out[0] < 0) continue;
+        const c8_value *y = &s->vals[n->out[0]];
+        int axis = (int)c8_node_attr_i(n, "axis", 1);
+        if (axis < 0) axis += y->shape.rank;
+        bool ok = blk_of[n->out[0]] >= 0 && axis >= 0 && axis < y->shape.rank;
+        for (int d = 0; ok && d < axis; d++) ok = y->shape.d[d] == 1;
+        for (int k = 0; ok && k < n->n_in; k++) {
+            int v = n->in[k];
+            ok = v >= 0 && blk_of[v] >= 0 && s->vals[v].kind == C8_VAL_ACTIVATION &&
+                 !s->vals[v].is_output && s->vals[v].dtype == y->dtype && alias_to[v] < 0 &&
+                 c8_graph_consumer_count(s, v) == 1;
+            for (int j = 0; ok && j < k; j++) ok = n->in[j] != v;
+        }
+        if (!ok) continue;
+        size_t off = 0;
+        c8_mem_block *yb = &blocks[blk_of[n->out[0]]];
+        for (int k = 0; k < n->n_in; k++) {
+            c8_mem_block *ib = &blocks[blk_of[n->in[k]]];
+            alias_to[n->in[k]] = n->out[0];
+            alias_off[n->in[k]] = off;
+            off += ib->size;
+            if (ib->first < yb->first) yb->first = ib->first; /* live from the first producer */
+            ib->size = 0;                                     /* its bytes live inside the output */
+        }
+        x->skip[i] = true;
+    }
+    int ovf = 0;
+    size_t total = c8_memplan(blocks, nb, C8_ARENA_ALIGN, &ovf);
+    if (ovf) {
+        st = c8_err(err, C8_ERR_LIMIT, "%s: activation memory size overflows", g->path);
+        goto done;
+    }
+    /* Constants: read in place on the host, uploaded once per specialization on devices. */
+    size_t cbytes = 0, obytes = 0;
+    for (int v = 0; v < s->n_vals; v++) {
+        if (s->vals[v].kind != C8_VAL_CONST) continue;
+        if (vt->host_memory) {
+            x->vdata[v] = s->vals[v].data;
+            continue;
+        }
+        size_t end;
+        if (!c8_align_size(cbytes, C8_ARENA_ALIGN, &cbytes) ||
+            !c8_add_size(cbytes, s->vals[v].nbytes, &end)) {
+            st = c8_err(err, C8_ERR_LIMIT, "%s: constant memory size overflows", g->path);
+            goto done;
+        }
+        cbytes = end;
+    }
+    for (int i = 0; !vt->host_memory && i < s->n_outputs; i++) {
+        const c8_value *ov = &s->vals[s->outputs[i]];
+        size_t ob;
+        if (c8_shape_numel(&ov->shape) < 0 ||
+            !c8_mul_size((size_t)c8_shape_numel(&ov->shape), c8_dtype_size(ov->dtype), &ob) ||
+            !c8_add_size(obytes, ob, &obytes)) {
+            st = c8_err(err, C8_ERR_LIMIT, "%s: output memory size overflows", g->path);
+            goto done;
+        }
+    }
+    /* The limit is checked before anything is allocated (reliability: refuse with the
+     * numbers rather than be killed by the OOM killer). */
+    size_t need = total;
+    if (!c8_add_size(need, cbytes, &need) || !c8_add_size(need, obytes, &need)) need = SIZE_MAX;
+    if (x->max_memory && need > x->max_memory) {
+        char nb1[32], nb2[32], bs[32] = "";
+        if (g->n_inputs > 0 && shapes[0].rank > 0)
+            snprintf(bs, sizeof bs, " for batch %lld", (long long)shapes[0].d[0]);
+        st = c8_err(err, C8_ERR_LIMIT,
+                    "%s: needs %s of %s memory%s, the memory limit (--max-memory) is %s", g->path,
+                    c8_bytes_str(need, nb1, sizeof nb1),
+                    vt->host_memory ? "activation" : "device (activations, weights, outputs)", bs,
+                    c8_bytes_str(x->max_memory, nb2, sizeof nb2));
+        goto done;
+    }
+    st = vt->alloc(x->ctx, total ? total : C8_ARENA_ALIGN, (void **)&x->arena, err);
+    if (st != C8_OK) {
+        char nb1[32];
+        c8_err_prefix(err, "%s: cannot allocate %s of activation memory", g->path,
+                      c8_bytes_str(total, nb1, sizeof nb1));
+        goto done;
+    }
+    x->arena_bytes = total;
+    for (int k = 0; k < nb; k++) x->vdata[bval[k]] = x->arena + blocks[k].offset;
+    for (int k = 0; k < nb; k++)
+        if (alias_to[bval[k]] >= 0)
+            x->vdata[bval[k]] = (unsigned char *)x->vdata[alias_to[bval[k]]] + alias_off[bval[k]];
+
+    if (!vt->host_memory) {
+        st = vt->alloc(x->ctx, cbytes ? cbytes : C8_ARENA_ALIGN, (void **)&x->consts, err);
+        size_t off = 0;
+        for (int v = 0; st == C8_OK && v < s->n_vals; v++) {
+            if (s->vals[v].kind != C8_VAL_CONST) continue;
+            c8_align_size(off, C8_ARENA_ALIGN, &off);
+            x->vdata[v] = x->consts + off;
+            st = vt->upload(x->ctx, x->vdata[v], s->vals[v].data, s->vals[v].nbytes, err);
+            off += s->vals[v].nbytes;
+        }
+        for (int i = 0; st == C8_OK && i < s->n_outputs; i++) {
+            const c8_value *ov = &s->vals[s->outputs[i]];
+            size_t bytes = (size_t)c8_shape_numel(&ov->shape) * c8_dtype_size(ov->dtype);
+            x->host_out[i] = malloc(bytes ? bytes : 1);
+            if (!x->host_out[i])
+                st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory for output '%s' (%zu bytes)",
+                            g->path, ov->name, bytes);
+        }
+        if (st != C8_OK) goto done;
+    }
+    x->mem_bytes = need;
+    if (vt->prepare)
+        for (int i = 0; st == C8_OK && i < s->n_nodes; i++) {
+            const c8_node *n = &s->nodes[i];
+            const c8_layer *l = n->layer >= 0 ? &x->e->layers[n->layer] : NULL;
+            st = vt->prepare(x->ctx, s, n, l, &x->node_state[i], err);
+        }
+done:
+    free(alias_to);
+    free(alias_off);
+    free(blocks);
+    free(bval);
+    free(blk_of);
+    if (st != C8_OK) {
+        drop_spec(x);
+        return st;
+    }
+    memcpy(x->spec_shapes, shapes, (size_t)g->n_inputs * sizeof *shapes);
+    return C8_OK;
+}
+
+/* A host view of tensor v for an observer: in place on the host, downloaded on devices. */
+static c8_status host_copy(c8_exec *x, c8_host_tensor *t, c8_error *err) {
+    if (x->vt->host_memory || x->obs_device) return C8_OK;
+    size_t bytes = (size_t)c8_shape_numel(&t->shape) * c8_dtype_size(t->dtype);
+    if (bytes > x->scratch_bytes) {
+        void *p = realloc(x->scratch, bytes);
+        if (!p) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        x->scratch = p;
+        x->scratch_bytes = bytes;
+    }
+    C8_TRY(x->vt->sync(x->ctx, err));
+    C8_TRY(x->vt->download(x->ctx, x->scratch, t->data, bytes, err));
+    t->data = x->scratch;
+    return C8_OK;
+}
+
+/* c8_set_interrupt_flag's flag: written once by the CLI at start-up, then only read (a
+ * sig_atomic_t set by a signal handler). */
+static volatile sig_atomic_t *g_interrupt;
+static const char *g_interrupt_what = "a signal";
+
+void c8_set_interrupt_flag(volatile sig_atomic_t *flag, const char *what) {
+    g_interrupt = flag;
+    g_interrupt_what = what ? what : "a signal";
+}
+
+static void view(const c8_graph *s, void **vdata, int v, c8_host_tensor *t) {
+    const c8_value *val = &s->vals[v];
+    t->name = val->name;
+    t->dtype = val->dtype;
+    t->shape = val->shape;
+    t->data = vdata[v];
+}
+
+c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error *err) {
+    const c8_graph *g = x->g;
+    if (n != g->n_inputs)
+        return c8_err(err, C8_ERR_INVALID, "%s: the model has %d input(s), %d given", g->path,
+                      g->n_inputs, n);
+    /* match inputs to graph inputs: by name, or positionally when unnamed */
+    const c8_host_tensor **bound = calloc((size_t)(n ? n : 1), sizeof *bound);
+    c8_shape *shapes = calloc((size_t)(n ? n : 1), sizeof *shapes);
+    c8_status st = C8_OK;
+    if (!bound || !shapes) {
+        st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+        goto done;
+    }
+    for (int k = 0; k < n; k++) {
+        int idx = k;
+        if (inputs[k].name) {
+            idx = -1;
+            for (int i = 0; i < g->n_inputs; i++)
+                if (!strcmp(g->vals[g->inputs[i]].name, inputs[k].name)) idx = i;
+            if (idx < 0) {
+                st = c8_err(err, C8_ERR_NOT_FOUND, "%s: the model has no input called '%s'",
+                            g->path, inputs[k].name);
+                goto done;
+            }
+        }
+        if (bound[idx]) {
+            st = c8_err(err, C8_ERR_INVALID, "%s: input '%s' given twice", g->path,
+                        g->vals[g->inputs[idx]].name);
+            goto done;
+        }
+        bound[idx] = &inputs[k];
+    }
+    for (int i = 0; i < n; i++) {
+        const c8_value *v = &g->vals[g->inputs[i]];
+        const c8_host_tensor *t = bound[i];
+        char want[96], got[96];
+        if (t->dtype != v->dtype) {
+            st = c8_err(err, C8_ERR_INVALID, "%s: input '%s' must be %s, got %s", g->path, v->name,
+                        c8_dtype_name(v->dtype), c8_dtype_name(t->dtype));
+            goto done;
+        }
+        bool ok = t->shape.rank == v->shape.rank;
+        for (int d = 0; ok && d < v->shape.rank; d++) {
+            if (t->shape.d[d] < 0) ok = false;
+            if (v->shape.d[d] >= 0 && v->shape.d[d] != t->shape.d[d]) ok = false;
+        }
+        if (!ok) {
+            st = c8_err(err, C8_ERR_SHAPE, "%s: input '%s' has shape %s, the model expects %s",
+                        g->path, v->name, c8_shape_str(&t->shape, got, sizeof got),
+                        c8_shape_str(&v->shape, want, sizeof want));
+            goto done;
+        }
+        if (c8_shape_numel(&t->shape) < 0) {
+            st = c8_err(err, C8_ERR_LIMIT,
+                        "%s: input '%s' has shape %s: its element count "
+                        "overflows 64 bits",
+                        g->path, v->name, c8_shape_str(&t->shape, got, sizeof got));
+            goto done;
+        }
+        if (!t->data && c8_shape_numel(&t->shape) > 0) {
+            st = c8_err(err, C8_ERR_INVALID, "%s: input '%s' has no data", g->path, v->name);
+            goto done;
+        }
+        shapes[i] = t->shape;
+    }
+    bool same = x->spec != NULL;
+    for (int i = 0; same && i < n; i++) {
+        same = same_shape(&shapes[i], &x->spec_shapes[i]);
+        if (same && is_shape_tensor(x, i, bound[i]))
+            same = x->spec_vals[i] &&
+                   !memcmp(x->spec_vals[i], bound[i]->data,
+                           (size_t)c8_shape_numel(&shapes[i]) * c8_dtype_size(bound[i]->dtype));
+    }
+    if (!same) {
+        st = specialize(x, shapes, bound, err);
+        if (st != C8_OK) goto done;
+    }
+    c8_graph *s = x->spec;
+    for (int i = 0; i < n; i++) {
+        int v = s->inputs[i];
+        if (s->vals[v].kind != C8_VAL_INPUT) continue; /* a shape tensor folded into the graph */
+        if (x->vt->host_memory) {
+            x->vdata[v] = bound[i]->data;
+        } else {
+            size_t bytes = (size_t)c8_shape_numel(&shapes[i]) * c8_dtype_size(bound[i]->dtype);
+            st = x->vt->upload(x->ctx, x->vdata[v], bound[i]->data, bytes, err);
+            if (st != C8_OK) goto done;
+        }
+    }
+    if (x->obs)
+        for (int i = 0; i < n; i++) {
+            c8_host_tensor t;
+            view(s, x->vdata, s->inputs[i], &t);
+            if (!observed(x, t.name)) continue;
+            if (!x->obs_device || x->vt->host_memory) t.data = (void *)bound[i]->data;
+            st = x->obs(x->obs_user, t.name, &t, err);
+            if (st != C8_OK) goto done;
+        }
+    bool replayed = false;
+    if (g_interrupt && *g_interrupt) {
+        st = c8_err(err, C8_ERR_INTERRUPTED, "%s: interrupted by %s", g->path, g_interrupt_what);
+        goto done;
+    }
+    if (x->vt->run_begin) {
+        st = x->vt->run_begin(x->ctx, x->obs == NULL, &replayed, err);
+        if (st != C8_OK) goto done;
+    }
+    c8_host_tensor stack_in[8], stack_out[8];
+    for (int i = 0; !replayed && i < s->n_nodes; i++) {
+        const c8_node *nd = &s->nodes[i];
+        /* Between layers only where no graph capture can be open (a backend with run_begin is
+         * checked once, before it). */
+        if (!x->vt->run_begin && g_interrupt && *g_interrupt) {
+            st = c8_err(err, C8_ERR_INTERRUPTED, "%s: interrupted by %s (before layer '%s')",
+                        g->path, g_interrupt_what, nd->name);
+            goto done;
+        }
+        c8_host_tensor *in = nd->n_in <= 8 ? stack_in : calloc((size_t)nd->n_in, sizeof *in);
+        c8_host_tensor *out = nd->n_out <= 8 ? stack_out : calloc((size_t)nd->n_out, sizeof *out);
+        if (!in || !out) {
+            if (in != stack_in) free(in);
+            if (out != stack_out) free(out);
+            st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+            goto done;
+        }
+        for (int k = 0; k < nd->n_in; k++) {
+            if (nd->in[k] >= 0)
+                view(s, x->vdata, nd->in[k], &in[k]);
+            else
+                memset(&in[k], 0, sizeof in[k]);
+        }
+        for (int k = 0; k < nd->n_out; k++) {
+            if (nd->out[k] >= 0)
+                view(s, x->vdata, nd->out[k], &out[k]);
+            else
+                memset(&out[k], 0, sizeof out[k]);
+        }
+        c8_host_tensor res;
+        const c8_host_tensor *resp = NULL;
+        if (nd->fusion.residual >= 0) {
+            view(s, x->vdata, nd->fusion.residual, &res);
+            resp = &res;
+        }
+        const c8_layer *l = nd->layer >= 0 ? &x->e->layers[nd->layer] : NULL;
+        st =
+            x->skip[i] ? C8_OK : x->vt->run(x->ctx, x->node_state[i], s, nd, l, in, out, resp, err);
+        for (int k = 0; st == C8_OK && x->obs && k < nd->n_out; k++) {
+            if (nd->out[k] < 0 || !observed(x, out[k].name)) continue;
+            c8_host_tensor t = out[k];
+            /* a device backend hands its own layouts back as dtype + ONNX layout */
+            if (x->vt->observe) st = x->vt->observe(x->ctx, s, nd->out[k], &t, err);
+            if (st == C8_OK) st = host_copy(x, &t, err);
+            if (st == C8_OK) st = x->obs(x->obs_user, t.name, &t, err);
+        }
+        if (in != stack_in) free(in);
+        if (out != stack_out) free(out);
+        if (st != C8_OK) goto done;
+    }
+    if (x->vt->run_end && !replayed) {
+        st = x->vt->run_end(x->ctx, err);
+        if (st != C8_OK) goto done;
+    }
+    if (!x->vt->host_memory) {
+        st = x->vt->sync(x->ctx, err);
+        for (int i = 0; st == C8_OK && i < s->n_outputs; i++) {
+            const c8_value *ov = &s->vals[s->outputs[i]];
+            size_t bytes = (size_t)c8_shape_numel(&ov->shape) * c8_dtype_size(ov->dtype);
+            st = x->vt->download(x->ctx, x->host_out[i], x->vdata[s->outputs[i]], bytes, err);
+        }
+    }
+done:
+    free(bound);
+    free(shapes);
+    return st;
+}
+
+c8_status c8_exec_output(c8_exec *x, int i, c8_host_tensor *out, c8_error *err) {
+    if (!x->spec) return c8_err(err, C8_ERR_INVALID, "no run has completed yet");
+    if (i < 0 || i >= x->spec->n_outputs)
+        return c8_err(err, C8_ERR_INVALID, "output %d out of range (the model has %d)", i,
+                      x->spec->n_outputs);
+    view(x->spec, x->vdata, x->spec->outputs[i], out);
+    if (x->host_out) out->data = x->host_out[i];
+    return C8_OK;
+}
+
+const c8_graph *c8_exec_graph(const c8_exec *x) { return x->spec; }
+
+void c8_exec_set_max_memory(c8_exec *x, uint64_t max_bytes) { x->max_memory = max_bytes; }
+
+uint64_t c8_exec_memory(const c8_exec *x) { return x->mem_bytes; }

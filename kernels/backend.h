@@ -1,0 +1,114 @@
+/* The backend interface: what the executor needs from a device. The CPU (kernels/cpu/backend_cpu.c)
+ * and CUDA (kernels/cuda/backend_cuda.c) backends implement this one table; the engine calls
+ * only the table, and backends are registered in engine/backend.c (the only place that tests
+ * C8_HAVE_CUDA). Internal.
+ *
+ * Lifetimes: engine state (weights on the device, algorithm choices) is made once per engine by
+ * engine_init; context state (a stream, library handles, scratch) once per context by
+ * context_init. Tensor views passed to run() point into the backend's memory. */
+#ifndef C8_ENGINE_BACKEND_H
+#define C8_ENGINE_BACKEND_H
+
+#include "calib8/engine.h"
+#include "engine/engine_internal.h"
+#include "ops/ir.h"
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+struct c8_device_info;
+
+typedef struct c8_backend_vt {
+    const char *name;
+    /* true when the backend computes in host memory (no uploads needed) */
+    bool host_memory;
+    /* per engine: e.g. upload weights; *state may stay NULL */
+    c8_status (*engine_init)(const c8_engine *e, void **state, c8_error *err);
+    void (*engine_fini)(void *state);
+    /* per context */
+    c8_status (*context_init)(const c8_engine *e, void *engine_state, void **state, c8_error *err);
+    void (*context_fini)(void *state);
+    /* memory in the backend's address space (aligned to 256 bytes) */
+    c8_status (*alloc)(void *ctx, size_t bytes, void **ptr, c8_error *err);
+    void (*free)(void *ctx, void *ptr);
+    c8_status (*upload)(void *ctx, void *dst, const void *src, size_t bytes, c8_error *err);
+    c8_status (*download)(void *ctx, void *dst, const void *src, size_t bytes, c8_error *err);
+    /* whether node n of layer l can run here (checked when the engine is built) */
+    bool (*supports)(const c8_graph *g, const c8_node *n, const c8_layer *l);
+    /* Optional: called for every node when the graph is specialized for new input shapes (the
+     * host graph g, constants readable in host memory): pack weights, choose algorithms,
+     * reserve workspace. *node_state is passed to run and freed with release. */
+    c8_status (*prepare)(void *ctx, const c8_graph *g, const c8_node *n, const c8_layer *l,
+                         void **node_state, c8_error *err);
+    void (*release)(void *ctx, void *node_state);
+    /* Runs node n (its layer record l; NULL for nodes without one) of the specialized graph g.
+     * in/out/residual view backend memory, constants included (the executor uploads them). */
+    c8_status (*run)(void *ctx, void *node_state, const c8_graph *g, const c8_node *n,
+                     const c8_layer *l, const c8_host_tensor *in, c8_host_tensor *out,
+                     const c8_host_tensor *residual, c8_error *err);
+    /* waits for queued work */
+    c8_status (*sync)(void *ctx, c8_error *err);
+    /* Optional, around each run's node loop (after the inputs are uploaded): run_begin may replay
+     * a CUDA graph captured for the current specialization and set *replayed (the executor then
+     * skips the node loop), or start capturing when may_capture (no observer is set); run_end
+     * ends a capture. prepare() being called again invalidates any capture. */
+    c8_status (*run_begin)(void *ctx, bool may_capture, bool *replayed, c8_error *err);
+    c8_status (*run_end)(void *ctx, c8_error *err);
+    /* Optional, build time: time candidate kernels/algorithms for every layer on its real shape
+     * (the model's declared shapes, dynamic extents taken as 1 unless pinned) and record the
+     * choice in e->layers[i].kernel, so plans carry it. */
+    c8_status (*tune)(c8_engine *e, const c8_build_options *opt, c8_error *err);
+    /* Optional: adds count float32 values at `data` (backend memory) to histogram h (calib.h's
+     * range rule; identical bins to c8_hist_add). Errors on NaN/Inf name tensor and batch. */
+    c8_status (*hist_add)(void *ctx, const void *data, size_t count, struct c8_hist *h,
+                          const char *tensor, int64_t batch, c8_error *err);
+    /* ---- added for the CUDA backend (kernels/cuda/backend_cuda.c) ---- */
+    /* Optional, once per specialization after shape inference and before the arena is planned
+     * and any prepare() of it: the backend decides how each value of the specialized graph g is
+     * stored (its own layouts: channels-last, padded channels, binary16 for FP16 layers) and
+     * writes the bytes every arena value needs into bytes[v] (on entry: numel * dtype size for
+     * activations and inputs, 0 for other values). Graph inputs and outputs stay in ONNX layout
+     * and dtype (the executor uploads and downloads them as such). */
+    c8_status (*plan)(void *ctx, const c8_graph *g, size_t *bytes, c8_error *err);
+    /* Optional: before an observer sees value v of the specialized graph g (t views it where the
+     * backend keeps it): may point t->data at a copy in backend memory holding the tensor as its
+     * dtype in ONNX layout, valid until the next call on this context. */
+    c8_status (*observe)(void *ctx, const c8_graph *g, int v, c8_host_tensor *t, c8_error *err);
+    /* Optional (calib8 bench): records a timing mark in slot (0..C8_BACKEND_MARKS-1) on the
+     * context's queue; elapsed gives the milliseconds between two recorded marks once both have
+     * completed (it waits for them). */
+    c8_status (*mark)(void *ctx, int slot, c8_error *err);
+    c8_status (*elapsed)(void *ctx, int slot_a, int slot_b, float *ms, c8_error *err);
+    /* Optional (calib8 bench): describes the device the context runs on. */
+    c8_status (*device_info)(void *ctx, struct c8_device_info *out, c8_error *err);
+} c8_backend_vt;
+
+#define C8_BACKEND_MARKS 4
+
+/* What device_info reports (0 / "" where unknown). */
+typedef struct c8_device_info {
+    char name[256];
+    int cc_major, cc_minor; /* compute capability */
+    int sm_count;
+    int sm_clock_khz;  /* peak SM clock */
+    int mem_clock_khz; /* peak memory clock */
+    int mem_bus_bits;
+    uint64_t mem_bytes;
+    int driver_version; /* e.g. 13000 */
+    int runtime_version;
+    int dnn_version;  /* cuDNN, e.g. 91400 */
+    int blas_version; /* cuBLAS(Lt) */
+} c8_device_info;
+
+/* The backend and its state of a context, for tools that call the table directly
+ * (calib8 bench: timing marks, device description). Defined in engine/engine.c. */
+void c8_context_backend(c8_context *c, const c8_backend_vt **vt, void **state);
+
+/* The backend for a device, or NULL when this build has none (message in err). */
+const c8_backend_vt *c8_backend_get(c8_device device, c8_error *err);
+
+/* The CPU backend (reference kernels; FP16 layers emulated by rounding to binary16). */
+extern const c8_backend_vt c8_backend_cpu;
+
+#endif
