@@ -126,7 +126,7 @@ list)
     copy "$work"/l1 "$work"/l2 "$work"/l3
     ;;
 npy)
-    copy tests/engine/data/*.npy $(find tests/kernels/data -name '*.npy' | head -n 20)
+    copy tests/engine/data/*.npy $(find tests/ops/data -name '*.npy' | head -n 20)
     ;;
 *)
     echo "make_corpus: unknown target '$target'" >&2

@@ -2,7 +2,7 @@
  * AveragePool, GlobalAveragePool, GlobalMaxPool, Gemm, MatMul, Softmax, LRN. For each op: check
  * (attributes, opset forms), infer (dtypes and shapes, unknown extents propagated) and run
  * (attributes -> kernel descriptors -> kernels/ref/). The contract is ops/ops.h; the kernels'
- * semantics are documented in kernels/ref/ref.h. Tests: tests/kernels/test_ops_compute.c and the
+ * semantics are documented in kernels/ref/ref.h. Tests: tests/ops/test_ops_compute.c and the
  * ONNX conformance runner. */
 #include "ops/ops.h"
 

@@ -5,7 +5,8 @@ set -euo pipefail
 pkgs=(cmake make gcc g++ pkg-config clang-format
       protobuf-c-compiler libprotobuf-c-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev
       libhdf5-dev libcunit1-dev
-      libonnx-testdata dataset-fashion-mnist chromium fonts-dejavu-core valgrind)
+      libonnx-testdata dataset-fashion-mnist chromium fonts-dejavu-core valgrind
+      python3-numpy python3-pil) # /usr/bin/python3 for tests/tools/test_cli.sh, check_pngs.py
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
@@ -23,7 +24,7 @@ else
 fi
 
 # ONNX Runtime from PyPI, into .deps/ort (not the system's site-packages): the independent
-# runtime that tests/quant/test_qdq_ort.sh runs calib8's Q/DQ exports on. Pinned; the test
+# runtime that tests/engine/test_qdq_ort.sh runs calib8's Q/DQ exports on. Pinned; the test
 # skips (and says why) where it is absent.
 ort_version=1.31.1
 ort_dir="$(cd "$(dirname "$0")/.." && pwd)/.deps/ort"

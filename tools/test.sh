@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
 # Builds calib8 and runs the whole CUnit suite through CTest (the README's test command).
+# Run one suite afterwards with: ctest --test-dir build -R NAME --output-on-failure
 #   C8_BUILD_DIR (default build), C8_CMAKE_ARGS (extra cmake arguments), C8_JOBS (default nproc).
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -10,4 +11,6 @@ jobs=${C8_JOBS:-$(nproc)}
 # build short; GPU tests skip themselves where no GPU exists.
 cmake -S . -B "$dir" -DC8_WERROR=ON -DCMAKE_CUDA_ARCHITECTURES=90 ${C8_CMAKE_ARGS:-} >/dev/null
 cmake --build "$dir" -j "$jobs"
-ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 1500
+# A suite that skips anything exits 77 and shows as skipped, never as passed; the JUnit file
+# (BUILD/ctest-junit.xml) keeps each suite's output: tools/ctest-skips.py lists the SKIP lines.
+ctest --test-dir "$dir" --output-on-failure -j "$jobs" --timeout 1500 --output-junit ctest-junit.xml

@@ -1,5 +1,5 @@
 /* Shared shape helpers for the op implementations; see shape_util.h. Tests:
- * tests/kernels/test_shape_util.c. */
+ * tests/util/test_shape_util.c. */
 #include "util/shape.h"
 
 #include "util/arith.h"

@@ -3,7 +3,7 @@
  * window extents (auto_pad, ceil_mode) and checked element counts. Internal to libcalib8.
  *
  * OWNER: the compute-ops helper (ops/compute.c). Others use it; ask before changing the API.
- * Tests: tests/kernels/test_shape_util.c.
+ * Tests: tests/util/test_shape_util.c.
  *
  * Conventions: a negative extent is unknown; shape.rank < 0 is an unknown rank. Messages written
  * into err carry no node prefix: callers in ops_*.c add it with

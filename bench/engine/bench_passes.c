@@ -9,9 +9,9 @@
  * interleaved so that drift on a shared machine hits both alike), the speedup (CPU time), the
  * CPU-time share of the nodes the passes removed (measured in the unoptimized graph: the most
  * the passes can save here), the time c8_graph_optimize took, and the max-norm relative
- * difference of the outputs (a sanity check; tests/passes/ asserts it). The batch goes on axis 0
- * of the first input when that axis is dynamic; a fixed batch only runs at its own size. --shape
- * replaces the first input's shape (batch included) for models with other dynamic axes.
+ * difference of the outputs (a sanity check; tests/engine/passes/ asserts it). The batch goes on
+ * axis 0 of the first input when that axis is dynamic; a fixed batch only runs at its own size.
+ * --shape replaces the first input's shape (batch included) for models with other dynamic axes.
  * Results measured on our machines: bench/results/passes-cpu.md. */
 #include "calib8/engine.h"
 #include "engine/engine_internal.h"

@@ -1,4 +1,4 @@
-/* Graphviz DOT writer for graphs (see dot.h). Tests: tests/passes/test_passes.c. */
+/* Graphviz DOT writer for graphs (see dot.h). Tests: tests/engine/passes/test_passes.c. */
 #include "engine/passes/dot.h"
 
 #include "util/err.h"

@@ -1,7 +1,7 @@
 /* The graph optimizer's driver, its log, the helpers the passes share, and the structural
  * passes: dead-layer elimination, constant folding, in-place Concat marking. The folding and
  * fusion passes are in passes_fold.c and passes_fuse.c. Contract and naming rules:
- * engine/passes/passes.h; user documentation: docs/passes.md; tests: tests/passes/. */
+ * engine/passes/passes.h; user documentation: docs/passes.md; tests: tests/engine/passes/. */
 #include "engine/passes/passes.h"
 
 #include "ops/infer.h"

@@ -1,6 +1,6 @@
 /* The graph optimizer: passes over the IR (ops/ir.h) that run between import and engine
  * build, each preserving FP32 results. Internal to libcalib8; docs/passes.md is the user-facing
- * description. Tests: tests/passes/.
+ * description. Tests: tests/engine/passes/.
  *
  * Every pass has the signature
  *     c8_status c8_pass_<name>(c8_graph *g, c8_pass_log *log, c8_error *err)

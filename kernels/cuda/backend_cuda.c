@@ -7,7 +7,7 @@
  * Ops: cuda_conv.c (Conv, FusedConv, ConvTranspose through cuDNN), cuda_gemm.c (Gemm, MatMul
  * through cuBLASLt), cuda_ops.c (everything else with own kernels, kernels/cuda/cu_kernels.cu),
  * cuda_q8.c (INT8 layers on kernels/cuda/int8/). What runs where: docs/cuda.md.
- * Tests: tests/cuda/test_backend_*.c. */
+ * Tests: tests/kernels/cuda/test_backend_*.c. */
 #include "kernels/cuda/cuda_backend_int.h"
 
 #include "calib/hist.h"

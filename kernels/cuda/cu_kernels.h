@@ -5,7 +5,8 @@
  * kernels/ref/eltwise.h, calib/hist.c), in the same float32 order where the reference fixes one
  * (the file is compiled without FMA contraction): BatchNormalization, pooling, the epilogue and
  * the elementwise ops are bit-exact; expf / tanhf / powf differ from glibc by a few ulp.
- * Tests: tests/cuda/test_backend_ops.c (every op against the CPU reference on the GPU machine).
+ * Tests: tests/kernels/cuda/test_backend_ops.c (every op against the CPU reference on the GPU
+ * machine).
  *
  * Tensors are passed as views: a data pointer, an element type and per-axis extents and strides
  * in elements, so one kernel reads and writes ONNX layout (NCHW), channels-last (NHWC) or

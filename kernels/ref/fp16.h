@@ -1,7 +1,7 @@
 /* IEEE binary16 <-> binary32 conversion (round to nearest even, subnormals, inf/NaN, overflow to
  * inf), exact, table-free plain C that does not read the FP environment; and the helpers the FP16
  * emulation engine calls at layer boundaries to round float32 buffers through binary16, as the GPU
- * path (__float2half_rn / __half2float) will. Tests: tests/quant/test_fp16.c (all 65536 halves,
+ * path (__float2half_rn / __half2float) will. Tests: tests/kernels/test_fp16.c (all 65536 halves,
  * random floats and every tie against a float64 reference). */
 #ifndef C8_KERNELS_REF_FP16_H
 #define C8_KERNELS_REF_FP16_H

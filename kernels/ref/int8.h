@@ -2,7 +2,7 @@
  * include/calib8/quant.h (docs/int8-semantics.md). GPU INT8 kernels must equal these bit for bit;
  * the descriptors below are shared with them and with the engine builder.
  * Implementations: kernels/ref/int8_conv.c, int8_gemm.c, int8_pool.c, int8_eltwise.c.
- * Tests: tests/quant/test_int8_ref.c.
+ * Tests: tests/kernels/test_int8_ref.c.
  *
  * Calling convention: the builder validates descriptors and epilogues once with the *_check
  * functions (status + message naming the layer); the kernels assert validity (a bad descriptor at

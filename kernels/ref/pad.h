@@ -1,5 +1,5 @@
 /* Plain C reference kernel for Pad (constant, reflect, edge), by element size (any dtype).
- * Internal to libcalib8; the op is in ops/tensor_resize.c. Tests: tests/ops/test_ops_pad.c.
+ * Internal to libcalib8; the op is in ops/tensor_resize.c. Tests: tests/ops/test_ops_resize.c.
  */
 #ifndef C8_KERNELS_REF_PAD_H
 #define C8_KERNELS_REF_PAD_H

@@ -41,7 +41,8 @@ static c8_engine *build(const char *model, c8_precision p, const char *cache, co
     o.calib_cache = cache;
     o.layer_precision = layers;
     o.strict = strict;
-    o.passes = false; /* precision decisions per ONNX node; fusion is tested in tests/passes */
+    o.passes =
+        false; /* precision decisions per ONNX node; fusion is tested in tests/engine/passes */
     c8_engine *e = NULL;
     c8_status s = c8_engine_build(m, &o, &e, &err);
     if (s != want) printf("\n  build: status %d, want %d: %s", s, want, err.msg);

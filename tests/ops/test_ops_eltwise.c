@@ -1,7 +1,7 @@
 /* Elementwise ops (ops/tensor.c, kernels/ref/eltwise.c): activations against float64
  * references, broadcasting arithmetic against an independent index computation, integer
  * semantics, Clip in both forms, PRelu, Cast conversions, and the errors. */
-#include "ops_testutil.h"
+#include "kit/graph.h"
 
 #include "kernels/ref/eltwise.h"
 #include "kernels/ref/fp16.h"

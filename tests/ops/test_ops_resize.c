@@ -4,7 +4,7 @@
  * forms that reference lacks (tf_half_pixel_for_nn, half_pixel_symmetric, Resize-10, Upsample,
  * opset-18 axes / keep_aspect_ratio_policy). Pad: hand-worked values and an independent index
  * reference. Both: the errors. */
-#include "ops_testutil.h"
+#include "kit/graph.h"
 
 #include <math.h>
 

@@ -2,7 +2,7 @@
  * Flatten, Reshape, Squeeze, Unsqueeze (both opset forms), Transpose, Identity, Dropout, Shape,
  * Gather, Slice, Split; hand-worked values, independent index references, and the errors
  * (bad axes, count mismatches, huge extents). */
-#include "ops_testutil.h"
+#include "kit/graph.h"
 
 static const uint64_t SEED = 0x5eed0002;
 

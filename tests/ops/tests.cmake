@@ -1,6 +1,7 @@
-# ops/ suites: the tensor / elementwise op family (engine/ops_tensor*.c, kernels/ref/eltwise.c,
-# transpose.c, pad.c, resize.c) through the op registry, on one-node graphs.
-set(C8_OPS_TESTUTIL ${CMAKE_CURRENT_SOURCE_DIR}/ops/ops_testutil.c)
-c8_add_test(test_ops_eltwise ${CMAKE_CURRENT_SOURCE_DIR}/ops/test_ops_eltwise.c ${C8_OPS_TESTUTIL})
-c8_add_test(test_ops_shape ${CMAKE_CURRENT_SOURCE_DIR}/ops/test_ops_shape.c ${C8_OPS_TESTUTIL})
-c8_add_test(test_ops_resize ${CMAKE_CURRENT_SOURCE_DIR}/ops/test_ops_resize.c ${C8_OPS_TESTUTIL})
+# ops/: the op table on one-node graphs (checks, shape inference, reference run): the compute
+# family (ops/compute.c, against float64 references and ONNX conformance data in data/onnx) and
+# the tensor / elementwise family (ops/tensor*.c, with the one-node harness of tests/kit/graph.h).
+c8_add_test(test_ops_compute ${CMAKE_CURRENT_LIST_DIR}/test_ops_compute.c)
+c8_add_test(test_ops_eltwise ${CMAKE_CURRENT_LIST_DIR}/test_ops_eltwise.c)
+c8_add_test(test_ops_shape ${CMAKE_CURRENT_LIST_DIR}/test_ops_shape.c)
+c8_add_test(test_ops_resize ${CMAKE_CURRENT_LIST_DIR}/test_ops_resize.c)

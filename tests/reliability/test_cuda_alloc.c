@@ -113,11 +113,11 @@ static const c8_test_case k_cases[] = {
 
 int main(void) {
 #if !C8_HAVE_CUDA
-    printf("test_cuda_alloc: built without CUDA; skipped\n");
+    printf("SKIP: test_cuda_alloc: built without CUDA\n");
     return 77;
 #else
     if (run_child(-1) == CHILD_NO_GPU) {
-        printf("test_cuda_alloc: no GPU; skipped\n");
+        printf("SKIP: test_cuda_alloc: no GPU\n");
         return 77;
     }
     return c8t_run_suite("reliability: CUDA allocation failures", k_cases,

@@ -3,7 +3,8 @@
  * kk = (r, s, c) over R*S*Cp (x NHWC32, weights packed (Kp, R, S, Cp): kernels/cuda/int8/
  * int8_cuda.h). Block tile BM x BN, reduction step 32 bytes (one 32-channel slice of one (r, s)
  * tap, since Cp is a multiple of 32), 8x8 outputs per thread held in int32 registers.
- * Reference: kernels/ref/int8_conv.c (c8_ref_int8_conv2d); tests: tests/cuda/test_cuda_int8_conv.c.
+ * Reference: kernels/ref/int8_conv.c (c8_ref_int8_conv2d); tests:
+ * tests/kernels/cuda/test_cuda_int8_conv.c.
  */
 #include "kernels/cuda/int8/common.cuh"
 

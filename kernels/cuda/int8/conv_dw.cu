@@ -2,7 +2,7 @@
  * epilogue over precomputed int32 accumulators (the cuBLASLt path).
  * Depthwise: one thread per output pixel and 16 channels; weights packed (R, S, Cp); every tap
  * reads 16 input bytes and 16 weight bytes. Any R, S, strides, pads and dilations.
- * Reference: kernels/ref/int8_conv.c; tests: tests/cuda/test_cuda_int8_conv.c. */
+ * Reference: kernels/ref/int8_conv.c; tests: tests/kernels/cuda/test_cuda_int8_conv.c. */
 #include "kernels/cuda/int8/common.cuh"
 
 namespace {

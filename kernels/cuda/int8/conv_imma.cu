@@ -14,8 +14,8 @@
  *   C (16x8):       c0 = C[g][2t], c1 = C[g][2t+1], c2 = C[g+8][2t], c3 = C[g+8][2t+1]
  * ldmatrix.m8n8.x4.b16 on 8 rows x 16 bytes gives lane l the 4 bytes at row l/4, byte 4*(l%4):
  * exactly the a0 / b0 pattern. Reference: kernels/ref/int8_conv.c; tests:
- * tests/cuda/test_cuda_int8_conv.c; the index helpers below are also emulated on the CPU by
- * tests/cuda/test_cuda_int8_imma_map.c. */
+ * tests/kernels/cuda/test_cuda_int8_conv.c; the index helpers below are also emulated on the CPU by
+ * tests/kernels/cuda/test_cuda_int8_imma_map.c. */
 #include "kernels/cuda/int8/common.cuh"
 #include "kernels/cuda/int8/imma_map.h"
 

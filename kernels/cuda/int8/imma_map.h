@@ -1,7 +1,7 @@
 /* Index maps of the tensor-core conv kernel (kernels/cuda/int8/conv_imma.cu), shared by the
- * kernel and by its CPU emulation test (tests/cuda/test_cuda_int8_imma_map.c), which replays the
- * loader, ldmatrix and mma.m16n8k32 fragment rules of the PTX ISA on these maps and checks the
- * product. Plain C; __host__ __device__ under nvcc.
+ * kernel and by its CPU emulation test (tests/kernels/cuda/test_cuda_int8_imma_map.c), which
+ * replays the loader, ldmatrix and mma.m16n8k32 fragment rules of the PTX ISA on these maps and
+ * checks the product. Plain C; __host__ __device__ under nvcc.
  *
  * A stage tile is rows of bk = 64 or 128 bytes (bk/16 chunks of 16 bytes). Chunk c of row r sits
  * at byte r*bk + 16*(c ^ x(r)), x(r) = (r >> 1) & 3 for 64-byte rows, r & 7 for 128-byte rows:

@@ -3,7 +3,7 @@
  * quantize / dequantize / requantize, Add, Concat and layout changes; every Conv / Gemm with the
  * fused epilogue of include/calib8/quant.h. The results equal the CPU reference kernels
  * (kernels/ref/int8.h, int8_*.c) bit for bit (float32 sigmoid output excepted, see quant.h).
- * Tests: tests/cuda/test_cuda_int8_*.c; benchmarks: bench/cuda/; prose: docs/int8-gpu.md.
+ * Tests: tests/kernels/cuda/test_cuda_int8_*.c; benchmarks: bench/cuda/; prose: docs/int8-gpu.md.
  *
  * ---- Layouts ----
  * NHWC32 activations: (N, H, W, Cp) int8, Cp = round_up(C, 32); channels C..Cp-1 are 0 (the

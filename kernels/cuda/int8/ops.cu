@@ -3,7 +3,7 @@
  * -> NHWC32), dequantize (NHWC32 -> float32 NCHW), requantize, Add with rescale, Concat with
  * requantize, NCHW <-> NHWC layout changes, and the random fill used by tests and timing.
  * Semantics: include/calib8/quant.h; references: kernels/ref/int8_pool.c, int8_eltwise.c,
- * quant/layout.c; tests: tests/cuda/test_cuda_int8_ops.c. */
+ * quant/layout.c; tests: tests/kernels/cuda/test_cuda_int8_ops.c. */
 #include "kernels/cuda/int8/common.cuh"
 
 namespace {

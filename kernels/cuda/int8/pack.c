@@ -1,8 +1,8 @@
 /* Host-side weight packing for the INT8 CUDA kernels (build time, plain C): dense conv weights
  * (K, C, R, S) -> (Kp, R, S, Cp), depthwise (C, 1, R, S) -> (R, S, Cp), Gemm B (N, K) or (K, N)
  * -> (Np, Kp); all zero-padded (layouts: kernels/cuda/int8/int8_cuda.h). The dense packing equals
- * c8_quant_kcrs_to_krsc (quant/layout.c) plus zero rows up to Kp; tests/cuda/test_cuda_int8_conv.c
- * checks that. */
+ * c8_quant_kcrs_to_krsc (quant/layout.c) plus zero rows up to Kp;
+ * tests/kernels/cuda/test_cuda_int8_conv.c checks that. */
 #include "kernels/cuda/int8/int8_cuda.h"
 
 #include "util/err.h"

@@ -1,14 +1,22 @@
-/* Helpers for the graph-pass suites: building small graphs by hand, running a graph as an FP32
- * CPU engine (c8_engine_new around a copy, then a context), and comparing a graph with its
- * optimized copy.
+/* The graph-building kit shared by the test suites (tests/engine/passes, tests/ops,
+ * tests/kernels/cuda, ...): one place that builds IR graphs by hand.
+ *
+ * Two layers over the same builders:
+ *   - pu_*: small multi-node graphs (values, constants, nodes, attributes), finishing them as model
+ *     loading does, finding things in them, running a graph as an FP32 CPU engine
+ *     (c8_engine_new around a copy, then a context), and comparing a graph with its optimized
+ *     copy;
+ *   - t_*: the one-node op harness (tests/ops): one node of one op, the op table's check and
+ *     infer on it (as model loading does), then the op's reference run on host tensors, with
+ *     guard bytes after every output buffer (implemented in tests/kit/graph.c).
  *
  * The FP32 equivalence norm: for each output tensor, the max-norm relative error
  *     max_i |opt_i - ref_i| / max(max_i |ref_i|, 1e-6)
  * (the error relative to the tensor's largest magnitude, not per element: per-element relative
  * error is meaningless where outputs cross zero, e.g. after a residual Add). Integer, bool and
  * float16 outputs (bit patterns) must match exactly. */
-#ifndef C8_TESTS_PASSES_UTIL_H
-#define C8_TESTS_PASSES_UTIL_H
+#ifndef C8_TESTS_KIT_GRAPH_H
+#define C8_TESTS_KIT_GRAPH_H
 
 #include "c8test.h"
 
@@ -16,11 +24,13 @@
 #include "engine/engine_internal.h"
 #include "ops/infer.h"
 #include "ops/ir.h"
+#include "ops/ops.h"
 #include "engine/passes/passes.h"
 #include "util/err.h"
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdint.h>
 
 /* The issue's bound. Folding rounds w*s to float32 once (the unfused graph rounds conv output
  * and BN separately), so differences are a few float32 ulps of the largest output. */
@@ -76,7 +86,7 @@ static inline int pu_const_vals(c8_graph *g, const char *name, c8_shape s, c8_dt
     int64_t n = c8_shape_numel(&s);
     size_t nb = (size_t)n * c8_dtype_size(dt);
     void *d = malloc(nb ? nb : 1);
-    memcpy(d, vals, nb);
+    if (nb) memcpy(d, vals, nb);
     int v = c8_graph_add_value(g, name, C8_VAL_CONST, dt, &s);
     c8_graph_set_const(g, v, dt, &s, d, nb);
     return v;
@@ -351,5 +361,77 @@ static inline void pu_free_inputs(const c8_graph *g, c8_host_tensor *in) {
     for (int i = 0; i < g->n_inputs; i++) free(in[i].data);
     free(in);
 }
+
+/* ---- the one-node op harness (tests/kit/graph.c) ---- */
+
+#define T_MAX_IO 8
+
+typedef struct t_op {
+    c8_graph *g;
+    const char *op_type;
+    int in[T_MAX_IO], n_in;
+    int out[T_MAX_IO], n_out;
+    const void *data[T_MAX_IO]; /* run-time data of each input (INPUT values) */
+    int node;                   /* -1 until t_load */
+    c8_error err;
+    void *y[T_MAX_IO]; /* outputs of t_run, owned (with guard bytes after) */
+    size_t ybytes[T_MAX_IO];
+    c8_attr attrs[16];
+    int n_attrs;
+} t_op;
+
+/* A graph at the given default-domain opset with one node of op_type still to be added. */
+t_op *t_new(int64_t opset, const char *op_type);
+void t_free(t_op *t);
+
+/* Appends an input: a graph input fed with data at run time (data may be NULL for load-only
+ * tests), a constant (data copied), or an absent optional input. rank < 0: unknown rank. */
+void t_in(t_op *t, c8_dtype dt, int rank, const int64_t *dims, const void *data);
+void t_const(t_op *t, c8_dtype dt, int rank, const int64_t *dims, const void *data);
+void t_absent(t_op *t);
+/* Appends n outputs (y0, y1, ...). */
+void t_outs(t_op *t, int n);
+
+void t_attr_i(t_op *t, const char *name, int64_t v);
+void t_attr_f(t_op *t, const char *name, float v);
+void t_attr_s(t_op *t, const char *name, const char *v);
+void t_attr_ints(t_op *t, const char *name, int n, const int64_t *v);
+void t_attr_floats(t_op *t, const char *name, int n, const float *v);
+
+/* Adds the node, finalizes the graph and runs the registry's count checks, check and infer.
+ * On failure t->err holds the message. */
+c8_status t_load(t_op *t);
+/* Runs the node (after a successful t_load): allocates outputs per the inferred shapes, calls the
+ * op's run and checks the guard bytes (a CUnit failure if any was overwritten). */
+c8_status t_run(t_op *t);
+/* t_load then t_run. */
+c8_status t_load_run(t_op *t);
+
+/* The output value k (dtype and inferred shape). */
+const c8_value *t_outv(const t_op *t, int k);
+/* The inferred shape of output k as "2x3x4" (static buffer per call site, test use only). */
+const char *t_shape(const t_op *t, int k);
+
+/* Asserts that status s is code and that the message names the node and contains needle. */
+#define T_EXPECT_ERR(t, s, code, needle)                                                           \
+    do {                                                                                           \
+        c8_status t_s_ = (s);                                                                      \
+        CU_ASSERT_EQUAL(t_s_, code);                                                               \
+        CU_ASSERT_PTR_NOT_NULL(strstr((t)->err.msg, "node 'n0'"));                                 \
+        CU_ASSERT_PTR_NOT_NULL(strstr((t)->err.msg, needle));                                      \
+        if (t_s_ != (code) || !strstr((t)->err.msg, needle))                                       \
+            printf("\n    status %d, message: %s\n", (int)t_s_, (t)->err.msg);                     \
+    } while (0)
+
+#define T_EXPECT_OK(t, s)                                                                          \
+    do {                                                                                           \
+        c8_status t_s_ = (s);                                                                      \
+        CU_ASSERT_EQUAL(t_s_, C8_OK);                                                              \
+        if (t_s_ != C8_OK) printf("\n    unexpected error: %s\n", (t)->err.msg);                   \
+    } while (0)
+
+/* Compares n floats with |got - want| <= atol + rtol*|want|; prints the worst element. */
+int t_close_f32(const float *got, const double *want, int64_t n, double rtol, double atol,
+                const char *what);
 
 #endif

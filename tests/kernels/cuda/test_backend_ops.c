@@ -6,7 +6,7 @@
  * Conv + BatchNormalization + Relu (+ residual Add) run as FusedConv. Ops the GPU has no kernel
  * for run on the host inside the backend and must agree as well. Seeds are printed on failure.
  * Exits 77 without a GPU. */
-#include "tests/cuda/backend_test_util.h"
+#include "tests/kernels/cuda/backend_test_util.h"
 
 enum { F_FP16 = 1, F_INT8 = 2 };
 

@@ -1,9 +1,9 @@
-/* Helpers shared by the GPU INT8 test suites (tests/cuda/test_cuda_int8_*.c): the no-GPU skip
- * (exit 77, which CTest reports as skipped), one context and stream per process, guarded device
- * buffers (guard bytes before and after, body poisoned before each run, guards checked after),
- * host layout conversions and exact comparisons that print the first differing element. */
-#ifndef C8_TESTS_CUDA_CUDA_TEST_UTIL_H
-#define C8_TESTS_CUDA_CUDA_TEST_UTIL_H
+/* Helpers shared by the GPU INT8 test suites (tests/kernels/cuda/test_cuda_int8_*.c): the no-GPU
+ * skip (exit 77, which CTest reports as skipped), one context and stream per process, guarded
+ * device buffers (guard bytes before and after, body poisoned before each run, guards checked
+ * after), host layout conversions and exact comparisons that print the first differing element. */
+#ifndef C8_TESTS_KERNELS_CUDA_CUDA_TEST_UTIL_H
+#define C8_TESTS_KERNELS_CUDA_CUDA_TEST_UTIL_H
 
 #include "c8test.h"
 
@@ -184,7 +184,7 @@ static inline int c8t_cuda_main(const char *suite, const c8_test_case *cases, in
     int count = 0;
     cudaError_t e = cudaGetDeviceCount(&count);
     if (e != cudaSuccess || count < 1) {
-        printf("SKIP %s: no CUDA device (%s)\n", suite,
+        printf("SKIP: %s: no CUDA device (%s)\n", suite,
                e != cudaSuccess ? cudaGetErrorString(e) : "0 devices");
         return 77;
     }

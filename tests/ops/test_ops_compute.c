@@ -1,11 +1,11 @@
 /* Op-level tests for the compute family (ops/compute.c): tiny graphs built with the IR
  * API, then check / infer / run called directly. Covers attribute -> descriptor translation
- * (against float64 references and ONNX conformance data copied to tests/kernels/data/onnx by
+ * (against float64 references and ONNX conformance data copied to tests/ops/data/onnx by
  * data/dump_onnx_cases.py), opset-dependent semantics (Softmax, Gemm's C, BatchNorm forms),
  * fused epilogues, unknown extents, and error cases (bad attributes, bad group, mismatched
  * channels, overflowing dims): a clear message naming the node, never a crash. */
 #include "c8test.h"
-#include "ref64.h"
+#include "tests/kernels/ref64.h"
 
 #include "ops/ir.h"
 #include "ops/ops.h"
@@ -15,7 +15,7 @@
 #include <math.h>
 #include <stdarg.h>
 
-#define DATA_DIR C8_SOURCE_DIR "/tests/kernels/data/onnx"
+#define DATA_DIR C8_SOURCE_DIR "/tests/ops/data/onnx"
 /* ONNX conformance tolerance (the issue's): expected outputs come from numpy, often float64. */
 #define CONF_RTOL 1e-4
 #define CONF_ATOL 1e-5

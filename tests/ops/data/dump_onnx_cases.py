@@ -1,6 +1,6 @@
 #!/usr/bin/python3
 """Copies a few small ONNX conformance cases (Debian's libonnx-testdata, ONNX 1.12) into .npy
-files for tests/kernels/test_ops_compute.c, so the op-level tests have independent expected
+files for tests/ops/test_ops_compute.c, so the op-level tests have independent expected
 outputs even without the ONNX importer. Writes onnx/<case>/{input,output}_K.npy next to this
 script. The node attributes are restated in the test (k_onnx_cases). Run with /usr/bin/python3."""
 import glob

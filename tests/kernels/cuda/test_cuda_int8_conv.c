@@ -6,7 +6,7 @@
  * batch 1/3; epilogues cycle through int8/float32/float16 output, residual, bias, ReLU / Clip /
  * LeakyReLU / Sigmoid, and random ("ordinary": ties have probability ~0) or power-of-two ("ties":
  * many exact .5 cases for the round-half-even path) multipliers. Exits 77 without a GPU. */
-#include "tests/cuda/cuda_test_util.h"
+#include "tests/kernels/cuda/cuda_test_util.h"
 
 typedef struct conv_case {
     int64_t n, c, h, w, k, r, s, stride, pad, dil, group;

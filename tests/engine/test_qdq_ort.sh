@@ -45,7 +45,7 @@ for m in fmnist_cnn fmnist_resnet; do
     "$c8" run --plan "$work/$m.int8.plan" --input "$work/x.npy" --output-dir "$work/$m.int8" \
         >/dev/null
     "$c8" run --model "$model" --input "$work/x.npy" --output-dir "$work/$m.fp32" >/dev/null
-    PYTHONPATH=$ortpath "$py" "$src/tests/quant/qdq_ort_check.py" "$work/$m.qdq.onnx" \
+    PYTHONPATH=$ortpath "$py" "$src/tests/engine/qdq_ort_check.py" "$work/$m.qdq.onnx" \
         "$work/x.npy" "$work/y.npy" "$work/$m.int8/logits.npy" "$work/$m.fp32/logits.npy" ||
         fails=$((fails + 1))
 done

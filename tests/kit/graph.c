@@ -1,5 +1,6 @@
-/* One-node graph harness for the op tests; see ops_testutil.h. */
-#include "ops_testutil.h"
+/* The one-node op harness of the test kit (t_*); see tests/kit/graph.h. Values, constants and
+ * shapes are made with the kit's graph builders (pu_*). */
+#include "kit/graph.h"
 
 #include "util/err.h"
 
@@ -25,18 +26,10 @@ void t_free(t_op *t) {
     free(t);
 }
 
-static c8_shape mk_shape(int rank, const int64_t *dims) {
-    c8_shape s;
-    memset(&s, 0, sizeof s);
-    s.rank = rank;
-    for (int k = 0; k < rank; k++) s.d[k] = dims[k];
-    return s;
-}
-
 void t_in(t_op *t, c8_dtype dt, int rank, const int64_t *dims, const void *data) {
     char name[16];
     snprintf(name, sizeof name, "x%d", t->n_in);
-    c8_shape s = mk_shape(rank, dims);
+    c8_shape s = pu_shape(rank < 0 ? 0 : rank, dims);
     int v = c8_graph_add_value(t->g, name, C8_VAL_INPUT, dt, rank < 0 ? NULL : &s);
     t->data[t->n_in] = data;
     t->in[t->n_in++] = v;
@@ -45,14 +38,8 @@ void t_in(t_op *t, c8_dtype dt, int rank, const int64_t *dims, const void *data)
 void t_const(t_op *t, c8_dtype dt, int rank, const int64_t *dims, const void *data) {
     char name[16];
     snprintf(name, sizeof name, "c%d", t->n_in);
-    c8_shape s = mk_shape(rank, dims);
-    int v = c8_graph_add_value(t->g, name, C8_VAL_CONST, dt, &s);
-    int64_t n = c8_shape_numel(&s);
-    size_t bytes = (size_t)n * c8_dtype_size(dt);
-    void *copy = malloc(bytes ? bytes : 1);
-    if (bytes) memcpy(copy, data, bytes);
-    c8_graph_set_const(t->g, v, dt, &s, copy, bytes);
-    t->data[t->n_in] = copy;
+    int v = pu_const_vals(t->g, name, pu_shape(rank, dims), dt, data);
+    t->data[t->n_in] = t->g->vals[v].data;
     t->in[t->n_in++] = v;
 }
 

@@ -4,7 +4,7 @@
  * poisoned first. Odd channel counts (1..129) and spatial sizes; floor and ceil mode pools,
  * asymmetric pads, count_include_pad, dilated MaxPool; quantize inputs with exact .5 ties.
  * Exits 77 without a GPU. */
-#include "tests/cuda/cuda_test_util.h"
+#include "tests/kernels/cuda/cuda_test_util.h"
 
 static c8_error g_err;
 

@@ -1,8 +1,8 @@
 /* Graph passes on hand-built graphs: each pass's structural outcome (what was fused or removed,
  * which names survive, labels, attributes) and FP32 equivalence of the optimized graph with the
  * original through the host executor (max-norm relative error <= PASSES_RTOL, see
- * passes_util.h). Also the pass log, disabled passes, idempotence and the DOT writer. */
-#include "passes_util.h"
+ * tests/kit/graph.h). Also the pass log, disabled passes, idempotence and the DOT writer. */
+#include "kit/graph.h"
 
 #include "engine/passes/dot.h"
 #include "util/fileio.h"

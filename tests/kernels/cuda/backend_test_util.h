@@ -1,15 +1,15 @@
-/* Helpers shared by the CUDA backend suites (tests/cuda/test_backend_*.c): the no-GPU skip
- * (exit 77), models from hand-built graphs (tests/passes/passes_util.h's builders), engines on
+/* Helpers shared by the CUDA backend suites (tests/kernels/cuda/test_backend_*.c): the no-GPU skip
+ * (exit 77), models from hand-built graphs (the builders of tests/kit/graph.h), engines on
  * the CPU and the GPU from one model, random inputs, calibration caches from the FP32 CPU engine,
  * and comparisons with the tolerances below.
  *
- * Comparison norm (as tests/passes): per output, max_i |gpu_i - cpu_i| / max(max_i |cpu_i|, 1e-6)
- * (relative to the tensor's largest magnitude: per-element relative error is meaningless where
- * values cross zero). Integer outputs and "exact" comparisons must match bit for bit. */
-#ifndef C8_TESTS_CUDA_BACKEND_TEST_UTIL_H
-#define C8_TESTS_CUDA_BACKEND_TEST_UTIL_H
+ * Comparison norm (as tests/kit/graph.h): per output, max_i |gpu_i - cpu_i| / max(max_i |cpu_i|,
+ * 1e-6) (relative to the tensor's largest magnitude: per-element relative error is meaningless
+ * where values cross zero). Integer outputs and "exact" comparisons must match bit for bit. */
+#ifndef C8_TESTS_KERNELS_CUDA_BACKEND_TEST_UTIL_H
+#define C8_TESTS_KERNELS_CUDA_BACKEND_TEST_UTIL_H
 
-#include "passes/passes_util.h"
+#include "kit/graph.h"
 
 #include "calib8/calib.h"
 #include "calib8/engine.h"
@@ -58,7 +58,7 @@ static inline int bt_main(const char *suite, const c8_test_case *cases, int n) {
         return c8t_run_suite(suite, cases, n);
     }
     if (g < 1) {
-        printf("SKIP %s: no CUDA device\n", suite);
+        printf("SKIP: %s: no CUDA device\n", suite);
         return 77;
     }
     struct cudaDeviceProp p;

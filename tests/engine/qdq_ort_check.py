@@ -1,5 +1,5 @@
 """Runs a calib8 Q/DQ export with ONNX Runtime and compares its logits with calib8's own INT8
-engine on the same images (tests/quant/test_qdq_ort.sh drives it).
+engine on the same images (tests/engine/test_qdq_ort.sh drives it).
 
     qdq_ort_check.py MODEL.qdq.onnx X.npy Y.npy C8_INT8.npy C8_FP32.npy
 

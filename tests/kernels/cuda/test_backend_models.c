@@ -5,7 +5,7 @@
  * caches from GPU and CPU observers compared byte for byte, CUDA Graph replay against the run it
  * was captured from, and several contexts of one engine running from several threads.
  * Exits 77 without a GPU. */
-#include "tests/cuda/backend_test_util.h"
+#include "tests/kernels/cuda/backend_test_util.h"
 #include "kernels/cuda/cuda_backend_int.h"
 
 #include "engine/onnx/onnx_import.h"

@@ -1,0 +1,17 @@
+# tools/: the calib8 CLI. Its contract (exit codes, messages, atomic outputs) and the `calib8
+# cache` subcommand, driven by shell scripts; and tools/check-deps.py (the dependency rule of
+# docs/architecture.md) on small fake trees.
+add_test(NAME test_cli COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_cli.sh $<TARGET_FILE:calib8>
+         ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_cli_work)
+set_tests_properties(test_cli PROPERTIES SKIP_RETURN_CODE 77)
+add_test(NAME test_calib_cli
+         COMMAND sh ${CMAKE_CURRENT_LIST_DIR}/test_cli_cache.sh $<TARGET_FILE:calib8>
+                 ${CMAKE_SOURCE_DIR}/tests/calib/data ${CMAKE_SOURCE_DIR}/../shared
+                 ${CMAKE_BINARY_DIR}/test_calib_cli)
+set_tests_properties(test_calib_cli PROPERTIES SKIP_RETURN_CODE 77)
+find_package(Python3 COMPONENTS Interpreter)
+if(Python3_Interpreter_FOUND)
+  add_test(NAME test_check_deps
+           COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_check_deps.py
+                   ${CMAKE_SOURCE_DIR}/tools/check-deps.py)
+endif()
