@@ -25,35 +25,8 @@ void c8_build_options_init(c8_build_options *o) {
     o->passes = true;
 }
 
-c8_engine *c8_engine_new(c8_graph *g, c8_device device, c8_precision precision) {
-    c8_engine *e = calloc(1, sizeof *e);
-    if (!e) return NULL;
-    e->g = g;
-    e->device = device;
-    e->precision = precision;
-    return e;
-}
-
-int c8_engine_add_layer(c8_engine *e, const char *name, const char *op, c8_precision p,
-                        c8_layer_role role, const char *reason) {
-    c8_layer *nl = realloc(e->layers, (size_t)(e->n_layers + 1) * sizeof *nl);
-    if (!nl) return -1;
-    e->layers = nl;
-    c8_layer *l = &e->layers[e->n_layers];
-    memset(l, 0, sizeof *l);
-    l->name = strdup(name);
-    l->op = strdup(op);
-    if (!l->name || !l->op) {
-        free(l->name);
-        free(l->op);
-        return -1;
-    }
-    l->precision = p;
-    l->role = role;
-    snprintf(l->reason, sizeof l->reason, "%s", reason ? reason : "");
-    snprintf(l->kernel, sizeof l->kernel, "ref");
-    return e->n_layers++;
-}
+/* c8_engine_new and c8_engine_add_layer (the engine record and its layer table): engine/layers.c,
+ * so that the builder, called from here, does not call back into this file. */
 
 /* Reads the cache for an INT8 build and checks it against its sidecar (when one exists). */
 static c8_status load_cache(const c8_graph *mg, const c8_build_options *opt, c8_calib_cache **out,

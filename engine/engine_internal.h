@@ -40,11 +40,11 @@ struct c8_engine {
     void *backend;         /* device state (CUDA), NULL on the CPU */
 };
 
-/* Adds a layer record; returns its index or -1 (out of memory). */
+/* Adds a layer record; returns its index or -1 (out of memory). (engine/layers.c) */
 int c8_engine_add_layer(c8_engine *e, const char *name, const char *op, c8_precision p,
                         c8_layer_role role, const char *reason);
 
-/* Creates an engine shell around a lowered graph (takes ownership of g). */
+/* Creates an engine shell around a lowered graph (takes ownership of g). (engine/layers.c) */
 c8_engine *c8_engine_new(c8_graph *g, c8_device device, c8_precision precision);
 
 #endif

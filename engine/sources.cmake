@@ -16,6 +16,7 @@ list(APPEND C8_GENERATED_SOURCES ${C8_PROTO_OUT}/engine/onnx/onnx.pb-c.c)
 list(APPEND C8_SOURCES
   engine/onnx/onnx_import.c
   engine/model.c
+  engine/layers.c
   engine/passes/passes.c
   engine/passes/fold.c
   engine/passes/fuse.c

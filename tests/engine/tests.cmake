@@ -1,10 +1,9 @@
-# engine/ suites: ONNX import, builder, executor, conformance, the bundled models, and the Q/DQ
-# export. Graph passes: tests/engine/passes/.
-c8_add_test(test_conformance ${CMAKE_CURRENT_LIST_DIR}/test_conformance.c TIMEOUT 1200)
-c8_add_test(test_import ${CMAKE_CURRENT_LIST_DIR}/test_import.c)
-c8_add_test(test_build ${CMAKE_CURRENT_LIST_DIR}/test_build.c)
-c8_add_test(test_models ${CMAKE_CURRENT_LIST_DIR}/test_models.c TIMEOUT 3000)
+# engine/ suites: IR, ONNX import, executor, conformance, CLI-level bad input.
 # export-qdq checked against ONNX Runtime (skips where .deps/ort is missing)
-add_test(NAME test_qdq_ort COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_qdq_ort.sh
+add_test(NAME test_qdq_ort COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_qdq_ort.sh
          $<TARGET_FILE:calib8> ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_qdq_ort_work)
 set_tests_properties(test_qdq_ort PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 900)
+c8_add_test(test_conformance ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_conformance.c TIMEOUT 1200)
+c8_add_test(test_import ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_import.c)
+c8_add_test(test_build ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_build.c)
+c8_add_test(test_models ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_models.c TIMEOUT 3000)
