@@ -29,6 +29,7 @@
 #include "util/err.h"
 
 #include <math.h>
+#include <stdarg.h>
 #include <stdbool.h>
 #include <stdint.h>
 
@@ -50,6 +51,18 @@ static inline c8_shape pu_shape(int rank, const int64_t *d) {
 #define PU_SHAPE(...)                                                                              \
     pu_shape((int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)), (int64_t[]){__VA_ARGS__})
 
+/* The same from rank int64_t arguments (pu_shp(2, (int64_t)3, (int64_t)4); rank 0: a scalar). */
+static inline c8_shape pu_shp(int rank, ...) {
+    c8_shape s;
+    memset(&s, 0, sizeof s);
+    s.rank = rank;
+    va_list ap;
+    va_start(ap, rank);
+    for (int i = 0; i < rank; i++) s.d[i] = va_arg(ap, int64_t);
+    va_end(ap);
+    return s;
+}
+
 static inline c8_graph *pu_graph(int64_t opset) {
     c8_graph *g = c8_graph_create("hand-built");
     g->opset = opset;
@@ -68,6 +81,16 @@ static inline void pu_output(c8_graph *g, int v) {
     g->outputs = realloc(g->outputs, (size_t)(g->n_outputs + 1) * sizeof(int));
     g->outputs[g->n_outputs++] = v;
     g->vals[v].is_output = true;
+}
+
+/* A value of kind INPUT with dtype dt and shape s that is not listed among the graph's inputs
+ * (one-node tests call the op's check / infer / run directly), and an activation whose type and
+ * shape inference fills in. */
+static inline int pu_val_in(c8_graph *g, const char *name, c8_dtype dt, c8_shape s) {
+    return c8_graph_add_value(g, name, C8_VAL_INPUT, dt, &s);
+}
+static inline int pu_val_act(c8_graph *g, const char *name) {
+    return c8_graph_add_value(g, name, C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
 }
 
 /* A float constant with values uniform in [lo, hi). */
@@ -124,7 +147,7 @@ static inline void pu_attr_i(c8_graph *g, int n, const char *name, int64_t v) {
     a.name = strdup(name);
     a.type = C8_ATTR_INT;
     a.i = v;
-    c8_node_add_attr(g, n, &a, NULL);
+    CU_ASSERT_EQUAL(c8_node_add_attr(g, n, &a, NULL), C8_OK);
 }
 
 static inline void pu_attr_f(c8_graph *g, int n, const char *name, float v) {
@@ -133,7 +156,16 @@ static inline void pu_attr_f(c8_graph *g, int n, const char *name, float v) {
     a.name = strdup(name);
     a.type = C8_ATTR_FLOAT;
     a.f = v;
-    c8_node_add_attr(g, n, &a, NULL);
+    CU_ASSERT_EQUAL(c8_node_add_attr(g, n, &a, NULL), C8_OK);
+}
+
+static inline void pu_attr_s(c8_graph *g, int n, const char *name, const char *v) {
+    c8_attr a;
+    memset(&a, 0, sizeof a);
+    a.name = strdup(name);
+    a.type = C8_ATTR_STRING;
+    a.s = strdup(v);
+    CU_ASSERT_EQUAL(c8_node_add_attr(g, n, &a, NULL), C8_OK);
 }
 
 static inline void pu_attr_ints(c8_graph *g, int n, const char *name, int count, const int64_t *v) {
@@ -142,9 +174,20 @@ static inline void pu_attr_ints(c8_graph *g, int n, const char *name, int count,
     a.name = strdup(name);
     a.type = C8_ATTR_INTS;
     a.n = (size_t)count;
-    a.ints = malloc((size_t)count * sizeof(int64_t));
-    memcpy(a.ints, v, (size_t)count * sizeof(int64_t));
-    c8_node_add_attr(g, n, &a, NULL);
+    a.ints = malloc((size_t)(count ? count : 1) * sizeof(int64_t));
+    if (count) memcpy(a.ints, v, (size_t)count * sizeof(int64_t));
+    CU_ASSERT_EQUAL(c8_node_add_attr(g, n, &a, NULL), C8_OK);
+}
+
+/* The same from count int64_t arguments. */
+static inline void pu_attr_ints_v(c8_graph *g, int n, const char *name, int count, ...) {
+    int64_t v[64];
+    CU_ASSERT_FATAL(count >= 0 && count <= 64);
+    va_list ap;
+    va_start(ap, count);
+    for (int i = 0; i < count; i++) v[i] = va_arg(ap, int64_t);
+    va_end(ap);
+    pu_attr_ints(g, n, name, count, v);
 }
 #define PU_INTS(g, n, name, ...)                                                                   \
     pu_attr_ints(g, n, name, (int)(sizeof((int64_t[]){__VA_ARGS__}) / sizeof(int64_t)),            \

@@ -5,6 +5,7 @@
  * fused epilogues, unknown extents, and error cases (bad attributes, bad group, mismatched
  * channels, overflowing dims): a clear message naming the node, never a crash. */
 #include "c8test.h"
+#include "kit/graph.h"
 #include "tests/kernels/ref64.h"
 
 #include "ops/ir.h"
@@ -28,68 +29,9 @@ static const c8_op_def *def_of(c8_op op) {
     return NULL;
 }
 
-/* ---- graph building ---- */
+/* ---- graph building (tests/kit/graph.h: pu_shp, pu_val_in, pu_val_act, pu_attr_*) ---- */
 
-static c8_shape shp(int rank, ...) {
-    c8_shape s;
-    memset(&s, 0, sizeof s);
-    s.rank = rank;
-    va_list ap;
-    va_start(ap, rank);
-    for (int i = 0; i < rank; i++) s.d[i] = va_arg(ap, int64_t);
-    va_end(ap);
-    return s;
-}
 #define I(x) ((int64_t)(x))
-
-static int add_in(c8_graph *g, const char *name, c8_shape s) {
-    return c8_graph_add_value(g, name, C8_VAL_INPUT, C8_DT_FLOAT, &s);
-}
-static int add_typed(c8_graph *g, const char *name, c8_dtype t, c8_shape s) {
-    return c8_graph_add_value(g, name, C8_VAL_INPUT, t, &s);
-}
-static int add_act(c8_graph *g, const char *name) {
-    return c8_graph_add_value(g, name, C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
-}
-
-static void attr_i(c8_graph *g, int n, const char *name, int64_t v) {
-    c8_attr a = {0};
-    a.name = strdup(name);
-    a.type = C8_ATTR_INT;
-    a.i = v;
-    c8_error err = {0};
-    CU_ASSERT_EQUAL_FATAL(c8_node_add_attr(g, n, &a, &err), C8_OK);
-}
-static void attr_f(c8_graph *g, int n, const char *name, float v) {
-    c8_attr a = {0};
-    a.name = strdup(name);
-    a.type = C8_ATTR_FLOAT;
-    a.f = v;
-    c8_error err = {0};
-    CU_ASSERT_EQUAL_FATAL(c8_node_add_attr(g, n, &a, &err), C8_OK);
-}
-static void attr_s(c8_graph *g, int n, const char *name, const char *v) {
-    c8_attr a = {0};
-    a.name = strdup(name);
-    a.type = C8_ATTR_STRING;
-    a.s = strdup(v);
-    c8_error err = {0};
-    CU_ASSERT_EQUAL_FATAL(c8_node_add_attr(g, n, &a, &err), C8_OK);
-}
-/* INTS attribute from count values (int64). */
-static void attr_ints(c8_graph *g, int n, const char *name, int count, ...) {
-    c8_attr a = {0};
-    a.name = strdup(name);
-    a.type = C8_ATTR_INTS;
-    a.n = (size_t)count;
-    a.ints = malloc((size_t)(count ? count : 1) * sizeof(int64_t));
-    va_list ap;
-    va_start(ap, count);
-    for (int i = 0; i < count; i++) a.ints[i] = va_arg(ap, int64_t);
-    va_end(ap);
-    c8_error err = {0};
-    CU_ASSERT_EQUAL_FATAL(c8_node_add_attr(g, n, &a, &err), C8_OK);
-}
 
 /* A graph with one node: op reading values in[] and writing one fresh output "y". */
 typedef struct one_node {
@@ -110,12 +52,12 @@ static one_node new_graph(const char *path, int64_t opset) {
 static void finish_node(one_node *t, const char *name, const char *op_type, c8_op op, const int *in,
                         int n_in, int n_out) {
     int out[4];
-    t->y = add_act(t->g, "y");
+    t->y = pu_val_act(t->g, "y");
     out[0] = t->y;
     for (int k = 1; k < n_out; k++) {
         char nm[16];
         snprintf(nm, sizeof nm, "y%d", k);
-        out[k] = add_act(t->g, nm);
+        out[k] = pu_val_act(t->g, nm);
     }
     t->node = c8_graph_add_node(t->g, name, op_type, "", op, in, n_in, out, n_out);
     CU_ASSERT_FATAL(t->node >= 0);
@@ -198,17 +140,18 @@ static void test_conv_op(void) {
     const uint64_t seed = 11;
     c8t_rng r = {seed};
     one_node t = new_graph("m.onnx", 13);
-    int in[3] = {add_in(t.g, "x", shp(4, I(2), I(6), I(9), I(8))),
-                 add_in(t.g, "w", shp(4, I(9), I(2), I(3), I(2))), add_in(t.g, "b", shp(1, I(9)))};
+    int in[3] = {pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(4, I(2), I(6), I(9), I(8))),
+                 pu_val_in(t.g, "w", C8_DT_FLOAT, pu_shp(4, I(9), I(2), I(3), I(2))),
+                 pu_val_in(t.g, "b", C8_DT_FLOAT, pu_shp(1, I(9)))};
     finish_node(&t, "conv1", "Conv", C8_OP_CONV, in, 3, 1);
-    attr_i(t.g, t.node, "group", 3);
-    attr_ints(t.g, t.node, "strides", 2, I(2), I(1));
-    attr_ints(t.g, t.node, "pads", 4, I(1), I(0), I(2), I(1));
-    attr_ints(t.g, t.node, "dilations", 2, I(1), I(2));
+    pu_attr_i(t.g, t.node, "group", 3);
+    pu_attr_ints_v(t.g, t.node, "strides", 2, I(2), I(1));
+    pu_attr_ints_v(t.g, t.node, "pads", 4, I(1), I(0), I(2), I(1));
+    pu_attr_ints_v(t.g, t.node, "dilations", 2, I(1), I(2));
     c8_error err = {0};
     CU_ASSERT_EQUAL_FATAL(check_infer(&t, &err), C8_OK);
     /* H: (9 + 1 + 2 - 3) / 2 + 1 = 5; W: (8 + 0 + 1 - 3) / 1 + 1 = 7 */
-    expect_shape(t.g, t.y, shp(4, I(2), I(9), I(5), I(7)));
+    expect_shape(t.g, t.y, pu_shp(4, I(2), I(9), I(5), I(7)));
     float *x = frand(&r, 2 * 6 * 9 * 8, -1, 1), *w = frand(&r, 9 * 2 * 3 * 2, -1, 1);
     float *b = frand(&r, 9, -1, 1);
     const float *ins[3] = {x, w, b};
@@ -253,25 +196,25 @@ static void test_conv_shapes(void) {
                  {"NOTSET", 7, 3, 2, 3}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         one_node t = new_graph("m.onnx", 11);
-        int in[2] = {add_in(t.g, "x", shp(3, I(-1), I(3), cases[i].in)),
-                     add_in(t.g, "w", shp(3, I(5), I(3), cases[i].k))};
+        int in[2] = {pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(3, I(-1), I(3), cases[i].in)),
+                     pu_val_in(t.g, "w", C8_DT_FLOAT, pu_shp(3, I(5), I(3), cases[i].k))};
         finish_node(&t, "c", "Conv", C8_OP_CONV, in, 2, 1);
-        attr_s(t.g, t.node, "auto_pad", cases[i].auto_pad);
-        attr_ints(t.g, t.node, "strides", 1, cases[i].s);
+        pu_attr_s(t.g, t.node, "auto_pad", cases[i].auto_pad);
+        pu_attr_ints_v(t.g, t.node, "strides", 1, cases[i].s);
         c8_error err = {0};
         CU_ASSERT_EQUAL(check_infer(&t, &err), C8_OK);
-        expect_shape(t.g, t.y, shp(3, I(-1), I(5), cases[i].out));
+        expect_shape(t.g, t.y, pu_shp(3, I(-1), I(5), cases[i].out));
         c8_graph_destroy(t.g);
     }
     /* 3-D with unknown spatial extent: that extent stays unknown */
     one_node t = new_graph("m.onnx", 11);
-    int in[2] = {add_in(t.g, "x", shp(5, I(1), I(2), I(5), I(-1), I(6))),
-                 add_in(t.g, "w", shp(5, I(4), I(2), I(3), I(3), I(3)))};
+    int in[2] = {pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(5, I(1), I(2), I(5), I(-1), I(6))),
+                 pu_val_in(t.g, "w", C8_DT_FLOAT, pu_shp(5, I(4), I(2), I(3), I(3), I(3)))};
     finish_node(&t, "c3", "Conv", C8_OP_CONV, in, 2, 1);
-    attr_ints(t.g, t.node, "pads", 6, I(1), I(1), I(0), I(1), I(1), I(0));
+    pu_attr_ints_v(t.g, t.node, "pads", 6, I(1), I(1), I(0), I(1), I(1), I(0));
     c8_error err = {0};
     CU_ASSERT_EQUAL(check_infer(&t, &err), C8_OK);
-    expect_shape(t.g, t.y, shp(5, I(1), I(4), I(5), I(-1), I(4)));
+    expect_shape(t.g, t.y, pu_shp(5, I(1), I(4), I(5), I(-1), I(4)));
     c8_graph_destroy(t.g);
     /* unknown input rank: output rank unknown, no error */
     t = new_graph("m.onnx", 11);
@@ -295,12 +238,12 @@ static void test_fused_conv(void) {
                 const c8_op opc = op ? C8_OP_FUSED_CONV : C8_OP_CONV;
                 const char *opt = op ? "FusedConv" : "Conv";
                 one_node t = new_graph("m.onnx", 13);
-                int in[3] = {add_in(t.g, "x", shp(4, I(1), I(3), I(5), I(5))),
-                             add_in(t.g, "w", shp(4, I(7), I(3), I(3), I(3))),
-                             add_in(t.g, "b", shp(1, I(7)))};
-                int rv = add_in(t.g, "res", shp(4, I(1), I(7), I(5), I(5)));
+                int in[3] = {pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(4, I(1), I(3), I(5), I(5))),
+                             pu_val_in(t.g, "w", C8_DT_FLOAT, pu_shp(4, I(7), I(3), I(3), I(3))),
+                             pu_val_in(t.g, "b", C8_DT_FLOAT, pu_shp(1, I(7)))};
+                int rv = pu_val_in(t.g, "res", C8_DT_FLOAT, pu_shp(4, I(1), I(7), I(5), I(5)));
                 finish_node(&t, "f", opt, opc, in, 3, 1);
-                attr_ints(t.g, t.node, "pads", 4, I(1), I(1), I(1), I(1));
+                pu_attr_ints_v(t.g, t.node, "pads", 4, I(1), I(1), I(1), I(1));
                 c8_fusion *f = &t.g->nodes[t.node].fusion;
                 f->act = acts[ai];
                 f->act_a = acts[ai] == C8_ACT_CLIP ? -0.5f : 0.2f;
@@ -308,7 +251,7 @@ static void test_fused_conv(void) {
                 f->residual = with_res ? rv : -1;
                 c8_error err = {0};
                 CU_ASSERT_EQUAL_FATAL(check_infer(&t, &err), C8_OK);
-                expect_shape(t.g, t.y, shp(4, I(1), I(7), I(5), I(5)));
+                expect_shape(t.g, t.y, pu_shp(4, I(1), I(7), I(5), I(5)));
                 float *x = frand(&r, 75, -1, 1), *w = frand(&r, 189, -1, 1);
                 float *b = frand(&r, 7, -1, 1), *res = frand(&r, 175, -2, 2);
                 const float *ins[3] = {x, w, b};
@@ -362,17 +305,18 @@ static void test_fused_gemm(void) {
     const uint64_t seed = 200;
     c8t_rng r = {seed};
     one_node t = new_graph("m.onnx", 13);
-    int in[3] = {add_in(t.g, "a", shp(2, I(3), I(5))), add_in(t.g, "b", shp(2, I(4), I(5))),
-                 add_in(t.g, "c", shp(1, I(4)))};
-    int rv = add_in(t.g, "res", shp(2, I(3), I(4)));
+    int in[3] = {pu_val_in(t.g, "a", C8_DT_FLOAT, pu_shp(2, I(3), I(5))),
+                 pu_val_in(t.g, "b", C8_DT_FLOAT, pu_shp(2, I(4), I(5))),
+                 pu_val_in(t.g, "c", C8_DT_FLOAT, pu_shp(1, I(4)))};
+    int rv = pu_val_in(t.g, "res", C8_DT_FLOAT, pu_shp(2, I(3), I(4)));
     finish_node(&t, "fc", "Gemm", C8_OP_GEMM, in, 3, 1);
-    attr_i(t.g, t.node, "transB", 1);
-    attr_f(t.g, t.node, "alpha", 0.5f);
+    pu_attr_i(t.g, t.node, "transB", 1);
+    pu_attr_f(t.g, t.node, "alpha", 0.5f);
     t.g->nodes[t.node].fusion.act = C8_ACT_RELU;
     t.g->nodes[t.node].fusion.residual = rv;
     c8_error err = {0};
     CU_ASSERT_EQUAL_FATAL(check_infer(&t, &err), C8_OK);
-    expect_shape(t.g, t.y, shp(2, I(3), I(4)));
+    expect_shape(t.g, t.y, pu_shp(2, I(3), I(4)));
     float *a = frand(&r, 15, -1, 1), *b = frand(&r, 20, -1, 1), *c = frand(&r, 4, -1, 1);
     float *res = frand(&r, 12, -1, 1);
     const float *ins[3] = {a, b, c};
@@ -394,7 +338,7 @@ static void test_fused_gemm(void) {
         }
     check_close("fused Gemm", seed, y, ref, tol, 12);
     /* residual of the wrong shape is refused at infer */
-    t.g->vals[rv].shape = shp(2, I(3), I(5));
+    t.g->vals[rv].shape = pu_shp(2, I(3), I(5));
     CU_ASSERT_EQUAL(check_infer(&t, &err), C8_ERR_SHAPE);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "residual 'res'"));
     free(a);
@@ -416,66 +360,66 @@ typedef struct onnx_case {
 } onnx_case;
 
 static void a_conv_asym(c8_graph *g, int n) {
-    attr_ints(g, n, "kernel_shape", 2, I(3), I(3));
-    attr_ints(g, n, "pads", 4, I(1), I(0), I(1), I(0));
-    attr_ints(g, n, "strides", 2, I(2), I(2));
+    pu_attr_ints_v(g, n, "kernel_shape", 2, I(3), I(3));
+    pu_attr_ints_v(g, n, "pads", 4, I(1), I(0), I(1), I(0));
+    pu_attr_ints_v(g, n, "strides", 2, I(2), I(2));
 }
 static void a_conv_same(c8_graph *g, int n) {
-    attr_s(g, n, "auto_pad", "SAME_LOWER");
-    attr_ints(g, n, "kernel_shape", 2, I(3), I(3));
-    attr_ints(g, n, "strides", 2, I(2), I(2));
+    pu_attr_s(g, n, "auto_pad", "SAME_LOWER");
+    pu_attr_ints_v(g, n, "kernel_shape", 2, I(3), I(3));
+    pu_attr_ints_v(g, n, "strides", 2, I(2), I(2));
 }
 static void a_convt_same(c8_graph *g, int n) {
-    attr_s(g, n, "auto_pad", "SAME_UPPER");
-    attr_ints(g, n, "strides", 2, I(2), I(2));
+    pu_attr_s(g, n, "auto_pad", "SAME_UPPER");
+    pu_attr_ints_v(g, n, "strides", 2, I(2), I(2));
 }
 static void a_convt_kshape(c8_graph *g, int n) {
-    attr_ints(g, n, "kernel_shape", 2, I(3), I(3));
-    attr_ints(g, n, "output_padding", 2, I(1), I(1));
-    attr_ints(g, n, "output_shape", 2, I(10), I(8));
-    attr_ints(g, n, "strides", 2, I(3), I(2));
+    pu_attr_ints_v(g, n, "kernel_shape", 2, I(3), I(3));
+    pu_attr_ints_v(g, n, "output_padding", 2, I(1), I(1));
+    pu_attr_ints_v(g, n, "output_shape", 2, I(10), I(8));
+    pu_attr_ints_v(g, n, "strides", 2, I(3), I(2));
 }
 static void a_convt_oshape(c8_graph *g, int n) {
-    attr_ints(g, n, "output_shape", 2, I(10), I(8));
-    attr_ints(g, n, "strides", 2, I(3), I(2));
+    pu_attr_ints_v(g, n, "output_shape", 2, I(10), I(8));
+    pu_attr_ints_v(g, n, "strides", 2, I(3), I(2));
 }
 static void a_convt_pads(c8_graph *g, int n) {
-    attr_ints(g, n, "pads", 4, I(1), I(2), I(1), I(2));
-    attr_ints(g, n, "strides", 2, I(3), I(2));
+    pu_attr_ints_v(g, n, "pads", 4, I(1), I(2), I(1), I(2));
+    pu_attr_ints_v(g, n, "strides", 2, I(3), I(2));
 }
-static void a_convt_dil(c8_graph *g, int n) { attr_ints(g, n, "dilations", 2, I(2), I(2)); }
+static void a_convt_dil(c8_graph *g, int n) { pu_attr_ints_v(g, n, "dilations", 2, I(2), I(2)); }
 static void a_avg_cip(c8_graph *g, int n) {
-    attr_i(g, n, "count_include_pad", 1);
-    attr_ints(g, n, "kernel_shape", 2, I(5), I(5));
-    attr_ints(g, n, "pads", 4, I(2), I(2), I(2), I(2));
+    pu_attr_i(g, n, "count_include_pad", 1);
+    pu_attr_ints_v(g, n, "kernel_shape", 2, I(5), I(5));
+    pu_attr_ints_v(g, n, "pads", 4, I(2), I(2), I(2), I(2));
 }
 static void a_avg_ceil(c8_graph *g, int n) {
-    attr_i(g, n, "ceil_mode", 1);
-    attr_ints(g, n, "kernel_shape", 2, I(3), I(3));
-    attr_ints(g, n, "strides", 2, I(2), I(2));
+    pu_attr_i(g, n, "ceil_mode", 1);
+    pu_attr_ints_v(g, n, "kernel_shape", 2, I(3), I(3));
+    pu_attr_ints_v(g, n, "strides", 2, I(2), I(2));
 }
 static void a_max_same(c8_graph *g, int n) {
-    attr_s(g, n, "auto_pad", "SAME_UPPER");
-    attr_ints(g, n, "kernel_shape", 2, I(3), I(3));
-    attr_ints(g, n, "strides", 2, I(2), I(2));
+    pu_attr_s(g, n, "auto_pad", "SAME_UPPER");
+    pu_attr_ints_v(g, n, "kernel_shape", 2, I(3), I(3));
+    pu_attr_ints_v(g, n, "strides", 2, I(2), I(2));
 }
 static void a_max_dil(c8_graph *g, int n) {
-    attr_ints(g, n, "dilations", 2, I(2), I(2));
-    attr_ints(g, n, "kernel_shape", 2, I(2), I(2));
-    attr_ints(g, n, "strides", 2, I(1), I(1));
+    pu_attr_ints_v(g, n, "dilations", 2, I(2), I(2));
+    pu_attr_ints_v(g, n, "kernel_shape", 2, I(2), I(2));
+    pu_attr_ints_v(g, n, "strides", 2, I(1), I(1));
 }
 static void a_lrn(c8_graph *g, int n) {
-    attr_f(g, n, "alpha", 0.0002f);
-    attr_f(g, n, "beta", 0.5f);
-    attr_f(g, n, "bias", 2.0f);
-    attr_i(g, n, "size", 3);
+    pu_attr_f(g, n, "alpha", 0.0002f);
+    pu_attr_f(g, n, "beta", 0.5f);
+    pu_attr_f(g, n, "bias", 2.0f);
+    pu_attr_i(g, n, "size", 3);
 }
-static void a_softmax1(c8_graph *g, int n) { attr_i(g, n, "axis", 1); }
+static void a_softmax1(c8_graph *g, int n) { pu_attr_i(g, n, "axis", 1); }
 static void a_gemm_all(c8_graph *g, int n) {
-    attr_f(g, n, "alpha", 0.25f);
-    attr_f(g, n, "beta", 0.35f);
-    attr_i(g, n, "transA", 1);
-    attr_i(g, n, "transB", 1);
+    pu_attr_f(g, n, "alpha", 0.25f);
+    pu_attr_f(g, n, "beta", 0.35f);
+    pu_attr_i(g, n, "transA", 1);
+    pu_attr_i(g, n, "transB", 1);
 }
 
 static const onnx_case k_onnx_cases[] = {
@@ -520,7 +464,7 @@ static void test_onnx_cases(void) {
             for (int i = 0; i < s.rank; i++) s.d[i] = npy_in[k].dims[i];
             char nm[16];
             snprintf(nm, sizeof nm, "in%d", k);
-            in[k] = add_in(t.g, nm, s);
+            in[k] = pu_val_in(t.g, nm, C8_DT_FLOAT, s);
             ins[k] = npy_in[k].data;
         }
         finish_node(&t, oc->name, oc->op_type, oc->op, in, n_in, 1);
@@ -558,30 +502,30 @@ static void test_onnx_cases(void) {
 static void test_convt_shapes(void) {
     /* natural extent: stride*(in-1) + output_padding + (k-1)*dilation + 1 - pads */
     one_node t = new_graph("m.onnx", 11);
-    int in[2] = {add_in(t.g, "x", shp(4, I(-1), I(4), I(5), I(6))),
-                 add_in(t.g, "w", shp(4, I(4), I(3), I(3), I(4)))};
+    int in[2] = {pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(4, I(-1), I(4), I(5), I(6))),
+                 pu_val_in(t.g, "w", C8_DT_FLOAT, pu_shp(4, I(4), I(3), I(3), I(4)))};
     finish_node(&t, "up", "ConvTranspose", C8_OP_CONV_TRANSPOSE, in, 2, 1);
-    attr_i(t.g, t.node, "group", 2);
-    attr_ints(t.g, t.node, "strides", 2, I(2), I(3));
-    attr_ints(t.g, t.node, "output_padding", 2, I(1), I(2));
-    attr_ints(t.g, t.node, "pads", 4, I(1), I(0), I(0), I(2));
+    pu_attr_i(t.g, t.node, "group", 2);
+    pu_attr_ints_v(t.g, t.node, "strides", 2, I(2), I(3));
+    pu_attr_ints_v(t.g, t.node, "output_padding", 2, I(1), I(2));
+    pu_attr_ints_v(t.g, t.node, "pads", 4, I(1), I(0), I(0), I(2));
     c8_error err = {0};
     CU_ASSERT_EQUAL_FATAL(check_infer(&t, &err), C8_OK);
     /* H: 2*4 + 1 + 3 - 1 = 11; W: 3*5 + 2 + 4 - 2 = 19; channels 3 * group 2 = 6 */
-    expect_shape(t.g, t.y, shp(4, I(-1), I(6), I(11), I(19)));
+    expect_shape(t.g, t.y, pu_shp(4, I(-1), I(6), I(11), I(19)));
     c8_graph_destroy(t.g);
     /* output_shape beyond the natural extent (9 x 5 here): no padding, the extra rows get only
      * the bias (onnxruntime's rule; ONNX's test_convtranspose_output_shape relies on it) */
     t = new_graph("m.onnx", 11);
-    in[0] = add_in(t.g, "x", shp(4, I(1), I(1), I(3), I(3)));
-    in[1] = add_in(t.g, "w", shp(4, I(1), I(1), I(3), I(3)));
-    int bv = add_in(t.g, "b", shp(1, I(1)));
+    in[0] = pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(4, I(1), I(1), I(3), I(3)));
+    in[1] = pu_val_in(t.g, "w", C8_DT_FLOAT, pu_shp(4, I(1), I(1), I(3), I(3)));
+    int bv = pu_val_in(t.g, "b", C8_DT_FLOAT, pu_shp(1, I(1)));
     int in3[3] = {in[0], in[1], bv};
     finish_node(&t, "up2", "ConvTranspose", C8_OP_CONV_TRANSPOSE, in3, 3, 1);
-    attr_ints(t.g, t.node, "output_shape", 2, I(12), I(5));
-    attr_ints(t.g, t.node, "strides", 2, I(3), I(1));
+    pu_attr_ints_v(t.g, t.node, "output_shape", 2, I(12), I(5));
+    pu_attr_ints_v(t.g, t.node, "strides", 2, I(3), I(1));
     CU_ASSERT_EQUAL_FATAL(check_infer(&t, &err), C8_OK);
-    expect_shape(t.g, t.y, shp(4, I(1), I(1), I(12), I(5)));
+    expect_shape(t.g, t.y, pu_shp(4, I(1), I(1), I(12), I(5)));
     const float x[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1}, w[9] = {1, 1, 1, 1, 1, 1, 1, 1, 1};
     const float b = 0.25f;
     const float *ins[3] = {x, w, &b};
@@ -605,46 +549,46 @@ static void test_convt_shapes(void) {
 static void test_pool_ops(void) {
     /* MaxPool ceil_mode, 1-D and 3-D shapes; Indices output refused */
     one_node t = new_graph("m.onnx", 12);
-    int in[1] = {add_in(t.g, "x", shp(3, I(1), I(3), I(6)))};
+    int in[1] = {pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(3, I(1), I(3), I(6)))};
     finish_node(&t, "mp", "MaxPool", C8_OP_MAXPOOL, in, 1, 1);
-    attr_ints(t.g, t.node, "kernel_shape", 1, I(2));
-    attr_ints(t.g, t.node, "strides", 1, I(3));
-    attr_i(t.g, t.node, "ceil_mode", 1);
+    pu_attr_ints_v(t.g, t.node, "kernel_shape", 1, I(2));
+    pu_attr_ints_v(t.g, t.node, "strides", 1, I(3));
+    pu_attr_i(t.g, t.node, "ceil_mode", 1);
     c8_error err = {0};
     CU_ASSERT_EQUAL(check_infer(&t, &err), C8_OK);
     /* span 4, ceil(4/3) + 1 = 3 windows, but the third starts at 6 >= 6: dropped -> 2 */
-    expect_shape(t.g, t.y, shp(3, I(1), I(3), I(2)));
+    expect_shape(t.g, t.y, pu_shp(3, I(1), I(3), I(2)));
     c8_graph_destroy(t.g);
 
     t = new_graph("m.onnx", 12);
-    in[0] = add_in(t.g, "x", shp(5, I(2), I(3), I(5), I(6), I(7)));
+    in[0] = pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(5, I(2), I(3), I(5), I(6), I(7)));
     finish_node(&t, "mp2", "MaxPool", C8_OP_MAXPOOL, in, 1, 2);
-    attr_ints(t.g, t.node, "kernel_shape", 3, I(2), I(2), I(2));
+    pu_attr_ints_v(t.g, t.node, "kernel_shape", 3, I(2), I(2), I(2));
     expect_err(check_infer(&t, &err), C8_ERR_UNSUPPORTED, &err, "node 'mp2' (MaxPool)", "Indices");
     t.g->nodes[t.node].out[1] = -1; /* omitted Indices: fine */
     CU_ASSERT_EQUAL(check_infer(&t, &err), C8_OK);
-    expect_shape(t.g, t.y, shp(5, I(2), I(3), I(4), I(5), I(6)));
+    expect_shape(t.g, t.y, pu_shp(5, I(2), I(3), I(4), I(5), I(6)));
     c8_graph_destroy(t.g);
 
     /* AveragePool dilations only from opset 19 */
     for (int64_t opset = 18; opset <= 19; opset++) {
         t = new_graph("m.onnx", opset);
-        in[0] = add_in(t.g, "x", shp(4, I(1), I(1), I(7), I(7)));
+        in[0] = pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(4, I(1), I(1), I(7), I(7)));
         finish_node(&t, "ap", "AveragePool", C8_OP_AVGPOOL, in, 1, 1);
-        attr_ints(t.g, t.node, "kernel_shape", 2, I(3), I(3));
-        attr_ints(t.g, t.node, "dilations", 2, I(2), I(2));
+        pu_attr_ints_v(t.g, t.node, "kernel_shape", 2, I(3), I(3));
+        pu_attr_ints_v(t.g, t.node, "dilations", 2, I(2), I(2));
         c8_status st = check_infer(&t, &err);
         if (opset == 18) {
             expect_err(st, C8_ERR_INVALID, &err, "node 'ap' (AveragePool)", "dilations");
         } else {
             CU_ASSERT_EQUAL(st, C8_OK);
-            expect_shape(t.g, t.y, shp(4, I(1), I(1), I(3), I(3)));
+            expect_shape(t.g, t.y, pu_shp(4, I(1), I(1), I(3), I(3)));
         }
         c8_graph_destroy(t.g);
     }
     /* missing kernel_shape */
     t = new_graph("m.onnx", 12);
-    in[0] = add_in(t.g, "x", shp(4, I(1), I(1), I(7), I(7)));
+    in[0] = pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(4, I(1), I(1), I(7), I(7)));
     finish_node(&t, "ap2", "AveragePool", C8_OP_AVGPOOL, in, 1, 1);
     expect_err(check_infer(&t, &err), C8_ERR_INVALID, &err, "node 'ap2'", "kernel_shape");
     c8_graph_destroy(t.g);
@@ -654,10 +598,10 @@ static void test_pool_ops(void) {
         const c8_op op = mx ? C8_OP_GLOBAL_MAXPOOL : C8_OP_GLOBAL_AVGPOOL;
         const char *nm = mx ? "GlobalMaxPool" : "GlobalAveragePool";
         t = new_graph("m.onnx", 12);
-        in[0] = add_in(t.g, "x", shp(4, I(2), I(3), I(2), I(2)));
+        in[0] = pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(4, I(2), I(3), I(2), I(2)));
         finish_node(&t, "gp", nm, op, in, 1, 1);
         CU_ASSERT_EQUAL(check_infer(&t, &err), C8_OK);
-        expect_shape(t.g, t.y, shp(4, I(2), I(3), I(1), I(1)));
+        expect_shape(t.g, t.y, pu_shp(4, I(2), I(3), I(1), I(1)));
         float x[24];
         for (int i = 0; i < 24; i++) x[i] = (float)i;
         const float *ins[1] = {x};
@@ -677,11 +621,13 @@ static void test_batchnorm_op(void) {
     c8_error err = {0};
     /* values: x (1, 2, 1, 2), per channel y = (x - mean) / sqrt(var + eps) * scale + b */
     one_node t = new_graph("m.onnx", 15);
-    int in[5] = {add_in(t.g, "x", shp(4, I(1), I(2), I(1), I(2))), add_in(t.g, "s", shp(1, I(2))),
-                 add_in(t.g, "b", shp(1, I(2))), add_in(t.g, "m", shp(1, I(2))),
-                 add_in(t.g, "v", shp(1, I(2)))};
+    int in[5] = {pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(4, I(1), I(2), I(1), I(2))),
+                 pu_val_in(t.g, "s", C8_DT_FLOAT, pu_shp(1, I(2))),
+                 pu_val_in(t.g, "b", C8_DT_FLOAT, pu_shp(1, I(2))),
+                 pu_val_in(t.g, "m", C8_DT_FLOAT, pu_shp(1, I(2))),
+                 pu_val_in(t.g, "v", C8_DT_FLOAT, pu_shp(1, I(2)))};
     finish_node(&t, "bn", "BatchNormalization", C8_OP_BATCHNORM, in, 5, 1);
-    attr_f(t.g, t.node, "epsilon", 0.0f);
+    pu_attr_f(t.g, t.node, "epsilon", 0.0f);
     CU_ASSERT_EQUAL_FATAL(check_infer(&t, &err), C8_OK);
     const float x[4] = {1, 3, 10, 20}, s[2] = {2, -1}, b[2] = {0.5f, 1}, m[2] = {1, 10},
                 v[2] = {4, 25};
@@ -696,7 +642,7 @@ static void test_batchnorm_op(void) {
     CU_ASSERT_EQUAL(y[3], -1.0f);
     free(y);
     /* training_mode=1 refused */
-    attr_i(t.g, t.node, "training_mode", 1);
+    pu_attr_i(t.g, t.node, "training_mode", 1);
     expect_err(check_infer(&t, &err), C8_ERR_UNSUPPORTED, &err, "node 'bn'", "training_mode");
     c8_graph_destroy(t.g);
     /* opset 7: spatial=0 refused, spatial=1 fine; training_mode not an opset-7 attribute */
@@ -705,16 +651,16 @@ static void test_batchnorm_op(void) {
         for (int k = 0; k < 5; k++) {
             char nm[8];
             snprintf(nm, sizeof nm, "i%d", k);
-            in[k] = add_in(t.g, nm, k ? shp(1, I(3)) : shp(2, I(4), I(3)));
+            in[k] = pu_val_in(t.g, nm, C8_DT_FLOAT, k ? pu_shp(1, I(3)) : pu_shp(2, I(4), I(3)));
         }
         finish_node(&t, "bn7", "BatchNormalization", C8_OP_BATCHNORM, in, 5, 1);
-        attr_i(t.g, t.node, "spatial", sp);
+        pu_attr_i(t.g, t.node, "spatial", sp);
         c8_status st7 = check_infer(&t, &err);
         if (sp == 0)
             expect_err(st7, C8_ERR_UNSUPPORTED, &err, "node 'bn7'", "spatial=0");
         else
             CU_ASSERT_EQUAL(st7, C8_OK);
-        attr_i(t.g, t.node, "training_mode", 0);
+        pu_attr_i(t.g, t.node, "training_mode", 0);
         if (sp == 1)
             expect_err(check_infer(&t, &err), C8_ERR_INVALID, &err, "node 'bn7'",
                        "'training_mode' is not defined");
@@ -725,7 +671,8 @@ static void test_batchnorm_op(void) {
     for (int k = 0; k < 5; k++) {
         char nm[8];
         snprintf(nm, sizeof nm, "i%d", k);
-        in[k] = add_in(t.g, nm, k ? shp(1, I(k == 3 ? 4 : 3)) : shp(3, I(2), I(3), I(5)));
+        in[k] = pu_val_in(t.g, nm, C8_DT_FLOAT,
+                          k ? pu_shp(1, I(k == 3 ? 4 : 3)) : pu_shp(3, I(2), I(3), I(5)));
     }
     finish_node(&t, "bn9", "BatchNormalization", C8_OP_BATCHNORM, in, 5, 3);
     expect_err(check_infer(&t, &err), C8_ERR_UNSUPPORTED, &err, "node 'bn9'", "output 1");
@@ -742,24 +689,25 @@ static void test_gemm_op(void) {
     struct {
         c8_shape c;
         c8_status want;
-    } cs[] = {{shp(0), C8_OK},
-              {shp(1, I(1)), C8_OK},
-              {shp(1, I(4)), C8_OK},
-              {shp(2, I(3), I(1)), C8_OK},
-              {shp(2, I(1), I(4)), C8_OK},
-              {shp(2, I(3), I(4)), C8_OK},
-              {shp(1, I(3)), C8_ERR_SHAPE},
-              {shp(2, I(4), I(3)), C8_ERR_SHAPE},
-              {shp(3, I(1), I(3), I(4)), C8_ERR_SHAPE}};
+    } cs[] = {{pu_shp(0), C8_OK},
+              {pu_shp(1, I(1)), C8_OK},
+              {pu_shp(1, I(4)), C8_OK},
+              {pu_shp(2, I(3), I(1)), C8_OK},
+              {pu_shp(2, I(1), I(4)), C8_OK},
+              {pu_shp(2, I(3), I(4)), C8_OK},
+              {pu_shp(1, I(3)), C8_ERR_SHAPE},
+              {pu_shp(2, I(4), I(3)), C8_ERR_SHAPE},
+              {pu_shp(3, I(1), I(3), I(4)), C8_ERR_SHAPE}};
     for (size_t i = 0; i < sizeof cs / sizeof cs[0]; i++) {
         one_node t = new_graph("m.onnx", 13);
-        int in[3] = {add_in(t.g, "a", shp(2, I(3), I(5))), add_in(t.g, "b", shp(2, I(5), I(4))),
-                     add_in(t.g, "c", cs[i].c)};
+        int in[3] = {pu_val_in(t.g, "a", C8_DT_FLOAT, pu_shp(2, I(3), I(5))),
+                     pu_val_in(t.g, "b", C8_DT_FLOAT, pu_shp(2, I(5), I(4))),
+                     pu_val_in(t.g, "c", C8_DT_FLOAT, cs[i].c)};
         finish_node(&t, "gemm", "Gemm", C8_OP_GEMM, in, 3, 1);
         c8_status st = check_infer(&t, &err);
         if (cs[i].want == C8_OK) {
             CU_ASSERT_EQUAL(st, C8_OK);
-            expect_shape(t.g, t.y, shp(2, I(3), I(4)));
+            expect_shape(t.g, t.y, pu_shp(2, I(3), I(4)));
         } else {
             expect_err(st, cs[i].want, &err, "node 'gemm' (Gemm)", "does not broadcast");
         }
@@ -768,9 +716,10 @@ static void test_gemm_op(void) {
     /* C optional only from opset 11; inner dimension mismatch */
     for (int64_t opset = 9; opset <= 11; opset += 2) {
         one_node t = new_graph("m.onnx", opset);
-        int in[2] = {add_in(t.g, "a", shp(2, I(3), I(5))), add_in(t.g, "b", shp(2, I(6), I(4)))};
+        int in[2] = {pu_val_in(t.g, "a", C8_DT_FLOAT, pu_shp(2, I(3), I(5))),
+                     pu_val_in(t.g, "b", C8_DT_FLOAT, pu_shp(2, I(6), I(4)))};
         finish_node(&t, "g2", "Gemm", C8_OP_GEMM, in, 2, 1);
-        attr_i(t.g, t.node, "transA", 0);
+        pu_attr_i(t.g, t.node, "transA", 0);
         if (opset == 9)
             expect_err(check_infer(&t, &err), C8_ERR_INVALID, &err, "g2", "opset 11");
         else
@@ -826,18 +775,20 @@ static void test_matmul_op(void) {
     struct {
         c8_shape a, b, y;
     } cs[] = {
-        {shp(2, I(3), I(4)), shp(2, I(4), I(5)), shp(2, I(3), I(5))},
-        {shp(4, I(2), I(1), I(3), I(4)), shp(3, I(5), I(4), I(2)), shp(4, I(2), I(5), I(3), I(2))},
-        {shp(1, I(4)), shp(1, I(4)), shp(0)},
-        {shp(1, I(4)), shp(3, I(2), I(4), I(3)), shp(2, I(2), I(3))},
-        {shp(3, I(2), I(3), I(4)), shp(1, I(4)), shp(2, I(2), I(3))},
-        {shp(3, I(1), I(7), I(33)), shp(3, I(3), I(33), I(1)), shp(3, I(3), I(7), I(1))},
+        {pu_shp(2, I(3), I(4)), pu_shp(2, I(4), I(5)), pu_shp(2, I(3), I(5))},
+        {pu_shp(4, I(2), I(1), I(3), I(4)), pu_shp(3, I(5), I(4), I(2)),
+         pu_shp(4, I(2), I(5), I(3), I(2))},
+        {pu_shp(1, I(4)), pu_shp(1, I(4)), pu_shp(0)},
+        {pu_shp(1, I(4)), pu_shp(3, I(2), I(4), I(3)), pu_shp(2, I(2), I(3))},
+        {pu_shp(3, I(2), I(3), I(4)), pu_shp(1, I(4)), pu_shp(2, I(2), I(3))},
+        {pu_shp(3, I(1), I(7), I(33)), pu_shp(3, I(3), I(33), I(1)), pu_shp(3, I(3), I(7), I(1))},
     };
     for (size_t ci = 0; ci < sizeof cs / sizeof cs[0]; ci++) {
         const uint64_t seed = 300 + ci;
         c8t_rng r = {seed};
         one_node t = new_graph("m.onnx", 13);
-        int in[2] = {add_in(t.g, "a", cs[ci].a), add_in(t.g, "b", cs[ci].b)};
+        int in[2] = {pu_val_in(t.g, "a", C8_DT_FLOAT, cs[ci].a),
+                     pu_val_in(t.g, "b", C8_DT_FLOAT, cs[ci].b)};
         finish_node(&t, "mm", "MatMul", C8_OP_MATMUL, in, 2, 1);
         c8_error err = {0};
         CU_ASSERT_EQUAL_FATAL(check_infer(&t, &err), C8_OK);
@@ -861,17 +812,17 @@ static void test_matmul_op(void) {
     }
     /* errors: inner mismatch, batch mismatch, unknowns propagate */
     one_node t = new_graph("m.onnx", 13);
-    int in[2] = {add_in(t.g, "a", shp(3, I(2), I(3), I(4))),
-                 add_in(t.g, "b", shp(3, I(3), I(4), I(5)))};
+    int in[2] = {pu_val_in(t.g, "a", C8_DT_FLOAT, pu_shp(3, I(2), I(3), I(4))),
+                 pu_val_in(t.g, "b", C8_DT_FLOAT, pu_shp(3, I(3), I(4), I(5)))};
     finish_node(&t, "mm2", "MatMul", C8_OP_MATMUL, in, 2, 1);
     c8_error err = {0};
     expect_err(check_infer(&t, &err), C8_ERR_SHAPE, &err, "node 'mm2' (MatMul)",
                "cannot broadcast a (2) with b (3)");
-    t.g->vals[in[1]].shape = shp(3, I(-1), I(5), I(5));
+    t.g->vals[in[1]].shape = pu_shp(3, I(-1), I(5), I(5));
     expect_err(check_infer(&t, &err), C8_ERR_SHAPE, &err, "mm2", "inner dimensions");
-    t.g->vals[in[1]].shape = shp(3, I(-1), I(-1), I(5));
+    t.g->vals[in[1]].shape = pu_shp(3, I(-1), I(-1), I(5));
     CU_ASSERT_EQUAL(check_infer(&t, &err), C8_OK);
-    expect_shape(t.g, t.y, shp(3, I(2), I(3), I(5)));
+    expect_shape(t.g, t.y, pu_shp(3, I(2), I(3), I(5)));
     c8_graph_destroy(t.g);
 }
 
@@ -884,9 +835,9 @@ static void test_softmax_op(void) {
     for (int i = 0; i < 12; i++) x[i] = (float)i;
     for (int64_t opset = 11; opset <= 13; opset += 2) {
         one_node t = new_graph("m.onnx", opset);
-        int in[1] = {add_in(t.g, "x", shp(3, I(2), I(3), I(2)))};
+        int in[1] = {pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(3, I(2), I(3), I(2)))};
         finish_node(&t, "sm", "Softmax", C8_OP_SOFTMAX, in, 1, 1);
-        attr_i(t.g, t.node, "axis", 1);
+        pu_attr_i(t.g, t.node, "axis", 1);
         c8_error err = {0};
         CU_ASSERT_EQUAL_FATAL(check_infer(&t, &err), C8_OK);
         const float *ins[1] = {x};
@@ -909,12 +860,12 @@ static void test_softmax_op(void) {
         check_close(opset < 13 ? "Softmax opset 11" : "Softmax opset 13", 0, y, ref, tol, 12);
         free(y);
         /* default axis: 1 before 13, -1 from 13: both valid here; out of range refused */
-        attr_i(t.g, t.node, "axis", 3);
+        pu_attr_i(t.g, t.node, "axis", 3);
         c8_graph_destroy(t.g);
         t = new_graph("m.onnx", opset);
-        in[0] = add_in(t.g, "x", shp(3, I(2), I(3), I(2)));
+        in[0] = pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(3, I(2), I(3), I(2)));
         finish_node(&t, "sm2", "Softmax", C8_OP_SOFTMAX, in, 1, 1);
-        attr_i(t.g, t.node, "axis", -4);
+        pu_attr_i(t.g, t.node, "axis", -4);
         expect_err(check_infer(&t, &err), C8_ERR_INVALID, &err, "node 'sm2' (Softmax)", "axis -4");
         c8_graph_destroy(t.g);
     }
@@ -922,13 +873,13 @@ static void test_softmax_op(void) {
 
 static void test_lrn_op(void) {
     one_node t = new_graph("m.onnx", 13);
-    int in[1] = {add_in(t.g, "x", shp(4, I(1), I(3), I(1), I(1)))};
+    int in[1] = {pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(4, I(1), I(3), I(1), I(1)))};
     finish_node(&t, "lrn", "LRN", C8_OP_LRN, in, 1, 1);
     c8_error err = {0};
     expect_err(check_infer(&t, &err), C8_ERR_INVALID, &err, "node 'lrn' (LRN)", "size");
-    attr_i(t.g, t.node, "size", 2);
-    attr_f(t.g, t.node, "alpha", 2.0f);
-    attr_f(t.g, t.node, "beta", 1.0f);
+    pu_attr_i(t.g, t.node, "size", 2);
+    pu_attr_f(t.g, t.node, "alpha", 2.0f);
+    pu_attr_f(t.g, t.node, "beta", 1.0f);
     CU_ASSERT_EQUAL_FATAL(check_infer(&t, &err), C8_OK);
     /* size 2: channels c .. c+1 (floor(1/2) = 0 below, ceil(1/2) = 1 above); bias 1, alpha/size
      * = 1: x = {1, 2, 3} -> {1/(1+1+4), 2/(1+4+9), 3/(1+9)} */
@@ -953,107 +904,108 @@ static void test_conv_errors(void) {
 #define CONV_NODE(name, xs, ws)                                                                    \
     do {                                                                                           \
         t = new_graph("m.onnx", 13);                                                               \
-        in[0] = add_in(t.g, "x", xs);                                                              \
-        in[1] = add_in(t.g, "w", ws);                                                              \
+        in[0] = pu_val_in(t.g, "x", C8_DT_FLOAT, xs);                                              \
+        in[1] = pu_val_in(t.g, "w", C8_DT_FLOAT, ws);                                              \
         finish_node(&t, name, "Conv", C8_OP_CONV, in, 2, 1);                                       \
     } while (0)
 
     /* the example message */
-    CONV_NODE("conv3", shp(4, I(1), I(64), I(8), I(8)), shp(4, I(30), I(21), I(3), I(3)));
-    attr_i(t.g, t.node, "group", 3);
+    CONV_NODE("conv3", pu_shp(4, I(1), I(64), I(8), I(8)), pu_shp(4, I(30), I(21), I(3), I(3)));
+    pu_attr_i(t.g, t.node, "group", 3);
     expect_err(check_infer(&t, &err), C8_ERR_SHAPE, &err, "node 'conv3' (Conv)",
                "group=3 does not divide 64 input channels");
     c8_graph_destroy(t.g);
     /* mismatched channels */
-    CONV_NODE("c", shp(4, I(1), I(3), I(8), I(8)), shp(4, I(16), I(4), I(3), I(3)));
+    CONV_NODE("c", pu_shp(4, I(1), I(3), I(8), I(8)), pu_shp(4, I(16), I(4), I(3), I(3)));
     expect_err(check_infer(&t, &err), C8_ERR_SHAPE, &err, "node 'c'", "has 3 channels");
     c8_graph_destroy(t.g);
     /* group not dividing the output channels */
-    CONV_NODE("c", shp(4, I(1), I(4), I(8), I(8)), shp(4, I(6), I(1), I(3), I(3)));
-    attr_i(t.g, t.node, "group", 4);
+    CONV_NODE("c", pu_shp(4, I(1), I(4), I(8), I(8)), pu_shp(4, I(6), I(1), I(3), I(3)));
+    pu_attr_i(t.g, t.node, "group", 4);
     expect_err(check_infer(&t, &err), C8_ERR_SHAPE, &err, "node 'c'", "6 output channels");
     c8_graph_destroy(t.g);
     /* bad group, bad auto_pad, bad strides, odd pads, inconsistent lengths, unknown attribute,
      * wrong attribute type, kernel_shape disagreeing with W, kernel larger than the input */
-    CONV_NODE("c", shp(4, I(1), I(4), I(8), I(8)), shp(4, I(4), I(4), I(3), I(3)));
-    attr_i(t.g, t.node, "group", 0);
+    CONV_NODE("c", pu_shp(4, I(1), I(4), I(8), I(8)), pu_shp(4, I(4), I(4), I(3), I(3)));
+    pu_attr_i(t.g, t.node, "group", 0);
     expect_err(check_infer(&t, &err), C8_ERR_INVALID, &err, "node 'c'", "group=0");
     c8_graph_destroy(t.g);
-    CONV_NODE("c", shp(4, I(1), I(4), I(8), I(8)), shp(4, I(4), I(4), I(3), I(3)));
-    attr_s(t.g, t.node, "auto_pad", "SAME");
+    CONV_NODE("c", pu_shp(4, I(1), I(4), I(8), I(8)), pu_shp(4, I(4), I(4), I(3), I(3)));
+    pu_attr_s(t.g, t.node, "auto_pad", "SAME");
     expect_err(check_infer(&t, &err), C8_ERR_INVALID, &err, "node 'c'", "auto_pad 'SAME'");
     c8_graph_destroy(t.g);
-    CONV_NODE("c", shp(4, I(1), I(4), I(8), I(8)), shp(4, I(4), I(4), I(3), I(3)));
-    attr_ints(t.g, t.node, "strides", 2, I(1), I(-2));
+    CONV_NODE("c", pu_shp(4, I(1), I(4), I(8), I(8)), pu_shp(4, I(4), I(4), I(3), I(3)));
+    pu_attr_ints_v(t.g, t.node, "strides", 2, I(1), I(-2));
     expect_err(check_infer(&t, &err), C8_ERR_INVALID, &err, "node 'c'", "strides[1] = -2");
     c8_graph_destroy(t.g);
-    CONV_NODE("c", shp(4, I(1), I(4), I(8), I(8)), shp(4, I(4), I(4), I(3), I(3)));
-    attr_ints(t.g, t.node, "pads", 3, I(1), I(1), I(1));
+    CONV_NODE("c", pu_shp(4, I(1), I(4), I(8), I(8)), pu_shp(4, I(4), I(4), I(3), I(3)));
+    pu_attr_ints_v(t.g, t.node, "pads", 3, I(1), I(1), I(1));
     expect_err(check_infer(&t, &err), C8_ERR_INVALID, &err, "node 'c'", "pads has 3 values");
     c8_graph_destroy(t.g);
-    CONV_NODE("c", shp(4, I(1), I(4), I(8), I(8)), shp(4, I(4), I(4), I(3), I(3)));
-    attr_ints(t.g, t.node, "strides", 3, I(1), I(1), I(1));
+    CONV_NODE("c", pu_shp(4, I(1), I(4), I(8), I(8)), pu_shp(4, I(4), I(4), I(3), I(3)));
+    pu_attr_ints_v(t.g, t.node, "strides", 3, I(1), I(1), I(1));
     expect_err(check_infer(&t, &err), C8_ERR_SHAPE, &err, "node 'c'", "3");
     c8_graph_destroy(t.g);
-    CONV_NODE("c", shp(4, I(1), I(4), I(8), I(8)), shp(4, I(4), I(4), I(3), I(3)));
-    attr_ints(t.g, t.node, "strides", 2, I(1), I(1));
-    attr_ints(t.g, t.node, "dilations", 1, I(1));
+    CONV_NODE("c", pu_shp(4, I(1), I(4), I(8), I(8)), pu_shp(4, I(4), I(4), I(3), I(3)));
+    pu_attr_ints_v(t.g, t.node, "strides", 2, I(1), I(1));
+    pu_attr_ints_v(t.g, t.node, "dilations", 1, I(1));
     expect_err(check_infer(&t, &err), C8_ERR_INVALID, &err, "node 'c'",
                "dilations implies 1 spatial axes but strides implies 2");
     c8_graph_destroy(t.g);
-    CONV_NODE("c", shp(4, I(1), I(4), I(8), I(8)), shp(4, I(4), I(4), I(3), I(3)));
-    attr_i(t.g, t.node, "padding", 1);
+    CONV_NODE("c", pu_shp(4, I(1), I(4), I(8), I(8)), pu_shp(4, I(4), I(4), I(3), I(3)));
+    pu_attr_i(t.g, t.node, "padding", 1);
     expect_err(check_infer(&t, &err), C8_ERR_INVALID, &err, "node 'c'", "'padding'");
     c8_graph_destroy(t.g);
-    CONV_NODE("c", shp(4, I(1), I(4), I(8), I(8)), shp(4, I(4), I(4), I(3), I(3)));
-    attr_i(t.g, t.node, "strides", 2);
+    CONV_NODE("c", pu_shp(4, I(1), I(4), I(8), I(8)), pu_shp(4, I(4), I(4), I(3), I(3)));
+    pu_attr_i(t.g, t.node, "strides", 2);
     expect_err(check_infer(&t, &err), C8_ERR_INVALID, &err, "node 'c'", "type int, expected ints");
     c8_graph_destroy(t.g);
-    CONV_NODE("c", shp(4, I(1), I(4), I(8), I(8)), shp(4, I(4), I(4), I(3), I(3)));
-    attr_ints(t.g, t.node, "kernel_shape", 2, I(3), I(5));
+    CONV_NODE("c", pu_shp(4, I(1), I(4), I(8), I(8)), pu_shp(4, I(4), I(4), I(3), I(3)));
+    pu_attr_ints_v(t.g, t.node, "kernel_shape", 2, I(3), I(5));
     expect_err(check_infer(&t, &err), C8_ERR_SHAPE, &err, "node 'c'", "kernel_shape[1] = 5");
     c8_graph_destroy(t.g);
-    CONV_NODE("c", shp(4, I(1), I(4), I(2), I(8)), shp(4, I(4), I(4), I(3), I(3)));
+    CONV_NODE("c", pu_shp(4, I(1), I(4), I(2), I(8)), pu_shp(4, I(4), I(4), I(3), I(3)));
     expect_err(check_infer(&t, &err), C8_ERR_SHAPE, &err, "node 'c'", "exceeds the padded input");
     c8_graph_destroy(t.g);
     /* 4 spatial axes: unsupported; rank-2 input: shape error */
-    CONV_NODE("c", shp(6, I(1), I(1), I(3), I(3), I(3), I(3)),
-              shp(6, I(1), I(1), I(1), I(1), I(1), I(1)));
+    CONV_NODE("c", pu_shp(6, I(1), I(1), I(3), I(3), I(3), I(3)),
+              pu_shp(6, I(1), I(1), I(1), I(1), I(1), I(1)));
     expect_err(check_infer(&t, &err), C8_ERR_UNSUPPORTED, &err, "node 'c'", "1 to 3");
     c8_graph_destroy(t.g);
-    CONV_NODE("c", shp(2, I(1), I(3)), shp(4, I(4), I(3), I(3), I(3)));
+    CONV_NODE("c", pu_shp(2, I(1), I(3)), pu_shp(4, I(4), I(3), I(3), I(3)));
     expect_err(check_infer(&t, &err), C8_ERR_SHAPE, &err, "node 'c'", "expected (N, C");
     c8_graph_destroy(t.g);
     /* int8 input: unsupported dtype */
     t = new_graph("m.onnx", 13);
-    in[0] = add_typed(t.g, "x", C8_DT_INT8, shp(4, I(1), I(4), I(8), I(8)));
-    in[1] = add_in(t.g, "w", shp(4, I(4), I(4), I(3), I(3)));
+    in[0] = pu_val_in(t.g, "x", C8_DT_INT8, pu_shp(4, I(1), I(4), I(8), I(8)));
+    in[1] = pu_val_in(t.g, "w", C8_DT_FLOAT, pu_shp(4, I(4), I(4), I(3), I(3)));
     finish_node(&t, "q", "Conv", C8_OP_CONV, in, 2, 1);
     expect_err(check_infer(&t, &err), C8_ERR_UNSUPPORTED, &err, "node 'q'", "int8");
     c8_graph_destroy(t.g);
     /* bias of the wrong length */
     t = new_graph("m.onnx", 13);
-    in[0] = add_in(t.g, "x", shp(4, I(1), I(4), I(8), I(8)));
-    in[1] = add_in(t.g, "w", shp(4, I(5), I(4), I(3), I(3)));
-    in[2] = add_in(t.g, "b", shp(1, I(4)));
+    in[0] = pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(4, I(1), I(4), I(8), I(8)));
+    in[1] = pu_val_in(t.g, "w", C8_DT_FLOAT, pu_shp(4, I(5), I(4), I(3), I(3)));
+    in[2] = pu_val_in(t.g, "b", C8_DT_FLOAT, pu_shp(1, I(4)));
     finish_node(&t, "cb", "Conv", C8_OP_CONV, in, 3, 1);
     expect_err(check_infer(&t, &err), C8_ERR_SHAPE, &err, "node 'cb'", "bias has shape 4");
     c8_graph_destroy(t.g);
     /* huge dims: the output element count overflows -> error naming the node and tensor */
-    CONV_NODE("big", shp(4, I(1) << 40, I(4), I(1) << 30, I(8)), shp(4, I(64), I(4), I(1), I(1)));
+    CONV_NODE("big", pu_shp(4, I(1) << 40, I(4), I(1) << 30, I(8)),
+              pu_shp(4, I(64), I(4), I(1), I(1)));
     expect_err(check_infer(&t, &err), C8_ERR_NOMEM, &err, "node 'big'", "overflows");
     c8_graph_destroy(t.g);
     /* huge pads and dilation overflow int64 arithmetic: error, no wrap */
-    CONV_NODE("big2", shp(4, I(1), I(4), I(8), I(8)), shp(4, I(4), I(4), I(3), I(3)));
-    attr_ints(t.g, t.node, "pads", 4, INT64_MAX - 4, I(0), I(0), I(0));
+    CONV_NODE("big2", pu_shp(4, I(1), I(4), I(8), I(8)), pu_shp(4, I(4), I(4), I(3), I(3)));
+    pu_attr_ints_v(t.g, t.node, "pads", 4, INT64_MAX - 4, I(0), I(0), I(0));
     expect_err(check_infer(&t, &err), C8_ERR_NOMEM, &err, "node 'big2'", "overflows");
     c8_graph_destroy(t.g);
-    CONV_NODE("big3", shp(4, I(1), I(4), I(8), I(8)), shp(4, I(4), I(4), I(3), I(3)));
-    attr_ints(t.g, t.node, "dilations", 2, INT64_MAX / 2 + 1, I(1));
+    CONV_NODE("big3", pu_shp(4, I(1), I(4), I(8), I(8)), pu_shp(4, I(4), I(4), I(3), I(3)));
+    pu_attr_ints_v(t.g, t.node, "dilations", 2, INT64_MAX / 2 + 1, I(1));
     expect_err(check_infer(&t, &err), C8_ERR_NOMEM, &err, "node 'big3'", "overflows");
     c8_graph_destroy(t.g);
     /* fused activation out of range, Clip min > max */
-    CONV_NODE("fx", shp(4, I(1), I(4), I(8), I(8)), shp(4, I(4), I(4), I(3), I(3)));
+    CONV_NODE("fx", pu_shp(4, I(1), I(4), I(8), I(8)), pu_shp(4, I(4), I(4), I(3), I(3)));
     t.g->nodes[t.node].fusion.act = (c8_act)42;
     expect_err(check_infer(&t, &err), C8_ERR_INTERNAL, &err, "node 'fx'", "42");
     t.g->nodes[t.node].fusion.act = C8_ACT_CLIP;
@@ -1066,12 +1018,12 @@ static void test_conv_errors(void) {
 /* run() refuses buffers that do not match (a bug elsewhere) instead of writing past them. */
 static void test_run_errors(void) {
     one_node t = new_graph("m.onnx", 13);
-    int in[2] = {add_in(t.g, "x", shp(4, I(1), I(1), I(4), I(4))),
-                 add_in(t.g, "w", shp(4, I(1), I(1), I(3), I(3)))};
+    int in[2] = {pu_val_in(t.g, "x", C8_DT_FLOAT, pu_shp(4, I(1), I(1), I(4), I(4))),
+                 pu_val_in(t.g, "w", C8_DT_FLOAT, pu_shp(4, I(1), I(1), I(3), I(3)))};
     finish_node(&t, "c", "Conv", C8_OP_CONV, in, 2, 1);
     c8_error err = {0};
     CU_ASSERT_EQUAL_FATAL(check_infer(&t, &err), C8_OK);
-    t.g->vals[t.y].shape = shp(4, I(1), I(1), I(4), I(4)); /* wrong: should be 2x2 */
+    t.g->vals[t.y].shape = pu_shp(4, I(1), I(1), I(4), I(4)); /* wrong: should be 2x2 */
     float x[16] = {0}, w[9] = {0};
     const float *ins[2] = {x, w};
     c8_status st;
@@ -1079,7 +1031,7 @@ static void test_run_errors(void) {
     expect_err(st, C8_ERR_INTERNAL, &err, "node 'c'", "1x1x2x2");
     free(y);
     /* missing input data */
-    t.g->vals[t.y].shape = shp(4, I(1), I(1), I(2), I(2));
+    t.g->vals[t.y].shape = pu_shp(4, I(1), I(1), I(2), I(2));
     const float *ins2[2] = {x, NULL};
     y = run_node(&t, ins2, NULL, &st, &err);
     expect_err(st, C8_ERR_INVALID, &err, "node 'c'", "W has no data");
