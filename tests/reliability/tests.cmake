@@ -8,7 +8,7 @@ c8_add_test(test_limits ${CMAKE_CURRENT_SOURCE_DIR}/reliability/test_limits.c)
 c8_add_test(test_interrupt ${CMAKE_CURRENT_SOURCE_DIR}/reliability/test_interrupt.c TIMEOUT 600)
 c8_add_test(test_concurrency ${CMAKE_CURRENT_SOURCE_DIR}/reliability/test_concurrency.c
             TIMEOUT 900)
-c8_add_test(test_cuda_alloc ${CMAKE_CURRENT_SOURCE_DIR}/reliability/test_cuda_alloc.c)
+c8_add_test(test_cuda_alloc ${CMAKE_CURRENT_SOURCE_DIR}/reliability/test_cuda_alloc.c LABELS gpu)
 # The CLI tests run the calib8 binary: build it first.
 add_dependencies(test_limits calib8)
 add_dependencies(test_interrupt calib8)
