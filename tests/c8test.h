@@ -32,7 +32,8 @@ typedef struct c8_test_case {
  * passed: SKIP_RETURN_CODE in tests/CMakeLists.txt); .ci/run lists the SKIP lines. */
 #define C8T_SKIP_CODE 77
 
-/* The number of skips so far in this process. */
+/* The number of skips so far in this process (one counter per translation unit: skip from the
+ * suite's own file, or count through this from a helper compiled with it). */
 static inline int *c8t_skips(void) {
     static int n;
     return &n;
