@@ -293,6 +293,9 @@ int c8_cmd_calibrate(int argc, char **argv) {
            co.histograms_path ? co.histograms_path : "");
     goto out;
 fail:
+    if (s == C8_ERR_LIMIT && ld)
+        c8_cli_explain_memory_limit(&err, max_memory, dso.loader.batch, dso.loader.prefetch, C, H,
+                                    W);
     rc = c8_cli_fail(&err);
 out:
     c8_loader_destroy(ld);

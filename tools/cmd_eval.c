@@ -271,6 +271,9 @@ int c8_cmd_eval(int argc, char **argv) {
             }
         }
     }
+    if (s == C8_ERR_LIMIT && ld)
+        c8_cli_explain_memory_limit(&err, max_memory, dso.loader.batch, dso.loader.prefetch, C, H,
+                                    W);
     c8_progress_destroy(prog);
     c8_context_destroy(ctx);
     c8_loader_destroy(ld);
