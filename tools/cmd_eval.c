@@ -4,6 +4,7 @@
 #include "tools/cli.h"
 #include "tools/cli_finite.h"
 #include "tools/cli_io.h"
+#include "tools/cli_layers.h"
 #include "tools/commands.h"
 #include "tools/dataset_opts.h"
 #include "util/err.h"
@@ -174,6 +175,7 @@ int c8_cmd_eval(int argc, char **argv) {
         s = c8_model_load(model_path, NULL, &m, &err);
         if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
         if (s == C8_OK) s = c8_engine_build(m, &bo, &e, &err);
+        if (s == C8_OK) c8_cli_warn_unchecked_cache(m, e, bo.calib_cache, stderr);
     }
     if (s == C8_OK)
         s = c8_cli_engine_image_input(e, plan ? plan : model_path, &in_name, &C, &H, &W, &err);
