@@ -59,8 +59,8 @@ static int utf8_seq_len(const unsigned char *p) {
     return n;
 }
 
-/* Invalid UTF-8 (docs/json.md): each byte that is not part of a well-formed sequence is
- * written as the escape of the lone low surrogate U+DC00 + byte ("\udcff" for 0xFF), Python's
+/* Invalid UTF-8 (docs/cli.md, "JSON files"): each byte that is not part of a well-formed sequence
+ * is written as the escape of the lone low surrogate U+DC00 + byte ("\udcff" for 0xFF), Python's
  * "surrogateescape": the file stays ASCII-clean valid UTF-8, and the bytes come back exactly
  * (c8_json_parse, or Python's s.encode("utf-8", "surrogateescape")). */
 void c8_json_write_string(FILE *fp, const char *s) {
