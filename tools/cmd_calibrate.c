@@ -204,8 +204,8 @@ int c8_cmd_calibrate(int argc, char **argv) {
         return c8_cli_usage("calibrate",
                             "--percentile has no effect: --algo %s%s%s does not use it (only "
                             "--algo percentile does)",
-                            algo->name, co.input_algo ? " --input-algo " : "",
-                            co.input_algo ? co.input_algo : "");
+                            algo->name, input_algo_given && co.input_algo ? " --input-algo " : "",
+                            input_algo_given && co.input_algo ? co.input_algo : "");
     if (from_hist) {
         if (model_path || dso.data_given)
             return c8_cli_usage("calibrate",

@@ -122,6 +122,18 @@ static int parse_data_cmd(const char *action, int argc, char **argv, data_cmd *d
     }
     if (optind < argc) return c8_cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
     if (!dc->d.data_given) return c8_cli_usage(cmd, "no data: give --data PATH (or --labels)");
+    /* options without an effect here are errors (docs/cli.md) */
+    bool info = !strcmp(action, "info"), exp = !strcmp(action, "export");
+    const char *idle = !exp && dc->out             ? "--out"
+                       : !exp && dc->labels_out    ? "--labels-out"
+                       : !info && dc->manifest_out ? "--manifest"
+                       : !info && dc->show         ? "--show"
+                                                   : NULL;
+    if (idle)
+        return c8_cli_usage(cmd, "%s has no effect with dataset %s (%s)", idle, action,
+                            !strcmp(idle, "--out") || !strcmp(idle, "--labels-out")
+                                ? "only export writes images"
+                                : "only info writes the manifest and shows images");
     c8_error e = {0};
     if (c8_dataset_opts_finish(&dc->d, &e) != C8_OK) return c8_cli_usage(cmd, "%s", e.msg);
     c8_cli_io io;

@@ -158,6 +158,12 @@ check 2 "3: ... listing layer names" "'/conv1/Conv'" -- \
     "$c8" build --model "$w/m.onnx" --layer-precision 'conv1:fp32' --plan "$w/x.plan"
 check 0 "3: --layer-precision glob that matches" "wrote" -- \
     "$c8" build --model "$w/m.onnx" --layer-precision '/conv1/*:fp32' --plan "$w/x.plan"
+check 2 "3: export-qdq --layer-precision matching nothing" "matches 'fc9'" -- \
+    "$c8" export-qdq --model "$w/m.onnx" --calib "$w/m.cache" --layer-precision 'fc9:fp32' --out "$w/q.onnx"
+check 2 "3: dataset check --out" "--out has no effect with dataset check" -- \
+    "$c8" dataset check --data "$w/fm20" --target 1x28x28 --out "$w/x.npy"
+check 2 "3: dataset export --manifest" "--manifest has no effect with dataset export" -- \
+    "$c8" dataset export --data "$w/fm20" --target 1x28x28 --out "$w/x.npy" --manifest "$w/x.txt"
 check 2 "3: run --plan --no-passes" "--no-passes has no effect with --plan" -- \
     "$c8" run --plan "$w/m.plan" --no-passes --input "$w/logits.orig" --output-dir "$w/o"
 check 2 "3: compare --precisions fp32,fp16 --calib" "--calib has no effect" -- \
