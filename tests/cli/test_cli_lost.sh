@@ -103,6 +103,15 @@ check 2 "1: dataset info --manifest DATA" "--manifest $w/fm20.h5 is the same fil
 cp "$idx/t10k-labels-idx1-ubyte.gz" "$w/labels.gz"
 check 2 "1: dataset convert --out IDX" "--out $w/labels.gz is the same file as --idx" -- \
     "$c8" dataset convert --idx "$idx/t10k-images-idx3-ubyte.gz" "$w/labels.gz" --out "$w/labels.gz"
+cp "$w/m.onnx" "$w/g.before.dot"
+check 2 "1: inspect --dot over the model" "--dot $w/g.before.dot is the same file as --model" -- \
+    "$c8" inspect --model "$w/g.before.dot" --dot "$w/g.dot"
+mkdir -p "$w/repin"
+cp "$w/m.cache" "$w/repin/report.json"
+check 2 "1: build --report over its --calib" "--report $w/repin/report.json is the same file as --calib" -- \
+    "$c8" build --model "$w/m.onnx" --precision int8 --calib "$w/repin/report.json" --max-drift 1 \
+    "${d[@]}" --report "$w/repin" --plan "$w/x.plan"
+rm -f "$w/repin/report.json" # (a cache, not JSON: the JSON check below reads every *.json)
 # run: an output file (<output-dir>/logits.npy) that is one of the --input files
 mkdir -p "$w/runin"
 "$c8" dataset export --data "$w/fm20" --images 1 --target 1x28x28 --out "$w/runin/logits.npy" --quiet
