@@ -209,6 +209,12 @@ static c8_status check_out_dir(const char *opt, const char *path, c8_error *err)
 
 static c8_status check_all(const c8_cli_io *io, c8_error *err) {
     if (io->overflow) return c8_err(err, C8_ERR_NOMEM, "too many files to check (or no memory)");
+    for (int i = 0; i < io->n; i++) { /* a missing input is found now, not after the run */
+        struct stat st;
+        if (io->e[i].kind == C8_IO_IN && stat(io->e[i].path, &st) != 0)
+            return c8_err(err, C8_ERR_IO, "%s: cannot open: %s (%s)", io->e[i].path,
+                          strerror(errno), io->e[i].opt);
+    }
     for (int i = 0; i < io->n; i++) {
         if (io->e[i].kind == C8_IO_IN) continue;
         const char *opt = io->e[i].opt, *path = io->e[i].path;
@@ -237,8 +243,9 @@ static c8_status check_all(const c8_cli_io *io, c8_error *err) {
 
 int c8_cli_io_check(const c8_cli_io *io) {
     c8_error err = {0};
-    if (check_all(io, &err) == C8_OK) return 0;
-    return c8_cli_usage(io->cmd, "%s", err.msg);
+    c8_status s = check_all(io, &err);
+    if (s == C8_OK) return 0;
+    return s == C8_ERR_USAGE ? c8_cli_usage(io->cmd, "%s", err.msg) : c8_cli_fail(&err);
 }
 
 c8_status c8_cli_io_check_late(const c8_cli_io *io, const char *opt, const char *path,

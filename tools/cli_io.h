@@ -57,8 +57,10 @@ void c8_cli_io_out_dir(c8_cli_io *io, const char *opt, const char *path);
 /* A file inside an output folder: dir/name, checked as an output file named by opt. */
 void c8_cli_io_out_in_dir(c8_cli_io *io, const char *opt, const char *dir, const char *name);
 
-/* Checks everything above; prints "calib8 CMD: <problem>" (c8_cli_usage) and returns
- * C8_EXIT_USAGE on the first problem, 0 when all is well. */
+/* Checks everything above and that every input exists; on the first problem prints it and
+ * returns the exit code: C8_EXIT_FAIL for a missing input ("m.onnx: cannot open: No such file
+ * or directory (--model)"), C8_EXIT_USAGE (c8_cli_usage) for an output problem; 0 when all is
+ * well. */
 int c8_cli_io_check(const c8_cli_io *io);
 /* The same check for one output path found later (a file a run names after loading the
  * model): C8_ERR_USAGE naming both paths when it is one of io's inputs. */

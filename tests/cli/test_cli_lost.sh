@@ -141,6 +141,10 @@ check 2 "2: output folder that is a file" "--report $w/m.plan is a file; a folde
     "$c8" compare --model "$w/m.onnx" --calib "$w/m.cache" "${d[@]}" --report "$w/m.plan"
 check 2 "2: run --output-dir that is a file" "--output-dir $w/m.cache is a file; a folder is expected" -- \
     "$c8" run --model "$w/m.onnx" --input "$w/logits.orig" --output-dir "$w/m.cache"
+check 1 "2: a missing input is found first" "$w/none.h5: cannot open: No such file or directory (--histograms)" -- \
+    "$c8" compare --model "$w/m.onnx" --calib "$w/m.cache" "${d[@]}" --histograms "$w/none.h5" --report "$w/rep"
+lacks "2: ... before any image" "top-1" -- \
+    "$c8" compare --model "$w/m.onnx" --calib "$w/m.cache" "${d[@]}" --histograms "$w/none.h5" --report "$w/rep"
 check 2 "2: bench --json in a missing folder" "does not exist" -- \
     "$c8" bench --plan "$w/m.plan" --json "$w/nodir/b.json" --iterations 1
 
