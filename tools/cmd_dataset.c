@@ -231,6 +231,7 @@ static int cmd_load(const char *action, int argc, char **argv) {
     if (c8_dataset_open(&dc.d.spec, &ds, &e) != C8_OK) goto out;
     n = c8_dataset_count(ds);
     c8_dataset_opts_report(&dc.d, ds, stderr);
+    c8_dataset_opts_warn_images(&dc.d, ds);
     if (export) {
         size_t bytes;
         if (!c8_mul_size((size_t)n, chw, &bytes) || !c8_mul_size(bytes, sizeof(float), &bytes) ||
