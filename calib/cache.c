@@ -123,6 +123,15 @@ static c8_status put(c8_calib_cache *c, const char *name, size_t len, uint32_t b
     return C8_OK;
 }
 
+/* What a refused scale is, for messages: NaN first (ffc00000 has the sign bit set, and
+ * is a NaN, not a negative number). */
+static const char *bits_kind(uint32_t bits) {
+    if ((bits & 0x7f800000u) == 0x7f800000u && (bits & 0x007fffffu)) return "NaN";
+    if ((bits & 0x7fffffffu) == 0x7f800000u)
+        return (bits & 0x80000000u) ? "negative infinite" : "infinite";
+    return (bits & 0x80000000u) ? "negative" : "invalid";
+}
+
 static c8_status check_name(const char *name, c8_error *err) {
     if (!name || !*name) return c8_err(err, C8_ERR_INVALID, "empty tensor name");
     if (strpbrk(name, "\r\n"))
@@ -134,8 +143,8 @@ c8_status c8_calib_cache_set_bits(c8_calib_cache *c, const char *name, uint32_t 
                                   c8_error *err) {
     C8_TRY(check_name(name, err));
     if (bits_refused(bits))
-        return c8_err(err, C8_ERR_INVALID, "tensor '%s': scale %08x is NaN or negative", name,
-                      (unsigned)bits);
+        return c8_err(err, C8_ERR_INVALID, "tensor '%s': scale %08x is %s", name, (unsigned)bits,
+                      bits_kind(bits));
     return put(c, name, strlen(name), bits, 0, NULL, err);
 }
 
@@ -214,8 +223,8 @@ static c8_status parse_entry(c8_calib_cache *c, const char *s, size_t n, const c
             (long long)line, snip(v, vl, sn, sizeof sn), snip(s, sep, sn2, sizeof sn2), vl);
     if (bits_refused(bits))
         return c8_err(err, C8_ERR_PARSE, "%s:%lld: tensor '%s' has a %s scale (%08x)", what,
-                      (long long)line, snip(s, sep, sn, sizeof sn),
-                      (bits & 0x80000000u) ? "negative" : "NaN", (unsigned)bits);
+                      (long long)line, snip(s, sep, sn, sizeof sn), bits_kind(bits),
+                      (unsigned)bits);
     if (!canon) c->noncanonical++;
     int64_t dup = 0;
     c8_status st = put(c, s, sep, bits, line, &dup, err);

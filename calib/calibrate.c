@@ -7,6 +7,7 @@
 #include "calib8/config.h"
 #include "util/err.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -32,13 +33,32 @@ typedef struct {
     int *order;               /* order[k]: index into hists of names[k] */
     c8_hist **hists;          /* in model order */
     int n;
-    int64_t batch; /* current batch index, for error messages */
+    int64_t batch;       /* current batch index, for error messages */
+    const c8_batch *cur; /* the batch being run: its image ids name a bad image */
+    const c8_dataset *ds;
     double t_hist;
     c8_context *ctx; /* histograms are built where the engine keeps the tensors */
 } collector;
 
 static int cmp_name(const void *key, const void *elem) {
     return strcmp((const char *)key, *(const char *const *)elem);
+}
+
+/* A NaN/Inf in a tensor: the histogram names the batch and the element ("tensor 'x': batch 3:
+ * NaN at element 9000 of 25088"); the element's image (the tensor's first axis is the batch)
+ * names the file: "...; image 11 of the batch: fm/3-Dress/0042.png". */
+static void name_bad_image(const collector *c, const c8_host_tensor *t, c8_error *err) {
+    const char *at = strstr(err->msg, " at element ");
+    size_t k, total;
+    if (!at || !c->cur || !c->ds || t->shape.rank < 1 || t->shape.d[0] != c->cur->n ||
+        c->cur->n < 1 || sscanf(at, " at element %zu of %zu", &k, &total) != 2)
+        return;
+    size_t per = total / (size_t)c->cur->n;
+    if (!per || k / per >= (size_t)c->cur->n) return;
+    int64_t i = (int64_t)(k / per);
+    size_t used = strlen(err->msg);
+    snprintf(err->msg + used, sizeof err->msg - used, "; image %lld of the batch: %s", (long long)i,
+             c8_dataset_name(c->ds, c->cur->ids[i]));
 }
 
 static c8_status observe(void *user, const char *name, const c8_host_tensor *t, c8_error *err) {
@@ -49,6 +69,7 @@ static c8_status observe(void *user, const char *name, const c8_host_tensor *t, 
     double t0 = now_s();
     c8_status s = c8_context_hist_add(c->ctx, t, c->hists[c->order[hit - c->names]], c->batch, err);
     c->t_hist += now_s() - t0;
+    if (s == C8_ERR_INVALID) name_bad_image(c, t, err);
     return s;
 }
 
@@ -60,6 +81,27 @@ typedef struct {
 
 static int cmp_named(const void *a, const void *b) {
     return strcmp(((const named *)a)->name, ((const named *)b)->name);
+}
+
+/* Nothing was calibrated: say why (every image skipped by --skip-bad, with the first reasons;
+ * or an empty selection). */
+static c8_status no_images(c8_loader *loader, int64_t selected, c8_error *err) {
+    int64_t sk = c8_loader_num_skipped(loader);
+    if (sk == 0)
+        return c8_err(err, C8_ERR_INVALID,
+                      "no images were calibrated: the selection of %lld "
+                      "images is empty",
+                      (long long)selected);
+    char why[C8_ERROR_MSG_MAX] = "";
+    size_t used = 0;
+    for (int64_t k = 0; k < sk && k < 3 && used + 8 < sizeof why; k++) {
+        int64_t id;
+        const char *m = c8_loader_skipped(loader, k, &id);
+        used += (size_t)snprintf(why + used, sizeof why - used, "%s%s", k ? "; " : "", m);
+    }
+    if (used >= sizeof why) used = sizeof why - 1;
+    return c8_err(err, C8_ERR_INVALID, "all %lld image%s were skipped: %s%s (--skip-bad)",
+                  (long long)sk, sk == 1 ? "" : "s", why, sk > 3 ? "; ..." : "");
 }
 
 c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *loader,
@@ -135,7 +177,10 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
         if (s != C8_OK || !b) break;
         c8_host_tensor in = {in_name, C8_DT_FLOAT, {4, {b->n, b->c, b->h, b->w}}, (void *)b->data};
         double t0 = now_s();
+        col.cur = b;
+        col.ds = ds;
         s = c8_context_run(ctx, &in, 1, err);
+        col.cur = NULL;
         t_run += now_s() - t0;
         if (s == C8_ERR_INTERRUPTED) /* stopped between layers: say it as the loop does */
             s = c8_err(err, C8_ERR_INTERRUPTED,
@@ -150,7 +195,7 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
     if (s != C8_OK) goto done;
     c8_progress_finish(prog);
     if (res->images == 0) {
-        s = c8_err(err, C8_ERR_INVALID, "no images were calibrated (empty selection?)");
+        s = no_images(loader, c8_dataset_count(ds), err);
         goto done;
     }
     res->t_hist = col.t_hist;

@@ -190,8 +190,25 @@ void c8_engine_layer(const c8_engine *e, int i, const char **name, const char **
     if (reason) *reason = l->reason;
 }
 
+/* s fitted into exactly `width` columns: padded, or cut in the middle with "..." so that both
+ * ends of a long fused label ("CBR(/layer1/0/conv1+.../relu)") stay readable. */
+static const char *fit(const char *s, int width, char *buf, size_t cap) {
+    size_t n = strlen(s), w = (size_t)width;
+    if (w + 1 > cap) w = cap - 1;
+    if (n <= w) {
+        snprintf(buf, cap, "%-*s", (int)w, s);
+    } else {
+        size_t head = (w - 3) / 2, tail = w - 3 - head;
+        snprintf(buf, cap, "%.*s...%s", (int)head, s, s + n - tail);
+    }
+    return buf;
+}
+
+/* Rows are numbered 1, 2, ... without gaps; the quantize/dequantize reformat layers between
+ * INT8 and float layers are not listed, and the summary says how many there are. */
 void c8_engine_print_layers(const c8_engine *e, FILE *fp) {
-    int count[4] = {0}, reformat = 0;
+    int count[4] = {0}, reformat = 0, row = 0;
+    char nb[48], ob[24];
     fprintf(fp, "%-4s %-40s %-20s %-6s %s\n", "#", "layer", "op", "prec", "reason");
     for (int i = 0; i < e->n_layers; i++) {
         const c8_layer *l = &e->layers[i];
@@ -200,11 +217,14 @@ void c8_engine_print_layers(const c8_engine *e, FILE *fp) {
             continue;
         }
         count[l->precision]++;
-        fprintf(fp, "%-4d %-40s %-20s %-6s %s\n", i, l->name, l->op,
-                c8_precision_name(l->precision), l->reason);
+        fprintf(fp, "%-4d %s %s %-6s %s\n", ++row, fit(l->name, 40, nb, sizeof nb),
+                fit(l->op, 20, ob, sizeof ob), c8_precision_name(l->precision), l->reason);
     }
-    fprintf(fp, "layers: %d int8, %d fp16, %d fp32; %d quantize/dequantize reformats\n",
-            count[C8_PREC_INT8], count[C8_PREC_FP16], count[C8_PREC_FP32], reformat);
+    fprintf(fp,
+            "layers: %d int8, %d fp16, %d fp32; %d quantize/dequantize reformat%s (not "
+            "listed)\n",
+            count[C8_PREC_INT8], count[C8_PREC_FP16], count[C8_PREC_FP32], reformat,
+            reformat == 1 ? "" : "s");
 }
 
 float c8_engine_tensor_scale(const c8_engine *e, const char *name) {

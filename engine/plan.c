@@ -22,6 +22,7 @@
 #include "util/fileio.h"
 #include "util/sha256.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -533,6 +534,49 @@ done:
     return C8_OK;
 }
 
+/* The producer field: a NUL-padded version string ("0.4.0"), no other bytes. */
+static bool printable(const char *ver) {
+    size_t n = strnlen(ver, 16);
+    if (n == 0) return false;
+    for (size_t i = 0; i < n; i++)
+        if (ver[i] < 0x20 || ver[i] > 0x7e) return false;
+    for (size_t i = n; i < 16; i++)
+        if (ver[i]) return false;
+    return true;
+}
+
+/* "1.2.3" -> comparable number; false when ver is not such a version. */
+static bool version_key(const char *ver, uint64_t *key) {
+    unsigned a = 0, b = 0, c = 0;
+    int n = 0;
+    if (sscanf(ver, "%u.%u.%u%n", &a, &b, &c, &n) != 3 || n == 0) return false;
+    *key = ((uint64_t)a << 40) | ((uint64_t)b << 20) | c;
+    return true;
+}
+
+/* A header announcing format fmt > C8_PLAN_FORMAT: really from a newer calib8, or a damaged
+ * header (the header has no checksum of its own: a flipped bit in the format field must not
+ * read as "newer")? A newer format counts up by one from 1, keeps the magic, a sane
+ * header-size field and a printable producer, and is written by a calib8 newer than this one.
+ * C8_OK when plausible, else the C8_ERR_PARSE error naming the damage. */
+static c8_status check_newer(const char *path, size_t len, uint32_t fmt, uint32_t hdr,
+                             const char *ver, c8_error *err) {
+    if (fmt > 255 || hdr < C8_PLAN_HEADER || hdr > len || hdr > 4096 || !printable(ver))
+        return c8_err(err, C8_ERR_PARSE,
+                      "%s: corrupt plan header: the format field reads %u, not a format calib8 "
+                      "writes (producer field '%s', header size %u); the file is damaged, "
+                      "rebuild the plan",
+                      path, fmt, printable(ver) ? ver : "(not text)", hdr);
+    uint64_t theirs, ours;
+    if (version_key(ver, &theirs) && version_key(C8_VERSION_STRING, &ours) && theirs <= ours)
+        return c8_err(err, C8_ERR_PARSE,
+                      "%s: corrupt plan header: format %u, but its producer, calib8 %s, is not "
+                      "newer than this calib8 %s, which reads format %u; the file is damaged, "
+                      "rebuild the plan",
+                      path, fmt, ver, C8_VERSION_STRING, C8_PLAN_FORMAT);
+    return C8_OK;
+}
+
 c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err) {
     *out = NULL;
     unsigned char *buf;
@@ -556,6 +600,8 @@ c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err) {
     r.off = 32;
     uint64_t plen = get_u64(&r);
     const unsigned char *digest = buf + 40;
+    if (fmt > C8_PLAN_FORMAT && (s = check_newer(path, len, fmt, hdr, ver, err)) != C8_OK)
+        goto done;
     if (fmt > C8_PLAN_FORMAT) {
         s = c8_err(err, C8_ERR_UNSUPPORTED,
                    "%s: plan format %u (written by calib8 %s) is newer than this calib8 %s reads "

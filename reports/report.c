@@ -47,6 +47,7 @@ static void e2e_free(r_e2e *e) {
     if (e->names)
         for (int64_t i = 0; i < e->images; i++) free(e->names[i]);
     free(e->names);
+    free(e->nonfinite_first);
     free(e->labels);
     memset(e, 0, sizeof *e);
 }
@@ -242,6 +243,38 @@ static char *image_name(const char *const *names, int64_t k, int64_t index) {
     return strdup(buf);
 }
 
+/* Counts non-finite logits per image (any precision) and names the first image with one. */
+static void e2e_count_nonfinite(r_e2e *e, int64_t n, const float *const *logits,
+                                const char *const *names) {
+    int64_t K = e->classes;
+    for (int64_t i = 0; i < n; i++) {
+        int64_t bad = 0;
+        int first_prec = -1;
+        for (int j = 0; j < e->n; j++)
+            for (int64_t t = 0; t < K; t++)
+                if (!isfinite(logits[j][i * K + t])) {
+                    bad++;
+                    if (first_prec < 0) first_prec = j;
+                }
+        if (!bad) continue;
+        if (!e->nonfinite_first) {
+            char buf[600];
+            snprintf(buf, sizeof buf, "%s (image %lld, %s)", names && names[i] ? names[i] : "image",
+                     (long long)(e->images + i), c8_precision_name(e->prec[first_prec].p));
+            e->nonfinite_first = strdup(buf); /* NULL on no memory: the count still holds */
+        }
+        e->nonfinite += bad;
+        e->nonfinite_images++;
+    }
+}
+
+void c8_report_e2e_nonfinite(const c8_report *r, int64_t *values, int64_t *images,
+                             const char **first) {
+    *values = r->e2e.nonfinite;
+    *images = r->e2e.nonfinite_images;
+    *first = r->e2e.nonfinite_first;
+}
+
 c8_status c8_report_e2e_add(c8_report *r, int64_t n, const float *const *logits,
                             const int64_t *labels, const char *const *names, c8_error *err) {
     r_e2e *e = &r->e2e;
@@ -253,6 +286,7 @@ c8_status c8_report_e2e_add(c8_report *r, int64_t n, const float *const *logits,
                           names && names[i] ? names[i] : "image", (long long)labels[i],
                           (long long)K);
     C8_TRY(e2e_grow(e, e->images + n, err));
+    e2e_count_nonfinite(e, n, logits, names);
     const float *ref = logits[e->ref];
     for (int64_t i = 0; i < n; i++) {
         int64_t at = e->images + i;

@@ -41,6 +41,10 @@ typedef struct r_e2e {
     int64_t images, cap;
     int64_t *labels; /* (images) */
     char **names;    /* (images) */
+    /* non-finite (NaN/Inf) logits over all precisions: values, images, and the first image
+     * with one: "<name> (image <index>, <precision>)", malloc'd */
+    int64_t nonfinite, nonfinite_images;
+    char *nonfinite_first;
 } r_e2e;
 
 /* A histogram as shown: the stored one summed into display bins over [0, disp_max). */
@@ -196,5 +200,10 @@ bool r_is_passive_op(const char *op);
 
 /* Number formatting shared by the writers: "%.*g" of v, or "inf"/"-inf"/"nan". */
 const char *r_fmt(char *buf, size_t len, int digits, double v);
+
+/* The non-finite logits c8_report_e2e_add saw: values, images, and the first image that had
+ * one ("fm/0042.png (image 17, int8)"; NULL when none). For the CLI's --allow-nonfinite. */
+void c8_report_e2e_nonfinite(const c8_report *r, int64_t *values, int64_t *images,
+                             const char **first);
 
 #endif

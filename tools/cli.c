@@ -264,3 +264,20 @@ bool c8_cli_parse_precision(const char *s, c8_precision *p, c8_precision *fallba
     }
     return true;
 }
+
+void c8_cli_explain_memory_limit(c8_error *err, uint64_t max_memory, int64_t batch, int prefetch,
+                                 int64_t c, int64_t h, int64_t w) {
+    static const char k_phrase[] = "the memory limit (--max-memory) is ";
+    char *at = err->code == C8_ERR_LIMIT ? strstr(err->msg, k_phrase) : NULL;
+    uint64_t loader = c8_cli_loader_bytes(batch, prefetch, c, h, w);
+    if (!at || !max_memory || loader == UINT64_MAX || loader >= max_memory) return;
+    char a[32], b[32], d[32], tail[C8_ERROR_MSG_MAX];
+    snprintf(tail, sizeof tail,
+             "the memory left for the engine is %s (--max-memory %s minus %s for the data "
+             "loader's batches: %lld x %lldx%lldx%lld images, prefetch %d)",
+             c8_bytes_str(max_memory - loader, a, sizeof a), c8_bytes_str(max_memory, b, sizeof b),
+             c8_bytes_str(loader, d, sizeof d), (long long)batch, (long long)c, (long long)h,
+             (long long)w, prefetch);
+    size_t keep = (size_t)(at - err->msg);
+    snprintf(at, sizeof err->msg - keep, "%s", tail);
+}

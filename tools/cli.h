@@ -74,6 +74,12 @@ uint64_t c8_cli_loader_bytes(int64_t batch, int prefetch, int64_t c, int64_t h, 
 c8_status c8_cli_budget_loader(uint64_t max_memory, int64_t batch, int prefetch, int64_t c,
                                int64_t h, int64_t w, uint64_t *context_limit, c8_error *err);
 
+/* The engine reports the context's limit, which is --max-memory minus the loader's share
+ * (c8_cli_budget_loader): a C8_ERR_LIMIT message saying "the memory limit (--max-memory) is
+ * 302.6 MiB" for --max-memory 1G is rewritten to say what is left for the engine and why. */
+void c8_cli_explain_memory_limit(c8_error *err, uint64_t max_memory, int64_t batch, int prefetch,
+                                 int64_t c, int64_t h, int64_t w);
+
 /* ---- model helpers shared by subcommands ---- */
 #include "calib8/engine.h"
 

@@ -12,6 +12,7 @@
 #include "calib8/engine.h"
 #include "kernels/backend.h"
 #include "tools/cli.h"
+#include "tools/cli_io.h"
 #include "tools/commands.h"
 #include "util/err.h"
 #include "util/fileio.h"
@@ -391,6 +392,15 @@ int c8_cmd_bench(int argc, char **argv) {
     }
     if (optind < argc) return c8_cli_usage("bench", "unexpected argument '%s'", argv[optind]);
     if (!plan) return c8_cli_usage("bench", "--plan is required");
+    {
+        c8_cli_io io;
+        c8_cli_io_init(&io, "bench");
+        c8_cli_io_in(&io, "--plan", plan);
+        c8_cli_io_out(&io, "--json", json);
+        int rc = c8_cli_io_check(&io);
+        c8_cli_io_free(&io);
+        if (rc) return rc;
+    }
     c8_error err = {0};
     c8_engine *e = NULL;
     c8_status s = c8_engine_load(plan, &e, &err);

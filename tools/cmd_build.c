@@ -4,6 +4,8 @@
 #include "calib8/engine.h"
 #include "calib8/report.h"
 #include "tools/cli.h"
+#include "tools/cli_io.h"
+#include "tools/cli_layers.h"
 #include "tools/commands.h"
 #include "tools/dataset_opts.h"
 #include "util/err.h"
@@ -154,6 +156,38 @@ int c8_cmd_build(int argc, char **argv) {
     } else if (dso.data_given || fallback_images || report_dir) {
         return c8_cli_usage("build", "--data, --fallback-images and --report go with --max-drift");
     }
+    /* options without an effect here are errors (docs/cli.md) */
+    if (bo.calib_cache && bo.precision != C8_PREC_INT8)
+        return c8_cli_usage("build",
+                            "--calib has no effect with --precision %s: only int8 (or "
+                            "fp16,int8) uses a calibration cache",
+                            c8_precision_name(bo.precision));
+    if (bo.tf32 && bo.device != C8_DEVICE_CUDA)
+        return c8_cli_usage("build", "--tf32 has no effect with --device cpu (it is for cuda)");
+    if (bo.verbose && bo.device != C8_DEVICE_CUDA)
+        return c8_cli_usage("build", "--verbose has no effect with --device cpu (it is for cuda)");
+    if (bo.strict && bo.precision != C8_PREC_INT8)
+        return c8_cli_usage("build", "--strict has no effect with --precision %s (it is for int8)",
+                            c8_precision_name(bo.precision));
+    {
+        c8_cli_io io;
+        c8_cli_io_init(&io, "build");
+        c8_cli_io_in(&io, "--model", model_path);
+        c8_cli_io_in(&io, "--calib", bo.calib_cache);
+        c8_cli_io_in_sidecar(&io, "--calib", bo.calib_cache);
+        c8_cli_io_in(&io, "--data", dso.spec.path);
+        c8_cli_io_in(&io, "--labels", dso.spec.labels_path);
+        c8_cli_io_in(&io, "--classes", dso.spec.classes_path);
+        c8_cli_io_in(&io, "--preprocess-config", dso.config);
+        c8_cli_io_out(&io, "--plan", plan);
+        c8_cli_io_out_dir(&io, "--report", report_dir);
+        c8_cli_io_out_in_dir(&io, "--report", report_dir, "report.json");
+        c8_cli_io_out_in_dir(&io, "--report", report_dir, "report.md");
+        c8_cli_io_out_in_dir(&io, "--report", report_dir, "report.html");
+        int rc = c8_cli_io_check(&io);
+        c8_cli_io_free(&io);
+        if (rc) return rc;
+    }
     c8_error err = {0};
     c8_model *m = NULL;
     c8_engine *e = NULL;
@@ -164,10 +198,12 @@ int c8_cmd_build(int argc, char **argv) {
     c8_cli_catch_sigint();
     c8_status s = c8_model_load(model_path, NULL, &m, &err);
     if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
+    if (s == C8_OK) s = c8_cli_check_layer_spec(m, bo.layer_precision, &err);
     if (s == C8_OK && max_drift) {
         char pre[512];
         s = c8_dataset_opts_finish(&dso, &err);
         if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
+        if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
         if (s == C8_OK) s = c8_report_create(&rep, &err);
         if (s == C8_OK) {
             c8_preprocess_describe(&dso.pre, pre, sizeof pre);
@@ -220,6 +256,7 @@ int c8_cmd_build(int argc, char **argv) {
         }
     }
     if (s == C8_OK) s = c8_engine_build(m, &bo, &e, &err);
+    if (s == C8_OK) c8_cli_warn_unchecked_cache(m, e, bo.calib_cache, stderr);
     if (s == C8_OK && c8_cli_sigint)
         s = c8_err(&err, C8_ERR_INTERRUPTED, "interrupted by SIGINT; %s not written", plan);
     if (s == C8_OK) s = c8_engine_save(e, plan, &err);

@@ -6,6 +6,7 @@
 #include "calib8/dataset.h"
 #include "calib8/engine.h"
 #include "tools/cli.h"
+#include "tools/cli_io.h"
 #include "tools/commands.h"
 #include "tools/dataset_opts.h"
 #include "util/err.h"
@@ -119,7 +120,8 @@ int c8_cmd_calibrate(int argc, char **argv) {
     const char *model_path = NULL, *cache = NULL, *from_hist = NULL;
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
     int n_shapes = 0, c;
-    bool algo_given = false;
+    bool algo_given = false, percentile_given = false, bins_given = false, device_given = false;
+    bool input_algo_given = false, max_memory_given = false;
     uint64_t max_memory = c8_cli_default_max_memory();
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -138,6 +140,7 @@ int c8_cmd_calibrate(int argc, char **argv) {
                 return c8_cli_usage("calibrate", "unknown --algo '%s'", optarg);
             break;
         case OPT_INPUT_ALGO:
+            input_algo_given = true;
             if (!strcmp(optarg, "same"))
                 co.input_algo = NULL;
             else if (!c8_calib_algo_find(optarg))
@@ -149,20 +152,31 @@ int c8_cmd_calibrate(int argc, char **argv) {
             if (!c8_cli_parse_f64(optarg, &co.params.percentile) || !(co.params.percentile > 0) ||
                 co.params.percentile > 100)
                 return c8_cli_usage("calibrate", "--percentile must be in (0, 100]");
+            percentile_given = true;
             break;
         case OPT_BINS:
             if (!c8_cli_parse_i64(optarg, &co.nbins) || co.nbins < 1)
                 return c8_cli_usage("calibrate", "bad --bins '%s'", optarg);
+            bins_given = true;
             break;
         case OPT_SAVE_HIST: co.histograms_path = optarg; break;
         case OPT_FROM_HIST: from_hist = optarg; break;
-        case OPT_TRT_VERSION: co.trt_version = optarg; break;
+        case OPT_TRT_VERSION: {
+            c8_calib_cache *probe = NULL;
+            c8_error ve = {0};
+            if (c8_calib_cache_create(optarg, "EntropyCalibration2", &probe, &ve) != C8_OK)
+                return c8_cli_usage("calibrate", "bad --trt-version: %s", ve.msg);
+            c8_calib_cache_destroy(probe);
+            co.trt_version = optarg;
+            break;
+        }
         case OPT_SHAPE:
             if (n_shapes == C8_CLI_MAX_SHAPES) return c8_cli_usage("calibrate", "too many --shape");
             if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
                 return c8_cli_usage("calibrate", "bad --shape '%s'", optarg);
             break;
         case OPT_DEVICE:
+            device_given = true;
             if (!strcmp(optarg, "cpu"))
                 co.device = C8_DEVICE_CPU;
             else if (!strcmp(optarg, "cuda"))
@@ -173,6 +187,7 @@ int c8_cmd_calibrate(int argc, char **argv) {
         case OPT_MAX_MEMORY:
             if (!c8_cli_parse_max_memory(optarg, &max_memory))
                 return c8_cli_usage("calibrate", "bad --max-memory '%s'", optarg);
+            max_memory_given = true;
             break;
         case OPT_HELP:
         case 'h': usage(stdout); return C8_EXIT_OK;
@@ -181,16 +196,61 @@ int c8_cmd_calibrate(int argc, char **argv) {
     }
     if (optind < argc) return c8_cli_usage("calibrate", "unexpected argument '%s'", argv[optind]);
     if (!cache) return c8_cli_usage("calibrate", "--cache is required");
+    /* options without an effect here are errors (docs/cli.md) */
+    const c8_calib_algo *algo = c8_calib_algo_find(co.algo);
+    const c8_calib_algo *ialgo = co.input_algo ? c8_calib_algo_find(co.input_algo) : algo;
+    if (percentile_given &&
+        !((algo->params | (ialgo ? ialgo->params : 0)) & C8_CALIB_PARAM_PERCENTILE))
+        return c8_cli_usage("calibrate",
+                            "--percentile has no effect: --algo %s%s%s does not use it (only "
+                            "--algo percentile does)",
+                            algo->name, input_algo_given && co.input_algo ? " --input-algo " : "",
+                            input_algo_given && co.input_algo ? co.input_algo : "");
     if (from_hist) {
         if (model_path || dso.data_given)
             return c8_cli_usage("calibrate",
                                 "--from-histograms runs no model: drop --model/--data");
+        const char *idle = bins_given           ? "--bins"
+                           : device_given       ? "--device"
+                           : n_shapes           ? "--shape"
+                           : input_algo_given   ? "--input-algo"
+                           : max_memory_given   ? "--max-memory"
+                           : co.histograms_path ? "--save-histograms"
+                                                : NULL;
+        if (idle)
+            return c8_cli_usage("calibrate",
+                                "%s has no effect with --from-histograms: no model is run and "
+                                "the histograms are already collected",
+                                idle);
+        c8_cli_io io;
+        c8_cli_io_init(&io, "calibrate");
+        c8_cli_io_in(&io, "--from-histograms", from_hist);
+        c8_cli_io_out(&io, "--cache", cache);
+        c8_cli_io_out_sidecar(&io, "--cache", cache);
+        int rc = c8_cli_io_check(&io);
+        c8_cli_io_free(&io);
+        if (rc) return rc;
         return from_histograms(from_hist, co.algo, &co.params, cache, co.trt_version, algo_given);
     }
     if (!model_path) return c8_cli_usage("calibrate", "--model is required");
     if (!dso.data_given) return c8_cli_usage("calibrate", "--data is required");
     if (dso.spec.images < 0) dso.spec.images = DEFAULT_IMAGES;
     if (dso.spec.images == 0) dso.spec.images = -1;
+    {
+        c8_cli_io io;
+        c8_cli_io_init(&io, "calibrate");
+        c8_cli_io_in(&io, "--model", model_path);
+        c8_cli_io_in(&io, "--data", dso.spec.path);
+        c8_cli_io_in(&io, "--labels", dso.spec.labels_path);
+        c8_cli_io_in(&io, "--classes", dso.spec.classes_path);
+        c8_cli_io_in(&io, "--preprocess-config", dso.config);
+        c8_cli_io_out(&io, "--cache", cache);
+        c8_cli_io_out_sidecar(&io, "--cache", cache);
+        c8_cli_io_out(&io, "--save-histograms", co.histograms_path);
+        int rc = c8_cli_io_check(&io);
+        c8_cli_io_free(&io);
+        if (rc) return rc;
+    }
 
     /* Ctrl-C from here on stops cleanly: during loading it is seen before the first batch;
      * nothing is written (docs/reliability.md). */
@@ -210,6 +270,7 @@ int c8_cmd_calibrate(int argc, char **argv) {
     if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
     if (s == C8_OK) s = c8_cli_image_input(m, &in_name, &C, &H, &W, &err);
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
+    if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
     if (s == C8_OK)
         s = c8_cli_budget_loader(max_memory, dso.loader.batch, dso.loader.prefetch, C, H, W,
                                  &co.max_memory, &err);
@@ -232,6 +293,9 @@ int c8_cmd_calibrate(int argc, char **argv) {
            co.histograms_path ? co.histograms_path : "");
     goto out;
 fail:
+    if (s == C8_ERR_LIMIT && ld)
+        c8_cli_explain_memory_limit(&err, max_memory, dso.loader.batch, dso.loader.prefetch, C, H,
+                                    W);
     rc = c8_cli_fail(&err);
 out:
     c8_loader_destroy(ld);

@@ -4,7 +4,11 @@
 #include "calib8/dataset.h"
 #include "calib8/engine.h"
 #include "calib8/report.h"
+#include "reports/report_internal.h"
 #include "tools/cli.h"
+#include "tools/cli_finite.h"
+#include "tools/cli_io.h"
+#include "tools/cli_layers.h"
 #include "tools/commands.h"
 #include "tools/dataset_opts.h"
 #include "util/err.h"
@@ -30,6 +34,7 @@ enum {
     OPT_DUMP,
     OPT_REPORT,
     OPT_ALLOW_MISMATCH,
+    OPT_ALLOW_NONFINITE,
     OPT_HELP
 };
 
@@ -63,7 +68,9 @@ static void usage(FILE *f) {
             "  --shape NAME:DIMS       pin dynamic input extents\n"
             "  --dump FILE.h5          write the compared tensors (FP32 and dequantized INT8)\n"
             "  --report DIR            output folder (created if missing)\n"
-            "  --allow-cache-mismatch  use a cache whose sidecar names another model\n",
+            "  --allow-cache-mismatch  use a cache whose sidecar names another model\n"
+            "  --allow-nonfinite       write the report although some logits are NaN or Inf\n"
+            "                          (default: fail, naming the first image)\n",
             C8_REPORT_DEFAULT_LAYER_IMAGES);
     c8_dataset_opts_help(f);
 }
@@ -105,6 +112,7 @@ int c8_cmd_compare(int argc, char **argv) {
         {"dump", required_argument, NULL, OPT_DUMP},
         {"report", required_argument, NULL, OPT_REPORT},
         {"allow-cache-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH},
+        {"allow-nonfinite", no_argument, NULL, OPT_ALLOW_NONFINITE},
         {"help", no_argument, NULL, OPT_HELP},
         C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
@@ -115,6 +123,7 @@ int c8_cmd_compare(int argc, char **argv) {
     const char *model_path = NULL, *report_dir = NULL, *prec_arg = "fp32,fp16,int8";
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
     int n_shapes = 0, c;
+    bool allow_nonfinite = false, fallback_given = false, bins_given = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         c8_error e = {0};
@@ -134,6 +143,7 @@ int c8_cmd_compare(int argc, char **argv) {
                                     optarg);
             break;
         case OPT_FALLBACK:
+            fallback_given = true;
             if (!strcmp(optarg, "fp32"))
                 co.fallback = C8_PREC_FP32;
             else if (!strcmp(optarg, "fp16"))
@@ -151,6 +161,7 @@ int c8_cmd_compare(int argc, char **argv) {
         case OPT_BINS:
             if (!c8_cli_parse_i64(optarg, &co.hist_bins) || co.hist_bins < 1)
                 return c8_cli_usage("compare", "bad --bins '%s'", optarg);
+            bins_given = true;
             break;
         case OPT_DEVICE:
             if (!strcmp(optarg, "cpu"))
@@ -169,6 +180,7 @@ int c8_cmd_compare(int argc, char **argv) {
         case OPT_DUMP: co.dump_path = optarg; break;
         case OPT_REPORT: report_dir = optarg; break;
         case OPT_ALLOW_MISMATCH: co.allow_cache_mismatch = true; break;
+        case OPT_ALLOW_NONFINITE: allow_nonfinite = true; break;
         case OPT_HELP:
         case 'h': usage(stdout); return C8_EXIT_OK;
         default: return c8_cli_usage("compare", "unknown option");
@@ -182,6 +194,41 @@ int c8_cmd_compare(int argc, char **argv) {
         return c8_cli_usage("compare", "--calib is required to compare int8");
     if (co.dump_path && (!co.int8 || co.layer_images == 0))
         return c8_cli_usage("compare", "--dump needs int8 and --layer-images > 0");
+    /* options without an effect here are errors (docs/cli.md) */
+    if (!co.int8) {
+        const char *idle = co.calib_cache       ? "--calib"
+                           : fallback_given     ? "--fallback"
+                           : co.layer_precision ? "--layer-precision"
+                           : co.histograms_path ? "--histograms"
+                                                : NULL;
+        if (idle)
+            return c8_cli_usage("compare",
+                                "%s has no effect: --precisions %s does not compare int8", idle,
+                                prec_arg);
+    }
+    if (bins_given && co.histograms_path)
+        return c8_cli_usage("compare", "--bins has no effect with --histograms (the file's "
+                                       "histograms are used as they are)");
+    {
+        c8_cli_io io;
+        c8_cli_io_init(&io, "compare");
+        c8_cli_io_in(&io, "--model", model_path);
+        c8_cli_io_in(&io, "--calib", co.calib_cache);
+        c8_cli_io_in_sidecar(&io, "--calib", co.calib_cache);
+        c8_cli_io_in(&io, "--histograms", co.histograms_path);
+        c8_cli_io_in(&io, "--data", dso.spec.path);
+        c8_cli_io_in(&io, "--labels", dso.spec.labels_path);
+        c8_cli_io_in(&io, "--classes", dso.spec.classes_path);
+        c8_cli_io_in(&io, "--preprocess-config", dso.config);
+        c8_cli_io_out_dir(&io, "--report", report_dir);
+        c8_cli_io_out_in_dir(&io, "--report", report_dir, "report.json");
+        c8_cli_io_out_in_dir(&io, "--report", report_dir, "report.md");
+        c8_cli_io_out_in_dir(&io, "--report", report_dir, "report.html");
+        c8_cli_io_out(&io, "--dump", co.dump_path);
+        int rc = c8_cli_io_check(&io);
+        c8_cli_io_free(&io);
+        if (rc) return rc;
+    }
     c8_error err = {0};
     c8_model *m = NULL;
     c8_dataset *ds = NULL;
@@ -190,7 +237,9 @@ int c8_cmd_compare(int argc, char **argv) {
     c8_status s = c8_dataset_opts_finish(&dso, &err);
     if (s == C8_OK) s = c8_model_load(model_path, NULL, &m, &err);
     if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
+    if (s == C8_OK) s = c8_cli_check_layer_spec(m, co.layer_precision, &err);
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
+    if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
     if (s == C8_OK) s = c8_report_create(&rep, &err);
     if (s == C8_OK) {
         char num[32];
@@ -219,6 +268,14 @@ int c8_cmd_compare(int argc, char **argv) {
                (long long)c8_dataset_count(ds),
                dso.spec.path ? dso.spec.path : dso.spec.labels_path, pre);
         s = c8_report_compare(rep, m, ds, &dso.pre, &dso.loader, &co, &err);
+    }
+    if (s == C8_OK) {
+        c8_cli_nonfinite nf;
+        c8_cli_nonfinite_init(&nf);
+        const char *first;
+        c8_report_e2e_nonfinite(rep, &nf.values, &nf.images, &first);
+        snprintf(nf.first, sizeof nf.first, "%s", first ? first : "?");
+        s = c8_cli_nonfinite_finish(&nf, model_path, allow_nonfinite, &err);
     }
     if (s == C8_OK && c8_cli_sigint)
         s = c8_err(&err, C8_ERR_INTERRUPTED, "interrupted by SIGINT; %s not written", report_dir);

@@ -2,6 +2,7 @@
  * Library side: include/calib8/dataset.h; flags: tools/dataset_opts.h. */
 #include "calib8/dataset.h"
 #include "tools/cli.h"
+#include "tools/cli_io.h"
 #include "tools/commands.h"
 #include "tools/dataset_opts.h"
 #include "util/arith.h"
@@ -121,9 +122,32 @@ static int parse_data_cmd(const char *action, int argc, char **argv, data_cmd *d
     }
     if (optind < argc) return c8_cli_usage(cmd, "unexpected argument '%s'", argv[optind]);
     if (!dc->d.data_given) return c8_cli_usage(cmd, "no data: give --data PATH (or --labels)");
+    /* options without an effect here are errors (docs/cli.md) */
+    bool info = !strcmp(action, "info"), exp = !strcmp(action, "export");
+    const char *idle = !exp && dc->out             ? "--out"
+                       : !exp && dc->labels_out    ? "--labels-out"
+                       : !info && dc->manifest_out ? "--manifest"
+                       : !info && dc->show         ? "--show"
+                                                   : NULL;
+    if (idle)
+        return c8_cli_usage(cmd, "%s has no effect with dataset %s (%s)", idle, action,
+                            !strcmp(idle, "--out") || !strcmp(idle, "--labels-out")
+                                ? "only export writes images"
+                                : "only info writes the manifest and shows images");
     c8_error e = {0};
     if (c8_dataset_opts_finish(&dc->d, &e) != C8_OK) return c8_cli_usage(cmd, "%s", e.msg);
-    return 0;
+    c8_cli_io io;
+    c8_cli_io_init(&io, cmd);
+    c8_cli_io_in(&io, "--data", dc->d.spec.path);
+    c8_cli_io_in(&io, "--labels", dc->d.spec.labels_path);
+    c8_cli_io_in(&io, "--classes", dc->d.spec.classes_path);
+    c8_cli_io_in(&io, "--preprocess-config", dc->d.config);
+    c8_cli_io_out(&io, "--manifest", dc->manifest_out);
+    c8_cli_io_out(&io, "--out", dc->out);
+    c8_cli_io_out(&io, "--labels-out", dc->labels_out);
+    int rc = c8_cli_io_check(&io);
+    c8_cli_io_free(&io);
+    return rc;
 }
 
 static int cmd_info(int argc, char **argv) {
@@ -190,6 +214,8 @@ static int cmd_load(const char *action, int argc, char **argv) {
     bool export = !strcmp(action, "export");
     if (!dc.have_target) return c8_cli_usage(cmd, "give the model input with --target CxHxW");
     if (export && !dc.out) return c8_cli_usage(cmd, "give the output with --out FILE.npy");
+    /* check lists every bad image instead of stopping at the first one (and then fails) */
+    if (!export) dc.d.loader.skip_bad = true;
 
     c8_error e = {0};
     c8_dataset *ds = NULL;
@@ -197,7 +223,7 @@ static int cmd_load(const char *action, int argc, char **argv) {
     c8_progress *pg = NULL;
     float *all = NULL;
     int64_t *labels = NULL;
-    int64_t n = 0, got = 0;
+    int64_t n = 0, got = 0, nonfinite_images = 0, nonfinite_values = 0;
     size_t chw = (size_t)(dc.c * dc.h * dc.w);
     double *sum = NULL, *sq = NULL, *mn = NULL, *mx = NULL;
     int exit_code = C8_EXIT_FAIL;
@@ -205,6 +231,7 @@ static int cmd_load(const char *action, int argc, char **argv) {
     if (c8_dataset_open(&dc.d.spec, &ds, &e) != C8_OK) goto out;
     n = c8_dataset_count(ds);
     c8_dataset_opts_report(&dc.d, ds, stderr);
+    c8_dataset_opts_warn_images(&dc.d, ds);
     if (export) {
         size_t bytes;
         if (!c8_mul_size((size_t)n, chw, &bytes) || !c8_mul_size(bytes, sizeof(float), &bytes) ||
@@ -242,6 +269,16 @@ static int cmd_load(const char *action, int argc, char **argv) {
         if (!b) break;
         for (int64_t i = 0; i < b->n; i++) {
             const float *img = b->data + (size_t)i * chw;
+            int64_t bad = 0;
+            for (size_t j = 0; j < chw; j++) bad += !isfinite(img[j]);
+            if (bad) {
+                if (nonfinite_images < 20)
+                    fprintf(stderr, "  [%lld] %s: %lld NaN/Inf value%s after preprocessing\n",
+                            (long long)b->ids[i], c8_dataset_name(ds, b->ids[i]), (long long)bad,
+                            bad == 1 ? "" : "s");
+                nonfinite_images++;
+                nonfinite_values += bad;
+            }
             for (int64_t ci = 0; ci < dc.c; ci++) {
                 const float *p = img + (size_t)ci * hw;
                 double s = 0, s2 = 0, lo = mn[ci], hi = mx[ci];
@@ -267,6 +304,9 @@ static int cmd_load(const char *action, int argc, char **argv) {
     }
     c8_progress_finish(pg);
     c8_dataset_print_skipped(l, stderr);
+    if (nonfinite_images > 20)
+        fprintf(stderr, "  ... and %lld more images with NaN/Inf values\n",
+                (long long)(nonfinite_images - 20));
     if (got == 0) {
         fprintf(stderr, "calib8: error: no image could be loaded\n");
         goto out;
@@ -277,12 +317,28 @@ static int cmd_load(const char *action, int argc, char **argv) {
         for (int64_t ci = 0; ci < dc.c; ci++) {
             double cnt = (double)got * (double)hw, m = sum[ci] / cnt;
             double var = sq[ci] / cnt - m * m;
-            printf("channel %lld:  mean %.6g  std %.6g  min %.6g  max %.6g\n", (long long)ci, m,
-                   sqrt(var > 0 ? var : 0), mn[ci], mx[ci]);
+            printf("channel %lld:  mean %.6g  std %.6g  min %.6g  max %.6g%s\n", (long long)ci, m,
+                   sqrt(var > 0 ? var : 0), mn[ci], mx[ci],
+                   isfinite(m) ? "" : "  <- not finite: some pixels are NaN/Inf");
         }
         printf("loader:     %.2f s decoding+preprocessing (background thread), consumer waited "
                "%.2f s\n",
                c8_loader_work_seconds(l), c8_loader_wait_seconds(l));
+    }
+    if (nonfinite_images || (!export && c8_loader_num_skipped(l))) {
+        int64_t sk = export ? 0 : c8_loader_num_skipped(l);
+        char what[160] = "";
+        if (sk)
+            snprintf(what, sizeof what, "%lld bad image%s (listed above)", (long long)sk,
+                     sk == 1 ? "" : "s");
+        if (nonfinite_images)
+            snprintf(what + strlen(what), sizeof what - strlen(what),
+                     "%s%lld image%s with %lld NaN/Inf value%s", sk ? " and " : "",
+                     (long long)nonfinite_images, nonfinite_images == 1 ? "" : "s",
+                     (long long)nonfinite_values, nonfinite_values == 1 ? "" : "s");
+        fprintf(stderr, "calib8: error: %s: %s\n",
+                dc.d.spec.path ? dc.d.spec.path : dc.d.spec.labels_path, what);
+        goto out;
     }
     if (export) {
         int64_t dims[4] = {got, dc.c, dc.h, dc.w};
@@ -385,6 +441,21 @@ static int cmd_convert(int argc, char **argv) {
         return c8_cli_usage("dataset convert", "give --idx IMAGES LABELS and --out");
     if (builtin && o.classes_path)
         return c8_cli_usage("dataset convert", "give --classes or --builtin-classes, not both");
+    c8_cli_io io;
+    c8_cli_io_init(&io, "dataset convert");
+    c8_cli_io_in(&io, "--idx", o.images_path);
+    c8_cli_io_in(&io, "--idx", o.labels_path);
+    c8_cli_io_in(&io, "--classes", o.classes_path);
+    size_t ol = strlen(o.out_path);
+    bool h5 = (ol > 3 && !strcmp(o.out_path + ol - 3, ".h5")) ||
+              (ol > 5 && !strcmp(o.out_path + ol - 5, ".hdf5"));
+    if (h5)
+        c8_cli_io_out(&io, "--out", o.out_path);
+    else
+        c8_cli_io_out_dir(&io, "--out", o.out_path);
+    int rc = c8_cli_io_check(&io);
+    c8_cli_io_free(&io);
+    if (rc) return rc;
     c8_error e = {0};
     int64_t n;
     if (c8_idx_convert(&o, &n, &e) != C8_OK) return c8_cli_fail(&e);

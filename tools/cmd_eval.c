@@ -2,6 +2,9 @@
 #include "calib8/dataset.h"
 #include "calib8/engine.h"
 #include "tools/cli.h"
+#include "tools/cli_finite.h"
+#include "tools/cli_io.h"
+#include "tools/cli_layers.h"
 #include "tools/commands.h"
 #include "tools/dataset_opts.h"
 #include "util/err.h"
@@ -22,6 +25,7 @@ enum {
     OPT_SHAPE,
     OPT_JSON,
     OPT_MAX_MEMORY,
+    OPT_ALLOW_NONFINITE,
     OPT_HELP
 };
 
@@ -35,7 +39,9 @@ static void usage(FILE *f) {
                "  --calib FILE       calibration cache for int8\n"
                "  --no-passes        skip the graph optimizer (with --model)\n"
                "  --shape NAME:DIMS  pin dynamic input extents (with --model)\n"
-               "  --json FILE        also write {\"top1\", \"top5\", \"images\", ...} to FILE\n");
+               "  --json FILE        also write {\"top1\", \"top5\", \"images\", ...} to FILE\n"
+               "  --allow-nonfinite  score outputs holding NaN or Inf (default: fail, naming\n"
+               "                     the first image that produced one)\n");
     fputs(C8_CLI_MAX_MEMORY_HELP, f);
     fputs("Ctrl-C (SIGINT) stops after the current batch: nothing is written, exit code 130.\n", f);
     c8_dataset_opts_help(f);
@@ -51,16 +57,18 @@ static int64_t label_rank(const float *logits, int64_t k, int64_t label) {
 }
 
 int c8_cmd_eval(int argc, char **argv) {
-    static const struct option opts[] = {{"model", required_argument, NULL, OPT_MODEL},
-                                         {"plan", required_argument, NULL, OPT_PLAN},
-                                         {"precision", required_argument, NULL, OPT_PRECISION},
-                                         {"calib", required_argument, NULL, OPT_CALIB},
-                                         {"no-passes", no_argument, NULL, OPT_NO_PASSES},
-                                         {"shape", required_argument, NULL, OPT_SHAPE},
-                                         {"json", required_argument, NULL, OPT_JSON},
-                                         {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
-                                         {"help", no_argument, NULL, OPT_HELP},
-                                         C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"model", required_argument, NULL, OPT_MODEL},
+        {"plan", required_argument, NULL, OPT_PLAN},
+        {"precision", required_argument, NULL, OPT_PRECISION},
+        {"calib", required_argument, NULL, OPT_CALIB},
+        {"no-passes", no_argument, NULL, OPT_NO_PASSES},
+        {"shape", required_argument, NULL, OPT_SHAPE},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+        {"allow-nonfinite", no_argument, NULL, OPT_ALLOW_NONFINITE},
+        {"help", no_argument, NULL, OPT_HELP},
+        C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
     c8_dataset_opts_init(&dso);
     c8_build_options bo;
@@ -69,6 +77,8 @@ int c8_cmd_eval(int argc, char **argv) {
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
     int n_shapes = 0, c;
     uint64_t max_memory = c8_cli_default_max_memory(), ctx_limit = 0;
+    const char *precision_arg = NULL;
+    bool no_passes = false, allow_nonfinite = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         c8_error e = {0};
@@ -82,9 +92,14 @@ int c8_cmd_eval(int argc, char **argv) {
         case OPT_PRECISION:
             if (!c8_cli_parse_precision(optarg, &bo.precision, &bo.fallback))
                 return c8_cli_usage("eval", "bad --precision '%s'", optarg);
+            precision_arg = optarg;
             break;
         case OPT_CALIB: bo.calib_cache = optarg; break;
-        case OPT_NO_PASSES: bo.passes = false; break;
+        case OPT_NO_PASSES:
+            bo.passes = false;
+            no_passes = true;
+            break;
+        case OPT_ALLOW_NONFINITE: allow_nonfinite = true; break;
         case OPT_SHAPE:
             if (n_shapes == C8_CLI_MAX_SHAPES) return c8_cli_usage("eval", "too many --shape");
             if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
@@ -103,6 +118,43 @@ int c8_cmd_eval(int argc, char **argv) {
     if (optind < argc) return c8_cli_usage("eval", "unexpected argument '%s'", argv[optind]);
     if (!!model_path == !!plan) return c8_cli_usage("eval", "give exactly one of --plan, --model");
     if (!dso.data_given) return c8_cli_usage("eval", "--data is required");
+    /* options without an effect here are errors (docs/cli.md) */
+    if (plan) {
+        const char *idle = precision_arg    ? "--precision"
+                           : bo.calib_cache ? "--calib"
+                           : no_passes      ? "--no-passes"
+                           : n_shapes       ? "--shape"
+                                            : NULL;
+        if (idle)
+            return c8_cli_usage("eval",
+                                "%s has no effect with --plan: the plan was built with its "
+                                "precisions, scales, passes and shapes (rebuild it, or use "
+                                "--model)",
+                                idle);
+    } else if (bo.calib_cache && bo.precision != C8_PREC_INT8) {
+        return c8_cli_usage("eval",
+                            "--calib has no effect with --precision %s: only int8 (or "
+                            "fp16,int8) uses a calibration cache",
+                            c8_precision_name(bo.precision));
+    } else if (!bo.calib_cache && bo.precision == C8_PREC_INT8) {
+        return c8_cli_usage("eval", "--precision int8 needs --calib");
+    }
+    {
+        c8_cli_io io;
+        c8_cli_io_init(&io, "eval");
+        c8_cli_io_in(&io, "--model", model_path);
+        c8_cli_io_in(&io, "--plan", plan);
+        c8_cli_io_in(&io, "--calib", bo.calib_cache);
+        c8_cli_io_in_sidecar(&io, "--calib", bo.calib_cache);
+        c8_cli_io_in(&io, "--data", dso.spec.path);
+        c8_cli_io_in(&io, "--labels", dso.spec.labels_path);
+        c8_cli_io_in(&io, "--classes", dso.spec.classes_path);
+        c8_cli_io_in(&io, "--preprocess-config", dso.config);
+        c8_cli_io_out(&io, "--json", json);
+        int rc = c8_cli_io_check(&io);
+        c8_cli_io_free(&io);
+        if (rc) return rc;
+    }
     c8_error err = {0};
     c8_model *m = NULL;
     c8_engine *e = NULL;
@@ -112,6 +164,8 @@ int c8_cmd_eval(int argc, char **argv) {
     c8_progress *prog = NULL;
     const char *in_name;
     int64_t C, H, W, n = 0, top1 = 0, top5 = 0;
+    c8_cli_nonfinite nf;
+    c8_cli_nonfinite_init(&nf);
     /* Ctrl-C from here on stops between batches (and layers), or before the first batch when
      * it comes during loading; nothing is written (docs/reliability.md). */
     c8_cli_catch_sigint();
@@ -121,10 +175,12 @@ int c8_cmd_eval(int argc, char **argv) {
         s = c8_model_load(model_path, NULL, &m, &err);
         if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
         if (s == C8_OK) s = c8_engine_build(m, &bo, &e, &err);
+        if (s == C8_OK) c8_cli_warn_unchecked_cache(m, e, bo.calib_cache, stderr);
     }
     if (s == C8_OK)
         s = c8_cli_engine_image_input(e, plan ? plan : model_path, &in_name, &C, &H, &W, &err);
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
+    if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
     if (s == C8_OK && !c8_dataset_has_labels(ds))
         s = c8_err(&err, C8_ERR_INVALID, "%s: the data set has no labels; eval needs them",
                    dso.spec.path ? dso.spec.path : "--data");
@@ -164,7 +220,9 @@ int c8_cmd_eval(int argc, char **argv) {
                            c8_dataset_name(ds, b->ids[i]), (long long)label, (long long)k);
                 break;
             }
-            int64_t r = label_rank((const float *)out.data + i * k, k, label);
+            const float *logits = (const float *)out.data + i * k;
+            c8_cli_nonfinite_scan(&nf, logits, k, c8_dataset_name(ds, b->ids[i]), n + i);
+            int64_t r = label_rank(logits, k, label);
             top1 += r < 1;
             top5 += r < 5;
         }
@@ -174,6 +232,8 @@ int c8_cmd_eval(int argc, char **argv) {
     if (s == C8_OK) {
         c8_progress_finish(prog);
         if (n == 0) s = c8_err(&err, C8_ERR_INVALID, "no images were evaluated");
+        if (s == C8_OK)
+            s = c8_cli_nonfinite_finish(&nf, plan ? plan : model_path, allow_nonfinite, &err);
     }
     if (s == C8_OK && c8_cli_sigint) /* after the last batch, before writing */
         s = c8_cli_interrupted(&err, n, c8_dataset_count(ds));
@@ -198,6 +258,10 @@ int c8_cmd_eval(int argc, char **argv) {
                 c8_jw_int(&w, top1);
                 c8_jw_key(&w, "correct_top5");
                 c8_jw_int(&w, top5);
+                c8_jw_key(&w, "nonfinite_outputs");
+                c8_jw_int(&w, nf.values);
+                c8_jw_key(&w, "nonfinite_images");
+                c8_jw_int(&w, nf.images);
                 c8_jw_key(&w, "source");
                 c8_jw_str(&w, plan ? plan : model_path);
                 c8_jw_key(&w, "model_sha256");
@@ -209,6 +273,9 @@ int c8_cmd_eval(int argc, char **argv) {
             }
         }
     }
+    if (s == C8_ERR_LIMIT && ld)
+        c8_cli_explain_memory_limit(&err, max_memory, dso.loader.batch, dso.loader.prefetch, C, H,
+                                    W);
     c8_progress_destroy(prog);
     c8_context_destroy(ctx);
     c8_loader_destroy(ld);

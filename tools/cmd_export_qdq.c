@@ -2,6 +2,8 @@
  * quantization) carrying calib8's scales, for TensorRT 10/11 and ONNX Runtime. */
 #include "calib8/engine.h"
 #include "tools/cli.h"
+#include "tools/cli_io.h"
+#include "tools/cli_layers.h"
 #include "tools/commands.h"
 
 #include <getopt.h>
@@ -48,8 +50,24 @@ int c8_cmd_export_qdq(int argc, char **argv) {
     if (optind < argc) return c8_cli_usage("export-qdq", "unexpected argument '%s'", argv[optind]);
     if (!model || !bo.calib_cache || !out)
         return c8_cli_usage("export-qdq", "--model, --calib and --out are required");
+    c8_cli_io io;
+    c8_cli_io_init(&io, "export-qdq");
+    c8_cli_io_in(&io, "--model", model);
+    c8_cli_io_in(&io, "--calib", bo.calib_cache);
+    c8_cli_io_in_sidecar(&io, "--calib", bo.calib_cache);
+    c8_cli_io_out(&io, "--out", out);
+    int rc = c8_cli_io_check(&io);
+    c8_cli_io_free(&io);
+    if (rc) return rc;
     c8_error err = {0};
     int64_t na = 0, nw = 0;
+    if (bo.layer_precision) { /* a pattern that matches no layer would have no effect */
+        c8_model *m = NULL;
+        c8_status s = c8_model_load(model, NULL, &m, &err);
+        if (s == C8_OK) s = c8_cli_check_layer_spec(m, bo.layer_precision, &err);
+        c8_model_destroy(m);
+        if (s != C8_OK) return c8_cli_fail(&err);
+    }
     if (c8_export_qdq(model, &bo, out, &na, &nw, &err) != C8_OK) return c8_cli_fail(&err);
     printf("wrote %s: %lld activation Q/DQ pairs, %lld int8 weights\n", out, (long long)na,
            (long long)nw);

@@ -7,6 +7,7 @@
 #include "engine/model_internal.h"
 #include "engine/passes/passes.h"
 #include "tools/cli.h"
+#include "tools/cli_io.h"
 #include "tools/commands.h"
 #include "util/err.h"
 
@@ -145,6 +146,23 @@ int c8_cmd_inspect(int argc, char **argv) {
     if (optind < argc) return c8_cli_usage("inspect", "unexpected argument '%s'", argv[optind]);
     if (!model_path) return c8_cli_usage("inspect", "--model is required");
     if (dot_file && !*dot_file) return c8_cli_usage("inspect", "--dot needs a file name");
+    if (dot_file) {
+        /* <base>.before.dot/.svg and <base>.after.dot/.svg, base = FILE without ".dot" */
+        size_t bl = strlen(dot_file);
+        int keep = bl > 4 && !strcmp(dot_file + bl - 4, ".dot") ? (int)bl - 4 : (int)bl;
+        static const char *const tags[] = {"before.dot", "before.svg", "after.dot", "after.svg"};
+        c8_cli_io io;
+        c8_cli_io_init(&io, "inspect");
+        c8_cli_io_in(&io, "--model", model_path);
+        for (int i = 0; i < 4; i++) {
+            char path[4096];
+            snprintf(path, sizeof path, "%.*s.%s", keep, dot_file, tags[i]);
+            c8_cli_io_out(&io, "--dot", path);
+        }
+        int rc = c8_cli_io_check(&io);
+        c8_cli_io_free(&io);
+        if (rc) return rc;
+    }
     c8_error err = {0};
     c8_model *m = NULL;
     c8_status s = c8_model_load(model_path, NULL, &m, &err);

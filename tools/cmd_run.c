@@ -2,6 +2,8 @@
 #include "calib8/engine.h"
 #include "engine/onnx/onnx_import.h"
 #include "tools/cli.h"
+#include "tools/cli_finite.h"
+#include "tools/cli_io.h"
 #include "tools/commands.h"
 #include "util/err.h"
 #include "util/fileio.h"
@@ -33,6 +35,8 @@ static void usage(FILE *f) {
         "  --dump-all         also write every intermediate tensor, with DIR/tensors.json\n"
         "                     mapping tensor names to files (with --model, the graph passes\n"
         "                     are off so every tensor the ONNX file names is written)\n"
+        "  --allow-nonfinite  write outputs holding NaN or Inf with a warning (default:\n"
+        "                     an error after writing nothing)\n"
         "  --max-memory SIZE  refuse inputs whose activation memory would exceed SIZE (8G,\n"
         "                     512M; 0 or none: no limit; default: MemAvailable)\n"
         "  -h, --help         this help\n");
@@ -111,6 +115,7 @@ static c8_status write_tensor(const char *dir, const char *file, const c8_host_t
 
 /* --dump-all: every observed tensor goes to a file as it is produced. */
 typedef struct dump_state {
+    const c8_cli_io *io; /* the command's inputs: never written over */
     const char *dir;
     char **names; /* tensor names */
     char **files; /* file names */
@@ -147,7 +152,11 @@ static c8_status dump_observer(void *user, const char *name, const c8_host_tenso
     snprintf(file, len, "%s.npy", safe);
     for (int k = 1; file_taken(d, file); k++) snprintf(file, len, "%s_%d.npy", safe, k);
     free(safe);
-    c8_status s = write_tensor(d->dir, file, t, err);
+    char *full = c8_path_join(d->dir, file);
+    c8_status s = full ? c8_cli_io_check_late(d->io, "--dump-all", full, err)
+                       : c8_err(err, C8_ERR_NOMEM, "out of memory");
+    free(full);
+    if (s == C8_OK) s = write_tensor(d->dir, file, t, err);
     if (s != C8_OK) {
         free(file);
         return s;
@@ -188,10 +197,11 @@ int c8_cmd_run(int argc, char **argv) {
                                          {"plan", required_argument, 0, 'p'},
                                          {"no-passes", no_argument, 0, 'n'},
                                          {"max-memory", required_argument, 0, 'M'},
+                                         {"allow-nonfinite", no_argument, 0, 'F'},
                                          {"help", no_argument, 0, 'h'},
                                          {0, 0, 0, 0}};
     const char *model_path = NULL, *out_dir = NULL, *plan_path = NULL;
-    int no_passes = 0;
+    int no_passes = 0, allow_nonfinite = 0;
     const char *inputs[MAX_INPUTS];
     int n_inputs = 0, dump_all = 0, n_shapes = 0;
     uint64_t max_memory = c8_cli_default_max_memory();
@@ -215,6 +225,7 @@ int c8_cmd_run(int argc, char **argv) {
         case 'd': dump_all = 1; break;
         case 'p': plan_path = optarg; break;
         case 'n': no_passes = 1; break;
+        case 'F': allow_nonfinite = 1; break;
         case 'M':
             if (!c8_cli_parse_max_memory(optarg, &max_memory))
                 return c8_cli_usage("run", "bad --max-memory '%s'", optarg);
@@ -228,6 +239,32 @@ int c8_cmd_run(int argc, char **argv) {
         return c8_cli_usage("run", "give exactly one of --model, --plan");
     if (!out_dir) return c8_cli_usage("run", "--output-dir is required");
     if (n_inputs == 0) return c8_cli_usage("run", "at least one --input is required");
+    /* options without an effect here are errors (docs/cli.md) */
+    if (plan_path && (no_passes || n_shapes))
+        return c8_cli_usage("run",
+                            "%s has no effect with --plan: the plan was built with its "
+                            "passes and shapes (rebuild it, or use --model)",
+                            no_passes ? "--no-passes" : "--shape");
+    if (no_passes && dump_all)
+        return c8_cli_usage("run", "--no-passes has no effect with --dump-all (which always "
+                                   "builds without the graph passes)");
+    c8_cli_io io;
+    c8_cli_io_init(&io, "run");
+    c8_cli_io_in(&io, "--model", model_path);
+    c8_cli_io_in(&io, "--plan", plan_path);
+    for (int i = 0; i < n_inputs; i++) {
+        const char *eq = strchr(inputs[i], '=');
+        c8_cli_io_in(&io, "--input", eq ? eq + 1 : inputs[i]);
+    }
+    c8_cli_io_out_dir(&io, "--output-dir", out_dir);
+    c8_cli_io_out_in_dir(&io, "--output-dir", out_dir, "tensors.json");
+    {
+        int rc0 = c8_cli_io_check(&io);
+        if (rc0) {
+            c8_cli_io_free(&io);
+            return rc0;
+        }
+    }
 
     c8_error err = {0};
     c8_model *model = NULL;
@@ -236,7 +273,9 @@ int c8_cmd_run(int argc, char **argv) {
     c8_host_tensor in[MAX_INPUTS];
     char *names[MAX_INPUTS] = {0};
     memset(in, 0, sizeof in);
-    dump_state dump = {out_dir, NULL, NULL, 0, 0};
+    dump_state dump = {&io, out_dir, NULL, NULL, 0, 0};
+    c8_cli_nonfinite nf;
+    c8_cli_nonfinite_init(&nf);
     int rc = C8_EXIT_OK;
     c8_status s = C8_OK;
     if (plan_path)
@@ -278,7 +317,32 @@ int c8_cmd_run(int argc, char **argv) {
     if (s == C8_OK) c8_context_set_max_memory(ctx, max_memory);
     if (s == C8_OK && dump_all)
         s = c8_context_set_observer(ctx, dump_observer, &dump, NULL, 0, &err);
+    /* the output files are known now: none may be an input (before anything is run) */
+    for (int i = 0; s == C8_OK && i < c8_engine_num_outputs(eng); i++) {
+        const char *oname;
+        c8_dtype odt;
+        c8_shape osh;
+        c8_engine_output(eng, i, &oname, &odt, &osh);
+        char *safe = c8_cli_safe_name(oname);
+        size_t len = safe ? strlen(safe) + 8 : 0;
+        char *file = safe ? malloc(len) : NULL, *full = NULL;
+        if (file) snprintf(file, len, "%s.npy", safe);
+        full = file ? c8_path_join(out_dir, file) : NULL;
+        s = full ? c8_cli_io_check_late(&io, "--output-dir", full, &err)
+                 : c8_err(&err, C8_ERR_NOMEM, "out of memory");
+        free(safe);
+        free(file);
+        free(full);
+    }
     if (s == C8_OK) s = c8_context_run(ctx, in, n_inputs, &err);
+    for (int i = 0; s == C8_OK && i < c8_engine_num_outputs(eng); i++) {
+        c8_host_tensor t;
+        s = c8_context_output(ctx, i, &t, &err);
+        if (s == C8_OK && t.dtype == C8_DT_FLOAT)
+            c8_cli_nonfinite_scan(&nf, t.data, c8_shape_numel(&t.shape), inputs[0], 0);
+    }
+    if (s == C8_OK)
+        s = c8_cli_nonfinite_finish(&nf, plan_path ? plan_path : model_path, allow_nonfinite, &err);
     if (s != C8_OK) goto fail;
     for (int i = 0; i < c8_engine_num_outputs(eng); i++) {
         c8_host_tensor t;
@@ -303,6 +367,7 @@ int c8_cmd_run(int argc, char **argv) {
 fail:
     rc = c8_cli_fail(&err);
 out:
+    c8_cli_io_free(&io);
     for (int i = 0; i < dump.n; i++) {
         free(dump.names[i]);
         free(dump.files[i]);

@@ -81,11 +81,12 @@ bool c8_dataset_opts_handle(c8_dataset_opts *o, int opt, const char *arg, c8_err
     case C8_DSOPT_MEAN: return pre_flag(o, "mean", "mean", arg, err);
     case C8_DSOPT_STD: return pre_flag(o, "std", "std", arg, err);
     case C8_DSOPT_IMAGES:
-        if (!c8_cli_parse_i64(arg, &v) || v < 1) {
-            c8_err(err, C8_ERR_USAGE, "--images '%s': expected a positive count", arg);
+        if (!c8_cli_parse_i64(arg, &v) || v < 0) {
+            c8_err(err, C8_ERR_USAGE, "--images '%s': expected a count (0: all)", arg);
             return true;
         }
-        o->spec.images = v;
+        o->spec.images = v; /* 0 (all) becomes -1 in c8_dataset_opts_finish */
+        o->images_given = true;
         return true;
     case C8_DSOPT_SEED:
         if (!parse_u64(arg, &u)) {
@@ -119,6 +120,7 @@ bool c8_dataset_opts_handle(c8_dataset_opts *o, int opt, const char *arg, c8_err
 }
 
 c8_status c8_dataset_opts_finish(c8_dataset_opts *o, c8_error *err) {
+    if (o->spec.images == 0) o->spec.images = -1; /* --images 0: all */
     c8_preprocess_init(&o->pre);
     if (o->preset) C8_TRY(c8_preprocess_preset(&o->pre, o->preset, err));
     if (o->config) C8_TRY(c8_preprocess_load(&o->pre, o->config, err));
@@ -154,9 +156,6 @@ void c8_dataset_opts_report(const c8_dataset_opts *o, const c8_dataset *ds, FILE
         fprintf(f, "; %lld other file%s ignored", (long long)c8_dataset_ignored(ds),
                 c8_dataset_ignored(ds) == 1 ? "" : "s");
     fprintf(f, "\n");
-    if (sp->images > total)
-        fprintf(f, "note: --images %lld, but the source has %lld images: using all of them\n",
-                (long long)sp->images, (long long)total);
     char d[512];
     fprintf(f, "preprocess: %s\n", c8_preprocess_describe(&o->pre, d, sizeof d));
 }
@@ -184,7 +183,8 @@ void c8_dataset_opts_help(FILE *f) {
         "  --hdf5-dataset NAME      HDF5 image dataset, (N,H,W,C) uint8 or (N,C,H,W) float\n"
         "                           (default /images)\n"
         "  --hdf5-labels NAME       HDF5 label dataset (default /labels, used when present)\n"
-        "  --images N               use N images: the first N after the shuffle (default all)\n"
+        "  --images N               use N images: the first N after the shuffle (default all;\n"
+        "                           0: all)\n"
         "  --seed N                 shuffle seed (default 0: the same options give the same "
         "order)\n"
         "  --no-shuffle             keep the sorted / list / file order\n"
@@ -206,4 +206,13 @@ void c8_dataset_opts_help(FILE *f) {
         "  --mean a[,b,c]           subtracted after scaling, per output channel\n"
         "  --std a[,b,c]            divided by last: out = (pixel * scale - mean) / std\n",
         f);
+}
+
+void c8_dataset_opts_warn_images(const c8_dataset_opts *o, const c8_dataset *ds) {
+    int64_t total = c8_dataset_total(ds);
+    if (o->images_given && o->spec.images > total)
+        fprintf(stderr,
+                "calib8: warning: --images %lld, but %s has %lld images: all %lld are used\n",
+                (long long)o->spec.images, o->spec.path ? o->spec.path : o->spec.labels_path,
+                (long long)total, (long long)total);
 }

@@ -93,6 +93,7 @@ typedef struct c8_dataset_opts {
     c8_loader_opts loader; /* batch (--batch, default 32), prefetch, skip_bad */
     bool quiet;            /* --quiet: no progress output */
     bool data_given;       /* --data or --labels was given */
+    bool images_given;     /* --images was given (0: all) */
     /* raw preprocessing flags, applied by c8_dataset_opts_finish */
     const char *preset, *config;
     int npre;
@@ -116,6 +117,9 @@ c8_progress_mode c8_dataset_opts_progress(const c8_dataset_opts *o);
  *   preprocess: resize=none crop=none channels=auto scale=0.0039... mean=0.286 std=0.353
  * plus a note when --images asked for more images than the source has. */
 void c8_dataset_opts_report(const c8_dataset_opts *o, const c8_dataset *ds, FILE *f);
+/* When --images asked for more images than the source has: a warning on stderr (also with
+ * --quiet) "--images 500, but fm/ has 20 images: all 20 are used". */
+void c8_dataset_opts_warn_images(const c8_dataset_opts *o, const c8_dataset *ds);
 /* Prints the images the loader skipped (--skip-bad): the count, then up to 20 as
  * "[manifest id] message", then "... and N more". Nothing when none were skipped. */
 void c8_dataset_print_skipped(c8_loader *l, FILE *f);

@@ -34,9 +34,48 @@ static void pre_value(c8_jw *w) {
     w->first[w->depth] = false;
 }
 
+/* Length of the well-formed UTF-8 sequence at p (1..4; RFC 3629: no overlong forms, no
+ * surrogates, nothing above U+10FFFF), or 0 when the byte at p does not start one. */
+static int utf8_seq_len(const unsigned char *p) {
+    unsigned char c = p[0];
+    if (c < 0x80) return 1;
+    int n;
+    unsigned char lo = 0x80, hi = 0xbf;
+    if (c >= 0xc2 && c <= 0xdf)
+        n = 2;
+    else if (c >= 0xe0 && c <= 0xef) {
+        n = 3;
+        if (c == 0xe0) lo = 0xa0;
+        if (c == 0xed) hi = 0x9f;
+    } else if (c >= 0xf0 && c <= 0xf4) {
+        n = 4;
+        if (c == 0xf0) lo = 0x90;
+        if (c == 0xf4) hi = 0x8f;
+    } else
+        return 0;
+    if (p[1] < lo || p[1] > hi) return 0; /* also stops at the terminating NUL */
+    for (int i = 2; i < n; i++)
+        if (p[i] < 0x80 || p[i] > 0xbf) return 0;
+    return n;
+}
+
+/* Invalid UTF-8 (docs/cli.md, "JSON files"): each byte that is not part of a well-formed sequence
+ * is written as the escape of the lone low surrogate U+DC00 + byte ("\udcff" for 0xFF), Python's
+ * "surrogateescape": the file stays ASCII-clean valid UTF-8, and the bytes come back exactly
+ * (c8_json_parse, or Python's s.encode("utf-8", "surrogateescape")). */
 void c8_json_write_string(FILE *fp, const char *s) {
     fputc('"', fp);
     for (const unsigned char *p = (const unsigned char *)s; *p; p++) {
+        if (*p >= 0x80) {
+            int n = utf8_seq_len(p);
+            if (n == 0) {
+                fprintf(fp, "\\u%04x", 0xdc00u + *p);
+            } else {
+                fwrite(p, 1, (size_t)n, fp);
+                p += n - 1;
+            }
+            continue;
+        }
         switch (*p) {
         case '"': fputs("\\\"", fp); break;
         case '\\': fputs("\\\\", fp); break;
@@ -232,6 +271,11 @@ static c8_status parse_string(jp *p, char **out) {
                     cp = 0x10000 + ((cp - 0xd800) << 10) + (lo - 0xdc00);
                     p->s += 6;
                 }
+            }
+            /* a lone U+DC80..U+DCFF is an escaped raw byte (c8_json_write_string) */
+            if (cp >= 0xdc80 && cp <= 0xdcff) {
+                *o++ = (char)(cp - 0xdc00);
+                break;
             }
             /* a \u escape expands to at most 4 bytes from 6 (or 12) raw bytes: fits */
             put_utf8(&o, cp);

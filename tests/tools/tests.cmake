@@ -15,3 +15,9 @@ if(Python3_Interpreter_FOUND)
            COMMAND ${Python3_EXECUTABLE} ${CMAKE_CURRENT_LIST_DIR}/test_check_deps.py
                    ${CMAKE_SOURCE_DIR}/tools/check-deps.py)
 endif()
+# Issue 15 ("nothing lost, part II"): inputs never overwritten, outputs and options checked
+# first, options without effect, NaN/Inf, valid UTF-8 JSON, mended messages (docs/cli.md).
+add_test(NAME test_cli_lost
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_cli_lost.sh $<TARGET_FILE:calib8>
+                 ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_cli_lost_work)
+set_tests_properties(test_cli_lost PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)

@@ -132,6 +132,42 @@ static void test_json(void) {
     c8_json_free(j);
 }
 
+/* Bytes that are not valid UTF-8 are written as \udcXX (docs/cli.md, "JSON files"): the
+ * file is ASCII there, well-formed sequences are kept, and the parser gives the bytes back. */
+static void test_json_invalid_utf8(void) {
+    /* 0xff; a truncated 3-byte sequence; an encoded surrogate; an overlong '/'; > U+10FFFF;
+     * then valid 2-, 3- and 4-byte sequences */
+    const char *name = "a\xff"
+                       "b\xe2\x82"
+                       "c\xed\xa0\x80"
+                       "d\xc0\xaf"
+                       "e\xf4\x90\x80\x80"
+                       "f"
+                       "\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80";
+    const char *want = "\"a\\udcff"
+                       "b\\udce2\\udc82"
+                       "c\\udced\\udca0\\udc80"
+                       "d\\udcc0\\udcaf"
+                       "e\\udcf4\\udc90\\udc80\\udc80"
+                       "f\xc3\xa9\xe2\x82\xac\xf0\x9f\x98\x80\"";
+    FILE *f = tmpfile();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    c8_json_write_string(f, name);
+    char buf[256] = {0};
+    rewind(f);
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    if (strcmp(buf, want)) printf("\n  wrote %s\n  want  %s\n", buf, want);
+    CU_ASSERT_STRING_EQUAL(buf, want);
+    c8_json *j;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_json_parse(buf, n, "u", &j, &err), C8_OK);
+    CU_ASSERT_EQUAL(j->type, C8_JSON_STR);
+    CU_ASSERT_STRING_EQUAL(j->str, name); /* the same bytes back */
+    c8_json_free(j);
+}
+
 static void test_atomic_write(void) {
     const char *path = C8_BINARY_DIR "/test_util_atomic.txt";
     c8_error err = {0};
@@ -188,8 +224,8 @@ static void test_atomic_write(void) {
 }
 
 static const c8_test_case cases[] = {
-    {"sha256_vectors", test_sha256_vectors}, {"arith", test_arith},
-    {"npy_roundtrip", test_npy_roundtrip},   {"json", test_json},
-    {"atomic_write", test_atomic_write},
+    {"sha256_vectors", test_sha256_vectors},       {"arith", test_arith},
+    {"npy_roundtrip", test_npy_roundtrip},         {"json", test_json},
+    {"json_invalid_utf8", test_json_invalid_utf8}, {"atomic_write", test_atomic_write},
 };
 C8T_MAIN("util", cases)

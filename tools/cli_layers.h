@@ -1,0 +1,21 @@
+/* Checks of layer-selecting options against a model. */
+#ifndef C8_TOOLS_CLI_LAYERS_H
+#define C8_TOOLS_CLI_LAYERS_H
+
+#include "calib8/engine.h"
+
+#include <stdio.h>
+
+/* C8_ERR_USAGE when a GLOB of a --layer-precision SPEC ("conv1:fp32,fc*:fp16") matches no
+ * node of the model, naming the pattern and a few layer names. Bad items are left to the
+ * builder's parser. */
+c8_status c8_cli_check_layer_spec(const c8_model *m, const char *spec, c8_error *err);
+
+/* A cache without a sidecar cannot be checked against the model (the build takes its scales as
+ * they are). When its tensors do not fit the built engine e (INT8 layers fell back for want of
+ * a scale, or cache tensors are not in the model), warns on f, saying how many and naming
+ * some: names that collide with another model's would otherwise pass silently. */
+void c8_cli_warn_unchecked_cache(const c8_model *m, const c8_engine *e, const char *cache_path,
+                                 FILE *f);
+
+#endif
