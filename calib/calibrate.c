@@ -1,8 +1,9 @@
-/* The calibration loop, written once: batches from a loader through the FP32 engine (the model
+/* The calibration loop, written once (contract in include/calib8/calib.h): batches from a
+ * source (the caller's callback, or a loader over a data set) through the FP32 engine (the model
  * as the ONNX file names it: no graph passes), one histogram per calibration tensor filled by
  * an observer, then the threshold search and the cache + sidecar (+ histogram file). */
 #define _POSIX_C_SOURCE 200809L
-#include "calib/calibrate.h"
+#include "calib8/calib.h"
 
 #include "calib8/config.h"
 #include "util/err.h"
@@ -62,9 +63,27 @@ static int cmp_named(const void *a, const void *b) {
     return strcmp(((const named *)a)->name, ((const named *)b)->name);
 }
 
-c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *loader,
-                       int64_t batch_size, const c8_calibrate_opts *o, const char *cache_path,
-                       c8_calibrate_result *res, c8_error *err) {
+static c8_status interrupted(c8_error *err, int64_t done, int64_t total) {
+    const char *what;
+    c8_interrupt_pending(&what);
+    if (total > 0)
+        return c8_err(err, C8_ERR_INTERRUPTED,
+                      "interrupted by %s after %lld of %lld images; nothing written", what,
+                      (long long)done, (long long)total);
+    return c8_err(err, C8_ERR_INTERRUPTED, "interrupted by %s after %lld images; nothing written",
+                  what, (long long)done);
+}
+
+c8_status c8_calibrate_source(const c8_model *model, const c8_calib_source *src,
+                              const c8_calibrate_opts *o, const char *cache_path,
+                              c8_calibrate_result *res, c8_error *err) {
+    c8_calibrate_opts od;
+    c8_calibrate_result rd;
+    if (!o) {
+        c8_calibrate_opts_init(&od);
+        o = &od;
+    }
+    if (!res) res = &rd;
     memset(res, 0, sizeof *res);
     double t_start = now_s();
     const c8_calib_algo *algo = c8_calib_algo_find(o->algo);
@@ -73,8 +92,10 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
     if (!in_algo)
         return c8_err(err, C8_ERR_USAGE, "unknown calibration algorithm '%s' for the inputs",
                       o->input_algo);
+    if (!src || !src->next) return c8_err(err, C8_ERR_INVALID, "no calibration data source");
     const char *const *mnames;
     int n = c8_model_calibration_tensors(model, &mnames);
+    int n_in = c8_model_num_inputs(model);
     collector col = {0};
     c8_engine *eng = NULL;
     c8_context *ctx = NULL;
@@ -82,6 +103,7 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
     c8_calib_tensor_stat *stats = NULL;
     named *sorted = NULL;
     const char **snames = NULL;
+    c8_host_tensor *ins = NULL;
     c8_status s = C8_OK;
     col.n = n;
     col.hists = calloc((size_t)(n ? n : 1), sizeof *col.hists);
@@ -89,7 +111,8 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
     sorted = malloc((size_t)(n ? n : 1) * sizeof *sorted);
     snames = malloc((size_t)(n ? n : 1) * sizeof *snames);
     stats = calloc((size_t)(n ? n : 1), sizeof *stats);
-    if (!col.hists || !col.order || !sorted || !snames || !stats) {
+    ins = calloc((size_t)(n_in ? n_in : 1), sizeof *ins);
+    if (!col.hists || !col.order || !sorted || !snames || !stats || !ins) {
         s = c8_err(err, C8_ERR_NOMEM, "out of memory");
         goto done;
     }
@@ -116,35 +139,32 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
     col.ctx = ctx;
     if (s == C8_OK) s = c8_context_set_device_observer(ctx, observe, &col, mnames, n, err);
     if (s == C8_OK)
-        s = c8_progress_create("calibrate", "img", c8_dataset_count(ds), o->progress, NULL, &prog,
-                               err);
+        s = c8_progress_create("calibrate", "img", src->total, o->progress, NULL, &prog, err);
     if (s != C8_OK) goto done;
-    const char *in_name;
-    c8_model_input(model, 0, &in_name, NULL, NULL);
-    double t_run = 0;
+    double t_run = 0, t_next = 0;
     for (;;) {
-        const c8_batch *b;
-        if (o->interrupt && *o->interrupt) {
-            s = c8_err(err, C8_ERR_INTERRUPTED,
-                       "interrupted by %s after %lld of %lld images; nothing written",
-                       o->interrupt_name ? o->interrupt_name : "a signal", (long long)res->images,
-                       (long long)c8_dataset_count(ds));
+        if (c8_interrupt_pending(NULL)) {
+            s = interrupted(err, res->images, src->total);
             break;
         }
-        s = c8_loader_next(loader, &b, err);
-        if (s != C8_OK || !b) break;
-        c8_host_tensor in = {in_name, C8_DT_FLOAT, {4, {b->n, b->c, b->h, b->w}}, (void *)b->data};
+        bool end = false;
+        for (int i = 0; i < n_in; i++) {
+            memset(&ins[i], 0, sizeof ins[i]);
+            c8_model_input(model, i, &ins[i].name, NULL, NULL);
+        }
         double t0 = now_s();
-        s = c8_context_run(ctx, &in, 1, err);
+        s = src->next(src->user, ins, n_in, &end, err);
+        t_next += now_s() - t0;
+        if (s != C8_OK || end) break;
+        int64_t images = n_in > 0 && ins[0].shape.rank > 0 ? ins[0].shape.d[0] : 1;
+        t0 = now_s();
+        s = c8_context_run(ctx, ins, n_in, err);
         t_run += now_s() - t0;
         if (s == C8_ERR_INTERRUPTED) /* stopped between layers: say it as the loop does */
-            s = c8_err(err, C8_ERR_INTERRUPTED,
-                       "interrupted by %s after %lld of %lld images; nothing written",
-                       o->interrupt_name ? o->interrupt_name : "a signal", (long long)res->images,
-                       (long long)c8_dataset_count(ds));
+            s = interrupted(err, res->images, src->total);
         if (s != C8_OK) break;
         col.batch++;
-        res->images += b->n;
+        res->images += images;
         c8_progress_update(prog, res->images);
     }
     if (s != C8_OK) goto done;
@@ -155,7 +175,7 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
     }
     res->t_hist = col.t_hist;
     res->t_infer = t_run - col.t_hist;
-    res->t_load = c8_loader_wait_seconds(loader);
+    res->t_load = t_next;
 
     double t0 = now_s();
     s = c8_calib_compute(algo, &o->params, mnames, (const c8_hist *const *)col.hists, n, stats,
@@ -174,15 +194,16 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
     info.params = o->params;
     info.nbins = o->nbins;
     info.model_sha256 = c8_model_sha256(model);
-    info.dataset_sha256 = c8_dataset_manifest_sha256(ds);
-    info.dataset_images = c8_dataset_count(ds);
+    info.dataset_sha256 = src->dataset_sha256;
+    info.dataset_images = src->dataset_images;
     info.preprocessing = o->preprocessing_json;
-    info.batch_size = batch_size;
+    info.batch_size = src->batch_size;
     info.images = res->images;
-    if (o->interrupt && *o->interrupt) {
+    const char *what;
+    if (c8_interrupt_pending(&what)) {
         s = c8_err(err, C8_ERR_INTERRUPTED,
-                   "interrupted by %s after all %lld images, before writing; nothing written",
-                   o->interrupt_name ? o->interrupt_name : "a signal", (long long)res->images);
+                   "interrupted by %s after all %lld images, before writing; nothing written", what,
+                   (long long)res->images);
         goto done;
     }
     s = c8_calib_save(cache_path, o->trt_version, NULL, &info, stats, n, err);
@@ -202,7 +223,7 @@ c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *l
                 "calibrated %d tensors on %lld images (batch %lld, algorithm %s%s%s, %lld bins)\n"
                 "time: %.2f s total; inference %.2f s, histograms %.2f s, threshold search %.2f "
                 "s, waiting for data %.2f s\n",
-                n, (long long)res->images, (long long)batch_size, algo->name,
+                n, (long long)res->images, (long long)src->batch_size, algo->name,
                 in_algo != algo ? ", inputs " : "", in_algo != algo ? in_algo->name : "",
                 (long long)o->nbins, res->t_total, res->t_infer, res->t_hist, res->t_search,
                 res->t_load);
@@ -218,5 +239,42 @@ done:
     free(sorted);
     free(snames);
     free(stats);
+    free(ins);
+    return s;
+}
+
+/* c8_calib_source over a loader: the model's single image input. */
+typedef struct {
+    c8_loader *loader;
+} loader_source;
+
+static c8_status loader_next(void *user, c8_host_tensor *inputs, int n_inputs, bool *done,
+                             c8_error *err) {
+    loader_source *ls = user;
+    const c8_batch *b;
+    C8_TRY(c8_loader_next(ls->loader, &b, err));
+    if (!b) {
+        *done = true;
+        return C8_OK;
+    }
+    if (n_inputs < 1) return c8_err(err, C8_ERR_UNSUPPORTED, "the model has no input");
+    inputs[0].dtype = C8_DT_FLOAT;
+    inputs[0].shape = (c8_shape){4, {b->n, b->c, b->h, b->w}};
+    inputs[0].data = (void *)b->data;
+    return C8_OK;
+}
+
+c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *loader,
+                       int64_t batch_size, const c8_calibrate_opts *o, const char *cache_path,
+                       c8_calibrate_result *res, c8_error *err) {
+    loader_source ls = {loader};
+    c8_calib_source src = {loader_next,          &ls,
+                           c8_dataset_count(ds), c8_dataset_manifest_sha256(ds),
+                           c8_dataset_count(ds), batch_size};
+    c8_calibrate_result rd;
+    if (!res) res = &rd;
+    c8_status s = c8_calibrate_source(model, &src, o, cache_path, res, err);
+    /* the loader decodes ahead on its own threads: its own count of the time waited for data */
+    if (s == C8_OK) res->t_load = c8_loader_wait_seconds(loader);
     return s;
 }

@@ -343,12 +343,13 @@ static void fill_hist(r_hist *d, const c8_hist *h, const char *source, double ch
 
 static c8_status layer_section(c8_report *r, const c8_model *m, const c8_dataset *ds,
                                const c8_preprocess *pre, const c8_loader_opts *lo,
-                               const c8_compare_options *o, const char *in_name, int64_t C,
-                               int64_t H, int64_t W, int64_t fixed, c8_error *err) {
+                               const c8_compare_options *o, const c8_calib_cache *cache,
+                               const char *in_name, int64_t C, int64_t H, int64_t W, int64_t fixed,
+                               c8_error *err) {
     r_images im = {0};
     c8_engine *e32 = NULL, *e8 = NULL;
     c8_context *c32 = NULL, *c8 = NULL;
-    c8_calib_cache *cache = NULL;
+    c8_scale_source src8 = c8_calib_cache_scales(cache);
     c8_calib_histfile *hf = NULL;
     layer_run x = {0};
     const char **tnames = NULL, **vnames = NULL;
@@ -363,9 +364,8 @@ static c8_status layer_section(c8_report *r, const c8_model *m, const c8_dataset
     b8.passes = false;
     b8.precision = C8_PREC_INT8;
     b8.fallback = o->fallback;
-    b8.calib_cache = o->calib_cache;
+    b8.scales = &src8;
     b8.layer_precision = o->layer_precision;
-    b8.allow_cache_mismatch = o->allow_cache_mismatch;
 
     for (int i = 0; i < r->n_rows; i++) r_row_free(&r->rows[i]); /* a report run twice */
     free(r->rows);
@@ -380,7 +380,6 @@ static c8_status layer_section(c8_report *r, const c8_model *m, const c8_dataset
                     "the model's batch is fixed at %lld; --layer-images %lld "
                     "is not a multiple of it",
                     (long long)fixed, (long long)im.n);
-    if (st == C8_OK) st = c8_calib_cache_read(o->calib_cache, &cache, err);
     if (st == C8_OK) st = r_build(m, &b32, &e32, &c32, err);
     if (st == C8_OK) st = r_build(m, &b8, &e8, &c8, err);
     if (st == C8_OK) st = make_rows(r, e32, e8, cache, err);
@@ -508,7 +507,6 @@ done:
     c8_context_destroy(c8);
     c8_engine_destroy(e32);
     c8_engine_destroy(e8);
-    c8_calib_cache_destroy(cache);
     c8_calib_histfile_destroy(hf);
     r_images_free(&im);
     return st;
@@ -526,6 +524,8 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
         return c8_err(err, C8_ERR_INVALID, "the data set has no labels; compare needs them");
     e2e_run x = {0};
     c8_engine *eng[R_MAX_PREC] = {0};
+    c8_calib_cache *cache = NULL;
+    c8_scale_source scales = {0};
     c8_status st = C8_OK;
     char prec_list[64] = "fp32";
     x.r = r;
@@ -554,10 +554,13 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
         bo.passes = o->passes;
         bo.precision = x.prec[j];
         if (x.prec[j] == C8_PREC_INT8) {
-            bo.calib_cache = o->calib_cache;
+            st = c8_calib_cache_load_for_model(o->calib_cache, c8_model_sha256(m),
+                                               o->allow_cache_mismatch, NULL, &cache, err);
+            if (st != C8_OK) break;
+            scales = c8_calib_cache_scales(cache);
+            bo.scales = &scales;
             bo.fallback = o->fallback;
             bo.layer_precision = o->layer_precision;
-            bo.allow_cache_mismatch = o->allow_cache_mismatch;
         }
         st = r_build(m, &bo, &eng[j], &x.ctx[j], err);
         if (st == C8_OK && x.prec[j] == C8_PREC_INT8) st = r_record_engine(r, eng[j], err);
@@ -586,7 +589,8 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
         }
     }
     if (st == C8_OK && o->int8 && o->layer_images > 0)
-        st = layer_section(r, m, ds, pre, &lo2, o, x.in_name, C, H, W, fixed, err);
+        st = layer_section(r, m, ds, pre, &lo2, o, cache, x.in_name, C, H, W, fixed, err);
     for (int j = 0; j < x.n; j++) c8_engine_destroy(eng[j]);
+    c8_calib_cache_destroy(cache);
     return st;
 }

@@ -188,6 +188,22 @@ c8_status c8_cli_apply_shapes(c8_model *m, const c8_cli_shape *shapes, int n, c8
     return C8_OK;
 }
 
+c8_status c8_cli_calib_load(c8_cli_calib *c, const c8_model *m, c8_build_options *bo, FILE *log,
+                            c8_error *err) {
+    if (!c->path) return C8_OK;
+    c8_status s = c8_calib_cache_load_for_model(c->path, c8_model_sha256(m), c->allow_mismatch, log,
+                                                &c->cache, err);
+    if (s != C8_OK) return s;
+    c->scales = c8_calib_cache_scales(c->cache);
+    bo->scales = &c->scales;
+    return C8_OK;
+}
+
+void c8_cli_calib_free(c8_cli_calib *c) {
+    c8_calib_cache_destroy(c->cache);
+    c->cache = NULL;
+}
+
 char *c8_cli_safe_name(const char *name) {
     size_t n = strlen(name);
     char *s = malloc(n + 2);

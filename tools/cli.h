@@ -9,6 +9,18 @@
 #include <stdbool.h>
 #include <stdint.h>
 
+/* The commands report errors through the public helpers (status.h) under the short names the
+ * library uses for its own (tools/ includes no internal header). */
+#define c8_err c8_error_set
+#define c8_err_prefix c8_error_prefix
+#ifndef C8_TRY
+#define C8_TRY(expr)                                                                               \
+    do {                                                                                           \
+        c8_status c8_try_s_ = (expr);                                                              \
+        if (c8_try_s_ != C8_OK) return c8_try_s_;                                                  \
+    } while (0)
+#endif
+
 /* 130 = 128 + SIGINT, what shells report for a command killed by Ctrl-C: a command stopped by
  * SIGINT (C8_ERR_INTERRUPTED) exits with it after writing nothing (docs/reliability.md). */
 enum { C8_EXIT_OK = 0, C8_EXIT_FAIL = 1, C8_EXIT_USAGE = 2, C8_EXIT_INTERRUPTED = 130 };
@@ -75,7 +87,21 @@ c8_status c8_cli_budget_loader(uint64_t max_memory, int64_t batch, int prefetch,
                                int64_t h, int64_t w, uint64_t *context_limit, c8_error *err);
 
 /* ---- model helpers shared by subcommands ---- */
+#include "calib8/calib.h"
 #include "calib8/engine.h"
+
+/* --calib FILE and --allow-cache-mismatch of the commands that build engines. */
+typedef struct c8_cli_calib {
+    const char *path; /* --calib, or NULL */
+    bool allow_mismatch;
+    c8_calib_cache *cache;  /* owned; NULL until loaded */
+    c8_scale_source scales; /* over cache */
+} c8_cli_calib;
+/* Reads and checks path against m (c8_calib_cache_load_for_model; warnings to log) and points
+ * bo->scales at it; nothing when path is NULL. */
+c8_status c8_cli_calib_load(c8_cli_calib *c, const c8_model *m, c8_build_options *bo, FILE *log,
+                            c8_error *err);
+void c8_cli_calib_free(c8_cli_calib *c);
 
 #define C8_CLI_MAX_SHAPES 16
 /* Pins each --shape on the model (see c8_model_set_input_shape). */

@@ -7,7 +7,6 @@
 #include "tools/cli.h"
 #include "tools/commands.h"
 #include "tools/dataset_opts.h"
-#include "util/err.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -220,7 +219,7 @@ int c8_cmd_compare(int argc, char **argv) {
                dso.spec.path ? dso.spec.path : dso.spec.labels_path, pre);
         s = c8_report_compare(rep, m, ds, &dso.pre, &dso.loader, &co, &err);
     }
-    if (s == C8_OK && c8_cli_sigint)
+    if (s == C8_OK && c8_interrupt_pending(NULL))
         s = c8_err(&err, C8_ERR_INTERRUPTED, "interrupted by SIGINT; %s not written", report_dir);
     if (s == C8_OK) s = c8_report_write(rep, report_dir, &err);
     if (s == C8_OK)

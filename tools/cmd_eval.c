@@ -65,6 +65,7 @@ int c8_cmd_eval(int argc, char **argv) {
     c8_dataset_opts_init(&dso);
     c8_build_options bo;
     c8_build_options_init(&bo);
+    c8_cli_calib cal = {0};
     const char *model_path = NULL, *plan = NULL, *json = NULL;
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
     int n_shapes = 0, c;
@@ -83,7 +84,7 @@ int c8_cmd_eval(int argc, char **argv) {
             if (!c8_cli_parse_precision(optarg, &bo.precision, &bo.fallback))
                 return c8_cli_usage("eval", "bad --precision '%s'", optarg);
             break;
-        case OPT_CALIB: bo.calib_cache = optarg; break;
+        case OPT_CALIB: cal.path = optarg; break;
         case OPT_NO_PASSES: bo.passes = false; break;
         case OPT_SHAPE:
             if (n_shapes == C8_CLI_MAX_SHAPES) return c8_cli_usage("eval", "too many --shape");
@@ -120,6 +121,7 @@ int c8_cmd_eval(int argc, char **argv) {
     if (s == C8_OK && model_path) {
         s = c8_model_load(model_path, NULL, &m, &err);
         if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
+        if (s == C8_OK) s = c8_cli_calib_load(&cal, m, &bo, bo.log, &err);
         if (s == C8_OK) s = c8_engine_build(m, &bo, &e, &err);
     }
     if (s == C8_OK)
@@ -215,5 +217,6 @@ int c8_cmd_eval(int argc, char **argv) {
     c8_dataset_destroy(ds);
     c8_engine_destroy(e);
     c8_model_destroy(m);
+    c8_cli_calib_free(&cal);
     return s == C8_OK ? C8_EXIT_OK : c8_cli_fail(&err);
 }

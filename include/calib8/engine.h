@@ -87,13 +87,25 @@ typedef enum c8_device { C8_DEVICE_CPU = 0, C8_DEVICE_CUDA = 1 } c8_device;
 typedef struct c8_engine c8_engine;
 typedef struct c8_context c8_context;
 
+/* Where an INT8 build finds its activation scales: a lookup by ONNX tensor name. The engine
+ * does not read calibration files itself; a calibration cache becomes a scale source through
+ * c8_calib_cache_scales (calib.h), and any other table can be one too. */
+typedef struct c8_scale_source {
+    /* true and *scale set when tensor `name` has a calibrated scale (> 0, finite). A scale that
+     * is not (0, inf) is refused by the builder as that tensor's reason to fall back. */
+    bool (*get)(void *user, const char *name, float *scale);
+    void *user;
+    const char *sha256; /* provenance recorded in the engine and plan, or NULL */
+} c8_scale_source;
+
 typedef struct c8_build_options {
     c8_device device;
     c8_precision precision;
     /* Where INT8 is not possible: FP32 (default) or FP16. */
     c8_precision fallback;
-    /* Calibration cache (TensorRT text format) for INT8; NULL otherwise. */
-    const char *calib_cache;
+    /* Activation scales for INT8 (borrowed for the duration of the call); NULL: no
+     * calibration, which an INT8 build refuses. */
+    const c8_scale_source *scales;
     /* Per-layer overrides: "conv1:fp32,fc*:fp16" (globs over node names). */
     const char *layer_precision;
     /* Fail instead of falling back. */
@@ -104,8 +116,6 @@ typedef struct c8_build_options {
     bool tf32;
     /* Print per-layer candidates and timings while building. */
     bool verbose;
-    /* Use a calibration cache whose sidecar names another model (normally an error). */
-    bool allow_cache_mismatch;
     FILE *log; /* where the build prints its layer table (NULL: nothing) */
 } c8_build_options;
 
@@ -129,7 +139,8 @@ c8_status c8_engine_save(const c8_engine *e, const char *path, c8_error *err);
 /* Reads a plan written by c8_engine_save; newer formats, truncated and corrupted files are
  * refused with the reason. *out is owned by the caller. No ONNX file is needed. */
 c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err);
-/* SHA-256 of the model the engine was built from, and of its calibration cache ("" if none). */
+/* SHA-256 of the model the engine was built from, and of its calibration cache (the scale
+ * source's sha256; "" if none). */
 const char *c8_engine_model_sha256(const c8_engine *e);
 const char *c8_engine_cache_sha256(const c8_engine *e);
 
@@ -146,7 +157,7 @@ void c8_engine_print_layers(const c8_engine *e, FILE *fp);
 float c8_engine_tensor_scale(const c8_engine *e, const char *name);
 
 /* Writes model_path with QuantizeLinear/DequantizeLinear pairs carrying the scales of
- * opt->calib_cache (per-tensor for activations, per-output-channel int8 weights) wherever an INT8
+ * opt->scales (per-tensor for activations, per-output-channel int8 weights) wherever an INT8
  * engine built with opt would run INT8 (graph passes off, so names match the file). Needs opset
  * >= 13. *n_activations / *n_weights (may be NULL) receive the counts of Q/DQ pairs inserted. */
 c8_status c8_export_qdq(const char *model_path, const c8_build_options *opt, const char *out_path,
@@ -189,12 +200,15 @@ c8_status c8_context_run(c8_context *c, const c8_host_tensor *inputs, int n, c8_
  * context, valid until the next run or destroy. */
 c8_status c8_context_output(c8_context *c, int i, c8_host_tensor *out, c8_error *err);
 
-/* Process-wide interruption (for a SIGINT handler): while *flag is non-zero, c8_context_run
- * stops before its next layer with C8_ERR_INTERRUPTED "interrupted by <what> (before layer
- * 'conv3')". flag is borrowed (it must outlive every run; a static variable set by the handler);
- * NULL turns the check off. Loops built on runs (calibration, evaluation, comparisons) pass the
- * error up and write nothing. */
+/* Interruption: calib8's one mechanism, process-wide (for a SIGINT handler). While *flag is
+ * non-zero, c8_context_run stops before its next layer with C8_ERR_INTERRUPTED "interrupted by
+ * <what> (before layer 'conv3')", and every loop built on runs (c8_calibrate, c8_evaluate,
+ * c8_report_compare, c8_report_fallback) stops between batches with C8_ERR_INTERRUPTED,
+ * writing nothing. flag is borrowed (it must outlive every run; a static variable set by the
+ * handler); NULL turns the check off. c8_interrupt_pending says whether the flag is set now
+ * (and *what, if what is non-NULL, the name given: "SIGINT"), for loops of one's own. */
 void c8_set_interrupt_flag(volatile sig_atomic_t *flag, const char *what);
+bool c8_interrupt_pending(const char **what);
 
 /* Limits the memory a context allocates for its input shapes (the activation arena; on a GPU
  * also the uploaded constants and the host copies of the outputs) to max_bytes; 0 (the default)

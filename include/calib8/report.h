@@ -144,14 +144,15 @@ void c8_report_flip(const c8_report *r, c8_precision p, int64_t i, const char **
 /* ---- calib8 compare ---- */
 
 typedef struct c8_compare_options {
-    const char *calib_cache;     /* required when int8 is compared */
+    const char *calib_cache;     /* required when int8 is compared; read and checked as
+                                    c8_calib_cache_load_for_model does */
     bool fp16;                   /* compare FP16 (default true) */
     bool int8;                   /* compare INT8 (default true); FP32 is always the reference */
     c8_precision fallback;       /* INT8 engine: where INT8 is not possible (default FP32) */
     const char *layer_precision; /* INT8 engine: --layer-precision overrides, or NULL */
     c8_device device;
-    bool passes; /* graph passes for the end-to-end engines (default true) */
-    bool allow_cache_mismatch;
+    bool passes;                 /* graph passes for the end-to-end engines (default true) */
+    bool allow_cache_mismatch;   /* use a stale cache (see c8_calib_cache_load_for_model) */
     int64_t layer_images;        /* per-layer comparison and sensitivity images (default 64;
                                     0: skip both) */
     bool sensitivity;            /* run the per-layer sensitivity analysis (default true) */
@@ -183,6 +184,9 @@ typedef struct c8_fallback_options {
     int64_t images;      /* verify on the first `images` images of ds (-1, default: all) */
     int64_t rank_images; /* images of the sensitivity ranking (default 64; <= images) */
     int64_t max_steps;   /* stop after this many layers were added (default: no limit) */
+    /* The calibration cache file behind bo->scales, recorded in the report with its sidecar
+     * (the calibration's provenance); NULL: the report has no calibration section. */
+    const char *calib_cache;
     c8_progress_mode progress;
     FILE *log; /* the steps as they are measured (NULL: quiet) */
 } c8_fallback_options;
