@@ -152,6 +152,21 @@ void c8_engine_layer(const c8_engine *e, int i, const char **name, const char **
 /* Prints the layer table ("name  op  precision  reason") and a per-precision summary. */
 void c8_engine_print_layers(const c8_engine *e, FILE *fp);
 
+/* The engine's tensors: network inputs and every value its layers compute (constants left out),
+ * in graph order. A model tensor may appear twice (its float and its int8 version, the second
+ * made by a conversion the builder inserted). Strings borrowed from the engine. */
+typedef struct c8_engine_tensor_info {
+    const char *name; /* the ONNX tensor name (or the builder's name for a conversion) */
+    c8_dtype dtype;
+    float scale;     /* int8 tensors: the quantization scale; else 0 */
+    bool input;      /* a network input */
+    int layer;       /* the producing layer (index for c8_engine_layer), -1 for inputs */
+    bool conversion; /* produced by a quantize/dequantize/cast the builder inserted */
+} c8_engine_tensor_info;
+int c8_engine_num_tensors(const c8_engine *e);
+/* Tensor i (0 <= i < c8_engine_num_tensors) into *out. */
+void c8_engine_tensor(const c8_engine *e, int i, c8_engine_tensor_info *out);
+
 /* Quantization scale of an INT8 tensor of the engine by name (the ONNX tensor name), or 0 when
  * the engine keeps that tensor in floating point. */
 float c8_engine_tensor_scale(const c8_engine *e, const char *name);
@@ -162,6 +177,11 @@ float c8_engine_tensor_scale(const c8_engine *e, const char *name);
  * >= 13. *n_activations / *n_weights (may be NULL) receive the counts of Q/DQ pairs inserted. */
 c8_status c8_export_qdq(const char *model_path, const c8_build_options *opt, const char *out_path,
                         int64_t *n_activations, int64_t *n_weights, c8_error *err);
+
+/* Reads a serialized ONNX TensorProto file (".pb", as ONNX's test data stores inputs) into out:
+ * dtype, shape and data (malloc'd, owned by out: c8_host_tensor_free of util.h); out->name is
+ * NULL. Errors name path. */
+c8_status c8_tensor_read_onnx(const char *path, c8_host_tensor *out, c8_error *err);
 
 /* ---------------------------------------------------------------- contexts */
 
@@ -202,11 +222,12 @@ c8_status c8_context_output(c8_context *c, int i, c8_host_tensor *out, c8_error 
 
 /* Interruption: calib8's one mechanism, process-wide (for a SIGINT handler). While *flag is
  * non-zero, c8_context_run stops before its next layer with C8_ERR_INTERRUPTED "interrupted by
- * <what> (before layer 'conv3')", and every loop built on runs (c8_calibrate, c8_evaluate,
- * c8_report_compare, c8_report_fallback) stops between batches with C8_ERR_INTERRUPTED,
- * writing nothing. flag is borrowed (it must outlive every run; a static variable set by the
- * handler); NULL turns the check off. c8_interrupt_pending says whether the flag is set now
- * (and *what, if what is non-NULL, the name given: "SIGINT"), for loops of one's own. */
+ * <what> (before layer 'conv3')"; the loops built on runs stop with C8_ERR_INTERRUPTED and write
+ * nothing (c8_calibrate and c8_report_evaluate also check between batches and say "after N of
+ * M images"; c8_report_compare and c8_report_fallback stop through their runs). flag is
+ * borrowed (it must outlive every run; a static variable set by the handler); NULL turns the
+ * check off. c8_interrupt_pending says whether the flag is set now (and *what, if what is
+ * non-NULL, the name given: "SIGINT"), for loops of one's own. */
 void c8_set_interrupt_flag(volatile sig_atomic_t *flag, const char *what);
 bool c8_interrupt_pending(const char **what);
 

@@ -141,6 +141,37 @@ int64_t c8_report_num_flips(const c8_report *r, c8_precision p);
 void c8_report_flip(const c8_report *r, c8_precision p, int64_t i, const char **image,
                     int64_t *label, int64_t *pred_fp32, int64_t *pred);
 
+/* ---- evaluation (calib8 eval) ---- */
+
+typedef struct c8_eval_options {
+    uint64_t max_memory; /* limit of the engine's context (c8_context_set_max_memory); 0: none */
+    c8_progress_mode progress;
+} c8_eval_options;
+
+/* No memory limit, automatic progress. */
+void c8_eval_options_init(c8_eval_options *o);
+
+typedef struct c8_eval_result {
+    int64_t images;
+    int64_t correct_top1, correct_top5; /* label rank (c8_report_label_rank) < 1, < 5 */
+    double top1, top5;                  /* percent */
+} c8_eval_result;
+
+/* Top-1 and top-5 accuracy of e (a single (N, C, H, W) float input with C, H, W known; output 0
+ * (N, classes) float32) over every image of ds, which needs labels; images preprocessed by pre
+ * and batched by lo (a loader over ds). A label outside the model's classes is C8_ERR_INVALID
+ * naming the image. Interruption (c8_set_interrupt_flag) is checked between batches and after
+ * the last one: C8_ERR_INTERRUPTED "interrupted by <what> after N of M images; nothing
+ * written". o NULL: defaults. */
+c8_status c8_report_evaluate(c8_engine *e, const c8_dataset *ds, const c8_preprocess *pre,
+                             const c8_loader_opts *lo, const c8_eval_options *o,
+                             c8_eval_result *res, c8_error *err);
+/* Writes the result as calib8 eval --json does, atomically: {"top1", "top5", "images",
+ * "correct_top1", "correct_top5", "source", "model_sha256", "dataset_manifest_sha256"}. */
+c8_status c8_report_eval_write_json(const c8_eval_result *r, const char *source,
+                                    const char *model_sha256, const char *dataset_sha256,
+                                    const char *path, c8_error *err);
+
 /* ---- calib8 compare ---- */
 
 typedef struct c8_compare_options {
