@@ -1,7 +1,7 @@
 /* The JSON sidecar beside each cache ("<cache>.json": provenance and per-tensor results), the
  * cache checker that explains mismatches, c8_calib_save (cache + sidecar), and reading a cache
- * for a build (c8_calib_cache_load_checked / _for_model: read, then check against its sidecar). Format in
- * docs/calibration.md ("Sidecar"); tests in tests/calib/test_calib_files.c. */
+ * for a build (c8_calib_cache_load_checked / _for_model: read, then check against its sidecar).
+ * Format in docs/calibration.md ("Sidecar"); tests in tests/calib/test_calib_files.c. */
 #include "calib/cache.h"
 #include "calib/strmap.h"
 #include "calib8/calib.h"

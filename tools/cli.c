@@ -54,29 +54,11 @@ bool c8_cli_parse_max_memory(const char *s, uint64_t *out) {
 
 uint64_t c8_cli_default_max_memory(void) { return c8_memory_available(); }
 
-/* a * b for non-negative a, b; false on a negative factor or overflow. */
-static bool mul_i64(int64_t a, int64_t b, int64_t *out) {
-    if (a < 0 || b < 0) return false;
-    if (a != 0 && b > INT64_MAX / a) return false;
-    *out = a * b;
-    return true;
-}
-
-uint64_t c8_cli_loader_bytes(int64_t batch, int prefetch, int64_t c, int64_t h, int64_t w) {
-    int64_t img, per_batch, n;
-    /* datasets/loader.c: prefetch + 1 slots, each a batch of images plus a label and an id per
-     * image */
-    if (!mul_i64(c, h, &img) || !mul_i64(img, w, &img) || !mul_i64(img, 4, &img) ||
-        !mul_i64(img + 16, batch, &per_batch) || !mul_i64(per_batch, (int64_t)prefetch + 1, &n))
-        return UINT64_MAX;
-    return (uint64_t)n;
-}
-
 c8_status c8_cli_budget_loader(uint64_t max_memory, int64_t batch, int prefetch, int64_t c,
                                int64_t h, int64_t w, uint64_t *context_limit, c8_error *err) {
     *context_limit = 0;
     if (!max_memory) return C8_OK;
-    uint64_t need = c8_cli_loader_bytes(batch, prefetch, c, h, w);
+    uint64_t need = c8_loader_memory(batch, prefetch, c, h, w);
     if (need >= max_memory) {
         char a[32], b[32];
         return c8_err(err, C8_ERR_LIMIT,

@@ -75,9 +75,6 @@ void c8_cli_catch_sigint(void);
 bool c8_cli_parse_max_memory(const char *s, uint64_t *out);
 /* --max-memory's default: MemAvailable from /proc/meminfo (0, no limit, if unreadable). */
 uint64_t c8_cli_default_max_memory(void);
-/* Bytes a loader holds for batches of `batch` (c, h, w) float32 images with `prefetch` batches
- * decoded ahead (prefetch + 1 slots of images, labels and ids), or UINT64_MAX on overflow. */
-uint64_t c8_cli_loader_bytes(int64_t batch, int prefetch, int64_t c, int64_t h, int64_t w);
 /* Checks the loader's memory against max_memory (0: no limit) and returns what is left for the
  * engine's context (0 when no limit): C8_ERR_LIMIT "batches of 256 x 3x224x224 images need
  * 1.2 GiB (prefetch 3), the memory limit (--max-memory) is 1.0 GiB" otherwise. */
