@@ -77,6 +77,9 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
     const c8_backend_vt *vt = c8_backend_get(opt->device, err);
     if (!vt) return c8_err_prefix(err, "%s", mg->path);
     char cache_sha[65] = "";
+    if (opt->scales && !opt->scales->get)
+        return c8_err(err, C8_ERR_INVALID, "%s: the scale source has no lookup (get is NULL)",
+                      mg->path);
     if (opt->scales)
         scales_sha256(opt, cache_sha);
     else if (needs_int8(opt))

@@ -213,7 +213,7 @@ c8_status c8_calib_cache_sha256(const c8_calib_cache *c, char out[65], c8_error 
  * cache lists, and the cache's SHA-256 (c8_calib_cache_sha256) as its provenance. The source
  * borrows the cache: it must outlive every build and export that uses the source. A cache read
  * from a file and not changed afterwards may serve several threads' builds at once. NULL gives
- * an empty source (get NULL), which no build accepts as a scale source. */
+ * an empty source (get NULL), which c8_engine_build refuses (C8_ERR_INVALID). */
 c8_scale_source c8_calib_cache_scales(const c8_calib_cache *cache);
 
 /* Differences between two caches, in a's order then b-only tensors in b's order. */

@@ -351,6 +351,20 @@ static void test_scale_source(void) {
     c8_engine *c = build_from(&table, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(c);
     CU_ASSERT_STRING_EQUAL(c8_engine_cache_sha256(c), "");
+    /* a source without a lookup is refused, not called */
+    c8_scale_source empty = c8_calib_cache_scales(NULL);
+    CU_ASSERT_PTR_NULL(empty.get);
+    c8_model *m = NULL;
+    c8_engine *z = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_model_load(DATA "good_conv.onnx", NULL, &m, &err), C8_OK);
+    c8_build_options o;
+    c8_build_options_init(&o);
+    o.precision = C8_PREC_INT8;
+    o.scales = &empty;
+    CU_ASSERT_EQUAL(c8_engine_build(m, &o, &z, &err), C8_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "scale source"));
+    CU_ASSERT_PTR_NULL(z);
+    c8_model_destroy(m);
     c8_engine_destroy(a);
     c8_engine_destroy(b);
     c8_engine_destroy(c);
