@@ -32,6 +32,11 @@ struct c8_calib_cache {
     int64_t n, cap;
     entry *e;      /* (cap) tensors in file order */
     c8_strmap map; /* name -> index into e (keys borrowed from e[i].name) */
+    /* SHA-256 of the formatted bytes for c8_calib_cache_scales: computed when a parse ends and
+     * again after a change (sha_ok false), so a cache only read is never written to there and
+     * may be shared by threads. */
+    char sha[65];
+    bool sha_ok;
 };
 
 static bool valid_version(const char *v, size_t n) {
@@ -101,6 +106,7 @@ static c8_status put(c8_calib_cache *c, const char *name, size_t len, uint32_t b
             return C8_ERR_INVALID;
         }
         c->e[idx].bits = bits;
+        c->sha_ok = false;
         return C8_OK;
     }
     if (c->n == c->cap) {
@@ -120,6 +126,7 @@ static c8_status put(c8_calib_cache *c, const char *name, size_t len, uint32_t b
         return c8_err(err, C8_ERR_NOMEM, "out of memory");
     }
     c->e[c->n++] = (entry){nm, bits, line};
+    c->sha_ok = false;
     return C8_OK;
 }
 
@@ -291,10 +298,12 @@ c8_status c8_calib_cache_parse(const char *text, size_t len, const char *what, c
         if (!nl) break;
         pos += ln + 1;
     }
+    if (st == C8_OK) st = c8_calib_cache_sha256(c, c->sha, err);
     if (st != C8_OK) {
         c8_calib_cache_destroy(c);
         return st;
     }
+    c->sha_ok = true;
     *out = c;
     return C8_OK;
 }
@@ -368,7 +377,10 @@ c8_status c8_calib_cache_get(const c8_calib_cache *c, const char *name, float *s
 const char *c8_calib_cache_trt_version(const c8_calib_cache *c) { return c->version; }
 const char *c8_calib_cache_trt_algorithm(const c8_calib_cache *c) { return c->algorithm; }
 bool c8_calib_cache_final_newline(const c8_calib_cache *c) { return c->final_newline; }
-void c8_calib_cache_set_final_newline(c8_calib_cache *c, bool on) { c->final_newline = on; }
+void c8_calib_cache_set_final_newline(c8_calib_cache *c, bool on) {
+    c->final_newline = on;
+    c->sha_ok = false;
+}
 int64_t c8_calib_cache_noncanonical(const c8_calib_cache *c) { return c->noncanonical; }
 
 static double rel_diff(float a, float b) {
@@ -411,4 +423,26 @@ c8_status c8_calib_cache_diff(const c8_calib_cache *a, const c8_calib_cache *b, 
     *out = d;
     *n = k;
     return C8_OK;
+}
+
+/* c8_scale_source.get over a cache: every tensor the cache lists, whatever its value (the builder
+ * turns a zero or infinite scale into the layer's fallback reason, as it always did). */
+static bool cache_scale_get(void *user, const char *name, float *scale) {
+    const c8_calib_cache *c = user;
+    int64_t i = c8_calib_cache_find(c, name);
+    if (i < 0) return false;
+    *scale = c8_calib_cache_scale(c, i);
+    return true;
+}
+
+c8_scale_source c8_calib_cache_scales(const c8_calib_cache *cache) {
+    c8_scale_source src = {cache_scale_get, (void *)cache, NULL};
+    if (!cache) return (c8_scale_source){0};
+    if (!cache->sha_ok) {
+        /* a cache changed since it was read: its own memory, not shared while it is changed */
+        c8_calib_cache *c = (c8_calib_cache *)cache;
+        c->sha_ok = c8_calib_cache_sha256(c, c->sha, NULL) == C8_OK;
+    }
+    src.sha256 = cache->sha_ok ? cache->sha : NULL;
+    return src;
 }

@@ -1,6 +1,7 @@
 /* The JSON sidecar beside each cache ("<cache>.json": provenance and per-tensor results), the
- * cache checker that explains mismatches, and c8_calib_save (cache + sidecar). Format in
- * docs/calibration.md ("Sidecar"); tests in tests/calib/test_calib_files.c. */
+ * cache checker that explains mismatches, c8_calib_save (cache + sidecar), and reading a cache
+ * for a build (c8_calib_cache_load_checked / _for_model: read, then check against its sidecar).
+ * Format in docs/calibration.md ("Sidecar"); tests in tests/calib/test_calib_files.c. */
 #include "calib/cache.h"
 #include "calib/strmap.h"
 #include "calib8/calib.h"
@@ -8,12 +9,14 @@
 #include "util/err.h"
 #include "util/fileio.h"
 #include "util/json.h"
+#include "util/sha256.h"
 
 #include <math.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #define SIDECAR_FORMAT "calib8-calibration-sidecar"
 #define SIDECAR_VERSION 1
@@ -565,4 +568,50 @@ c8_status c8_calib_check(const char *cache_path, const c8_calib_cache *cache,
     if (p.count == 1) return c8_err(err, C8_ERR_MISMATCH, "%s: %s", cache_path, p.first);
     return c8_err(err, C8_ERR_MISMATCH, "%s: %s (and %lld more problem%s)", cache_path, p.first,
                   (long long)(p.count - 1), p.count == 2 ? "" : "s");
+}
+
+/* ---------------- loading a cache for a build ---------------- */
+
+c8_status c8_calib_cache_load_for_model(const char *cache_path, const char *model_sha256,
+                                        bool allow_mismatch, FILE *log, c8_calib_cache **out,
+                                        c8_error *err) {
+    *out = NULL;
+    c8_calib_cache *cache;
+    C8_TRY(c8_calib_cache_read(cache_path, &cache, err));
+    c8_status s = C8_OK;
+    char *scpath = c8_calib_sidecar_path(cache_path);
+    struct stat st;
+    c8_calib_sidecar *side = NULL;
+    if (!scpath) s = c8_err(err, C8_ERR_NOMEM, "out of memory");
+    if (s == C8_OK && stat(scpath, &st) == 0) s = c8_calib_sidecar_read(scpath, &side, err);
+    if (s == C8_OK && side) {
+        c8_calib_expect ex = {0};
+        ex.model_sha256 = model_sha256;
+        ex.allow_extra = true;
+        s = c8_calib_check(cache_path, cache, side, &ex, NULL, NULL, err);
+        if (s == C8_ERR_MISMATCH && allow_mismatch) {
+            if (log) fprintf(log, "warning: %s (used anyway)\n", err->msg);
+            s = C8_OK;
+        } else if (s == C8_ERR_MISMATCH) {
+            c8_err_prefix(err, "stale calibration cache (rebuild it with calib8 calibrate, or "
+                               "pass --allow-cache-mismatch)");
+        }
+    }
+    free(scpath);
+    c8_calib_sidecar_destroy(side);
+    if (s != C8_OK) {
+        c8_calib_cache_destroy(cache);
+        return s;
+    }
+    *out = cache;
+    return C8_OK;
+}
+
+c8_status c8_calib_cache_load_checked(const char *cache_path, const char *model_path,
+                                      c8_calib_cache **out, c8_error *err) {
+    *out = NULL;
+    char sha[65];
+    if (model_path) C8_TRY(c8_sha256_file_hex(model_path, sha, err));
+    return c8_calib_cache_load_for_model(cache_path, model_path ? sha : NULL, false, NULL, out,
+                                         err);
 }

@@ -188,6 +188,16 @@ static void free_loader(c8_loader *l) {
     free(l);
 }
 
+uint64_t c8_loader_memory(int64_t batch, int prefetch, int64_t c, int64_t h, int64_t w) {
+    /* the slots c8_loader_create allocates: per image c*h*w floats, a label and an id */
+    int64_t img, per_batch, n;
+    if (!c8_mul_i64(c, h, &img) || !c8_mul_i64(img, w, &img) || !c8_mul_i64(img, 4, &img) ||
+        !c8_mul_i64(img + 16, batch, &per_batch) ||
+        !c8_mul_i64(per_batch, (int64_t)prefetch + 1, &n))
+        return UINT64_MAX;
+    return (uint64_t)n;
+}
+
 c8_status c8_loader_create(const c8_dataset *ds, const c8_preprocess *p, int64_t c, int64_t h,
                            int64_t w, const c8_loader_opts *opts, c8_loader **out, c8_error *err) {
     *out = NULL;

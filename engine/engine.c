@@ -15,7 +15,6 @@
 
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 
 void c8_build_options_init(c8_build_options *o) {
     memset(o, 0, sizeof *o);
@@ -28,40 +27,10 @@ void c8_build_options_init(c8_build_options *o) {
 /* c8_engine_new and c8_engine_add_layer (the engine record and its layer table): engine/layers.c,
  * so that the builder, called from here, does not call back into this file. */
 
-/* Reads the cache for an INT8 build and checks it against its sidecar (when one exists). */
-static c8_status load_cache(const c8_graph *mg, const c8_build_options *opt, c8_calib_cache **out,
-                            char sha[65], c8_error *err) {
-    *out = NULL;
+/* The scale source's provenance for the engine and its plan ("" when there is none). */
+static void scales_sha256(const c8_build_options *opt, char sha[65]) {
     sha[0] = '\0';
-    c8_calib_cache *cache;
-    C8_TRY(c8_calib_cache_read(opt->calib_cache, &cache, err));
-    c8_status s = c8_calib_cache_sha256(cache, sha, err);
-    char *scpath = c8_calib_sidecar_path(opt->calib_cache);
-    struct stat st;
-    c8_calib_sidecar *side = NULL;
-    if (s == C8_OK && scpath && stat(scpath, &st) == 0)
-        s = c8_calib_sidecar_read(scpath, &side, err);
-    if (s == C8_OK && side) {
-        c8_calib_expect ex = {0};
-        ex.model_sha256 = mg->sha256;
-        ex.allow_extra = true;
-        s = c8_calib_check(opt->calib_cache, cache, side, &ex, NULL, NULL, err);
-        if (s == C8_ERR_MISMATCH && opt->allow_cache_mismatch) {
-            if (opt->log) fprintf(opt->log, "warning: %s (used anyway)\n", err->msg);
-            s = C8_OK;
-        } else if (s == C8_ERR_MISMATCH) {
-            c8_err_prefix(err, "stale calibration cache (rebuild it with calib8 calibrate, or "
-                               "pass --allow-cache-mismatch)");
-        }
-    }
-    free(scpath);
-    c8_calib_sidecar_destroy(side);
-    if (s != C8_OK) {
-        c8_calib_cache_destroy(cache);
-        return s;
-    }
-    *out = cache;
-    return C8_OK;
+    if (opt->scales && opt->scales->sha256) snprintf(sha, 65, "%s", opt->scales->sha256);
 }
 
 static bool needs_int8(const c8_build_options *opt) {
@@ -80,10 +49,12 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
     const c8_graph *mg = c8_model_graph(model);
     const c8_backend_vt *vt = c8_backend_get(opt->device, err);
     if (!vt) return c8_err_prefix(err, "%s", mg->path);
-    c8_calib_cache *cache = NULL;
     char cache_sha[65] = "";
-    if (opt->calib_cache)
-        C8_TRY(load_cache(mg, opt, &cache, cache_sha, err));
+    if (opt->scales && !opt->scales->get)
+        return c8_err(err, C8_ERR_INVALID, "%s: the scale source has no lookup (get is NULL)",
+                      mg->path);
+    if (opt->scales)
+        scales_sha256(opt, cache_sha);
     else if (needs_int8(opt))
         return c8_err(err, C8_ERR_USAGE, "%s: an INT8 build needs a calibration cache (--calib)",
                       mg->path);
@@ -111,7 +82,7 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
         s = c8_graph_optimize(src, NULL, NULL, err);
         if (s != C8_OK) goto fail;
     }
-    s = c8_builder_lower(src, opt, cache, e, err);
+    s = c8_builder_lower(src, opt, opt->scales, e, err);
     if (s != C8_OK) goto fail;
     for (int i = 0; i < e->g->n_nodes; i++) {
         const c8_node *n = &e->g->nodes[i];
@@ -131,7 +102,6 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
         if (s != C8_OK) goto fail;
     }
     c8_graph_destroy(src);
-    c8_calib_cache_destroy(cache);
     if (opt->log) c8_engine_print_layers(e, opt->log);
     *out = e;
     return C8_OK;
@@ -139,7 +109,6 @@ fail:
     c8_graph_destroy(src);
     c8_graph_destroy(dst);
     c8_engine_destroy(e);
-    c8_calib_cache_destroy(cache);
     return s;
 }
 

@@ -80,6 +80,11 @@ void c8_model_destroy(c8_model *m) {
 
 const char *c8_model_path(const c8_model *m) { return m->g->path; }
 const char *c8_model_sha256(const c8_model *m) { return m->g->sha256; }
+int c8_model_num_nodes(const c8_model *m) { return m->g->n_nodes; }
+const char *c8_model_node_name(const c8_model *m, int i) {
+    if (i < 0 || i >= m->g->n_nodes) return NULL;
+    return m->g->nodes[i].name ? m->g->nodes[i].name : "";
+}
 int64_t c8_model_opset(const c8_model *m) { return m->g->opset; }
 int c8_model_num_inputs(const c8_model *m) { return m->g->n_inputs; }
 int c8_model_num_outputs(const c8_model *m) { return m->g->n_outputs; }

@@ -26,6 +26,8 @@ list(APPEND C8_SOURCES
   engine/exec/memplan.c
   engine/exec/exec.c
   engine/engine.c
+  engine/tensor_file.c
+  engine/introspect.c
   engine/plan.c
   engine/backend.c
 )

@@ -168,6 +168,7 @@ int c8_fuzz_onnx(const uint8_t *data, size_t size) {
     uint64_t h = hash64(data, size);
     c8_build_options bo;
     c8_build_options_init(&bo);
+    c8_calib_cache *cc = NULL;
     bo.passes = (h >> 8) & 1;
     switch (h % 3) {
     case 0: bo.precision = C8_PREC_FP32; break;
@@ -175,18 +176,20 @@ int c8_fuzz_onnx(const uint8_t *data, size_t size) {
     default:
         bo.precision = C8_PREC_INT8;
         snprintf(cpath, sizeof cpath, "%s/calib.cache", scratch_dir());
-        if (!write_uniform_cache(m, cpath))
+        if (!write_uniform_cache(m, cpath) ||
+            c8_calib_cache_load_for_model(cpath, c8_model_sha256(m), false, NULL, &cc, &err))
             bo.precision = C8_PREC_FP32;
-        else
-            bo.calib_cache = cpath;
         break;
     }
+    c8_scale_source src = c8_calib_cache_scales(cc);
+    if (cc) bo.scales = &src;
     c8_engine *e = NULL;
     if (c8_engine_build(m, &bo, &e, &err) == C8_OK) {
         c8_engine_print_layers(e, g_null);
         run_engine(e);
     }
     c8_engine_destroy(e);
+    c8_calib_cache_destroy(cc);
     c8_model_destroy(m);
     return 0;
 }

@@ -16,7 +16,6 @@
  * 4. Sensitivity (sensitivity.c) on the same images.
  * docs/report.md explains the choices; tests/reports/ checks the results. */
 #include "reports/dump.h"
-#include "reports/engine_map.h"
 #include "reports/report_internal.h"
 #include "reports/run.h"
 
@@ -208,7 +207,7 @@ static c8_status observe8(void *user, const char *name, const c8_host_tensor *t,
 /* Makes the rows: every float tensor of e32 that e8 also has, with e8's view of it. */
 static c8_status make_rows(c8_report *r, const c8_engine *e32, const c8_engine *e8,
                            const c8_calib_cache *cache, c8_error *err) {
-    int n32 = r_engine_num_values(e32), n8 = r_engine_num_values(e8);
+    int n32 = c8_engine_num_tensors(e32), n8 = c8_engine_num_tensors(e8);
     name_idx *s32 = malloc((size_t)(n32 ? n32 : 1) * sizeof *s32);
     int *order32 = malloc((size_t)(n32 ? n32 : 1) * sizeof(int)); /* graph order of s32 idx */
     int *best = malloc((size_t)(n32 ? n32 : 1) * sizeof(int));    /* e8 value: the view compared */
@@ -220,8 +219,8 @@ static c8_status make_rows(c8_report *r, const c8_engine *e32, const c8_engine *
     }
     int m = 0;
     for (int i = 0; i < n32; i++) {
-        r_evalue v;
-        r_engine_value(e32, i, &v);
+        c8_engine_tensor_info v;
+        c8_engine_tensor(e32, i, &v);
         if (v.dtype != C8_DT_FLOAT) continue;
         s32[m] = (name_idx){v.name, m};
         best[m] = comp[m] = -1;
@@ -229,32 +228,32 @@ static c8_status make_rows(c8_report *r, const c8_engine *e32, const c8_engine *
     }
     qsort(s32, (size_t)m, sizeof *s32, cmp_name_idx);
     /* chosen view: a computed int8 tensor > an int8 copy > a computed float tensor > a copy */
-    r_evalue *v8 = malloc((size_t)(n8 ? n8 : 1) * sizeof *v8);
+    c8_engine_tensor_info *v8 = malloc((size_t)(n8 ? n8 : 1) * sizeof *v8);
     if (!v8) {
         st = c8_err(err, C8_ERR_NOMEM, "out of memory");
         goto done;
     }
     for (int j = 0; j < n8; j++) {
-        r_engine_value(e8, j, &v8[j]);
+        c8_engine_tensor(e8, j, &v8[j]);
         int t = onnx_tensor(s32, m, v8[j].name);
         if (t < 0) continue;
-        const r_evalue *v = &v8[j];
-        int rank = (v->dtype == C8_DT_INT8 ? 0 : 2) + (v->reformat ? 1 : 0);
+        const c8_engine_tensor_info *v = &v8[j];
+        int rank = (v->dtype == C8_DT_INT8 ? 0 : 2) + (v->conversion ? 1 : 0);
         if (v->dtype != C8_DT_INT8 && v->dtype != C8_DT_FLOAT) continue;
         if (best[t] < 0)
             best[t] = j;
         else {
-            const r_evalue *b = &v8[best[t]];
-            int brank = (b->dtype == C8_DT_INT8 ? 0 : 2) + (b->reformat ? 1 : 0);
+            const c8_engine_tensor_info *b = &v8[best[t]];
+            int brank = (b->dtype == C8_DT_INT8 ? 0 : 2) + (b->conversion ? 1 : 0);
             if (rank < brank) best[t] = j;
         }
-        if (!v->reformat && (comp[t] < 0 || v->dtype == C8_DT_INT8)) comp[t] = j;
+        if (!v->conversion && (comp[t] < 0 || v->dtype == C8_DT_INT8)) comp[t] = j;
     }
     /* rows in e32's graph order */
     int k = 0;
     for (int i = 0; i < n32; i++) {
-        r_evalue v;
-        r_engine_value(e32, i, &v);
+        c8_engine_tensor_info v;
+        c8_engine_tensor(e32, i, &v);
         if (v.dtype == C8_DT_FLOAT) order32[k++] = find_name(s32, m, v.name);
     }
     r->rows = calloc((size_t)(m ? m : 1), sizeof *r->rows);
@@ -266,14 +265,14 @@ static c8_status make_rows(c8_report *r, const c8_engine *e32, const c8_engine *
     for (int q = 0; q < k; q++) {
         int t = order32[q];
         if (best[t] < 0) continue;
-        const r_evalue *b = &v8[best[t]];
+        const c8_engine_tensor_info *b = &v8[best[t]];
         r_row *row = &r->rows[r->n_rows++];
         const char *tname = NULL;
         for (int z = 0; z < m; z++)
             if (s32[z].idx == t) tname = s32[z].name;
         row->tensor = strdup(tname);
         row->engine_value = strdup(b->name);
-        row->form = b->dtype == C8_DT_INT8 ? (b->reformat ? "quantized-copy" : "int8") : "float";
+        row->form = b->dtype == C8_DT_INT8 ? (b->conversion ? "quantized-copy" : "int8") : "float";
         row->engine_scale = b->dtype == C8_DT_INT8 ? b->scale : 0;
         row->sens = -1;
         float cs = 0;
@@ -343,12 +342,13 @@ static void fill_hist(r_hist *d, const c8_hist *h, const char *source, double ch
 
 static c8_status layer_section(c8_report *r, const c8_model *m, const c8_dataset *ds,
                                const c8_preprocess *pre, const c8_loader_opts *lo,
-                               const c8_compare_options *o, const char *in_name, int64_t C,
-                               int64_t H, int64_t W, int64_t fixed, c8_error *err) {
+                               const c8_compare_options *o, const c8_calib_cache *cache,
+                               const char *in_name, int64_t C, int64_t H, int64_t W, int64_t fixed,
+                               c8_error *err) {
     r_images im = {0};
     c8_engine *e32 = NULL, *e8 = NULL;
     c8_context *c32 = NULL, *c8 = NULL;
-    c8_calib_cache *cache = NULL;
+    c8_scale_source src8 = c8_calib_cache_scales(cache);
     c8_calib_histfile *hf = NULL;
     layer_run x = {0};
     const char **tnames = NULL, **vnames = NULL;
@@ -363,9 +363,8 @@ static c8_status layer_section(c8_report *r, const c8_model *m, const c8_dataset
     b8.passes = false;
     b8.precision = C8_PREC_INT8;
     b8.fallback = o->fallback;
-    b8.calib_cache = o->calib_cache;
+    b8.scales = &src8;
     b8.layer_precision = o->layer_precision;
-    b8.allow_cache_mismatch = o->allow_cache_mismatch;
 
     for (int i = 0; i < r->n_rows; i++) r_row_free(&r->rows[i]); /* a report run twice */
     free(r->rows);
@@ -380,7 +379,6 @@ static c8_status layer_section(c8_report *r, const c8_model *m, const c8_dataset
                     "the model's batch is fixed at %lld; --layer-images %lld "
                     "is not a multiple of it",
                     (long long)fixed, (long long)im.n);
-    if (st == C8_OK) st = c8_calib_cache_read(o->calib_cache, &cache, err);
     if (st == C8_OK) st = r_build(m, &b32, &e32, &c32, err);
     if (st == C8_OK) st = r_build(m, &b8, &e8, &c8, err);
     if (st == C8_OK) st = make_rows(r, e32, e8, cache, err);
@@ -508,7 +506,6 @@ done:
     c8_context_destroy(c8);
     c8_engine_destroy(e32);
     c8_engine_destroy(e8);
-    c8_calib_cache_destroy(cache);
     c8_calib_histfile_destroy(hf);
     r_images_free(&im);
     return st;
@@ -526,6 +523,8 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
         return c8_err(err, C8_ERR_INVALID, "the data set has no labels; compare needs them");
     e2e_run x = {0};
     c8_engine *eng[R_MAX_PREC] = {0};
+    c8_calib_cache *cache = NULL;
+    c8_scale_source scales = {0};
     c8_status st = C8_OK;
     char prec_list[64] = "fp32";
     x.r = r;
@@ -554,10 +553,13 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
         bo.passes = o->passes;
         bo.precision = x.prec[j];
         if (x.prec[j] == C8_PREC_INT8) {
-            bo.calib_cache = o->calib_cache;
+            st = c8_calib_cache_load_for_model(o->calib_cache, c8_model_sha256(m),
+                                               o->allow_cache_mismatch, NULL, &cache, err);
+            if (st != C8_OK) break;
+            scales = c8_calib_cache_scales(cache);
+            bo.scales = &scales;
             bo.fallback = o->fallback;
             bo.layer_precision = o->layer_precision;
-            bo.allow_cache_mismatch = o->allow_cache_mismatch;
         }
         st = r_build(m, &bo, &eng[j], &x.ctx[j], err);
         if (st == C8_OK && x.prec[j] == C8_PREC_INT8) st = r_record_engine(r, eng[j], err);
@@ -586,7 +588,8 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
         }
     }
     if (st == C8_OK && o->int8 && o->layer_images > 0)
-        st = layer_section(r, m, ds, pre, &lo2, o, x.in_name, C, H, W, fixed, err);
+        st = layer_section(r, m, ds, pre, &lo2, o, cache, x.in_name, C, H, W, fixed, err);
     for (int j = 0; j < x.n; j++) c8_engine_destroy(eng[j]);
+    c8_calib_cache_destroy(cache);
     return st;
 }

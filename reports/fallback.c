@@ -157,7 +157,7 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
     const char *what = c8_model_path(m);
     if (bo->precision != C8_PREC_INT8)
         return c8_err(err, C8_ERR_USAGE, "%s: the fallback search needs an INT8 build", what);
-    if (!bo->calib_cache)
+    if (!bo->scales)
         return c8_err(err, C8_ERR_USAGE, "%s: an INT8 build needs a calibration cache", what);
     if (!c8_dataset_has_labels(ds))
         return c8_err(err, C8_ERR_INVALID,
@@ -174,7 +174,7 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
     f->kept = kept;
     f->base_spec = r_strdup(bo->layer_precision);
     if (bo->layer_precision && !f->base_spec) return c8_err(err, C8_ERR_NOMEM, "out of memory");
-    C8_TRY(r_record_calib(r, bo->calib_cache, err));
+    if (fo->calib_cache) C8_TRY(r_record_calib(r, fo->calib_cache, err));
     C8_TRY(r_set_classes(r, ds, err));
     char buf[64];
     snprintf(buf, sizeof buf, "%g", fo->max_drift);

@@ -201,9 +201,4 @@ bool r_is_passive_op(const char *op);
 /* Number formatting shared by the writers: "%.*g" of v, or "inf"/"-inf"/"nan". */
 const char *r_fmt(char *buf, size_t len, int digits, double v);
 
-/* The non-finite logits c8_report_e2e_add saw: values, images, and the first image that had
- * one ("fm/0042.png (image 17, int8)"; NULL when none). For the CLI's --allow-nonfinite. */
-void c8_report_e2e_nonfinite(const c8_report *r, int64_t *values, int64_t *images,
-                             const char **first);
-
 #endif

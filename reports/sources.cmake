@@ -2,8 +2,8 @@
 list(APPEND C8_SOURCES
   reports/metrics.c
   reports/report.c
-  reports/engine_map.c
   reports/run.c
+  reports/eval.c
   reports/sensitivity.c
   reports/compare.c
   reports/fallback.c

@@ -1,9 +1,7 @@
 /* Shared CLI helpers; see cli.h. */
 #include "tools/cli.h"
 
-#include "util/arith.h"
-#include "util/bytes.h"
-#include "util/err.h"
+#include "calib8/util.h"
 
 #include <errno.h>
 #include <stdarg.h>
@@ -28,11 +26,12 @@ int c8_cli_fail(const c8_error *err) {
     return err->code == C8_ERR_USAGE ? C8_EXIT_USAGE : C8_EXIT_FAIL;
 }
 
-volatile sig_atomic_t c8_cli_sigint = 0;
+/* The process-wide interrupt flag (c8_set_interrupt_flag) the SIGINT handler sets. */
+static volatile sig_atomic_t g_sigint = 0;
 
 static void on_sigint(int sig) {
     (void)sig;
-    c8_cli_sigint = 1; /* nothing else here: only async-signal-safe work in a handler */
+    g_sigint = 1; /* nothing else here: only async-signal-safe work in a handler */
 }
 
 void c8_cli_catch_sigint(void) {
@@ -42,13 +41,7 @@ void c8_cli_catch_sigint(void) {
     sigemptyset(&sa.sa_mask);
     sa.sa_flags = SA_RESETHAND | SA_RESTART;
     sigaction(SIGINT, &sa, NULL);
-    c8_set_interrupt_flag(&c8_cli_sigint, "SIGINT"); /* runs stop between layers too */
-}
-
-c8_status c8_cli_interrupted(c8_error *err, int64_t done, int64_t total) {
-    return c8_err(err, C8_ERR_INTERRUPTED,
-                  "interrupted by SIGINT after %lld of %lld images; nothing written",
-                  (long long)done, (long long)total);
+    c8_set_interrupt_flag(&g_sigint, "SIGINT"); /* runs stop between layers too */
 }
 
 bool c8_cli_parse_max_memory(const char *s, uint64_t *out) {
@@ -56,35 +49,24 @@ bool c8_cli_parse_max_memory(const char *s, uint64_t *out) {
         *out = 0;
         return true;
     }
-    return c8_parse_bytes(s, out);
+    return c8_size_parse(s, out);
 }
 
-uint64_t c8_cli_default_max_memory(void) { return c8_mem_available(); }
-
-uint64_t c8_cli_loader_bytes(int64_t batch, int prefetch, int64_t c, int64_t h, int64_t w) {
-    int64_t img, per_batch, n;
-    /* datasets/loader.c: prefetch + 1 slots, each a batch of images plus a label and an id per
-     * image */
-    if (!c8_mul_i64(c, h, &img) || !c8_mul_i64(img, w, &img) || !c8_mul_i64(img, 4, &img) ||
-        !c8_mul_i64(img + 16, batch, &per_batch) ||
-        !c8_mul_i64(per_batch, (int64_t)prefetch + 1, &n))
-        return UINT64_MAX;
-    return (uint64_t)n;
-}
+uint64_t c8_cli_default_max_memory(void) { return c8_memory_available(); }
 
 c8_status c8_cli_budget_loader(uint64_t max_memory, int64_t batch, int prefetch, int64_t c,
                                int64_t h, int64_t w, uint64_t *context_limit, c8_error *err) {
     *context_limit = 0;
     if (!max_memory) return C8_OK;
-    uint64_t need = c8_cli_loader_bytes(batch, prefetch, c, h, w);
+    uint64_t need = c8_loader_memory(batch, prefetch, c, h, w);
     if (need >= max_memory) {
         char a[32], b[32];
         return c8_err(err, C8_ERR_LIMIT,
                       "batches of %lld x %lldx%lldx%lld images need %s (with prefetch %d), the "
                       "memory limit (--max-memory) is %s",
                       (long long)batch, (long long)c, (long long)h, (long long)w,
-                      need == UINT64_MAX ? "more than 16 EiB" : c8_bytes_str(need, a, sizeof a),
-                      prefetch, c8_bytes_str(max_memory, b, sizeof b));
+                      need == UINT64_MAX ? "more than 16 EiB" : c8_size_str(need, a, sizeof a),
+                      prefetch, c8_size_str(max_memory, b, sizeof b));
     }
     *context_limit = max_memory - need;
     return C8_OK;
@@ -188,6 +170,72 @@ c8_status c8_cli_apply_shapes(c8_model *m, const c8_cli_shape *shapes, int n, c8
     return C8_OK;
 }
 
+c8_status c8_cli_calib_load(c8_cli_calib *c, const c8_model *m, c8_build_options *bo, FILE *log,
+                            c8_error *err) {
+    if (!c->path) return C8_OK;
+    c8_status s = c8_calib_cache_load_for_model(c->path, c8_model_sha256(m), c->allow_mismatch, log,
+                                                &c->cache, err);
+    if (s != C8_OK) return s;
+    c->scales = c8_calib_cache_scales(c->cache);
+    bo->scales = &c->scales;
+    return C8_OK;
+}
+
+void c8_cli_calib_free(c8_cli_calib *c) {
+    c8_calib_cache_destroy(c->cache);
+    c->cache = NULL;
+}
+
+c8_status c8_cli_read_file(const char *path, unsigned char **data, size_t *len, c8_error *err) {
+    *data = NULL;
+    *len = 0;
+    FILE *f = fopen(path, "rb");
+    if (!f) return c8_err(err, C8_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
+    size_t cap = 1 << 16, n = 0;
+    unsigned char *buf = malloc(cap + 1);
+    while (buf) {
+        if (n == cap) {
+            unsigned char *nb = cap < SIZE_MAX / 4 ? realloc(buf, cap * 2 + 1) : NULL;
+            if (!nb) {
+                free(buf);
+                fclose(f);
+                return c8_err(err, C8_ERR_NOMEM, "%s: out of memory reading file", path);
+            }
+            buf = nb;
+            cap *= 2;
+        }
+        size_t r = fread(buf + n, 1, cap - n, f);
+        n += r;
+        if (r == 0) break;
+    }
+    if (!buf) {
+        fclose(f);
+        return c8_err(err, C8_ERR_NOMEM, "%s: out of memory", path);
+    }
+    if (ferror(f)) {
+        int e = errno;
+        free(buf);
+        fclose(f);
+        return c8_err(err, C8_ERR_IO, "%s: read error: %s", path, strerror(e));
+    }
+    fclose(f);
+    buf[n] = '\0';
+    *data = buf;
+    *len = n;
+    return C8_OK;
+}
+
+char *c8_cli_path_join(const char *dir, const char *name) {
+    size_t a = strlen(dir), b = strlen(name);
+    char *p = malloc(a + b + 2);
+    if (!p) return NULL;
+    memcpy(p, dir, a);
+    size_t k = a;
+    if (a && dir[a - 1] != '/') p[k++] = '/';
+    memcpy(p + k, name, b + 1);
+    return p;
+}
+
 char *c8_cli_safe_name(const char *name) {
     size_t n = strlen(name);
     char *s = malloc(n + 2);
@@ -269,14 +317,14 @@ void c8_cli_explain_memory_limit(c8_error *err, uint64_t max_memory, int64_t bat
                                  int64_t c, int64_t h, int64_t w) {
     static const char k_phrase[] = "the memory limit (--max-memory) is ";
     char *at = err->code == C8_ERR_LIMIT ? strstr(err->msg, k_phrase) : NULL;
-    uint64_t loader = c8_cli_loader_bytes(batch, prefetch, c, h, w);
+    uint64_t loader = c8_loader_memory(batch, prefetch, c, h, w);
     if (!at || !max_memory || loader == UINT64_MAX || loader >= max_memory) return;
     char a[32], b[32], d[32], tail[C8_ERROR_MSG_MAX];
     snprintf(tail, sizeof tail,
              "the memory left for the engine is %s (--max-memory %s minus %s for the data "
              "loader's batches: %lld x %lldx%lldx%lld images, prefetch %d)",
-             c8_bytes_str(max_memory - loader, a, sizeof a), c8_bytes_str(max_memory, b, sizeof b),
-             c8_bytes_str(loader, d, sizeof d), (long long)batch, (long long)c, (long long)h,
+             c8_size_str(max_memory - loader, a, sizeof a), c8_size_str(max_memory, b, sizeof b),
+             c8_size_str(loader, d, sizeof d), (long long)batch, (long long)c, (long long)h,
              (long long)w, prefetch);
     size_t keep = (size_t)(at - err->msg);
     snprintf(at, sizeof err->msg - keep, "%s", tail);

@@ -7,7 +7,20 @@
 #include "calib8/tensor.h"
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
+
+/* The commands report errors through the public helpers (status.h) under the short names the
+ * library uses for its own (tools/ includes no internal header). */
+#define c8_err c8_error_set
+#define c8_err_prefix c8_error_prefix
+#ifndef C8_TRY
+#define C8_TRY(expr)                                                                               \
+    do {                                                                                           \
+        c8_status c8_try_s_ = (expr);                                                              \
+        if (c8_try_s_ != C8_OK) return c8_try_s_;                                                  \
+    } while (0)
+#endif
 
 /* 130 = 128 + SIGINT, what shells report for a command killed by Ctrl-C: a command stopped by
  * SIGINT (C8_ERR_INTERRUPTED) exits with it after writing nothing (docs/reliability.md). */
@@ -46,28 +59,22 @@ bool c8_cli_stderr_is_tty(void);
 /* ---- interruption and memory limits (docs/reliability.md) ---- */
 #include <signal.h>
 
-/* Set (to 1) by the handler c8_cli_catch_sigint installs; long loops (calibrate, eval, compare)
- * check it between batches and stop with C8_ERR_INTERRUPTED, writing nothing. */
-extern volatile sig_atomic_t c8_cli_sigint;
-/* Installs a SIGINT handler that only sets c8_cli_sigint. SA_RESETHAND: a second Ctrl-C finds
- * the default action again and kills the process at once. */
+/* Installs a SIGINT handler that only sets a flag, and makes that flag calib8's interrupt flag
+ * (c8_set_interrupt_flag, engine.h): runs stop between layers, the library's loops (calibrate,
+ * eval, compare, the fallback search) between batches, writing nothing; commands check
+ * c8_interrupt_pending before they write. SA_RESETHAND: a second Ctrl-C finds the default
+ * action again and kills the process at once. */
 void c8_cli_catch_sigint(void);
-/* The C8_ERR_INTERRUPTED error of a loop stopped after done of total items ("interrupted by
- * SIGINT after 300 of 500 images; nothing written"); returns C8_ERR_INTERRUPTED. */
-c8_status c8_cli_interrupted(c8_error *err, int64_t done, int64_t total);
 
 /* The flag every command that runs a model takes. */
 #define C8_CLI_MAX_MEMORY_HELP                                                                     \
     "  --max-memory SIZE       refuse inputs whose engine and loader memory would exceed\n"        \
     "                          SIZE (8G, 512M, 1.5GiB; 0 or none: no limit; default: the\n"        \
     "                          machine's available memory, MemAvailable)\n"
-/* Parses --max-memory: a size (util/bytes.h syntax), or "none" / "0" for no limit (*out = 0). */
+/* Parses --max-memory: a size (c8_size_parse syntax), or "none" / "0" for no limit (*out = 0). */
 bool c8_cli_parse_max_memory(const char *s, uint64_t *out);
 /* --max-memory's default: MemAvailable from /proc/meminfo (0, no limit, if unreadable). */
 uint64_t c8_cli_default_max_memory(void);
-/* Bytes a loader holds for batches of `batch` (c, h, w) float32 images with `prefetch` batches
- * decoded ahead (prefetch + 1 slots of images, labels and ids), or UINT64_MAX on overflow. */
-uint64_t c8_cli_loader_bytes(int64_t batch, int prefetch, int64_t c, int64_t h, int64_t w);
 /* Checks the loader's memory against max_memory (0: no limit) and returns what is left for the
  * engine's context (0 when no limit): C8_ERR_LIMIT "batches of 256 x 3x224x224 images need
  * 1.2 GiB (prefetch 3), the memory limit (--max-memory) is 1.0 GiB" otherwise. */
@@ -81,7 +88,21 @@ void c8_cli_explain_memory_limit(c8_error *err, uint64_t max_memory, int64_t bat
                                  int64_t c, int64_t h, int64_t w);
 
 /* ---- model helpers shared by subcommands ---- */
+#include "calib8/calib.h"
 #include "calib8/engine.h"
+
+/* --calib FILE and --allow-cache-mismatch of the commands that build engines. */
+typedef struct c8_cli_calib {
+    const char *path; /* --calib, or NULL */
+    bool allow_mismatch;
+    c8_calib_cache *cache;  /* owned; NULL until loaded */
+    c8_scale_source scales; /* over cache */
+} c8_cli_calib;
+/* Reads and checks path against m (c8_calib_cache_load_for_model; warnings to log) and points
+ * bo->scales at it; nothing when path is NULL. */
+c8_status c8_cli_calib_load(c8_cli_calib *c, const c8_model *m, c8_build_options *bo, FILE *log,
+                            c8_error *err);
+void c8_cli_calib_free(c8_cli_calib *c);
 
 #define C8_CLI_MAX_SHAPES 16
 /* Pins each --shape on the model (see c8_model_set_input_shape). */
@@ -95,6 +116,10 @@ c8_status c8_cli_engine_image_input(const c8_engine *e, const char *what, const 
                                     int64_t *c, int64_t *h, int64_t *w, c8_error *err);
 /* "fp32", "fp16", "int8", "fp16,int8" (INT8 with FP16 fallback) -> precision and fallback. */
 bool c8_cli_parse_precision(const char *s, c8_precision *p, c8_precision *fallback);
+/* Reads a whole (small) file into a malloc'd, NUL-terminated buffer (*len excludes the NUL). */
+c8_status c8_cli_read_file(const char *path, unsigned char **data, size_t *len, c8_error *err);
+/* dir + '/' + name (no second '/' when dir ends with one), malloc'd; NULL when out of memory. */
+char *c8_cli_path_join(const char *dir, const char *name);
 /* A file-safe version of a tensor name ([A-Za-z0-9._-] kept, others '_'), malloc'd. */
 char *c8_cli_safe_name(const char *name);
 #endif

@@ -1,7 +1,7 @@
 /* Non-finite outputs; see cli_finite.h. */
 #include "tools/cli_finite.h"
 
-#include "util/err.h"
+#include "tools/cli.h"
 
 #include <math.h>
 #include <stdio.h>

@@ -2,9 +2,8 @@
 #define _XOPEN_SOURCE 700 /* realpath */
 #include "tools/cli_io.h"
 
+#include "calib8/util.h"
 #include "tools/cli.h"
-#include "util/err.h"
-#include "util/fileio.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -100,14 +99,14 @@ void c8_cli_io_out_in_dir(c8_cli_io *io, const char *opt, const char *dir, const
 static char *resolve(const char *path) {
     char *r = realpath(path, NULL);
     if (r) return r;
-    char *dir = c8_path_dirname(path);
+    char *dir = c8_path_folder(path);
     if (!dir) return NULL;
     char *rd = realpath(dir, NULL);
     free(dir);
     if (!rd) return NULL;
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    char *out = c8_path_join(rd, base);
+    char *out = c8_cli_path_join(rd, base);
     free(rd);
     return out;
 }
@@ -130,7 +129,7 @@ bool c8_cli_same_file(const char *a, const char *b) {
 static int probe_dir(const char *dir) {
     char name[64];
     snprintf(name, sizeof name, ".calib8-probe.%ld", (long)getpid());
-    char *p = c8_path_join(dir, name);
+    char *p = c8_cli_path_join(dir, name);
     if (!p) return ENOMEM;
     int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
     int e = fd < 0 ? errno : 0;
@@ -149,7 +148,7 @@ static c8_status check_out_file(const char *opt, const char *path, c8_error *err
             return c8_err(err, C8_ERR_USAGE, "%s %s is a directory; a file is expected", opt, path);
         if (!S_ISREG(st.st_mode)) return C8_OK; /* a device, FIFO or socket: written in place */
     }
-    char *dir = c8_path_dirname(path);
+    char *dir = c8_path_folder(path);
     if (!dir) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     c8_status s = C8_OK;
     if (stat(dir, &st) != 0)
@@ -182,7 +181,7 @@ static c8_status check_out_dir(const char *opt, const char *path, c8_error *err)
     if (!dir) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     c8_status s = C8_OK;
     for (;;) {
-        char *up = c8_path_dirname(dir);
+        char *up = c8_path_folder(dir);
         if (!up) {
             s = c8_err(err, C8_ERR_NOMEM, "out of memory");
             break;

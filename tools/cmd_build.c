@@ -8,7 +8,6 @@
 #include "tools/cli_layers.h"
 #include "tools/commands.h"
 #include "tools/dataset_opts.h"
-#include "util/err.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -92,6 +91,7 @@ int c8_cmd_build(int argc, char **argv) {
     c8_build_options bo;
     c8_build_options_init(&bo);
     bo.log = stdout;
+    c8_cli_calib cal = {0};
     const char *model_path = NULL, *plan = NULL;
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
     int n_shapes = 0, c;
@@ -109,7 +109,7 @@ int c8_cmd_build(int argc, char **argv) {
             if (!c8_cli_parse_precision(optarg, &bo.precision, &bo.fallback))
                 return c8_cli_usage("build", "bad --precision '%s'", optarg);
             break;
-        case OPT_CALIB: bo.calib_cache = optarg; break;
+        case OPT_CALIB: cal.path = optarg; break;
         case OPT_LAYER_PRECISION: bo.layer_precision = optarg; break;
         case OPT_STRICT: bo.strict = true; break;
         case OPT_NO_PASSES: bo.passes = false; break;
@@ -128,7 +128,7 @@ int c8_cmd_build(int argc, char **argv) {
             break;
         case OPT_VERBOSE: bo.verbose = true; break;
         case OPT_TF32: bo.tf32 = true; break;
-        case OPT_ALLOW_MISMATCH: bo.allow_cache_mismatch = true; break;
+        case OPT_ALLOW_MISMATCH: cal.allow_mismatch = true; break;
         case OPT_MAX_DRIFT:
             if (!c8_cli_parse_f64(optarg, &fo.max_drift) || !(fo.max_drift >= 0))
                 return c8_cli_usage("build", "bad --max-drift '%s' (top-1 points, >= 0)", optarg);
@@ -152,12 +152,12 @@ int c8_cmd_build(int argc, char **argv) {
         if (!dso.data_given) return c8_cli_usage("build", "--max-drift needs --data");
         if (bo.precision != C8_PREC_INT8)
             return c8_cli_usage("build", "--max-drift needs --precision int8 or fp16,int8");
-        if (!bo.calib_cache) return c8_cli_usage("build", "--max-drift needs --calib");
+        if (!cal.path) return c8_cli_usage("build", "--max-drift needs --calib");
     } else if (dso.data_given || fallback_images || report_dir) {
         return c8_cli_usage("build", "--data, --fallback-images and --report go with --max-drift");
     }
     /* options without an effect here are errors (docs/cli.md) */
-    if (bo.calib_cache && bo.precision != C8_PREC_INT8)
+    if (cal.path && bo.precision != C8_PREC_INT8)
         return c8_cli_usage("build",
                             "--calib has no effect with --precision %s: only int8 (or "
                             "fp16,int8) uses a calibration cache",
@@ -173,8 +173,8 @@ int c8_cmd_build(int argc, char **argv) {
         c8_cli_io io;
         c8_cli_io_init(&io, "build");
         c8_cli_io_in(&io, "--model", model_path);
-        c8_cli_io_in(&io, "--calib", bo.calib_cache);
-        c8_cli_io_in_sidecar(&io, "--calib", bo.calib_cache);
+        c8_cli_io_in(&io, "--calib", cal.path);
+        c8_cli_io_in_sidecar(&io, "--calib", cal.path);
         c8_cli_io_in(&io, "--data", dso.spec.path);
         c8_cli_io_in(&io, "--labels", dso.spec.labels_path);
         c8_cli_io_in(&io, "--classes", dso.spec.classes_path);
@@ -199,6 +199,7 @@ int c8_cmd_build(int argc, char **argv) {
     c8_status s = c8_model_load(model_path, NULL, &m, &err);
     if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
     if (s == C8_OK) s = c8_cli_check_layer_spec(m, bo.layer_precision, &err);
+    if (s == C8_OK) s = c8_cli_calib_load(&cal, m, &bo, bo.log, &err);
     if (s == C8_OK && max_drift) {
         char pre[512];
         s = c8_dataset_opts_finish(&dso, &err);
@@ -209,7 +210,7 @@ int c8_cmd_build(int argc, char **argv) {
             c8_preprocess_describe(&dso.pre, pre, sizeof pre);
             s = c8_report_set(rep, "model", model_path, &err);
             if (s == C8_OK) s = c8_report_set(rep, "model sha256", c8_model_sha256(m), &err);
-            if (s == C8_OK) s = c8_report_set(rep, "calibration cache", bo.calib_cache, &err);
+            if (s == C8_OK) s = c8_report_set(rep, "calibration cache", cal.path, &err);
             if (s == C8_OK)
                 s = c8_report_set(rep, "data", dso.spec.path ? dso.spec.path : dso.spec.labels_path,
                                   &err);
@@ -224,6 +225,7 @@ int c8_cmd_build(int argc, char **argv) {
         }
         if (s == C8_OK) {
             fo.log = stdout;
+            fo.calib_cache = cal.path;
             fo.progress = c8_dataset_opts_progress(&dso);
             s = c8_report_fallback(rep, m, &bo, ds, &dso.pre, &dso.loader, &fo, &err);
         }
@@ -256,12 +258,13 @@ int c8_cmd_build(int argc, char **argv) {
         }
     }
     if (s == C8_OK) s = c8_engine_build(m, &bo, &e, &err);
-    if (s == C8_OK) c8_cli_warn_unchecked_cache(m, e, bo.calib_cache, stderr);
-    if (s == C8_OK && c8_cli_sigint)
+    if (s == C8_OK) c8_cli_warn_unchecked_cache(m, e, cal.path, stderr);
+    if (s == C8_OK && c8_interrupt_pending(NULL))
         s = c8_err(&err, C8_ERR_INTERRUPTED, "interrupted by SIGINT; %s not written", plan);
     if (s == C8_OK) s = c8_engine_save(e, plan, &err);
     if (s == C8_OK) printf("wrote %s\n", plan);
     free(spec);
+    c8_cli_calib_free(&cal);
     c8_report_destroy(rep);
     c8_dataset_destroy(ds);
     c8_engine_destroy(e);

@@ -4,9 +4,6 @@
 #include "calib8/engine.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
-#include "util/err.h"
-#include "util/fileio.h"
-#include "util/sha256.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -109,7 +106,7 @@ static c8_status read_tensor_list(const char *path, char **buf, char ***names, i
     size_t len;
     *names = NULL;
     *n = 0;
-    C8_TRY(c8_read_file(path, 0, &b, &len, err));
+    C8_TRY(c8_cli_read_file(path, &b, &len, err));
     size_t cap = 1;
     for (size_t i = 0; i < len; i++) cap += b[i] == '\n';
     char **v = calloc(cap, sizeof *v);
@@ -132,14 +129,16 @@ static c8_status read_tensor_list(const char *path, char **buf, char ***names, i
 
 /* The tensors of M.onnx that need a scale (every float tensor an INT8 layer may consume or
  * produce, network inputs included: c8_model_calibration_tensors), as one malloc'd block (the
- * pointer array followed by the strings) so that free(*names) releases everything. */
+ * pointer array followed by the strings) so that free(*names) releases everything; and the
+ * model file's sha256. */
 static c8_status model_tensor_list(const char *model, char ***names, int64_t *n, bool *have,
-                                   c8_error *err) {
+                                   char sha[65], c8_error *err) {
     *names = NULL;
     *n = 0;
     *have = false;
     c8_model *m = NULL;
     C8_TRY(c8_model_load(model, NULL, &m, err));
+    snprintf(sha, 65, "%s", c8_model_sha256(m));
     const char *const *mn;
     int cnt = c8_model_calibration_tensors(m, &mn);
     size_t bytes = (size_t)(cnt ? cnt : 1) * sizeof(char *);
@@ -206,8 +205,7 @@ static int cmd_check(int argc, char **argv) {
     if (c8_calib_cache_read(path, &c, &err) ||
         (!no_sidecar && read_sidecar_if_any(path, &sc, &err)) ||
         (tensors && read_tensor_list(tensors, &list_buf, &list, &nlist, &err)) ||
-        (model && (c8_sha256_file_hex(model, model_sha, &err) ||
-                   model_tensor_list(model, &mlist, &nm, &have_mlist, &err)))) {
+        (model && model_tensor_list(model, &mlist, &nm, &have_mlist, model_sha, &err))) {
         rc = c8_cli_fail(&err);
         goto done;
     }

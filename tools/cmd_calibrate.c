@@ -1,7 +1,6 @@
 /* calib8 calibrate: histograms over representative images -> thresholds -> TensorRT-format
  * calibration cache + JSON sidecar (and optionally an HDF5 histogram file); or thresholds
  * recomputed offline from a saved histogram file. */
-#include "calib/calibrate.h"
 #include "calib8/calib.h"
 #include "calib8/dataset.h"
 #include "calib8/engine.h"
@@ -9,7 +8,6 @@
 #include "tools/cli_io.h"
 #include "tools/commands.h"
 #include "tools/dataset_opts.h"
-#include "util/err.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -255,8 +253,6 @@ int c8_cmd_calibrate(int argc, char **argv) {
     /* Ctrl-C from here on stops cleanly: during loading it is seen before the first batch;
      * nothing is written (docs/reliability.md). */
     c8_cli_catch_sigint();
-    co.interrupt = &c8_cli_sigint;
-    co.interrupt_name = "SIGINT";
     c8_error err = {0};
     c8_model *m = NULL;
     c8_dataset *ds = NULL;

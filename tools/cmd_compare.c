@@ -4,14 +4,12 @@
 #include "calib8/dataset.h"
 #include "calib8/engine.h"
 #include "calib8/report.h"
-#include "reports/report_internal.h"
 #include "tools/cli.h"
 #include "tools/cli_finite.h"
 #include "tools/cli_io.h"
 #include "tools/cli_layers.h"
 #include "tools/commands.h"
 #include "tools/dataset_opts.h"
-#include "util/err.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -277,7 +275,7 @@ int c8_cmd_compare(int argc, char **argv) {
         snprintf(nf.first, sizeof nf.first, "%s", first ? first : "?");
         s = c8_cli_nonfinite_finish(&nf, model_path, allow_nonfinite, &err);
     }
-    if (s == C8_OK && c8_cli_sigint)
+    if (s == C8_OK && c8_interrupt_pending(NULL))
         s = c8_err(&err, C8_ERR_INTERRUPTED, "interrupted by SIGINT; %s not written", report_dir);
     if (s == C8_OK) s = c8_report_write(rep, report_dir, &err);
     if (s == C8_OK)

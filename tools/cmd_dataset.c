@@ -1,12 +1,11 @@
 /* calib8 dataset: inspect, check and export data sources, and convert IDX files.
  * Library side: include/calib8/dataset.h; flags: tools/dataset_opts.h. */
 #include "calib8/dataset.h"
+#include "calib8/util.h"
 #include "tools/cli.h"
 #include "tools/cli_io.h"
 #include "tools/commands.h"
 #include "tools/dataset_opts.h"
-#include "util/arith.h"
-#include "util/npy.h"
 
 #include <getopt.h>
 #include <math.h>
@@ -41,6 +40,13 @@ enum {
 };
 
 /* "CxHxW" */
+/* *out = a * b; false on overflow. */
+static bool mul_size(size_t a, size_t b, size_t *out) {
+    if (a != 0 && b > SIZE_MAX / a) return false;
+    *out = a * b;
+    return true;
+}
+
 static bool parse_target(const char *s, int64_t *c, int64_t *h, int64_t *w) {
     c8_cli_shape sh;
     if (strchr(s, ':') || !c8_cli_parse_shape(s, &sh) || sh.shape.rank != 3) return false;
@@ -234,7 +240,7 @@ static int cmd_load(const char *action, int argc, char **argv) {
     c8_dataset_opts_warn_images(&dc.d, ds);
     if (export) {
         size_t bytes;
-        if (!c8_mul_size((size_t)n, chw, &bytes) || !c8_mul_size(bytes, sizeof(float), &bytes) ||
+        if (!mul_size((size_t)n, chw, &bytes) || !mul_size(bytes, sizeof(float), &bytes) ||
             bytes > ((size_t)8 << 30)) {
             fprintf(stderr,
                     "calib8: error: %lld images of %zu values do not fit one .npy "
@@ -341,10 +347,10 @@ static int cmd_load(const char *action, int argc, char **argv) {
         goto out;
     }
     if (export) {
-        int64_t dims[4] = {got, dc.c, dc.h, dc.w};
-        if (c8_npy_write(dc.out, C8_NPY_F32, 4, dims, all, &e) != C8_OK) goto out;
-        if (dc.labels_out && c8_npy_write(dc.labels_out, C8_NPY_I64, 1, &got, labels, &e) != C8_OK)
-            goto out;
+        c8_host_tensor images = {"images", C8_DT_FLOAT, {4, {got, dc.c, dc.h, dc.w}}, all};
+        c8_host_tensor labs = {"labels", C8_DT_INT64, {1, {got}}, labels};
+        if (c8_tensor_write_npy(dc.out, &images, &e) != C8_OK) goto out;
+        if (dc.labels_out && c8_tensor_write_npy(dc.labels_out, &labs, &e) != C8_OK) goto out;
     }
     exit_code = C8_EXIT_OK;
 out:

@@ -1,15 +1,13 @@
 /* calib8 eval: top-1 / top-5 of a plan or model over a labeled image set. */
 #include "calib8/dataset.h"
 #include "calib8/engine.h"
+#include "calib8/report.h"
 #include "tools/cli.h"
 #include "tools/cli_finite.h"
 #include "tools/cli_io.h"
 #include "tools/cli_layers.h"
 #include "tools/commands.h"
 #include "tools/dataset_opts.h"
-#include "util/err.h"
-#include "util/fileio.h"
-#include "util/json.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -47,15 +45,6 @@ static void usage(FILE *f) {
     c8_dataset_opts_help(f);
 }
 
-/* Rank of the label among the logits: how many classes score higher (ties: lower index wins). */
-static int64_t label_rank(const float *logits, int64_t k, int64_t label) {
-    int64_t r = 0;
-    float v = logits[label];
-    for (int64_t j = 0; j < k; j++)
-        if (logits[j] > v || (logits[j] == v && j < label)) r++;
-    return r;
-}
-
 int c8_cmd_eval(int argc, char **argv) {
     static const struct option opts[] = {
         {"model", required_argument, NULL, OPT_MODEL},
@@ -73,10 +62,11 @@ int c8_cmd_eval(int argc, char **argv) {
     c8_dataset_opts_init(&dso);
     c8_build_options bo;
     c8_build_options_init(&bo);
+    c8_cli_calib cal = {0};
     const char *model_path = NULL, *plan = NULL, *json = NULL;
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
     int n_shapes = 0, c;
-    uint64_t max_memory = c8_cli_default_max_memory(), ctx_limit = 0;
+    uint64_t max_memory = c8_cli_default_max_memory();
     const char *precision_arg = NULL;
     bool no_passes = false, allow_nonfinite = false;
     optind = 1;
@@ -94,7 +84,7 @@ int c8_cmd_eval(int argc, char **argv) {
                 return c8_cli_usage("eval", "bad --precision '%s'", optarg);
             precision_arg = optarg;
             break;
-        case OPT_CALIB: bo.calib_cache = optarg; break;
+        case OPT_CALIB: cal.path = optarg; break;
         case OPT_NO_PASSES:
             bo.passes = false;
             no_passes = true;
@@ -120,23 +110,23 @@ int c8_cmd_eval(int argc, char **argv) {
     if (!dso.data_given) return c8_cli_usage("eval", "--data is required");
     /* options without an effect here are errors (docs/cli.md) */
     if (plan) {
-        const char *idle = precision_arg    ? "--precision"
-                           : bo.calib_cache ? "--calib"
-                           : no_passes      ? "--no-passes"
-                           : n_shapes       ? "--shape"
-                                            : NULL;
+        const char *idle = precision_arg ? "--precision"
+                           : cal.path    ? "--calib"
+                           : no_passes   ? "--no-passes"
+                           : n_shapes    ? "--shape"
+                                         : NULL;
         if (idle)
             return c8_cli_usage("eval",
                                 "%s has no effect with --plan: the plan was built with its "
                                 "precisions, scales, passes and shapes (rebuild it, or use "
                                 "--model)",
                                 idle);
-    } else if (bo.calib_cache && bo.precision != C8_PREC_INT8) {
+    } else if (cal.path && bo.precision != C8_PREC_INT8) {
         return c8_cli_usage("eval",
                             "--calib has no effect with --precision %s: only int8 (or "
                             "fp16,int8) uses a calibration cache",
                             c8_precision_name(bo.precision));
-    } else if (!bo.calib_cache && bo.precision == C8_PREC_INT8) {
+    } else if (!cal.path && bo.precision == C8_PREC_INT8) {
         return c8_cli_usage("eval", "--precision int8 needs --calib");
     }
     {
@@ -144,8 +134,8 @@ int c8_cmd_eval(int argc, char **argv) {
         c8_cli_io_init(&io, "eval");
         c8_cli_io_in(&io, "--model", model_path);
         c8_cli_io_in(&io, "--plan", plan);
-        c8_cli_io_in(&io, "--calib", bo.calib_cache);
-        c8_cli_io_in_sidecar(&io, "--calib", bo.calib_cache);
+        c8_cli_io_in(&io, "--calib", cal.path);
+        c8_cli_io_in_sidecar(&io, "--calib", cal.path);
         c8_cli_io_in(&io, "--data", dso.spec.path);
         c8_cli_io_in(&io, "--labels", dso.spec.labels_path);
         c8_cli_io_in(&io, "--classes", dso.spec.classes_path);
@@ -158,14 +148,12 @@ int c8_cmd_eval(int argc, char **argv) {
     c8_error err = {0};
     c8_model *m = NULL;
     c8_engine *e = NULL;
-    c8_context *ctx = NULL;
     c8_dataset *ds = NULL;
-    c8_loader *ld = NULL;
-    c8_progress *prog = NULL;
     const char *in_name;
-    int64_t C, H, W, n = 0, top1 = 0, top5 = 0;
-    c8_cli_nonfinite nf;
-    c8_cli_nonfinite_init(&nf);
+    int64_t C, H, W;
+    c8_eval_options eo;
+    c8_eval_options_init(&eo);
+    c8_eval_result res;
     /* Ctrl-C from here on stops between batches (and layers), or before the first batch when
      * it comes during loading; nothing is written (docs/reliability.md). */
     c8_cli_catch_sigint();
@@ -174,8 +162,9 @@ int c8_cmd_eval(int argc, char **argv) {
     if (s == C8_OK && model_path) {
         s = c8_model_load(model_path, NULL, &m, &err);
         if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
+        if (s == C8_OK) s = c8_cli_calib_load(&cal, m, &bo, bo.log, &err);
         if (s == C8_OK) s = c8_engine_build(m, &bo, &e, &err);
-        if (s == C8_OK) c8_cli_warn_unchecked_cache(m, e, bo.calib_cache, stderr);
+        if (s == C8_OK) c8_cli_warn_unchecked_cache(m, e, cal.path, stderr);
     }
     if (s == C8_OK)
         s = c8_cli_engine_image_input(e, plan ? plan : model_path, &in_name, &C, &H, &W, &err);
@@ -186,101 +175,31 @@ int c8_cmd_eval(int argc, char **argv) {
                    dso.spec.path ? dso.spec.path : "--data");
     if (s == C8_OK)
         s = c8_cli_budget_loader(max_memory, dso.loader.batch, dso.loader.prefetch, C, H, W,
-                                 &ctx_limit, &err);
-    if (s == C8_OK) s = c8_loader_create(ds, &dso.pre, C, H, W, &dso.loader, &ld, &err);
-    if (s == C8_OK) s = c8_context_create(e, &ctx, &err);
-    if (s == C8_OK) c8_context_set_max_memory(ctx, ctx_limit);
-    if (s == C8_OK)
-        s = c8_progress_create("eval", "img", c8_dataset_count(ds), c8_dataset_opts_progress(&dso),
-                               NULL, &prog, &err);
-    while (s == C8_OK) {
-        const c8_batch *b;
-        if (c8_cli_sigint) {
-            s = c8_cli_interrupted(&err, n, c8_dataset_count(ds));
-            break;
-        }
-        s = c8_loader_next(ld, &b, &err);
-        if (s != C8_OK || !b) break;
-        c8_host_tensor in = {in_name, C8_DT_FLOAT, {4, {b->n, b->c, b->h, b->w}}, (void *)b->data};
-        s = c8_context_run(ctx, &in, 1, &err);
-        if (s == C8_ERR_INTERRUPTED) s = c8_cli_interrupted(&err, n, c8_dataset_count(ds));
-        c8_host_tensor out;
-        if (s == C8_OK) s = c8_context_output(ctx, 0, &out, &err);
-        if (s != C8_OK) break;
-        int64_t k =
-            out.shape.rank >= 1 && out.shape.d[0] == b->n ? c8_shape_numel(&out.shape) / b->n : -1;
-        if (out.dtype != C8_DT_FLOAT || k < 1) {
-            s = c8_err(&err, C8_ERR_SHAPE, "output '%s' is not (N, classes) float32", out.name);
-            break;
-        }
-        for (int64_t i = 0; i < b->n; i++) {
-            int64_t label = b->labels[i];
-            if (label < 0 || label >= k) {
-                s = c8_err(&err, C8_ERR_INVALID, "%s: label %lld outside the model's %lld classes",
-                           c8_dataset_name(ds, b->ids[i]), (long long)label, (long long)k);
-                break;
-            }
-            const float *logits = (const float *)out.data + i * k;
-            c8_cli_nonfinite_scan(&nf, logits, k, c8_dataset_name(ds, b->ids[i]), n + i);
-            int64_t r = label_rank(logits, k, label);
-            top1 += r < 1;
-            top5 += r < 5;
-        }
-        n += b->n;
-        c8_progress_update(prog, n);
+                                 &eo.max_memory, &err);
+    eo.progress = c8_dataset_opts_progress(&dso);
+    if (s == C8_OK) s = c8_report_evaluate(e, ds, &dso.pre, &dso.loader, &eo, &res, &err);
+    if (s == C8_OK) { /* NaN/Inf outputs fail the command unless --allow-nonfinite */
+        c8_cli_nonfinite nf;
+        c8_cli_nonfinite_init(&nf);
+        nf.values = res.nonfinite_values;
+        nf.images = res.nonfinite_images;
+        snprintf(nf.first, sizeof nf.first, "%s", res.first_nonfinite);
+        s = c8_cli_nonfinite_finish(&nf, plan ? plan : model_path, allow_nonfinite, &err);
     }
-    if (s == C8_OK) {
-        c8_progress_finish(prog);
-        if (n == 0) s = c8_err(&err, C8_ERR_INVALID, "no images were evaluated");
-        if (s == C8_OK)
-            s = c8_cli_nonfinite_finish(&nf, plan ? plan : model_path, allow_nonfinite, &err);
-    }
-    if (s == C8_OK && c8_cli_sigint) /* after the last batch, before writing */
-        s = c8_cli_interrupted(&err, n, c8_dataset_count(ds));
-    if (s == C8_OK) {
-        double t1 = 100.0 * (double)top1 / (double)n, t5 = 100.0 * (double)top5 / (double)n;
-        printf("top-1 %.2f%% (%lld/%lld)  top-5 %.2f%% (%lld/%lld)\n", t1, (long long)top1,
-               (long long)n, t5, (long long)top5, (long long)n);
-        if (json) {
-            c8_atomic_file *f;
-            s = c8_atomic_open(json, &f, &err);
-            if (s == C8_OK) {
-                c8_jw w;
-                c8_jw_init(&w, c8_atomic_file_fp(f));
-                c8_jw_obj_begin(&w);
-                c8_jw_key(&w, "top1");
-                c8_jw_num(&w, t1);
-                c8_jw_key(&w, "top5");
-                c8_jw_num(&w, t5);
-                c8_jw_key(&w, "images");
-                c8_jw_int(&w, n);
-                c8_jw_key(&w, "correct_top1");
-                c8_jw_int(&w, top1);
-                c8_jw_key(&w, "correct_top5");
-                c8_jw_int(&w, top5);
-                c8_jw_key(&w, "nonfinite_outputs");
-                c8_jw_int(&w, nf.values);
-                c8_jw_key(&w, "nonfinite_images");
-                c8_jw_int(&w, nf.images);
-                c8_jw_key(&w, "source");
-                c8_jw_str(&w, plan ? plan : model_path);
-                c8_jw_key(&w, "model_sha256");
-                c8_jw_str(&w, c8_engine_model_sha256(e));
-                c8_jw_key(&w, "dataset_manifest_sha256");
-                c8_jw_str(&w, c8_dataset_manifest_sha256(ds));
-                c8_jw_obj_end(&w);
-                s = c8_atomic_commit(f, &err);
-            }
-        }
-    }
-    if (s == C8_ERR_LIMIT && ld)
+    if (s == C8_ERR_LIMIT)
         c8_cli_explain_memory_limit(&err, max_memory, dso.loader.batch, dso.loader.prefetch, C, H,
                                     W);
-    c8_progress_destroy(prog);
-    c8_context_destroy(ctx);
-    c8_loader_destroy(ld);
+    if (s == C8_OK) {
+        printf("top-1 %.2f%% (%lld/%lld)  top-5 %.2f%% (%lld/%lld)\n", res.top1,
+               (long long)res.correct_top1, (long long)res.images, res.top5,
+               (long long)res.correct_top5, (long long)res.images);
+        if (json)
+            s = c8_report_eval_write_json(&res, plan ? plan : model_path, c8_engine_model_sha256(e),
+                                          c8_dataset_manifest_sha256(ds), json, &err);
+    }
     c8_dataset_destroy(ds);
     c8_engine_destroy(e);
     c8_model_destroy(m);
+    c8_cli_calib_free(&cal);
     return s == C8_OK ? C8_EXIT_OK : c8_cli_fail(&err);
 }

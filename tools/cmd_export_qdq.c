@@ -32,43 +32,46 @@ int c8_cmd_export_qdq(int argc, char **argv) {
         {NULL, 0, NULL, 0}};
     c8_build_options bo;
     c8_build_options_init(&bo);
+    c8_cli_calib cal = {0};
     const char *model = NULL, *out = NULL;
     int c;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         switch (c) {
         case OPT_MODEL: model = optarg; break;
-        case OPT_CALIB: bo.calib_cache = optarg; break;
+        case OPT_CALIB: cal.path = optarg; break;
         case OPT_OUT: out = optarg; break;
         case OPT_LAYER_PRECISION: bo.layer_precision = optarg; break;
-        case OPT_ALLOW_MISMATCH: bo.allow_cache_mismatch = true; break;
+        case OPT_ALLOW_MISMATCH: cal.allow_mismatch = true; break;
         case OPT_HELP:
         case 'h': usage(stdout); return C8_EXIT_OK;
         default: return c8_cli_usage("export-qdq", "unknown option");
         }
     }
     if (optind < argc) return c8_cli_usage("export-qdq", "unexpected argument '%s'", argv[optind]);
-    if (!model || !bo.calib_cache || !out)
+    if (!model || !cal.path || !out)
         return c8_cli_usage("export-qdq", "--model, --calib and --out are required");
     c8_cli_io io;
     c8_cli_io_init(&io, "export-qdq");
     c8_cli_io_in(&io, "--model", model);
-    c8_cli_io_in(&io, "--calib", bo.calib_cache);
-    c8_cli_io_in_sidecar(&io, "--calib", bo.calib_cache);
+    c8_cli_io_in(&io, "--calib", cal.path);
+    c8_cli_io_in_sidecar(&io, "--calib", cal.path);
     c8_cli_io_out(&io, "--out", out);
     int rc = c8_cli_io_check(&io);
     c8_cli_io_free(&io);
     if (rc) return rc;
     c8_error err = {0};
     int64_t na = 0, nw = 0;
-    if (bo.layer_precision) { /* a pattern that matches no layer would have no effect */
-        c8_model *m = NULL;
-        c8_status s = c8_model_load(model, NULL, &m, &err);
-        if (s == C8_OK) s = c8_cli_check_layer_spec(m, bo.layer_precision, &err);
-        c8_model_destroy(m);
-        if (s != C8_OK) return c8_cli_fail(&err);
-    }
-    if (c8_export_qdq(model, &bo, out, &na, &nw, &err) != C8_OK) return c8_cli_fail(&err);
+    c8_model *m = NULL;
+    /* the cache is checked against the model as a build checks it (warnings: none, as before);
+     * a --layer-precision pattern that matches no layer would have no effect */
+    c8_status s = c8_model_load(model, NULL, &m, &err);
+    if (s == C8_OK && bo.layer_precision) s = c8_cli_check_layer_spec(m, bo.layer_precision, &err);
+    if (s == C8_OK) s = c8_cli_calib_load(&cal, m, &bo, NULL, &err);
+    c8_model_destroy(m);
+    if (s == C8_OK) s = c8_export_qdq(model, &bo, out, &na, &nw, &err);
+    c8_cli_calib_free(&cal);
+    if (s != C8_OK) return c8_cli_fail(&err);
     printf("wrote %s: %lld activation Q/DQ pairs, %lld int8 weights\n", out, (long long)na,
            (long long)nw);
     return C8_EXIT_OK;

@@ -1,14 +1,10 @@
 /* calib8 run: runs a model (or plan) on input files and writes its outputs as .npy. */
 #include "calib8/engine.h"
-#include "engine/onnx/onnx_import.h"
+#include "calib8/util.h"
 #include "tools/cli.h"
 #include "tools/cli_finite.h"
 #include "tools/cli_io.h"
 #include "tools/commands.h"
-#include "util/err.h"
-#include "util/fileio.h"
-#include "util/json.h"
-#include "util/npy.h"
 
 #include <getopt.h>
 #include <stdio.h>
@@ -42,34 +38,6 @@ static void usage(FILE *f) {
         "  -h, --help         this help\n");
 }
 
-static c8_dtype npy_to_dtype(c8_npy_type t) {
-    switch (t) {
-    case C8_NPY_F32: return C8_DT_FLOAT;
-    case C8_NPY_F64: return C8_DT_DOUBLE;
-    case C8_NPY_I64: return C8_DT_INT64;
-    case C8_NPY_I32: return C8_DT_INT32;
-    case C8_NPY_I8: return C8_DT_INT8;
-    case C8_NPY_U8: return C8_DT_UINT8;
-    case C8_NPY_F16: return C8_DT_FLOAT16;
-    case C8_NPY_BOOL: return C8_DT_BOOL;
-    }
-    return C8_DT_UNDEFINED;
-}
-
-static int dtype_to_npy(c8_dtype t, c8_npy_type *out) {
-    switch (t) {
-    case C8_DT_FLOAT: *out = C8_NPY_F32; return 1;
-    case C8_DT_DOUBLE: *out = C8_NPY_F64; return 1;
-    case C8_DT_INT64: *out = C8_NPY_I64; return 1;
-    case C8_DT_INT32: *out = C8_NPY_I32; return 1;
-    case C8_DT_INT8: *out = C8_NPY_I8; return 1;
-    case C8_DT_UINT8: *out = C8_NPY_U8; return 1;
-    case C8_DT_FLOAT16: *out = C8_NPY_F16; return 1;
-    case C8_DT_BOOL: *out = C8_NPY_BOOL; return 1;
-    default: return 0;
-    }
-}
-
 static int ends_with(const char *s, const char *suf) {
     size_t a = strlen(s), b = strlen(suf);
     return a >= b && !strcmp(s + a - b, suf);
@@ -77,38 +45,15 @@ static int ends_with(const char *s, const char *suf) {
 
 /* Loads FILE (.npy or .pb) into t (t->data malloc'd). */
 static c8_status load_input(const char *path, c8_host_tensor *t, c8_error *err) {
-    memset(t, 0, sizeof *t);
-    if (ends_with(path, ".pb")) {
-        unsigned char *buf;
-        size_t len;
-        C8_TRY(c8_read_file(path, 0, &buf, &len, err));
-        c8_const c;
-        c8_status s = c8_onnx_parse_tensor(buf, len, path, &c, NULL, err);
-        free(buf);
-        if (s != C8_OK) return s;
-        t->dtype = c.dtype;
-        t->shape = c.shape;
-        t->data = c.data;
-        return C8_OK;
-    }
-    c8_npy a;
-    C8_TRY(c8_npy_read(path, &a, err));
-    t->dtype = npy_to_dtype(a.type);
-    t->shape.rank = a.rank;
-    for (int i = 0; i < a.rank; i++) t->shape.d[i] = a.dims[i];
-    t->data = a.data;
-    return C8_OK;
+    if (ends_with(path, ".pb")) return c8_tensor_read_onnx(path, t, err);
+    return c8_tensor_read_npy(path, t, err);
 }
 
 static c8_status write_tensor(const char *dir, const char *file, const c8_host_tensor *t,
                               c8_error *err) {
-    c8_npy_type nt;
-    if (!dtype_to_npy(t->dtype, &nt))
-        return c8_err(err, C8_ERR_UNSUPPORTED, "tensor '%s': cannot write %s as .npy", t->name,
-                      c8_dtype_name(t->dtype));
-    char *path = c8_path_join(dir, file);
+    char *path = c8_cli_path_join(dir, file);
     if (!path) return c8_err(err, C8_ERR_NOMEM, "out of memory");
-    c8_status s = c8_npy_write(path, nt, t->shape.rank, t->shape.d, t->data, err);
+    c8_status s = c8_tensor_write_npy(path, t, err);
     free(path);
     return s;
 }
@@ -152,7 +97,7 @@ static c8_status dump_observer(void *user, const char *name, const c8_host_tenso
     snprintf(file, len, "%s.npy", safe);
     for (int k = 1; file_taken(d, file); k++) snprintf(file, len, "%s_%d.npy", safe, k);
     free(safe);
-    char *full = c8_path_join(d->dir, file);
+    char *full = c8_cli_path_join(d->dir, file);
     c8_status s = full ? c8_cli_io_check_late(d->io, "--dump-all", full, err)
                        : c8_err(err, C8_ERR_NOMEM, "out of memory");
     free(full);
@@ -168,21 +113,23 @@ static c8_status dump_observer(void *user, const char *name, const c8_host_tenso
     return C8_OK;
 }
 
+/* tensors.json: {"tensor name": "file.npy", ...}, one entry a line. */
 static c8_status write_tensor_map(const dump_state *d, c8_error *err) {
-    char *path = c8_path_join(d->dir, "tensors.json");
+    char *path = c8_cli_path_join(d->dir, "tensors.json");
     if (!path) return c8_err(err, C8_ERR_NOMEM, "out of memory");
-    c8_atomic_file *f;
-    c8_status s = c8_atomic_open(path, &f, err);
+    c8_output *f;
+    c8_status s = c8_output_open(path, &f, err);
     if (s == C8_OK) {
-        c8_jw w;
-        c8_jw_init(&w, c8_atomic_file_fp(f));
-        c8_jw_obj_begin(&w);
+        FILE *fp = c8_output_fp(f);
+        fputc('{', fp);
         for (int i = 0; i < d->n; i++) {
-            c8_jw_key(&w, d->names[i]);
-            c8_jw_str(&w, d->files[i]);
+            fputs(i ? ",\n  " : "\n  ", fp);
+            c8_output_json_string(fp, d->names[i]);
+            fputs(": ", fp);
+            c8_output_json_string(fp, d->files[i]);
         }
-        c8_jw_obj_end(&w);
-        s = c8_atomic_commit(f, err);
+        fputs(d->n ? "\n}\n" : "}\n", fp);
+        s = c8_output_commit(f, err);
     }
     free(path);
     return s;
@@ -306,7 +253,7 @@ int c8_cmd_run(int argc, char **argv) {
             goto fail;
         }
     }
-    s = c8_mkdirs(out_dir, &err);
+    s = c8_make_dirs(out_dir, &err);
     if (s == C8_OK && model) {
         c8_build_options bo;
         c8_build_options_init(&bo);
@@ -327,7 +274,7 @@ int c8_cmd_run(int argc, char **argv) {
         size_t len = safe ? strlen(safe) + 8 : 0;
         char *file = safe ? malloc(len) : NULL, *full = NULL;
         if (file) snprintf(file, len, "%s.npy", safe);
-        full = file ? c8_path_join(out_dir, file) : NULL;
+        full = file ? c8_cli_path_join(out_dir, file) : NULL;
         s = full ? c8_cli_io_check_late(&io, "--output-dir", full, &err)
                  : c8_err(&err, C8_ERR_NOMEM, "out of memory");
         free(safe);
@@ -375,7 +322,7 @@ out:
     free(dump.names);
     free(dump.files);
     for (int i = 0; i < n_inputs; i++) {
-        free(in[i].data);
+        c8_host_tensor_free(&in[i]);
         free(names[i]);
     }
     c8_context_destroy(ctx);

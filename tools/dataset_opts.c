@@ -2,7 +2,6 @@
 #include "tools/dataset_opts.h"
 
 #include "tools/cli.h"
-#include "util/err.h"
 
 #include <errno.h>
 #include <stdlib.h>

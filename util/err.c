@@ -26,25 +26,19 @@ const char *c8_status_name(c8_status s) {
     return "unknown";
 }
 
-c8_status c8_err(c8_error *err, c8_status code, const char *fmt, ...) {
+static c8_status err_setv(c8_error *err, c8_status code, const char *fmt, va_list ap) {
     if (err) {
-        va_list ap;
-        va_start(ap, fmt);
         err->code = code;
         vsnprintf(err->msg, sizeof err->msg, fmt, ap);
-        va_end(ap);
     }
     return code;
 }
 
-c8_status c8_err_prefix(c8_error *err, const char *fmt, ...) {
+static c8_status err_prefixv(c8_error *err, const char *fmt, va_list ap) {
     if (!err) return C8_OK;
     char prefix[C8_ERROR_MSG_MAX];
     char old[C8_ERROR_MSG_MAX];
-    va_list ap;
-    va_start(ap, fmt);
     vsnprintf(prefix, sizeof prefix, fmt, ap);
-    va_end(ap);
     memcpy(old, err->msg, sizeof old);
     old[sizeof old - 1] = '\0';
     /* truncation of very long messages is acceptable; keep the prefix whole */
@@ -58,6 +52,38 @@ c8_status c8_err_prefix(c8_error *err, const char *fmt, ...) {
     memcpy(err->msg + k, old, rest);
     err->msg[k + rest] = '\0';
     return err->code;
+}
+
+c8_status c8_err(c8_error *err, c8_status code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    c8_status s = err_setv(err, code, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+c8_status c8_err_prefix(c8_error *err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    c8_status s = err_prefixv(err, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+c8_status c8_error_set(c8_error *err, c8_status code, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    c8_status s = err_setv(err, code, fmt, ap);
+    va_end(ap);
+    return s;
+}
+
+c8_status c8_error_prefix(c8_error *err, const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    c8_status s = err_prefixv(err, fmt, ap);
+    va_end(ap);
+    return s;
 }
 
 void c8_err_clear(c8_error *err) {

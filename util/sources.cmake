@@ -6,6 +6,7 @@ list(APPEND C8_SOURCES
   util/npy.c
   util/json.c
   util/bytes.c
+  util/public.c
   util/h5lock.c
   util/h5util.c
   util/shape.c

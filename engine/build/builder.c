@@ -3,7 +3,6 @@
  * into the engine graph (see engine_internal.h): INT8 layers become Q8* ops with quantized
  * weights, int32 biases and requantization multipliers computed by quant/ under the rules of
  * include/calib8/quant.h; Q8Quantize/Q8Dequantize go where precisions meet. */
-#include "calib8/calib.h"
 #include "calib8/engine.h"
 #include "calib8/quant.h"
 
@@ -114,8 +113,8 @@ typedef enum { K_OTHER = 0, K_COMPUTE8 = 1, K_FOLLOW = 2 } node_kind;
 typedef struct {
     const c8_graph *src; /* the optimized float graph */
     const c8_build_options *opt;
-    const c8_calib_cache *cache;
-    c8_engine *e; /* the engine being built (its graph: dst) */
+    const c8_scale_source *scales; /* NULL: no calibration */
+    c8_engine *e;                  /* the engine being built (its graph: dst) */
     c8_graph *dst;
     /* per src value: versions in dst (-1 = none) */
     int *as_f32, *as_i8;
@@ -143,15 +142,15 @@ static bool is_follow_op(c8_op op) {
 
 static bool is_const(const c8_graph *g, int v) { return v >= 0 && g->vals[v].kind == C8_VAL_CONST; }
 
-/* Cache scale of tensor v, or false with a reason. */
+/* Calibrated scale of tensor v (from the scale source), or false with a reason. */
 static bool scale_of(build *b, int v, float *s, char *why, size_t wl) {
     const char *name = b->src->vals[v].name;
-    if (!b->cache) {
+    if (!b->scales) {
         snprintf(why, wl, "no calibration cache given");
         return false;
     }
     c8_error e2 = {0};
-    if (c8_calib_cache_get(b->cache, name, s, &e2) != C8_OK) {
+    if (!b->scales->get(b->scales->user, name, s)) {
         snprintf(why, wl, "tensor '%s' has no scale in the calibration cache", name);
         return false;
     }
@@ -1007,7 +1006,7 @@ static c8_status emit_all(build *b) {
 }
 
 c8_status c8_builder_lower(const c8_graph *src, const c8_build_options *opt,
-                           const c8_calib_cache *cache, c8_engine *e, c8_error *err) {
+                           const c8_scale_source *scales, c8_engine *e, c8_error *err) {
     const char *spec = opt->layer_precision;
     override *ov = NULL;
     int n_ov = 0;
@@ -1015,7 +1014,7 @@ c8_status c8_builder_lower(const c8_graph *src, const c8_build_options *opt,
     build b = {0};
     b.src = src;
     b.opt = opt;
-    b.cache = cache;
+    b.scales = scales;
     b.e = e;
     b.dst = e->g;
     b.err = err;

@@ -12,7 +12,6 @@
  * DequantizeLinear. Biases stay float. Everything else in the file (unknown fields included) is
  * kept, since protobuf-c re-serializes what it did not parse. Per-axis DequantizeLinear needs
  * opset >= 13. */
-#include "calib8/calib.h"
 #include "calib8/engine.h"
 #include "calib8/quant.h"
 
@@ -30,8 +29,8 @@ typedef C8onnx__TensorProto TensorProto;
 
 typedef struct {
     C8onnx__ModelProto *mp;
-    const c8_graph *mg; /* the model's graph: constant data by name */
-    const c8_calib_cache *cache;
+    const c8_graph *mg;            /* the model's graph: constant data by name */
+    const c8_scale_source *scales; /* the activation scales (opt->scales) */
     const char *path;
     /* names already used in the file (inputs, outputs, initializers, node outputs, ours) */
     char **names;
@@ -192,7 +191,8 @@ static c8_status done_add(qdq *q, const char *src, char *dq) {
 /* QuantizeLinear -> DequantizeLinear for activation t (per-tensor scale s; 0: the cache's). */
 static c8_status qdq_activation(qdq *q, const char *t, float s, const char **dq_out) {
     if ((*dq_out = done_lookup(q, t))) return C8_OK;
-    if (!(s > 0.0f)) C8_TRY(c8_calib_cache_get(q->cache, t, &s, q->err));
+    if (!(s > 0.0f) && !q->scales->get(q->scales->user, t, &s))
+        return c8_err(q->err, C8_ERR_NOT_FOUND, "tensor '%s' has no scale in the cache", t);
     int8_t zp = 0;
     char *sn = fresh(q, t, "_scale"), *zn = fresh(q, t, "_zero_point");
     char *qn = fresh(q, t, "_quantized"), *dn = fresh(q, t, "_dequantized");
@@ -428,7 +428,6 @@ c8_status c8_export_qdq(const char *model_path, const c8_build_options *opt, con
                         int64_t *n_activations, int64_t *n_weights, c8_error *err) {
     c8_model *m = NULL;
     c8_engine *e = NULL;
-    c8_calib_cache *cache = NULL;
     unsigned char *buf = NULL, *packed = NULL;
     size_t len;
     qdq q = {0};
@@ -444,7 +443,6 @@ c8_status c8_export_qdq(const char *model_path, const c8_build_options *opt, con
                    "the model with onnx.version_converter first)",
                    model_path, (long long)c8_model_opset(m));
     if (s == C8_OK) s = c8_engine_build(m, &bo, &e, err);
-    if (s == C8_OK) s = c8_calib_cache_read(opt->calib_cache, &cache, err);
     if (s == C8_OK) s = c8_read_file(model_path, 0, &buf, &len, err);
     if (s != C8_OK) goto done;
     q.mp = c8onnx__model_proto__unpack(NULL, len, buf);
@@ -453,7 +451,7 @@ c8_status c8_export_qdq(const char *model_path, const c8_build_options *opt, con
         goto done;
     }
     q.mg = c8_model_graph(m);
-    q.cache = cache;
+    q.scales = opt->scales;
     s = transform(&q, e);
     if (s != C8_OK) goto done;
     drop_unused(q.mp->graph, q.replaced, q.n_replaced);
@@ -489,7 +487,6 @@ done:
     free(q.replaced);
     free(packed);
     free(buf);
-    c8_calib_cache_destroy(cache);
     c8_engine_destroy(e);
     c8_model_destroy(m);
     return s;

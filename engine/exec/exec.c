@@ -455,6 +455,11 @@ void c8_set_interrupt_flag(volatile sig_atomic_t *flag, const char *what) {
     g_interrupt_what = what ? what : "a signal";
 }
 
+bool c8_interrupt_pending(const char **what) {
+    if (what) *what = g_interrupt_what;
+    return g_interrupt && *g_interrupt;
+}
+
 static void view(const c8_graph *s, void **vdata, int v, c8_host_tensor *t) {
     const c8_value *val = &s->vals[v];
     t->name = val->name;

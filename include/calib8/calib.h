@@ -2,7 +2,10 @@
  * JSON sidecars and HDF5 histogram files. The rules (range, algorithms, formats) are written out
  * in docs/calibration.md; this header states the contract of each call.
  *
- * Typical use (the calibration loop):
+ * Typical use: c8_calibrate (a data set of dataset.h) or c8_calibrate_source (the caller's
+ * batches) runs the whole loop and writes the cache; c8_calib_cache_load_checked reads it back
+ * for a build, and c8_calib_cache_scales hands it to c8_engine_build (c8_build_options.scales).
+ * examples/calibrate_build_eval.c does all of it. The pieces, for a loop of one's own:
  *   c8_hist_create(2048, &h[t], &err) for each tensor t;
  *   for each batch b, each tensor t: c8_hist_add(h[t], data, n, name[t], b, &err);
  *   c8_calib_compute(c8_calib_algo_find("entropy"), NULL, names, h, n, stats, &err);
@@ -15,11 +18,15 @@
 #ifndef CALIB8_CALIB_H
 #define CALIB8_CALIB_H
 
+#include "calib8/dataset.h"
+#include "calib8/engine.h"
 #include "calib8/status.h"
+#include "calib8/tensor.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #ifdef __cplusplus
 extern "C" {
@@ -202,6 +209,13 @@ int64_t c8_calib_cache_noncanonical(const c8_calib_cache *c);
 /* SHA-256 of c8_calib_cache_format's bytes, 64 hex digits + NUL into out. */
 c8_status c8_calib_cache_sha256(const c8_calib_cache *c, char out[65], c8_error *err);
 
+/* The cache as the scale source of an INT8 build (c8_build_options.scales): every tensor the
+ * cache lists, and the cache's SHA-256 (c8_calib_cache_sha256) as its provenance. The source
+ * borrows the cache: it must outlive every build and export that uses the source. A cache read
+ * from a file and not changed afterwards may serve several threads' builds at once. NULL gives
+ * an empty source (get NULL), which c8_engine_build refuses (C8_ERR_INVALID). */
+c8_scale_source c8_calib_cache_scales(const c8_calib_cache *cache);
+
 /* Differences between two caches, in a's order then b-only tensors in b's order. */
 typedef enum c8_calib_diff_kind {
     C8_CALIB_DIFF_SCALE = 1,  /* in both, scales differ by more than the tolerance */
@@ -301,6 +315,95 @@ typedef void (*c8_calib_problem_fn)(void *ctx, const char *problem);
 c8_status c8_calib_check(const char *cache_path, const c8_calib_cache *cache,
                          const c8_calib_sidecar *sidecar, const c8_calib_expect *expect,
                          c8_calib_problem_fn fn, void *ctx, c8_error *err);
+
+/* Reads a cache for a build, as `calib8 build --calib` does: the cache, then, when its sidecar
+ * "<cache_path>.json" exists, the sidecar, checked by c8_calib_check against the model (the
+ * SHA-256 of the file model_path; NULL: not compared) with tensors the model lacks allowed.
+ * A stale cache is C8_ERR_MISMATCH "stale calibration cache (rebuild it with calib8
+ * calibrate, or pass --allow-cache-mismatch): <cache_path>: <first problem> (and N more
+ * problems)". *out is owned by the caller (NULL on any error). */
+c8_status c8_calib_cache_load_checked(const char *cache_path, const char *model_path,
+                                      c8_calib_cache **out, c8_error *err);
+/* The same for a model already loaded (model_sha256: c8_model_sha256(m), or NULL) and with the
+ * choice of --allow-cache-mismatch: when allow_mismatch is true a stale cache is returned
+ * anyway (C8_OK) after "warning: <cache_path>: <problem> (used anyway)" is printed to log (may
+ * be NULL). */
+c8_status c8_calib_cache_load_for_model(const char *cache_path, const char *model_sha256,
+                                        bool allow_mismatch, FILE *log, c8_calib_cache **out,
+                                        c8_error *err);
+
+/* ======================= the calibration loop ======================= */
+
+/* One loop for every caller: batches through the model's FP32 engine (no graph passes, so every
+ * ONNX tensor exists), a histogram of |x| per calibration tensor (c8_model_calibration_tensors)
+ * filled where the engine keeps the tensor, the thresholds, then the cache, its sidecar and
+ * optionally the histogram file (c8_calib_save, c8_calib_histfile_save). The result depends on
+ * neither the batch size nor the order of the batches. Interruption: the process-wide flag of
+ * c8_set_interrupt_flag (engine.h) is checked between batches (and by every run between
+ * layers); when set the loop stops with C8_ERR_INTERRUPTED "interrupted by <what> after N of M
+ * images; nothing written" and writes nothing. */
+typedef struct c8_calibrate_opts {
+    const char *algo; /* calibration algorithm name; default "entropy" */
+    /* Algorithm for the network inputs; default "minmax"; NULL: the same as algo. Inputs are
+     * pixels through a fixed affine map: at most 256 distinct values per channel, a comb of
+     * spikes on which the KL search is meaningless (it stops just above the largest spike, e.g.
+     * the background, and clips the content), while their exact range is known. */
+    const char *input_algo;
+    c8_calib_params params;         /* algorithm parameters */
+    int64_t nbins;                  /* histogram bins; default 2048 */
+    c8_device device;               /* where the FP32 engine runs */
+    const char *trt_version;        /* cache header version; NULL: C8_CALIB_TRT_VERSION_DEFAULT */
+    const char *histograms_path;    /* also save the histograms (HDF5) when non-NULL */
+    const char *preprocessing_json; /* the preprocessing, as JSON, for the sidecar; NULL: null */
+    c8_progress_mode progress;
+    FILE *log;           /* the per-tensor table and the timings; NULL: nothing */
+    uint64_t max_memory; /* limit for the FP32 engine's context, bytes; 0: none */
+} c8_calibrate_opts;
+
+/* Defaults: entropy, inputs minmax, default params, 2048 bins, CPU, automatic progress. */
+void c8_calibrate_opts_init(c8_calibrate_opts *o);
+
+typedef struct c8_calibrate_result {
+    int64_t images, tensors;
+    double t_total, t_load, t_infer, t_hist, t_search; /* seconds */
+} c8_calibrate_result;
+
+/* Where the calibration data comes from when it is not a data set of dataset.h: the caller's
+ * batches of float tensors. */
+typedef struct c8_calib_source {
+    /* Fills inputs[0 .. n_inputs) (n_inputs = c8_model_num_inputs; each entry's name comes
+     * preset to the model's input name, in model order) with the next batch: dtype
+     * C8_DT_FLOAT, its shape and data (borrowed by calib8 until the next call). Extent 0 of the
+     * first input counts the batch's images. Sets *done = true, and fills nothing, when there
+     * are no more batches. A non-OK status stops the calibration with that error (fill err,
+     * e.g. with c8_error_set). */
+    c8_status (*next)(void *user, c8_host_tensor *inputs, int n_inputs, bool *done, c8_error *err);
+    void *user;
+    /* Images that will come, for progress and messages (<= 0: unknown). */
+    int64_t total;
+    /* Provenance for the sidecar (NULL / 0: unknown, written as null). */
+    const char *dataset_sha256;
+    int64_t dataset_images;
+    int64_t batch_size;
+    /* Optional (NULL: none): the name of image i (0-based) of the batch the last next() call
+     * delivered, for messages such as a NaN found in it; NULL when unknown. The string stays
+     * valid until the next call of next(). */
+    const char *(*image_name)(void *user, int64_t i);
+} c8_calib_source;
+
+/* Calibrates model on the batches of src and writes cache_path, its sidecar "<cache_path>.json"
+ * and, with o->histograms_path, the histogram file. o NULL: defaults. res (may be NULL) gets
+ * the counts and the timings (t_load: time spent in src->next). */
+c8_status c8_calibrate_source(const c8_model *model, const c8_calib_source *src,
+                              const c8_calibrate_opts *o, const char *cache_path,
+                              c8_calibrate_result *res, c8_error *err);
+
+/* The same over a data set read by the built-in readers (dataset.h): every batch of loader
+ * (created over ds for the model's single (N, C, H, W) input, batches of batch_size images),
+ * with the data set's manifest SHA-256 and image count as the sidecar's provenance. */
+c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *loader,
+                       int64_t batch_size, const c8_calibrate_opts *o, const char *cache_path,
+                       c8_calibrate_result *res, c8_error *err);
 
 /* ======================= HDF5 histogram files ======================= */
 

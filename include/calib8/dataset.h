@@ -244,6 +244,11 @@ typedef struct c8_batch {
 
 typedef struct c8_loader c8_loader;
 
+/* Bytes a loader holds for batches of `batch` (c, h, w) float32 images with `prefetch` batches
+ * decoded ahead: prefetch + 1 slots of images, labels and ids (for memory budgets; the CLI's
+ * --max-memory). UINT64_MAX on overflow or a negative extent. */
+uint64_t c8_loader_memory(int64_t batch, int prefetch, int64_t c, int64_t h, int64_t w);
+
 /* Starts a loader over ds (which must outlive it) producing (c, h, w) images preprocessed by p
  * (copied). Checks p against the target first (c8_preprocess_check). The background thread
  * starts at once. On success *out is owned by the caller (c8_loader_destroy). */

@@ -49,6 +49,11 @@ void c8_model_destroy(c8_model *m);
 const char *c8_model_path(const c8_model *m);
 /* 64 lowercase hex digits of the model file's SHA-256. */
 const char *c8_model_sha256(const c8_model *m);
+/* The model's nodes (after import, before graph passes) and the name of node i (0 <= i <
+ * c8_model_num_nodes; "" for an unnamed node), borrowed from m: the names --layer-precision
+ * patterns match. */
+int c8_model_num_nodes(const c8_model *m);
+const char *c8_model_node_name(const c8_model *m, int i);
 int64_t c8_model_opset(const c8_model *m);
 
 int c8_model_num_inputs(const c8_model *m);
@@ -87,13 +92,25 @@ typedef enum c8_device { C8_DEVICE_CPU = 0, C8_DEVICE_CUDA = 1 } c8_device;
 typedef struct c8_engine c8_engine;
 typedef struct c8_context c8_context;
 
+/* Where an INT8 build finds its activation scales: a lookup by ONNX tensor name. The engine
+ * does not read calibration files itself; a calibration cache becomes a scale source through
+ * c8_calib_cache_scales (calib.h), and any other table can be one too. */
+typedef struct c8_scale_source {
+    /* true and *scale set when tensor `name` has a calibrated scale (> 0, finite). A scale that
+     * is not (0, inf) is refused by the builder as that tensor's reason to fall back. */
+    bool (*get)(void *user, const char *name, float *scale);
+    void *user;
+    const char *sha256; /* provenance recorded in the engine and plan, or NULL */
+} c8_scale_source;
+
 typedef struct c8_build_options {
     c8_device device;
     c8_precision precision;
     /* Where INT8 is not possible: FP32 (default) or FP16. */
     c8_precision fallback;
-    /* Calibration cache (TensorRT text format) for INT8; NULL otherwise. */
-    const char *calib_cache;
+    /* Activation scales for INT8 (borrowed for the duration of the call); NULL: no
+     * calibration, which an INT8 build refuses. */
+    const c8_scale_source *scales;
     /* Per-layer overrides: "conv1:fp32,fc*:fp16" (globs over node names). */
     const char *layer_precision;
     /* Fail instead of falling back. */
@@ -104,8 +121,6 @@ typedef struct c8_build_options {
     bool tf32;
     /* Print per-layer candidates and timings while building. */
     bool verbose;
-    /* Use a calibration cache whose sidecar names another model (normally an error). */
-    bool allow_cache_mismatch;
     FILE *log; /* where the build prints its layer table (NULL: nothing) */
 } c8_build_options;
 
@@ -129,7 +144,8 @@ c8_status c8_engine_save(const c8_engine *e, const char *path, c8_error *err);
 /* Reads a plan written by c8_engine_save; newer formats, truncated and corrupted files are
  * refused with the reason. *out is owned by the caller. No ONNX file is needed. */
 c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err);
-/* SHA-256 of the model the engine was built from, and of its calibration cache ("" if none). */
+/* SHA-256 of the model the engine was built from, and of its calibration cache (the scale
+ * source's sha256; "" if none). */
 const char *c8_engine_model_sha256(const c8_engine *e);
 const char *c8_engine_cache_sha256(const c8_engine *e);
 
@@ -141,16 +157,36 @@ void c8_engine_layer(const c8_engine *e, int i, const char **name, const char **
 /* Prints the layer table ("name  op  precision  reason") and a per-precision summary. */
 void c8_engine_print_layers(const c8_engine *e, FILE *fp);
 
+/* The engine's tensors: network inputs and every value its layers compute (constants left out),
+ * in graph order. A model tensor may appear twice (its float and its int8 version, the second
+ * made by a conversion the builder inserted). Strings borrowed from the engine. */
+typedef struct c8_engine_tensor_info {
+    const char *name; /* the ONNX tensor name (or the builder's name for a conversion) */
+    c8_dtype dtype;
+    float scale;     /* int8 tensors: the quantization scale; else 0 */
+    bool input;      /* a network input */
+    int layer;       /* the producing layer (index for c8_engine_layer), -1 for inputs */
+    bool conversion; /* produced by a quantize/dequantize/cast the builder inserted */
+} c8_engine_tensor_info;
+int c8_engine_num_tensors(const c8_engine *e);
+/* Tensor i (0 <= i < c8_engine_num_tensors) into *out. */
+void c8_engine_tensor(const c8_engine *e, int i, c8_engine_tensor_info *out);
+
 /* Quantization scale of an INT8 tensor of the engine by name (the ONNX tensor name), or 0 when
  * the engine keeps that tensor in floating point. */
 float c8_engine_tensor_scale(const c8_engine *e, const char *name);
 
 /* Writes model_path with QuantizeLinear/DequantizeLinear pairs carrying the scales of
- * opt->calib_cache (per-tensor for activations, per-output-channel int8 weights) wherever an INT8
+ * opt->scales (per-tensor for activations, per-output-channel int8 weights) wherever an INT8
  * engine built with opt would run INT8 (graph passes off, so names match the file). Needs opset
  * >= 13. *n_activations / *n_weights (may be NULL) receive the counts of Q/DQ pairs inserted. */
 c8_status c8_export_qdq(const char *model_path, const c8_build_options *opt, const char *out_path,
                         int64_t *n_activations, int64_t *n_weights, c8_error *err);
+
+/* Reads a serialized ONNX TensorProto file (".pb", as ONNX's test data stores inputs) into out:
+ * dtype, shape and data (malloc'd, owned by out: c8_host_tensor_free of util.h); out->name is
+ * NULL. Errors name path. */
+c8_status c8_tensor_read_onnx(const char *path, c8_host_tensor *out, c8_error *err);
 
 /* ---------------------------------------------------------------- contexts */
 
@@ -189,12 +225,16 @@ c8_status c8_context_run(c8_context *c, const c8_host_tensor *inputs, int n, c8_
  * context, valid until the next run or destroy. */
 c8_status c8_context_output(c8_context *c, int i, c8_host_tensor *out, c8_error *err);
 
-/* Process-wide interruption (for a SIGINT handler): while *flag is non-zero, c8_context_run
- * stops before its next layer with C8_ERR_INTERRUPTED "interrupted by <what> (before layer
- * 'conv3')". flag is borrowed (it must outlive every run; a static variable set by the handler);
- * NULL turns the check off. Loops built on runs (calibration, evaluation, comparisons) pass the
- * error up and write nothing. */
+/* Interruption: calib8's one mechanism, process-wide (for a SIGINT handler). While *flag is
+ * non-zero, c8_context_run stops before its next layer with C8_ERR_INTERRUPTED "interrupted by
+ * <what> (before layer 'conv3')"; the loops built on runs stop with C8_ERR_INTERRUPTED and write
+ * nothing (c8_calibrate and c8_report_evaluate also check between batches and say "after N of
+ * M images"; c8_report_compare and c8_report_fallback stop through their runs). flag is
+ * borrowed (it must outlive every run; a static variable set by the handler); NULL turns the
+ * check off. c8_interrupt_pending says whether the flag is set now (and *what, if what is
+ * non-NULL, the name given: "SIGINT"), for loops of one's own. */
 void c8_set_interrupt_flag(volatile sig_atomic_t *flag, const char *what);
+bool c8_interrupt_pending(const char **what);
 
 /* Limits the memory a context allocates for its input shapes (the activation arena; on a GPU
  * also the uploaded constants and the host copies of the outputs) to max_bytes; 0 (the default)

@@ -141,17 +141,55 @@ int64_t c8_report_num_flips(const c8_report *r, c8_precision p);
 void c8_report_flip(const c8_report *r, c8_precision p, int64_t i, const char **image,
                     int64_t *label, int64_t *pred_fp32, int64_t *pred);
 
+/* ---- evaluation (calib8 eval) ---- */
+
+typedef struct c8_eval_options {
+    uint64_t max_memory; /* limit of the engine's context (c8_context_set_max_memory); 0: none */
+    c8_progress_mode progress;
+} c8_eval_options;
+
+/* No memory limit, automatic progress. */
+void c8_eval_options_init(c8_eval_options *o);
+
+typedef struct c8_eval_result {
+    int64_t images;
+    int64_t correct_top1, correct_top5; /* label rank (c8_report_label_rank) < 1, < 5 */
+    double top1, top5;                  /* percent */
+    /* NaN/Inf in the scores: values, images with at least one, and the first such image
+     * ("<file> (image <index>)"; "" when none). Such images are still ranked (a NaN score
+     * ranks below every number); the caller decides whether that is an error. */
+    int64_t nonfinite_values, nonfinite_images;
+    char first_nonfinite[512];
+} c8_eval_result;
+
+/* Top-1 and top-5 accuracy of e (a single (N, C, H, W) float input with C, H, W known; output 0
+ * (N, classes) float32) over every image of ds, which needs labels; images preprocessed by pre
+ * and batched by lo (a loader over ds). A label outside the model's classes is C8_ERR_INVALID
+ * naming the image. Interruption (c8_set_interrupt_flag) is checked between batches and after
+ * the last one: C8_ERR_INTERRUPTED "interrupted by <what> after N of M images; nothing
+ * written". o NULL: defaults. */
+c8_status c8_report_evaluate(c8_engine *e, const c8_dataset *ds, const c8_preprocess *pre,
+                             const c8_loader_opts *lo, const c8_eval_options *o,
+                             c8_eval_result *res, c8_error *err);
+/* Writes the result as calib8 eval --json does, atomically: {"top1", "top5", "images",
+ * "correct_top1", "correct_top5", "nonfinite_outputs", "nonfinite_images", "source",
+ * "model_sha256", "dataset_manifest_sha256"}. */
+c8_status c8_report_eval_write_json(const c8_eval_result *r, const char *source,
+                                    const char *model_sha256, const char *dataset_sha256,
+                                    const char *path, c8_error *err);
+
 /* ---- calib8 compare ---- */
 
 typedef struct c8_compare_options {
-    const char *calib_cache;     /* required when int8 is compared */
+    const char *calib_cache;     /* required when int8 is compared; read and checked as
+                                    c8_calib_cache_load_for_model does */
     bool fp16;                   /* compare FP16 (default true) */
     bool int8;                   /* compare INT8 (default true); FP32 is always the reference */
     c8_precision fallback;       /* INT8 engine: where INT8 is not possible (default FP32) */
     const char *layer_precision; /* INT8 engine: --layer-precision overrides, or NULL */
     c8_device device;
-    bool passes; /* graph passes for the end-to-end engines (default true) */
-    bool allow_cache_mismatch;
+    bool passes;                 /* graph passes for the end-to-end engines (default true) */
+    bool allow_cache_mismatch;   /* use a stale cache (see c8_calib_cache_load_for_model) */
     int64_t layer_images;        /* per-layer comparison and sensitivity images (default 64;
                                     0: skip both) */
     bool sensitivity;            /* run the per-layer sensitivity analysis (default true) */
@@ -183,6 +221,9 @@ typedef struct c8_fallback_options {
     int64_t images;      /* verify on the first `images` images of ds (-1, default: all) */
     int64_t rank_images; /* images of the sensitivity ranking (default 64; <= images) */
     int64_t max_steps;   /* stop after this many layers were added (default: no limit) */
+    /* The calibration cache file behind bo->scales, recorded in the report with its sidecar
+     * (the calibration's provenance); NULL: the report has no calibration section. */
+    const char *calib_cache;
     c8_progress_mode progress;
     FILE *log; /* the steps as they are measured (NULL: quiet) */
 } c8_fallback_options;
@@ -232,6 +273,13 @@ c8_status c8_report_write(const c8_report *r, const char *dir, c8_error *err);
 c8_status c8_report_write_json(const c8_report *r, const char *path, c8_error *err);
 c8_status c8_report_write_md(const c8_report *r, const char *path, c8_error *err);
 c8_status c8_report_write_html(const c8_report *r, const char *path, c8_error *err);
+
+/* The non-finite (NaN/Inf) output values the end-to-end comparison of r saw: values, images
+ * with at least one, and the first such image ("fm/0042.png (image 17, int8)"; NULL when
+ * none). Such outputs are still compared; the caller decides whether that is an error (the
+ * CLI's --allow-nonfinite). */
+void c8_report_e2e_nonfinite(const c8_report *r, int64_t *values, int64_t *images,
+                             const char **first);
 
 #ifdef __cplusplus
 }

@@ -38,6 +38,23 @@ typedef struct c8_error {
 /* A short constant name for a status ("io", "parse", ...). Never NULL. */
 const char *c8_status_name(c8_status s);
 
+/* For code that reports errors the same way (callbacks such as a calibration data source or a
+ * tensor observer, and programs built on calib8): writes a printf-style message and the code
+ * into err (if non-NULL) and returns code, so a callback can `return c8_error_set(err,
+ * C8_ERR_IO, "%s: short read", path);`. */
+c8_status c8_error_set(c8_error *err, c8_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+/* Prefixes err's message with context: "<prefix>: <old message>"; returns err->code (C8_OK for
+ * a NULL err). */
+c8_status c8_error_prefix(c8_error *err, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 2, 3)))
+#endif
+    ;
+
 #ifdef __cplusplus
 }
 #endif

@@ -147,6 +147,53 @@ static void test_save_and_sidecar(void) {
     CU_ASSERT_STRING_EQUAL(err.msg, want);
     ex.model_sha256 = SHA_MODEL;
 
+    /* reading it for a build (what calib8 build --calib does): the same check, said as a stale
+     * cache; --allow-cache-mismatch turns it into a warning */
+    c8_calib_cache *lc = NULL;
+    CU_ASSERT_EQUAL(c8_calib_cache_load_for_model(cp, SHA_OTHER, false, NULL, &lc, &err),
+                    C8_ERR_MISMATCH);
+    CU_ASSERT_PTR_NULL(lc);
+    char stale[700];
+    snprintf(stale, sizeof stale,
+             "stale calibration cache (rebuild it with calib8 calibrate, or pass "
+             "--allow-cache-mismatch): %s",
+             want);
+    CU_ASSERT_STRING_EQUAL(err.msg, stale);
+    FILE *log = tmpfile();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(log);
+    CU_ASSERT_EQUAL_FATAL(c8_calib_cache_load_for_model(cp, SHA_OTHER, true, log, &lc, &err),
+                          C8_OK);
+    char line[700] = "", wline[720];
+    rewind(log);
+    CU_ASSERT_PTR_NOT_NULL(fgets(line, sizeof line, log));
+    fclose(log);
+    snprintf(wline, sizeof wline, "warning: %s (used anyway)\n", want);
+    CU_ASSERT_STRING_EQUAL(line, wline);
+    /* the scale source over it: every tensor of the cache, and the cache's sha256 */
+    c8_scale_source src = c8_calib_cache_scales(lc);
+    float sv = 0;
+    CU_ASSERT_TRUE(src.get(src.user, k_names[1], &sv));
+    CU_ASSERT_EQUAL(sv, st[1].scale);
+    CU_ASSERT_FALSE(src.get(src.user, "no such tensor", &sv));
+    CU_ASSERT_STRING_EQUAL(src.sha256, sha);
+    c8_calib_cache_destroy(lc);
+    lc = NULL;
+    CU_ASSERT_EQUAL(c8_calib_cache_load_for_model(cp, SHA_MODEL, false, NULL, &lc, &err), C8_OK);
+    c8_calib_cache_destroy(lc);
+    lc = NULL;
+    /* by model file: the cache file itself is not the model it was made for */
+    CU_ASSERT_EQUAL(c8_calib_cache_load_checked(cp, cp, &lc, &err), C8_ERR_MISMATCH);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "cache was made for a different model"));
+    CU_ASSERT_EQUAL(c8_calib_cache_load_checked(cp, NULL, &lc, &err), C8_OK);
+    /* a change to the cache changes the source's provenance */
+    CU_ASSERT_EQUAL(c8_calib_cache_set(lc, "extra", 0.5f, &err), C8_OK);
+    src = c8_calib_cache_scales(lc);
+    CU_ASSERT_STRING_NOT_EQUAL(src.sha256, sha);
+    char sha2[65];
+    CU_ASSERT_EQUAL(c8_calib_cache_sha256(lc, sha2, &err), C8_OK);
+    CU_ASSERT_STRING_EQUAL(src.sha256, sha2);
+    c8_calib_cache_destroy(lc);
+
     /* the model needs a tensor the cache lacks, and lacks one the cache has */
     const char *model_tensors[NT] = {"input", "conv3_out", "onnx::Add_7: x", "zeros"};
     ex.tensors = model_tensors;

@@ -38,19 +38,26 @@ static c8_engine *build(const char *model, c8_precision p, const char *cache, co
     c8_build_options o;
     c8_build_options_init(&o);
     o.precision = p;
-    o.calib_cache = cache;
+    /* the cache as calib8 build reads it: a cache that cannot be read fails here */
+    c8_calib_cache *cc = NULL;
+    c8_scale_source src;
+    c8_status s = C8_OK;
+    if (cache) s = c8_calib_cache_load_for_model(cache, c8_model_sha256(m), false, NULL, &cc, &err);
+    src = c8_calib_cache_scales(cc);
+    if (cc) o.scales = &src;
     o.layer_precision = layers;
     o.strict = strict;
     o.passes =
         false; /* precision decisions per ONNX node; fusion is tested in tests/engine/passes */
     c8_engine *e = NULL;
-    c8_status s = c8_engine_build(m, &o, &e, &err);
+    if (s == C8_OK) s = c8_engine_build(m, &o, &e, &err);
     if (s != want) printf("\n  build: status %d, want %d: %s", s, want, err.msg);
     CU_ASSERT_EQUAL(s, want);
     if (phrase) {
         if (!strstr(err.msg, phrase)) printf("\n  message '%s' lacks '%s'", err.msg, phrase);
         CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, phrase));
     }
+    c8_calib_cache_destroy(cc);
     c8_model_destroy(m);
     return e;
 }
@@ -280,10 +287,95 @@ static void test_plan_roundtrip(void) {
     c8_engine_destroy(e);
 }
 
+/* A scale source that is not a cache: the hand-picked scales of good_conv.onnx. */
+static bool table_get(void *user, const char *name, float *scale) {
+    (void)user;
+    if (!strcmp(name, "x"))
+        *scale = k_sx;
+    else if (!strcmp(name, "c"))
+        *scale = k_sc;
+    else if (!strcmp(name, "y"))
+        *scale = k_sy;
+    else
+        return false;
+    return true;
+}
+
+static c8_engine *build_from(const c8_scale_source *src, c8_error *err) {
+    c8_model *m = NULL;
+    c8_engine *e = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_model_load(DATA "good_conv.onnx", NULL, &m, err), C8_OK);
+    c8_build_options o;
+    c8_build_options_init(&o);
+    o.precision = C8_PREC_INT8;
+    o.scales = src;
+    o.passes = false;
+    c8_status s = c8_engine_build(m, &o, &e, err);
+    if (s) printf("\n  build: %s", err->msg);
+    c8_model_destroy(m);
+    return e;
+}
+
+/* The builder's scales come from a c8_scale_source: a cache's (its sha256 recorded in the engine
+ * and the plan) or any other lookup, which gives the same engine. */
+static void test_scale_source(void) {
+    c8_error err = {0};
+    write_cache(OUT "src.cache", true);
+    c8_calib_cache *cc = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_calib_cache_read(OUT "src.cache", &cc, &err), C8_OK);
+    char sha[65];
+    CU_ASSERT_EQUAL_FATAL(c8_calib_cache_sha256(cc, sha, &err), C8_OK);
+    c8_scale_source from_cache = c8_calib_cache_scales(cc);
+    c8_engine *a = build_from(&from_cache, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    CU_ASSERT_STRING_EQUAL(c8_engine_cache_sha256(a), sha);
+    c8_calib_cache_destroy(cc); /* the engine keeps nothing of the source */
+    CU_ASSERT_EQUAL_FATAL(c8_engine_save(a, OUT "src_a.plan", &err), C8_OK);
+    c8_engine *la = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_engine_load(OUT "src_a.plan", &la, &err), C8_OK);
+    CU_ASSERT_STRING_EQUAL(c8_engine_cache_sha256(la), sha);
+    c8_engine_destroy(la);
+    /* a table with the same scales and provenance: the same plan bytes */
+    c8_scale_source table = {table_get, NULL, sha};
+    c8_engine *b = build_from(&table, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(b);
+    CU_ASSERT_EQUAL_FATAL(c8_engine_save(b, OUT "src_b.plan", &err), C8_OK);
+    unsigned char *p1, *p2;
+    size_t n1, n2;
+    CU_ASSERT_EQUAL_FATAL(c8_read_file(OUT "src_a.plan", 0, &p1, &n1, &err), C8_OK);
+    CU_ASSERT_EQUAL_FATAL(c8_read_file(OUT "src_b.plan", 0, &p2, &n2, &err), C8_OK);
+    CU_ASSERT(n1 == n2 && memcmp(p1, p2, n1) == 0);
+    free(p1);
+    free(p2);
+    /* no provenance: recorded as "" */
+    table.sha256 = NULL;
+    c8_engine *c = build_from(&table, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(c);
+    CU_ASSERT_STRING_EQUAL(c8_engine_cache_sha256(c), "");
+    /* a source without a lookup is refused, not called */
+    c8_scale_source empty = c8_calib_cache_scales(NULL);
+    CU_ASSERT_PTR_NULL(empty.get);
+    c8_model *m = NULL;
+    c8_engine *z = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_model_load(DATA "good_conv.onnx", NULL, &m, &err), C8_OK);
+    c8_build_options o;
+    c8_build_options_init(&o);
+    o.precision = C8_PREC_INT8;
+    o.scales = &empty;
+    CU_ASSERT_EQUAL(c8_engine_build(m, &o, &z, &err), C8_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "scale source"));
+    CU_ASSERT_PTR_NULL(z);
+    c8_model_destroy(m);
+    c8_engine_destroy(a);
+    c8_engine_destroy(b);
+    c8_engine_destroy(c);
+}
+
 static const c8_test_case cases[] = {
     {"int8_exact", test_int8_exact},
     {"fallback_strict_override", test_fallback_strict_override},
     {"fp16", test_fp16},
     {"plan_roundtrip", test_plan_roundtrip},
+    {"scale_source", test_scale_source},
 };
 C8T_MAIN("build", cases)

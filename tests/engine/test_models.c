@@ -6,7 +6,7 @@
  * skips cleanly when the models or the data are absent. */
 #include "c8test.h"
 
-#include "calib/calibrate.h"
+#include "calib8/calib.h"
 #include "calib8/calib.h"
 #include "calib8/dataset.h"
 #include "calib8/engine.h"
@@ -153,9 +153,17 @@ static c8_engine *build(const char *model, c8_precision p, const char *cache) {
     c8_build_options o;
     c8_build_options_init(&o);
     o.precision = p;
-    o.calib_cache = cache;
-    if (c8_model_load(model, NULL, &m, &err) == C8_OK) c8_engine_build(m, &o, &e, &err);
+    c8_calib_cache *cc = NULL;
+    c8_scale_source src;
+    c8_status s = c8_model_load(model, NULL, &m, &err);
+    if (s == C8_OK && cache) {
+        s = c8_calib_cache_load_for_model(cache, c8_model_sha256(m), false, NULL, &cc, &err);
+        src = c8_calib_cache_scales(cc);
+        o.scales = &src;
+    }
+    if (s == C8_OK) c8_engine_build(m, &o, &e, &err);
     if (!e) printf("\n  build %s: %s", model, err.msg);
+    c8_calib_cache_destroy(cc);
     c8_model_destroy(m);
     return e;
 }

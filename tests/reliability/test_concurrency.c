@@ -120,15 +120,20 @@ static void stress(const model_case *mc) {
     c8_build_options_init(&o);
     o.precision = mc->precision;
     char cache[512];
+    c8_calib_cache *cc = NULL;
+    c8_scale_source src;
     if (mc->precision == C8_PREC_INT8) {
         snprintf(cache, sizeof cache, "%s/test_concurrency.cache", C8_BINARY_DIR);
         write_uniform_cache(m, cache);
-        o.calib_cache = cache;
+        CU_ASSERT_EQUAL_FATAL(c8_calib_cache_load_checked(cache, mc->path, &cc, &err), C8_OK);
+        src = c8_calib_cache_scales(cc);
+        o.scales = &src;
     }
     shared sh = {0};
     c8_status s = c8_engine_build(m, &o, &sh.e, &err);
     if (s) printf("\n  %s: %s", mc->path, err.msg);
     CU_ASSERT_EQUAL_FATAL(s, C8_OK);
+    c8_calib_cache_destroy(cc);
     c8_model_destroy(m);
     c8_engine_input(sh.e, 0, NULL, NULL, &sh.in_shape);
     CU_ASSERT_EQUAL_FATAL(sh.in_shape.rank, 4);

@@ -7,7 +7,7 @@
 #include "report_check.h"
 #include "tiny_setup.h"
 
-#include "calib/calibrate.h"
+#include "calib8/calib.h"
 #include "calib8/calib.h"
 #include "calib8/dataset.h"
 #include "calib8/engine.h"
@@ -253,17 +253,22 @@ static c8_status run_fallback(c8_report *r, double drift, int64_t max_steps, c8_
     CU_ASSERT_EQUAL_FATAL(make_pre(&pre, err), C8_OK);
     CU_ASSERT_EQUAL_FATAL(c8_model_load(TINY, NULL, &m, err), C8_OK);
     CU_ASSERT_EQUAL_FATAL(open_ds(OUT "tiny.h5", &ds, err), C8_OK);
+    c8_calib_cache *cc = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_calib_cache_load_checked(OUT "tiny.cache", TINY, &cc, err), C8_OK);
+    c8_scale_source src = c8_calib_cache_scales(cc);
     c8_build_options bo;
     c8_build_options_init(&bo);
     bo.precision = C8_PREC_INT8;
-    bo.calib_cache = OUT "tiny.cache";
+    bo.scales = &src;
     c8_fallback_options fo;
     c8_fallback_options_init(&fo);
     fo.max_drift = drift;
     fo.rank_images = LAYER_IMAGES;
     fo.max_steps = max_steps;
+    fo.calib_cache = OUT "tiny.cache";
     fo.progress = C8_PROGRESS_QUIET;
     c8_status s = c8_report_fallback(r, m, &bo, ds, &pre, &lo, &fo, err);
+    c8_calib_cache_destroy(cc);
     c8_dataset_destroy(ds);
     c8_model_destroy(m);
     return s;
@@ -318,12 +323,16 @@ static void test_fallback(void) {
     c8_model *m = NULL;
     c8_engine *e = NULL;
     CU_ASSERT_EQUAL_FATAL(c8_model_load(TINY, NULL, &m, &err), C8_OK);
+    c8_calib_cache *cc = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_calib_cache_load_checked(OUT "tiny.cache", TINY, &cc, &err), C8_OK);
+    c8_scale_source src = c8_calib_cache_scales(cc);
     c8_build_options bo;
     c8_build_options_init(&bo);
     bo.precision = C8_PREC_INT8;
-    bo.calib_cache = OUT "tiny.cache";
+    bo.scales = &src;
     bo.layer_precision = c8_report_fallback_spec(r);
     CU_ASSERT_EQUAL_FATAL(c8_engine_build(m, &bo, &e, &err), C8_OK);
+    c8_calib_cache_destroy(cc);
     for (int i = 0; i < c8_engine_num_layers(e); i++) {
         const char *name, *op;
         c8_precision p;
@@ -468,17 +477,24 @@ static void test_fmnist(void) {
     lo.count = -1;
     c8_report *r = NULL;
     CU_ASSERT_EQUAL_FATAL(c8_report_create(&r, &err), C8_OK);
+    c8_calib_cache *cc = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_calib_cache_load_for_model(OUT "fmnist.cache", c8_model_sha256(m),
+                                                        false, NULL, &cc, &err),
+                          C8_OK);
+    c8_scale_source src = c8_calib_cache_scales(cc);
     c8_build_options bo;
     c8_build_options_init(&bo);
     bo.precision = C8_PREC_INT8;
-    bo.calib_cache = OUT "fmnist.cache";
+    bo.scales = &src;
     c8_fallback_options fo;
     c8_fallback_options_init(&fo);
     fo.max_drift = 0.5;
     fo.images = 500;
     fo.rank_images = 32;
+    fo.calib_cache = OUT "fmnist.cache";
     fo.progress = C8_PROGRESS_QUIET;
     c8_status s = c8_report_fallback(r, m, &bo, ds, &pre, &lo, &fo, &err);
+    c8_calib_cache_destroy(cc);
     if (s) printf("\n  fmnist fallback: %s", err.msg);
     CU_ASSERT_EQUAL(s, C8_OK);
     for (int i = 0; i < c8_report_fallback_num_steps(r); i++) {

@@ -6,7 +6,7 @@
 
 #include "c8test.h"
 
-#include "calib/calibrate.h"
+#include "calib8/calib.h"
 #include "calib8/dataset.h"
 #include "calib8/engine.h"
 #include "calib8/report.h"

@@ -126,12 +126,16 @@ static inline c8_status bt_run(const c8_model *m, c8_device dev, c8_precision p,
     c8_build_options_init(&bo);
     bo.device = dev == C8_DEVICE_CUDA ? bt_gpu() : dev;
     bo.precision = p;
-    bo.calib_cache = cache;
     bo.passes = passes;
-    bo.allow_cache_mismatch = true;
+    c8_calib_cache *cc = NULL;
+    if (cache) C8_TRY(c8_calib_cache_read(cache, &cc, err)); /* no sidecar: nothing to check */
+    c8_scale_source src = c8_calib_cache_scales(cc);
+    if (cc) bo.scales = &src;
     c8_engine *e = NULL;
-    C8_TRY(c8_engine_build(m, &bo, &e, err));
-    c8_status s = pu_run_engine(e, in->t, res, err);
+    c8_status s = c8_engine_build(m, &bo, &e, err);
+    c8_calib_cache_destroy(cc);
+    if (s != C8_OK) return s;
+    s = pu_run_engine(e, in->t, res, err);
     c8_engine_destroy(e);
     return s;
 }

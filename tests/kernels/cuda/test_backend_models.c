@@ -248,13 +248,15 @@ static void check_model(const char *path, int64_t batch, bool want_int8) {
     static const c8_precision precs[] = {C8_PREC_FP32, C8_PREC_FP16, C8_PREC_INT8};
     char cache[512];
     bt_tmp_path(cache, sizeof cache, "model.cache");
+    c8_calib_cache *cc = NULL;
     if (want_int8) BT_OK(bt_make_cache(m, &in, cache, &err), &err);
+    if (want_int8) BT_OK(c8_calib_cache_read(cache, &cc, &err), &err);
+    c8_scale_source src = c8_calib_cache_scales(cc);
     for (int pi = 0; pi < (want_int8 ? 3 : 2); pi++) {
         c8_build_options bo;
         c8_build_options_init(&bo);
         bo.precision = precs[pi];
-        bo.calib_cache = precs[pi] == C8_PREC_INT8 ? cache : NULL;
-        bo.allow_cache_mismatch = true;
+        bo.scales = precs[pi] == C8_PREC_INT8 ? &src : NULL;
         c8_engine *ec = NULL, *eg = NULL;
         pu_result rc, rg;
         c8_status s1 = c8_engine_build(m, &bo, &ec, &err);
@@ -322,6 +324,7 @@ static void check_model(const char *path, int64_t batch, bool want_int8) {
     }
     if (want_int8) unlink(cache);
     bt_inputs_free(&in);
+    c8_calib_cache_destroy(cc);
     c8_model_destroy(m);
 }
 

@@ -66,11 +66,13 @@ static void check_graph(const char *label, c8_graph *g, unsigned flags, uint64_t
         char cache[512];
         bt_tmp_path(cache, sizeof cache, "ops.cache");
         BT_OK(bt_make_cache(m, &in, cache, &err), &err);
+        c8_calib_cache *cc = NULL;
+        BT_OK(c8_calib_cache_read(cache, &cc, &err), &err);
+        c8_scale_source src = c8_calib_cache_scales(cc);
         c8_build_options bo;
         c8_build_options_init(&bo);
         bo.precision = C8_PREC_INT8;
-        bo.calib_cache = cache;
-        bo.allow_cache_mismatch = true;
+        bo.scales = &src;
         c8_engine *ec = NULL, *eg = NULL;
         s1 = c8_engine_build(m, &bo, &ec, &err);
         BT_OK(s1, &err);
@@ -97,6 +99,7 @@ static void check_graph(const char *label, c8_graph *g, unsigned flags, uint64_t
             if (r2 == C8_OK) pu_result_free(&gpu);
         }
         c8_engine_destroy(ec);
+        c8_calib_cache_destroy(cc);
         c8_engine_destroy(eg);
         unlink(cache);
     }

@@ -1,5 +1,7 @@
-/* Engine graph introspection for reports (see engine_map.h). */
-#include "reports/engine_map.h"
+/* The engine's tensor table (c8_engine_num_tensors / c8_engine_tensor in engine.h): every
+ * non-constant value of the lowered graph with its type, scale and producing layer, for callers
+ * that compare engines tensor by tensor (reports/compare.c) without reading engine internals. */
+#include "calib8/engine.h"
 
 #include "engine/engine_internal.h"
 
@@ -11,13 +13,13 @@ static int nth_value(const c8_graph *g, int i) {
     return -1;
 }
 
-int r_engine_num_values(const c8_engine *e) {
+int c8_engine_num_tensors(const c8_engine *e) {
     int n = 0;
     for (int v = 0; v < e->g->n_vals; v++) n += e->g->vals[v].kind != C8_VAL_CONST;
     return n;
 }
 
-void r_engine_value(const c8_engine *e, int i, r_evalue *out) {
+void c8_engine_tensor(const c8_engine *e, int i, c8_engine_tensor_info *out) {
     memset(out, 0, sizeof *out);
     out->layer = -1;
     const c8_graph *g = e->g;
@@ -32,7 +34,7 @@ void r_engine_value(const c8_engine *e, int i, r_evalue *out) {
         int l = g->nodes[val->producer].layer;
         if (l >= 0 && l < e->n_layers) {
             out->layer = l;
-            out->reformat = e->layers[l].role == C8_LAYER_REFORMAT;
+            out->conversion = e->layers[l].role == C8_LAYER_REFORMAT;
         }
     }
 }
