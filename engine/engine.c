@@ -5,6 +5,7 @@
 #include "calib8/calib.h"
 #include "kernels/backend.h"
 #include "engine/build/builder.h"
+#include "engine/build/place.h"
 #include "engine/engine_internal.h"
 #include "engine/exec/exec.h"
 #include "ops/infer.h"
@@ -140,15 +141,10 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
     }
     s = c8_builder_lower(src, opt, cache, e, err);
     if (s != C8_OK) goto fail;
-    for (int i = 0; i < e->g->n_nodes; i++) {
-        const c8_node *n = &e->g->nodes[i];
-        if (!vt->supports(e->g, n, &e->layers[n->layer])) {
-            s = c8_err(err, C8_ERR_UNSUPPORTED, "%s: layer '%s' (%s, %s) has no %s implementation",
-                       mg->path, e->layers[n->layer].name, n->op_type,
-                       c8_precision_name(e->layers[n->layer].precision), vt->name);
-            goto fail;
-        }
-    }
+    /* device, layout and kernel of every node; host steps of a GPU plan become explicit */
+    s = c8_place(e, vt, err);
+    if (s == C8_OK && opt->strict) s = c8_place_check_strict(e, "--strict", err);
+    if (s != C8_OK) goto fail;
     if (vt->engine_init) {
         s = vt->engine_init(e, &e->backend, err);
         if (s != C8_OK) goto fail;
@@ -218,20 +214,34 @@ void c8_engine_layer(const c8_engine *e, int i, const char **name, const char **
 }
 
 void c8_engine_print_layers(const c8_engine *e, FILE *fp) {
-    int count[4] = {0}, reformat = 0;
-    fprintf(fp, "%-4s %-40s %-20s %-6s %s\n", "#", "layer", "op", "prec", "reason");
+    int count[4] = {0}, reformat = 0, copies = 0, host = 0;
+    const char *dev = e->device == C8_DEVICE_CUDA ? "gpu" : "cpu";
+    fprintf(fp, "%-4s %-40s %-20s %-6s %-4s %-16s %-24s %s\n", "#", "layer", "op", "prec", "dev",
+            "layout", "kernel", "reason");
     for (int i = 0; i < e->n_layers; i++) {
         const c8_layer *l = &e->layers[i];
-        if (l->role == C8_LAYER_REFORMAT) {
+        if (l->role == C8_LAYER_COPY) {
+            copies++;
+            continue;
+        }
+        if (l->place == C8_PLACE_HOST) host++;
+        if (l->role == C8_LAYER_REFORMAT && l->place != C8_PLACE_HOST) {
             reformat++;
             continue;
         }
-        count[l->precision]++;
-        fprintf(fp, "%-4d %-40s %-20s %-6s %s\n", i, l->name, l->op,
-                c8_precision_name(l->precision), l->reason);
+        if (l->role == C8_LAYER_REFORMAT)
+            reformat++;
+        else
+            count[l->precision]++;
+        fprintf(fp, "%-4d %-40s %-20s %-6s %-4s %-16s %-24s %s%s%s\n", i, l->name, l->op,
+                c8_precision_name(l->precision), l->place == C8_PLACE_HOST ? "host" : dev,
+                l->layout, l->kernel, l->reason, l->place == C8_PLACE_HOST ? "; on the host: " : "",
+                l->place == C8_PLACE_HOST ? l->place_reason : "");
     }
     fprintf(fp, "layers: %d int8, %d fp16, %d fp32; %d quantize/dequantize reformats\n",
             count[C8_PREC_INT8], count[C8_PREC_FP16], count[C8_PREC_FP32], reformat);
+    if (e->device != C8_DEVICE_CPU)
+        fprintf(fp, "placement: %d node(s) on the host, %d host copies\n", host, copies);
 }
 
 float c8_engine_tensor_scale(const c8_engine *e, const char *name) {

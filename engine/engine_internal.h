@@ -13,11 +13,20 @@
 #include "ops/ir.h"
 
 #define C8_LAYER_REASON_MAX 200
+#define C8_LAYER_LAYOUT_MAX 48
+#define C8_LAYER_TUNED_MAX 512
 
 typedef enum c8_layer_role {
-    C8_LAYER_COMPUTE = 0, /* a model layer */
-    C8_LAYER_REFORMAT = 1 /* a quantize/dequantize/cast inserted where precisions meet */
+    C8_LAYER_COMPUTE = 0,  /* a model layer */
+    C8_LAYER_REFORMAT = 1, /* a quantize/dequantize/cast inserted where precisions meet */
+    C8_LAYER_COPY = 2      /* a HostCopy inserted by the placement pass (engine/build/place.c) */
 } c8_layer_role;
+
+/* Where the placement pass put a node (engine/build/place.c). */
+typedef enum c8_place {
+    C8_PLACE_DEVICE = 0, /* the engine's device: the CPU in a CPU plan, the GPU in a CUDA plan */
+    C8_PLACE_HOST = 1    /* a host step of a device plan (its operands in host memory) */
+} c8_place_kind;
 
 typedef struct c8_layer {
     char *name; /* the node's name (fused layers: the label, e.g. CBR(conv1+bn1+relu1)) */
@@ -26,6 +35,11 @@ typedef struct c8_layer {
     int32_t role;                     /* c8_layer_role */
     char reason[C8_LAYER_REASON_MAX]; /* why this precision */
     char kernel[64];                  /* the implementation chosen ("ref", a CUDA candidate, ...) */
+    /* ---- the placement (engine/build/place.c; one layer per node) ---- */
+    int32_t place;                          /* c8_place_kind */
+    char place_reason[C8_LAYER_REASON_MAX]; /* why there ("" on the engine's device) */
+    char layout[C8_LAYER_LAYOUT_MAX];       /* storage of the first output: "NCHW float32", ... */
+    char tuned[C8_LAYER_TUNED_MAX];         /* build-time candidates and timings, "" if untuned */
 } c8_layer;
 
 struct c8_engine {

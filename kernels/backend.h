@@ -18,6 +18,7 @@
 #include <stdint.h>
 
 struct c8_device_info;
+struct c8_value_layout;
 
 typedef struct c8_backend_vt {
     const char *name;
@@ -34,8 +35,17 @@ typedef struct c8_backend_vt {
     void (*free)(void *ctx, void *ptr);
     c8_status (*upload)(void *ctx, void *dst, const void *src, size_t bytes, c8_error *err);
     c8_status (*download)(void *ctx, void *dst, const void *src, size_t bytes, c8_error *err);
-    /* whether node n of layer l can run here (checked when the engine is built) */
-    bool (*supports)(const c8_graph *g, const c8_node *n, const c8_layer *l);
+    /* The placement pass's query (engine/build/place.c, at build time on the lowered graph with
+     * the model's declared shapes): whether node n of layer l runs on this device. Static: it
+     * answers from the op, dtypes, attributes, ranks and which inputs are constants, never from
+     * extents. false sets *why (a static string) and the node is placed on the host, with
+     * HostCopy nodes around it. A node placed on the device that the backend then cannot run
+     * (prepare) is an error, never a silent host fallback. */
+    bool (*supports)(const c8_graph *g, const c8_node *n, const c8_layer *l, const char **why);
+    /* Optional, build time: how each value of the placed graph g of engine e is stored on this
+     * device (out has g->n_vals entries; absent: ONNX layout in the value's dtype). */
+    c8_status (*layouts)(const c8_engine *e, const c8_graph *g, struct c8_value_layout *out,
+                         c8_error *err);
     /* Optional: called for every node when the graph is specialized for new input shapes (the
      * host graph g, constants readable in host memory): pack weights, choose algorithms,
      * reserve workspace. *node_state is passed to run and freed with release. */
@@ -85,6 +95,13 @@ typedef struct c8_backend_vt {
 } c8_backend_vt;
 
 #define C8_BACKEND_MARKS 4
+
+/* How a value is stored (vt->layouts). */
+typedef struct c8_value_layout {
+    int32_t channels_last; /* axis 1 stored innermost (rank >= 2) */
+    int32_t cpad;          /* with channels_last: channels padded to a multiple of this (1, 32) */
+    c8_dtype storage;      /* element type as stored (float16 for FP16 layers' float32 values) */
+} c8_value_layout;
 
 /* What device_info reports (0 / "" where unknown). */
 typedef struct c8_device_info {

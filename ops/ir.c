@@ -131,6 +131,7 @@ static const struct {
     {"Q8Concat", C8_OP_Q8_CONCAT},
     {"Q8Requantize", C8_OP_Q8_REQUANTIZE},
     {"F16Cast", C8_OP_F16_CAST},
+    {"HostCopy", C8_OP_HOST_COPY},
 };
 
 const char *c8_op_name(c8_op op) {

@@ -73,7 +73,10 @@ typedef enum c8_op {
     C8_OP_Q8_CONCAT = 73,
     C8_OP_Q8_REQUANTIZE = 74,
     C8_OP_F16_CAST = 75, /* float32 <-> float16 conversion at FP16 layer boundaries */
-    C8_OP_COUNT_ = 76
+    /* inserted by the placement pass (engine/build/place.c) around host-placed nodes of a device
+     * plan: attribute "direction" = "download" (device -> host) or "upload" (host -> device) */
+    C8_OP_HOST_COPY = 76,
+    C8_OP_COUNT_ = 77
 } c8_op;
 
 /* Activation folded into a producer by the fusion passes (applied after bias/residual). */

@@ -96,7 +96,8 @@ typedef struct c8_build_options {
     const char *calib_cache;
     /* Per-layer overrides: "conv1:fp32,fc*:fp16" (globs over node names). */
     const char *layer_precision;
-    /* Fail instead of falling back. */
+    /* Fail instead of falling back: a layer that cannot run in the requested precision, or (GPU)
+     * a node that would run on the host. */
     bool strict;
     /* Run the graph optimizer's passes (fusion, folding, dead-layer elimination). */
     bool passes;
@@ -138,8 +139,41 @@ const char *c8_engine_cache_sha256(const c8_engine *e);
 int c8_engine_num_layers(const c8_engine *e);
 void c8_engine_layer(const c8_engine *e, int i, const char **name, const char **op,
                      c8_precision *precision, const char **reason);
-/* Prints the layer table ("name  op  precision  reason") and a per-precision summary. */
+/* Prints the layer table ("name  op  precision  device  layout  kernel  reason") and a
+ * per-precision summary, with the host steps of a GPU plan and their reasons. */
 void c8_engine_print_layers(const c8_engine *e, FILE *fp);
+
+/* ---- placement: where each node of the engine runs (decided when the engine is built and
+ * stored in its plan; docs/cuda.md) ---- */
+
+typedef struct c8_node_placement {
+    const char *name; /* the node (fused layers: their label; copies "download:x", "upload:x") */
+    const char *op;   /* "Conv", "FusedConv", "Q8Conv", "HostCopy", ... */
+    c8_precision precision;
+    const char *role;   /* "compute", "reformat" (quantize / dequantize / cast), "copy" */
+    const char *device; /* "cpu", "gpu", or "host" (a host step of a GPU plan) */
+    const char *reason; /* why on the host (copies: which host node they serve); "" otherwise */
+    const char *layout; /* storage of its first output: "NCHW float32", "NHWC32 int8", ... */
+    const char *kernel; /* "ref", "cuda", a tuned cuDNN / INT8 kernel, "memcpy" */
+    const char *tuned;  /* build-time candidates and their timings ("" when not tuned) */
+} c8_node_placement;
+
+/* The engine's device. */
+c8_device c8_engine_device(const c8_engine *e);
+/* Nodes of the engine in execution order (compute layers, reformats and copies). */
+int c8_engine_num_nodes(const c8_engine *e);
+/* Node i's placement; strings borrowed from the engine. */
+void c8_engine_node_placement(const c8_engine *e, int i, c8_node_placement *out);
+/* Compute and reformat nodes of a GPU plan placed on the host (0 on the CPU). */
+int c8_engine_num_host_nodes(const c8_engine *e);
+/* C8_ERR_UNSUPPORTED naming every host-placed node and its reason when there is one (what:
+ * the option that asked, e.g. "--strict"); C8_OK otherwise. */
+c8_status c8_engine_check_no_host(const c8_engine *e, const char *what, c8_error *err);
+/* The placement as text (one line per node) or as JSON: {"device", "precision", "nodes":
+ * [{"index", "name", "op", "precision", "role", "device", "reason", "layout", "kernel",
+ * "tuned"}...], "host_nodes", "copies"}. */
+void c8_engine_print_placement(const c8_engine *e, FILE *fp);
+void c8_engine_write_placement_json(const c8_engine *e, FILE *fp);
 
 /* Quantization scale of an INT8 tensor of the engine by name (the ONNX tensor name), or 0 when
  * the engine keeps that tensor in floating point. */

@@ -39,10 +39,11 @@ static c8_status cpu_copy(void *ctx, void *dst, const void *src, size_t bytes, c
     return C8_OK;
 }
 
-static bool cpu_supports(const c8_graph *g, const c8_node *n, const c8_layer *l) {
+static bool cpu_supports(const c8_graph *g, const c8_node *n, const c8_layer *l, const char **why) {
     (void)g;
     (void)n;
     (void)l;
+    (void)why;
     return true;
 }
 
