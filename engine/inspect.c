@@ -60,8 +60,12 @@ void c8_engine_print_placement(const c8_engine *e, FILE *fp) {
     for (int i = 0; i < e->g->n_nodes; i++) {
         c8_node_placement p;
         c8_engine_node_placement(e, i, &p);
-        fprintf(fp, "%-4d %-40s %-14s %-5s %-8s %-5s %-16s %-24s %s\n", i, p.name, p.op,
-                c8_precision_name(p.precision), p.role, p.device, p.layout, p.kernel, p.reason);
+        fprintf(fp, "%-4d %-40s %-14s %-5s %-8s %-5s %-16s ", i, p.name, p.op,
+                c8_precision_name(p.precision), p.role, p.device, p.layout);
+        if (p.reason[0])
+            fprintf(fp, "%-24s %s\n", p.kernel, p.reason);
+        else
+            fprintf(fp, "%s\n", p.kernel);
         if (p.tuned[0]) fprintf(fp, "     tuned: %s\n", p.tuned);
     }
     int host = c8_place_host_nodes(e);

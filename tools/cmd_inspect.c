@@ -1,4 +1,6 @@
-/* calib8 inspect: prints a model's graph: inputs, outputs, nodes, shapes, parameters, FLOPs.
+/* calib8 inspect: prints a model's graph: inputs, outputs, nodes, shapes, parameters, FLOPs;
+ * with --plan, a built engine's placement (every node's device, precision, layout, kernel and
+ * the reason for a host step; --json for tools, --strict to refuse host steps).
  * With --passes, runs the graph optimizer (engine/passes/passes.h) on a copy and prints what each
  * pass changed and the optimized graph; with --dot, writes the graph before and after the passes as
  * Graphviz DOT (and SVG when `dot` is installed). */
@@ -22,7 +24,8 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: calib8 inspect --model M.onnx [--shape NAME:NxCxHxW] [--passes]\n"
-            "                      [--no-pass NAME]... [--dot FILE]\n\n"
+            "                      [--no-pass NAME]... [--dot FILE]\n"
+            "       calib8 inspect --plan P [--json] [--strict]\n\n"
             "Prints the graph: inputs and outputs, then every node with its op, output shape,\n"
             "parameter count and FLOPs (for the given or declared shapes), and totals.\n\n"
             "  --model FILE       ONNX model\n"
@@ -37,6 +40,14 @@ static void usage(FILE *f) {
             "                     FILE.before.dot and FILE.after.dot (a trailing .dot in FILE is\n"
             "                     dropped first), and FILE.before.svg / FILE.after.svg when\n"
             "                     Graphviz's `dot` is on PATH\n"
+            "  --plan FILE        a plan (calib8 build --plan): print its placement, one line per\n"
+            "                     node in execution order: op, precision, role (compute,\n"
+            "                     reformat, copy), device (cpu, gpu, or host for a host step of\n"
+            "                     a GPU plan), layout of its output, kernel, and the reason for\n"
+            "                     a host step; tuned kernels list their candidates' timings\n"
+            "  --json             with --plan: the placement as JSON on stdout\n"
+            "  --strict           with --plan: fail (exit 1) when some node runs on the host,\n"
+            "                     naming each such node and its reason\n"
             "  -h, --help         this help\n\n"
             "Fused layers are labelled with every ONNX node folded into them, e.g.\n"
             "CBR(conv1+bn1+relu1); see docs/passes.md.\n");
@@ -105,16 +116,31 @@ static c8_status write_dot(const c8_graph *g, const char *base, const char *tag,
     return s;
 }
 
+/* --plan: the placement of a built engine. */
+static int inspect_plan(const char *path, bool json, bool strict) {
+    c8_error err = {0};
+    c8_engine *e = NULL;
+    c8_status s = c8_engine_load(path, &e, &err);
+    if (s != C8_OK) return c8_cli_fail(&err);
+    if (json)
+        c8_engine_write_placement_json(e, stdout);
+    else
+        c8_engine_print_placement(e, stdout);
+    fflush(stdout);
+    if (strict) s = c8_engine_check_no_host(e, "--strict", &err);
+    c8_engine_destroy(e);
+    return s == C8_OK ? C8_EXIT_OK : c8_cli_fail(&err);
+}
+
 int c8_cmd_inspect(int argc, char **argv) {
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
-                                         {"shape", required_argument, 0, 's'},
-                                         {"passes", no_argument, 0, 'p'},
-                                         {"no-pass", required_argument, 0, 'n'},
-                                         {"dot", required_argument, 0, 'd'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *model_path = NULL, *dot_file = NULL;
-    bool passes = false;
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"shape", required_argument, 0, 's'},
+        {"passes", no_argument, 0, 'p'},      {"no-pass", required_argument, 0, 'n'},
+        {"dot", required_argument, 0, 'd'},   {"plan", required_argument, 0, 'P'},
+        {"json", no_argument, 0, 'j'},        {"strict", no_argument, 0, 'S'},
+        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+    const char *model_path = NULL, *dot_file = NULL, *plan_path = NULL;
+    bool passes = false, json = false, strict = false;
     c8_pass_options popt;
     c8_pass_options_init(&popt);
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
@@ -138,12 +164,22 @@ int c8_cmd_inspect(int argc, char **argv) {
             break;
         }
         case 'd': dot_file = optarg; break;
+        case 'P': plan_path = optarg; break;
+        case 'j': json = true; break;
+        case 'S': strict = true; break;
         case 'h': usage(stdout); return C8_EXIT_OK;
         default: return c8_cli_usage("inspect", "unknown option");
         }
     }
     if (optind < argc) return c8_cli_usage("inspect", "unexpected argument '%s'", argv[optind]);
-    if (!model_path) return c8_cli_usage("inspect", "--model is required");
+    if (plan_path) {
+        if (model_path || passes || dot_file || n_shapes)
+            return c8_cli_usage("inspect", "--plan cannot be combined with --model, --shape, "
+                                           "--passes or --dot");
+        return inspect_plan(plan_path, json, strict);
+    }
+    if (json || strict) return c8_cli_usage("inspect", "--json and --strict need --plan");
+    if (!model_path) return c8_cli_usage("inspect", "--model or --plan is required");
     if (dot_file && !*dot_file) return c8_cli_usage("inspect", "--dot needs a file name");
     c8_error err = {0};
     c8_model *m = NULL;

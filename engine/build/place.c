@@ -107,8 +107,8 @@ static c8_status add_copy(placer *p, const char *direction, int x, int y, c8_pla
     snprintf(name, len, "%s:%s", direction, g->vals[x].name);
     int layer;
     c8_status s = add_layer(p, name, where, why, &layer);
-    int n = s == C8_OK ? c8_graph_add_node(g, name, "HostCopy", "", C8_OP_HOST_COPY, &x, 1, &y, 1)
-                       : -1;
+    int n =
+        s == C8_OK ? c8_graph_add_node(g, name, "HostCopy", "", C8_OP_HOST_COPY, &x, 1, &y, 1) : -1;
     free(name);
     if (s != C8_OK) return s;
     if (n < 0) return c8_err(p->err, C8_ERR_NOMEM, "out of memory");

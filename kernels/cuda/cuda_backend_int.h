@@ -141,7 +141,6 @@ struct cu_ctx {
     int64_t hist_nbins;
     /* the current specialization */
     cu_plan plan;
-    int n_host_nodes;
     int n_lazy_nodes;
     /* CUDA Graph capture of the whole forward */
     cudaGraphExec_t gexec;
@@ -186,7 +185,8 @@ c8_status cu_i8(cu_ctx *c, c8_cuda_int8_ctx **out, c8_error *err);
 bool cu_const_stable(const c8_graph *g, int v);
 
 /* ---- op implementations: prepare fills nd (wants, workspace, run, op state) or sets
- * nd->impl = CU_IMPL_HOST with nd->why. ---- */
+ * nd->impl = CU_IMPL_HOST with nd->why, which cu_prepare turns into an error (the placement
+ * pass already put what the GPU cannot run on the host: cu_supports). ---- */
 c8_status cu_prepare_conv(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
                           const c8_layer *l, c8_error *err);
 c8_status cu_prepare_convt(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,

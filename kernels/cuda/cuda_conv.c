@@ -951,6 +951,19 @@ c8_status cu_tune_conv(cu_ctx *c, c8_engine *e, const c8_graph *g, const c8_node
         snprintf(l->kernel, sizeof l->kernel, "cudnn:a=%d:f=%d:x=%lldx%lldx%lldx%lld",
                  st->cand[best].algo, st->cand[best].fused, (long long)s4.d[0], (long long)s4.d[1],
                  (long long)s4.d[2], (long long)s4.d[3]);
+    /* the candidates and their timings, kept in the layer (plans, calib8 inspect --plan) */
+    l->tuned[0] = '\0';
+    for (int i = 0, used = 0; i < st->n_cand; i++) {
+        char nm[64];
+        cand_name(st->cand[i], false, nm, sizeof nm);
+        int w = ms[i] < 0
+                    ? snprintf(l->tuned + used, sizeof l->tuned - (size_t)used, "%s%s=failed",
+                               used ? " " : "", nm)
+                    : snprintf(l->tuned + used, sizeof l->tuned - (size_t)used, "%s%s=%.4fms%s",
+                               used ? " " : "", nm, (double)ms[i], i == best ? "*" : "");
+        if (w < 0 || (size_t)w >= sizeof l->tuned - (size_t)used) break;
+        used += w;
+    }
     if (opt->verbose && opt->log) {
         fprintf(opt->log, "cuda: %-40s %s x %lldx%lldx%lldx%lld:", l->name,
                 st->fp16 ? "fp16 NHWC" : (e->tf32 ? "fp32 (tf32)" : "fp32"), (long long)s4.d[0],

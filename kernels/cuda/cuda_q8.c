@@ -486,6 +486,18 @@ c8_status cu_tune_q8(cu_ctx *c, c8_engine *e, const c8_graph *g, const c8_node *
     if (best < 0) return C8_OK;
     snprintf(l->kernel, sizeof l->kernel, "int8:%.40s#%d", c8_cuda_int8_algo_name(res[best].algo),
              (int)res[best].algo);
+    /* the candidates and their timings, kept in the layer (plans, calib8 inspect --plan) */
+    l->tuned[0] = '\0';
+    for (int i = 0, used = 0; i < na; i++) {
+        bool failed = res[i].status != C8_OK || res[i].ms_median < 0;
+        int w = failed ? snprintf(l->tuned + used, sizeof l->tuned - (size_t)used, "%s%s=failed",
+                                  used ? " " : "", res[i].name)
+                       : snprintf(l->tuned + used, sizeof l->tuned - (size_t)used, "%s%s=%.4fms%s",
+                                  used ? " " : "", res[i].name, (double)res[i].ms_median,
+                                  i == best ? "*" : "");
+        if (w < 0 || (size_t)w >= sizeof l->tuned - (size_t)used) break;
+        used += w;
+    }
     if (opt->verbose && opt->log) {
         fprintf(opt->log, "cuda: %-40s int8 n%lld c%lld %lldx%lld k%lld %lldx%lld:", l->name,
                 (long long)d.n, (long long)d.c, (long long)d.h, (long long)d.w, (long long)d.k,

@@ -6,7 +6,6 @@
  * was captured from, and several contexts of one engine running from several threads.
  * Exits 77 without a GPU. */
 #include "tests/cuda/backend_test_util.h"
-#include "kernels/cuda/cuda_backend_int.h"
 
 #include "engine/onnx/onnx_import.h"
 #include "kernels/ref/fp16.h"
@@ -300,18 +299,19 @@ static void check_model(const char *path, int64_t batch, bool want_int8) {
                  * make "GPU equals CPU" hold trivially (it once did: a NULL multiplier in the
                  * backend's support query sent every INT8 conv to the host) */
                 if (precs[pi] == C8_PREC_INT8 && strstr(path, "fmnist")) {
-                    c8_context *hc = NULL;
-                    int host_nodes = -1;
-                    if (c8_context_create(eg, &hc, &err) == C8_OK &&
-                        c8_context_run(hc, in.t, in.n, &err) == C8_OK) {
-                        const c8_backend_vt *hvt;
-                        void *hst;
-                        c8_context_backend(hc, &hvt, &hst);
-                        host_nodes = ((cu_ctx *)hst)->n_host_nodes;
+                    /* the placement, as the engine records it (engine.h) */
+                    int host_nodes = c8_engine_num_host_nodes(eg), copies = 0;
+                    for (int i = 0; i < c8_engine_num_nodes(eg); i++) {
+                        c8_node_placement pl;
+                        c8_engine_node_placement(eg, i, &pl);
+                        copies += !strcmp(pl.role, "copy");
+                        if (strcmp(pl.device, "gpu") != 0)
+                            printf("\n    host node '%s' (%s): %s", pl.name, pl.op, pl.reason);
                     }
-                    printf(", nodes on the host: %d", host_nodes);
+                    printf(", nodes on the host: %d, host copies: %d", host_nodes, copies);
                     CU_ASSERT_EQUAL(host_nodes, 0);
-                    c8_context_destroy(hc);
+                    CU_ASSERT_EQUAL(copies, 0);
+                    CU_ASSERT_EQUAL(c8_engine_check_no_host(eg, "--strict", &err), C8_OK);
                 }
             }
             if (r1 == C8_OK) pu_result_free(&rc);
