@@ -590,10 +590,9 @@ static bool float_type(c8_dtype t) { return t == C8_DT_FLOAT || t == C8_DT_FLOAT
 static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
     const c8_value *x = c8_node_input(g, n, 0);
     const int r = x ? x->shape.rank : -1;
-    switch (n->op) {
-    case C8_OP_CONV:
-    case C8_OP_FUSED_CONV:
-    case C8_OP_CONV_TRANSPOSE: {
+    switch (c8_op_info_of(n->op)->gpu) { /* the GPU column of ops/ops.def */
+    case C8_GPU_CONV:
+    case C8_GPU_CONVT: {
         const c8_value *w = c8_node_input(g, n, 1), *b = c8_node_input(g, n, 2);
         if (!x || !w || x->dtype != C8_DT_FLOAT || !is_const(w) || rank_out(r, 3, 4) ||
             (r >= 0 && w->shape.rank != r))
@@ -601,7 +600,7 @@ static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
         if (b && !is_const(b)) return "bias computed at run time";
         return NULL;
     }
-    case C8_OP_GEMM: {
+    case C8_GPU_GEMM: {
         const c8_value *b = c8_node_input(g, n, 1);
         for (int k = 0; k < n->n_in; k++) {
             const c8_value *v = c8_node_input(g, n, k);
@@ -611,27 +610,13 @@ static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
             return "Gemm on non-float or non-matrix operands";
         return NULL;
     }
-    case C8_OP_MATMUL:
+    case C8_GPU_MATMUL:
         for (int k = 0; k < n->n_in; k++) {
             const c8_value *v = c8_node_input(g, n, k);
             if (v && v->dtype != C8_DT_FLOAT) return "MatMul on non-float operands";
         }
         return NULL;
-    case C8_OP_RELU:
-    case C8_OP_LEAKY_RELU:
-    case C8_OP_SIGMOID:
-    case C8_OP_TANH:
-    case C8_OP_HARD_SIGMOID:
-    case C8_OP_HARD_SWISH:
-    case C8_OP_ADD:
-    case C8_OP_SUB:
-    case C8_OP_MUL:
-    case C8_OP_DIV:
-    case C8_OP_MAX:
-    case C8_OP_MIN:
-    case C8_OP_SUM:
-    case C8_OP_PRELU:
-    case C8_OP_CLIP:
+    case C8_GPU_EW:
         if (!all_float(g, n)) return "elementwise op on non-float data";
         if (n->op == C8_OP_CLIP && g->opset >= 11)
             for (int k = 1; k <= 2 && k < n->n_in; k++) {
@@ -640,39 +625,29 @@ static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
                     return "Clip bounds computed at run time";
             }
         return NULL;
-    case C8_OP_BATCHNORM:
+    case C8_GPU_BN:
         if (!all_float(g, n)) return "BatchNormalization on non-float data";
         if (extra_outputs(n)) return "BatchNormalization with training outputs";
         if (rank_out(r, 2, C8_MAX_RANK)) return "BatchNormalization of rank < 2";
         return NULL;
-    case C8_OP_MAXPOOL:
-    case C8_OP_AVGPOOL:
+    case C8_GPU_POOL:
         if (!all_float(g, n)) return "pooling on non-float data";
         if (extra_outputs(n)) return "MaxPool with an Indices output";
         if (rank_out(r, 3, 4)) return "pooling over other than 1 or 2 axes";
         return NULL;
-    case C8_OP_GLOBAL_AVGPOOL:
-    case C8_OP_GLOBAL_MAXPOOL:
+    case C8_GPU_GPOOL:
         if (!all_float(g, n)) return "pooling on non-float data";
         if (rank_out(r, 3, C8_MAX_RANK)) return "global pool of rank < 3";
         return NULL;
-    case C8_OP_SOFTMAX:
+    case C8_GPU_SOFTMAX:
         if (!all_float(g, n)) return "Softmax on non-float data";
         if (rank_out(r, 1, C8_MAX_RANK)) return "Softmax of a scalar";
         return NULL;
-    case C8_OP_LRN:
+    case C8_GPU_LRN:
         if (!all_float(g, n)) return "LRN on non-float data";
         if (rank_out(r, 2, C8_MAX_RANK)) return "LRN of rank < 2";
         return NULL;
-    case C8_OP_CONCAT:
-    case C8_OP_TRANSPOSE:
-    case C8_OP_FLATTEN:
-    case C8_OP_RESHAPE:
-    case C8_OP_SQUEEZE:
-    case C8_OP_UNSQUEEZE:
-    case C8_OP_IDENTITY:
-    case C8_OP_DROPOUT:
-    case C8_OP_CAST: {
+    case C8_GPU_COPY: {
         if (extra_outputs(n)) return "second output (Dropout mask)";
         const c8_value *y = c8_node_output(g, n, 0);
         if (!x || !y || (x->dtype != y->dtype && !(float_type(x->dtype) && float_type(y->dtype))))
@@ -691,12 +666,7 @@ static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
         }
         return NULL;
     }
-    case C8_OP_SLICE:
-    case C8_OP_PAD:
-    case C8_OP_GATHER:
-    case C8_OP_SPLIT:
-    case C8_OP_RESIZE:
-    case C8_OP_UPSAMPLE:
+    case C8_GPU_MAP:
         if (!x || is_const(x)) return "constant data input";
         if (c8_dtype_size(x->dtype) != 4) return "index map needs 4-byte elements";
         for (int k = 1; k < n->n_in; k++) {
@@ -711,15 +681,12 @@ static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
             strcmp(c8_node_attr_s(n, "mode", "nearest"), "nearest") != 0)
             return "Resize / Upsample in linear mode";
         return NULL;
-    case C8_OP_Q8_QUANTIZE:
-    case C8_OP_Q8_DEQUANTIZE:
-    case C8_OP_Q8_REQUANTIZE:
+    case C8_GPU_Q8_QUANTIZE:
         if (rank_out(r, 2, C8_MAX_RANK)) return "INT8 tensor of rank < 2";
         if (n->op == C8_OP_Q8_REQUANTIZE && c8_node_attr_i(n, "act", C8_QACT_NONE) != C8_QACT_NONE)
             return "Requantize with an activation";
         return NULL;
-    case C8_OP_Q8_CONV:
-    case C8_OP_Q8_GEMM: {
+    case C8_GPU_Q8_CONV: {
         for (int k = 1; k < 4 && k < n->n_in; k++) {
             const c8_value *v = c8_node_input(g, n, k);
             if (v && !is_const(v)) return "weights computed at run time";
@@ -734,21 +701,19 @@ static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
         }
         return NULL;
     }
-    case C8_OP_Q8_MAXPOOL:
-    case C8_OP_Q8_AVGPOOL:
-    case C8_OP_Q8_GLOBAL_AVGPOOL:
+    case C8_GPU_Q8_POOL:
         if (rank_out(r, 4, 4)) return "INT8 pool of rank != 4";
         return NULL;
-    case C8_OP_Q8_ADD:
+    case C8_GPU_Q8_ADD:
         if (rank_out(r, 2, C8_MAX_RANK)) return "INT8 Add of rank < 2";
         return NULL;
-    case C8_OP_Q8_CONCAT: {
+    case C8_GPU_Q8_CONCAT: {
         int64_t axis = c8_node_attr_i(n, "axis", 1);
         if (r >= 0 && (r < 2 || (axis != 1 && axis != 1 - r)))
             return "INT8 Concat off the channel axis";
         return NULL;
     }
-    case C8_OP_F16_CAST: return NULL;
+    case C8_GPU_F16_CAST: return NULL;
     default: return "no GPU kernel for this op";
     }
 }
@@ -761,57 +726,10 @@ static bool cu_supports(const c8_graph *g, const c8_node *n, const c8_layer *l, 
 
 /* ================================================================== value formats (vt->plan) */
 
-/* Ops whose FP16 outputs prefer channels-last (convolutions and what sits between them). */
-static bool prefers_cl(c8_op op) {
-    switch (op) {
-    case C8_OP_CONV:
-    case C8_OP_FUSED_CONV:
-    case C8_OP_CONV_TRANSPOSE:
-    case C8_OP_MAXPOOL:
-    case C8_OP_AVGPOOL:
-    case C8_OP_BATCHNORM: return true;
-    default: return false;
-    }
-}
-
-/* Ops that keep the layout of their first activation input (views of any layout). */
-static bool follows_layout(c8_op op) {
-    switch (op) {
-    case C8_OP_RELU:
-    case C8_OP_LEAKY_RELU:
-    case C8_OP_PRELU:
-    case C8_OP_SIGMOID:
-    case C8_OP_TANH:
-    case C8_OP_CLIP:
-    case C8_OP_HARD_SIGMOID:
-    case C8_OP_HARD_SWISH:
-    case C8_OP_ADD:
-    case C8_OP_SUB:
-    case C8_OP_MUL:
-    case C8_OP_DIV:
-    case C8_OP_MAX:
-    case C8_OP_MIN:
-    case C8_OP_SUM:
-    case C8_OP_CONCAT: return true;
-    default: return false;
-    }
-}
-
-/* INT8 ops whose int8 (or float / half) outputs are NHWC32. */
-static bool q8_nhwc32(c8_op op) {
-    switch (op) {
-    case C8_OP_Q8_QUANTIZE:
-    case C8_OP_Q8_CONV:
-    case C8_OP_Q8_GEMM:
-    case C8_OP_Q8_MAXPOOL:
-    case C8_OP_Q8_AVGPOOL:
-    case C8_OP_Q8_GLOBAL_AVGPOOL:
-    case C8_OP_Q8_ADD:
-    case C8_OP_Q8_CONCAT:
-    case C8_OP_Q8_REQUANTIZE: return true;
-    default: return false;
-    }
-}
+/* Output layouts come from the op table's GPU_LAYOUT column (ops/ops.def). */
+static bool prefers_cl(c8_op op) { return c8_op_info_of(op)->gpu_layout == C8_GL_CHANNELS_LAST; }
+static bool follows_layout(c8_op op) { return c8_op_info_of(op)->gpu_layout == C8_GL_FOLLOW; }
+static bool q8_nhwc32(c8_op op) { return c8_op_info_of(op)->gpu_layout == C8_GL_NHWC32; }
 
 static cu_fmt plan_value(const c8_engine *e, const c8_graph *g, const cu_fmt *fmt, int v) {
     const c8_value *val = &g->vals[v];
@@ -908,7 +826,7 @@ static void cu_release(void *ctx, void *node_state) {
     free(nd);
 }
 
-static bool is_q8(c8_op op) { return op >= C8_OP_Q8_QUANTIZE && op <= C8_OP_F16_CAST; }
+
 
 /* Operand formats after the wants (what the run wrapper will hand the op). */
 static cu_fmt stored_fmt(const cu_ctx *c, const c8_graph *g, int v) {
@@ -956,16 +874,18 @@ static c8_status cu_prepare(void *ctx, const c8_graph *g, const c8_node *n, cons
     for (int k = 0; k < CU_MAX_IO; k++) nd->want_in[k] = nd->want_out[k] = CU_WANT_ANY;
     nd->want_res = CU_WANT_ANY;
     c8_status s;
-    switch (n->op) {
-    case C8_OP_CONV:
-    case C8_OP_FUSED_CONV: s = cu_prepare_conv(c, nd, g, n, l, err); break;
-    case C8_OP_CONV_TRANSPOSE: s = cu_prepare_convt(c, nd, g, n, l, err); break;
-    case C8_OP_GEMM: s = cu_prepare_gemm(c, nd, g, n, l, err); break;
-    case C8_OP_MATMUL: s = cu_prepare_matmul(c, nd, g, n, l, err); break;
-    default:
-        s = is_q8(n->op) ? cu_prepare_q8(c, nd, g, n, l, err)
-                         : cu_prepare_misc(c, nd, g, n, l, err);
-        break;
+    switch (c8_op_info_of(n->op)->gpu) { /* the GPU column of ops/ops.def */
+    case C8_GPU_CONV: s = cu_prepare_conv(c, nd, g, n, l, err); break;
+    case C8_GPU_CONVT: s = cu_prepare_convt(c, nd, g, n, l, err); break;
+    case C8_GPU_GEMM: s = cu_prepare_gemm(c, nd, g, n, l, err); break;
+    case C8_GPU_MATMUL: s = cu_prepare_matmul(c, nd, g, n, l, err); break;
+    case C8_GPU_Q8_QUANTIZE:
+    case C8_GPU_Q8_CONV:
+    case C8_GPU_Q8_POOL:
+    case C8_GPU_Q8_ADD:
+    case C8_GPU_Q8_CONCAT:
+    case C8_GPU_F16_CAST: s = cu_prepare_q8(c, nd, g, n, l, err); break;
+    default: s = cu_prepare_misc(c, nd, g, n, l, err); break;
     }
     /* The placement pass (engine/build/place.c) asked cu_supports; a node it put on the GPU
      * that the op cannot take for these shapes is an error, never a silent host fallback. */

@@ -404,16 +404,11 @@ static c8_status cast_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_no
 
 c8_status cu_prepare_q8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
                         const c8_layer *l, c8_error *err) {
-    switch (n->op) {
-    case C8_OP_Q8_QUANTIZE:
-    case C8_OP_Q8_DEQUANTIZE:
-    case C8_OP_Q8_REQUANTIZE: return prepare_quantize(c, nd, g, n, err);
-    case C8_OP_Q8_CONV:
-    case C8_OP_Q8_GEMM: return prepare_conv(c, nd, g, n, l, err);
-    case C8_OP_Q8_MAXPOOL:
-    case C8_OP_Q8_AVGPOOL:
-    case C8_OP_Q8_GLOBAL_AVGPOOL: return prepare_pool(c, nd, g, n, err);
-    case C8_OP_Q8_ADD: {
+    switch (c8_op_info_of(n->op)->gpu) { /* the GPU column of ops/ops.def */
+    case C8_GPU_Q8_QUANTIZE: return prepare_quantize(c, nd, g, n, err);
+    case C8_GPU_Q8_CONV: return prepare_conv(c, nd, g, n, l, err);
+    case C8_GPU_Q8_POOL: return prepare_pool(c, nd, g, n, err);
+    case C8_GPU_Q8_ADD: {
         const c8_value *a = c8_node_input(g, n, 0);
         if (a->shape.rank < 2) return host(nd, "INT8 Add of rank < 2");
         nd->want_in[0] = nd->want_in[1] = NHWC32;
@@ -422,7 +417,7 @@ c8_status cu_prepare_q8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node
         nd->run = add_run;
         return C8_OK;
     }
-    case C8_OP_Q8_CONCAT: {
+    case C8_GPU_Q8_CONCAT: {
         const c8_value *x0 = c8_node_input(g, n, 0);
         int axis = -1;
         c8_error ae = {0};
@@ -445,7 +440,7 @@ c8_status cu_prepare_q8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node
         nd->run = concat_run;
         return C8_OK;
     }
-    case C8_OP_F16_CAST: nd->run = cast_run; return C8_OK;
+    case C8_GPU_F16_CAST: nd->run = cast_run; return C8_OK;
     default: return host(nd, "no GPU kernel for this INT8 op");
     }
 }
