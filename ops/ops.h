@@ -80,19 +80,19 @@ typedef enum c8_op_gpu_layout {
 
 /* The CUDA implementation family that prepares and runs an op (kernels/cuda/). */
 typedef enum c8_op_gpu {
-    C8_GPU_NONE = 0, /* none: placed on the host in a CUDA plan */
-    C8_GPU_CONV,     /* cuda_conv.c, cuDNN */
-    C8_GPU_CONVT,    /* cuda_conv.c, cuDNN (transposed) */
-    C8_GPU_GEMM,     /* cuda_gemm.c, cuBLASLt */
-    C8_GPU_MATMUL,   /* cuda_gemm.c, cuBLASLt */
-    C8_GPU_EW,       /* cuda_ops.c: activations and broadcasting arithmetic */
-    C8_GPU_BN,       /* cuda_ops.c */
-    C8_GPU_POOL,     /* cuda_ops.c: windowed pools */
-    C8_GPU_GPOOL,    /* cuda_ops.c: global pools */
-    C8_GPU_SOFTMAX,  /* cuda_ops.c */
-    C8_GPU_LRN,      /* cuda_ops.c */
-    C8_GPU_COPY,     /* cuda_ops.c: strided device copies (Concat, Transpose, Reshape, ...) */
-    C8_GPU_MAP,      /* cuda_ops.c: index maps (Slice, Pad, Gather, Split, nearest Resize) */
+    C8_GPU_NONE = 0,    /* none: placed on the host in a CUDA plan */
+    C8_GPU_CONV,        /* cuda_conv.c, cuDNN */
+    C8_GPU_CONVT,       /* cuda_conv.c, cuDNN (transposed) */
+    C8_GPU_GEMM,        /* cuda_gemm.c, cuBLASLt */
+    C8_GPU_MATMUL,      /* cuda_gemm.c, cuBLASLt */
+    C8_GPU_EW,          /* cuda_ops.c: activations and broadcasting arithmetic */
+    C8_GPU_BN,          /* cuda_ops.c */
+    C8_GPU_POOL,        /* cuda_ops.c: windowed pools */
+    C8_GPU_GPOOL,       /* cuda_ops.c: global pools */
+    C8_GPU_SOFTMAX,     /* cuda_ops.c */
+    C8_GPU_LRN,         /* cuda_ops.c */
+    C8_GPU_COPY,        /* cuda_ops.c: strided device copies (Concat, Transpose, Reshape, ...) */
+    C8_GPU_MAP,         /* cuda_ops.c: index maps (Slice, Pad, Gather, Split, nearest Resize) */
     C8_GPU_Q8_QUANTIZE, /* cuda_q8.c: Q8Quantize / Dequantize / Requantize */
     C8_GPU_Q8_CONV,     /* cuda_q8.c: Q8Conv, Q8Gemm */
     C8_GPU_Q8_POOL,     /* cuda_q8.c */

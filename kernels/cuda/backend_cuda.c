@@ -826,8 +826,6 @@ static void cu_release(void *ctx, void *node_state) {
     free(nd);
 }
 
-
-
 /* Operand formats after the wants (what the run wrapper will hand the op). */
 static cu_fmt stored_fmt(const cu_ctx *c, const c8_graph *g, int v) {
     if (v < 0) return cu_canon(C8_DT_FLOAT);

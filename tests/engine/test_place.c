@@ -42,8 +42,7 @@ static c8_status fake_upload(void *ctx, void *dst, const void *src, size_t bytes
     return C8_OK;
 }
 
-static c8_status fake_download(void *ctx, void *dst, const void *src, size_t bytes,
-                               c8_error *err) {
+static c8_status fake_download(void *ctx, void *dst, const void *src, size_t bytes, c8_error *err) {
     (void)ctx;
     (void)err;
     n_copies_down++;
