@@ -1,13 +1,128 @@
-/* Placement queries and printing (public API in engine.h): what the placement pass
- * (engine/build/place.c) recorded in an engine's layer table, for `calib8 build`'s layer table
- * and `calib8 inspect --plan`. */
+/* Inspection calls of the public API (engine.h) that calib8 inspect and calib8 bench need:
+ * the placement the placement pass (engine/build/place.c) recorded in an engine's layer table,
+ * the graph optimizer's log and DOT files of a model, and a context's timing marks and device
+ * description. */
 #include "calib8/engine.h"
 
 #include "engine/build/place.h"
 #include "engine/engine_internal.h"
+#include "engine/model_internal.h"
+#include "engine/passes/dot.h"
+#include "engine/passes/passes.h"
+#include "kernels/backend.h"
+#include "util/err.h"
 #include "util/json.h"
 
 #include <string.h>
+#include <unistd.h>
+
+/* ---------------------------------------------------------------- the graph optimizer */
+
+bool c8_model_pass_known(const char *name) { return name && c8_pass_from_name(name) >= 0; }
+
+/* The optimized copy of m's graph with the passes in `disabled` off; log may be NULL. */
+static c8_status optimized(const c8_model *m, const char *const *disabled, int n_disabled,
+                           c8_pass_log *log, c8_graph **out, c8_error *err) {
+    *out = NULL;
+    c8_pass_options popt;
+    c8_pass_options_init(&popt);
+    for (int i = 0; i < n_disabled; i++) {
+        int p = c8_pass_from_name(disabled[i]);
+        if (p < 0) return c8_err(err, C8_ERR_USAGE, "unknown pass '%s'", disabled[i]);
+        popt.enable[p] = false;
+    }
+    c8_graph *o = c8_graph_clone(c8_model_graph(m));
+    if (!o) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    c8_status s = c8_graph_optimize(o, &popt, log, err);
+    if (s != C8_OK) {
+        c8_graph_destroy(o);
+        return s;
+    }
+    *out = o;
+    return C8_OK;
+}
+
+c8_status c8_model_print_passes(const c8_model *m, const char *const *disabled, int n_disabled,
+                                FILE *fp, c8_error *err) {
+    c8_pass_log *log = c8_pass_log_create();
+    if (!log) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    c8_graph *o = NULL;
+    c8_status s = optimized(m, disabled, n_disabled, log, &o, err);
+    if (s == C8_OK) {
+        fprintf(fp, "passes on %s:\n", c8_model_graph(m)->path);
+        c8_pass_log_print(log, fp);
+        fprintf(fp, "\n");
+        /* the optimized graph through the model printer */
+        struct c8_model view;
+        memset(&view, 0, sizeof view);
+        view.g = o;
+        c8_model_print(&view, fp);
+    }
+    c8_graph_destroy(o);
+    c8_pass_log_destroy(log);
+    return s;
+}
+
+c8_status c8_model_write_dot(const c8_model *m, const char *const *disabled, int n_disabled,
+                             const char *before_path, const char *after_path, c8_error *err) {
+    if (before_path)
+        C8_TRY(c8_graph_write_dot(c8_model_graph(m), "before passes", before_path, err));
+    if (!after_path) return C8_OK;
+    c8_graph *o = NULL;
+    C8_TRY(optimized(m, disabled, n_disabled, NULL, &o, err));
+    c8_status s = c8_graph_write_dot(o, "after passes", after_path, err);
+    c8_graph_destroy(o);
+    return s;
+}
+
+/* ---------------------------------------------------------------- timing, device */
+
+bool c8_context_has_marks(const c8_context *c) {
+    const c8_backend_vt *vt;
+    void *state;
+    c8_context_backend((c8_context *)c, &vt, &state);
+    return vt->mark && vt->elapsed && !vt->host_memory;
+}
+
+c8_status c8_context_mark(c8_context *c, int slot, c8_error *err) {
+    const c8_backend_vt *vt;
+    void *state;
+    c8_context_backend(c, &vt, &state);
+    if (!c8_context_has_marks(c))
+        return c8_err(err, C8_ERR_UNSUPPORTED, "the %s backend has no timing marks", vt->name);
+    if (slot < 0 || slot >= C8_CONTEXT_MARKS)
+        return c8_err(err, C8_ERR_INVALID, "timing mark %d out of range", slot);
+    return vt->mark(state, slot, err);
+}
+
+c8_status c8_context_elapsed(c8_context *c, int slot_a, int slot_b, float *ms, c8_error *err) {
+    const c8_backend_vt *vt;
+    void *state;
+    c8_context_backend(c, &vt, &state);
+    if (!c8_context_has_marks(c))
+        return c8_err(err, C8_ERR_UNSUPPORTED, "the %s backend has no timing marks", vt->name);
+    if (slot_a < 0 || slot_b < 0 || slot_a >= C8_CONTEXT_MARKS || slot_b >= C8_CONTEXT_MARKS)
+        return c8_err(err, C8_ERR_INVALID, "timing mark out of range");
+    return vt->elapsed(state, slot_a, slot_b, ms, err);
+}
+
+c8_status c8_context_device_info(c8_context *c, c8_device_info *out, c8_error *err) {
+    const c8_backend_vt *vt;
+    void *state;
+    c8_context_backend(c, &vt, &state);
+    memset(out, 0, sizeof *out);
+    if (vt->device_info) {
+        C8_TRY(vt->device_info(state, out, err));
+        snprintf(out->kind, sizeof out->kind, "%s", vt->name);
+        return C8_OK;
+    }
+    snprintf(out->kind, sizeof out->kind, "%s", vt->name);
+    long n = sysconf(_SC_NPROCESSORS_ONLN);
+    out->online_cpus = n > 0 ? (int)n : 0;
+    return C8_OK;
+}
+
+/* ---------------------------------------------------------------- placement */
 
 c8_device c8_engine_device(const c8_engine *e) { return e->device; }
 

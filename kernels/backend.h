@@ -94,7 +94,7 @@ typedef struct c8_backend_vt {
     c8_status (*device_info)(void *ctx, struct c8_device_info *out, c8_error *err);
 } c8_backend_vt;
 
-#define C8_BACKEND_MARKS 4
+#define C8_BACKEND_MARKS C8_CONTEXT_MARKS
 
 /* How a value is stored (vt->layouts). */
 typedef struct c8_value_layout {
@@ -103,23 +103,10 @@ typedef struct c8_value_layout {
     c8_dtype storage;      /* element type as stored (float16 for FP16 layers' float32 values) */
 } c8_value_layout;
 
-/* What device_info reports (0 / "" where unknown). */
-typedef struct c8_device_info {
-    char name[256];
-    int cc_major, cc_minor; /* compute capability */
-    int sm_count;
-    int sm_clock_khz;  /* peak SM clock */
-    int mem_clock_khz; /* peak memory clock */
-    int mem_bus_bits;
-    uint64_t mem_bytes;
-    int driver_version; /* e.g. 13000 */
-    int runtime_version;
-    int dnn_version;  /* cuDNN, e.g. 91400 */
-    int blas_version; /* cuBLAS(Lt) */
-} c8_device_info;
+/* device_info fills engine.h's c8_device_info (kind and online_cpus are the engine's). */
 
-/* The backend and its state of a context, for tools that call the table directly
- * (calib8 bench: timing marks, device description). Defined in engine/engine.c. */
+/* The backend and its state of a context (tests that look inside a backend; tools use
+ * engine.h's c8_context_mark / c8_context_device_info). Defined in engine/engine.c. */
 void c8_context_backend(c8_context *c, const c8_backend_vt **vt, void **state);
 
 /* The backend for a device, or NULL when this build has none (message in err). */

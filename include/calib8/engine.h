@@ -70,6 +70,19 @@ c8_status c8_model_set_input_shape(c8_model *m, const char *name, const c8_shape
  */
 void c8_model_print(const c8_model *m, FILE *fp);
 
+/* The graph optimizer on a copy of the model (calib8 inspect --passes / --dot). disabled lists
+ * passes to skip by name (c8_model_pass_known); n_disabled may be 0. */
+/* true when name is one of the optimizer's passes (dead_layers, fold_constants, ...). */
+bool c8_model_pass_known(const char *name);
+/* Prints what each pass changed, the changes per pass and the node counts, then the optimized
+ * graph as c8_model_print does. */
+c8_status c8_model_print_passes(const c8_model *m, const char *const *disabled, int n_disabled,
+                                FILE *fp, c8_error *err);
+/* Writes the graph before the passes to before_path and after them to after_path as Graphviz DOT
+ * (either path may be NULL), each atomically. */
+c8_status c8_model_write_dot(const c8_model *m, const char *const *disabled, int n_disabled,
+                             const char *before_path, const char *after_path, c8_error *err);
+
 /* Names of the tensors that an INT8 engine of this model may consume or produce (network
  * inputs included), i.e. those calibration must cover; in graph order. The array and strings
  * are borrowed from the model and stay valid until it is destroyed. */
@@ -238,6 +251,35 @@ void c8_set_interrupt_flag(volatile sig_atomic_t *flag, const char *what);
 void c8_context_set_max_memory(c8_context *c, uint64_t max_bytes);
 /* Bytes the context holds for its current input shapes (0 before the first run). */
 uint64_t c8_context_memory(const c8_context *c);
+
+/* ---- timing and device description (calib8 bench) ---- */
+
+/* Device timing marks (CUDA events on the context's stream): c8_context_mark records mark slot
+ * (0..C8_CONTEXT_MARKS-1) after the work queued so far; c8_context_elapsed waits for both marks
+ * and gives the milliseconds between them. C8_ERR_UNSUPPORTED on the CPU (time with a host
+ * clock there); c8_context_has_marks says which. */
+#define C8_CONTEXT_MARKS 4
+bool c8_context_has_marks(const c8_context *c);
+c8_status c8_context_mark(c8_context *c, int slot, c8_error *err);
+c8_status c8_context_elapsed(c8_context *c, int slot_a, int slot_b, float *ms, c8_error *err);
+
+/* What a context's device is (0 / "" where unknown; kind "cpu" with online_cpus on the CPU). */
+typedef struct c8_device_info {
+    char kind[8]; /* "cpu" or "cuda" */
+    char name[256];
+    int cc_major, cc_minor; /* compute capability */
+    int sm_count;
+    int sm_clock_khz;  /* peak SM clock */
+    int mem_clock_khz; /* peak memory clock */
+    int mem_bus_bits;
+    uint64_t mem_bytes;
+    int driver_version; /* e.g. 13000 */
+    int runtime_version;
+    int dnn_version;  /* cuDNN, e.g. 91400 */
+    int blas_version; /* cuBLAS(Lt) */
+    int online_cpus;  /* the CPU: processors online */
+} c8_device_info;
+c8_status c8_context_device_info(c8_context *c, c8_device_info *out, c8_error *err);
 
 #ifdef __cplusplus
 }
