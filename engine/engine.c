@@ -303,16 +303,6 @@ c8_status c8_context_set_device_observer(c8_context *c, c8_tensor_observer fn, v
     return c8_exec_set_observer(c->x, fn, user, names, n_names, true, err);
 }
 
-c8_status c8_context_hist_add(c8_context *c, const c8_host_tensor *t, struct c8_hist *h,
-                              int64_t batch, c8_error *err) {
-    int64_t n = c8_shape_numel(&t->shape);
-    if (t->dtype != C8_DT_FLOAT || n < 0)
-        return c8_err(err, C8_ERR_INVALID, "tensor '%s': histograms take float32 data", t->name);
-    if (c->vt->host_memory || !c->vt->hist_add)
-        return c8_hist_add(h, t->data, (size_t)n, t->name, batch, err);
-    return c->vt->hist_add(c->state, t->data, (size_t)n, h, t->name, batch, err);
-}
-
 c8_status c8_context_run(c8_context *c, const c8_host_tensor *inputs, int n, c8_error *err) {
     return c8_exec_run(c->x, inputs, n, err);
 }

@@ -10,6 +10,7 @@
 #include "engine/passes/dot.h"
 #include "engine/passes/passes.h"
 #include "kernels/backend.h"
+#include "quant/hist_rule.h"
 #include "util/err.h"
 #include "util/json.h"
 
@@ -119,6 +120,51 @@ c8_status c8_context_device_info(c8_context *c, c8_device_info *out, c8_error *e
     snprintf(out->kind, sizeof out->kind, "%s", vt->name);
     long n = sysconf(_SC_NPROCESSORS_ONLN);
     out->online_cpus = n > 0 ? (int)n : 0;
+    return C8_OK;
+}
+
+/* ---------------------------------------------------------------- histogram bins */
+
+static const char *nonfinite_name(float v) {
+    if (v != v) return "NaN";
+    return v > 0 ? "+Inf" : "-Inf";
+}
+
+c8_status c8_context_bin_tensor(c8_context *c, const c8_host_tensor *t, int64_t batch,
+                                c8_tensor_bins *b, c8_error *err) {
+    const char *name = t->name ? t->name : "?";
+    int64_t n = c8_shape_numel(&t->shape);
+    if (t->dtype != C8_DT_FLOAT || n < 0)
+        return c8_err(err, C8_ERR_INVALID, "tensor '%s': histograms take float32 data", name);
+    if (b->nbins < 2 || b->nbins > ((int64_t)1 << 24) || b->nbins % 2 != 0 || !b->counts)
+        return c8_err(err, C8_ERR_INVALID, "histogram bin count %lld is invalid",
+                      (long long)b->nbins);
+    memset(b->counts, 0, (size_t)b->nbins * sizeof *b->counts);
+    b->range_exp = C8_HIST_RULE_EXP_MIN;
+    b->absmax = b->min = b->max = 0.0f;
+    if (n == 0) return C8_OK;
+    const c8_backend_vt *vt;
+    void *state;
+    c8_context_backend(c, &vt, &state);
+    if (!vt->host_memory) {
+        if (!vt->hist_bins)
+            return c8_err(err, C8_ERR_UNSUPPORTED, "the %s backend cannot bin tensors", vt->name);
+        return vt->hist_bins(state, t->data, (size_t)n, b->nbins, b->counts, &b->range_exp,
+                             &b->absmax, &b->min, &b->max, name, batch, err);
+    }
+    const float *x = t->data;
+    c8_hist_scan sc;
+    c8_hist_rule_scan(x, (size_t)n, &sc);
+    if (sc.amax_bits >= 0x7f800000u) {
+        size_t k = c8_hist_first_nonfinite(x, (size_t)n);
+        return c8_err(err, C8_ERR_INVALID, "tensor '%s': batch %lld: %s at element %zu of %zu",
+                      name, (long long)batch, nonfinite_name(x[k]), k, (size_t)n);
+    }
+    memcpy(&b->absmax, &sc.amax_bits, sizeof b->absmax);
+    b->min = c8_hist_key_float(sc.kmin) + 0.0f;
+    b->max = c8_hist_key_float(sc.kmax) + 0.0f;
+    b->range_exp = c8_hist_exp_for(b->absmax);
+    c8_hist_rule_bin(x, (size_t)n, b->nbins, b->range_exp, b->counts);
     return C8_OK;
 }
 

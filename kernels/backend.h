@@ -69,10 +69,14 @@ typedef struct c8_backend_vt {
      * (the model's declared shapes, dynamic extents taken as 1 unless pinned) and record the
      * choice in e->layers[i].kernel, so plans carry it. */
     c8_status (*tune)(c8_engine *e, const c8_build_options *opt, c8_error *err);
-    /* Optional: adds count float32 values at `data` (backend memory) to histogram h (calib.h's
-     * range rule; identical bins to c8_hist_add). Errors on NaN/Inf name tensor and batch. */
-    c8_status (*hist_add)(void *ctx, const void *data, size_t count, struct c8_hist *h,
-                          const char *tensor, int64_t batch, c8_error *err);
+    /* Optional: bins count float32 values at `data` (backend memory) under the histogram rule
+     * (quant/hist_rule.h): counts (nbins entries) overwritten, *exp the rule's range for the
+     * values' absmax, *absmax / *min / *max (min and max without the sign of zero). Errors on
+     * NaN/Inf name tensor and batch. Absent: the engine downloads nothing and bins host memory
+     * (host-memory backends only). */
+    c8_status (*hist_bins)(void *ctx, const void *data, size_t count, int64_t nbins,
+                           uint64_t *counts, int *exp, float *absmax, float *min, float *max,
+                           const char *tensor, int64_t batch, c8_error *err);
     /* ---- added for the CUDA backend (kernels/cuda/backend_cuda.c) ---- */
     /* Optional, once per specialization after shape inference and before the arena is planned
      * and any prepare() of it: the backend decides how each value of the specialized graph g is

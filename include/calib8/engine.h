@@ -222,11 +222,22 @@ c8_status c8_context_set_observer(c8_context *c, c8_tensor_observer fn, void *us
 c8_status c8_context_set_device_observer(c8_context *c, c8_tensor_observer fn, void *user,
                                          const char *const *names, int n_names, c8_error *err);
 
-/* Adds an observed float32 tensor (its data where the engine keeps it, as a device observer sees
- * it) to a calibration histogram, on the engine's device (same bins as c8_hist_add). */
-struct c8_hist;
-c8_status c8_context_hist_add(c8_context *c, const c8_host_tensor *t, struct c8_hist *h,
-                              int64_t batch, c8_error *err);
+/* Bins an observed float32 tensor (its data where the engine keeps it, as a device observer sees
+ * it) on the engine's device under the calibration histogram's rule (docs/calibration.md,
+ * "Histograms"): absmax, min and max of the values, and |x| in b->nbins equal bins over
+ * [0, 2^range_exp), range_exp the rule's range for this tensor's absmax. b->counts (b->nbins
+ * entries, the caller's) is overwritten. calib/ merges the result into its histograms exactly
+ * (the same bins as c8_hist_add). NaN / Inf fail with C8_ERR_INVALID naming the tensor, the
+ * batch and the element. */
+typedef struct c8_tensor_bins {
+    int64_t nbins;    /* in: even, 2 .. 2^24 */
+    uint64_t *counts; /* in: (nbins) counts, overwritten */
+    int range_exp;    /* out */
+    float absmax;     /* out: max |x| */
+    float min, max;   /* out: without the sign of zero (0 for no values) */
+} c8_tensor_bins;
+c8_status c8_context_bin_tensor(c8_context *c, const c8_host_tensor *t, int64_t batch,
+                                c8_tensor_bins *b, c8_error *err);
 
 /* Runs the engine on n host input tensors, matched by name (a NULL name: positional). Every
  * dynamic extent takes the given size; fixed extents must match. */

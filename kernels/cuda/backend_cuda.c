@@ -11,10 +11,9 @@
  * Tests: tests/cuda/test_backend_*.c. */
 #include "kernels/cuda/cuda_backend_int.h"
 
-#include "calib/hist.h"
-#include "calib8/calib.h"
 #include "ops/infer.h"
 #include "ops/ops.h"
+#include "quant/hist_rule.h"
 #include "util/shape.h"
 #include "util/err.h"
 
@@ -1137,30 +1136,20 @@ done:
 
 /* ================================================================== histograms */
 
-static float key_float(uint32_t k) {
-    uint32_t b = (k & 0x80000000u) ? k & 0x7fffffffu : ~k;
-    float f;
-    memcpy(&f, &b, sizeof f);
-    return f;
-}
-
 static const char *nonfinite_name(float v) {
     if (v != v) return "NaN";
     return v > 0 ? "+Inf" : "-Inf";
 }
 
-/* The batch's histogram is built on the GPU with its own power-of-two range (absmax first, then
- * shared-memory bins), its counts come back as uint64 and merge into h exactly
- * (c8_hist_create_from + c8_hist_merge): the result equals c8_hist_add on the same values. */
-static c8_status cu_hist_add(void *ctx, const void *data, size_t count, struct c8_hist *h,
-                             const char *tensor, int64_t batch, c8_error *err) {
+/* The batch's bins are built on the GPU with its own power-of-two range (absmax first, then
+ * shared-memory bins) and come back as uint64 counts with the statistics; calib/ merges them
+ * into its histogram exactly (c8_hist_add_observed), equal to c8_hist_add on the same values. */
+static c8_status cu_hist_bins(void *ctx, const void *data, size_t count, int64_t nbins,
+                              uint64_t *counts_out, int *exp, float *absmax, float *min, float *max,
+                              const char *tensor, int64_t batch, c8_error *err) {
     cu_ctx *c = ctx;
     abort_capture(c);
     if (count == 0) return C8_OK;
-    if (c8_hist_count(h) > UINT64_MAX - count)
-        return c8_err(err, C8_ERR_LIMIT, "tensor '%s': batch %lld: histogram count overflows",
-                      tensor ? tensor : "?", (long long)batch);
-    const int64_t nbins = c8_hist_nbins(h);
     const size_t bytes = c8cu_hist_dev_bytes(nbins);
     if (nbins != c->hist_nbins) {
         if (c->hist_dev) C8_CUDA_TRY(err, cudaFree(c->hist_dev));
@@ -1185,22 +1174,17 @@ static c8_status cu_hist_add(void *ctx, const void *data, size_t count, struct c
         return c8_err(err, C8_ERR_INVALID, "tensor '%s': batch %lld: %s at element %zu of %zu",
                       tensor ? tensor : "?", (long long)batch, nonfinite_name(bad), at, count);
     }
-    float absmax;
-    memcpy(&absmax, &hd->amax_bits, sizeof absmax);
-    const float mn = key_float(hd->kmin) + 0.0f, mx = key_float(hd->kmax) + 0.0f;
-    if (hd->exp != c8_hist_exp_for(absmax))
+    memcpy(absmax, &hd->amax_bits, sizeof *absmax);
+    *min = c8_hist_key_float(hd->kmin) + 0.0f;
+    *max = c8_hist_key_float(hd->kmax) + 0.0f;
+    if (hd->exp != c8_hist_exp_for(*absmax))
         return c8_err(err, C8_ERR_INTERNAL,
                       "tensor '%s': GPU histogram range 2^%d differs from the rule's 2^%d",
-                      tensor ? tensor : "?", (int)hd->exp, c8_hist_exp_for(absmax));
-    const uint64_t *counts =
-        (const uint64_t *)((const char *)c->hist_host + sizeof(c8cu_hist_header));
-    c8_hist *part = NULL;
-    c8_status s = c8_hist_create_from(nbins, hd->exp, counts, absmax, mn, mx, &part, err);
-    if (s == C8_OK) s = c8_hist_merge(h, part, err);
-    c8_hist_destroy(part);
-    if (s != C8_OK)
-        c8_err_prefix(err, "tensor '%s': batch %lld", tensor ? tensor : "?", (long long)batch);
-    return s;
+                      tensor ? tensor : "?", (int)hd->exp, c8_hist_exp_for(*absmax));
+    *exp = hd->exp;
+    memcpy(counts_out, (const char *)c->hist_host + sizeof(c8cu_hist_header),
+           (size_t)nbins * sizeof *counts_out);
+    return C8_OK;
 }
 
 /* ================================================================== observers */
@@ -1283,7 +1267,7 @@ const c8_backend_vt c8_backend_cuda = {
     .run_begin = cu_run_begin,
     .run_end = cu_run_end,
     .tune = cu_tune,
-    .hist_add = cu_hist_add,
+    .hist_bins = cu_hist_bins,
     .plan = cu_plan_values,
     .observe = cu_observe,
     .mark = cu_mark,

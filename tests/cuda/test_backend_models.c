@@ -7,6 +7,7 @@
  * Exits 77 without a GPU. */
 #include "tests/cuda/backend_test_util.h"
 
+#include "calib/hist.h"
 #include "engine/onnx/onnx_import.h"
 #include "kernels/ref/fp16.h"
 
@@ -349,7 +350,7 @@ static void test_engine_data_models(void) {
 
 /* ---------------------------------------------------------------- histograms */
 
-/* A CUDA context on a trivial engine, for c8_context_hist_add. */
+/* A CUDA context on a trivial engine, for c8_hist_add_observed (c8_context_bin_tensor). */
 static c8_status relu_ctx(c8_engine **e, c8_context **ctx, c8_error *err) {
     c8_graph *g = pu_graph(13);
     int x = pu_input(g, "x", PU_SHAPE(1, 4));
@@ -454,7 +455,7 @@ static void test_hist_exact(void) {
                     cudaMemcpy(dx, x, n * sizeof *x, cudaMemcpyHostToDevice);
                 c8_host_tensor t = {"t", C8_DT_FLOAT, {1, {(int64_t)n}}, dx};
                 BT_OK(c8_hist_add(hc, x, n, "t", b, &err), &err);
-                BT_OK(c8_context_hist_add(ctx, &t, hg, b, &err), &err);
+                BT_OK(c8_hist_add_observed(ctx, &t, hg, b, &err), &err);
             }
             char why[256] = "";
             bool eq = hist_equal(hc, hg, why, sizeof why);
@@ -472,7 +473,7 @@ static void test_hist_exact(void) {
                 c8_host_tensor t = {"t", C8_DT_FLOAT, {1, {(int64_t)n}}, dx};
                 c8_error e1 = {0}, e2 = {0};
                 c8_status a = c8_hist_add(hc, x, n, "t", 9, &e1);
-                c8_status b = c8_context_hist_add(ctx, &t, hg, 9, &e2);
+                c8_status b = c8_hist_add_observed(ctx, &t, hg, 9, &e2);
                 CU_ASSERT(a == C8_ERR_INVALID && b == C8_ERR_INVALID);
                 if (strcmp(e1.msg, e2.msg) != 0)
                     printf("\n  NaN/Inf message differs: '%s' vs '%s'", e1.msg, e2.msg);
@@ -540,7 +541,7 @@ static c8_status obs_hist(void *user, const char *name, const c8_host_tensor *t,
     if (t->dtype != C8_DT_FLOAT) return C8_OK;
     for (int i = 0; i < o->n; i++)
         if (!strcmp(o->names[i], name))
-            return c8_context_hist_add(o->ctx, t, o->h[i], o->batch, err);
+            return c8_hist_add_observed(o->ctx, t, o->h[i], o->batch, err);
     return C8_OK;
 }
 
