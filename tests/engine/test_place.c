@@ -386,7 +386,57 @@ static void test_plan_roundtrip_and_inspect(void) {
     c8_engine_destroy(e);
 }
 
+/* A format-1 plan (written by calib8 before plans stored a placement, committed as data) is read
+ * with its placement recomputed and computes what a fresh build computes. */
+static void test_format1_plan(void) {
+    const char *v1 = C8_SOURCE_DIR "/tests/engine/data/good_conv_format1.plan";
+    c8_error err = {0};
+    c8_engine *old = NULL, *fresh = NULL;
+    c8_status s = c8_engine_load(v1, &old, &err);
+    if (s != C8_OK) printf("\n  load: %s", err.msg);
+    CU_ASSERT_EQUAL_FATAL(s, C8_OK);
+    CU_ASSERT(c8_engine_num_nodes(old) >= 1);
+    for (int i = 0; i < c8_engine_num_nodes(old); i++) {
+        c8_node_placement p;
+        c8_engine_node_placement(old, i, &p);
+        CU_ASSERT_STRING_EQUAL(p.device, "cpu");
+        CU_ASSERT_STRING_EQUAL(p.layout, "NCHW float32");
+    }
+    c8_model *m = NULL;
+    CU_ASSERT_EQUAL_FATAL(
+        c8_model_load(C8_SOURCE_DIR "/tests/engine/data/good_conv.onnx", NULL, &m, &err), C8_OK);
+    c8_build_options o;
+    c8_build_options_init(&o);
+    CU_ASSERT_EQUAL_FATAL(c8_engine_build(m, &o, &fresh, &err), C8_OK);
+    c8_model_destroy(m);
+    /* same outputs on one input */
+    const char *name;
+    c8_dtype dt;
+    c8_shape sh;
+    c8_engine_input(fresh, 0, &name, &dt, &sh);
+    for (int d = 0; d < sh.rank; d++)
+        if (sh.d[d] < 0) sh.d[d] = 1;
+    int64_t cnt = c8_shape_numel(&sh);
+    float *x = malloc((size_t)cnt * sizeof *x);
+    c8t_rng r = {77};
+    for (int64_t k = 0; k < cnt; k++) x[k] = c8t_uniform(&r, -1.0f, 1.0f);
+    c8_host_tensor in = {name, dt, sh, x};
+    size_t n1 = 0, n2 = 0;
+    batch b;
+    b.t = in;
+    float *y1 = run_with(old, &c8_backend_cpu, &b, &n1);
+    float *y2 = run_with(fresh, &c8_backend_cpu, &b, &n2);
+    CU_ASSERT_FATAL(y1 && y2 && n1 == n2);
+    CU_ASSERT(memcmp(y1, y2, n1 * sizeof(float)) == 0);
+    free(y1);
+    free(y2);
+    free(x);
+    c8_engine_destroy(old);
+    c8_engine_destroy(fresh);
+}
+
 static const c8_test_case cases[] = {
+    {"format1_plan", test_format1_plan},
     {"cpu_placement", test_cpu_placement},
     {"fake_device_placement", test_fake_device_placement},
     {"forced_host", test_forced_host},
