@@ -146,11 +146,14 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
     if (s == C8_OK && opt->strict) s = c8_place_check_strict(e, "--strict", err);
     if (s != C8_OK) goto fail;
     if (vt->engine_init) {
-        s = vt->engine_init(e, &e->backend, err);
+        c8_backend_engine be = c8_engine_backend_view(e);
+        s = vt->engine_init(&be, &e->backend, err);
         if (s != C8_OK) goto fail;
     }
     if (vt->tune) {
-        s = vt->tune(e, opt, err);
+        c8_backend_engine be = c8_engine_backend_view(e);
+        c8_tune_options to = {opt->log, opt->verbose};
+        s = vt->tune(&be, &to, err);
         if (s != C8_OK) goto fail;
     }
     c8_graph_destroy(src);
@@ -276,7 +279,8 @@ c8_status c8_context_create(c8_engine *e, c8_context **out, c8_error *err) {
     c->e = e;
     c->vt = c8_backend_get(e->device, err);
     c8_status s = c->vt ? C8_OK : C8_ERR_UNSUPPORTED; /* err may be NULL */
-    if (s == C8_OK) s = c->vt->context_init(e, e->backend, &c->state, err);
+    c8_backend_engine be = c8_engine_backend_view(e);
+    if (s == C8_OK) s = c->vt->context_init(&be, &c->state, err);
     if (s == C8_OK) s = c8_exec_create(e, c->vt, c->state, &c->x, err);
     if (s != C8_OK) {
         c8_context_destroy(c);
@@ -311,7 +315,7 @@ c8_status c8_context_output(c8_context *c, int i, c8_host_tensor *out, c8_error 
     return c8_exec_output(c->x, i, out, err);
 }
 
-/* For calib8 bench (kernels/backend.h): the context's backend table and state. */
+/* engine_internal.h: the context's backend table and state. */
 void c8_context_backend(c8_context *c, const c8_backend_vt **vt, void **state) {
     *vt = c->vt;
     *state = c->state;

@@ -113,8 +113,22 @@ c8_status c8_context_device_info(c8_context *c, c8_device_info *out, c8_error *e
     c8_context_backend(c, &vt, &state);
     memset(out, 0, sizeof *out);
     if (vt->device_info) {
-        C8_TRY(vt->device_info(state, out, err));
+        c8_device_props p;
+        memset(&p, 0, sizeof p);
+        C8_TRY(vt->device_info(state, &p, err));
         snprintf(out->kind, sizeof out->kind, "%s", vt->name);
+        memcpy(out->name, p.name, sizeof out->name);
+        out->cc_major = p.cc_major;
+        out->cc_minor = p.cc_minor;
+        out->sm_count = p.sm_count;
+        out->sm_clock_khz = p.sm_clock_khz;
+        out->mem_clock_khz = p.mem_clock_khz;
+        out->mem_bus_bits = p.mem_bus_bits;
+        out->mem_bytes = p.mem_bytes;
+        out->driver_version = p.driver_version;
+        out->runtime_version = p.runtime_version;
+        out->dnn_version = p.dnn_version;
+        out->blas_version = p.blas_version;
         return C8_OK;
     }
     snprintf(out->kind, sizeof out->kind, "%s", vt->name);

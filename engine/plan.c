@@ -617,7 +617,8 @@ c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err) {
             s = c8_err_prefix(err, "%s: plan built for another device", path);
         else if (fmt < 2 && (s = c8_place(*out, vt, err)) != C8_OK)
             c8_err_prefix(err, "%s: placing the nodes of a format-%u plan", path, fmt);
-        if (s == C8_OK && vt && vt->engine_init) s = vt->engine_init(*out, &(*out)->backend, err);
+        c8_backend_engine be = c8_engine_backend_view(*out);
+        if (s == C8_OK && vt && vt->engine_init) s = vt->engine_init(&be, &(*out)->backend, err);
         if (s != C8_OK) {
             c8_engine_destroy(*out);
             *out = NULL;

@@ -48,7 +48,8 @@ c8_status c8_place_layouts(c8_engine *e, const c8_backend_vt *vt, c8_error *err)
         f[v].cpad = 1;
         f[v].storage = g->vals[v].dtype;
     }
-    c8_status s = vt->layouts ? vt->layouts(e, g, f, err) : C8_OK;
+    c8_backend_engine be = c8_engine_backend_view(e);
+    c8_status s = vt->layouts ? vt->layouts(&be, g, f, err) : C8_OK;
     for (int i = 0; s == C8_OK && i < g->n_nodes; i++) {
         const c8_node *n = &g->nodes[i];
         if (n->layer < 0 || n->n_out < 1 || n->out[0] < 0) continue;

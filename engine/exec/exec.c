@@ -2,6 +2,7 @@
 #include "engine/exec/exec.h"
 
 #include "ops/infer.h"
+#include "engine/engine_internal.h"
 #include "engine/exec/memplan.h"
 #include "ops/ops.h"
 #include "util/arith.h"

@@ -279,7 +279,7 @@ c8_status cu_window(const c8_graph *g, const c8_node *n, const c8_shape *x, cons
 
 /* ================================================================== engine, context */
 
-static c8_status cu_engine_init(const c8_engine *e, void **state, c8_error *err) {
+static c8_status cu_engine_init(const c8_backend_engine *e, void **state, c8_error *err) {
     (void)e;
     *state = NULL;
     int count = 0;
@@ -318,14 +318,13 @@ static void cu_engine_fini(void *state) {
 
 static void cu_context_fini(void *state);
 
-static c8_status cu_context_init(const c8_engine *e, void *engine_state, void **state,
-                                 c8_error *err) {
+static c8_status cu_context_init(const c8_backend_engine *e, void **state, c8_error *err) {
     *state = NULL;
-    if (!engine_state) return c8_err(err, C8_ERR_INTERNAL, "CUDA engine has no device state");
+    if (!e->state) return c8_err(err, C8_ERR_INTERNAL, "CUDA engine has no device state");
     cu_ctx *c = calloc(1, sizeof *c);
     if (!c) return c8_err(err, C8_ERR_NOMEM, "out of memory");
-    c->e = e;
-    c->eng = engine_state;
+    c->e = *e;
+    c->eng = e->state;
     c->device = c->eng->device;
     c->sm_count = c->eng->sm_count;
     const char *gr = getenv("C8_CUDA_GRAPHS"), *pr = getenv("C8_CUDA_PROFILE");
@@ -730,7 +729,7 @@ static bool prefers_cl(c8_op op) { return c8_op_info_of(op)->gpu_layout == C8_GL
 static bool follows_layout(c8_op op) { return c8_op_info_of(op)->gpu_layout == C8_GL_FOLLOW; }
 static bool q8_nhwc32(c8_op op) { return c8_op_info_of(op)->gpu_layout == C8_GL_NHWC32; }
 
-static cu_fmt plan_value(const c8_engine *e, const c8_graph *g, const cu_fmt *fmt, int v) {
+static cu_fmt plan_value(const c8_backend_engine *e, const c8_graph *g, const cu_fmt *fmt, int v) {
     const c8_value *val = &g->vals[v];
     cu_fmt canon = cu_canon(val->dtype);
     if (val->kind != C8_VAL_ACTIVATION || val->producer < 0 || val->is_output) return canon;
@@ -780,7 +779,7 @@ static c8_status cu_plan_values(void *ctx, const c8_graph *g, size_t *bytes, c8_
         const c8_node *n = &g->nodes[i];
         for (int k = 0; k < n->n_out; k++)
             if (n->out[k] >= 0)
-                c->plan.fmt[n->out[k]] = plan_value(c->e, g, c->plan.fmt, n->out[k]);
+                c->plan.fmt[n->out[k]] = plan_value(&c->e, g, c->plan.fmt, n->out[k]);
     }
     for (int v = 0; v < g->n_vals; v++) {
         const c8_value *val = &g->vals[v];
@@ -792,7 +791,7 @@ static c8_status cu_plan_values(void *ctx, const c8_graph *g, size_t *bytes, c8_
 }
 
 /* The build-time description of plan_value's choices (vt->layouts), on the declared shapes. */
-static c8_status cu_layouts(const c8_engine *e, const c8_graph *g, c8_value_layout *out,
+static c8_status cu_layouts(const c8_backend_engine *e, const c8_graph *g, c8_value_layout *out,
                             c8_error *err) {
     cu_fmt *fmt = calloc((size_t)(g->n_vals ? g->n_vals : 1), sizeof *fmt);
     if (!fmt) return c8_err(err, C8_ERR_NOMEM, "out of memory");
@@ -1088,16 +1087,16 @@ static c8_status cu_run_end(void *ctx, c8_error *err) {
 
 /* ================================================================== tuning (build time) */
 
-static c8_status cu_tune(c8_engine *e, const c8_build_options *opt, c8_error *err) {
+static c8_status cu_tune(const c8_backend_engine *e, const c8_tune_options *opt, c8_error *err) {
     void *cs = NULL;
-    C8_TRY(cu_context_init(e, e->backend, &cs, err));
+    C8_TRY(cu_context_init(e, &cs, err));
     cu_ctx *c = cs;
     FILE *log = opt->log;
     if (log) {
         bool any32 = false;
         for (int i = 0; i < e->n_layers; i++)
-            any32 |=
-                e->layers[i].precision == C8_PREC_FP32 && e->layers[i].role == C8_LAYER_COMPUTE;
+            any32 |= e->layers[i].precision == C8_LAYER_PREC_FP32 &&
+                     e->layers[i].role == C8_LAYER_COMPUTE;
         if (any32)
             fprintf(log, "cuda: FP32 layers run with TF32 %s\n",
                     e->tf32 ? "allowed (--tf32: cuDNN default math, CUBLAS_COMPUTE_32F_FAST_TF32)"
@@ -1225,7 +1224,7 @@ static c8_status cu_elapsed(void *ctx, int a, int b, float *ms, c8_error *err) {
     return C8_OK;
 }
 
-static c8_status cu_device_info(void *ctx, c8_device_info *o, c8_error *err) {
+static c8_status cu_device_info(void *ctx, c8_device_props *o, c8_error *err) {
     cu_ctx *c = ctx;
     memset(o, 0, sizeof *o);
     struct cudaDeviceProp p;

@@ -92,7 +92,7 @@ static c8cu_view view4(void *data, const c8_shape *s, cu_fmt f) {
 
 /* ------------------------------------------------------------------ descriptors */
 
-static c8_status make_descs(cu_ctx *c, conv_state *st, const c8_engine *e, c8_error *err) {
+static c8_status make_descs(cu_ctx *c, conv_state *st, const c8_backend_engine *e, c8_error *err) {
     (void)c;
     const cudnnTensorFormat_t tf = st->fp16 ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
     const cudnnDataType_t dt = st->fp16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
@@ -651,9 +651,9 @@ static bool kernel_choice(const char *k, const c8_shape *xs, conv_cand *out) {
 
 /* Geometry, descriptors, weights and candidates of a Conv / FusedConv / ConvTranspose node
  * for the shapes of g; *host_why set (static string) when the GPU cannot run it. */
-static c8_status conv_setup(cu_ctx *c, conv_state *st, const c8_engine *e, const c8_graph *g,
-                            const c8_node *n, const c8_layer *l, const char **host_why,
-                            c8_error *err) {
+static c8_status conv_setup(cu_ctx *c, conv_state *st, const c8_backend_engine *e,
+                            const c8_graph *g, const c8_node *n, const c8_layer *l,
+                            const char **host_why, c8_error *err) {
     *host_why = NULL;
     const c8_value *x = c8_node_input(g, n, 0), *w = c8_node_input(g, n, 1);
     const c8_value *y = c8_node_output(g, n, 0);
@@ -787,7 +787,7 @@ static c8_status prepare_common(cu_ctx *c, cu_node *nd, const c8_graph *g, const
     nd->op = st;
     nd->op_free = conv_free;
     const char *why;
-    C8_TRY(conv_setup(c, st, c->e, g, n, l, &why, err));
+    C8_TRY(conv_setup(c, st, &c->e, g, n, l, &why, err));
     if (why) {
         nd->impl = CU_IMPL_HOST;
         nd->why = why;
@@ -872,8 +872,8 @@ static c8_status random_dev(cu_ctx *c, size_t bytes, int type, uint64_t seed, vo
     return st;
 }
 
-c8_status cu_tune_conv(cu_ctx *c, c8_engine *e, const c8_graph *g, const c8_node *n, c8_layer *l,
-                       const c8_build_options *opt, c8_error *err) {
+c8_status cu_tune_conv(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g, const c8_node *n,
+                       c8_layer *l, const c8_tune_options *opt, c8_error *err) {
     conv_state *st = calloc(1, sizeof *st);
     if (!st) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     const char *why = NULL;

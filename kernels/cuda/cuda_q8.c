@@ -447,8 +447,8 @@ c8_status cu_prepare_q8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node
 
 /* ------------------------------------------------------------------ build-time choice */
 
-c8_status cu_tune_q8(cu_ctx *c, c8_engine *e, const c8_graph *g, const c8_node *n, c8_layer *l,
-                     const c8_build_options *opt, c8_error *err) {
+c8_status cu_tune_q8(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g, const c8_node *n,
+                     c8_layer *l, const c8_tune_options *opt, c8_error *err) {
     (void)e;
     c8_conv2d_desc d;
     c8_int8_gemm_desc gd;
