@@ -218,7 +218,7 @@ c8_status c8_context_set_observer(c8_context *c, c8_tensor_observer fn, void *us
 
 /* Like c8_context_set_observer, but the tensor's data stays where the engine computed it (device
  * memory on a GPU engine, host memory on the CPU): for code that works on the device, such as
- * c8_context_hist_add. */
+ * c8_context_bin_tensor. */
 c8_status c8_context_set_device_observer(c8_context *c, c8_tensor_observer fn, void *user,
                                          const char *const *names, int n_names, c8_error *err);
 
