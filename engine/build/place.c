@@ -196,11 +196,13 @@ static c8_status insert_copies(placer *p) {
             int v = g->nodes[i].out[k];
             if (v < 0) continue;
             g->nodes[i].out[k] = p->host_of[v];
-            if (device_reads(e, v)) {
-                char why[C8_LAYER_REASON_MAX];
-                snprintf(why, sizeof why, "output of host node '%.150s'", name);
-                s = add_copy(p, "upload", p->host_of[v], v, C8_PLACE_DEVICE, why);
-            }
+            /* every host output goes up under its own name, also when only host nodes read it:
+             * observers (calibration, dumps) see each model tensor once, where the engine's
+             * device keeps it */
+            char why[C8_LAYER_REASON_MAX];
+            snprintf(why, sizeof why, "output of host node '%.150s'%s", name,
+                     device_reads(e, v) ? "" : " (for observers)");
+            s = add_copy(p, "upload", p->host_of[v], v, C8_PLACE_DEVICE, why);
         }
         free(name);
         C8_TRY(s);

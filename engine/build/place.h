@@ -10,8 +10,10 @@
  * place_reason, layout, kernel). On a backend with its own memory (!vt->host_memory), nodes the
  * backend does not support (vt->supports, or listed in C8_CUDA_HOST_OPS, a debugging aid:
  * "Conv,Add") go to the host, and the pass inserts HostCopy nodes: a download for each device
- * value a host node reads, an upload for each host-computed value that a device node reads or
- * the graph outputs. Host-memory backends (the CPU) get no copies and an unchanged graph. */
+ * value a host node reads (once), and an upload for each host-computed value under the value's
+ * own name (also when only host nodes read it: observers such as calibration see every tensor
+ * once, on the device); two host nodes in a row read each other's output in host memory.
+ * Host-memory backends (the CPU) get no copies and an unchanged graph. */
 c8_status c8_place(c8_engine *e, const c8_backend_vt *vt, c8_error *err);
 
 /* Computes only the layouts (vt->layouts) into e's layer records; used after c8_place. */

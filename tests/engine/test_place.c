@@ -200,7 +200,8 @@ static void test_fake_device_placement(void) {
     }
     CU_ASSERT_EQUAL(c8_engine_num_host_nodes(e), 3);
     /* copies: conv2 -> [download] pool1 [upload] -> conv3 -> [download] pool2 -> flatten
-     * (host to host, no copy) [upload] -> fc1 */
+     * (host to host: flatten reads pool2's host output; pool2's output still goes up, for
+     * observers) [upload] -> fc1 */
     int downs = 0, ups = 0;
     for (int i = 0; i < e->g->n_nodes; i++) {
         const c8_node *n = &e->g->nodes[i];
@@ -227,8 +228,8 @@ static void test_fake_device_placement(void) {
         }
     }
     CU_ASSERT_EQUAL(downs, 2);
-    CU_ASSERT_EQUAL(ups, 2);
-    CU_ASSERT_EQUAL(e->g->n_nodes, before + 4);
+    CU_ASSERT_EQUAL(ups, 3);
+    CU_ASSERT_EQUAL(e->g->n_nodes, before + 5);
     /* the flatten reads pool2's host output directly */
     int fi = -1;
     layer_of(e, "/flatten/Flatten", &fi);
@@ -253,11 +254,72 @@ static void test_fake_device_placement(void) {
     CU_ASSERT_EQUAL(n1, n2);
     CU_ASSERT(n1 == n2 && memcmp(y1, y2, n1 * sizeof(float)) == 0);
     CU_ASSERT_EQUAL(n_device_runs, before - 3);
-    /* two downloads between segments and one for the graph output; input + two uploads */
+    /* two downloads between segments and one for the graph output; input + three uploads */
     CU_ASSERT_EQUAL(n_copies_down, 3);
-    CU_ASSERT_EQUAL(n_copies_up, 3);
+    CU_ASSERT_EQUAL(n_copies_up, 4);
     free(y1);
     free(y2);
+    c8_engine_destroy(ref);
+    c8_engine_destroy(e);
+}
+
+/* ---- observers: every tensor once, under its own name, with the same values ---- */
+
+typedef struct seen {
+    char names[64][128];
+    uint64_t sums[64];
+    int n;
+} seen;
+
+static c8_status record(void *user, const char *name, const c8_host_tensor *t, c8_error *err) {
+    (void)err;
+    seen *sn = user;
+    uint64_t h = 1469598103934665603ull;
+    size_t bytes = (size_t)c8_shape_numel(&t->shape) * c8_dtype_size(t->dtype);
+    for (size_t i = 0; i < bytes; i++)
+        h = (h ^ ((const unsigned char *)t->data)[i]) * 1099511628211ull;
+    if (sn->n < 64) {
+        snprintf(sn->names[sn->n], sizeof sn->names[0], "%s", name);
+        sn->sums[sn->n++] = h;
+    }
+    return C8_OK;
+}
+
+static void observe_with(const c8_engine *e, const c8_backend_vt *vt, const batch *b, seen *sn) {
+    c8_error err = {0};
+    c8_exec *x = NULL;
+    memset(sn, 0, sizeof *sn);
+    CU_ASSERT_EQUAL_FATAL(c8_exec_create(e, vt, NULL, &x, &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_exec_set_observer(x, record, sn, NULL, 0, false, &err), C8_OK);
+    c8_status s = c8_exec_run(x, &b->t, 1, &err);
+    if (s != C8_OK) printf("\n  observed run: %s", err.msg);
+    CU_ASSERT_EQUAL(s, C8_OK);
+    c8_exec_destroy(x);
+}
+
+static void test_observers(void) {
+    c8_engine *ref = build_cpu(), *e = build_cpu();
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ref);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    c8_backend_vt vt = fake_vt();
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_place(e, &vt, &err), C8_OK);
+    batch b;
+    make_batch(ref, &b);
+    seen *a = calloc(1, sizeof *a), *c = calloc(1, sizeof *c);
+    observe_with(ref, &c8_backend_cpu, &b, a);
+    observe_with(e, &vt, &b, c);
+    CU_ASSERT_EQUAL(a->n, c->n);
+    for (int i = 0; i < a->n; i++) {
+        int hit = -1;
+        for (int j = 0; j < c->n; j++)
+            if (!strcmp(a->names[i], c->names[j])) hit = hit < 0 ? j : -2;
+        if (hit < 0) printf("\n  '%s' observed %s", a->names[i], hit == -1 ? "never" : "twice");
+        CU_ASSERT_FATAL(hit >= 0);
+        CU_ASSERT_EQUAL(a->sums[i], c->sums[hit]);
+    }
+    free(a);
+    free(c);
     c8_engine_destroy(ref);
     c8_engine_destroy(e);
 }
@@ -339,7 +401,7 @@ static void test_plan_roundtrip_and_inspect(void) {
     if (s != C8_OK) printf("\n  json: %s", err.msg);
     CU_ASSERT_EQUAL_FATAL(s, C8_OK);
     CU_ASSERT_EQUAL(c8_json_get_num(j, "host_nodes", -1), 3);
-    CU_ASSERT_EQUAL(c8_json_get_num(j, "copies", -1), 4);
+    CU_ASSERT_EQUAL(c8_json_get_num(j, "copies", -1), 5);
     CU_ASSERT_STRING_EQUAL(c8_json_get_str(j, "device"), "cpu");
     const c8_json *nodes = c8_json_get(j, "nodes");
     CU_ASSERT_PTR_NOT_NULL_FATAL(nodes);
@@ -439,6 +501,7 @@ static const c8_test_case cases[] = {
     {"format1_plan", test_format1_plan},
     {"cpu_placement", test_cpu_placement},
     {"fake_device_placement", test_fake_device_placement},
+    {"observers", test_observers},
     {"forced_host", test_forced_host},
     {"plan_roundtrip_and_inspect", test_plan_roundtrip_and_inspect},
 };
