@@ -558,7 +558,8 @@ done:
     return C8_OK;
 }
 
-c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err) {
+/* Reads the plan; with `device`, also makes the backend's engine state (a context can run it). */
+static c8_status load_plan(const char *path, bool device, c8_engine **out, c8_error *err) {
     *out = NULL;
     unsigned char *buf;
     size_t len;
@@ -612,13 +613,15 @@ c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err) {
     rbuf pr = {buf + C8_PLAN_HEADER, (size_t)plen, 0, path, err, 0, fmt};
     s = read_payload(&pr, out);
     if (s == C8_OK) {
-        const c8_backend_vt *vt = c8_backend_get((*out)->device, err);
-        if (!vt)
+        c8_error ve = {0};
+        const c8_backend_vt *vt = c8_backend_get((*out)->device, device ? err : &ve);
+        if (!vt && device)
             s = c8_err_prefix(err, "%s: plan built for another device", path);
-        else if (fmt < 2 && (s = c8_place(*out, vt, err)) != C8_OK)
+        else if (vt && fmt < 2 && (s = c8_place(*out, vt, err)) != C8_OK)
             c8_err_prefix(err, "%s: placing the nodes of a format-%u plan", path, fmt);
         c8_backend_engine be = c8_engine_backend_view(*out);
-        if (s == C8_OK && vt && vt->engine_init) s = vt->engine_init(&be, &(*out)->backend, err);
+        if (s == C8_OK && device && vt->engine_init)
+            s = vt->engine_init(&be, &(*out)->backend, err);
         if (s != C8_OK) {
             c8_engine_destroy(*out);
             *out = NULL;
@@ -627,4 +630,12 @@ c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err) {
 done:
     free(buf);
     return s;
+}
+
+c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err) {
+    return load_plan(path, true, out, err);
+}
+
+c8_status c8_engine_load_description(const char *path, c8_engine **out, c8_error *err) {
+    return load_plan(path, false, out, err);
 }

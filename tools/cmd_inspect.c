@@ -124,7 +124,7 @@ static c8_status write_dots(const c8_model *m, const char *base, const char *con
 static int inspect_plan(const char *path, bool json, bool strict) {
     c8_error err = {0};
     c8_engine *e = NULL;
-    c8_status s = c8_engine_load(path, &e, &err);
+    c8_status s = c8_engine_load_description(path, &e, &err); /* no device needed */
     if (s != C8_OK) return c8_cli_fail(&err);
     if (json)
         c8_engine_write_placement_json(e, stdout);

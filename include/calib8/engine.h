@@ -143,6 +143,11 @@ c8_status c8_engine_save(const c8_engine *e, const char *path, c8_error *err);
 /* Reads a plan written by c8_engine_save; newer formats, truncated and corrupted files are
  * refused with the reason. *out is owned by the caller. No ONNX file is needed. */
 c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err);
+/* Reads a plan for its description only (layers, placement, inputs and outputs): no device is
+ * touched, so a CUDA plan can be inspected on a machine without a GPU or in a CPU-only build
+ * (a format-1 plan of a device this build lacks keeps its placement unknown: every node on the
+ * plan's device). Such an engine cannot make contexts (C8_ERR_DEVICE / UNSUPPORTED). */
+c8_status c8_engine_load_description(const char *path, c8_engine **out, c8_error *err);
 /* SHA-256 of the model the engine was built from, and of its calibration cache ("" if none). */
 const char *c8_engine_model_sha256(const c8_engine *e);
 const char *c8_engine_cache_sha256(const c8_engine *e);

@@ -2,8 +2,8 @@
  * elementwise ops with numpy broadcasting over strided views, the fused Conv/Gemm epilogue,
  * BatchNormalization, pooling, Softmax, LRN, gathers through index maps, and the calibration
  * histogram. Each computes the same function as its CPU reference (kernels/ref/ref.h,
- * kernels/ref/eltwise.h, quant/hist_rule.c), in the same float32 order where the reference fixes one
- * (the file is compiled without FMA contraction): BatchNormalization, pooling, the epilogue and
+ * kernels/ref/eltwise.h, quant/hist_rule.c), in the same float32 order where the reference fixes
+ * one (the file is compiled without FMA contraction): BatchNormalization, pooling, the epilogue and
  * the elementwise ops are bit-exact; expf / tanhf / powf differ from glibc by a few ulp.
  * Tests: tests/cuda/test_backend_ops.c (every op against the CPU reference on the GPU machine).
  *

@@ -434,6 +434,40 @@ static void test_plan_roundtrip_and_inspect(void) {
     buf[nr] = '\0';
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "/pool1/MaxPool"));
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "refuses host steps"));
+    /* the same placement as a CUDA plan: inspect reads it without a device (this machine may
+     * have neither a GPU nor the CUDA backend), shows gpu / host, and --strict refuses it */
+    e->device = C8_DEVICE_CUDA;
+    CU_ASSERT_EQUAL_FATAL(c8_engine_save(e, OUT "cuda.plan", &err), C8_OK);
+    e->device = C8_DEVICE_CPU;
+    c8_engine *d = NULL;
+    s = c8_engine_load_description(OUT "cuda.plan", &d, &err);
+    if (s != C8_OK) printf("\n  load_description: %s", err.msg);
+    CU_ASSERT_EQUAL_FATAL(s, C8_OK);
+    CU_ASSERT_EQUAL(c8_engine_device(d), C8_DEVICE_CUDA);
+    CU_ASSERT_EQUAL(c8_engine_num_host_nodes(d), 3);
+    c8_engine_destroy(d);
+    CU_ASSERT_EQUAL(run_cli("inspect --plan " OUT "cuda.plan --json", js), 0);
+    CU_ASSERT_EQUAL_FATAL(c8_json_parse_file(js, &j, &err), C8_OK);
+    CU_ASSERT_STRING_EQUAL(c8_json_get_str(j, "device"), "cuda");
+    nodes = c8_json_get(j, "nodes");
+    int gpu = 0, hosted = 0;
+    for (size_t i = 0; nodes && i < nodes->n; i++) {
+        const char *dev = c8_json_get_str(&nodes->kids[i], "device");
+        gpu += !strcmp(dev, "gpu");
+        hosted += !strcmp(dev, "host");
+    }
+    CU_ASSERT_EQUAL(hosted, 3 + 2); /* the pools and the flatten, and the two downloads */
+    CU_ASSERT_EQUAL(gpu + hosted, c8_engine_num_nodes(e));
+    c8_json_free(j);
+    CU_ASSERT_EQUAL(run_cli("inspect --plan " OUT "cuda.plan --strict", txt), 1);
+    f = fopen(txt, "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    nr = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[nr] = '\0';
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "in this CUDA plan"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "/flatten/Flatten"));
+    remove(OUT "cuda.plan");
     /* a CPU plan passes --strict */
     c8_engine *cpu = build_cpu();
     CU_ASSERT_EQUAL(c8_engine_save(cpu, OUT "cpu.plan", &err), C8_OK);
