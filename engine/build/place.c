@@ -102,10 +102,12 @@ static int twin_value(placer *p, int v) {
 static c8_status add_copy(placer *p, const char *direction, int x, int y, c8_place_kind where,
                           const char *why) {
     c8_graph *g = p->e->g;
-    size_t len = strlen(g->vals[y].name) + 16;
+    /* named after the device-side tensor: "download:conv2_out", "upload:pool1_out" */
+    const char *tensor = g->vals[strcmp(direction, "download") == 0 ? x : y].name;
+    size_t len = strlen(tensor) + strlen(direction) + 2;
     char *name = malloc(len);
     if (!name) return c8_err(p->err, C8_ERR_NOMEM, "out of memory");
-    snprintf(name, len, "%s:%s", direction, g->vals[x].name);
+    snprintf(name, len, "%s:%s", direction, tensor);
     int layer;
     c8_status s = add_layer(p, name, where, why, &layer);
     int n =
