@@ -306,7 +306,7 @@ static void check_model(const char *path, int64_t batch, bool want_int8) {
                         c8_node_placement pl;
                         c8_engine_node_placement(eg, i, &pl);
                         copies += !strcmp(pl.role, "copy");
-                        if (strcmp(pl.device, "gpu") != 0)
+                        if (!strcmp(pl.device, "host"))
                             printf("\n    host node '%s' (%s): %s", pl.name, pl.op, pl.reason);
                     }
                     printf(", nodes on the host: %d, host copies: %d", host_nodes, copies);
