@@ -692,8 +692,11 @@ static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
         if (n->op == C8_OP_Q8_CONV) {
             const c8_value *w = c8_node_input(g, n, 1);
             if (rank_out(r, 4, 4)) return "INT8 geometry the GPU kernels do not take";
-            if (c8_node_attr_i(n, "group", 1) > 1 && w && w->shape.rank == 4 && w->shape.d[1] != 1)
-                return "grouped INT8 convolution";
+            /* grouped: only depthwise (group == C == K, kernels/cuda/int8/dispatch.cu) */
+            const int64_t group = c8_node_attr_i(n, "group", 1);
+            if (group > 1 && w && w->shape.rank == 4 &&
+                (w->shape.d[1] != 1 || w->shape.d[0] != group))
+                return "grouped INT8 convolution that is not depthwise";
         } else if (rank_out(r, 2, 2)) {
             return "INT8 Gemm on other than 2-D activations";
         }
