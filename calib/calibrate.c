@@ -4,6 +4,7 @@
  * an observer, then the threshold search and the cache + sidecar (+ histogram file). */
 #define _POSIX_C_SOURCE 200809L
 #include "calib8/calib.h"
+#include "calib/hist.h"
 
 #include "calib8/config.h"
 #include "util/err.h"
@@ -69,7 +70,8 @@ static c8_status observe(void *user, const char *name, const c8_host_tensor *t, 
     const char *const *hit = bsearch(name, c->names, (size_t)c->n, sizeof(char *), cmp_name);
     if (!hit) return C8_OK;
     double t0 = now_s();
-    c8_status s = c8_context_hist_add(c->ctx, t, c->hists[c->order[hit - c->names]], c->batch, err);
+    c8_status s =
+        c8_hist_add_observed(c->ctx, t, c->hists[c->order[hit - c->names]], c->batch, err);
     if (s == C8_ERR_INVALID) name_bad_image(c, t, err);
     c->t_hist += now_s() - t0;
     return s;

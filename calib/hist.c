@@ -3,6 +3,7 @@
  * tests/calib/test_calib_hist.c against direct binning with the final range. */
 #include "calib/hist.h"
 
+#include "calib8/engine.h"
 #include "util/err.h"
 
 #include <float.h>
@@ -18,6 +19,9 @@ struct c8_hist {
     float min, max;   /* signed extremes, never -0 (0 when empty) */
     uint64_t *counts; /* (nbins) */
 };
+
+_Static_assert(C8_HIST_EXP_MIN == C8_HIST_RULE_EXP_MIN,
+               "calib.h's range floor and the rule's (quant/hist_rule.h) differ");
 
 static c8_status check_nbins(int64_t nbins, c8_error *err) {
     if (nbins < C8_HIST_MIN_BINS || nbins > C8_HIST_MAX_BINS || nbins % 2 != 0)
@@ -51,20 +55,6 @@ void c8_hist_destroy(c8_hist *h) {
     free(h);
 }
 
-int c8_hist_exp_for(float absmax) {
-    if (!(absmax > 0.0f)) return C8_HIST_EXP_MIN;
-    int e;
-    frexpf(absmax, &e); /* absmax = m * 2^e, m in [0.5, 1): 2^(e-1) <= absmax < 2^e */
-    return e < C8_HIST_EXP_MIN ? C8_HIST_EXP_MIN : e;
-}
-
-int64_t c8_hist_bin_of(float v, int64_t nbins, int exp) {
-    /* Exact: fabs(v) has 24 significant bits, nbins * 2^-exp at most 24 (nbins <= 2^24). */
-    double t = fabs((double)v) * ldexp((double)nbins, -exp);
-    int64_t k = (int64_t)t;
-    return k < nbins ? k : nbins - 1;
-}
-
 /* Raises the range to 2^exp (exp >= h->exp): bin j moves to j >> d. In place, ascending: the
  * destination j >> d is < j for j > 0, so it has already been emptied and reused. */
 static void raise_range(c8_hist *h, int exp) {
@@ -84,56 +74,25 @@ static const char *nonfinite_name(float v) {
     return v > 0 ? "+Inf" : "-Inf";
 }
 
-/* Order key of a float's bit pattern: unsigned order of keys = float order (-0 < +0), so
- * min and max are integer reductions, exactly order-independent, and vectorize. */
-static inline uint32_t order_key(uint32_t b) { return b ^ ((0u - (b >> 31)) | 0x80000000u); }
-static inline float key_float(uint32_t k) {
-    uint32_t b = (k & 0x80000000u) ? k & 0x7fffffffu : ~k;
-    float f;
-    memcpy(&f, &b, sizeof f);
-    return f;
-}
-
-#define BLOCK 64 /* values per inner loop: a fixed trip count lets -O2 vectorize it */
-
 c8_status c8_hist_add(c8_hist *h, const float *data, size_t n, const char *tensor, int64_t batch,
                       c8_error *err) {
     if (n == 0) return C8_OK;
     if (h->count > UINT64_MAX - n)
         return c8_err(err, C8_ERR_LIMIT, "tensor '%s': batch %lld: histogram count overflows",
                       tensor ? tensor : "?", (long long)batch);
-    /* Pass 1 on bit patterns: absmax = max of |x|'s pattern (integer order = float order for
-     * non-negative floats; a pattern >= 0x7f800000 is Inf or NaN), min / max by order key. */
-    uint32_t amax_bits = 0, kmin = UINT32_MAX, kmax = 0;
-    size_t i = 0;
-    for (; i + BLOCK <= n; i += BLOCK) {
-        uint32_t b[BLOCK];
-        memcpy(b, data + i, sizeof b);
-        for (int j = 0; j < BLOCK; j++) {
-            uint32_t a = b[j] & 0x7fffffffu, k = order_key(b[j]);
-            amax_bits = a > amax_bits ? a : amax_bits;
-            kmin = k < kmin ? k : kmin;
-            kmax = k > kmax ? k : kmax;
-        }
-    }
-    for (; i < n; i++) {
-        uint32_t b;
-        memcpy(&b, data + i, sizeof b);
-        uint32_t a = b & 0x7fffffffu, k = order_key(b);
-        amax_bits = a > amax_bits ? a : amax_bits;
-        kmin = k < kmin ? k : kmin;
-        kmax = k > kmax ? k : kmax;
-    }
+    /* the rule's two passes (quant/hist_rule.h): statistics, then the bins */
+    c8_hist_scan sc;
+    c8_hist_rule_scan(data, n, &sc);
+    const uint32_t amax_bits = sc.amax_bits, kmin = sc.kmin, kmax = sc.kmax;
     if (amax_bits >= 0x7f800000u) {
-        size_t k = 0;
-        while (k < n && isfinite(data[k])) k++;
+        size_t k = c8_hist_first_nonfinite(data, n);
         return c8_err(err, C8_ERR_INVALID, "tensor '%s': batch %lld: %s at element %zu of %zu",
                       tensor ? tensor : "?", (long long)batch, nonfinite_name(data[k]), k, n);
     }
     float amax;
     memcpy(&amax, &amax_bits, sizeof amax);
     /* min / max are reported without the sign of zero: -0 becomes +0 */
-    float mn = key_float(kmin) + 0.0f, mx = key_float(kmax) + 0.0f;
+    float mn = c8_hist_key_float(kmin) + 0.0f, mx = c8_hist_key_float(kmax) + 0.0f;
     if (h->count == 0) {
         h->min = mn;
         h->max = mx;
@@ -144,23 +103,7 @@ c8_status c8_hist_add(c8_hist *h, const float *data, size_t n, const char *tenso
     if (amax > h->absmax) h->absmax = amax;
     raise_range(h, c8_hist_exp_for(h->absmax));
 
-    /* Pass 2: binning with the (possibly raised) range; |x| < R, so k < nbins (the clamp is a
-     * guard). Indices for a block first (vectorizable), then the increments. */
-    const double c = ldexp((double)h->nbins, -h->exp);
-    const int32_t last = (int32_t)(h->nbins - 1);
-    uint64_t *counts = h->counts;
-    for (i = 0; i + BLOCK <= n; i += BLOCK) {
-        int32_t idx[BLOCK];
-        for (int j = 0; j < BLOCK; j++) {
-            int32_t k = (int32_t)(fabs((double)data[i + j]) * c);
-            idx[j] = k < last ? k : last;
-        }
-        for (int j = 0; j < BLOCK; j++) counts[idx[j]]++;
-    }
-    for (; i < n; i++) {
-        int32_t k = (int32_t)(fabs((double)data[i]) * c);
-        counts[k < last ? k : last]++;
-    }
+    c8_hist_rule_bin(data, n, h->nbins, h->exp, h->counts);
     h->count += n;
     return C8_OK;
 }
@@ -249,3 +192,26 @@ uint64_t c8_hist_count(const c8_hist *h) { return h->count; }
 float c8_hist_absmax(const c8_hist *h) { return h->absmax; }
 float c8_hist_min(const c8_hist *h) { return h->min; }
 float c8_hist_max(const c8_hist *h) { return h->max; }
+
+c8_status c8_hist_add_observed(c8_context *c, const c8_host_tensor *t, c8_hist *h, int64_t batch,
+                               c8_error *err) {
+    if (c8_shape_numel(&t->shape) == 0) return C8_OK;
+    if (h->count > UINT64_MAX - (uint64_t)c8_shape_numel(&t->shape))
+        return c8_err(err, C8_ERR_LIMIT, "tensor '%s': batch %lld: histogram count overflows",
+                      t->name ? t->name : "?", (long long)batch);
+    uint64_t *counts = calloc((size_t)h->nbins, sizeof *counts);
+    if (!counts) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    c8_tensor_bins b = {h->nbins, counts, 0, 0.0f, 0.0f, 0.0f};
+    c8_hist *part = NULL;
+    c8_status s = c8_context_bin_tensor(c, t, batch, &b, err); /* its errors name both */
+    if (s == C8_OK) {
+        s = c8_hist_create_from(h->nbins, b.range_exp, counts, b.absmax, b.min, b.max, &part, err);
+        if (s == C8_OK) s = c8_hist_merge(h, part, err);
+        if (s != C8_OK)
+            c8_err_prefix(err, "tensor '%s': batch %lld", t->name ? t->name : "?",
+                          (long long)batch);
+    }
+    c8_hist_destroy(part);
+    free(counts);
+    return s;
+}

@@ -3,13 +3,15 @@
 #define C8_CALIB_HIST_H
 
 #include "calib8/calib.h"
+#include "calib8/engine.h"
+#include "quant/hist_rule.h" /* c8_hist_exp_for, c8_hist_bin_of: the rule, stated once */
 
 #include <stdint.h>
 
-/* The canonical range exponent for an absmax: the smallest e >= C8_HIST_EXP_MIN with
- * 2^e > absmax. */
-int c8_hist_exp_for(float absmax);
-/* The bin of value v in a histogram of nbins bins and range 2^exp (exact, clamped). */
-int64_t c8_hist_bin_of(float v, int64_t nbins, int exp);
+/* Adds an observed float32 tensor (its data where the engine keeps it, as a device observer
+ * sees it) to h: the engine bins it on its device (c8_context_bin_tensor) and the batch's
+ * histogram merges into h exactly, so the result equals c8_hist_add on the same values. */
+c8_status c8_hist_add_observed(c8_context *c, const c8_host_tensor *t, c8_hist *h, int64_t batch,
+                               c8_error *err);
 
 #endif

@@ -1,4 +1,5 @@
 /* Backend registry: the one place that knows which backends this build has. */
+#include "engine/engine_internal.h"
 #include "kernels/backend.h"
 
 #include "calib8/config.h"

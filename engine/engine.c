@@ -2,9 +2,9 @@
  * per-layer precisions, and its executions. */
 #include "calib8/engine.h"
 
-#include "calib8/calib.h"
 #include "kernels/backend.h"
 #include "engine/build/builder.h"
+#include "engine/build/place.h"
 #include "engine/engine_internal.h"
 #include "engine/exec/exec.h"
 #include "ops/infer.h"
@@ -84,21 +84,19 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
     }
     s = c8_builder_lower(src, opt, opt->scales, e, err);
     if (s != C8_OK) goto fail;
-    for (int i = 0; i < e->g->n_nodes; i++) {
-        const c8_node *n = &e->g->nodes[i];
-        if (!vt->supports(e->g, n, &e->layers[n->layer])) {
-            s = c8_err(err, C8_ERR_UNSUPPORTED, "%s: layer '%s' (%s, %s) has no %s implementation",
-                       mg->path, e->layers[n->layer].name, n->op_type,
-                       c8_precision_name(e->layers[n->layer].precision), vt->name);
-            goto fail;
-        }
-    }
+    /* device, layout and kernel of every node; host steps of a GPU plan become explicit */
+    s = c8_place(e, vt, err);
+    if (s == C8_OK && opt->strict) s = c8_place_check_strict(e, "--strict", err);
+    if (s != C8_OK) goto fail;
     if (vt->engine_init) {
-        s = vt->engine_init(e, &e->backend, err);
+        c8_backend_engine be = c8_engine_backend_view(e);
+        s = vt->engine_init(&be, &e->backend, err);
         if (s != C8_OK) goto fail;
     }
     if (vt->tune) {
-        s = vt->tune(e, opt, err);
+        c8_backend_engine be = c8_engine_backend_view(e);
+        c8_tune_options to = {opt->log, opt->verbose};
+        s = vt->tune(&be, &to, err);
         if (s != C8_OK) goto fail;
     }
     c8_graph_destroy(src);
@@ -174,26 +172,43 @@ static const char *fit(const char *s, int width, char *buf, size_t cap) {
 }
 
 /* Rows are numbered 1, 2, ... without gaps; the quantize/dequantize reformat layers between
- * INT8 and float layers are not listed, and the summary says how many there are. */
+ * INT8 and float layers are not listed (unless placed on the host), nor the host copies of a
+ * GPU plan; the summary says how many there are. */
 void c8_engine_print_layers(const c8_engine *e, FILE *fp) {
-    int count[4] = {0}, reformat = 0, row = 0;
-    char nb[48], ob[24];
-    fprintf(fp, "%-4s %-40s %-20s %-6s %s\n", "#", "layer", "op", "prec", "reason");
+    int count[4] = {0}, reformat = 0, copies = 0, host = 0, row = 0;
+    char nb[48], ob[24], lb[24], kb[32];
+    const char *dev = e->device == C8_DEVICE_CUDA ? "gpu" : "cpu";
+    fprintf(fp, "%-4s %-40s %-20s %-6s %-4s %-20s %-28s %s\n", "#", "layer", "op", "prec", "dev",
+            "layout", "kernel", "reason");
     for (int i = 0; i < e->n_layers; i++) {
         const c8_layer *l = &e->layers[i];
-        if (l->role == C8_LAYER_REFORMAT) {
+        if (l->role == C8_LAYER_COPY) {
+            copies++;
+            continue;
+        }
+        if (l->place == C8_PLACE_HOST) host++;
+        if (l->role == C8_LAYER_REFORMAT && l->place != C8_PLACE_HOST) {
             reformat++;
             continue;
         }
-        count[l->precision]++;
-        fprintf(fp, "%-4d %s %s %-6s %s\n", ++row, fit(l->name, 40, nb, sizeof nb),
-                fit(l->op, 20, ob, sizeof ob), c8_precision_name(l->precision), l->reason);
+        if (l->role == C8_LAYER_REFORMAT)
+            reformat++;
+        else
+            count[l->precision]++;
+        fprintf(fp, "%-4d %s %s %-6s %-4s %s %s %s%s%s\n", ++row, fit(l->name, 40, nb, sizeof nb),
+                fit(l->op, 20, ob, sizeof ob), c8_precision_name(l->precision),
+                l->place == C8_PLACE_HOST ? "host" : dev, fit(l->layout, 20, lb, sizeof lb),
+                fit(l->kernel, 28, kb, sizeof kb), l->reason,
+                l->place == C8_PLACE_HOST ? "; on the host: " : "",
+                l->place == C8_PLACE_HOST ? l->place_reason : "");
     }
     fprintf(fp,
             "layers: %d int8, %d fp16, %d fp32; %d quantize/dequantize reformat%s (not "
-            "listed)\n",
+            "listed unless on the host)\n",
             count[C8_PREC_INT8], count[C8_PREC_FP16], count[C8_PREC_FP32], reformat,
             reformat == 1 ? "" : "s");
+    if (e->device != C8_DEVICE_CPU)
+        fprintf(fp, "placement: %d node(s) on the host, %d host copies\n", host, copies);
 }
 
 float c8_engine_tensor_scale(const c8_engine *e, const char *name) {
@@ -228,7 +243,8 @@ c8_status c8_context_create(c8_engine *e, c8_context **out, c8_error *err) {
     c->e = e;
     c->vt = c8_backend_get(e->device, err);
     c8_status s = c->vt ? C8_OK : C8_ERR_UNSUPPORTED; /* err may be NULL */
-    if (s == C8_OK) s = c->vt->context_init(e, e->backend, &c->state, err);
+    c8_backend_engine be = c8_engine_backend_view(e);
+    if (s == C8_OK) s = c->vt->context_init(&be, &c->state, err);
     if (s == C8_OK) s = c8_exec_create(e, c->vt, c->state, &c->x, err);
     if (s != C8_OK) {
         c8_context_destroy(c);
@@ -255,16 +271,6 @@ c8_status c8_context_set_device_observer(c8_context *c, c8_tensor_observer fn, v
     return c8_exec_set_observer(c->x, fn, user, names, n_names, true, err);
 }
 
-c8_status c8_context_hist_add(c8_context *c, const c8_host_tensor *t, struct c8_hist *h,
-                              int64_t batch, c8_error *err) {
-    int64_t n = c8_shape_numel(&t->shape);
-    if (t->dtype != C8_DT_FLOAT || n < 0)
-        return c8_err(err, C8_ERR_INVALID, "tensor '%s': histograms take float32 data", t->name);
-    if (c->vt->host_memory || !c->vt->hist_add)
-        return c8_hist_add(h, t->data, (size_t)n, t->name, batch, err);
-    return c->vt->hist_add(c->state, t->data, (size_t)n, h, t->name, batch, err);
-}
-
 c8_status c8_context_run(c8_context *c, const c8_host_tensor *inputs, int n, c8_error *err) {
     return c8_exec_run(c->x, inputs, n, err);
 }
@@ -273,7 +279,7 @@ c8_status c8_context_output(c8_context *c, int i, c8_host_tensor *out, c8_error 
     return c8_exec_output(c->x, i, out, err);
 }
 
-/* For calib8 bench (kernels/backend.h): the context's backend table and state. */
+/* engine_internal.h: the context's backend table and state. */
 void c8_context_backend(c8_context *c, const c8_backend_vt **vt, void **state) {
     *vt = c->vt;
     *state = c->state;

@@ -10,23 +10,14 @@
 #define C8_ENGINE_ENGINE_INTERNAL_H
 
 #include "calib8/engine.h"
+#include "kernels/backend.h"
 #include "ops/ir.h"
 
-#define C8_LAYER_REASON_MAX 200
-
-typedef enum c8_layer_role {
-    C8_LAYER_COMPUTE = 0, /* a model layer */
-    C8_LAYER_REFORMAT = 1 /* a quantize/dequantize/cast inserted where precisions meet */
-} c8_layer_role;
-
-typedef struct c8_layer {
-    char *name; /* the node's name (fused layers: the label, e.g. CBR(conv1+bn1+relu1)) */
-    char *op;   /* the model op ("Conv", "FusedConv", "Q8Quantize", ...) */
-    c8_precision precision;
-    int32_t role;                     /* c8_layer_role */
-    char reason[C8_LAYER_REASON_MAX]; /* why this precision */
-    char kernel[64];                  /* the implementation chosen ("ref", a CUDA candidate, ...) */
-} c8_layer;
+/* c8_layer, its roles and placements are the backends' view too: kernels/backend.h. C8_PREC_*
+ * (engine.h) and C8_LAYER_PREC_* (backend.h) are the same numbers. */
+_Static_assert(C8_PREC_FP32 == C8_LAYER_PREC_FP32 && C8_PREC_FP16 == C8_LAYER_PREC_FP16 &&
+                   C8_PREC_INT8 == C8_LAYER_PREC_INT8,
+               "engine.h's and kernels/backend.h's precision numbers differ");
 
 struct c8_engine {
     c8_graph *g; /* the lowered graph, owned */
@@ -46,5 +37,18 @@ int c8_engine_add_layer(c8_engine *e, const char *name, const char *op, c8_preci
 
 /* Creates an engine shell around a lowered graph (takes ownership of g). (engine/layers.c) */
 c8_engine *c8_engine_new(c8_graph *g, c8_device device, c8_precision precision);
+
+/* What a backend sees of e (kernels/backend.h); valid while e's layers are not added to. */
+static inline c8_backend_engine c8_engine_backend_view(const c8_engine *e) {
+    c8_backend_engine b = {e->g, e->layers, e->n_layers, e->tf32, e->backend};
+    return b;
+}
+
+/* The backend for a device, or NULL when this build has none (message in err); engine/backend.c
+ * is the only place that tests C8_HAVE_CUDA. */
+const c8_backend_vt *c8_backend_get(c8_device device, c8_error *err);
+
+/* The backend and its state of a context (engine/engine.c). */
+void c8_context_backend(c8_context *c, const c8_backend_vt **vt, void **state);
 
 #endif

@@ -15,6 +15,7 @@
 #include "calib8/engine.h"
 
 #include "kernels/backend.h"
+#include "engine/build/place.h"
 #include "engine/engine_internal.h"
 #include "ops/infer.h"
 #include "util/arith.h"
@@ -27,7 +28,9 @@
 #include <string.h>
 
 #define C8_PLAN_MAGIC "C8PLAN\r\n"
-#define C8_PLAN_FORMAT 1u
+/* Format 2 adds each layer's placement (device, reason, layout, tuned candidates) and HostCopy
+ * nodes; format 1 plans are read with their placement recomputed (engine/build/place.c). */
+#define C8_PLAN_FORMAT 2u
 #define C8_PLAN_HEADER 72u
 
 /* ---------------------------------------------------------------- writer */
@@ -173,6 +176,10 @@ static void write_payload(wbuf *w, const c8_engine *e) {
         put_i32(w, l->role);
         put_str(w, l->reason);
         put_str(w, l->kernel);
+        put_i32(w, l->place);
+        put_str(w, l->place_reason);
+        put_str(w, l->layout);
+        put_str(w, l->tuned);
     }
 }
 
@@ -222,6 +229,7 @@ typedef struct {
     const char *path;
     c8_error *err;
     int bad;
+    uint32_t format; /* the file's format version */
 } rbuf;
 
 static int need(rbuf *r, size_t k) {
@@ -504,6 +512,23 @@ static c8_status read_payload(rbuf *r, c8_engine **out) {
             prec <= C8_PREC_INT8)
             l = c8_engine_add_layer(e, name, op, (c8_precision)prec, (c8_layer_role)role, reason);
         if (l >= 0) snprintf(e->layers[l].kernel, sizeof e->layers[l].kernel, "%s", kernel);
+        if (r->format >= 2) {
+            int32_t place = get_i32(r);
+            char *why = get_str(r), *layout = get_str(r), *tuned = get_str(r);
+            if (l >= 0 && !r->bad && why && layout && tuned &&
+                (place == C8_PLACE_DEVICE || place == C8_PLACE_HOST)) {
+                c8_layer *ly = &e->layers[l];
+                ly->place = place;
+                snprintf(ly->place_reason, sizeof ly->place_reason, "%s", why);
+                snprintf(ly->layout, sizeof ly->layout, "%s", layout);
+                snprintf(ly->tuned, sizeof ly->tuned, "%s", tuned);
+            } else {
+                l = -1;
+            }
+            free(why);
+            free(layout);
+            free(tuned);
+        }
         free(name);
         free(op);
         free(reason);
@@ -577,13 +602,14 @@ static c8_status check_newer(const char *path, size_t len, uint32_t fmt, uint32_
     return C8_OK;
 }
 
-c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err) {
+/* Reads the plan; with `device`, also makes the backend's engine state (a context can run it). */
+static c8_status load_plan(const char *path, bool device, c8_engine **out, c8_error *err) {
     *out = NULL;
     unsigned char *buf;
     size_t len;
     C8_TRY(c8_read_file(path, 0, &buf, &len, err));
     c8_status s = C8_OK;
-    rbuf r = {buf, len, 0, path, err, 0};
+    rbuf r = {buf, len, 0, path, err, 0, 0};
     if (len < 8 || memcmp(buf, C8_PLAN_MAGIC, 8) != 0) {
         s = c8_err(err, C8_ERR_PARSE, "%s: not a calib8 plan (bad magic)", path);
         goto done;
@@ -630,14 +656,18 @@ c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err) {
                    path);
         goto done;
     }
-    rbuf pr = {buf + C8_PLAN_HEADER, (size_t)plen, 0, path, err, 0};
+    rbuf pr = {buf + C8_PLAN_HEADER, (size_t)plen, 0, path, err, 0, fmt};
     s = read_payload(&pr, out);
     if (s == C8_OK) {
-        const c8_backend_vt *vt = c8_backend_get((*out)->device, err);
-        if (!vt)
+        c8_error ve = {0};
+        const c8_backend_vt *vt = c8_backend_get((*out)->device, device ? err : &ve);
+        if (!vt && device)
             s = c8_err_prefix(err, "%s: plan built for another device", path);
-        else if (vt->engine_init)
-            s = vt->engine_init(*out, &(*out)->backend, err);
+        else if (vt && fmt < 2 && (s = c8_place(*out, vt, err)) != C8_OK)
+            c8_err_prefix(err, "%s: placing the nodes of a format-%u plan", path, fmt);
+        c8_backend_engine be = c8_engine_backend_view(*out);
+        if (s == C8_OK && device && vt->engine_init)
+            s = vt->engine_init(&be, &(*out)->backend, err);
         if (s != C8_OK) {
             c8_engine_destroy(*out);
             *out = NULL;
@@ -646,4 +676,12 @@ c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err) {
 done:
     free(buf);
     return s;
+}
+
+c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err) {
+    return load_plan(path, true, out, err);
+}
+
+c8_status c8_engine_load_description(const char *path, c8_engine **out, c8_error *err) {
+    return load_plan(path, false, out, err);
 }

@@ -22,12 +22,14 @@ list(APPEND C8_SOURCES
   engine/passes/fuse.c
   engine/passes/dot.c
   engine/build/builder.c
+  engine/build/place.c
   engine/build/qdq_export.c
   engine/exec/memplan.c
   engine/exec/exec.c
   engine/engine.c
   engine/tensor_file.c
   engine/introspect.c
+  engine/inspect.c
   engine/plan.c
   engine/backend.c
 )

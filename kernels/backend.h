@@ -1,7 +1,13 @@
 /* The backend interface: what the executor needs from a device. The CPU (kernels/cpu/backend_cpu.c)
  * and CUDA (kernels/cuda/backend_cuda.c) backends implement this one table; the engine calls
  * only the table, and backends are registered in engine/backend.c (the only place that tests
- * C8_HAVE_CUDA). Internal.
+ * C8_HAVE_CUDA). Internal. Backends include this header, ops/ and util/, never engine/: what
+ * they see of an engine is c8_backend_engine (its placed graph and layer records).
+ *
+ * The table: a device (alloc, free, upload, download, sync, timing marks, properties), the
+ * placement pass's static support query and layouts, and running the nodes of the placed
+ * segments on this device (prepare / run / release, run_begin / run_end around a forward for
+ * graph capture); build-time tuning and histogram binning are optional.
  *
  * Lifetimes: engine state (weights on the device, algorithm choices) is made once per engine by
  * engine_init; context state (a stream, library handles, scratch) once per context by
@@ -9,33 +15,97 @@
 #ifndef C8_ENGINE_BACKEND_H
 #define C8_ENGINE_BACKEND_H
 
-#include "calib8/engine.h"
-#include "engine/engine_internal.h"
+#include "calib8/status.h"
+#include "calib8/tensor.h"
 #include "ops/ir.h"
 
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
-struct c8_device_info;
+struct c8_device_props;
+struct c8_value_layout;
+
+/* ---- the layer records of an engine (one per node: c8_node.layer indexes them) ---- */
+
+/* = C8_PREC_* of include/calib8/engine.h (engine/engine_internal.h checks) */
+#define C8_LAYER_PREC_FP32 1
+#define C8_LAYER_PREC_FP16 2
+#define C8_LAYER_PREC_INT8 3
+
+#define C8_LAYER_REASON_MAX 200
+#define C8_LAYER_LAYOUT_MAX 48
+#define C8_LAYER_TUNED_MAX 512
+
+typedef enum c8_layer_role {
+    C8_LAYER_COMPUTE = 0,  /* a model layer */
+    C8_LAYER_REFORMAT = 1, /* a quantize/dequantize/cast inserted where precisions meet */
+    C8_LAYER_COPY = 2      /* a HostCopy inserted by the placement pass (engine/build/place.c) */
+} c8_layer_role;
+
+/* Where the placement pass put a node (engine/build/place.c). */
+typedef enum c8_place {
+    C8_PLACE_DEVICE = 0, /* the engine's device: the CPU in a CPU plan, the GPU in a CUDA plan */
+    C8_PLACE_HOST = 1    /* a host step of a device plan (its operands in host memory) */
+} c8_place_kind;
+
+typedef struct c8_layer {
+    char *name;        /* the node's name (fused layers: the label, e.g. CBR(conv1+bn1+relu1)) */
+    char *op;          /* the model op ("Conv", "FusedConv", "Q8Quantize", ...) */
+    int32_t precision; /* c8_precision (engine.h): C8_LAYER_PREC_* */
+    int32_t role;      /* c8_layer_role */
+    char reason[C8_LAYER_REASON_MAX]; /* why this precision */
+    char kernel[64];                  /* the implementation chosen ("ref", a CUDA candidate, ...) */
+    /* ---- the placement (engine/build/place.c; one layer per node) ---- */
+    int32_t place;                          /* c8_place_kind */
+    char place_reason[C8_LAYER_REASON_MAX]; /* why there ("" on the engine's device) */
+    char layout[C8_LAYER_LAYOUT_MAX];       /* storage of the first output: "NCHW float32", ... */
+    char tuned[C8_LAYER_TUNED_MAX];         /* build-time candidates and timings, "" if untuned */
+} c8_layer;
+
+/* What a backend sees of an engine: its placed graph, one layer record per node, and the engine
+ * state engine_init made (NULL before). The engine builds it (c8_engine_backend_view). */
+typedef struct c8_backend_engine {
+    const c8_graph *g;
+    c8_layer *layers; /* tune writes kernel and tuned */
+    int n_layers;
+    bool tf32;   /* FP32 layers may use TF32 tensor cores (GPU) */
+    void *state; /* engine_init's */
+} c8_backend_engine;
+
+/* Build-time tuning options (from the build options). */
+typedef struct c8_tune_options {
+    FILE *log;    /* NULL: quiet */
+    bool verbose; /* print every candidate's timing */
+} c8_tune_options;
 
 typedef struct c8_backend_vt {
     const char *name;
     /* true when the backend computes in host memory (no uploads needed) */
     bool host_memory;
     /* per engine: e.g. upload weights; *state may stay NULL */
-    c8_status (*engine_init)(const c8_engine *e, void **state, c8_error *err);
+    c8_status (*engine_init)(const c8_backend_engine *e, void **state, c8_error *err);
     void (*engine_fini)(void *state);
     /* per context */
-    c8_status (*context_init)(const c8_engine *e, void *engine_state, void **state, c8_error *err);
+    c8_status (*context_init)(const c8_backend_engine *e, void **state, c8_error *err);
     void (*context_fini)(void *state);
     /* memory in the backend's address space (aligned to 256 bytes) */
     c8_status (*alloc)(void *ctx, size_t bytes, void **ptr, c8_error *err);
     void (*free)(void *ctx, void *ptr);
     c8_status (*upload)(void *ctx, void *dst, const void *src, size_t bytes, c8_error *err);
     c8_status (*download)(void *ctx, void *dst, const void *src, size_t bytes, c8_error *err);
-    /* whether node n of layer l can run here (checked when the engine is built) */
-    bool (*supports)(const c8_graph *g, const c8_node *n, const c8_layer *l);
+    /* The placement pass's query (engine/build/place.c, at build time on the lowered graph with
+     * the model's declared shapes): whether node n of layer l runs on this device. Static: it
+     * answers from the op, dtypes, attributes, ranks and which inputs are constants, never from
+     * extents. false sets *why (a static string) and the node is placed on the host, with
+     * HostCopy nodes around it. A node placed on the device that the backend then cannot run
+     * (prepare) is an error, never a silent host fallback. */
+    bool (*supports)(const c8_graph *g, const c8_node *n, const c8_layer *l, const char **why);
+    /* Optional, build time: how each value of the placed graph g of engine e is stored on this
+     * device (out has g->n_vals entries; absent: ONNX layout in the value's dtype). */
+    c8_status (*layouts)(const c8_backend_engine *e, const c8_graph *g, struct c8_value_layout *out,
+                         c8_error *err);
     /* Optional: called for every node when the graph is specialized for new input shapes (the
      * host graph g, constants readable in host memory): pack weights, choose algorithms,
      * reserve workspace. *node_state is passed to run and freed with release. */
@@ -57,12 +127,16 @@ typedef struct c8_backend_vt {
     c8_status (*run_end)(void *ctx, c8_error *err);
     /* Optional, build time: time candidate kernels/algorithms for every layer on its real shape
      * (the model's declared shapes, dynamic extents taken as 1 unless pinned) and record the
-     * choice in e->layers[i].kernel, so plans carry it. */
-    c8_status (*tune)(c8_engine *e, const c8_build_options *opt, c8_error *err);
-    /* Optional: adds count float32 values at `data` (backend memory) to histogram h (calib.h's
-     * range rule; identical bins to c8_hist_add). Errors on NaN/Inf name tensor and batch. */
-    c8_status (*hist_add)(void *ctx, const void *data, size_t count, struct c8_hist *h,
-                          const char *tensor, int64_t batch, c8_error *err);
+     * choice in e->layers[i].kernel (and every candidate's time in .tuned), so plans carry it. */
+    c8_status (*tune)(const c8_backend_engine *e, const c8_tune_options *opt, c8_error *err);
+    /* Optional: bins count float32 values at `data` (backend memory) under the histogram rule
+     * (quant/hist_rule.h): counts (nbins entries) overwritten, *exp the rule's range for the
+     * values' absmax, *absmax / *min / *max (min and max without the sign of zero). Errors on
+     * NaN/Inf name tensor and batch. Absent: the engine downloads nothing and bins host memory
+     * (host-memory backends only). */
+    c8_status (*hist_bins)(void *ctx, const void *data, size_t count, int64_t nbins,
+                           uint64_t *counts, int *exp, float *absmax, float *min, float *max,
+                           const char *tensor, int64_t batch, c8_error *err);
     /* ---- added for the CUDA backend (kernels/cuda/backend_cuda.c) ---- */
     /* Optional, once per specialization after shape inference and before the arena is planned
      * and any prepare() of it: the backend decides how each value of the specialized graph g is
@@ -81,13 +155,21 @@ typedef struct c8_backend_vt {
     c8_status (*mark)(void *ctx, int slot, c8_error *err);
     c8_status (*elapsed)(void *ctx, int slot_a, int slot_b, float *ms, c8_error *err);
     /* Optional (calib8 bench): describes the device the context runs on. */
-    c8_status (*device_info)(void *ctx, struct c8_device_info *out, c8_error *err);
+    c8_status (*device_info)(void *ctx, struct c8_device_props *out, c8_error *err);
 } c8_backend_vt;
 
-#define C8_BACKEND_MARKS 4
+#define C8_BACKEND_MARKS 4 /* = C8_CONTEXT_MARKS (engine.h) */
 
-/* What device_info reports (0 / "" where unknown). */
-typedef struct c8_device_info {
+/* How a value is stored (vt->layouts). */
+typedef struct c8_value_layout {
+    int32_t channels_last; /* axis 1 stored innermost (rank >= 2) */
+    int32_t cpad;          /* with channels_last: channels padded to a multiple of this (1, 32) */
+    c8_dtype storage;      /* element type as stored (float16 for FP16 layers' float32 values) */
+} c8_value_layout;
+
+/* What device_info reports (0 / "" where unknown); the engine copies it into engine.h's
+ * c8_device_info. */
+typedef struct c8_device_props {
     char name[256];
     int cc_major, cc_minor; /* compute capability */
     int sm_count;
@@ -99,14 +181,7 @@ typedef struct c8_device_info {
     int runtime_version;
     int dnn_version;  /* cuDNN, e.g. 91400 */
     int blas_version; /* cuBLAS(Lt) */
-} c8_device_info;
-
-/* The backend and its state of a context, for tools that call the table directly
- * (calib8 bench: timing marks, device description). Defined in engine/engine.c. */
-void c8_context_backend(c8_context *c, const c8_backend_vt **vt, void **state);
-
-/* The backend for a device, or NULL when this build has none (message in err). */
-const c8_backend_vt *c8_backend_get(c8_device device, c8_error *err);
+} c8_device_props;
 
 /* The CPU backend (reference kernels; FP16 layers emulated by rounding to binary16). */
 extern const c8_backend_vt c8_backend_cpu;

@@ -13,67 +13,14 @@
 #include <stddef.h>
 #include <stdint.h>
 
-/* Ops calib8 knows. Values are only ever appended (plans store them). */
+/* Ops calib8 knows: one line each in ops/ops.def (values are only ever appended: plans store
+ * them). */
 typedef enum c8_op {
     C8_OP_UNKNOWN = 0,
-    C8_OP_CONV = 1,
-    C8_OP_CONV_TRANSPOSE = 2,
-    C8_OP_BATCHNORM = 3,
-    C8_OP_RELU = 4,
-    C8_OP_LEAKY_RELU = 5,
-    C8_OP_PRELU = 6,
-    C8_OP_SIGMOID = 7,
-    C8_OP_TANH = 8,
-    C8_OP_CLIP = 9,
-    C8_OP_HARD_SIGMOID = 10,
-    C8_OP_HARD_SWISH = 11,
-    C8_OP_MAXPOOL = 12,
-    C8_OP_AVGPOOL = 13,
-    C8_OP_GLOBAL_AVGPOOL = 14,
-    C8_OP_GLOBAL_MAXPOOL = 15,
-    C8_OP_GEMM = 16,
-    C8_OP_MATMUL = 17,
-    C8_OP_ADD = 18,
-    C8_OP_SUB = 19,
-    C8_OP_MUL = 20,
-    C8_OP_DIV = 21,
-    C8_OP_MAX = 22,
-    C8_OP_MIN = 23,
-    C8_OP_SUM = 24,
-    C8_OP_CONCAT = 25,
-    C8_OP_SOFTMAX = 26,
-    C8_OP_LRN = 27,
-    C8_OP_FLATTEN = 28,
-    C8_OP_RESHAPE = 29,
-    C8_OP_SQUEEZE = 30,
-    C8_OP_UNSQUEEZE = 31,
-    C8_OP_TRANSPOSE = 32,
-    C8_OP_IDENTITY = 33,
-    C8_OP_DROPOUT = 34,
-    C8_OP_PAD = 35,
-    C8_OP_RESIZE = 36,
-    C8_OP_UPSAMPLE = 37,
-    C8_OP_CONSTANT = 38,
-    C8_OP_SHAPE = 39,
-    C8_OP_GATHER = 40,
-    C8_OP_CAST = 41,
-    C8_OP_SLICE = 42,
-    C8_OP_SPLIT = 43,
-    /* graph-pass products (never in ONNX files) */
-    C8_OP_FUSED_CONV = 64, /* Conv(+bias)(+residual Add)(+activation); see c8_fusion */
-    /* INT8 and FP16 layers made by the builder (ops/q8.c documents inputs and attributes) */
-    C8_OP_Q8_QUANTIZE = 65,
-    C8_OP_Q8_DEQUANTIZE = 66,
-    C8_OP_Q8_CONV = 67,
-    C8_OP_Q8_GEMM = 68,
-    C8_OP_Q8_MAXPOOL = 69,
-    C8_OP_Q8_AVGPOOL = 70,
-    C8_OP_Q8_GLOBAL_AVGPOOL = 71,
-    C8_OP_Q8_ADD = 72,
-    C8_OP_Q8_CONCAT = 73,
-    C8_OP_Q8_REQUANTIZE = 74,
-    C8_OP_F16_CAST = 75, /* float32 <-> float16 conversion at FP16 layer boundaries */
-    C8_OP_COUNT_ = 76
+#define C8_OP(id, value, name, int8, gpu_layout, gpu) C8_OP_##id = value,
+#include "ops/ops.def"
+#undef C8_OP
+    C8_OP_COUNT_ /* one past the highest value (ops.def lists them in increasing order) */
 } c8_op;
 
 /* Activation folded into a producer by the fusion passes (applied after bias/residual). */

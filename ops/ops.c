@@ -1,10 +1,35 @@
-/* Op registry lookup over the per-family tables (ops_compute.c, ops_tensor.c). */
+/* The op table: capabilities and names from ops/ops.def, definitions (check, infer, run) from
+ * the per-family tables (ops/compute.c, ops/tensor*.c, ops/q8.c). */
 #include "ops/ops.h"
 
 #include "util/err.h"
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <string.h>
+
+/* Indexed by op value; holes (values never assigned) stay zero: no name. */
+static const c8_op_info k_info[C8_OP_COUNT_] = {
+#define C8_OP(id, value, nm, i8, gl, g)                                                            \
+    [value] = {.name = nm, .int8 = C8_I8_##i8, .gpu_layout = C8_GL_##gl, .gpu = C8_GPU_##g},
+#include "ops/ops.def"
+#undef C8_OP
+};
+
+static const c8_op_info k_unknown = {"Unknown", C8_I8_NONE, C8_GL_ONNX, C8_GPU_NONE};
+
+const c8_op_info *c8_op_info_of(c8_op op) {
+    if ((int)op <= 0 || (int)op >= C8_OP_COUNT_ || !k_info[op].name) return &k_unknown;
+    return &k_info[op];
+}
+
+const char *c8_op_name(c8_op op) { return c8_op_info_of(op)->name; }
+
+c8_op c8_op_from_onnx(const char *op_type) {
+    for (int op = 1; op < C8_OP_FUSED_CONV; op++)
+        if (k_info[op].name && strcmp(k_info[op].name, op_type) == 0) return (c8_op)op;
+    return C8_OP_UNKNOWN;
+}
 
 /* Each family file defines a table terminated by an entry with op == C8_OP_UNKNOWN. */
 extern const c8_op_def c8_ops_compute_table[];

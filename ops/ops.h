@@ -53,6 +53,65 @@ typedef struct c8_op_def {
 /* The definition of op, or NULL when calib8 has none. */
 const c8_op_def *c8_op_lookup(c8_op op);
 
+/* ---- capabilities (the INT8, GPU_LAYOUT and GPU columns of ops/ops.def) ---- */
+
+/* What the builder (engine/build/builder.c) can lower an op to in an INT8 engine, and the
+ * calibrated scales that needs (besides the constant weights). */
+typedef enum c8_op_int8 {
+    C8_I8_NONE = 0,           /* no INT8 kernel: the layer falls back to FP32 / FP16 */
+    C8_I8_FOLLOW = 1,         /* data movement: keeps its input's precision (int8 in, int8 out) */
+    C8_I8_CONV = 2,           /* Q8Conv: input scale, residual's scale, output scale optional */
+    C8_I8_GEMM = 3,           /* Q8Gemm: input scale, output scale optional */
+    C8_I8_MAXPOOL = 4,        /* Q8MaxPool: input scale (the output shares it) */
+    C8_I8_AVGPOOL = 5,        /* Q8AveragePool: input and output scales */
+    C8_I8_GLOBAL_AVGPOOL = 6, /* Q8GlobalAveragePool: input and output scales */
+    C8_I8_ADD = 7,            /* Q8Add: both inputs' scales, output scale optional */
+    C8_I8_CONCAT = 8,         /* Q8Concat: every input's scale and the output's */
+    C8_I8_UNARY = 9           /* Q8Requantize with an activation: input and output scales */
+} c8_op_int8;
+
+/* How the CUDA backend stores an op's outputs (kernels/cuda/backend_cuda.c, plan_value). */
+typedef enum c8_op_gpu_layout {
+    C8_GL_ONNX = 0,          /* ONNX layout */
+    C8_GL_CHANNELS_LAST = 1, /* FP16 layers: NHWC (convolutions and what sits between them) */
+    C8_GL_FOLLOW = 2,        /* FP16 layers: the layout of its first activation input */
+    C8_GL_NHWC32 = 3         /* the INT8 kernels' NHWC32 (int8, and float / half outputs) */
+} c8_op_gpu_layout;
+
+/* The CUDA implementation family that prepares and runs an op (kernels/cuda/). */
+typedef enum c8_op_gpu {
+    C8_GPU_NONE = 0,    /* none: placed on the host in a CUDA plan */
+    C8_GPU_CONV,        /* cuda_conv.c, cuDNN */
+    C8_GPU_CONVT,       /* cuda_conv.c, cuDNN (transposed) */
+    C8_GPU_GEMM,        /* cuda_gemm.c, cuBLASLt */
+    C8_GPU_MATMUL,      /* cuda_gemm.c, cuBLASLt */
+    C8_GPU_EW,          /* cuda_ops.c: activations and broadcasting arithmetic */
+    C8_GPU_BN,          /* cuda_ops.c */
+    C8_GPU_POOL,        /* cuda_ops.c: windowed pools */
+    C8_GPU_GPOOL,       /* cuda_ops.c: global pools */
+    C8_GPU_SOFTMAX,     /* cuda_ops.c */
+    C8_GPU_LRN,         /* cuda_ops.c */
+    C8_GPU_COPY,        /* cuda_ops.c: strided device copies (Concat, Transpose, Reshape, ...) */
+    C8_GPU_MAP,         /* cuda_ops.c: index maps (Slice, Pad, Gather, Split, nearest Resize) */
+    C8_GPU_Q8_QUANTIZE, /* cuda_q8.c: Q8Quantize / Dequantize / Requantize */
+    C8_GPU_Q8_CONV,     /* cuda_q8.c: Q8Conv, Q8Gemm */
+    C8_GPU_Q8_POOL,     /* cuda_q8.c */
+    C8_GPU_Q8_ADD,      /* cuda_q8.c */
+    C8_GPU_Q8_CONCAT,   /* cuda_q8.c */
+    C8_GPU_F16_CAST     /* cuda_q8.c */
+} c8_op_gpu;
+
+typedef struct c8_op_info {
+    const char *name; /* ONNX op_type or the builder's name */
+    c8_op_int8 int8;
+    c8_op_gpu_layout gpu_layout;
+    c8_op_gpu gpu;
+} c8_op_info;
+
+/* The capabilities of op from ops/ops.def; never NULL (an unknown op: "Unknown", no INT8, no
+ * GPU implementation). */
+const c8_op_info *c8_op_info_of(c8_op op);
+
 /* Formats "<model path>: node '<name>' (<op_type>): <message>" into err; returns code. */
 c8_status c8_node_err(c8_error *err, const c8_graph *g, const c8_node *n, c8_status code,
                       const char *fmt, ...)

@@ -18,6 +18,10 @@
  *  Q8Add           a int8, b int8 (same shape) -> int8 | float32   attrs: ma, mb (f), out, act*
  *  Q8Concat        x_i int8             -> int8      attrs: axis (i), mults (floats, one per input)
  *  F16Cast         float32 <-> float16  attrs: to (i: 1 float32, 10 float16)
+ *  HostCopy        x (any dtype)        -> the same tensor in the other memory
+ *                  attrs: direction (s: "download" device -> host, "upload" host -> device);
+ *                  made by the placement pass (engine/build/place.c); the executor moves the
+ *                  bytes, the reference run (a plain copy) serves host-memory backends
  *
  *  act* = act (i: c8_quant_act_kind), act_lo, act_hi, act_alpha (f), already in the epilogue's
  *  units (c8_quant_act_make). */
@@ -193,6 +197,29 @@ static c8_status run_f16cast(const c8_op_run *r, c8_error *err) {
     else
         c8_fp16_to_f32_buf(r->in[0].data, r->out[0].data, (size_t)cnt);
     (void)err;
+    return C8_OK;
+}
+
+static c8_status check_host_copy(const c8_graph *g, const c8_node *n, c8_error *err) {
+    const char *d = c8_node_attr_s(n, "direction", "");
+    if (strcmp(d, "download") != 0 && strcmp(d, "upload") != 0)
+        return c8_node_err(err, g, n, C8_ERR_INVALID,
+                           "HostCopy direction must be \"download\" or \"upload\", not \"%s\"", d);
+    return C8_OK;
+}
+
+static c8_status infer_host_copy(c8_graph *g, c8_node *n, c8_error *err) {
+    (void)err;
+    const c8_value *x = c8_node_input(g, n, 0);
+    set_out(g, n, x->dtype, &x->shape);
+    return C8_OK;
+}
+
+static c8_status run_host_copy(const c8_op_run *r, c8_error *err) {
+    (void)err;
+    int64_t cnt = c8_shape_numel(&r->in[0].shape);
+    size_t bytes = (size_t)(cnt > 0 ? cnt : 0) * c8_dtype_size(r->in[0].dtype);
+    if (bytes) memcpy(r->out[0].data, r->in[0].data, bytes);
     return C8_OK;
 }
 
@@ -541,5 +568,6 @@ const c8_op_def c8_ops_q8_table[] = {
     {C8_OP_Q8_ADD, 2, 2, 1, 1, NULL, infer_add, run_add},
     {C8_OP_Q8_CONCAT, 1, -1, 1, 1, check_concat, infer_concat, run_concat},
     {C8_OP_F16_CAST, 1, 1, 1, 1, NULL, infer_f16cast, run_f16cast},
+    {C8_OP_HOST_COPY, 1, 1, 1, 1, check_host_copy, infer_host_copy, run_host_copy},
     {C8_OP_UNKNOWN, 0, 0, 0, 0, NULL, NULL, NULL},
 };

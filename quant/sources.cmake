@@ -2,4 +2,5 @@
 list(APPEND C8_SOURCES
   quant/quant.c
   quant/layout.c
+  quant/hist_rule.c
 )

@@ -4,21 +4,21 @@
  * run faster than real data), each of --contexts contexts runs --warmup untimed runs, then
  * --iterations timed runs from its own thread. Latency is per run, end to end (inputs uploaded,
  * the forward, outputs downloaded): measured with the backend's timing marks (CUDA events on
- * the context's stream) on the GPU, with the wall clock on the CPU; median and p99 are reported.
+ * the context's stream, c8_context_mark) on the GPU, with the wall clock on the CPU; median and
+ * p99 are reported. Only public headers (engine.h) and tools/.
  * Throughput is images (batch elements) per second of wall clock over all contexts. The JSON
  * holds the device (name, clocks, driver / runtime / cuDNN / cuBLAS versions), the calib8
  * version, the settings and one record per batch size. */
 #include "calib8/config.h"
 #include "calib8/engine.h"
-#include "kernels/backend.h"
 #include "tools/cli.h"
 #include "tools/cli_io.h"
 #include "tools/commands.h"
-#include "util/err.h"
-#include "util/fileio.h"
-#include "util/json.h"
 
+#include <errno.h>
 #include <getopt.h>
+#include <math.h>
+#include <stdarg.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -58,6 +58,28 @@ static void usage(FILE *f) {
             "  -h, --help        this help\n");
 }
 
+/* Sets *err (public c8_error) and returns code. */
+static c8_status bench_err(c8_error *err, c8_status code, const char *fmt, ...)
+#if defined(__GNUC__)
+    __attribute__((format(printf, 3, 4)))
+#endif
+    ;
+static c8_status bench_err(c8_error *err, c8_status code, const char *fmt, ...) {
+    if (!err) return code;
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->msg, sizeof err->msg, fmt, ap);
+    va_end(ap);
+    err->code = code;
+    return code;
+}
+
+#define BENCH_TRY(expr)                                                                            \
+    do {                                                                                           \
+        c8_status st_ = (expr);                                                                    \
+        if (st_ != C8_OK) return st_;                                                              \
+    } while (0)
+
 static double now_s(void) {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
@@ -66,8 +88,6 @@ static double now_s(void) {
 
 typedef struct worker {
     c8_context *ctx;
-    const c8_backend_vt *vt;
-    void *state;
     c8_host_tensor *inputs;
     int n_inputs;
     int64_t warmup, iters;
@@ -79,14 +99,14 @@ typedef struct worker {
 } worker;
 
 static c8_status one_run(worker *w, double *ms) {
-    const bool marks = w->vt->mark && w->vt->elapsed && !w->vt->host_memory;
+    const bool marks = c8_context_has_marks(w->ctx);
     double t0 = now_s();
-    if (marks) C8_TRY(w->vt->mark(w->state, 0, &w->err));
-    C8_TRY(c8_context_run(w->ctx, w->inputs, w->n_inputs, &w->err));
+    if (marks) BENCH_TRY(c8_context_mark(w->ctx, 0, &w->err));
+    BENCH_TRY(c8_context_run(w->ctx, w->inputs, w->n_inputs, &w->err));
     if (marks) {
-        C8_TRY(w->vt->mark(w->state, 1, &w->err));
+        BENCH_TRY(c8_context_mark(w->ctx, 1, &w->err));
         float f = 0;
-        C8_TRY(w->vt->elapsed(w->state, 0, 1, &f, &w->err));
+        BENCH_TRY(c8_context_elapsed(w->ctx, 0, 1, &f, &w->err));
         *ms = f;
     } else {
         *ms = (now_s() - t0) * 1e3;
@@ -135,21 +155,21 @@ static c8_status make_inputs(const c8_engine *e, int64_t b, uint64_t seed, c8_ho
         c8_shape s;
         c8_engine_input(e, i, &name, &dt, &s);
         if (dt != C8_DT_FLOAT)
-            return c8_err(err, C8_ERR_UNSUPPORTED, "input '%s' is %s: bench feeds float32 only",
-                          name, c8_dtype_name(dt));
-        if (s.rank < 1) return c8_err(err, C8_ERR_UNSUPPORTED, "input '%s' is a scalar", name);
+            return bench_err(err, C8_ERR_UNSUPPORTED, "input '%s' is %s: bench feeds float32 only",
+                             name, c8_dtype_name(dt));
+        if (s.rank < 1) return bench_err(err, C8_ERR_UNSUPPORTED, "input '%s' is a scalar", name);
         if (s.d[0] >= 0 && s.d[0] != b)
-            return c8_err(err, C8_ERR_USAGE, "input '%s' has a fixed batch of %lld, not %lld", name,
-                          (long long)s.d[0], (long long)b);
+            return bench_err(err, C8_ERR_USAGE, "input '%s' has a fixed batch of %lld, not %lld",
+                             name, (long long)s.d[0], (long long)b);
         s.d[0] = b;
         for (int d = 1; d < s.rank; d++)
             if (s.d[d] < 0)
-                return c8_err(err, C8_ERR_USAGE,
-                              "input '%s': axis %d is dynamic (build the plan with --shape)", name,
-                              d);
+                return bench_err(err, C8_ERR_USAGE,
+                                 "input '%s': axis %d is dynamic (build the plan with --shape)",
+                                 name, d);
         int64_t cnt = c8_shape_numel(&s);
         float *p = malloc((size_t)(cnt > 0 ? cnt : 1) * sizeof *p);
-        if (!p) return c8_err(err, C8_ERR_NOMEM, "out of memory for input '%s'", name);
+        if (!p) return bench_err(err, C8_ERR_NOMEM, "out of memory for input '%s'", name);
         uint64_t x = seed * 0x9e3779b97f4a7c15ull + (uint64_t)i + 1;
         for (int64_t k = 0; k < cnt; k++) {
             x ^= x << 13;
@@ -174,30 +194,29 @@ static c8_status bench_batch(c8_engine *e, int64_t b, int64_t warmup, int64_t it
     double *all = NULL;
     pthread_barrier_t bar;
     bool bar_ok = false;
-    c8_status s = in ? C8_OK : c8_err(err, C8_ERR_NOMEM, "out of memory");
+    c8_status s = in ? C8_OK : bench_err(err, C8_ERR_NOMEM, "out of memory");
     if (s == C8_OK) s = make_inputs(e, b, seed, in, err);
     for (int i = 0; s == C8_OK && i < n_ctx; i++) {
         s = c8_context_create(e, &ctx[i], err);
         if (s != C8_OK) break;
         memset(&w[i], 0, sizeof w[i]);
         w[i].ctx = ctx[i];
-        c8_context_backend(ctx[i], &w[i].vt, &w[i].state);
         w[i].inputs = in;
         w[i].n_inputs = n_in;
         w[i].warmup = warmup;
         w[i].iters = iters;
         w[i].lat_ms = calloc((size_t)(iters ? iters : 1), sizeof(double));
-        if (!w[i].lat_ms) s = c8_err(err, C8_ERR_NOMEM, "out of memory");
+        if (!w[i].lat_ms) s = bench_err(err, C8_ERR_NOMEM, "out of memory");
     }
     if (s == C8_OK) {
         bar_ok = pthread_barrier_init(&bar, NULL, (unsigned)n_ctx + 1) == 0;
-        if (!bar_ok) s = c8_err(err, C8_ERR_IO, "cannot create a thread barrier");
+        if (!bar_ok) s = bench_err(err, C8_ERR_IO, "cannot create a thread barrier");
     }
     int started = 0;
     for (int i = 0; s == C8_OK && i < n_ctx; i++) {
         w[i].start = &bar;
         if (pthread_create(&th[i], NULL, worker_main, &w[i]) != 0) {
-            s = c8_err(err, C8_ERR_IO, "cannot start a thread");
+            s = bench_err(err, C8_ERR_IO, "cannot start a thread");
             break;
         }
         started++;
@@ -221,7 +240,7 @@ static c8_status bench_batch(c8_engine *e, int64_t b, int64_t warmup, int64_t it
     if (s == C8_OK) {
         int64_t total = (int64_t)n_ctx * iters;
         all = malloc((size_t)(total ? total : 1) * sizeof *all);
-        if (!all) s = c8_err(err, C8_ERR_NOMEM, "out of memory");
+        if (!all) s = bench_err(err, C8_ERR_NOMEM, "out of memory");
         for (int i = 0; s == C8_OK && i < n_ctx; i++)
             memcpy(all + (int64_t)i * iters, w[i].lat_ms, (size_t)iters * sizeof *all);
         if (s == C8_OK && total > 0) {
@@ -246,103 +265,156 @@ static c8_status bench_batch(c8_engine *e, int64_t b, int64_t warmup, int64_t it
     return s;
 }
 
-static void write_device(c8_jw *j, c8_engine *e, c8_error *err) {
+/* ---- JSON output: a small writer on stdio (tools use public headers only) ---- */
+
+typedef struct jw {
+    FILE *fp;
+    int depth;
+    bool first; /* no member written yet at this depth */
+} jw;
+
+static void j_str(FILE *fp, const char *v) {
+    fputc('"', fp);
+    for (const unsigned char *p = (const unsigned char *)v; *p; p++) {
+        if (*p == '"' || *p == '\\')
+            fprintf(fp, "\\%c", *p);
+        else if (*p < 0x20)
+            fprintf(fp, "\\u%04x", *p);
+        else
+            fputc(*p, fp);
+    }
+    fputc('"', fp);
+}
+
+static void j_key(jw *j, const char *k) {
+    fprintf(j->fp, "%s\n%*s", j->first ? "" : ",", 2 * j->depth, "");
+    j->first = false;
+    j_str(j->fp, k);
+    fputs(": ", j->fp);
+}
+
+static void j_open(jw *j, char c) {
+    fputc(c, j->fp);
+    j->depth++;
+    j->first = true;
+}
+
+static void j_close(jw *j, char c) {
+    j->depth--;
+    fprintf(j->fp, "\n%*s%c", 2 * j->depth, "", c);
+    j->first = false;
+}
+
+/* an array element that is an object */
+static void j_elem(jw *j) {
+    fprintf(j->fp, "%s\n%*s", j->first ? "" : ",", 2 * j->depth, "");
+    j->first = false;
+    j_open(j, '{');
+}
+
+static void j_kstr(jw *j, const char *k, const char *v) {
+    j_key(j, k);
+    j_str(j->fp, v);
+}
+
+static void j_kint(jw *j, const char *k, int64_t v) {
+    j_key(j, k);
+    fprintf(j->fp, "%lld", (long long)v);
+}
+
+/* 17 significant digits: round-trippable; NaN / Inf as null */
+static void j_knum(jw *j, const char *k, double v) {
+    j_key(j, k);
+    if (isfinite(v))
+        fprintf(j->fp, "%.17g", v);
+    else
+        fputs("null", j->fp);
+}
+
+static void write_device(jw *j, c8_engine *e, c8_error *err) {
     c8_context *ctx = NULL;
-    const c8_backend_vt *vt;
-    void *state;
     c8_device_info di;
     memset(&di, 0, sizeof di);
     bool have = false;
-    if (c8_context_create(e, &ctx, err) == C8_OK) {
-        c8_context_backend(ctx, &vt, &state);
-        if (vt->device_info && vt->device_info(state, &di, err) == C8_OK) have = true;
-    }
+    if (c8_context_create(e, &ctx, err) == C8_OK && c8_context_device_info(ctx, &di, err) == C8_OK)
+        have = true;
     c8_context_destroy(ctx);
-    c8_jw_key(j, "device");
-    c8_jw_obj_begin(j);
-    if (have) {
-        c8_jw_key(j, "kind");
-        c8_jw_str(j, "cuda");
-        c8_jw_key(j, "name");
-        c8_jw_str(j, di.name);
-        c8_jw_key(j, "compute_capability");
-        char cc[16];
+    j_key(j, "device");
+    j_open(j, '{');
+    if (have && !strcmp(di.kind, "cuda")) {
+        j_kstr(j, "kind", "cuda");
+        j_kstr(j, "name", di.name);
+        char cc[32];
         snprintf(cc, sizeof cc, "%d.%d", di.cc_major, di.cc_minor);
-        c8_jw_str(j, cc);
-        c8_jw_key(j, "sm_count");
-        c8_jw_int(j, di.sm_count);
-        c8_jw_key(j, "sm_clock_mhz");
-        c8_jw_num(j, di.sm_clock_khz / 1000.0);
-        c8_jw_key(j, "mem_clock_mhz");
-        c8_jw_num(j, di.mem_clock_khz / 1000.0);
-        c8_jw_key(j, "mem_bus_bits");
-        c8_jw_int(j, di.mem_bus_bits);
-        c8_jw_key(j, "mem_bytes");
-        c8_jw_int(j, (int64_t)di.mem_bytes);
-        c8_jw_key(j, "driver_version");
-        c8_jw_int(j, di.driver_version);
-        c8_jw_key(j, "runtime_version");
-        c8_jw_int(j, di.runtime_version);
-        c8_jw_key(j, "cudnn_version");
-        c8_jw_int(j, di.dnn_version);
-        c8_jw_key(j, "cublas_version");
-        c8_jw_int(j, di.blas_version);
+        j_kstr(j, "compute_capability", cc);
+        j_kint(j, "sm_count", di.sm_count);
+        j_knum(j, "sm_clock_mhz", di.sm_clock_khz / 1000.0);
+        j_knum(j, "mem_clock_mhz", di.mem_clock_khz / 1000.0);
+        j_kint(j, "mem_bus_bits", di.mem_bus_bits);
+        j_kint(j, "mem_bytes", (int64_t)di.mem_bytes);
+        j_kint(j, "driver_version", di.driver_version);
+        j_kint(j, "runtime_version", di.runtime_version);
+        j_kint(j, "cudnn_version", di.dnn_version);
+        j_kint(j, "cublas_version", di.blas_version);
     } else {
-        c8_jw_key(j, "kind");
-        c8_jw_str(j, "cpu");
-        c8_jw_key(j, "online_cpus");
-        c8_jw_int(j, (int64_t)sysconf(_SC_NPROCESSORS_ONLN));
+        j_kstr(j, "kind", "cpu");
+        j_kint(j, "online_cpus", have ? di.online_cpus : (int64_t)sysconf(_SC_NPROCESSORS_ONLN));
     }
-    c8_jw_obj_end(j);
+    j_close(j, '}');
 }
 
+/* Written to "<path>.tmp.<pid>" and renamed: a reader never sees half a file. */
 static c8_status write_json(const char *path, const char *plan, c8_engine *e, const result *r,
                             int nr, int64_t warmup, int64_t iters, int n_ctx, c8_error *err) {
-    c8_atomic_file *f;
-    C8_TRY(c8_atomic_open(path, &f, err));
-    c8_jw j;
-    c8_jw_init(&j, c8_atomic_file_fp(f));
-    c8_jw_obj_begin(&j);
-    c8_jw_key(&j, "calib8_version");
-    c8_jw_str(&j, C8_VERSION_STRING);
-    c8_jw_key(&j, "plan");
-    c8_jw_str(&j, plan);
-    c8_jw_key(&j, "model_sha256");
-    c8_jw_str(&j, c8_engine_model_sha256(e));
+    size_t tl = strlen(path) + 32;
+    char *tmp = malloc(tl);
+    if (!tmp) return bench_err(err, C8_ERR_NOMEM, "out of memory");
+    snprintf(tmp, tl, "%s.tmp.%ld", path, (long)getpid());
+    FILE *fp = fopen(tmp, "wb");
+    if (!fp) {
+        c8_status s = bench_err(err, C8_ERR_IO, "%s: cannot write: %s", path, strerror(errno));
+        free(tmp);
+        return s;
+    }
+    jw j = {fp, 0, true};
+    j_open(&j, '{');
+    j_kstr(&j, "calib8_version", C8_VERSION_STRING);
+    j_kstr(&j, "plan", plan);
+    j_kstr(&j, "model_sha256", c8_engine_model_sha256(e));
     c8_error de = {0};
     write_device(&j, e, &de);
-    c8_jw_key(&j, "warmup");
-    c8_jw_int(&j, warmup);
-    c8_jw_key(&j, "iterations");
-    c8_jw_int(&j, iters);
-    c8_jw_key(&j, "contexts");
-    c8_jw_int(&j, n_ctx);
-    c8_jw_key(&j, "latency");
-    c8_jw_str(&j, "per run, end to end (upload, forward, download)");
-    c8_jw_key(&j, "results");
-    c8_jw_arr_begin(&j);
+    j_kint(&j, "warmup", warmup);
+    j_kint(&j, "iterations", iters);
+    j_kint(&j, "contexts", n_ctx);
+    j_kstr(&j, "latency", "per run, end to end (upload, forward, download)");
+    j_key(&j, "results");
+    j_open(&j, '[');
     for (int i = 0; i < nr; i++) {
-        c8_jw_obj_begin(&j);
-        c8_jw_key(&j, "batch");
-        c8_jw_int(&j, r[i].batch);
-        c8_jw_key(&j, "images_per_s");
-        c8_jw_num(&j, r[i].img_s);
-        c8_jw_key(&j, "latency_median_ms");
-        c8_jw_num(&j, r[i].median_ms);
-        c8_jw_key(&j, "latency_p99_ms");
-        c8_jw_num(&j, r[i].p99_ms);
-        c8_jw_key(&j, "latency_mean_ms");
-        c8_jw_num(&j, r[i].mean_ms);
-        c8_jw_key(&j, "latency_min_ms");
-        c8_jw_num(&j, r[i].min_ms);
-        c8_jw_key(&j, "wall_s");
-        c8_jw_num(&j, r[i].wall_s);
-        c8_jw_obj_end(&j);
+        j_elem(&j);
+        j_kint(&j, "batch", r[i].batch);
+        j_knum(&j, "images_per_s", r[i].img_s);
+        j_knum(&j, "latency_median_ms", r[i].median_ms);
+        j_knum(&j, "latency_p99_ms", r[i].p99_ms);
+        j_knum(&j, "latency_mean_ms", r[i].mean_ms);
+        j_knum(&j, "latency_min_ms", r[i].min_ms);
+        j_knum(&j, "wall_s", r[i].wall_s);
+        j_close(&j, '}');
     }
-    c8_jw_arr_end(&j);
-    c8_jw_obj_end(&j);
-    fputc('\n', c8_atomic_file_fp(f));
-    return c8_atomic_commit(f, err);
+    j_close(&j, ']');
+    j_close(&j, '}');
+    fputc('\n', fp);
+    bool bad = ferror(fp) != 0;
+    bad |= fclose(fp) != 0;
+    c8_status s = C8_OK;
+    if (bad) {
+        s = bench_err(err, C8_ERR_IO, "%s: write failed", path);
+        remove(tmp);
+    } else if (rename(tmp, path) != 0) {
+        s = bench_err(err, C8_ERR_IO, "%s: cannot rename %s: %s", path, tmp, strerror(errno));
+        remove(tmp);
+    }
+    free(tmp);
+    return s;
 }
 
 int c8_cmd_bench(int argc, char **argv) {

@@ -1,15 +1,13 @@
-/* calib8 inspect: prints a model's graph: inputs, outputs, nodes, shapes, parameters, FLOPs.
+/* calib8 inspect: prints a model's graph: inputs, outputs, nodes, shapes, parameters, FLOPs;
+ * with --plan, a built engine's placement (every node's device, precision, layout, kernel and
+ * the reason for a host step; --json for tools, --strict to refuse host steps).
  * With --passes, runs the graph optimizer (engine/passes/passes.h) on a copy and prints what each
  * pass changed and the optimized graph; with --dot, writes the graph before and after the passes as
  * Graphviz DOT (and SVG when `dot` is installed). */
 #include "calib8/engine.h"
-#include "engine/passes/dot.h"
-#include "engine/model_internal.h"
-#include "engine/passes/passes.h"
 #include "tools/cli.h"
 #include "tools/cli_io.h"
 #include "tools/commands.h"
-#include "util/err.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -23,7 +21,8 @@
 static void usage(FILE *f) {
     fprintf(f,
             "usage: calib8 inspect --model M.onnx [--shape NAME:NxCxHxW] [--passes]\n"
-            "                      [--no-pass NAME]... [--dot FILE]\n\n"
+            "                      [--no-pass NAME]... [--dot FILE]\n"
+            "       calib8 inspect --plan P [--json] [--strict]\n\n"
             "Prints the graph: inputs and outputs, then every node with its op, output shape,\n"
             "parameter count and FLOPs (for the given or declared shapes), and totals.\n\n"
             "  --model FILE       ONNX model\n"
@@ -38,6 +37,14 @@ static void usage(FILE *f) {
             "                     FILE.before.dot and FILE.after.dot (a trailing .dot in FILE is\n"
             "                     dropped first), and FILE.before.svg / FILE.after.svg when\n"
             "                     Graphviz's `dot` is on PATH\n"
+            "  --plan FILE        a plan (calib8 build --plan): print its placement, one line per\n"
+            "                     node in execution order: op, precision, role (compute,\n"
+            "                     reformat, copy), device (cpu, gpu, or host for a host step of\n"
+            "                     a GPU plan), layout of its output, kernel, and the reason for\n"
+            "                     a host step; tuned kernels list their candidates' timings\n"
+            "  --json             with --plan: the placement as JSON on stdout\n"
+            "  --strict           with --plan: fail (exit 1) when some node runs on the host,\n"
+            "                     naming each such node and its reason\n"
             "  -h, --help         this help\n\n"
             "Fused layers are labelled with every ONNX node folded into them, e.g.\n"
             "CBR(conv1+bn1+relu1); see docs/passes.md.\n");
@@ -84,40 +91,63 @@ static void render_svg(const char *dot_path, const char *svg_path) {
     free(tmp);
 }
 
-/* Writes <base>.<tag>.dot (and .svg). */
-static c8_status write_dot(const c8_graph *g, const char *base, const char *tag, const char *title,
-                           c8_error *err) {
-    size_t len = strlen(base) + strlen(tag) + 8;
-    char *dot = malloc(len), *svg = malloc(len);
-    if (!dot || !svg) {
-        free(dot);
-        free(svg);
-        return c8_err(err, C8_ERR_NOMEM, "out of memory");
+/* Writes <base>.before.dot and <base>.after.dot (and .svg) with the passes in `disabled` off. */
+static c8_status write_dots(const c8_model *m, const char *base, const char *const *disabled,
+                            int n_disabled, c8_error *err) {
+    size_t len = strlen(base) + 16;
+    char *bd = malloc(len), *ad = malloc(len), *bs = malloc(len), *as = malloc(len);
+    c8_status s = C8_OK;
+    if (!bd || !ad || !bs || !as) {
+        err->code = C8_ERR_NOMEM;
+        snprintf(err->msg, sizeof err->msg, "out of memory");
+        s = C8_ERR_NOMEM;
+    } else {
+        snprintf(bd, len, "%s.before.dot", base);
+        snprintf(ad, len, "%s.after.dot", base);
+        snprintf(bs, len, "%s.before.svg", base);
+        snprintf(as, len, "%s.after.svg", base);
+        s = c8_model_write_dot(m, disabled, n_disabled, bd, ad, err);
     }
-    snprintf(dot, len, "%s.%s.dot", base, tag);
-    snprintf(svg, len, "%s.%s.svg", base, tag);
-    c8_status s = c8_graph_write_dot(g, title, dot, err);
     if (s == C8_OK) {
-        fprintf(stderr, "wrote %s\n", dot);
-        render_svg(dot, svg);
+        fprintf(stderr, "wrote %s\n", bd);
+        render_svg(bd, bs);
+        fprintf(stderr, "wrote %s\n", ad);
+        render_svg(ad, as);
     }
-    free(dot);
-    free(svg);
+    free(bd);
+    free(ad);
+    free(bs);
+    free(as);
     return s;
 }
 
+/* --plan: the placement of a built engine. */
+static int inspect_plan(const char *path, bool json, bool strict) {
+    c8_error err = {0};
+    c8_engine *e = NULL;
+    c8_status s = c8_engine_load_description(path, &e, &err); /* no device needed */
+    if (s != C8_OK) return c8_cli_fail(&err);
+    if (json)
+        c8_engine_write_placement_json(e, stdout);
+    else
+        c8_engine_print_placement(e, stdout);
+    fflush(stdout);
+    if (strict) s = c8_engine_check_no_host(e, "--strict", &err);
+    c8_engine_destroy(e);
+    return s == C8_OK ? C8_EXIT_OK : c8_cli_fail(&err);
+}
+
 int c8_cmd_inspect(int argc, char **argv) {
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
-                                         {"shape", required_argument, 0, 's'},
-                                         {"passes", no_argument, 0, 'p'},
-                                         {"no-pass", required_argument, 0, 'n'},
-                                         {"dot", required_argument, 0, 'd'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
-    const char *model_path = NULL, *dot_file = NULL;
-    bool passes = false;
-    c8_pass_options popt;
-    c8_pass_options_init(&popt);
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'}, {"shape", required_argument, 0, 's'},
+        {"passes", no_argument, 0, 'p'},      {"no-pass", required_argument, 0, 'n'},
+        {"dot", required_argument, 0, 'd'},   {"plan", required_argument, 0, 'P'},
+        {"json", no_argument, 0, 'j'},        {"strict", no_argument, 0, 'S'},
+        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+    const char *model_path = NULL, *dot_file = NULL, *plan_path = NULL;
+    bool passes = false, json = false, strict = false;
+    const char *disabled[32];
+    int n_disabled = 0;
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
     int n_shapes = 0;
     optind = 1;
@@ -132,19 +162,30 @@ int c8_cmd_inspect(int argc, char **argv) {
                 return c8_cli_usage("inspect", "bad --shape '%s' (expected NAME:NxCxHxW)", optarg);
             break;
         case 'p': passes = true; break;
-        case 'n': {
-            int p = c8_pass_from_name(optarg);
-            if (p < 0) return c8_cli_usage("inspect", "unknown pass '%s' for --no-pass", optarg);
-            popt.enable[p] = false;
+        case 'n':
+            if (!c8_model_pass_known(optarg))
+                return c8_cli_usage("inspect", "unknown pass '%s' for --no-pass", optarg);
+            if (n_disabled == (int)(sizeof disabled / sizeof disabled[0]))
+                return c8_cli_usage("inspect", "too many --no-pass options");
+            disabled[n_disabled++] = optarg;
             break;
-        }
         case 'd': dot_file = optarg; break;
+        case 'P': plan_path = optarg; break;
+        case 'j': json = true; break;
+        case 'S': strict = true; break;
         case 'h': usage(stdout); return C8_EXIT_OK;
         default: return c8_cli_usage("inspect", "unknown option");
         }
     }
     if (optind < argc) return c8_cli_usage("inspect", "unexpected argument '%s'", argv[optind]);
-    if (!model_path) return c8_cli_usage("inspect", "--model is required");
+    if (plan_path) {
+        if (model_path || passes || dot_file || n_shapes)
+            return c8_cli_usage("inspect", "--plan cannot be combined with --model, --shape, "
+                                           "--passes or --dot");
+        return inspect_plan(plan_path, json, strict);
+    }
+    if (json || strict) return c8_cli_usage("inspect", "--json and --strict need --plan");
+    if (!model_path) return c8_cli_usage("inspect", "--model or --plan is required");
     if (dot_file && !*dot_file) return c8_cli_usage("inspect", "--dot needs a file name");
     if (dot_file) {
         /* <base>.before.dot/.svg and <base>.after.dot/.svg, base = FILE without ".dot" */
@@ -176,33 +217,20 @@ int c8_cmd_inspect(int argc, char **argv) {
         c8_model_destroy(m);
         return C8_EXIT_OK;
     }
-    const c8_graph *g = c8_model_graph(m);
-    c8_graph *o = c8_graph_clone(g);
-    c8_pass_log *log = c8_pass_log_create();
-    if (!o || !log) s = c8_err(&err, C8_ERR_NOMEM, "out of memory");
-    if (s == C8_OK) s = c8_graph_optimize(o, &popt, log, &err);
     char *base = NULL;
-    if (s == C8_OK && dot_file) {
+    if (dot_file) {
         base = strdup(dot_file);
-        if (!base) s = c8_err(&err, C8_ERR_NOMEM, "out of memory");
-        size_t bl = base ? strlen(base) : 0;
+        if (!base) {
+            c8_model_destroy(m);
+            fprintf(stderr, "calib8: error: out of memory\n");
+            return C8_EXIT_FAIL;
+        }
+        size_t bl = strlen(base);
         if (bl > 4 && !strcmp(base + bl - 4, ".dot")) base[bl - 4] = '\0';
-        if (s == C8_OK) s = write_dot(g, base, "before", "before passes", &err);
-        if (s == C8_OK) s = write_dot(o, base, "after", "after passes", &err);
+        s = write_dots(m, base, disabled, n_disabled, &err);
     }
-    if (s == C8_OK && passes) {
-        printf("passes on %s:\n", g->path);
-        c8_pass_log_print(log, stdout);
-        printf("\n");
-        /* print the optimized graph through the model printer */
-        struct c8_model view;
-        memset(&view, 0, sizeof view);
-        view.g = o;
-        c8_model_print(&view, stdout);
-    }
+    if (s == C8_OK && passes) s = c8_model_print_passes(m, disabled, n_disabled, stdout, &err);
     free(base);
-    c8_pass_log_destroy(log);
-    c8_graph_destroy(o);
     c8_model_destroy(m);
     if (s != C8_OK) return c8_cli_fail(&err);
     return C8_EXIT_OK;

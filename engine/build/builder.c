@@ -127,18 +127,11 @@ typedef struct {
     c8_error *err;
 } build;
 
-static bool is_follow_op(c8_op op) {
-    switch (op) {
-    case C8_OP_FLATTEN:
-    case C8_OP_RESHAPE:
-    case C8_OP_SQUEEZE:
-    case C8_OP_UNSQUEEZE:
-    case C8_OP_TRANSPOSE:
-    case C8_OP_IDENTITY:
-    case C8_OP_DROPOUT: return true;
-    default: return false;
-    }
-}
+/* The op table's INT8 column (ops/ops.def): FOLLOW ops move data in whatever precision their
+ * input has; the others with an INT8 role have a kernel whose scales int8_capable checks. */
+static c8_op_int8 int8_role(c8_op op) { return c8_op_info_of(op)->int8; }
+
+static bool is_follow_op(c8_op op) { return int8_role(op) == C8_I8_FOLLOW; }
 
 static bool is_const(const c8_graph *g, int v) { return v >= 0 && g->vals[v].kind == C8_VAL_CONST; }
 
@@ -166,9 +159,8 @@ static bool int8_capable(build *b, const c8_node *n, char *why, size_t wl) {
     const c8_graph *g = b->src;
     float s;
     const c8_value *x = c8_node_input(g, n, 0);
-    switch (n->op) {
-    case C8_OP_CONV:
-    case C8_OP_FUSED_CONV: {
+    switch (int8_role(n->op)) {
+    case C8_I8_CONV: {
         const c8_value *w = c8_node_input(g, n, 1);
         if (!x || x->shape.rank != 4 || !w || w->shape.rank != 4) {
             snprintf(why, wl, "INT8 convolution is 2-D only");
@@ -186,8 +178,7 @@ static bool int8_capable(build *b, const c8_node *n, char *why, size_t wl) {
         if (n->fusion.residual >= 0 && !scale_of(b, n->fusion.residual, &s, why, wl)) return false;
         return scale_of(b, n->in[0], &s, why, wl);
     }
-    case C8_OP_GEMM:
-    case C8_OP_MATMUL: {
+    case C8_I8_GEMM: {
         const c8_value *w = c8_node_input(g, n, 1);
         if (!w || !is_const(g, n->in[1]) || w->shape.rank != 2) {
             snprintf(why, wl, "INT8 %s needs a constant 2-D weight", c8_op_name(n->op));
@@ -222,25 +213,25 @@ static bool int8_capable(build *b, const c8_node *n, char *why, size_t wl) {
         }
         return scale_of(b, n->in[0], &s, why, wl);
     }
-    case C8_OP_MAXPOOL:
-    case C8_OP_AVGPOOL:
+    case C8_I8_MAXPOOL:
+    case C8_I8_AVGPOOL:
         if (!x || x->shape.rank != 4) {
             snprintf(why, wl, "INT8 pooling is 2-D only");
             return false;
         }
-        if (n->op == C8_OP_MAXPOOL && n->n_out > 1 && n->out[1] >= 0) {
+        if (n->n_out > 1 && n->out[1] >= 0) {
             snprintf(why, wl, "MaxPool Indices output");
             return false;
         }
         return scale_of(b, n->in[0], &s, why, wl) &&
-               (n->op == C8_OP_MAXPOOL || scale_of(b, n->out[0], &s, why, wl));
-    case C8_OP_GLOBAL_AVGPOOL:
+               (int8_role(n->op) == C8_I8_MAXPOOL || scale_of(b, n->out[0], &s, why, wl));
+    case C8_I8_GLOBAL_AVGPOOL:
         if (!x || x->shape.rank != 4) {
             snprintf(why, wl, "INT8 GlobalAveragePool needs 4-D input");
             return false;
         }
         return scale_of(b, n->in[0], &s, why, wl) && scale_of(b, n->out[0], &s, why, wl);
-    case C8_OP_ADD: {
+    case C8_I8_ADD: {
         const c8_value *y = c8_node_input(g, n, 1);
         if (n->n_in != 2 || is_const(g, n->in[0]) || is_const(g, n->in[1]) || !y ||
             !shape_equal_decl(&x->shape, &y->shape)) {
@@ -249,7 +240,7 @@ static bool int8_capable(build *b, const c8_node *n, char *why, size_t wl) {
         }
         return scale_of(b, n->in[0], &s, why, wl) && scale_of(b, n->in[1], &s, why, wl);
     }
-    case C8_OP_CONCAT:
+    case C8_I8_CONCAT:
         for (int k = 0; k < n->n_in; k++) {
             if (is_const(g, n->in[k])) {
                 snprintf(why, wl, "INT8 Concat of a constant");
@@ -258,13 +249,11 @@ static bool int8_capable(build *b, const c8_node *n, char *why, size_t wl) {
             if (!scale_of(b, n->in[k], &s, why, wl)) return false;
         }
         return scale_of(b, n->out[0], &s, why, wl);
-    case C8_OP_RELU:
-    case C8_OP_LEAKY_RELU:
-        return scale_of(b, n->in[0], &s, why, wl) && scale_of(b, n->out[0], &s, why, wl);
-    case C8_OP_CLIP:
+    case C8_I8_UNARY:
+        /* the activation's parameters (Clip's bounds) fold into the requantize epilogue */
         for (int k = 1; k < n->n_in; k++)
             if (n->in[k] >= 0 && !is_const(g, n->in[k])) {
-                snprintf(why, wl, "Clip bounds are not constant");
+                snprintf(why, wl, "%s bounds are not constant", c8_op_name(n->op));
                 return false;
             }
         return scale_of(b, n->in[0], &s, why, wl) && scale_of(b, n->out[0], &s, why, wl);
@@ -751,15 +740,16 @@ static c8_status emit_unary8(build *b, int i) {
     int x8 = get_i8(b, sn->in[0]);
     if (x8 < 0) return b->err->code ? b->err->code : C8_ERR_NOMEM;
     float s_in = b->scale8[sn->in[0]];
-    float s_out = sn->op == C8_OP_MAXPOOL ? s_in : cache_scale(b, sn->out[0]);
-    const char *op_type;
+    const c8_op_int8 role = int8_role(sn->op);
+    float s_out = role == C8_I8_MAXPOOL ? s_in : cache_scale(b, sn->out[0]);
     c8_op op;
-    switch (sn->op) {
-    case C8_OP_MAXPOOL: op = C8_OP_Q8_MAXPOOL, op_type = "Q8MaxPool"; break;
-    case C8_OP_AVGPOOL: op = C8_OP_Q8_AVGPOOL, op_type = "Q8AveragePool"; break;
-    case C8_OP_GLOBAL_AVGPOOL: op = C8_OP_Q8_GLOBAL_AVGPOOL, op_type = "Q8GlobalAveragePool"; break;
-    default: op = C8_OP_Q8_REQUANTIZE, op_type = "Q8Requantize"; break;
+    switch (role) {
+    case C8_I8_MAXPOOL: op = C8_OP_Q8_MAXPOOL; break;
+    case C8_I8_AVGPOOL: op = C8_OP_Q8_AVGPOOL; break;
+    case C8_I8_GLOBAL_AVGPOOL: op = C8_OP_Q8_GLOBAL_AVGPOOL; break;
+    default: op = C8_OP_Q8_REQUANTIZE; break; /* C8_I8_UNARY */
     }
+    const char *op_type = c8_op_name(op);
     int y = out_value(b, sn->out[0], true, s_out);
     int l = engine_layer(b, layer_name(sn), c8_op_name(sn->op), C8_PREC_INT8, C8_LAYER_COMPUTE,
                          b->reason[i]);
@@ -879,21 +869,8 @@ static c8_status emit_follow8(build *b, int i) {
 /* ---------------------------------------------------------------- the driver */
 
 static bool is_compute8_op(c8_op op) {
-    switch (op) {
-    case C8_OP_CONV:
-    case C8_OP_FUSED_CONV:
-    case C8_OP_GEMM:
-    case C8_OP_MATMUL:
-    case C8_OP_MAXPOOL:
-    case C8_OP_AVGPOOL:
-    case C8_OP_GLOBAL_AVGPOOL:
-    case C8_OP_ADD:
-    case C8_OP_CONCAT:
-    case C8_OP_RELU:
-    case C8_OP_CLIP:
-    case C8_OP_LEAKY_RELU: return true;
-    default: return false;
-    }
+    c8_op_int8 r = int8_role(op);
+    return r != C8_I8_NONE && r != C8_I8_FOLLOW;
 }
 
 /* Decides every src node's precision; fills reason. */
@@ -943,12 +920,10 @@ static c8_status decide(build *b, const override *ov, int n_ov) {
         const c8_node *n = &g->nodes[i];
         b->out_i8[i] = false;
         if (b->prec[i] != C8_PREC_INT8) continue;
-        switch (n->op) {
-        case C8_OP_CONV:
-        case C8_OP_FUSED_CONV:
-        case C8_OP_GEMM:
-        case C8_OP_MATMUL:
-        case C8_OP_ADD: {
+        switch (int8_role(n->op)) {
+        case C8_I8_CONV:
+        case C8_I8_GEMM:
+        case C8_I8_ADD: {
             float s;
             char why[C8_LAYER_REASON_MAX];
             b->out_i8[i] = n->fusion.act != C8_ACT_SIGMOID && !c8_node_attr(n, "c8_out_names") &&
@@ -978,14 +953,12 @@ static c8_status emit_all(build *b) {
         const c8_node *n = &g->nodes[i];
         c8_status s;
         if (b->prec[i] == C8_PREC_INT8) {
-            switch (n->op) {
-            case C8_OP_CONV:
-            case C8_OP_FUSED_CONV: s = emit_conv8(b, i); break;
-            case C8_OP_GEMM:
-            case C8_OP_MATMUL: s = emit_gemm8(b, i); break;
-            case C8_OP_ADD: s = emit_add8(b, i); break;
-            case C8_OP_CONCAT: s = emit_concat8(b, i); break;
-            default: s = emit_unary8(b, i); break;
+            switch (int8_role(n->op)) {
+            case C8_I8_CONV: s = emit_conv8(b, i); break;
+            case C8_I8_GEMM: s = emit_gemm8(b, i); break;
+            case C8_I8_ADD: s = emit_add8(b, i); break;
+            case C8_I8_CONCAT: s = emit_concat8(b, i); break;
+            default: s = emit_unary8(b, i); break; /* pools and activations */
             }
         } else if (b->kind[i] == K_FOLLOW && b->as_i8[n->in[0]] >= 0 && b->as_f32[n->in[0]] < 0 &&
                    n->n_out == 1 && wants_i8(b, n->out[0], 0)) {

@@ -2,6 +2,7 @@
 #include "engine/exec/exec.h"
 
 #include "ops/infer.h"
+#include "engine/engine_internal.h"
 #include "engine/exec/memplan.h"
 #include "ops/ops.h"
 #include "util/arith.h"
@@ -12,6 +13,26 @@
 #include <string.h>
 
 #define C8_ARENA_ALIGN 64
+
+/* What the executor does with a node of a device backend's plan (engine/build/place.c placed it;
+ * a host-memory backend runs every node with vt->run). */
+enum {
+    STEP_DEVICE = 0,   /* vt->run on backend memory */
+    STEP_HOST = 1,     /* the CPU reference (c8_backend_cpu.run) on host memory */
+    STEP_DOWNLOAD = 2, /* HostCopy device -> host */
+    STEP_UPLOAD = 3    /* HostCopy host -> device */
+};
+
+static unsigned char step_of(const c8_engine *e, const c8_node *n) {
+    if (n->op == C8_OP_HOST_COPY)
+        return strcmp(c8_node_attr_s(n, "direction", ""), "download") == 0 ? STEP_DOWNLOAD
+                                                                           : STEP_UPLOAD;
+    if (n->layer >= 0 && e->layers[n->layer].place == C8_PLACE_HOST) return STEP_HOST;
+    return STEP_DEVICE;
+}
+
+/* Host-placed values: outputs of host steps and downloads. */
+static bool step_writes_host(unsigned char st) { return st == STEP_HOST || st == STEP_DOWNLOAD; }
 
 struct c8_exec {
     const c8_engine *e; /* borrowed */
@@ -28,6 +49,9 @@ struct c8_exec {
     void **vdata;          /* per spec value: where its data lives during a run (backend memory) */
     void **node_state;     /* per spec node: the backend's prepared state */
     bool *skip;            /* per spec node: an in-place Concat whose inputs already sit in place */
+    unsigned char *step;   /* per spec node: STEP_* (device backends: the placed segments) */
+    void **host_vals;      /* device backends, per spec value: host memory of host-placed values */
+    bool has_host;         /* the specialization has host steps (no graph capture then) */
     void **host_out;       /* device backends: host copies of the outputs */
     void *scratch;         /* device backends: host copy of an observed tensor */
     size_t scratch_bytes;
@@ -115,6 +139,13 @@ static void drop_spec(c8_exec *x) {
     x->node_state = NULL;
     free(x->skip);
     x->skip = NULL;
+    free(x->step);
+    x->step = NULL;
+    if (x->host_vals && x->spec)
+        for (int v = 0; v < x->spec->n_vals; v++) free(x->host_vals[v]);
+    free(x->host_vals);
+    x->host_vals = NULL;
+    x->has_host = false;
     if (x->host_out && x->spec)
         for (int i = 0; i < x->spec->n_outputs; i++) free(x->host_out[i]);
     free(x->host_out);
@@ -234,19 +265,46 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
     int *bval = malloc(nv * sizeof(int)), *blk_of = malloc(nv * sizeof(int));
     x->vdata = calloc(nv, sizeof(void *));
     x->node_state = calloc((size_t)(s->n_nodes ? s->n_nodes : 1), sizeof(void *));
+    x->step = calloc((size_t)(s->n_nodes ? s->n_nodes : 1), 1);
+    x->host_vals = calloc(nv, sizeof(void *));
     if (!vt->host_memory)
         x->host_out = calloc((size_t)(s->n_outputs ? s->n_outputs : 1), sizeof(void *));
-    if (!blocks || !bval || !blk_of || !x->vdata || !x->node_state ||
+    if (!blocks || !bval || !blk_of || !x->vdata || !x->node_state || !x->step || !x->host_vals ||
         (!vt->host_memory && !x->host_out)) {
         st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory", g->path);
         goto done;
     }
-    /* Activations (and, on devices, the inputs) get arena blocks; every size is known now. */
+    /* A device backend's plan runs in placed segments: host steps and the copies between them */
+    for (int i = 0; !vt->host_memory && i < s->n_nodes; i++) {
+        x->step[i] = step_of(x->e, &s->nodes[i]);
+        x->has_host |= x->step[i] != STEP_DEVICE;
+    }
+    /* Activations (and, on devices, the inputs) get arena blocks; every size is known now.
+     * Values that host steps write live in host memory (allocated below). */
     int nb = 0;
+    size_t host_bytes = 0;
     for (int v = 0; v < s->n_vals; v++) {
         blk_of[v] = -1;
         c8_value *val = &s->vals[v];
         bool act = val->kind == C8_VAL_ACTIVATION && val->producer >= 0;
+        if (act && step_writes_host(x->step[val->producer])) {
+            int64_t numel = c8_shape_numel(&val->shape);
+            size_t hb;
+            if (val->shape.rank < 0 || numel < 0 ||
+                !c8_mul_size((size_t)numel, c8_dtype_size(val->dtype), &hb) ||
+                !c8_add_size(host_bytes, hb, &host_bytes)) {
+                st = c8_node_err(err, s, &s->nodes[val->producer], C8_ERR_SHAPE,
+                                 "the shape of '%s' is not known for these inputs", val->name);
+                goto done;
+            }
+            x->host_vals[v] = malloc(hb ? hb : 1);
+            if (!x->host_vals[v]) {
+                st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory for '%s' (%zu bytes)", g->path,
+                            val->name, hb);
+                goto done;
+            }
+            continue;
+        }
         bool dev_input = val->kind == C8_VAL_INPUT && !vt->host_memory;
         if (!act && !dev_input) continue;
         int64_t numel = c8_shape_numel(&val->shape);
@@ -363,7 +421,9 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
     /* The limit is checked before anything is allocated (reliability: refuse with the
      * numbers rather than be killed by the OOM killer). */
     size_t need = total;
-    if (!c8_add_size(need, cbytes, &need) || !c8_add_size(need, obytes, &need)) need = SIZE_MAX;
+    if (!c8_add_size(need, cbytes, &need) || !c8_add_size(need, obytes, &need) ||
+        !c8_add_size(need, host_bytes, &need))
+        need = SIZE_MAX;
     if (x->max_memory && need > x->max_memory) {
         char nb1[32], nb2[32], bs[32] = "";
         if (g->n_inputs > 0 && shapes[0].rank > 0)
@@ -413,7 +473,8 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
         for (int i = 0; st == C8_OK && i < s->n_nodes; i++) {
             const c8_node *n = &s->nodes[i];
             const c8_layer *l = n->layer >= 0 ? &x->e->layers[n->layer] : NULL;
-            st = vt->prepare(x->ctx, s, n, l, &x->node_state[i], err);
+            if (x->step[i] == STEP_DEVICE)
+                st = vt->prepare(x->ctx, s, n, l, &x->node_state[i], err);
         }
 done:
     free(alias_to);
@@ -466,6 +527,34 @@ static void view(const c8_graph *s, void **vdata, int v, c8_host_tensor *t) {
     t->dtype = val->dtype;
     t->shape = val->shape;
     t->data = vdata[v];
+}
+
+/* The host-memory view of value v for a host step: its host copy, or a constant in place. */
+static void host_view(const c8_exec *x, int v, c8_host_tensor *t) {
+    const c8_value *val = &x->spec->vals[v];
+    t->name = val->name;
+    t->dtype = val->dtype;
+    t->shape = val->shape;
+    t->data = val->kind == C8_VAL_CONST ? val->data : x->host_vals[v];
+}
+
+/* A HostCopy of a device plan: device -> host (the backend hands the value back in ONNX layout
+ * through vt->observe first) or host -> device. */
+static c8_status run_copy(c8_exec *x, const c8_node *nd, unsigned char step, c8_error *err) {
+    const c8_graph *s = x->spec;
+    int from = nd->in[0], to = nd->out[0];
+    const c8_value *val = &s->vals[from];
+    size_t bytes = (size_t)c8_shape_numel(&val->shape) * c8_dtype_size(val->dtype);
+    if (step == STEP_UPLOAD) {
+        c8_host_tensor t;
+        host_view(x, from, &t);
+        return x->vt->upload(x->ctx, x->vdata[to], t.data, bytes, err);
+    }
+    c8_host_tensor t;
+    view(s, x->vdata, from, &t);
+    if (x->vt->observe) C8_TRY(x->vt->observe(x->ctx, s, from, &t, err));
+    C8_TRY(x->vt->sync(x->ctx, err));
+    return x->vt->download(x->ctx, x->host_vals[to], t.data, bytes, err);
 }
 
 c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error *err) {
@@ -572,12 +661,13 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
         goto done;
     }
     if (x->vt->run_begin) {
-        st = x->vt->run_begin(x->ctx, x->obs == NULL, &replayed, err);
+        st = x->vt->run_begin(x->ctx, x->obs == NULL && !x->has_host, &replayed, err);
         if (st != C8_OK) goto done;
     }
     c8_host_tensor stack_in[8], stack_out[8];
     for (int i = 0; !replayed && i < s->n_nodes; i++) {
         const c8_node *nd = &s->nodes[i];
+        const unsigned char step = x->step[i];
         /* Between layers only where no graph capture can be open (a backend with run_begin is
          * checked once, before it). */
         if (!x->vt->run_begin && g_interrupt && *g_interrupt) {
@@ -593,28 +683,43 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
             st = c8_err(err, C8_ERR_NOMEM, "out of memory");
             goto done;
         }
+        const bool on_host = step == STEP_HOST;
         for (int k = 0; k < nd->n_in; k++) {
-            if (nd->in[k] >= 0)
-                view(s, x->vdata, nd->in[k], &in[k]);
-            else
+            if (nd->in[k] < 0)
                 memset(&in[k], 0, sizeof in[k]);
+            else if (on_host)
+                host_view(x, nd->in[k], &in[k]);
+            else
+                view(s, x->vdata, nd->in[k], &in[k]);
         }
         for (int k = 0; k < nd->n_out; k++) {
-            if (nd->out[k] >= 0)
-                view(s, x->vdata, nd->out[k], &out[k]);
-            else
+            if (nd->out[k] < 0)
                 memset(&out[k], 0, sizeof out[k]);
+            else if (on_host)
+                host_view(x, nd->out[k], &out[k]);
+            else
+                view(s, x->vdata, nd->out[k], &out[k]);
         }
         c8_host_tensor res;
         const c8_host_tensor *resp = NULL;
         if (nd->fusion.residual >= 0) {
-            view(s, x->vdata, nd->fusion.residual, &res);
+            if (on_host)
+                host_view(x, nd->fusion.residual, &res);
+            else
+                view(s, x->vdata, nd->fusion.residual, &res);
             resp = &res;
         }
         const c8_layer *l = nd->layer >= 0 ? &x->e->layers[nd->layer] : NULL;
-        st =
-            x->skip[i] ? C8_OK : x->vt->run(x->ctx, x->node_state[i], s, nd, l, in, out, resp, err);
-        for (int k = 0; st == C8_OK && x->obs && k < nd->n_out; k++) {
+        if (x->skip[i])
+            st = C8_OK;
+        else if (step == STEP_DEVICE)
+            st = x->vt->run(x->ctx, x->node_state[i], s, nd, l, in, out, resp, err);
+        else if (step == STEP_HOST)
+            st = c8_backend_cpu.run(NULL, NULL, s, nd, l, in, out, resp, err);
+        else
+            st = run_copy(x, nd, step, err);
+        /* host steps' values are observed through their uploads, under the model's names */
+        for (int k = 0; st == C8_OK && x->obs && !step_writes_host(step) && k < nd->n_out; k++) {
             if (nd->out[k] < 0 || !observed(x, out[k].name)) continue;
             c8_host_tensor t = out[k];
             /* a device backend hands its own layouts back as dtype + ONNX layout */

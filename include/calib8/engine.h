@@ -75,6 +75,19 @@ c8_status c8_model_set_input_shape(c8_model *m, const char *name, const c8_shape
  */
 void c8_model_print(const c8_model *m, FILE *fp);
 
+/* The graph optimizer on a copy of the model (calib8 inspect --passes / --dot). disabled lists
+ * passes to skip by name (c8_model_pass_known); n_disabled may be 0. */
+/* true when name is one of the optimizer's passes (dead_layers, fold_constants, ...). */
+bool c8_model_pass_known(const char *name);
+/* Prints what each pass changed, the changes per pass and the node counts, then the optimized
+ * graph as c8_model_print does. */
+c8_status c8_model_print_passes(const c8_model *m, const char *const *disabled, int n_disabled,
+                                FILE *fp, c8_error *err);
+/* Writes the graph before the passes to before_path and after them to after_path as Graphviz DOT
+ * (either path may be NULL), each atomically. */
+c8_status c8_model_write_dot(const c8_model *m, const char *const *disabled, int n_disabled,
+                             const char *before_path, const char *after_path, c8_error *err);
+
 /* Names of the tensors that an INT8 engine of this model may consume or produce (network
  * inputs included), i.e. those calibration must cover; in graph order. The array and strings
  * are borrowed from the model and stay valid until it is destroyed. */
@@ -113,7 +126,8 @@ typedef struct c8_build_options {
     const c8_scale_source *scales;
     /* Per-layer overrides: "conv1:fp32,fc*:fp16" (globs over node names). */
     const char *layer_precision;
-    /* Fail instead of falling back. */
+    /* Fail instead of falling back: a layer that cannot run in the requested precision, or (GPU)
+     * a node that would run on the host. */
     bool strict;
     /* Run the graph optimizer's passes (fusion, folding, dead-layer elimination). */
     bool passes;
@@ -144,6 +158,11 @@ c8_status c8_engine_save(const c8_engine *e, const char *path, c8_error *err);
 /* Reads a plan written by c8_engine_save; newer formats, truncated and corrupted files are
  * refused with the reason. *out is owned by the caller. No ONNX file is needed. */
 c8_status c8_engine_load(const char *path, c8_engine **out, c8_error *err);
+/* Reads a plan for its description only (layers, placement, inputs and outputs): no device is
+ * touched, so a CUDA plan can be inspected on a machine without a GPU or in a CPU-only build
+ * (a format-1 plan of a device this build lacks keeps its placement unknown: every node on the
+ * plan's device). Such an engine cannot make contexts (C8_ERR_DEVICE / UNSUPPORTED). */
+c8_status c8_engine_load_description(const char *path, c8_engine **out, c8_error *err);
 /* SHA-256 of the model the engine was built from, and of its calibration cache (the scale
  * source's sha256; "" if none). */
 const char *c8_engine_model_sha256(const c8_engine *e);
@@ -154,7 +173,8 @@ const char *c8_engine_cache_sha256(const c8_engine *e);
 int c8_engine_num_layers(const c8_engine *e);
 void c8_engine_layer(const c8_engine *e, int i, const char **name, const char **op,
                      c8_precision *precision, const char **reason);
-/* Prints the layer table ("name  op  precision  reason") and a per-precision summary. */
+/* Prints the layer table ("name  op  precision  device  layout  kernel  reason") and a
+ * per-precision summary, with the host steps of a GPU plan and their reasons. */
 void c8_engine_print_layers(const c8_engine *e, FILE *fp);
 
 /* The engine's tensors: network inputs and every value its layers compute (constants left out),
@@ -171,6 +191,38 @@ typedef struct c8_engine_tensor_info {
 int c8_engine_num_tensors(const c8_engine *e);
 /* Tensor i (0 <= i < c8_engine_num_tensors) into *out. */
 void c8_engine_tensor(const c8_engine *e, int i, c8_engine_tensor_info *out);
+
+/* ---- placement: where each node of the engine runs (decided when the engine is built and
+ * stored in its plan; docs/cuda.md) ---- */
+
+typedef struct c8_node_placement {
+    const char *name; /* the node (fused layers: their label; copies "download:x", "upload:x") */
+    const char *op;   /* "Conv", "FusedConv", "Q8Conv", "HostCopy", ... */
+    c8_precision precision;
+    const char *role;   /* "compute", "reformat" (quantize / dequantize / cast), "copy" */
+    const char *device; /* "cpu", "gpu", or "host" (a host step of a GPU plan) */
+    const char *reason; /* why on the host (copies: which host node they serve); "" otherwise */
+    const char *layout; /* storage of its first output: "NCHW float32", "NHWC32 int8", ... */
+    const char *kernel; /* "ref", "cuda", a tuned cuDNN / INT8 kernel, "memcpy" */
+    const char *tuned;  /* build-time candidates and their timings ("" when not tuned) */
+} c8_node_placement;
+
+/* The engine's device. */
+c8_device c8_engine_device(const c8_engine *e);
+/* Nodes of the engine in execution order (compute layers, reformats and copies). */
+int c8_engine_num_nodes(const c8_engine *e);
+/* Node i's placement; strings borrowed from the engine. */
+void c8_engine_node_placement(const c8_engine *e, int i, c8_node_placement *out);
+/* Compute and reformat nodes of a GPU plan placed on the host (0 on the CPU). */
+int c8_engine_num_host_nodes(const c8_engine *e);
+/* C8_ERR_UNSUPPORTED naming every host-placed node and its reason when there is one (what:
+ * the option that asked, e.g. "--strict"); C8_OK otherwise. */
+c8_status c8_engine_check_no_host(const c8_engine *e, const char *what, c8_error *err);
+/* The placement as text (one line per node) or as JSON: {"device", "precision", "nodes":
+ * [{"index", "name", "op", "precision", "role", "device", "reason", "layout", "kernel",
+ * "tuned"}...], "host_nodes", "copies"}. */
+void c8_engine_print_placement(const c8_engine *e, FILE *fp);
+void c8_engine_write_placement_json(const c8_engine *e, FILE *fp);
 
 /* Quantization scale of an INT8 tensor of the engine by name (the ONNX tensor name), or 0 when
  * the engine keeps that tensor in floating point. */
@@ -207,15 +259,26 @@ c8_status c8_context_set_observer(c8_context *c, c8_tensor_observer fn, void *us
 
 /* Like c8_context_set_observer, but the tensor's data stays where the engine computed it (device
  * memory on a GPU engine, host memory on the CPU): for code that works on the device, such as
- * c8_context_hist_add. */
+ * c8_context_bin_tensor. */
 c8_status c8_context_set_device_observer(c8_context *c, c8_tensor_observer fn, void *user,
                                          const char *const *names, int n_names, c8_error *err);
 
-/* Adds an observed float32 tensor (its data where the engine keeps it, as a device observer sees
- * it) to a calibration histogram, on the engine's device (same bins as c8_hist_add). */
-struct c8_hist;
-c8_status c8_context_hist_add(c8_context *c, const c8_host_tensor *t, struct c8_hist *h,
-                              int64_t batch, c8_error *err);
+/* Bins an observed float32 tensor (its data where the engine keeps it, as a device observer sees
+ * it) on the engine's device under the calibration histogram's rule (docs/calibration.md,
+ * "Histograms"): absmax, min and max of the values, and |x| in b->nbins equal bins over
+ * [0, 2^range_exp), range_exp the rule's range for this tensor's absmax. b->counts (b->nbins
+ * entries, the caller's) is overwritten. calib/ merges the result into its histograms exactly
+ * (the same bins as c8_hist_add). NaN / Inf fail with C8_ERR_INVALID naming the tensor, the
+ * batch and the element. */
+typedef struct c8_tensor_bins {
+    int64_t nbins;    /* in: even, 2 .. 2^24 */
+    uint64_t *counts; /* in: (nbins) counts, overwritten */
+    int range_exp;    /* out */
+    float absmax;     /* out: max |x| */
+    float min, max;   /* out: without the sign of zero (0 for no values) */
+} c8_tensor_bins;
+c8_status c8_context_bin_tensor(c8_context *c, const c8_host_tensor *t, int64_t batch,
+                                c8_tensor_bins *b, c8_error *err);
 
 /* Runs the engine on n host input tensors, matched by name (a NULL name: positional). Every
  * dynamic extent takes the given size; fixed extents must match. */
@@ -244,6 +307,35 @@ bool c8_interrupt_pending(const char **what);
 void c8_context_set_max_memory(c8_context *c, uint64_t max_bytes);
 /* Bytes the context holds for its current input shapes (0 before the first run). */
 uint64_t c8_context_memory(const c8_context *c);
+
+/* ---- timing and device description (calib8 bench) ---- */
+
+/* Device timing marks (CUDA events on the context's stream): c8_context_mark records mark slot
+ * (0..C8_CONTEXT_MARKS-1) after the work queued so far; c8_context_elapsed waits for both marks
+ * and gives the milliseconds between them. C8_ERR_UNSUPPORTED on the CPU (time with a host
+ * clock there); c8_context_has_marks says which. */
+#define C8_CONTEXT_MARKS 4
+bool c8_context_has_marks(const c8_context *c);
+c8_status c8_context_mark(c8_context *c, int slot, c8_error *err);
+c8_status c8_context_elapsed(c8_context *c, int slot_a, int slot_b, float *ms, c8_error *err);
+
+/* What a context's device is (0 / "" where unknown; kind "cpu" with online_cpus on the CPU). */
+typedef struct c8_device_info {
+    char kind[8]; /* "cpu" or "cuda" */
+    char name[256];
+    int cc_major, cc_minor; /* compute capability */
+    int sm_count;
+    int sm_clock_khz;  /* peak SM clock */
+    int mem_clock_khz; /* peak memory clock */
+    int mem_bus_bits;
+    uint64_t mem_bytes;
+    int driver_version; /* e.g. 13000 */
+    int runtime_version;
+    int dnn_version;  /* cuDNN, e.g. 91400 */
+    int blas_version; /* cuBLAS(Lt) */
+    int online_cpus;  /* the CPU: processors online */
+} c8_device_info;
+c8_status c8_context_device_info(c8_context *c, c8_device_info *out, c8_error *err);
 
 #ifdef __cplusplus
 }

@@ -10,10 +10,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-static c8_status cpu_context_init(const c8_engine *e, void *engine_state, void **state,
-                                  c8_error *err) {
+static c8_status cpu_context_init(const c8_backend_engine *e, void **state, c8_error *err) {
     (void)e;
-    (void)engine_state;
     (void)err;
     *state = NULL;
     return C8_OK;
@@ -39,10 +37,11 @@ static c8_status cpu_copy(void *ctx, void *dst, const void *src, size_t bytes, c
     return C8_OK;
 }
 
-static bool cpu_supports(const c8_graph *g, const c8_node *n, const c8_layer *l) {
+static bool cpu_supports(const c8_graph *g, const c8_node *n, const c8_layer *l, const char **why) {
     (void)g;
     (void)n;
     (void)l;
+    (void)why;
     return true;
 }
 
@@ -64,7 +63,7 @@ static c8_status cpu_run(void *ctx, void *node_state, const c8_graph *g, const c
                          const c8_host_tensor *residual, c8_error *err) {
     (void)ctx;
     (void)node_state;
-    if (!l || l->precision != C8_PREC_FP16 || l->role != C8_LAYER_COMPUTE)
+    if (!l || l->precision != C8_LAYER_PREC_FP16 || l->role != C8_LAYER_COMPUTE)
         return c8_node_run_ref(g, n, in, out, residual, err);
     c8_host_tensor stack[8], res;
     c8_host_tensor *rin = n->n_in <= 8 ? stack : calloc((size_t)n->n_in, sizeof *rin);

@@ -1,7 +1,8 @@
 /* The CUDA backend (kernels/backend.h): device memory, one stream and cuDNN / cuBLASLt handles per
- * context, pinned staging for uploads and downloads, value layouts (cuda_backend_int.h), the run
- * wrapper that converts operands to the formats each op asks for, the host fallback for ops
- * without a GPU implementation, CUDA Graph capture of the whole forward, build-time tuning and
+ * context, pinned staging for uploads and downloads, value layouts (cuda_backend_int.h), the
+ * placement query (cu_supports: which nodes the GPU runs; the placement pass puts the others on
+ * the host with explicit copies, engine/build/place.c), the run wrapper that converts operands to
+ * the formats each op asks for, CUDA Graph capture of the whole forward, build-time tuning and
  * the calibration histograms on the GPU.
  *
  * Ops: cuda_conv.c (Conv, FusedConv, ConvTranspose through cuDNN), cuda_gemm.c (Gemm, MatMul
@@ -10,10 +11,9 @@
  * Tests: tests/kernels/cuda/test_backend_*.c. */
 #include "kernels/cuda/cuda_backend_int.h"
 
-#include "calib/hist.h"
-#include "calib8/calib.h"
 #include "ops/infer.h"
 #include "ops/ops.h"
+#include "quant/hist_rule.h"
 #include "util/shape.h"
 #include "util/err.h"
 
@@ -279,7 +279,7 @@ c8_status cu_window(const c8_graph *g, const c8_node *n, const c8_shape *x, cons
 
 /* ================================================================== engine, context */
 
-static c8_status cu_engine_init(const c8_engine *e, void **state, c8_error *err) {
+static c8_status cu_engine_init(const c8_backend_engine *e, void **state, c8_error *err) {
     (void)e;
     *state = NULL;
     int count = 0;
@@ -318,14 +318,13 @@ static void cu_engine_fini(void *state) {
 
 static void cu_context_fini(void *state);
 
-static c8_status cu_context_init(const c8_engine *e, void *engine_state, void **state,
-                                 c8_error *err) {
+static c8_status cu_context_init(const c8_backend_engine *e, void **state, c8_error *err) {
     *state = NULL;
-    if (!engine_state) return c8_err(err, C8_ERR_INTERNAL, "CUDA engine has no device state");
+    if (!e->state) return c8_err(err, C8_ERR_INTERNAL, "CUDA engine has no device state");
     cu_ctx *c = calloc(1, sizeof *c);
     if (!c) return c8_err(err, C8_ERR_NOMEM, "out of memory");
-    c->e = e;
-    c->eng = engine_state;
+    c->e = *e;
+    c->eng = e->state;
     c->device = c->eng->device;
     c->sm_count = c->eng->sm_count;
     const char *gr = getenv("C8_CUDA_GRAPHS"), *pr = getenv("C8_CUDA_PROFILE");
@@ -555,75 +554,192 @@ static c8_status cu_sync(void *ctx, c8_error *err) {
     return C8_OK;
 }
 
-/* Every node has a GPU implementation or the host fallback (c8_node_run_ref on downloaded
- * inputs), so the builder never has to refuse a layer. */
-static bool cu_supports(const c8_graph *g, const c8_node *n, const c8_layer *l) {
-    (void)g;
-    (void)n;
-    (void)l;
+/* ================================================================== placement query */
+
+static bool all_float(const c8_graph *g, const c8_node *n) {
+    for (int k = 0; k < n->n_in; k++) {
+        const c8_value *v = c8_node_input(g, n, k);
+        if (v && v->dtype != C8_DT_FLOAT) return false;
+    }
+    for (int k = 0; k < n->n_out; k++) {
+        const c8_value *v = c8_node_output(g, n, k);
+        if (v && v->dtype != C8_DT_FLOAT) return false;
+    }
     return true;
+}
+
+static bool is_const(const c8_value *v) { return v && v->kind == C8_VAL_CONST; }
+
+/* rank r known and outside [lo, hi] */
+static bool rank_out(int r, int lo, int hi) { return r >= 0 && (r < lo || r > hi); }
+
+static bool extra_outputs(const c8_node *n) {
+    for (int k = 1; k < n->n_out; k++)
+        if (n->out[k] >= 0) return true;
+    return false;
+}
+
+static bool float_type(c8_dtype t) { return t == C8_DT_FLOAT || t == C8_DT_FLOAT16; }
+
+/* The static half of the op files' prepare checks (cuda_conv.c, cuda_gemm.c, cuda_ops.c,
+ * cuda_q8.c): op, dtypes, attributes, ranks, constant operands. What depends on extents
+ * (cuDNN / cuBLASLt / INT8 kernel availability for a shape) is checked again at prepare, where
+ * a refusal is an error. NULL: the GPU runs it. */
+static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
+    const c8_value *x = c8_node_input(g, n, 0);
+    const int r = x ? x->shape.rank : -1;
+    switch (c8_op_info_of(n->op)->gpu) { /* the GPU column of ops/ops.def */
+    case C8_GPU_CONV:
+    case C8_GPU_CONVT: {
+        const c8_value *w = c8_node_input(g, n, 1), *b = c8_node_input(g, n, 2);
+        if (!x || !w || x->dtype != C8_DT_FLOAT || !is_const(w) || rank_out(r, 3, 4) ||
+            (r >= 0 && w->shape.rank != r))
+            return "only 1-D / 2-D float convolutions with constant weights run on the GPU";
+        if (b && !is_const(b)) return "bias computed at run time";
+        return NULL;
+    }
+    case C8_GPU_GEMM: {
+        const c8_value *b = c8_node_input(g, n, 1);
+        for (int k = 0; k < n->n_in; k++) {
+            const c8_value *v = c8_node_input(g, n, k);
+            if (v && v->dtype != C8_DT_FLOAT) return "Gemm on non-float or non-matrix operands";
+        }
+        if (rank_out(r, 2, 2) || (b && rank_out(b->shape.rank, 2, 2)))
+            return "Gemm on non-float or non-matrix operands";
+        return NULL;
+    }
+    case C8_GPU_MATMUL:
+        for (int k = 0; k < n->n_in; k++) {
+            const c8_value *v = c8_node_input(g, n, k);
+            if (v && v->dtype != C8_DT_FLOAT) return "MatMul on non-float operands";
+        }
+        return NULL;
+    case C8_GPU_EW:
+        if (!all_float(g, n)) return "elementwise op on non-float data";
+        if (n->op == C8_OP_CLIP && g->opset >= 11)
+            for (int k = 1; k <= 2 && k < n->n_in; k++) {
+                const c8_value *b = c8_node_input(g, n, k);
+                if (b && (!is_const(b) || c8_shape_numel(&b->shape) != 1))
+                    return "Clip bounds computed at run time";
+            }
+        return NULL;
+    case C8_GPU_BN:
+        if (!all_float(g, n)) return "BatchNormalization on non-float data";
+        if (extra_outputs(n)) return "BatchNormalization with training outputs";
+        if (rank_out(r, 2, C8_MAX_RANK)) return "BatchNormalization of rank < 2";
+        return NULL;
+    case C8_GPU_POOL:
+        if (!all_float(g, n)) return "pooling on non-float data";
+        if (extra_outputs(n)) return "MaxPool with an Indices output";
+        if (rank_out(r, 3, 4)) return "pooling over other than 1 or 2 axes";
+        return NULL;
+    case C8_GPU_GPOOL:
+        if (!all_float(g, n)) return "pooling on non-float data";
+        if (rank_out(r, 3, C8_MAX_RANK)) return "global pool of rank < 3";
+        return NULL;
+    case C8_GPU_SOFTMAX:
+        if (!all_float(g, n)) return "Softmax on non-float data";
+        if (rank_out(r, 1, C8_MAX_RANK)) return "Softmax of a scalar";
+        return NULL;
+    case C8_GPU_LRN:
+        if (!all_float(g, n)) return "LRN on non-float data";
+        if (rank_out(r, 2, C8_MAX_RANK)) return "LRN of rank < 2";
+        return NULL;
+    case C8_GPU_COPY: {
+        if (extra_outputs(n)) return "second output (Dropout mask)";
+        const c8_value *y = c8_node_output(g, n, 0);
+        if (!x || !y || (x->dtype != y->dtype && !(float_type(x->dtype) && float_type(y->dtype))))
+            return "Cast between non-float types";
+        if (is_const(x)) return "constant input";
+        if (n->op == C8_OP_CONCAT)
+            for (int k = 0; k < n->n_in; k++) {
+                const c8_value *v = c8_node_input(g, n, k);
+                if (!v || v->dtype != x->dtype || v->shape.rank != x->shape.rank)
+                    return "Concat inputs differ";
+            }
+        if (n->op == C8_OP_TRANSPOSE) {
+            const int64_t *perm;
+            size_t np = c8_node_attr_ints(n, "perm", &perm);
+            if (np && r >= 0 && (int)np != r) return "Transpose perm";
+        }
+        return NULL;
+    }
+    case C8_GPU_MAP:
+        if (!x || is_const(x)) return "constant data input";
+        if (c8_dtype_size(x->dtype) != 4) return "index map needs 4-byte elements";
+        for (int k = 1; k < n->n_in; k++) {
+            const c8_value *v = c8_node_input(g, n, k);
+            if (v && !is_const(v)) return "parameters computed at run time";
+        }
+        for (int k = 0; k < n->n_out; k++) {
+            const c8_value *v = c8_node_output(g, n, k);
+            if (v && v->dtype != x->dtype) return "output dtype differs";
+        }
+        if ((n->op == C8_OP_RESIZE || n->op == C8_OP_UPSAMPLE) &&
+            strcmp(c8_node_attr_s(n, "mode", "nearest"), "nearest") != 0)
+            return "Resize / Upsample in linear mode";
+        return NULL;
+    case C8_GPU_Q8_QUANTIZE:
+        if (rank_out(r, 2, C8_MAX_RANK)) return "INT8 tensor of rank < 2";
+        if (n->op == C8_OP_Q8_REQUANTIZE && c8_node_attr_i(n, "act", C8_QACT_NONE) != C8_QACT_NONE)
+            return "Requantize with an activation";
+        return NULL;
+    case C8_GPU_Q8_CONV: {
+        for (int k = 1; k < 4 && k < n->n_in; k++) {
+            const c8_value *v = c8_node_input(g, n, k);
+            if (v && !is_const(v)) return "weights computed at run time";
+        }
+        if (n->op == C8_OP_Q8_CONV) {
+            const c8_value *w = c8_node_input(g, n, 1);
+            if (rank_out(r, 4, 4)) return "INT8 geometry the GPU kernels do not take";
+            /* grouped: only depthwise (group == C == K, kernels/cuda/int8/dispatch.cu) */
+            const int64_t group = c8_node_attr_i(n, "group", 1);
+            if (group > 1 && w && w->shape.rank == 4 &&
+                (w->shape.d[1] != 1 || w->shape.d[0] != group))
+                return "grouped INT8 convolution that is not depthwise";
+        } else if (rank_out(r, 2, 2)) {
+            return "INT8 Gemm on other than 2-D activations";
+        }
+        return NULL;
+    }
+    case C8_GPU_Q8_POOL:
+        if (rank_out(r, 4, 4)) return "INT8 pool of rank != 4";
+        return NULL;
+    case C8_GPU_Q8_ADD:
+        if (rank_out(r, 2, C8_MAX_RANK)) return "INT8 Add of rank < 2";
+        return NULL;
+    case C8_GPU_Q8_CONCAT: {
+        int64_t axis = c8_node_attr_i(n, "axis", 1);
+        if (r >= 0 && (r < 2 || (axis != 1 && axis != 1 - r)))
+            return "INT8 Concat off the channel axis";
+        return NULL;
+    }
+    case C8_GPU_F16_CAST: return NULL;
+    default: return "no GPU kernel for this op";
+    }
+}
+
+static bool cu_supports(const c8_graph *g, const c8_node *n, const c8_layer *l, const char **why) {
+    (void)l;
+    *why = gpu_refusal(g, n);
+    return *why == NULL;
 }
 
 /* ================================================================== value formats (vt->plan) */
 
-/* Ops whose FP16 outputs prefer channels-last (convolutions and what sits between them). */
-static bool prefers_cl(c8_op op) {
-    switch (op) {
-    case C8_OP_CONV:
-    case C8_OP_FUSED_CONV:
-    case C8_OP_CONV_TRANSPOSE:
-    case C8_OP_MAXPOOL:
-    case C8_OP_AVGPOOL:
-    case C8_OP_BATCHNORM: return true;
-    default: return false;
-    }
-}
+/* Output layouts come from the op table's GPU_LAYOUT column (ops/ops.def). */
+static bool prefers_cl(c8_op op) { return c8_op_info_of(op)->gpu_layout == C8_GL_CHANNELS_LAST; }
+static bool follows_layout(c8_op op) { return c8_op_info_of(op)->gpu_layout == C8_GL_FOLLOW; }
+static bool q8_nhwc32(c8_op op) { return c8_op_info_of(op)->gpu_layout == C8_GL_NHWC32; }
 
-/* Ops that keep the layout of their first activation input (views of any layout). */
-static bool follows_layout(c8_op op) {
-    switch (op) {
-    case C8_OP_RELU:
-    case C8_OP_LEAKY_RELU:
-    case C8_OP_PRELU:
-    case C8_OP_SIGMOID:
-    case C8_OP_TANH:
-    case C8_OP_CLIP:
-    case C8_OP_HARD_SIGMOID:
-    case C8_OP_HARD_SWISH:
-    case C8_OP_ADD:
-    case C8_OP_SUB:
-    case C8_OP_MUL:
-    case C8_OP_DIV:
-    case C8_OP_MAX:
-    case C8_OP_MIN:
-    case C8_OP_SUM:
-    case C8_OP_CONCAT: return true;
-    default: return false;
-    }
-}
-
-/* INT8 ops whose int8 (or float / half) outputs are NHWC32. */
-static bool q8_nhwc32(c8_op op) {
-    switch (op) {
-    case C8_OP_Q8_QUANTIZE:
-    case C8_OP_Q8_CONV:
-    case C8_OP_Q8_GEMM:
-    case C8_OP_Q8_MAXPOOL:
-    case C8_OP_Q8_AVGPOOL:
-    case C8_OP_Q8_GLOBAL_AVGPOOL:
-    case C8_OP_Q8_ADD:
-    case C8_OP_Q8_CONCAT:
-    case C8_OP_Q8_REQUANTIZE: return true;
-    default: return false;
-    }
-}
-
-static cu_fmt plan_value(const cu_ctx *c, const c8_graph *g, const cu_fmt *fmt, int v) {
+static cu_fmt plan_value(const c8_backend_engine *e, const c8_graph *g, const cu_fmt *fmt, int v) {
     const c8_value *val = &g->vals[v];
     cu_fmt canon = cu_canon(val->dtype);
     if (val->kind != C8_VAL_ACTIVATION || val->producer < 0 || val->is_output) return canon;
     const c8_node *p = &g->nodes[val->producer];
-    const c8_layer *l = p->layer >= 0 ? &c->e->layers[p->layer] : NULL;
+    const c8_layer *l = p->layer >= 0 ? &e->layers[p->layer] : NULL;
+    /* host steps and host copies exchange values in ONNX layout and dtype */
+    if (p->op == C8_OP_HOST_COPY || (l && l->place == C8_PLACE_HOST)) return canon;
     const int rank = val->shape.rank;
     if (q8_nhwc32(p->op) && rank >= 2 &&
         (val->dtype == C8_DT_INT8 || val->dtype == C8_DT_FLOAT || val->dtype == C8_DT_FLOAT16))
@@ -654,7 +770,6 @@ static c8_status cu_plan_values(void *ctx, const c8_graph *g, size_t *bytes, c8_
     c->runs = 0;
     c->capture_failed = false;
     c->capture_tries = 0;
-    c->n_host_nodes = 0;
     c->n_lazy_nodes = 0;
     free(c->plan.fmt);
     c->plan.fmt = calloc((size_t)(g->n_vals ? g->n_vals : 1), sizeof(cu_fmt));
@@ -666,7 +781,8 @@ static c8_status cu_plan_values(void *ctx, const c8_graph *g, size_t *bytes, c8_
     for (int i = 0; i < g->n_nodes; i++) {
         const c8_node *n = &g->nodes[i];
         for (int k = 0; k < n->n_out; k++)
-            if (n->out[k] >= 0) c->plan.fmt[n->out[k]] = plan_value(c, g, c->plan.fmt, n->out[k]);
+            if (n->out[k] >= 0)
+                c->plan.fmt[n->out[k]] = plan_value(&c->e, g, c->plan.fmt, n->out[k]);
     }
     for (int v = 0; v < g->n_vals; v++) {
         const c8_value *val = &g->vals[v];
@@ -674,6 +790,31 @@ static c8_status cu_plan_values(void *ctx, const c8_graph *g, size_t *bytes, c8_
         if (val->kind == C8_VAL_CONST) continue;
         bytes[v] = cu_fmt_bytes(&val->shape, c->plan.fmt[v]);
     }
+    return C8_OK;
+}
+
+/* The build-time description of plan_value's choices (vt->layouts), on the declared shapes. */
+static c8_status cu_layouts(const c8_backend_engine *e, const c8_graph *g, c8_value_layout *out,
+                            c8_error *err) {
+    cu_fmt *fmt = calloc((size_t)(g->n_vals ? g->n_vals : 1), sizeof *fmt);
+    if (!fmt) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    for (int v = 0; v < g->n_vals; v++) fmt[v] = cu_canon(g->vals[v].dtype);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const c8_node *n = &g->nodes[i];
+        for (int k = 0; k < n->n_out; k++)
+            if (n->out[k] >= 0) fmt[n->out[k]] = plan_value(e, g, fmt, n->out[k]);
+    }
+    for (int v = 0; v < g->n_vals; v++) {
+        out[v].channels_last = fmt[v].cl;
+        out[v].cpad = fmt[v].cl ? fmt[v].cpad : 1;
+        switch (fmt[v].type) {
+        case C8CU_F32: out[v].storage = C8_DT_FLOAT; break;
+        case C8CU_F16: out[v].storage = C8_DT_FLOAT16; break;
+        case C8CU_I8: out[v].storage = C8_DT_INT8; break;
+        default: out[v].storage = g->vals[v].dtype; break;
+        }
+    }
+    free(fmt);
     return C8_OK;
 }
 
@@ -685,8 +826,6 @@ static void cu_release(void *ctx, void *node_state) {
     if (nd->op && nd->op_free) nd->op_free(ctx, nd->op);
     free(nd);
 }
-
-static bool is_q8(c8_op op) { return op >= C8_OP_Q8_QUANTIZE && op <= C8_OP_F16_CAST; }
 
 /* Operand formats after the wants (what the run wrapper will hand the op). */
 static cu_fmt stored_fmt(const cu_ctx *c, const c8_graph *g, int v) {
@@ -720,17 +859,6 @@ static size_t conversion_bytes(const cu_ctx *c, const cu_node *nd, const c8_grap
     return total;
 }
 
-static void want_host(cu_node *nd, const c8_graph *g, const c8_node *n) {
-    for (int k = 0; k < CU_MAX_IO; k++) nd->want_in[k] = nd->want_out[k] = (cu_want){-1, 0, 1};
-    for (int k = 0; k < n->n_in && k < CU_MAX_IO; k++)
-        if (n->in[k] >= 0) nd->want_in[k].type = (int8_t)cu_canon_type(g->vals[n->in[k]].dtype);
-    for (int k = 0; k < n->n_out && k < CU_MAX_IO; k++)
-        if (n->out[k] >= 0) nd->want_out[k].type = (int8_t)cu_canon_type(g->vals[n->out[k]].dtype);
-    nd->want_res = (cu_want){-1, 0, 1};
-    if (n->fusion.residual >= 0)
-        nd->want_res.type = (int8_t)cu_canon_type(g->vals[n->fusion.residual].dtype);
-}
-
 static c8_status cu_prepare(void *ctx, const c8_graph *g, const c8_node *n, const c8_layer *l,
                             void **node_state, c8_error *err) {
     cu_ctx *c = ctx;
@@ -745,41 +873,26 @@ static c8_status cu_prepare(void *ctx, const c8_graph *g, const c8_node *n, cons
     for (int k = 0; k < CU_MAX_IO; k++) nd->want_in[k] = nd->want_out[k] = CU_WANT_ANY;
     nd->want_res = CU_WANT_ANY;
     c8_status s;
-    const char *force = getenv("C8_CUDA_HOST_OPS"); /* debugging: "Conv,Add" run on the host */
-    bool forced = false;
-    if (force && *force) {
-        const char *name = c8_op_name(n->op);
-        size_t ln = strlen(name);
-        for (const char *p = strstr(force, name); p; p = strstr(p + 1, name))
-            if ((p == force || p[-1] == ',') && (p[ln] == ',' || p[ln] == '\0')) forced = true;
+    switch (c8_op_info_of(n->op)->gpu) { /* the GPU column of ops/ops.def */
+    case C8_GPU_CONV: s = cu_prepare_conv(c, nd, g, n, l, err); break;
+    case C8_GPU_CONVT: s = cu_prepare_convt(c, nd, g, n, l, err); break;
+    case C8_GPU_GEMM: s = cu_prepare_gemm(c, nd, g, n, l, err); break;
+    case C8_GPU_MATMUL: s = cu_prepare_matmul(c, nd, g, n, l, err); break;
+    case C8_GPU_Q8_QUANTIZE:
+    case C8_GPU_Q8_CONV:
+    case C8_GPU_Q8_POOL:
+    case C8_GPU_Q8_ADD:
+    case C8_GPU_Q8_CONCAT:
+    case C8_GPU_F16_CAST: s = cu_prepare_q8(c, nd, g, n, l, err); break;
+    default: s = cu_prepare_misc(c, nd, g, n, l, err); break;
     }
-    if (forced) {
-        nd->impl = CU_IMPL_HOST;
-        nd->why = "forced by C8_CUDA_HOST_OPS";
-        s = C8_OK;
-    } else {
-        switch (n->op) {
-        case C8_OP_CONV:
-        case C8_OP_FUSED_CONV: s = cu_prepare_conv(c, nd, g, n, l, err); break;
-        case C8_OP_CONV_TRANSPOSE: s = cu_prepare_convt(c, nd, g, n, l, err); break;
-        case C8_OP_GEMM: s = cu_prepare_gemm(c, nd, g, n, l, err); break;
-        case C8_OP_MATMUL: s = cu_prepare_matmul(c, nd, g, n, l, err); break;
-        default:
-            s = is_q8(n->op) ? cu_prepare_q8(c, nd, g, n, l, err)
-                             : cu_prepare_misc(c, nd, g, n, l, err);
-            break;
-        }
-    }
-    if (s == C8_OK && nd->impl == CU_IMPL_HOST) {
-        if (nd->op && nd->op_free) nd->op_free(c, nd->op);
-        nd->op = NULL;
-        nd->ws_bytes = 0;
-        want_host(nd, g, n);
-        c->n_host_nodes++;
-        if (getenv("C8_CUDA_VERBOSE"))
-            fprintf(stderr, "cuda: node '%s' (%s) runs on the host: %s\n", n->name, n->op_type,
-                    nd->why ? nd->why : "no GPU implementation");
-    }
+    /* The placement pass (engine/build/place.c) asked cu_supports; a node it put on the GPU
+     * that the op cannot take for these shapes is an error, never a silent host fallback. */
+    if (s == C8_OK && nd->impl == CU_IMPL_HOST)
+        s = c8_node_err(err, g, n, C8_ERR_UNSUPPORTED,
+                        "placed on the GPU, but the GPU cannot run it for these shapes (%s); "
+                        "rebuild the plan for these input shapes or report it",
+                        nd->why ? nd->why : "no GPU implementation");
     if (s == C8_OK && nd->lazy) c->n_lazy_nodes++;
     if (s == C8_OK) s = cu_scratch_reserve(c, conversion_bytes(c, nd, g, n) + nd->ws_bytes, err);
     if (s != C8_OK) {
@@ -791,80 +904,6 @@ static c8_status cu_prepare(void *ctx, const c8_graph *g, const c8_node *n, cons
 }
 
 /* ================================================================== run */
-
-/* Runs node n on the host with the reference (FP16 layers emulated as on the CPU backend):
- * downloads the inputs, runs, uploads the outputs. Operands are in ONNX layout (want_host). */
-static c8_status run_host(cu_ctx *c, const c8_graph *g, const c8_node *n, const c8_layer *l,
-                          cu_tensor *in, cu_tensor *out, cu_tensor *res, c8_error *err) {
-    c8_host_tensor hin[CU_MAX_IO], hout[CU_MAX_IO], hres;
-    void *bufs[2 * CU_MAX_IO + 1] = {0};
-    int nb = 0;
-    c8_status s = C8_CUDA_CHECK(err, cudaStreamSynchronize(c->stream));
-    for (int k = 0; s == C8_OK && k < n->n_in; k++) {
-        memset(&hin[k], 0, sizeof hin[k]);
-        if (!in[k].data && !in[k].host) continue;
-        hin[k].name = g->vals[n->in[k]].name;
-        hin[k].dtype = in[k].dtype;
-        hin[k].shape = in[k].shape;
-        if (in[k].host) {
-            hin[k].data = (void *)in[k].host;
-            continue;
-        }
-        size_t bytes = (size_t)c8_shape_numel(&in[k].shape) * c8_dtype_size(in[k].dtype);
-        void *h = malloc(bytes ? bytes : 1);
-        if (!h)
-            s = c8_err(err, C8_ERR_NOMEM, "out of memory");
-        else {
-            bufs[nb++] = h;
-            hin[k].data = h;
-            if (bytes)
-                s = C8_CUDA_CHECK(
-                    err, cudaMemcpyAsync(h, in[k].data, bytes, cudaMemcpyDeviceToHost, c->stream));
-        }
-    }
-    const c8_host_tensor *hr = NULL;
-    if (s == C8_OK && res && res->data) {
-        size_t bytes = (size_t)c8_shape_numel(&res->shape) * c8_dtype_size(res->dtype);
-        void *h = malloc(bytes ? bytes : 1);
-        if (!h)
-            s = c8_err(err, C8_ERR_NOMEM, "out of memory");
-        else {
-            bufs[nb++] = h;
-            hres = (c8_host_tensor){g->vals[n->fusion.residual].name, res->dtype, res->shape, h};
-            hr = &hres;
-            if (bytes)
-                s = C8_CUDA_CHECK(
-                    err, cudaMemcpyAsync(h, res->data, bytes, cudaMemcpyDeviceToHost, c->stream));
-        }
-    }
-    for (int k = 0; s == C8_OK && k < n->n_out; k++) {
-        memset(&hout[k], 0, sizeof hout[k]);
-        if (!out[k].data) continue;
-        hout[k].name = g->vals[n->out[k]].name;
-        hout[k].dtype = out[k].dtype;
-        hout[k].shape = out[k].shape;
-        size_t bytes = (size_t)c8_shape_numel(&out[k].shape) * c8_dtype_size(out[k].dtype);
-        void *h = malloc(bytes ? bytes : 1);
-        if (!h)
-            s = c8_err(err, C8_ERR_NOMEM, "out of memory");
-        else {
-            bufs[nb++] = h;
-            hout[k].data = h;
-        }
-    }
-    if (s == C8_OK) s = C8_CUDA_CHECK(err, cudaStreamSynchronize(c->stream));
-    if (s == C8_OK) s = c8_backend_cpu.run(NULL, NULL, g, n, l, hin, hout, hr, err);
-    for (int k = 0; s == C8_OK && k < n->n_out; k++) {
-        if (!out[k].data) continue;
-        size_t bytes = (size_t)c8_shape_numel(&out[k].shape) * c8_dtype_size(out[k].dtype);
-        if (bytes)
-            s = C8_CUDA_CHECK(err, cudaMemcpyAsync(out[k].data, hout[k].data, bytes,
-                                                   cudaMemcpyHostToDevice, c->stream));
-    }
-    if (s == C8_OK) s = C8_CUDA_CHECK(err, cudaStreamSynchronize(c->stream));
-    for (int i = 0; i < nb; i++) free(bufs[i]);
-    return s;
-}
 
 /* Fills t for value v (in backend memory at data) with its stored format. */
 static void operand(const cu_ctx *c, const c8_graph *g, int v, void *data, cu_tensor *t) {
@@ -954,15 +993,11 @@ static c8_status run_node(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_no
             tout[k].fmt = ef;
         }
     }
-    c8_status s;
-    if (nd->impl == CU_IMPL_HOST) {
-        s = run_host(c, g, n, l, tin, tout, n->fusion.residual >= 0 ? &tres : NULL, err);
-    } else {
-        /* the op's workspace follows the converted operands */
-        c->ws = nd->ws_bytes ? cu_scratch(c, &off, nd->ws_bytes) : NULL;
-        c->ws_bytes = nd->ws_bytes;
-        s = nd->run(c, nd, g, n, tin, tout, n->fusion.residual >= 0 ? &tres : NULL, err);
-    }
+    (void)l;
+    /* the op's workspace follows the converted operands */
+    c->ws = nd->ws_bytes ? cu_scratch(c, &off, nd->ws_bytes) : NULL;
+    c->ws_bytes = nd->ws_bytes;
+    c8_status s = nd->run(c, nd, g, n, tin, tout, n->fusion.residual >= 0 ? &tres : NULL, err);
     for (int k = 0; s == C8_OK && k < n->n_out; k++) {
         if (dst[k].v < 0 || !dst[k].data || dst[k].data == tout[k].data) continue;
         s = cu_convert(c, dst[k].data, dst[k].fmt, tout[k].data, tout[k].fmt, dst[k].dtype,
@@ -1004,14 +1039,13 @@ static c8_status cu_run(void *ctx, void *node_state, const c8_graph *g, const c8
 
 /* The first run of a specialization goes node by node (ops may still pick algorithms); the
  * second is captured into a CUDA Graph, which later runs of the same shapes replay. No capture
- * while observing (may_capture false), with host-fallback nodes, or after a failed capture. */
+ * while observing or with host steps in the plan (may_capture false), or after a failed capture. */
 static c8_status cu_run_begin(void *ctx, bool may_capture, bool *replayed, c8_error *err) {
     cu_ctx *c = ctx;
     abort_capture(c);
     *replayed = false;
     c->runs++;
-    if (!may_capture || !c->graphs_enabled || c->capture_failed || c->n_host_nodes > 0)
-        return C8_OK;
+    if (!may_capture || !c->graphs_enabled || c->capture_failed) return C8_OK;
     if (c->gexec) {
         C8_CUDA_TRY(err, cudaGraphLaunch(c->gexec, c->stream));
         *replayed = true;
@@ -1056,16 +1090,16 @@ static c8_status cu_run_end(void *ctx, c8_error *err) {
 
 /* ================================================================== tuning (build time) */
 
-static c8_status cu_tune(c8_engine *e, const c8_build_options *opt, c8_error *err) {
+static c8_status cu_tune(const c8_backend_engine *e, const c8_tune_options *opt, c8_error *err) {
     void *cs = NULL;
-    C8_TRY(cu_context_init(e, e->backend, &cs, err));
+    C8_TRY(cu_context_init(e, &cs, err));
     cu_ctx *c = cs;
     FILE *log = opt->log;
     if (log) {
         bool any32 = false;
         for (int i = 0; i < e->n_layers; i++)
-            any32 |=
-                e->layers[i].precision == C8_PREC_FP32 && e->layers[i].role == C8_LAYER_COMPUTE;
+            any32 |= e->layers[i].precision == C8_LAYER_PREC_FP32 &&
+                     e->layers[i].role == C8_LAYER_COMPUTE;
         if (any32)
             fprintf(log, "cuda: FP32 layers run with TF32 %s\n",
                     e->tf32 ? "allowed (--tf32: cuDNN default math, CUBLAS_COMPUTE_32F_FAST_TF32)"
@@ -1090,6 +1124,7 @@ static c8_status cu_tune(c8_engine *e, const c8_build_options *opt, c8_error *er
         const c8_node *n = &s->nodes[i];
         if (n->layer < 0) continue;
         c8_layer *l = &e->layers[n->layer];
+        if (l->place == C8_PLACE_HOST) continue; /* placed on the host: nothing to tune */
         if (n->op == C8_OP_CONV || n->op == C8_OP_FUSED_CONV)
             st = cu_tune_conv(c, e, s, n, l, opt, err);
         else if (n->op == C8_OP_Q8_CONV || n->op == C8_OP_Q8_GEMM)
@@ -1103,30 +1138,20 @@ done:
 
 /* ================================================================== histograms */
 
-static float key_float(uint32_t k) {
-    uint32_t b = (k & 0x80000000u) ? k & 0x7fffffffu : ~k;
-    float f;
-    memcpy(&f, &b, sizeof f);
-    return f;
-}
-
 static const char *nonfinite_name(float v) {
     if (v != v) return "NaN";
     return v > 0 ? "+Inf" : "-Inf";
 }
 
-/* The batch's histogram is built on the GPU with its own power-of-two range (absmax first, then
- * shared-memory bins), its counts come back as uint64 and merge into h exactly
- * (c8_hist_create_from + c8_hist_merge): the result equals c8_hist_add on the same values. */
-static c8_status cu_hist_add(void *ctx, const void *data, size_t count, struct c8_hist *h,
-                             const char *tensor, int64_t batch, c8_error *err) {
+/* The batch's bins are built on the GPU with its own power-of-two range (absmax first, then
+ * shared-memory bins) and come back as uint64 counts with the statistics; calib/ merges them
+ * into its histogram exactly (c8_hist_add_observed), equal to c8_hist_add on the same values. */
+static c8_status cu_hist_bins(void *ctx, const void *data, size_t count, int64_t nbins,
+                              uint64_t *counts_out, int *exp, float *absmax, float *min, float *max,
+                              const char *tensor, int64_t batch, c8_error *err) {
     cu_ctx *c = ctx;
     abort_capture(c);
     if (count == 0) return C8_OK;
-    if (c8_hist_count(h) > UINT64_MAX - count)
-        return c8_err(err, C8_ERR_LIMIT, "tensor '%s': batch %lld: histogram count overflows",
-                      tensor ? tensor : "?", (long long)batch);
-    const int64_t nbins = c8_hist_nbins(h);
     const size_t bytes = c8cu_hist_dev_bytes(nbins);
     if (nbins != c->hist_nbins) {
         if (c->hist_dev) C8_CUDA_TRY(err, cudaFree(c->hist_dev));
@@ -1151,22 +1176,17 @@ static c8_status cu_hist_add(void *ctx, const void *data, size_t count, struct c
         return c8_err(err, C8_ERR_INVALID, "tensor '%s': batch %lld: %s at element %zu of %zu",
                       tensor ? tensor : "?", (long long)batch, nonfinite_name(bad), at, count);
     }
-    float absmax;
-    memcpy(&absmax, &hd->amax_bits, sizeof absmax);
-    const float mn = key_float(hd->kmin) + 0.0f, mx = key_float(hd->kmax) + 0.0f;
-    if (hd->exp != c8_hist_exp_for(absmax))
+    memcpy(absmax, &hd->amax_bits, sizeof *absmax);
+    *min = c8_hist_key_float(hd->kmin) + 0.0f;
+    *max = c8_hist_key_float(hd->kmax) + 0.0f;
+    if (hd->exp != c8_hist_exp_for(*absmax))
         return c8_err(err, C8_ERR_INTERNAL,
                       "tensor '%s': GPU histogram range 2^%d differs from the rule's 2^%d",
-                      tensor ? tensor : "?", (int)hd->exp, c8_hist_exp_for(absmax));
-    const uint64_t *counts =
-        (const uint64_t *)((const char *)c->hist_host + sizeof(c8cu_hist_header));
-    c8_hist *part = NULL;
-    c8_status s = c8_hist_create_from(nbins, hd->exp, counts, absmax, mn, mx, &part, err);
-    if (s == C8_OK) s = c8_hist_merge(h, part, err);
-    c8_hist_destroy(part);
-    if (s != C8_OK)
-        c8_err_prefix(err, "tensor '%s': batch %lld", tensor ? tensor : "?", (long long)batch);
-    return s;
+                      tensor ? tensor : "?", (int)hd->exp, c8_hist_exp_for(*absmax));
+    *exp = hd->exp;
+    memcpy(counts_out, (const char *)c->hist_host + sizeof(c8cu_hist_header),
+           (size_t)nbins * sizeof *counts_out);
+    return C8_OK;
 }
 
 /* ================================================================== observers */
@@ -1207,7 +1227,7 @@ static c8_status cu_elapsed(void *ctx, int a, int b, float *ms, c8_error *err) {
     return C8_OK;
 }
 
-static c8_status cu_device_info(void *ctx, c8_device_info *o, c8_error *err) {
+static c8_status cu_device_info(void *ctx, c8_device_props *o, c8_error *err) {
     cu_ctx *c = ctx;
     memset(o, 0, sizeof *o);
     struct cudaDeviceProp p;
@@ -1241,6 +1261,7 @@ const c8_backend_vt c8_backend_cuda = {
     .upload = cu_upload,
     .download = cu_download,
     .supports = cu_supports,
+    .layouts = cu_layouts,
     .prepare = cu_prepare,
     .release = cu_release,
     .run = cu_run,
@@ -1248,7 +1269,7 @@ const c8_backend_vt c8_backend_cuda = {
     .run_begin = cu_run_begin,
     .run_end = cu_run_end,
     .tune = cu_tune,
-    .hist_add = cu_hist_add,
+    .hist_bins = cu_hist_bins,
     .plan = cu_plan_values,
     .observe = cu_observe,
     .mark = cu_mark,

@@ -740,14 +740,14 @@ extern "C" c8_status c8cu_gather_map(size_t esize, int64_t count, const int32_t 
 
 /* ------------------------------------------------------------------ calibration histogram */
 
-#define HIST_EXP_MIN (-148)       /* C8_HIST_EXP_MIN (include/calib8/calib.h) */
+#define HIST_EXP_MIN (-148)       /* C8_HIST_RULE_EXP_MIN (quant/hist_rule.h) */
 #define HIST_SHARED_MAX_BINS 8192 /* 32 KiB of uint32 counters per block */
 
 extern "C" size_t c8cu_hist_dev_bytes(int64_t nbins) {
     return sizeof(c8cu_hist_header) + (size_t)nbins * sizeof(uint64_t);
 }
 
-/* calib/hist.c's order_key: unsigned order of keys = float order. */
+/* quant/hist_rule.c's order_key: unsigned order of keys = float order. */
 __device__ __forceinline__ uint32_t order_key(uint32_t b) {
     return b ^ ((0u - (b >> 31)) | 0x80000000u);
 }
@@ -804,7 +804,7 @@ __global__ void k_hist_reduce(const float *x, uint64_t n, c8cu_hist_header *h) {
 }
 
 /* Bins |x| with the batch's own range: bin = (int)(|x| * nbins * 2^-exp) in float64, exact as
- * in calib/hist.c. Per-block uint32 counters in shared memory, flushed with 64-bit atomics. */
+ * in quant/hist_rule.c. Per-block uint32 counters in shared memory, flushed with 64-bit atomics. */
 template <bool SHARED>
 __global__ void k_hist_bins(const float *x, uint64_t n, int nbins, c8cu_hist_header *h,
                             unsigned long long *counts) {

@@ -2,8 +2,8 @@
  * elementwise ops with numpy broadcasting over strided views, the fused Conv/Gemm epilogue,
  * BatchNormalization, pooling, Softmax, LRN, gathers through index maps, and the calibration
  * histogram. Each computes the same function as its CPU reference (kernels/ref/ref.h,
- * kernels/ref/eltwise.h, calib/hist.c), in the same float32 order where the reference fixes one
- * (the file is compiled without FMA contraction): BatchNormalization, pooling, the epilogue and
+ * kernels/ref/eltwise.h, quant/hist_rule.c), in the same float32 order where the reference fixes
+ * one (the file is compiled without FMA contraction): BatchNormalization, pooling, the epilogue and
  * the elementwise ops are bit-exact; expf / tanhf / powf differ from glibc by a few ulp.
  * Tests: tests/kernels/cuda/test_backend_ops.c (every op against the CPU reference on the GPU
  * machine).
@@ -130,13 +130,13 @@ c8_status c8cu_lrn(int64_t n, int64_t c, int64_t inner, int64_t size, float alph
 c8_status c8cu_gather_map(size_t esize, int64_t count, const int32_t *map, const void *x,
                           const void *fill, void *y, cudaStream_t stream, c8_error *err);
 
-/* ---- calibration histogram (calib/hist.c's range rule) ---- */
+/* ---- calibration histogram (the rule of quant/hist_rule.h) ---- */
 
 /* What the two histogram passes leave in device memory (c8cu_hist_dev_bytes(nbins) bytes):
  * the header, then nbins uint64 counts. */
 typedef struct c8cu_hist_header {
     uint32_t amax_bits;  /* max of |x|'s bit pattern (>= 0x7f800000: Inf or NaN seen) */
-    uint32_t kmin, kmax; /* order keys of the minimum and maximum (see calib/hist.c) */
+    uint32_t kmin, kmax; /* order keys of the minimum and maximum (see quant/hist_rule.c) */
     int32_t exp;         /* the batch's own range exponent, c8_hist_exp_for(absmax) */
     uint64_t first_bad;  /* index of the first NaN / Inf, or UINT64_MAX */
 } c8cu_hist_header;

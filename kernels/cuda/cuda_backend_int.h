@@ -17,7 +17,6 @@
 #define C8_KERNELS_CUDA_CUDA_BACKEND_INT_H
 
 #include "kernels/backend.h"
-#include "engine/engine_internal.h"
 #include "ops/ir.h"
 #include "kernels/cuda/cu_kernels.h"
 #include "kernels/cuda/cuda_check.h"
@@ -116,7 +115,7 @@ typedef struct cu_plan {
 } cu_plan;
 
 struct cu_ctx {
-    const c8_engine *e;
+    c8_backend_engine e; /* the engine's graph and layers (borrowed), tf32, engine state */
     cu_engine *eng;
     int device;
     int sm_count;
@@ -141,7 +140,6 @@ struct cu_ctx {
     int64_t hist_nbins;
     /* the current specialization */
     cu_plan plan;
-    int n_host_nodes;
     int n_lazy_nodes;
     /* CUDA Graph capture of the whole forward */
     cudaGraphExec_t gexec;
@@ -186,7 +184,8 @@ c8_status cu_i8(cu_ctx *c, c8_cuda_int8_ctx **out, c8_error *err);
 bool cu_const_stable(const c8_graph *g, int v);
 
 /* ---- op implementations: prepare fills nd (wants, workspace, run, op state) or sets
- * nd->impl = CU_IMPL_HOST with nd->why. ---- */
+ * nd->impl = CU_IMPL_HOST with nd->why, which cu_prepare turns into an error (the placement
+ * pass already put what the GPU cannot run on the host: cu_supports). ---- */
 c8_status cu_prepare_conv(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
                           const c8_layer *l, c8_error *err);
 c8_status cu_prepare_convt(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
@@ -201,14 +200,14 @@ c8_status cu_prepare_q8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node
                         const c8_layer *l, c8_error *err);
 
 /* Build-time kernel choice (vt->tune) for convolutions and INT8 layers. */
-c8_status cu_tune_conv(cu_ctx *c, c8_engine *e, const c8_graph *g, const c8_node *n, c8_layer *l,
-                       const c8_build_options *opt, c8_error *err);
-c8_status cu_tune_q8(cu_ctx *c, c8_engine *e, const c8_graph *g, const c8_node *n, c8_layer *l,
-                     const c8_build_options *opt, c8_error *err);
+c8_status cu_tune_conv(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g, const c8_node *n,
+                       c8_layer *l, const c8_tune_options *opt, c8_error *err);
+c8_status cu_tune_q8(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g, const c8_node *n,
+                     c8_layer *l, const c8_tune_options *opt, c8_error *err);
 
 /* Whether FP16 computation applies to node n's layer (FP16 compute layer). */
 static inline bool cu_layer_fp16(const c8_layer *l) {
-    return l && l->precision == C8_PREC_FP16 && l->role == C8_LAYER_COMPUTE;
+    return l && l->precision == C8_LAYER_PREC_FP16 && l->role == C8_LAYER_COMPUTE;
 }
 
 /* Geometry of an ONNX sliding-window node (Conv, pools) with 1 or 2 spatial axes, lifted to 2-D

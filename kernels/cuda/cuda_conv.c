@@ -92,7 +92,7 @@ static c8cu_view view4(void *data, const c8_shape *s, cu_fmt f) {
 
 /* ------------------------------------------------------------------ descriptors */
 
-static c8_status make_descs(cu_ctx *c, conv_state *st, const c8_engine *e, c8_error *err) {
+static c8_status make_descs(cu_ctx *c, conv_state *st, const c8_backend_engine *e, c8_error *err) {
     (void)c;
     const cudnnTensorFormat_t tf = st->fp16 ? CUDNN_TENSOR_NHWC : CUDNN_TENSOR_NCHW;
     const cudnnDataType_t dt = st->fp16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT;
@@ -651,9 +651,9 @@ static bool kernel_choice(const char *k, const c8_shape *xs, conv_cand *out) {
 
 /* Geometry, descriptors, weights and candidates of a Conv / FusedConv / ConvTranspose node
  * for the shapes of g; *host_why set (static string) when the GPU cannot run it. */
-static c8_status conv_setup(cu_ctx *c, conv_state *st, const c8_engine *e, const c8_graph *g,
-                            const c8_node *n, const c8_layer *l, const char **host_why,
-                            c8_error *err) {
+static c8_status conv_setup(cu_ctx *c, conv_state *st, const c8_backend_engine *e,
+                            const c8_graph *g, const c8_node *n, const c8_layer *l,
+                            const char **host_why, c8_error *err) {
     *host_why = NULL;
     const c8_value *x = c8_node_input(g, n, 0), *w = c8_node_input(g, n, 1);
     const c8_value *y = c8_node_output(g, n, 0);
@@ -787,7 +787,7 @@ static c8_status prepare_common(cu_ctx *c, cu_node *nd, const c8_graph *g, const
     nd->op = st;
     nd->op_free = conv_free;
     const char *why;
-    C8_TRY(conv_setup(c, st, c->e, g, n, l, &why, err));
+    C8_TRY(conv_setup(c, st, &c->e, g, n, l, &why, err));
     if (why) {
         nd->impl = CU_IMPL_HOST;
         nd->why = why;
@@ -872,8 +872,8 @@ static c8_status random_dev(cu_ctx *c, size_t bytes, int type, uint64_t seed, vo
     return st;
 }
 
-c8_status cu_tune_conv(cu_ctx *c, c8_engine *e, const c8_graph *g, const c8_node *n, c8_layer *l,
-                       const c8_build_options *opt, c8_error *err) {
+c8_status cu_tune_conv(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g, const c8_node *n,
+                       c8_layer *l, const c8_tune_options *opt, c8_error *err) {
     conv_state *st = calloc(1, sizeof *st);
     if (!st) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     const char *why = NULL;
@@ -951,6 +951,19 @@ c8_status cu_tune_conv(cu_ctx *c, c8_engine *e, const c8_graph *g, const c8_node
         snprintf(l->kernel, sizeof l->kernel, "cudnn:a=%d:f=%d:x=%lldx%lldx%lldx%lld",
                  st->cand[best].algo, st->cand[best].fused, (long long)s4.d[0], (long long)s4.d[1],
                  (long long)s4.d[2], (long long)s4.d[3]);
+    /* the candidates and their timings, kept in the layer (plans, calib8 inspect --plan) */
+    l->tuned[0] = '\0';
+    for (int i = 0, used = 0; i < st->n_cand; i++) {
+        char nm[64];
+        cand_name(st->cand[i], false, nm, sizeof nm);
+        int w = ms[i] < 0
+                    ? snprintf(l->tuned + used, sizeof l->tuned - (size_t)used, "%s%s=failed",
+                               used ? " " : "", nm)
+                    : snprintf(l->tuned + used, sizeof l->tuned - (size_t)used, "%s%s=%.4fms%s",
+                               used ? " " : "", nm, (double)ms[i], i == best ? "*" : "");
+        if (w < 0 || (size_t)w >= sizeof l->tuned - (size_t)used) break;
+        used += w;
+    }
     if (opt->verbose && opt->log) {
         fprintf(opt->log, "cuda: %-40s %s x %lldx%lldx%lldx%lld:", l->name,
                 st->fp16 ? "fp16 NHWC" : (e->tf32 ? "fp32 (tf32)" : "fp32"), (long long)s4.d[0],

@@ -65,7 +65,7 @@ static c8_status set_batch(cublasLtMatrixLayout_t l, int64_t count, int64_t stri
  * cuBLASLt has no algorithm. */
 static c8_status mm_setup(cu_ctx *c, mm_state *st, bool *ok, c8_error *err) {
     *ok = false;
-    const bool tf32 = c->e->tf32;
+    const bool tf32 = c->e.tf32;
     cublasComputeType_t ct =
         st->fp16 ? CUBLAS_COMPUTE_32F : (tf32 ? CUBLAS_COMPUTE_32F_FAST_TF32 : CUBLAS_COMPUTE_32F);
     const cudaDataType_t dt = st->fp16 ? CUDA_R_16F : CUDA_R_32F;

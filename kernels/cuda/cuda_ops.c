@@ -709,44 +709,15 @@ done:
 
 c8_status cu_prepare_misc(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
                           const c8_layer *l, c8_error *err) {
-    switch (n->op) {
-    case C8_OP_RELU:
-    case C8_OP_LEAKY_RELU:
-    case C8_OP_SIGMOID:
-    case C8_OP_TANH:
-    case C8_OP_HARD_SIGMOID:
-    case C8_OP_HARD_SWISH:
-    case C8_OP_CLIP:
-    case C8_OP_ADD:
-    case C8_OP_SUB:
-    case C8_OP_MUL:
-    case C8_OP_DIV:
-    case C8_OP_MAX:
-    case C8_OP_MIN:
-    case C8_OP_SUM:
-    case C8_OP_PRELU: return prepare_ew(c, nd, g, n, l, err);
-    case C8_OP_BATCHNORM: return prepare_bn(c, nd, g, n, l, err);
-    case C8_OP_MAXPOOL:
-    case C8_OP_AVGPOOL: return prepare_pool(c, nd, g, n, l, err);
-    case C8_OP_GLOBAL_AVGPOOL:
-    case C8_OP_GLOBAL_MAXPOOL: return prepare_gpool(c, nd, g, n, l, err);
-    case C8_OP_SOFTMAX: return prepare_softmax(c, nd, g, n, l, err);
-    case C8_OP_LRN: return prepare_lrn(c, nd, g, n, l, err);
-    case C8_OP_CONCAT:
-    case C8_OP_TRANSPOSE:
-    case C8_OP_FLATTEN:
-    case C8_OP_RESHAPE:
-    case C8_OP_SQUEEZE:
-    case C8_OP_UNSQUEEZE:
-    case C8_OP_IDENTITY:
-    case C8_OP_DROPOUT:
-    case C8_OP_CAST: return prepare_copyish(c, nd, g, n, l, err);
-    case C8_OP_SLICE:
-    case C8_OP_PAD:
-    case C8_OP_GATHER:
-    case C8_OP_SPLIT:
-    case C8_OP_RESIZE:
-    case C8_OP_UPSAMPLE: return prepare_map(c, nd, g, n, l, err);
+    switch (c8_op_info_of(n->op)->gpu) { /* the GPU column of ops/ops.def */
+    case C8_GPU_EW: return prepare_ew(c, nd, g, n, l, err);
+    case C8_GPU_BN: return prepare_bn(c, nd, g, n, l, err);
+    case C8_GPU_POOL: return prepare_pool(c, nd, g, n, l, err);
+    case C8_GPU_GPOOL: return prepare_gpool(c, nd, g, n, l, err);
+    case C8_GPU_SOFTMAX: return prepare_softmax(c, nd, g, n, l, err);
+    case C8_GPU_LRN: return prepare_lrn(c, nd, g, n, l, err);
+    case C8_GPU_COPY: return prepare_copyish(c, nd, g, n, l, err);
+    case C8_GPU_MAP: return prepare_map(c, nd, g, n, l, err);
     default: return host(nd, "no GPU kernel for this op");
     }
 }

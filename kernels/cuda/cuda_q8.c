@@ -404,16 +404,11 @@ static c8_status cast_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_no
 
 c8_status cu_prepare_q8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
                         const c8_layer *l, c8_error *err) {
-    switch (n->op) {
-    case C8_OP_Q8_QUANTIZE:
-    case C8_OP_Q8_DEQUANTIZE:
-    case C8_OP_Q8_REQUANTIZE: return prepare_quantize(c, nd, g, n, err);
-    case C8_OP_Q8_CONV:
-    case C8_OP_Q8_GEMM: return prepare_conv(c, nd, g, n, l, err);
-    case C8_OP_Q8_MAXPOOL:
-    case C8_OP_Q8_AVGPOOL:
-    case C8_OP_Q8_GLOBAL_AVGPOOL: return prepare_pool(c, nd, g, n, err);
-    case C8_OP_Q8_ADD: {
+    switch (c8_op_info_of(n->op)->gpu) { /* the GPU column of ops/ops.def */
+    case C8_GPU_Q8_QUANTIZE: return prepare_quantize(c, nd, g, n, err);
+    case C8_GPU_Q8_CONV: return prepare_conv(c, nd, g, n, l, err);
+    case C8_GPU_Q8_POOL: return prepare_pool(c, nd, g, n, err);
+    case C8_GPU_Q8_ADD: {
         const c8_value *a = c8_node_input(g, n, 0);
         if (a->shape.rank < 2) return host(nd, "INT8 Add of rank < 2");
         nd->want_in[0] = nd->want_in[1] = NHWC32;
@@ -422,7 +417,7 @@ c8_status cu_prepare_q8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node
         nd->run = add_run;
         return C8_OK;
     }
-    case C8_OP_Q8_CONCAT: {
+    case C8_GPU_Q8_CONCAT: {
         const c8_value *x0 = c8_node_input(g, n, 0);
         int axis = -1;
         c8_error ae = {0};
@@ -445,15 +440,15 @@ c8_status cu_prepare_q8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node
         nd->run = concat_run;
         return C8_OK;
     }
-    case C8_OP_F16_CAST: nd->run = cast_run; return C8_OK;
+    case C8_GPU_F16_CAST: nd->run = cast_run; return C8_OK;
     default: return host(nd, "no GPU kernel for this INT8 op");
     }
 }
 
 /* ------------------------------------------------------------------ build-time choice */
 
-c8_status cu_tune_q8(cu_ctx *c, c8_engine *e, const c8_graph *g, const c8_node *n, c8_layer *l,
-                     const c8_build_options *opt, c8_error *err) {
+c8_status cu_tune_q8(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g, const c8_node *n,
+                     c8_layer *l, const c8_tune_options *opt, c8_error *err) {
     (void)e;
     c8_conv2d_desc d;
     c8_int8_gemm_desc gd;
@@ -486,6 +481,18 @@ c8_status cu_tune_q8(cu_ctx *c, c8_engine *e, const c8_graph *g, const c8_node *
     if (best < 0) return C8_OK;
     snprintf(l->kernel, sizeof l->kernel, "int8:%.40s#%d", c8_cuda_int8_algo_name(res[best].algo),
              (int)res[best].algo);
+    /* the candidates and their timings, kept in the layer (plans, calib8 inspect --plan) */
+    l->tuned[0] = '\0';
+    for (int i = 0, used = 0; i < na; i++) {
+        bool failed = res[i].status != C8_OK || res[i].ms_median < 0;
+        int w = failed ? snprintf(l->tuned + used, sizeof l->tuned - (size_t)used, "%s%s=failed",
+                                  used ? " " : "", res[i].name)
+                       : snprintf(l->tuned + used, sizeof l->tuned - (size_t)used, "%s%s=%.4fms%s",
+                                  used ? " " : "", res[i].name, (double)res[i].ms_median,
+                                  i == best ? "*" : "");
+        if (w < 0 || (size_t)w >= sizeof l->tuned - (size_t)used) break;
+        used += w;
+    }
     if (opt->verbose && opt->log) {
         fprintf(opt->log, "cuda: %-40s int8 n%lld c%lld %lldx%lld k%lld %lldx%lld:", l->name,
                 (long long)d.n, (long long)d.c, (long long)d.h, (long long)d.w, (long long)d.k,

@@ -6,8 +6,8 @@
  * was captured from, and several contexts of one engine running from several threads.
  * Exits 77 without a GPU. */
 #include "tests/kernels/cuda/backend_test_util.h"
-#include "kernels/cuda/cuda_backend_int.h"
 
+#include "calib/hist.h"
 #include "engine/onnx/onnx_import.h"
 #include "kernels/ref/fp16.h"
 
@@ -302,18 +302,19 @@ static void check_model(const char *path, int64_t batch, bool want_int8) {
                  * make "GPU equals CPU" hold trivially (it once did: a NULL multiplier in the
                  * backend's support query sent every INT8 conv to the host) */
                 if (precs[pi] == C8_PREC_INT8 && strstr(path, "fmnist")) {
-                    c8_context *hc = NULL;
-                    int host_nodes = -1;
-                    if (c8_context_create(eg, &hc, &err) == C8_OK &&
-                        c8_context_run(hc, in.t, in.n, &err) == C8_OK) {
-                        const c8_backend_vt *hvt;
-                        void *hst;
-                        c8_context_backend(hc, &hvt, &hst);
-                        host_nodes = ((cu_ctx *)hst)->n_host_nodes;
+                    /* the placement, as the engine records it (engine.h) */
+                    int host_nodes = c8_engine_num_host_nodes(eg), copies = 0;
+                    for (int i = 0; i < c8_engine_num_nodes(eg); i++) {
+                        c8_node_placement pl;
+                        c8_engine_node_placement(eg, i, &pl);
+                        copies += !strcmp(pl.role, "copy");
+                        if (!strcmp(pl.device, "host"))
+                            printf("\n    host node '%s' (%s): %s", pl.name, pl.op, pl.reason);
                     }
-                    printf(", nodes on the host: %d", host_nodes);
+                    printf(", nodes on the host: %d, host copies: %d", host_nodes, copies);
                     CU_ASSERT_EQUAL(host_nodes, 0);
-                    c8_context_destroy(hc);
+                    CU_ASSERT_EQUAL(copies, 0);
+                    CU_ASSERT_EQUAL(c8_engine_check_no_host(eg, "--strict", &err), C8_OK);
                 }
             }
             if (r1 == C8_OK) pu_result_free(&rc);
@@ -352,7 +353,7 @@ static void test_engine_data_models(void) {
 
 /* ---------------------------------------------------------------- histograms */
 
-/* A CUDA context on a trivial engine, for c8_context_hist_add. */
+/* A CUDA context on a trivial engine, for c8_hist_add_observed (c8_context_bin_tensor). */
 static c8_status relu_ctx(c8_engine **e, c8_context **ctx, c8_error *err) {
     c8_graph *g = pu_graph(13);
     int x = pu_input(g, "x", PU_SHAPE(1, 4));
@@ -457,7 +458,7 @@ static void test_hist_exact(void) {
                     cudaMemcpy(dx, x, n * sizeof *x, cudaMemcpyHostToDevice);
                 c8_host_tensor t = {"t", C8_DT_FLOAT, {1, {(int64_t)n}}, dx};
                 BT_OK(c8_hist_add(hc, x, n, "t", b, &err), &err);
-                BT_OK(c8_context_hist_add(ctx, &t, hg, b, &err), &err);
+                BT_OK(c8_hist_add_observed(ctx, &t, hg, b, &err), &err);
             }
             char why[256] = "";
             bool eq = hist_equal(hc, hg, why, sizeof why);
@@ -475,7 +476,7 @@ static void test_hist_exact(void) {
                 c8_host_tensor t = {"t", C8_DT_FLOAT, {1, {(int64_t)n}}, dx};
                 c8_error e1 = {0}, e2 = {0};
                 c8_status a = c8_hist_add(hc, x, n, "t", 9, &e1);
-                c8_status b = c8_context_hist_add(ctx, &t, hg, 9, &e2);
+                c8_status b = c8_hist_add_observed(ctx, &t, hg, 9, &e2);
                 CU_ASSERT(a == C8_ERR_INVALID && b == C8_ERR_INVALID);
                 if (strcmp(e1.msg, e2.msg) != 0)
                     printf("\n  NaN/Inf message differs: '%s' vs '%s'", e1.msg, e2.msg);
@@ -543,7 +544,7 @@ static c8_status obs_hist(void *user, const char *name, const c8_host_tensor *t,
     if (t->dtype != C8_DT_FLOAT) return C8_OK;
     for (int i = 0; i < o->n; i++)
         if (!strcmp(o->names[i], name))
-            return c8_context_hist_add(o->ctx, t, o->h[i], o->batch, err);
+            return c8_hist_add_observed(o->ctx, t, o->h[i], o->batch, err);
     return C8_OK;
 }
 
