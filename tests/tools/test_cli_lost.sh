@@ -278,7 +278,7 @@ check 1 "6: NaN scale ffc00000" "has a NaN scale (ffc00000)" -- "$c8" cache chec
 check 1 "6: --max-memory explained" "the memory left for the engine is 203.0 KiB (--max-memory 400.0 KiB minus 197.0 KiB" -- \
     "$c8" eval --model "$w/m.onnx" "${d[@]}" --max-memory 400K --batch 16
 "$c8" build --model "$w/r.onnx" --precision int8 --calib "$w/r.cache" --plan "$w/r.plan" >"$w/table.txt"
-check 0 "6: layer table counts the hidden reformats" "reformats (not listed unless on the host)" -- cat "$w/table.txt"
+check 0 "6: layer table counts the hidden reformats" "reformat (not listed unless on the host)" -- cat "$w/table.txt"
 check 0 "6: layer table rows 1..N, fixed columns" "table ok" -- python3 - "$w/table.txt" <<'PY'
 import sys
 rows = [l.rstrip("\n") for l in open(sys.argv[1]) if l[:1].isdigit()]
