@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# One call on the GPU machine: the GPU suites and the placement of whole INT8 engines, with
+# binaries built on the CI-like machine (-DCMAKE_CUDA_ARCHITECTURES=90) and carried in .devrun/:
+#   bin/  calib8 and the GPU test binaries (strip -g)
+#   lib/  the libraries the GPU machine lacks (libjpeg.so.62, libprotobuf-c.so.1, libcunit.so.1)
+#   fm/   Fashion-MNIST test set (test.h5), mse caches of both bundled models (500 training
+#         images) and the CPU INT8 engine's logits on all 10,000 test images
+#   onnx-testdata.tgz  Debian's libonnx-testdata (the GPU conformance cases)
+# carry: .devdeps .devrun      Prints a summary last; logs under $OUT.
+#   1. GPU suites: INT8 kernels vs the CPU reference, backend ops / models / conformance, placement
+#   2. Fashion-MNIST INT8 on the GPU vs the CPU INT8 engine on all 10,000 test images, and the
+#      placement of those CUDA plans (calib8 inspect --plan --strict: no node on the host)
+set -uo pipefail
+OUT=${OUT:-/tmp/c8out}
+mkdir -p "$OUT"
+exec > >(tee -a "$OUT/gpu_check.log") 2>&1
+T0=$(date +%s)
+el() { echo "[$(($(date +%s) - T0)) s]"; }
+for f in .devdeps/*.deb; do dpkg -x "$f" / 2>/dev/null; done
+ldconfig
+export LD_LIBRARY_PATH=$PWD/.devrun/lib:/usr/local/cuda/lib64:${LD_LIBRARY_PATH:-}
+B=$PWD/.devrun/bin
+nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,memory.total --format=csv,noheader
+ldd "$B/calib8" | grep "not found" && exit 1
+"$B/calib8" version
+export C8_TEST_SOURCE_DIR=$PWD C8_TEST_WORK=/tmp/c8work
+mkdir -p /tmp/c8work /tmp/onnx && tar xzf .devrun/onnx-testdata.tgz -C /tmp/onnx
+export C8_ONNX_TESTDATA=/tmp/onnx/data
+summary=""
+echo "== 1. GPU suites $(el)"
+for t in ${C8_GPU_SUITES:-test_cuda_int8_imma_map test_cuda_int8_conv test_cuda_int8_ops test_backend_ops test_backend_models test_cuda_alloc test_place}; do
+    [ -x "$B/$t" ] || continue
+    timeout 240 "$B/$t" >"$OUT/$t.log" 2>&1
+    rc=$?
+    line="$t rc=$rc $(grep -A4 'Run Summary' "$OUT/$t.log" | grep -E 'tests|asserts' | tr -s ' ' | tr '\n' ' ')"
+    echo "$line $(el)"
+    summary="$summary$line"$'\n'
+    [ $rc = 0 ] || grep -E "FAIL|Fail|error|SKIP" "$OUT/$t.log" | head -20
+done
+echo "== 2. Fashion-MNIST INT8, GPU vs CPU, 10,000 images $(el)"
+P="--scale 0.00392156862745098 --mean 0.2860 --std 0.3530 --channels gray"
+"$B/calib8" dataset export --data .devrun/fm/test.h5 $P --no-shuffle --target 1x28x28 \
+    --out /tmp/c8work/x.npy --quiet
+for m in fmnist_cnn fmnist_resnet; do
+    "$B/calib8" build --model models/$m.onnx --precision int8 --calib .devrun/fm/$m.cache \
+        --device cuda --strict --plan /tmp/c8work/$m.cuda.plan >"$OUT/build_$m.log" 2>&1 ||
+        tail -5 "$OUT/build_$m.log"
+    "$B/calib8" inspect --plan /tmp/c8work/$m.cuda.plan --strict >"$OUT/inspect_$m.log" 2>&1
+    echo "$m: inspect --plan --strict rc=$? ($(grep -c . "$OUT/inspect_$m.log") lines)"
+    "$B/calib8" inspect --plan /tmp/c8work/$m.cuda.plan --json >"$OUT/inspect_$m.json" 2>&1
+    "$B/calib8" run --plan /tmp/c8work/$m.cuda.plan --input /tmp/c8work/x.npy \
+        --output-dir /tmp/c8work/gpu_$m >/dev/null
+    line=$(python3 - "$m" "$OUT/inspect_$m.json" <<'PY'
+import sys, json, glob, numpy as np
+m = sys.argv[1]
+g = np.load(glob.glob("/tmp/c8work/gpu_%s/*.npy" % m)[0]); c = np.load(".devrun/fm/cpu_%s_logits.npy" % m)
+p = json.load(open(sys.argv[2]))
+print("%s: GPU INT8 vs CPU INT8 on %d images: predictions equal %d, logits bit-identical %d/%d, "
+      "max |diff| %.3g; placement: %d host nodes, %d copies, %d nodes"
+      % (m, len(g), int((g.argmax(1) == c.argmax(1)).sum()), int((g == c).all(1).sum()), len(g),
+         float(np.abs(g - c).max()), p.get("host_nodes", -1), p.get("copies", -1), len(p.get("nodes", []))))
+PY
+)
+    echo "$line"
+    summary="$summary$line"$'\n'
+done
+echo "== summary $(el)"
+printf '%s' "$summary"
