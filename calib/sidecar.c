@@ -6,6 +6,7 @@
 #include "calib/strmap.h"
 #include "calib8/calib.h"
 #include "calib8/config.h"
+#include "calib8/engine.h"
 #include "util/err.h"
 #include "util/fileio.h"
 #include "util/json.h"
@@ -614,4 +615,60 @@ c8_status c8_calib_cache_load_checked(const char *cache_path, const char *model_
     if (model_path) C8_TRY(c8_sha256_file_hex(model_path, sha, err));
     return c8_calib_cache_load_for_model(cache_path, model_path ? sha : NULL, false, NULL, out,
                                          err);
+}
+
+/* ---- a cache with no sidecar (c8_calib_cache_warn_unfit) ---- */
+
+static bool name_in(const char *const *names, int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(names[i], name)) return true;
+    return false;
+}
+
+void c8_calib_cache_warn_unfit(const char *cache_path, const c8_model *m, const c8_engine *e,
+                               FILE *f) {
+    if (!cache_path || !m || !f) return;
+    char *sc = c8_calib_sidecar_path(cache_path);
+    struct stat st;
+    bool has_sidecar = sc && stat(sc, &st) == 0;
+    free(sc);
+    if (has_sidecar) return; /* the sidecar names the model: the build checked it */
+    const char *const *mnames;
+    int nm = c8_model_calibration_tensors(m, &mnames);
+    c8_calib_cache *cache = NULL;
+    c8_error err = {0};
+    if (c8_calib_cache_read(cache_path, &cache, &err) != C8_OK) return; /* the build said why */
+    int64_t unmatched = 0, nc = c8_calib_cache_count(cache);
+    char some_cache[200] = "", some_layers[200] = "";
+    size_t uc = 0, ul = 0;
+    for (int64_t i = 0; i < nc; i++) {
+        const char *name = c8_calib_cache_name(cache, i);
+        if (name_in(mnames, nm, name)) continue;
+        if (unmatched++ < 3 && uc + strlen(name) + 5 < sizeof some_cache)
+            uc += (size_t)snprintf(some_cache + uc, sizeof some_cache - uc, "%s'%s'",
+                                   uc ? ", " : "", name);
+    }
+    int missing = 0;
+    for (int i = 0; e && i < c8_engine_num_layers(e); i++) {
+        const char *name, *op, *reason;
+        c8_precision p;
+        c8_engine_layer(e, i, &name, &op, &p, &reason);
+        if (p == C8_PREC_INT8 || !strstr(reason, "has no scale in the calibration cache")) continue;
+        if (missing++ < 3 && ul + strlen(name) + 5 < sizeof some_layers)
+            ul += (size_t)snprintf(some_layers + ul, sizeof some_layers - ul, "%s'%s'",
+                                   ul ? ", " : "", name);
+    }
+    c8_calib_cache_destroy(cache);
+    if (!unmatched && !missing) return;
+    fprintf(f,
+            "calib8: warning: %s has no sidecar (%s.json), so nothing says which model it was "
+            "made for, and it does not fit this one:",
+            cache_path, cache_path);
+    if (missing)
+        fprintf(f, " %d layer%s fell back for want of a scale (%s%s)", missing,
+                missing == 1 ? "" : "s", some_layers, missing > 3 ? ", ..." : "");
+    if (unmatched)
+        fprintf(f, "%s %lld of its %lld tensors are not in the model (%s%s)", missing ? ";" : "",
+                (long long)unmatched, (long long)nc, some_cache, unmatched > 3 ? ", ..." : "");
+    fprintf(f, "; is it another model's cache?\n");
 }

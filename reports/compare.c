@@ -562,7 +562,10 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
             bo.layer_precision = o->layer_precision;
         }
         st = r_build(m, &bo, &eng[j], &x.ctx[j], err);
-        if (st == C8_OK && x.prec[j] == C8_PREC_INT8) st = r_record_engine(r, eng[j], err);
+        if (st == C8_OK && x.prec[j] == C8_PREC_INT8) {
+            c8_calib_cache_warn_unfit(o->calib_cache, m, eng[j], o->log);
+            st = r_record_engine(r, eng[j], err);
+        }
     }
     int64_t C = 0, H = 0, W = 0, fixed = 0;
     if (st == C8_OK) st = r_image_input(eng[0], what, &x.in_name, &C, &H, &W, &fixed, err);

@@ -11,11 +11,4 @@
  * builder's parser. */
 c8_status c8_cli_check_layer_spec(const c8_model *m, const char *spec, c8_error *err);
 
-/* A cache without a sidecar cannot be checked against the model (the build takes its scales as
- * they are). When its tensors do not fit the built engine e (INT8 layers fell back for want of
- * a scale, or cache tensors are not in the model), warns on f, saying how many and naming
- * some: names that collide with another model's would otherwise pass silently. */
-void c8_cli_warn_unchecked_cache(const c8_model *m, const c8_engine *e, const char *cache_path,
-                                 FILE *f);
-
 #endif

@@ -258,7 +258,7 @@ int c8_cmd_build(int argc, char **argv) {
         }
     }
     if (s == C8_OK) s = c8_engine_build(m, &bo, &e, &err);
-    if (s == C8_OK) c8_cli_warn_unchecked_cache(m, e, cal.path, stderr);
+    if (s == C8_OK) c8_calib_cache_warn_unfit(cal.path, m, e, stderr);
     if (s == C8_OK && c8_interrupt_pending(NULL))
         s = c8_err(&err, C8_ERR_INTERRUPTED, "interrupted by SIGINT; %s not written", plan);
     if (s == C8_OK) s = c8_engine_save(e, plan, &err);

@@ -164,7 +164,7 @@ int c8_cmd_eval(int argc, char **argv) {
         if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
         if (s == C8_OK) s = c8_cli_calib_load(&cal, m, &bo, bo.log, &err);
         if (s == C8_OK) s = c8_engine_build(m, &bo, &e, &err);
-        if (s == C8_OK) c8_cli_warn_unchecked_cache(m, e, cal.path, stderr);
+        if (s == C8_OK) c8_calib_cache_warn_unfit(cal.path, m, e, stderr);
     }
     if (s == C8_OK)
         s = c8_cli_engine_image_input(e, plan ? plan : model_path, &in_name, &C, &H, &W, &err);

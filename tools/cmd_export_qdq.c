@@ -68,8 +68,10 @@ int c8_cmd_export_qdq(int argc, char **argv) {
     c8_status s = c8_model_load(model, NULL, &m, &err);
     if (s == C8_OK && bo.layer_precision) s = c8_cli_check_layer_spec(m, bo.layer_precision, &err);
     if (s == C8_OK) s = c8_cli_calib_load(&cal, m, &bo, NULL, &err);
-    c8_model_destroy(m);
     if (s == C8_OK) s = c8_export_qdq(model, &bo, out, &na, &nw, &err);
+    /* a cache with no sidecar that does not fit the model: say so (the export took its scales) */
+    if (s == C8_OK) c8_calib_cache_warn_unfit(cal.path, m, NULL, stderr);
+    c8_model_destroy(m);
     c8_cli_calib_free(&cal);
     if (s != C8_OK) return c8_cli_fail(&err);
     printf("wrote %s: %lld activation Q/DQ pairs, %lld int8 weights\n", out, (long long)na,

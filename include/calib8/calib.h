@@ -332,6 +332,14 @@ c8_status c8_calib_cache_load_for_model(const char *cache_path, const char *mode
                                         bool allow_mismatch, FILE *log, c8_calib_cache **out,
                                         c8_error *err);
 
+/* A cache without a sidecar cannot be checked against the model (a build takes its scales as
+ * they are). When its tensors do not fit model m (cache tensors that are not in the model) or
+ * the engine e built from it (INT8 layers that fell back for want of a scale; e may be NULL),
+ * warns on f, saying how many and naming some: names that collide with another model's would
+ * otherwise pass silently. Nothing when the cache has a sidecar, or fits. */
+void c8_calib_cache_warn_unfit(const char *cache_path, const c8_model *m, const c8_engine *e,
+                               FILE *f);
+
 /* ======================= the calibration loop ======================= */
 
 /* One loop for every caller: batches through the model's FP32 engine (no graph passes, so every

@@ -262,6 +262,11 @@ check 0 "6: sidecar-less cache of another model" "has no sidecar" -- \
     "$c8" build --model "$w/m.onnx" --precision int8 --calib "$w/nosidecar.cache" --plan "$w/x.plan"
 check 0 "6: ... says how many layers fell back" "layers fell back for want of a scale" -- \
     "$c8" build --model "$w/m.onnx" --precision int8 --calib "$w/nosidecar.cache" --plan "$w/x.plan"
+check 0 "6: ... in export-qdq too" "not in the model" -- \
+    "$c8" export-qdq --model "$w/m.onnx" --calib "$w/nosidecar.cache" --out "$w/x.qdq.onnx"
+check 0 "6: ... and in compare" "has no sidecar" -- \
+    "$c8" compare --model "$w/m.onnx" --calib "$w/nosidecar.cache" "${d[@]}" \
+    --layer-images 0 --report "$w/nosc_report"
 lacks "6: a fitting cache without sidecar: no warning" "has no sidecar" -- \
     sh -c "cp '$w/m.cache' '$w/ok.cache' && '$c8' build --model '$w/m.onnx' --precision int8 --calib '$w/ok.cache' --plan '$w/x.plan'"
 python3 - "$w/m.plan" "$w/flip.plan" <<'PY'
