@@ -8,3 +8,9 @@ c8_add_test(test_import ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_import.c)
 c8_add_test(test_build ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_build.c)
 c8_add_test(test_models ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_models.c TIMEOUT 3000)
 c8_add_test(test_place ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_place.c)
+# Issue 14's "CPU plans and caches stay byte-identical": both bundled models calibrated, built
+# and run with make_golden.sh's options, compared with the results of commit 3269f3c committed
+# in engine/data/golden/ (caches byte for byte, logits bit for bit; skips without Fashion-MNIST)
+add_test(NAME test_golden COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_golden.sh
+         $<TARGET_FILE:calib8> ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_golden_work)
+set_tests_properties(test_golden PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
