@@ -13,7 +13,7 @@
 #include <stdio.h>
 
 typedef struct c8_calibrate_opts {
-    const char *algo; /* calibration algorithm name; default "entropy" */
+    const char *algo; /* calibration algorithm name; default C8_CALIB_DEFAULT_ALGO ("auto") */
     /* Algorithm for the network inputs; default "minmax"; NULL: the same as algo. Inputs are
      * pixels through a fixed affine map: at most 256 distinct values per channel, a comb of
      * spikes on which the KL search is meaningless (it stops just above the largest spike, e.g.

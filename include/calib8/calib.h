@@ -99,8 +99,8 @@ typedef c8_status (*c8_calib_threshold_fn)(const c8_hist *h, const c8_calib_para
                                            double *threshold, c8_error *err);
 
 typedef struct c8_calib_algo {
-    const char *name;          /* "entropy", "entropy-mxnet", "minmax", "percentile", "mse" */
-    const char *description;   /* one line, for --help */
+    const char *name;        /* "auto", "entropy", "entropy-mxnet", "minmax", "percentile", "mse" */
+    const char *description; /* one line, for --help */
     const char *trt_algorithm; /* cache header token: "EntropyCalibration2", "calib8MSE", ... */
     unsigned params;           /* C8_CALIB_PARAM_* bits */
     c8_calib_threshold_fn threshold;
@@ -108,7 +108,7 @@ typedef struct c8_calib_algo {
 
 /* The built-in algorithms (static, never freed). find: NULL for an unknown name. at: i-th
  * algorithm, NULL past the end (for listing). The default is C8_CALIB_DEFAULT_ALGO. */
-#define C8_CALIB_DEFAULT_ALGO "entropy"
+#define C8_CALIB_DEFAULT_ALGO "auto" /* was "entropy" before sidecar format 2 */
 const c8_calib_algo *c8_calib_algo_find(const char *name);
 const c8_calib_algo *c8_calib_algo_at(int64_t i);
 
@@ -133,6 +133,9 @@ typedef struct c8_calib_tensor_stat {
     float absmax;
     double threshold;
     float scale;
+    const char *algo; /* the algorithm whose threshold this is (static or borrowed): the
+                         algorithm itself, or for `auto` the candidate it chose; NULL: unknown
+                         (sidecars of format version 1) */
 } c8_calib_tensor_stat;
 
 /* Runs c8_calib_threshold for n tensors; out (n, caller-allocated) gets names[i] (borrowed)
