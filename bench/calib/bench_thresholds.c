@@ -2,6 +2,7 @@
  * ResNet-50-sized model, per algorithm, `auto` (all its candidates) included.
  *
  *   bench_thresholds [--runs N] [--bins 2048] [--tensors 176] [--histograms FILE.h5]
+ *   bench_thresholds --clip-table --histograms FILE.h5
  *
  * Without --histograms the histograms are synthetic but shaped like ResNet-50's activations
  * (torchvision layout exported with BatchNormalization as separate nodes: 1 input, 4 stem
@@ -12,11 +13,17 @@
  * worth of values (10^6 to 10^9 per tensor). Fixed seed; the same histograms every run.
  * With --histograms the file's histograms (calibrate --histograms) are timed instead.
  * Prints the median wall and CPU time of N runs per algorithm and auto's choices.
+ * --clip-table prints, as Markdown, every algorithm's threshold per tensor of the file as a
+ * fraction of absmax and the share of values it clips (values in bins entirely above the
+ * threshold: the bin holding the threshold is not counted, so it is a lower bound within one
+ * bin), and auto's choice. Network inputs are listed like the rest (calibrate gives them minmax
+ * whatever --algo says).
  * Results: bench/results/thresholds-cpu.md. */
 #include "calib/algos.h"
 #include "calib8/calib.h"
 
 #include <math.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -82,6 +89,49 @@ static c8_hist *make_hist(int kind, int64_t nbins, double nvalues) {
     return h;
 }
 
+/* Share of h's values in bins whose lower edge is >= t. */
+static double clipped_share(const c8_hist *h, double t) {
+    const uint64_t *c = c8_hist_counts(h);
+    const double bw = c8_hist_bin_width(h);
+    uint64_t n = 0;
+    for (int64_t j = 0; j < c8_hist_nbins(h); j++)
+        if ((double)j * bw >= t) n += c[j];
+    return c8_hist_count(h) ? (double)n / (double)c8_hist_count(h) : 0.0;
+}
+
+static int clip_table(const c8_hist *const *hists, const char *const *names, int64_t nt) {
+    const char *algos[] = {"auto", "entropy", "entropy-mxnet", "minmax", "percentile", "mse"};
+    enum { NA = 6 };
+    c8_error err = {0};
+    c8_calib_tensor_stat *st[NA];
+    for (int a = 0; a < NA; a++) {
+        st[a] = calloc((size_t)nt, sizeof *st[a]);
+        if (c8_calib_compute(c8_calib_algo_find(algos[a]), NULL, names, hists, nt, st[a], &err) !=
+            C8_OK) {
+            fprintf(stderr, "bench_thresholds: %s\n", err.msg);
+            return 1;
+        }
+    }
+    printf("| tensor | absmax | auto's choice");
+    for (int a = 0; a < NA; a++) printf(" | %s: T/absmax, clipped %%", algos[a]);
+    printf(" |\n| --- | --- | ---");
+    for (int a = 0; a < NA; a++) printf(" | ---");
+    printf(" |\n");
+    for (int64_t t = 0; t < nt; t++) {
+        const double am = (double)c8_hist_absmax(hists[t]);
+        printf("| %s | %.4g | %s", names[t], am, st[0][t].algo ? st[0][t].algo : "-");
+        for (int a = 0; a < NA; a++) {
+            const double cs = 100.0 * clipped_share(hists[t], st[a][t].threshold);
+            printf(" | %.3f, %s%.3g", am > 0 ? st[a][t].threshold / am : 0.0, cs >= 0.1 ? "**" : "",
+                   cs);
+            if (cs >= 0.1) printf("**");
+        }
+        printf(" |\n");
+    }
+    for (int a = 0; a < NA; a++) free(st[a]);
+    return 0;
+}
+
 static int cmp_d(const void *a, const void *b) {
     double x = *(const double *)a, y = *(const double *)b;
     return x < y ? -1 : x > y;
@@ -91,6 +141,7 @@ int main(int argc, char **argv) {
     int runs = 5;
     int64_t nbins = C8_HIST_DEFAULT_BINS, nt = 176;
     const char *hfile = NULL;
+    bool clip = false;
     for (int i = 1; i < argc; i++) {
         if (!strcmp(argv[i], "--runs") && i + 1 < argc)
             runs = atoi(argv[++i]);
@@ -100,9 +151,11 @@ int main(int argc, char **argv) {
             nt = atoll(argv[++i]);
         else if (!strcmp(argv[i], "--histograms") && i + 1 < argc)
             hfile = argv[++i];
+        else if (!strcmp(argv[i], "--clip-table"))
+            clip = true;
         else {
             fprintf(stderr, "usage: bench_thresholds [--runs N] [--bins B] [--tensors T] "
-                            "[--histograms FILE.h5]\n");
+                            "[--histograms FILE.h5] [--clip-table]\n");
             return 2;
         }
     }
@@ -134,6 +187,11 @@ int main(int argc, char **argv) {
         }
         hists = (const c8_hist *const *)own;
         names = (const char *const *)own_names;
+    }
+    if (clip) {
+        int rc = clip_table(hists, names, nt);
+        c8_calib_histfile_destroy(hf);
+        return rc;
     }
     printf("%lld tensors, %lld bins, median of %d runs\n", (long long)nt,
            (long long)c8_hist_nbins(hists[0]), runs);
