@@ -109,20 +109,31 @@ static double kl_screen(const ent_pre *e, const double *lg, uint64_t n_all, int6
          * have m = floor(i / 128) or m + 1 bins, whose terms are rows m and m + 1 of tab */
         const int64_t m = i / LEVELS, rm = i % LEVELS;
         const double *t0 = e->tab + m * e->nbins, *t1 = t0 + e->nbins;
-        int64_t q = 0, r = 0;
-        double part[4] = {0.0, 0.0, 0.0, 0.0}; /* four sums: no chain of dependent adds */
-        for (int64_t lv = 0; lv < LEVELS - 1; lv++) {
-            const int64_t j0 = q + (r > 0);
-            q += m;
-            r += rm;
-            if (r >= LEVELS) {
-                r -= LEVELS;
-                q++;
-            }
-            const int64_t j1 = q + (r > 0);
-            part[lv & 3] += (j1 - j0 == m ? t0 : t1)[j0];
+        int64_t q = 0, r = 0, j0 = 0;
+        double a0 = 0.0, a1 = 0.0, a2 = 0.0, a3 = 0.0; /* four sums: no chain of dependent adds */
+#define C8_NEXT_LEVEL(acc)                                                                         \
+    do {                                                                                           \
+        q += m;                                                                                    \
+        r += rm;                                                                                   \
+        if (r >= LEVELS) {                                                                         \
+            r -= LEVELS;                                                                           \
+            q++;                                                                                   \
+        }                                                                                          \
+        const int64_t j1 = q + (r > 0);                                                            \
+        acc += (j1 - j0 == m ? t0 : t1)[j0];                                                       \
+        j0 = j1;                                                                                   \
+    } while (0)
+        for (int64_t lv = 0; lv + 4 <= LEVELS - 1; lv += 4) {
+            C8_NEXT_LEVEL(a0);
+            C8_NEXT_LEVEL(a1);
+            C8_NEXT_LEVEL(a2);
+            C8_NEXT_LEVEL(a3);
         }
-        acc = (part[0] + part[1]) + (part[2] + part[3]);
+        C8_NEXT_LEVEL(a0); /* levels 124..126 */
+        C8_NEXT_LEVEL(a1);
+        C8_NEXT_LEVEL(a2);
+#undef C8_NEXT_LEVEL
+        acc = (a0 + a1) + (a2 + a3);
     } else {
         for (int64_t lv = 0; lv < LEVELS - 1; lv++) {
             const int64_t j0 = (lv * i + LEVELS - 1) / LEVELS;
@@ -432,27 +443,32 @@ static inline double run_err(const mse_pre *pa, const mse_pre *pb, double g) {
 
 static double mse_screen(const mse_pre *p, int64_t L, int64_t i) {
     const double s = (double)i / 127.0;
-    double part[2] = {0.0, 0.0};
+    double a0 = 0.0, a1 = 0.0; /* two sums: no chain of dependent adds */
     int64_t prev = 0;
     /* b(k) = ceil(num / 254), num = (2k + 1) i - 127 >= -127, stepped by 2i without divisions:
-     * num = 254 q + r with 0 <= r < 254 */
+     * num = 254 q + r with 0 <= r < 254; b never decreases, and an empty run adds exactly 0 */
     int64_t q = i >= 127 ? (i - 127) / 254 : -1, r = i - 127 - 254 * q;
     const int64_t dq = 2 * i / 254, dr = 2 * i % 254;
-    for (int64_t k = 0; k < 127; k++) {
-        int64_t b = q + (r > 0);
-        q += dq;
-        r += dr;
-        if (r >= 254) {
-            r -= 254;
-            q++;
-        }
-        if (b > L) b = L;
-        if (b > prev) {
-            part[k & 1] += run_err(&p[prev], &p[b], (double)k * s);
-            prev = b;
-        }
+#define C8_NEXT_RUN(acc, k)                                                                        \
+    do {                                                                                           \
+        int64_t b = q + (r > 0);                                                                   \
+        q += dq;                                                                                   \
+        r += dr;                                                                                   \
+        if (r >= 254) {                                                                            \
+            r -= 254;                                                                              \
+            q++;                                                                                   \
+        }                                                                                          \
+        if (b > L) b = L;                                                                          \
+        acc += run_err(&p[prev], &p[b], (double)(k)*s);                                            \
+        prev = b;                                                                                  \
+    } while (0)
+    for (int64_t k = 0; k + 2 <= 127; k += 2) {
+        C8_NEXT_RUN(a0, k);
+        C8_NEXT_RUN(a1, k + 1);
     }
-    return (part[0] + part[1]) + run_err(&p[prev], &p[L], (double)i);
+    C8_NEXT_RUN(a0, 126);
+#undef C8_NEXT_RUN
+    return (a0 + a1) + run_err(&p[prev], &p[L], (double)i);
 }
 
 static c8_status mse_search(const c8_hist *h, int64_t *best_out, c8_error *err) {
