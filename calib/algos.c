@@ -184,15 +184,16 @@ c8_status c8_calib_entropy_trt(const uint64_t *counts_in, int64_t nbins, int64_t
     pc[0] = 0;
     pn[0] = 0;
     pl[0] = 0.0;
-    double mag =
-        0.0; /* sum of count * (|log count| + log N + 1) / N: bounds every sum of |terms| */
     for (int64_t j = 0; j < nbins; j++) {
         lg[j] = counts[j] ? log((double)counts[j]) : 0.0;
         pc[j + 1] = pc[j] + counts[j];
         pn[j + 1] = pn[j] + (counts[j] != 0);
         pl[j + 1] = pl[j] + (double)counts[j] * lg[j];
     }
-    mag = 2.0 * (pl[nbins] / (double)n_all + log((double)n_all) + 1.0) * 2.0;
+    /* bounds the sum of |terms| / N of either evaluation (each term is at most
+     * count * (log count + log N), and the edge bin's pe * log pe at most N log N), with a
+     * factor 2 of margin: the screening window scales with it */
+    const double mag = 4.0 * (pl[nbins] / (double)n_all + log((double)n_all) + 1.0);
     ent_pre e = {counts, pc, pn, pl, NULL, lmax, nbins};
     if (use_tab) {
         /* a level of l bins belongs to some i < 128 (l + 1) and starts below i - l */
