@@ -9,3 +9,5 @@ add_test(NAME test_calib_cli
                  ${CMAKE_CURRENT_SOURCE_DIR}/calib/data ${CMAKE_SOURCE_DIR}/../shared
                  ${CMAKE_BINARY_DIR}/test_calib_cli)
 set_tests_properties(test_calib_cli PROPERTIES SKIP_RETURN_CODE 77)
+# `auto`'s accuracy targets on the bundled models (skips without them or the data).
+c8_add_test(test_calib_auto ${CMAKE_CURRENT_SOURCE_DIR}/calib/test_calib_auto.c TIMEOUT 3000)
