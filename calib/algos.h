@@ -4,6 +4,7 @@
 #ifndef C8_CALIB_ALGOS_H
 #define C8_CALIB_ALGOS_H
 
+#include "calib8/calib.h"
 #include "calib8/status.h"
 
 #include <stdint.h>
@@ -18,5 +19,24 @@ c8_status c8_calib_entropy_trt(const uint64_t *counts, int64_t nbins, int64_t *b
  * smallest KL (threshold i * bin width). */
 c8_status c8_calib_entropy_mxnet(const uint64_t *counts, int64_t nbins, double eps, int64_t *best_i,
                                  double *best_kl, c8_error *err);
+
+/* `auto`'s candidates, in tie-break order: entropy, percentile, mse, minmax. */
+#define C8_CALIB_AUTO_CANDIDATES 4
+typedef struct c8_calib_auto_candidate {
+    const char *algo; /* static name */
+    double threshold;
+    double mse; /* c8_calib_expected_mse of the threshold */
+} c8_calib_auto_candidate;
+
+/* Expected squared error per value of quantizing h's values (each at its bin centre) to
+ * symmetric int8 with threshold T (scale T / 127, |q| <= 127: values above T clip), in the
+ * values' units squared. NaN for an empty histogram or T <= 0. */
+double c8_calib_expected_mse(const c8_hist *h, double threshold);
+
+/* auto on h (absmax > 0; prm NULL = defaults): every candidate's threshold and expected error
+ * (out), and the index of the smallest error (the first on ties) in *chosen. */
+c8_status c8_calib_auto_choose(const c8_hist *h, const c8_calib_params *prm,
+                               c8_calib_auto_candidate out[C8_CALIB_AUTO_CANDIDATES], int *chosen,
+                               c8_error *err);
 
 #endif

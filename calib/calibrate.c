@@ -239,11 +239,13 @@ c8_status c8_calibrate_source(const c8_model *model, const c8_calib_source *src,
     res->tensors = n;
     res->t_total = now_s() - t_start;
     if (o->log) {
-        fprintf(o->log, "%-48s %12s %12s %10s\n", "tensor", "absmax", "threshold", "thr/absmax");
+        fprintf(o->log, "%-48s %12s %12s %10s  %s\n", "tensor", "absmax", "threshold", "thr/absmax",
+                "algo");
         for (int i = 0; i < n; i++)
-            fprintf(o->log, "%-48s %12.6g %12.6g %10.4f\n", stats[i].name, (double)stats[i].absmax,
-                    stats[i].threshold,
-                    stats[i].absmax > 0 ? stats[i].threshold / stats[i].absmax : 0.0);
+            fprintf(o->log, "%-48s %12.6g %12.6g %10.4f  %s\n", stats[i].name,
+                    (double)stats[i].absmax, stats[i].threshold,
+                    stats[i].absmax > 0 ? stats[i].threshold / stats[i].absmax : 0.0,
+                    stats[i].algo ? stats[i].algo : "-");
         fprintf(o->log,
                 "calibrated %d tensors on %lld images (batch %lld, algorithm %s%s%s, %lld bins)\n"
                 "time: %.2f s total; inference %.2f s, histograms %.2f s, threshold search %.2f "

@@ -20,8 +20,9 @@
 #include <sys/stat.h>
 
 #define SIDECAR_FORMAT "calib8-calibration-sidecar"
-#define SIDECAR_VERSION 1
-#define PREPROC_MAX_DEPTH 16 /* the sidecar nests it 1 deep; c8_jw allows 32 */
+#define SIDECAR_VERSION 2     /* 2: per-tensor "algo" (the algorithm behind each threshold) */
+#define SIDECAR_VERSION_MIN 1 /* still read: tensors' algo is NULL */
+#define PREPROC_MAX_DEPTH 16  /* the sidecar nests it 1 deep; c8_jw allows 32 */
 
 void c8_calib_info_init(c8_calib_info *info) {
     memset(info, 0, sizeof *info);
@@ -175,6 +176,7 @@ static c8_status sidecar_bytes(const char *path, const c8_calib_info *info,
         c8_jw_key(&w, "scale");
         c8_jw_f32(&w, stats[i].scale);
         key_str(&w, "scale_hex", hex);
+        key_str(&w, "algo", stats[i].algo);
         c8_jw_obj_end(&w);
     }
     c8_jw_arr_end(&w);
@@ -301,6 +303,21 @@ static c8_status read_tensors(c8_calib_sidecar *s, const c8_json *arr, const cha
         s->t[i].name = s->names[i];
         s->t[i].absmax = (float)c8_json_get_num(o, "absmax", NAN);
         s->t[i].threshold = c8_json_get_num(o, "threshold", NAN);
+        /* format 2: the algorithm's name (a built-in one, so the view can point at the table's
+         * static name) or null */
+        char *algo = NULL;
+        C8_TRY(get_str(o, "algo", false, path, where, &algo, err));
+        if (algo) {
+            const c8_calib_algo *a = c8_calib_algo_find(algo);
+            if (!a) {
+                c8_status st = c8_err(err, C8_ERR_PARSE, "%s: %sunknown algorithm '%s' in 'algo'",
+                                      path, where, algo);
+                free(algo);
+                return st;
+            }
+            s->t[i].algo = a->name;
+            free(algo);
+        }
     }
     return C8_OK;
 }
@@ -327,10 +344,10 @@ c8_status c8_calib_sidecar_read(const char *path, c8_calib_sidecar **out, c8_err
                     path, SIDECAR_FORMAT);
         goto done;
     }
-    if (ver != SIDECAR_VERSION) {
+    if (ver < SIDECAR_VERSION_MIN || ver > SIDECAR_VERSION || ver != floor(ver)) {
         st = c8_err(err, C8_ERR_UNSUPPORTED,
-                    "%s: sidecar format version %g is not supported (this calib8 reads %d)", path,
-                    ver, SIDECAR_VERSION);
+                    "%s: sidecar format version %g is not supported (this calib8 reads %d to %d)",
+                    path, ver, SIDECAR_VERSION_MIN, SIDECAR_VERSION);
         goto done;
     }
     if ((st = get_str(root, "calib8_version", false, path, "", &s->strs[0], err)) ||

@@ -481,7 +481,7 @@ static c8_status layer_section(c8_report *r, const c8_model *m, const c8_dataset
         c8_context_destroy(c32);
         c8_context_destroy(c8);
         c32 = c8 = NULL;
-        st = r_sensitivity(r, m, &b8, C8_PREC_FP32, &im, in_name, b, o->log, err);
+        st = r_sensitivity(r, m, &b8, C8_PREC_FP32, true, &im, in_name, b, o->log, err);
         if (st != C8_OK) goto done;
         for (int i = 0; i < n; i++)
             for (int j = 0; r->rows[i].layer && j < r->sens.n; j++)

@@ -235,8 +235,8 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
                         "images (%lld) are not a multiple of it",
                         (long long)fixed, (long long)im.n);
         if (st == C8_OK)
-            st = r_sensitivity(r, m, &b8, kept, &im, in_name, r_layer_batch(lo2.batch, fixed),
-                               fo->log, err);
+            st = r_sensitivity(r, m, &b8, kept, false, &im, in_name,
+                               r_layer_batch(lo2.batch, fixed), fo->log, err);
         if (st != C8_OK) goto done;
         const r_sens *s = &r->sens;
         f->chosen = calloc((size_t)(s->n_order ? s->n_order : 1), sizeof *f->chosen);

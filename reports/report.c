@@ -92,6 +92,9 @@ void r_calib_free(r_calib *c) {
     free((char *)c->info.model_sha256);
     free((char *)c->info.dataset_sha256);
     free((char *)c->info.preprocessing);
+    for (int64_t i = 0; i < c->n_tensor_algos; i++) free(c->tensor_names[i]);
+    free(c->tensor_names);
+    free(c->tensor_algos);
     memset(c, 0, sizeof *c);
 }
 
@@ -456,6 +459,13 @@ c8_status r_record_engine(c8_report *r, const c8_engine *e, c8_error *err) {
     return C8_OK;
 }
 
+const char *r_calib_algo(const c8_report *r, const char *tensor) {
+    const r_calib *c = &r->calib;
+    for (int64_t i = 0; tensor && i < c->n_tensor_algos; i++)
+        if (c->tensor_names[i] && !strcmp(c->tensor_names[i], tensor)) return c->tensor_algos[i];
+    return NULL;
+}
+
 c8_status r_record_calib(c8_report *r, const char *cache_path, c8_error *err) {
     r_calib_free(&r->calib);
     r_calib *c = &r->calib;
@@ -488,6 +498,20 @@ c8_status r_record_calib(c8_report *r, const char *cache_path, c8_error *err) {
             c->info.model_sha256 = r_strdup(in->model_sha256);
             c->info.dataset_sha256 = r_strdup(in->dataset_sha256);
             c->info.preprocessing = r_strdup(in->preprocessing);
+            const int64_t nt = c8_calib_sidecar_tensor_count(side);
+            c->tensor_names = calloc((size_t)(nt ? nt : 1), sizeof *c->tensor_names);
+            c->tensor_algos = calloc((size_t)(nt ? nt : 1), sizeof *c->tensor_algos);
+            if (!c->tensor_names || !c->tensor_algos) {
+                free(sp);
+                c8_calib_sidecar_destroy(side);
+                return c8_err(err, C8_ERR_NOMEM, "out of memory");
+            }
+            for (int64_t i = 0; i < nt; i++) {
+                const c8_calib_tensor_stat *t = c8_calib_sidecar_tensor(side, i);
+                c->tensor_names[i] = r_strdup(t->name);
+                c->tensor_algos[i] = t->algo; /* static: the algorithm table's name */
+                c->n_tensor_algos = i + 1;
+            }
         } else {
             /* the report still describes the cache; the reason goes into the provenance */
             c->sidecar_error = strdup(e2.msg);

@@ -89,13 +89,21 @@ typedef struct r_sens_entry {
     int64_t agree;     /* top-1 equal to FP32's */
     int64_t correct;   /* top-1 equal to the label */
     int rank;          /* 1 = most sensitive; 0 when not measured */
+    /* the other measure (r_sens.incremental): this layer and every INT8 layer before it (engine
+     * order) in INT8, the rest FP32 */
+    bool inc_measured;
+    double inc_sqnr;                /* dB, vs FP32 logits */
+    double inc_noise;               /* logit noise added by this layer: 10^(-inc_sqnr/10) minus
+                                       the previous prefix's (share of the FP32 logits' power) */
+    int64_t inc_agree, inc_correct; /* as agree, correct */
 } r_sens_entry;
 
 typedef struct r_sens {
     bool present;
     int64_t images;
     c8_precision kept; /* precision the tested layer is kept in */
-    double base_sqnr;  /* all-INT8 logits vs FP32 */
+    bool incremental; /* ranked by the incremental measure (compare); else by the gain (fallback) */
+    double base_sqnr; /* all-INT8 logits vs FP32 */
     int64_t base_agree, base_correct, fp32_correct;
     r_sens_entry *e; /* in the engine's layer order */
     int n;
@@ -140,6 +148,11 @@ typedef struct r_calib {
     bool sidecar;        /* "<cache>.json" was read */
     char *sidecar_error; /* why it could not be read, or NULL */
     c8_calib_info info;  /* strings owned (freed by the report) */
+    /* the sidecar's per-tensor algorithm (auto's choice; format 2): names owned, algos static
+     * (NULL: not recorded) */
+    char **tensor_names;
+    const char **tensor_algos;
+    int64_t n_tensor_algos;
 } r_calib;
 
 struct c8_report {
@@ -184,13 +197,21 @@ c8_status r_record_calib(c8_report *r, const char *cache_path, c8_error *err);
 c8_status r_e2e_set_preds(c8_report *r, int idx, const int64_t *pred, const uint8_t *top5,
                           c8_error *err);
 
+/* The algorithm the sidecar records for tensor (auto's choice), or NULL. */
+const char *r_calib_algo(const c8_report *r, const char *tensor);
+/* One sentence saying which measure ranks the sensitivity entries (static). */
+const char *r_sens_method(const r_sens *s);
+
 /* The sensitivity analysis (sensitivity.c), shared by compare and the fallback search: for
  * each INT8 layer of the engine built from bo8 without graph passes, an engine with only that
- * layer in `kept` precision, run on im; logits compared with the FP32 engine's. Fills r->sens. */
+ * layer in `kept` precision, run on im; logits compared with the FP32 engine's. With
+ * incremental, also an engine with that layer and every INT8 layer before it in INT8 (the rest
+ * FP32), and the ranking uses the logit noise each layer adds there (docs/report.md says why).
+ * Fills r->sens. */
 struct r_images;
 c8_status r_sensitivity(c8_report *r, const c8_model *m, const c8_build_options *bo8,
-                        c8_precision kept, const struct r_images *im, const char *in_name,
-                        int64_t batch, FILE *log, c8_error *err);
+                        c8_precision kept, bool incremental, const struct r_images *im,
+                        const char *in_name, int64_t batch, FILE *log, c8_error *err);
 /* bo8's own layer_precision, then `spec` ("a,b"); malloc'd. */
 char *r_join_spec(const char *base, const char *spec);
 

@@ -1,9 +1,18 @@
 /* Per-layer sensitivity: which INT8 layer costs the most end to end. For each INT8 layer of the
- * engine (built without graph passes, so layers are ONNX nodes under their own names), an engine
- * with only that layer kept out of INT8 runs the layer images; its logits are compared with the
- * FP32 engine's (SQNR, top-1 agreement, top-1 accuracy). The layers are ranked by the gain in
- * logit SQNR over the all-INT8 engine: the error that layer alone adds. docs/report.md has the
- * reasoning; compare and the fallback search share this code. */
+ * engine (built without graph passes, so layers are ONNX nodes under their own names), two
+ * engines run the layer images and their logits are compared with the FP32 engine's (SQNR,
+ * top-1 agreement, top-1 accuracy):
+ *   kept out: only that layer out of INT8 (ranked by the gain in logit SQNR over the all-INT8
+ *             engine; the fallback search's ranking, the question its first step asks);
+ *   incremental: that layer and every INT8 layer before it (engine order) in INT8, the rest FP32;
+ *             the layer's score is the logit noise power it adds to the previous prefix
+ *             (compare's ranking, largest first). The scores add up to the noise of the whole
+ *             INT8 prefix chain, and each tensor's quantization (its int8 output) is charged to
+ *             the layer that produces it. A clipped tensor read by several INT8 layers stays
+ *             clipped when any one of them is taken out, so "kept out" cannot see it; nor does
+ *             "only this layer in INT8" place it: a consumer alone in INT8 quantizes the same
+ *             tensor on its input and scores as badly as the producer.
+ * docs/report.md has the reasoning; compare and the fallback search share this code. */
 #include "reports/report_internal.h"
 #include "reports/run.h"
 
@@ -12,6 +21,19 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+
+const char *r_sens_method(const r_sens *s) {
+    return s->incremental
+               ? "ranked by the logit noise each INT8 layer adds when the INT8 layers are "
+                 "switched on one by one in engine order (engine k: layers 1..k in INT8, the "
+                 "rest FP32; noise = sum (ref - x)^2 / sum ref^2 of the logits vs FP32, the "
+                 "layer's score is noise(k) - noise(k-1)), largest first, ties in engine order; "
+                 "also measured: the engine with only that layer out of INT8 (gain_db); "
+                 "engines without graph passes"
+               : "ranked by the gain in logit SQNR of an engine with only that layer out of "
+                 "INT8 over the all-INT8 engine, largest first, ties by top-1 agreement; "
+                 "engines without graph passes";
+}
 
 char *r_join_spec(const char *base, const char *spec) {
     size_t a = base ? strlen(base) : 0, b = spec ? strlen(spec) : 0;
@@ -90,11 +112,45 @@ static c8_precision layer_precision(const c8_engine *e, const char *name) {
     return (c8_precision)0;
 }
 
+/* Builds m with spec (the caller's overrides, then `spec`) and runs the layer images; *ran false
+ * (and a note) when the override leaves `name` out of `want`. */
+static c8_status measure(const c8_model *m, const c8_build_options *b8, const char *spec,
+                         const char *name, c8_precision want, const float *l32, int64_t k,
+                         const r_images *im, const char *in_name, int64_t batch, bool *ran,
+                         logit_cmp *out, c8_error *err) {
+    *ran = false;
+    char *full = r_join_spec(b8->layer_precision, spec);
+    if (!full) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    c8_build_options bx = *b8;
+    bx.layer_precision = full;
+    c8_engine *ex = NULL;
+    c8_context *cx = NULL;
+    float *lx = NULL;
+    int64_t kx;
+    c8_status st = r_build(m, &bx, &ex, &cx, err);
+    free(full);
+    if (st == C8_OK && (layer_precision(ex, name) == C8_PREC_INT8) == (want == C8_PREC_INT8)) {
+        st = r_logits(cx, in_name, im, batch, &lx, &kx, err);
+        if (st == C8_OK) {
+            *out = compare_logits(l32, lx, im, k);
+            *ran = true;
+        }
+        free(lx);
+    }
+    c8_context_destroy(cx);
+    c8_engine_destroy(ex);
+    return st;
+}
+
 c8_status r_sensitivity(c8_report *r, const c8_model *m, const c8_build_options *bo8,
-                        c8_precision kept, const r_images *im, const char *in_name, int64_t batch,
-                        FILE *log, c8_error *err) {
+                        c8_precision kept, bool incremental, const r_images *im,
+                        const char *in_name, int64_t batch, FILE *log, c8_error *err) {
     r_sens_free(&r->sens);
     r_sens *s = &r->sens;
+    s->incremental = incremental;
+    const char **prefix = NULL; /* the INT8 layers so far (names borrowed from e8) */
+    int n_prefix = 0;
+    double prev_noise = 0.0;
     c8_build_options b32, b8 = *bo8;
     c8_build_options_init(&b32);
     b32.device = bo8->device;
@@ -104,7 +160,7 @@ c8_status r_sensitivity(c8_report *r, const c8_model *m, const c8_build_options 
     b8.strict = false;
     c8_engine *e32 = NULL, *e8 = NULL;
     c8_context *c32 = NULL, *c8 = NULL;
-    float *l32 = NULL, *l8 = NULL, *lx = NULL;
+    float *l32 = NULL, *l8 = NULL;
     int64_t k = 0, kx;
     c8_status st = r_build(m, &b32, &e32, &c32, err);
     if (st == C8_OK) st = r_logits(c32, in_name, im, batch, &l32, &k, err);
@@ -135,48 +191,72 @@ c8_status r_sensitivity(c8_report *r, const c8_model *m, const c8_build_options 
         r_sens_entry *ent = NULL;
         st = add_entry(s, name, op, &ent, err);
         if (st != C8_OK) break;
-        char *one = NULL, *spec = NULL;
+        char *one = NULL;
         c8_error e2 = {0};
         if (c8_report_layer_spec(&name, 1, kept, &one, &e2) != C8_OK) {
             ent->note = strdup(e2.msg);
             continue;
         }
-        spec = r_join_spec(bo8->layer_precision, one);
+        bool ran;
+        logit_cmp c;
+        st = measure(m, &b8, one, name, kept, l32, k, im, in_name, batch, &ran, &c, err);
         free(one);
-        if (!spec) {
-            st = c8_err(err, C8_ERR_NOMEM, "out of memory");
-            break;
-        }
-        c8_build_options bx = b8;
-        bx.layer_precision = spec;
-        c8_engine *ex = NULL;
-        c8_context *cx = NULL;
-        st = r_build(m, &bx, &ex, &cx, err);
-        free(spec);
         if (st != C8_OK) break;
-        if (layer_precision(ex, name) == C8_PREC_INT8) {
+        if (!ran) {
             ent->note = strdup("a --layer-precision override does not take this layer out of INT8");
         } else {
-            st = r_logits(cx, in_name, im, batch, &lx, &kx, err);
-            if (st == C8_OK) {
-                logit_cmp c = compare_logits(l32, lx, im, k);
-                ent->measured = true;
-                ent->logit_sqnr = c.sqnr;
-                ent->gain_db = gain(c.sqnr, base.sqnr);
-                ent->agree = c.agree;
-                ent->correct = c.correct;
-                if (log)
-                    fprintf(log,
-                            "  %-40s %-12s logit SQNR %8s dB (gain %s dB), agreement %lld/%lld\n",
-                            name, op, r_fmt(buf, sizeof buf, 4, c.sqnr),
-                            r_fmt(buf2, sizeof buf2, 3, ent->gain_db), (long long)c.agree,
-                            (long long)im->n);
-            }
-            free(lx);
-            lx = NULL;
+            ent->measured = true;
+            ent->logit_sqnr = c.sqnr;
+            ent->gain_db = gain(c.sqnr, base.sqnr);
+            ent->agree = c.agree;
+            ent->correct = c.correct;
         }
-        c8_context_destroy(cx);
-        c8_engine_destroy(ex);
+        if (incremental) {
+            const char **np = realloc(prefix, (size_t)(n_prefix + 1) * sizeof *np);
+            if (!np) {
+                st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+                break;
+            }
+            prefix = np;
+            prefix[n_prefix++] = name;
+            /* every layer in FP32, then the prefix in INT8 (later items win) */
+            char *pre8 = NULL;
+            if (c8_report_layer_spec(prefix, n_prefix, C8_PREC_INT8, &pre8, &e2) != C8_OK) continue;
+            char *spec = r_join_spec("*:fp32", pre8);
+            free(pre8);
+            if (!spec) {
+                st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+                break;
+            }
+            st = measure(m, &b8, spec, name, C8_PREC_INT8, l32, k, im, in_name, batch, &ran, &c,
+                         err);
+            free(spec);
+            if (st != C8_OK) break;
+            if (ran) {
+                /* noise power as a share of the logits' power; SQNR +inf is 0, -inf (non-finite
+                 * logits) counts as all noise */
+                const double noise = isnan(c.sqnr) ? NAN : pow(10.0, -c.sqnr / 10.0);
+                ent->inc_measured = true;
+                ent->inc_sqnr = c.sqnr;
+                ent->inc_noise = noise - prev_noise;
+                ent->inc_agree = c.agree;
+                ent->inc_correct = c.correct;
+                if (!isnan(noise)) prev_noise = noise;
+            }
+        }
+        if (log && (ent->measured || ent->inc_measured)) {
+            fprintf(log, "  %-40s %-12s", name, op);
+            if (ent->measured)
+                fprintf(log, " kept out: logit SQNR %8s dB (gain %s dB), agreement %lld/%lld;",
+                        r_fmt(buf, sizeof buf, 4, ent->logit_sqnr),
+                        r_fmt(buf2, sizeof buf2, 3, ent->gain_db), (long long)ent->agree,
+                        (long long)im->n);
+            if (ent->inc_measured)
+                fprintf(log, " with the layers before it: logit SQNR %8s dB (adds %s%% noise)",
+                        r_fmt(buf, sizeof buf, 4, ent->inc_sqnr),
+                        r_fmt(buf2, sizeof buf2, 3, 100.0 * ent->inc_noise));
+            fputc('\n', log);
+        }
     }
     if (st != C8_OK) goto done;
     s->order = malloc((size_t)(s->n ? s->n : 1) * sizeof(int));
@@ -187,10 +267,13 @@ c8_status r_sensitivity(c8_report *r, const c8_model *m, const c8_build_options 
         goto done;
     }
     int nk = 0;
-    for (int i = 0; i < s->n; i++)
-        if (s->e[i].measured)
-            keys[nk++] =
-                (rank_key){i, isnan(s->e[i].gain_db) ? -INFINITY : s->e[i].gain_db, s->e[i].agree};
+    for (int i = 0; i < s->n; i++) {
+        const r_sens_entry *e = &s->e[i];
+        if (incremental && e->inc_measured) /* most noise added first, then engine order */
+            keys[nk++] = (rank_key){i, isnan(e->inc_noise) ? -INFINITY : e->inc_noise, 0};
+        else if (!incremental && e->measured)
+            keys[nk++] = (rank_key){i, isnan(e->gain_db) ? -INFINITY : e->gain_db, e->agree};
+    }
     qsort(keys, (size_t)nk, sizeof *keys, cmp_rank);
     for (int i = 0; i < nk; i++) {
         s->order[i] = keys[i].idx;
@@ -199,6 +282,7 @@ c8_status r_sensitivity(c8_report *r, const c8_model *m, const c8_build_options 
     s->n_order = nk;
     free(keys);
 done:
+    free(prefix);
     free(l32);
     free(l8);
     c8_context_destroy(c32);

@@ -53,6 +53,9 @@ static const char *k_css =
     "h1{font-size:24px;margin:0 0 4px}h2{font-size:19px;margin:32px 0 8px;border-bottom:1px solid "
     "#d8dee8;padding-bottom:4px}h3{font-size:15px;margin:20px 0 6px}"
     ".meta{color:#5a6475}table{border-collapse:collapse;margin:8px 0;font-size:13px}"
+    /* wide tables scroll inside their own box: the page keeps its width (1400-px screens) */
+    ".scroll{overflow:auto;max-width:100%;max-height:75vh;border:1px solid #d6dbe3}"
+    ".scroll table{margin:0}.scroll thead th{position:sticky;top:0;background:#f3f5f8}"
     "th,td{border:1px solid #d8dee8;padding:3px 8px;text-align:left;vertical-align:top}"
     "th{background:#f2f5f9}td.n{text-align:right;font-variant-numeric:tabular-nums}"
     "table.sortable th{cursor:pointer;user-select:none}"
@@ -87,6 +90,8 @@ static const char *k_script =
     " if(t&&t.tHead){var th=t.tHead.rows[0].cells[+m[2]];\n"
     " if(th){th.click();if(m[3])th.click();}}}\n"
     "document.body.setAttribute('data-sortable','ready');\n"
+    /* the laid-out page width, for the headless-browser test (fits a 1400-px screen) */
+    "document.body.setAttribute('data-page-width',document.documentElement.scrollWidth);\n"
     "})();\n";
 
 /* threshold markers of the algorithms (the chosen threshold is red: none of these) */
@@ -423,8 +428,10 @@ static void sec_layers(FILE *f, const c8_report *r) {
             "version. SQNR = 10 log10(&Sigma;ref&sup2; / &Sigma;(ref&minus;x)&sup2;); "
             "clipped: |ref| &gt; 127 &times; cache scale. Click a header to sort.</p>\n",
             (long long)r->layer_images);
-    fputs("<table class=\"sortable\" id=\"layer-table\"><thead><tr><th data-type=\"num\">#</th>"
+    fputs("<div class=\"scroll\" id=\"layer-table-box\">"
+          "<table class=\"sortable\" id=\"layer-table\"><thead><tr><th data-type=\"num\">#</th>"
           "<th>tensor</th><th>layer</th><th>op</th><th>precision</th><th>INT8 form</th>"
+          "<th>calib algo</th>"
           "<th data-type=\"num\">SQNR dB</th><th data-type=\"num\">cosine</th>"
           "<th data-type=\"num\">rel. L2</th><th data-type=\"num\">max abs err</th>"
           "<th data-type=\"num\">clipped %</th><th data-type=\"num\">cache scale</th>"
@@ -442,6 +449,7 @@ static void sec_layers(FILE *f, const c8_report *r) {
         td_str(f, row->layer ? row->op : "input");
         td_str(f, row->layer ? c8_precision_name(row->precision) : NULL);
         td_str(f, row->form);
+        td_str(f, r_calib_algo(r, row->tensor)); /* the sidecar's record (auto's choice) */
         td_num(f, c8_report_sqnr_db(&row->m), 4);
         td_num(f, c8_report_cosine(&row->m), 6);
         td_num(f, c8_report_rel_l2(&row->m), 4);
@@ -453,7 +461,7 @@ static void sec_layers(FILE *f, const c8_report *r) {
         td_num(f, se && se->rank ? se->gain_db : NAN, 3);
         fputs("</tr>\n", f);
     }
-    fputs("</tbody></table>\n<h3>SQNR per tensor (dB)</h3>\n", f);
+    fputs("</tbody></table></div>\n<h3>SQNR per tensor (dB)</h3>\n", f);
     const char **names = malloc((size_t)(r->n_rows ? r->n_rows : 1) * sizeof *names);
     double *v = malloc((size_t)(r->n_rows ? r->n_rows : 1) * sizeof *v);
     if (names && v) {
@@ -485,24 +493,30 @@ static void sec_sensitivity(FILE *f, const c8_report *r) {
     double n = s->images ? (double)s->images : 1;
     char b[32];
     fprintf(f,
-            "<h2 id=\"sensitivity\">Sensitivity (%lld images)</h2>\n<p>Each INT8 layer in "
-            "turn kept in %s, all others INT8; the gain is the end-to-end logit SQNR gained "
-            "over the all-INT8 engine (logit SQNR %s dB, agreement %.2f%%, top-1 %.2f%%; FP32 "
-            "top-1 %.2f%%).</p>\n",
-            (long long)s->images, c8_precision_name(s->kept), r_fmt(b, sizeof b, 4, s->base_sqnr),
+            "<h2 id=\"sensitivity\">Sensitivity (%lld images)</h2>\n<p>Measure: %s. All-INT8 "
+            "engine: logit SQNR %s dB, agreement %.2f%%, top-1 %.2f%%; FP32 top-1 %.2f%%.</p>\n",
+            (long long)s->images, r_sens_method(s), r_fmt(b, sizeof b, 4, s->base_sqnr),
             100.0 * (double)s->base_agree / n, 100.0 * (double)s->base_correct / n,
             100.0 * (double)s->fp32_correct / n);
-    fputs("<table class=\"sortable\" id=\"sens-table\"><thead><tr><th data-type=\"num\">rank</th>"
-          "<th>layer</th><th>op</th><th data-type=\"num\">logit SQNR dB</th>"
-          "<th data-type=\"num\">gain dB</th><th data-type=\"num\">agreement %</th>"
-          "<th data-type=\"num\">top-1 %</th><th>note</th></tr></thead><tbody>\n",
-          f);
+    fprintf(f,
+            "<div class=\"scroll\"><table class=\"sortable\" id=\"sens-table\"><thead><tr>"
+            "<th data-type=\"num\">rank</th><th>layer</th><th>op</th>"
+            "<th data-type=\"num\">INT8 up to here: logit SQNR dB</th>"
+            "<th data-type=\"num\">noise added %%</th>"
+            "<th data-type=\"num\">INT8 up to here: agreement %%</th>"
+            "<th data-type=\"num\">kept in %s: logit SQNR dB</th>"
+            "<th data-type=\"num\">gain dB</th><th data-type=\"num\">agreement %%</th>"
+            "<th data-type=\"num\">top-1 %%</th><th>note</th></tr></thead><tbody>\n",
+            c8_precision_name(s->kept));
     for (int i = 0; i < s->n; i++) {
         const r_sens_entry *e = &s->e[i];
         fputs("<tr>", f);
         td_num(f, e->rank ? e->rank : NAN, 10);
         td_str(f, e->layer);
         td_str(f, e->op);
+        td_num(f, e->inc_measured ? e->inc_sqnr : NAN, 4);
+        td_num(f, e->inc_measured ? 100.0 * e->inc_noise : NAN, 3);
+        td_num(f, e->inc_measured ? 100.0 * (double)e->inc_agree / n : NAN, 4);
         td_num(f, e->measured ? e->logit_sqnr : NAN, 4);
         td_num(f, e->measured ? e->gain_db : NAN, 3);
         td_num(f, e->measured ? 100.0 * (double)e->agree / n : NAN, 4);
@@ -510,19 +524,23 @@ static void sec_sensitivity(FILE *f, const c8_report *r) {
         td_str(f, e->note ? e->note : "");
         fputs("</tr>\n", f);
     }
-    fputs("</tbody></table>\n", f);
+    fputs("</tbody></table></div>\n", f);
     int m = s->n_order < 40 ? s->n_order : 40;
     const char **names = malloc((size_t)(m ? m : 1) * sizeof *names);
     double *v = malloc((size_t)(m ? m : 1) * sizeof *v);
     if (names && v && m) {
         for (int i = 0; i < m; i++) {
             names[i] = s->e[s->order[i]].layer;
-            v[i] = s->e[s->order[i]].gain_db;
+            v[i] = s->incremental ? 100.0 * s->e[s->order[i]].inc_noise : s->e[s->order[i]].gain_db;
         }
-        fputs("<h3>Logit SQNR gain when the layer is kept out of INT8 (most sensitive first)"
-              "</h3>\n",
+        fputs(s->incremental
+                  ? "<h3>Logit noise added by each layer, % of the logits' power "
+                    "(most sensitive first)</h3>\n"
+                  : "<h3>Logit SQNR gain when the layer is kept out of INT8 (most sensitive "
+                    "first)</h3>\n",
               f);
-        plot_bars(f, "sensitivity gain per layer", m, names, v, "dB", "#ee854a");
+        plot_bars(f, s->incremental ? "logit noise added per layer" : "sensitivity gain per layer",
+                  m, names, v, s->incremental ? "%" : "dB", "#ee854a");
     }
     free(names);
     free(v);

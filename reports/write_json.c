@@ -175,6 +175,14 @@ static void write_sens_entry(c8_jw *w, const c8_report *r, const r_sens_entry *e
     jw_metric(w, e->measured ? 100.0 * (double)e->agree / n : NAN);
     c8_jw_key(w, "top1");
     jw_metric(w, e->measured ? 100.0 * (double)e->correct / n : NAN);
+    c8_jw_key(w, "incremental_logit_sqnr_db");
+    jw_metric(w, e->inc_measured ? e->inc_sqnr : NAN);
+    c8_jw_key(w, "incremental_noise_added");
+    jw_metric(w, e->inc_measured ? e->inc_noise : NAN);
+    c8_jw_key(w, "incremental_agreement_with_fp32");
+    jw_metric(w, e->inc_measured ? 100.0 * (double)e->inc_agree / n : NAN);
+    c8_jw_key(w, "incremental_top1");
+    jw_metric(w, e->inc_measured ? 100.0 * (double)e->inc_correct / n : NAN);
     c8_jw_obj_end(w);
 }
 
@@ -218,6 +226,8 @@ static void write_layers(c8_jw *w, const c8_report *r) {
             c8_jw_f32(w, row->cache_scale);
         else
             c8_jw_null(w);
+        c8_jw_key(w, "calib_algo"); /* the sidecar's algorithm for this tensor (auto's choice) */
+        jw_str_or_null(w, r_calib_algo(r, row->tensor));
         c8_jw_key(w, "values");
         c8_jw_int(w, m->count);
         c8_jw_key(w, "values_per_image");
@@ -262,7 +272,9 @@ static void write_sensitivity(c8_jw *w, const c8_report *r) {
     c8_jw_key(w, "images");
     c8_jw_int(w, s->images);
     c8_jw_key(w, "method");
-    c8_jw_str(w, "one layer out of INT8 at a time; engines without graph passes");
+    c8_jw_str(w, r_sens_method(s));
+    c8_jw_key(w, "ranked_by");
+    c8_jw_str(w, s->incremental ? "incremental_logit_noise" : "kept_out_gain");
     c8_jw_key(w, "kept_precision");
     c8_jw_str(w, c8_precision_name(s->kept));
     c8_jw_key(w, "fp32_top1");

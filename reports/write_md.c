@@ -93,9 +93,10 @@ static void layers(FILE *f, const c8_report *r) {
     if (!r->layers_present) return;
     fprintf(f, "## Per tensor: FP32 vs INT8 (%lld images, engines without graph passes)\n\n",
             (long long)r->layer_images);
-    fprintf(f, "| # | tensor | layer | op | precision | INT8 form | SQNR dB | cosine | rel. L2 | "
-               "max abs err | clipped %% | sensitivity rank | gain dB |\n"
-               "|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
+    fprintf(f,
+            "| # | tensor | layer | op | precision | INT8 form | calib algo | SQNR dB | cosine | "
+            "rel. L2 | max abs err | clipped %% | sensitivity rank | gain dB |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|---|---|---|\n");
     for (int i = 0; i < r->n_rows; i++) {
         const r_row *row = &r->rows[i];
         char a[32], b[32], c[32], d[32], e[32], g[32];
@@ -107,9 +108,10 @@ static void layers(FILE *f, const c8_report *r) {
         cell(f, row->layer ? row->op : "input");
         const r_sens_entry *se = row->sens >= 0 ? &r->sens.e[row->sens] : NULL;
         double clip = c8_report_clip_share(&row->m);
-        fprintf(f, " | %s | %s | %s | %s | %s | %s | %s | ",
+        const char *calgo = r_calib_algo(r, row->tensor);
+        fprintf(f, " | %s | %s | %s | %s | %s | %s | %s | %s | ",
                 row->layer ? c8_precision_name(row->precision) : "-", row->form,
-                num(a, sizeof a, 4, c8_report_sqnr_db(&row->m)),
+                calgo ? calgo : "-", num(a, sizeof a, 4, c8_report_sqnr_db(&row->m)),
                 num(b, sizeof b, 6, c8_report_cosine(&row->m)),
                 num(c, sizeof c, 4, c8_report_rel_l2(&row->m)),
                 num(d, sizeof d, 4, row->m.count ? row->m.max_abs_err : NAN),
@@ -154,21 +156,31 @@ static void sensitivity(FILE *f, const c8_report *r) {
     if (!s->present) return;
     double n = s->images ? (double)s->images : 1;
     char a[32], b[32];
-    fprintf(f, "## Sensitivity (%lld images; each INT8 layer alone in %s)\n\n",
-            (long long)s->images, c8_precision_name(s->kept));
+    fprintf(f, "## Sensitivity (%lld images)\n\nMeasure: %s.\n\n", (long long)s->images,
+            r_sens_method(s));
     fprintf(f,
             "All INT8: logit SQNR %s dB, top-1 agreement %.2f%%, top-1 %.2f%% (FP32 %.2f%%).\n\n",
             num(a, sizeof a, 4, s->base_sqnr), 100.0 * (double)s->base_agree / n,
             100.0 * (double)s->base_correct / n, 100.0 * (double)s->fp32_correct / n);
-    fputs("| rank | layer | op | logit SQNR dB | gain dB | agreement % | top-1 % |\n"
-          "|---|---|---|---|---|---|---|\n",
-          f);
+    fprintf(
+        f,
+        "| rank | layer | op | INT8 up to here: logit SQNR dB | noise added %% | agreement %% | "
+        "kept in %s: logit SQNR dB | gain dB | agreement %% | top-1 %% |\n"
+        "|---|---|---|---|---|---|---|---|---|---|\n",
+        c8_precision_name(s->kept));
     for (int i = 0; i < s->n_order; i++) {
         const r_sens_entry *e = &s->e[s->order[i]];
+        char c[32], d[32], g[32];
         fprintf(f, "| %d | ", e->rank);
         cell(f, e->layer);
         fputs(" | ", f);
         cell(f, e->op);
+        if (e->inc_measured)
+            fprintf(f, " | %s | %s | %s", num(c, sizeof c, 4, e->inc_sqnr),
+                    num(d, sizeof d, 3, 100.0 * e->inc_noise),
+                    num(g, sizeof g, 4, 100.0 * (double)e->inc_agree / n));
+        else
+            fputs(" | - | - | -", f);
         fprintf(f, " | %s | %s | %.2f | %.2f |\n", num(a, sizeof a, 4, e->logit_sqnr),
                 num(b, sizeof b, 3, e->gain_db), 100.0 * (double)e->agree / n,
                 100.0 * (double)e->correct / n);

@@ -18,7 +18,7 @@ static const char *k_usage =
     "\n"
     "TensorRT calibration caches ('TRT-<version>-<algorithm>', then '<tensor>: <hex scale>').\n"
     "\n"
-    "  show   print each tensor's scale, its bit pattern and threshold = 127 x scale\n"
+    "  show   print each tensor's scale, bit pattern, threshold = 127 x scale and algorithm\n"
     "  check  validate the file; with its sidecar FILE.json (if present) also check that the\n"
     "         sidecar describes this cache; exit 1 listing every problem\n"
     "           --tensors LIST  file with one tensor name per line that must all have a scale\n"
@@ -88,11 +88,16 @@ static int cmd_show(int argc, char **argv) {
         fprintf(stderr, "calib8: warning: %s\n", err.msg);
     }
     int w = name_width(c);
-    printf("%-*s  %-15s  %-8s  %s\n", w, "tensor", "scale", "hex", "threshold");
+    printf("%-*s  %-15s  %-8s  %-15s  %s\n", w, "tensor", "scale", "hex", "threshold", "algo");
     for (int64_t i = 0; i < c8_calib_cache_count(c); i++) {
         float s = c8_calib_cache_scale(c, i);
-        printf("%-*s  %-15.9g  %-8x  %.9g\n", w, c8_calib_cache_name(c, i), (double)s,
-               (unsigned)c8_calib_cache_bits(c, i), 127.0 * (double)s);
+        const char *algo = NULL; /* the sidecar's record of the algorithm (auto's choice) */
+        for (int64_t k = 0; sc && k < c8_calib_sidecar_tensor_count(sc) && !algo; k++)
+            if (!strcmp(c8_calib_sidecar_tensor(sc, k)->name, c8_calib_cache_name(c, i)))
+                algo = c8_calib_sidecar_tensor(sc, k)->algo ? c8_calib_sidecar_tensor(sc, k)->algo
+                                                            : "?";
+        printf("%-*s  %-15.9g  %-8x  %-15.9g  %s\n", w, c8_calib_cache_name(c, i), (double)s,
+               (unsigned)c8_calib_cache_bits(c, i), 127.0 * (double)s, algo ? algo : "-");
     }
     c8_calib_sidecar_destroy(sc);
     c8_calib_cache_destroy(c);

@@ -36,14 +36,14 @@ static void usage(FILE *f) {
     fprintf(
         f,
         "usage: calib8 calibrate --model M.onnx --data DIR|FILE.h5 [dataset flags]\n"
-        "                        [--batch 32] [--images 500] [--algo entropy] --cache OUT\n"
+        "                        [--batch 32] [--images 500] [--algo auto] --cache OUT\n"
         "       calib8 calibrate --from-histograms H.h5 --algo ALGO --cache OUT\n\n"
         "Runs the FP32 model over the calibration images, collects a histogram of |x| for every\n"
         "tensor an INT8 layer may read or write, picks thresholds and writes a TensorRT-format\n"
         "calibration cache OUT with its provenance sidecar OUT.json.\n\n"
         "  --model FILE            ONNX model\n"
         "  --cache FILE            the calibration cache to write\n"
-        "  --algo NAME             threshold algorithm (default entropy):\n");
+        "  --algo NAME             threshold algorithm (default auto):\n");
     for (int64_t i = 0; c8_calib_algo_at(i); i++)
         fprintf(f, "                            %-14s %s\n", c8_calib_algo_at(i)->name,
                 c8_calib_algo_at(i)->description);

@@ -106,8 +106,8 @@ typedef c8_status (*c8_calib_threshold_fn)(const c8_hist *h, const c8_calib_para
                                            double *threshold, c8_error *err);
 
 typedef struct c8_calib_algo {
-    const char *name;          /* "entropy", "entropy-mxnet", "minmax", "percentile", "mse" */
-    const char *description;   /* one line, for --help */
+    const char *name;        /* "auto", "entropy", "entropy-mxnet", "minmax", "percentile", "mse" */
+    const char *description; /* one line, for --help */
     const char *trt_algorithm; /* cache header token: "EntropyCalibration2", "calib8MSE", ... */
     unsigned params;           /* C8_CALIB_PARAM_* bits */
     c8_calib_threshold_fn threshold;
@@ -115,7 +115,7 @@ typedef struct c8_calib_algo {
 
 /* The built-in algorithms (static, never freed). find: NULL for an unknown name. at: i-th
  * algorithm, NULL past the end (for listing). The default is C8_CALIB_DEFAULT_ALGO. */
-#define C8_CALIB_DEFAULT_ALGO "entropy"
+#define C8_CALIB_DEFAULT_ALGO "auto" /* was "entropy" before sidecar format 2 */
 const c8_calib_algo *c8_calib_algo_find(const char *name);
 const c8_calib_algo *c8_calib_algo_at(int64_t i);
 
@@ -140,6 +140,9 @@ typedef struct c8_calib_tensor_stat {
     float absmax;
     double threshold;
     float scale;
+    const char *algo; /* the algorithm whose threshold this is (static or borrowed): the
+                         algorithm itself, or for `auto` the candidate it chose; NULL: unknown
+                         (sidecars of format version 1) */
 } c8_calib_tensor_stat;
 
 /* Runs c8_calib_threshold for n tensors; out (n, caller-allocated) gets names[i] (borrowed)
@@ -351,7 +354,7 @@ void c8_calib_cache_warn_unfit(const char *cache_path, const c8_model *m, const 
  * layers); when set the loop stops with C8_ERR_INTERRUPTED "interrupted by <what> after N of M
  * images; nothing written" and writes nothing. */
 typedef struct c8_calibrate_opts {
-    const char *algo; /* calibration algorithm name; default "entropy" */
+    const char *algo; /* calibration algorithm name; default C8_CALIB_DEFAULT_ALGO ("auto") */
     /* Algorithm for the network inputs; default "minmax"; NULL: the same as algo. Inputs are
      * pixels through a fixed affine map: at most 256 distinct values per channel, a comb of
      * spikes on which the KL search is meaningless (it stops just above the largest spike, e.g.

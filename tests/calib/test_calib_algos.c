@@ -43,17 +43,17 @@ static double thr(const char *algo, const c8_hist *h, const c8_calib_params *p) 
 }
 
 static void test_table(void) {
-    const char *names[] = {"entropy", "entropy-mxnet", "minmax", "percentile", "mse"};
+    const char *names[] = {"entropy", "entropy-mxnet", "minmax", "percentile", "mse", "auto"};
     const char *tokens[] = {"EntropyCalibration2", "calib8EntropyMXNet", "MinMaxCalibration",
-                            "calib8Percentile", "calib8MSE"};
-    for (int i = 0; i < 5; i++) {
+                            "calib8Percentile",    "calib8MSE",          "calib8Auto"};
+    for (int i = 0; i < 6; i++) {
         const c8_calib_algo *a = c8_calib_algo_find(names[i]);
         CU_ASSERT_PTR_NOT_NULL_FATAL(a);
         CU_ASSERT_PTR_EQUAL(a, c8_calib_algo_at(i));
         CU_ASSERT_STRING_EQUAL(a->trt_algorithm, tokens[i]);
         CU_ASSERT_PTR_NOT_NULL(a->description);
     }
-    CU_ASSERT_PTR_NULL(c8_calib_algo_at(5));
+    CU_ASSERT_PTR_NULL(c8_calib_algo_at(6));
     CU_ASSERT_PTR_NULL(c8_calib_algo_at(-1));
     CU_ASSERT_PTR_NULL(c8_calib_algo_find("kl"));
     CU_ASSERT_PTR_NULL(c8_calib_algo_find(NULL));
@@ -299,6 +299,127 @@ static void test_mse_brute_force(void) {
     }
 }
 
+/* The plain mse search (every candidate's error summed over every bin, as the definition in
+ * docs/calibration.md): the screened search in calib/algos.c must give the same i. */
+static int64_t plain_mse_i(const uint64_t *c, int64_t nbins) {
+    int64_t last = nbins - 1;
+    while (last > 0 && !c[last]) last--;
+    double best = INFINITY;
+    int64_t bi = last + 1;
+    for (int64_t i = 1; i <= last + 1; i++) {
+        const double t = (double)i, s = t / 127.0, inv = 127.0 / t;
+        double e = 0.0;
+        for (int64_t j = 0; j <= last; j++) {
+            if (!c[j]) continue;
+            const double ctr = (double)j + 0.5;
+            double q = rint(ctr * inv);
+            if (q > 127.0) q = 127.0;
+            const double d = ctr - q * s;
+            e += (double)c[j] * (d * d);
+        }
+        if (e < best) {
+            best = e;
+            bi = i;
+        }
+    }
+    return bi;
+}
+
+/* Histograms of many shapes (ReLU spikes, exponential and half-normal bodies, power-law tails,
+ * sparse, uniform, totals up to ~10^12): the screened mse search equals the plain one, and auto
+ * picks the candidate with the smallest c8_calib_expected_mse (checked against every candidate,
+ * and against a direct sum over the bins for the chosen threshold). */
+static void test_mse_screened_and_auto(void) {
+    c8t_rng r = {20261206};
+    c8_error err = {0};
+    int chosen_count[C8_CALIB_AUTO_CANDIDATES] = {0};
+    for (int trial = 0; trial < 60; trial++) {
+        const int64_t nbins = trial % 3 == 0 ? 256 : trial % 3 == 1 ? 1024 : 2048;
+        uint64_t *c = calloc((size_t)nbins, sizeof *c);
+        const int64_t last = nbins / 2 + c8t_randint(&r, 0, (int)(nbins / 2 - 1));
+        const double body = (double)last / c8t_uniform(&r, 2.0f, 40.0f);
+        const double scale = trial % 5 == 0 ? 1e9 : trial % 5 == 1 ? 10.0 : 1e5;
+        const int shape = trial % 4;
+        for (int64_t j = 0; j <= last; j++) {
+            const double x = ((double)j + 0.5) / body;
+            double w = shape == 0   ? exp(-x)
+                       : shape == 1 ? exp(-0.5 * x * x)
+                       : shape == 2 ? 1.0
+                                    : exp(-x);
+            if (shape == 3 && c8t_uniform(&r, 0.0f, 1.0f) < 0.7f) w = 0.0; /* sparse */
+            c[j] = (uint64_t)(scale * w * c8t_uniform(&r, 0.5f, 1.5f));
+            if (j > 3 * body && c8t_uniform(&r, 0.0f, 1.0f) < 0.05f) c[j] += 1; /* tail */
+        }
+        if (trial % 2) c[0] += (uint64_t)(scale * body); /* ReLU zeros */
+        c[last] += 1;
+        const int64_t want = plain_mse_i(c, nbins);
+        const int e = 3;
+        const double bw = ldexp(1.0, e) / (double)nbins;
+        c8_hist *h = NULL;
+        const float am = (float)(((double)last + 0.5) * bw);
+        CU_ASSERT_EQUAL_FATAL(c8_hist_create_from(nbins, e, c, am, 0.0f, am, &h, &err), C8_OK);
+        const double t = thr("mse", h, NULL);
+        if (t != (double)want * bw)
+            printf("\n  trial %d: mse i %g, plain %lld\n", trial, t / bw, (long long)want);
+        CU_ASSERT_EQUAL(t, (double)want * bw);
+        c8_calib_auto_candidate cand[C8_CALIB_AUTO_CANDIDATES];
+        int ch = -1;
+        CU_ASSERT_EQUAL_FATAL(c8_calib_auto_choose(h, NULL, cand, &ch, &err), C8_OK);
+        CU_ASSERT_FATAL(ch >= 0 && ch < C8_CALIB_AUTO_CANDIDATES);
+        chosen_count[ch]++;
+        for (int k = 0; k < C8_CALIB_AUTO_CANDIDATES; k++) {
+            CU_ASSERT_EQUAL(cand[k].threshold, thr(cand[k].algo, h, NULL));
+            CU_ASSERT_EQUAL(cand[k].mse, c8_calib_expected_mse(h, cand[k].threshold));
+            CU_ASSERT(cand[ch].mse <= cand[k].mse);
+            if (k < ch) CU_ASSERT(cand[k].mse > cand[ch].mse); /* ties go to the first */
+        }
+        CU_ASSERT_EQUAL(thr("auto", h, NULL), cand[ch].threshold);
+        /* expected_mse against a direct sum in the values' units */
+        const double T = cand[ch].threshold, s = T / 127.0;
+        double sum = 0.0, n = 0.0;
+        for (int64_t j = 0; j <= last; j++) {
+            const double v = ((double)j + 0.5) * bw;
+            double q = rint(v / s);
+            if (q > 127.0) q = 127.0;
+            sum += (double)c[j] * (v - q * s) * (v - q * s);
+            n += (double)c[j];
+        }
+        const double direct = sum / n;
+        CU_ASSERT(fabs(direct - cand[ch].mse) <= 1e-9 * direct);
+        c8_hist_destroy(h);
+        free(c);
+    }
+    printf("\n  auto chose: entropy %d, percentile %d, mse %d, minmax %d", chosen_count[0],
+           chosen_count[1], chosen_count[2], chosen_count[3]);
+}
+
+/* Four values at the centres of bins 0, 1, 2 and 127 (nbins 128, width 1/16): each candidate's
+ * error is recomputed here from the four values. mse only tries bin edges (8 = 128 bins is its
+ * best), while entropy's threshold sits half a bin further (128.5 bins) and beats it: the
+ * values 0.5, 1.5, 2.5 bins land nearer the grid. So auto is not mse under another name. */
+static void test_auto_by_hand(void) {
+    float v[4] = {0.5f / 16, 1.5f / 16, 2.5f / 16, 127.5f / 16};
+    c8_hist *h = hist_of(128, v, 4);
+    c8_calib_auto_candidate cand[C8_CALIB_AUTO_CANDIDATES];
+    int ch = -1;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_calib_auto_choose(h, NULL, cand, &ch, &err), C8_OK);
+    for (int k = 0; k < C8_CALIB_AUTO_CANDIDATES; k++) {
+        const double T = cand[k].threshold, s = T / 127.0;
+        double e = 0.0;
+        for (int i = 0; i < 4; i++) {
+            const double q = fmin(127.0, rint((double)v[i] / s));
+            e += ((double)v[i] - q * s) * ((double)v[i] - q * s);
+        }
+        CU_ASSERT(fabs(e / 4 - cand[k].mse) <= 1e-12 * (e / 4) + 1e-300);
+        printf("\n  %s: threshold %g, mse %g", cand[k].algo, T, cand[k].mse);
+    }
+    CU_ASSERT_EQUAL(ch, 0); /* entropy: 6.99e-4 against mse's 9.54e-4 and minmax's 7.21e-4 */
+    CU_ASSERT_EQUAL(cand[0].threshold, 128.5 / 16);
+    CU_ASSERT_EQUAL(cand[2].threshold, 8.0);
+    c8_hist_destroy(h);
+}
+
 static const c8_test_case cases[] = {
     {"table", test_table},
     {"scale_rule", test_scale_rule},
@@ -308,5 +429,7 @@ static const c8_test_case cases[] = {
     {"entropy_reference", test_entropy_reference},
     {"mse_by_hand", test_mse_by_hand},
     {"mse_brute_force", test_mse_brute_force},
+    {"mse_screened_and_auto", test_mse_screened_and_auto},
+    {"auto_by_hand", test_auto_by_hand},
 };
 C8T_MAIN("calib_algos", cases)

@@ -119,8 +119,10 @@ static void test_save_and_sidecar(void) {
         CU_ASSERT_EQUAL(s->scale, st[t].scale);
         CU_ASSERT_EQUAL(s->threshold, st[t].threshold);
         CU_ASSERT_EQUAL(s->absmax, st[t].absmax);
+        CU_ASSERT_STRING_EQUAL(s->algo, "percentile");
         CU_ASSERT_EQUAL(c8_calib_cache_scale(cache, t), st[t].scale);
     }
+    CU_ASSERT_PTR_NOT_NULL(strstr(j1, "\"format_version\": 2"));
     char sha[65];
     CU_ASSERT_EQUAL(c8_calib_cache_sha256(cache, sha, &err), C8_OK);
     CU_ASSERT_STRING_EQUAL(c8_calib_sidecar_cache_sha256(sc), sha);
@@ -257,7 +259,7 @@ static void test_save_and_sidecar(void) {
     c1 = slurp(cp, &l1);
     CU_ASSERT_EQUAL(strncmp(c1, "TRT-8601-EntropyCalibration2\n", 29), 0);
     free(c1);
-    c8_calib_tensor_stat badst[1] = {{"x", 1.0f, 0.0, 0.0f}};
+    c8_calib_tensor_stat badst[1] = {{"x", 1.0f, 0.0, 0.0f, NULL}};
     CU_ASSERT_EQUAL(c8_calib_save(cp, NULL, NULL, &info, badst, 1, &err), C8_ERR_INVALID);
     CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "refusing to write scale 0"));
     info.algorithm = "kl";
@@ -272,6 +274,88 @@ static void test_save_and_sidecar(void) {
     for (int t = 0; t < NT; t++) c8_hist_destroy(h[t]);
 }
 
+/* Format 2 records each tensor's algorithm (auto's choice); a format-1 sidecar (no "algo") still
+ * reads, with algo NULL; an unknown algorithm name is refused. */
+static void test_sidecar_algo_versions(void) {
+    c8_error err = {0};
+    c8_hist *h[NT];
+    make_hists(h);
+    c8_calib_info info;
+    fill_info(&info, "auto");
+    c8_calib_tensor_stat st[NT];
+    CU_ASSERT_EQUAL_FATAL(c8_calib_compute(c8_calib_algo_find("auto"), &info.params, k_names,
+                                           (const c8_hist *const *)h, NT, st, &err),
+                          C8_OK);
+    const char *cp = C8_BINARY_DIR "/test_calib_auto.cache";
+    const char *sp = C8_BINARY_DIR "/test_calib_auto.cache.json";
+    CU_ASSERT_EQUAL_FATAL(c8_calib_save(cp, NULL, NULL, &info, st, NT, &err), C8_OK);
+    size_t n;
+    char *c1 = slurp(cp, &n), *j1 = slurp(sp, &n);
+    CU_ASSERT_EQUAL(strncmp(c1, "TRT-100300-calib8Auto\n", 22), 0);
+    c8_calib_sidecar *sc = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_calib_sidecar_read(sp, &sc, &err), C8_OK);
+    for (int t = 0; t < NT; t++) {
+        const c8_calib_tensor_stat *s = c8_calib_sidecar_tensor(sc, t);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(st[t].algo);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(s->algo);
+        CU_ASSERT_STRING_EQUAL(s->algo, st[t].algo);
+        /* the recorded algorithm, run alone, gives the same threshold */
+        if (strcmp(st[t].algo, "auto")) {
+            double thr;
+            CU_ASSERT_EQUAL(c8_calib_threshold(c8_calib_algo_find(st[t].algo), h[t], &info.params,
+                                               &thr, NULL, &err),
+                            C8_OK);
+            CU_ASSERT_EQUAL(thr, st[t].threshold);
+        }
+    }
+    c8_calib_sidecar_destroy(sc);
+    /* the same file as format 1 (no "algo" keys): read, algo unknown */
+    /* line by line: drop the "algo" lines (each tensor's last key, so the line before loses
+     * its comma) and write version 1 */
+    char *v1 = malloc(strlen(j1) + 1), *o = v1;
+    for (const char *q = j1; *q;) {
+        const char *nl = strchr(q, '\n');
+        size_t len = nl ? (size_t)(nl - q) + 1 : strlen(q);
+        if (strstr(q, "\"algo\": ") && strstr(q, "\"algo\": ") < q + len) {
+            if (o - v1 >= 2 && o[-2] == ',') { /* "...,\n" -> "...\n" */
+                o[-2] = '\n';
+                o--;
+            }
+        } else if (!strncmp(q, "  \"format_version\": 2,", 22)) {
+            o += sprintf(o, "  \"format_version\": 1,\n");
+        } else {
+            memcpy(o, q, len);
+            o += len;
+        }
+        q += len;
+    }
+    *o = '\0';
+    CU_ASSERT_PTR_NULL(strstr(v1, "\"algo\""));
+    const char *p1 = C8_BINARY_DIR "/test_calib_v1.cache.json";
+    CU_ASSERT_EQUAL_FATAL(c8_write_file_atomic(p1, v1, strlen(v1), &err), C8_OK);
+    CU_ASSERT_EQUAL_FATAL(c8_calib_sidecar_read(p1, &sc, &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_calib_sidecar_tensor_count(sc), NT);
+    for (int t = 0; t < NT; t++) {
+        CU_ASSERT_PTR_NULL(c8_calib_sidecar_tensor(sc, t)->algo);
+        CU_ASSERT_EQUAL(c8_calib_sidecar_tensor(sc, t)->scale, st[t].scale);
+    }
+    c8_calib_sidecar_destroy(sc);
+    /* an unknown algorithm name */
+    char *bad = malloc(strlen(j1) + 16);
+    const char *a = strstr(j1, "\"algo\": \"");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(a);
+    a += strlen("\"algo\": \"");
+    sprintf(bad, "%.*sbogus%s", (int)(a - j1), j1, strchr(a, '"'));
+    CU_ASSERT_EQUAL_FATAL(c8_write_file_atomic(p1, bad, strlen(bad), &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_calib_sidecar_read(p1, &sc, &err), C8_ERR_PARSE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "unknown algorithm 'bogus' in 'algo'"));
+    free(bad);
+    free(v1);
+    free(c1);
+    free(j1);
+    for (int t = 0; t < NT; t++) c8_hist_destroy(h[t]);
+}
+
 static void test_sidecar_malformed(void) {
     static const struct {
         const char *json, *msg;
@@ -279,8 +363,10 @@ static void test_sidecar_malformed(void) {
         {"{", "line"},
         {"[]", "not a calib8 cache sidecar"},
         {"{\"format\": \"other\"}", "not a calib8 cache sidecar"},
-        {"{\"format\": \"calib8-calibration-sidecar\", \"format_version\": 2}",
-         "sidecar format version 2 is not supported"},
+        {"{\"format\": \"calib8-calibration-sidecar\", \"format_version\": 3}",
+         "sidecar format version 3 is not supported (this calib8 reads 1 to 2)"},
+        {"{\"format\": \"calib8-calibration-sidecar\", \"format_version\": 0}",
+         "sidecar format version 0 is not supported"},
         {"{\"format\": \"calib8-calibration-sidecar\", \"format_version\": 1, \"tensors\": []}",
          "'cache_sha256' is missing"},
         {"{\"format\": \"calib8-calibration-sidecar\", \"format_version\": 1, \"cache_sha256\": "
@@ -474,6 +560,7 @@ static void test_histfile_errors(void) {
 static const c8_test_case cases[] = {
     {"save_and_sidecar", test_save_and_sidecar},
     {"sidecar_malformed", test_sidecar_malformed},
+    {"sidecar_algo_versions", test_sidecar_algo_versions},
     {"histfile_roundtrip", test_histfile_roundtrip},
     {"histfile_errors", test_histfile_errors},
 };

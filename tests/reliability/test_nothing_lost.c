@@ -50,8 +50,8 @@ static c8_status w_cache(const char *path, c8_error *err) {
     return s;
 }
 
-static const c8_calib_tensor_stat k_stats[] = {{"x", 1.0f, 1.0, 1.0f / 127},
-                                               {"c", 3.5f, 3.0, 3.0f / 127}};
+static const c8_calib_tensor_stat k_stats[] = {{"x", 1.0f, 1.0, 1.0f / 127, NULL},
+                                               {"c", 3.5f, 3.0, 3.0f / 127, NULL}};
 
 static c8_status w_calib_save(const char *path, c8_error *err) {
     c8_calib_info info;

@@ -135,7 +135,13 @@ static void test_html_dom(void) {
     CU_ASSERT_PTR_NOT_NULL_FATAL(end);
     char *table = strndup(t, (size_t)(end - t));
     CU_ASSERT_EQUAL(count(table, "<tr class="), 6);
+    /* the calibration algorithm per tensor, from the sidecar: the tiny cache is minmax's, so
+     * every tensor (all six have a scale in it) says minmax */
+    CU_ASSERT_PTR_NOT_NULL(strstr(table, "<th>calib algo</th>"));
+    CU_ASSERT_EQUAL(count(table, "<td>minmax</td>"), 6);
     free(table);
+    /* the table scrolls inside its own box */
+    CU_ASSERT_PTR_NOT_NULL(strstr(d, "<div class=\"scroll\" id=\"layer-table-box\"><table"));
     /* plots: top-1 chart, SQNR bars, sensitivity bars, histograms */
     CU_ASSERT(count(d, "<svg") >= 4);
     CU_ASSERT(count(d, "class=\"bar\"") >= 3 + 6);
@@ -143,9 +149,22 @@ static void test_html_dom(void) {
     CU_ASSERT(count(d, "class=\"thr\"") > 0);
     free(dom);
 
-    /* sorted by the SQNR column (6), ascending: the broken Gemm's logits come first */
+    /* laid out in a 1400 x 900 window, the page is no wider than the window */
+    CU_ASSERT_EQUAL_FATAL(run_chromium("--window-size=1400,900 --dump-dom",
+                                       "file://" OUT "report/report.html", OUT "dom_1400.html"),
+                          0);
+    CU_ASSERT_EQUAL_FATAL(c8_read_file(OUT "dom_1400.html", 0, &dom, &len, &err), C8_OK);
+    const char *pw = strstr((const char *)dom, "data-page-width=\"");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pw);
+    long width = strtol(pw + strlen("data-page-width=\""), NULL, 10);
+    printf("\n  page width at 1400 px: %ld", width);
+    CU_ASSERT(width > 0 && width <= 1400);
+    free(dom);
+
+    /* sorted by the SQNR column (7, after "calib algo"), ascending: the broken Gemm's logits
+     * come first */
     CU_ASSERT_EQUAL_FATAL(run_chromium("--dump-dom",
-                                       "file://" OUT "report/report.html#sort=layer-table:6",
+                                       "file://" OUT "report/report.html#sort=layer-table:7",
                                        OUT "dom_sorted.html"),
                           0);
     CU_ASSERT_EQUAL_FATAL(c8_read_file(OUT "dom_sorted.html", 0, &dom, &len, &err), C8_OK);
