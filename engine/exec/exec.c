@@ -84,13 +84,21 @@ static bool is_shape_position(c8_op op, int k) {
     }
 }
 
+/* Is value v read only as a shape (a Reshape's shape, a Resize's sizes, ...)? A HostCopy that
+ * moves v to the host for a host step of a device plan is looked through: what matters is how
+ * its copy is read (otherwise such an input would not be bound as a constant, and the host
+ * step's output shape would stay unknown). */
 static bool feeds_only_shapes(const c8_graph *g, int v) {
     bool any = false;
     for (int i = 0; i < g->n_nodes; i++) {
         const c8_node *n = &g->nodes[i];
         for (int k = 0; k < n->n_in; k++) {
             if (n->in[k] != v) continue;
-            if (!is_shape_position(n->op, k)) return false;
+            if (n->op == C8_OP_HOST_COPY) {
+                if (n->n_out < 1 || n->out[0] < 0 || !feeds_only_shapes(g, n->out[0])) return false;
+            } else if (!is_shape_position(n->op, k)) {
+                return false;
+            }
             any = true;
         }
     }
