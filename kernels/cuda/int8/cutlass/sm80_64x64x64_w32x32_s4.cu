@@ -1,0 +1,5 @@
+/* CUTLASS INT8 convolution, Sm80 tensor-op tile 64x64x64, warps 32x32, 4 stages:
+ * one row of the table in conv_cutlass.h (kernel and epilogue: conv_sm80.cuh). */
+#include "kernels/cuda/int8/cutlass/conv_sm80.cuh"
+
+C8I_CUTLASS_SM80_DEFINE(64, 64, 64, 32, 32, 4)
