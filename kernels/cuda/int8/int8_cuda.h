@@ -103,9 +103,15 @@ typedef enum c8_cuda_int8_algo {
     C8_CUDA_INT8_CUTLASS_256X128X64_W64X64_S3 = 22, /* "cutlass_sm80_256x128x64_w64x64_s3" */
     C8_CUDA_INT8_CUTLASS_128X256X64_W64X64_S3 = 23, /* "cutlass_sm80_128x256x64_w64x64_s3" */
     C8_CUDA_INT8_CUTLASS_128X64X64_W64X32_S4 = 24,  /* "cutlass_sm80_128x64x64_w64x32_s4" */
-    C8_CUDA_INT8_CUTLASS_64X64X64_W32X32_S4 = 25    /* "cutlass_sm80_64x64x64_w32x32_s4" */
+    C8_CUDA_INT8_CUTLASS_64X64X64_W32X32_S4 = 25,   /* "cutlass_sm80_64x64x64_w32x32_s4" */
+    /* the same with the epilogue's 16-channel vector stores (through shared memory) */
+    C8_CUDA_INT8_CUTLASS_128X128X64_W64X64_S3_VST =
+        26, /* "cutlass_sm80_128x128x64_w64x64_s3_vst" */
+    C8_CUDA_INT8_CUTLASS_256X128X64_W64X64_S3_VST =
+        27,                                           /* "cutlass_sm80_256x128x64_w64x64_s3_vst" */
+    C8_CUDA_INT8_CUTLASS_128X64X64_W64X32_S4_VST = 28 /* "cutlass_sm80_128x64x64_w64x32_s4_vst" */
 } c8_cuda_int8_algo;
-#define C8_CUDA_INT8_ALGO_COUNT 26
+#define C8_CUDA_INT8_ALGO_COUNT 29
 
 /* The algorithm's stable name, or "?" for an unknown id. */
 const char *c8_cuda_int8_algo_name(int32_t algo);

@@ -17,19 +17,28 @@ struct c8i_cutlass_entry {
     int min_sm;  /* 10 * major + minor */
 };
 
-/* The Sm80 (Ampere-style mma.sync; runs on sm_80, 86, 89, 90) table:
- * X(algorithm id, BM, BN, BK, WM, WN, stages). A row needs its
- * sm80_<BM>x<BN>x<BK>_w<WM>x<WN>_s<stages>.cu (C8I_CUTLASS_SM80_DEFINE) and its name in
- * dispatch.cu; ids are c8_cuda_int8_algo values. */
-#define C8I_CUTLASS_SM80_TILES(X)                                                                  \
-    X(C8_CUDA_INT8_CUTLASS_128X128X64_W64X64_S3, 128, 128, 64, 64, 64, 3)                          \
-    X(C8_CUDA_INT8_CUTLASS_256X128X64_W64X64_S3, 256, 128, 64, 64, 64, 3)                          \
-    X(C8_CUDA_INT8_CUTLASS_128X256X64_W64X64_S3, 128, 256, 64, 64, 64, 3)                          \
-    X(C8_CUDA_INT8_CUTLASS_128X64X64_W64X32_S4, 128, 64, 64, 64, 32, 4)                            \
-    X(C8_CUDA_INT8_CUTLASS_64X64X64_W32X32_S4, 64, 64, 64, 32, 32, 4)
+/* Epilogue store paths (both compute with common.cuh's c8i_epi_finish): DIRECT stores each
+ * thread's two consecutive channels straight from the accumulator fragment; VST stages 16-row
+ * slabs through shared memory and stores 16 channels per lane with vector stores. */
+#define C8I_EPI_DIRECT 0
+#define C8I_EPI_VST 1
 
-#define C8I_CUTLASS_SM80_DECLARE(ALGO, BM, BN, BK, WM, WN, ST)                                     \
-    extern const c8i_cutlass_entry c8i_cutlass_sm80_##BM##x##BN##x##BK##_w##WM##x##WN##_s##ST;
+/* The Sm80 (Ampere-style mma.sync; runs on sm_80, 86, 89, 90) table:
+ * X(algorithm id, BM, BN, BK, WM, WN, stages, epilogue). A row needs its .cu file
+ * (sm80_<BM>x<BN>x<BK>_w<WM>x<WN>_s<stages>[_vst].cu: C8I_CUTLASS_SM80_DEFINE of the same row)
+ * and its name in dispatch.cu; ids are c8_cuda_int8_algo values. */
+#define C8I_CUTLASS_SM80_TILES(X)                                                                  \
+    X(C8_CUDA_INT8_CUTLASS_128X128X64_W64X64_S3, 128, 128, 64, 64, 64, 3, C8I_EPI_DIRECT)          \
+    X(C8_CUDA_INT8_CUTLASS_256X128X64_W64X64_S3, 256, 128, 64, 64, 64, 3, C8I_EPI_DIRECT)          \
+    X(C8_CUDA_INT8_CUTLASS_128X256X64_W64X64_S3, 128, 256, 64, 64, 64, 3, C8I_EPI_DIRECT)          \
+    X(C8_CUDA_INT8_CUTLASS_128X64X64_W64X32_S4, 128, 64, 64, 64, 32, 4, C8I_EPI_DIRECT)            \
+    X(C8_CUDA_INT8_CUTLASS_64X64X64_W32X32_S4, 64, 64, 64, 32, 32, 4, C8I_EPI_DIRECT)              \
+    X(C8_CUDA_INT8_CUTLASS_128X128X64_W64X64_S3_VST, 128, 128, 64, 64, 64, 3, C8I_EPI_VST)         \
+    X(C8_CUDA_INT8_CUTLASS_256X128X64_W64X64_S3_VST, 256, 128, 64, 64, 64, 3, C8I_EPI_VST)         \
+    X(C8_CUDA_INT8_CUTLASS_128X64X64_W64X32_S4_VST, 128, 64, 64, 64, 32, 4, C8I_EPI_VST)
+
+#define C8I_CUTLASS_SM80_DECLARE(ALGO, BM, BN, BK, WM, WN, ST, EPI)                                \
+    extern const c8i_cutlass_entry c8i_cutlass_entry_##ALGO;
 
 /* The entry of algorithm `algo`, or nullptr when algo is not a CUTLASS algorithm or calib8 was
  * built without CUTLASS (then *why, if not NULL, says so). */

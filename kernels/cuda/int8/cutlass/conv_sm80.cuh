@@ -31,9 +31,11 @@
 
 namespace c8i_cutlass {
 
-/* One tile shape: threadblock BM x BN x BK, warp WM x WN x BK, STAGES pipeline stages. */
-template <int BM_, int BN_, int BK_, int WM_, int WN_, int STAGES_> struct sm80_tile {
+/* One tile shape: threadblock BM x BN x BK, warp WM x WN x BK, STAGES pipeline stages, and the
+ * epilogue's store path EPI (C8I_EPI_DIRECT or C8I_EPI_VST, conv_cutlass.h). */
+template <int BM_, int BN_, int BK_, int WM_, int WN_, int STAGES_, int EPI_> struct sm80_tile {
     static constexpr int BM = BM_, BN = BN_, BK = BK_, WM = WM_, WN = WN_, STAGES = STAGES_;
+    static constexpr int EPI = EPI_;
     /* CUTLASS's kernel is instantiated as a type only, for its Mma (mainloop and iterators); its
      * epilogue (int32 output, named only because the kernel type needs one: it accepts every
      * tile shape here) is never compiled into code. */
@@ -49,7 +51,12 @@ template <int BM_, int BN_, int BK_, int WM_, int WN_, int STAGES_> struct sm80_
     using Mma = typename Kernel::Mma;
     static constexpr int kWarpsM = BM / WM, kWarpsN = BN / WN;
     static constexpr int kThreads = kWarpsM * kWarpsN * 32;
-    static constexpr int kSmem = (int)sizeof(typename Mma::SharedStorage);
+    static constexpr int kMainSmem = (int)sizeof(typename Mma::SharedStorage);
+    /* the vector-store epilogue's slabs: per warp 16 rows of WN int32 (+4: bank skew) */
+    static constexpr int kSlabLd = WN + 4;
+    static constexpr int kSlabBytes = 16 * kSlabLd * 4;
+    static constexpr int kEpiSmem = EPI == C8I_EPI_VST ? kWarpsM * kWarpsN * kSlabBytes : 0;
+    static constexpr int kSmem = kMainSmem > kEpiSmem ? kMainSmem : kEpiSmem;
     static_assert(kThreads == Kernel::kThreadCount,
                   "one warp per warp tile, no split-K in a block");
 };
@@ -114,6 +121,61 @@ template <class Tile> struct c8i_cutlass_epilogue {
     }
 };
 
+/* The vector-store variant: per warp and 16-row slab the int32 sums go through shared memory, so
+ * that each lane then finishes 16 consecutive channels of one row (c8i_epi_finish<16>): 16-byte
+ * int8 stores (64 contiguous bytes per row from four lanes), float4 / half2 stores for float
+ * outputs, the residual read as 16-byte vectors. The arithmetic is the same function's. A lane
+ * keeps one 16-channel segment (cs = lane % (WN/16)) for the whole tile, so its per-channel
+ * multipliers and biases are loaded once. slab: this warp's 16 x kSlabLd int32. */
+template <class Tile> struct c8i_cutlass_epilogue_vst {
+    static constexpr int MI = Tile::WM / 16, NI = Tile::WN / 8, SEGS = Tile::WN / 16;
+    static constexpr int LD = Tile::kSlabLd;
+    using Frag = typename Tile::Mma::FragmentC;
+    static_assert(Frag::kElements == MI * NI * 4, "accumulator fragment of m16n8 tiles");
+    static_assert(32 % SEGS == 0 && (LD * 4) % 16 == 0, "lane -> segment map, int4 rows");
+
+    static __device__ __forceinline__ void apply(const c8i_conv_params &p, const Frag &acc,
+                                                 int row0, int col0, int lane, int32_t *slab) {
+        const int g = lane >> 2, t4 = lane & 3;
+        const int cs = lane % SEGS, n = col0 + cs * 16;
+        float mv[16];
+        int32_t bv[16];
+        c8i_load_chan<16>(p, n, mv, bv);
+#pragma unroll
+        for (int mi = 0; mi < MI; mi++) {
+            __syncwarp();
+#pragma unroll
+            for (int ni = 0; ni < NI; ni++)
+#pragma unroll
+                for (int hr = 0; hr < 2; hr++)
+                    *reinterpret_cast<int2 *>(slab + (g + 8 * hr) * LD + ni * 8 + 2 * t4) =
+                        make_int2(acc[(mi + ni * MI) * 4 + hr * 2],
+                                  acc[(mi + ni * MI) * 4 + hr * 2 + 1]);
+            __syncwarp();
+#pragma unroll
+            for (int it = 0; it < 16 * SEGS / 32; it++) {
+                const int row = (lane + 32 * it) / SEGS;
+                const int m = row0 + mi * 16 + row;
+                if (m >= p.m || n >= p.kp) continue;
+                int32_t a[16];
+#pragma unroll
+                for (int q = 0; q < 4; q++) {
+                    const int4 v = reinterpret_cast<const int4 *>(slab + row * LD + cs * 16)[q];
+                    a[4 * q] = v.x;
+                    a[4 * q + 1] = v.y;
+                    a[4 * q + 2] = v.z;
+                    a[4 * q + 3] = v.w;
+                }
+                const size_t off = (size_t)m * p.kp + n;
+                const uint4 r = p.res ? __ldg(reinterpret_cast<const uint4 *>(p.res + off))
+                                      : make_uint4(0, 0, 0, 0);
+                const uint32_t rw[4] = {r.x, r.y, r.z, r.w};
+                c8i_epi_finish<16>(p, off, n, a, mv, bv, rw);
+            }
+        }
+    }
+};
+
 /* One block per BM x BN output tile; column tiles vary fastest so that neighbouring blocks share
  * their activation rows in L2. */
 template <class Tile>
@@ -136,8 +198,14 @@ __global__ void __launch_bounds__(Tile::kThreads, 1) conv_kernel(const conv_args
     mma(a.k_iterations, acc, it_a, it_b, acc, a.k_iterations_per_channel);
     /* warp (wm, wn) as CUTLASS's MmaMultistage places it: warp_idx = wm + wn * warps_m */
     const int wm = warp_idx % Tile::kWarpsM, wn = warp_idx / Tile::kWarpsM;
-    c8i_cutlass_epilogue<Tile>::apply(a.p, acc, tile_m * Tile::BM + wm * Tile::WM,
-                                      tile_n * Tile::BN + wn * Tile::WN, lane);
+    const int row0 = tile_m * Tile::BM + wm * Tile::WM, col0 = tile_n * Tile::BN + wn * Tile::WN;
+    if constexpr (Tile::EPI == C8I_EPI_VST) {
+        __syncthreads(); /* every warp is done with the mainloop's shared memory */
+        int32_t *slab = reinterpret_cast<int32_t *>(smem_) + warp_idx * (Tile::kSlabBytes / 4);
+        c8i_cutlass_epilogue_vst<Tile>::apply(a.p, acc, row0, col0, lane, slab);
+    } else {
+        c8i_cutlass_epilogue<Tile>::apply(a.p, acc, row0, col0, lane);
+    }
 #endif
 }
 
@@ -186,14 +254,12 @@ template <class Tile> struct sm80_conv {
 
 } // namespace c8i_cutlass
 
-/* Defines the entry c8i_cutlass_sm80_<BM>x<BN>x<BK>_w<WM>x<WN>_s<STAGES> (declared by
- * C8I_CUTLASS_SM80_DECLARE in conv_cutlass.h) for one tile shape: one per .cu file. */
-#define C8I_CUTLASS_SM80_DEFINE(BM, BN, BK, WM, WN, ST)                                            \
-    using c8i_tile_##BM##x##BN##x##BK##_w##WM##x##WN##_s##ST =                                     \
-        c8i_cutlass::sm80_conv<c8i_cutlass::sm80_tile<BM, BN, BK, WM, WN, ST>>;                    \
-    extern const c8i_cutlass_entry c8i_cutlass_sm80_##BM##x##BN##x##BK##_w##WM##x##WN##_s##ST = {  \
-        c8i_tile_##BM##x##BN##x##BK##_w##WM##x##WN##_s##ST::init,                                  \
-        c8i_tile_##BM##x##BN##x##BK##_w##WM##x##WN##_s##ST::launch,                                \
-        (size_t)c8i_cutlass::sm80_tile<BM, BN, BK, WM, WN, ST>::kSmem, 80};
+/* Defines the entry c8i_cutlass_entry_<ALGO> (declared by C8I_CUTLASS_SM80_DECLARE in
+ * conv_cutlass.h) of one row of the table: one per .cu file. */
+#define C8I_CUTLASS_SM80_DEFINE(ALGO, BM, BN, BK, WM, WN, ST, EPI)                                 \
+    using c8i_tile_##ALGO = c8i_cutlass::sm80_tile<BM, BN, BK, WM, WN, ST, EPI>;                   \
+    extern const c8i_cutlass_entry c8i_cutlass_entry_##ALGO = {                                    \
+        c8i_cutlass::sm80_conv<c8i_tile_##ALGO>::init,                                             \
+        c8i_cutlass::sm80_conv<c8i_tile_##ALGO>::launch, (size_t)c8i_tile_##ALGO::kSmem, 80};
 
 #endif

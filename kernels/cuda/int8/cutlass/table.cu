@@ -6,8 +6,8 @@
 
 #if C8_HAVE_CUTLASS
 C8I_CUTLASS_SM80_TILES(C8I_CUTLASS_SM80_DECLARE)
-#define C8I_IF(ALGO, BM, BN, BK, WM, WN, ST)                                                       \
-    if (algo == ALGO) return &c8i_cutlass_sm80_##BM##x##BN##x##BK##_w##WM##x##WN##_s##ST;
+#define C8I_IF(ALGO, BM, BN, BK, WM, WN, ST, EPI)                                                  \
+    if (algo == ALGO) return &c8i_cutlass_entry_##ALGO;
 #endif
 
 const c8i_cutlass_entry *c8i_cutlass_find(int32_t algo, const char **why) {
