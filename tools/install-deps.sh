@@ -40,3 +40,39 @@ if [ ! -f "$ort_dir/onnxruntime-$ort_version.installed" ]; then
             "(test_qdq_ort will skip)" >&2
     fi
 fi
+
+# CUTLASS's C++ headers from PyPI's nvidia-cutlass wheel, into .deps/cutlass/include (the wheel
+# carries them under cutlass_library/source/include): the INT8 tensor-core convolutions in
+# kernels/cuda/int8/cutlass/ are instantiated from them. Pinned by version and by the wheel's
+# sha256; only the headers and the licence are unpacked. CMake finds them there (C8_CUTLASS_DIR);
+# a CUDA build without them builds calib8's own kernels only and says so at configure time.
+cutlass_version=4.2.0.0
+cutlass_sha256=f9599ada45c7bcb6bf53f7d3f0a7d154183e53451c01bfa59eecd37dd4a693f6
+cutlass_dir="$(cd "$(dirname "$0")/.." && pwd)/.deps/cutlass"
+if [ ! -f "$cutlass_dir/nvidia-cutlass-$cutlass_version.installed" ]; then
+    py=$(command -v python3 || true)
+    tmp=$(mktemp -d)
+    whl="$tmp/nvidia_cutlass-$cutlass_version-py3-none-any.whl"
+    if [ -n "$py" ] && "$py" -m pip --version >/dev/null 2>&1 &&
+        "$py" -m pip download -q --disable-pip-version-check --no-deps --only-binary=:all: \
+            -d "$tmp" "nvidia-cutlass==$cutlass_version" >/dev/null 2>&1 &&
+        [ -f "$whl" ] && echo "$cutlass_sha256  $whl" | sha256sum -c --status; then
+        "$py" - "$whl" "$tmp/x" <<'PYEOF'
+import sys, zipfile
+with zipfile.ZipFile(sys.argv[1]) as z:
+    z.extractall(sys.argv[2], [n for n in z.namelist()
+                               if n.startswith("cutlass_library/source/include/")
+                               or n.endswith("licenses/LICENSE.txt")])
+PYEOF
+        rm -rf "$cutlass_dir"
+        mkdir -p "$cutlass_dir"
+        mv "$tmp/x/cutlass_library/source/include" "$cutlass_dir/include"
+        cp "$tmp"/x/nvidia_cutlass-*.dist-info/licenses/LICENSE.txt "$cutlass_dir/LICENSE.txt"
+        touch "$cutlass_dir/nvidia-cutlass-$cutlass_version.installed"
+        echo "install-deps: CUTLASS $cutlass_version headers in $cutlass_dir/include"
+    else
+        echo "install-deps: WARNING: could not fetch nvidia-cutlass $cutlass_version from PyPI" \
+            "(or its checksum differs); CUDA builds use calib8's own INT8 kernels only" >&2
+    fi
+    rm -rf "$tmp"
+fi

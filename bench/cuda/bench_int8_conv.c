@@ -1,12 +1,16 @@
 /* Per-layer benchmark of ResNet-50's convolutions (batch 128 by default) on the GPU:
  * calib8 dp4a (best tile), calib8 tensor-core IMMA (best tile), calib8 cuBLASLt path (1x1 s1),
- * cuDNN FP16 (NHWC, tensor-op math, best algorithm from cudnnFind) and cuDNN INT8 (legacy API:
- * NCHW_VECT_C int8x32 if it runs, else NHWC int8), all in one run on one GPU, with the dp4a and
- * mma.sync s8 register-only peaks measured first. Every time is the median of --reps runs, each
- * on a flushed L2, timed alone with CUDA events (c8_cuda_time_launch, the method the builder uses).
- * TOPS = 2*N*P*Q*K*C*R*S / time with the layer's real C (conv1: 3).
- *   bench_cuda_int8_conv [--batch N] [--reps R] [--only NAME] [--out FILE.md]
- * Prints a table; --out also writes it (atomically) as a results file with device and date. */
+ * the CUTLASS tiles with calib8's epilogue (best tile; builds with CUTLASS), cuDNN FP16 (NHWC,
+ * tensor-op math, best algorithm from cudnnFind) and cuDNN INT8 (legacy API: NCHW_VECT_C int8x32 if
+ * it runs, else NHWC int8), all in one run on one GPU, with the dp4a and mma.sync s8 register-only
+ * peaks measured first. Every time is the median of --reps runs, each on a flushed L2, timed alone
+ * with CUDA events (c8_cuda_time_launch, the method the builder uses). TOPS = 2*N*P*Q*K*C*R*S /
+ * time with the layer's real C (conv1: 3). The 1x1 layers that end a bottleneck block read the
+ * block's residual in the epilogue, as in the network. The summary adds up the 52 convolutions
+ * after conv1 with each layer's count in ResNet-50: calib8's own kernels, CUTLASS, and the best of
+ * all (what the builder's timing picks). bench_cuda_int8_conv [--batch N] [--reps R] [--only NAME]
+ * [--no-cudnn-int8] [--out FILE.md] Prints a table; --out also writes it (atomically) as a results
+ * file with device and date. */
 #include "kernels/cuda/cuda_check.h"
 #include "kernels/cuda/int8/int8_cuda.h"
 #include "kernels/ref/fp16.h"
@@ -28,39 +32,43 @@ c8_status c8_bench_peaks(int sm_count, cudaStream_t stream, double *dp4a_tops, d
 typedef struct layer {
     const char *name;
     int c, h, k, r, stride, pad;
+    int count;    /* how often the shape occurs in ResNet-50 */
+    int residual; /* the epilogue adds the block's residual (the expanding 1x1 of a block) */
 } layer;
 
-/* ResNet-50 v1.5 (stride in the 3x3 of each stage's first block); H is the input size. */
+/* ResNet-50 v1.5 (stride in the 3x3 of each stage's first block); H is the input size. The
+ * stage-1 downsample (1x1 64->256, stride 1) has the shape of the block's expanding 1x1 and is
+ * counted with it (4), timed with the residual. */
 static const layer kLayers[] = {
-    {"conv1 7x7/2", 3, 224, 64, 7, 2, 3},
-    {"s1 1x1 64->64", 64, 56, 64, 1, 1, 0},
-    {"s1 3x3 64->64", 64, 56, 64, 3, 1, 1},
-    {"s1 1x1 64->256", 64, 56, 256, 1, 1, 0},
-    {"s1 1x1 256->64", 256, 56, 64, 1, 1, 0},
-    {"s2 1x1 256->128", 256, 56, 128, 1, 1, 0},
-    {"s2 3x3/2 128", 128, 56, 128, 3, 2, 1},
-    {"s2 3x3 128->128", 128, 28, 128, 3, 1, 1},
-    {"s2 1x1 128->512", 128, 28, 512, 1, 1, 0},
-    {"s2 1x1 512->128", 512, 28, 128, 1, 1, 0},
-    {"s2 ds 1x1/2 256->512", 256, 56, 512, 1, 2, 0},
-    {"s3 1x1 512->256", 512, 28, 256, 1, 1, 0},
-    {"s3 3x3/2 256", 256, 28, 256, 3, 2, 1},
-    {"s3 3x3 256->256", 256, 14, 256, 3, 1, 1},
-    {"s3 1x1 256->1024", 256, 14, 1024, 1, 1, 0},
-    {"s3 1x1 1024->256", 1024, 14, 256, 1, 1, 0},
-    {"s3 ds 1x1/2 512->1024", 512, 28, 1024, 1, 2, 0},
-    {"s4 1x1 1024->512", 1024, 14, 512, 1, 1, 0},
-    {"s4 3x3/2 512", 512, 14, 512, 3, 2, 1},
-    {"s4 3x3 512->512", 512, 7, 512, 3, 1, 1},
-    {"s4 1x1 512->2048", 512, 7, 2048, 1, 1, 0},
-    {"s4 1x1 2048->512", 2048, 7, 512, 1, 1, 0},
-    {"s4 ds 1x1/2 1024->2048", 1024, 14, 2048, 1, 2, 0},
+    {"conv1 7x7/2", 3, 224, 64, 7, 2, 3, 1, 0},
+    {"s1 1x1 64->64", 64, 56, 64, 1, 1, 0, 1, 0},
+    {"s1 3x3 64->64", 64, 56, 64, 3, 1, 1, 3, 0},
+    {"s1 1x1 64->256", 64, 56, 256, 1, 1, 0, 4, 1},
+    {"s1 1x1 256->64", 256, 56, 64, 1, 1, 0, 2, 0},
+    {"s2 1x1 256->128", 256, 56, 128, 1, 1, 0, 1, 0},
+    {"s2 3x3/2 128", 128, 56, 128, 3, 2, 1, 1, 0},
+    {"s2 3x3 128->128", 128, 28, 128, 3, 1, 1, 3, 0},
+    {"s2 1x1 128->512", 128, 28, 512, 1, 1, 0, 4, 1},
+    {"s2 1x1 512->128", 512, 28, 128, 1, 1, 0, 3, 0},
+    {"s2 ds 1x1/2 256->512", 256, 56, 512, 1, 2, 0, 1, 0},
+    {"s3 1x1 512->256", 512, 28, 256, 1, 1, 0, 1, 0},
+    {"s3 3x3/2 256", 256, 28, 256, 3, 2, 1, 1, 0},
+    {"s3 3x3 256->256", 256, 14, 256, 3, 1, 1, 5, 0},
+    {"s3 1x1 256->1024", 256, 14, 1024, 1, 1, 0, 6, 1},
+    {"s3 1x1 1024->256", 1024, 14, 256, 1, 1, 0, 5, 0},
+    {"s3 ds 1x1/2 512->1024", 512, 28, 1024, 1, 2, 0, 1, 0},
+    {"s4 1x1 1024->512", 1024, 14, 512, 1, 1, 0, 1, 0},
+    {"s4 3x3/2 512", 512, 14, 512, 3, 2, 1, 1, 0},
+    {"s4 3x3 512->512", 512, 7, 512, 3, 1, 1, 2, 0},
+    {"s4 1x1 512->2048", 512, 7, 2048, 1, 1, 0, 3, 1},
+    {"s4 1x1 2048->512", 2048, 7, 512, 1, 1, 0, 2, 0},
+    {"s4 ds 1x1/2 1024->2048", 1024, 14, 2048, 1, 2, 0, 1, 0},
 };
 #define N_LAYERS ((int)(sizeof kLayers / sizeof kLayers[0]))
 
 typedef struct result {
-    double dp4a_ms, imma_ms, lt_ms, fp16_ms, i8_ms;
-    const char *dp4a_name, *imma_name;
+    double dp4a_ms, imma_ms, lt_ms, cutlass_ms, fp16_ms, i8_ms;
+    const char *dp4a_name, *imma_name, *cutlass_name;
     char i8_kind[32];
 } result;
 
@@ -68,6 +76,7 @@ static c8_cuda_int8_ctx *g_ctx;
 static cudaStream_t g_stream;
 static cudnnHandle_t g_dnn;
 static int g_reps = 10;
+static int g_no_cudnn_int8;
 
 /* ---- the report: printed and kept for --out ---- */
 static char *g_report;
@@ -249,10 +258,13 @@ static double tops(double ops, double ms) { return ms > 0 ? ops / (ms * 1e-3) / 
 int main(int argc, char **argv) {
     int batch = 128;
     const char *only = NULL, *out_path = NULL;
-    static const struct option opts[] = {
-        {"batch", required_argument, 0, 'b'}, {"reps", required_argument, 0, 'r'},
-        {"only", required_argument, 0, 'o'},  {"out", required_argument, 0, 'f'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+    static const struct option opts[] = {{"batch", required_argument, 0, 'b'},
+                                         {"reps", required_argument, 0, 'r'},
+                                         {"only", required_argument, 0, 'o'},
+                                         {"out", required_argument, 0, 'f'},
+                                         {"no-cudnn-int8", no_argument, 0, 'n'},
+                                         {"help", no_argument, 0, 'h'},
+                                         {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
         switch (ch) {
@@ -260,9 +272,10 @@ int main(int argc, char **argv) {
         case 'r': g_reps = atoi(optarg); break;
         case 'o': only = optarg; break;
         case 'f': out_path = optarg; break;
+        case 'n': g_no_cudnn_int8 = 1; break;
         default:
-            printf(
-                "usage: bench_cuda_int8_conv [--batch N] [--reps R] [--only NAME] [--out FILE]\n");
+            printf("usage: bench_cuda_int8_conv [--batch N] [--reps R] [--only NAME] "
+                   "[--no-cudnn-int8] [--out FILE]\n");
             return ch == 'h' ? 0 : 2;
         }
     }
@@ -312,15 +325,20 @@ int main(int argc, char **argv) {
     say("- date: %s\n", date);
     say("- method: median of %d runs, each on a flushed L2 (memset of 2x L2), CUDA events around "
         "the kernel(s) alone; inputs random int8 / fp16 in [-1, 1]; calib8 epilogue: int32 bias, "
-        "per-channel requantize, ReLU, int8 NHWC32 output\n",
+        "per-channel requantize, residual (expanding 1x1 layers), ReLU, int8 NHWC32 output\n",
         g_reps);
     say("- measured peaks (register-only loops): dp4a %.1f TOPS; mma.sync m16n8k32 s8 %.1f TOPS "
         "(%.1f with 16 warps/SM, %.1f with 8 warps/SM)\n",
         dp4a_peak, imma_w[2], imma_w[1], imma_w[0]);
     say("- TOPS = 2*N*P*Q*K*C*R*S / time, real C (conv1: 3); calib8 pads channels to 32\n\n");
-    say("| layer | NxCxHxW -> K | calib8 dp4a | calib8 IMMA | cuBLASLt+epi | cuDNN FP16 | "
-        "cuDNN INT8 | IMMA/FP16 | dp4a/peak | best dp4a tile | best IMMA tile |\n");
-    say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- |\n");
+    say("| layer | NxCxHxW -> K | calib8 dp4a | calib8 IMMA | cuBLASLt+epi | CUTLASS | cuDNN FP16 "
+        "| "
+        "cuDNN INT8 | IMMA/FP16 | CUTLASS/own | best/mma peak | best dp4a tile | best IMMA tile | "
+        "best CUTLASS tile |\n");
+    say("| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- | --- | "
+        "--- |\n");
+    double sum_own = 0, sum_cutlass = 0, sum_best = 0, sum_ops = 0;
+    int sum_layers = 0, sum_complete = 1;
 
     size_t ws_cap = (size_t)512 << 20;
     void *dnn_ws = NULL;
@@ -349,15 +367,17 @@ int main(int argc, char **argv) {
         const double ops = 2.0 * batch * (double)d.p * d.q * L->k * L->c * L->r * L->r;
         float one = 1.0f;
         int32_t zero = 0;
-        c8_int8_epilogue ep = {C8_QOUT_INT8, &zero, &one,
-                               NULL,         0.0f,  {C8_QACT_RELU, -INFINITY, INFINITY, 0.0f}};
+        /* the timing allocates its own residual; any non-NULL pointer asks for one */
+        c8_int8_epilogue ep = {C8_QOUT_INT8, &zero,
+                               &one,         L->residual ? (const int8_t *)&zero : NULL,
+                               0.5f,         {C8_QACT_RELU, -INFINITY, INFINITY, 0.0f}};
         int32_t algos[C8_CUDA_INT8_ALGO_COUNT];
         int na = c8_cuda_int8_conv_candidates(g_ctx, &d, &ep, algos);
         c8_cuda_int8_timing t[C8_CUDA_INT8_ALGO_COUNT];
         result r;
         memset(&r, 0, sizeof r);
-        r.dp4a_ms = r.imma_ms = r.lt_ms = r.fp16_ms = r.i8_ms = -1.0;
-        r.dp4a_name = r.imma_name = "-";
+        r.dp4a_ms = r.imma_ms = r.lt_ms = r.cutlass_ms = r.fp16_ms = r.i8_ms = -1.0;
+        r.dp4a_name = r.imma_name = r.cutlass_name = "-";
         if (c8_cuda_int8_conv_time(g_ctx, &d, &ep, algos, na, 2, g_reps, g_stream, t, &err) !=
             C8_OK) {
             fprintf(stderr, "%s: %s\n", L->name, err.msg);
@@ -387,11 +407,18 @@ int main(int argc, char **argv) {
                 }
             } else if (kind == C8_CUDA_INT8_KIND_CUBLASLT) {
                 r.lt_ms = ms;
+            } else if (kind == C8_CUDA_INT8_KIND_CUTLASS) {
+                if (r.cutlass_ms < 0 || ms < r.cutlass_ms) {
+                    r.cutlass_ms = ms;
+                    r.cutlass_name = t[i].name;
+                }
             }
         }
         r.fp16_ms = bench_cudnn_fp16(L, batch, (int)d.p, dnn_ws, ws_cap);
-        double v32 = bench_cudnn_int8(L, batch, (int)d.p, dnn_ws, ws_cap, 1);
-        double nhwc = bench_cudnn_int8(L, batch, (int)d.p, dnn_ws, ws_cap, 0);
+        double v32 =
+            g_no_cudnn_int8 ? -1.0 : bench_cudnn_int8(L, batch, (int)d.p, dnn_ws, ws_cap, 1);
+        double nhwc =
+            g_no_cudnn_int8 ? -1.0 : bench_cudnn_int8(L, batch, (int)d.p, dnn_ws, ws_cap, 0);
         if (v32 > 0 && (nhwc < 0 || v32 <= nhwc)) {
             r.i8_ms = v32;
             snprintf(r.i8_kind, sizeof r.i8_kind, "x32");
@@ -399,18 +426,50 @@ int main(int argc, char **argv) {
             r.i8_ms = nhwc;
             snprintf(r.i8_kind, sizeof r.i8_kind, "nhwc");
         }
-        char lt[32] = "-", f16[32] = "-", i8[48] = "-", ratio[32] = "-";
+        char lt[32] = "-", f16[32] = "-", i8[48] = "-", ratio[32] = "-", cut[32] = "-",
+             cut_own[32] = "-";
+        /* calib8's own best (dp4a, IMMA, cuBLASLt) and the best of all */
+        double own = r.imma_ms;
+        if (own < 0 || (r.dp4a_ms > 0 && r.dp4a_ms < own)) own = r.dp4a_ms;
+        if (r.lt_ms > 0 && (own < 0 || r.lt_ms < own)) own = r.lt_ms;
+        double best = own;
+        if (r.cutlass_ms > 0 && (best < 0 || r.cutlass_ms < best)) best = r.cutlass_ms;
+        if (r.cutlass_ms > 0) snprintf(cut, sizeof cut, "%.1f", tops(ops, r.cutlass_ms));
+        if (r.cutlass_ms > 0 && own > 0)
+            snprintf(cut_own, sizeof cut_own, "%.2fx", own / r.cutlass_ms);
+        if (li > 0) { /* the 52 convolutions after conv1 */
+            sum_layers += L->count;
+            sum_ops += L->count * ops;
+            if (own > 0 && r.cutlass_ms > 0) {
+                sum_own += L->count * own;
+                sum_cutlass += L->count * r.cutlass_ms;
+                sum_best += L->count * best;
+            } else {
+                sum_complete = 0;
+            }
+        }
         if (r.lt_ms > 0) snprintf(lt, sizeof lt, "%.1f", tops(ops, r.lt_ms));
         if (r.fp16_ms > 0) snprintf(f16, sizeof f16, "%.1f", tops(ops, r.fp16_ms));
         if (r.i8_ms > 0) snprintf(i8, sizeof i8, "%.1f (%s)", tops(ops, r.i8_ms), r.i8_kind);
         if (r.fp16_ms > 0 && r.imma_ms > 0)
             snprintf(ratio, sizeof ratio, "%.2fx", r.fp16_ms / r.imma_ms);
-        say("| %s | %dx%dx%dx%d -> %d | %.1f | %.1f | %s | %s | %s | %s | %.0f%% | %s | %s |\n",
-            L->name, batch, L->c, L->h, L->h, L->k, tops(ops, r.dp4a_ms), tops(ops, r.imma_ms), lt,
-            f16, i8, ratio, 100.0 * tops(ops, r.dp4a_ms) / dp4a_peak, r.dp4a_name, r.imma_name);
+        say("| %s%s | %dx%dx%dx%d -> %d | %.1f | %.1f | %s | %s | %s | %s | %s | %s | %.0f%% | %s "
+            "| "
+            "%s | %s |\n",
+            L->name, L->residual ? " +res" : "", batch, L->c, L->h, L->h, L->k,
+            tops(ops, r.dp4a_ms), tops(ops, r.imma_ms), lt, cut, f16, i8, ratio, cut_own,
+            imma_w[2] > 0 ? 100.0 * tops(ops, best) / imma_w[2] : 0.0, r.dp4a_name, r.imma_name,
+            r.cutlass_name);
     }
-    say("\nIMMA/FP16 = cuDNN FP16 time / calib8 best IMMA time; dp4a/peak = calib8 best dp4a TOPS "
-        "over the measured dp4a peak.\n");
+    say("\nIMMA/FP16 = cuDNN FP16 time / calib8 best IMMA time; CUTLASS/own = calib8's own best "
+        "time (dp4a, IMMA, cuBLASLt) / CUTLASS best time; best/mma peak = the best kernel's TOPS "
+        "over the measured mma.sync s8 peak.\n");
+    if (sum_layers > 0 && sum_complete)
+        say("\n- the %d convolutions after conv1 (ResNet-50 counts), batch %d: calib8's own "
+            "kernels "
+            "%.3f ms (%.0f TOPS), CUTLASS %.3f ms (%.0f TOPS), best of all %.3f ms (%.0f TOPS)\n",
+            sum_layers, batch, sum_own, tops(sum_ops, sum_own), sum_cutlass,
+            tops(sum_ops, sum_cutlass), sum_best, tops(sum_ops, sum_best));
 
     /* The tensor-core target layer once more, with 30 runs each, alternating twice. */
     for (int li = 0; li < N_LAYERS; li++) {

@@ -9,6 +9,7 @@ set(C8_CUDA_INT8_CU
   kernels/cuda/int8/conv_dw.cu
   kernels/cuda/int8/ops.cu
   kernels/cuda/int8/dispatch.cu
+  kernels/cuda/int8/cutlass/table.cu
 )
 list(APPEND C8_CUDA_SOURCES ${C8_CUDA_INT8_CU} kernels/cuda/int8/pack.c)
 # The INT8 epilogue is specified op by op in float32 (include/calib8/quant.h): no FMA contraction
@@ -16,6 +17,20 @@ list(APPEND C8_CUDA_SOURCES ${C8_CUDA_INT8_CU} kernels/cuda/int8/pack.c)
 # and square root, no flush-to-zero.
 set_source_files_properties(${C8_CUDA_INT8_CU} PROPERTIES
   COMPILE_OPTIONS "--fmad=false;-prec-div=true;-prec-sqrt=true;-ftz=false")
+# CUTLASS INT8 convolutions (kernels/cuda/int8/cutlass/conv_cutlass.h): one file per tile shape of
+# the Sm80 table, compiled as C++17 into the object library calib8_cutlass (CMakeLists.txt) for the
+# architectures >= 80 only; the same float32 guards as the other INT8 kernels.
+set(C8_CUTLASS_CU
+  kernels/cuda/int8/cutlass/sm80_128x128x64_w64x64_s3.cu
+  kernels/cuda/int8/cutlass/sm80_256x128x64_w64x64_s3.cu
+  kernels/cuda/int8/cutlass/sm80_128x256x64_w64x64_s3.cu
+  kernels/cuda/int8/cutlass/sm80_128x64x64_w64x32_s4.cu
+  kernels/cuda/int8/cutlass/sm80_64x64x64_w32x32_s4.cu
+  kernels/cuda/int8/cutlass/sm80_128x128x64_w64x64_s3_vst.cu
+  kernels/cuda/int8/cutlass/sm80_256x128x64_w64x64_s3_vst.cu
+  kernels/cuda/int8/cutlass/sm80_128x64x64_w64x32_s4_vst.cu
+)
+set(C8_CUTLASS_CUDA_OPTIONS --fmad=false -prec-div=true -prec-sqrt=true -ftz=false)
 # The CUDA backend (kernels/backend.h; docs/cuda.md): the backend table, contexts, layouts, host
 # fallback, graph capture and GPU histograms (backend_cuda.c), cuDNN convolutions, cuBLASLt
 # Gemm/MatMul, own kernels for the other ops (cu_kernels.cu) and the INT8 layers on int8/.

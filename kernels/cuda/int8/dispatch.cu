@@ -1,7 +1,9 @@
 /* The INT8 CUDA conv / gemm front end: context, algorithm table (names, supports), run by
  * algorithm id, the cuBLASLt int8 GEMM path, and timing for kernel choice at build time.
- * API: kernels/cuda/int8/int8_cuda.h; kernels: conv_dp4a.cu, conv_imma.cu, conv_dw.cu. */
+ * API: kernels/cuda/int8/int8_cuda.h; kernels: conv_dp4a.cu, conv_imma.cu, conv_dw.cu and the
+ * CUTLASS tiles of cutlass/ (registered through cutlass/table.cu). */
 #include "kernels/cuda/int8/common.cuh"
+#include "kernels/cuda/int8/cutlass/conv_cutlass.h"
 
 #include <stdlib.h>
 #include <string.h>
@@ -41,6 +43,14 @@ const char *const kNames[C8_CUDA_INT8_ALGO_COUNT] = {
     "imma_256x128x128_w64x32_s3",
     "imma_128x128x64_w64x32_s4",
     "imma_192x128x64_w64x32_s4",
+    "cutlass_sm80_128x128x64_w64x64_s3",
+    "cutlass_sm80_256x128x64_w64x64_s3",
+    "cutlass_sm80_128x256x64_w64x64_s3",
+    "cutlass_sm80_128x64x64_w64x32_s4",
+    "cutlass_sm80_64x64x64_w32x32_s4",
+    "cutlass_sm80_128x128x64_w64x64_s3_vst",
+    "cutlass_sm80_256x128x64_w64x64_s3_vst",
+    "cutlass_sm80_128x64x64_w64x32_s4_vst",
 };
 
 /* cuBLASLt's own workspace (split-K and friends). */
@@ -50,6 +60,11 @@ bool is_dp4a(int32_t a) { return a >= C8_CUDA_INT8_DP4A_128X128 && a <= C8_CUDA_
 bool is_imma(int32_t a) {
     return (a >= C8_CUDA_INT8_IMMA_128X128_W64X64 && a <= C8_CUDA_INT8_IMMA_64X64_W32X32) ||
            (a >= C8_CUDA_INT8_IMMA_64X128_W32X64 && a <= C8_CUDA_INT8_IMMA_192X128X64_W64X32);
+}
+
+bool is_cutlass(int32_t a) {
+    return a >= C8_CUDA_INT8_CUTLASS_128X128X64_W64X64_S3 &&
+           a <= C8_CUDA_INT8_CUTLASS_128X64X64_W64X32_S4_VST;
 }
 
 int64_t cpad(int64_t c) { return c8_quant_round_up(c, C8_CUDA_INT8_CALIGN); }
@@ -121,6 +136,10 @@ c8_status c8_cuda_int8_ctx_create(int device, c8_cuda_int8_ctx **out, c8_error *
     ctx->smem_optin = prop.sharedMemPerBlockOptin;
     c8_status st = C8_CUBLAS_CHECK(err, cublasLtCreate(&ctx->lt));
     if (st == C8_OK && ctx->sm >= 80) st = c8i_imma_init(err);
+    for (int32_t a = 0; st == C8_OK && a < C8_CUDA_INT8_ALGO_COUNT; a++) {
+        const c8i_cutlass_entry *e = is_cutlass(a) ? c8i_cutlass_find(a, nullptr) : nullptr;
+        if (e && ctx->sm >= e->min_sm && e->smem <= ctx->smem_optin) st = e->init(err);
+    }
     if (st != C8_OK) {
         c8_cuda_int8_ctx_destroy(ctx);
         return st;
@@ -153,6 +172,7 @@ int c8_cuda_int8_algo_kind_of(int32_t algo) {
     if (is_imma(algo)) return C8_CUDA_INT8_KIND_IMMA;
     if (algo == C8_CUDA_INT8_CUBLASLT) return C8_CUDA_INT8_KIND_CUBLASLT;
     if (algo == C8_CUDA_INT8_DEPTHWISE) return C8_CUDA_INT8_KIND_DEPTHWISE;
+    if (is_cutlass(algo)) return C8_CUDA_INT8_KIND_CUTLASS;
     return C8_CUDA_INT8_KIND_UNKNOWN;
 }
 
@@ -225,6 +245,16 @@ int c8_cuda_int8_conv_supports(const c8_cuda_int8_ctx *ctx, int32_t algo, const 
             no = "mma.sync m16n8k32 s8 needs sm_80 or newer";
         else if (c8i_imma_smem_bytes(algo) > ctx->smem_optin)
             no = "not enough shared memory";
+    } else if (is_cutlass(algo)) {
+        const c8i_cutlass_entry *e = c8i_cutlass_find(algo, &no); /* no: why not, if null */
+        if (e && ctx->sm < e->min_sm)
+            no = "CUTLASS Sm80 tensor-op kernels need sm_80 or newer";
+        else if (e && e->smem > ctx->smem_optin)
+            no = "not enough shared memory";
+        else if (e && (d->r > 32 || d->s > 32))
+            no = "CUTLASS's optimized iterators take filters up to 32x32";
+        else if (e && !fits_int(d->n * d->p * d->q * cpad(d->k)))
+            no = "output exceeds the 32-bit index range of CUTLASS's iterators";
     } else if (algo == C8_CUDA_INT8_CUBLASLT) {
         if (ctx->sm < 75)
             no = "cuBLASLt int8 IMMA needs sm_75 or newer";
@@ -263,6 +293,7 @@ c8_status c8_cuda_int8_conv_run(c8_cuda_int8_ctx *ctx, int32_t algo, const c8_co
     if (is_dp4a(algo)) return c8i_launch_dp4a(algo, p, stream, err);
     if (is_imma(algo)) return c8i_launch_imma(algo, p, stream, err);
     if (algo == C8_CUDA_INT8_DEPTHWISE) return c8i_launch_depthwise(p, stream, err);
+    if (is_cutlass(algo)) return c8i_cutlass_find(algo, nullptr)->launch(p, stream, err);
     /* cuBLASLt: int32 accumulators into the workspace, then the epilogue kernel */
     size_t need = c8_cuda_int8_conv_workspace_bytes(ctx, algo, d);
     if (!workspace || ws_bytes < need)

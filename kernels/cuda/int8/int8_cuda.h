@@ -96,9 +96,22 @@ typedef enum c8_cuda_int8_algo {
     C8_CUDA_INT8_IMMA_192X128X128_W64X32 = 17,   /* "imma_192x128x128_w64x32_s3": 12 warps */
     C8_CUDA_INT8_IMMA_256X128X128_W64X32 = 18,   /* "imma_256x128x128_w64x32_s3": 16 warps */
     C8_CUDA_INT8_IMMA_128X128X64_W64X32_S4 = 19, /* "imma_128x128x64_w64x32_s4": 8 warps */
-    C8_CUDA_INT8_IMMA_192X128X64_W64X32 = 20     /* "imma_192x128x64_w64x32_s4": 12 warps */
+    C8_CUDA_INT8_IMMA_192X128X64_W64X32 = 20,    /* "imma_192x128x64_w64x32_s4": 12 warps */
+    /* CUTLASS 2.x implicit-GEMM mainloop (Sm80 tensor-op, kOptimized iterators) with calib8's
+     * epilogue (kernels/cuda/int8/cutlass/); sm_80+, only in builds with CUTLASS */
+    C8_CUDA_INT8_CUTLASS_128X128X64_W64X64_S3 = 21, /* "cutlass_sm80_128x128x64_w64x64_s3" */
+    C8_CUDA_INT8_CUTLASS_256X128X64_W64X64_S3 = 22, /* "cutlass_sm80_256x128x64_w64x64_s3" */
+    C8_CUDA_INT8_CUTLASS_128X256X64_W64X64_S3 = 23, /* "cutlass_sm80_128x256x64_w64x64_s3" */
+    C8_CUDA_INT8_CUTLASS_128X64X64_W64X32_S4 = 24,  /* "cutlass_sm80_128x64x64_w64x32_s4" */
+    C8_CUDA_INT8_CUTLASS_64X64X64_W32X32_S4 = 25,   /* "cutlass_sm80_64x64x64_w32x32_s4" */
+    /* the same with the epilogue's 16-channel vector stores (through shared memory) */
+    C8_CUDA_INT8_CUTLASS_128X128X64_W64X64_S3_VST =
+        26, /* "cutlass_sm80_128x128x64_w64x64_s3_vst" */
+    C8_CUDA_INT8_CUTLASS_256X128X64_W64X64_S3_VST =
+        27,                                           /* "cutlass_sm80_256x128x64_w64x64_s3_vst" */
+    C8_CUDA_INT8_CUTLASS_128X64X64_W64X32_S4_VST = 28 /* "cutlass_sm80_128x64x64_w64x32_s4_vst" */
 } c8_cuda_int8_algo;
-#define C8_CUDA_INT8_ALGO_COUNT 21
+#define C8_CUDA_INT8_ALGO_COUNT 29
 
 /* The algorithm's stable name, or "?" for an unknown id. */
 const char *c8_cuda_int8_algo_name(int32_t algo);
@@ -109,7 +122,8 @@ typedef enum c8_cuda_int8_algo_kind {
     C8_CUDA_INT8_KIND_DP4A = 0,
     C8_CUDA_INT8_KIND_IMMA = 1,
     C8_CUDA_INT8_KIND_CUBLASLT = 2,
-    C8_CUDA_INT8_KIND_DEPTHWISE = 3
+    C8_CUDA_INT8_KIND_DEPTHWISE = 3,
+    C8_CUDA_INT8_KIND_CUTLASS = 4
 } c8_cuda_int8_algo_kind;
 /* The family of `algo` (a c8_cuda_int8_algo_kind). */
 int c8_cuda_int8_algo_kind_of(int32_t algo);

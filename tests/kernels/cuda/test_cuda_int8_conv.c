@@ -5,8 +5,13 @@
  * channels 1..129 (off every tile), spatial 1..56, kernels 1x1..7x7, strides 1/2, dilation 2,
  * batch 1/3; epilogues cycle through int8/float32/float16 output, residual, bias, ReLU / Clip /
  * LeakyReLU / Sigmoid, and random ("ordinary": ties have probability ~0) or power-of-two ("ties":
- * many exact .5 cases for the round-half-even path) multipliers. Exits 77 without a GPU. */
+ * many exact .5 cases for the round-half-even path) multipliers. conv_cutlass runs the CUTLASS
+ * tiles (kernels/cuda/int8/cutlass/, builds with C8_HAVE_CUTLASS) alone on a further sweep of
+ * channel counts, odd spatial sizes, strides and dilations with every output type with and
+ * without residual. Exits 77 without a GPU. */
 #include "tests/kernels/cuda/cuda_test_util.h"
+
+#include "calib8/config.h"
 
 typedef struct conv_case {
     int64_t n, c, h, w, k, r, s, stride, pad, dil, group;
@@ -84,6 +89,11 @@ static host_epi make_host_epi(const epi_spec *e, int64_t k, int64_t kred, c8t_rn
     return h;
 }
 
+/* When >= 0, run_conv runs only the candidates of this c8_cuda_int8_algo_kind; g_runs counts the
+ * candidate runs of run_conv (all kinds, or that kind). */
+static int g_only_kind = -1;
+static long g_runs;
+
 static size_t out_elem(int out) { return out == C8_QOUT_INT8 ? 1 : out == C8_QOUT_FLOAT ? 4 : 2; }
 
 /* Runs conv case cc with epilogue e through every candidate and compares with the reference.
@@ -152,6 +162,8 @@ static int run_conv(const conv_case *cc, const epi_spec *e, uint64_t seed, int e
     void *y_host = malloc(yp_n * el), *y_nchw = malloc(y_n * el);
     int failures = 0;
     for (int i = 0; i < n_algos; i++) {
+        if (g_only_kind >= 0 && c8_cuda_int8_algo_kind_of(algos[i]) != g_only_kind) continue;
+        g_runs++;
         char what[256];
         snprintf(what, sizeof what,
                  "%s n%lld c%lld %lldx%lld k%lld %lldx%lld s%lld p%lld+%lld d%lld g%lld out=%s "
@@ -210,8 +222,14 @@ static int run_conv(const conv_case *cc, const epi_spec *e, uint64_t seed, int e
     return failures;
 }
 
-/* dense algorithms expected on this device: 3 dp4a, and 16 imma from sm_80 */
-static int dense_min_algos(void) { return c8_cuda_int8_ctx_sm(g_ctx) >= 80 ? 19 : 3; }
+/* CUTLASS tiles built in (conv_cutlass.h's Sm80 table) */
+#define N_CUTLASS_ALGOS (C8_HAVE_CUTLASS ? 8 : 0)
+
+/* dense algorithms expected on this device: 3 dp4a, and 16 imma (plus the CUTLASS tiles when
+ * built with CUTLASS) from sm_80 */
+static int dense_min_algos(void) {
+    return c8_cuda_int8_ctx_sm(g_ctx) >= 80 ? 19 + N_CUTLASS_ALGOS : 3;
+}
 
 /* n, c, h, w, k, r, s, stride, pad, dil, group, pad_extra */
 static const conv_case kDense[] = {
@@ -253,6 +271,56 @@ static void test_conv_epilogues(void) {
                     fails += run_conv(&shapes[sh], &e, 0xE9100000u + (uint64_t)runs++,
                                       dense_min_algos()) != 0;
                 }
+    CU_ASSERT_EQUAL(fails, 0);
+}
+
+/* The CUTLASS tiles alone: channel counts off every tile and vector width (1, 3, 7, 31, 33, 127,
+ * 129, 257, 300), odd and non-square spatial sizes, 1x1 / 3x3 / 5x5, stride 2, dilation 2,
+ * asymmetric padding, batch 1-5; each shape with all three output types, with and without
+ * residual (6 epilogues), activations and tie modes cycling. Every CUTLASS tile must be a
+ * candidate of every shape (sm_80+ and a build with CUTLASS; otherwise the test says so). */
+static void test_conv_cutlass(void) {
+    /* n, c, h, w, k, r, s, stride, pad, dil, group, pad_extra */
+    static const conv_case shapes[] = {
+        {2, 1, 9, 7, 3, 3, 3, 1, 1, 1, 1, 0},       {1, 3, 15, 15, 7, 3, 3, 2, 1, 1, 1, 0},
+        {3, 7, 13, 11, 31, 1, 1, 1, 0, 1, 1, 0},    {1, 31, 17, 17, 33, 3, 3, 2, 1, 1, 1, 1},
+        {2, 33, 9, 9, 127, 3, 3, 1, 2, 2, 1, 0},    {1, 127, 7, 7, 129, 1, 1, 2, 0, 1, 1, 0},
+        {1, 129, 11, 11, 127, 3, 3, 1, 1, 1, 1, 0}, {5, 64, 15, 15, 257, 1, 1, 1, 0, 1, 1, 0},
+        {2, 256, 7, 7, 300, 3, 3, 1, 1, 1, 1, 0},   {1, 33, 31, 29, 65, 5, 5, 2, 2, 1, 1, 0},
+    };
+    if (c8_cuda_int8_ctx_sm(g_ctx) < 80 || N_CUTLASS_ALGOS == 0) {
+        printf("\n    SKIPPED: %s", N_CUTLASS_ALGOS ? "CUTLASS tiles need sm_80+"
+                                                    : "built without CUTLASS (C8_HAVE_CUTLASS 0)");
+        return;
+    }
+    int fails = 0, v = 0;
+    g_only_kind = C8_CUDA_INT8_KIND_CUTLASS;
+    g_runs = 0;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        c8_conv2d_desc d = make_desc(&shapes[i]);
+        float one = 1.0f;
+        c8_int8_epilogue ep = {C8_QOUT_INT8, NULL, &one, NULL, 0.0f, {0, 0, 0, 0}};
+        int n_cutlass = 0;
+        for (int32_t a = 0; a < C8_CUDA_INT8_ALGO_COUNT; a++) {
+            if (c8_cuda_int8_algo_kind_of(a) != C8_CUDA_INT8_KIND_CUTLASS) continue;
+            const char *why = NULL;
+            if (c8_cuda_int8_conv_supports(g_ctx, a, &d, &ep, &why))
+                n_cutlass++;
+            else
+                printf("\n  shape %zu: %s refused: %s", i, c8_cuda_int8_algo_name(a), why);
+        }
+        CU_ASSERT_EQUAL(n_cutlass, N_CUTLASS_ALGOS);
+        for (int out = 0; out < 3; out++)
+            for (int res = 0; res < 2; res++, v++) {
+                epi_spec e = {out, (int)((i + (size_t)v) % 5), res, (v % 4) != 3, v % 2};
+                if (e.act == C8_QACT_SIGMOID && out == C8_QOUT_INT8) e.act = C8_QACT_RELU;
+                fails +=
+                    run_conv(&shapes[i], &e, 0xC7000000u + (uint64_t)v, dense_min_algos()) != 0;
+            }
+    }
+    g_only_kind = -1;
+    printf("\n    %ld CUTLASS runs compared", g_runs);
+    CU_ASSERT_EQUAL(g_runs, (long)(sizeof shapes / sizeof shapes[0]) * 6 * N_CUTLASS_ALGOS);
     CU_ASSERT_EQUAL(fails, 0);
 }
 
@@ -412,6 +480,7 @@ static void test_conv_timing(void) {
 }
 
 static const c8_test_case kCases[] = {
+    {"conv_cutlass", test_conv_cutlass},
     {"conv_dense_sweep", test_conv_dense_sweep},
     {"conv_epilogues", test_conv_epilogues},
     {"conv_depthwise", test_conv_depthwise},
