@@ -186,56 +186,6 @@ void c8_cli_calib_free(c8_cli_calib *c) {
     c->cache = NULL;
 }
 
-c8_status c8_cli_read_file(const char *path, unsigned char **data, size_t *len, c8_error *err) {
-    *data = NULL;
-    *len = 0;
-    FILE *f = fopen(path, "rb");
-    if (!f) return c8_err(err, C8_ERR_IO, "%s: cannot open: %s", path, strerror(errno));
-    size_t cap = 1 << 16, n = 0;
-    unsigned char *buf = malloc(cap + 1);
-    while (buf) {
-        if (n == cap) {
-            unsigned char *nb = cap < SIZE_MAX / 4 ? realloc(buf, cap * 2 + 1) : NULL;
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                return c8_err(err, C8_ERR_NOMEM, "%s: out of memory reading file", path);
-            }
-            buf = nb;
-            cap *= 2;
-        }
-        size_t r = fread(buf + n, 1, cap - n, f);
-        n += r;
-        if (r == 0) break;
-    }
-    if (!buf) {
-        fclose(f);
-        return c8_err(err, C8_ERR_NOMEM, "%s: out of memory", path);
-    }
-    if (ferror(f)) {
-        int e = errno;
-        free(buf);
-        fclose(f);
-        return c8_err(err, C8_ERR_IO, "%s: read error: %s", path, strerror(e));
-    }
-    fclose(f);
-    buf[n] = '\0';
-    *data = buf;
-    *len = n;
-    return C8_OK;
-}
-
-char *c8_cli_path_join(const char *dir, const char *name) {
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + b + 2);
-    if (!p) return NULL;
-    memcpy(p, dir, a);
-    size_t k = a;
-    if (a && dir[a - 1] != '/') p[k++] = '/';
-    memcpy(p + k, name, b + 1);
-    return p;
-}
-
 char *c8_cli_safe_name(const char *name) {
     size_t n = strlen(name);
     char *s = malloc(n + 2);

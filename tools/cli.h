@@ -116,10 +116,6 @@ c8_status c8_cli_engine_image_input(const c8_engine *e, const char *what, const 
                                     int64_t *c, int64_t *h, int64_t *w, c8_error *err);
 /* "fp32", "fp16", "int8", "fp16,int8" (INT8 with FP16 fallback) -> precision and fallback. */
 bool c8_cli_parse_precision(const char *s, c8_precision *p, c8_precision *fallback);
-/* Reads a whole (small) file into a malloc'd, NUL-terminated buffer (*len excludes the NUL). */
-c8_status c8_cli_read_file(const char *path, unsigned char **data, size_t *len, c8_error *err);
-/* dir + '/' + name (no second '/' when dir ends with one), malloc'd; NULL when out of memory. */
-char *c8_cli_path_join(const char *dir, const char *name);
 /* A file-safe version of a tensor name ([A-Za-z0-9._-] kept, others '_'), malloc'd. */
 char *c8_cli_safe_name(const char *name);
 #endif

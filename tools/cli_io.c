@@ -106,7 +106,7 @@ static char *resolve(const char *path) {
     if (!rd) return NULL;
     const char *base = strrchr(path, '/');
     base = base ? base + 1 : path;
-    char *out = c8_cli_path_join(rd, base);
+    char *out = c8_path_in_folder(rd, base);
     free(rd);
     return out;
 }
@@ -129,7 +129,7 @@ bool c8_cli_same_file(const char *a, const char *b) {
 static int probe_dir(const char *dir) {
     char name[64];
     snprintf(name, sizeof name, ".calib8-probe.%ld", (long)getpid());
-    char *p = c8_cli_path_join(dir, name);
+    char *p = c8_path_in_folder(dir, name);
     if (!p) return ENOMEM;
     int fd = open(p, O_WRONLY | O_CREAT | O_EXCL, 0600);
     int e = fd < 0 ? errno : 0;

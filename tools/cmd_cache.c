@@ -2,6 +2,7 @@
  * (library: include/calib8/calib.h; formats: docs/calibration.md). */
 #include "calib8/calib.h"
 #include "calib8/engine.h"
+#include "calib8/util.h"
 #include "tools/cli.h"
 #include "tools/commands.h"
 
@@ -111,7 +112,7 @@ static c8_status read_tensor_list(const char *path, char **buf, char ***names, i
     size_t len;
     *names = NULL;
     *n = 0;
-    C8_TRY(c8_cli_read_file(path, &b, &len, err));
+    C8_TRY(c8_file_read_all(path, 0, &b, &len, err));
     size_t cap = 1;
     for (size_t i = 0; i < len; i++) cap += b[i] == '\n';
     char **v = calloc(cap, sizeof *v);

@@ -51,7 +51,7 @@ static c8_status load_input(const char *path, c8_host_tensor *t, c8_error *err) 
 
 static c8_status write_tensor(const char *dir, const char *file, const c8_host_tensor *t,
                               c8_error *err) {
-    char *path = c8_cli_path_join(dir, file);
+    char *path = c8_path_in_folder(dir, file);
     if (!path) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     c8_status s = c8_tensor_write_npy(path, t, err);
     free(path);
@@ -97,7 +97,7 @@ static c8_status dump_observer(void *user, const char *name, const c8_host_tenso
     snprintf(file, len, "%s.npy", safe);
     for (int k = 1; file_taken(d, file); k++) snprintf(file, len, "%s_%d.npy", safe, k);
     free(safe);
-    char *full = c8_cli_path_join(d->dir, file);
+    char *full = c8_path_in_folder(d->dir, file);
     c8_status s = full ? c8_cli_io_check_late(d->io, "--dump-all", full, err)
                        : c8_err(err, C8_ERR_NOMEM, "out of memory");
     free(full);
@@ -115,7 +115,7 @@ static c8_status dump_observer(void *user, const char *name, const c8_host_tenso
 
 /* tensors.json: {"tensor name": "file.npy", ...}, one entry a line. */
 static c8_status write_tensor_map(const dump_state *d, c8_error *err) {
-    char *path = c8_cli_path_join(d->dir, "tensors.json");
+    char *path = c8_path_in_folder(d->dir, "tensors.json");
     if (!path) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     c8_output *f;
     c8_status s = c8_output_open(path, &f, err);
@@ -274,7 +274,7 @@ int c8_cmd_run(int argc, char **argv) {
         size_t len = safe ? strlen(safe) + 8 : 0;
         char *file = safe ? malloc(len) : NULL, *full = NULL;
         if (file) snprintf(file, len, "%s.npy", safe);
-        full = file ? c8_cli_path_join(out_dir, file) : NULL;
+        full = file ? c8_path_in_folder(out_dir, file) : NULL;
         s = full ? c8_cli_io_check_late(&io, "--output-dir", full, &err)
                  : c8_err(&err, C8_ERR_NOMEM, "out of memory");
         free(safe);

@@ -47,6 +47,11 @@ void c8_output_json_string(FILE *fp, const char *s) { c8_json_write_string(fp, s
 
 c8_status c8_make_dirs(const char *path, c8_error *err) { return c8_mkdirs(path, err); }
 char *c8_path_folder(const char *path) { return c8_path_dirname(path); }
+char *c8_path_in_folder(const char *dir, const char *name) { return c8_path_join(dir, name); }
+c8_status c8_file_read_all(const char *path, size_t max_bytes, unsigned char **data, size_t *len,
+                           c8_error *err) {
+    return c8_read_file(path, max_bytes, data, len, err);
+}
 
 static c8_dtype npy_to_dtype(c8_npy_type t) {
     switch (t) {

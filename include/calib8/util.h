@@ -45,6 +45,12 @@ void c8_output_json_string(FILE *fp, const char *s);
 c8_status c8_make_dirs(const char *path, c8_error *err);
 /* The folder part of path ("." when it has none), malloc'd (free it); NULL when out of memory. */
 char *c8_path_folder(const char *path);
+/* dir + '/' + name (no second '/' when dir ends with one), malloc'd; NULL when out of memory. */
+char *c8_path_in_folder(const char *dir, const char *name);
+/* Reads a whole file into a malloc'd buffer (free it), NUL-terminated for text use (the NUL is
+ * not counted in *len); max_bytes 0: no limit. Errors name the file. */
+c8_status c8_file_read_all(const char *path, size_t max_bytes, unsigned char **data, size_t *len,
+                           c8_error *err);
 
 /* ------------------------------------------------------------- tensor files */
 
