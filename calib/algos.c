@@ -618,7 +618,9 @@ static const c8_calib_algo k_algos[] = {
     {"auto",
      "per tensor, the candidate (entropy, percentile, mse, minmax) with the least expected int8 "
      "squared error",
-     "calib8Auto", C8_CALIB_PARAM_PERCENTILE, algo_auto},
+     /* TensorRT's default calibrator token, so that TensorRT reads the cache (it uses the scales
+      * as given); the sidecar records the algorithm actually chosen per tensor */
+     "EntropyCalibration2", C8_CALIB_PARAM_PERCENTILE, algo_auto},
 };
 
 const c8_calib_algo *c8_calib_algo_find(const char *name) {

@@ -45,7 +45,7 @@ static double thr(const char *algo, const c8_hist *h, const c8_calib_params *p) 
 static void test_table(void) {
     const char *names[] = {"entropy", "entropy-mxnet", "minmax", "percentile", "mse", "auto"};
     const char *tokens[] = {"EntropyCalibration2", "calib8EntropyMXNet", "MinMaxCalibration",
-                            "calib8Percentile",    "calib8MSE",          "calib8Auto"};
+                            "calib8Percentile",    "calib8MSE",          "EntropyCalibration2"};
     for (int i = 0; i < 6; i++) {
         const c8_calib_algo *a = c8_calib_algo_find(names[i]);
         CU_ASSERT_PTR_NOT_NULL_FATAL(a);

@@ -291,7 +291,7 @@ static void test_sidecar_algo_versions(void) {
     CU_ASSERT_EQUAL_FATAL(c8_calib_save(cp, NULL, NULL, &info, st, NT, &err), C8_OK);
     size_t n;
     char *c1 = slurp(cp, &n), *j1 = slurp(sp, &n);
-    CU_ASSERT_EQUAL(strncmp(c1, "TRT-100300-calib8Auto\n", 22), 0);
+    CU_ASSERT_EQUAL(strncmp(c1, "TRT-100300-EntropyCalibration2\n", 31), 0);
     c8_calib_sidecar *sc = NULL;
     CU_ASSERT_EQUAL_FATAL(c8_calib_sidecar_read(sp, &sc, &err), C8_OK);
     for (int t = 0; t < NT; t++) {
