@@ -7,3 +7,14 @@ if(C8_HAVE_CUDA)
   target_compile_definitions(bench_cuda_int8_conv PRIVATE _POSIX_C_SOURCE=200809L)
   target_link_libraries(bench_cuda_int8_conv PRIVATE calib8_static c8_flags ${CUDNN_LIBRARY})
 endif()
+# The stock-CUTLASS peer of bench_cuda_int8_conv (CUTLASS's own int8 epilogue, not calib8's
+# semantics): the speed calib8's CUTLASS tiles are measured against, in the same call.
+if(C8_HAVE_CUDA AND C8_HAVE_CUTLASS)
+  add_executable(bench_cutlass_stock ${CMAKE_CURRENT_SOURCE_DIR}/cuda/bench_cutlass_stock.cu
+                                     ${CMAKE_CURRENT_SOURCE_DIR}/cuda/cutlass_stock/tiles_a.cu
+                                     ${CMAKE_CURRENT_SOURCE_DIR}/cuda/cutlass_stock/tiles_b.cu
+                                     ${CMAKE_CURRENT_SOURCE_DIR}/cuda/cutlass_stock/tiles_c.cu)
+  set_target_properties(bench_cutlass_stock PROPERTIES CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON)
+  target_include_directories(bench_cutlass_stock PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cuda)
+  target_include_directories(bench_cutlass_stock SYSTEM PRIVATE ${C8_CUTLASS_DIR}/include)
+endif()

@@ -49,6 +49,13 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
     const c8_graph *mg = c8_model_graph(model);
     const c8_backend_vt *vt = c8_backend_get(opt->device, err);
     if (!vt) return c8_err_prefix(err, "%s", mg->path);
+    for (int i = 0; opt->tune_batches && i < opt->n_tune_batches; i++)
+        if (opt->tune_batches[i] < 1 || opt->tune_batches[i] > (1 << 20) ||
+            (i > 0 && opt->tune_batches[i] <= opt->tune_batches[i - 1]))
+            return c8_err(err, C8_ERR_INVALID,
+                          "tune batches must be ascending and within 1..1048576 (got %lld at "
+                          "position %d)",
+                          (long long)opt->tune_batches[i], i + 1);
     char cache_sha[65] = "";
     if (opt->scales && !opt->scales->get)
         return c8_err(err, C8_ERR_INVALID, "%s: the scale source has no lookup (get is NULL)",
@@ -95,7 +102,13 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
     }
     if (vt->tune) {
         c8_backend_engine be = c8_engine_backend_view(e);
-        c8_tune_options to = {opt->log, opt->verbose};
+        /* the default batch buckets (include/calib8/engine.h, docs/int8-gpu.md) */
+        static const int64_t kBuckets[] = {1, 32, 256};
+        c8_tune_options to = {opt->log, opt->verbose, kBuckets, 3};
+        if (opt->tune_batches && opt->n_tune_batches > 0) {
+            to.batches = opt->tune_batches;
+            to.n_batches = opt->n_tune_batches;
+        }
         s = vt->tune(&be, &to, err);
         if (s != C8_OK) goto fail;
     }
@@ -171,6 +184,33 @@ static const char *fit(const char *s, int width, char *buf, size_t cap) {
     return buf;
 }
 
+/* Under an INT8 GPU layer tuned per batch bucket (kernel "int8:b1=<name>#<id>,b32=...", tuned
+ * "b1: <cand>=<ms>ms[*] ...; b32: ..."), one line per bucket: its kernel and median time. */
+static void print_buckets(FILE *fp, const c8_layer *l) {
+    if (strncmp(l->kernel, "int8:b", 6) != 0) return;
+    fprintf(fp, "     INT8 kernel per batch bucket:");
+    for (const char *p = l->kernel + 5; p && *p == 'b';) {
+        const char *eq = strchr(p, '='), *hash = eq ? strchr(eq, '#') : NULL;
+        if (!eq || !hash) break;
+        char bucket[24], name[96], key[128];
+        snprintf(bucket, sizeof bucket, "%.*s", (int)(eq - p), p);
+        snprintf(name, sizeof name, "%.*s", (int)(hash - eq - 1), eq + 1);
+        /* this bucket's segment of the tuned string, then "<name>=<ms>ms*" in it */
+        snprintf(key, sizeof key, "%s:", bucket);
+        const char *seg = strstr(l->tuned, key);
+        snprintf(key, sizeof key, " %s=", name);
+        const char *t = seg ? strstr(seg, key) : NULL;
+        double ms = t ? strtod(t + strlen(key), NULL) : -1.0;
+        if (ms >= 0)
+            fprintf(fp, " %s %s %.4f ms;", bucket, name, ms);
+        else
+            fprintf(fp, " %s %s;", bucket, name);
+        p = strchr(hash, ',');
+        if (p) p++;
+    }
+    fputc('\n', fp);
+}
+
 /* Rows are numbered 1, 2, ... without gaps; the quantize/dequantize reformat layers between
  * INT8 and float layers are not listed (unless placed on the host), nor the host copies of a
  * GPU plan; the summary says how many there are. */
@@ -201,6 +241,7 @@ void c8_engine_print_layers(const c8_engine *e, FILE *fp) {
                 fit(l->kernel, 28, kb, sizeof kb), l->reason,
                 l->place == C8_PLACE_HOST ? "; on the host: " : "",
                 l->place == C8_PLACE_HOST ? l->place_reason : "");
+        print_buckets(fp, l);
     }
     fprintf(fp,
             "layers: %d int8, %d fp16, %d fp32; %d quantize/dequantize reformat%s (not "

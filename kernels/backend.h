@@ -36,7 +36,8 @@ struct c8_value_layout;
 
 #define C8_LAYER_REASON_MAX 200
 #define C8_LAYER_LAYOUT_MAX 48
-#define C8_LAYER_TUNED_MAX 512
+#define C8_LAYER_KERNEL_MAX 192 /* INT8 GPU layers: a kernel per batch bucket */
+#define C8_LAYER_TUNED_MAX 4096 /* every candidate of up to a few batch buckets */
 
 typedef enum c8_layer_role {
     C8_LAYER_COMPUTE = 0,  /* a model layer */
@@ -56,7 +57,7 @@ typedef struct c8_layer {
     int32_t precision; /* c8_precision (engine.h): C8_LAYER_PREC_* */
     int32_t role;      /* c8_layer_role */
     char reason[C8_LAYER_REASON_MAX]; /* why this precision */
-    char kernel[64];                  /* the implementation chosen ("ref", a CUDA candidate, ...) */
+    char kernel[C8_LAYER_KERNEL_MAX]; /* the implementation chosen ("ref", a CUDA candidate, ...) */
     /* ---- the placement (engine/build/place.c; one layer per node) ---- */
     int32_t place;                          /* c8_place_kind */
     char place_reason[C8_LAYER_REASON_MAX]; /* why there ("" on the engine's device) */
@@ -78,6 +79,9 @@ typedef struct c8_backend_engine {
 typedef struct c8_tune_options {
     FILE *log;    /* NULL: quiet */
     bool verbose; /* print every candidate's timing */
+    /* the batch buckets for a graph whose inputs' axis 0 is dynamic (ascending, >= 1) */
+    const int64_t *batches;
+    int n_batches;
 } c8_tune_options;
 
 typedef struct c8_backend_vt {

@@ -28,6 +28,7 @@ enum {
     OPT_TF32,
     OPT_ALLOW_MISMATCH,
     OPT_MAX_DRIFT,
+    OPT_TUNE_BATCHES,
     OPT_FALLBACK_IMAGES,
     OPT_REPORT,
     OPT_HELP
@@ -52,6 +53,9 @@ static void usage(FILE *f) {
         "  --shape NAME:DIMS         pin dynamic input extents\n"
         "  --device cpu|cuda         target device (default cpu)\n"
         "  --tf32                    allow TF32 tensor cores for FP32 layers (cuda)\n"
+        "  --tune-batches LIST       a dynamic batch: the batch sizes at which INT8 kernels are\n"
+        "                            timed, one choice per bucket in the plan (cuda; default\n"
+        "                            1,32,256; a fixed or --shape-pinned batch is tuned at it)\n"
         "  --allow-cache-mismatch    use a cache whose sidecar names another model\n"
         "  --verbose                 print kernel candidates and timings (cuda)\n\n"
         "Automatic fallback (INT8): find the layers to keep in FP32 (FP16 with fp16,int8)\n"
@@ -76,6 +80,7 @@ int c8_cmd_build(int argc, char **argv) {
         {"device", required_argument, NULL, OPT_DEVICE},
         {"verbose", no_argument, NULL, OPT_VERBOSE},
         {"tf32", no_argument, NULL, OPT_TF32},
+        {"tune-batches", required_argument, NULL, OPT_TUNE_BATCHES},
         {"allow-cache-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH},
         {"max-drift", required_argument, NULL, OPT_MAX_DRIFT},
         {"fallback-images", required_argument, NULL, OPT_FALLBACK_IMAGES},
@@ -95,6 +100,7 @@ int c8_cmd_build(int argc, char **argv) {
     const char *model_path = NULL, *plan = NULL;
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
     int n_shapes = 0, c;
+    int64_t tune_batches[16];
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         c8_error de = {0};
@@ -128,6 +134,16 @@ int c8_cmd_build(int argc, char **argv) {
             break;
         case OPT_VERBOSE: bo.verbose = true; break;
         case OPT_TF32: bo.tf32 = true; break;
+        case OPT_TUNE_BATCHES:
+            bo.n_tune_batches = c8_cli_parse_i64_list(optarg, tune_batches, 16);
+            if (bo.n_tune_batches < 1)
+                return c8_cli_usage("build", "bad --tune-batches '%s' (up to 16 batch sizes)",
+                                    optarg);
+            for (int i = 0; i < bo.n_tune_batches; i++)
+                if (tune_batches[i] < 1 || (i > 0 && tune_batches[i] <= tune_batches[i - 1]))
+                    return c8_cli_usage("build", "--tune-batches must be ascending and >= 1");
+            bo.tune_batches = tune_batches;
+            break;
         case OPT_ALLOW_MISMATCH: cal.allow_mismatch = true; break;
         case OPT_MAX_DRIFT:
             if (!c8_cli_parse_f64(optarg, &fo.max_drift) || !(fo.max_drift >= 0))
@@ -164,6 +180,14 @@ int c8_cmd_build(int argc, char **argv) {
                             c8_precision_name(bo.precision));
     if (bo.tf32 && bo.device != C8_DEVICE_CUDA)
         return c8_cli_usage("build", "--tf32 has no effect with --device cpu (it is for cuda)");
+    if (bo.tune_batches && bo.device != C8_DEVICE_CUDA)
+        return c8_cli_usage("build",
+                            "--tune-batches has no effect with --device cpu (it is for cuda)");
+    if (bo.tune_batches && bo.precision != C8_PREC_INT8)
+        return c8_cli_usage("build",
+                            "--tune-batches has no effect with --precision %s (it is for "
+                            "int8)",
+                            c8_precision_name(bo.precision));
     if (bo.verbose && bo.device != C8_DEVICE_CUDA)
         return c8_cli_usage("build", "--verbose has no effect with --device cpu (it is for cuda)");
     if (bo.strict && bo.precision != C8_PREC_INT8)

@@ -41,6 +41,9 @@ echo "== 2. Fashion-MNIST INT8, GPU vs CPU, 10,000 images $(el)"
 P="--scale 0.00392156862745098 --mean 0.2860 --std 0.3530 --channels gray"
 "$B/calib8" dataset export --data .devrun/fm/test.h5 $P --no-shuffle --target 1x28x28 \
     --out /tmp/c8work/x.npy --quiet
+# batches 1 and 20 as well: the plans are built for a dynamic batch, so the INT8 kernels are
+# tuned per batch bucket (1, 32, 256) and each run size picks its bucket's kernels
+python3 -c "import numpy as np; x = np.load('/tmp/c8work/x.npy'); np.save('/tmp/c8work/x1.npy', x[:1]); np.save('/tmp/c8work/x20.npy', x[:20])"
 for m in fmnist_cnn fmnist_resnet; do
     "$B/calib8" build --model models/$m.onnx --precision int8 --calib .devrun/fm/$m.cache \
         --device cuda --strict --plan /tmp/c8work/$m.cuda.plan >"$OUT/build_$m.log" 2>&1 ||
@@ -50,15 +53,26 @@ for m in fmnist_cnn fmnist_resnet; do
     "$B/calib8" inspect --plan /tmp/c8work/$m.cuda.plan --json >"$OUT/inspect_$m.json" 2>&1
     "$B/calib8" run --plan /tmp/c8work/$m.cuda.plan --input /tmp/c8work/x.npy \
         --output-dir /tmp/c8work/gpu_$m >/dev/null
+    for b in 1 20; do
+        "$B/calib8" run --plan /tmp/c8work/$m.cuda.plan --input /tmp/c8work/x$b.npy \
+            --output-dir /tmp/c8work/gpu${b}_$m >/dev/null
+    done
     line=$(python3 - "$m" "$OUT/inspect_$m.json" <<'PY'
 import sys, json, glob, numpy as np
 m = sys.argv[1]
 g = np.load(glob.glob("/tmp/c8work/gpu_%s/*.npy" % m)[0]); c = np.load(".devrun/fm/cpu_%s_logits.npy" % m)
 p = json.load(open(sys.argv[2]))
+small = []
+for b in (1, 20):
+    gb = np.load(glob.glob("/tmp/c8work/gpu%d_%s/*.npy" % (b, m))[0])
+    small.append("batch %d: %d/%d bit-identical" % (b, int((gb == c[:b]).all(1).sum()), b))
+buckets = sum(1 for n in p.get("nodes", []) if n.get("kernel", "").startswith("int8:b1="))
 print("%s: GPU INT8 vs CPU INT8 on %d images: predictions equal %d, logits bit-identical %d/%d, "
-      "max |diff| %.3g; placement: %d host nodes, %d copies, %d nodes"
+      "max |diff| %.3g; %s; %d INT8 layers tuned per batch bucket; placement: %d host nodes, "
+      "%d copies, %d nodes"
       % (m, len(g), int((g.argmax(1) == c.argmax(1)).sum()), int((g == c).all(1).sum()), len(g),
-         float(np.abs(g - c).max()), p.get("host_nodes", -1), p.get("copies", -1), len(p.get("nodes", []))))
+         float(np.abs(g - c).max()), ", ".join(small), buckets, p.get("host_nodes", -1),
+         p.get("copies", -1), len(p.get("nodes", []))))
 PY
 )
     echo "$line"

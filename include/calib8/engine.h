@@ -133,6 +133,12 @@ typedef struct c8_build_options {
     bool passes;
     /* Allow TF32 tensor cores for FP32 layers on the GPU. */
     bool tf32;
+    /* GPU, a model whose batch (axis 0 of its inputs) is dynamic: the batch sizes at which the
+     * INT8 kernels are timed, one choice per batch bucket recorded in the plan; a run at batch
+     * n uses the choice of the smallest bucket >= n (the largest bucket beyond it). NULL: 1, 32,
+     * 256. A model with a fixed batch (or --shape pinning it) is tuned at that batch alone. */
+    const int64_t *tune_batches;
+    int n_tune_batches;
     /* Print per-layer candidates and timings while building. */
     bool verbose;
     FILE *log; /* where the build prints its layer table (NULL: nothing) */

@@ -1105,30 +1105,51 @@ static c8_status cu_tune(const c8_backend_engine *e, const c8_tune_options *opt,
                     e->tf32 ? "allowed (--tf32: cuDNN default math, CUBLAS_COMPUTE_32F_FAST_TF32)"
                             : "off (CUDNN_FMA_MATH, CUBLAS_COMPUTE_32F)");
     }
-    /* the model's declared shapes, dynamic extents taken as 1 */
-    c8_graph *s = c8_graph_clone_shallow(e->g);
-    c8_status st = s ? C8_OK : c8_err(err, C8_ERR_NOMEM, "out of memory");
-    for (int i = 0; st == C8_OK && i < s->n_inputs; i++) {
-        c8_shape *sh = &s->vals[s->inputs[i]].shape;
-        for (int d = 0; d < sh->rank; d++)
-            if (sh->d[d] < 0) sh->d[d] = 1;
+    /* The batch buckets: a graph whose inputs' axis 0 is dynamic is tuned at every bucket of
+     * opt->batches (INT8 layers record one choice per bucket; cuda_q8.c picks by batch at run
+     * time); a fixed batch is tuned at that batch alone. Other dynamic extents are taken as 1. */
+    bool dyn_batch = false;
+    for (int i = 0; i < e->g->n_inputs; i++) {
+        const c8_shape *sh = &e->g->vals[e->g->inputs[i]].shape;
+        dyn_batch |= sh->rank >= 1 && sh->d[0] < 0;
     }
-    if (st == C8_OK) {
+    const int nb = dyn_batch && opt->n_batches > 0 ? opt->n_batches : 1;
+    c8_status st = C8_OK;
+    c8_graph *s = NULL;
+    for (int b = 0; st == C8_OK && b < nb; b++) {
+        c8_graph_destroy(s);
+        s = c8_graph_clone_shallow(e->g);
+        if (!s) {
+            st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+            break;
+        }
+        const int64_t batch = dyn_batch && opt->n_batches > 0 ? opt->batches[b] : 0;
+        for (int i = 0; i < s->n_inputs; i++) {
+            c8_shape *sh = &s->vals[s->inputs[i]].shape;
+            for (int d = 0; d < sh->rank; d++)
+                if (sh->d[d] < 0) sh->d[d] = d == 0 && batch > 0 ? batch : 1;
+        }
         c8_error ie = {0};
         if (c8_graph_infer(s, true, NULL, &ie) != C8_OK) {
             if (log) fprintf(log, "cuda: kernels not tuned at build time (%s)\n", ie.msg);
             goto done;
         }
-    }
-    for (int i = 0; st == C8_OK && i < s->n_nodes; i++) {
-        const c8_node *n = &s->nodes[i];
-        if (n->layer < 0) continue;
-        c8_layer *l = &e->layers[n->layer];
-        if (l->place == C8_PLACE_HOST) continue; /* placed on the host: nothing to tune */
-        if (n->op == C8_OP_CONV || n->op == C8_OP_FUSED_CONV)
-            st = cu_tune_conv(c, e, s, n, l, opt, err);
-        else if (n->op == C8_OP_Q8_CONV || n->op == C8_OP_Q8_GEMM)
-            st = cu_tune_q8(c, e, s, n, l, opt, err);
+        if (log && batch > 0 && opt->verbose)
+            fprintf(log, "cuda: tuning INT8 kernels at batch %lld (bucket %d of %d)\n",
+                    (long long)batch, b + 1, nb);
+        const c8_q8_bucket bk = {b, batch > 0 ? nb : 0, batch};
+        for (int i = 0; st == C8_OK && i < s->n_nodes; i++) {
+            const c8_node *n = &s->nodes[i];
+            if (n->layer < 0) continue;
+            c8_layer *l = &e->layers[n->layer];
+            if (l->place == C8_PLACE_HOST) continue; /* placed on the host: nothing to tune */
+            /* float convolutions: chosen for the exact shape they see (others are timed when
+             * first run), so tuned once, at the largest bucket: the batch a server fills */
+            if ((n->op == C8_OP_CONV || n->op == C8_OP_FUSED_CONV) && b == nb - 1)
+                st = cu_tune_conv(c, e, s, n, l, opt, err);
+            else if (n->op == C8_OP_Q8_CONV || n->op == C8_OP_Q8_GEMM)
+                st = cu_tune_q8(c, e, s, n, l, opt, &bk, err);
+        }
     }
 done:
     c8_graph_destroy(s);

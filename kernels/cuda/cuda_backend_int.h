@@ -202,8 +202,15 @@ c8_status cu_prepare_q8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node
 /* Build-time kernel choice (vt->tune) for convolutions and INT8 layers. */
 c8_status cu_tune_conv(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g, const c8_node *n,
                        c8_layer *l, const c8_tune_options *opt, c8_error *err);
+/* The batch bucket an INT8 layer is being tuned at: index of n (n == 0: the graph's batch is
+ * fixed, one choice in the old "int8:<name>#<id>" form), and its batch size. */
+typedef struct c8_q8_bucket {
+    int index, n;
+    int64_t batch;
+} c8_q8_bucket;
 c8_status cu_tune_q8(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g, const c8_node *n,
-                     c8_layer *l, const c8_tune_options *opt, c8_error *err);
+                     c8_layer *l, const c8_tune_options *opt, const c8_q8_bucket *bk,
+                     c8_error *err);
 
 /* Whether FP16 computation applies to node n's layer (FP16 compute layer). */
 static inline bool cu_layer_fp16(const c8_layer *l) {

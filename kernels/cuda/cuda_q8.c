@@ -14,6 +14,7 @@
 #include "kernels/ref/int8.h"
 #include "util/err.h"
 
+#include <ctype.h>
 #include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -199,11 +200,29 @@ static c8_int8_epilogue ep_shape(const c8_graph *g, const c8_node *n) {
     return ep;
 }
 
-/* "int8:<name>#<id>" from the layer's kernel string, or -1. */
-static int32_t kernel_algo(const c8_layer *l) {
+/* The INT8 algorithm recorded in layer l for batch n (docs/int8-gpu.md), or -1:
+ *   "int8:<name>#<id>"                          one choice (a fixed-batch plan)
+ *   "int8:b<B1>=<name>#<id>,b<B2>=<name>#<id>"  one per batch bucket, ascending: the choice of the
+ *                                               smallest bucket >= n, the largest beyond it */
+static int32_t kernel_algo(const c8_layer *l, int64_t n) {
     if (!l || strncmp(l->kernel, "int8:", 5) != 0) return -1;
-    const char *h = strrchr(l->kernel, '#');
-    return h ? (int32_t)atoi(h + 1) : -1;
+    const char *p = l->kernel + 5;
+    if (p[0] != 'b' || !isdigit((unsigned char)p[1])) {
+        const char *h = strrchr(p, '#');
+        return h ? (int32_t)atoi(h + 1) : -1;
+    }
+    int32_t pick = -1;
+    while (p && p[0] == 'b') {
+        char *end;
+        long long bucket = strtoll(p + 1, &end, 10);
+        const char *h = strchr(end, '#');
+        if (!h || *end != '=') return -1;
+        pick = (int32_t)atoi(h + 1);
+        if (bucket >= n) break;
+        p = strchr(h, ',');
+        if (p) p++;
+    }
+    return pick;
 }
 
 static c8_status conv_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
@@ -242,7 +261,7 @@ static c8_status prepare_conv(cu_ctx *c, cu_node *nd, const c8_graph *g, const c
     st->ep = ep_shape(g, n);
     c8_cuda_int8_ctx *i8;
     C8_TRY(cu_i8(c, &i8, err));
-    int32_t algo = kernel_algo(l);
+    int32_t algo = kernel_algo(l, c8_node_input(g, n, 0)->shape.d[0]);
     const int ok =
         algo >= 0 && (is_conv ? c8_cuda_int8_conv_supports(i8, algo, &st->conv, &st->ep, NULL)
                               : c8_cuda_int8_gemm_supports(i8, algo, &st->gemm, &st->ep, NULL));
@@ -447,8 +466,46 @@ c8_status cu_prepare_q8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node
 
 /* ------------------------------------------------------------------ build-time choice */
 
+/* Records the timed choice in the layer: kernel (the form kernel_algo reads) and tuned (every
+ * candidate's median, the choice starred; per bucket "b<B>: ..." separated by "; "). Bucket 0
+ * starts both strings afresh; a string that would overflow keeps what fits (the kernel string
+ * always has room for three buckets: C8_LAYER_KERNEL_MAX). */
+static void record_choice(c8_layer *l, const c8_q8_bucket *bk, const c8_cuda_int8_timing *res,
+                          int na, int best) {
+    const char *name = c8_cuda_int8_algo_name(res[best].algo);
+    size_t kl = 0, used = 0;
+    if (bk->n == 0) {
+        snprintf(l->kernel, sizeof l->kernel, "int8:%.60s#%d", name, (int)res[best].algo);
+        l->tuned[0] = '\0';
+    } else {
+        if (bk->index == 0) {
+            snprintf(l->kernel, sizeof l->kernel, "int8:");
+            l->tuned[0] = '\0';
+        }
+        kl = strlen(l->kernel);
+        snprintf(l->kernel + kl, sizeof l->kernel - kl, "%sb%lld=%.60s#%d", kl > 5 ? "," : "",
+                 (long long)bk->batch, name, (int)res[best].algo);
+        used = strlen(l->tuned);
+        int w = snprintf(l->tuned + used, sizeof l->tuned - used, "%sb%lld:", used ? "; " : "",
+                         (long long)bk->batch);
+        if (w < 0 || (size_t)w >= sizeof l->tuned - used) return;
+        used += (size_t)w;
+    }
+    for (int i = 0; i < na; i++) {
+        bool failed = res[i].status != C8_OK || res[i].ms_median < 0;
+        int w = failed ? snprintf(l->tuned + used, sizeof l->tuned - used, "%s%s=failed",
+                                  used ? " " : "", res[i].name)
+                       : snprintf(l->tuned + used, sizeof l->tuned - used, "%s%s=%.4fms%s",
+                                  used ? " " : "", res[i].name, (double)res[i].ms_median,
+                                  i == best ? "*" : "");
+        if (w < 0 || (size_t)w >= sizeof l->tuned - used) break;
+        used += (size_t)w;
+    }
+}
+
 c8_status cu_tune_q8(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g, const c8_node *n,
-                     c8_layer *l, const c8_tune_options *opt, c8_error *err) {
+                     c8_layer *l, const c8_tune_options *opt, const c8_q8_bucket *bk,
+                     c8_error *err) {
     (void)e;
     c8_conv2d_desc d;
     c8_int8_gemm_desc gd;
@@ -479,20 +536,7 @@ c8_status cu_tune_q8(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g, c
     }
     int best = c8_cuda_int8_timing_best(res, na);
     if (best < 0) return C8_OK;
-    snprintf(l->kernel, sizeof l->kernel, "int8:%.40s#%d", c8_cuda_int8_algo_name(res[best].algo),
-             (int)res[best].algo);
-    /* the candidates and their timings, kept in the layer (plans, calib8 inspect --plan) */
-    l->tuned[0] = '\0';
-    for (int i = 0, used = 0; i < na; i++) {
-        bool failed = res[i].status != C8_OK || res[i].ms_median < 0;
-        int w = failed ? snprintf(l->tuned + used, sizeof l->tuned - (size_t)used, "%s%s=failed",
-                                  used ? " " : "", res[i].name)
-                       : snprintf(l->tuned + used, sizeof l->tuned - (size_t)used, "%s%s=%.4fms%s",
-                                  used ? " " : "", res[i].name, (double)res[i].ms_median,
-                                  i == best ? "*" : "");
-        if (w < 0 || (size_t)w >= sizeof l->tuned - (size_t)used) break;
-        used += w;
-    }
+    record_choice(l, bk, res, na, best);
     if (opt->verbose && opt->log) {
         fprintf(opt->log, "cuda: %-40s int8 n%lld c%lld %lldx%lld k%lld %lldx%lld:", l->name,
                 (long long)d.n, (long long)d.c, (long long)d.h, (long long)d.w, (long long)d.k,

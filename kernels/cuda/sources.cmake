@@ -29,6 +29,10 @@ set(C8_CUTLASS_CU
   kernels/cuda/int8/cutlass/sm80_128x128x64_w64x64_s3_vst.cu
   kernels/cuda/int8/cutlass/sm80_256x128x64_w64x64_s3_vst.cu
   kernels/cuda/int8/cutlass/sm80_128x64x64_w64x32_s4_vst.cu
+  kernels/cuda/int8/cutlass/sm80_128x128x128_w64x64_s3_vst.cu
+  kernels/cuda/int8/cutlass/sm80_256x128x128_w64x64_s3_vst.cu
+  kernels/cuda/int8/cutlass/sm80_128x256x128_w64x64_s3_vst.cu
+  kernels/cuda/int8/cutlass/sm80_128x64x128_w64x32_s4_vst.cu
 )
 set(C8_CUTLASS_CUDA_OPTIONS --fmad=false -prec-div=true -prec-sqrt=true -ftz=false)
 # The CUDA backend (kernels/backend.h; docs/cuda.md): the backend table, contexts, layouts, host

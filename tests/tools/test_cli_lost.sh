@@ -155,6 +155,12 @@ check 2 "3: eval --plan --calib" "--calib has no effect with --plan" -- \
     "$c8" eval --plan "$w/m.plan" --calib "$w/m.cache" "${d[@]}"
 check 2 "3: build --precision fp32 --calib" "--calib has no effect with --precision fp32" -- \
     "$c8" build --model "$w/m.onnx" --precision fp32 --calib "$w/m.cache" --plan "$w/x.plan"
+check 2 "3: build --device cpu --tune-batches" "--tune-batches has no effect with --device cpu" -- \
+    "$c8" build --model "$w/m.onnx" --precision int8 --calib "$w/m.cache" --tune-batches 1,8 \
+    --plan "$w/x.plan"
+check 2 "3: build --tune-batches descending" "--tune-batches must be ascending" -- \
+    "$c8" build --model "$w/m.onnx" --precision int8 --calib "$w/m.cache" --device cuda \
+    --tune-batches 32,8 --plan "$w/x.plan"
 check 2 "3: --algo mse --percentile" "--percentile has no effect: --algo mse" -- \
     "$c8" calibrate --model "$w/m.onnx" "${d[@]}" --cache "$w/x.cache" --algo mse --percentile 99
 check 0 "3: --algo percentile --percentile" "" -- \

@@ -51,6 +51,10 @@ const char *const kNames[C8_CUDA_INT8_ALGO_COUNT] = {
     "cutlass_sm80_128x128x64_w64x64_s3_vst",
     "cutlass_sm80_256x128x64_w64x64_s3_vst",
     "cutlass_sm80_128x64x64_w64x32_s4_vst",
+    "cutlass_sm80_128x128x128_w64x64_s3_vst",
+    "cutlass_sm80_256x128x128_w64x64_s3_vst",
+    "cutlass_sm80_128x256x128_w64x64_s3_vst",
+    "cutlass_sm80_128x64x128_w64x32_s4_vst",
 };
 
 /* cuBLASLt's own workspace (split-K and friends). */
@@ -64,7 +68,7 @@ bool is_imma(int32_t a) {
 
 bool is_cutlass(int32_t a) {
     return a >= C8_CUDA_INT8_CUTLASS_128X128X64_W64X64_S3 &&
-           a <= C8_CUDA_INT8_CUTLASS_128X64X64_W64X32_S4_VST;
+           a <= C8_CUDA_INT8_CUTLASS_128X64X128_W64X32_S4_VST;
 }
 
 int64_t cpad(int64_t c) { return c8_quant_round_up(c, C8_CUDA_INT8_CALIGN); }

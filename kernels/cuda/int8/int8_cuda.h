@@ -108,10 +108,19 @@ typedef enum c8_cuda_int8_algo {
     C8_CUDA_INT8_CUTLASS_128X128X64_W64X64_S3_VST =
         26, /* "cutlass_sm80_128x128x64_w64x64_s3_vst" */
     C8_CUDA_INT8_CUTLASS_256X128X64_W64X64_S3_VST =
-        27,                                           /* "cutlass_sm80_256x128x64_w64x64_s3_vst" */
-    C8_CUDA_INT8_CUTLASS_128X64X64_W64X32_S4_VST = 28 /* "cutlass_sm80_128x64x64_w64x32_s4_vst" */
+        27,                                            /* "cutlass_sm80_256x128x64_w64x64_s3_vst" */
+    C8_CUDA_INT8_CUTLASS_128X64X64_W64X32_S4_VST = 28, /* "cutlass_sm80_128x64x64_w64x32_s4_vst" */
+    /* 128-byte reduction stages, vector-store epilogue */
+    C8_CUDA_INT8_CUTLASS_128X128X128_W64X64_S3_VST =
+        29, /* "cutlass_sm80_128x128x128_w64x64_s3_vst" */
+    C8_CUDA_INT8_CUTLASS_256X128X128_W64X64_S3_VST =
+        30, /* "cutlass_sm80_256x128x128_w64x64_s3_vst" */
+    C8_CUDA_INT8_CUTLASS_128X256X128_W64X64_S3_VST =
+        31, /* "cutlass_sm80_128x256x128_w64x64_s3_vst" */
+    C8_CUDA_INT8_CUTLASS_128X64X128_W64X32_S4_VST =
+        32, /* "cutlass_sm80_128x64x128_w64x32_s4_vst" */
 } c8_cuda_int8_algo;
-#define C8_CUDA_INT8_ALGO_COUNT 29
+#define C8_CUDA_INT8_ALGO_COUNT 33
 
 /* The algorithm's stable name, or "?" for an unknown id. */
 const char *c8_cuda_int8_algo_name(int32_t algo);

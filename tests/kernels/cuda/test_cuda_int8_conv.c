@@ -223,7 +223,7 @@ static int run_conv(const conv_case *cc, const epi_spec *e, uint64_t seed, int e
 }
 
 /* CUTLASS tiles built in (conv_cutlass.h's Sm80 table) */
-#define N_CUTLASS_ALGOS (C8_HAVE_CUTLASS ? 8 : 0)
+#define N_CUTLASS_ALGOS (C8_HAVE_CUTLASS ? 12 : 0)
 
 /* dense algorithms expected on this device: 3 dp4a, and 16 imma (plus the CUTLASS tiles when
  * built with CUTLASS) from sm_80 */
