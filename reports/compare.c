@@ -51,23 +51,55 @@ typedef struct {
     c8_precision prec[R_MAX_PREC];
     int n;
     const char *in_name;
-    bool labels; /* the end-to-end section (top-1/top-5 against labels) of output 0 */
+    bool labels;        /* the end-to-end section (top-1/top-5 against labels) of output 0 */
+    bool labels_unused; /* the data set has labels, but output 0 is not class scores */
     const c8_drift_options *drift;
     bool begun;
-    int n_out;
-    const float **outs; /* (n * n_out) this batch's outputs, borrowed from the contexts */
-    c8_shape *shapes;   /* (n_out) per-image shapes of FP32's outputs in this batch */
+    int n_out; /* the engines' outputs */
+    int *use;  /* (n_out) the outputs compared: float32 with the batch leading */
+    int n_use;
+    const float **outs; /* (n * n_use) this batch's compared outputs, borrowed from the contexts */
+    c8_shape *shapes;   /* (n_use) per-image shapes of FP32's outputs in this batch */
     const char **names;
     int64_t names_cap;
 } e2e_run;
 
-/* The outputs of every precision's last run into x->outs, checked against FP32's shapes;
- * per-image shapes of FP32's outputs into shapes (n_out). */
+/* On the first batch: the outputs that can be compared (float32, the batch leading), from the
+ * FP32 engine; the others (an int64 index output, a batch-less tensor) are left out and named
+ * in the report's settings. */
+static c8_status pick_outputs(e2e_run *x, int64_t n, c8_error *err) {
+    char skipped[512] = "";
+    size_t used = 0;
+    x->n_use = 0;
+    for (int k = 0; k < x->n_out; k++) {
+        c8_host_tensor t;
+        C8_TRY(c8_context_output(x->ctx[0], k, &t, err));
+        if (t.dtype == C8_DT_FLOAT && t.shape.rank >= 1 && t.shape.d[0] == n) {
+            x->use[x->n_use++] = k;
+        } else if (used < sizeof skipped) {
+            char shape[96];
+            int w = snprintf(skipped + used, sizeof skipped - used, "%s'%s' (%s %s)",
+                             used ? ", " : "", t.name, c8_dtype_name(t.dtype),
+                             c8_shape_str(&t.shape, shape, sizeof shape));
+            used += w > 0 ? (size_t)w : 0;
+        }
+    }
+    if (!x->n_use)
+        return c8_err(err, C8_ERR_SHAPE,
+                      "no output is float32 with the batch (%lld) leading: nothing to compare "
+                      "(%s)",
+                      (long long)n, skipped);
+    if (used) C8_TRY(c8_report_set(x->r, "outputs not compared", skipped, err));
+    return C8_OK;
+}
+
+/* The compared outputs of every precision's last run into x->outs, checked against FP32's
+ * shapes; per-image shapes of FP32's outputs into shapes (n_use). */
 static c8_status collect_outputs(e2e_run *x, int64_t n, c8_shape *shapes, c8_error *err) {
     for (int j = 0; j < x->n; j++)
-        for (int k = 0; k < x->n_out; k++) {
+        for (int u = 0; u < x->n_use; u++) {
             c8_host_tensor t;
-            C8_TRY(c8_context_output(x->ctx[j], k, &t, err));
+            C8_TRY(c8_context_output(x->ctx[j], x->use[u], &t, err));
             if (t.dtype != C8_DT_FLOAT || t.shape.rank < 1 || t.shape.d[0] != n)
                 return c8_err(err, C8_ERR_SHAPE,
                               "the %s engine's output '%s' is not float32 with the batch (%lld) "
@@ -76,32 +108,40 @@ static c8_status collect_outputs(e2e_run *x, int64_t n, c8_shape *shapes, c8_err
             c8_shape per = {t.shape.rank - 1, {0}};
             for (int i = 1; i < t.shape.rank; i++) per.d[i - 1] = t.shape.d[i];
             if (j == 0) {
-                shapes[k] = per;
-            } else if (c8_shape_numel(&per) != c8_shape_numel(&shapes[k])) {
+                shapes[u] = per;
+            } else if (c8_shape_numel(&per) != c8_shape_numel(&shapes[u])) {
                 char a[96], b[96];
                 return c8_err(err, C8_ERR_SHAPE,
-                              "output '%s': the %s engine gives %s per image, "
-                              "FP32 %s",
-                              t.name, c8_precision_name(x->prec[j]),
-                              c8_shape_str(&per, a, sizeof a),
-                              c8_shape_str(&shapes[k], b, sizeof b));
+                              "output '%s': the %s engine gives %s per image, FP32 %s", t.name,
+                              c8_precision_name(x->prec[j]), c8_shape_str(&per, a, sizeof a),
+                              c8_shape_str(&shapes[u], b, sizeof b));
             }
-            x->outs[j * x->n_out + k] = t.data;
+            x->outs[j * x->n_use + u] = t.data;
         }
     return C8_OK;
 }
 
 static c8_status e2e_begin(e2e_run *x, const c8_shape *shapes, c8_error *err) {
-    const char **onames = malloc((size_t)x->n_out * sizeof *onames);
+    const char **onames = malloc((size_t)x->n_use * sizeof *onames);
     if (!onames) return c8_err(err, C8_ERR_NOMEM, "out of memory");
-    for (int k = 0; k < x->n_out; k++) {
+    for (int u = 0; u < x->n_use; u++) {
         c8_host_tensor t;
-        c8_context_output(x->ctx[0], k, &t, NULL);
-        onames[k] = t.name;
+        c8_context_output(x->ctx[0], x->use[u], &t, NULL);
+        onames[u] = t.name;
     }
     c8_status st =
-        c8_report_drift_begin(x->r, x->prec, x->n, x->n_out, onames, shapes, x->drift, err);
+        c8_report_drift_begin(x->r, x->prec, x->n, x->n_use, onames, shapes, x->drift, err);
     free(onames);
+    /* top-1/top-5 against labels only where output 0 holds class scores (by its shape, or
+     * read as such): a detector's labels (an image folder's class folders) say nothing about
+     * the pixels of its map */
+    c8_shape full = {shapes[0].rank + 1, {-1}};
+    for (int i = 0; i < shapes[0].rank && i + 1 < C8_MAX_RANK; i++) full.d[i + 1] = shapes[0].d[i];
+    bool classes =
+        x->use[0] == 0 && (c8_report_output_kind(&full) == C8_OUTPUT_CLASSES ||
+                           (st == C8_OK && x->r->drift.out[0].kind == C8_OUTPUT_CLASSES));
+    x->labels_unused = x->labels && !classes;
+    if (x->labels_unused) x->labels = false;
     if (st == C8_OK && x->labels)
         st = c8_report_e2e_begin(x->r, x->prec, x->n, c8_shape_numel(&shapes[0]), err);
     return st;
@@ -112,15 +152,16 @@ static c8_status e2e_batch(void *user, const c8_batch *b, c8_error *err) {
     c8_shape *shapes = x->shapes;
     c8_host_tensor in = {x->in_name, C8_DT_FLOAT, {4, {b->n, b->c, b->h, b->w}}, (void *)b->data};
     for (int j = 0; j < x->n; j++) C8_TRY(c8_context_run(x->ctx[j], &in, 1, err));
+    if (!x->begun) C8_TRY(pick_outputs(x, b->n, err));
     C8_TRY(collect_outputs(x, b->n, shapes, err));
     if (!x->begun) {
         C8_TRY(e2e_begin(x, shapes, err));
         x->begun = true;
     }
-    for (int k = 0; k < x->n_out; k++)
-        if (c8_shape_numel(&shapes[k]) != x->r->drift.out[k].per_image)
+    for (int u = 0; u < x->n_use; u++)
+        if (c8_shape_numel(&shapes[u]) != x->r->drift.out[u].per_image)
             return c8_err(err, C8_ERR_SHAPE, "output '%s' changed its size between batches",
-                          x->r->drift.out[k].name);
+                          x->r->drift.out[u].name);
     if (b->n > x->names_cap) {
         const char **nn = realloc(x->names, (size_t)b->n * sizeof *nn);
         if (!nn) return c8_err(err, C8_ERR_NOMEM, "out of memory");
@@ -131,7 +172,7 @@ static c8_status e2e_batch(void *user, const c8_batch *b, c8_error *err) {
     C8_TRY(c8_report_drift_add(x->r, b->n, x->outs, x->names, err));
     if (!x->labels) return C8_OK;
     const float *logits[R_MAX_PREC];
-    for (int j = 0; j < x->n; j++) logits[j] = x->outs[j * x->n_out];
+    for (int j = 0; j < x->n; j++) logits[j] = x->outs[j * x->n_use]; /* output 0 (use[0]) */
     return c8_report_e2e_add(x->r, b->n, logits, b->labels, x->names, err);
 }
 
@@ -669,11 +710,17 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
         x.n_out = c8_engine_num_outputs(eng[0]);
         x.outs = malloc((size_t)(x.n * x.n_out + 1) * sizeof *x.outs);
         x.shapes = malloc((size_t)(x.n_out + 1) * sizeof *x.shapes);
-        if (!x.outs || !x.shapes) st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+        x.use = malloc((size_t)(x.n_out + 1) * sizeof *x.use);
+        if (!x.outs || !x.shapes || !x.use) st = c8_err(err, C8_ERR_NOMEM, "out of memory");
     }
     if (st == C8_OK)
         st = r_stream(ds, pre, &lo2, -1, C, H, W, "compare", o->progress, e2e_batch, &x, err);
     if (st == C8_OK && !x.begun) st = c8_err(err, C8_ERR_INVALID, "no images were evaluated");
+    if (st == C8_OK && x.labels_unused)
+        st = c8_report_set(r, "labels",
+                           "present, but output 0 is not class scores: no accuracy against them; "
+                           "the drift of every output against FP32 only",
+                           err);
     for (int j = 0; j < x.n; j++) {
         c8_context_destroy(x.ctx[j]);
         x.ctx[j] = NULL;
@@ -681,6 +728,7 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
     free(x.names);
     free(x.outs);
     free(x.shapes);
+    free(x.use);
     if (st == C8_OK && o->log) log_drift(r, o->log);
     if (st == C8_OK && o->log && x.labels) {
         for (int j = 0; j < x.n; j++) {

@@ -19,12 +19,13 @@ c8_status c8_cli_check_drift_flags(const c8_model *m, const c8_drift_options *o,
         char shape[96];
         c8_model_output(m, i, &name, &dt, &s);
         c8_output_kind k = o->kind != C8_OUTPUT_AUTO ? o->kind : c8_report_output_kind(&s);
+        if (dt != C8_DT_FLOAT) continue; /* compare leaves non-float outputs out */
         map |= k == C8_OUTPUT_MAP;
         seq |= k == C8_OUTPUT_SEQUENCE;
         if (used < sizeof found) {
-            int w =
-                snprintf(found + used, sizeof found - used, "%s'%s' %s (%s)", i ? ", " : "", name,
-                         c8_shape_str(&s, shape, sizeof shape), c8_report_output_kind_name(k));
+            int w = snprintf(found + used, sizeof found - used, "%s'%s' %s (%s)", used ? ", " : "",
+                             name, c8_shape_str(&s, shape, sizeof shape),
+                             c8_report_output_kind_name(k));
             used += w > 0 ? (size_t)w : 0;
         }
     }

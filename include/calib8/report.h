@@ -181,7 +181,7 @@ int64_t c8_report_ctc_decode(const float *scores, int64_t t, int64_t c, int64_t 
                              int64_t *out);
 
 typedef struct c8_drift_options {
-    double map_threshold; /* maps: value > threshold is "on" (default 0.3) */
+    double map_threshold; /* maps: value > threshold is "on", compared in float32 (default 0.3) */
     int64_t ctc_blank;    /* sequences: blank class for CTC decoding, or -1 (default): no
                              string agreement */
     c8_output_kind kind;  /* every output read as this kind; AUTO (default): by shape */
@@ -302,12 +302,13 @@ void c8_compare_options_init(c8_compare_options *o);
 
 /* Runs `calib8 compare` into r: every precision over ds (images preprocessed by pre and batched
  * by lo): the drift of every output against FP32 (c8_report_drift_*, always) and, when ds has
- * labels, the end-to-end section of output 0 (top-1, top-5, flips); then, on the first layer_images
- * images, the FP32 and INT8 engines built WITHOUT graph passes (so every ONNX tensor exists in
- * both; see docs/report.md) compared tensor by tensor, the histograms with every algorithm's
- * threshold, and the sensitivity analysis (one engine per INT8 layer, with only that layer in
- * FP32); plus the INT8 engine's fallback layers, the cache's sidecar and the settings. The
- * model must have a single (N, C, H, W) float input with C, H, W known. */
+ * labels and output 0 holds class scores, the end-to-end section of output 0 (top-1, top-5,
+ * flips); then, on the first layer_images images, the FP32 and INT8 engines built WITHOUT
+ * graph passes (so every ONNX tensor exists in both; see docs/report.md) compared tensor by
+ * tensor, the histograms with every algorithm's threshold, and the sensitivity analysis (one
+ * engine per INT8 layer, with only that layer in FP32); plus the INT8 engine's fallback
+ * layers, the cache's sidecar and the settings. The model must have a single (N, C, H, W)
+ * float input with C, H, W known. */
 c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *ds,
                             const c8_preprocess *pre, const c8_loader_opts *lo,
                             const c8_compare_options *o, c8_error *err);

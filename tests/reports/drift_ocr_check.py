@@ -17,8 +17,8 @@
    here: compare prints and records the top-1 agreement with FP32 (recomputed likewise), the
    report says no labels were used, and eval refuses the unlabeled set (exit 1, pointing to
    compare); --map-threshold on it is a usage error.
-3. tests/reports/data/tiny_seq.onnx (make_tiny_seq_model.py: a N x 64 x 5 softmax sequence and
-   a N x 1 x 8 x 8 sigmoid map) on 6 unlabeled 8x8 images: compare --ctc-blank 0 reports both
+3. tests/reports/data/tiny_seq.onnx (make_tiny_seq_model.py: a N x 64 x 5 softmax sequence,
+   a N x 1 x 8 x 8 sigmoid map and an int64 output) on 6 unlabeled 8x8 images: compare --ctc-blank 0 reports both
    outputs, by kind, and the position agreement, the CTC-decoded string agreement and the map
    IoU equal NumPy's from `calib8 run` outputs; --output-kind generic reads both as generic.
 Exit 0 when every check passed, 1 otherwise, 77 (skip) when a part could not run (the PaddleOCR
@@ -143,6 +143,25 @@ def detector():
     check("output 'sigmoid_0.tmp_0' is a 1x1x96x96 dense map, not class scores" in p.stderr and
           "calib8 compare" in p.stderr, "eval says what it found: %s" % p.stderr.strip())
     check("0.00%" not in p.stdout, "eval prints no accuracy")
+    # labels do not make a detector a classifier: eval still refuses, and compare measures the
+    # drift only, saying the labels were not used
+    labels = os.path.join(WORK, "text_labels.txt")
+    with open(labels, "w") as f:
+        f.write("".join("%d.png %d\n" % (i, i % 2) for i in range(5)))
+    p = run(["eval", "--model", DET, "--data", imgs, "--labels", labels] + DET_PRE + SHAPE,
+            want_rc=1)
+    check(p.returncode == 1 and "dense map, not class scores" in p.stderr,
+          "eval refuses the detector with labels too")
+    p = run(["compare", "--model", DET, "--calib", cache, "--data", imgs, "--labels", labels,
+             "--precisions", "fp32,int8", "--layer-images", "0", "--quiet", "--report",
+             os.path.join(WORK, "det_labeled")] + DET_PRE + SHAPE)
+    check(p.returncode == 0, "compare on the detector with labels")
+    if p.returncode == 0:
+        with open(os.path.join(WORK, "det_labeled", "report.json"), "rb") as f:
+            rep = json.loads(f.read().decode("utf-8"))
+        check(rep["precisions"] == {} and rep["drift"]["labels"] is False and
+              rep["settings"]["labels"].startswith("present, but output 0 is not class scores"),
+              "... no top-1 against labels of a map: %s" % rep["settings"]["labels"])
     # --ctc-blank without a sequence output: usage error
     p = run(["compare", "--model", DET, "--calib", cache, "--data", imgs, "--ctc-blank", "0",
              "--report", os.path.join(WORK, "never")] + DET_PRE + SHAPE, want_rc=2)
@@ -322,6 +341,8 @@ def sequence():
           "both outputs, by kind: %s" % [(o["name"], o["kind"]) for o in outs])
     check(rep["drift"]["ctc_blank"] == 0 and "string_agreement" in outs[0]["measures"],
           "the blank and the string measure are recorded")
+    check(rep["settings"].get("outputs not compared", "").startswith("'ids' (int64"),
+          "the int64 output is left out and named: %r" % rep["settings"].get("outputs not compared"))
     f32 = drift_entry(rep, "fp32", 0)
     check(f32["string_agreement"] == 100 and f32["position_agreement"] == 100,
           "FP32 against itself: every position and string alike")

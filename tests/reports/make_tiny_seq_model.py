@@ -9,6 +9,8 @@ x (N,1,8,8) -> conv Conv 3x3 (1->5, pad 1) -> c (N,5,8,8) -> relu Relu -> r
   -> flat Reshape [0,5,64] -> t (N,5,64) -> tr Transpose [0,2,1] -> u (N,64,5)
   -> soft Softmax axis 2 -> seq (N,64,5): 64 positions of 5 classes, class 0 the CTC blank
 x -> head Conv 3x3 (1->1, pad 1) -> h (N,1,8,8) -> sig Sigmoid -> prob (N,1,8,8)
+h -> cast Cast to int64 -> ids (N,1,8,8) int64: an output compare cannot compare (not float32),
+  left out and named in the report
 
 The blank's bias is large enough that blanks separate the other classes' runs, so the greedy
 decodings are short strings that INT8 noise can change."""
@@ -42,12 +44,14 @@ nodes = [
     helper.make_node("Softmax", ["u"], ["seq"], name="soft", axis=2),
     helper.make_node("Conv", ["x", "wh", "bh"], ["h"], name="head", pads=[1, 1, 1, 1]),
     helper.make_node("Sigmoid", ["h"], ["prob"], name="sig"),
+    helper.make_node("Cast", ["h"], ["ids"], name="cast", to=TensorProto.INT64),
 ]
 g = helper.make_graph(
     nodes, "tiny_seq",
     [helper.make_tensor_value_info("x", TensorProto.FLOAT, ["N", 1, 8, 8])],
     [helper.make_tensor_value_info("seq", TensorProto.FLOAT, ["N", 64, 5]),
-     helper.make_tensor_value_info("prob", TensorProto.FLOAT, ["N", 1, 8, 8])],
+     helper.make_tensor_value_info("prob", TensorProto.FLOAT, ["N", 1, 8, 8]),
+     helper.make_tensor_value_info("ids", TensorProto.INT64, ["N", 1, 8, 8])],
     inits)
 m = helper.make_model(g, opset_imports=[helper.make_opsetid("", 13)], producer_name="calib8-tests")
 m.ir_version = 8
