@@ -23,6 +23,27 @@ static void check_close(double got, double want, const char *what) {
     CU_ASSERT(fabs(got - want) <= tol);
 }
 
+/* The whole file as a string (malloc'd), or NULL. */
+static char *slurp(const char *path) {
+    FILE *f = fopen(path, "rb");
+    if (!f) return NULL;
+    char *buf = NULL;
+    size_t n = 0, cap = 0, got;
+    do {
+        if (n + 4096 + 1 > cap) {
+            cap = 2 * cap + 4096 + 1;
+            char *b = realloc(buf, cap);
+            if (!b) break;
+            buf = b;
+        }
+        got = fread(buf + n, 1, cap - n - 1, f);
+        n += got;
+    } while (got > 0);
+    fclose(f);
+    if (buf) buf[n] = '\0';
+    return buf;
+}
+
 static c8_shape shp(int rank, int64_t a, int64_t b, int64_t c, int64_t d) {
     c8_shape s = {rank, {a, b, c, d}};
     return s;
@@ -364,6 +385,17 @@ static void test_nonfinite_and_json(void) {
     CU_ASSERT_STRING_EQUAL(c8_json_get_str(p32, "sqnr_db"), "inf");
     CU_ASSERT_EQUAL(c8_json_get_num(p32, "top1_agreement", -1), 100.0);
     c8_json_free(j);
+    /* report.md and report.html carry the same table */
+    char *md = slurp(OUT "report.md"), *html = slurp(OUT "report.html");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(md);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(html);
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "## Drift against FP32, per output (2 images)"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "| map | map | 1x1x2 | int8 |"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(md, "The data set has no labels"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "id=\"drift-table\""));
+    CU_ASSERT_PTR_NOT_NULL(strstr(html, "<td>scores</td><td>classes</td>"));
+    free(md);
+    free(html);
     c8_report_destroy(r);
 }
 
