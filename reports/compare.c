@@ -2,7 +2,9 @@
  *
  * 1. End to end: one engine per precision (FP32 always, as the reference; FP16; INT8 with the
  *    cache), built with the caller's options (graph passes included: what would be deployed),
- *    fed the same batches; per image the top-1 class and whether the label is in the top 5, and
+ *    fed the same batches; every output of every precision against FP32's by the output's kind
+ *    (c8_report_drift_add, drift.c: any model, no labels needed) and, when the data set has
+ *    labels, per image the top-1 class of output 0 and whether the label is in the top 5, and
  *    the logit differences against FP32 (c8_report_e2e_add).
  * 2. Per layer, on the first layer_images images held in memory: FP32 and INT8 engines built
  *    WITHOUT graph passes, so every ONNX tensor exists in both under its own name (passes may
@@ -36,6 +38,7 @@ void c8_compare_options_init(c8_compare_options *o) {
     o->layer_images = C8_REPORT_DEFAULT_LAYER_IMAGES;
     o->sensitivity = true;
     o->hist_bins = C8_HIST_DEFAULT_BINS;
+    c8_drift_options_init(&o->drift);
     o->progress = C8_PROGRESS_AUTO;
 }
 
@@ -48,29 +51,117 @@ typedef struct {
     c8_precision prec[R_MAX_PREC];
     int n;
     const char *in_name;
+    bool labels;        /* the end-to-end section (top-1/top-5 against labels) of output 0 */
+    bool labels_unused; /* the data set has labels, but output 0 is not class scores */
+    const c8_drift_options *drift;
     bool begun;
+    int n_out; /* the engines' outputs */
+    int *use;  /* (n_out) the outputs compared: float32 with the batch leading */
+    int n_use;
+    const float **outs; /* (n * n_use) this batch's compared outputs, borrowed from the contexts */
+    c8_shape *shapes;   /* (n_use) per-image shapes of FP32's outputs in this batch */
     const char **names;
     int64_t names_cap;
 } e2e_run;
 
+/* On the first batch: the outputs that can be compared (float32, the batch leading), from the
+ * FP32 engine; the others (an int64 index output, a batch-less tensor) are left out and named
+ * in the report's settings. */
+static c8_status pick_outputs(e2e_run *x, int64_t n, c8_error *err) {
+    char skipped[512] = "";
+    size_t used = 0;
+    x->n_use = 0;
+    for (int k = 0; k < x->n_out; k++) {
+        c8_host_tensor t;
+        C8_TRY(c8_context_output(x->ctx[0], k, &t, err));
+        if (t.dtype == C8_DT_FLOAT && t.shape.rank >= 1 && t.shape.d[0] == n) {
+            x->use[x->n_use++] = k;
+        } else if (used < sizeof skipped) {
+            char shape[96];
+            int w = snprintf(skipped + used, sizeof skipped - used, "%s'%s' (%s %s)",
+                             used ? ", " : "", t.name, c8_dtype_name(t.dtype),
+                             c8_shape_str(&t.shape, shape, sizeof shape));
+            used += w > 0 ? (size_t)w : 0;
+        }
+    }
+    if (!x->n_use)
+        return c8_err(err, C8_ERR_SHAPE,
+                      "no output is float32 with the batch (%lld) leading: nothing to compare "
+                      "(%s)",
+                      (long long)n, skipped);
+    if (used) C8_TRY(c8_report_set(x->r, "outputs not compared", skipped, err));
+    return C8_OK;
+}
+
+/* The compared outputs of every precision's last run into x->outs, checked against FP32's
+ * shapes; per-image shapes of FP32's outputs into shapes (n_use). */
+static c8_status collect_outputs(e2e_run *x, int64_t n, c8_shape *shapes, c8_error *err) {
+    for (int j = 0; j < x->n; j++)
+        for (int u = 0; u < x->n_use; u++) {
+            c8_host_tensor t;
+            C8_TRY(c8_context_output(x->ctx[j], x->use[u], &t, err));
+            if (t.dtype != C8_DT_FLOAT || t.shape.rank < 1 || t.shape.d[0] != n)
+                return c8_err(err, C8_ERR_SHAPE,
+                              "the %s engine's output '%s' is not float32 with the batch (%lld) "
+                              "leading",
+                              c8_precision_name(x->prec[j]), t.name, (long long)n);
+            c8_shape per = {t.shape.rank - 1, {0}};
+            for (int i = 1; i < t.shape.rank; i++) per.d[i - 1] = t.shape.d[i];
+            if (j == 0) {
+                shapes[u] = per;
+            } else if (c8_shape_numel(&per) != c8_shape_numel(&shapes[u])) {
+                char a[96], b[96];
+                return c8_err(err, C8_ERR_SHAPE,
+                              "output '%s': the %s engine gives %s per image, FP32 %s", t.name,
+                              c8_precision_name(x->prec[j]), c8_shape_str(&per, a, sizeof a),
+                              c8_shape_str(&shapes[u], b, sizeof b));
+            }
+            x->outs[j * x->n_use + u] = t.data;
+        }
+    return C8_OK;
+}
+
+static c8_status e2e_begin(e2e_run *x, const c8_shape *shapes, c8_error *err) {
+    const char **onames = malloc((size_t)x->n_use * sizeof *onames);
+    if (!onames) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    for (int u = 0; u < x->n_use; u++) {
+        c8_host_tensor t;
+        c8_context_output(x->ctx[0], x->use[u], &t, NULL);
+        onames[u] = t.name;
+    }
+    c8_status st =
+        c8_report_drift_begin(x->r, x->prec, x->n, x->n_use, onames, shapes, x->drift, err);
+    free(onames);
+    /* top-1/top-5 against labels only where output 0 holds class scores (by its shape, or
+     * read as such): a detector's labels (an image folder's class folders) say nothing about
+     * the pixels of its map */
+    c8_shape full = {shapes[0].rank + 1, {-1}};
+    for (int i = 0; i < shapes[0].rank && i + 1 < C8_MAX_RANK; i++) full.d[i + 1] = shapes[0].d[i];
+    bool classes =
+        x->use[0] == 0 && (c8_report_output_kind(&full) == C8_OUTPUT_CLASSES ||
+                           (st == C8_OK && x->r->drift.out[0].kind == C8_OUTPUT_CLASSES));
+    x->labels_unused = x->labels && !classes;
+    if (x->labels_unused) x->labels = false;
+    if (st == C8_OK && x->labels)
+        st = c8_report_e2e_begin(x->r, x->prec, x->n, c8_shape_numel(&shapes[0]), err);
+    return st;
+}
+
 static c8_status e2e_batch(void *user, const c8_batch *b, c8_error *err) {
     e2e_run *x = user;
-    const float *logits[R_MAX_PREC];
-    int64_t k = 0;
+    c8_shape *shapes = x->shapes;
     c8_host_tensor in = {x->in_name, C8_DT_FLOAT, {4, {b->n, b->c, b->h, b->w}}, (void *)b->data};
-    for (int j = 0; j < x->n; j++) {
-        int64_t kj;
-        C8_TRY(c8_context_run(x->ctx[j], &in, 1, err));
-        C8_TRY(r_output_logits(x->ctx[j], b->n, &logits[j], &kj, err));
-        if (j && kj != k)
-            return c8_err(err, C8_ERR_SHAPE, "the %s engine has %lld outputs per image, FP32 %lld",
-                          c8_precision_name(x->prec[j]), (long long)kj, (long long)k);
-        k = kj;
-    }
+    for (int j = 0; j < x->n; j++) C8_TRY(c8_context_run(x->ctx[j], &in, 1, err));
+    if (!x->begun) C8_TRY(pick_outputs(x, b->n, err));
+    C8_TRY(collect_outputs(x, b->n, shapes, err));
     if (!x->begun) {
-        C8_TRY(c8_report_e2e_begin(x->r, x->prec, x->n, k, err));
+        C8_TRY(e2e_begin(x, shapes, err));
         x->begun = true;
     }
+    for (int u = 0; u < x->n_use; u++)
+        if (c8_shape_numel(&shapes[u]) != x->r->drift.out[u].per_image)
+            return c8_err(err, C8_ERR_SHAPE, "output '%s' changed its size between batches",
+                          x->r->drift.out[u].name);
     if (b->n > x->names_cap) {
         const char **nn = realloc(x->names, (size_t)b->n * sizeof *nn);
         if (!nn) return c8_err(err, C8_ERR_NOMEM, "out of memory");
@@ -78,6 +169,10 @@ static c8_status e2e_batch(void *user, const c8_batch *b, c8_error *err) {
         x->names_cap = b->n;
     }
     for (int64_t i = 0; i < b->n; i++) x->names[i] = c8_dataset_name(x->ds, b->ids[i]);
+    C8_TRY(c8_report_drift_add(x->r, b->n, x->outs, x->names, err));
+    if (!x->labels) return C8_OK;
+    const float *logits[R_MAX_PREC];
+    for (int j = 0; j < x->n; j++) logits[j] = x->outs[j * x->n_use]; /* output 0 (use[0]) */
     return c8_report_e2e_add(x->r, b->n, logits, b->labels, x->names, err);
 }
 
@@ -513,15 +608,44 @@ done:
 
 /* ---------------------------------------------------------------- driver */
 
+/* One line per output and non-FP32 precision: the drift measures of its kind. */
+static void log_drift(const c8_report *r, FILE *log) {
+    for (int k = 0; k < c8_report_drift_num_outputs(r); k++)
+        for (int j = 0; j < r->drift.n; j++) {
+            c8_report_drift d;
+            char a[32], b[32], c[32], shape[96];
+            if (r->drift.prec[j] == C8_PREC_FP32) continue;
+            c8_report_drift_get(r, k, r->drift.prec[j], &d, NULL);
+            fprintf(log, "%-5s output '%s' (%s, %s per image): SQNR %s dB  cosine %s  max abs %s",
+                    c8_precision_name(r->drift.prec[j]), d.output,
+                    c8_report_output_kind_name(d.kind), c8_shape_str(&d.shape, shape, sizeof shape),
+                    r_fmt(a, sizeof a, 4, d.sqnr_db), r_fmt(b, sizeof b, 6, d.cosine),
+                    r_fmt(c, sizeof c, 4, d.max_abs_diff));
+            if (d.kind == C8_OUTPUT_CLASSES)
+                fprintf(log, "  top-1 agreement %.2f%% (%lld/%lld)", d.agreement,
+                        (long long)d.agree, (long long)d.compared);
+            if (d.kind == C8_OUTPUT_MAP)
+                fprintf(log, "  IoU@%g %.4f  pixel agreement %.2f%%", r->drift.map_threshold,
+                        d.map_iou, d.agreement);
+            if (d.kind == C8_OUTPUT_SEQUENCE)
+                fprintf(log, "  position agreement %.2f%%", d.agreement);
+            if (d.has_strings)
+                fprintf(log, "  string agreement %.2f%% (%lld/%lld)", d.string_agreement,
+                        (long long)d.strings_agree, (long long)d.images);
+            fputc('\n', log);
+        }
+}
+
 c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *ds,
                             const c8_preprocess *pre, const c8_loader_opts *lo,
                             const c8_compare_options *o, c8_error *err) {
     const char *what = c8_model_path(m);
     if (o->int8 && !o->calib_cache)
         return c8_err(err, C8_ERR_USAGE, "%s: comparing INT8 needs a calibration cache", what);
-    if (!c8_dataset_has_labels(ds))
-        return c8_err(err, C8_ERR_INVALID, "the data set has no labels; compare needs them");
     e2e_run x = {0};
+    c8_drift_options dopt = o->drift;
+    x.labels = c8_dataset_has_labels(ds);
+    x.drift = &dopt;
     c8_engine *eng[R_MAX_PREC] = {0};
     c8_calib_cache *cache = NULL;
     c8_scale_source scales = {0};
@@ -544,6 +668,17 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
     C8_TRY(c8_report_set(r, "layer images", num, err));
     C8_TRY(c8_report_set(r, "sensitivity", o->sensitivity ? "one layer in fp32 at a time" : "off",
                          err));
+    C8_TRY(c8_report_set(r, "labels",
+                         x.labels ? "yes: top-1 and top-5 of output 0 against the labels, and "
+                                    "the drift of every output against FP32"
+                                  : "none: the drift of every output against FP32 only (no "
+                                    "accuracy against labels)",
+                         err));
+    snprintf(num, sizeof num, "%g", dopt.map_threshold);
+    C8_TRY(c8_report_set(r, "map threshold", num, err));
+    snprintf(num, sizeof num, "%lld", (long long)dopt.ctc_blank);
+    C8_TRY(c8_report_set(r, "ctc blank", dopt.ctc_blank >= 0 ? num : "none", err));
+    C8_TRY(c8_report_set(r, "output kind", c8_report_output_kind_name(dopt.kind), err));
     if (o->int8) C8_TRY(r_record_calib(r, o->calib_cache, err));
     C8_TRY(r_set_classes(r, ds, err));
     for (int j = 0; j < x.n && st == C8_OK; j++) {
@@ -571,15 +706,31 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
     if (st == C8_OK) st = r_image_input(eng[0], what, &x.in_name, &C, &H, &W, &fixed, err);
     c8_loader_opts lo2 = *lo;
     if (fixed > 0) lo2.batch = fixed;
+    if (st == C8_OK) {
+        x.n_out = c8_engine_num_outputs(eng[0]);
+        x.outs = malloc((size_t)(x.n * x.n_out + 1) * sizeof *x.outs);
+        x.shapes = malloc((size_t)(x.n_out + 1) * sizeof *x.shapes);
+        x.use = malloc((size_t)(x.n_out + 1) * sizeof *x.use);
+        if (!x.outs || !x.shapes || !x.use) st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+    }
     if (st == C8_OK)
         st = r_stream(ds, pre, &lo2, -1, C, H, W, "compare", o->progress, e2e_batch, &x, err);
     if (st == C8_OK && !x.begun) st = c8_err(err, C8_ERR_INVALID, "no images were evaluated");
+    if (st == C8_OK && x.labels_unused)
+        st = c8_report_set(r, "labels",
+                           "present, but output 0 is not class scores: no accuracy against them; "
+                           "the drift of every output against FP32 only",
+                           err);
     for (int j = 0; j < x.n; j++) {
         c8_context_destroy(x.ctx[j]);
         x.ctx[j] = NULL;
     }
     free(x.names);
-    if (st == C8_OK && o->log) {
+    free(x.outs);
+    free(x.shapes);
+    free(x.use);
+    if (st == C8_OK && o->log) log_drift(r, o->log);
+    if (st == C8_OK && o->log && x.labels) {
         for (int j = 0; j < x.n; j++) {
             c8_report_e2e_stats s;
             c8_report_e2e_stats_get(r, x.prec[j], &s, NULL);

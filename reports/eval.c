@@ -56,6 +56,25 @@ static c8_status count_batch(c8_context *ctx, const c8_dataset *ds, const c8_bat
     return C8_OK;
 }
 
+c8_status c8_report_eval_check_output(const c8_engine *e, const char *what, c8_error *err) {
+    const char *name;
+    c8_dtype dt;
+    c8_shape s;
+    char buf[128];
+    if (c8_engine_num_outputs(e) < 1)
+        return c8_err(err, C8_ERR_UNSUPPORTED, "%s: the engine has no outputs", what);
+    c8_engine_output(e, 0, &name, &dt, &s);
+    c8_output_kind k = c8_report_output_kind(&s);
+    if (k == C8_OUTPUT_CLASSES) return C8_OK;
+    const char *is = k == C8_OUTPUT_MAP        ? "dense map"
+                     : k == C8_OUTPUT_SEQUENCE ? "sequence (T x classes)"
+                                               : "tensor";
+    return c8_err(err, C8_ERR_UNSUPPORTED,
+                  "%s: output '%s' is a %s %s, not class scores (N x K or N x K x 1 x 1): use "
+                  "`calib8 compare` for drift against FP32",
+                  what, name, c8_shape_str(&s, buf, sizeof buf), is);
+}
+
 c8_status c8_report_evaluate(c8_engine *e, const c8_dataset *ds, const c8_preprocess *pre,
                              const c8_loader_opts *lo, const c8_eval_options *o,
                              c8_eval_result *res, c8_error *err) {
@@ -68,6 +87,7 @@ c8_status c8_report_evaluate(c8_engine *e, const c8_dataset *ds, const c8_prepro
     const char *in_name;
     int64_t C, H, W, fixed;
     C8_TRY(r_image_input(e, "the engine", &in_name, &C, &H, &W, &fixed, err));
+    C8_TRY(c8_report_eval_check_output(e, "the engine", err));
     if (!c8_dataset_has_labels(ds))
         return c8_err(err, C8_ERR_INVALID, "the data set has no labels; evaluation needs them");
     int64_t total = c8_dataset_count(ds);

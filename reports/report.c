@@ -23,6 +23,14 @@ const char *r_fmt(char *buf, size_t len, int digits, double v) {
     return buf;
 }
 
+const char *r_pct(char *buf, size_t len, double v) {
+    if (isnan(v))
+        snprintf(buf, len, "-");
+    else
+        snprintf(buf, len, "%.2f", v);
+    return buf;
+}
+
 bool r_is_passive_op(const char *op) {
     static const char *const k[] = {"Flatten",      "Reshape",  "Squeeze", "Unsqueeze",
                                     "Transpose",    "Identity", "Dropout", "Q8Quantize",
@@ -147,6 +155,7 @@ void c8_report_destroy(c8_report *r) {
     }
     free(r->settings);
     e2e_free(&r->e2e);
+    r_drift_free(&r->drift);
     for (int i = 0; i < r->n_rows; i++) r_row_free(&r->rows[i]);
     free(r->rows);
     r_sens_free(&r->sens);
@@ -273,6 +282,12 @@ static void e2e_count_nonfinite(r_e2e *e, int64_t n, const float *const *logits,
 
 void c8_report_e2e_nonfinite(const c8_report *r, int64_t *values, int64_t *images,
                              const char **first) {
+    if (r->drift.present) { /* every output, a superset of the logits e2e counted */
+        *values = r->drift.nonfinite;
+        *images = r->drift.nonfinite_images;
+        *first = r->drift.nonfinite_first;
+        return;
+    }
     *values = r->e2e.nonfinite;
     *images = r->e2e.nonfinite_images;
     *first = r->e2e.nonfinite_first;

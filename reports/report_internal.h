@@ -47,6 +47,47 @@ typedef struct r_e2e {
     char *nonfinite_first;
 } r_e2e;
 
+/* Drift sums of one output under one precision against FP32 (c8_report_drift). */
+typedef struct r_drift_acc {
+    c8_report_metrics m;
+    int64_t agree, compared; /* images / pixels / positions alike */
+    int64_t inter, uni;      /* maps: on in both, on in either */
+    int64_t strings_agree;   /* sequences with a CTC blank */
+} r_drift_acc;
+
+typedef struct r_output {
+    char *name;
+    c8_output_kind kind;
+    bool forced;       /* kind from the options, not the shape */
+    c8_shape shape;    /* per image */
+    int64_t per_image; /* values per image */
+    r_drift_acc acc[R_MAX_PREC];
+} r_output;
+
+/* The drift section: every output of every precision against FP32's on the same images. */
+typedef struct r_drift {
+    bool present;
+    int n, ref; /* precisions; index of FP32 */
+    c8_precision prec[R_MAX_PREC];
+    r_output *out;
+    int n_out;
+    double map_threshold;
+    int64_t ctc_blank; /* -1: none */
+    int64_t images;
+    int64_t *seq_a, *seq_b; /* (T) scratch for CTC decoding */
+    int64_t seq_cap;
+    /* non-finite values over every output and precision, as r_e2e counts them */
+    int64_t nonfinite, nonfinite_images;
+    char *nonfinite_first;
+} r_drift;
+
+void r_drift_free(r_drift *d);
+/* What the "agreement" of a drift entry of kind k counts, for the writers ("top-1 agreement
+ * (images)", ...; "-" for generic outputs). Static. */
+const char *r_drift_agreement_label(c8_output_kind k);
+/* The sentence under the drift tables: which measures were used and why (static). */
+const char *r_drift_note(const c8_report *r);
+
 /* A histogram as shown: the stored one summed into display bins over [0, disp_max). */
 typedef struct r_hist {
     bool present;
@@ -103,6 +144,7 @@ typedef struct r_sens {
     int64_t images;
     c8_precision kept; /* precision the tested layer is kept in */
     bool incremental; /* ranked by the incremental measure (compare); else by the gain (fallback) */
+    bool labeled;     /* the images have labels: top-1 against them is measured */
     double base_sqnr; /* all-INT8 logits vs FP32 */
     int64_t base_agree, base_correct, fp32_correct;
     r_sens_entry *e; /* in the engine's layer order */
@@ -161,6 +203,7 @@ struct c8_report {
     char **classes; /* class names of the data set (for the flip lists), or NULL */
     int64_t n_classes;
     r_e2e e2e;
+    r_drift drift;
     r_row *rows;
     int n_rows;
     bool layers_present;
@@ -199,6 +242,8 @@ c8_status r_e2e_set_preds(c8_report *r, int idx, const int64_t *pred, const uint
 
 /* The algorithm the sidecar records for tensor (auto's choice), or NULL. */
 const char *r_calib_algo(const c8_report *r, const char *tensor);
+/* Top-1 in percent of `correct` hits over the sensitivity images; NaN without labels. */
+double r_sens_top1(const r_sens *s, int64_t correct);
 /* One sentence saying which measure ranks the sensitivity entries (static). */
 const char *r_sens_method(const r_sens *s);
 
@@ -221,5 +266,7 @@ bool r_is_passive_op(const char *op);
 
 /* Number formatting shared by the writers: "%.*g" of v, or "inf"/"-inf"/"nan". */
 const char *r_fmt(char *buf, size_t len, int digits, double v);
+/* "%.2f" of a percentage, or "-" when it is NaN (not measured). */
+const char *r_pct(char *buf, size_t len, double v);
 
 #endif

@@ -22,6 +22,11 @@
 #include <stdlib.h>
 #include <string.h>
 
+double r_sens_top1(const r_sens *s, int64_t correct) {
+    if (!s->labeled || s->images < 1) return NAN; /* an unlabeled image never counts as right */
+    return 100.0 * (double)correct / (double)s->images;
+}
+
 const char *r_sens_method(const r_sens *s) {
     return s->incremental
                ? "ranked by the logit noise each INT8 layer adds when the INT8 layers are "
@@ -168,6 +173,7 @@ c8_status r_sensitivity(c8_report *r, const c8_model *m, const c8_build_options 
     if (st == C8_OK) st = r_logits(c8, in_name, im, batch, &l8, &kx, err);
     if (st != C8_OK) goto done;
     s->present = true;
+    for (int64_t i = 0; i < im->n; i++) s->labeled |= im->labels[i] >= 0;
     s->images = im->n;
     s->kept = kept;
     logit_cmp base = compare_logits(l32, l8, im, k);

@@ -2,6 +2,7 @@
 list(APPEND C8_SOURCES
   reports/metrics.c
   reports/report.c
+  reports/drift.c
   reports/run.c
   reports/eval.c
   reports/sensitivity.c

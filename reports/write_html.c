@@ -491,13 +491,14 @@ static void sec_sensitivity(FILE *f, const c8_report *r) {
     const r_sens *s = &r->sens;
     if (!s->present) return;
     double n = s->images ? (double)s->images : 1;
-    char b[32];
+    char b[32], t1[32], t2[32];
     fprintf(f,
             "<h2 id=\"sensitivity\">Sensitivity (%lld images)</h2>\n<p>Measure: %s. All-INT8 "
-            "engine: logit SQNR %s dB, agreement %.2f%%, top-1 %.2f%%; FP32 top-1 %.2f%%.</p>\n",
+            "engine: logit SQNR %s dB, agreement %.2f%%, top-1 %s%%; FP32 top-1 %s%%.</p>\n",
             (long long)s->images, r_sens_method(s), r_fmt(b, sizeof b, 4, s->base_sqnr),
-            100.0 * (double)s->base_agree / n, 100.0 * (double)s->base_correct / n,
-            100.0 * (double)s->fp32_correct / n);
+            100.0 * (double)s->base_agree / n,
+            r_pct(t1, sizeof t1, r_sens_top1(s, s->base_correct)),
+            r_pct(t2, sizeof t2, r_sens_top1(s, s->fp32_correct)));
     fprintf(f,
             "<div class=\"scroll\"><table class=\"sortable\" id=\"sens-table\"><thead><tr>"
             "<th data-type=\"num\">rank</th><th>layer</th><th>op</th>"
@@ -520,7 +521,7 @@ static void sec_sensitivity(FILE *f, const c8_report *r) {
         td_num(f, e->measured ? e->logit_sqnr : NAN, 4);
         td_num(f, e->measured ? e->gain_db : NAN, 3);
         td_num(f, e->measured ? 100.0 * (double)e->agree / n : NAN, 4);
-        td_num(f, e->measured ? 100.0 * (double)e->correct / n : NAN, 4);
+        td_num(f, e->measured ? r_sens_top1(s, e->correct) : NAN, 4);
         td_str(f, e->note ? e->note : "");
         fputs("</tr>\n", f);
     }
@@ -603,6 +604,50 @@ static void sec_calib(FILE *f, const c8_report *r) {
     fputs("</table>\n", f);
 }
 
+static void sec_drift(FILE *f, const c8_report *r) {
+    const r_drift *dr = &r->drift;
+    if (!dr->present) return;
+    fprintf(f, "<h2 id=\"drift\">Drift against FP32, per output (%lld images)</h2>\n",
+            (long long)dr->images);
+    fprintf(f,
+            "<div class=\"scroll\"><table class=\"sortable\" id=\"drift-table\"><thead><tr>"
+            "<th>output</th><th>kind</th><th>per image</th><th>precision</th>"
+            "<th data-type=\"num\">SQNR dB</th><th data-type=\"num\">cosine</th>"
+            "<th data-type=\"num\">max abs diff</th><th data-type=\"num\">agreement %%</th>"
+            "<th>agreement of</th><th data-type=\"num\">map IoU@%g</th>"
+            "<th data-type=\"num\">string agreement %%</th></tr></thead><tbody>\n",
+            dr->map_threshold);
+    for (int k = 0; k < dr->n_out; k++)
+        for (int j = 0; j < dr->n; j++) {
+            c8_report_drift d;
+            char shape[96], what[160];
+            c8_report_drift_get(r, k, dr->prec[j], &d, NULL);
+            fputs("<tr>", f);
+            td_str(f, d.output);
+            snprintf(what, sizeof what, "%s%s", c8_report_output_kind_name(d.kind),
+                     d.kind_forced ? " (option)" : "");
+            td_str(f, what);
+            td_str(f, c8_shape_str(&d.shape, shape, sizeof shape));
+            td_str(f, c8_precision_name(dr->prec[j]));
+            td_num(f, d.sqnr_db, 4);
+            td_num(f, d.cosine, 6);
+            td_num(f, d.max_abs_diff, 4);
+            td_num(f, d.kind == C8_OUTPUT_GENERIC ? NAN : d.agreement, 5);
+            if (d.kind == C8_OUTPUT_GENERIC)
+                snprintf(what, sizeof what, "-");
+            else
+                snprintf(what, sizeof what, "%lld / %lld %s", (long long)d.agree,
+                         (long long)d.compared, r_drift_agreement_label(d.kind));
+            td_str(f, what);
+            td_num(f, d.kind == C8_OUTPUT_MAP ? d.map_iou : NAN, 5);
+            td_num(f, d.has_strings ? d.string_agreement : NAN, 5);
+            fputs("</tr>\n", f);
+        }
+    fputs("</tbody></table></div>\n<p class=\"meta\">", f);
+    esc(f, r_drift_note(r));
+    fputs("</p>\n", f);
+}
+
 c8_status c8_report_write_html(const c8_report *r, const char *path, c8_error *err) {
     c8_atomic_file *af;
     C8_TRY(c8_atomic_open(path, &af, err));
@@ -635,6 +680,7 @@ c8_status c8_report_write_html(const c8_report *r, const char *path, c8_error *e
     fprintf(f, " &middot; calib8 %s &middot; report format %d</p>\n", C8_VERSION_STRING,
             C8_REPORT_FORMAT_VERSION);
     sec_e2e(f, r);
+    sec_drift(f, r);
     sec_fallback(f, r);
     sec_layers(f, r);
     sec_sensitivity(f, r);

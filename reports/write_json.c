@@ -108,6 +108,118 @@ static void write_precisions(c8_jw *w, const c8_report *r) {
     c8_jw_obj_end(w);
 }
 
+/* The measures of a drift entry of kind k (the keys written besides values and nonfinite). */
+static int drift_measures(c8_output_kind k, bool strings, const char **out) {
+    int n = 0;
+    out[n++] = "sqnr_db";
+    out[n++] = "cosine";
+    out[n++] = "max_abs_diff";
+    if (k == C8_OUTPUT_CLASSES) out[n++] = "top1_agreement";
+    if (k == C8_OUTPUT_MAP) out[n++] = "map_iou", out[n++] = "pixel_agreement";
+    if (k == C8_OUTPUT_SEQUENCE) out[n++] = "position_agreement";
+    if (strings) out[n++] = "string_agreement";
+    return n;
+}
+
+static void write_drift_prec(c8_jw *w, const c8_report_drift *d) {
+    c8_jw_obj_begin(w);
+    c8_jw_key(w, "values");
+    c8_jw_int(w, d->m.count);
+    c8_jw_key(w, "nonfinite");
+    c8_jw_int(w, d->m.nonfinite);
+    c8_jw_key(w, "sqnr_db");
+    jw_metric(w, d->sqnr_db);
+    c8_jw_key(w, "cosine");
+    jw_metric(w, d->cosine);
+    c8_jw_key(w, "max_abs_diff");
+    jw_metric(w, d->max_abs_diff);
+    static const char *const agree_keys[][3] = {
+        [C8_OUTPUT_CLASSES] = {"top1_agreement", "top1_agree", "images"},
+        [C8_OUTPUT_MAP] = {"pixel_agreement", "pixels_agree", "pixels"},
+        [C8_OUTPUT_SEQUENCE] = {"position_agreement", "positions_agree", "positions"},
+    };
+    if (d->kind >= C8_OUTPUT_CLASSES && d->kind <= C8_OUTPUT_SEQUENCE) {
+        c8_jw_key(w, agree_keys[d->kind][0]);
+        jw_metric(w, d->agreement);
+        c8_jw_key(w, agree_keys[d->kind][1]);
+        c8_jw_int(w, d->agree);
+        c8_jw_key(w, agree_keys[d->kind][2]);
+        c8_jw_int(w, d->compared);
+    }
+    if (d->kind == C8_OUTPUT_MAP) {
+        c8_jw_key(w, "map_iou");
+        jw_metric(w, d->map_iou);
+        c8_jw_key(w, "map_intersection");
+        c8_jw_int(w, d->map_inter);
+        c8_jw_key(w, "map_union");
+        c8_jw_int(w, d->map_union);
+    }
+    if (d->has_strings) {
+        c8_jw_key(w, "string_agreement");
+        jw_metric(w, d->string_agreement);
+        c8_jw_key(w, "strings_agree");
+        c8_jw_int(w, d->strings_agree);
+    }
+    c8_jw_obj_end(w);
+}
+
+static void write_drift(c8_jw *w, const c8_report *r) {
+    const r_drift *dr = &r->drift;
+    c8_jw_key(w, "drift");
+    if (!dr->present) {
+        c8_jw_null(w);
+        return;
+    }
+    c8_jw_obj_begin(w);
+    c8_jw_key(w, "images");
+    c8_jw_int(w, dr->images);
+    c8_jw_key(w, "labels");
+    c8_jw_bool(w, r->e2e.present);
+    c8_jw_key(w, "map_threshold");
+    c8_jw_num(w, dr->map_threshold);
+    c8_jw_key(w, "ctc_blank");
+    if (dr->ctc_blank >= 0)
+        c8_jw_int(w, dr->ctc_blank);
+    else
+        c8_jw_null(w);
+    c8_jw_key(w, "outputs");
+    c8_jw_arr_begin(w);
+    for (int k = 0; k < dr->n_out; k++) {
+        c8_report_drift d;
+        c8_report_drift_get(r, k, C8_PREC_FP32, &d, NULL);
+        c8_jw_obj_begin(w);
+        c8_jw_key(w, "index");
+        c8_jw_int(w, k);
+        c8_jw_key(w, "name");
+        c8_jw_str(w, d.output);
+        c8_jw_key(w, "kind");
+        c8_jw_str(w, c8_report_output_kind_name(d.kind));
+        c8_jw_key(w, "kind_source");
+        c8_jw_str(w, d.kind_forced ? "option" : "shape");
+        c8_jw_key(w, "shape");
+        c8_jw_arr_begin(w);
+        for (int i = 0; i < d.shape.rank; i++) c8_jw_int(w, d.shape.d[i]);
+        c8_jw_arr_end(w);
+        const char *ms[8];
+        int nm = drift_measures(d.kind, d.has_strings, ms);
+        c8_jw_key(w, "measures");
+        c8_jw_arr_begin(w);
+        for (int i = 0; i < nm; i++) c8_jw_str(w, ms[i]);
+        c8_jw_arr_end(w);
+        c8_jw_key(w, "precisions");
+        c8_jw_obj_begin(w);
+        for (int j = 0; j < dr->n; j++) {
+            c8_report_drift_get(r, k, dr->prec[j], &d, NULL);
+            c8_jw_key(w, c8_precision_name(dr->prec[j]));
+            write_drift_prec(w, &d);
+        }
+        c8_jw_obj_end(w);
+        c8_jw_obj_end(w);
+    }
+    c8_jw_arr_end(w);
+    c8_jw_obj_end(w);
+}
+
 static void write_hist(c8_jw *w, const r_row *row) {
     const r_hist *h = &row->h;
     c8_jw_key(w, "histogram");
@@ -174,7 +286,7 @@ static void write_sens_entry(c8_jw *w, const c8_report *r, const r_sens_entry *e
     c8_jw_key(w, "agreement_with_fp32");
     jw_metric(w, e->measured ? 100.0 * (double)e->agree / n : NAN);
     c8_jw_key(w, "top1");
-    jw_metric(w, e->measured ? 100.0 * (double)e->correct / n : NAN);
+    jw_metric(w, e->measured ? r_sens_top1(&r->sens, e->correct) : NAN);
     c8_jw_key(w, "incremental_logit_sqnr_db");
     jw_metric(w, e->inc_measured ? e->inc_sqnr : NAN);
     c8_jw_key(w, "incremental_noise_added");
@@ -182,7 +294,7 @@ static void write_sens_entry(c8_jw *w, const c8_report *r, const r_sens_entry *e
     c8_jw_key(w, "incremental_agreement_with_fp32");
     jw_metric(w, e->inc_measured ? 100.0 * (double)e->inc_agree / n : NAN);
     c8_jw_key(w, "incremental_top1");
-    jw_metric(w, e->inc_measured ? 100.0 * (double)e->inc_correct / n : NAN);
+    jw_metric(w, e->inc_measured ? r_sens_top1(&r->sens, e->inc_correct) : NAN);
     c8_jw_obj_end(w);
 }
 
@@ -278,7 +390,7 @@ static void write_sensitivity(c8_jw *w, const c8_report *r) {
     c8_jw_key(w, "kept_precision");
     c8_jw_str(w, c8_precision_name(s->kept));
     c8_jw_key(w, "fp32_top1");
-    c8_jw_num(w, 100.0 * (double)s->fp32_correct / n);
+    jw_metric(w, r_sens_top1(s, s->fp32_correct));
     c8_jw_key(w, "baseline");
     c8_jw_obj_begin(w);
     c8_jw_key(w, "logit_sqnr_db");
@@ -286,7 +398,7 @@ static void write_sensitivity(c8_jw *w, const c8_report *r) {
     c8_jw_key(w, "agreement_with_fp32");
     c8_jw_num(w, 100.0 * (double)s->base_agree / n);
     c8_jw_key(w, "top1");
-    c8_jw_num(w, 100.0 * (double)s->base_correct / n);
+    jw_metric(w, r_sens_top1(s, s->base_correct));
     c8_jw_obj_end(w);
     c8_jw_key(w, "layers");
     c8_jw_arr_begin(w);
@@ -440,6 +552,7 @@ c8_status c8_report_write_json(const c8_report *r, const char *path, c8_error *e
         c8_jw_null(&w);
     }
     write_precisions(&w, r);
+    write_drift(&w, r);
     c8_jw_key(&w, "engine");
     if (r->engine_present) {
         c8_jw_obj_begin(&w);

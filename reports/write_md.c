@@ -89,6 +89,40 @@ static void e2e(FILE *f, const c8_report *r) {
     }
 }
 
+static void drift(FILE *f, const c8_report *r) {
+    const r_drift *dr = &r->drift;
+    if (!dr->present) return;
+    fprintf(f, "## Drift against FP32, per output (%lld images)\n\n", (long long)dr->images);
+    fprintf(f,
+            "| output | kind | per image | precision | SQNR dB | cosine | max abs diff | "
+            "agreement %% | agreement counts | map IoU@%g | string agreement %% |\n"
+            "|---|---|---|---|---|---|---|---|---|---|---|\n",
+            dr->map_threshold);
+    for (int k = 0; k < dr->n_out; k++)
+        for (int j = 0; j < dr->n; j++) {
+            c8_report_drift d;
+            char a[32], b[32], c[32], e[32], g[32], h[32], shape[96];
+            c8_report_drift_get(r, k, dr->prec[j], &d, NULL);
+            fputs("| ", f);
+            cell(f, d.output);
+            fprintf(f, " | %s%s | %s | %s | %s | %s | %s | %s | ",
+                    c8_report_output_kind_name(d.kind), d.kind_forced ? " (option)" : "",
+                    c8_shape_str(&d.shape, shape, sizeof shape), c8_precision_name(dr->prec[j]),
+                    num(a, sizeof a, 4, d.sqnr_db), num(b, sizeof b, 6, d.cosine),
+                    num(c, sizeof c, 4, d.max_abs_diff),
+                    d.kind == C8_OUTPUT_GENERIC ? "-" : num(e, sizeof e, 5, d.agreement));
+            if (d.kind == C8_OUTPUT_GENERIC)
+                fputs("-", f);
+            else
+                fprintf(f, "%lld / %lld %s", (long long)d.agree, (long long)d.compared,
+                        r_drift_agreement_label(d.kind));
+            fprintf(f, " | %s | %s |\n",
+                    d.kind == C8_OUTPUT_MAP ? num(g, sizeof g, 5, d.map_iou) : "-",
+                    d.has_strings ? num(h, sizeof h, 5, d.string_agreement) : "-");
+        }
+    fprintf(f, "\n%s\n\n", r_drift_note(r));
+}
+
 static void layers(FILE *f, const c8_report *r) {
     if (!r->layers_present) return;
     fprintf(f, "## Per tensor: FP32 vs INT8 (%lld images, engines without graph passes)\n\n",
@@ -155,13 +189,13 @@ static void sensitivity(FILE *f, const c8_report *r) {
     const r_sens *s = &r->sens;
     if (!s->present) return;
     double n = s->images ? (double)s->images : 1;
-    char a[32], b[32];
+    char a[32], b[32], t[32];
     fprintf(f, "## Sensitivity (%lld images)\n\nMeasure: %s.\n\n", (long long)s->images,
             r_sens_method(s));
-    fprintf(f,
-            "All INT8: logit SQNR %s dB, top-1 agreement %.2f%%, top-1 %.2f%% (FP32 %.2f%%).\n\n",
+    fprintf(f, "All INT8: logit SQNR %s dB, top-1 agreement %.2f%%, top-1 %s%% (FP32 %s%%).\n\n",
             num(a, sizeof a, 4, s->base_sqnr), 100.0 * (double)s->base_agree / n,
-            100.0 * (double)s->base_correct / n, 100.0 * (double)s->fp32_correct / n);
+            r_pct(b, sizeof b, r_sens_top1(s, s->base_correct)),
+            r_pct(t, sizeof t, r_sens_top1(s, s->fp32_correct)));
     fprintf(
         f,
         "| rank | layer | op | INT8 up to here: logit SQNR dB | noise added %% | agreement %% | "
@@ -181,9 +215,9 @@ static void sensitivity(FILE *f, const c8_report *r) {
                     num(g, sizeof g, 4, 100.0 * (double)e->inc_agree / n));
         else
             fputs(" | - | - | -", f);
-        fprintf(f, " | %s | %s | %.2f | %.2f |\n", num(a, sizeof a, 4, e->logit_sqnr),
+        fprintf(f, " | %s | %s | %.2f | %s |\n", num(a, sizeof a, 4, e->logit_sqnr),
                 num(b, sizeof b, 3, e->gain_db), 100.0 * (double)e->agree / n,
-                100.0 * (double)e->correct / n);
+                r_pct(t, sizeof t, r_sens_top1(s, e->correct)));
     }
     for (int i = 0; i < s->n; i++)
         if (!s->e[i].measured) {
@@ -290,6 +324,7 @@ c8_status c8_report_write_md(const c8_report *r, const char *path, c8_error *err
         fputs("\n\n", f);
     }
     e2e(f, r);
+    drift(f, r);
     fallback(f, r);
     layers(f, r);
     sensitivity(f, r);

@@ -5,6 +5,7 @@
 #include "calib8/engine.h"
 #include "calib8/report.h"
 #include "tools/cli.h"
+#include "tools/cli_drift.h"
 #include "tools/cli_finite.h"
 #include "tools/cli_io.h"
 #include "tools/cli_layers.h"
@@ -33,6 +34,9 @@ enum {
     OPT_REPORT,
     OPT_ALLOW_MISMATCH,
     OPT_ALLOW_NONFINITE,
+    OPT_MAP_THRESHOLD,
+    OPT_CTC_BLANK,
+    OPT_OUTPUT_KIND,
     OPT_HELP
 };
 
@@ -41,11 +45,15 @@ static void usage(FILE *f) {
             "usage: calib8 compare --model M.onnx --calib C.cache --data VAL [dataset flags]\n"
             "                      [--precisions fp32,fp16,int8] [--layer-images N]\n"
             "                      [--histograms H.h5] [--device cpu|cuda] [--dump FILE.h5]\n"
-            "                      --report DIR\n\n"
-            "What INT8 (and FP16) cost, and where: runs every precision over a labeled set\n"
-            "(top-1, top-5 with 95%% Wilson intervals, agreement with FP32, flipped predictions,\n"
-            "logit differences), compares every tensor of the FP32 and INT8 engines on the first\n"
-            "N images (SQNR, cosine, relative L2, max abs error, clipped share), ranks the INT8\n"
+            "                      [--map-threshold T] [--ctc-blank N] --report DIR\n\n"
+            "What INT8 (and FP16) cost, and where, for any model: runs every precision over\n"
+            "the images and compares every output with FP32's (SQNR, cosine, max abs diff, and\n"
+            "by the output's kind: top-1 agreement of class scores, IoU and pixel agreement of\n"
+            "dense maps thresholded at T, per-position and CTC-decoded string agreement of\n"
+            "sequences); on a labeled set also top-1, top-5 with 95%% Wilson intervals,\n"
+            "flipped predictions and logit differences of output 0. Then compares every\n"
+            "tensor of the FP32 and INT8 engines on the first N images (SQNR, cosine,\n"
+            "relative L2, max abs error, clipped share), ranks the INT8\n"
             "layers by how much keeping each one in FP32 helps, and writes DIR/report.json,\n"
             "DIR/report.md and DIR/report.html. docs/report.md describes every number.\n\n"
             "  --model FILE            ONNX model (a single N x C x H x W image input)\n"
@@ -68,8 +76,17 @@ static void usage(FILE *f) {
             "  --report DIR            output folder (created if missing)\n"
             "  --allow-cache-mismatch  use a cache whose sidecar names another model\n"
             "  --allow-nonfinite       write the report although some logits are NaN or Inf\n"
-            "                          (default: fail, naming the first image)\n",
-            C8_REPORT_DEFAULT_LAYER_IMAGES);
+            "                          (default: fail, naming the first image)\n"
+            "  --map-threshold T       dense-map outputs: a pixel is on when its value > T\n"
+            "                          (default %g, DB's text threshold)\n"
+            "  --ctc-blank N           sequence outputs: the CTC blank class; adds the agreement\n"
+            "                          of the greedy-decoded strings (repeats collapsed, blanks\n"
+            "                          dropped)\n"
+            "  --output-kind KIND      read every output as classes, map, sequence or generic\n"
+            "                          (default auto, from the shape: N x K or N x K x 1 x 1\n"
+            "                          class scores; N x 1 x H x W map; N x T x C sequence;\n"
+            "                          else generic; an N x H x W map needs --output-kind map)\n",
+            C8_REPORT_DEFAULT_LAYER_IMAGES, C8_REPORT_DEFAULT_MAP_THRESHOLD);
     c8_dataset_opts_help(f);
 }
 
@@ -111,6 +128,9 @@ int c8_cmd_compare(int argc, char **argv) {
         {"report", required_argument, NULL, OPT_REPORT},
         {"allow-cache-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH},
         {"allow-nonfinite", no_argument, NULL, OPT_ALLOW_NONFINITE},
+        {"map-threshold", required_argument, NULL, OPT_MAP_THRESHOLD},
+        {"ctc-blank", required_argument, NULL, OPT_CTC_BLANK},
+        {"output-kind", required_argument, NULL, OPT_OUTPUT_KIND},
         {"help", no_argument, NULL, OPT_HELP},
         C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
@@ -122,6 +142,7 @@ int c8_cmd_compare(int argc, char **argv) {
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
     int n_shapes = 0, c;
     bool allow_nonfinite = false, fallback_given = false, bins_given = false;
+    bool map_threshold_given = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
         c8_error e = {0};
@@ -179,6 +200,22 @@ int c8_cmd_compare(int argc, char **argv) {
         case OPT_REPORT: report_dir = optarg; break;
         case OPT_ALLOW_MISMATCH: co.allow_cache_mismatch = true; break;
         case OPT_ALLOW_NONFINITE: allow_nonfinite = true; break;
+        case OPT_MAP_THRESHOLD:
+            if (!c8_cli_parse_f64(optarg, &co.drift.map_threshold))
+                return c8_cli_usage("compare", "bad --map-threshold '%s' (a number)", optarg);
+            map_threshold_given = true;
+            break;
+        case OPT_CTC_BLANK:
+            if (!c8_cli_parse_i64(optarg, &co.drift.ctc_blank) || co.drift.ctc_blank < 0)
+                return c8_cli_usage("compare", "bad --ctc-blank '%s' (a class index >= 0)", optarg);
+            break;
+        case OPT_OUTPUT_KIND:
+            if (!c8_report_output_kind_parse(optarg, &co.drift.kind))
+                return c8_cli_usage("compare",
+                                    "bad --output-kind '%s' (auto, classes, map, sequence or "
+                                    "generic)",
+                                    optarg);
+            break;
         case OPT_HELP:
         case 'h': usage(stdout); return C8_EXIT_OK;
         default: return c8_cli_usage("compare", "unknown option");
@@ -236,6 +273,7 @@ int c8_cmd_compare(int argc, char **argv) {
     if (s == C8_OK) s = c8_model_load(model_path, NULL, &m, &err);
     if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
     if (s == C8_OK) s = c8_cli_check_layer_spec(m, co.layer_precision, &err);
+    if (s == C8_OK) s = c8_cli_check_drift_flags(m, &co.drift, map_threshold_given, &err);
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
     if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
     if (s == C8_OK) s = c8_report_create(&rep, &err);

@@ -30,7 +30,10 @@ enum {
 static void usage(FILE *f) {
     fprintf(f, "usage: calib8 eval --plan P | --model M.onnx [--precision fp32] [--calib C]\n"
                "                   --data DIR|FILE.h5 [dataset flags] [--json FILE]\n\n"
-               "Runs the engine over a labeled image set and prints top-1 and top-5 accuracy.\n\n"
+               "Runs the engine over a labeled image set and prints top-1 and top-5 accuracy.\n"
+               "The model's output 0 must hold class scores (N x K or N x K x 1 x 1); for other\n"
+               "models (detectors, recognizers), or without labels, `calib8 compare` measures\n"
+               "the drift of every output against FP32.\n\n"
                "  --plan FILE        a plan from calib8 build (no ONNX file needed)\n"
                "  --model FILE       or an ONNX model, built here with --precision/--calib\n"
                "  --precision P      fp32 (default), fp16, int8, fp16,int8\n"
@@ -168,10 +171,14 @@ int c8_cmd_eval(int argc, char **argv) {
     }
     if (s == C8_OK)
         s = c8_cli_engine_image_input(e, plan ? plan : model_path, &in_name, &C, &H, &W, &err);
+    /* a detector or recognizer has no accuracy to count here: say what it is (issue 20) */
+    if (s == C8_OK) s = c8_report_eval_check_output(e, plan ? plan : model_path, &err);
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
     if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
     if (s == C8_OK && !c8_dataset_has_labels(ds))
-        s = c8_err(&err, C8_ERR_INVALID, "%s: the data set has no labels; eval needs them",
+        s = c8_err(&err, C8_ERR_INVALID,
+                   "%s: the data set has no labels; eval needs them (`calib8 compare` measures "
+                   "the agreement with FP32 without labels)",
                    dso.spec.path ? dso.spec.path : "--data");
     if (s == C8_OK)
         s = c8_cli_budget_loader(max_memory, dso.loader.batch, dso.loader.prefetch, C, H, W,

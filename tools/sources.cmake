@@ -2,6 +2,7 @@
 set(C8_TOOL_SOURCES
   tools/main.c
   tools/cli.c tools/cli_io.c tools/cli_layers.c tools/cli_finite.c
+  tools/cli_drift.c
   tools/cmd_version.c
   tools/cmd_run.c
   tools/cmd_inspect.c

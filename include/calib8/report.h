@@ -4,6 +4,8 @@
  *   metrics     SQNR, cosine similarity, relative L2 error, max abs error and the share of
  *               clipped values of a tensor against its FP32 reference (c8_report_metrics);
  *               Wilson score intervals for accuracies.
+ *   drift       every output of any model against FP32's, by output kind (class scores, dense
+ *               maps, sequences): agreement, map IoU, CTC strings; no labels needed.
  *   c8_report   one report: end-to-end accuracies per precision with the flipped predictions,
  *               per-layer comparisons and histograms, the per-layer sensitivity ranking, the
  *               fallback search's steps, calibration provenance and settings. Filled by
@@ -141,6 +143,94 @@ int64_t c8_report_num_flips(const c8_report *r, c8_precision p);
 void c8_report_flip(const c8_report *r, c8_precision p, int64_t i, const char **image,
                     int64_t *label, int64_t *pred_fp32, int64_t *pred);
 
+/* ---- drift of every output against FP32 (any model; no labels needed) ---- */
+
+/* What an output holds, which decides the measures beyond SQNR / cosine / max abs diff.
+ * Values are only ever appended. */
+typedef enum c8_output_kind {
+    C8_OUTPUT_AUTO = 0,     /* a request only: decide from the shape (c8_report_output_kind) */
+    C8_OUTPUT_CLASSES = 1,  /* class scores: top-1 agreement per image */
+    C8_OUTPUT_MAP = 2,      /* dense map (a detector's probability map): IoU and pixel agreement
+                               of the maps thresholded at map_threshold */
+    C8_OUTPUT_SEQUENCE = 3, /* T x classes per image: per-position argmax agreement; with a CTC
+                               blank, agreement of the decoded strings */
+    C8_OUTPUT_GENERIC = 4,  /* anything else: SQNR, cosine, max abs diff only */
+} c8_output_kind;
+
+/* DB's (PaddleOCR detector's) binarisation threshold: a pixel is text when its value > 0.3. */
+#define C8_REPORT_DEFAULT_MAP_THRESHOLD 0.3
+
+/* The kind of an output of shape s (N leading; extents <= 0 are unknown):
+ *   (N, K) or (N, K, 1, 1), K != 1      class scores
+ *   (N, 1, H, W), H x W != 1            dense map
+ *   (N, T, C), C != 1                   sequence (T positions of C classes)
+ *   anything else                       generic
+ * A (N, H, W) map has the shape of a sequence: pass C8_OUTPUT_MAP to read it as a map (the
+ * CLI's --output-kind). Unknown extents count as "not 1". */
+c8_output_kind c8_report_output_kind(const c8_shape *s);
+/* "classes", "map", "sequence", "generic" ("auto" for C8_OUTPUT_AUTO); the words used in
+ * report.json and by --output-kind. */
+const char *c8_report_output_kind_name(c8_output_kind k);
+/* Parses such a word (false when it is none of them). */
+bool c8_report_output_kind_parse(const char *s, c8_output_kind *k);
+
+/* Greedy CTC decoding of one (T, C) row-major score sequence: the argmax of each position
+ * (c8_report_argmax), repeats collapsed, then `blank` dropped. out (T) receives the labels;
+ * returns how many. */
+int64_t c8_report_ctc_decode(const float *scores, int64_t t, int64_t c, int64_t blank,
+                             int64_t *out);
+
+typedef struct c8_drift_options {
+    double map_threshold; /* maps: value > threshold is "on", compared in float32 (default 0.3) */
+    int64_t ctc_blank;    /* sequences: blank class for CTC decoding, or -1 (default): no
+                             string agreement */
+    c8_output_kind kind;  /* every output read as this kind; AUTO (default): by shape */
+} c8_drift_options;
+
+void c8_drift_options_init(c8_drift_options *o);
+
+/* Starts the drift section: n precisions (distinct, FP32 among them: the reference), n_outputs
+ * outputs with their names (copied) and per-image shapes (shape[o] without the batch: (K) for
+ * (N, K) scores, (1, H, W) for a map, (T, C) for a sequence). A kind that does not fit a shape
+ * (a sequence needs (T, C); the CTC blank must be below C) is C8_ERR_INVALID naming the
+ * output. Replaces an earlier section. */
+c8_status c8_report_drift_begin(c8_report *r, const c8_precision *precisions, int n, int n_outputs,
+                                const char *const *names, const c8_shape *shapes,
+                                const c8_drift_options *o, c8_error *err);
+/* Adds n images: out[j * n_outputs + o] is output o of precisions[j], (n, per-image shape)
+ * float32. names (n; NULL: "image") name the first image with a NaN/Inf output. Every sum is
+ * float64 over all images added so far. */
+c8_status c8_report_drift_add(c8_report *r, int64_t n, const float *const *out,
+                              const char *const *names, c8_error *err);
+
+typedef struct c8_report_drift {
+    const char *output; /* borrowed from the report */
+    c8_output_kind kind;
+    bool kind_forced; /* from c8_drift_options.kind rather than the shape */
+    c8_shape shape;   /* per image */
+    int64_t images;
+    c8_report_metrics m; /* every value of the output, this precision against FP32 */
+    double sqnr_db, cosine, max_abs_diff; /* from m (c8_report_sqnr_db, c8_report_cosine) */
+    /* classes: images with FP32's top-1 class; map: pixels on/off as in FP32's map; sequence:
+     * positions with FP32's argmax. compared: images / pixels / positions. */
+    int64_t agree, compared;
+    double agreement; /* percent; NaN for generic outputs */
+    /* maps: |on in both| and |on in either|, summed over every image; IoU = inter / uni (1 when
+     * both maps are empty everywhere); NaN for other kinds */
+    int64_t map_inter, map_union;
+    double map_iou;
+    /* sequences with a CTC blank: images whose decoded strings equal FP32's */
+    bool has_strings;
+    int64_t strings_agree;
+    double string_agreement; /* percent, NaN without a blank */
+} c8_report_drift;
+
+/* Outputs in the drift section (0 when there is none). */
+int c8_report_drift_num_outputs(const c8_report *r);
+/* Output o under precision p; C8_ERR_NOT_FOUND when o or p is not in the section. */
+c8_status c8_report_drift_get(const c8_report *r, int o, c8_precision p, c8_report_drift *out,
+                              c8_error *err);
+
 /* ---- evaluation (calib8 eval) ---- */
 
 typedef struct c8_eval_options {
@@ -171,6 +261,11 @@ typedef struct c8_eval_result {
 c8_status c8_report_evaluate(c8_engine *e, const c8_dataset *ds, const c8_preprocess *pre,
                              const c8_loader_opts *lo, const c8_eval_options *o,
                              c8_eval_result *res, c8_error *err);
+/* C8_OK when output 0 of e holds class scores (c8_report_output_kind of its shape); otherwise
+ * C8_ERR_UNSUPPORTED saying what it holds ("output 'sigmoid_0.tmp_0' is a 1x1x96x96 dense map,
+ * not class scores: use `calib8 compare` for drift against FP32"). c8_report_evaluate checks
+ * this first; what names the model or plan in the message. */
+c8_status c8_report_eval_check_output(const c8_engine *e, const char *what, c8_error *err);
 /* Writes the result as calib8 eval --json does, atomically: {"top1", "top5", "images",
  * "correct_top1", "correct_top5", "nonfinite_outputs", "nonfinite_images", "source",
  * "model_sha256", "dataset_manifest_sha256"}. */
@@ -197,19 +292,23 @@ typedef struct c8_compare_options {
                                     NULL: histograms collected on the layer images */
     int64_t hist_bins;           /* bins when collecting (default 2048) */
     const char *dump_path;       /* write the compared tensors to this HDF5 file, or NULL */
+    c8_drift_options drift;      /* per-output drift against FP32 (map threshold, CTC blank,
+                                    output kind) */
     c8_progress_mode progress;
     FILE *log; /* progress lines and summaries (NULL: quiet) */
 } c8_compare_options;
 
 void c8_compare_options_init(c8_compare_options *o);
 
-/* Runs `calib8 compare` into r: every precision over ds (labels required; images preprocessed
- * by pre and batched by lo) for the end-to-end section; then, on the first layer_images images,
- * the FP32 and INT8 engines built WITHOUT graph passes (so every ONNX tensor exists in both;
- * see docs/report.md) compared tensor by tensor, the histograms with every algorithm's
- * threshold, and the sensitivity analysis (one engine per INT8 layer, with only that layer in
- * FP32); plus the INT8 engine's fallback layers, the cache's sidecar and the settings. The
- * model must have a single (N, C, H, W) float input with C, H, W known. */
+/* Runs `calib8 compare` into r: every precision over ds (images preprocessed by pre and batched
+ * by lo): the drift of every output against FP32 (c8_report_drift_*, always) and, when ds has
+ * labels and output 0 holds class scores, the end-to-end section of output 0 (top-1, top-5,
+ * flips); then, on the first layer_images images, the FP32 and INT8 engines built WITHOUT
+ * graph passes (so every ONNX tensor exists in both; see docs/report.md) compared tensor by
+ * tensor, the histograms with every algorithm's threshold, and the sensitivity analysis (one
+ * engine per INT8 layer, with only that layer in FP32); plus the INT8 engine's fallback
+ * layers, the cache's sidecar and the settings. The model must have a single (N, C, H, W)
+ * float input with C, H, W known. */
 c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *ds,
                             const c8_preprocess *pre, const c8_loader_opts *lo,
                             const c8_compare_options *o, c8_error *err);
@@ -274,7 +373,8 @@ c8_status c8_report_write_json(const c8_report *r, const char *path, c8_error *e
 c8_status c8_report_write_md(const c8_report *r, const char *path, c8_error *err);
 c8_status c8_report_write_html(const c8_report *r, const char *path, c8_error *err);
 
-/* The non-finite (NaN/Inf) output values the end-to-end comparison of r saw: values, images
+/* The non-finite (NaN/Inf) output values the comparison of r saw (every output of every
+ * precision when the drift section is present, else the end-to-end logits): values, images
  * with at least one, and the first such image ("fm/0042.png (image 17, int8)"; NULL when
  * none). Such outputs are still compared; the caller decides whether that is an error (the
  * CLI's --allow-nonfinite). */

@@ -97,6 +97,29 @@ static int rc_layer(const c8_json *l) {
     return bad;
 }
 
+/* One output of the "drift" object: its keys, and every measure it lists present as a metric in
+ * every precision. */
+static int rc_drift_output(const c8_json *o) {
+    int bad = 0;
+    bad += rc_type(o, "index", C8_JSON_NUM);
+    bad += rc_type(o, "name", C8_JSON_STR);
+    bad += rc_type(o, "kind", C8_JSON_STR);
+    bad += rc_type(o, "kind_source", C8_JSON_STR);
+    bad += rc_type(o, "shape", C8_JSON_ARR);
+    bad += rc_type(o, "measures", C8_JSON_ARR);
+    bad += rc_type(o, "precisions", C8_JSON_OBJ);
+    const c8_json *ms = c8_json_get(o, "measures"), *ps = c8_json_get(o, "precisions");
+    if (bad || !ps->n) return bad + (ps && !ps->n ? rc_fail("empty", "precisions") : 0);
+    for (size_t p = 0; p < ps->n; p++) {
+        bad += rc_type(&ps->kids[p], "values", C8_JSON_NUM);
+        bad += rc_type(&ps->kids[p], "nonfinite", C8_JSON_NUM);
+        for (size_t m = 0; m < ms->n; m++)
+            bad += ms->kids[m].type == C8_JSON_STR ? rc_metric(&ps->kids[p], ms->kids[m].str)
+                                                   : rc_fail("not a string", "measures");
+    }
+    return bad;
+}
+
 /* Parses path and checks the schema; *out (may be NULL) receives the parsed document (caller
  * frees with c8_json_free). Returns the number of violations (-1 when unreadable). */
 static int rc_check_report(const char *path, c8_json **out) {
@@ -127,6 +150,18 @@ static int rc_check_report(const char *path, c8_json **out) {
     bad += rc_type_or_null(j, "fallback_search", C8_JSON_OBJ);
     bad += rc_type_or_null(j, "calibration", C8_JSON_OBJ);
     bad += rc_type_or_null(j, "dump", C8_JSON_STR);
+    bad += rc_type_or_null(j, "drift", C8_JSON_OBJ);
+    const c8_json *dr = c8_json_get(j, "drift");
+    if (dr && dr->type == C8_JSON_OBJ) {
+        bad += rc_type(dr, "images", C8_JSON_NUM);
+        bad += rc_type(dr, "labels", C8_JSON_BOOL);
+        bad += rc_type(dr, "map_threshold", C8_JSON_NUM);
+        bad += rc_type_or_null(dr, "ctc_blank", C8_JSON_NUM);
+        bad += rc_type(dr, "outputs", C8_JSON_ARR);
+        const c8_json *os = c8_json_get(dr, "outputs");
+        for (size_t i = 0; os && os->type == C8_JSON_ARR && i < os->n; i++)
+            bad += rc_drift_output(&os->kids[i]);
+    }
     const c8_json *p = c8_json_get(j, "precisions");
     for (size_t i = 0; p && p->type == C8_JSON_OBJ && i < p->n; i++)
         bad += rc_precision(&p->kids[i]);

@@ -31,6 +31,11 @@ for cmd in run inspect calibrate build eval export-qdq cache dataset compare ver
     check 0 "$cmd --help" "usage" -- "$c8" "$cmd" --help
 done
 check 0 "top-level help" "commands:" -- "$c8" --help
+check 0 "compare --help: --map-threshold" "--map-threshold T" -- "$c8" compare --help
+check 0 "compare --help: --ctc-blank" "--ctc-blank N" -- "$c8" compare --help
+check 2 "compare bad --map-threshold" "bad --map-threshold" -- "$c8" compare --map-threshold x
+check 2 "compare bad --ctc-blank" "bad --ctc-blank" -- "$c8" compare --ctc-blank -1
+check 2 "compare bad --output-kind" "bad --output-kind" -- "$c8" compare --output-kind maps
 check 2 "no command" "usage" -- "$c8"
 check 2 "unknown command" "unknown command" -- "$c8" frobnicate
 check 2 "run without --model" "one of --model, --plan" -- "$c8" run --input x.npy --output-dir "$work"
