@@ -26,6 +26,7 @@
 
 struct c8_device_props;
 struct c8_value_layout;
+struct c8_operand_want;
 
 /* ---- the layer records of an engine (one per node: c8_node.layer indexes them) ---- */
 
@@ -106,6 +107,14 @@ typedef struct c8_backend_vt {
      * device (out has g->n_vals entries; absent: ONNX layout in the value's dtype). */
     c8_status (*layouts)(const c8_backend_engine *e, const c8_graph *g, struct c8_value_layout *out,
                          c8_error *err);
+    /* Optional, build time, static like supports (no device needed): the storage node n's kernel
+     * takes each operand in, given how the values are stored (stored: vt->layouts' answer for
+     * g). in: n->n_in entries, out: n->n_out, res: the fused residual. The placement pass
+     * (engine/build/reformat.c) inserts a Reformat node wherever a stored layout differs from
+     * the want, so that the backend's run converts nothing. Absent: every operand as stored. */
+    void (*wants)(const c8_backend_engine *e, const c8_graph *g, const c8_node *n,
+                  const struct c8_value_layout *stored, struct c8_operand_want *in,
+                  struct c8_operand_want *res, struct c8_operand_want *out);
     /* Optional: called for every node when the graph is specialized for new input shapes (the
      * host graph g, constants readable in host memory): pack weights, choose algorithms,
      * reserve workspace. *node_state is passed to run and freed with release. */
@@ -166,6 +175,15 @@ typedef struct c8_value_layout {
     int32_t cpad;          /* with channels_last: channels padded to a multiple of this (1, 32) */
     c8_dtype storage;      /* element type as stored (float16 for FP16 layers' float32 values) */
 } c8_value_layout;
+
+/* What a kernel wants for one operand (vt->wants): -1 fields take what is stored. */
+typedef struct c8_operand_want {
+    int32_t storage; /* c8_dtype of the stored elements, or -1 */
+    int32_t layout;  /* -1 any, 0 ONNX layout, 1 channels-last */
+    int32_t cpad;    /* with layout 1: channels padded to a multiple of this */
+} c8_operand_want;
+
+#define C8_WANT_ANY ((c8_operand_want){-1, -1, 0})
 
 /* What device_info reports (0 / "" where unknown); the engine copies it into engine.h's
  * c8_device_info. */

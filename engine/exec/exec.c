@@ -50,6 +50,7 @@ struct c8_exec {
     void **node_state;     /* per spec node: the backend's prepared state */
     bool *skip;            /* per spec node: an in-place Concat whose inputs already sit in place */
     unsigned char *step;   /* per spec node: STEP_* (device backends: the placed segments) */
+    bool *internal;        /* per spec value: a conversion's intermediate, not shown to observers */
     void **host_vals;      /* device backends, per spec value: host memory of host-placed values */
     bool has_host;         /* the specialization has host steps (no graph capture then) */
     void **host_out;       /* device backends: host copies of the outputs */
@@ -149,6 +150,8 @@ static void drop_spec(c8_exec *x) {
     x->skip = NULL;
     free(x->step);
     x->step = NULL;
+    free(x->internal);
+    x->internal = NULL;
     if (x->host_vals && x->spec)
         for (int v = 0; v < x->spec->n_vals; v++) free(x->host_vals[v]);
     free(x->host_vals);
@@ -274,11 +277,12 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
     x->vdata = calloc(nv, sizeof(void *));
     x->node_state = calloc((size_t)(s->n_nodes ? s->n_nodes : 1), sizeof(void *));
     x->step = calloc((size_t)(s->n_nodes ? s->n_nodes : 1), 1);
+    x->internal = calloc(nv, sizeof(bool));
     x->host_vals = calloc(nv, sizeof(void *));
     if (!vt->host_memory)
         x->host_out = calloc((size_t)(s->n_outputs ? s->n_outputs : 1), sizeof(void *));
-    if (!blocks || !bval || !blk_of || !x->vdata || !x->node_state || !x->step || !x->host_vals ||
-        (!vt->host_memory && !x->host_out)) {
+    if (!blocks || !bval || !blk_of || !x->vdata || !x->node_state || !x->step || !x->internal ||
+        !x->host_vals || (!vt->host_memory && !x->host_out)) {
         st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory", g->path);
         goto done;
     }
@@ -286,6 +290,17 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
     for (int i = 0; !vt->host_memory && i < s->n_nodes; i++) {
         x->step[i] = step_of(x->e, &s->nodes[i]);
         x->has_host |= x->step[i] != STEP_DEVICE;
+    }
+    /* Observers see each model tensor once: not the converted copy a Reformat makes for its
+     * readers ("side in"), nor what a producer writes before a Reformat converts it into the
+     * model's value ("side out"), engine/build/reformat.c */
+    for (int i = 0; i < s->n_nodes; i++) {
+        const c8_node *n = &s->nodes[i];
+        if (n->op != C8_OP_REFORMAT || n->in[0] < 0 || n->out[0] < 0) continue;
+        if (strcmp(c8_node_attr_s(n, "side", ""), "out") == 0)
+            x->internal[n->in[0]] = true;
+        else
+            x->internal[n->out[0]] = true;
     }
     /* Activations (and, on devices, the inputs) get arena blocks; every size is known now.
      * Values that host steps write live in host memory (allocated below). */
@@ -728,7 +743,7 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
             st = run_copy(x, nd, step, err);
         /* host steps' values are observed through their uploads, under the model's names */
         for (int k = 0; st == C8_OK && x->obs && !step_writes_host(step) && k < nd->n_out; k++) {
-            if (nd->out[k] < 0 || !observed(x, out[k].name)) continue;
+            if (nd->out[k] < 0 || x->internal[nd->out[k]] || !observed(x, out[k].name)) continue;
             c8_host_tensor t = out[k];
             /* a device backend hands its own layouts back as dtype + ONNX layout */
             if (x->vt->observe) st = x->vt->observe(x->ctx, s, nd->out[k], &t, err);
