@@ -23,6 +23,10 @@ c8_status c8_place(c8_engine *e, const c8_backend_vt *vt, c8_error *err);
  * for device plans of format 2 (written before conversions were nodes). */
 c8_status c8_place_reformats(c8_engine *e, const c8_backend_vt *vt, c8_error *err);
 
+/* A Reformat node's "from" or "to" storage (which) as text, "NHWC float16", into buf. */
+const char *c8_place_reformat_layout(const c8_graph *g, const c8_node *n, const char *which,
+                                     char *buf, size_t len);
+
 /* The name of a storage layout of a value of rank `rank`: "NCHW", "NHWC", "NHWC32", "NC", ... */
 const char *c8_place_layout_name(int rank, const c8_value_layout *f, char *buf, size_t n);
 

@@ -98,6 +98,8 @@ static c8_status add_reformat(reformer *r, int x, int y, c8_value_layout from, c
     if (n < 0) return c8_err(r->err, C8_ERR_NOMEM, "out of memory");
     g->nodes[n].layer = layer;
     e->layers[layer].place = C8_PLACE_DEVICE;
+    /* what it serves, as a copy's reason says (inspect --plan's reason column) */
+    snprintf(e->layers[layer].place_reason, sizeof e->layers[layer].place_reason, "%s", why);
     C8_TRY(ints_attr(g, n, "from", from, r->err));
     C8_TRY(ints_attr(g, n, "to", to, r->err));
     c8_attr a;
@@ -165,7 +167,9 @@ static c8_status convert_node(reformer *r, const c8_backend_vt *vt, const c8_val
     c8_engine *e = r->e;
     c8_graph *g = e->g;
     const c8_node *n = &g->nodes[i];
-    if (n->layer < 0 || e->layers[n->layer].place == C8_PLACE_HOST) return C8_OK;
+    /* host steps read host memory; a download (placed on the host) reads the device's value */
+    if (n->layer < 0 || (e->layers[n->layer].place == C8_PLACE_HOST && n->op != C8_OP_HOST_COPY))
+        return C8_OK;
     c8_operand_want wres = C8_WANT_ANY;
     for (int k = 0; k < n->n_in; k++) win[k] = C8_WANT_ANY;
     for (int k = 0; k < n->n_out; k++) wout[k] = C8_WANT_ANY;
@@ -245,4 +249,16 @@ c8_status c8_place_reformats(c8_engine *e, const c8_backend_vt *vt, c8_error *er
     if (!changed) return C8_OK;
     C8_TRY(c8_graph_compact(g, err));
     return c8_graph_finalize(g, err);
+}
+
+const char *c8_place_reformat_layout(const c8_graph *g, const c8_node *n, const char *which,
+                                     char *buf, size_t len) {
+    const int64_t *f = NULL;
+    const int v = n->n_in > 0 ? n->in[0] : -1;
+    if (n->op != C8_OP_REFORMAT || v < 0 || c8_node_attr_ints(n, which, &f) != 3) {
+        snprintf(buf, len, "?");
+        return buf;
+    }
+    c8_value_layout fl = {(int32_t)f[0], (int32_t)f[1], (c8_dtype)f[2]};
+    return layout_text(g, v, fl, buf, len);
 }
