@@ -417,7 +417,7 @@ static void capture_broken(cu_ctx *c) {
     if (++c->capture_tries >= CU_CAPTURE_TRIES) c->capture_failed = true;
 }
 
-/* A capture left open by a failed run (the executor skips run_end on errors). */
+/* A capture left open by a failed run (a segment's error skips cu_run_end). */
 static void abort_capture(cu_ctx *c) {
     if (c->capturing) capture_broken(c);
 }
@@ -1149,6 +1149,17 @@ static c8_status cu_run_end(void *ctx, c8_error *err) {
     return C8_OK;
 }
 
+/* A placed segment (vt->run_segment): the node loop with cu_run for each node; the first
+ * segment of a run begins it (graph replay or capture when the segment is the whole forward,
+ * seg->may_capture) and ends a capture after its loop. */
+static c8_status cu_run_segment(void *ctx, const c8_segment *seg, c8_error *err) {
+    bool replayed = false;
+    if (seg->starts_run) C8_TRY(cu_run_begin(ctx, seg->may_capture, &replayed, err));
+    if (replayed) return C8_OK;
+    C8_TRY(c8_segment_run_nodes(ctx, seg, cu_run, err));
+    return cu_run_end(ctx, err);
+}
+
 /* ================================================================== tuning (build time) */
 
 static c8_status cu_tune(const c8_backend_engine *e, const c8_tune_options *opt, c8_error *err) {
@@ -1326,10 +1337,8 @@ const c8_backend_vt c8_backend_cuda = {
     .wants = cu_wants,
     .prepare = cu_prepare,
     .release = cu_release,
-    .run = cu_run,
+    .run_segment = cu_run_segment,
     .sync = cu_sync,
-    .run_begin = cu_run_begin,
-    .run_end = cu_run_end,
     .tune = cu_tune,
     .hist_bins = cu_hist_bins,
     .plan = cu_plan_values,

@@ -66,15 +66,18 @@ static bool fake_supports(const c8_graph *g, const c8_node *n, const c8_layer *l
 
 static int n_device_runs;
 
-/* Device steps: the CPU kernels, counted; a host-placed node here would be a placement bug. */
-static c8_status fake_run(void *ctx, void *node_state, const c8_graph *g, const c8_node *n,
-                          const c8_layer *l, const c8_host_tensor *in, c8_host_tensor *out,
-                          const c8_host_tensor *residual, c8_error *err) {
-    (void)ctx;
-    (void)node_state;
-    CU_ASSERT(n->op != C8_OP_MAXPOOL && n->op != C8_OP_FLATTEN && n->op != C8_OP_HOST_COPY);
-    n_device_runs++;
-    return c8_backend_cpu.run(NULL, NULL, g, n, l, in, out, residual, err);
+static int n_device_segments;
+
+/* Device segments: the CPU kernels, nodes counted; a host-placed node or a copy here would be a
+ * placement bug. */
+static c8_status fake_run_segment(void *ctx, const c8_segment *seg, c8_error *err) {
+    n_device_segments++;
+    for (int i = seg->first; i < seg->first + seg->count; i++) {
+        const c8_node *n = &seg->g->nodes[i];
+        CU_ASSERT(n->op != C8_OP_MAXPOOL && n->op != C8_OP_FLATTEN && n->op != C8_OP_HOST_COPY);
+        n_device_runs++;
+    }
+    return c8_backend_cpu.run_segment(ctx, seg, err);
 }
 
 static c8_status fake_sync(void *ctx, c8_error *err) {
@@ -93,7 +96,7 @@ static c8_backend_vt fake_vt(void) {
     vt.upload = fake_upload;
     vt.download = fake_download;
     vt.supports = fake_supports;
-    vt.run = fake_run;
+    vt.run_segment = fake_run_segment;
     vt.sync = fake_sync;
     return vt;
 }
@@ -142,7 +145,7 @@ static float *run_with(const c8_engine *e, const c8_backend_vt *vt, const batch 
     /* twice: the second run of a specialization moves only activations (the constants went
      * up with the first); the counters describe the second */
     c8_status s = c8_exec_run(x, &b->t, 1, &err);
-    n_copies_down = n_copies_up = n_device_runs = 0;
+    n_copies_down = n_copies_up = n_device_runs = n_device_segments = 0;
     if (s == C8_OK) s = c8_exec_run(x, &b->t, 1, &err);
     if (s != C8_OK) printf("\n  run: %s", err.msg);
     CU_ASSERT_EQUAL(s, C8_OK);
@@ -257,6 +260,8 @@ static void test_fake_device_placement(void) {
     CU_ASSERT_EQUAL(n1, n2);
     CU_ASSERT(n1 == n2 && memcmp(y1, y2, n1 * sizeof(float)) == 0);
     CU_ASSERT_EQUAL(n_device_runs, before - 3);
+    /* three device segments: the first two convolutions, the third, the two Gemms */
+    CU_ASSERT_EQUAL(n_device_segments, 3);
     /* two downloads between segments and one for the graph output; input + three uploads */
     CU_ASSERT_EQUAL(n_copies_down, 3);
     CU_ASSERT_EQUAL(n_copies_up, 4);
@@ -395,15 +400,12 @@ static c8_model *conv_softmax_model(void) {
     return m;
 }
 
-/* Device steps of a plan the CUDA placement made: any op but a copy, on the CPU kernels (a
+/* Device segments of a plan the CUDA placement made: any op but a copy, on the CPU kernels (a
  * Reformat is the identity on values there). */
-static c8_status any_run(void *ctx, void *node_state, const c8_graph *g, const c8_node *n,
-                         const c8_layer *l, const c8_host_tensor *in, c8_host_tensor *out,
-                         const c8_host_tensor *residual, c8_error *err) {
-    (void)ctx;
-    (void)node_state;
-    CU_ASSERT(n->op != C8_OP_HOST_COPY);
-    return c8_backend_cpu.run(NULL, NULL, g, n, l, in, out, residual, err);
+static c8_status any_run_segment(void *ctx, const c8_segment *seg, c8_error *err) {
+    for (int i = seg->first; i < seg->first + seg->count; i++)
+        CU_ASSERT(seg->g->nodes[i].op != C8_OP_HOST_COPY);
+    return c8_backend_cpu.run_segment(ctx, seg, err);
 }
 
 static c8_engine *build_prec(c8_model *(*model)(void), c8_precision p) {
@@ -472,7 +474,7 @@ static void check_cuda_placement(c8_model *(*model)(void), c8_precision p, const
         CU_ASSERT_STRING_EQUAL(l->op, "Reformat");
     }
     c8_backend_vt vt = fake_vt();
-    vt.run = any_run;
+    vt.run_segment = any_run_segment;
     batch b;
     make_batch(ref, &b);
     size_t n1 = 0, n2 = 0;
