@@ -185,7 +185,7 @@ static c8_status convert_node(reformer *r, const c8_backend_vt *vt, const c8_val
     for (int k = 0; k <= n_in; k++) {
         /* k == n_in: the fused residual */
         int v = k < n_in ? g->nodes[i].in[k] : g->nodes[i].fusion.residual;
-        if (v < 0 || v >= n_vals0 || g->vals[v].kind == C8_VAL_CONST) continue;
+        if (v < 0 || v >= n_vals0) continue;
         c8_value_layout to = apply_want(stored[v], k < n_in ? win[k] : wres, g->vals[v].shape.rank);
         if (same_layout(to, stored[v])) continue;
         int t = -1;

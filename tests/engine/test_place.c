@@ -408,6 +408,25 @@ static c8_status any_run_segment(void *ctx, const c8_segment *seg, c8_error *err
     return c8_backend_cpu.run_segment(ctx, seg, err);
 }
 
+/* x (3, 3, 6, 6) -> Conv (8 filters) -> Concat on the channels with a constant (3, 2, 6, 6): a
+ * constant operand that an FP16 layer takes as binary16. */
+static c8_model *conv_concat_const_model(void) {
+    c8_error err = {0};
+    c8_graph *g = pu_graph(13);
+    c8t_rng r = {98};
+    int x = pu_input(g, "x", PU_SHAPE(3, 3, 6, 6));
+    int w = pu_const(g, "w", PU_SHAPE(8, 3, 3, 3), &r, -0.5f, 0.5f);
+    int y = PU_OP(g, "conv", "Conv", "y", x, w);
+    PU_INTS(g, pu_last_node(g), "pads", 1, 1, 1, 1);
+    int c = pu_const(g, "c", PU_SHAPE(3, 2, 6, 6), &r, -1.0f, 1.0f);
+    int cat = PU_OP(g, "concat", "Concat", "cat", y, c);
+    pu_attr_i(g, pu_last_node(g), "axis", 1);
+    pu_output(g, cat);
+    c8_model *m = NULL;
+    if (c8_model_from_graph(g, true, &m, &err) != C8_OK) printf("\n  %s", err.msg);
+    return m;
+}
+
 static c8_engine *build_prec(c8_model *(*model)(void), c8_precision p) {
     c8_error err = {0};
     c8_model *m = model();
@@ -579,6 +598,12 @@ static void test_cuda_conversions(void) {
                          "Q8Conv\n"
                          "Reformat NHWC32 float32 -> NCHW float32 (in)\n"
                          "Softmax\n");
+    /* a constant read as binary16 is converted on the device too (never folded on the host) */
+    check_cuda_placement(conv_concat_const_model, C8_PREC_FP16,
+                         "Reformat NCHW float32 -> NHWC float16 (in)\n"
+                         "Conv\n"
+                         "Reformat NCHW float32 -> NCHW float16 (in)\n"
+                         "Concat\n");
     check_cuda_placement(fmnist_model, C8_PREC_FP32,
                          "FusedConv\nFusedConv\nMaxPool\nFusedConv\nMaxPool\nFlatten\nGemm\n"
                          "Gemm\n");
