@@ -572,6 +572,28 @@ static void test_cuda_conversions_plan(void) {
     CU_ASSERT_PTR_NOT_NULL(strstr(buf, "layout conversions: 2"));
     /* conversions are no host steps: --strict accepts the plan */
     CU_ASSERT_EQUAL(run_cli("inspect --plan " OUT "conv_fp16_cuda.plan --strict", txt), 0);
+    /* a format-2 plan (written before conversions were nodes: placed without vt->wants) gets
+     * them inserted when read, the same as a fresh placement */
+    c8_engine *old = build_prec(conv_softmax_model, C8_PREC_FP16);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(old);
+    c8_backend_vt no_wants = c8_backend_cuda;
+    no_wants.wants = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_place(old, &no_wants, &err), C8_OK);
+    old->device = C8_DEVICE_CUDA;
+    CU_ASSERT_EQUAL_FATAL(c8_engine_save(old, plan, &err), C8_OK);
+    c8_engine_destroy(old);
+    FILE *pf = fopen(plan, "r+b");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pf);
+    unsigned char fmt2[4] = {2, 0, 0, 0}; /* u32 little-endian after the 8-byte magic */
+    CU_ASSERT_EQUAL(fseek(pf, 8, SEEK_SET), 0);
+    CU_ASSERT_EQUAL(fwrite(fmt2, 1, 4, pf), 4);
+    fclose(pf);
+    s = c8_engine_load_description(plan, &d, &err);
+    if (s != C8_OK) printf("\n  format-2 load: %s", err.msg);
+    CU_ASSERT_EQUAL_FATAL(s, C8_OK);
+    node_sequence(d, b, sizeof b);
+    CU_ASSERT_STRING_EQUAL(a, b);
+    c8_engine_destroy(d);
     remove(plan);
     remove(js);
     remove(txt);
