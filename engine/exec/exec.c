@@ -574,8 +574,8 @@ static void host_view(const c8_exec *x, int v, c8_host_tensor *t) {
     t->data = val->kind == C8_VAL_CONST ? val->data : x->host_vals[v];
 }
 
-/* A HostCopy of a device plan: device -> host (the backend hands the value back in ONNX layout
- * through vt->observe first) or host -> device. */
+/* A HostCopy of a device plan: device -> host (of a value in ONNX layout and its dtype) or
+ * host -> device. */
 static c8_status run_copy(c8_exec *x, const c8_node *nd, unsigned char step, c8_error *err) {
     const c8_graph *s = x->spec;
     int from = nd->in[0], to = nd->out[0];
@@ -588,7 +588,17 @@ static c8_status run_copy(c8_exec *x, const c8_node *nd, unsigned char step, c8_
     }
     c8_host_tensor t;
     view(s, x->vdata, from, &t);
-    if (x->vt->observe) C8_TRY(x->vt->observe(x->ctx, s, from, &t, err));
+    /* the placement put a Reformat before every download of a value the device stores
+     * otherwise (engine/build/reformat.c): the observer view must be the value itself */
+    if (x->vt->observe) {
+        const void *stored = t.data;
+        C8_TRY(x->vt->observe(x->ctx, s, from, &t, err));
+        if (t.data != stored)
+            return c8_node_err(err, s, nd, C8_ERR_INTERNAL,
+                               "'%s' is not stored in ONNX layout and its dtype: the plan lacks "
+                               "its conversion before the download",
+                               val->name);
+    }
     C8_TRY(x->vt->sync(x->ctx, err));
     return x->vt->download(x->ctx, x->host_vals[to], t.data, bytes, err);
 }
