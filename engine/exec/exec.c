@@ -15,10 +15,10 @@
 #define C8_ARENA_ALIGN 64
 
 /* What the executor does with a node of a device backend's plan (engine/build/place.c placed it;
- * a host-memory backend runs every node with vt->run). */
+ * a host-memory backend's plan is one segment of vt->run_segment). */
 enum {
-    STEP_DEVICE = 0,   /* vt->run on backend memory */
-    STEP_HOST = 1,     /* the CPU reference (c8_backend_cpu.run) on host memory */
+    STEP_DEVICE = 0,   /* in a segment of vt->run_segment, on backend memory */
+    STEP_HOST = 1,     /* in a segment of c8_backend_cpu.run_segment, on host memory */
     STEP_DOWNLOAD = 2, /* HostCopy device -> host */
     STEP_UPLOAD = 3    /* HostCopy host -> device */
 };

@@ -105,7 +105,7 @@ struct cu_node {
     cu_run_fn run;   /* NATIVE */
     int n_in, n_out;
     cu_want want_in[CU_MAX_IO], want_out[CU_MAX_IO], want_res;
-    size_t ws_bytes; /* workspace the op needs in scratch, after the converted operands */
+    size_t ws_bytes; /* workspace the op needs in scratch */
     void *op;        /* op-specific state, freed with op_free */
     void (*op_free)(cu_ctx *c, void *op);
     bool lazy; /* the op still picks an algorithm on its first run (no capture before) */
@@ -129,7 +129,7 @@ struct cu_ctx {
     /* pinned staging for uploads (a ring, reset at every sync) and downloads */
     unsigned char *pin;
     size_t pin_bytes, pin_used;
-    /* scratch: converted operands and workspaces, one node at a time */
+    /* scratch: the running node's workspace */
     unsigned char *scratch;
     size_t scratch_bytes;
     void *ws; /* the running node's workspace in the scratch (nd->ws_bytes), or NULL */
