@@ -213,9 +213,10 @@ static void print_buckets(FILE *fp, const c8_layer *l) {
 
 /* Rows are numbered 1, 2, ... without gaps; the quantize/dequantize reformat layers between
  * INT8 and float layers are not listed (unless placed on the host), nor the host copies of a
- * GPU plan; the summary says how many there are. */
+ * GPU plan; the summary says how many there are. A GPU plan's storage conversions (Reformat,
+ * engine/build/reformat.c) are listed, their reason saying from and to which layout. */
 void c8_engine_print_layers(const c8_engine *e, FILE *fp) {
-    int count[4] = {0}, reformat = 0, copies = 0, host = 0, row = 0;
+    int count[4] = {0}, reformat = 0, copies = 0, host = 0, row = 0, conversions = 0;
     char nb[48], ob[24], lb[24], kb[32];
     const char *dev = e->device == C8_DEVICE_CUDA ? "gpu" : "cpu";
     fprintf(fp, "%-4s %-40s %-20s %-6s %-4s %-20s %-28s %s\n", "#", "layer", "op", "prec", "dev",
@@ -227,13 +228,15 @@ void c8_engine_print_layers(const c8_engine *e, FILE *fp) {
             continue;
         }
         if (l->place == C8_PLACE_HOST) host++;
-        if (l->role == C8_LAYER_REFORMAT && l->place != C8_PLACE_HOST) {
+        const bool conversion = l->role == C8_LAYER_REFORMAT && !strcmp(l->op, "Reformat");
+        conversions += conversion;
+        if (l->role == C8_LAYER_REFORMAT && l->place != C8_PLACE_HOST && !conversion) {
             reformat++;
             continue;
         }
-        if (l->role == C8_LAYER_REFORMAT)
+        if (l->role == C8_LAYER_REFORMAT && !conversion)
             reformat++;
-        else
+        else if (!conversion)
             count[l->precision]++;
         fprintf(fp, "%-4d %s %s %-6s %-4s %s %s %s%s%s\n", ++row, fit(l->name, 40, nb, sizeof nb),
                 fit(l->op, 20, ob, sizeof ob), c8_precision_name(l->precision),
@@ -249,7 +252,8 @@ void c8_engine_print_layers(const c8_engine *e, FILE *fp) {
             count[C8_PREC_INT8], count[C8_PREC_FP16], count[C8_PREC_FP32], reformat,
             reformat == 1 ? "" : "s");
     if (e->device != C8_DEVICE_CPU)
-        fprintf(fp, "placement: %d node(s) on the host, %d host copies\n", host, copies);
+        fprintf(fp, "placement: %d node(s) on the host, %d host copies, %d layout conversion%s\n",
+                host, copies, conversions, conversions == 1 ? "" : "s");
 }
 
 float c8_engine_tensor_scale(const c8_engine *e, const char *name) {

@@ -245,6 +245,9 @@ void c8_engine_print_placement(const c8_engine *e, FILE *fp) {
     }
     int host = c8_place_host_nodes(e);
     fprintf(fp, "host nodes: %d; host copies: %d\n", host, count_copies(e));
+    int conv = 0;
+    for (int i = 0; i < e->g->n_nodes; i++) conv += e->g->nodes[i].op == C8_OP_REFORMAT;
+    if (conv) fprintf(fp, "layout conversions: %d\n", conv);
 }
 
 void c8_engine_write_placement_json(const c8_engine *e, FILE *fp) {
@@ -281,6 +284,14 @@ void c8_engine_write_placement_json(const c8_engine *e, FILE *fp) {
         c8_jw_str(&w, p.kernel);
         c8_jw_key(&w, "tuned");
         c8_jw_str(&w, p.tuned);
+        if (e->g->nodes[i].op == C8_OP_REFORMAT) {
+            /* a storage conversion of a device plan (engine/build/reformat.c) */
+            char buf[64];
+            c8_jw_key(&w, "from");
+            c8_jw_str(&w, c8_place_reformat_layout(e->g, &e->g->nodes[i], "from", buf, sizeof buf));
+            c8_jw_key(&w, "to");
+            c8_jw_str(&w, c8_place_reformat_layout(e->g, &e->g->nodes[i], "to", buf, sizeof buf));
+        }
         c8_jw_obj_end(&w);
     }
     c8_jw_arr_end(&w);

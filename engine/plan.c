@@ -29,8 +29,10 @@
 
 #define C8_PLAN_MAGIC "C8PLAN\r\n"
 /* Format 2 adds each layer's placement (device, reason, layout, tuned candidates) and HostCopy
- * nodes; format 1 plans are read with their placement recomputed (engine/build/place.c). */
-#define C8_PLAN_FORMAT 2u
+ * nodes; format 1 plans are read with their placement recomputed (engine/build/place.c).
+ * Format 3: a device plan's storage conversions are Reformat nodes (engine/build/reformat.c);
+ * format 2 plans get them inserted when read (the layout is the same, nothing else differs). */
+#define C8_PLAN_FORMAT 3u
 #define C8_PLAN_HEADER 72u
 
 /* ---------------------------------------------------------------- writer */
@@ -665,6 +667,10 @@ static c8_status load_plan(const char *path, bool device, c8_engine **out, c8_er
             s = c8_err_prefix(err, "%s: plan built for another device", path);
         else if (vt && fmt < 2 && (s = c8_place(*out, vt, err)) != C8_OK)
             c8_err_prefix(err, "%s: placing the nodes of a format-%u plan", path, fmt);
+        else if (vt && fmt == 2 &&
+                 ((s = c8_place_reformats(*out, vt, err)) != C8_OK ||
+                  (s = c8_place_layouts(*out, vt, err)) != C8_OK))
+            c8_err_prefix(err, "%s: placing the conversions of a format-%u plan", path, fmt);
         c8_backend_engine be = c8_engine_backend_view(*out);
         if (s == C8_OK && device && vt->engine_init)
             s = vt->engine_init(&be, &(*out)->backend, err);

@@ -23,6 +23,7 @@ list(APPEND C8_SOURCES
   engine/passes/dot.c
   engine/build/builder.c
   engine/build/place.c
+  engine/build/reformat.c
   engine/build/qdq_export.c
   engine/exec/memplan.c
   engine/exec/exec.c

@@ -5,9 +5,10 @@
  * they see of an engine is c8_backend_engine (its placed graph and layer records).
  *
  * The table: a device (alloc, free, upload, download, sync, timing marks, properties), the
- * placement pass's static support query and layouts, and running the nodes of the placed
- * segments on this device (prepare / run / release, run_begin / run_end around a forward for
- * graph capture); build-time tuning and histogram binning are optional.
+ * placement pass's static queries (supports, layouts, wants), and "run this placed segment"
+ * (prepare / release per node, run_segment for a run of consecutive nodes placed on this
+ * device: the per-node kernels are the backend's own dispatch, behind c8_segment_run_nodes);
+ * build-time tuning and histogram binning are optional.
  *
  * Lifetimes: engine state (weights on the device, algorithm choices) is made once per engine by
  * engine_init; context state (a stream, library handles, scratch) once per context by
@@ -26,6 +27,8 @@
 
 struct c8_device_props;
 struct c8_value_layout;
+struct c8_operand_want;
+struct c8_segment;
 
 /* ---- the layer records of an engine (one per node: c8_node.layer indexes them) ---- */
 
@@ -110,25 +113,29 @@ typedef struct c8_backend_vt {
      * device (out has g->n_vals entries; absent: ONNX layout in the value's dtype). */
     c8_status (*layouts)(const c8_backend_engine *e, const c8_graph *g, struct c8_value_layout *out,
                          c8_error *err);
+    /* Optional, build time, static like supports (no device needed): the storage node n's kernel
+     * takes each operand in, given how the values are stored (stored: vt->layouts' answer for
+     * g). in: n->n_in entries, out: n->n_out, res: the fused residual. The placement pass
+     * (engine/build/reformat.c) inserts a Reformat node wherever a stored layout differs from
+     * the want, so that the backend's run converts nothing. Absent: every operand as stored. */
+    void (*wants)(const c8_backend_engine *e, const c8_graph *g, const c8_node *n,
+                  const struct c8_value_layout *stored, struct c8_operand_want *in,
+                  struct c8_operand_want *res, struct c8_operand_want *out);
     /* Optional: called for every node when the graph is specialized for new input shapes (the
      * host graph g, constants readable in host memory): pack weights, choose algorithms,
      * reserve workspace. *node_state is passed to run and freed with release. */
     c8_status (*prepare)(void *ctx, const c8_graph *g, const c8_node *n, const c8_layer *l,
                          void **node_state, c8_error *err);
     void (*release)(void *ctx, void *node_state);
-    /* Runs node n (its layer record l; NULL for nodes without one) of the specialized graph g.
-     * in/out/residual view backend memory, constants included (the executor uploads them). */
-    c8_status (*run)(void *ctx, void *node_state, const c8_graph *g, const c8_node *n,
-                     const c8_layer *l, const c8_host_tensor *in, c8_host_tensor *out,
-                     const c8_host_tensor *residual, c8_error *err);
+    /* Runs a placed segment: nodes seg->first .. of the specialized graph, every one placed on
+     * this device, their operands in this backend's memory (constants included: the executor
+     * uploads them) and stored as the placement planned (no conversion: the placement pass made
+     * each one a node). With seg->may_capture (the whole forward, no observer) a backend may
+     * record the segment (a CUDA graph) and replay it on later runs of the same
+     * specialization; prepare() being called again invalidates any recording. */
+    c8_status (*run_segment)(void *ctx, const struct c8_segment *seg, c8_error *err);
     /* waits for queued work */
     c8_status (*sync)(void *ctx, c8_error *err);
-    /* Optional, around each run's node loop (after the inputs are uploaded): run_begin may replay
-     * a CUDA graph captured for the current specialization and set *replayed (the executor then
-     * skips the node loop), or start capturing when may_capture (no observer is set); run_end
-     * ends a capture. prepare() being called again invalidates any capture. */
-    c8_status (*run_begin)(void *ctx, bool may_capture, bool *replayed, c8_error *err);
-    c8_status (*run_end)(void *ctx, c8_error *err);
     /* Optional, build time: time candidate kernels/algorithms for every layer on its real shape
      * (the model's declared shapes, dynamic extents taken as 1 unless pinned) and record the
      * choice in e->layers[i].kernel (and every candidate's time in .tuned), so plans carry it. */
@@ -164,12 +171,49 @@ typedef struct c8_backend_vt {
 
 #define C8_BACKEND_MARKS 4 /* = C8_CONTEXT_MARKS (engine.h) */
 
+/* A placed segment (vt->run_segment): consecutive nodes of one device, as the executor walks
+ * them (engine/exec/exec.c); host steps of a device plan are segments of the CPU backend. */
+typedef struct c8_segment {
+    const c8_graph *g;       /* the specialized graph */
+    const c8_layer *layers;  /* the engine's layer records (c8_node.layer indexes them) */
+    int first, count;        /* the nodes first .. first + count - 1 of g */
+    void *const *data;       /* per value of g: where its data lives in this device's memory */
+    void *const *node_state; /* per node of g: prepare's state, or NULL (no prepare) */
+    const bool *skip;        /* per node of g: nothing to run (an in-place Concat), or NULL */
+    bool may_capture;        /* the whole forward and no observer: may be recorded / replayed */
+    bool starts_run;         /* the first segment of this device in the current run */
+    /* Optional: called after each node, run or skipped (the executor's observers and interrupt
+     * checks); an error stops the segment. Never set together with may_capture. */
+    c8_status (*after)(void *user, int node, c8_error *err);
+    void *user;
+} c8_segment;
+
+/* A backend's own per-node dispatch: node n (its layer l, NULL when it has none) of graph g on
+ * views in/out/residual of the device's memory. */
+typedef c8_status (*c8_node_run_fn)(void *ctx, void *node_state, const c8_graph *g,
+                                    const c8_node *n, const c8_layer *l, const c8_host_tensor *in,
+                                    c8_host_tensor *out, const c8_host_tensor *residual,
+                                    c8_error *err);
+
+/* The node loop every run_segment shares (kernels/segment.c): views each node's operands from
+ * seg->data, calls run for each node not skipped, then seg->after; stops at the first error. */
+c8_status c8_segment_run_nodes(void *ctx, const c8_segment *seg, c8_node_run_fn run, c8_error *err);
+
 /* How a value is stored (vt->layouts). */
 typedef struct c8_value_layout {
     int32_t channels_last; /* axis 1 stored innermost (rank >= 2) */
     int32_t cpad;          /* with channels_last: channels padded to a multiple of this (1, 32) */
     c8_dtype storage;      /* element type as stored (float16 for FP16 layers' float32 values) */
 } c8_value_layout;
+
+/* What a kernel wants for one operand (vt->wants): -1 fields take what is stored. */
+typedef struct c8_operand_want {
+    int32_t storage; /* c8_dtype of the stored elements, or -1 */
+    int32_t layout;  /* -1 any, 0 ONNX layout, 1 channels-last */
+    int32_t cpad;    /* with layout 1: channels padded to a multiple of this */
+} c8_operand_want;
+
+#define C8_WANT_ANY ((c8_operand_want){-1, -1, 0})
 
 /* What device_info reports (0 / "" where unknown); the engine copies it into engine.h's
  * c8_device_info. */

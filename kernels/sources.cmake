@@ -1,5 +1,5 @@
 # kernels/: sources (listed explicitly). The CPU backend (kernels/backend.h) on the reference kernels.
-list(APPEND C8_SOURCES kernels/cpu/backend_cpu.c)
+list(APPEND C8_SOURCES kernels/segment.c kernels/cpu/backend_cpu.c)
 # FP32 reference kernels for the compute ops (ops_compute helper)
 list(APPEND C8_SOURCES kernels/ref/conv.c kernels/ref/pool.c kernels/ref/gemm.c
      kernels/ref/norm.c kernels/ref/act.c)

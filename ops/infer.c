@@ -121,6 +121,9 @@ c8_status c8_graph_infer(c8_graph *g, bool fold, int *n_folded, c8_error *err) {
             c8_shape_numel(&g->vals[n->in[0]].shape) >= 0)
             inputs_const = true;
         if (n->fusion.residual >= 0) inputs_const = false;
+        /* a device plan's storage conversion (engine/build/reformat.c) is the device's work:
+         * folded on the host, its output would lose the storage it exists to make */
+        if (n->op == C8_OP_REFORMAT) inputs_const = false;
         bool outputs_known = true;
         for (int k = 0; k < n->n_out; k++) {
             if (n->out[k] < 0) continue;

@@ -98,7 +98,8 @@ typedef enum c8_op_gpu {
     C8_GPU_Q8_POOL,     /* cuda_q8.c */
     C8_GPU_Q8_ADD,      /* cuda_q8.c */
     C8_GPU_Q8_CONCAT,   /* cuda_q8.c */
-    C8_GPU_F16_CAST     /* cuda_q8.c */
+    C8_GPU_F16_CAST,    /* cuda_q8.c */
+    C8_GPU_REFORMAT     /* backend_cuda.c: a storage conversion the placement pass inserted */
 } c8_op_gpu;
 
 typedef struct c8_op_info {

@@ -22,6 +22,13 @@
  *                  attrs: direction (s: "download" device -> host, "upload" host -> device);
  *                  made by the placement pass (engine/build/place.c); the executor moves the
  *                  bytes, the reference run (a plain copy) serves host-memory backends
+ *  Reformat        x (any dtype)        -> the same values stored another way on a device
+ *                  attrs: from, to (ints: channels_last, cpad, storage dtype), side (s: "in"
+ *                  for a consumer's operand, "out" for a producer's output); made by the
+ *                  placement pass (engine/build/reformat.c) in device plans only. The device
+ *                  converts storage (NCHW / NHWC / NHWC32, float32 / binary16); the reference
+ *                  run is the identity on values (the CPU's FP16 layers round to binary16
+ *                  themselves, so a CPU plan never needs one)
  *
  *  act* = act (i: c8_quant_act_kind), act_lo, act_hi, act_alpha (f), already in the epilogue's
  *  units (c8_quant_act_make). */
@@ -220,6 +227,26 @@ static c8_status run_host_copy(const c8_op_run *r, c8_error *err) {
     int64_t cnt = c8_shape_numel(&r->in[0].shape);
     size_t bytes = (size_t)(cnt > 0 ? cnt : 0) * c8_dtype_size(r->in[0].dtype);
     if (bytes) memcpy(r->out[0].data, r->in[0].data, bytes);
+    return C8_OK;
+}
+
+/* from / to: channels_last in {0, 1}, cpad >= 1, a storage dtype; side "in" or "out" */
+static c8_status check_reformat(const c8_graph *g, const c8_node *n, c8_error *err) {
+    const char *names[2] = {"from", "to"};
+    for (int k = 0; k < 2; k++) {
+        const int64_t *f = NULL;
+        size_t nf = c8_node_attr_ints(n, names[k], &f);
+        if (nf != 3 || f[0] < 0 || f[0] > 1 || f[1] < 1 || f[1] > 1024 || f[2] <= 0 ||
+            c8_dtype_size((c8_dtype)f[2]) == 0)
+            return c8_node_err(err, g, n, C8_ERR_INVALID,
+                               "Reformat attribute '%s' must be (channels_last 0|1, cpad >= 1, "
+                               "storage dtype)",
+                               names[k]);
+    }
+    const char *side = c8_node_attr_s(n, "side", "");
+    if (strcmp(side, "in") != 0 && strcmp(side, "out") != 0)
+        return c8_node_err(err, g, n, C8_ERR_INVALID,
+                           "Reformat side must be \"in\" or \"out\", not \"%s\"", side);
     return C8_OK;
 }
 
@@ -569,5 +596,6 @@ const c8_op_def c8_ops_q8_table[] = {
     {C8_OP_Q8_CONCAT, 1, -1, 1, 1, check_concat, infer_concat, run_concat},
     {C8_OP_F16_CAST, 1, 1, 1, 1, NULL, infer_f16cast, run_f16cast},
     {C8_OP_HOST_COPY, 1, 1, 1, 1, check_host_copy, infer_host_copy, run_host_copy},
+    {C8_OP_REFORMAT, 1, 1, 1, 1, check_reformat, infer_host_copy, run_host_copy},
     {C8_OP_UNKNOWN, 0, 0, 0, 0, NULL, NULL, NULL},
 };

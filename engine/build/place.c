@@ -3,7 +3,9 @@
  * (one layer per node) so that plans, `calib8 build`'s layer table and `calib8 inspect --plan`
  * show them; host steps of a device plan get explicit HostCopy nodes (ops/q8.c) around them, so
  * the executor walks segments of one device with the copies between them and a backend never
- * falls back to the host by itself. Tests: tests/engine/test_place.c. Docs: docs/cuda.md. */
+ * falls back to the host by itself; storage conversions on the device become Reformat nodes
+ * (reformat.c), so a backend never converts an operand by itself either. Tests:
+ * tests/engine/test_place.c. Docs: docs/cuda.md. */
 #include "engine/build/place.h"
 
 #include "ops/ops.h"
@@ -24,7 +26,7 @@ static bool forced_host(const c8_node *n) {
     return false;
 }
 
-static const char *layout_name(int rank, const c8_value_layout *f, char *buf, size_t n) {
+const char *c8_place_layout_name(int rank, const c8_value_layout *f, char *buf, size_t n) {
     static const char *onnx[] = {"scalar", "C", "NC", "NCW", "NCHW", "NCDHW"};
     static const char *cl[] = {"scalar", "C", "NC", "NWC", "NHWC", "NDHWC"};
     if (rank < 0 || rank > 5) {
@@ -57,7 +59,7 @@ c8_status c8_place_layouts(c8_engine *e, const c8_backend_vt *vt, c8_error *err)
         char lb[24];
         c8_layer *l = &e->layers[n->layer];
         snprintf(l->layout, sizeof l->layout, "%s %s",
-                 layout_name(y->shape.rank, &f[n->out[0]], lb, sizeof lb),
+                 c8_place_layout_name(y->shape.rank, &f[n->out[0]], lb, sizeof lb),
                  c8_dtype_name(f[n->out[0]].storage));
     }
     free(f);
@@ -245,6 +247,8 @@ c8_status c8_place(c8_engine *e, const c8_backend_vt *vt, c8_error *err) {
         free(p.host_of);
         C8_TRY(s);
     }
+    /* every layout / storage conversion on the device an explicit node */
+    C8_TRY(c8_place_reformats(e, vt, err));
     /* default kernels: the device backend's own for nodes on a device */
     for (int i = 0; i < g->n_nodes; i++) {
         c8_layer *l = &e->layers[g->nodes[i].layer];

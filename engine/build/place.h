@@ -16,6 +16,20 @@
  * Host-memory backends (the CPU) get no copies and an unchanged graph. */
 c8_status c8_place(c8_engine *e, const c8_backend_vt *vt, c8_error *err);
 
+/* Inserts a Reformat node (with its layer, role C8_LAYER_REFORMAT) wherever backend vt stores
+ * a value otherwise than a device node's kernel wants it (vt->layouts, vt->wants), and before
+ * every download of a value not stored in ONNX layout (engine/build/reformat.c). Nothing for
+ * host-memory backends or backends without vt->wants. Run by c8_place, and by c8_engine_load
+ * for device plans of format 2 (written before conversions were nodes). */
+c8_status c8_place_reformats(c8_engine *e, const c8_backend_vt *vt, c8_error *err);
+
+/* A Reformat node's "from" or "to" storage (which) as text, "NHWC float16", into buf. */
+const char *c8_place_reformat_layout(const c8_graph *g, const c8_node *n, const char *which,
+                                     char *buf, size_t len);
+
+/* The name of a storage layout of a value of rank `rank`: "NCHW", "NHWC", "NHWC32", "NC", ... */
+const char *c8_place_layout_name(int rank, const c8_value_layout *f, char *buf, size_t n);
+
 /* Computes only the layouts (vt->layouts) into e's layer records; used after c8_place. */
 c8_status c8_place_layouts(c8_engine *e, const c8_backend_vt *vt, c8_error *err);
 

@@ -15,10 +15,10 @@
 #define C8_ARENA_ALIGN 64
 
 /* What the executor does with a node of a device backend's plan (engine/build/place.c placed it;
- * a host-memory backend runs every node with vt->run). */
+ * a host-memory backend's plan is one segment of vt->run_segment). */
 enum {
-    STEP_DEVICE = 0,   /* vt->run on backend memory */
-    STEP_HOST = 1,     /* the CPU reference (c8_backend_cpu.run) on host memory */
+    STEP_DEVICE = 0,   /* in a segment of vt->run_segment, on backend memory */
+    STEP_HOST = 1,     /* in a segment of c8_backend_cpu.run_segment, on host memory */
     STEP_DOWNLOAD = 2, /* HostCopy device -> host */
     STEP_UPLOAD = 3    /* HostCopy host -> device */
 };
@@ -50,7 +50,10 @@ struct c8_exec {
     void **node_state;     /* per spec node: the backend's prepared state */
     bool *skip;            /* per spec node: an in-place Concat whose inputs already sit in place */
     unsigned char *step;   /* per spec node: STEP_* (device backends: the placed segments) */
+    bool *internal;        /* per spec value: a conversion's intermediate, not shown to observers */
     void **host_vals;      /* device backends, per spec value: host memory of host-placed values */
+    void **hdata;          /* device backends, per spec value: what host segments read and write
+                            * (constants in place, host_vals otherwise) */
     bool has_host;         /* the specialization has host steps (no graph capture then) */
     void **host_out;       /* device backends: host copies of the outputs */
     void *scratch;         /* device backends: host copy of an observed tensor */
@@ -149,10 +152,14 @@ static void drop_spec(c8_exec *x) {
     x->skip = NULL;
     free(x->step);
     x->step = NULL;
+    free(x->internal);
+    x->internal = NULL;
     if (x->host_vals && x->spec)
         for (int v = 0; v < x->spec->n_vals; v++) free(x->host_vals[v]);
     free(x->host_vals);
     x->host_vals = NULL;
+    free(x->hdata);
+    x->hdata = NULL;
     x->has_host = false;
     if (x->host_out && x->spec)
         for (int i = 0; i < x->spec->n_outputs; i++) free(x->host_out[i]);
@@ -274,11 +281,12 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
     x->vdata = calloc(nv, sizeof(void *));
     x->node_state = calloc((size_t)(s->n_nodes ? s->n_nodes : 1), sizeof(void *));
     x->step = calloc((size_t)(s->n_nodes ? s->n_nodes : 1), 1);
+    x->internal = calloc(nv, sizeof(bool));
     x->host_vals = calloc(nv, sizeof(void *));
     if (!vt->host_memory)
         x->host_out = calloc((size_t)(s->n_outputs ? s->n_outputs : 1), sizeof(void *));
-    if (!blocks || !bval || !blk_of || !x->vdata || !x->node_state || !x->step || !x->host_vals ||
-        (!vt->host_memory && !x->host_out)) {
+    if (!blocks || !bval || !blk_of || !x->vdata || !x->node_state || !x->step || !x->internal ||
+        !x->host_vals || (!vt->host_memory && !x->host_out)) {
         st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory", g->path);
         goto done;
     }
@@ -286,6 +294,17 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
     for (int i = 0; !vt->host_memory && i < s->n_nodes; i++) {
         x->step[i] = step_of(x->e, &s->nodes[i]);
         x->has_host |= x->step[i] != STEP_DEVICE;
+    }
+    /* Observers see each model tensor once: not the converted copy a Reformat makes for its
+     * readers ("side in"), nor what a producer writes before a Reformat converts it into the
+     * model's value ("side out"), engine/build/reformat.c */
+    for (int i = 0; i < s->n_nodes; i++) {
+        const c8_node *n = &s->nodes[i];
+        if (n->op != C8_OP_REFORMAT || n->in[0] < 0 || n->out[0] < 0) continue;
+        if (strcmp(c8_node_attr_s(n, "side", ""), "out") == 0)
+            x->internal[n->in[0]] = true;
+        else
+            x->internal[n->out[0]] = true;
     }
     /* Activations (and, on devices, the inputs) get arena blocks; every size is known now.
      * Values that host steps write live in host memory (allocated below). */
@@ -477,6 +496,15 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
         if (st != C8_OK) goto done;
     }
     x->mem_bytes = need;
+    if (x->has_host) {
+        x->hdata = calloc(nv, sizeof(void *));
+        if (!x->hdata) {
+            st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory", g->path);
+            goto done;
+        }
+        for (int v = 0; v < s->n_vals; v++)
+            x->hdata[v] = s->vals[v].kind == C8_VAL_CONST ? s->vals[v].data : x->host_vals[v];
+    }
     if (vt->prepare)
         for (int i = 0; st == C8_OK && i < s->n_nodes; i++) {
             const c8_node *n = &s->nodes[i];
@@ -546,8 +574,8 @@ static void host_view(const c8_exec *x, int v, c8_host_tensor *t) {
     t->data = val->kind == C8_VAL_CONST ? val->data : x->host_vals[v];
 }
 
-/* A HostCopy of a device plan: device -> host (the backend hands the value back in ONNX layout
- * through vt->observe first) or host -> device. */
+/* A HostCopy of a device plan: device -> host (of a value in ONNX layout and its dtype) or
+ * host -> device. */
 static c8_status run_copy(c8_exec *x, const c8_node *nd, unsigned char step, c8_error *err) {
     const c8_graph *s = x->spec;
     int from = nd->in[0], to = nd->out[0];
@@ -560,9 +588,42 @@ static c8_status run_copy(c8_exec *x, const c8_node *nd, unsigned char step, c8_
     }
     c8_host_tensor t;
     view(s, x->vdata, from, &t);
-    if (x->vt->observe) C8_TRY(x->vt->observe(x->ctx, s, from, &t, err));
+    /* the placement put a Reformat before every download of a value the device stores
+     * otherwise (engine/build/reformat.c): the observer view must be the value itself */
+    if (x->vt->observe) {
+        const void *stored = t.data;
+        C8_TRY(x->vt->observe(x->ctx, s, from, &t, err));
+        if (t.data != stored)
+            return c8_node_err(err, s, nd, C8_ERR_INTERNAL,
+                               "'%s' is not stored in ONNX layout and its dtype: the plan lacks "
+                               "its conversion before the download",
+                               val->name);
+    }
     C8_TRY(x->vt->sync(x->ctx, err));
     return x->vt->download(x->ctx, x->host_vals[to], t.data, bytes, err);
+}
+
+/* After node i of a segment (c8_segment.after): its outputs to the observers (host steps'
+ * values are observed through their uploads, under the model's names; a device backend hands
+ * its own layouts back as dtype + ONNX layout), then, on a host-memory backend, the interrupt
+ * check before the next node. */
+static c8_status after_node(void *user, int i, c8_error *err) {
+    c8_exec *x = user;
+    const c8_graph *s = x->spec;
+    const c8_node *nd = &s->nodes[i];
+    for (int k = 0; x->obs && !step_writes_host(x->step[i]) && k < nd->n_out; k++) {
+        const int v = nd->out[k];
+        if (v < 0 || x->internal[v] || !observed(x, s->vals[v].name)) continue;
+        c8_host_tensor t;
+        view(s, x->vdata, v, &t);
+        if (x->vt->observe) C8_TRY(x->vt->observe(x->ctx, s, v, &t, err));
+        C8_TRY(host_copy(x, &t, err));
+        C8_TRY(x->obs(x->obs_user, t.name, &t, err));
+    }
+    if (x->vt->host_memory && i + 1 < s->n_nodes && g_interrupt && *g_interrupt)
+        return c8_err(err, C8_ERR_INTERRUPTED, "%s: interrupted by %s (before layer '%s')",
+                      x->g->path, g_interrupt_what, s->nodes[i + 1].name);
+    return C8_OK;
 }
 
 c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error *err) {
@@ -663,85 +724,49 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
             st = x->obs(x->obs_user, t.name, &t, err);
             if (st != C8_OK) goto done;
         }
-    bool replayed = false;
     if (g_interrupt && *g_interrupt) {
         st = c8_err(err, C8_ERR_INTERRUPTED, "%s: interrupted by %s", g->path, g_interrupt_what);
         goto done;
     }
-    if (x->vt->run_begin) {
-        st = x->vt->run_begin(x->ctx, x->obs == NULL && !x->has_host, &replayed, err);
-        if (st != C8_OK) goto done;
-    }
-    c8_host_tensor stack_in[8], stack_out[8];
-    for (int i = 0; !replayed && i < s->n_nodes; i++) {
-        const c8_node *nd = &s->nodes[i];
+    /* The placed segments: runs of consecutive nodes of one device (the engine's, or the host
+     * in a device plan) and the copies between them (engine/build/place.c); a host-memory
+     * backend's plan is one segment. */
+    bool started = false;
+    for (int i = 0; i < s->n_nodes;) {
         const unsigned char step = x->step[i];
-        /* Between layers only where no graph capture can be open (a backend with run_begin is
-         * checked once, before it). */
-        if (!x->vt->run_begin && g_interrupt && *g_interrupt) {
-            st = c8_err(err, C8_ERR_INTERRUPTED, "%s: interrupted by %s (before layer '%s')",
-                        g->path, g_interrupt_what, nd->name);
-            goto done;
+        if (step == STEP_DOWNLOAD || step == STEP_UPLOAD) {
+            st = run_copy(x, &s->nodes[i], step, err);
+            if (st == C8_OK) st = after_node(x, i, err);
+            if (st != C8_OK) goto done;
+            i++;
+            continue;
         }
-        c8_host_tensor *in = nd->n_in <= 8 ? stack_in : calloc((size_t)nd->n_in, sizeof *in);
-        c8_host_tensor *out = nd->n_out <= 8 ? stack_out : calloc((size_t)nd->n_out, sizeof *out);
-        if (!in || !out) {
-            if (in != stack_in) free(in);
-            if (out != stack_out) free(out);
-            st = c8_err(err, C8_ERR_NOMEM, "out of memory");
-            goto done;
+        int j = i + 1;
+        while (j < s->n_nodes && x->step[j] == step) j++;
+        const bool host = step == STEP_HOST;
+        c8_segment seg = {s,
+                          x->e->layers,
+                          i,
+                          j - i,
+                          host ? x->hdata : x->vdata,
+                          host ? NULL : x->node_state,
+                          x->skip,
+                          false,
+                          false,
+                          NULL,
+                          x};
+        /* between nodes: observers, and interrupts where no graph capture can be open */
+        if (x->obs || x->vt->host_memory) seg.after = after_node;
+        if (host) {
+            st = c8_backend_cpu.run_segment(NULL, &seg, err);
+        } else {
+            seg.may_capture = !x->obs && !x->has_host && !x->vt->host_memory;
+            seg.starts_run = !started;
+            started = true;
+            st = x->vt->run_segment(x->ctx, &seg, err);
         }
-        const bool on_host = step == STEP_HOST;
-        for (int k = 0; k < nd->n_in; k++) {
-            if (nd->in[k] < 0)
-                memset(&in[k], 0, sizeof in[k]);
-            else if (on_host)
-                host_view(x, nd->in[k], &in[k]);
-            else
-                view(s, x->vdata, nd->in[k], &in[k]);
-        }
-        for (int k = 0; k < nd->n_out; k++) {
-            if (nd->out[k] < 0)
-                memset(&out[k], 0, sizeof out[k]);
-            else if (on_host)
-                host_view(x, nd->out[k], &out[k]);
-            else
-                view(s, x->vdata, nd->out[k], &out[k]);
-        }
-        c8_host_tensor res;
-        const c8_host_tensor *resp = NULL;
-        if (nd->fusion.residual >= 0) {
-            if (on_host)
-                host_view(x, nd->fusion.residual, &res);
-            else
-                view(s, x->vdata, nd->fusion.residual, &res);
-            resp = &res;
-        }
-        const c8_layer *l = nd->layer >= 0 ? &x->e->layers[nd->layer] : NULL;
-        if (x->skip[i])
-            st = C8_OK;
-        else if (step == STEP_DEVICE)
-            st = x->vt->run(x->ctx, x->node_state[i], s, nd, l, in, out, resp, err);
-        else if (step == STEP_HOST)
-            st = c8_backend_cpu.run(NULL, NULL, s, nd, l, in, out, resp, err);
-        else
-            st = run_copy(x, nd, step, err);
-        /* host steps' values are observed through their uploads, under the model's names */
-        for (int k = 0; st == C8_OK && x->obs && !step_writes_host(step) && k < nd->n_out; k++) {
-            if (nd->out[k] < 0 || !observed(x, out[k].name)) continue;
-            c8_host_tensor t = out[k];
-            /* a device backend hands its own layouts back as dtype + ONNX layout */
-            if (x->vt->observe) st = x->vt->observe(x->ctx, s, nd->out[k], &t, err);
-            if (st == C8_OK) st = host_copy(x, &t, err);
-            if (st == C8_OK) st = x->obs(x->obs_user, t.name, &t, err);
-        }
-        if (in != stack_in) free(in);
-        if (out != stack_out) free(out);
         if (st != C8_OK) goto done;
-    }
-    if (x->vt->run_end && !replayed) {
-        st = x->vt->run_end(x->ctx, err);
-        if (st != C8_OK) goto done;
+        i = j;
     }
     if (!x->vt->host_memory) {
         st = x->vt->sync(x->ctx, err);

@@ -96,6 +96,11 @@ done:
     return s;
 }
 
+/* A placed segment: the node loop with cpu_run for each node. */
+static c8_status cpu_run_segment(void *ctx, const c8_segment *seg, c8_error *err) {
+    return c8_segment_run_nodes(ctx, seg, cpu_run, err);
+}
+
 static c8_status cpu_sync(void *ctx, c8_error *err) {
     (void)ctx;
     (void)err;
@@ -116,6 +121,6 @@ const c8_backend_vt c8_backend_cpu = {
     .supports = cpu_supports,
     .prepare = NULL,
     .release = NULL,
-    .run = cpu_run,
+    .run_segment = cpu_run_segment,
     .sync = cpu_sync,
 };

@@ -1,9 +1,11 @@
 /* The CUDA backend (kernels/backend.h): device memory, one stream and cuDNN / cuBLASLt handles per
  * context, pinned staging for uploads and downloads, value layouts (cuda_backend_int.h), the
  * placement query (cu_supports: which nodes the GPU runs; the placement pass puts the others on
- * the host with explicit copies, engine/build/place.c), the run wrapper that converts operands to
- * the formats each op asks for, CUDA Graph capture of the whole forward, build-time tuning and
- * the calibration histograms on the GPU.
+ * the host with explicit copies, engine/build/place.c), the static operand formats (cu_wants,
+ * cuda_wants.c: the placement pass makes every conversion a Reformat node, engine/build/
+ * reformat.c), the run wrapper (which converts nothing: it checks at prepare that operands
+ * arrive as each op asks), CUDA Graph capture of the whole forward, build-time tuning and the
+ * calibration histograms on the GPU.
  *
  * Ops: cuda_conv.c (Conv, FusedConv, ConvTranspose through cuDNN), cuda_gemm.c (Gemm, MatMul
  * through cuBLASLt), cuda_ops.c (everything else with own kernels, kernels/cuda/cu_kernels.cu),
@@ -372,10 +374,8 @@ static void print_profile(const cu_ctx *c) {
             order[j] = order[j - 1];
             order[j - 1] = t;
         }
-    fprintf(stderr,
-            "cuda profile (synchronized per node): %.3f ms in %d op types, of which "
-            "%.3f ms converting operands\n",
-            total, n, c->prof_conv_ms);
+    /* the placement's conversions are counted as the op type Reformat */
+    fprintf(stderr, "cuda profile (synchronized per node): %.3f ms in %d op types\n", total, n);
     for (int i = 0; i < n; i++)
         fprintf(stderr, "  %-22s %8lld calls %12.3f ms %6.1f%%\n", c8_op_name((c8_op)order[i]),
                 (long long)c->prof_n[order[i]], c->prof_ms[order[i]],
@@ -417,7 +417,7 @@ static void capture_broken(cu_ctx *c) {
     if (++c->capture_tries >= CU_CAPTURE_TRIES) c->capture_failed = true;
 }
 
-/* A capture left open by a failed run (the executor skips run_end on errors). */
+/* A capture left open by a failed run (a segment's error skips cu_run_end). */
 static void abort_capture(cu_ctx *c) {
     if (c->capturing) capture_broken(c);
 }
@@ -732,6 +732,38 @@ static bool prefers_cl(c8_op op) { return c8_op_info_of(op)->gpu_layout == C8_GL
 static bool follows_layout(c8_op op) { return c8_op_info_of(op)->gpu_layout == C8_GL_FOLLOW; }
 static bool q8_nhwc32(c8_op op) { return c8_op_info_of(op)->gpu_layout == C8_GL_NHWC32; }
 
+/* The dtype elements of view type `type` are stored as (raw types: the value's own dtype dt). */
+static c8_dtype storage_dtype(int type, c8_dtype dt) {
+    switch (type) {
+    case C8CU_F32: return C8_DT_FLOAT;
+    case C8CU_F16: return C8_DT_FLOAT16;
+    case C8CU_I8: return C8_DT_INT8;
+    default: return dt;
+    }
+}
+
+/* The format a Reformat attribute ("from" / "to": channels_last, cpad, storage dtype) names. */
+static cu_fmt reformat_fmt(const c8_node *n, const char *name) {
+    const int64_t *f = NULL;
+    if (c8_node_attr_ints(n, name, &f) != 3) return (cu_fmt){-1, 0, 1};
+    return (cu_fmt){(int8_t)cu_canon_type((c8_dtype)f[2]), (int8_t)(f[0] != 0),
+                    (int16_t)(f[0] ? f[1] : 1)};
+}
+
+static bool reformat_side_out(const c8_node *n) {
+    return n->op == C8_OP_REFORMAT && strcmp(c8_node_attr_s(n, "side", ""), "out") == 0;
+}
+
+/* Value u as a layout-following op saw it before the placement pass converted it for that op:
+ * the input of a "side in" Reformat (so inserting conversions never changes a layout choice). */
+static int before_reformat(const c8_graph *g, int u) {
+    const int p = g->vals[u].producer;
+    if (p >= 0 && g->nodes[p].op == C8_OP_REFORMAT && !reformat_side_out(&g->nodes[p]) &&
+        g->nodes[p].in[0] >= 0)
+        return g->nodes[p].in[0];
+    return u;
+}
+
 static cu_fmt plan_value(const c8_backend_engine *e, const c8_graph *g, const cu_fmt *fmt, int v) {
     const c8_value *val = &g->vals[v];
     cu_fmt canon = cu_canon(val->dtype);
@@ -753,6 +785,7 @@ static cu_fmt plan_value(const c8_backend_engine *e, const c8_graph *g, const cu
                 for (int k = 0; k < p->n_in; k++) {
                     int u = p->in[k];
                     if (u < 0 || g->vals[u].kind == C8_VAL_CONST) continue;
+                    u = before_reformat(g, u);
                     if (g->vals[u].shape.rank == rank && fmt[u].cl && fmt[u].cpad == 1) f.cl = 1;
                     break;
                 }
@@ -761,6 +794,24 @@ static cu_fmt plan_value(const c8_backend_engine *e, const c8_graph *g, const cu
         return f;
     }
     return canon;
+}
+
+/* Every value's format, in node order so that layout-following ops see their inputs'. The
+ * placement's conversions (engine/build/reformat.c) say theirs: a Reformat writes its "to", and
+ * the value a "side out" Reformat converts is stored as its "from" (what the producer's kernel
+ * writes). */
+static void plan_formats(const c8_backend_engine *e, const c8_graph *g, cu_fmt *fmt) {
+    for (int v = 0; v < g->n_vals; v++) fmt[v] = cu_canon(g->vals[v].dtype);
+    for (int i = 0; i < g->n_nodes; i++) {
+        const c8_node *n = &g->nodes[i];
+        if (n->op == C8_OP_REFORMAT && n->n_out == 1 && n->out[0] >= 0 && n->in[0] >= 0) {
+            fmt[n->out[0]] = reformat_fmt(n, "to");
+            if (reformat_side_out(n)) fmt[n->in[0]] = reformat_fmt(n, "from");
+            continue;
+        }
+        for (int k = 0; k < n->n_out; k++)
+            if (n->out[k] >= 0) fmt[n->out[k]] = plan_value(e, g, fmt, n->out[k]);
+    }
 }
 
 static c8_status cu_plan_values(void *ctx, const c8_graph *g, size_t *bytes, c8_error *err) {
@@ -776,14 +827,7 @@ static c8_status cu_plan_values(void *ctx, const c8_graph *g, size_t *bytes, c8_
     if (!c->plan.fmt) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     c->plan.g = g;
     c->plan.n_vals = g->n_vals;
-    /* values in node order so that layout-following ops see their inputs' formats */
-    for (int v = 0; v < g->n_vals; v++) c->plan.fmt[v] = cu_canon(g->vals[v].dtype);
-    for (int i = 0; i < g->n_nodes; i++) {
-        const c8_node *n = &g->nodes[i];
-        for (int k = 0; k < n->n_out; k++)
-            if (n->out[k] >= 0)
-                c->plan.fmt[n->out[k]] = plan_value(&c->e, g, c->plan.fmt, n->out[k]);
-    }
+    plan_formats(&c->e, g, c->plan.fmt);
     for (int v = 0; v < g->n_vals; v++) {
         const c8_value *val = &g->vals[v];
         if (!bytes[v] && c8_shape_numel(&val->shape) != 0) continue; /* not an arena value */
@@ -798,24 +842,41 @@ static c8_status cu_layouts(const c8_backend_engine *e, const c8_graph *g, c8_va
                             c8_error *err) {
     cu_fmt *fmt = calloc((size_t)(g->n_vals ? g->n_vals : 1), sizeof *fmt);
     if (!fmt) return c8_err(err, C8_ERR_NOMEM, "out of memory");
-    for (int v = 0; v < g->n_vals; v++) fmt[v] = cu_canon(g->vals[v].dtype);
-    for (int i = 0; i < g->n_nodes; i++) {
-        const c8_node *n = &g->nodes[i];
-        for (int k = 0; k < n->n_out; k++)
-            if (n->out[k] >= 0) fmt[n->out[k]] = plan_value(e, g, fmt, n->out[k]);
-    }
+    plan_formats(e, g, fmt);
     for (int v = 0; v < g->n_vals; v++) {
         out[v].channels_last = fmt[v].cl;
         out[v].cpad = fmt[v].cl ? fmt[v].cpad : 1;
-        switch (fmt[v].type) {
-        case C8CU_F32: out[v].storage = C8_DT_FLOAT; break;
-        case C8CU_F16: out[v].storage = C8_DT_FLOAT16; break;
-        case C8CU_I8: out[v].storage = C8_DT_INT8; break;
-        default: out[v].storage = g->vals[v].dtype; break;
-        }
+        out[v].storage = storage_dtype(fmt[v].type, g->vals[v].dtype);
     }
     free(fmt);
     return C8_OK;
+}
+
+static c8_operand_want want_out_of(cu_want w, c8_dtype dt) {
+    return (c8_operand_want){w.type < 0 ? -1 : (int32_t)storage_dtype(w.type, dt), w.layout,
+                             w.cpad};
+}
+
+/* The build-time operand formats (vt->wants): cu_static_wants (cuda_wants.c) in the table's
+ * terms; storage types of raw elements are the value's dtype. */
+static void cu_wants(const c8_backend_engine *e, const c8_graph *g, const c8_node *n,
+                     const c8_value_layout *stored, c8_operand_want *in, c8_operand_want *res,
+                     c8_operand_want *out) {
+    cu_want win[CU_MAX_IO], wout[CU_MAX_IO], wres;
+    const c8_layer *l = n->layer >= 0 && n->layer < e->n_layers ? &e->layers[n->layer] : NULL;
+    int8_t t0 = n->n_out > 0 && n->out[0] >= 0 ? (int8_t)cu_canon_type(stored[n->out[0]].storage)
+                                               : (int8_t)-1;
+    cu_static_wants(l, g, n, t0, win, &wres, wout);
+    for (int k = 0; k < n->n_in; k++) {
+        const c8_value *v = c8_node_input(g, n, k);
+        in[k] = k < CU_MAX_IO && v ? want_out_of(win[k], v->dtype) : C8_WANT_ANY;
+    }
+    const c8_value *r = n->fusion.residual >= 0 ? &g->vals[n->fusion.residual] : NULL;
+    *res = r ? want_out_of(wres, r->dtype) : C8_WANT_ANY;
+    for (int k = 0; k < n->n_out; k++) {
+        const c8_value *v = c8_node_output(g, n, k);
+        out[k] = k < CU_MAX_IO && v ? want_out_of(wout[k], v->dtype) : C8_WANT_ANY;
+    }
 }
 
 /* ================================================================== prepare / release */
@@ -827,36 +888,64 @@ static void cu_release(void *ctx, void *node_state) {
     free(nd);
 }
 
-/* Operand formats after the wants (what the run wrapper will hand the op). */
-static cu_fmt stored_fmt(const cu_ctx *c, const c8_graph *g, int v) {
-    if (v < 0) return cu_canon(C8_DT_FLOAT);
-    return c->plan.fmt[v];
+/* "float16 NHWC", "int8 NHWC32", "float32 ONNX layout" (for messages). */
+static const char *fmt_str(cu_fmt f, char *buf, size_t n) {
+    static const char *types[] = {"float32", "float16", "int8", "raw1", "raw2", "raw4", "raw8"};
+    const char *t =
+        f.type >= 0 && f.type < (int)(sizeof types / sizeof *types) ? types[f.type] : "?";
+    if (!f.cl)
+        snprintf(buf, n, "%s ONNX layout", t);
+    else if (f.cpad > 1)
+        snprintf(buf, n, "%s channels-last padded to %d", t, (int)f.cpad);
+    else
+        snprintf(buf, n, "%s channels-last", t);
+    return buf;
 }
 
-/* Scratch bytes the wrapper needs for node n's conversions. */
-static size_t conversion_bytes(const cu_ctx *c, const cu_node *nd, const c8_graph *g,
-                               const c8_node *n) {
-    size_t total = 0;
-    for (int k = 0; k < n->n_in && k < CU_MAX_IO; k++) {
-        int v = n->in[k];
-        if (v < 0) continue;
-        cu_fmt st = stored_fmt(c, g, v),
-               ef = cu_fmt_want(st, nd->want_in[k], g->vals[v].shape.rank);
-        if (!cu_fmt_eq(st, ef)) total += align_up(cu_fmt_bytes(&g->vals[v].shape, ef), CU_ALIGN);
+/* One operand of node n (value v, role e.g. "input 1") against what its kernel wants. */
+static c8_status check_operand(const cu_ctx *c, const c8_graph *g, const c8_node *n, int v,
+                               cu_want w, const char *role, int k, c8_error *err) {
+    if (v < 0) return C8_OK;
+    cu_fmt st = c->plan.fmt[v];
+    if (cu_fmt_eq(cu_fmt_want(st, w, g->vals[v].shape.rank), st)) return C8_OK;
+    char sb[48], wb[48];
+    return c8_node_err(err, g, n, C8_ERR_INTERNAL,
+                       "%s %d ('%s') is stored as %s, but the GPU kernel takes %s: the plan lacks "
+                       "the conversion (engine/build/reformat.c); rebuild the plan or report it",
+                       role, k, g->vals[v].name, fmt_str(st, sb, sizeof sb),
+                       fmt_str(cu_fmt_want(st, w, g->vals[v].shape.rank), wb, sizeof wb));
+}
+
+/* The placement pass made every conversion a Reformat node, so each operand must arrive as the
+ * op's prepare asked: checked once per specialization, an error (never a silent conversion). */
+static c8_status check_operands(const cu_ctx *c, const cu_node *nd, const c8_graph *g,
+                                const c8_node *n, c8_error *err) {
+    for (int k = 0; k < n->n_in; k++)
+        C8_TRY(check_operand(c, g, n, n->in[k], nd->want_in[k], "input", k, err));
+    C8_TRY(check_operand(c, g, n, n->fusion.residual, nd->want_res, "residual", 0, err));
+    for (int k = 0; k < n->n_out; k++)
+        C8_TRY(check_operand(c, g, n, n->out[k], nd->want_out[k], "output", k, err));
+    if (n->op == C8_OP_REFORMAT && n->in[0] >= 0 &&
+        !cu_fmt_eq(c->plan.fmt[n->in[0]], reformat_fmt(n, "from"))) {
+        char sb[48], wb[48];
+        return c8_node_err(err, g, n, C8_ERR_INTERNAL,
+                           "converts '%s' from %s, but it is stored as %s", g->vals[n->in[0]].name,
+                           fmt_str(reformat_fmt(n, "from"), wb, sizeof wb),
+                           fmt_str(c->plan.fmt[n->in[0]], sb, sizeof sb));
     }
-    if (n->fusion.residual >= 0) {
-        int v = n->fusion.residual;
-        cu_fmt st = stored_fmt(c, g, v), ef = cu_fmt_want(st, nd->want_res, g->vals[v].shape.rank);
-        if (!cu_fmt_eq(st, ef)) total += align_up(cu_fmt_bytes(&g->vals[v].shape, ef), CU_ALIGN);
-    }
-    for (int k = 0; k < n->n_out && k < CU_MAX_IO; k++) {
-        int v = n->out[k];
-        if (v < 0) continue;
-        cu_fmt st = stored_fmt(c, g, v),
-               ef = cu_fmt_want(st, nd->want_out[k], g->vals[v].shape.rank);
-        if (!cu_fmt_eq(st, ef)) total += align_up(cu_fmt_bytes(&g->vals[v].shape, ef), CU_ALIGN);
-    }
-    return total;
+    return C8_OK;
+}
+
+/* A Reformat node (engine/build/reformat.c): the same values in the storage its output is
+ * planned in; cu_convert zeroes the padded channels of NHWC32. */
+static c8_status reformat_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
+                              cu_tensor *in, cu_tensor *out, cu_tensor *res, c8_error *err) {
+    (void)nd;
+    (void)g;
+    (void)n;
+    (void)res;
+    return cu_convert(c, out[0].data, out[0].fmt, in[0].data, in[0].fmt, in[0].dtype, &in[0].shape,
+                      err);
 }
 
 static c8_status cu_prepare(void *ctx, const c8_graph *g, const c8_node *n, const c8_layer *l,
@@ -884,6 +973,10 @@ static c8_status cu_prepare(void *ctx, const c8_graph *g, const c8_node *n, cons
     case C8_GPU_Q8_ADD:
     case C8_GPU_Q8_CONCAT:
     case C8_GPU_F16_CAST: s = cu_prepare_q8(c, nd, g, n, l, err); break;
+    case C8_GPU_REFORMAT:
+        nd->run = reformat_run;
+        s = C8_OK;
+        break;
     default: s = cu_prepare_misc(c, nd, g, n, l, err); break;
     }
     /* The placement pass (engine/build/place.c) asked cu_supports; a node it put on the GPU
@@ -894,7 +987,8 @@ static c8_status cu_prepare(void *ctx, const c8_graph *g, const c8_node *n, cons
                         "rebuild the plan for these input shapes or report it",
                         nd->why ? nd->why : "no GPU implementation");
     if (s == C8_OK && nd->lazy) c->n_lazy_nodes++;
-    if (s == C8_OK) s = cu_scratch_reserve(c, conversion_bytes(c, nd, g, n) + nd->ws_bytes, err);
+    if (s == C8_OK) s = check_operands(c, nd, g, n, err);
+    if (s == C8_OK) s = cu_scratch_reserve(c, nd->ws_bytes, err);
     if (s != C8_OK) {
         cu_release(c, nd);
         return s;
@@ -916,18 +1010,6 @@ static void operand(const cu_ctx *c, const c8_graph *g, int v, void *data, cu_te
     t->shape = val->shape;
     t->fmt = c->plan.fmt[v];
     if (val->kind == C8_VAL_CONST) t->host = val->data;
-}
-
-/* Converts t in place to the wanted format (into scratch) when it differs. */
-static c8_status adapt_in(cu_ctx *c, cu_tensor *t, cu_want w, size_t *off, c8_error *err) {
-    if (t->v < 0 || !t->data) return C8_OK;
-    cu_fmt ef = cu_fmt_want(t->fmt, w, t->shape.rank);
-    if (cu_fmt_eq(ef, t->fmt)) return C8_OK;
-    void *p = cu_scratch(c, off, cu_fmt_bytes(&t->shape, ef));
-    C8_TRY(cu_convert(c, p, ef, t->data, t->fmt, t->dtype, &t->shape, err));
-    t->data = p;
-    t->fmt = ef;
-    return C8_OK;
 }
 
 /* One run call, kept while capturing. */
@@ -962,6 +1044,8 @@ static c8_status record(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node
     return C8_OK;
 }
 
+/* Runs one node on operands as stored: the placement pass made every conversion a node
+ * (engine/build/reformat.c) and cu_prepare checked that each operand arrives as the op wants. */
 static c8_status run_node(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
                           const c8_layer *l, const c8_host_tensor *in, c8_host_tensor *out,
                           const c8_host_tensor *residual, c8_error *err) {
@@ -971,38 +1055,15 @@ static c8_status run_node(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_no
         C8_CUDA_TRY(err, cudaStreamSynchronize(c->stream));
         t0 = now_ms();
     }
-    cu_tensor tin[CU_MAX_IO], tout[CU_MAX_IO], tres, dst[CU_MAX_IO];
-    size_t off = 0;
-    for (int k = 0; k < n->n_in; k++) {
-        operand(c, g, n->in[k], in[k].data, &tin[k]);
-        C8_TRY(adapt_in(c, &tin[k], nd->want_in[k], &off, err));
-    }
+    cu_tensor tin[CU_MAX_IO], tout[CU_MAX_IO], tres;
+    for (int k = 0; k < n->n_in; k++) operand(c, g, n->in[k], in[k].data, &tin[k]);
     operand(c, g, n->fusion.residual, residual ? residual->data : NULL, &tres);
-    C8_TRY(adapt_in(c, &tres, nd->want_res, &off, err));
-    if (prof && off) {
-        C8_CUDA_TRY(err, cudaStreamSynchronize(c->stream));
-        c->prof_conv_ms += now_ms() - t0;
-    }
-    for (int k = 0; k < n->n_out; k++) {
-        operand(c, g, n->out[k], out[k].data, &tout[k]);
-        dst[k] = tout[k];
-        if (tout[k].v < 0 || !tout[k].data) continue;
-        cu_fmt ef = cu_fmt_want(tout[k].fmt, nd->want_out[k], tout[k].shape.rank);
-        if (!cu_fmt_eq(ef, tout[k].fmt)) {
-            tout[k].data = cu_scratch(c, &off, cu_fmt_bytes(&tout[k].shape, ef));
-            tout[k].fmt = ef;
-        }
-    }
+    for (int k = 0; k < n->n_out; k++) operand(c, g, n->out[k], out[k].data, &tout[k]);
     (void)l;
-    /* the op's workspace follows the converted operands */
+    size_t off = 0;
     c->ws = nd->ws_bytes ? cu_scratch(c, &off, nd->ws_bytes) : NULL;
     c->ws_bytes = nd->ws_bytes;
     c8_status s = nd->run(c, nd, g, n, tin, tout, n->fusion.residual >= 0 ? &tres : NULL, err);
-    for (int k = 0; s == C8_OK && k < n->n_out; k++) {
-        if (dst[k].v < 0 || !dst[k].data || dst[k].data == tout[k].data) continue;
-        s = cu_convert(c, dst[k].data, dst[k].fmt, tout[k].data, tout[k].fmt, dst[k].dtype,
-                       &dst[k].shape, err);
-    }
     if (s == C8_OK && prof) {
         C8_CUDA_TRY(err, cudaStreamSynchronize(c->stream));
         c->prof_ms[n->op] += now_ms() - t0;
@@ -1086,6 +1147,17 @@ static c8_status cu_run_end(void *ctx, c8_error *err) {
             run_node(c, r->nd, r->g, r->n, r->l, r->in, r->out, r->has_res ? &r->res : NULL, err));
     }
     return C8_OK;
+}
+
+/* A placed segment (vt->run_segment): the node loop with cu_run for each node; the first
+ * segment of a run begins it (graph replay or capture when the segment is the whole forward,
+ * seg->may_capture) and ends a capture after its loop. */
+static c8_status cu_run_segment(void *ctx, const c8_segment *seg, c8_error *err) {
+    bool replayed = false;
+    if (seg->starts_run) C8_TRY(cu_run_begin(ctx, seg->may_capture, &replayed, err));
+    if (replayed) return C8_OK;
+    C8_TRY(c8_segment_run_nodes(ctx, seg, cu_run, err));
+    return cu_run_end(ctx, err);
 }
 
 /* ================================================================== tuning (build time) */
@@ -1283,12 +1355,11 @@ const c8_backend_vt c8_backend_cuda = {
     .download = cu_download,
     .supports = cu_supports,
     .layouts = cu_layouts,
+    .wants = cu_wants,
     .prepare = cu_prepare,
     .release = cu_release,
-    .run = cu_run,
+    .run_segment = cu_run_segment,
     .sync = cu_sync,
-    .run_begin = cu_run_begin,
-    .run_end = cu_run_end,
     .tune = cu_tune,
     .hist_bins = cu_hist_bins,
     .plan = cu_plan_values,

@@ -10,9 +10,12 @@
  *     and pools exchange, ONNX layout otherwise;
  *   - INT8 tensors of rank >= 2: the INT8 kernels' NHWC32 layout (channels last, padded to 32
  *     with zeros), and so are the float / half outputs of INT8 convolutions and Gemms.
- * Each node says which formats it wants for its inputs and outputs (cu_want); the run wrapper
- * converts into per-context scratch where the stored format differs, so an op implementation
- * sees exactly what it asked for. */
+ * Each node says which formats it wants for its inputs and outputs (cu_want): statically at build
+ * time (cu_static_wants, cuda_wants.c, vt->wants), where the placement pass inserts a Reformat
+ * node for every difference from the stored format (engine/build/reformat.c), and again at
+ * prepare, where the run wrapper checks that each operand arrives as wanted (an error
+ * otherwise): the wrapper converts nothing, so an op implementation sees exactly what it asked
+ * for and every conversion is a node of the plan. */
 #ifndef C8_KERNELS_CUDA_CUDA_BACKEND_INT_H
 #define C8_KERNELS_CUDA_CUDA_BACKEND_INT_H
 
@@ -102,7 +105,7 @@ struct cu_node {
     cu_run_fn run;   /* NATIVE */
     int n_in, n_out;
     cu_want want_in[CU_MAX_IO], want_out[CU_MAX_IO], want_res;
-    size_t ws_bytes; /* workspace the op needs in scratch, after the converted operands */
+    size_t ws_bytes; /* workspace the op needs in scratch */
     void *op;        /* op-specific state, freed with op_free */
     void (*op_free)(cu_ctx *c, void *op);
     bool lazy; /* the op still picks an algorithm on its first run (no capture before) */
@@ -126,7 +129,7 @@ struct cu_ctx {
     /* pinned staging for uploads (a ring, reset at every sync) and downloads */
     unsigned char *pin;
     size_t pin_bytes, pin_used;
-    /* scratch: converted operands and workspaces, one node at a time */
+    /* scratch: the running node's workspace */
     unsigned char *scratch;
     size_t scratch_bytes;
     void *ws; /* the running node's workspace in the scratch (nd->ws_bytes), or NULL */
@@ -156,7 +159,7 @@ struct cu_ctx {
     /* C8_CUDA_PROFILE=1: per-op time (synchronized around every node; no graph capture),
      * printed to stderr when the context is destroyed */
     bool profile;
-    double prof_ms[C8_OP_COUNT_], prof_conv_ms;
+    double prof_ms[C8_OP_COUNT_];
     int64_t prof_n[C8_OP_COUNT_];
 };
 
@@ -211,6 +214,13 @@ typedef struct c8_q8_bucket {
 c8_status cu_tune_q8(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g, const c8_node *n,
                      c8_layer *l, const c8_tune_options *opt, const c8_q8_bucket *bk,
                      c8_error *err);
+
+/* The formats node n's kernel takes its operands in, known at build time (cuda_wants.c; the
+ * mirror of what the op files' prepare sets): in and out have CU_MAX_IO entries (operands past
+ * that: CU_WANT_ANY), l is n's layer (NULL: none), out0_type the stored type of n's first
+ * output (index maps work in it). */
+void cu_static_wants(const c8_layer *l, const c8_graph *g, const c8_node *n, int8_t out0_type,
+                     cu_want *in, cu_want *res, cu_want *out);
 
 /* Whether FP16 computation applies to node n's layer (FP16 compute layer). */
 static inline bool cu_layer_fp16(const c8_layer *l) {

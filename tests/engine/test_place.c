@@ -7,10 +7,13 @@
  * placement, and `calib8 inspect --plan --json` / `--strict` on that plan. */
 #include "c8test.h"
 
+#include "calib8/config.h"
 #include "calib8/engine.h"
 #include "engine/build/place.h"
 #include "engine/engine_internal.h"
 #include "engine/exec/exec.h"
+#include "engine/model_internal.h"
+#include "kit/graph.h"
 #include "util/err.h"
 #include "util/json.h"
 
@@ -63,15 +66,18 @@ static bool fake_supports(const c8_graph *g, const c8_node *n, const c8_layer *l
 
 static int n_device_runs;
 
-/* Device steps: the CPU kernels, counted; a host-placed node here would be a placement bug. */
-static c8_status fake_run(void *ctx, void *node_state, const c8_graph *g, const c8_node *n,
-                          const c8_layer *l, const c8_host_tensor *in, c8_host_tensor *out,
-                          const c8_host_tensor *residual, c8_error *err) {
-    (void)ctx;
-    (void)node_state;
-    CU_ASSERT(n->op != C8_OP_MAXPOOL && n->op != C8_OP_FLATTEN && n->op != C8_OP_HOST_COPY);
-    n_device_runs++;
-    return c8_backend_cpu.run(NULL, NULL, g, n, l, in, out, residual, err);
+static int n_device_segments;
+
+/* Device segments: the CPU kernels, nodes counted; a host-placed node or a copy here would be a
+ * placement bug. */
+static c8_status fake_run_segment(void *ctx, const c8_segment *seg, c8_error *err) {
+    n_device_segments++;
+    for (int i = seg->first; i < seg->first + seg->count; i++) {
+        const c8_node *n = &seg->g->nodes[i];
+        CU_ASSERT(n->op != C8_OP_MAXPOOL && n->op != C8_OP_FLATTEN && n->op != C8_OP_HOST_COPY);
+        n_device_runs++;
+    }
+    return c8_backend_cpu.run_segment(ctx, seg, err);
 }
 
 static c8_status fake_sync(void *ctx, c8_error *err) {
@@ -90,7 +96,7 @@ static c8_backend_vt fake_vt(void) {
     vt.upload = fake_upload;
     vt.download = fake_download;
     vt.supports = fake_supports;
-    vt.run = fake_run;
+    vt.run_segment = fake_run_segment;
     vt.sync = fake_sync;
     return vt;
 }
@@ -139,7 +145,7 @@ static float *run_with(const c8_engine *e, const c8_backend_vt *vt, const batch 
     /* twice: the second run of a specialization moves only activations (the constants went
      * up with the first); the counters describe the second */
     c8_status s = c8_exec_run(x, &b->t, 1, &err);
-    n_copies_down = n_copies_up = n_device_runs = 0;
+    n_copies_down = n_copies_up = n_device_runs = n_device_segments = 0;
     if (s == C8_OK) s = c8_exec_run(x, &b->t, 1, &err);
     if (s != C8_OK) printf("\n  run: %s", err.msg);
     CU_ASSERT_EQUAL(s, C8_OK);
@@ -254,6 +260,8 @@ static void test_fake_device_placement(void) {
     CU_ASSERT_EQUAL(n1, n2);
     CU_ASSERT(n1 == n2 && memcmp(y1, y2, n1 * sizeof(float)) == 0);
     CU_ASSERT_EQUAL(n_device_runs, before - 3);
+    /* three device segments: the first two convolutions, the third, the two Gemms */
+    CU_ASSERT_EQUAL(n_device_segments, 3);
     /* two downloads between segments and one for the graph output; input + three uploads */
     CU_ASSERT_EQUAL(n_copies_down, 3);
     CU_ASSERT_EQUAL(n_copies_up, 4);
@@ -351,6 +359,294 @@ static int run_cli(const char *args, const char *out) {
     snprintf(cmd, sizeof cmd, "%s/calib8 %s > %s 2>&1", C8_BINARY_DIR, args, out);
     int st = system(cmd);
     return WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+}
+
+/* ---- a CUDA plan's storage conversions, placed without a GPU ---- */
+
+#if C8_HAVE_CUDA
+/* The CUDA backend's build-time half (supports, layouts, wants) is static: no device needed. */
+extern const c8_backend_vt c8_backend_cuda;
+
+static bool every_scale(void *user, const char *name, float *scale) {
+    (void)user;
+    (void)name;
+    *scale = 0.05f;
+    return true;
+}
+
+static c8_model *fmnist_model(void) {
+    c8_error err = {0};
+    c8_model *m = NULL;
+    if (c8_model_load(MODEL, NULL, &m, &err) != C8_OK) printf("\n  %s", err.msg);
+    return m;
+}
+
+/* x (N, 3, 6, 6) -> Conv (8 filters 3x3, pads 1, bias) -> Softmax over the channels: a
+ * convolution feeding an op that takes only ONNX layout in float32. */
+static c8_model *conv_softmax_model(void) {
+    c8_error err = {0};
+    c8_graph *g = pu_graph(13);
+    c8t_rng r = {99};
+    int x = pu_input(g, "x", PU_SHAPE(-1, 3, 6, 6));
+    int w = pu_const(g, "w", PU_SHAPE(8, 3, 3, 3), &r, -0.5f, 0.5f);
+    int b = pu_const(g, "b", PU_SHAPE(8), &r, -0.1f, 0.1f);
+    int y = PU_OP(g, "conv", "Conv", "y", x, w, b);
+    PU_INTS(g, pu_last_node(g), "pads", 1, 1, 1, 1);
+    int sm = PU_OP(g, "softmax", "Softmax", "s", y);
+    pu_attr_i(g, pu_last_node(g), "axis", 1);
+    pu_output(g, sm);
+    c8_model *m = NULL;
+    if (c8_model_from_graph(g, true, &m, &err) != C8_OK) printf("\n  %s", err.msg);
+    return m;
+}
+
+/* Device segments of a plan the CUDA placement made: any op but a copy, on the CPU kernels (a
+ * Reformat is the identity on values there). */
+static c8_status any_run_segment(void *ctx, const c8_segment *seg, c8_error *err) {
+    for (int i = seg->first; i < seg->first + seg->count; i++)
+        CU_ASSERT(seg->g->nodes[i].op != C8_OP_HOST_COPY);
+    return c8_backend_cpu.run_segment(ctx, seg, err);
+}
+
+/* x (3, 3, 6, 6) -> Conv (8 filters) -> Concat on the channels with a constant (3, 2, 6, 6): a
+ * constant operand that an FP16 layer takes as binary16. */
+static c8_model *conv_concat_const_model(void) {
+    c8_error err = {0};
+    c8_graph *g = pu_graph(13);
+    c8t_rng r = {98};
+    int x = pu_input(g, "x", PU_SHAPE(3, 3, 6, 6));
+    int w = pu_const(g, "w", PU_SHAPE(8, 3, 3, 3), &r, -0.5f, 0.5f);
+    int y = PU_OP(g, "conv", "Conv", "y", x, w);
+    PU_INTS(g, pu_last_node(g), "pads", 1, 1, 1, 1);
+    int c = pu_const(g, "c", PU_SHAPE(3, 2, 6, 6), &r, -1.0f, 1.0f);
+    int cat = PU_OP(g, "concat", "Concat", "cat", y, c);
+    pu_attr_i(g, pu_last_node(g), "axis", 1);
+    pu_output(g, cat);
+    c8_model *m = NULL;
+    if (c8_model_from_graph(g, true, &m, &err) != C8_OK) printf("\n  %s", err.msg);
+    return m;
+}
+
+static c8_engine *build_prec(c8_model *(*model)(void), c8_precision p) {
+    c8_error err = {0};
+    c8_model *m = model();
+    if (!m) return NULL;
+    c8_build_options o;
+    c8_build_options_init(&o);
+    o.precision = p;
+    c8_scale_source src = {every_scale, NULL, NULL};
+    if (p == C8_PREC_INT8) o.scales = &src;
+    c8_engine *e = NULL;
+    c8_status s = c8_engine_build(m, &o, &e, &err);
+    if (s != C8_OK) printf("\n  build: %s", err.msg);
+    CU_ASSERT_EQUAL(s, C8_OK);
+    c8_model_destroy(m);
+    return e;
+}
+
+/* The placed node sequence, one line per node: the op, and for a Reformat its conversion
+ * ("from -> to", from its layer's reason) and side. */
+static void node_sequence(const c8_engine *e, char *buf, size_t n) {
+    size_t used = 0;
+    buf[0] = '\0';
+    for (int i = 0; i < e->g->n_nodes && used < n; i++) {
+        const c8_node *nd = &e->g->nodes[i];
+        const c8_layer *l = &e->layers[nd->layer];
+        int w;
+        if (nd->op == C8_OP_REFORMAT) {
+            const char *r = l->reason, *cut = strstr(r, " for '");
+            if (!cut) cut = strstr(r, " from '");
+            w = snprintf(buf + used, n - used, "Reformat %.*s (%s)\n", (int)(cut ? cut - r : 0), r,
+                         c8_node_attr_s(nd, "side", "?"));
+        } else {
+            w = snprintf(buf + used, n - used, "%s\n", c8_op_name(nd->op));
+        }
+        if (w < 0) break;
+        used += (size_t)w;
+    }
+}
+
+/* e placed as a CUDA plan: the sequence must be `want`; run through the fake device (a Reformat
+ * is the identity on values there) it computes bit for bit what the CPU plan computes, and its
+ * observers see the same tensors. */
+static void check_cuda_placement(c8_model *(*model)(void), c8_precision p, const char *want) {
+    c8_engine *ref = build_prec(model, p), *e = build_prec(model, p);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(ref);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    c8_error err = {0};
+    c8_status s = c8_place(e, &c8_backend_cuda, &err);
+    if (s != C8_OK) printf("\n  place: %s", err.msg);
+    CU_ASSERT_EQUAL_FATAL(s, C8_OK);
+    char got[4096];
+    node_sequence(e, got, sizeof got);
+    if (strcmp(got, want) != 0)
+        printf("\n  %s plan, placed:\n%s  expected:\n%s", c8_precision_name(p), got, want);
+    CU_ASSERT_STRING_EQUAL(got, want);
+    /* every conversion has its layer: role reformat, on the GPU, kernel cuda, its layout */
+    for (int i = 0; i < e->g->n_nodes; i++) {
+        const c8_node *nd = &e->g->nodes[i];
+        if (nd->op != C8_OP_REFORMAT) continue;
+        const c8_layer *l = &e->layers[nd->layer];
+        CU_ASSERT_EQUAL(l->role, C8_LAYER_REFORMAT);
+        CU_ASSERT_EQUAL(l->place, C8_PLACE_DEVICE);
+        CU_ASSERT_STRING_EQUAL(l->kernel, "cuda");
+        CU_ASSERT_STRING_EQUAL(l->op, "Reformat");
+    }
+    c8_backend_vt vt = fake_vt();
+    vt.run_segment = any_run_segment;
+    batch b;
+    make_batch(ref, &b);
+    size_t n1 = 0, n2 = 0;
+    float *y1 = run_with(ref, &c8_backend_cpu, &b, &n1);
+    float *y2 = run_with(e, &vt, &b, &n2);
+    CU_ASSERT_FATAL(y1 && y2 && n1 == n2);
+    CU_ASSERT(memcmp(y1, y2, n1 * sizeof(float)) == 0);
+    free(y1);
+    free(y2);
+    seen *a = calloc(1, sizeof *a), *c = calloc(1, sizeof *c);
+    observe_with(ref, &c8_backend_cpu, &b, a);
+    observe_with(e, &vt, &b, c);
+    CU_ASSERT_EQUAL(a->n, c->n);
+    for (int i = 0; i < a->n && i < c->n; i++) CU_ASSERT_STRING_EQUAL(a->names[i], c->names[i]);
+    free(a);
+    free(c);
+    c8_engine_destroy(ref);
+    c8_engine_destroy(e);
+}
+#endif
+
+/* The conversions are part of the plan: they come back from the file, and `calib8 inspect
+ * --plan` lists them with their from / to layouts (text and JSON). */
+static void test_cuda_conversions_plan(void) {
+#if C8_HAVE_CUDA
+    c8_engine *e = build_prec(conv_softmax_model, C8_PREC_FP16);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_place(e, &c8_backend_cuda, &err), C8_OK);
+    e->device = C8_DEVICE_CUDA;
+    const char *plan = OUT "conv_fp16_cuda.plan";
+    CU_ASSERT_EQUAL_FATAL(c8_engine_save(e, plan, &err), C8_OK);
+    e->device = C8_DEVICE_CPU;
+    c8_engine *d = NULL;
+    c8_status s = c8_engine_load_description(plan, &d, &err);
+    if (s != C8_OK) printf("\n  load_description: %s", err.msg);
+    CU_ASSERT_EQUAL_FATAL(s, C8_OK);
+    char a[1024], b[1024];
+    node_sequence(e, a, sizeof a);
+    node_sequence(d, b, sizeof b);
+    CU_ASSERT_STRING_EQUAL(a, b);
+    c8_engine_destroy(d);
+    const char *js = OUT "conv_inspect.json", *txt = OUT "conv_inspect.txt";
+    CU_ASSERT_EQUAL(run_cli("inspect --plan " OUT "conv_fp16_cuda.plan --json", js), 0);
+    c8_json *j = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_json_parse_file(js, &j, &err), C8_OK);
+    const c8_json *nodes = c8_json_get(j, "nodes");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(nodes);
+    const char *want[2][2] = {{"NCHW float32", "NHWC float16"}, {"NHWC float16", "NCHW float32"}};
+    int k = 0;
+    for (size_t i = 0; i < nodes->n; i++) {
+        const c8_json *n = &nodes->kids[i];
+        if (strcmp(c8_json_get_str(n, "op"), "Reformat") != 0) {
+            CU_ASSERT_PTR_NULL(c8_json_get(n, "from"));
+            continue;
+        }
+        CU_ASSERT_FATAL(k < 2);
+        CU_ASSERT_STRING_EQUAL(c8_json_get_str(n, "role"), "reformat");
+        CU_ASSERT_STRING_EQUAL(c8_json_get_str(n, "device"), "gpu");
+        CU_ASSERT_STRING_EQUAL(c8_json_get_str(n, "from"), want[k][0]);
+        CU_ASSERT_STRING_EQUAL(c8_json_get_str(n, "to"), want[k][1]);
+        CU_ASSERT_STRING_EQUAL(c8_json_get_str(n, "layout"), want[k][1]);
+        k++;
+    }
+    CU_ASSERT_EQUAL(k, 2);
+    c8_json_free(j);
+    CU_ASSERT_EQUAL(run_cli("inspect --plan " OUT "conv_fp16_cuda.plan", txt), 0);
+    char buf[8192] = {0};
+    FILE *f = fopen(txt, "rb");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(f);
+    size_t nr = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[nr] = '\0';
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "NCHW float32 -> NHWC float16 for 'conv'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "NHWC float16 -> NCHW float32 for 'softmax'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(buf, "layout conversions: 2"));
+    /* conversions are no host steps: --strict accepts the plan */
+    CU_ASSERT_EQUAL(run_cli("inspect --plan " OUT "conv_fp16_cuda.plan --strict", txt), 0);
+    /* a format-2 plan (written before conversions were nodes: placed without vt->wants) gets
+     * them inserted when read, the same as a fresh placement */
+    c8_engine *old = build_prec(conv_softmax_model, C8_PREC_FP16);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(old);
+    c8_backend_vt no_wants = c8_backend_cuda;
+    no_wants.wants = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_place(old, &no_wants, &err), C8_OK);
+    old->device = C8_DEVICE_CUDA;
+    CU_ASSERT_EQUAL_FATAL(c8_engine_save(old, plan, &err), C8_OK);
+    c8_engine_destroy(old);
+    FILE *pf = fopen(plan, "r+b");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(pf);
+    unsigned char fmt2[4] = {2, 0, 0, 0}; /* u32 little-endian after the 8-byte magic */
+    CU_ASSERT_EQUAL(fseek(pf, 8, SEEK_SET), 0);
+    CU_ASSERT_EQUAL(fwrite(fmt2, 1, 4, pf), 4);
+    fclose(pf);
+    s = c8_engine_load_description(plan, &d, &err);
+    if (s != C8_OK) printf("\n  format-2 load: %s", err.msg);
+    CU_ASSERT_EQUAL_FATAL(s, C8_OK);
+    node_sequence(d, b, sizeof b);
+    CU_ASSERT_STRING_EQUAL(a, b);
+    c8_engine_destroy(d);
+    remove(plan);
+    remove(js);
+    remove(txt);
+    c8_engine_destroy(e);
+#else
+    C8_SKIP("the CUDA backend is not built: its placement query cannot be asked");
+#endif
+}
+
+static void test_cuda_conversions(void) {
+#if C8_HAVE_CUDA
+    /* FP32 layers take ONNX layout: nothing to convert */
+    check_cuda_placement(conv_softmax_model, C8_PREC_FP32, "Conv\nSoftmax\n");
+    /* the FP16 convolution reads and writes binary16 channels-last; Softmax takes float32 in
+     * ONNX layout and writes the output as it is stored (float32, ONNX layout) */
+    check_cuda_placement(conv_softmax_model, C8_PREC_FP16,
+                         "Reformat NCHW float32 -> NHWC float16 (in)\n"
+                         "Conv\n"
+                         "Reformat NHWC float16 -> NCHW float32 (in)\n"
+                         "Softmax\n");
+    /* the INT8 convolution writes float32 in the INT8 kernels' padded layout */
+    check_cuda_placement(conv_softmax_model, C8_PREC_INT8,
+                         "Q8Quantize\n"
+                         "Q8Conv\n"
+                         "Reformat NHWC32 float32 -> NCHW float32 (in)\n"
+                         "Softmax\n");
+    /* a constant read as binary16 is converted on the device too (never folded on the host) */
+    check_cuda_placement(conv_concat_const_model, C8_PREC_FP16,
+                         "Reformat NCHW float32 -> NHWC float16 (in)\n"
+                         "Conv\n"
+                         "Reformat NCHW float32 -> NCHW float16 (in)\n"
+                         "Concat\n");
+    check_cuda_placement(fmnist_model, C8_PREC_FP32,
+                         "FusedConv\nFusedConv\nMaxPool\nFusedConv\nMaxPool\nFlatten\nGemm\n"
+                         "Gemm\n");
+    /* Flatten (an FP32 copy) reads the pool's binary16 NHWC as it is and writes float32; the
+     * FP16 Gemm takes binary16, and the last one writes the model's float32 output through an
+     * output-side conversion */
+    check_cuda_placement(fmnist_model, C8_PREC_FP16,
+                         "Reformat NCHW float32 -> NHWC float16 (in)\n"
+                         "FusedConv\nFusedConv\nMaxPool\nFusedConv\nMaxPool\nFlatten\n"
+                         "Reformat NC float32 -> NC float16 (in)\n"
+                         "Gemm\nGemm\n"
+                         "Reformat NC float16 -> NC float32 (out)\n");
+    /* the INT8 Gemm takes its rows padded to 32 channels and writes float32 so */
+    check_cuda_placement(fmnist_model, C8_PREC_INT8,
+                         "Q8Quantize\nQ8Conv\nQ8Conv\nQ8MaxPool\nQ8Conv\nQ8MaxPool\nFlatten\n"
+                         "Reformat NC int8 -> NC32 int8 (in)\n"
+                         "Q8Gemm\nQ8Gemm\n"
+                         "Reformat NC32 float32 -> NC float32 (out)\n");
+#else
+    C8_SKIP("the CUDA backend is not built: its placement query cannot be asked");
+#endif
 }
 
 static void test_plan_roundtrip_and_inspect(void) {
@@ -538,5 +834,7 @@ static const c8_test_case cases[] = {
     {"observers", test_observers},
     {"forced_host", test_forced_host},
     {"plan_roundtrip_and_inspect", test_plan_roundtrip_and_inspect},
+    {"cuda_conversions", test_cuda_conversions},
+    {"cuda_conversions_plan", test_cuda_conversions_plan},
 };
 C8T_MAIN("place", cases)

@@ -33,7 +33,8 @@ static void test_names_and_definitions(void) {
                 CU_FAIL("duplicate op name");
             }
     }
-    CU_ASSERT_EQUAL(named, 43 + 1 + 10 + 1 + 1); /* ONNX, FusedConv, Q8*, F16Cast, HostCopy */
+    /* ONNX, FusedConv, Q8*, F16Cast, HostCopy, Reformat */
+    CU_ASSERT_EQUAL(named, 43 + 1 + 10 + 1 + 1 + 1);
     CU_ASSERT_STRING_EQUAL(c8_op_name(C8_OP_UNKNOWN), "Unknown");
     CU_ASSERT_STRING_EQUAL(c8_op_name(C8_OP_COUNT_), "Unknown");
     CU_ASSERT_EQUAL(c8_op_from_onnx("NoSuchOp"), C8_OP_UNKNOWN);
@@ -59,6 +60,9 @@ static void test_capabilities(void) {
     CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_HOST_COPY)->gpu, C8_GPU_NONE);
     CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_SHAPE)->gpu, C8_GPU_NONE);
     CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_CONSTANT)->gpu, C8_GPU_NONE);
+    /* the placement's storage conversions run on the device they convert for */
+    CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_REFORMAT)->gpu, C8_GPU_REFORMAT);
+    CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_REFORMAT)->int8, C8_I8_NONE);
 }
 
 static const c8_test_case cases[] = {
