@@ -1,5 +1,10 @@
 # kernels/: sources (listed explicitly). The CPU backend (kernels/backend.h) on the reference kernels.
 list(APPEND C8_SOURCES kernels/cpu/backend_cpu.c)
+# The fast CPU backend on oneDNN (kernels/cpu/dnnl_backend.h), when CMake found oneDNN.
+if(C8_HAVE_DNNL)
+  list(APPEND C8_SOURCES kernels/cpu/dnnl_backend.c kernels/cpu/dnnl_conv.c
+       kernels/cpu/dnnl_requant.c)
+endif()
 # FP32 reference kernels for the compute ops (ops_compute helper)
 list(APPEND C8_SOURCES kernels/ref/conv.c kernels/ref/pool.c kernels/ref/gemm.c
      kernels/ref/norm.c kernels/ref/act.c)

@@ -37,39 +37,41 @@ enum {
 };
 
 static void usage(FILE *f) {
-    fprintf(f,
-            "usage: calib8 compare --model M.onnx --calib C.cache --data VAL [dataset flags]\n"
-            "                      [--precisions fp32,fp16,int8] [--layer-images N]\n"
-            "                      [--histograms H.h5] [--device cpu|cuda] [--dump FILE.h5]\n"
-            "                      --report DIR\n\n"
-            "What INT8 (and FP16) cost, and where: runs every precision over a labeled set\n"
-            "(top-1, top-5 with 95%% Wilson intervals, agreement with FP32, flipped predictions,\n"
-            "logit differences), compares every tensor of the FP32 and INT8 engines on the first\n"
-            "N images (SQNR, cosine, relative L2, max abs error, clipped share), ranks the INT8\n"
-            "layers by how much keeping each one in FP32 helps, and writes DIR/report.json,\n"
-            "DIR/report.md and DIR/report.html. docs/report.md describes every number.\n\n"
-            "  --model FILE            ONNX model (a single N x C x H x W image input)\n"
-            "  --calib FILE            calibration cache for the INT8 engine (its sidecar\n"
-            "                          FILE.json, when present, is the report's provenance)\n"
-            "  --precisions LIST       of fp32, fp16, int8 (default fp32,fp16,int8; fp32 is\n"
-            "                          always run: it is the reference)\n"
-            "  --fallback fp32|fp16    INT8 engine: precision where INT8 is not possible\n"
-            "  --layer-precision SPEC  INT8 engine: per-layer overrides ('conv1:fp32,fc*:fp16')\n"
-            "  --layer-images N        images for the per-layer comparison and the sensitivity\n"
-            "                          analysis (default %d; 0: end to end only)\n"
-            "  --no-sensitivity        skip the sensitivity analysis (one engine per INT8 layer)\n"
-            "  --histograms FILE       histograms from calibrate --save-histograms (default:\n"
-            "                          collected on the layer images)\n"
-            "  --bins N                bins when collecting histograms (default 2048)\n"
-            "  --device cpu|cuda       where the engines run (default cpu)\n"
-            "  --no-passes             end-to-end engines without the graph optimizer\n"
-            "  --shape NAME:DIMS       pin dynamic input extents\n"
-            "  --dump FILE.h5          write the compared tensors (FP32 and dequantized INT8)\n"
-            "  --report DIR            output folder (created if missing)\n"
-            "  --allow-cache-mismatch  use a cache whose sidecar names another model\n"
-            "  --allow-nonfinite       write the report although some logits are NaN or Inf\n"
-            "                          (default: fail, naming the first image)\n",
-            C8_REPORT_DEFAULT_LAYER_IMAGES);
+    fprintf(
+        f,
+        "usage: calib8 compare --model M.onnx --calib C.cache --data VAL [dataset flags]\n"
+        "                      [--precisions fp32,fp16,int8] [--layer-images N]\n"
+        "                      [--histograms H.h5] [--device cpu|cpu-ref|cuda] [--dump FILE.h5]\n"
+        "                      --report DIR\n\n"
+        "What INT8 (and FP16) cost, and where: runs every precision over a labeled set\n"
+        "(top-1, top-5 with 95%% Wilson intervals, agreement with FP32, flipped predictions,\n"
+        "logit differences), compares every tensor of the FP32 and INT8 engines on the first\n"
+        "N images (SQNR, cosine, relative L2, max abs error, clipped share), ranks the INT8\n"
+        "layers by how much keeping each one in FP32 helps, and writes DIR/report.json,\n"
+        "DIR/report.md and DIR/report.html. docs/report.md describes every number.\n\n"
+        "  --model FILE            ONNX model (a single N x C x H x W image input)\n"
+        "  --calib FILE            calibration cache for the INT8 engine (its sidecar\n"
+        "                          FILE.json, when present, is the report's provenance)\n"
+        "  --precisions LIST       of fp32, fp16, int8 (default fp32,fp16,int8; fp32 is\n"
+        "                          always run: it is the reference)\n"
+        "  --fallback fp32|fp16    INT8 engine: precision where INT8 is not possible\n"
+        "  --layer-precision SPEC  INT8 engine: per-layer overrides ('conv1:fp32,fc*:fp16')\n"
+        "  --layer-images N        images for the per-layer comparison and the sensitivity\n"
+        "                          analysis (default %d; 0: end to end only)\n"
+        "  --no-sensitivity        skip the sensitivity analysis (one engine per INT8 layer)\n"
+        "  --histograms FILE       histograms from calibrate --save-histograms (default:\n"
+        "                          collected on the layer images)\n"
+        "  --bins N                bins when collecting histograms (default 2048)\n"
+        "  --device D              where the engines run: cpu (default; oneDNN where built with\n"
+        "                          it), cpu-ref (the reference kernels) or cuda\n"
+        "  --no-passes             end-to-end engines without the graph optimizer\n"
+        "  --shape NAME:DIMS       pin dynamic input extents\n"
+        "  --dump FILE.h5          write the compared tensors (FP32 and dequantized INT8)\n"
+        "  --report DIR            output folder (created if missing)\n"
+        "  --allow-cache-mismatch  use a cache whose sidecar names another model\n"
+        "  --allow-nonfinite       write the report although some logits are NaN or Inf\n"
+        "                          (default: fail, naming the first image)\n",
+        C8_REPORT_DEFAULT_LAYER_IMAGES);
     c8_dataset_opts_help(f);
 }
 
@@ -162,12 +164,8 @@ int c8_cmd_compare(int argc, char **argv) {
             bins_given = true;
             break;
         case OPT_DEVICE:
-            if (!strcmp(optarg, "cpu"))
-                co.device = C8_DEVICE_CPU;
-            else if (!strcmp(optarg, "cuda"))
-                co.device = C8_DEVICE_CUDA;
-            else
-                return c8_cli_usage("compare", "--device must be cpu or cuda");
+            if (!c8_device_parse(optarg, &co.device))
+                return c8_cli_usage("compare", "--device must be cpu, cpu-ref or cuda");
             break;
         case OPT_NO_PASSES: co.passes = false; break;
         case OPT_SHAPE:

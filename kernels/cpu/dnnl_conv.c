@@ -1,0 +1,459 @@
+/* The nodes the oneDNN backend runs (dnnl_backend.h), each as one oneDNN primitive made once per
+ * specialization (prepare) and executed per run:
+ *   Conv / FusedConv (FP32 layers, 1-3 spatial axes, grouped and depthwise): convolution_direct
+ *     with bias, the fused residual as a binary-add post-op and the activation as an eltwise
+ *     post-op, in that order (the reference's y = act((conv + bias) + residual)).
+ *   Gemm (FP32, B constant, alpha = beta = 1, no transA, C absent or a row (N)): matmul with bias.
+ *   Q8Conv / Q8Gemm: the int8 operands converted to float32 (exact) and summed by the same float32
+ *     primitives with no bias or post-ops; when 127 * sum |w| <= 2^24 for every output channel
+ *     every partial sum is an exactly represented integer, so the sums are the int32 sums of the
+ *     reference, and calib8's own requantization (dnnl_requant.c) makes the outputs bit for bit
+ *     the reference's. (oneDNN's s8 x s8 -> s32 convolution is not exact on CPUs without VNNI: it
+ *     halves the weights to avoid int16 saturation; see docs/int8-semantics.md.)
+ * Activations and outputs stay in ONNX layout (NC[D]HW, plain); weights are reordered once into
+ * the layout the primitive chose. */
+#include "kernels/cpu/dnnl_backend.h"
+
+#include "ops/geometry.h"
+#include "ops/ops.h"
+#include "util/err.h"
+
+#include <dnnl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct c8_dnnl_ctx {
+    dnnl_engine_t eng;
+    dnnl_stream_t stream;
+};
+
+typedef enum node_kind { K_CONV = 1, K_GEMM, K_Q8CONV, K_Q8GEMM } node_kind;
+
+struct c8_dnnl_node {
+    node_kind kind;
+    dnnl_primitive_t prim;
+    dnnl_memory_t src, wei, bias, dst, res; /* res: the residual (binary post-op src1) or NULL */
+    void *wei_buf;                          /* the weights in the primitive's layout (owned) */
+    float *xf, *yf; /* Q8: the int8 input as float32 (src's shape), the float32 sums (dst's) */
+    int64_t x_count, outer, channels, inner; /* Q8: input elements; sums as (outer, ch, inner) */
+};
+
+/* Every oneDNN call is checked here: the expression, file and line go into the message. */
+#define DNNL_TRY(expr)                                                                           \
+    do {                                                                                         \
+        dnnl_status_t ds_ = (expr);                                                              \
+        if (ds_ != dnnl_success)                                                                 \
+            return c8_err(err, ds_ == dnnl_out_of_memory ? C8_ERR_NOMEM : C8_ERR_DEVICE,         \
+                          "oneDNN: %s failed (status %d) at %s:%d", #expr, (int)ds_, __FILE__,     \
+                          __LINE__);                                                             \
+    } while (0)
+
+c8_status c8_dnnl_ctx_create(c8_dnnl_ctx **out, c8_error *err) {
+    c8_dnnl_ctx *c = calloc(1, sizeof *c);
+    if (!c) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    *out = c;
+    DNNL_TRY(dnnl_engine_create(&c->eng, dnnl_cpu, 0));
+    DNNL_TRY(dnnl_stream_create(&c->stream, c->eng, dnnl_stream_default_flags));
+    return C8_OK;
+}
+
+void c8_dnnl_ctx_destroy(c8_dnnl_ctx *c) {
+    if (!c) return;
+    if (c->stream) dnnl_stream_destroy(c->stream);
+    if (c->eng) dnnl_engine_destroy(c->eng);
+    free(c);
+}
+
+void c8_dnnl_node_free(c8_dnnl_node *s) {
+    if (!s) return;
+    if (s->prim) dnnl_primitive_destroy(s->prim);
+    dnnl_memory_t mems[] = {s->src, s->wei, s->bias, s->dst, s->res};
+    for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
+        if (mems[i]) dnnl_memory_destroy(mems[i]);
+    free(s->wei_buf);
+    free(s->xf);
+    free(s->yf);
+    free(s);
+}
+
+/* ---------------------------------------------------------------- which nodes, statically */
+
+static bool is_float(const c8_value *v) { return v && v->dtype == C8_DT_FLOAT; }
+static bool is_const(const c8_value *v) { return v && v->kind == C8_VAL_CONST && v->data; }
+
+static bool fp32_layer(const c8_layer *l) {
+    return !l || (l->precision == C8_LAYER_PREC_FP32 && l->role == C8_LAYER_COMPUTE);
+}
+
+/* Activations oneDNN's eltwise post-ops compute as the reference does (Sigmoid: oneDNN's
+ * logistic, within the FP32 tolerance). */
+static bool act_ok(c8_act a) {
+    return a == C8_ACT_NONE || a == C8_ACT_RELU || a == C8_ACT_CLIP || a == C8_ACT_LEAKY_RELU ||
+           a == C8_ACT_SIGMOID;
+}
+
+static const char *conv_reason(const c8_graph *g, const c8_node *n) {
+    const c8_value *x = c8_node_input(g, n, 0), *w = c8_node_input(g, n, 1);
+    const c8_value *b = c8_node_input(g, n, 2);
+    if (!is_float(x) || !is_float(w) || !is_const(w)) return "weights not constant float32";
+    if (w->shape.rank < 3 || w->shape.rank > 5) return "rank";
+    if (b && (!is_float(b) || !is_const(b))) return "bias not constant float32";
+    if (!act_ok(n->fusion.act)) return "activation";
+    if (n->fusion.residual >= 0 && g->vals[n->fusion.residual].dtype != C8_DT_FLOAT)
+        return "residual not float32";
+    return NULL;
+}
+
+static const char *gemm_reason(const c8_graph *g, const c8_node *n) {
+    const c8_value *a = c8_node_input(g, n, 0), *b = c8_node_input(g, n, 1);
+    const c8_value *c = c8_node_input(g, n, 2);
+    if (!is_float(a) || !is_float(b) || !is_const(b)) return "B not constant float32";
+    if (c8_node_attr_i(n, "transA", 0) != 0) return "transA";
+    if (c8_node_attr_f(n, "alpha", 1.0f) != 1.0f) return "alpha != 1";
+    if (c && c8_node_attr_f(n, "beta", 1.0f) != 1.0f) return "beta != 1";
+    if (c && (!is_const(c) || !is_float(c) || c->shape.rank < 1 || c->shape.rank > 2 ||
+              (c->shape.rank == 2 && c->shape.d[0] != 1)))
+        return "C not a constant row";
+    if (!act_ok(n->fusion.act)) return "activation";
+    if (n->fusion.residual >= 0 && g->vals[n->fusion.residual].dtype != C8_DT_FLOAT)
+        return "residual not float32";
+    return NULL;
+}
+
+/* Q8Conv weights (K, C/g, R, S) / Q8Gemm B ((N, K) or (K, N)): the exactness bound. */
+static const char *q8_reason(const c8_graph *g, const c8_node *n) {
+    const c8_value *x = c8_node_input(g, n, 0), *w = c8_node_input(g, n, 1);
+    if (!x || x->dtype != C8_DT_INT8 || !is_const(w) || w->dtype != C8_DT_INT8)
+        return "not int8 with constant weights";
+    if (c8_node_input(g, n, 3) == NULL) return "no multipliers";
+    double bound;
+    if (n->op == C8_OP_Q8_CONV) {
+        if (w->shape.rank != 4) return "rank";
+        int64_t len = w->shape.d[1] * w->shape.d[2] * w->shape.d[3];
+        bound = c8_dnnl_sum_bound(w->data, w->shape.d[0], len, len, 1);
+    } else {
+        if (w->shape.rank != 2) return "rank";
+        bool nk = c8_node_attr_i(n, "b_layout", C8_INT8_B_NK) == C8_INT8_B_NK;
+        int64_t rows = nk ? w->shape.d[0] : w->shape.d[1], len = nk ? w->shape.d[1] : w->shape.d[0];
+        bound = nk ? c8_dnnl_sum_bound(w->data, rows, len, len, 1)
+                   : c8_dnnl_sum_bound(w->data, rows, len, 1, rows);
+    }
+    if (bound > C8_DNNL_EXACT_LIMIT) return "int8 sums may exceed 2^24 (float32 not exact)";
+    return NULL;
+}
+
+const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *l,
+                           const char **why) {
+    const char *r = NULL, *label = NULL;
+    switch (n->op) {
+    case C8_OP_CONV:
+    case C8_OP_FUSED_CONV:
+        if (!fp32_layer(l)) return NULL; /* FP16 layers: the reference backend's emulation */
+        r = conv_reason(g, n);
+        label = "dnnl:conv f32";
+        break;
+    case C8_OP_GEMM:
+        if (!fp32_layer(l)) return NULL;
+        r = gemm_reason(g, n);
+        label = "dnnl:matmul f32";
+        break;
+    case C8_OP_Q8_CONV:
+        r = q8_reason(g, n);
+        label = "dnnl:conv int8-exact+c8 requant";
+        break;
+    case C8_OP_Q8_GEMM:
+        r = q8_reason(g, n);
+        label = "dnnl:matmul int8-exact+c8 requant";
+        break;
+    default: return NULL;
+    }
+    if (why) *why = r;
+    return r ? NULL : label;
+}
+
+/* ---------------------------------------------------------------- primitives */
+
+static dnnl_format_tag_t plain_tag(int ndims) {
+    static const dnnl_format_tag_t t[] = {dnnl_a,     dnnl_ab,     dnnl_abc,
+                                          dnnl_abcd,  dnnl_abcde,  dnnl_abcdef};
+    return t[ndims - 1];
+}
+
+static c8_status md_plain(dnnl_memory_desc_t *md, int ndims, const int64_t *dims, c8_error *err) {
+    dnnl_dims_t d;
+    for (int i = 0; i < ndims; i++) d[i] = dims[i];
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(md, ndims, d, dnnl_f32, plain_tag(ndims)));
+    return C8_OK;
+}
+
+/* The fused epilogue of an FP32 node as post-ops: residual (binary add of a tensor shaped as dst),
+ * then the activation. */
+static c8_status make_attr(const c8_node *n, const dnnl_memory_desc_t *dst_md,
+                           dnnl_primitive_attr_t *attr, c8_error *err) {
+    DNNL_TRY(dnnl_primitive_attr_create(attr));
+    dnnl_post_ops_t po;
+    DNNL_TRY(dnnl_post_ops_create(&po));
+    dnnl_status_t s = dnnl_success;
+    if (n->fusion.residual >= 0) s = dnnl_post_ops_append_binary(po, dnnl_binary_add, dst_md);
+    const c8_fusion *f = &n->fusion;
+    if (s == dnnl_success) switch (f->act) {
+        case C8_ACT_RELU: s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0, 0); break;
+        case C8_ACT_LEAKY_RELU:
+            s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, f->act_a, 0);
+            break;
+        case C8_ACT_CLIP:
+            s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip_v2, f->act_a, f->act_b);
+            break;
+        case C8_ACT_SIGMOID:
+            s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_logistic, 0, 0);
+            break;
+        default: break;
+        }
+    if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(*attr, po);
+    dnnl_post_ops_destroy(po);
+    DNNL_TRY(s);
+    return C8_OK;
+}
+
+/* Creates the primitive of op_desc, a memory object for each argument (data handles set per run)
+ * and the weights reordered from `wsrc` (plain layout wmd_plain) into the primitive's layout. */
+static c8_status finish(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *op_desc,
+                        dnnl_primitive_attr_t attr, const dnnl_memory_desc_t *wmd_plain,
+                        const void *wsrc, bool has_bias, const dnnl_memory_desc_t *res_md,
+                        c8_error *err) {
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t ds = dnnl_primitive_desc_create(&pd, op_desc, attr, c->eng, NULL);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    DNNL_TRY(ds);
+    ds = dnnl_primitive_create(&s->prim, pd);
+    const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+    const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t *dmd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    const dnnl_memory_desc_t *bmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1);
+    if (ds == dnnl_success) ds = dnnl_memory_create(&s->src, smd, c->eng, DNNL_MEMORY_NONE);
+    if (ds == dnnl_success) ds = dnnl_memory_create(&s->dst, dmd, c->eng, DNNL_MEMORY_NONE);
+    if (ds == dnnl_success && has_bias)
+        ds = dnnl_memory_create(&s->bias, bmd, c->eng, DNNL_MEMORY_NONE);
+    if (ds == dnnl_success && res_md)
+        ds = dnnl_memory_create(&s->res, res_md, c->eng, DNNL_MEMORY_NONE);
+    size_t wbytes = dnnl_memory_desc_get_size(wmd);
+    s->wei_buf = ds == dnnl_success ? aligned_alloc(64, (wbytes + 63) / 64 * 64) : NULL;
+    if (ds == dnnl_success && !s->wei_buf) ds = dnnl_out_of_memory;
+    if (ds == dnnl_success) ds = dnnl_memory_create(&s->wei, wmd, c->eng, s->wei_buf);
+    dnnl_primitive_desc_destroy(pd);
+    DNNL_TRY(ds);
+    /* the weights, once: plain -> the primitive's layout */
+    dnnl_memory_t from = NULL;
+    dnnl_primitive_desc_t rpd = NULL;
+    dnnl_primitive_t rp = NULL;
+    ds = dnnl_memory_create(&from, wmd_plain, c->eng, (void *)wsrc);
+    if (ds == dnnl_success)
+        ds = dnnl_reorder_primitive_desc_create(&rpd, wmd_plain, c->eng, wmd, c->eng, NULL);
+    if (ds == dnnl_success) ds = dnnl_primitive_create(&rp, rpd);
+    dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, s->wei}};
+    if (ds == dnnl_success) ds = dnnl_primitive_execute(rp, c->stream, 2, a);
+    if (ds == dnnl_success) ds = dnnl_stream_wait(c->stream);
+    if (rp) dnnl_primitive_destroy(rp);
+    if (rpd) dnnl_primitive_desc_destroy(rpd);
+    if (from) dnnl_memory_destroy(from);
+    DNNL_TRY(ds);
+    return C8_OK;
+}
+
+/* A float32 convolution over plain NC[D]HW tensors (descriptor d), weights (K, C/g, kernel...)
+ * plain float32 at w, optional bias (K). */
+static c8_status conv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *d, const float *w,
+                           bool has_bias, const c8_node *fused, c8_error *err) {
+    const int nd = d->nsp + 2;
+    int64_t sd[5] = {d->N, d->C}, dd[5] = {d->N, d->K}, wd[6];
+    dnnl_dims_t strides, dil, pl, pr;
+    for (int i = 0; i < d->nsp; i++) {
+        sd[2 + i] = d->in[i];
+        dd[2 + i] = d->out[i];
+        strides[i] = d->stride[i];
+        dil[i] = d->dilation[i] - 1; /* oneDNN counts the taps skipped */
+        pl[i] = d->pad_begin[i];
+        /* the end padding that gives exactly d->out outputs (oneDNN checks the extents) */
+        pr[i] = (d->out[i] - 1) * d->stride[i] + (d->kernel[i] - 1) * d->dilation[i] + 1 -
+                d->in[i] - d->pad_begin[i];
+    }
+    int wn = 0;
+    if (d->group > 1) wd[wn++] = d->group;
+    wd[wn++] = d->K / d->group;
+    wd[wn++] = d->C / d->group;
+    for (int i = 0; i < d->nsp; i++) wd[wn++] = d->kernel[i];
+    dnnl_memory_desc_t smd, dmd, wplain, wany, bmd;
+    C8_TRY(md_plain(&smd, nd, sd, err));
+    C8_TRY(md_plain(&dmd, nd, dd, err));
+    C8_TRY(md_plain(&wplain, wn, wd, err));
+    dnnl_dims_t wdims;
+    for (int i = 0; i < wn; i++) wdims[i] = wd[i];
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&wany, wn, wdims, dnnl_f32, dnnl_format_tag_any));
+    int64_t kdim = d->K;
+    C8_TRY(md_plain(&bmd, 1, &kdim, err));
+    dnnl_convolution_desc_t cd;
+    DNNL_TRY(dnnl_dilated_convolution_forward_desc_init(
+        &cd, dnnl_forward_inference, dnnl_convolution_direct, &smd, &wany, has_bias ? &bmd : NULL,
+        &dmd, strides, dil, pl, pr));
+    dnnl_primitive_attr_t attr = NULL;
+    if (fused) C8_TRY(make_attr(fused, &dmd, &attr, err));
+    return finish(c, s, &cd, attr, &wplain, w, has_bias,
+                  fused && fused->fusion.residual >= 0 ? &dmd : NULL, err);
+}
+
+/* A float32 matrix product a (M, K) x b -> (M, N); b plain float32 at w stored (N, K) when nk,
+ * else (K, N); optional bias (N). */
+static c8_status matmul_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, int64_t M, int64_t N, int64_t K,
+                             const float *w, bool nk, bool has_bias, const c8_node *fused,
+                             c8_error *err) {
+    dnnl_memory_desc_t amd, wmd, dmd, bmd;
+    int64_t ad[2] = {M, K}, dd[2] = {M, N}, bd[2] = {1, N};
+    C8_TRY(md_plain(&amd, 2, ad, err));
+    C8_TRY(md_plain(&dmd, 2, dd, err));
+    C8_TRY(md_plain(&bmd, 2, bd, err));
+    dnnl_dims_t wdims = {K, N};
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&wmd, 2, wdims, dnnl_f32, nk ? dnnl_ba : dnnl_ab));
+    dnnl_matmul_desc_t md;
+    DNNL_TRY(dnnl_matmul_desc_init(&md, &amd, &wmd, has_bias ? &bmd : NULL, &dmd));
+    dnnl_primitive_attr_t attr = NULL;
+    if (fused) C8_TRY(make_attr(fused, &dmd, &attr, err));
+    return finish(c, s, &md, attr, &wmd, w, has_bias,
+                  fused && fused->fusion.residual >= 0 ? &dmd : NULL, err);
+}
+
+static float *int8_to_float_copy(const int8_t *q, int64_t count) {
+    float *f = malloc((size_t)(count > 0 ? count : 1) * sizeof *f);
+    if (f)
+        for (int64_t i = 0; i < count; i++) f[i] = (float)q[i];
+    return f;
+}
+
+static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
+                            c8_error *err) {
+    const c8_value *w = c8_node_input(g, n, 1), *x = c8_node_input(g, n, 0);
+    const int64_t wcount = c8_shape_numel(&w->shape);
+    float *wf = int8_to_float_copy(w->data, wcount);
+    if (!wf) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    c8_status st;
+    if (n->op == C8_OP_Q8_CONV) {
+        c8_conv2d_desc q;
+        st = c8_op_q8_conv_desc(g, n, &q, err);
+        if (st == C8_OK) st = c8_conv2d_desc_check(n->name, &q, err);
+        c8_conv_desc d;
+        memset(&d, 0, sizeof d);
+        d.N = q.n, d.C = q.c, d.K = q.k, d.group = q.group, d.nsp = 2;
+        d.in[0] = q.h, d.in[1] = q.w, d.out[0] = q.p, d.out[1] = q.q;
+        d.kernel[0] = q.r, d.kernel[1] = q.s, d.stride[0] = q.stride_h, d.stride[1] = q.stride_w;
+        d.dilation[0] = q.dil_h, d.dilation[1] = q.dil_w;
+        d.pad_begin[0] = q.pad_t, d.pad_begin[1] = q.pad_l;
+        d.pad_end[0] = q.pad_b, d.pad_end[1] = q.pad_r;
+        s->outer = q.n, s->channels = q.k, s->inner = q.p * q.q;
+        if (st == C8_OK) st = conv_prim(c, s, &d, wf, false, NULL, err);
+    } else {
+        c8_int8_gemm_desc q;
+        st = c8_op_q8_gemm_desc(g, n, &q, err);
+        if (st == C8_OK) st = c8_int8_gemm_desc_check(n->name, &q, err);
+        s->outer = q.m, s->channels = q.n, s->inner = 1;
+        if (st == C8_OK)
+            st = matmul_prim(c, s, q.m, q.n, q.k, wf, q.b_layout == C8_INT8_B_NK, false, NULL, err);
+    }
+    free(wf);
+    C8_TRY(st);
+    s->x_count = c8_shape_numel(&x->shape);
+    int64_t ycount = s->outer * s->channels * s->inner;
+    s->xf = malloc((size_t)(s->x_count > 0 ? s->x_count : 1) * sizeof(float));
+    s->yf = malloc((size_t)(ycount > 0 ? ycount : 1) * sizeof(float));
+    if (!s->xf || !s->yf) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    return C8_OK;
+}
+
+c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, const c8_layer *l,
+                          c8_dnnl_node **out, c8_error *err) {
+    *out = NULL;
+    if (!c8_dnnl_kernel(g, n, l, NULL)) return C8_OK;
+    const c8_value *y = c8_node_output(g, n, 0);
+    if (!y || c8_shape_numel(&y->shape) <= 0) return C8_OK; /* nothing to compute: reference */
+    c8_dnnl_node *s = calloc(1, sizeof *s);
+    if (!s) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    c8_status st = C8_OK;
+    switch (n->op) {
+    case C8_OP_CONV:
+    case C8_OP_FUSED_CONV: {
+        s->kind = K_CONV;
+        c8_conv_desc d;
+        st = c8_op_conv_desc(g, n, &d, err);
+        const c8_value *b = c8_node_input(g, n, 2);
+        if (st == C8_OK) st = conv_prim(c, s, &d, c8_node_input(g, n, 1)->data, b != NULL, n, err);
+        break;
+    }
+    case C8_OP_GEMM: {
+        s->kind = K_GEMM;
+        c8_gemm_desc d;
+        st = c8_op_gemm_desc(g, n, &d, err);
+        if (st == C8_OK)
+            st = matmul_prim(c, s, d.M, d.N, d.K, c8_node_input(g, n, 1)->data, d.trans_b,
+                             c8_node_input(g, n, 2) != NULL, n, err);
+        break;
+    }
+    case C8_OP_Q8_CONV:
+    case C8_OP_Q8_GEMM:
+        s->kind = n->op == C8_OP_Q8_CONV ? K_Q8CONV : K_Q8GEMM;
+        st = prepare_q8(c, s, g, n, err);
+        break;
+    default: break;
+    }
+    if (st != C8_OK) {
+        c8_dnnl_node_free(s);
+        return c8_err_prefix(err, "%s: node '%s' (%s) on oneDNN", g->path, n->name,
+                             c8_op_name(n->op));
+    }
+    *out = s;
+    return C8_OK;
+}
+
+/* ---------------------------------------------------------------- runs */
+
+static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, const void *bias,
+                      const void *res, c8_error *err) {
+    dnnl_exec_arg_t a[5];
+    int na = 0;
+    DNNL_TRY(dnnl_memory_set_data_handle(s->src, (void *)x));
+    DNNL_TRY(dnnl_memory_set_data_handle(s->dst, y));
+    a[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, s->src};
+    a[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, s->wei};
+    a[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, s->dst};
+    if (s->bias) {
+        DNNL_TRY(dnnl_memory_set_data_handle(s->bias, (void *)bias));
+        a[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, s->bias};
+    }
+    if (s->res) {
+        DNNL_TRY(dnnl_memory_set_data_handle(s->res, (void *)res));
+        a[na++] = (dnnl_exec_arg_t){DNNL_ARG_ATTR_MULTIPLE_POST_OP(0) | DNNL_ARG_SRC_1, s->res};
+    }
+    DNNL_TRY(dnnl_primitive_execute(s->prim, c->stream, na, a));
+    DNNL_TRY(dnnl_stream_wait(c->stream));
+    return C8_OK;
+}
+
+c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
+                      const c8_host_tensor *in, c8_host_tensor *out,
+                      const c8_host_tensor *residual, c8_error *err) {
+    if (s->kind == K_CONV || s->kind == K_GEMM) {
+        if (s->res && (!residual || !residual->data))
+            return c8_err(err, C8_ERR_INTERNAL, "%s: node '%s': fused residual has no data",
+                          g->path, n->name);
+        const void *bias = n->n_in > 2 ? in[2].data : NULL;
+        return exec(c, s, in[0].data, out[0].data, bias, s->res ? residual->data : NULL, err);
+    }
+    /* Q8Conv / Q8Gemm: exact float32 sums, then calib8's requantization */
+    const int8_t *x = in[0].data;
+    for (int64_t i = 0; i < s->x_count; i++) s->xf[i] = (float)x[i];
+    C8_TRY(exec(c, s, s->xf, s->yf, NULL, NULL, err));
+    c8_int8_epilogue ep = c8_op_q8_epilogue(n);
+    ep.bias = n->n_in > 2 ? in[2].data : NULL;
+    ep.mult = in[3].data;
+    ep.residual = s->kind == K_Q8CONV && n->n_in > 4 ? in[4].data : NULL;
+    c8_dnnl_requant(s->outer, s->channels, s->inner, s->yf, &ep, out[0].data);
+    return C8_OK;
+}
