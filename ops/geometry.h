@@ -17,8 +17,7 @@ c8_status c8_op_conv_desc(const c8_graph *g, const c8_node *n, c8_conv_desc *d, 
 /* Gemm: the reference kernel's descriptor (c_rows / c_cols of input C when present). */
 c8_status c8_op_gemm_desc(const c8_graph *g, const c8_node *n, c8_gemm_desc *d, c8_error *err);
 /* Q8Conv and Q8Gemm (ops/q8.c documents their inputs and attributes). */
-c8_status c8_op_q8_conv_desc(const c8_graph *g, const c8_node *n, c8_conv2d_desc *d,
-                             c8_error *err);
+c8_status c8_op_q8_conv_desc(const c8_graph *g, const c8_node *n, c8_conv2d_desc *d, c8_error *err);
 c8_status c8_op_q8_gemm_desc(const c8_graph *g, const c8_node *n, c8_int8_gemm_desc *d,
                              c8_error *err);
 /* The fused epilogue of a Q8Conv / Q8Gemm node without its data pointers (bias, mult, residual

@@ -49,8 +49,8 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
 c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, const c8_layer *l,
                           c8_dnnl_node **out, c8_error *err);
 c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
-                      const c8_host_tensor *in, c8_host_tensor *out,
-                      const c8_host_tensor *residual, c8_error *err);
+                      const c8_host_tensor *in, c8_host_tensor *out, const c8_host_tensor *residual,
+                      c8_error *err);
 void c8_dnnl_node_free(c8_dnnl_node *s); /* NULL: no-op */
 
 /* calib8's INT8 epilogue over exact sums (kernels/ref/int8.h's c8_ref_int8_epilogue_store, the

@@ -143,8 +143,8 @@ static void fp32_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, u
     int w = pu_const(g, "w", pu_shape(cc->nsp + 2, wd), &r, -1, 1);
     bool has_b = variant % 2 == 0;
     int b = has_b ? pu_const(g, "b", pu_shp(1, cc->k), &r, -1, 1) : -1;
-    int node = pu_node(g, "conv", "Conv", (int[]){x, w, b}, has_b ? 3 : 2, (const char *[]){"y"},
-                       1, NULL);
+    int node =
+        pu_node(g, "conv", "Conv", (int[]){x, w, b}, has_b ? 3 : 2, (const char *[]){"y"}, 1, NULL);
     pu_attr_i(g, node, "group", cc->group);
     int64_t v[6];
     for (int i = 0; i < cc->nsp; i++) v[i] = cc->stride;
@@ -163,8 +163,8 @@ static void fp32_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, u
     nd->fusion.act_b = 0.7f;
     float *res = NULL;
     if (variant % 3 == 1) {
-        nd->fusion.residual = c8_graph_add_value(g, "res", C8_VAL_INPUT, C8_DT_FLOAT,
-                                                 &g->vals[y].shape);
+        nd->fusion.residual =
+            c8_graph_add_value(g, "res", C8_VAL_INPUT, C8_DT_FLOAT, &g->vals[y].shape);
         nd = &g->nodes[0];
         res = rand_floats(&r, ny, -2, 2);
     } else {
@@ -189,8 +189,9 @@ static void fp32_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, u
     c8_ref_conv(&d, ax, aw, ab, mag);
     for (int64_t i = 0; res && i < ny; i++) mag[i] += fabsf(res[i]);
     char what[160];
-    snprintf(what, sizeof what, "conv %dd n%lld c%lld k%lld g%lld in%lld k%lld s%lld d%lld p%lld/%lld v%d",
-             cc->nsp, (long long)cc->n, (long long)cc->c, (long long)cc->k, (long long)cc->group,
+    snprintf(what, sizeof what,
+             "conv %dd n%lld c%lld k%lld g%lld in%lld k%lld s%lld d%lld p%lld/%lld v%d", cc->nsp,
+             (long long)cc->n, (long long)cc->c, (long long)cc->k, (long long)cc->group,
              (long long)cc->in, (long long)cc->kern, (long long)cc->stride, (long long)cc->dil,
              (long long)cc->pb, (long long)cc->pe, variant);
     CU_ASSERT(check_fp32(what, seed, ref, got, mag, ny));
@@ -227,10 +228,10 @@ static void fp32_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, in
     bool tb = variant % 2, has_c = variant % 3 != 2, c_row = variant % 4 == 1;
     int a = pu_val_in(g, "a", C8_DT_FLOAT, pu_shp(2, M, K));
     int b = pu_const(g, "b", tb ? pu_shp(2, N, K) : pu_shp(2, K, N), &r, -1, 1);
-    int c = has_c ? pu_const(g, "c", c_row ? pu_shp(2, (int64_t)1, N) : pu_shp(1, N), &r, -1, 1)
-                  : -1;
-    int node = pu_node(g, "fc", "Gemm", (int[]){a, b, c}, has_c ? 3 : 2, (const char *[]){"y"}, 1,
-                       NULL);
+    int c =
+        has_c ? pu_const(g, "c", c_row ? pu_shp(2, (int64_t)1, N) : pu_shp(1, N), &r, -1, 1) : -1;
+    int node =
+        pu_node(g, "fc", "Gemm", (int[]){a, b, c}, has_c ? 3 : 2, (const char *[]){"y"}, 1, NULL);
     pu_attr_i(g, node, "transB", tb);
     c8_error err = {0};
     CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
@@ -242,8 +243,8 @@ static void fp32_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, in
     nd->fusion.residual = -1;
     float *res = NULL;
     if (variant % 3 == 0) {
-        nd->fusion.residual = c8_graph_add_value(g, "res", C8_VAL_INPUT, C8_DT_FLOAT,
-                                                 &g->vals[y].shape);
+        nd->fusion.residual =
+            c8_graph_add_value(g, "res", C8_VAL_INPUT, C8_DT_FLOAT, &g->vals[y].shape);
         nd = &g->nodes[0];
         res = rand_floats(&r, M * N, -2, 2);
     }
@@ -273,7 +274,7 @@ static void test_fp32_gemm(void) {
     c8_dnnl_ctx *ctx = NULL;
     c8_error err = {0};
     CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
-    static const int64_t s[][3] = {{1, 1, 1},  {1, 10, 128}, {3, 7, 31},   {64, 10, 33},
+    static const int64_t s[][3] = {{1, 1, 1},    {1, 10, 128}, {3, 7, 31},    {64, 10, 33},
                                    {7, 33, 129}, {31, 127, 3}, {64, 128, 784}};
     int i = 0;
     for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
@@ -341,8 +342,8 @@ static void q8_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, uin
         res_v = pu_val_in(g, "res", C8_DT_INT8, pu_shp(4, cc->n, cc->k, p, q));
         ins[4] = res_v;
     }
-    int node = c8_graph_add_node(g, "qconv", "Q8Conv", "", C8_OP_Q8_CONV, ins, has_res ? 5 : 4,
-                                 &ys, 1);
+    int node =
+        c8_graph_add_node(g, "qconv", "Q8Conv", "", C8_OP_Q8_CONV, ins, has_res ? 5 : 4, &ys, 1);
     pu_attr_i(g, node, "group", cc->group);
     pu_attr_ints_v(g, node, "strides", 2, cc->stride, cc->stride);
     pu_attr_ints_v(g, node, "dilations", 2, cc->dil, cc->dil);
@@ -359,7 +360,8 @@ static void q8_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, uin
     void *data[5] = {xv, NULL, NULL, NULL, rv}, *ref = NULL, *got = NULL;
     CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
     char what[160];
-    snprintf(what, sizeof what, "q8conv n%lld c%lld k%lld g%lld in%lld k%lld s%lld d%lld p%lld/%lld v%d",
+    snprintf(what, sizeof what,
+             "q8conv n%lld c%lld k%lld g%lld in%lld k%lld s%lld d%lld p%lld/%lld v%d",
              (long long)cc->n, (long long)cc->c, (long long)cc->k, (long long)cc->group,
              (long long)cc->in, (long long)cc->kern, (long long)cc->stride, (long long)cc->dil,
              (long long)cc->pb, (long long)cc->pe, variant);
@@ -404,8 +406,8 @@ static void q8_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, int 
     int bias = pu_const_vals(g, "bias", pu_shp(1, N), C8_DT_INT32, biasv);
     int m = pu_const_vals(g, "m", pu_shp(1, N), C8_DT_FLOAT, mv);
     int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
-    int node = c8_graph_add_node(g, "qfc", "Q8Gemm", "", C8_OP_Q8_GEMM,
-                                 (int[]){a, b, bias, m}, 4, &ys, 1);
+    int node =
+        c8_graph_add_node(g, "qfc", "Q8Gemm", "", C8_OP_Q8_GEMM, (int[]){a, b, bias, m}, 4, &ys, 1);
     pu_attr_i(g, node, "b_layout", nk ? C8_INT8_B_NK : C8_INT8_B_KN);
     pu_attr_i(g, node, "out", out);
     set_act(g, node, variant, out);
@@ -428,7 +430,7 @@ static void test_int8_gemm(void) {
     c8_dnnl_ctx *ctx = NULL;
     c8_error err = {0};
     CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
-    static const int64_t s[][3] = {{1, 1, 1},    {1, 10, 128}, {3, 7, 31},  {64, 10, 33},
+    static const int64_t s[][3] = {{1, 1, 1},    {1, 10, 128}, {3, 7, 31},    {64, 10, 33},
                                    {7, 33, 129}, {31, 127, 3}, {64, 128, 784}};
     int i = 0;
     for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
@@ -466,7 +468,7 @@ static void test_int8_bound(void) {
 }
 
 static const c8_test_case cases[] = {
-    {"fp32_conv", test_fp32_conv}, {"fp32_gemm", test_fp32_gemm}, {"int8_conv", test_int8_conv},
+    {"fp32_conv", test_fp32_conv}, {"fp32_gemm", test_fp32_gemm},   {"int8_conv", test_int8_conv},
     {"int8_gemm", test_int8_gemm}, {"int8_bound", test_int8_bound},
 };
 C8T_MAIN("dnnl", cases)
