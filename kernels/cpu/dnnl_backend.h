@@ -59,6 +59,9 @@ void c8_dnnl_node_free(c8_dnnl_node *s); /* NULL: no-op */
 void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float *sums,
                      const c8_int8_epilogue *ep, void *y);
 
+/* f[i] = (float)q[i] for i < n (exact). */
+void c8_dnnl_i8_to_f32(const int8_t *q, int64_t n, float *f);
+
 /* The largest 127 * sum_t |w| over the rows of w (rows of len int8 each, or columns when
  * col_stride != 1: rows x len viewed with element (r, t) at r * row_stride + t * col_stride). */
 double c8_dnnl_sum_bound(const int8_t *w, int64_t rows, int64_t len, int64_t row_stride,

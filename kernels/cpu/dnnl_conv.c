@@ -10,8 +10,10 @@
  *     reference, and calib8's own requantization (dnnl_requant.c) makes the outputs bit for bit
  *     the reference's. (oneDNN's s8 x s8 -> s32 convolution is not exact on CPUs without VNNI: it
  *     halves the weights to avoid int16 saturation; see docs/int8-semantics.md.)
- * Activations and outputs stay in ONNX layout (NC[D]HW, plain); weights are reordered once into
- * the layout the primitive chose. */
+ * Activations and outputs stay in ONNX layout (NC[D]HW, plain) between nodes; a convolution takes
+ * the activation layout oneDNN prefers (blocked nChw8c on AVX2) and reorders its input, output
+ * and residual per run (cheap next to the convolution; its jit kernels are several times faster
+ * than the plain-layout gemm convolution). Weights are reordered once into the chosen layout. */
 #include "kernels/cpu/dnnl_backend.h"
 
 #include "ops/geometry.h"
@@ -36,8 +38,14 @@ struct c8_dnnl_node {
     dnnl_memory_t src, wei, bias, dst;
     bool res;         /* a fused residual: copied into dst, added by the sum post-op */
     size_t res_bytes; /* dst's bytes */
-    void *wei_buf;    /* the weights in the primitive's layout (owned) */
-    float *xf, *yf;   /* Q8: the int8 input as float32 (src's shape), the float32 sums (dst's) */
+    /* Where the primitive chose blocked activation layouts (nChw8c on AVX2: its fast jit
+     * kernels), plain views of the node's input and output and the reorders between them;
+     * NULL where it works on the plain tensors directly. */
+    dnnl_memory_t src_user, dst_user;
+    dnnl_primitive_t src_in, dst_out, res_in; /* plain -> src, dst -> plain, plain -> dst */
+    void *src_buf, *dst_buf;
+    void *wei_buf;  /* the weights in the primitive's layout (owned) */
+    float *xf, *yf; /* Q8: the int8 input as float32 (src's shape), the float32 sums (dst's) */
     int64_t x_count, outer, channels, inner; /* Q8: input elements; sums as (outer, ch, inner) */
 };
 
@@ -69,11 +77,15 @@ void c8_dnnl_ctx_destroy(c8_dnnl_ctx *c) {
 
 void c8_dnnl_node_free(c8_dnnl_node *s) {
     if (!s) return;
-    if (s->prim) dnnl_primitive_destroy(s->prim);
-    dnnl_memory_t mems[] = {s->src, s->wei, s->bias, s->dst};
+    dnnl_primitive_t prims[] = {s->prim, s->src_in, s->dst_out, s->res_in};
+    for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++)
+        if (prims[i]) dnnl_primitive_destroy(prims[i]);
+    dnnl_memory_t mems[] = {s->src, s->wei, s->bias, s->dst, s->src_user, s->dst_user};
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (mems[i]) dnnl_memory_destroy(mems[i]);
     free(s->wei_buf);
+    free(s->src_buf);
+    free(s->dst_buf);
     free(s->xf);
     free(s->yf);
     free(s);
@@ -224,11 +236,49 @@ static c8_status make_attr(const c8_node *n, const dnnl_memory_desc_t *dst_md,
     return C8_OK;
 }
 
+static c8_status reorder_prim(c8_dnnl_ctx *c, const dnnl_memory_desc_t *from,
+                              const dnnl_memory_desc_t *to, dnnl_primitive_t *out, c8_error *err) {
+    dnnl_primitive_desc_t rpd = NULL;
+    DNNL_TRY(dnnl_reorder_primitive_desc_create(&rpd, from, c->eng, to, c->eng, NULL));
+    dnnl_status_t ds = dnnl_primitive_create(out, rpd);
+    dnnl_primitive_desc_destroy(rpd);
+    DNNL_TRY(ds);
+    return C8_OK;
+}
+
+static void *buf_for(const dnnl_memory_desc_t *md) {
+    size_t b = dnnl_memory_desc_get_size(md);
+    return aligned_alloc(64, (b + 63) / 64 * 64 + 64);
+}
+
+/* Where the primitive's src / dst layouts (smd, dmd) differ from the plain tensors (splain,
+ * dplain): the plain views, the reorders and the blocked buffers. */
+static c8_status activation_layouts(c8_dnnl_ctx *c, c8_dnnl_node *s, const dnnl_memory_desc_t *smd,
+                                    const dnnl_memory_desc_t *dmd, const dnnl_memory_desc_t *splain,
+                                    const dnnl_memory_desc_t *dplain, c8_error *err) {
+    if (!dnnl_memory_desc_equal(smd, splain)) {
+        C8_TRY(reorder_prim(c, splain, smd, &s->src_in, err));
+        DNNL_TRY(dnnl_memory_create(&s->src_user, splain, c->eng, DNNL_MEMORY_NONE));
+        if (!(s->src_buf = buf_for(smd))) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        DNNL_TRY(dnnl_memory_set_data_handle(s->src, s->src_buf));
+    }
+    if (!dnnl_memory_desc_equal(dmd, dplain)) {
+        C8_TRY(reorder_prim(c, dmd, dplain, &s->dst_out, err));
+        if (s->res) C8_TRY(reorder_prim(c, dplain, dmd, &s->res_in, err));
+        DNNL_TRY(dnnl_memory_create(&s->dst_user, dplain, c->eng, DNNL_MEMORY_NONE));
+        if (!(s->dst_buf = buf_for(dmd))) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        DNNL_TRY(dnnl_memory_set_data_handle(s->dst, s->dst_buf));
+    }
+    return C8_OK;
+}
+
 /* Creates the primitive of op_desc, a memory object for each argument (data handles set per run)
- * and the weights reordered from `wsrc` (plain layout wmd_plain) into the primitive's layout. */
+ * and the weights reordered from `wsrc` (plain layout wmd_plain) into the primitive's layout.
+ * splain / dplain: the node's input and output as plain tensors. */
 static c8_status finish(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *op_desc,
                         dnnl_primitive_attr_t attr, const dnnl_memory_desc_t *wmd_plain,
                         const void *wsrc, bool has_bias, const dnnl_memory_desc_t *res_md,
+                        const dnnl_memory_desc_t *splain, const dnnl_memory_desc_t *dplain,
                         c8_error *err) {
     dnnl_primitive_desc_t pd = NULL;
     dnnl_status_t ds = dnnl_primitive_desc_create(&pd, op_desc, attr, c->eng, NULL);
@@ -251,8 +301,11 @@ static c8_status finish(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *op_desc,
     s->wei_buf = ds == dnnl_success ? aligned_alloc(64, (wbytes + 63) / 64 * 64) : NULL;
     if (ds == dnnl_success && !s->wei_buf) ds = dnnl_out_of_memory;
     if (ds == dnnl_success) ds = dnnl_memory_create(&s->wei, wmd, c->eng, s->wei_buf);
+    c8_status st = C8_OK;
+    if (ds == dnnl_success) st = activation_layouts(c, s, smd, dmd, splain, dplain, err);
     dnnl_primitive_desc_destroy(pd);
     DNNL_TRY(ds);
+    C8_TRY(st);
     /* the weights, once: plain -> the primitive's layout */
     dnnl_memory_t from = NULL;
     dnnl_primitive_desc_t rpd = NULL;
@@ -302,14 +355,18 @@ static c8_status conv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *
     DNNL_TRY(dnnl_memory_desc_init_by_tag(&wany, wn, wdims, dnnl_f32, dnnl_format_tag_any));
     int64_t kdim = d->K;
     C8_TRY(md_plain(&bmd, 1, &kdim, err));
+    /* activations in the layout oneDNN prefers (reordered per run; see activation_layouts) */
+    dnnl_memory_desc_t sany, dany;
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&sany, nd, smd.dims, dnnl_f32, dnnl_format_tag_any));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&dany, nd, dmd.dims, dnnl_f32, dnnl_format_tag_any));
     dnnl_convolution_desc_t cd;
     DNNL_TRY(dnnl_dilated_convolution_forward_desc_init(
-        &cd, dnnl_forward_inference, dnnl_convolution_direct, &smd, &wany, has_bias ? &bmd : NULL,
-        &dmd, strides, dil, pl, pr));
+        &cd, dnnl_forward_inference, dnnl_convolution_direct, &sany, &wany, has_bias ? &bmd : NULL,
+        &dany, strides, dil, pl, pr));
     dnnl_primitive_attr_t attr = NULL;
     if (fused) C8_TRY(make_attr(fused, &dmd, &attr, err));
     return finish(c, s, &cd, attr, &wplain, w, has_bias,
-                  fused && fused->fusion.residual >= 0 ? &dmd : NULL, err);
+                  fused && fused->fusion.residual >= 0 ? &dmd : NULL, &smd, &dmd, err);
 }
 
 /* A float32 matrix product a (M, K) x b -> (M, N); b plain float32 at w stored (N, K) when nk,
@@ -329,7 +386,7 @@ static c8_status matmul_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, int64_t M, int64_t
     dnnl_primitive_attr_t attr = NULL;
     if (fused) C8_TRY(make_attr(fused, &dmd, &attr, err));
     return finish(c, s, &md, attr, &wmd, w, has_bias,
-                  fused && fused->fusion.residual >= 0 ? &dmd : NULL, err);
+                  fused && fused->fusion.residual >= 0 ? &dmd : NULL, &amd, &dmd, err);
 }
 
 static float *int8_to_float_copy(const int8_t *q, int64_t count) {
@@ -428,8 +485,21 @@ static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, c
                       const void *res, c8_error *err) {
     dnnl_exec_arg_t a[5];
     int na = 0;
-    DNNL_TRY(dnnl_memory_set_data_handle(s->src, (void *)x));
-    DNNL_TRY(dnnl_memory_set_data_handle(s->dst, y));
+    if (s->src_in) { /* plain input -> the primitive's layout */
+        DNNL_TRY(dnnl_memory_set_data_handle(s->src_user, (void *)x));
+        dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->src_user}, {DNNL_ARG_TO, s->src}};
+        DNNL_TRY(dnnl_primitive_execute(s->src_in, c->stream, 2, r));
+    } else {
+        DNNL_TRY(dnnl_memory_set_data_handle(s->src, (void *)x));
+    }
+    if (s->dst_out && s->res) { /* the residual, in the primitive's layout, is the sum's addend */
+        DNNL_TRY(dnnl_memory_set_data_handle(s->dst_user, (void *)res));
+        dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->dst_user}, {DNNL_ARG_TO, s->dst}};
+        DNNL_TRY(dnnl_primitive_execute(s->res_in, c->stream, 2, r));
+    } else if (!s->dst_out) {
+        DNNL_TRY(dnnl_memory_set_data_handle(s->dst, y));
+        if (s->res && y != res) memmove(y, res, s->res_bytes); /* the sum post-op's addend */
+    }
     a[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, s->src};
     a[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, s->wei};
     a[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, s->dst};
@@ -437,8 +507,12 @@ static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, c
         DNNL_TRY(dnnl_memory_set_data_handle(s->bias, (void *)bias));
         a[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, s->bias};
     }
-    if (s->res && y != res) memmove(y, res, s->res_bytes); /* the sum post-op's addend */
     DNNL_TRY(dnnl_primitive_execute(s->prim, c->stream, na, a));
+    if (s->dst_out) { /* the primitive's layout -> the plain output */
+        DNNL_TRY(dnnl_memory_set_data_handle(s->dst_user, y));
+        dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->dst}, {DNNL_ARG_TO, s->dst_user}};
+        DNNL_TRY(dnnl_primitive_execute(s->dst_out, c->stream, 2, r));
+    }
     DNNL_TRY(dnnl_stream_wait(c->stream));
     return C8_OK;
 }
@@ -455,7 +529,7 @@ c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const 
     }
     /* Q8Conv / Q8Gemm: exact float32 sums, then calib8's requantization */
     const int8_t *x = in[0].data;
-    for (int64_t i = 0; i < s->x_count; i++) s->xf[i] = (float)x[i];
+    c8_dnnl_i8_to_f32(x, s->x_count, s->xf);
     C8_TRY(exec(c, s, s->xf, s->yf, NULL, NULL, err));
     c8_int8_epilogue ep = c8_op_q8_epilogue(n);
     ep.bias = n->n_in > 2 ? in[2].data : NULL;

@@ -1,24 +1,86 @@
 /* calib8's INT8 requantization of the exact sums the oneDNN backend computes (see
- * dnnl_backend.h): the reference kernels' element function (c8_ref_int8_epilogue_store, the
- * semantics of include/calib8/quant.h) applied to acc = bias + sum, so the outputs equal the
- * reference kernels' bit for bit. Tests: tests/kernels/cpu/test_dnnl.c. */
+ * dnnl_backend.h), bit for bit the reference kernels' epilogue (include/calib8/quant.h,
+ * c8_ref_int8_epilogue_store): int8 outputs with no activation, ReLU, Clip or LeakyReLU take a
+ * branch-free loop the compiler vectorizes, written from the same float32 operations in the same
+ * order (no FP contraction: -ffp-contract=off for the whole library); every other epilogue
+ * (float32 / float16 outputs, Sigmoid) calls the reference's element function. Tests:
+ * tests/kernels/cpu/test_dnnl.c (byte for byte against the reference run). */
 #include "kernels/cpu/dnnl_backend.h"
 
 #include "util/err.h"
 
-#include <math.h>
+/* c8_quant_rne_sat127 without branches: NaN -> 0, clamp to [-127, 127], truncate, then the exact
+ * fractional part decides (ties to even). Equal to the reference for every float. */
+static inline int8_t rne_sat127(float y) {
+    y = y != y ? 0.0f : y;
+    y = y > 127.0f ? 127.0f : y;
+    y = y < -127.0f ? -127.0f : y;
+    int32_t t = (int32_t)y;
+    float f = y - (float)t;
+    int32_t odd = t & 1;
+    t += (int32_t)(f > 0.5f) | ((int32_t)(f == 0.5f) & odd);
+    t -= (int32_t)(f < -0.5f) | ((int32_t)(f == -0.5f) & odd);
+    return (int8_t)t;
+}
+
+/* One channel's plane, int8 output: y = act((float)acc * m [+ (float)r * mr]) rounded. Inlined
+ * with constant kind and has_res (plane_i8), so each loop is free of control flow and vectorizes.
+ */
+static inline __attribute__((always_inline)) void
+plane_body(int64_t n, const float *restrict sums, int32_t b, float m, const int8_t *restrict res,
+           float mr, const int kind, float lo, float hi, float alpha, int8_t *restrict y,
+           const bool has_res) {
+    for (int64_t i = 0; i < n; i++) {
+        float v = (float)(b + (int32_t)sums[i]) * m;
+        if (has_res) v = v + (float)res[i] * mr;
+        if (kind == C8_QACT_RELU) v = v > 0.0f ? v : 0.0f;
+        if (kind == C8_QACT_CLIP) {
+            v = v < lo ? lo : v;
+            v = v > hi ? hi : v;
+        }
+        if (kind == C8_QACT_LEAKY_RELU) v = v < 0.0f ? v * alpha : v;
+        y[i] = rne_sat127(v);
+    }
+}
+
+static void plane_i8(int64_t n, const float *sums, int32_t b, float m, const int8_t *res, float mr,
+                     c8_quant_act act, int8_t *y) {
+#define C8_PLANE(kind)                                                                             \
+    (res ? plane_body(n, sums, b, m, res, mr, kind, act.lo, act.hi, act.alpha, y, true)            \
+         : plane_body(n, sums, b, m, res, mr, kind, act.lo, act.hi, act.alpha, y, false))
+    switch (act.kind) {
+    case C8_QACT_RELU: C8_PLANE(C8_QACT_RELU); break;
+    case C8_QACT_CLIP: C8_PLANE(C8_QACT_CLIP); break;
+    case C8_QACT_LEAKY_RELU: C8_PLANE(C8_QACT_LEAKY_RELU); break;
+    default: C8_PLANE(C8_QACT_NONE); break;
+    }
+#undef C8_PLANE
+}
 
 void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float *sums,
                      const c8_int8_epilogue *ep, void *y) {
+    const bool fast = ep->out == C8_QOUT_INT8 &&
+                      (ep->act.kind == C8_QACT_NONE || ep->act.kind == C8_QACT_RELU ||
+                       ep->act.kind == C8_QACT_CLIP || ep->act.kind == C8_QACT_LEAKY_RELU);
     for (int64_t o = 0; o < outer; o++)
         for (int64_t k = 0; k < channels; k++) {
             const int32_t b = ep->bias ? ep->bias[k] : 0;
             const int64_t base = (o * channels + k) * inner;
             /* the sums are integers below 2^24 in magnitude (C8_DNNL_EXACT_LIMIT): exact casts;
              * bias + sum fits int32 (quant.h's bias limit) */
+            if (fast) {
+                plane_i8(inner, sums + base, b, ep->mult[k],
+                         ep->residual ? ep->residual + base : NULL, ep->res_mult, ep->act,
+                         (int8_t *)y + base);
+                continue;
+            }
             for (int64_t i = 0; i < inner; i++)
                 c8_ref_int8_epilogue_store(ep, k, base + i, b + (int32_t)sums[base + i], y);
         }
+}
+
+void c8_dnnl_i8_to_f32(const int8_t *restrict q, int64_t n, float *restrict f) {
+    for (int64_t i = 0; i < n; i++) f[i] = (float)q[i];
 }
 
 double c8_dnnl_sum_bound(const int8_t *w, int64_t rows, int64_t len, int64_t row_stride,

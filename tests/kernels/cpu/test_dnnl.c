@@ -467,8 +467,51 @@ static void test_int8_bound(void) {
     c8_graph_destroy(g);
 }
 
+/* The requantization alone on ties: multipliers 0.5 and 0.25 put many values exactly on .5
+ * (round half to even), sums up to +-600 cross the +-127 saturation, residuals and every int8
+ * activation; against the reference's element function, for every element. */
+static void test_requant_ties(void) {
+    c8t_rng r = {5000};
+    const int64_t outer = 3, ch = 4, inner = 257, n = outer * ch * inner;
+    float *sums = malloc((size_t)n * sizeof *sums);
+    int8_t *res = malloc((size_t)n), *ref = malloc((size_t)n), *got = malloc((size_t)n);
+    for (int64_t i = 0; i < n; i++) {
+        sums[i] = (float)c8t_randint(&r, -600, 600);
+        res[i] = (int8_t)c8t_randint(&r, -127, 127);
+    }
+    int32_t bias[4] = {0, 3, -7, 1000};
+    float mult[4] = {0.5f, 0.25f, 1.0f, 0.125f};
+    for (int variant = 0; variant < 8; variant++) {
+        c8_int8_epilogue ep;
+        memset(&ep, 0, sizeof ep);
+        ep.out = C8_QOUT_INT8;
+        ep.bias = variant % 2 ? bias : NULL;
+        ep.mult = mult;
+        ep.residual = variant / 4 ? res : NULL;
+        ep.res_mult = 0.5f;
+        static const int kinds[] = {C8_QACT_NONE, C8_QACT_RELU, C8_QACT_CLIP, C8_QACT_LEAKY_RELU};
+        ep.act.kind = kinds[variant % 4];
+        ep.act.lo = -40.5f;
+        ep.act.hi = 90.5f;
+        ep.act.alpha = 0.25f;
+        c8_dnnl_requant(outer, ch, inner, sums, &ep, got);
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t k = 0; k < ch; k++)
+                for (int64_t i = 0; i < inner; i++) {
+                    int64_t idx = (o * ch + k) * inner + i;
+                    c8_ref_int8_epilogue_store(&ep, k, idx,
+                                               (ep.bias ? bias[k] : 0) + (int32_t)sums[idx], ref);
+                }
+        char what[48];
+        snprintf(what, sizeof what, "requant ties v%d", variant);
+        CU_ASSERT(same_bytes(what, 5000, ref, got, (size_t)n));
+    }
+    free(sums), free(res), free(ref), free(got);
+}
+
 static const c8_test_case cases[] = {
-    {"fp32_conv", test_fp32_conv}, {"fp32_gemm", test_fp32_gemm},   {"int8_conv", test_int8_conv},
-    {"int8_gemm", test_int8_gemm}, {"int8_bound", test_int8_bound},
+    {"requant_ties", test_requant_ties}, {"fp32_conv", test_fp32_conv},
+    {"fp32_gemm", test_fp32_gemm},       {"int8_conv", test_int8_conv},
+    {"int8_gemm", test_int8_gemm},       {"int8_bound", test_int8_bound},
 };
 C8T_MAIN("dnnl", cases)
