@@ -27,7 +27,7 @@
 
 /* The INT8 route is exact when every partial sum is an integer of magnitude <= 2^24 (then float32
  * represents it exactly, whatever the order or FMA): 127 * sum_t |w[k, t]| <= 2^24 for every
- * output channel k (|x| <= 127). */
+ * output channel k (|x| <= 127), over the whole reduction or over each chunk of it. */
 #define C8_DNNL_EXACT_LIMIT 16777216.0
 
 typedef struct c8_dnnl_ctx c8_dnnl_ctx;
@@ -54,10 +54,13 @@ c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const 
 void c8_dnnl_node_free(c8_dnnl_node *s); /* NULL: no-op */
 
 /* calib8's INT8 epilogue over exact sums (kernels/ref/int8.h's c8_ref_int8_epilogue_store, the
- * same element function): sums (outer, channels, inner) float32 holding integers, element idx of
- * channel k gets acc = bias[k] + (int32_t)sums[idx] and is stored into y at idx. */
-void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float *sums,
-                     const c8_int8_epilogue *ep, void *y);
+ * same semantics): sums (outer, channels, inner), float32 holding integers (fsums) or int32
+ * (isums; fsums NULL); element idx of channel k gets acc = bias[k] + sum[idx] and is stored
+ * into y at idx. */
+void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
+                     const int32_t *isums, const c8_int8_epilogue *ep, void *y);
+/* acc[i] = sum over p of (int32_t)parts[p][i] for i < count (each part's values exact integers). */
+void c8_dnnl_sum_parts(int n_parts, const float *const *parts, int64_t count, int32_t *acc);
 
 /* f[i] = (float)q[i] for i < n (exact). */
 void c8_dnnl_i8_to_f32(const int8_t *q, int64_t n, float *f);

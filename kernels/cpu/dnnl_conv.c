@@ -8,12 +8,14 @@
  *     primitives with no bias or post-ops; when 127 * sum |w| <= 2^24 for every output channel
  *     every partial sum is an exactly represented integer, so the sums are the int32 sums of the
  *     reference, and calib8's own requantization (dnnl_requant.c) makes the outputs bit for bit
- *     the reference's. (oneDNN's s8 x s8 -> s32 convolution is not exact on CPUs without VNNI: it
- *     halves the weights to avoid int16 saturation; see docs/int8-semantics.md.)
- * Activations and outputs stay in ONNX layout (NC[D]HW, plain) between nodes; a convolution takes
- * the activation layout oneDNN prefers (blocked nChw8c on AVX2) and reorders its input, output
- * and residual per run (cheap next to the convolution; its jit kernels are several times faster
- * than the plain-layout gemm convolution). Weights are reordered once into the chosen layout. */
+ *     the reference's. Where the whole reduction exceeds that bound, it is split into chunks
+ *     (input channels, or K) that each stay within it, one primitive per chunk, and the chunks'
+ *     sums are added in int32. (oneDNN's s8 x s8 -> s32 convolution is not exact on CPUs without
+ * VNNI: it halves the weights to avoid int16 saturation; see docs/int8-semantics.md.) Activations
+ * and outputs stay in ONNX layout (NC[D]HW, plain) between nodes; a convolution takes the
+ * activation layout oneDNN prefers (blocked nChw8c on AVX2) and reorders its input, output and
+ * residual per run (cheap next to the convolution; its jit kernels are several times faster than
+ * the plain-layout gemm convolution). Weights are reordered once into the chosen layout. */
 #include "kernels/cpu/dnnl_backend.h"
 
 #include "ops/geometry.h"
@@ -47,6 +49,14 @@ struct c8_dnnl_node {
     void *wei_buf;  /* the weights in the primitive's layout (owned) */
     float *xf, *yf; /* Q8: the int8 input as float32 (src's shape), the float32 sums (dst's) */
     int64_t x_count, outer, channels, inner; /* Q8: input elements; sums as (outer, ch, inner) */
+    /* Q8 with the reduction split (see q8_chunks): one primitive per chunk of input channels
+     * (Conv) or of K (Gemm), each reading xf + part_off[p] and writing part_y[p]; the chunks'
+     * exact sums are added in int32 (acc) before the requantization. n_parts 0: not split. */
+    int n_parts;
+    struct c8_dnnl_node **parts;
+    int64_t *part_off;
+    float **part_y;
+    int32_t *acc;
 };
 
 /* Every oneDNN call is checked here: the expression, file and line go into the message. */
@@ -88,6 +98,14 @@ void c8_dnnl_node_free(c8_dnnl_node *s) {
     free(s->dst_buf);
     free(s->xf);
     free(s->yf);
+    for (int p = 0; p < s->n_parts; p++) {
+        if (s->parts) c8_dnnl_node_free(s->parts[p]);
+        if (s->part_y) free(s->part_y[p]);
+    }
+    free(s->parts);
+    free(s->part_y);
+    free(s->part_off);
+    free(s->acc);
     free(s);
 }
 
@@ -135,25 +153,52 @@ static const char *gemm_reason(const c8_graph *g, const c8_node *n) {
     return NULL;
 }
 
-/* Q8Conv weights (K, C/g, R, S) / Q8Gemm B ((N, K) or (K, N)): the exactness bound. */
+/* The reduction of a Q8Conv (input channels, units of R*S taps; group 1 only) or Q8Gemm (K) split
+ * into the fewest equal chunks whose sums are each exact in float32 (127 * sum |w| <= 2^24 over
+ * every output channel's taps within the chunk); the chunks' sums are added in int32. Returns
+ * the chunk count, or 0 when no split keeps them exact. */
+static int q8_chunks(const c8_graph *g, const c8_node *n) {
+    const c8_value *w = c8_node_input(g, n, 1);
+    const int8_t *wd = w->data;
+    int64_t rows, units, unit, row_stride, col_stride;
+    if (n->op == C8_OP_Q8_CONV) {
+        rows = w->shape.d[0];
+        units = w->shape.d[1];
+        unit = w->shape.d[2] * w->shape.d[3];
+        row_stride = units * unit;
+        col_stride = 1;
+    } else {
+        bool nk = c8_node_attr_i(n, "b_layout", C8_INT8_B_NK) == C8_INT8_B_NK;
+        rows = nk ? w->shape.d[0] : w->shape.d[1];
+        units = nk ? w->shape.d[1] : w->shape.d[0];
+        unit = 1;
+        row_stride = nk ? units : 1;
+        col_stride = nk ? 1 : rows;
+    }
+    double total = c8_dnnl_sum_bound(wd, rows, units * unit, row_stride, col_stride);
+    int first = (int)(total / C8_DNNL_EXACT_LIMIT) + 1;
+    bool grouped = n->op == C8_OP_Q8_CONV && c8_node_attr_i(n, "group", 1) != 1;
+    if (first > 1 && grouped) return 0;
+    for (int64_t parts = first; parts <= units && parts <= 64; parts++) {
+        bool ok = true;
+        for (int64_t p = 0; ok && p < parts; p++) {
+            int64_t u0 = units * p / parts, u1 = units * (p + 1) / parts;
+            ok = c8_dnnl_sum_bound(wd + u0 * unit * col_stride, rows, (u1 - u0) * unit, row_stride,
+                                   col_stride) <= C8_DNNL_EXACT_LIMIT;
+        }
+        if (ok) return (int)parts;
+    }
+    return 0;
+}
+
+/* Q8Conv weights (K, C/g, R, S) / Q8Gemm B ((N, K) or (K, N)) */
 static const char *q8_reason(const c8_graph *g, const c8_node *n) {
     const c8_value *x = c8_node_input(g, n, 0), *w = c8_node_input(g, n, 1);
     if (!x || x->dtype != C8_DT_INT8 || !is_const(w) || w->dtype != C8_DT_INT8)
         return "not int8 with constant weights";
     if (c8_node_input(g, n, 3) == NULL) return "no multipliers";
-    double bound;
-    if (n->op == C8_OP_Q8_CONV) {
-        if (w->shape.rank != 4) return "rank";
-        int64_t len = w->shape.d[1] * w->shape.d[2] * w->shape.d[3];
-        bound = c8_dnnl_sum_bound(w->data, w->shape.d[0], len, len, 1);
-    } else {
-        if (w->shape.rank != 2) return "rank";
-        bool nk = c8_node_attr_i(n, "b_layout", C8_INT8_B_NK) == C8_INT8_B_NK;
-        int64_t rows = nk ? w->shape.d[0] : w->shape.d[1], len = nk ? w->shape.d[1] : w->shape.d[0];
-        bound = nk ? c8_dnnl_sum_bound(w->data, rows, len, len, 1)
-                   : c8_dnnl_sum_bound(w->data, rows, len, 1, rows);
-    }
-    if (bound > C8_DNNL_EXACT_LIMIT) return "int8 sums may exceed 2^24 (float32 not exact)";
+    if (w->shape.rank != (n->op == C8_OP_Q8_CONV ? 4 : 2)) return "rank";
+    if (q8_chunks(g, n) == 0) return "grouped int8 sums may exceed 2^24 (float32 not exact)";
     return NULL;
 }
 
@@ -327,7 +372,8 @@ static c8_status finish(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *op_desc,
 /* A float32 convolution over plain NC[D]HW tensors (descriptor d), weights (K, C/g, kernel...)
  * plain float32 at w, optional bias (K). */
 static c8_status conv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *d, const float *w,
-                           bool has_bias, const c8_node *fused, c8_error *err) {
+                           bool has_bias, const c8_node *fused, const int64_t *src_strides,
+                           c8_error *err) {
     const int nd = d->nsp + 2;
     int64_t sd[5] = {d->N, d->C}, dd[5] = {d->N, d->K}, wd[6];
     dnnl_dims_t strides, dil, pl, pr;
@@ -348,6 +394,11 @@ static c8_status conv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *
     for (int i = 0; i < d->nsp; i++) wd[wn++] = d->kernel[i];
     dnnl_memory_desc_t smd, dmd, wplain, wany, bmd;
     C8_TRY(md_plain(&smd, nd, sd, err));
+    if (src_strides) { /* a channel range of a larger input (a chunk of the reduction) */
+        dnnl_dims_t st;
+        for (int i = 0; i < nd; i++) st[i] = src_strides[i];
+        DNNL_TRY(dnnl_memory_desc_init_by_strides(&smd, nd, smd.dims, dnnl_f32, st));
+    }
     C8_TRY(md_plain(&dmd, nd, dd, err));
     C8_TRY(md_plain(&wplain, wn, wd, err));
     dnnl_dims_t wdims;
@@ -373,10 +424,12 @@ static c8_status conv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *
  * else (K, N); optional bias (N). */
 static c8_status matmul_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, int64_t M, int64_t N, int64_t K,
                              const float *w, bool nk, bool has_bias, const c8_node *fused,
-                             c8_error *err) {
+                             int64_t a_row_stride, c8_error *err) {
     dnnl_memory_desc_t amd, wmd, dmd, bmd;
     int64_t ad[2] = {M, K}, dd[2] = {M, N}, bd[2] = {1, N};
-    C8_TRY(md_plain(&amd, 2, ad, err));
+    dnnl_dims_t adims = {M, K}, astr = {a_row_stride, 1}; /* a column range of a wider A */
+    DNNL_TRY(dnnl_memory_desc_init_by_strides(&amd, 2, adims, dnnl_f32, astr));
+    (void)ad;
     C8_TRY(md_plain(&dmd, 2, dd, err));
     C8_TRY(md_plain(&bmd, 2, bd, err));
     dnnl_dims_t wdims = {K, N};
@@ -396,19 +449,41 @@ static float *int8_to_float_copy(const int8_t *q, int64_t count) {
     return f;
 }
 
+/* The float32 weights of reduction chunk [u0, u1) (units: input channels of R*S taps for a
+ * conv, K for a Gemm) as a dense tensor of the chunk's shape; wf is the whole (K, C, R, S),
+ * (N, K) or (K, N) tensor. */
+static float *chunk_weights(const float *wf, bool conv, bool nk, int64_t rows, int64_t units,
+                            int64_t unit, int64_t u0, int64_t u1) {
+    int64_t len = (u1 - u0) * unit;
+    float *out = malloc((size_t)(rows * len > 0 ? rows * len : 1) * sizeof *out);
+    if (!out) return NULL;
+    if (conv || nk) /* rows of len: (K, Cc, R, S) or (N, Kc) */
+        for (int64_t r = 0; r < rows; r++)
+            memcpy(out + r * len, wf + r * units * unit + u0 * unit, (size_t)len * sizeof *out);
+    else /* (Kc, N): rows u0..u1 of (K, N) */
+        memcpy(out, wf + u0 * rows, (size_t)(len * rows) * sizeof *out);
+    return out;
+}
+
 static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
                             c8_error *err) {
     const c8_value *w = c8_node_input(g, n, 1), *x = c8_node_input(g, n, 0);
     const int64_t wcount = c8_shape_numel(&w->shape);
+    const int parts = q8_chunks(g, n);
+    if (parts < 1) return c8_err(err, C8_ERR_INTERNAL, "no exact split of the reduction");
     float *wf = int8_to_float_copy(w->data, wcount);
     if (!wf) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    const bool conv = n->op == C8_OP_Q8_CONV;
+    c8_conv2d_desc q;
+    c8_int8_gemm_desc gq;
+    c8_conv_desc d;
+    memset(&d, 0, sizeof d);
     c8_status st;
-    if (n->op == C8_OP_Q8_CONV) {
-        c8_conv2d_desc q;
+    int64_t rows, units, unit, ustride; /* ustride: input elements between reduction units */
+    bool nk = false;
+    if (conv) {
         st = c8_op_q8_conv_desc(g, n, &q, err);
         if (st == C8_OK) st = c8_conv2d_desc_check(n->name, &q, err);
-        c8_conv_desc d;
-        memset(&d, 0, sizeof d);
         d.N = q.n, d.C = q.c, d.K = q.k, d.group = q.group, d.nsp = 2;
         d.in[0] = q.h, d.in[1] = q.w, d.out[0] = q.p, d.out[1] = q.q;
         d.kernel[0] = q.r, d.kernel[1] = q.s, d.stride[0] = q.stride_h, d.stride[1] = q.stride_w;
@@ -416,19 +491,53 @@ static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, 
         d.pad_begin[0] = q.pad_t, d.pad_begin[1] = q.pad_l;
         d.pad_end[0] = q.pad_b, d.pad_end[1] = q.pad_r;
         s->outer = q.n, s->channels = q.k, s->inner = q.p * q.q;
-        if (st == C8_OK) st = conv_prim(c, s, &d, wf, false, NULL, err);
+        rows = q.k, units = q.c / q.group, unit = q.r * q.s, ustride = q.h * q.w;
     } else {
-        c8_int8_gemm_desc q;
-        st = c8_op_q8_gemm_desc(g, n, &q, err);
-        if (st == C8_OK) st = c8_int8_gemm_desc_check(n->name, &q, err);
-        s->outer = q.m, s->channels = q.n, s->inner = 1;
-        if (st == C8_OK)
-            st = matmul_prim(c, s, q.m, q.n, q.k, wf, q.b_layout == C8_INT8_B_NK, false, NULL, err);
+        st = c8_op_q8_gemm_desc(g, n, &gq, err);
+        if (st == C8_OK) st = c8_int8_gemm_desc_check(n->name, &gq, err);
+        s->outer = gq.m, s->channels = gq.n, s->inner = 1;
+        nk = gq.b_layout == C8_INT8_B_NK;
+        rows = gq.n, units = gq.k, unit = 1, ustride = 1;
+    }
+    const int64_t ycount = s->outer * s->channels * s->inner;
+    if (st == C8_OK && parts == 1) {
+        st = conv ? conv_prim(c, s, &d, wf, false, NULL, NULL, err)
+                  : matmul_prim(c, s, gq.m, gq.n, gq.k, wf, nk, false, NULL, gq.k, err);
+    } else if (st == C8_OK) {
+        s->parts = calloc((size_t)parts, sizeof *s->parts);
+        s->part_y = calloc((size_t)parts, sizeof *s->part_y);
+        s->part_off = calloc((size_t)parts, sizeof *s->part_off);
+        s->acc = malloc((size_t)(ycount > 0 ? ycount : 1) * sizeof *s->acc);
+        if (!s->parts || !s->part_y || !s->part_off || !s->acc)
+            st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+        else
+            s->n_parts = parts;
+        for (int p = 0; st == C8_OK && p < parts; p++) {
+            int64_t u0 = units * p / parts, u1 = units * (p + 1) / parts;
+            float *wp = chunk_weights(wf, conv, nk, rows, units, unit, u0, u1);
+            s->parts[p] = calloc(1, sizeof *s->parts[p]);
+            s->part_y[p] = malloc((size_t)(ycount > 0 ? ycount : 1) * sizeof(float));
+            if (!wp || !s->parts[p] || !s->part_y[p]) {
+                free(wp);
+                st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+                break;
+            }
+            s->part_off[p] = u0 * ustride;
+            if (conv) {
+                c8_conv_desc dp = d;
+                dp.C = u1 - u0;
+                int64_t strides[4] = {q.c * q.h * q.w, q.h * q.w, q.w, 1};
+                st = conv_prim(c, s->parts[p], &dp, wp, false, NULL, strides, err);
+            } else {
+                st = matmul_prim(c, s->parts[p], gq.m, gq.n, u1 - u0, wp, nk, false, NULL, gq.k,
+                                 err);
+            }
+            free(wp);
+        }
     }
     free(wf);
     C8_TRY(st);
     s->x_count = c8_shape_numel(&x->shape);
-    int64_t ycount = s->outer * s->channels * s->inner;
     s->xf = malloc((size_t)(s->x_count > 0 ? s->x_count : 1) * sizeof(float));
     s->yf = malloc((size_t)(ycount > 0 ? ycount : 1) * sizeof(float));
     if (!s->xf || !s->yf) return c8_err(err, C8_ERR_NOMEM, "out of memory");
@@ -451,7 +560,8 @@ c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, c
         c8_conv_desc d;
         st = c8_op_conv_desc(g, n, &d, err);
         const c8_value *b = c8_node_input(g, n, 2);
-        if (st == C8_OK) st = conv_prim(c, s, &d, c8_node_input(g, n, 1)->data, b != NULL, n, err);
+        if (st == C8_OK)
+            st = conv_prim(c, s, &d, c8_node_input(g, n, 1)->data, b != NULL, n, NULL, err);
         break;
     }
     case C8_OP_GEMM: {
@@ -460,7 +570,7 @@ c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, c
         st = c8_op_gemm_desc(g, n, &d, err);
         if (st == C8_OK)
             st = matmul_prim(c, s, d.M, d.N, d.K, c8_node_input(g, n, 1)->data, d.trans_b,
-                             c8_node_input(g, n, 2) != NULL, n, err);
+                             c8_node_input(g, n, 2) != NULL, n, d.K, err);
         break;
     }
     case C8_OP_Q8_CONV:
@@ -530,11 +640,19 @@ c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const 
     /* Q8Conv / Q8Gemm: exact float32 sums, then calib8's requantization */
     const int8_t *x = in[0].data;
     c8_dnnl_i8_to_f32(x, s->x_count, s->xf);
-    C8_TRY(exec(c, s, s->xf, s->yf, NULL, NULL, err));
+    if (s->n_parts == 0) C8_TRY(exec(c, s, s->xf, s->yf, NULL, NULL, err));
+    for (int p = 0; p < s->n_parts; p++)
+        C8_TRY(exec(c, s->parts[p], s->xf + s->part_off[p], s->part_y[p], NULL, NULL, err));
     c8_int8_epilogue ep = c8_op_q8_epilogue(n);
     ep.bias = n->n_in > 2 ? in[2].data : NULL;
     ep.mult = in[3].data;
     ep.residual = s->kind == K_Q8CONV && n->n_in > 4 ? in[4].data : NULL;
-    c8_dnnl_requant(s->outer, s->channels, s->inner, s->yf, &ep, out[0].data);
+    if (s->n_parts == 0) {
+        c8_dnnl_requant(s->outer, s->channels, s->inner, s->yf, NULL, &ep, out[0].data);
+        return C8_OK;
+    }
+    c8_dnnl_sum_parts(s->n_parts, (const float *const *)s->part_y,
+                      s->outer * s->channels * s->inner, s->acc);
+    c8_dnnl_requant(s->outer, s->channels, s->inner, NULL, s->acc, &ep, out[0].data);
     return C8_OK;
 }

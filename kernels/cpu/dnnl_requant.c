@@ -23,15 +23,15 @@ static inline int8_t rne_sat127(float y) {
     return (int8_t)t;
 }
 
-/* One channel's plane, int8 output: y = act((float)acc * m [+ (float)r * mr]) rounded. Inlined
- * with constant kind and has_res (plane_i8), so each loop is free of control flow and vectorizes.
- */
+/* One channel's plane, int8 output: y = act((float)acc * m [+ (float)r * mr]) rounded, acc =
+ * b + the sum (fsums: float32 holding integers, else isums: int32). Inlined with constant kind,
+ * has_res and source (plane_f, plane_i), so each loop is free of control flow and vectorizes. */
 static inline __attribute__((always_inline)) void
-plane_body(int64_t n, const float *restrict sums, int32_t b, float m, const int8_t *restrict res,
-           float mr, const int kind, float lo, float hi, float alpha, int8_t *restrict y,
-           const bool has_res) {
+plane_body(int64_t n, const float *restrict fsums, const int32_t *restrict isums, int32_t b,
+           float m, const int8_t *restrict res, float mr, const int kind, float lo, float hi,
+           float alpha, int8_t *restrict y, const bool has_res, const bool from_float) {
     for (int64_t i = 0; i < n; i++) {
-        float v = (float)(b + (int32_t)sums[i]) * m;
+        float v = (float)(b + (from_float ? (int32_t)fsums[i] : isums[i])) * m;
         if (has_res) v = v + (float)res[i] * mr;
         if (kind == C8_QACT_RELU) v = v > 0.0f ? v : 0.0f;
         if (kind == C8_QACT_CLIP) {
@@ -43,22 +43,35 @@ plane_body(int64_t n, const float *restrict sums, int32_t b, float m, const int8
     }
 }
 
-static void plane_i8(int64_t n, const float *sums, int32_t b, float m, const int8_t *res, float mr,
-                     c8_quant_act act, int8_t *y) {
-#define C8_PLANE(kind)                                                                             \
-    (res ? plane_body(n, sums, b, m, res, mr, kind, act.lo, act.hi, act.alpha, y, true)            \
-         : plane_body(n, sums, b, m, res, mr, kind, act.lo, act.hi, act.alpha, y, false))
-    switch (act.kind) {
-    case C8_QACT_RELU: C8_PLANE(C8_QACT_RELU); break;
-    case C8_QACT_CLIP: C8_PLANE(C8_QACT_CLIP); break;
-    case C8_QACT_LEAKY_RELU: C8_PLANE(C8_QACT_LEAKY_RELU); break;
-    default: C8_PLANE(C8_QACT_NONE); break;
+#define C8_PLANE(kind, ff)                                                                         \
+    (res ? plane_body(n, fsums, isums, b, m, res, mr, kind, act.lo, act.hi, act.alpha, y, true,    \
+                      ff)                                                                          \
+         : plane_body(n, fsums, isums, b, m, res, mr, kind, act.lo, act.hi, act.alpha, y, false,   \
+                      ff))
+#define C8_PLANES(ff)                                                                              \
+    switch (act.kind) {                                                                            \
+    case C8_QACT_RELU: C8_PLANE(C8_QACT_RELU, ff); break;                                          \
+    case C8_QACT_CLIP: C8_PLANE(C8_QACT_CLIP, ff); break;                                          \
+    case C8_QACT_LEAKY_RELU: C8_PLANE(C8_QACT_LEAKY_RELU, ff); break;                              \
+    default: C8_PLANE(C8_QACT_NONE, ff); break;                                                    \
     }
-#undef C8_PLANE
+
+static void plane_f(int64_t n, const float *fsums, int32_t b, float m, const int8_t *res, float mr,
+                    c8_quant_act act, int8_t *y) {
+    const int32_t *isums = NULL;
+    C8_PLANES(true)
 }
 
-void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float *sums,
-                     const c8_int8_epilogue *ep, void *y) {
+static void plane_i(int64_t n, const int32_t *isums, int32_t b, float m, const int8_t *res,
+                    float mr, c8_quant_act act, int8_t *y) {
+    const float *fsums = NULL;
+    C8_PLANES(false)
+}
+#undef C8_PLANES
+#undef C8_PLANE
+
+void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
+                     const int32_t *isums, const c8_int8_epilogue *ep, void *y) {
     const bool fast = ep->out == C8_QOUT_INT8 &&
                       (ep->act.kind == C8_QACT_NONE || ep->act.kind == C8_QACT_RELU ||
                        ep->act.kind == C8_QACT_CLIP || ep->act.kind == C8_QACT_LEAKY_RELU);
@@ -66,17 +79,30 @@ void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float
         for (int64_t k = 0; k < channels; k++) {
             const int32_t b = ep->bias ? ep->bias[k] : 0;
             const int64_t base = (o * channels + k) * inner;
-            /* the sums are integers below 2^24 in magnitude (C8_DNNL_EXACT_LIMIT): exact casts;
-             * bias + sum fits int32 (quant.h's bias limit) */
-            if (fast) {
-                plane_i8(inner, sums + base, b, ep->mult[k],
-                         ep->residual ? ep->residual + base : NULL, ep->res_mult, ep->act,
-                         (int8_t *)y + base);
-                continue;
-            }
-            for (int64_t i = 0; i < inner; i++)
-                c8_ref_int8_epilogue_store(ep, k, base + i, b + (int32_t)sums[base + i], y);
+            const int8_t *res = ep->residual ? ep->residual + base : NULL;
+            /* float sums are integers below 2^24 in magnitude (C8_DNNL_EXACT_LIMIT): exact
+             * casts; bias + sum fits int32 (quant.h's bias limit) */
+            if (fast && fsums)
+                plane_f(inner, fsums + base, b, ep->mult[k], res, ep->res_mult, ep->act,
+                        (int8_t *)y + base);
+            else if (fast)
+                plane_i(inner, isums + base, b, ep->mult[k], res, ep->res_mult, ep->act,
+                        (int8_t *)y + base);
+            else
+                for (int64_t i = 0; i < inner; i++)
+                    c8_ref_int8_epilogue_store(
+                        ep, k, base + i, b + (fsums ? (int32_t)fsums[base + i] : isums[base + i]),
+                        y);
         }
+}
+
+void c8_dnnl_sum_parts(int n_parts, const float *const *parts, int64_t count, int32_t *acc) {
+    for (int64_t i = 0; i < count; i++) acc[i] = (int32_t)parts[0][i];
+    for (int p = 1; p < n_parts; p++) {
+        const float *restrict q = parts[p];
+        int32_t *restrict a = acc;
+        for (int64_t i = 0; i < count; i++) a[i] += (int32_t)q[i];
+    }
 }
 
 void c8_dnnl_i8_to_f32(const int8_t *restrict q, int64_t n, float *restrict f) {

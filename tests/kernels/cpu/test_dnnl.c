@@ -439,30 +439,43 @@ static void test_int8_gemm(void) {
     c8_dnnl_ctx_destroy(ctx);
 }
 
-/* Weights whose sums could leave float32's exact integers stay on the reference: the bound is
- * 127 * sum |w| <= 2^24 per output channel; 1100 taps of 127 exceed it (127 * 127 * 1100). */
-static void test_int8_bound(void) {
+/* Weights whose sums could leave float32's exact integers (127 * sum |w| > 2^24 over an output
+ * channel: 1100 or more taps of +-127) are summed in chunks that each stay exact, added in
+ * int32: a Q8Gemm with K = 3000 (extreme weights and inputs) and a Q8Conv with 256 input
+ * channels of 3x3 taps, byte for byte against the reference. A grouped convolution is not split:
+ * it stays on the reference, with the reason. */
+static void test_int8_split(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    for (int variant = 0; variant < 6; variant++)
+        q8_gemm_case(ctx, 5, 9, 3000, variant, 6000 + (uint64_t)variant);
+    static const conv_case big[] = {{2, 2, 256, 9, 1, 6, 3, 1, 1, 1, 1},
+                                    {2, 1, 300, 5, 1, 5, 3, 2, 1, 1, 0}};
+    for (int i = 0; i < 2; i++)
+        for (int variant = 0; variant < 4; variant++)
+            q8_conv_case(ctx, &big[i], variant, 6100 + (uint64_t)(i * 4 + variant));
+    c8_dnnl_ctx_destroy(ctx);
+
     c8_graph *g = pu_graph(13);
-    int64_t K = 2, len = 1100;
-    int8_t *wv = malloc((size_t)(K * len));
-    for (int64_t i = 0; i < K * len; i++) wv[i] = i < len ? 1 : 127; /* channel 1 is too big */
-    int a = pu_val_in(g, "a", C8_DT_INT8, pu_shp(2, (int64_t)4, len));
-    int b = pu_const_vals(g, "b", pu_shp(2, K, len), C8_DT_INT8, wv);
-    float mv[2] = {1e-3f, 1e-3f};
+    int64_t C = 512, K = 2, gr = 2; /* 256 channels x 9 taps of 127 per output channel */
+    int8_t *wv = malloc((size_t)(K * (C / gr) * 9));
+    memset(wv, 127, (size_t)(K * (C / gr) * 9));
+    int x = pu_val_in(g, "x", C8_DT_INT8, pu_shp(4, (int64_t)1, C, (int64_t)5, (int64_t)5));
+    int w = pu_const_vals(g, "w", pu_shp(4, K, C / gr, (int64_t)3, (int64_t)3), C8_DT_INT8, wv);
     int32_t bias0[2] = {0, 0};
-    int bias = pu_const_vals(g, "bias", pu_shp(1, K), C8_DT_INT32, bias0);
+    float mv[2] = {1e-3f, 1e-3f};
+    int b = pu_const_vals(g, "b", pu_shp(1, K), C8_DT_INT32, bias0);
     int m = pu_const_vals(g, "m", pu_shp(1, K), C8_DT_FLOAT, mv);
     int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
-    c8_graph_add_node(g, "qfc", "Q8Gemm", "", C8_OP_Q8_GEMM, (int[]){a, b, bias, m}, 4, &ys, 1);
-    c8_error err = {0};
+    int node =
+        c8_graph_add_node(g, "qconv", "Q8Conv", "", C8_OP_Q8_CONV, (int[]){x, w, b, m}, 4, &ys, 1);
+    pu_attr_i(g, node, "group", gr);
     CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
     const char *why = NULL;
     CU_ASSERT_PTR_NULL(c8_dnnl_kernel(g, &g->nodes[0], NULL, &why));
     CU_ASSERT_PTR_NOT_NULL(why);
     if (why) CU_ASSERT_PTR_NOT_NULL(strstr(why, "2^24"));
-    /* within the bound (every weight 1): oneDNN takes it */
-    memset(g->vals[b].data, 1, (size_t)(K * len));
-    CU_ASSERT_PTR_NOT_NULL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL));
     free(wv);
     c8_graph_destroy(g);
 }
@@ -475,8 +488,10 @@ static void test_requant_ties(void) {
     const int64_t outer = 3, ch = 4, inner = 257, n = outer * ch * inner;
     float *sums = malloc((size_t)n * sizeof *sums);
     int8_t *res = malloc((size_t)n), *ref = malloc((size_t)n), *got = malloc((size_t)n);
+    int32_t *isums = malloc((size_t)n * sizeof *isums);
     for (int64_t i = 0; i < n; i++) {
         sums[i] = (float)c8t_randint(&r, -600, 600);
+        isums[i] = (int32_t)sums[i];
         res[i] = (int8_t)c8t_randint(&r, -127, 127);
     }
     int32_t bias[4] = {0, 3, -7, 1000};
@@ -494,7 +509,9 @@ static void test_requant_ties(void) {
         ep.act.lo = -40.5f;
         ep.act.hi = 90.5f;
         ep.act.alpha = 0.25f;
-        c8_dnnl_requant(outer, ch, inner, sums, &ep, got);
+        /* float sums, and the same sums as int32 (the split-reduction path) */
+        c8_dnnl_requant(outer, ch, inner, variant % 3 ? sums : NULL, variant % 3 ? NULL : isums,
+                        &ep, got);
         for (int64_t o = 0; o < outer; o++)
             for (int64_t k = 0; k < ch; k++)
                 for (int64_t i = 0; i < inner; i++) {
@@ -506,12 +523,12 @@ static void test_requant_ties(void) {
         snprintf(what, sizeof what, "requant ties v%d", variant);
         CU_ASSERT(same_bytes(what, 5000, ref, got, (size_t)n));
     }
-    free(sums), free(res), free(ref), free(got);
+    free(sums), free(isums), free(res), free(ref), free(got);
 }
 
 static const c8_test_case cases[] = {
     {"requant_ties", test_requant_ties}, {"fp32_conv", test_fp32_conv},
     {"fp32_gemm", test_fp32_gemm},       {"int8_conv", test_int8_conv},
-    {"int8_gemm", test_int8_gemm},       {"int8_bound", test_int8_bound},
+    {"int8_gemm", test_int8_gemm},       {"int8_split", test_int8_split},
 };
 C8T_MAIN("dnnl", cases)
