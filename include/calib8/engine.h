@@ -230,7 +230,8 @@ int c8_engine_num_host_nodes(const c8_engine *e);
 c8_status c8_engine_check_no_host(const c8_engine *e, const char *what, c8_error *err);
 /* The placement as text (one line per node) or as JSON: {"device", "precision", "nodes":
  * [{"index", "name", "op", "precision", "role", "device", "reason", "layout", "kernel",
- * "tuned"}...], "host_nodes", "copies"}. */
+ * "tuned"}...], "host_nodes", "copies"}. The top-level "device" is the plan's (c8_device_name:
+ * "cpu", "cpu-ref", "cuda"); a node's is where it runs ("cpu", "gpu", "host"). */
 void c8_engine_print_placement(const c8_engine *e, FILE *fp);
 void c8_engine_write_placement_json(const c8_engine *e, FILE *fp);
 

@@ -2,7 +2,8 @@
  *   dnnl_backend.c  the backend table c8_backend_cpu_dnnl (host memory, like the reference CPU
  *                   backend it delegates every other node to), contexts, kernel labels
  *   dnnl_conv.c     the nodes it runs: FP32 Conv / FusedConv and Gemm, INT8 Q8Conv and Q8Gemm
- *   dnnl_requant.c  calib8's INT8 requantization of exact sums (no oneDNN)
+ *   dnnl_requant.c  calib8's own epilogues (no oneDNN): the INT8 requantization of exact sums,
+ *                   the FP32 activations
  * Reference: the reference kernels (kernels/ref/) are the oracle; FP32 results are within
  * C8_DNNL_FP32_RTOL of them, INT8 results equal them bit for bit (docs/int8-semantics.md, "The
  * oneDNN CPU backend"). Tests: tests/kernels/cpu/test_dnnl.c. */
@@ -62,6 +63,8 @@ void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float
 /* acc[i] = sum over p of (int32_t)parts[p][i] for i < count (each part's values exact integers). */
 void c8_dnnl_sum_parts(int n_parts, const float *const *parts, int64_t count, int32_t *acc);
 
+/* y[i] = c8_ref_act(act, a, b, y[i]) for i < n (the reference's FP32 activation, NaN included). */
+void c8_dnnl_act_f32(int act, float a, float b, float *y, int64_t n);
 /* f[i] = (float)q[i] for i < n (exact). */
 void c8_dnnl_i8_to_f32(const int8_t *q, int64_t n, float *f);
 

@@ -1,21 +1,25 @@
 /* The nodes the oneDNN backend runs (dnnl_backend.h), each as one oneDNN primitive made once per
- * specialization (prepare) and executed per run:
- *   Conv / FusedConv (FP32 layers, 1-3 spatial axes, grouped and depthwise): convolution_direct
- *     with bias, the fused residual as a sum post-op and the activation as an eltwise post-op,
- *     in that order (the reference's y = act((conv + bias) + residual)).
- *   Gemm (FP32, B constant, alpha = beta = 1, no transA, C absent or a row (N)): matmul with bias.
- *   Q8Conv / Q8Gemm: the int8 operands converted to float32 (exact) and summed by the same float32
- *     primitives with no bias or post-ops; when 127 * sum |w| <= 2^24 for every output channel
- *     every partial sum is an exactly represented integer, so the sums are the int32 sums of the
- *     reference, and calib8's own requantization (dnnl_requant.c) makes the outputs bit for bit
- *     the reference's. Where the whole reduction exceeds that bound, it is split into chunks
- *     (input channels, or K) that each stay within it, one primitive per chunk, and the chunks'
- *     sums are added in int32. (oneDNN's s8 x s8 -> s32 convolution is not exact on CPUs without
- * VNNI: it halves the weights to avoid int16 saturation; see docs/int8-semantics.md.) Activations
- * and outputs stay in ONNX layout (NC[D]HW, plain) between nodes; a convolution takes the
- * activation layout oneDNN prefers (blocked nChw8c on AVX2) and reorders its input, output and
- * residual per run (cheap next to the convolution; its jit kernels are several times faster than
- * the plain-layout gemm convolution). Weights are reordered once into the chosen layout. */
+ * specialization (prepare) and executed per run.
+ *
+ * Conv / FusedConv (FP32 layers, 1-3 spatial axes, grouped and depthwise): convolution_direct
+ * with bias and the fused residual as a sum post-op, then the activation by calib8
+ * (c8_dnnl_act_f32), in the reference's order y = act((conv + bias) + residual).
+ *
+ * Gemm (FP32, B constant, alpha = beta = 1, no transA, C absent or a row (N)): matmul with bias.
+ *
+ * Q8Conv / Q8Gemm: the int8 operands converted to float32 (exact) and summed by the same float32
+ * primitives with no bias or post-ops. When 127 * sum |w| <= 2^24 for every output channel,
+ * every partial sum is an exactly represented integer, so the sums are the reference's int32
+ * sums, and calib8's own requantization (dnnl_requant.c) makes the outputs bit for bit the
+ * reference's. Where the whole reduction exceeds that bound it is split into chunks (input
+ * channels, or K) that each stay within it, one primitive per chunk, and the chunks' sums are
+ * added in int32. (oneDNN's s8 x s8 -> s32 convolution is not exact on CPUs without VNNI: it
+ * halves the weights to avoid int16 saturation; see docs/int8-semantics.md.)
+ *
+ * Layouts: activations and outputs stay in ONNX layout (NC[D]HW, plain) between nodes; a
+ * convolution takes the activation layout oneDNN prefers (blocked nChw8c on AVX2) and reorders
+ * its input, output and residual per run (cheap next to the convolution; its jit kernels were
+ * ~5x faster than the plain-layout gemm convolution). Weights are reordered once. */
 #include "kernels/cpu/dnnl_backend.h"
 
 #include "ops/geometry.h"
@@ -46,6 +50,8 @@ struct c8_dnnl_node {
     dnnl_memory_t src_user, dst_user;
     dnnl_primitive_t src_in, dst_out, res_in; /* plain -> src, dst -> plain, plain -> dst */
     void *src_buf, *dst_buf;
+    dnnl_memory_t scratch; /* the primitive's scratchpad (user mode), or NULL */
+    void *scratch_buf;
     void *wei_buf;  /* the weights in the primitive's layout (owned) */
     float *xf, *yf; /* Q8: the int8 input as float32 (src's shape), the float32 sums (dst's) */
     int64_t x_count, outer, channels, inner; /* Q8: input elements; sums as (outer, ch, inner) */
@@ -90,11 +96,12 @@ void c8_dnnl_node_free(c8_dnnl_node *s) {
     dnnl_primitive_t prims[] = {s->prim, s->src_in, s->dst_out, s->res_in};
     for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++)
         if (prims[i]) dnnl_primitive_destroy(prims[i]);
-    dnnl_memory_t mems[] = {s->src, s->wei, s->bias, s->dst, s->src_user, s->dst_user};
+    dnnl_memory_t mems[] = {s->src, s->wei, s->bias, s->dst, s->src_user, s->dst_user, s->scratch};
     for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
         if (mems[i]) dnnl_memory_destroy(mems[i]);
     free(s->wei_buf);
     free(s->src_buf);
+    free(s->scratch_buf);
     free(s->dst_buf);
     free(s->xf);
     free(s->yf);
@@ -118,8 +125,7 @@ static bool fp32_layer(const c8_layer *l) {
     return !l || (l->precision == C8_LAYER_PREC_FP32 && l->role == C8_LAYER_COMPUTE);
 }
 
-/* Activations oneDNN's eltwise post-ops compute as the reference does (Sigmoid: oneDNN's
- * logistic, within the FP32 tolerance). */
+/* The fused activations (applied by c8_dnnl_act_f32 as the reference does). */
 static bool act_ok(c8_act a) {
     return a == C8_ACT_NONE || a == C8_ACT_RELU || a == C8_ACT_CLIP || a == C8_ACT_LEAKY_RELU ||
            a == C8_ACT_SIGMOID;
@@ -246,35 +252,17 @@ static c8_status md_plain(dnnl_memory_desc_t *md, int ndims, const int64_t *dims
     return C8_OK;
 }
 
-/* The fused epilogue of an FP32 node as post-ops: residual (binary add of a tensor shaped as dst),
- * then the activation. */
-static c8_status make_attr(const c8_node *n, const dnnl_memory_desc_t *dst_md,
-                           dnnl_primitive_attr_t *attr, c8_error *err) {
+/* The fused residual of an FP32 node as a sum post-op: the residual is copied into dst before the
+ * primitive runs (dst = conv + bias + 1.0 * dst; oneDNN 2.6's binary-add post-op on the gemm
+ * convolution was 4x slower than the convolution itself). The activation is not a post-op:
+ * oneDNN's eltwise ReLU maps NaN to 0 where the reference (and ONNX) propagate it, so calib8
+ * applies it after the primitive (c8_dnnl_act_f32, the reference's element function). */
+static c8_status make_attr(const c8_node *n, dnnl_primitive_attr_t *attr, c8_error *err) {
     DNNL_TRY(dnnl_primitive_attr_create(attr));
+    if (n->fusion.residual < 0) return C8_OK;
     dnnl_post_ops_t po;
     DNNL_TRY(dnnl_post_ops_create(&po));
-    dnnl_status_t s = dnnl_success;
-    /* the residual is copied into dst before the primitive runs and added by a sum post-op
-     * (dst = conv + bias + 1.0 * dst): oneDNN 2.6's binary-add post-op on the gemm convolution
-     * was 4x slower than the convolution itself (fmnist_resnet, AVX2) */
-    (void)dst_md;
-    if (n->fusion.residual >= 0) s = dnnl_post_ops_append_sum(po, 1.0f);
-    const c8_fusion *f = &n->fusion;
-    if (s == dnnl_success) switch (f->act) {
-        case C8_ACT_RELU:
-            s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, 0, 0);
-            break;
-        case C8_ACT_LEAKY_RELU:
-            s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_relu, f->act_a, 0);
-            break;
-        case C8_ACT_CLIP:
-            s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_clip_v2, f->act_a, f->act_b);
-            break;
-        case C8_ACT_SIGMOID:
-            s = dnnl_post_ops_append_eltwise(po, 1.0f, dnnl_eltwise_logistic, 0, 0);
-            break;
-        default: break;
-        }
+    dnnl_status_t s = dnnl_post_ops_append_sum(po, 1.0f);
     if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(*attr, po);
     dnnl_post_ops_destroy(po);
     DNNL_TRY(s);
@@ -326,7 +314,12 @@ static c8_status finish(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *op_desc,
                         const dnnl_memory_desc_t *splain, const dnnl_memory_desc_t *dplain,
                         c8_error *err) {
     dnnl_primitive_desc_t pd = NULL;
-    dnnl_status_t ds = dnnl_primitive_desc_create(&pd, op_desc, attr, c->eng, NULL);
+    dnnl_status_t ds = attr ? dnnl_success : dnnl_primitive_attr_create(&attr);
+    /* the node owns its scratchpad: oneDNN's library mode allocated it per execution (page
+     * faults were ~10% of an FP32 forward) */
+    if (ds == dnnl_success)
+        ds = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (ds == dnnl_success) ds = dnnl_primitive_desc_create(&pd, op_desc, attr, c->eng, NULL);
     if (attr) dnnl_primitive_attr_destroy(attr);
     DNNL_TRY(ds);
     ds = dnnl_primitive_create(&s->prim, pd);
@@ -334,6 +327,12 @@ static c8_status finish(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *op_desc,
     const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
     const dnnl_memory_desc_t *dmd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
     const dnnl_memory_desc_t *bmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1);
+    const dnnl_memory_desc_t *scmd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    if (ds == dnnl_success && scmd && dnnl_memory_desc_get_size(scmd) > 0) {
+        s->scratch_buf = buf_for(scmd);
+        ds = s->scratch_buf ? dnnl_memory_create(&s->scratch, scmd, c->eng, s->scratch_buf)
+                            : dnnl_out_of_memory;
+    }
     if (ds == dnnl_success) ds = dnnl_memory_create(&s->src, smd, c->eng, DNNL_MEMORY_NONE);
     if (ds == dnnl_success) ds = dnnl_memory_create(&s->dst, dmd, c->eng, DNNL_MEMORY_NONE);
     if (ds == dnnl_success && has_bias)
@@ -415,7 +414,7 @@ static c8_status conv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *
         &cd, dnnl_forward_inference, dnnl_convolution_direct, &sany, &wany, has_bias ? &bmd : NULL,
         &dany, strides, dil, pl, pr));
     dnnl_primitive_attr_t attr = NULL;
-    if (fused) C8_TRY(make_attr(fused, &dmd, &attr, err));
+    if (fused) C8_TRY(make_attr(fused, &attr, err));
     return finish(c, s, &cd, attr, &wplain, w, has_bias,
                   fused && fused->fusion.residual >= 0 ? &dmd : NULL, &smd, &dmd, err);
 }
@@ -437,7 +436,7 @@ static c8_status matmul_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, int64_t M, int64_t
     dnnl_matmul_desc_t md;
     DNNL_TRY(dnnl_matmul_desc_init(&md, &amd, &wmd, has_bias ? &bmd : NULL, &dmd));
     dnnl_primitive_attr_t attr = NULL;
-    if (fused) C8_TRY(make_attr(fused, &dmd, &attr, err));
+    if (fused) C8_TRY(make_attr(fused, &attr, err));
     return finish(c, s, &md, attr, &wmd, w, has_bias,
                   fused && fused->fusion.residual >= 0 ? &dmd : NULL, &amd, &dmd, err);
 }
@@ -593,7 +592,7 @@ c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, c
 
 static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, const void *bias,
                       const void *res, c8_error *err) {
-    dnnl_exec_arg_t a[5];
+    dnnl_exec_arg_t a[6];
     int na = 0;
     if (s->src_in) { /* plain input -> the primitive's layout */
         DNNL_TRY(dnnl_memory_set_data_handle(s->src_user, (void *)x));
@@ -617,6 +616,7 @@ static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, c
         DNNL_TRY(dnnl_memory_set_data_handle(s->bias, (void *)bias));
         a[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, s->bias};
     }
+    if (s->scratch) a[na++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, s->scratch};
     DNNL_TRY(dnnl_primitive_execute(s->prim, c->stream, na, a));
     if (s->dst_out) { /* the primitive's layout -> the plain output */
         DNNL_TRY(dnnl_memory_set_data_handle(s->dst_user, y));
@@ -635,7 +635,12 @@ c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const 
             return c8_err(err, C8_ERR_INTERNAL, "%s: node '%s': fused residual has no data",
                           g->path, n->name);
         const void *bias = n->n_in > 2 ? in[2].data : NULL;
-        return exec(c, s, in[0].data, out[0].data, bias, s->res ? residual->data : NULL, err);
+        C8_TRY(exec(c, s, in[0].data, out[0].data, bias, s->res ? residual->data : NULL, err));
+        const c8_fusion *f = &n->fusion;
+        if (f->act != C8_ACT_NONE)
+            c8_dnnl_act_f32((int)f->act, f->act_a, f->act_b, out[0].data,
+                            c8_shape_numel(&out[0].shape));
+        return C8_OK;
     }
     /* Q8Conv / Q8Gemm: exact float32 sums, then calib8's requantization */
     const int8_t *x = in[0].data;

@@ -7,6 +7,7 @@
  * tests/kernels/cpu/test_dnnl.c (byte for byte against the reference run). */
 #include "kernels/cpu/dnnl_backend.h"
 
+#include "kernels/ref/ref.h"
 #include "util/err.h"
 
 /* c8_quant_rne_sat127 without branches: NaN -> 0, clamp to [-127, 127], truncate, then the exact
@@ -102,6 +103,34 @@ void c8_dnnl_sum_parts(int n_parts, const float *const *parts, int64_t count, in
         const float *restrict q = parts[p];
         int32_t *restrict a = acc;
         for (int64_t i = 0; i < count; i++) a[i] += (int32_t)q[i];
+    }
+}
+
+/* The reference activation (kernels/ref/act.c's c8_ref_act) over y, in place: ReLU, Clip and
+ * LeakyReLU as branch-free selects with the same comparisons (NaN propagates, -0 kept), others
+ * through c8_ref_act itself. */
+static inline __attribute__((always_inline)) void act_body(float *restrict y, int64_t n,
+                                                           const int act, float a, float b) {
+    for (int64_t i = 0; i < n; i++) {
+        float x = y[i];
+        if (act == C8_REF_ACT_RELU) x = x < 0.0f ? 0.0f : x;
+        if (act == C8_REF_ACT_CLIP) {
+            x = x < a ? a : x;
+            x = x > b ? b : x;
+        }
+        if (act == C8_REF_ACT_LEAKY_RELU) x = x < 0.0f ? a * x : x;
+        y[i] = x;
+    }
+}
+
+void c8_dnnl_act_f32(int act, float a, float b, float *y, int64_t n) {
+    switch (act) {
+    case C8_REF_ACT_NONE: break;
+    case C8_REF_ACT_RELU: act_body(y, n, C8_REF_ACT_RELU, a, b); break;
+    case C8_REF_ACT_CLIP: act_body(y, n, C8_REF_ACT_CLIP, a, b); break;
+    case C8_REF_ACT_LEAKY_RELU: act_body(y, n, C8_REF_ACT_LEAKY_RELU, a, b); break;
+    default:
+        for (int64_t i = 0; i < n; i++) y[i] = c8_ref_act(act, a, b, y[i]);
     }
 }
 

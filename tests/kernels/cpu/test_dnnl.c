@@ -107,6 +107,7 @@ static int check_fp32(const char *what, uint64_t seed, const float *ref, const f
     double worst = 0;
     int64_t wi = -1;
     for (int64_t i = 0; i < n; i++) {
+        if ((isnan(ref[i]) && isnan(got[i])) || ref[i] == got[i]) continue; /* NaN, +-Inf too */
         double d = fabs((double)ref[i] - (double)got[i]);
         double tol = C8_DNNL_FP32_RTOL * ((double)mag[i] + 1e-30);
         if (!(d <= tol) && (wi < 0 || d / tol > worst)) {
@@ -172,6 +173,8 @@ static void fp32_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, u
     }
     int64_t nx = c8_shape_numel(&g->vals[x].shape);
     float *xv = rand_floats(&r, nx, -1, 1);
+    if (variant >= 6) /* non-finite inputs: NaN and +-Inf must come out where the reference's do */
+        for (int64_t i = 0; i < nx; i += 7) xv[i] = i % 3 ? (i % 2 ? INFINITY : -INFINITY) : NAN;
     void *data[3] = {xv, NULL, NULL}, *ref = NULL, *got = NULL;
     CU_ASSERT_FATAL(run_both(ctx, g, data, res, &ref, &got));
     /* the magnitude: the reference convolution of |x|, |w|, |b|, plus |residual| */
@@ -213,8 +216,9 @@ static void test_fp32_conv(void) {
         {2, 1, 64, 64, 1, 14, 3, 1, 1, 1, 1}, {2, 4, 16, 16, 16, 28, 3, 2, 1, 1, 1},
     };
     int i = 0;
+    /* variants 6..9: non-finite inputs with each activation */
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
-        for (int variant = 0; variant < 6; variant++)
+        for (int variant = 0; variant < 10; variant++)
             fp32_conv_case(ctx, &cases[ci], variant, 1000 + (uint64_t)i++);
     c8_dnnl_ctx_destroy(ctx);
 }
