@@ -251,7 +251,7 @@ void c8_engine_print_layers(const c8_engine *e, FILE *fp) {
             "listed unless on the host)\n",
             count[C8_PREC_INT8], count[C8_PREC_FP16], count[C8_PREC_FP32], reformat,
             reformat == 1 ? "" : "s");
-    if (e->device != C8_DEVICE_CPU)
+    if (e->device == C8_DEVICE_CUDA)
         fprintf(fp, "placement: %d node(s) on the host, %d host copies, %d layout conversion%s\n",
                 host, copies, conversions, conversions == 1 ? "" : "s");
 }

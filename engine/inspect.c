@@ -255,7 +255,7 @@ void c8_engine_write_placement_json(const c8_engine *e, FILE *fp) {
     c8_jw_init(&w, fp);
     c8_jw_obj_begin(&w);
     c8_jw_key(&w, "device");
-    c8_jw_str(&w, e->device == C8_DEVICE_CUDA ? "cuda" : "cpu");
+    c8_jw_str(&w, c8_device_name(e->device));
     c8_jw_key(&w, "precision");
     c8_jw_str(&w, c8_precision_name(e->precision));
     c8_jw_key(&w, "nodes");

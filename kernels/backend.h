@@ -233,5 +233,10 @@ typedef struct c8_device_props {
 
 /* The CPU backend (reference kernels; FP16 layers emulated by rounding to binary16). */
 extern const c8_backend_vt c8_backend_cpu;
+/* Its per-node dispatch (a c8_node_run_fn): the fast CPU backend (kernels/cpu/dnnl_backend.c)
+ * hands it the nodes oneDNN does not run. */
+c8_status c8_backend_cpu_run_node(void *ctx, void *node_state, const c8_graph *g, const c8_node *n,
+                                  const c8_layer *l, const c8_host_tensor *in, c8_host_tensor *out,
+                                  const c8_host_tensor *residual, c8_error *err);
 
 #endif

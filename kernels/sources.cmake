@@ -1,5 +1,16 @@
 # kernels/: sources (listed explicitly). The CPU backend (kernels/backend.h) on the reference kernels.
 list(APPEND C8_SOURCES kernels/segment.c kernels/cpu/backend_cpu.c)
+# The fast CPU backend on oneDNN (kernels/cpu/dnnl_backend.h), when CMake found oneDNN.
+if(C8_HAVE_DNNL)
+  list(APPEND C8_SOURCES kernels/cpu/dnnl_backend.c kernels/cpu/dnnl_conv.c
+       kernels/cpu/dnnl_requant.c)
+  # The requantization and conversion loops are element-wise (no reduction to reorder, no FP
+  # contraction): vectorizing them changes no result. -fno-trapping-math lets GCC turn their
+  # selects (NaN, clamps, activations) into blends, which computes both sides and keeps the same
+  # values; calib8 never enables FP traps.
+  set_source_files_properties(kernels/cpu/dnnl_requant.c PROPERTIES
+    COMPILE_OPTIONS "-ftree-loop-vectorize;-fvect-cost-model=dynamic;-fno-trapping-math")
+endif()
 # FP32 reference kernels for the compute ops (ops_compute helper)
 list(APPEND C8_SOURCES kernels/ref/conv.c kernels/ref/pool.c kernels/ref/gemm.c
      kernels/ref/norm.c kernels/ref/act.c)

@@ -5,6 +5,7 @@
  * semantics are documented in kernels/ref/ref.h. Tests: tests/ops/test_ops_compute.c and the
  * ONNX conformance runner. */
 #include "ops/ops.h"
+#include "ops/geometry.h"
 
 #include "util/shape.h"
 #include "kernels/ref/ref.h"
@@ -402,6 +403,12 @@ static c8_status conv_geometry(const c8_graph *g, const c8_node *n, const c8_sha
 static const c8_shape *opt_shape(const c8_graph *g, const c8_node *n, int k) {
     const c8_value *v = c8_node_input(g, n, k);
     return v ? &v->shape : NULL;
+}
+
+c8_status c8_op_conv_desc(const c8_graph *g, const c8_node *n, c8_conv_desc *d, c8_error *err) {
+    c8_shape ys;
+    return conv_geometry(g, n, &c8_node_input(g, n, 0)->shape, &c8_node_input(g, n, 1)->shape,
+                         opt_shape(g, n, 2), d, &ys, err);
 }
 
 static c8_status conv_infer(c8_graph *g, c8_node *n, c8_error *err) {
@@ -918,6 +925,12 @@ static c8_status gemm_geometry(const c8_graph *g, const c8_node *n, const c8_sha
     ys->d[0] = M;
     ys->d[1] = N;
     return C8_OK;
+}
+
+c8_status c8_op_gemm_desc(const c8_graph *g, const c8_node *n, c8_gemm_desc *d, c8_error *err) {
+    c8_shape ys;
+    return gemm_geometry(g, n, &c8_node_input(g, n, 0)->shape, &c8_node_input(g, n, 1)->shape,
+                         opt_shape(g, n, 2), d, &ys, err);
 }
 
 static c8_status gemm_infer(c8_graph *g, c8_node *n, c8_error *err) {

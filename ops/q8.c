@@ -33,6 +33,7 @@
  *  act* = act (i: c8_quant_act_kind), act_lo, act_hi, act_alpha (f), already in the epilogue's
  *  units (c8_quant_act_make). */
 #include "ops/ops.h"
+#include "ops/geometry.h"
 
 #include "calib8/quant.h"
 #include "util/shape.h"
@@ -312,6 +313,20 @@ static c8_status conv_geometry(const c8_graph *g, const c8_node *n, c8_conv2d_de
     return C8_OK;
 }
 
+c8_status c8_op_q8_conv_desc(const c8_graph *g, const c8_node *n, c8_conv2d_desc *d,
+                             c8_error *err) {
+    return conv_geometry(g, n, d, err);
+}
+
+c8_int8_epilogue c8_op_q8_epilogue(const c8_node *n) {
+    c8_int8_epilogue ep;
+    memset(&ep, 0, sizeof ep);
+    ep.out = (int32_t)c8_node_attr_i(n, "out", C8_QOUT_INT8);
+    ep.res_mult = n->op == C8_OP_Q8_CONV ? attr_f(n, "res_mult", 0.0f) : 0.0f;
+    ep.act = node_act(n);
+    return ep;
+}
+
 static c8_status infer_conv(c8_graph *g, c8_node *n, c8_error *err) {
     C8_TRY(need_dtype(g, n, 0, C8_DT_INT8, err));
     c8_conv2d_desc d;
@@ -378,6 +393,12 @@ static c8_status gemm_geometry(const c8_graph *g, const c8_node *n, c8_int8_gemm
     *out = a->shape;
     out->d[out->rank - 1] = d->n;
     return C8_OK;
+}
+
+c8_status c8_op_q8_gemm_desc(const c8_graph *g, const c8_node *n, c8_int8_gemm_desc *d,
+                             c8_error *err) {
+    c8_shape s;
+    return gemm_geometry(g, n, d, &s, err);
 }
 
 static c8_status infer_gemm(c8_graph *g, c8_node *n, c8_error *err) {

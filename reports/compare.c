@@ -659,7 +659,7 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
     char num[32];
     snprintf(num, sizeof num, "%lld", (long long)o->layer_images);
     C8_TRY(c8_report_set(r, "precisions", prec_list, err));
-    C8_TRY(c8_report_set(r, "device", o->device == C8_DEVICE_CUDA ? "cuda" : "cpu", err));
+    C8_TRY(c8_report_set(r, "device", c8_device_name(o->device), err));
     C8_TRY(c8_report_set(r, "passes (end to end)", o->passes ? "on" : "off", err));
     C8_TRY(c8_report_set(r, "passes (per layer, sensitivity)", "off", err));
     C8_TRY(c8_report_set(r, "int8 fallback precision", c8_precision_name(o->fallback), err));

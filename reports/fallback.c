@@ -182,7 +182,7 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
     snprintf(buf, sizeof buf, "%lld", (long long)images);
     C8_TRY(c8_report_set(r, "fallback images", buf, err));
     C8_TRY(c8_report_set(r, "fallback precision", c8_precision_name(kept), err));
-    C8_TRY(c8_report_set(r, "device", bo->device == C8_DEVICE_CUDA ? "cuda" : "cpu", err));
+    C8_TRY(c8_report_set(r, "device", c8_device_name(bo->device), err));
     C8_TRY(c8_report_set(r, "passes", bo->passes ? "on" : "off", err));
 
     c8_build_options b32;

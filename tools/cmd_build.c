@@ -51,7 +51,9 @@ static void usage(FILE *f) {
         "  --strict                  fail instead of falling back from INT8\n"
         "  --no-passes               skip the graph optimizer\n"
         "  --shape NAME:DIMS         pin dynamic input extents\n"
-        "  --device cpu|cuda         target device (default cpu)\n"
+        "  --device cpu|cpu-ref|cuda target device (default cpu: oneDNN where built with it; "
+        "cpu-ref:\n"
+        "                            the reference kernels)\n"
         "  --tf32                    allow TF32 tensor cores for FP32 layers (cuda)\n"
         "  --tune-batches LIST       a dynamic batch: the batch sizes at which INT8 kernels are\n"
         "                            timed, one choice per bucket in the plan (cuda; default\n"
@@ -125,12 +127,8 @@ int c8_cmd_build(int argc, char **argv) {
                 return c8_cli_usage("build", "bad --shape '%s'", optarg);
             break;
         case OPT_DEVICE:
-            if (!strcmp(optarg, "cpu"))
-                bo.device = C8_DEVICE_CPU;
-            else if (!strcmp(optarg, "cuda"))
-                bo.device = C8_DEVICE_CUDA;
-            else
-                return c8_cli_usage("build", "--device must be cpu or cuda");
+            if (!c8_device_parse(optarg, &bo.device))
+                return c8_cli_usage("build", "--device must be cpu, cpu-ref or cuda");
             break;
         case OPT_VERBOSE: bo.verbose = true; break;
         case OPT_TF32: bo.tf32 = true; break;

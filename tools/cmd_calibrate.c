@@ -47,18 +47,20 @@ static void usage(FILE *f) {
     for (int64_t i = 0; c8_calib_algo_at(i); i++)
         fprintf(f, "                            %-14s %s\n", c8_calib_algo_at(i)->name,
                 c8_calib_algo_at(i)->description);
-    fprintf(f,
-            "  --input-algo NAME|same  algorithm for the network inputs (default minmax: 8-bit\n"
-            "                          pixels have a known range and a comb-shaped histogram)\n"
-            "  --percentile P          for --algo percentile (default 99.99)\n"
-            "  --bins N                histogram bins (default 2048)\n"
-            "  --save-histograms FILE  also write every histogram to an HDF5 file\n"
-            "  --from-histograms FILE  recompute thresholds from a histogram file (no model run)\n"
-            "  --trt-version V         cache header version (default %s: TensorRT 10.3)\n"
-            "  --shape NAME:DIMS       pin dynamic input extents (NAME: optional for one input)\n"
-            "  --device cpu|cuda       where the FP32 engine runs (default cpu)\n"
-            "  --images N              calibration images (default %d; --images 0: all)\n",
-            C8_CALIB_TRT_VERSION_DEFAULT, DEFAULT_IMAGES);
+    fprintf(
+        f,
+        "  --input-algo NAME|same  algorithm for the network inputs (default minmax: 8-bit\n"
+        "                          pixels have a known range and a comb-shaped histogram)\n"
+        "  --percentile P          for --algo percentile (default 99.99)\n"
+        "  --bins N                histogram bins (default 2048)\n"
+        "  --save-histograms FILE  also write every histogram to an HDF5 file\n"
+        "  --from-histograms FILE  recompute thresholds from a histogram file (no model run)\n"
+        "  --trt-version V         cache header version (default %s: TensorRT 10.3)\n"
+        "  --shape NAME:DIMS       pin dynamic input extents (NAME: optional for one input)\n"
+        "  --device D              where the FP32 engine runs: cpu (default; oneDNN where built\n"
+        "                          with it), cpu-ref (the reference kernels) or cuda\n"
+        "  --images N              calibration images (default %d; --images 0: all)\n",
+        C8_CALIB_TRT_VERSION_DEFAULT, DEFAULT_IMAGES);
     fputs(C8_CLI_MAX_MEMORY_HELP, f);
     fputs("Ctrl-C (SIGINT) stops after the current batch: nothing is written, existing files\n"
           "are left as they were, and the exit code is 130.\n",
@@ -175,12 +177,8 @@ int c8_cmd_calibrate(int argc, char **argv) {
             break;
         case OPT_DEVICE:
             device_given = true;
-            if (!strcmp(optarg, "cpu"))
-                co.device = C8_DEVICE_CPU;
-            else if (!strcmp(optarg, "cuda"))
-                co.device = C8_DEVICE_CUDA;
-            else
-                return c8_cli_usage("calibrate", "--device must be cpu or cuda");
+            if (!c8_device_parse(optarg, &co.device))
+                return c8_cli_usage("calibrate", "--device must be cpu, cpu-ref or cuda");
             break;
         case OPT_MAX_MEMORY:
             if (!c8_cli_parse_max_memory(optarg, &max_memory))

@@ -44,7 +44,8 @@ static void usage(FILE *f) {
     fprintf(f,
             "usage: calib8 compare --model M.onnx --calib C.cache --data VAL [dataset flags]\n"
             "                      [--precisions fp32,fp16,int8] [--layer-images N]\n"
-            "                      [--histograms H.h5] [--device cpu|cuda] [--dump FILE.h5]\n"
+            "                      [--histograms H.h5] [--device cpu|cpu-ref|cuda]\n"
+            "                      [--dump FILE.h5]\n"
             "                      [--map-threshold T] [--ctc-blank N] --report DIR\n\n"
             "What INT8 (and FP16) cost, and where, for any model: runs every precision over\n"
             "the images and compares every output with FP32's (SQNR, cosine, max abs diff, and\n"
@@ -69,7 +70,8 @@ static void usage(FILE *f) {
             "  --histograms FILE       histograms from calibrate --save-histograms (default:\n"
             "                          collected on the layer images)\n"
             "  --bins N                bins when collecting histograms (default 2048)\n"
-            "  --device cpu|cuda       where the engines run (default cpu)\n"
+            "  --device D              where the engines run: cpu (default; oneDNN where built\n"
+            "                          with it), cpu-ref (the reference kernels) or cuda\n"
             "  --no-passes             end-to-end engines without the graph optimizer\n"
             "  --shape NAME:DIMS       pin dynamic input extents\n"
             "  --dump FILE.h5          write the compared tensors (FP32 and dequantized INT8)\n"
@@ -183,12 +185,8 @@ int c8_cmd_compare(int argc, char **argv) {
             bins_given = true;
             break;
         case OPT_DEVICE:
-            if (!strcmp(optarg, "cpu"))
-                co.device = C8_DEVICE_CPU;
-            else if (!strcmp(optarg, "cuda"))
-                co.device = C8_DEVICE_CUDA;
-            else
-                return c8_cli_usage("compare", "--device must be cpu or cuda");
+            if (!c8_device_parse(optarg, &co.device))
+                return c8_cli_usage("compare", "--device must be cpu, cpu-ref or cuda");
             break;
         case OPT_NO_PASSES: co.passes = false; break;
         case OPT_SHAPE:

@@ -5,6 +5,7 @@ set -euo pipefail
 pkgs=(cmake make gcc g++ pkg-config clang-format
       protobuf-c-compiler libprotobuf-c-dev libpng-dev libjpeg62-turbo-dev zlib1g-dev
       libhdf5-dev libcunit1-dev
+      libdnnl-dev # oneDNN: the fast CPU backend (--device cpu); without it calib8 builds on the reference kernels
       libonnx-testdata dataset-fashion-mnist chromium fonts-dejavu-core valgrind
       python3-numpy python3-pil) # /usr/bin/python3 for tests/tools/test_cli.sh, check_pngs.py
 missing=()

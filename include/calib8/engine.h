@@ -100,7 +100,17 @@ typedef enum c8_precision { C8_PREC_FP32 = 1, C8_PREC_FP16 = 2, C8_PREC_INT8 = 3
 /* "fp32", "fp16", "int8". */
 const char *c8_precision_name(c8_precision p);
 
-typedef enum c8_device { C8_DEVICE_CPU = 0, C8_DEVICE_CUDA = 1 } c8_device;
+/* C8_DEVICE_CPU: the fast CPU backend (oneDNN, kernels/cpu/dnnl_backend.c) where this calib8 was
+ * built with it (c8_device_cpu_fast()), else the reference kernels; C8_DEVICE_CPU_REF: always the
+ * reference kernels (kernels/ref/, the oracle). Both run in host memory; plans record which. */
+typedef enum c8_device { C8_DEVICE_CPU = 0, C8_DEVICE_CUDA = 1, C8_DEVICE_CPU_REF = 2 } c8_device;
+
+/* "cpu", "cuda", "cpu-ref" (the --device spellings); "?" for other values. */
+const char *c8_device_name(c8_device d);
+/* Parses a --device spelling; false (and *d untouched) when s is none of them. */
+bool c8_device_parse(const char *s, c8_device *d);
+/* true when C8_DEVICE_CPU runs on the fast (oneDNN) backend in this build. */
+bool c8_device_cpu_fast(void);
 
 typedef struct c8_engine c8_engine;
 typedef struct c8_context c8_context;
@@ -226,7 +236,8 @@ int c8_engine_num_host_nodes(const c8_engine *e);
 c8_status c8_engine_check_no_host(const c8_engine *e, const char *what, c8_error *err);
 /* The placement as text (one line per node) or as JSON: {"device", "precision", "nodes":
  * [{"index", "name", "op", "precision", "role", "device", "reason", "layout", "kernel",
- * "tuned"}...], "host_nodes", "copies"}. */
+ * "tuned"}...], "host_nodes", "copies"}. The top-level "device" is the plan's (c8_device_name:
+ * "cpu", "cpu-ref", "cuda"); a node's is where it runs ("cpu", "gpu", "host"). */
 void c8_engine_print_placement(const c8_engine *e, FILE *fp);
 void c8_engine_write_placement_json(const c8_engine *e, FILE *fp);
 

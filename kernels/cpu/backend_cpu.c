@@ -58,9 +58,9 @@ static c8_status fp16_copy(const c8_host_tensor *t, c8_host_tensor *out, void **
     return C8_OK;
 }
 
-static c8_status cpu_run(void *ctx, void *node_state, const c8_graph *g, const c8_node *n,
-                         const c8_layer *l, const c8_host_tensor *in, c8_host_tensor *out,
-                         const c8_host_tensor *residual, c8_error *err) {
+c8_status c8_backend_cpu_run_node(void *ctx, void *node_state, const c8_graph *g, const c8_node *n,
+                                  const c8_layer *l, const c8_host_tensor *in, c8_host_tensor *out,
+                                  const c8_host_tensor *residual, c8_error *err) {
     (void)ctx;
     (void)node_state;
     if (!l || l->precision != C8_LAYER_PREC_FP16 || l->role != C8_LAYER_COMPUTE)
@@ -96,9 +96,9 @@ done:
     return s;
 }
 
-/* A placed segment: the node loop with cpu_run for each node. */
+/* A placed segment: the node loop with c8_backend_cpu_run_node for each node. */
 static c8_status cpu_run_segment(void *ctx, const c8_segment *seg, c8_error *err) {
-    return c8_segment_run_nodes(ctx, seg, cpu_run, err);
+    return c8_segment_run_nodes(ctx, seg, c8_backend_cpu_run_node, err);
 }
 
 static c8_status cpu_sync(void *ctx, c8_error *err) {

@@ -1,6 +1,7 @@
 /* ONNX operator conformance: runs every case of Debian's libonnx-testdata whose ops calib8
- * supports (model.onnx + test_data_set_N/{input,output}_K.pb) through the FP32 reference engine
- * and compares with ONNX's expected outputs (float: rtol 1e-4, atol 1e-5; integers exactly).
+ * supports (model.onnx + test_data_set_N/{input,output}_K.pb) through FP32 engines on the
+ * reference CPU device (cpu-ref) and, where calib8 has it, the fast one (cpu, oneDNN), and
+ * compares with ONNX's expected outputs (float: rtol 1e-4, atol 1e-5; integers exactly).
  * Prints "N passed, N failed, N unsupported"; a failing case is an error unless it is listed with
  * its reason in tests/engine/conformance_exceptions.txt. A per-case log goes to
  * <build>/conformance_report.txt. C8_CONFORMANCE_FILTER=substring runs a subset. */
@@ -159,7 +160,7 @@ static int compare(const c8_host_tensor *got, const c8_const *want, char *why, s
 
 enum { R_PASS, R_FAIL, R_UNSUPPORTED };
 
-static int run_case(const char *dir, char *why, size_t wl) {
+static int run_case(const char *dir, c8_device dev, char *why, size_t wl) {
     char path[4096];
     snprintf(path, sizeof path, "%s/model.onnx", dir);
     c8_error err = {0};
@@ -210,7 +211,10 @@ static int run_case(const char *dir, char *why, size_t wl) {
             result = R_UNSUPPORTED; /* optional inputs omitted by the case, e.g. */
         }
         if (result == R_PASS) {
-            s = c8_engine_build(m, NULL, &e, &err);
+            c8_build_options bo;
+            c8_build_options_init(&bo);
+            bo.device = dev;
+            s = c8_engine_build(m, &bo, &e, &err);
             if (s == C8_OK) s = c8_context_create(e, &ctx, &err);
             if (s == C8_OK) s = c8_context_run(ctx, hin, nin, &err);
             if (s != C8_OK) {
@@ -257,44 +261,54 @@ static void test_conformance(void) {
     const char *filter = getenv("C8_CONFORMANCE_FILTER");
     FILE *rep = fopen(C8_BINARY_DIR "/conformance_report.txt", "w");
     static const char *groups[] = {"node", "pytorch-converted", "pytorch-operator", "simple"};
-    int pass = 0, fail = 0, unsup = 0, excepted = 0;
-    for (size_t gi = 0; gi < sizeof groups / sizeof groups[0]; gi++) {
-        char gdir[512];
-        snprintf(gdir, sizeof gdir, "%s/%s", TESTDATA, groups[gi]);
-        char **cases;
-        int nc = list_dir(gdir, "test_", &cases);
-        for (int i = 0; i < nc; i++) {
-            if (filter && !strstr(cases[i], filter)) continue;
-            char dir[1024], why[1200] = "";
-            snprintf(dir, sizeof dir, "%s/%s", gdir, cases[i]);
-            int r = run_case(dir, why, sizeof why);
-            const char *reason = exception_reason(&ex, cases[i]);
-            const char *tag = r == R_PASS ? "PASS" : r == R_UNSUPPORTED ? "UNSUPPORTED" : "FAIL";
-            if (r == R_PASS)
-                pass++;
-            else if (r == R_UNSUPPORTED)
-                unsup++;
-            else if (reason) {
-                excepted++;
-                tag = "EXCEPTED";
-            } else {
-                fail++;
-                printf("\n  FAIL %s/%s: %s", groups[gi], cases[i], why);
+    /* the reference CPU device, and the fast one (oneDNN) where this calib8 has it */
+    c8_device devs[2] = {C8_DEVICE_CPU_REF, C8_DEVICE_CPU};
+    int n_devs = c8_device_cpu_fast() ? 2 : 1;
+    for (int di = 0; di < n_devs; di++) {
+        const c8_device dev = devs[di];
+        int pass = 0, fail = 0, unsup = 0, excepted = 0;
+        for (size_t gi = 0; gi < sizeof groups / sizeof groups[0]; gi++) {
+            char gdir[512];
+            snprintf(gdir, sizeof gdir, "%s/%s", TESTDATA, groups[gi]);
+            char **cases;
+            int nc = list_dir(gdir, "test_", &cases);
+            for (int i = 0; i < nc; i++) {
+                if (filter && !strstr(cases[i], filter)) continue;
+                char dir[1024], why[1200] = "";
+                snprintf(dir, sizeof dir, "%s/%s", gdir, cases[i]);
+                int r = run_case(dir, dev, why, sizeof why);
+                const char *reason = exception_reason(&ex, cases[i]);
+                const char *tag = r == R_PASS          ? "PASS"
+                                  : r == R_UNSUPPORTED ? "UNSUPPORTED"
+                                                       : "FAIL";
+                if (r == R_PASS)
+                    pass++;
+                else if (r == R_UNSUPPORTED)
+                    unsup++;
+                else if (reason) {
+                    excepted++;
+                    tag = "EXCEPTED";
+                } else {
+                    fail++;
+                    printf("\n  FAIL %s/%s (--device %s): %s", groups[gi], cases[i],
+                           c8_device_name(dev), why);
+                }
+                if (rep)
+                    fprintf(rep, "%-8s %-12s %s/%s%s%s%s%s\n", c8_device_name(dev), tag, groups[gi],
+                            cases[i], why[0] ? ": " : "", why,
+                            reason && r == R_FAIL ? " | exception: " : "",
+                            reason && r == R_FAIL ? reason : "");
             }
-            if (rep)
-                fprintf(rep, "%-12s %s/%s%s%s%s%s\n", tag, groups[gi], cases[i], why[0] ? ": " : "",
-                        why, reason && r == R_FAIL ? " | exception: " : "",
-                        reason && r == R_FAIL ? reason : "");
+            free_list(cases, nc);
         }
-        free_list(cases, nc);
+        printf("\n  conformance (--device %s): %d passed, %d failed, %d unsupported, %d failed but "
+               "excepted (see tests/engine/conformance_exceptions.txt; per-case log in "
+               "conformance_report.txt)\n",
+               c8_device_name(dev), pass, fail, unsup, excepted);
+        CU_ASSERT_EQUAL(fail, 0);
+        if (!filter) CU_ASSERT(pass > 0);
     }
     if (rep) fclose(rep);
-    printf("\n  conformance: %d passed, %d failed, %d unsupported, %d failed but excepted "
-           "(see tests/engine/conformance_exceptions.txt; per-case log in "
-           "conformance_report.txt)\n",
-           pass, fail, unsup, excepted);
-    CU_ASSERT_EQUAL(fail, 0);
-    if (!filter) CU_ASSERT(pass > 0);
     for (int i = 0; i < ex.n; i++) {
         free(ex.names[i]);
         free(ex.reasons[i]);

@@ -103,7 +103,8 @@ static c8_backend_vt fake_vt(void) {
 
 /* ---- helpers ---- */
 
-static c8_engine *build_cpu(void) {
+/* An FP32 engine of MODEL on the CPU device dev. */
+static c8_engine *build_on(c8_device dev) {
     c8_error err = {0};
     c8_model *m = NULL;
     if (c8_model_load(MODEL, NULL, &m, &err) != C8_OK) {
@@ -112,11 +113,16 @@ static c8_engine *build_cpu(void) {
     }
     c8_build_options o;
     c8_build_options_init(&o);
+    o.device = dev;
     c8_engine *e = NULL;
     CU_ASSERT_EQUAL(c8_engine_build(m, &o, &e, &err), C8_OK);
     c8_model_destroy(m);
     return e;
 }
+
+/* The reference CPU device: every layer's kernel is "ref", which the placement pass replaces with
+ * a device backend's name (the fake device below). */
+static c8_engine *build_cpu(void) { return build_on(C8_DEVICE_CPU_REF); }
 
 /* A batch of 3 deterministic images. */
 typedef struct batch {
@@ -170,22 +176,39 @@ static const c8_layer *layer_of(const c8_engine *e, const char *node, int *index
 
 /* ---- tests ---- */
 
+/* Both CPU devices place every node on the CPU; the reference runs every node with "ref", the
+ * fast device (where built with oneDNN) names its oneDNN kernels ("dnnl:...") for the
+ * convolutions and Gemms and "ref" for the rest. */
 static void test_cpu_placement(void) {
-    c8_engine *e = build_cpu();
-    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    CU_ASSERT_EQUAL(c8_engine_num_host_nodes(e), 0);
-    for (int i = 0; i < c8_engine_num_nodes(e); i++) {
-        c8_node_placement p;
-        c8_engine_node_placement(e, i, &p);
-        CU_ASSERT_STRING_EQUAL(p.device, "cpu");
-        CU_ASSERT_STRING_EQUAL(p.kernel, "ref");
-        CU_ASSERT_STRING_EQUAL(p.reason, "");
-        CU_ASSERT_PTR_NOT_NULL(strstr(p.layout, "float32"));
-        CU_ASSERT_STRING_NOT_EQUAL(p.role, "copy");
+    c8_device devs[2] = {C8_DEVICE_CPU_REF, C8_DEVICE_CPU};
+    for (int d = 0; d < 2; d++) {
+        c8_engine *e = build_on(devs[d]);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+        CU_ASSERT_EQUAL(c8_engine_num_host_nodes(e), 0);
+        bool fast = devs[d] == C8_DEVICE_CPU && c8_device_cpu_fast();
+        int dnnl = 0;
+        for (int i = 0; i < c8_engine_num_nodes(e); i++) {
+            c8_node_placement p;
+            c8_engine_node_placement(e, i, &p);
+            CU_ASSERT_STRING_EQUAL(p.device, "cpu");
+            bool is_dnnl = !strncmp(p.kernel, "dnnl:", 5);
+            dnnl += is_dnnl;
+            bool conv_or_gemm =
+                !strcmp(p.op, "FusedConv") || !strcmp(p.op, "Conv") || !strcmp(p.op, "Gemm");
+            if (fast && conv_or_gemm) {
+                CU_ASSERT(is_dnnl);
+            } else {
+                CU_ASSERT_STRING_EQUAL(p.kernel, "ref");
+            }
+            CU_ASSERT_STRING_EQUAL(p.reason, "");
+            CU_ASSERT_PTR_NOT_NULL(strstr(p.layout, "float32"));
+            CU_ASSERT_STRING_NOT_EQUAL(p.role, "copy");
+        }
+        if (fast) CU_ASSERT(dnnl > 0);
+        c8_error err = {0};
+        CU_ASSERT_EQUAL(c8_engine_check_no_host(e, "--strict", &err), C8_OK);
+        c8_engine_destroy(e);
     }
-    c8_error err = {0};
-    CU_ASSERT_EQUAL(c8_engine_check_no_host(e, "--strict", &err), C8_OK);
-    c8_engine_destroy(e);
 }
 
 static void test_fake_device_placement(void) {
@@ -698,7 +721,8 @@ static void test_plan_roundtrip_and_inspect(void) {
     CU_ASSERT_EQUAL_FATAL(s, C8_OK);
     CU_ASSERT_EQUAL(c8_json_get_num(j, "host_nodes", -1), 3);
     CU_ASSERT_EQUAL(c8_json_get_num(j, "copies", -1), 5);
-    CU_ASSERT_STRING_EQUAL(c8_json_get_str(j, "device"), "cpu");
+    /* the plan's device as --device spells it (build_cpu: the reference CPU device) */
+    CU_ASSERT_STRING_EQUAL(c8_json_get_str(j, "device"), "cpu-ref");
     const c8_json *nodes = c8_json_get(j, "nodes");
     CU_ASSERT_PTR_NOT_NULL_FATAL(nodes);
     int host = 0, total = 0;

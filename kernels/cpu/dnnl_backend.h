@@ -1,0 +1,76 @@
+/* The fast CPU backend on oneDNN (C API, dnnl.h): internal interface between its files.
+ *   dnnl_backend.c  the backend table c8_backend_cpu_dnnl (host memory, like the reference CPU
+ *                   backend it delegates every other node to), contexts, kernel labels
+ *   dnnl_conv.c     the nodes it runs: FP32 Conv / FusedConv and Gemm, INT8 Q8Conv and Q8Gemm
+ *   dnnl_requant.c  calib8's own epilogues (no oneDNN): the INT8 requantization of exact sums,
+ *                   the FP32 activations
+ * Reference: the reference kernels (kernels/ref/) are the oracle; FP32 results are within
+ * C8_DNNL_FP32_RTOL of them, INT8 results equal them bit for bit (docs/int8-semantics.md, "The
+ * oneDNN CPU backend"). Tests: tests/kernels/cpu/test_dnnl.c. */
+#ifndef C8_KERNELS_CPU_DNNL_BACKEND_H
+#define C8_KERNELS_CPU_DNNL_BACKEND_H
+
+#include "calib8/status.h"
+#include "calib8/tensor.h"
+#include "kernels/backend.h"
+#include "kernels/ref/int8.h"
+#include "ops/ir.h"
+
+#include <stdbool.h>
+#include <stdint.h>
+
+/* The FP32 tolerance against the reference kernels: oneDNN sums a convolution's or a matrix
+ * product's terms in another order (blocked, vectorized, FMA), so each output differs from the
+ * reference's float32 sum by a few ulps of the sum of |terms|; relative to that magnitude
+ * (sum |x*w| + |bias|), 1e-5 leaves room for reductions of ~10^4 terms
+ * (tests/kernels/cpu/test_dnnl.c). */
+#define C8_DNNL_FP32_RTOL 1e-5
+
+/* The INT8 route is exact when every partial sum is an integer of magnitude <= 2^24 (then float32
+ * represents it exactly, whatever the order or FMA): 127 * sum_t |w[k, t]| <= 2^24 for every
+ * output channel k (|x| <= 127), over the whole reduction or over each chunk of it. */
+#define C8_DNNL_EXACT_LIMIT 16777216.0
+
+typedef struct c8_dnnl_ctx c8_dnnl_ctx;
+typedef struct c8_dnnl_node c8_dnnl_node;
+
+c8_status c8_dnnl_ctx_create(c8_dnnl_ctx **out, c8_error *err);
+void c8_dnnl_ctx_destroy(c8_dnnl_ctx *c); /* NULL: no-op */
+
+/* Which oneDNN kernel runs node n of graph g (its layer l, NULL for none), decided from the op,
+ * dtypes, attributes, ranks, constants and the layer's precision (never from extents): a label
+ * such as "dnnl:conv" for the layer table, or NULL when the reference kernels run it. When
+ * NULL and why is not NULL, *why is set to a static reason (or NULL: not a oneDNN op). */
+const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *l,
+                           const char **why);
+
+/* Prepares node n of the specialized graph g (every extent known) when c8_dnnl_kernel names a
+ * kernel for it: creates its primitive, reorders its constant weights; *out NULL otherwise (the
+ * reference runs it). The node state is the caller's (c8_dnnl_node_free). */
+c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, const c8_layer *l,
+                          c8_dnnl_node **out, c8_error *err);
+c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
+                      const c8_host_tensor *in, c8_host_tensor *out, const c8_host_tensor *residual,
+                      c8_error *err);
+void c8_dnnl_node_free(c8_dnnl_node *s); /* NULL: no-op */
+
+/* calib8's INT8 epilogue over exact sums (kernels/ref/int8.h's c8_ref_int8_epilogue_store, the
+ * same semantics): sums (outer, channels, inner), float32 holding integers (fsums) or int32
+ * (isums; fsums NULL); element idx of channel k gets acc = bias[k] + sum[idx] and is stored
+ * into y at idx. */
+void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
+                     const int32_t *isums, const c8_int8_epilogue *ep, void *y);
+/* acc[i] = sum over p of (int32_t)parts[p][i] for i < count (each part's values exact integers). */
+void c8_dnnl_sum_parts(int n_parts, const float *const *parts, int64_t count, int32_t *acc);
+
+/* y[i] = c8_ref_act(act, a, b, y[i]) for i < n (the reference's FP32 activation, NaN included). */
+void c8_dnnl_act_f32(int act, float a, float b, float *y, int64_t n);
+/* f[i] = (float)q[i] for i < n (exact). */
+void c8_dnnl_i8_to_f32(const int8_t *q, int64_t n, float *f);
+
+/* The largest 127 * sum_t |w| over the rows of w (rows of len int8 each, or columns when
+ * col_stride != 1: rows x len viewed with element (r, t) at r * row_stride + t * col_stride). */
+double c8_dnnl_sum_bound(const int8_t *w, int64_t rows, int64_t len, int64_t row_stride,
+                         int64_t col_stride);
+
+#endif

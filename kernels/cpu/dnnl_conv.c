@@ -1,0 +1,663 @@
+/* The nodes the oneDNN backend runs (dnnl_backend.h), each as one oneDNN primitive made once per
+ * specialization (prepare) and executed per run.
+ *
+ * Conv / FusedConv (FP32 layers, 1-3 spatial axes, grouped and depthwise): convolution_direct
+ * with bias and the fused residual as a sum post-op, then the activation by calib8
+ * (c8_dnnl_act_f32), in the reference's order y = act((conv + bias) + residual).
+ *
+ * Gemm (FP32, B constant, alpha = beta = 1, no transA, C absent or a row (N)): matmul with bias.
+ *
+ * Q8Conv / Q8Gemm: the int8 operands converted to float32 (exact) and summed by the same float32
+ * primitives with no bias or post-ops. When 127 * sum |w| <= 2^24 for every output channel,
+ * every partial sum is an exactly represented integer, so the sums are the reference's int32
+ * sums, and calib8's own requantization (dnnl_requant.c) makes the outputs bit for bit the
+ * reference's. Where the whole reduction exceeds that bound it is split into chunks (input
+ * channels, or K) that each stay within it, one primitive per chunk, and the chunks' sums are
+ * added in int32. (oneDNN's s8 x s8 -> s32 convolution is not exact on CPUs without VNNI: it
+ * halves the weights to avoid int16 saturation; see docs/int8-semantics.md.)
+ *
+ * Layouts: activations and outputs stay in ONNX layout (NC[D]HW, plain) between nodes; a
+ * convolution takes the activation layout oneDNN prefers (blocked nChw8c on AVX2) and reorders
+ * its input, output and residual per run (cheap next to the convolution; its jit kernels were
+ * ~5x faster than the plain-layout gemm convolution). Weights are reordered once. */
+#include "kernels/cpu/dnnl_backend.h"
+
+#include "ops/geometry.h"
+#include "ops/ops.h"
+#include "util/err.h"
+
+#include <dnnl.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+struct c8_dnnl_ctx {
+    dnnl_engine_t eng;
+    dnnl_stream_t stream;
+};
+
+typedef enum node_kind { K_CONV = 1, K_GEMM, K_Q8CONV, K_Q8GEMM } node_kind;
+
+struct c8_dnnl_node {
+    node_kind kind;
+    dnnl_primitive_t prim;
+    dnnl_memory_t src, wei, bias, dst;
+    bool res;         /* a fused residual: copied into dst, added by the sum post-op */
+    size_t res_bytes; /* dst's bytes */
+    /* Where the primitive chose blocked activation layouts (nChw8c on AVX2: its fast jit
+     * kernels), plain views of the node's input and output and the reorders between them;
+     * NULL where it works on the plain tensors directly. */
+    dnnl_memory_t src_user, dst_user;
+    dnnl_primitive_t src_in, dst_out, res_in; /* plain -> src, dst -> plain, plain -> dst */
+    void *src_buf, *dst_buf;
+    dnnl_memory_t scratch; /* the primitive's scratchpad (user mode), or NULL */
+    void *scratch_buf;
+    void *wei_buf;  /* the weights in the primitive's layout (owned) */
+    float *xf, *yf; /* Q8: the int8 input as float32 (src's shape), the float32 sums (dst's) */
+    int64_t x_count, outer, channels, inner; /* Q8: input elements; sums as (outer, ch, inner) */
+    /* Q8 with the reduction split (see q8_chunks): one primitive per chunk of input channels
+     * (Conv) or of K (Gemm), each reading xf + part_off[p] and writing part_y[p]; the chunks'
+     * exact sums are added in int32 (acc) before the requantization. n_parts 0: not split. */
+    int n_parts;
+    struct c8_dnnl_node **parts;
+    int64_t *part_off;
+    float **part_y;
+    int32_t *acc;
+};
+
+/* Every oneDNN call is checked here: the expression, file and line go into the message. */
+#define DNNL_TRY(expr)                                                                             \
+    do {                                                                                           \
+        dnnl_status_t ds_ = (expr);                                                                \
+        if (ds_ != dnnl_success)                                                                   \
+            return c8_err(err, ds_ == dnnl_out_of_memory ? C8_ERR_NOMEM : C8_ERR_DEVICE,           \
+                          "oneDNN: %s failed (status %d) at %s:%d", #expr, (int)ds_, __FILE__,     \
+                          __LINE__);                                                               \
+    } while (0)
+
+c8_status c8_dnnl_ctx_create(c8_dnnl_ctx **out, c8_error *err) {
+    c8_dnnl_ctx *c = calloc(1, sizeof *c);
+    if (!c) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    *out = c;
+    DNNL_TRY(dnnl_engine_create(&c->eng, dnnl_cpu, 0));
+    DNNL_TRY(dnnl_stream_create(&c->stream, c->eng, dnnl_stream_default_flags));
+    return C8_OK;
+}
+
+void c8_dnnl_ctx_destroy(c8_dnnl_ctx *c) {
+    if (!c) return;
+    if (c->stream) dnnl_stream_destroy(c->stream);
+    if (c->eng) dnnl_engine_destroy(c->eng);
+    free(c);
+}
+
+void c8_dnnl_node_free(c8_dnnl_node *s) {
+    if (!s) return;
+    dnnl_primitive_t prims[] = {s->prim, s->src_in, s->dst_out, s->res_in};
+    for (size_t i = 0; i < sizeof prims / sizeof prims[0]; i++)
+        if (prims[i]) dnnl_primitive_destroy(prims[i]);
+    dnnl_memory_t mems[] = {s->src, s->wei, s->bias, s->dst, s->src_user, s->dst_user, s->scratch};
+    for (size_t i = 0; i < sizeof mems / sizeof mems[0]; i++)
+        if (mems[i]) dnnl_memory_destroy(mems[i]);
+    free(s->wei_buf);
+    free(s->src_buf);
+    free(s->scratch_buf);
+    free(s->dst_buf);
+    free(s->xf);
+    free(s->yf);
+    for (int p = 0; p < s->n_parts; p++) {
+        if (s->parts) c8_dnnl_node_free(s->parts[p]);
+        if (s->part_y) free(s->part_y[p]);
+    }
+    free(s->parts);
+    free(s->part_y);
+    free(s->part_off);
+    free(s->acc);
+    free(s);
+}
+
+/* ---------------------------------------------------------------- which nodes, statically */
+
+static bool is_float(const c8_value *v) { return v && v->dtype == C8_DT_FLOAT; }
+static bool is_const(const c8_value *v) { return v && v->kind == C8_VAL_CONST && v->data; }
+
+static bool fp32_layer(const c8_layer *l) {
+    return !l || (l->precision == C8_LAYER_PREC_FP32 && l->role == C8_LAYER_COMPUTE);
+}
+
+/* The fused activations (applied by c8_dnnl_act_f32 as the reference does). */
+static bool act_ok(c8_act a) {
+    return a == C8_ACT_NONE || a == C8_ACT_RELU || a == C8_ACT_CLIP || a == C8_ACT_LEAKY_RELU ||
+           a == C8_ACT_SIGMOID;
+}
+
+static const char *conv_reason(const c8_graph *g, const c8_node *n) {
+    const c8_value *x = c8_node_input(g, n, 0), *w = c8_node_input(g, n, 1);
+    const c8_value *b = c8_node_input(g, n, 2);
+    if (!is_float(x) || !is_float(w) || !is_const(w)) return "weights not constant float32";
+    if (w->shape.rank < 3 || w->shape.rank > 5) return "rank";
+    if (b && (!is_float(b) || !is_const(b))) return "bias not constant float32";
+    if (!act_ok(n->fusion.act)) return "activation";
+    if (n->fusion.residual >= 0 && g->vals[n->fusion.residual].dtype != C8_DT_FLOAT)
+        return "residual not float32";
+    return NULL;
+}
+
+static const char *gemm_reason(const c8_graph *g, const c8_node *n) {
+    const c8_value *a = c8_node_input(g, n, 0), *b = c8_node_input(g, n, 1);
+    const c8_value *c = c8_node_input(g, n, 2);
+    if (!is_float(a) || !is_float(b) || !is_const(b)) return "B not constant float32";
+    if (c8_node_attr_i(n, "transA", 0) != 0) return "transA";
+    if (c8_node_attr_f(n, "alpha", 1.0f) != 1.0f) return "alpha != 1";
+    if (c && c8_node_attr_f(n, "beta", 1.0f) != 1.0f) return "beta != 1";
+    if (c && (!is_const(c) || !is_float(c) || c->shape.rank < 1 || c->shape.rank > 2 ||
+              (c->shape.rank == 2 && c->shape.d[0] != 1)))
+        return "C not a constant row";
+    if (!act_ok(n->fusion.act)) return "activation";
+    if (n->fusion.residual >= 0 && g->vals[n->fusion.residual].dtype != C8_DT_FLOAT)
+        return "residual not float32";
+    return NULL;
+}
+
+/* The reduction of a Q8Conv (input channels, units of R*S taps; group 1 only) or Q8Gemm (K) split
+ * into the fewest equal chunks whose sums are each exact in float32 (127 * sum |w| <= 2^24 over
+ * every output channel's taps within the chunk); the chunks' sums are added in int32. Returns
+ * the chunk count, or 0 when no split keeps them exact. */
+static int q8_chunks(const c8_graph *g, const c8_node *n) {
+    const c8_value *w = c8_node_input(g, n, 1);
+    const int8_t *wd = w->data;
+    int64_t rows, units, unit, row_stride, col_stride;
+    if (n->op == C8_OP_Q8_CONV) {
+        rows = w->shape.d[0];
+        units = w->shape.d[1];
+        unit = w->shape.d[2] * w->shape.d[3];
+        row_stride = units * unit;
+        col_stride = 1;
+    } else {
+        bool nk = c8_node_attr_i(n, "b_layout", C8_INT8_B_NK) == C8_INT8_B_NK;
+        rows = nk ? w->shape.d[0] : w->shape.d[1];
+        units = nk ? w->shape.d[1] : w->shape.d[0];
+        unit = 1;
+        row_stride = nk ? units : 1;
+        col_stride = nk ? 1 : rows;
+    }
+    double total = c8_dnnl_sum_bound(wd, rows, units * unit, row_stride, col_stride);
+    int first = (int)(total / C8_DNNL_EXACT_LIMIT) + 1;
+    bool grouped = n->op == C8_OP_Q8_CONV && c8_node_attr_i(n, "group", 1) != 1;
+    if (first > 1 && grouped) return 0;
+    for (int64_t parts = first; parts <= units && parts <= 64; parts++) {
+        bool ok = true;
+        for (int64_t p = 0; ok && p < parts; p++) {
+            int64_t u0 = units * p / parts, u1 = units * (p + 1) / parts;
+            ok = c8_dnnl_sum_bound(wd + u0 * unit * col_stride, rows, (u1 - u0) * unit, row_stride,
+                                   col_stride) <= C8_DNNL_EXACT_LIMIT;
+        }
+        if (ok) return (int)parts;
+    }
+    return 0;
+}
+
+/* Q8Conv weights (K, C/g, R, S) / Q8Gemm B ((N, K) or (K, N)) */
+static const char *q8_reason(const c8_graph *g, const c8_node *n) {
+    const c8_value *x = c8_node_input(g, n, 0), *w = c8_node_input(g, n, 1);
+    if (!x || x->dtype != C8_DT_INT8 || !is_const(w) || w->dtype != C8_DT_INT8)
+        return "not int8 with constant weights";
+    if (c8_node_input(g, n, 3) == NULL) return "no multipliers";
+    if (w->shape.rank != (n->op == C8_OP_Q8_CONV ? 4 : 2)) return "rank";
+    if (q8_chunks(g, n) == 0) return "grouped int8 sums may exceed 2^24 (float32 not exact)";
+    return NULL;
+}
+
+const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *l,
+                           const char **why) {
+    const char *r = NULL, *label = NULL;
+    switch (n->op) {
+    case C8_OP_CONV:
+    case C8_OP_FUSED_CONV:
+        if (!fp32_layer(l)) return NULL; /* FP16 layers: the reference backend's emulation */
+        r = conv_reason(g, n);
+        label = "dnnl:conv f32";
+        break;
+    case C8_OP_GEMM:
+        if (!fp32_layer(l)) return NULL;
+        r = gemm_reason(g, n);
+        label = "dnnl:matmul f32";
+        break;
+    case C8_OP_Q8_CONV:
+        r = q8_reason(g, n);
+        label = "dnnl:conv int8";
+        break;
+    case C8_OP_Q8_GEMM:
+        r = q8_reason(g, n);
+        label = "dnnl:matmul int8";
+        break;
+    default: return NULL;
+    }
+    if (why) *why = r;
+    return r ? NULL : label;
+}
+
+/* ---------------------------------------------------------------- primitives */
+
+static dnnl_format_tag_t plain_tag(int ndims) {
+    static const dnnl_format_tag_t t[] = {dnnl_a,    dnnl_ab,    dnnl_abc,
+                                          dnnl_abcd, dnnl_abcde, dnnl_abcdef};
+    return t[ndims - 1];
+}
+
+static c8_status md_plain(dnnl_memory_desc_t *md, int ndims, const int64_t *dims, c8_error *err) {
+    dnnl_dims_t d;
+    for (int i = 0; i < ndims; i++) d[i] = dims[i];
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(md, ndims, d, dnnl_f32, plain_tag(ndims)));
+    return C8_OK;
+}
+
+/* The fused residual of an FP32 node as a sum post-op: the residual is copied into dst before the
+ * primitive runs (dst = conv + bias + 1.0 * dst; oneDNN 2.6's binary-add post-op on the gemm
+ * convolution was 4x slower than the convolution itself). The activation is not a post-op:
+ * oneDNN's eltwise ReLU maps NaN to 0 where the reference (and ONNX) propagate it, so calib8
+ * applies it after the primitive (c8_dnnl_act_f32, the reference's element function). */
+static c8_status make_attr(const c8_node *n, dnnl_primitive_attr_t *attr, c8_error *err) {
+    DNNL_TRY(dnnl_primitive_attr_create(attr));
+    if (n->fusion.residual < 0) return C8_OK;
+    dnnl_post_ops_t po;
+    DNNL_TRY(dnnl_post_ops_create(&po));
+    dnnl_status_t s = dnnl_post_ops_append_sum(po, 1.0f);
+    if (s == dnnl_success) s = dnnl_primitive_attr_set_post_ops(*attr, po);
+    dnnl_post_ops_destroy(po);
+    DNNL_TRY(s);
+    return C8_OK;
+}
+
+static c8_status reorder_prim(c8_dnnl_ctx *c, const dnnl_memory_desc_t *from,
+                              const dnnl_memory_desc_t *to, dnnl_primitive_t *out, c8_error *err) {
+    dnnl_primitive_desc_t rpd = NULL;
+    DNNL_TRY(dnnl_reorder_primitive_desc_create(&rpd, from, c->eng, to, c->eng, NULL));
+    dnnl_status_t ds = dnnl_primitive_create(out, rpd);
+    dnnl_primitive_desc_destroy(rpd);
+    DNNL_TRY(ds);
+    return C8_OK;
+}
+
+static void *buf_for(const dnnl_memory_desc_t *md) {
+    size_t b = dnnl_memory_desc_get_size(md);
+    return aligned_alloc(64, (b + 63) / 64 * 64 + 64);
+}
+
+/* Where the primitive's src / dst layouts (smd, dmd) differ from the plain tensors (splain,
+ * dplain): the plain views, the reorders and the blocked buffers. */
+static c8_status activation_layouts(c8_dnnl_ctx *c, c8_dnnl_node *s, const dnnl_memory_desc_t *smd,
+                                    const dnnl_memory_desc_t *dmd, const dnnl_memory_desc_t *splain,
+                                    const dnnl_memory_desc_t *dplain, c8_error *err) {
+    if (!dnnl_memory_desc_equal(smd, splain)) {
+        C8_TRY(reorder_prim(c, splain, smd, &s->src_in, err));
+        DNNL_TRY(dnnl_memory_create(&s->src_user, splain, c->eng, DNNL_MEMORY_NONE));
+        if (!(s->src_buf = buf_for(smd))) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        DNNL_TRY(dnnl_memory_set_data_handle(s->src, s->src_buf));
+    }
+    if (!dnnl_memory_desc_equal(dmd, dplain)) {
+        C8_TRY(reorder_prim(c, dmd, dplain, &s->dst_out, err));
+        if (s->res) C8_TRY(reorder_prim(c, dplain, dmd, &s->res_in, err));
+        DNNL_TRY(dnnl_memory_create(&s->dst_user, dplain, c->eng, DNNL_MEMORY_NONE));
+        if (!(s->dst_buf = buf_for(dmd))) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        DNNL_TRY(dnnl_memory_set_data_handle(s->dst, s->dst_buf));
+    }
+    return C8_OK;
+}
+
+/* Creates the primitive of op_desc, a memory object for each argument (data handles set per run)
+ * and the weights reordered from `wsrc` (plain layout wmd_plain) into the primitive's layout.
+ * splain / dplain: the node's input and output as plain tensors. */
+static c8_status finish(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *op_desc,
+                        dnnl_primitive_attr_t attr, const dnnl_memory_desc_t *wmd_plain,
+                        const void *wsrc, bool has_bias, const dnnl_memory_desc_t *res_md,
+                        const dnnl_memory_desc_t *splain, const dnnl_memory_desc_t *dplain,
+                        c8_error *err) {
+    dnnl_primitive_desc_t pd = NULL;
+    dnnl_status_t ds = attr ? dnnl_success : dnnl_primitive_attr_create(&attr);
+    /* the node owns its scratchpad: oneDNN's library mode allocated it per execution (page
+     * faults were ~10% of an FP32 forward) */
+    if (ds == dnnl_success)
+        ds = dnnl_primitive_attr_set_scratchpad_mode(attr, dnnl_scratchpad_mode_user);
+    if (ds == dnnl_success) ds = dnnl_primitive_desc_create(&pd, op_desc, attr, c->eng, NULL);
+    if (attr) dnnl_primitive_attr_destroy(attr);
+    DNNL_TRY(ds);
+    ds = dnnl_primitive_create(&s->prim, pd);
+    const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
+    const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
+    const dnnl_memory_desc_t *dmd = dnnl_primitive_desc_query_md(pd, dnnl_query_dst_md, 0);
+    const dnnl_memory_desc_t *bmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 1);
+    const dnnl_memory_desc_t *scmd = dnnl_primitive_desc_query_md(pd, dnnl_query_scratchpad_md, 0);
+    if (ds == dnnl_success && scmd && dnnl_memory_desc_get_size(scmd) > 0) {
+        s->scratch_buf = buf_for(scmd);
+        ds = s->scratch_buf ? dnnl_memory_create(&s->scratch, scmd, c->eng, s->scratch_buf)
+                            : dnnl_out_of_memory;
+    }
+    if (ds == dnnl_success) ds = dnnl_memory_create(&s->src, smd, c->eng, DNNL_MEMORY_NONE);
+    if (ds == dnnl_success) ds = dnnl_memory_create(&s->dst, dmd, c->eng, DNNL_MEMORY_NONE);
+    if (ds == dnnl_success && has_bias)
+        ds = dnnl_memory_create(&s->bias, bmd, c->eng, DNNL_MEMORY_NONE);
+    if (res_md) {
+        s->res = true;
+        s->res_bytes = dnnl_memory_desc_get_size(dmd);
+    }
+    size_t wbytes = dnnl_memory_desc_get_size(wmd);
+    s->wei_buf = ds == dnnl_success ? aligned_alloc(64, (wbytes + 63) / 64 * 64) : NULL;
+    if (ds == dnnl_success && !s->wei_buf) ds = dnnl_out_of_memory;
+    if (ds == dnnl_success) ds = dnnl_memory_create(&s->wei, wmd, c->eng, s->wei_buf);
+    c8_status st = C8_OK;
+    if (ds == dnnl_success) st = activation_layouts(c, s, smd, dmd, splain, dplain, err);
+    dnnl_primitive_desc_destroy(pd);
+    DNNL_TRY(ds);
+    C8_TRY(st);
+    /* the weights, once: plain -> the primitive's layout */
+    dnnl_memory_t from = NULL;
+    dnnl_primitive_desc_t rpd = NULL;
+    dnnl_primitive_t rp = NULL;
+    ds = dnnl_memory_create(&from, wmd_plain, c->eng, (void *)wsrc);
+    if (ds == dnnl_success)
+        ds = dnnl_reorder_primitive_desc_create(&rpd, wmd_plain, c->eng, wmd, c->eng, NULL);
+    if (ds == dnnl_success) ds = dnnl_primitive_create(&rp, rpd);
+    dnnl_exec_arg_t a[2] = {{DNNL_ARG_FROM, from}, {DNNL_ARG_TO, s->wei}};
+    if (ds == dnnl_success) ds = dnnl_primitive_execute(rp, c->stream, 2, a);
+    if (ds == dnnl_success) ds = dnnl_stream_wait(c->stream);
+    if (rp) dnnl_primitive_destroy(rp);
+    if (rpd) dnnl_primitive_desc_destroy(rpd);
+    if (from) dnnl_memory_destroy(from);
+    DNNL_TRY(ds);
+    return C8_OK;
+}
+
+/* A float32 convolution over plain NC[D]HW tensors (descriptor d), weights (K, C/g, kernel...)
+ * plain float32 at w, optional bias (K). */
+static c8_status conv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *d, const float *w,
+                           bool has_bias, const c8_node *fused, const int64_t *src_strides,
+                           c8_error *err) {
+    const int nd = d->nsp + 2;
+    int64_t sd[5] = {d->N, d->C}, dd[5] = {d->N, d->K}, wd[6];
+    dnnl_dims_t strides, dil, pl, pr;
+    for (int i = 0; i < d->nsp; i++) {
+        sd[2 + i] = d->in[i];
+        dd[2 + i] = d->out[i];
+        strides[i] = d->stride[i];
+        dil[i] = d->dilation[i] - 1; /* oneDNN counts the taps skipped */
+        pl[i] = d->pad_begin[i];
+        /* the end padding that gives exactly d->out outputs (oneDNN checks the extents) */
+        pr[i] = (d->out[i] - 1) * d->stride[i] + (d->kernel[i] - 1) * d->dilation[i] + 1 -
+                d->in[i] - d->pad_begin[i];
+    }
+    int wn = 0;
+    if (d->group > 1) wd[wn++] = d->group;
+    wd[wn++] = d->K / d->group;
+    wd[wn++] = d->C / d->group;
+    for (int i = 0; i < d->nsp; i++) wd[wn++] = d->kernel[i];
+    dnnl_memory_desc_t smd, dmd, wplain, wany, bmd;
+    C8_TRY(md_plain(&smd, nd, sd, err));
+    if (src_strides) { /* a channel range of a larger input (a chunk of the reduction) */
+        dnnl_dims_t st;
+        for (int i = 0; i < nd; i++) st[i] = src_strides[i];
+        DNNL_TRY(dnnl_memory_desc_init_by_strides(&smd, nd, smd.dims, dnnl_f32, st));
+    }
+    C8_TRY(md_plain(&dmd, nd, dd, err));
+    C8_TRY(md_plain(&wplain, wn, wd, err));
+    dnnl_dims_t wdims;
+    for (int i = 0; i < wn; i++) wdims[i] = wd[i];
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&wany, wn, wdims, dnnl_f32, dnnl_format_tag_any));
+    int64_t kdim = d->K;
+    C8_TRY(md_plain(&bmd, 1, &kdim, err));
+    /* activations in the layout oneDNN prefers (reordered per run; see activation_layouts) */
+    dnnl_memory_desc_t sany, dany;
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&sany, nd, smd.dims, dnnl_f32, dnnl_format_tag_any));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&dany, nd, dmd.dims, dnnl_f32, dnnl_format_tag_any));
+    dnnl_convolution_desc_t cd;
+    DNNL_TRY(dnnl_dilated_convolution_forward_desc_init(
+        &cd, dnnl_forward_inference, dnnl_convolution_direct, &sany, &wany, has_bias ? &bmd : NULL,
+        &dany, strides, dil, pl, pr));
+    dnnl_primitive_attr_t attr = NULL;
+    if (fused) C8_TRY(make_attr(fused, &attr, err));
+    return finish(c, s, &cd, attr, &wplain, w, has_bias,
+                  fused && fused->fusion.residual >= 0 ? &dmd : NULL, &smd, &dmd, err);
+}
+
+/* A float32 matrix product a (M, K) x b -> (M, N); b plain float32 at w stored (N, K) when nk,
+ * else (K, N); optional bias (N). */
+static c8_status matmul_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, int64_t M, int64_t N, int64_t K,
+                             const float *w, bool nk, bool has_bias, const c8_node *fused,
+                             int64_t a_row_stride, c8_error *err) {
+    dnnl_memory_desc_t amd, wmd, dmd, bmd;
+    int64_t ad[2] = {M, K}, dd[2] = {M, N}, bd[2] = {1, N};
+    dnnl_dims_t adims = {M, K}, astr = {a_row_stride, 1}; /* a column range of a wider A */
+    DNNL_TRY(dnnl_memory_desc_init_by_strides(&amd, 2, adims, dnnl_f32, astr));
+    (void)ad;
+    C8_TRY(md_plain(&dmd, 2, dd, err));
+    C8_TRY(md_plain(&bmd, 2, bd, err));
+    dnnl_dims_t wdims = {K, N};
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&wmd, 2, wdims, dnnl_f32, nk ? dnnl_ba : dnnl_ab));
+    dnnl_matmul_desc_t md;
+    DNNL_TRY(dnnl_matmul_desc_init(&md, &amd, &wmd, has_bias ? &bmd : NULL, &dmd));
+    dnnl_primitive_attr_t attr = NULL;
+    if (fused) C8_TRY(make_attr(fused, &attr, err));
+    return finish(c, s, &md, attr, &wmd, w, has_bias,
+                  fused && fused->fusion.residual >= 0 ? &dmd : NULL, &amd, &dmd, err);
+}
+
+static float *int8_to_float_copy(const int8_t *q, int64_t count) {
+    float *f = malloc((size_t)(count > 0 ? count : 1) * sizeof *f);
+    if (f)
+        for (int64_t i = 0; i < count; i++) f[i] = (float)q[i];
+    return f;
+}
+
+/* The float32 weights of reduction chunk [u0, u1) (units: input channels of R*S taps for a
+ * conv, K for a Gemm) as a dense tensor of the chunk's shape; wf is the whole (K, C, R, S),
+ * (N, K) or (K, N) tensor. */
+static float *chunk_weights(const float *wf, bool conv, bool nk, int64_t rows, int64_t units,
+                            int64_t unit, int64_t u0, int64_t u1) {
+    int64_t len = (u1 - u0) * unit;
+    float *out = malloc((size_t)(rows * len > 0 ? rows * len : 1) * sizeof *out);
+    if (!out) return NULL;
+    if (conv || nk) /* rows of len: (K, Cc, R, S) or (N, Kc) */
+        for (int64_t r = 0; r < rows; r++)
+            memcpy(out + r * len, wf + r * units * unit + u0 * unit, (size_t)len * sizeof *out);
+    else /* (Kc, N): rows u0..u1 of (K, N) */
+        memcpy(out, wf + u0 * rows, (size_t)(len * rows) * sizeof *out);
+    return out;
+}
+
+static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
+                            c8_error *err) {
+    const c8_value *w = c8_node_input(g, n, 1), *x = c8_node_input(g, n, 0);
+    const int64_t wcount = c8_shape_numel(&w->shape);
+    const int parts = q8_chunks(g, n);
+    if (parts < 1) return c8_err(err, C8_ERR_INTERNAL, "no exact split of the reduction");
+    float *wf = int8_to_float_copy(w->data, wcount);
+    if (!wf) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    const bool conv = n->op == C8_OP_Q8_CONV;
+    c8_conv2d_desc q;
+    c8_int8_gemm_desc gq;
+    c8_conv_desc d;
+    memset(&d, 0, sizeof d);
+    c8_status st;
+    int64_t rows, units, unit, ustride; /* ustride: input elements between reduction units */
+    bool nk = false;
+    if (conv) {
+        st = c8_op_q8_conv_desc(g, n, &q, err);
+        if (st == C8_OK) st = c8_conv2d_desc_check(n->name, &q, err);
+        d.N = q.n, d.C = q.c, d.K = q.k, d.group = q.group, d.nsp = 2;
+        d.in[0] = q.h, d.in[1] = q.w, d.out[0] = q.p, d.out[1] = q.q;
+        d.kernel[0] = q.r, d.kernel[1] = q.s, d.stride[0] = q.stride_h, d.stride[1] = q.stride_w;
+        d.dilation[0] = q.dil_h, d.dilation[1] = q.dil_w;
+        d.pad_begin[0] = q.pad_t, d.pad_begin[1] = q.pad_l;
+        d.pad_end[0] = q.pad_b, d.pad_end[1] = q.pad_r;
+        s->outer = q.n, s->channels = q.k, s->inner = q.p * q.q;
+        rows = q.k, units = q.c / q.group, unit = q.r * q.s, ustride = q.h * q.w;
+    } else {
+        st = c8_op_q8_gemm_desc(g, n, &gq, err);
+        if (st == C8_OK) st = c8_int8_gemm_desc_check(n->name, &gq, err);
+        s->outer = gq.m, s->channels = gq.n, s->inner = 1;
+        nk = gq.b_layout == C8_INT8_B_NK;
+        rows = gq.n, units = gq.k, unit = 1, ustride = 1;
+    }
+    const int64_t ycount = s->outer * s->channels * s->inner;
+    if (st == C8_OK && parts == 1) {
+        st = conv ? conv_prim(c, s, &d, wf, false, NULL, NULL, err)
+                  : matmul_prim(c, s, gq.m, gq.n, gq.k, wf, nk, false, NULL, gq.k, err);
+    } else if (st == C8_OK) {
+        s->parts = calloc((size_t)parts, sizeof *s->parts);
+        s->part_y = calloc((size_t)parts, sizeof *s->part_y);
+        s->part_off = calloc((size_t)parts, sizeof *s->part_off);
+        s->acc = malloc((size_t)(ycount > 0 ? ycount : 1) * sizeof *s->acc);
+        if (!s->parts || !s->part_y || !s->part_off || !s->acc)
+            st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+        else
+            s->n_parts = parts;
+        for (int p = 0; st == C8_OK && p < parts; p++) {
+            int64_t u0 = units * p / parts, u1 = units * (p + 1) / parts;
+            float *wp = chunk_weights(wf, conv, nk, rows, units, unit, u0, u1);
+            s->parts[p] = calloc(1, sizeof *s->parts[p]);
+            s->part_y[p] = malloc((size_t)(ycount > 0 ? ycount : 1) * sizeof(float));
+            if (!wp || !s->parts[p] || !s->part_y[p]) {
+                free(wp);
+                st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+                break;
+            }
+            s->part_off[p] = u0 * ustride;
+            if (conv) {
+                c8_conv_desc dp = d;
+                dp.C = u1 - u0;
+                int64_t strides[4] = {q.c * q.h * q.w, q.h * q.w, q.w, 1};
+                st = conv_prim(c, s->parts[p], &dp, wp, false, NULL, strides, err);
+            } else {
+                st = matmul_prim(c, s->parts[p], gq.m, gq.n, u1 - u0, wp, nk, false, NULL, gq.k,
+                                 err);
+            }
+            free(wp);
+        }
+    }
+    free(wf);
+    C8_TRY(st);
+    s->x_count = c8_shape_numel(&x->shape);
+    s->xf = malloc((size_t)(s->x_count > 0 ? s->x_count : 1) * sizeof(float));
+    s->yf = malloc((size_t)(ycount > 0 ? ycount : 1) * sizeof(float));
+    if (!s->xf || !s->yf) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    return C8_OK;
+}
+
+c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, const c8_layer *l,
+                          c8_dnnl_node **out, c8_error *err) {
+    *out = NULL;
+    if (!c8_dnnl_kernel(g, n, l, NULL)) return C8_OK;
+    const c8_value *y = c8_node_output(g, n, 0);
+    if (!y || c8_shape_numel(&y->shape) <= 0) return C8_OK; /* nothing to compute: reference */
+    c8_dnnl_node *s = calloc(1, sizeof *s);
+    if (!s) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    c8_status st = C8_OK;
+    switch (n->op) {
+    case C8_OP_CONV:
+    case C8_OP_FUSED_CONV: {
+        s->kind = K_CONV;
+        c8_conv_desc d;
+        st = c8_op_conv_desc(g, n, &d, err);
+        const c8_value *b = c8_node_input(g, n, 2);
+        if (st == C8_OK)
+            st = conv_prim(c, s, &d, c8_node_input(g, n, 1)->data, b != NULL, n, NULL, err);
+        break;
+    }
+    case C8_OP_GEMM: {
+        s->kind = K_GEMM;
+        c8_gemm_desc d;
+        st = c8_op_gemm_desc(g, n, &d, err);
+        if (st == C8_OK)
+            st = matmul_prim(c, s, d.M, d.N, d.K, c8_node_input(g, n, 1)->data, d.trans_b,
+                             c8_node_input(g, n, 2) != NULL, n, d.K, err);
+        break;
+    }
+    case C8_OP_Q8_CONV:
+    case C8_OP_Q8_GEMM:
+        s->kind = n->op == C8_OP_Q8_CONV ? K_Q8CONV : K_Q8GEMM;
+        st = prepare_q8(c, s, g, n, err);
+        break;
+    default: break;
+    }
+    if (st != C8_OK) {
+        c8_dnnl_node_free(s);
+        return c8_err_prefix(err, "%s: node '%s' (%s) on oneDNN", g->path, n->name,
+                             c8_op_name(n->op));
+    }
+    *out = s;
+    return C8_OK;
+}
+
+/* ---------------------------------------------------------------- runs */
+
+static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, const void *bias,
+                      const void *res, c8_error *err) {
+    dnnl_exec_arg_t a[6];
+    int na = 0;
+    if (s->src_in) { /* plain input -> the primitive's layout */
+        DNNL_TRY(dnnl_memory_set_data_handle(s->src_user, (void *)x));
+        dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->src_user}, {DNNL_ARG_TO, s->src}};
+        DNNL_TRY(dnnl_primitive_execute(s->src_in, c->stream, 2, r));
+    } else {
+        DNNL_TRY(dnnl_memory_set_data_handle(s->src, (void *)x));
+    }
+    if (s->dst_out && s->res) { /* the residual, in the primitive's layout, is the sum's addend */
+        DNNL_TRY(dnnl_memory_set_data_handle(s->dst_user, (void *)res));
+        dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->dst_user}, {DNNL_ARG_TO, s->dst}};
+        DNNL_TRY(dnnl_primitive_execute(s->res_in, c->stream, 2, r));
+    } else if (!s->dst_out) {
+        DNNL_TRY(dnnl_memory_set_data_handle(s->dst, y));
+        if (s->res && y != res) memmove(y, res, s->res_bytes); /* the sum post-op's addend */
+    }
+    a[na++] = (dnnl_exec_arg_t){DNNL_ARG_SRC, s->src};
+    a[na++] = (dnnl_exec_arg_t){DNNL_ARG_WEIGHTS, s->wei};
+    a[na++] = (dnnl_exec_arg_t){DNNL_ARG_DST, s->dst};
+    if (s->bias) {
+        DNNL_TRY(dnnl_memory_set_data_handle(s->bias, (void *)bias));
+        a[na++] = (dnnl_exec_arg_t){DNNL_ARG_BIAS, s->bias};
+    }
+    if (s->scratch) a[na++] = (dnnl_exec_arg_t){DNNL_ARG_SCRATCHPAD, s->scratch};
+    DNNL_TRY(dnnl_primitive_execute(s->prim, c->stream, na, a));
+    if (s->dst_out) { /* the primitive's layout -> the plain output */
+        DNNL_TRY(dnnl_memory_set_data_handle(s->dst_user, y));
+        dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->dst}, {DNNL_ARG_TO, s->dst_user}};
+        DNNL_TRY(dnnl_primitive_execute(s->dst_out, c->stream, 2, r));
+    }
+    DNNL_TRY(dnnl_stream_wait(c->stream));
+    return C8_OK;
+}
+
+c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
+                      const c8_host_tensor *in, c8_host_tensor *out, const c8_host_tensor *residual,
+                      c8_error *err) {
+    if (s->kind == K_CONV || s->kind == K_GEMM) {
+        if (s->res && (!residual || !residual->data))
+            return c8_err(err, C8_ERR_INTERNAL, "%s: node '%s': fused residual has no data",
+                          g->path, n->name);
+        const void *bias = n->n_in > 2 ? in[2].data : NULL;
+        C8_TRY(exec(c, s, in[0].data, out[0].data, bias, s->res ? residual->data : NULL, err));
+        const c8_fusion *f = &n->fusion;
+        if (f->act != C8_ACT_NONE)
+            c8_dnnl_act_f32((int)f->act, f->act_a, f->act_b, out[0].data,
+                            c8_shape_numel(&out[0].shape));
+        return C8_OK;
+    }
+    /* Q8Conv / Q8Gemm: exact float32 sums, then calib8's requantization */
+    const int8_t *x = in[0].data;
+    c8_dnnl_i8_to_f32(x, s->x_count, s->xf);
+    if (s->n_parts == 0) C8_TRY(exec(c, s, s->xf, s->yf, NULL, NULL, err));
+    for (int p = 0; p < s->n_parts; p++)
+        C8_TRY(exec(c, s->parts[p], s->xf + s->part_off[p], s->part_y[p], NULL, NULL, err));
+    c8_int8_epilogue ep = c8_op_q8_epilogue(n);
+    ep.bias = n->n_in > 2 ? in[2].data : NULL;
+    ep.mult = in[3].data;
+    ep.residual = s->kind == K_Q8CONV && n->n_in > 4 ? in[4].data : NULL;
+    if (s->n_parts == 0) {
+        c8_dnnl_requant(s->outer, s->channels, s->inner, s->yf, NULL, &ep, out[0].data);
+        return C8_OK;
+    }
+    c8_dnnl_sum_parts(s->n_parts, (const float *const *)s->part_y,
+                      s->outer * s->channels * s->inner, s->acc);
+    c8_dnnl_requant(s->outer, s->channels, s->inner, NULL, s->acc, &ep, out[0].data);
+    return C8_OK;
+}

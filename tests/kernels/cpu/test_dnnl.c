@@ -1,0 +1,538 @@
+/* The oneDNN CPU backend (kernels/cpu/dnnl_backend.h) node by node against the reference kernels
+ * (the oracle, ops' reference run of the same node): one-node graphs over shape sweeps with
+ * channel counts off the vector widths (1, 3, 7, 31, 33), grouped and depthwise convolutions,
+ * strides, asymmetric pads, dilations, 1-3 spatial axes, every fused activation and residuals.
+ *   FP32 (Conv, Gemm): |dnnl - ref| <= C8_DNNL_FP32_RTOL * (sum |terms| + |bias| + |residual|)
+ *     per element, the magnitude computed by the reference kernel on absolute values.
+ *   INT8 (Q8Conv, Q8Gemm, int8 / float32 / float16 outputs): byte for byte.
+ * Outputs carry guard bytes. The seed is printed with every failure. */
+#include "c8test.h"
+
+#include "calib8/quant.h"
+#include "kernels/cpu/dnnl_backend.h"
+#include "kernels/ref/ref.h"
+#include "ops/geometry.h"
+#include "ops/infer.h"
+#include "ops/ops.h"
+#include "kit/graph.h"
+
+#include <math.h>
+
+#define GUARD 64
+
+static void *galloc(size_t bytes) {
+    unsigned char *p = malloc(bytes + 2 * GUARD);
+    memset(p, 0xa5, bytes + 2 * GUARD);
+    return p + GUARD;
+}
+static int gfree(void *q, size_t bytes) { /* 1: guards intact */
+    unsigned char *p = (unsigned char *)q - GUARD;
+    int ok = 1;
+    for (size_t i = 0; i < GUARD; i++) ok &= p[i] == 0xa5 && p[GUARD + bytes + i] == 0xa5;
+    free(p);
+    return ok;
+}
+
+static c8_host_tensor view(const c8_graph *g, int v, void *data) {
+    c8_host_tensor t;
+    memset(&t, 0, sizeof t);
+    t.dtype = g->vals[v].dtype;
+    t.shape = g->vals[v].shape;
+    t.data = data;
+    t.name = g->vals[v].name;
+    return t;
+}
+
+static size_t bytes_of(const c8_graph *g, int v) {
+    return (size_t)c8_shape_numel(&g->vals[v].shape) * c8_dtype_size(g->vals[v].dtype);
+}
+
+/* Runs node 0 of g (inputs: data[k] for k < n_in, constants from the graph; residual value res or
+ * -1 with res_data) with the reference and with oneDNN; *ref / *got receive the outputs (caller
+ * frees with free()). Returns false when oneDNN did not take the node (kernel NULL). */
+static bool run_both(c8_dnnl_ctx *c, const c8_graph *g, void **data, const void *res_data,
+                     void **ref, void **got) {
+    const c8_node *n = &g->nodes[0];
+    c8_host_tensor in[8], out_r, out_d, res;
+    for (int k = 0; k < n->n_in; k++) {
+        if (n->in[k] < 0) {
+            memset(&in[k], 0, sizeof in[k]);
+            continue;
+        }
+        const c8_value *v = &g->vals[n->in[k]];
+        in[k] = view(g, n->in[k], v->kind == C8_VAL_CONST ? v->data : data[k]);
+    }
+    int y = n->out[0];
+    size_t yb = bytes_of(g, y);
+    out_r = view(g, y, galloc(yb));
+    out_d = view(g, y, galloc(yb));
+    const c8_host_tensor *rp = NULL;
+    if (n->fusion.residual >= 0) {
+        res = view(g, n->fusion.residual, (void *)res_data);
+        rp = &res;
+    }
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_node_run_ref(g, n, in, &out_r, rp, &err), C8_OK);
+    c8_dnnl_node *s = NULL;
+    c8_status st = c8_dnnl_prepare(c, g, n, NULL, &s, &err);
+    if (st != C8_OK) printf("\n  prepare: %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+    if (!s) {
+        gfree(out_r.data, yb);
+        gfree(out_d.data, yb);
+        return false;
+    }
+    st = c8_dnnl_run(c, s, g, n, in, &out_d, rp, &err);
+    if (st != C8_OK) printf("\n  run: %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+    c8_dnnl_node_free(s);
+    *ref = malloc(yb ? yb : 1);
+    *got = malloc(yb ? yb : 1);
+    memcpy(*ref, out_r.data, yb);
+    memcpy(*got, out_d.data, yb);
+    CU_ASSERT(gfree(out_r.data, yb));
+    CU_ASSERT(gfree(out_d.data, yb));
+    return true;
+}
+
+static float *rand_floats(c8t_rng *r, int64_t n, float lo, float hi) {
+    float *p = malloc((size_t)(n ? n : 1) * sizeof *p);
+    for (int64_t i = 0; i < n; i++) p[i] = c8t_uniform(r, lo, hi);
+    return p;
+}
+
+/* Compares FP32 outputs against the tolerance; mag[i] = sum |terms| + |bias| (+ |residual|). */
+static int check_fp32(const char *what, uint64_t seed, const float *ref, const float *got,
+                      const float *mag, int64_t n) {
+    double worst = 0;
+    int64_t wi = -1;
+    for (int64_t i = 0; i < n; i++) {
+        if ((isnan(ref[i]) && isnan(got[i])) || ref[i] == got[i]) continue; /* NaN, +-Inf too */
+        double d = fabs((double)ref[i] - (double)got[i]);
+        double tol = C8_DNNL_FP32_RTOL * ((double)mag[i] + 1e-30);
+        if (!(d <= tol) && (wi < 0 || d / tol > worst)) {
+            worst = d / tol;
+            wi = i;
+        }
+    }
+    if (wi >= 0)
+        printf("\n  %s (seed %llu): element %lld: ref %.9g, dnnl %.9g, bound %.3g (%.1fx)\n", what,
+               (unsigned long long)seed, (long long)wi, (double)ref[wi], (double)got[wi],
+               C8_DNNL_FP32_RTOL * (double)mag[wi], worst);
+    return wi < 0;
+}
+
+static const c8_act k_acts[] = {C8_ACT_NONE, C8_ACT_RELU, C8_ACT_CLIP, C8_ACT_LEAKY_RELU,
+                                C8_ACT_SIGMOID};
+
+/* ---------------------------------------------------------------- FP32 Conv */
+
+typedef struct conv_case {
+    int nsp;
+    int64_t n, c, k, group, in, kern, stride, dil, pb, pe;
+} conv_case;
+
+static void fp32_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, uint64_t seed) {
+    c8t_rng r = {seed};
+    c8_graph *g = pu_graph(13);
+    int64_t xd[5] = {cc->n, cc->c}, wd[5] = {cc->k, cc->c / cc->group};
+    for (int i = 0; i < cc->nsp; i++) {
+        xd[2 + i] = cc->in + i; /* non-square */
+        wd[2 + i] = cc->kern;
+    }
+    int x = pu_val_in(g, "x", C8_DT_FLOAT, pu_shape(cc->nsp + 2, xd));
+    int w = pu_const(g, "w", pu_shape(cc->nsp + 2, wd), &r, -1, 1);
+    bool has_b = variant % 2 == 0;
+    int b = has_b ? pu_const(g, "b", pu_shp(1, cc->k), &r, -1, 1) : -1;
+    int node =
+        pu_node(g, "conv", "Conv", (int[]){x, w, b}, has_b ? 3 : 2, (const char *[]){"y"}, 1, NULL);
+    pu_attr_i(g, node, "group", cc->group);
+    int64_t v[6];
+    for (int i = 0; i < cc->nsp; i++) v[i] = cc->stride;
+    pu_attr_ints(g, node, "strides", cc->nsp, v);
+    for (int i = 0; i < cc->nsp; i++) v[i] = cc->dil;
+    pu_attr_ints(g, node, "dilations", cc->nsp, v);
+    for (int i = 0; i < cc->nsp; i++) v[i] = cc->pb, v[cc->nsp + i] = cc->pe;
+    pu_attr_ints(g, node, "pads", 2 * cc->nsp, v);
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+    c8_node *nd = &g->nodes[0];
+    int y = nd->out[0];
+    int64_t ny = c8_shape_numel(&g->vals[y].shape);
+    nd->fusion.act = k_acts[variant % 5];
+    nd->fusion.act_a = nd->fusion.act == C8_ACT_CLIP ? -0.5f : 0.1f;
+    nd->fusion.act_b = 0.7f;
+    float *res = NULL;
+    if (variant % 3 == 1) {
+        nd->fusion.residual =
+            c8_graph_add_value(g, "res", C8_VAL_INPUT, C8_DT_FLOAT, &g->vals[y].shape);
+        nd = &g->nodes[0];
+        res = rand_floats(&r, ny, -2, 2);
+    } else {
+        nd->fusion.residual = -1;
+    }
+    int64_t nx = c8_shape_numel(&g->vals[x].shape);
+    float *xv = rand_floats(&r, nx, -1, 1);
+    if (variant >= 6) /* non-finite inputs: NaN and +-Inf must come out where the reference's do */
+        for (int64_t i = 0; i < nx; i += 7) xv[i] = i % 3 ? (i % 2 ? INFINITY : -INFINITY) : NAN;
+    void *data[3] = {xv, NULL, NULL}, *ref = NULL, *got = NULL;
+    CU_ASSERT_FATAL(run_both(ctx, g, data, res, &ref, &got));
+    /* the magnitude: the reference convolution of |x|, |w|, |b|, plus |residual| */
+    c8_conv_desc d;
+    CU_ASSERT_EQUAL_FATAL(c8_op_conv_desc(g, nd, &d, &err), C8_OK);
+    int64_t nw = c8_shape_numel(&g->vals[w].shape);
+    float *ax = malloc((size_t)nx * 4), *aw = malloc((size_t)nw * 4), *ab = NULL;
+    float *mag = malloc((size_t)ny * 4);
+    for (int64_t i = 0; i < nx; i++) ax[i] = fabsf(xv[i]);
+    for (int64_t i = 0; i < nw; i++) aw[i] = fabsf(((float *)g->vals[w].data)[i]);
+    if (has_b) {
+        ab = malloc((size_t)cc->k * 4);
+        for (int64_t i = 0; i < cc->k; i++) ab[i] = fabsf(((float *)g->vals[b].data)[i]);
+    }
+    c8_ref_conv(&d, ax, aw, ab, mag);
+    for (int64_t i = 0; res && i < ny; i++) mag[i] += fabsf(res[i]);
+    char what[160];
+    snprintf(what, sizeof what,
+             "conv %dd n%lld c%lld k%lld g%lld in%lld k%lld s%lld d%lld p%lld/%lld v%d", cc->nsp,
+             (long long)cc->n, (long long)cc->c, (long long)cc->k, (long long)cc->group,
+             (long long)cc->in, (long long)cc->kern, (long long)cc->stride, (long long)cc->dil,
+             (long long)cc->pb, (long long)cc->pe, variant);
+    CU_ASSERT(check_fp32(what, seed, ref, got, mag, ny));
+    free(ax), free(aw), free(ab), free(mag), free(xv), free(res), free(ref), free(got);
+    c8_graph_destroy(g);
+}
+
+static void test_fp32_conv(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    static const conv_case cases[] = {
+        {2, 1, 1, 1, 1, 7, 3, 1, 1, 1, 1},    {2, 2, 3, 7, 1, 9, 3, 2, 1, 1, 0},
+        {2, 1, 31, 33, 1, 8, 3, 1, 2, 2, 1},  {2, 3, 32, 32, 32, 7, 3, 1, 1, 1, 1},
+        {2, 1, 33, 66, 33, 9, 5, 2, 1, 2, 2}, {2, 2, 12, 18, 3, 6, 1, 1, 1, 0, 0},
+        {2, 1, 7, 127, 1, 5, 1, 1, 1, 0, 0},  {2, 1, 129, 3, 1, 4, 3, 3, 1, 1, 2},
+        {1, 2, 5, 7, 1, 33, 3, 2, 2, 1, 0},   {1, 1, 4, 4, 4, 16, 5, 1, 1, 2, 2},
+        {3, 1, 3, 5, 1, 6, 3, 1, 1, 1, 1},    {3, 2, 4, 6, 2, 5, 2, 2, 1, 0, 1},
+        {2, 1, 64, 64, 1, 14, 3, 1, 1, 1, 1}, {2, 4, 16, 16, 16, 28, 3, 2, 1, 1, 1},
+    };
+    int i = 0;
+    /* variants 6..9: non-finite inputs with each activation */
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
+        for (int variant = 0; variant < 10; variant++)
+            fp32_conv_case(ctx, &cases[ci], variant, 1000 + (uint64_t)i++);
+    c8_dnnl_ctx_destroy(ctx);
+}
+
+/* ---------------------------------------------------------------- FP32 Gemm */
+
+static void fp32_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, int variant,
+                           uint64_t seed) {
+    c8t_rng r = {seed};
+    c8_graph *g = pu_graph(13);
+    bool tb = variant % 2, has_c = variant % 3 != 2, c_row = variant % 4 == 1;
+    int a = pu_val_in(g, "a", C8_DT_FLOAT, pu_shp(2, M, K));
+    int b = pu_const(g, "b", tb ? pu_shp(2, N, K) : pu_shp(2, K, N), &r, -1, 1);
+    int c =
+        has_c ? pu_const(g, "c", c_row ? pu_shp(2, (int64_t)1, N) : pu_shp(1, N), &r, -1, 1) : -1;
+    int node =
+        pu_node(g, "fc", "Gemm", (int[]){a, b, c}, has_c ? 3 : 2, (const char *[]){"y"}, 1, NULL);
+    pu_attr_i(g, node, "transB", tb);
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+    c8_node *nd = &g->nodes[0];
+    int y = nd->out[0];
+    nd->fusion.act = k_acts[variant % 5];
+    nd->fusion.act_a = nd->fusion.act == C8_ACT_CLIP ? -0.5f : 0.1f;
+    nd->fusion.act_b = 0.7f;
+    nd->fusion.residual = -1;
+    float *res = NULL;
+    if (variant % 3 == 0) {
+        nd->fusion.residual =
+            c8_graph_add_value(g, "res", C8_VAL_INPUT, C8_DT_FLOAT, &g->vals[y].shape);
+        nd = &g->nodes[0];
+        res = rand_floats(&r, M * N, -2, 2);
+    }
+    float *av = rand_floats(&r, M * K, -1, 1);
+    void *data[3] = {av, NULL, NULL}, *ref = NULL, *got = NULL;
+    CU_ASSERT_FATAL(run_both(ctx, g, data, res, &ref, &got));
+    float *mag = calloc((size_t)(M * N), 4);
+    const float *bv = g->vals[b].data, *cv = has_c ? g->vals[c].data : NULL;
+    for (int64_t i = 0; i < M; i++)
+        for (int64_t j = 0; j < N; j++) {
+            double s = 0;
+            for (int64_t kk = 0; kk < K; kk++)
+                s += fabs((double)av[i * K + kk] * (double)bv[tb ? j * K + kk : kk * N + j]);
+            if (cv) s += fabs((double)cv[j]);
+            if (res) s += fabs((double)res[i * N + j]);
+            mag[i * N + j] = (float)s;
+        }
+    char what[96];
+    snprintf(what, sizeof what, "gemm M%lld N%lld K%lld v%d", (long long)M, (long long)N,
+             (long long)K, variant);
+    CU_ASSERT(check_fp32(what, seed, ref, got, mag, M * N));
+    free(mag), free(av), free(res), free(ref), free(got);
+    c8_graph_destroy(g);
+}
+
+static void test_fp32_gemm(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    static const int64_t s[][3] = {{1, 1, 1},    {1, 10, 128}, {3, 7, 31},    {64, 10, 33},
+                                   {7, 33, 129}, {31, 127, 3}, {64, 128, 784}};
+    int i = 0;
+    for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
+        for (int variant = 0; variant < 8; variant++)
+            fp32_gemm_case(ctx, s[k][0], s[k][1], s[k][2], variant, 2000 + (uint64_t)i++);
+    c8_dnnl_ctx_destroy(ctx);
+}
+
+/* ---------------------------------------------------------------- INT8 */
+
+static int8_t *rand_i8(c8t_rng *r, int64_t n, int lo, int hi) {
+    int8_t *p = malloc((size_t)(n ? n : 1));
+    for (int64_t i = 0; i < n; i++) p[i] = (int8_t)c8t_randint(r, lo, hi);
+    return p;
+}
+
+static void set_act(c8_graph *g, int node, int variant, int out) {
+    static const int kinds[] = {C8_QACT_NONE, C8_QACT_RELU, C8_QACT_CLIP, C8_QACT_LEAKY_RELU};
+    int kind = kinds[variant % 4];
+    pu_attr_i(g, node, "act", kind);
+    if (kind == C8_QACT_CLIP) {
+        pu_attr_f(g, node, "act_lo", out == C8_QOUT_INT8 ? -40.0f : -0.3f);
+        pu_attr_f(g, node, "act_hi", out == C8_QOUT_INT8 ? 90.0f : 0.6f);
+    }
+    if (kind == C8_QACT_LEAKY_RELU) pu_attr_f(g, node, "act_alpha", 0.1f);
+}
+
+static int same_bytes(const char *what, uint64_t seed, const void *a, const void *b, size_t n) {
+    const unsigned char *p = a, *q = b;
+    for (size_t i = 0; i < n; i++)
+        if (p[i] != q[i]) {
+            printf("\n  %s (seed %llu): byte %zu differs (ref 0x%02x, dnnl 0x%02x)\n", what,
+                   (unsigned long long)seed, i, p[i], q[i]);
+            return 0;
+        }
+    return 1;
+}
+
+static void q8_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, uint64_t seed) {
+    c8t_rng r = {seed};
+    c8_graph *g = pu_graph(13);
+    int out = variant % 3 == 0 ? C8_QOUT_INT8 : variant % 3 == 1 ? C8_QOUT_FLOAT : C8_QOUT_FLOAT16;
+    int64_t h = cc->in, wdt = cc->in + 1, cg = cc->c / cc->group;
+    int x = pu_val_in(g, "x", C8_DT_INT8, pu_shp(4, cc->n, cc->c, h, wdt));
+    int64_t nw = cc->k * cg * cc->kern * cc->kern;
+    int8_t *wv = rand_i8(&r, nw, -127, 127);
+    int w = pu_const_vals(g, "w", pu_shp(4, cc->k, cg, cc->kern, cc->kern), C8_DT_INT8, wv);
+    int32_t *bv = malloc((size_t)cc->k * 4);
+    float *mv = malloc((size_t)cc->k * 4);
+    for (int64_t i = 0; i < cc->k; i++) {
+        bv[i] = c8t_randint(&r, -20000, 20000);
+        mv[i] = out == C8_QOUT_INT8 ? c8t_uniform(&r, 2e-4f, 2e-3f) : c8t_uniform(&r, 1e-5f, 1e-4f);
+    }
+    int b = pu_const_vals(g, "b", pu_shp(1, cc->k), C8_DT_INT32, bv);
+    int m = pu_const_vals(g, "m", pu_shp(1, cc->k), C8_DT_FLOAT, mv);
+    int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+    bool has_res = variant % 4 == 1;
+    int res_v = -1;
+    int ins[5] = {x, w, b, m, -1};
+    if (has_res) {
+        /* the output's shape: computed as the op does, before the node exists */
+        int64_t ext_h = cc->dil * (cc->kern - 1) + 1;
+        int64_t p = (h + cc->pb + cc->pe - ext_h) / cc->stride + 1;
+        int64_t q = (wdt + cc->pb + cc->pe - ext_h) / cc->stride + 1;
+        res_v = pu_val_in(g, "res", C8_DT_INT8, pu_shp(4, cc->n, cc->k, p, q));
+        ins[4] = res_v;
+    }
+    int node =
+        c8_graph_add_node(g, "qconv", "Q8Conv", "", C8_OP_Q8_CONV, ins, has_res ? 5 : 4, &ys, 1);
+    pu_attr_i(g, node, "group", cc->group);
+    pu_attr_ints_v(g, node, "strides", 2, cc->stride, cc->stride);
+    pu_attr_ints_v(g, node, "dilations", 2, cc->dil, cc->dil);
+    pu_attr_ints_v(g, node, "pads", 4, cc->pb, cc->pb, cc->pe, cc->pe);
+    pu_attr_i(g, node, "out", out);
+    if (has_res) pu_attr_f(g, node, "res_mult", out == C8_QOUT_INT8 ? 0.7f : 0.01f);
+    set_act(g, node, variant / 2, out);
+    c8_error err = {0};
+    c8_status st = pu_finish(g, false, &err);
+    if (st != C8_OK) printf("\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+    int8_t *xv = rand_i8(&r, c8_shape_numel(&g->vals[x].shape), -127, 127);
+    int8_t *rv = has_res ? rand_i8(&r, c8_shape_numel(&g->vals[res_v].shape), -127, 127) : NULL;
+    void *data[5] = {xv, NULL, NULL, NULL, rv}, *ref = NULL, *got = NULL;
+    CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+    char what[160];
+    snprintf(what, sizeof what,
+             "q8conv n%lld c%lld k%lld g%lld in%lld k%lld s%lld d%lld p%lld/%lld v%d",
+             (long long)cc->n, (long long)cc->c, (long long)cc->k, (long long)cc->group,
+             (long long)cc->in, (long long)cc->kern, (long long)cc->stride, (long long)cc->dil,
+             (long long)cc->pb, (long long)cc->pe, variant);
+    CU_ASSERT(same_bytes(what, seed, ref, got, bytes_of(g, g->nodes[0].out[0])));
+    free(wv), free(bv), free(mv), free(xv), free(rv), free(ref), free(got);
+    c8_graph_destroy(g);
+}
+
+static void test_int8_conv(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    static const conv_case cases[] = {
+        {2, 1, 1, 1, 1, 7, 3, 1, 1, 1, 1},    {2, 2, 3, 7, 1, 9, 3, 2, 1, 1, 0},
+        {2, 1, 31, 33, 1, 8, 3, 1, 2, 2, 1},  {2, 3, 32, 32, 32, 7, 3, 1, 1, 1, 1},
+        {2, 1, 33, 66, 33, 9, 5, 2, 1, 2, 2}, {2, 2, 12, 18, 3, 6, 1, 1, 1, 0, 0},
+        {2, 1, 7, 127, 1, 5, 1, 1, 1, 0, 0},  {2, 1, 129, 3, 1, 4, 3, 3, 1, 1, 2},
+        {2, 2, 64, 64, 1, 14, 3, 1, 1, 1, 1}, {2, 4, 16, 16, 16, 28, 3, 2, 1, 1, 1},
+    };
+    int i = 0;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
+        for (int variant = 0; variant < 8; variant++)
+            q8_conv_case(ctx, &cases[ci], variant, 3000 + (uint64_t)i++);
+    c8_dnnl_ctx_destroy(ctx);
+}
+
+static void q8_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, int variant,
+                         uint64_t seed) {
+    c8t_rng r = {seed};
+    c8_graph *g = pu_graph(13);
+    int out = variant % 3 == 0 ? C8_QOUT_INT8 : variant % 3 == 1 ? C8_QOUT_FLOAT : C8_QOUT_FLOAT16;
+    bool nk = variant % 2 == 0;
+    int a = pu_val_in(g, "a", C8_DT_INT8, pu_shp(2, M, K));
+    int8_t *bv = rand_i8(&r, N * K, -127, 127);
+    int b = pu_const_vals(g, "b", nk ? pu_shp(2, N, K) : pu_shp(2, K, N), C8_DT_INT8, bv);
+    int32_t *biasv = malloc((size_t)N * 4);
+    float *mv = malloc((size_t)N * 4);
+    for (int64_t i = 0; i < N; i++) {
+        biasv[i] = c8t_randint(&r, -20000, 20000);
+        mv[i] = out == C8_QOUT_INT8 ? c8t_uniform(&r, 2e-4f, 2e-3f) : c8t_uniform(&r, 1e-5f, 1e-4f);
+    }
+    int bias = pu_const_vals(g, "bias", pu_shp(1, N), C8_DT_INT32, biasv);
+    int m = pu_const_vals(g, "m", pu_shp(1, N), C8_DT_FLOAT, mv);
+    int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+    int node =
+        c8_graph_add_node(g, "qfc", "Q8Gemm", "", C8_OP_Q8_GEMM, (int[]){a, b, bias, m}, 4, &ys, 1);
+    pu_attr_i(g, node, "b_layout", nk ? C8_INT8_B_NK : C8_INT8_B_KN);
+    pu_attr_i(g, node, "out", out);
+    set_act(g, node, variant, out);
+    c8_error err = {0};
+    c8_status st = pu_finish(g, false, &err);
+    if (st != C8_OK) printf("\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+    int8_t *av = rand_i8(&r, M * K, -127, 127);
+    void *data[4] = {av, NULL, NULL, NULL}, *ref = NULL, *got = NULL;
+    CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+    char what[96];
+    snprintf(what, sizeof what, "q8gemm M%lld N%lld K%lld v%d", (long long)M, (long long)N,
+             (long long)K, variant);
+    CU_ASSERT(same_bytes(what, seed, ref, got, bytes_of(g, g->nodes[0].out[0])));
+    free(bv), free(biasv), free(mv), free(av), free(ref), free(got);
+    c8_graph_destroy(g);
+}
+
+static void test_int8_gemm(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    static const int64_t s[][3] = {{1, 1, 1},    {1, 10, 128}, {3, 7, 31},    {64, 10, 33},
+                                   {7, 33, 129}, {31, 127, 3}, {64, 128, 784}};
+    int i = 0;
+    for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
+        for (int variant = 0; variant < 8; variant++)
+            q8_gemm_case(ctx, s[k][0], s[k][1], s[k][2], variant, 4000 + (uint64_t)i++);
+    c8_dnnl_ctx_destroy(ctx);
+}
+
+/* Weights whose sums could leave float32's exact integers (127 * sum |w| > 2^24 over an output
+ * channel: 1100 or more taps of +-127) are summed in chunks that each stay exact, added in
+ * int32: a Q8Gemm with K = 3000 (extreme weights and inputs) and a Q8Conv with 256 input
+ * channels of 3x3 taps, byte for byte against the reference. A grouped convolution is not split:
+ * it stays on the reference, with the reason. */
+static void test_int8_split(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    for (int variant = 0; variant < 6; variant++)
+        q8_gemm_case(ctx, 5, 9, 3000, variant, 6000 + (uint64_t)variant);
+    static const conv_case big[] = {{2, 2, 256, 9, 1, 6, 3, 1, 1, 1, 1},
+                                    {2, 1, 300, 5, 1, 5, 3, 2, 1, 1, 0}};
+    for (int i = 0; i < 2; i++)
+        for (int variant = 0; variant < 4; variant++)
+            q8_conv_case(ctx, &big[i], variant, 6100 + (uint64_t)(i * 4 + variant));
+    c8_dnnl_ctx_destroy(ctx);
+
+    c8_graph *g = pu_graph(13);
+    int64_t C = 512, K = 2, gr = 2; /* 256 channels x 9 taps of 127 per output channel */
+    int8_t *wv = malloc((size_t)(K * (C / gr) * 9));
+    memset(wv, 127, (size_t)(K * (C / gr) * 9));
+    int x = pu_val_in(g, "x", C8_DT_INT8, pu_shp(4, (int64_t)1, C, (int64_t)5, (int64_t)5));
+    int w = pu_const_vals(g, "w", pu_shp(4, K, C / gr, (int64_t)3, (int64_t)3), C8_DT_INT8, wv);
+    int32_t bias0[2] = {0, 0};
+    float mv[2] = {1e-3f, 1e-3f};
+    int b = pu_const_vals(g, "b", pu_shp(1, K), C8_DT_INT32, bias0);
+    int m = pu_const_vals(g, "m", pu_shp(1, K), C8_DT_FLOAT, mv);
+    int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+    int node =
+        c8_graph_add_node(g, "qconv", "Q8Conv", "", C8_OP_Q8_CONV, (int[]){x, w, b, m}, 4, &ys, 1);
+    pu_attr_i(g, node, "group", gr);
+    CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+    const char *why = NULL;
+    CU_ASSERT_PTR_NULL(c8_dnnl_kernel(g, &g->nodes[0], NULL, &why));
+    CU_ASSERT_PTR_NOT_NULL(why);
+    if (why) CU_ASSERT_PTR_NOT_NULL(strstr(why, "2^24"));
+    free(wv);
+    c8_graph_destroy(g);
+}
+
+/* The requantization alone on ties: multipliers 0.5 and 0.25 put many values exactly on .5
+ * (round half to even), sums up to +-600 cross the +-127 saturation, residuals and every int8
+ * activation; against the reference's element function, for every element. */
+static void test_requant_ties(void) {
+    c8t_rng r = {5000};
+    const int64_t outer = 3, ch = 4, inner = 257, n = outer * ch * inner;
+    float *sums = malloc((size_t)n * sizeof *sums);
+    int8_t *res = malloc((size_t)n), *ref = malloc((size_t)n), *got = malloc((size_t)n);
+    int32_t *isums = malloc((size_t)n * sizeof *isums);
+    for (int64_t i = 0; i < n; i++) {
+        sums[i] = (float)c8t_randint(&r, -600, 600);
+        isums[i] = (int32_t)sums[i];
+        res[i] = (int8_t)c8t_randint(&r, -127, 127);
+    }
+    int32_t bias[4] = {0, 3, -7, 1000};
+    float mult[4] = {0.5f, 0.25f, 1.0f, 0.125f};
+    for (int variant = 0; variant < 8; variant++) {
+        c8_int8_epilogue ep;
+        memset(&ep, 0, sizeof ep);
+        ep.out = C8_QOUT_INT8;
+        ep.bias = variant % 2 ? bias : NULL;
+        ep.mult = mult;
+        ep.residual = variant / 4 ? res : NULL;
+        ep.res_mult = 0.5f;
+        static const int kinds[] = {C8_QACT_NONE, C8_QACT_RELU, C8_QACT_CLIP, C8_QACT_LEAKY_RELU};
+        ep.act.kind = kinds[variant % 4];
+        ep.act.lo = -40.5f;
+        ep.act.hi = 90.5f;
+        ep.act.alpha = 0.25f;
+        /* float sums, and the same sums as int32 (the split-reduction path) */
+        c8_dnnl_requant(outer, ch, inner, variant % 3 ? sums : NULL, variant % 3 ? NULL : isums,
+                        &ep, got);
+        for (int64_t o = 0; o < outer; o++)
+            for (int64_t k = 0; k < ch; k++)
+                for (int64_t i = 0; i < inner; i++) {
+                    int64_t idx = (o * ch + k) * inner + i;
+                    c8_ref_int8_epilogue_store(&ep, k, idx,
+                                               (ep.bias ? bias[k] : 0) + (int32_t)sums[idx], ref);
+                }
+        char what[48];
+        snprintf(what, sizeof what, "requant ties v%d", variant);
+        CU_ASSERT(same_bytes(what, 5000, ref, got, (size_t)n));
+    }
+    free(sums), free(isums), free(res), free(ref), free(got);
+}
+
+static const c8_test_case cases[] = {
+    {"requant_ties", test_requant_ties}, {"fp32_conv", test_fp32_conv},
+    {"fp32_gemm", test_fp32_gemm},       {"int8_conv", test_int8_conv},
+    {"int8_gemm", test_int8_gemm},       {"int8_split", test_int8_split},
+};
+C8T_MAIN("dnnl", cases)

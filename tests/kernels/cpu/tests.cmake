@@ -1,0 +1,6 @@
+# kernels/cpu/: the oneDNN CPU backend's nodes against the reference kernels (FP32 within
+# C8_DNNL_FP32_RTOL, INT8 bit for bit). Built only where CMake found oneDNN (C8_HAVE_DNNL).
+if(C8_HAVE_DNNL)
+  c8_add_test(test_dnnl ${CMAKE_CURRENT_LIST_DIR}/test_dnnl.c)
+  target_include_directories(test_dnnl SYSTEM PRIVATE ${DNNL_INCLUDE_DIR})
+endif()
