@@ -9,4 +9,5 @@ list(APPEND C8_SOURCES
   ops/tensor_shape.c
   ops/tensor_resize.c
   ops/q8.c
+  ops/math.c
 )

@@ -79,6 +79,12 @@ static bool is_shape_position(c8_op op, int k) {
     case C8_OP_RESIZE:
     case C8_OP_PAD: return k >= 1 && k <= 3;
     case C8_OP_SLICE: return k >= 1 && k <= 4;
+    case C8_OP_REDUCE_MEAN:
+    case C8_OP_REDUCE_SUM:
+    case C8_OP_REDUCE_SUM_SQUARE:
+    case C8_OP_REDUCE_MAX:
+    case C8_OP_REDUCE_MIN:
+    case C8_OP_REDUCE_L2: return k == 1; /* axes (an input from opset 13 / 18) */
     case C8_OP_DROPOUT: return k >= 1;
     default: return false;
     }
