@@ -2,7 +2,8 @@
  * supports (model.onnx + test_data_set_N/{input,output}_K.pb) through the FP32 reference engine
  * and compares with ONNX's expected outputs (float: rtol 1e-4, atol 1e-5; integers exactly).
  * Prints "N passed, N failed, N unsupported"; a failing case is an error unless it is listed with
- * its reason in tests/engine/conformance_exceptions.txt. A per-case log goes to
+ * its reason in tests/engine/conformance_exceptions.txt; a case listed in
+ * tests/engine/conformance_required.txt must not come back unsupported. A per-case log goes to
  * <build>/conformance_report.txt. C8_CONFORMANCE_FILTER=substring runs a subset. */
 #include "c8test.h"
 
@@ -55,6 +56,30 @@ static const char *exception_reason(const exceptions *ex, const char *name) {
     for (int i = 0; i < ex->n; i++)
         if (!strcmp(ex->names[i], name)) return ex->reasons[i];
     return NULL;
+}
+
+/* The case names of tests/engine/conformance_required.txt (cases that must not come back
+ * unsupported), one per line, '#' comments. */
+static int load_required(char ***names) {
+    *names = NULL;
+    int n = 0;
+    FILE *f = fopen(C8_SOURCE_DIR "/tests/engine/conformance_required.txt", "r");
+    if (!f) return 0;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, " \t\r\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0') continue;
+        *names = realloc(*names, (size_t)(n + 1) * sizeof(char *));
+        (*names)[n++] = strdup(line);
+    }
+    fclose(f);
+    return n;
+}
+
+static int find_name(char *const *names, int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(names[i], name)) return i;
+    return -1;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -257,7 +282,10 @@ static void test_conformance(void) {
     const char *filter = getenv("C8_CONFORMANCE_FILTER");
     FILE *rep = fopen(C8_BINARY_DIR "/conformance_report.txt", "w");
     static const char *groups[] = {"node", "pytorch-converted", "pytorch-operator", "simple"};
-    int pass = 0, fail = 0, unsup = 0, excepted = 0;
+    int pass = 0, fail = 0, unsup = 0, excepted = 0, req_unsup = 0;
+    char **req;
+    int n_req = load_required(&req);
+    bool *req_seen = calloc((size_t)n_req + 1, sizeof *req_seen);
     for (size_t gi = 0; gi < sizeof groups / sizeof groups[0]; gi++) {
         char gdir[512];
         snprintf(gdir, sizeof gdir, "%s/%s", TESTDATA, groups[gi]);
@@ -270,6 +298,13 @@ static void test_conformance(void) {
             int r = run_case(dir, why, sizeof why);
             const char *reason = exception_reason(&ex, cases[i]);
             const char *tag = r == R_PASS ? "PASS" : r == R_UNSUPPORTED ? "UNSUPPORTED" : "FAIL";
+            int ri = find_name(req, n_req, cases[i]);
+            if (ri >= 0) req_seen[ri] = true;
+            if (ri >= 0 && r == R_UNSUPPORTED) {
+                req_unsup++;
+                printf("\n  REQUIRED BUT UNSUPPORTED %s/%s (conformance_required.txt): %s",
+                       groups[gi], cases[i], why);
+            }
             if (r == R_PASS)
                 pass++;
             else if (r == R_UNSUPPORTED)
@@ -293,8 +328,15 @@ static void test_conformance(void) {
            "(see tests/engine/conformance_exceptions.txt; per-case log in "
            "conformance_report.txt)\n",
            pass, fail, unsup, excepted);
+    for (int i = 0; i < n_req && !filter; i++)
+        if (!req_seen[i])
+            printf("  note: required case %s is not in the installed test data\n", req[i]);
     CU_ASSERT_EQUAL(fail, 0);
+    CU_ASSERT_EQUAL(req_unsup, 0);
     if (!filter) CU_ASSERT(pass > 0);
+    for (int i = 0; i < n_req; i++) free(req[i]);
+    free(req);
+    free(req_seen);
     for (int i = 0; i < ex.n; i++) {
         free(ex.names[i]);
         free(ex.reasons[i]);
