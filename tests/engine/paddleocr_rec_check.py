@@ -5,7 +5,8 @@ bars of varying width), normalised as PaddleOCR does for the recognizer, (x/255 
 widths 320 and 160. For each, `calib8 run --model` (FP32 reference engine, shape pinned with
 --shape) and ONNX Runtime's CPU provider must agree: the max-norm relative error
 max|c8 - ort| / max|ort| at most RTOL, and the same argmax (the decoded character) at every time
-step. Exit 0 when every input passes, 1 otherwise."""
+step. Exit 0 when every input passes, 1 otherwise. With --calibration-images it only writes
+8 rendered lines to WORK/calib (exit 77 without PIL)."""
 import os
 import subprocess
 import sys
@@ -39,8 +40,24 @@ def text_line(text, width):
     return np.asarray(small.resize((width, 48), Image.NEAREST), dtype=np.uint8)
 
 
+def write_calibration_images(folder, n):
+    """n rendered text lines as PNG files (PIL needed; returns False without it)."""
+    try:
+        from PIL import Image
+    except ImportError:
+        return False
+    os.makedirs(folder, exist_ok=True)
+    words = ["calib8", "INT8", "PaddleOCR", "text line", "2026-12-06", "abc XYZ 123", "quant"]
+    for i in range(n):
+        text = " ".join(words[(i + k) % len(words)] for k in range(3))
+        Image.fromarray(text_line(text, 320)).save(os.path.join(folder, "%02d.png" % i))
+    return True
+
+
 def main():
     c8, model, work = sys.argv[1:4]
+    if len(sys.argv) > 4 and sys.argv[4] == "--calibration-images":
+        return 0 if write_calibration_images(os.path.join(work, "calib"), 8) else 77
     sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
     name = sess.get_inputs()[0].name
     fails = 0

@@ -18,4 +18,4 @@ set_tests_properties(test_golden PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
 # where the fixture or .deps/ort is missing)
 add_test(NAME test_paddleocr_rec COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_paddleocr_rec.sh
          $<TARGET_FILE:calib8> ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_paddleocr_rec_work)
-set_tests_properties(test_paddleocr_rec PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 300)
+set_tests_properties(test_paddleocr_rec PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
