@@ -10,4 +10,5 @@ list(APPEND C8_SOURCES
   ops/tensor_resize.c
   ops/q8.c
   ops/math.c
+  ops/logic.c
 )
