@@ -11,4 +11,5 @@ list(APPEND C8_SOURCES
   ops/q8.c
   ops/math.c
   ops/logic.c
+  ops/index.c
 )

@@ -85,6 +85,11 @@ static bool is_shape_position(c8_op op, int k) {
     case C8_OP_REDUCE_MAX:
     case C8_OP_REDUCE_MIN:
     case C8_OP_REDUCE_L2: return k == 1; /* axes (an input from opset 13 / 18) */
+    case C8_OP_EXPAND:
+    case C8_OP_TILE:
+    case C8_OP_TOPK: return k == 1;
+    case C8_OP_CONSTANT_OF_SHAPE: return k == 0;
+    case C8_OP_RANGE: return k <= 2;
     case C8_OP_DROPOUT: return k >= 1;
     default: return false;
     }
