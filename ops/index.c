@@ -1,6 +1,6 @@
 /* The index and generator op family: Expand, Tile, ConstantOfShape, Range (shapes or values
  * read from inputs, at load time when constant and at run time otherwise), GatherElements,
- * ArgMax, ArgMin and TopK. No INT8 or GPU kernel: a CUDA plan runs them on the host
+ * ArgMax, ArgMin, TopK and Size. No INT8 or GPU kernel: a CUDA plan runs them on the host
  * (ops/ops.def). Kernels: kernels/ref/index.c (Expand: kernels/ref/transpose.c's strided copy).
  * Tests: tests/ops/test_ops_index.c and the ONNX conformance cases (conformance_required.txt).
  * Supported forms: docs/ops.md. */
@@ -529,6 +529,29 @@ static c8_status run_topk(const c8_op_run *r, c8_error *err) {
     return C8_OK;
 }
 
+/* ---- Size: the input's element count as an int64 scalar (reads only the shape) ---- */
+
+static c8_status check_size(const c8_graph *g, const c8_node *n, c8_error *err) {
+    return c8_ot_known_attrs(g, n, k_no_attrs, err);
+}
+
+static c8_status infer_size(c8_graph *g, c8_node *n, c8_error *err) {
+    const c8_value *x;
+    C8_TRY(c8_ot_input(g, n, 0, &x, err));
+    c8_shape s;
+    memset(&s, 0, sizeof s); /* rank 0: a scalar */
+    c8_ot_set_out(g, n, 0, C8_DT_INT64, &s);
+    return C8_OK;
+}
+
+static c8_status run_size(const c8_op_run *r, c8_error *err) {
+    int64_t cnt;
+    c8_status s = c8_shape_count(&r->in[0].shape, 0, "input", &cnt, NULL, err);
+    if (s != C8_OK) return c8_ot_node_wrap(err, r->g, r->n, s);
+    *(int64_t *)r->out[0].data = cnt;
+    return C8_OK;
+}
+
 /* ---- the table ---- */
 
 const c8_op_def c8_ops_index_table[] = {
@@ -541,5 +564,6 @@ const c8_op_def c8_ops_index_table[] = {
     {C8_OP_ARGMAX, 1, 1, 1, 1, check_arg, infer_arg, run_arg},
     {C8_OP_ARGMIN, 1, 1, 1, 1, check_arg, infer_arg, run_arg},
     {C8_OP_TOPK, 1, 2, 1, 2, check_topk, infer_topk, run_topk},
+    {C8_OP_SIZE, 1, 1, 1, 1, check_size, infer_size, run_size},
     {C8_OP_UNKNOWN, 0, 0, 0, 0, NULL, NULL, NULL},
 };

@@ -1,15 +1,17 @@
 /* The math op family: float32 unary math (Sqrt, Reciprocal, Exp, Log, Neg, Abs, Erf), Pow with
  * broadcasting, and the reductions (ReduceMean, ReduceSum, ReduceSumSquare, ReduceMax,
  * ReduceMin, ReduceL2) with their axes as an attribute or, from the opset that moved them, an
- * input. None has an INT8 or GPU kernel: an INT8 build keeps them in FP32, a CUDA plan runs them
- * on the host (ops/ops.def). Kernels: kernels/ref/math.c. Tests: tests/ops/test_ops_math.c and
- * the ONNX conformance cases (tests/engine/test_conformance.c). Supported forms: docs/ops.md. */
+ * input, Gelu and LayerNormalization. None has an INT8 or GPU kernel: an INT8 build keeps them in
+ * FP32, a CUDA plan runs them on the host (ops/ops.def). Kernels: kernels/ref/math.c. Tests:
+ * tests/ops/test_ops_math.c and the ONNX conformance cases (tests/engine/test_conformance.c).
+ * Supported forms: docs/ops.md. */
 #include "ops/tensor_int.h"
 
 #include "kernels/ref/math.h"
 #include "util/err.h"
 #include "util/shape.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 static const char *const k_no_attrs[] = {NULL};
@@ -35,6 +37,26 @@ static c8_math_op math_op_of(c8_op op) {
     }
 }
 
+/* Gelu's form from its `approximate` attribute ("none" or "tanh", checked at load). */
+static c8_math_op gelu_op(const c8_node *n) {
+    return strcmp(c8_node_attr_s(n, "approximate", "none"), "tanh") ? C8_MATH_GELU
+                                                                    : C8_MATH_GELU_TANH;
+}
+
+static c8_status check_gelu(const c8_graph *g, const c8_node *n, c8_error *err) {
+    static const char *const attrs[] = {"approximate", NULL};
+    if (g->opset < 20)
+        return c8_node_err(err, g, n, C8_ERR_INVALID,
+                           "Gelu exists from opset 20 (model opset %lld)", (long long)g->opset);
+    C8_TRY(c8_ot_known_attrs(g, n, attrs, err));
+    C8_TRY(c8_ot_attr_type(g, n, "approximate", C8_ATTR_STRING, err));
+    const char *a = c8_node_attr_s(n, "approximate", "none");
+    if (strcmp(a, "none") && strcmp(a, "tanh"))
+        return c8_node_err(err, g, n, C8_ERR_INVALID, "approximate '%s' is not 'none' or 'tanh'",
+                           a);
+    return C8_OK;
+}
+
 static c8_status check_math(const c8_graph *g, const c8_node *n, c8_error *err) {
     if (n->op == C8_OP_ERF && g->opset < 9)
         return c8_node_err(err, g, n, C8_ERR_INVALID, "Erf exists from opset 9 (model opset %lld)",
@@ -42,9 +64,18 @@ static c8_status check_math(const c8_graph *g, const c8_node *n, c8_error *err) 
     return c8_ot_known_attrs(g, n, k_no_attrs, err);
 }
 
+static bool is_neg_abs(c8_op op) { return op == C8_OP_NEG || op == C8_OP_ABS; }
+
 static c8_status infer_math(c8_graph *g, c8_node *n, c8_error *err) {
     const c8_value *x;
     C8_TRY(c8_ot_input(g, n, 0, &x, err));
+    /* Neg and Abs also run on float64 and signed integers (shape arithmetic); a 0-element probe
+     * asks the kernel whether it takes the dtype */
+    if (is_neg_abs(n->op) && c8_ref_neg_abs(false, x->dtype, NULL, NULL, 0)) {
+        c8_shape s = x->shape;
+        c8_ot_set_out(g, n, 0, x->dtype, &s);
+        return C8_OK;
+    }
     if (x->dtype != C8_DT_FLOAT)
         return c8_node_err(err, g, n, C8_ERR_UNSUPPORTED,
                            "input '%s' is %s; %s is implemented for float32 only", x->name,
@@ -58,7 +89,15 @@ static c8_status run_math(const c8_op_run *r, c8_error *err) {
     int64_t numel;
     C8_TRY(run_count(r, &r->in[0], "input", &numel, err));
     C8_TRY(c8_ot_check_out(r, 0, &r->in[0].shape, err));
-    c8_ref_math_f32(math_op_of(r->n->op), r->in[0].data, r->out[0].data, numel);
+    if (is_neg_abs(r->n->op)) {
+        if (!c8_ref_neg_abs(r->n->op == C8_OP_ABS, r->in[0].dtype, r->in[0].data, r->out[0].data,
+                            numel))
+            return c8_node_err(err, r->g, r->n, C8_ERR_UNSUPPORTED, "%s on %s is not supported",
+                               r->n->op_type, c8_dtype_name(r->in[0].dtype));
+        return C8_OK;
+    }
+    c8_ref_math_f32(r->n->op == C8_OP_GELU ? gelu_op(r->n) : math_op_of(r->n->op), r->in[0].data,
+                    r->out[0].data, numel);
     return C8_OK;
 }
 
@@ -224,6 +263,112 @@ static c8_status run_reduce(const c8_op_run *r, c8_error *err) {
     return C8_OK;
 }
 
+/* ---- LayerNormalization (opset 17): over the axes from `axis` to the last ---- */
+
+static c8_status check_layernorm(const c8_graph *g, const c8_node *n, c8_error *err) {
+    static const char *const attrs[] = {"axis", "epsilon", "stash_type", NULL};
+    if (g->opset < 17)
+        return c8_node_err(err, g, n, C8_ERR_INVALID,
+                           "LayerNormalization exists from opset 17 (model opset %lld)",
+                           (long long)g->opset);
+    C8_TRY(c8_ot_known_attrs(g, n, attrs, err));
+    C8_TRY(c8_ot_attr_type(g, n, "axis", C8_ATTR_INT, err));
+    C8_TRY(c8_ot_attr_type(g, n, "epsilon", C8_ATTR_FLOAT, err));
+    C8_TRY(c8_ot_attr_type(g, n, "stash_type", C8_ATTR_INT, err));
+    /* stash_type names the precision of mean and variance: 1 (float32) is the default and the
+     * only one ONNX defines for float32 inputs; calib8 computes them in float64 either way */
+    if (c8_node_attr_i(n, "stash_type", 1) != 1)
+        return c8_node_err(err, g, n, C8_ERR_UNSUPPORTED, "stash_type %lld is not supported (1 is)",
+                           (long long)c8_node_attr_i(n, "stash_type", 1));
+    return C8_OK;
+}
+
+/* The normalized part of x's shape (axes a..rank-1) into *norm; scale / bias must broadcast to
+ * it unidirectionally. */
+static c8_status layernorm_shapes(const c8_graph *g, const c8_node *n, const c8_shape *x, int *a,
+                                  c8_shape *norm, c8_error *err) {
+    c8_status s = c8_axis_norm(c8_node_attr_i(n, "axis", -1), x->rank, a, err);
+    if (s != C8_OK) return c8_ot_node_wrap(err, g, n, s);
+    memset(norm, 0, sizeof *norm);
+    for (int k = *a; k < x->rank; k++) norm->d[norm->rank++] = x->d[k];
+    for (int k = 1; k <= 2; k++) {
+        const c8_value *p = c8_node_input(g, n, k);
+        if (!p || p->shape.rank < 0) continue;
+        if (p->dtype != C8_DT_FLOAT)
+            return c8_node_err(err, g, n, C8_ERR_UNSUPPORTED, "%s '%s' is %s (float32 only)",
+                               k == 1 ? "Scale" : "B", p->name, c8_dtype_name(p->dtype));
+        c8_shape b;
+        s = c8_broadcast2(norm, "the normalized shape", &p->shape, p->name, &b, err);
+        if (s != C8_OK) return c8_ot_node_wrap(err, g, n, s);
+        if (!c8_shape_equal(&b, norm)) {
+            char sb[160], sn[160];
+            return c8_node_err(err, g, n, C8_ERR_SHAPE,
+                               "%s '%s' (%s) does not broadcast to the normalized shape %s",
+                               k == 1 ? "Scale" : "B", p->name,
+                               c8_shape_str(&p->shape, sb, sizeof sb),
+                               c8_shape_str(norm, sn, sizeof sn));
+        }
+    }
+    return C8_OK;
+}
+
+static c8_status infer_layernorm(c8_graph *g, c8_node *n, c8_error *err) {
+    const c8_value *x, *sc;
+    C8_TRY(c8_ot_input(g, n, 0, &x, err));
+    C8_TRY(c8_ot_input(g, n, 1, &sc, err));
+    if (x->dtype != C8_DT_FLOAT)
+        return c8_node_err(err, g, n, C8_ERR_UNSUPPORTED,
+                           "input '%s' is %s; LayerNormalization is implemented for float32 only",
+                           x->name, c8_dtype_name(x->dtype));
+    c8_shape stat = c8_ot_unknown_shape(x->shape.rank);
+    if (x->shape.rank >= 0) {
+        int a;
+        c8_shape norm;
+        C8_TRY(layernorm_shapes(g, n, &x->shape, &a, &norm, err));
+        stat = x->shape;
+        for (int k = a; k < stat.rank; k++) stat.d[k] = 1;
+    }
+    c8_shape y = x->shape;
+    c8_ot_set_out(g, n, 0, C8_DT_FLOAT, &y);
+    c8_ot_set_out(g, n, 1, C8_DT_FLOAT, &stat);
+    c8_ot_set_out(g, n, 2, C8_DT_FLOAT, &stat);
+    return C8_OK;
+}
+
+/* Offsets of p's elements broadcast to norm, in norm's C order (norm numel entries). */
+static void bcast_offsets(const c8_shape *p, const c8_shape *norm, int64_t *off, int64_t cnt) {
+    const c8_shape *ins[1] = {p};
+    c8_bcast_iter it;
+    c8_bcast_iter_init(&it, norm, ins, 1);
+    for (int64_t j = 0; j < cnt; j++, c8_bcast_iter_next(&it)) off[j] = it.off[0];
+}
+
+static c8_status run_layernorm(const c8_op_run *r, c8_error *err) {
+    const c8_host_tensor *x = &r->in[0];
+    int a;
+    c8_shape norm;
+    C8_TRY(layernorm_shapes(r->g, r->n, &x->shape, &a, &norm, err));
+    int64_t inner = c8_shape_numel(&norm), outer = c8_shape_span(&x->shape, 0, a);
+    if (inner == 0 || outer == 0) return C8_OK;
+    bool has_b = r->n->n_in > 2 && r->n->in[2] >= 0;
+    int64_t *soff = malloc((size_t)inner * sizeof *soff);
+    int64_t *boff = has_b ? malloc((size_t)inner * sizeof *boff) : NULL;
+    if (!soff || (has_b && !boff)) {
+        free(soff);
+        free(boff);
+        return c8_node_err(err, r->g, r->n, C8_ERR_NOMEM, "out of memory");
+    }
+    bcast_offsets(&r->in[1].shape, &norm, soff, inner);
+    if (has_b) bcast_offsets(&r->in[2].shape, &norm, boff, inner);
+    c8_ref_layernorm_f32(x->data, outer, inner, (double)c8_node_attr_f(r->n, "epsilon", 1e-5f),
+                         r->in[1].data, soff, has_b ? r->in[2].data : NULL, boff, r->out[0].data,
+                         r->n->n_out > 1 ? r->out[1].data : NULL,
+                         r->n->n_out > 2 ? r->out[2].data : NULL);
+    free(soff);
+    free(boff);
+    return C8_OK;
+}
+
 /* ---- the table ---- */
 
 #define MATH(op)                                                                                   \
@@ -239,6 +384,8 @@ const c8_op_def c8_ops_math_table[] = {
     MATH(C8_OP_NEG),
     MATH(C8_OP_ABS),
     MATH(C8_OP_ERF),
+    {C8_OP_GELU, 1, 1, 1, 1, check_gelu, infer_math, run_math},
+    {C8_OP_LAYER_NORM, 2, 3, 1, 3, check_layernorm, infer_layernorm, run_layernorm},
     {C8_OP_POW, 2, 2, 1, 1, check_pow, infer_pow, run_pow},
     REDUCE(C8_OP_REDUCE_MEAN),
     REDUCE(C8_OP_REDUCE_SUM),

@@ -19,8 +19,40 @@ void c8_ref_math_f32(c8_math_op op, const float *x, float *y, int64_t n) {
         case C8_MATH_NEG: v = -v; break;
         case C8_MATH_ABS: v = fabsf(v); break;
         case C8_MATH_ERF: v = erff(v); break;
+        case C8_MATH_GELU: v = (float)(0.5 * (double)v * (1.0 + erf((double)v / sqrt(2.0)))); break;
+        case C8_MATH_GELU_TANH: {
+            double d = v, c = sqrt(2.0 / 3.14159265358979323846);
+            v = (float)(0.5 * d * (1.0 + tanh(c * (d + 0.044715 * d * d * d))));
+            break;
+        }
         }
         y[i] = v;
+    }
+}
+
+/* Two's complement negation without signed overflow: through the unsigned type. */
+#define NEG_ABS_INT(T, UT)                                                                         \
+    do {                                                                                           \
+        const T *xs = x;                                                                           \
+        T *ys = y;                                                                                 \
+        for (int64_t i = 0; i < n; i++) {                                                          \
+            T v = xs[i];                                                                           \
+            ys[i] = (abs && v >= 0) ? v : (T)(UT)(0u - (UT)v);                                     \
+        }                                                                                          \
+    } while (0)
+
+bool c8_ref_neg_abs(bool abs, c8_dtype dt, const void *x, void *y, int64_t n) {
+    switch (dt) {
+    case C8_DT_FLOAT: c8_ref_math_f32(abs ? C8_MATH_ABS : C8_MATH_NEG, x, y, n); return true;
+    case C8_DT_DOUBLE:
+        for (int64_t i = 0; i < n; i++)
+            ((double *)y)[i] = abs ? fabs(((const double *)x)[i]) : -((const double *)x)[i];
+        return true;
+    case C8_DT_INT8: NEG_ABS_INT(int8_t, uint8_t); return true;
+    case C8_DT_INT16: NEG_ABS_INT(int16_t, uint16_t); return true;
+    case C8_DT_INT32: NEG_ABS_INT(int32_t, uint32_t); return true;
+    case C8_DT_INT64: NEG_ABS_INT(int64_t, uint64_t); return true;
+    default: return false;
     }
 }
 
@@ -146,4 +178,26 @@ bool c8_ref_reduce_f32(c8_reduce_op op, const c8_shape *sx, const float *x,
     }
     free(sum);
     return true;
+}
+
+/* ---- LayerNormalization ---- */
+
+void c8_ref_layernorm_f32(const float *x, int64_t outer, int64_t inner, double eps,
+                          const float *scale, const int64_t *soff, const float *bias,
+                          const int64_t *boff, float *y, float *mean, float *inv_std) {
+    for (int64_t o = 0; o < outer; o++) {
+        const float *xr = x + o * inner;
+        double sum = 0, sq = 0;
+        for (int64_t j = 0; j < inner; j++) sum += xr[j];
+        double mu = sum / (double)inner;
+        for (int64_t j = 0; j < inner; j++) sq += ((double)xr[j] - mu) * ((double)xr[j] - mu);
+        double r = 1.0 / sqrt(sq / (double)inner + eps);
+        for (int64_t j = 0; j < inner; j++) {
+            double v = ((double)xr[j] - mu) * r * (double)scale[soff[j]];
+            if (bias) v += (double)bias[boff[j]];
+            y[o * inner + j] = (float)v;
+        }
+        if (mean) mean[o] = (float)mu;
+        if (inv_std) inv_std[o] = (float)r;
+    }
 }

@@ -24,11 +24,18 @@ typedef enum c8_math_op {
     C8_MATH_LOG = 3,        /* logf; 0 gives -inf, negative NaN */
     C8_MATH_NEG = 4,        /* -x */
     C8_MATH_ABS = 5,        /* fabsf */
-    C8_MATH_ERF = 6         /* erff */
+    C8_MATH_ERF = 6,        /* erff */
+    C8_MATH_GELU = 7,       /* x/2 (1 + erf(x / sqrt 2)), in float64 rounded once */
+    C8_MATH_GELU_TANH = 8   /* x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))), float64 */
 } c8_math_op;
 
 /* y[i] = op(x[i]) for n float32 elements; y may equal x. */
 void c8_ref_math_f32(c8_math_op op, const float *x, float *y, int64_t n);
+
+/* Neg (abs = false) or Abs of n elements of dtype dt: float32/64 and the signed 8..64-bit
+ * integers (two's complement: -INT_MIN and |INT_MIN| are INT_MIN, as numpy). Returns false
+ * (nothing written) for another dtype. */
+bool c8_ref_neg_abs(bool abs, c8_dtype dt, const void *x, void *y, int64_t n);
 
 /* Whether c8_ref_pow takes base dtype a and exponent dtype b: base float32, float64, int32 or
  * int64; exponent float32, float64 or any 8..64-bit integer type. */
@@ -56,5 +63,16 @@ typedef enum c8_reduce_op {
  * when the float64 accumulators (one per output element) cannot be allocated. */
 bool c8_ref_reduce_f32(c8_reduce_op op, const c8_shape *sx, const float *x,
                        const bool reduce[C8_MAX_RANK], float *y);
+
+/* LayerNormalization of x viewed as (outer, inner), normalized over each row of inner:
+ *   mean = sum(x) / inner, var = sum((x - mean)^2) / inner, r = 1 / sqrt(var + eps),
+ *   y = (x - mean) * r * scale + bias
+ * in float64, rounded once to float32. Element j of a row reads scale[soff[j]] and bias[boff[j]]
+ * (the offsets of scale's and bias's numpy broadcast to the normalized shape; inner entries
+ * each; bias and boff may be NULL). mean and inv_std (outer entries each, may be NULL) receive
+ * the row statistics (the optional outputs). */
+void c8_ref_layernorm_f32(const float *x, int64_t outer, int64_t inner, double eps,
+                          const float *scale, const int64_t *soff, const float *bias,
+                          const int64_t *boff, float *y, float *mean, float *inv_std);
 
 #endif

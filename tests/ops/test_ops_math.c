@@ -410,6 +410,124 @@ static void test_reduce_errors(void) {
     t_free(t);
 }
 
+/* ---- Gelu, LayerNormalization, integer Neg / Abs ---- */
+
+/* Gelu is evaluated in float64 and rounded once: half an ulp, plus a floor near 0. */
+#define GELU_RTOL 6e-8
+#define GELU_ATOL 1e-30
+/* LayerNormalization in float64 rounded once: half an ulp of each output. */
+#define LN_RTOL 6e-8
+#define LN_ATOL 1e-12
+
+static void test_gelu(void) {
+    c8t_rng r = {SEED};
+    enum { N = 129 };
+    float x[N];
+    double want[N], want_t[N];
+    for (int i = 0; i < N; i++) x[i] = c8t_uniform(&r, -8.0f, 8.0f);
+    for (int i = 0; i < N; i++) {
+        double d = x[i];
+        want[i] = 0.5 * d * (1.0 + erf(d / sqrt(2.0)));
+        want_t[i] =
+            0.5 * d * (1.0 + tanh(sqrt(2.0 / 3.14159265358979323846) * (d + 0.044715 * d * d * d)));
+    }
+    int64_t dims[1] = {N};
+    for (int tanh_form = 0; tanh_form < 2; tanh_form++) {
+        t_op *t = t_new(20, "Gelu");
+        t_in(t, C8_DT_FLOAT, 1, dims, x);
+        if (tanh_form) t_attr_s(t, "approximate", "tanh");
+        t_outs(t, 1);
+        T_EXPECT_OK(t, t_load_run(t));
+        CU_ASSERT(t_close_f32(t->y[0], tanh_form ? want_t : want, N, GELU_RTOL, GELU_ATOL,
+                              tanh_form ? "Gelu tanh" : "Gelu"));
+        t_free(t);
+    }
+    t_op *t = t_new(20, "Gelu");
+    t_in(t, C8_DT_FLOAT, 1, dims, x);
+    t_attr_s(t, "approximate", "sigmoid");
+    t_outs(t, 1);
+    T_EXPECT_ERR(t, t_load(t), C8_ERR_INVALID, "approximate 'sigmoid'");
+    t_free(t);
+    t = t_new(19, "Gelu");
+    t_in(t, C8_DT_FLOAT, 1, dims, x);
+    t_outs(t, 1);
+    T_EXPECT_ERR(t, t_load(t), C8_ERR_INVALID, "from opset 20");
+    t_free(t);
+}
+
+/* (3, n, 4) normalized over the last two axes (axis 1), scale (n, 4), bias (4): against a
+ * float64 loop, with the Mean and InvStdDev outputs. */
+static void check_layernorm(int64_t n) {
+    c8t_rng r = {SEED + (uint64_t)n};
+    int64_t inner = n * 4, nx = 3 * inner;
+    float *x = malloc((size_t)nx * sizeof *x), *sc = malloc((size_t)inner * sizeof *sc), b[4];
+    for (int64_t i = 0; i < nx; i++) x[i] = c8t_uniform(&r, -3.0f, 5.0f);
+    for (int64_t i = 0; i < inner; i++) sc[i] = c8t_uniform(&r, 0.5f, 2.0f);
+    for (int i = 0; i < 4; i++) b[i] = c8t_uniform(&r, -1.0f, 1.0f);
+    double *want = malloc((size_t)nx * sizeof *want), mean[3], inv[3];
+    const double eps = (double)1e-3f;
+    for (int o = 0; o < 3; o++) {
+        double s = 0, q = 0;
+        for (int64_t j = 0; j < inner; j++) s += x[o * inner + j];
+        mean[o] = s / (double)inner;
+        for (int64_t j = 0; j < inner; j++)
+            q += (x[o * inner + j] - mean[o]) * (x[o * inner + j] - mean[o]);
+        inv[o] = 1.0 / sqrt(q / (double)inner + eps);
+        for (int64_t j = 0; j < inner; j++)
+            want[o * inner + j] = (x[o * inner + j] - mean[o]) * inv[o] * sc[j] + b[j % 4];
+    }
+    int64_t dx[3] = {3, n, 4}, ds[2] = {n, 4}, db[1] = {4};
+    t_op *t = t_new(17, "LayerNormalization");
+    t_in(t, C8_DT_FLOAT, 3, dx, x);
+    t_const(t, C8_DT_FLOAT, 2, ds, sc);
+    t_const(t, C8_DT_FLOAT, 1, db, b);
+    t_attr_i(t, "axis", 1);
+    t_attr_f(t, "epsilon", 1e-3f);
+    t_outs(t, 3);
+    T_EXPECT_OK(t, t_load_run(t));
+    CU_ASSERT_STRING_EQUAL(t_shape(t, 1), "3x1x1");
+    if (!t_close_f32(t->y[0], want, nx, LN_RTOL, LN_ATOL, "LayerNormalization"))
+        printf("    (n %lld, seed %#llx)\n", (long long)n, (unsigned long long)(SEED + n));
+    CU_ASSERT(t_close_f32(t->y[0], want, nx, LN_RTOL, LN_ATOL, "LayerNormalization"));
+    CU_ASSERT(t_close_f32(t->y[1], mean, 3, LN_RTOL, LN_ATOL, "Mean"));
+    CU_ASSERT(t_close_f32(t->y[2], inv, 3, LN_RTOL, LN_ATOL, "InvStdDev"));
+    t_free(t);
+    free(x);
+    free(sc);
+    free(want);
+}
+
+static void test_layernorm(void) {
+    for (int si = 0; si < N_SIZES; si++) check_layernorm(k_sizes[si]);
+    int64_t dx[2] = {2, 4}, ds[1] = {3};
+    t_op *t = t_new(17, "LayerNormalization");
+    t_in(t, C8_DT_FLOAT, 2, dx, NULL);
+    t_in(t, C8_DT_FLOAT, 1, ds, NULL);
+    t_outs(t, 1);
+    T_EXPECT_ERR(t, t_load(t), C8_ERR_SHAPE, "the normalized shape (4) with x1 (3)");
+    t_free(t);
+    t = t_new(17, "LayerNormalization");
+    t_in(t, C8_DT_FLOAT, 2, dx, NULL);
+    t_in(t, C8_DT_FLOAT, 1, (int64_t[]){4}, NULL);
+    t_attr_i(t, "stash_type", 11);
+    t_outs(t, 1);
+    T_EXPECT_ERR(t, t_load(t), C8_ERR_UNSUPPORTED, "stash_type 11");
+    t_free(t);
+}
+
+static void test_neg_abs_int(void) {
+    int64_t x[4] = {5, -7, 0, INT64_MIN}, d[1] = {4};
+    const int64_t wn[4] = {-5, 7, 0, INT64_MIN}, wa[4] = {5, 7, 0, INT64_MIN};
+    for (int abs_op = 0; abs_op < 2; abs_op++) {
+        t_op *t = t_new(13, abs_op ? "Abs" : "Neg");
+        t_in(t, C8_DT_INT64, 1, d, x);
+        t_outs(t, 1);
+        T_EXPECT_OK(t, t_load_run(t));
+        CU_ASSERT_EQUAL(memcmp(t->y[0], abs_op ? wa : wn, sizeof wn), 0);
+        t_free(t);
+    }
+}
+
 static const c8_test_case cases[] = {
     {"unary_math", test_unary_math},
     {"unary_special", test_unary_special},
@@ -421,5 +539,8 @@ static const c8_test_case cases[] = {
     {"reduce_noop", test_reduce_noop},
     {"reduce_runtime_axes", test_reduce_runtime_axes},
     {"reduce_errors", test_reduce_errors},
+    {"gelu", test_gelu},
+    {"layernorm", test_layernorm},
+    {"neg_abs_int", test_neg_abs_int},
 };
 C8T_MAIN("ops_math", cases)
