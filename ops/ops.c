@@ -44,10 +44,12 @@ extern const c8_op_def c8_ops_q8_table[];
 extern const c8_op_def c8_ops_math_table[];
 extern const c8_op_def c8_ops_logic_table[];
 extern const c8_op_def c8_ops_index_table[];
+extern const c8_op_def c8_ops_einsum_table[];
 
 const c8_op_def *c8_op_lookup(c8_op op) {
     const c8_op_def *tables[] = {c8_ops_compute_table, c8_ops_tensor_table, c8_ops_q8_table,
-                                 c8_ops_math_table,    c8_ops_logic_table,  c8_ops_index_table};
+                                 c8_ops_math_table,    c8_ops_logic_table,  c8_ops_index_table,
+                                 c8_ops_einsum_table};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const c8_op_def *d = tables[t]; d->op != C8_OP_UNKNOWN; d++)
             if (d->op == op) return d;

@@ -12,4 +12,5 @@ list(APPEND C8_SOURCES
   ops/math.c
   ops/logic.c
   ops/index.c
+  ops/einsum.c
 )
