@@ -508,13 +508,15 @@ static c8_status run_topk(const c8_op_run *r, c8_error *err) {
     int64_t k;
     c8_shape out;
     C8_TRY(topk_plan(r->g, r->n, v, &a, &k, &out, err));
-    for (int o = 0; o < 2; o++)
-        if (r->out[o].data || o == 0) C8_TRY(c8_ot_check_out(r, o, &out, err));
+    /* r->out holds n_out entries; the Indices output may be absent or omitted */
+    const bool has_idx = r->n->n_out > 1 && r->n->out[1] >= 0;
+    C8_TRY(c8_ot_check_out(r, 0, &out, err));
+    if (has_idx) C8_TRY(c8_ot_check_out(r, 1, &out, err));
     const c8_shape *in = &r->in[0].shape;
     int64_t outer = c8_shape_span(in, 0, a), inner = c8_shape_span(in, a + 1, in->rank);
     if (c8_shape_numel(&out) == 0) return C8_OK;
     /* the indices are computed even when that output is unused */
-    int64_t *idx = r->out[1].data;
+    int64_t *idx = has_idx ? r->out[1].data : NULL;
     int64_t *scratch = NULL;
     if (!idx) {
         scratch = malloc((size_t)c8_shape_numel(&out) * sizeof *scratch);

@@ -474,9 +474,10 @@ static c8_status constant_node(const C8onnx__NodeProto *np, const char *path, co
 
 /* An op type the importer cannot take: an unknown op_type, or one outside the default domain. */
 static bool op_unsupported(const C8onnx__NodeProto *np) {
+    if (!np->op_type || !*np->op_type) return false; /* the node loop reports a missing op_type */
     const char *domain = np->domain ? np->domain : "";
     if (*domain && strcmp(domain, "ai.onnx") != 0) return true;
-    return np->op_type && *np->op_type && c8_op_from_onnx(np->op_type) == C8_OP_UNKNOWN;
+    return c8_op_from_onnx(np->op_type) == C8_OP_UNKNOWN;
 }
 
 /* Every unsupported op type of the graph in one message, with its node count, in the order of
@@ -513,10 +514,12 @@ static c8_status check_op_types(const C8onnx__GraphProto *gp, const char *path, 
         for (size_t t = 0; t < n_types; t++) {
             const C8onnx__NodeProto *np = gp->node[first[t]];
             const char *domain = np->domain ? np->domain : "";
-            char one[256];
+            /* an unnamed node is called as the node loop names it: "<op_type>_<index>" */
+            char autoname[64], one[256];
+            snprintf(autoname, sizeof autoname, "%.40s_%zu", np->op_type, first[t]);
             snprintf(one, sizeof one, "%s%.40s%s%.60s (%zu node%s, first '%.60s')", t ? ", " : "",
                      domain, *domain ? ":" : "", np->op_type, count[t], count[t] == 1 ? "" : "s",
-                     np->name && *np->name ? np->name : "unnamed");
+                     np->name && *np->name ? np->name : autoname);
             /* keep room for the tail; the count says how many were left out */
             if (len + strlen(one) + 40 >= sizeof list - 200) {
                 snprintf(list + len, sizeof list - len, ", and %zu more", n_types - t);
