@@ -1,10 +1,10 @@
 /* The math op family: float32 unary math (Sqrt, Reciprocal, Exp, Log, Neg, Abs, Erf), Pow with
  * broadcasting, and the reductions (ReduceMean, ReduceSum, ReduceSumSquare, ReduceMax,
- * ReduceMin, ReduceL2) with their axes as an attribute or, from the opset that moved them, an
- * input, Gelu and LayerNormalization. None has an INT8 or GPU kernel: an INT8 build keeps them in
- * FP32, a CUDA plan runs them on the host (ops/ops.def). Kernels: kernels/ref/math.c. Tests:
- * tests/ops/test_ops_math.c and the ONNX conformance cases (tests/engine/test_conformance.c).
- * Supported forms: docs/ops.md. */
+ * ReduceMin, ReduceL2, ReduceL1, ReduceProd, ReduceLogSum, ReduceLogSumExp) with their axes as an
+ * attribute or, from the opset that moved them, an input, Gelu and LayerNormalization. None has an
+ * INT8 or GPU kernel: an INT8 build keeps them in FP32, a CUDA plan runs them on the host
+ * (ops/ops.def). Kernels: kernels/ref/math.c. Tests: tests/ops/test_ops_math.c and the ONNX
+ * conformance cases (tests/engine/test_conformance.c). Supported forms: docs/ops.md. */
 #include "ops/tensor_int.h"
 
 #include "kernels/ref/math.h"
@@ -149,6 +149,10 @@ static c8_reduce_op reduce_op_of(c8_op op) {
     case C8_OP_REDUCE_SUM_SQUARE: return C8_REDUCE_SUM_SQUARE;
     case C8_OP_REDUCE_MAX: return C8_REDUCE_MAX;
     case C8_OP_REDUCE_MIN: return C8_REDUCE_MIN;
+    case C8_OP_REDUCE_L1: return C8_REDUCE_L1;
+    case C8_OP_REDUCE_PROD: return C8_REDUCE_PROD;
+    case C8_OP_REDUCE_LOG_SUM: return C8_REDUCE_LOG_SUM;
+    case C8_OP_REDUCE_LOG_SUM_EXP: return C8_REDUCE_LOG_SUM_EXP;
     default: return C8_REDUCE_L2;
     }
 }
@@ -393,5 +397,9 @@ const c8_op_def c8_ops_math_table[] = {
     REDUCE(C8_OP_REDUCE_MAX),
     REDUCE(C8_OP_REDUCE_MIN),
     REDUCE(C8_OP_REDUCE_L2),
+    REDUCE(C8_OP_REDUCE_L1),
+    REDUCE(C8_OP_REDUCE_PROD),
+    REDUCE(C8_OP_REDUCE_LOG_SUM),
+    REDUCE(C8_OP_REDUCE_LOG_SUM_EXP),
     {C8_OP_UNKNOWN, 0, 0, 0, 0, NULL, NULL, NULL},
 };

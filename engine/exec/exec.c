@@ -84,7 +84,11 @@ static bool is_shape_position(c8_op op, int k) {
     case C8_OP_REDUCE_SUM_SQUARE:
     case C8_OP_REDUCE_MAX:
     case C8_OP_REDUCE_MIN:
-    case C8_OP_REDUCE_L2: return k == 1; /* axes (an input from opset 13 / 18) */
+    case C8_OP_REDUCE_L2:
+    case C8_OP_REDUCE_L1:
+    case C8_OP_REDUCE_PROD:
+    case C8_OP_REDUCE_LOG_SUM:
+    case C8_OP_REDUCE_LOG_SUM_EXP: return k == 1; /* axes (an input from opset 13 / 18) */
     case C8_OP_EXPAND:
     case C8_OP_TILE:
     case C8_OP_TOPK: return k == 1;

@@ -129,6 +129,25 @@ bool c8_ref_pow(c8_dtype ta, const c8_shape *sa, const void *a, c8_dtype tb, con
 
 /* ---- reductions ---- */
 
+/* The maximum of each output's elements (NaN if one is NaN; -inf when empty), the same walk as
+ * c8_ref_reduce_f32's: ostr are the output strides of x's axes (0 on reduced ones). */
+static bool c8_reduce_max_f64(const c8_shape *sx, const float *x, const int64_t *ostr, double *mx,
+                              int64_t ny) {
+    for (int64_t j = 0; j < ny; j++) mx[j] = -INFINITY;
+    int64_t nx = c8_shape_numel(sx), idx[C8_MAX_RANK] = {0}, off = 0;
+    for (int64_t i = 0; i < nx; i++) {
+        double v = x[i];
+        if (isnan(v) || v > mx[off]) mx[off] = isnan(mx[off]) ? mx[off] : v;
+        for (int k = sx->rank - 1; k >= 0; k--) {
+            off += ostr[k];
+            if (++idx[k] < sx->d[k]) break;
+            off -= ostr[k] * sx->d[k];
+            idx[k] = 0;
+        }
+    }
+    return true;
+}
+
 bool c8_ref_reduce_f32(c8_reduce_op op, const c8_shape *sx, const float *x,
                        const bool reduce[C8_MAX_RANK], float *y) {
     /* output strides: those of sx with reduced extents 1; a reduced axis contributes 0 */
@@ -141,7 +160,20 @@ bool c8_ref_reduce_f32(c8_reduce_op op, const c8_shape *sx, const float *x,
     ny = run;
     /* one float64 accumulator per output: the running sum, or the running max / min (exact
      * for float32 inputs) */
-    double init = op == C8_REDUCE_MAX ? -INFINITY : op == C8_REDUCE_MIN ? INFINITY : 0.0;
+    double init = op == C8_REDUCE_MAX    ? -INFINITY
+                  : op == C8_REDUCE_MIN  ? INFINITY
+                  : op == C8_REDUCE_PROD ? 1.0
+                                         : 0.0;
+    /* LogSumExp: a first pass finds each output's maximum (exp(x - max) <= 1 cannot overflow) */
+    double *mx = NULL;
+    if (op == C8_REDUCE_LOG_SUM_EXP) {
+        mx = malloc((size_t)(ny ? ny : 1) * sizeof *mx);
+        if (!mx) return false;
+        if (!c8_reduce_max_f64(sx, x, ostr, mx, ny)) {
+            free(mx);
+            return false;
+        }
+    }
     int64_t nx = c8_shape_numel(sx);
     int64_t idx[C8_MAX_RANK] = {0};
     double *sum = malloc((size_t)(ny ? ny : 1) * sizeof *sum);
@@ -161,6 +193,13 @@ bool c8_ref_reduce_f32(c8_reduce_op op, const c8_shape *sx, const float *x,
         case C8_REDUCE_MIN:
             if (isnan(v) || v < sum[off]) sum[off] = isnan(sum[off]) ? sum[off] : v;
             break;
+        case C8_REDUCE_L1: sum[off] += fabs(v); break;
+        case C8_REDUCE_PROD: sum[off] *= v; break;
+        case C8_REDUCE_LOG_SUM: sum[off] += v; break;
+        case C8_REDUCE_LOG_SUM_EXP:
+            /* an all -inf (or empty) slice has max -inf: exp(x - max) would be NaN; its sum is 0 */
+            if (!isinf(mx[off]) || mx[off] > 0) sum[off] += exp(v - mx[off]);
+            break;
         }
         /* advance the C-order index of x and the matching output offset */
         for (int k = sx->rank - 1; k >= 0; k--) {
@@ -174,9 +213,12 @@ bool c8_ref_reduce_f32(c8_reduce_op op, const c8_shape *sx, const float *x,
         double v = sum[j];
         if (op == C8_REDUCE_MEAN) v = count ? v / (double)count : NAN;
         if (op == C8_REDUCE_L2) v = sqrt(v);
+        if (op == C8_REDUCE_LOG_SUM) v = log(v);
+        if (op == C8_REDUCE_LOG_SUM_EXP) v = isinf(mx[j]) ? mx[j] : mx[j] + log(v);
         y[j] = (float)v;
     }
     free(sum);
+    free(mx);
     return true;
 }
 

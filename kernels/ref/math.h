@@ -54,7 +54,12 @@ typedef enum c8_reduce_op {
     C8_REDUCE_SUM_SQUARE = 2, /* sum of x*x; empty: 0 */
     C8_REDUCE_MAX = 3,        /* NaN if any element is NaN (numpy); empty: -inf */
     C8_REDUCE_MIN = 4,        /* empty: +inf */
-    C8_REDUCE_L2 = 5          /* sqrt(sum of x*x); empty: 0 */
+    C8_REDUCE_L2 = 5,         /* sqrt(sum of x*x); empty: 0 */
+    C8_REDUCE_L1 = 6,         /* sum of |x|; empty: 0 */
+    C8_REDUCE_PROD = 7,       /* product; empty: 1 */
+    C8_REDUCE_LOG_SUM = 8,    /* log(sum); empty: -inf */
+    C8_REDUCE_LOG_SUM_EXP = 9 /* log(sum of exp(x)), as max + log(sum of exp(x - max)) so
+                               * that no exp overflows; empty: -inf */
 } c8_reduce_op;
 
 /* Reduces x (shape sx, float32, C order, fully known) over the axes with reduce[k] true into

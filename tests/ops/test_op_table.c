@@ -35,7 +35,7 @@ static void test_names_and_definitions(void) {
     }
     /* ONNX, FusedConv, Q8*, F16Cast, HostCopy, the second ONNX block (ops/math.c, logic.c, index.c)
      */
-    CU_ASSERT_EQUAL(named, 43 + 1 + 10 + 1 + 1 + 14 + 10 + 8 + 2 + 1 + 1);
+    CU_ASSERT_EQUAL(named, 43 + 1 + 10 + 1 + 1 + 14 + 10 + 8 + 2 + 1 + 1 + 4);
     CU_ASSERT_STRING_EQUAL(c8_op_name(C8_OP_UNKNOWN), "Unknown");
     CU_ASSERT_STRING_EQUAL(c8_op_name(C8_OP_COUNT_), "Unknown");
     CU_ASSERT_EQUAL(c8_op_from_onnx("NoSuchOp"), C8_OP_UNKNOWN);

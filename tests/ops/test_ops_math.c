@@ -223,7 +223,10 @@ static void ref_reduce(const char *op, const float *x, const int64_t *d, int r, 
             oi[k] = rem % od[k];
             rem /= od[k];
         }
-        double acc = !strcmp(op, "ReduceMax") ? -INFINITY : !strcmp(op, "ReduceMin") ? INFINITY : 0;
+        double acc = !strcmp(op, "ReduceMax")    ? -INFINITY
+                     : !strcmp(op, "ReduceMin")  ? INFINITY
+                     : !strcmp(op, "ReduceProd") ? 1
+                                                 : 0;
         int64_t cnt = 0;
         for (int64_t i = 0; i < nx; i++) {
             int64_t ii[C8_MAX_RANK], rm = i;
@@ -242,17 +245,25 @@ static void ref_reduce(const char *op, const float *x, const int64_t *d, int r, 
                 acc = fmin(acc, v);
             else if (!strcmp(op, "ReduceL2") || !strcmp(op, "ReduceSumSquare"))
                 acc += v * v;
+            else if (!strcmp(op, "ReduceL1"))
+                acc += fabs(v);
+            else if (!strcmp(op, "ReduceProd"))
+                acc *= v;
+            else if (!strcmp(op, "ReduceLogSumExp"))
+                acc += exp(v); /* |v| <= 2: the direct formula cannot overflow here */
             else
                 acc += v;
         }
         if (!strcmp(op, "ReduceMean")) acc /= (double)cnt;
         if (!strcmp(op, "ReduceL2")) acc = sqrt(acc);
+        if (!strcmp(op, "ReduceLogSumExp")) acc = log(acc);
         y[o] = acc;
     }
 }
 
-static const char *const k_reduce_ops[] = {"ReduceMean", "ReduceSum", "ReduceSumSquare",
-                                           "ReduceMax",  "ReduceMin", "ReduceL2"};
+static const char *const k_reduce_ops[] = {"ReduceMean", "ReduceSum",  "ReduceSumSquare",
+                                           "ReduceMax",  "ReduceMin",  "ReduceL2",
+                                           "ReduceL1",   "ReduceProd", "ReduceLogSumExp"};
 
 /* One reduction of a (3, n, 5) tensor over the axes given, with axes in the form of the opset:
  * attribute (opset 11), constant input (13 for ReduceSum, 18 for all). */
@@ -331,6 +342,29 @@ static void test_reduce_noop(void) {
     T_EXPECT_OK(t, t_load_run(t));
     CU_ASSERT_STRING_EQUAL(t_shape(t, 0), "1x1");
     CU_ASSERT_EQUAL(((float *)t->y[0])[0], 21.0f);
+    t_free(t);
+}
+
+/* ReduceLogSumExp stays finite where exp overflows (log(e^1000 + e^1000) = 1000 + log 2), and
+ * ReduceLogSum of positive values (hand-worked). */
+static void test_reduce_log(void) {
+    float x[4] = {1000.0f, 1000.0f, 1.0f, 3.0f};
+    int64_t d[2] = {2, 2};
+    t_op *t = t_new(13, "ReduceLogSumExp");
+    t_in(t, C8_DT_FLOAT, 2, d, x);
+    t_attr_ints(t, "axes", 1, (int64_t[]){1});
+    t_outs(t, 1);
+    T_EXPECT_OK(t, t_load_run(t));
+    double want[2] = {1000.0 + log(2.0), log(exp(1.0) + exp(3.0))};
+    CU_ASSERT(t_close_f32(t->y[0], want, 2, RED_RTOL, RED_ATOL, "ReduceLogSumExp"));
+    t_free(t);
+    t = t_new(13, "ReduceLogSum");
+    t_in(t, C8_DT_FLOAT, 2, d, x);
+    t_attr_ints(t, "axes", 1, (int64_t[]){0});
+    t_outs(t, 1);
+    T_EXPECT_OK(t, t_load_run(t));
+    double want2[2] = {log(1001.0), log(1003.0)};
+    CU_ASSERT(t_close_f32(t->y[0], want2, 2, RED_RTOL, RED_ATOL, "ReduceLogSum"));
     t_free(t);
 }
 
@@ -537,6 +571,7 @@ static const c8_test_case cases[] = {
     {"pow_errors", test_pow_errors},
     {"reduce", test_reduce},
     {"reduce_noop", test_reduce_noop},
+    {"reduce_log", test_reduce_log},
     {"reduce_runtime_axes", test_reduce_runtime_axes},
     {"reduce_errors", test_reduce_errors},
     {"gelu", test_gelu},
