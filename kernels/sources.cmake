@@ -26,6 +26,9 @@ list(APPEND C8_SOURCES
 # FP32 / data-movement reference kernels for the tensor ops (ops_tensor helper)
 list(APPEND C8_SOURCES kernels/ref/eltwise.c kernels/ref/transpose.c kernels/ref/pad.c
      kernels/ref/resize.c)
+# the math ops (ops/math.c: unary math, Pow, reductions), ops/logic.c's and ops/index.c's
+list(APPEND C8_SOURCES kernels/ref/math.c kernels/ref/logic.c kernels/ref/index.c
+     kernels/ref/einsum.c)
 # The reference convolutions accumulate whole rows of independent outputs (kernels/ref/conv.c):
 # vectorizing those loops changes no result (no reduction is reordered, and -ffp-contract=off
 # keeps every multiply and add separately rounded), so they get the vectorizer at any -O level.

@@ -116,9 +116,9 @@ c8_status c8_graph_infer(c8_graph *g, bool fold, int *n_folded, c8_error *err) {
         bool inputs_const = true;
         for (int k = 0; k < n->n_in; k++)
             if (n->in[k] >= 0 && g->vals[n->in[k]].kind != C8_VAL_CONST) inputs_const = false;
-        /* Shape reads only its input's extents: it folds once they are all known. */
-        if (n->op == C8_OP_SHAPE && n->in[0] >= 0 && g->vals[n->in[0]].shape.rank >= 0 &&
-            c8_shape_numel(&g->vals[n->in[0]].shape) >= 0)
+        /* Shape and Size read only their input's extents: they fold once those are known. */
+        if ((n->op == C8_OP_SHAPE || n->op == C8_OP_SIZE) && n->in[0] >= 0 &&
+            g->vals[n->in[0]].shape.rank >= 0 && c8_shape_numel(&g->vals[n->in[0]].shape) >= 0)
             inputs_const = true;
         if (n->fusion.residual >= 0) inputs_const = false;
         /* a device plan's storage conversion (engine/build/reformat.c) is the device's work:

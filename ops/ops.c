@@ -25,9 +25,15 @@ const c8_op_info *c8_op_info_of(c8_op op) {
 
 const char *c8_op_name(c8_op op) { return c8_op_info_of(op)->name; }
 
+bool c8_op_is_onnx(c8_op op) {
+    /* ops.def's two ONNX blocks: below the graph passes' and builder's ops, and from ReduceMean */
+    return (op > 0 && op < C8_OP_FUSED_CONV) || (op >= C8_OP_REDUCE_MEAN && op < C8_OP_COUNT_);
+}
+
 c8_op c8_op_from_onnx(const char *op_type) {
-    for (int op = 1; op < C8_OP_FUSED_CONV; op++)
-        if (k_info[op].name && strcmp(k_info[op].name, op_type) == 0) return (c8_op)op;
+    for (int op = 1; op < C8_OP_COUNT_; op++)
+        if (c8_op_is_onnx((c8_op)op) && k_info[op].name && strcmp(k_info[op].name, op_type) == 0)
+            return (c8_op)op;
     return C8_OP_UNKNOWN;
 }
 
@@ -35,9 +41,15 @@ c8_op c8_op_from_onnx(const char *op_type) {
 extern const c8_op_def c8_ops_compute_table[];
 extern const c8_op_def c8_ops_tensor_table[];
 extern const c8_op_def c8_ops_q8_table[];
+extern const c8_op_def c8_ops_math_table[];
+extern const c8_op_def c8_ops_logic_table[];
+extern const c8_op_def c8_ops_index_table[];
+extern const c8_op_def c8_ops_einsum_table[];
 
 const c8_op_def *c8_op_lookup(c8_op op) {
-    const c8_op_def *tables[] = {c8_ops_compute_table, c8_ops_tensor_table, c8_ops_q8_table};
+    const c8_op_def *tables[] = {c8_ops_compute_table, c8_ops_tensor_table, c8_ops_q8_table,
+                                 c8_ops_math_table,    c8_ops_logic_table,  c8_ops_index_table,
+                                 c8_ops_einsum_table};
     for (size_t t = 0; t < sizeof tables / sizeof tables[0]; t++)
         for (const c8_op_def *d = tables[t]; d->op != C8_OP_UNKNOWN; d++)
             if (d->op == op) return d;

@@ -113,6 +113,9 @@ typedef struct c8_op_info {
  * GPU implementation). */
 const c8_op_info *c8_op_info_of(c8_op op);
 
+/* Whether op is an ONNX op (one an ONNX file may name), not a graph pass's or the builder's. */
+bool c8_op_is_onnx(c8_op op);
+
 /* Formats "<model path>: node '<name>' (<op_type>): <message>" into err; returns code. */
 c8_status c8_node_err(c8_error *err, const c8_graph *g, const c8_node *n, c8_status code,
                       const char *fmt, ...)

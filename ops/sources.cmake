@@ -9,4 +9,8 @@ list(APPEND C8_SOURCES
   ops/tensor_shape.c
   ops/tensor_resize.c
   ops/q8.c
+  ops/math.c
+  ops/logic.c
+  ops/index.c
+  ops/einsum.c
 )

@@ -16,6 +16,7 @@
 #include "util/arith.h"
 #include "util/err.h"
 
+#include <float.h>
 #include <fnmatch.h>
 #include <math.h>
 #include <stdlib.h>
@@ -154,6 +155,42 @@ static bool scale_of(build *b, int v, float *s, char *why, size_t wl) {
     return true;
 }
 
+/* Are a convolution's per-channel multipliers normal float32 numbers, as c8_quant_*_mults
+ * require? s_in * s_w,k (dequantization) always, and s_in * s_w,k / s_out where the output has a
+ * calibrated scale (requantization). Trained models have near-dead filters whose largest weight
+ * is about 1e-36 (PP-OCRv4's squeeze-excitation convolutions): the weight scale is still normal
+ * but its product with s_in is not, and such a layer must fall back with this reason instead of
+ * failing the whole build. W: (K, C/group, kh, kw) float32 constant. */
+static bool conv_mults_ok(build *b, const c8_node *n, float s_in, char *why, size_t wl) {
+    const c8_value *w = c8_node_input(b->src, n, 1);
+    int64_t K = w->shape.d[0], inner = w->shape.d[1] * w->shape.d[2] * w->shape.d[3];
+    float *sw = malloc((size_t)(K > 0 ? K : 1) * sizeof *sw);
+    c8_error e2 = {0};
+    if (!sw || c8_quant_weight_scales(n->name, w->data, 1, K, inner, sw, NULL, &e2) != C8_OK) {
+        snprintf(why, wl, "%.180s", sw ? e2.msg : "out of memory");
+        free(sw);
+        return false;
+    }
+    float s_out = 0;
+    const c8_value *y = c8_node_output(b->src, n, 0);
+    if (y && b->scales->get(b->scales->user, y->name, &s_out) &&
+        c8_quant_check_scale(y->name, s_out, &e2) != C8_OK)
+        s_out = 0;
+    bool ok = true;
+    for (int64_t k = 0; k < K && ok; k++) {
+        double d = (double)s_in * (double)sw[k];
+        double r = s_out > 0 ? d / (double)s_out : 1.0;
+        ok = d >= FLT_MIN && d <= FLT_MAX && r >= FLT_MIN && r <= FLT_MAX;
+        if (!ok)
+            snprintf(why, wl,
+                     "output channel %lld: input scale %.3g x weight scale %.3g%s is not a normal "
+                     "float32 multiplier (a near-dead filter)",
+                     (long long)k, (double)s_in, (double)sw[k], s_out > 0 ? " / output scale" : "");
+    }
+    free(sw);
+    return ok;
+}
+
 /* Can node n run in INT8? Fills why when not. Needs only the node's own tensors' scales. */
 static bool int8_capable(build *b, const c8_node *n, char *why, size_t wl) {
     const c8_graph *g = b->src;
@@ -176,7 +213,7 @@ static bool int8_capable(build *b, const c8_node *n, char *why, size_t wl) {
             return false;
         }
         if (n->fusion.residual >= 0 && !scale_of(b, n->fusion.residual, &s, why, wl)) return false;
-        return scale_of(b, n->in[0], &s, why, wl);
+        return scale_of(b, n->in[0], &s, why, wl) && conv_mults_ok(b, n, s, why, wl);
     }
     case C8_I8_GEMM: {
         const c8_value *w = c8_node_input(g, n, 1);

@@ -82,6 +82,21 @@ static bool is_shape_position(c8_op op, int k) {
     case C8_OP_RESIZE:
     case C8_OP_PAD: return k >= 1 && k <= 3;
     case C8_OP_SLICE: return k >= 1 && k <= 4;
+    case C8_OP_REDUCE_MEAN:
+    case C8_OP_REDUCE_SUM:
+    case C8_OP_REDUCE_SUM_SQUARE:
+    case C8_OP_REDUCE_MAX:
+    case C8_OP_REDUCE_MIN:
+    case C8_OP_REDUCE_L2:
+    case C8_OP_REDUCE_L1:
+    case C8_OP_REDUCE_PROD:
+    case C8_OP_REDUCE_LOG_SUM:
+    case C8_OP_REDUCE_LOG_SUM_EXP: return k == 1; /* axes (an input from opset 13 / 18) */
+    case C8_OP_EXPAND:
+    case C8_OP_TILE:
+    case C8_OP_TOPK: return k == 1;
+    case C8_OP_CONSTANT_OF_SHAPE: return k == 0;
+    case C8_OP_RANGE: return k <= 2;
     case C8_OP_DROPOUT: return k >= 1;
     default: return false;
     }

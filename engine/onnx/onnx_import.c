@@ -472,6 +472,71 @@ static c8_status constant_node(const C8onnx__NodeProto *np, const char *path, co
 
 /* ---- the model ---- */
 
+/* An op type the importer cannot take: an unknown op_type, or one outside the default domain. */
+static bool op_unsupported(const C8onnx__NodeProto *np) {
+    if (!np->op_type || !*np->op_type) return false; /* the node loop reports a missing op_type */
+    const char *domain = np->domain ? np->domain : "";
+    if (*domain && strcmp(domain, "ai.onnx") != 0) return true;
+    return c8_op_from_onnx(np->op_type) == C8_OP_UNKNOWN;
+}
+
+/* Every unsupported op type of the graph in one message, with its node count, in the order of
+ * first appearance: a user converting a model learns the whole gap at once, not one op per
+ * attempt ("model.onnx: 3 op types are not supported by calib8: ReduceMean (10 nodes, first
+ * 'mean0'), Pow (5 nodes, first 'pow0'), com.microsoft:Gelu (1 node, first 'g')"). */
+static c8_status check_op_types(const C8onnx__GraphProto *gp, const char *path, c8_error *err) {
+    size_t n_types = 0;
+    size_t *first = malloc((gp->n_node ? gp->n_node : 1) * sizeof *first); /* node of each type */
+    size_t *count = calloc(gp->n_node ? gp->n_node : 1, sizeof *count);
+    if (!first || !count) {
+        free(first);
+        free(count);
+        return c8_err(err, C8_ERR_NOMEM, "%s: out of memory", path);
+    }
+    for (size_t i = 0; i < gp->n_node; i++) {
+        const C8onnx__NodeProto *np = gp->node[i];
+        if (!op_unsupported(np)) continue;
+        size_t t = 0;
+        for (; t < n_types; t++) {
+            const C8onnx__NodeProto *f = gp->node[first[t]];
+            if (!strcmp(f->op_type, np->op_type) &&
+                !strcmp(f->domain ? f->domain : "", np->domain ? np->domain : ""))
+                break;
+        }
+        if (t == n_types) first[n_types++] = i;
+        count[t]++;
+    }
+    c8_status s = C8_OK;
+    if (n_types) {
+        char list[C8_ERROR_MSG_MAX];
+        size_t len = 0;
+        list[0] = '\0';
+        for (size_t t = 0; t < n_types; t++) {
+            const C8onnx__NodeProto *np = gp->node[first[t]];
+            const char *domain = np->domain ? np->domain : "";
+            /* an unnamed node is called as the node loop names it: "<op_type>_<index>" */
+            char autoname[64], one[256];
+            snprintf(autoname, sizeof autoname, "%.40s_%zu", np->op_type, first[t]);
+            snprintf(one, sizeof one, "%s%.40s%s%.60s (%zu node%s, first '%.60s')", t ? ", " : "",
+                     domain, *domain ? ":" : "", np->op_type, count[t], count[t] == 1 ? "" : "s",
+                     np->name && *np->name ? np->name : autoname);
+            /* keep room for the tail; the count says how many were left out */
+            if (len + strlen(one) + 40 >= sizeof list - 200) {
+                snprintf(list + len, sizeof list - len, ", and %zu more", n_types - t);
+                break;
+            }
+            len += (size_t)snprintf(list + len, sizeof list - len, "%s", one);
+        }
+        s = c8_err(err, C8_ERR_UNSUPPORTED,
+                   "%s: %zu op type%s not supported by calib8 (docs/ops.md lists the supported "
+                   "ops; only the default ONNX domain is): %s",
+                   path, n_types, n_types == 1 ? " is" : "s are", list);
+    }
+    free(first);
+    free(count);
+    return s;
+}
+
 static c8_status import_graph(const C8onnx__ModelProto *mp, c8_graph *g, c8_error *err) {
     const char *path = g->path;
     const C8onnx__GraphProto *gp = mp->graph;
@@ -480,6 +545,8 @@ static c8_status import_graph(const C8onnx__ModelProto *mp, c8_graph *g, c8_erro
     c8_status s = C8_OK;
     c8_const c = {0};
     c8_attr attr = {0};
+    s = check_op_types(gp, path, err);
+    if (s != C8_OK) goto out;
 
     /* initializers first: graph inputs with the same name are constants */
     for (size_t i = 0; i < gp->n_initializer; i++) {

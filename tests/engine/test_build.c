@@ -371,8 +371,35 @@ static void test_scale_source(void) {
     c8_engine_destroy(c);
 }
 
+/* A scale for x so small that x's scale times a weight scale (about 0.005 for good_conv's
+ * weights) is below FLT_MIN, as PP-OCRv4's near-dead filters (max |w| ~ 1e-36) make it with
+ * ordinary input scales: the multiplier cannot be a normal float32, so the conv falls back to
+ * FP32 with the reason; the build used to fail ("requantization multiplier ... is not a positive
+ * normal float32"). */
+static bool tiny_get(void *user, const char *name, float *scale) {
+    (void)user;
+    if (!strcmp(name, "x")) {
+        *scale = 2e-37f;
+        return true;
+    }
+    return table_get(NULL, name, scale);
+}
+
+static void test_near_dead_filter_fallback(void) {
+    c8_error err = {0};
+    c8_scale_source src = {tiny_get, NULL, NULL};
+    c8_engine *e = build_from(&src, &err);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(e);
+    const char *reason = NULL;
+    CU_ASSERT_EQUAL(layer_prec(e, "conv", &reason), C8_PREC_FP32);
+    if (reason && !strstr(reason, "near-dead filter")) printf("\n  reason: %s", reason);
+    CU_ASSERT_PTR_NOT_NULL(reason && strstr(reason, "near-dead filter"));
+    c8_engine_destroy(e);
+}
+
 static const c8_test_case cases[] = {
     {"int8_exact", test_int8_exact},
+    {"near_dead_filter_fallback", test_near_dead_filter_fallback},
     {"fallback_strict_override", test_fallback_strict_override},
     {"fp16", test_fp16},
     {"plan_roundtrip", test_plan_roundtrip},

@@ -3,7 +3,8 @@
  * reference CPU device (cpu-ref) and, where calib8 has it, the fast one (cpu, oneDNN), and
  * compares with ONNX's expected outputs (float: rtol 1e-4, atol 1e-5; integers exactly).
  * Prints "N passed, N failed, N unsupported"; a failing case is an error unless it is listed with
- * its reason in tests/engine/conformance_exceptions.txt. A per-case log goes to
+ * its reason in tests/engine/conformance_exceptions.txt; a case listed in
+ * tests/engine/conformance_required.txt must not come back unsupported. A per-case log goes to
  * <build>/conformance_report.txt. C8_CONFORMANCE_FILTER=substring runs a subset. */
 #include "c8test.h"
 
@@ -56,6 +57,30 @@ static const char *exception_reason(const exceptions *ex, const char *name) {
     for (int i = 0; i < ex->n; i++)
         if (!strcmp(ex->names[i], name)) return ex->reasons[i];
     return NULL;
+}
+
+/* The case names of tests/engine/conformance_required.txt (cases that must not come back
+ * unsupported), one per line, '#' comments. */
+static int load_required(char ***names) {
+    *names = NULL;
+    int n = 0;
+    FILE *f = fopen(C8_SOURCE_DIR "/tests/engine/conformance_required.txt", "r");
+    if (!f) return 0;
+    char line[512];
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, " \t\r\n")] = '\0';
+        if (line[0] == '#' || line[0] == '\0') continue;
+        *names = realloc(*names, (size_t)(n + 1) * sizeof(char *));
+        (*names)[n++] = strdup(line);
+    }
+    fclose(f);
+    return n;
+}
+
+static int find_name(char *const *names, int n, const char *name) {
+    for (int i = 0; i < n; i++)
+        if (!strcmp(names[i], name)) return i;
+    return -1;
 }
 
 static int cmp_str(const void *a, const void *b) {
@@ -264,6 +289,10 @@ static void test_conformance(void) {
     /* the reference CPU device, and the fast one (oneDNN) where this calib8 has it */
     c8_device devs[2] = {C8_DEVICE_CPU_REF, C8_DEVICE_CPU};
     int n_devs = c8_device_cpu_fast() ? 2 : 1;
+    char **req;
+    int n_req = load_required(&req);
+    bool *req_seen = calloc((size_t)n_req + 1, sizeof *req_seen);
+    int req_unsup = 0;
     for (int di = 0; di < n_devs; di++) {
         const c8_device dev = devs[di];
         int pass = 0, fail = 0, unsup = 0, excepted = 0;
@@ -278,6 +307,14 @@ static void test_conformance(void) {
                 snprintf(dir, sizeof dir, "%s/%s", gdir, cases[i]);
                 int r = run_case(dir, dev, why, sizeof why);
                 const char *reason = exception_reason(&ex, cases[i]);
+                int ri = find_name(req, n_req, cases[i]);
+                if (ri >= 0) req_seen[ri] = true;
+                if (ri >= 0 && r == R_UNSUPPORTED) {
+                    req_unsup++;
+                    printf("\n  REQUIRED BUT UNSUPPORTED %s/%s (--device %s; "
+                           "conformance_required.txt): %s",
+                           groups[gi], cases[i], c8_device_name(dev), why);
+                }
                 const char *tag = r == R_PASS          ? "PASS"
                                   : r == R_UNSUPPORTED ? "UNSUPPORTED"
                                                        : "FAIL";
@@ -309,6 +346,13 @@ static void test_conformance(void) {
         if (!filter) CU_ASSERT(pass > 0);
     }
     if (rep) fclose(rep);
+    for (int i = 0; i < n_req && !filter; i++)
+        if (!req_seen[i])
+            printf("  note: required case %s is not in the installed test data\n", req[i]);
+    CU_ASSERT_EQUAL(req_unsup, 0);
+    for (int i = 0; i < n_req; i++) free(req[i]);
+    free(req);
+    free(req_seen);
     for (int i = 0; i < ex.n; i++) {
         free(ex.names[i]);
         free(ex.reasons[i]);

@@ -38,7 +38,14 @@ static void test_bad_models(void) {
     expect_error(DATA "huge_dim.onnx", C8_ERR_LIMIT, "'W'");
     expect_error(DATA "raw_data_short.onnx", C8_ERR_PARSE, "raw_data holds 100 bytes");
     expect_error(DATA "cycle.onnx", C8_ERR_PARSE, "cycle");
-    expect_error(DATA "unknown_op.onnx", C8_ERR_UNSUPPORTED, "'mystery' (FooBar)");
+    expect_error(DATA "unknown_op.onnx", C8_ERR_UNSUPPORTED, "FooBar (1 node, first 'mystery')");
+    /* every unsupported op type in one message, with its node count, in order of appearance
+     * (make_unsupported_ops_model.py) */
+    expect_error(DATA "unsupported_ops.onnx", C8_ERR_UNSUPPORTED,
+                 "3 op types are not supported by calib8");
+    expect_error(DATA "unsupported_ops.onnx", C8_ERR_UNSUPPORTED,
+                 ": Cos (3 nodes, first 'cos0'), Sin (2 nodes, first 'sin0'), "
+                 "com.microsoft:FusedGelu (1 node, first 'fmm')");
     expect_error(DATA "custom_domain.onnx", C8_ERR_UNSUPPORTED, "com.microsoft");
     expect_error(DATA "bad_group.onnx", C8_ERR_SHAPE, "'conv3' (Conv)");
     expect_error(DATA "opset5.onnx", C8_ERR_UNSUPPORTED, "opset 5");

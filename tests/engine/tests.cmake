@@ -14,3 +14,8 @@ c8_add_test(test_place ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_place.c)
 add_test(NAME test_golden COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_golden.sh
          $<TARGET_FILE:calib8> ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_golden_work)
 set_tests_properties(test_golden PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+# Issue 19: the PP-OCRv4 recognizer (../shared fixture) in FP32 against ONNX Runtime (skips
+# where the fixture or .deps/ort is missing)
+add_test(NAME test_paddleocr_rec COMMAND bash ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_paddleocr_rec.sh
+         $<TARGET_FILE:calib8> ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_paddleocr_rec_work)
+set_tests_properties(test_paddleocr_rec PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)

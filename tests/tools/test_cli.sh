@@ -42,7 +42,7 @@ check 2 "run without --model" "one of --model, --plan" -- "$c8" run --input x.np
 check 2 "unknown option" "unknown option" -- "$c8" inspect --model "$data/good_conv.onnx" --bogus
 check 2 "bad --shape" "bad --shape" -- "$c8" inspect --model "$data/good_conv.onnx" --shape 1xZ
 check 1 "truncated model" "truncated.onnx" -- "$c8" inspect --model "$data/truncated.onnx"
-check 1 "unknown op" "'mystery' (FooBar)" -- "$c8" inspect --model "$data/unknown_op.onnx"
+check 1 "unknown op" "FooBar (1 node, first 'mystery')" -- "$c8" inspect --model "$data/unknown_op.onnx"
 check 1 "missing model" "no_such.onnx" -- "$c8" inspect --model "$data/no_such.onnx"
 check 0 "inspect good" "total: 2 nodes" -- "$c8" inspect --model "$data/good_conv.onnx"
 check 0 "inspect with --shape" "1x3x5x5" -- "$c8" inspect --model "$data/good_conv.onnx" --shape x:1x2x5x5

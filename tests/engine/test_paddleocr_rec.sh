@@ -1,0 +1,56 @@
+#!/usr/bin/env bash
+# Issue 19, part 4: the real PP-OCRv4 text recognizer (../shared/fixtures/models/paddleocr, SVTR
+# neck: LayerNorm as ReduceMean / Pow / Sqrt, attention MatMuls between activations) loads, and
+# its FP32 output equals ONNX Runtime's within 1e-4 relative on text-line images rendered at
+# height 48 and widths 320 and 160 (the input's W is dynamic; criteria in
+# paddleocr_rec_check.py); then an INT8 build with a cache calibrated on 8 rendered lines builds
+# (the ops without INT8 kernels in FP32, with their reasons) and runs. Exit 77 (skip) where the
+# fixture (../shared beside the checkout, or C8_SHARED_DIR), onnxruntime (.deps/ort or
+# C8_ORT_PYTHONPATH), numpy or (for the INT8 part) PIL is missing.
+#   test_paddleocr_rec.sh CALIB8 SOURCE_DIR WORK_DIR
+set -euo pipefail
+c8=$1
+src=$2
+work=$3
+shared=${C8_SHARED_DIR:-$src/../shared}
+model=$shared/fixtures/models/paddleocr/ch_PP-OCRv4_rec_infer.onnx
+[ -f "$model" ] || { echo "SKIP: $model missing (the PaddleOCR fixtures live in ../shared)"; exit 77; }
+ortpath=${C8_ORT_PYTHONPATH:-$src/.deps/ort}
+# a Python with numpy and onnxruntime, preferring one that also has PIL (the text lines)
+py=
+for need in 'numpy, onnxruntime, PIL' 'numpy, onnxruntime'; do
+    for cand in python3 /usr/bin/python3; do
+        if command -v "$cand" >/dev/null &&
+            PYTHONPATH=$ortpath "$cand" -c "import $need" >/dev/null 2>&1; then
+            py=$cand
+            break 2
+        fi
+    done
+done
+[ -n "$py" ] || { echo "SKIP: onnxruntime not importable (run tools/install-deps.sh)"; exit 77; }
+rm -rf "$work"
+mkdir -p "$work"
+PYTHONPATH=$ortpath "$py" "$src/tests/engine/paddleocr_rec_check.py" "$c8" "$model" "$work"
+# INT8: calibrate on 8 rendered lines, build with the cache; the ops without an INT8 kernel
+# (ReduceMean, Pow, Sqrt, ...) and the near-dead filters stay FP32 with their reasons, and the
+# plan runs
+rc=0
+PYTHONPATH=$ortpath "$py" "$src/tests/engine/paddleocr_rec_check.py" "$c8" "$model" "$work" \
+    --calibration-images || rc=$?
+if [ "$rc" = 77 ]; then
+    echo "SKIP: INT8 build: PIL not importable (the calibration images are rendered text lines)"
+    exit 77
+fi
+[ "$rc" = 0 ] || exit 1
+pre=(--shape x:1x3x48x320 --channels rgb --scale 1/255 --mean 0.5,0.5,0.5 --std 0.5,0.5,0.5)
+"$c8" calibrate --model "$model" --data "$work/calib" "${pre[@]}" --batch 1 \
+    --cache "$work/rec.cache" --quiet >/dev/null
+"$c8" build --model "$model" --precision int8 --calib "$work/rec.cache" --shape x:1x3x48x320 \
+    --plan "$work/rec.int8.plan" >"$work/build.txt"
+for op in ReduceMean Pow Sqrt; do
+    grep -E " $op +fp32 .*no INT8 kernel for $op" "$work/build.txt" >/dev/null ||
+        { echo "INT8 build: no FP32 $op layer with its reason"; exit 1; }
+done
+"$c8" run --plan "$work/rec.int8.plan" --input "x=$work/x0.npy" --output-dir "$work/int8" >/dev/null
+grep -E "^layers:" "$work/build.txt"
+echo "test_paddleocr_rec: INT8 build with the calibration cache built and ran"
