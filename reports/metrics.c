@@ -49,6 +49,8 @@ double c8_report_cosine(const c8_report_metrics *m) {
     if (m->count == 0) return NAN;
     if (m->sum_ref2 == 0 && m->sum_x2 == 0) return 1.0;
     if (m->sum_ref2 == 0 || m->sum_x2 == 0) return 0.0;
+    /* equal tensors: exactly 1 (the quotient below can land an ulp short of it) */
+    if (m->sum_err2 == 0) return 1.0;
     double c = m->sum_dot / (sqrt(m->sum_ref2) * sqrt(m->sum_x2));
     return c > 1 ? 1 : c < -1 ? -1 : c; /* rounding can step past +-1 by an ulp */
 }

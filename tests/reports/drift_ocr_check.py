@@ -216,7 +216,7 @@ def detector():
         f32 = drift_entry(rep, "fp32")
         check(f32["sqnr_db"] == "inf" and f32["cosine"] == 1 and f32["map_iou"] == 1 and
               f32["pixel_agreement"] == 100 and f32["max_abs_diff"] == 0,
-              "FP32 against itself: SQNR inf, cosine 1, IoU 1, agreement 100")
+              "FP32 against itself: SQNR inf, cosine 1, IoU 1, agreement 100 (%r)" % (f32,))
         i8 = drift_entry(rep, "int8")
         sqnr = metric(i8["sqnr_db"])
         check(math.isfinite(sqnr) and 0 <= i8["map_iou"] <= 1 and
