@@ -18,3 +18,20 @@ if(C8_HAVE_CUDA AND C8_HAVE_CUTLASS)
   target_include_directories(bench_cutlass_stock PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cuda)
   target_include_directories(bench_cutlass_stock SYSTEM PRIVATE ${C8_CUTLASS_DIR}/include)
 endif()
+# calib8's own CUTLASS kernels timed by the stock bench's harness, with and without their epilogue
+# (bench/cuda/cutlass_stock/probe.cu): compiled with the library's CUTLASS flags.
+if(C8_HAVE_CUDA AND C8_HAVE_CUTLASS)
+  add_executable(bench_cutlass_probe ${CMAKE_CURRENT_SOURCE_DIR}/cuda/bench_cutlass_stock.cu
+                                     ${CMAKE_CURRENT_SOURCE_DIR}/cuda/cutlass_stock/tiles_a.cu
+                                     ${CMAKE_CURRENT_SOURCE_DIR}/cuda/cutlass_stock/tiles_b.cu
+                                     ${CMAKE_CURRENT_SOURCE_DIR}/cuda/cutlass_stock/tiles_c.cu
+                                     ${CMAKE_CURRENT_SOURCE_DIR}/cuda/cutlass_stock/probe.cu)
+  set_target_properties(bench_cutlass_probe PROPERTIES CUDA_STANDARD 17 CUDA_STANDARD_REQUIRED ON)
+  target_compile_definitions(bench_cutlass_probe PRIVATE C8_STOCK_PROBE)
+  set_source_files_properties(${CMAKE_CURRENT_SOURCE_DIR}/cuda/cutlass_stock/probe.cu PROPERTIES
+    COMPILE_OPTIONS "--fmad=false;-prec-div=true;-prec-sqrt=true;-ftz=false")
+  target_include_directories(bench_cutlass_probe PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cuda
+                             ${CMAKE_CURRENT_SOURCE_DIR}/cuda/cutlass_stock ${CMAKE_SOURCE_DIR})
+  target_include_directories(bench_cutlass_probe SYSTEM PRIVATE ${C8_CUTLASS_DIR}/include)
+  target_link_libraries(bench_cutlass_probe PRIVATE calib8_static)
+endif()

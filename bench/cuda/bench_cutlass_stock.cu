@@ -69,8 +69,7 @@ int main(int argc, char **argv) {
     stock_tiles_b(tiles);
     stock_tiles_c(tiles);
 #ifdef C8_STOCK_PROBE
-    probe_tiles_c8(tiles);
-    probe_tiles_plain(tiles);
+    probe_tiles(tiles);
 #endif
     cudaDeviceProp prop;
     CK(cudaGetDeviceProperties(&prop, 0));

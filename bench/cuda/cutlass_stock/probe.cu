@@ -1,13 +1,19 @@
 /* Diagnostic (issue 16): calib8's CUTLASS tiles (kernels/cuda/int8/cutlass/conv_sm80.cuh) timed by
  * the stock bench's harness on the stock bench's data, plus the same kernel with its epilogue
- * reduced to one store per thread (PROBE_NOEPI), to split mainloop and epilogue time. Compiled
- * twice: with calib8's CUTLASS flags (PROBE_SUFFIX _c8) and with the stock bench's (_plain). */
+ * reduced to one store per thread ("noepi"), to split mainloop and epilogue time. CMake builds it
+ * into bench_cutlass_probe with calib8's CUTLASS flags (suffix "_c8"); compiled again with other
+ * flags and another PROBE_SUFFIX, it compares flags (bench/results/
+ * int8-conv-cutlass-probe-h100-2026-12-06.md). */
 #include "stock.cuh"
 
 #include "kernels/cuda/int8/cutlass/conv_sm80.cuh"
 
 #include <cuda_fp16.h>
 #include <math.h>
+
+#ifndef PROBE_SUFFIX
+#define PROBE_SUFFIX "_c8"
+#endif
 
 namespace {
 template <class Tile>
@@ -112,7 +118,7 @@ template <class Tile, bool NOEPI> double ours_time(const stock_problem &pr) {
     out.push_back(stock_tile{                                                                      \
         NAME PROBE_SUFFIX, ours_time<c8i_cutlass::sm80_tile<BM, BN, BK, WM, WN, ST, EPI>, NOEPI>})
 
-void PROBE_FN(std::vector<stock_tile> &out) {
+void probe_tiles(std::vector<stock_tile> &out) {
     PROBE(128, 128, 64, 64, 64, 3, C8I_EPI_VST, false, "ours128x128x64_vst");
     PROBE(128, 128, 64, 64, 64, 3, C8I_EPI_DIRECT, false, "ours128x128x64_direct");
     PROBE(128, 128, 64, 64, 64, 3, C8I_EPI_DIRECT, true, "ours128x128x64_noepi");

@@ -94,5 +94,5 @@ double stock_time(const stock_problem &pr) {
 void stock_tiles_a(std::vector<stock_tile> &out);
 void stock_tiles_b(std::vector<stock_tile> &out);
 void stock_tiles_c(std::vector<stock_tile> &out);
-void probe_tiles_c8(std::vector<stock_tile> &out);
-void probe_tiles_plain(std::vector<stock_tile> &out);
+/* calib8's own CUTLASS kernels in the same harness (probe.cu; bench_cutlass_probe) */
+void probe_tiles(std::vector<stock_tile> &out);
