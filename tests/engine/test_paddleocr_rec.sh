@@ -54,3 +54,23 @@ done
 "$c8" run --plan "$work/rec.int8.plan" --input "x=$work/x0.npy" --output-dir "$work/int8" >/dev/null
 grep -E "^layers:" "$work/build.txt"
 echo "test_paddleocr_rec: INT8 build with the calibration cache built and ran"
+# Drift without labels (issue 20): the output is read as a T x classes sequence; FP32 against
+# itself agrees everywhere, INT8 gets the per-position and CTC-decoded string agreement (blank 0)
+"$c8" compare --model "$model" --calib "$work/rec.cache" --data "$work/calib" "${pre[@]}" \
+    --batch 1 --precisions fp32,int8 --ctc-blank 0 --layer-images 2 --no-sensitivity \
+    --report "$work/report" >"$work/compare.txt" || { echo "compare on the recognizer failed"; exit 1; }
+"$py" - "$work/report/report.json" <<'PY' || exit 1
+import json, sys
+rep = json.load(open(sys.argv[1]))
+out = rep["drift"]["outputs"][0]
+assert out["kind"] == "sequence" and out["shape"][1] == 6625, out
+assert {"position_agreement", "string_agreement"} <= set(out["measures"]), out["measures"]
+f32, i8 = out["precisions"]["fp32"], out["precisions"]["int8"]
+assert f32["position_agreement"] == 100 and f32["string_agreement"] == 100, f32
+assert f32["sqnr_db"] == "inf" and f32["max_abs_diff"] == 0, f32
+assert 0 <= i8["string_agreement"] <= 100 and i8["positions"] == 40 * rep["drift"]["images"], i8
+print("recognizer drift, INT8 vs FP32 on %d lines: position agreement %.2f%%, strings %d of %d"
+      % (rep["drift"]["images"], i8["position_agreement"], i8["strings_agree"], rep["drift"]["images"]))
+PY
+grep -E "position agreement .* string agreement" "$work/compare.txt" ||
+    { echo "compare printed no sequence agreement"; exit 1; }
