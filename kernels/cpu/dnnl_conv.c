@@ -347,6 +347,13 @@ static c8_status finish(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *op_desc,
     if (ds == dnnl_success) ds = dnnl_memory_create(&s->wei, wmd, c->eng, s->wei_buf);
     c8_status st = C8_OK;
     if (ds == dnnl_success) st = activation_layouts(c, s, smd, dmd, splain, dplain, err);
+    /* the descriptors queried above live inside pd: keep the weights' by value for the reorder
+     * below (valgrind caught the read after pd was destroyed) */
+    dnnl_memory_desc_t wmd_own;
+    if (wmd) {
+        wmd_own = *wmd;
+        wmd = &wmd_own;
+    }
     dnnl_primitive_desc_destroy(pd);
     DNNL_TRY(ds);
     C8_TRY(st);
