@@ -213,6 +213,20 @@ c8_status c8_node_add_attr(c8_graph *g, int n, const c8_attr *a, c8_error *err) 
     return C8_OK;
 }
 
+c8_status c8_node_add_attr_string(c8_graph *g, int n, const char *name, const char *value,
+                                  c8_error *err) {
+    c8_attr a;
+    memset(&a, 0, sizeof a);
+    a.name = strdup(name);
+    a.type = C8_ATTR_STRING;
+    a.s = strdup(value);
+    if (!a.name || !a.s) {
+        c8_attr_free(&a);
+        return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    }
+    return c8_node_add_attr(g, n, &a, err);
+}
+
 char *c8_graph_unique_name(const c8_graph *g, const char *base) {
     size_t len = strlen(base) + 24;
     char *name = malloc(len);

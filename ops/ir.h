@@ -142,6 +142,9 @@ int c8_graph_add_node(c8_graph *g, const char *name, const char *op_type, const 
                       c8_op op, const int *in, int n_in, const int *out, int n_out);
 /* Appends an attribute to node n; the attribute's heap members pass to the graph. */
 c8_status c8_node_add_attr(c8_graph *g, int n, const c8_attr *a, c8_error *err);
+/* Appends the string attribute name = value to node n (both copied). */
+c8_status c8_node_add_attr_string(c8_graph *g, int n, const char *name, const char *value,
+                                  c8_error *err);
 /* A unique value name derived from base ("base", "base_1", ...), malloc'd. */
 char *c8_graph_unique_name(const c8_graph *g, const char *base);
 /* Drops dead nodes and values that nothing references (keeps graph inputs and outputs),

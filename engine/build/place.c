@@ -118,16 +118,7 @@ static c8_status add_copy(placer *p, const char *direction, int x, int y, c8_pla
     if (s != C8_OK) return s;
     if (n < 0) return c8_err(p->err, C8_ERR_NOMEM, "out of memory");
     g->nodes[n].layer = layer;
-    c8_attr a;
-    memset(&a, 0, sizeof a);
-    a.name = strdup("direction");
-    a.type = C8_ATTR_STRING;
-    a.s = strdup(direction);
-    if (!a.name || !a.s) {
-        c8_attr_free(&a);
-        return c8_err(p->err, C8_ERR_NOMEM, "out of memory");
-    }
-    return c8_node_add_attr(g, n, &a, p->err);
+    return c8_node_add_attr_string(g, n, "direction", direction, p->err);
 }
 
 static bool is_host(const c8_engine *e, const c8_node *n) {

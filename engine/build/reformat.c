@@ -102,16 +102,7 @@ static c8_status add_reformat(reformer *r, int x, int y, c8_value_layout from, c
     snprintf(e->layers[layer].place_reason, sizeof e->layers[layer].place_reason, "%s", why);
     C8_TRY(ints_attr(g, n, "from", from, r->err));
     C8_TRY(ints_attr(g, n, "to", to, r->err));
-    c8_attr a;
-    memset(&a, 0, sizeof a);
-    a.name = strdup("side");
-    a.type = C8_ATTR_STRING;
-    a.s = strdup(side);
-    if (!a.name || !a.s) {
-        c8_attr_free(&a);
-        return c8_err(r->err, C8_ERR_NOMEM, "out of memory");
-    }
-    return c8_node_add_attr(g, n, &a, r->err);
+    return c8_node_add_attr_string(g, n, "side", side, r->err);
 }
 
 /* A new activation shaped as value v, named "<v>/<layout>_<storage>" (made unique). */
