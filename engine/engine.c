@@ -85,6 +85,11 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
     memcpy(e->model_sha256, mg->sha256, sizeof e->model_sha256);
     memcpy(e->cache_sha256, cache_sha, sizeof e->cache_sha256);
     e->tf32 = opt->tf32;
+    s = c8_engine_set_preprocessing(e, opt->preprocessing, err);
+    if (s != C8_OK) {
+        c8_err_prefix(err, "%s", mg->path);
+        goto fail;
+    }
     if (opt->passes) {
         s = c8_graph_optimize(src, NULL, NULL, err);
         if (s != C8_OK) goto fail;
@@ -135,6 +140,7 @@ void c8_engine_destroy(c8_engine *e) {
         free(e->layers[i].op);
     }
     free(e->layers);
+    free(e->preprocessing);
     free(e);
 }
 
@@ -160,6 +166,7 @@ void c8_engine_output(const c8_engine *e, int i, const char **name, c8_dtype *dt
 int c8_engine_num_layers(const c8_engine *e) { return e->n_layers; }
 const char *c8_engine_model_sha256(const c8_engine *e) { return e->model_sha256; }
 const char *c8_engine_cache_sha256(const c8_engine *e) { return e->cache_sha256; }
+const char *c8_engine_preprocessing(const c8_engine *e) { return e->preprocessing; }
 
 void c8_engine_layer(const c8_engine *e, int i, const char **name, const char **op,
                      c8_precision *precision, const char **reason) {

@@ -28,12 +28,17 @@ struct c8_engine {
     char model_sha256[65];
     char cache_sha256[65]; /* "" when built without a calibration cache */
     bool tf32;             /* FP32 layers may use TF32 tensor cores (GPU) */
+    char *preprocessing;   /* the inputs' preprocessing (c8_build_options), owned; NULL: none */
     void *backend;         /* device state (CUDA), NULL on the CPU */
 };
 
 /* Adds a layer record; returns its index or -1 (out of memory). (engine/layers.c) */
 int c8_engine_add_layer(c8_engine *e, const char *name, const char *op, c8_precision p,
                         c8_layer_role role, const char *reason);
+
+/* Sets (a copy of) the inputs' preprocessing description; NULL or "" clears it. At most
+ * C8_ENGINE_PREPROCESSING_MAX bytes, no control characters (C8_ERR_INVALID). (engine/layers.c) */
+c8_status c8_engine_set_preprocessing(c8_engine *e, const char *text, c8_error *err);
 
 /* Creates an engine shell around a lowered graph (takes ownership of g). (engine/layers.c) */
 c8_engine *c8_engine_new(c8_graph *g, c8_device device, c8_precision precision);

@@ -31,8 +31,10 @@
 /* Format 2 adds each layer's placement (device, reason, layout, tuned candidates) and HostCopy
  * nodes; format 1 plans are read with their placement recomputed (engine/build/place.c).
  * Format 3: a device plan's storage conversions are Reformat nodes (engine/build/reformat.c);
- * format 2 plans get them inserted when read (the layout is the same, nothing else differs). */
-#define C8_PLAN_FORMAT 3u
+ * format 2 plans get them inserted when read (the layout is the same, nothing else differs).
+ * Format 4 appends the inputs' preprocessing (c8_engine_preprocessing; "" for none) after the
+ * layer table; older plans are read with none. */
+#define C8_PLAN_FORMAT 4u
 #define C8_PLAN_HEADER 72u
 
 /* ---------------------------------------------------------------- writer */
@@ -183,6 +185,7 @@ static void write_payload(wbuf *w, const c8_engine *e) {
         put_str(w, l->layout);
         put_str(w, l->tuned);
     }
+    put_str(w, e->preprocessing); /* format 4 */
 }
 
 c8_status c8_engine_save(const c8_engine *e, const char *path, c8_error *err) {
@@ -540,6 +543,12 @@ static c8_status read_payload(rbuf *r, c8_engine **out) {
     for (int i = 0; !r->bad && i < g->n_nodes; i++)
         if (!valid_index(g->nodes[i].layer, e->n_layers, true))
             fail(r, "node names a missing layer");
+    if (r->format >= 4 && !r->bad) {
+        char *pre = get_str(r);
+        c8_error pe = {0};
+        if (pre && c8_engine_set_preprocessing(e, pre, &pe) != C8_OK) fail(r, pe.msg);
+        free(pre);
+    }
     if (!r->bad && r->off != r->n) fail(r, "trailing bytes after the payload");
 done:
     free(model_sha);

@@ -178,12 +178,20 @@ c8_status c8_cli_calib_load(c8_cli_calib *c, const c8_model *m, c8_build_options
     if (s != C8_OK) return s;
     c->scales = c8_calib_cache_scales(c->cache);
     bo->scales = &c->scales;
+    c->sidecar = c8_calib_sidecar_path(c->path);
+    if (!c->sidecar) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    C8_TRY(c8_calib_cache_preprocessing(c->path, &c->preprocessing, err));
+    bo->preprocessing = c->preprocessing;
     return C8_OK;
 }
 
 void c8_cli_calib_free(c8_cli_calib *c) {
     c8_calib_cache_destroy(c->cache);
     c->cache = NULL;
+    free(c->preprocessing);
+    c->preprocessing = NULL;
+    free(c->sidecar);
+    c->sidecar = NULL;
 }
 
 char *c8_cli_safe_name(const char *name) {

@@ -97,9 +97,12 @@ typedef struct c8_cli_calib {
     bool allow_mismatch;
     c8_calib_cache *cache;  /* owned; NULL until loaded */
     c8_scale_source scales; /* over cache */
+    char *preprocessing;    /* owned: the line its sidecar records, or NULL */
+    char *sidecar;          /* owned: "<path>.json", naming where preprocessing comes from */
 } c8_cli_calib;
 /* Reads and checks path against m (c8_calib_cache_load_for_model; warnings to log) and points
- * bo->scales at it; nothing when path is NULL. */
+ * bo->scales at it, and bo->preprocessing at the preprocessing its sidecar records (the plan
+ * keeps it; a command with preprocessing flags may replace it); nothing when path is NULL. */
 c8_status c8_cli_calib_load(c8_cli_calib *c, const c8_model *m, c8_build_options *bo, FILE *log,
                             c8_error *err);
 void c8_cli_calib_free(c8_cli_calib *c);

@@ -65,7 +65,11 @@ static void usage(FILE *f) {
         "  --max-drift PCT           the target, in top-1 percentage points\n"
         "  --data VAL                the labeled set (with the dataset flags below)\n"
         "  --fallback-images N       measure on the first N images of VAL (default: all)\n"
-        "  --report DIR              write the search (every step) as report.json/md/html\n");
+        "  --report DIR              write the search (every step) as report.json/md/html\n\n"
+        "Preprocessing: the plan records the preprocessing its inputs expect, the one the\n"
+        "--calib cache's sidecar records (calib8 calibrate's flags), or the preprocessing flags\n"
+        "below when given (a warning names both when they differ); eval, compare, run (image\n"
+        "inputs) and bench use it when they are given no preprocessing flags.\n");
     c8_dataset_opts_help(f);
 }
 
@@ -222,10 +226,15 @@ int c8_cmd_build(int argc, char **argv) {
     if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
     if (s == C8_OK) s = c8_cli_check_layer_spec(m, bo.layer_precision, &err);
     if (s == C8_OK) s = c8_cli_calib_load(&cal, m, &bo, bo.log, &err);
+    /* the plan records the sidecar's preprocessing, or the flags' when given */
+    char pre_line[512];
+    if (s == C8_OK) s = c8_dataset_opts_finish(&dso, &err);
+    if (s == C8_OK) c8_dataset_opts_adopt(&dso, cal.preprocessing, cal.sidecar);
+    if (s == C8_OK && c8_dataset_opts_pre_given(&dso))
+        bo.preprocessing = c8_preprocess_describe(&dso.pre, pre_line, sizeof pre_line);
     if (s == C8_OK && max_drift) {
         char pre[512];
-        s = c8_dataset_opts_finish(&dso, &err);
-        if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
+        s = c8_dataset_open(&dso.spec, &ds, &err);
         if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
         if (s == C8_OK) s = c8_report_create(&rep, &err);
         if (s == C8_OK) {

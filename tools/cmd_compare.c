@@ -268,6 +268,14 @@ int c8_cmd_compare(int argc, char **argv) {
     c8_report *rep = NULL;
     char pre[512];
     c8_status s = c8_dataset_opts_finish(&dso, &err);
+    char *recorded = NULL, *sidecar = NULL;
+    if (s == C8_OK && co.calib_cache) {
+        sidecar = c8_calib_sidecar_path(co.calib_cache);
+        s = sidecar ? c8_calib_cache_preprocessing(co.calib_cache, &recorded, &err)
+                    : c8_err(&err, C8_ERR_NOMEM, "out of memory");
+    }
+    /* the preprocessing of the calibration, unless flags say otherwise */
+    if (s == C8_OK) c8_dataset_opts_adopt(&dso, recorded, sidecar);
     if (s == C8_OK) s = c8_model_load(model_path, NULL, &m, &err);
     if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
     if (s == C8_OK) s = c8_cli_check_layer_spec(m, co.layer_precision, &err);
@@ -320,5 +328,7 @@ int c8_cmd_compare(int argc, char **argv) {
     c8_report_destroy(rep);
     c8_dataset_destroy(ds);
     c8_model_destroy(m);
+    free(recorded);
+    free(sidecar);
     return s == C8_OK ? C8_EXIT_OK : c8_cli_fail(&err);
 }

@@ -169,6 +169,9 @@ int c8_cmd_eval(int argc, char **argv) {
         if (s == C8_OK) s = c8_engine_build(m, &bo, &e, &err);
         if (s == C8_OK) c8_calib_cache_warn_unfit(cal.path, m, e, stderr);
     }
+    /* the preprocessing the plan (or the cache's sidecar) records, unless flags say otherwise */
+    if (s == C8_OK)
+        c8_dataset_opts_adopt(&dso, c8_engine_preprocessing(e), plan ? plan : cal.sidecar);
     if (s == C8_OK)
         s = c8_cli_engine_image_input(e, plan ? plan : model_path, &in_name, &C, &H, &W, &err);
     /* a detector or recognizer has no accuracy to count here: say what it is (issue 20) */

@@ -149,6 +149,13 @@ typedef struct c8_build_options {
      * 256. A model with a fixed batch (or --shape pinning it) is tuned at that batch alone. */
     const int64_t *tune_batches;
     int n_tune_batches;
+    /* The preprocessing the engine's inputs expect, as one line of text (borrowed during the
+     * call; NULL: none recorded): c8_preprocess_describe's line (dataset.h), usually the one a
+     * calibration recorded in its cache's sidecar (c8_calib_cache_preprocessing, calib.h). The
+     * engine does not interpret it: it keeps it and stores it in the plan, so that the tools
+     * that feed a plan images can use it (c8_engine_preprocessing). At most
+     * C8_ENGINE_PREPROCESSING_MAX bytes, no control characters. */
+    const char *preprocessing;
     /* Print per-layer candidates and timings while building. */
     bool verbose;
     FILE *log; /* where the build prints its layer table (NULL: nothing) */
@@ -183,6 +190,11 @@ c8_status c8_engine_load_description(const char *path, c8_engine **out, c8_error
  * source's sha256; "" if none). */
 const char *c8_engine_model_sha256(const c8_engine *e);
 const char *c8_engine_cache_sha256(const c8_engine *e);
+
+/* The preprocessing recorded when the engine was built (c8_build_options.preprocessing),
+ * borrowed from the engine; NULL when none was (also for plans of format 3 and older). */
+#define C8_ENGINE_PREPROCESSING_MAX 4096
+const char *c8_engine_preprocessing(const c8_engine *e);
 
 /* Layers of the engine: count, and per layer its name (fused layers: their label), model op,
  * precision and the reason for it; strings borrowed from the engine. */
@@ -234,7 +246,9 @@ int c8_engine_num_host_nodes(const c8_engine *e);
 /* C8_ERR_UNSUPPORTED naming every host-placed node and its reason when there is one (what:
  * the option that asked, e.g. "--strict"); C8_OK otherwise. */
 c8_status c8_engine_check_no_host(const c8_engine *e, const char *what, c8_error *err);
-/* The placement as text (one line per node) or as JSON: {"device", "precision", "nodes":
+/* The placement as text (one line per node, then the totals and "preprocessing: LINE" or
+ * "preprocessing: none recorded") or as JSON: {"device", "precision", "preprocessing" (the
+ * line, or null), "nodes":
  * [{"index", "name", "op", "precision", "role", "device", "reason", "layout", "kernel",
  * "tuned"}...], "host_nodes", "copies"}. The top-level "device" is the plan's (c8_device_name:
  * "cpu", "cpu-ref", "cuda"); a node's is where it runs ("cpu", "gpu", "host"). */
