@@ -249,6 +249,7 @@ void c8_engine_print_placement(const c8_engine *e, FILE *fp) {
     for (int i = 0; i < e->g->n_nodes; i++) conv += e->g->nodes[i].op == C8_OP_REFORMAT;
     if (conv) fprintf(fp, "layout conversions: %d\n", conv);
     fprintf(fp, "preprocessing: %s\n", e->preprocessing ? e->preprocessing : "none recorded");
+    c8_engine_print_profiles(e, fp);
 }
 
 void c8_engine_write_placement_json(const c8_engine *e, FILE *fp) {
@@ -264,6 +265,15 @@ void c8_engine_write_placement_json(const c8_engine *e, FILE *fp) {
         c8_jw_str(&w, e->preprocessing);
     else
         c8_jw_null(&w);
+    c8_jw_key(&w, "profiles"); /* {"input": "min..opt..max"} for inputs with a profile */
+    c8_jw_obj_begin(&w);
+    for (int i = 0; e->prof && i < e->g->n_inputs; i++) {
+        if (!e->prof[i].set) continue;
+        char pb[200];
+        c8_jw_key(&w, e->g->vals[e->g->inputs[i]].name);
+        c8_jw_str(&w, c8_profile_str(&e->prof[i], pb, sizeof pb));
+    }
+    c8_jw_obj_end(&w);
     c8_jw_key(&w, "nodes");
     c8_jw_arr_begin(&w);
     for (int i = 0; i < e->g->n_nodes; i++) {

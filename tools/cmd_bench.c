@@ -60,6 +60,9 @@ static void usage(FILE *f) {
             "  --contexts N      contexts running concurrently, one thread each (default 1)\n"
             "  --json FILE       also write the results as JSON\n"
             "  --seed S          input seed (default 1)\n"
+            "  --shape NAME:DIMS the shape to measure, inside the plan's optimization profile\n"
+            "                    (its batch is the default --batch; without it, extents of a\n"
+            "                    profile other than the batch are taken at the optimum)\n"
             "  -h, --help        this help\n"
             "An image input (N x C x H x W, C 1 or 3) of a plan that records its preprocessing\n"
             "gets random pixels through it (channels, scale, mean, std; the flags below replace\n"
@@ -181,14 +184,31 @@ static c8_status random_image(const c8_preprocess *pre, int64_t c, int64_t h, in
 
 /* Fills the inputs of engine e for batch b with random values (pre: image inputs get random
  * pixels through it; NULL: uniform values everywhere); *bufs receives the buffers. */
+/* --shape for input i (by name, or the only one), or NULL. */
+static const c8_cli_shape *shape_for(const c8_cli_shape *shapes, int n_shapes, const char *name,
+                                     int n_inputs) {
+    for (int k = 0; k < n_shapes; k++)
+        if (shapes[k].name[0] ? !strcmp(shapes[k].name, name) : n_inputs == 1) return &shapes[k];
+    return NULL;
+}
+
 static c8_status make_inputs(const c8_engine *e, int64_t b, uint64_t seed, const c8_preprocess *pre,
-                             c8_host_tensor *in, c8_error *err) {
+                             const c8_cli_shape *shapes, int n_shapes, c8_host_tensor *in,
+                             c8_error *err) {
     int n = c8_engine_num_inputs(e);
     for (int i = 0; i < n; i++) {
         const char *name;
         c8_dtype dt;
-        c8_shape s;
+        c8_shape s, opt;
         c8_engine_input(e, i, &name, &dt, &s);
+        /* the extents a run takes: --shape's, else the profile's optimum (batch: b) */
+        const c8_cli_shape *want = shape_for(shapes, n_shapes, name, n);
+        bool prof = c8_engine_input_profile(e, i, NULL, &opt, NULL);
+        if (want && want->shape.rank != s.rank)
+            return bench_err(err, C8_ERR_USAGE, "--shape for input '%s' has rank %d, the input %d",
+                             name, want->shape.rank, s.rank);
+        for (int d = 1; d < s.rank; d++)
+            if (s.d[d] < 0 && (want || prof)) s.d[d] = want ? want->shape.d[d] : opt.d[d];
         if (dt != C8_DT_FLOAT)
             return bench_err(err, C8_ERR_UNSUPPORTED, "input '%s' is %s: bench feeds float32 only",
                              name, c8_dtype_name(dt));
@@ -223,7 +243,8 @@ static c8_status make_inputs(const c8_engine *e, int64_t b, uint64_t seed, const
 }
 
 static c8_status bench_batch(c8_engine *e, int64_t b, int64_t warmup, int64_t iters, int n_ctx,
-                             uint64_t seed, const c8_preprocess *pre, result *r, c8_error *err) {
+                             uint64_t seed, const c8_preprocess *pre, const c8_cli_shape *shapes,
+                             int n_shapes, result *r, c8_error *err) {
     memset(r, 0, sizeof *r);
     r->batch = b;
     int n_in = c8_engine_num_inputs(e);
@@ -235,7 +256,7 @@ static c8_status bench_batch(c8_engine *e, int64_t b, int64_t warmup, int64_t it
     pthread_barrier_t bar;
     bool bar_ok = false;
     c8_status s = in ? C8_OK : bench_err(err, C8_ERR_NOMEM, "out of memory");
-    if (s == C8_OK) s = make_inputs(e, b, seed, pre, in, err);
+    if (s == C8_OK) s = make_inputs(e, b, seed, pre, shapes, n_shapes, in, err);
     for (int i = 0; s == C8_OK && i < n_ctx; i++) {
         s = c8_context_create(e, &ctx[i], err);
         if (s != C8_OK) break;
@@ -461,15 +482,19 @@ static c8_status write_json(const char *path, const char *plan, c8_engine *e, co
 }
 
 int c8_cmd_bench(int argc, char **argv) {
-    static const struct option opts[] = {{"plan", required_argument, NULL, OPT_PLAN},
-                                         {"batch", required_argument, NULL, OPT_BATCH},
-                                         {"iterations", required_argument, NULL, OPT_ITER},
-                                         {"warmup", required_argument, NULL, OPT_WARMUP},
-                                         {"contexts", required_argument, NULL, OPT_CONTEXTS},
-                                         {"json", required_argument, NULL, OPT_JSON},
-                                         {"seed", required_argument, NULL, OPT_SEED},
-                                         {"help", no_argument, NULL, OPT_HELP},
-                                         C8_PREPROCESS_LONG_OPTIONS{NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"plan", required_argument, NULL, OPT_PLAN},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {"iterations", required_argument, NULL, OPT_ITER},
+        {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"contexts", required_argument, NULL, OPT_CONTEXTS},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"help", no_argument, NULL, OPT_HELP},
+        C8_CLI_SHAPE_OPTIONS C8_PREPROCESS_LONG_OPTIONS{NULL, 0, NULL, 0}};
+    c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
+    int n_shapes = 0;
+    bool batch_given = false;
     c8_dataset_opts dso;
     c8_dataset_opts_init(&dso);
     const char *plan = NULL, *json = NULL;
@@ -478,6 +503,11 @@ int c8_cmd_bench(int argc, char **argv) {
     int64_t iters = 100, warmup = 10, n_ctx = 1, seed = 1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int shape_rc;
+        if (c8_cli_shape_option("bench", c, optarg, shapes, &n_shapes, &shape_rc)) {
+            if (shape_rc) return shape_rc;
+            continue;
+        }
         c8_error pe = {0};
         if (c8_dataset_opts_handle(&dso, c, optarg, &pe)) {
             if (pe.code) return c8_cli_fail(&pe);
@@ -486,6 +516,7 @@ int c8_cmd_bench(int argc, char **argv) {
         switch (c) {
         case OPT_PLAN: plan = optarg; break;
         case OPT_BATCH:
+            batch_given = true;
             nb = c8_cli_parse_i64_list(optarg, batches, MAX_BATCHES);
             if (nb < 1) return c8_cli_usage("bench", "bad --batch '%s'", optarg);
             for (int i = 0; i < nb; i++)
@@ -514,6 +545,15 @@ int c8_cmd_bench(int argc, char **argv) {
     }
     if (optind < argc) return c8_cli_usage("bench", "unexpected argument '%s'", argv[optind]);
     if (!plan) return c8_cli_usage("bench", "--plan is required");
+    /* --shape: one shape inside the plan's profile (its batch the default --batch) */
+    for (int i = 0; i < n_shapes; i++)
+        if (shapes[i].ranged || (shapes[i].parts & 7u))
+            return c8_cli_usage("bench", "--shape takes fixed extents here (a shape to measure "
+                                         "inside the plan's profile), not a range");
+    if (n_shapes && !batch_given) {
+        batches[0] = shapes[0].shape.d[0];
+        nb = 1;
+    }
     {
         c8_cli_io io;
         c8_cli_io_init(&io, "bench");
@@ -537,7 +577,8 @@ int c8_cmd_bench(int argc, char **argv) {
     printf("%-8s %14s %14s %14s %14s\n", "batch", "images/s", "median ms", "p99 ms", "mean ms");
     int done = 0;
     for (int i = 0; s == C8_OK && i < nb; i++) {
-        s = bench_batch(e, batches[i], warmup, iters, (int)n_ctx, (uint64_t)seed, pre, &r[i], &err);
+        s = bench_batch(e, batches[i], warmup, iters, (int)n_ctx, (uint64_t)seed, pre, shapes,
+                        n_shapes, &r[i], &err);
         if (s != C8_OK) break;
         printf("%-8lld %14.1f %14.4f %14.4f %14.4f\n", (long long)r[i].batch, r[i].img_s,
                r[i].median_ms, r[i].p99_ms, r[i].mean_ms);

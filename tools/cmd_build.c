@@ -82,7 +82,7 @@ int c8_cmd_build(int argc, char **argv) {
         {"layer-precision", required_argument, NULL, OPT_LAYER_PRECISION},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"no-passes", no_argument, NULL, OPT_NO_PASSES},
-        {"shape", required_argument, NULL, OPT_SHAPE},
+
         {"device", required_argument, NULL, OPT_DEVICE},
         {"verbose", no_argument, NULL, OPT_VERBOSE},
         {"tf32", no_argument, NULL, OPT_TF32},
@@ -92,7 +92,7 @@ int c8_cmd_build(int argc, char **argv) {
         {"fallback-images", required_argument, NULL, OPT_FALLBACK_IMAGES},
         {"report", required_argument, NULL, OPT_REPORT},
         {"help", no_argument, NULL, OPT_HELP},
-        C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
+        C8_CLI_SHAPE_OPTIONS C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
     c8_dataset_opts_init(&dso);
     c8_fallback_options fo;
@@ -109,6 +109,11 @@ int c8_cmd_build(int argc, char **argv) {
     int64_t tune_batches[16];
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int shape_rc;
+        if (c8_cli_shape_option("build", c, optarg, shapes, &n_shapes, &shape_rc)) {
+            if (shape_rc) return shape_rc;
+            continue;
+        }
         c8_error de = {0};
         if (c8_dataset_opts_handle(&dso, c, optarg, &de)) {
             if (de.code) return c8_cli_fail(&de);
@@ -125,11 +130,6 @@ int c8_cmd_build(int argc, char **argv) {
         case OPT_LAYER_PRECISION: bo.layer_precision = optarg; break;
         case OPT_STRICT: bo.strict = true; break;
         case OPT_NO_PASSES: bo.passes = false; break;
-        case OPT_SHAPE:
-            if (n_shapes == C8_CLI_MAX_SHAPES) return c8_cli_usage("build", "too many --shape");
-            if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
-                return c8_cli_usage("build", "bad --shape '%s'", optarg);
-            break;
         case OPT_DEVICE:
             if (!c8_device_parse(optarg, &bo.device))
                 return c8_cli_usage("build", "--device must be cpu, cpu-ref or cuda");

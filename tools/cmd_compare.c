@@ -125,7 +125,7 @@ int c8_cmd_compare(int argc, char **argv) {
         {"bins", required_argument, NULL, OPT_BINS},
         {"device", required_argument, NULL, OPT_DEVICE},
         {"no-passes", no_argument, NULL, OPT_NO_PASSES},
-        {"shape", required_argument, NULL, OPT_SHAPE},
+
         {"dump", required_argument, NULL, OPT_DUMP},
         {"report", required_argument, NULL, OPT_REPORT},
         {"allow-cache-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH},
@@ -134,7 +134,7 @@ int c8_cmd_compare(int argc, char **argv) {
         {"ctc-blank", required_argument, NULL, OPT_CTC_BLANK},
         {"output-kind", required_argument, NULL, OPT_OUTPUT_KIND},
         {"help", no_argument, NULL, OPT_HELP},
-        C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
+        C8_CLI_SHAPE_OPTIONS C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
     c8_dataset_opts_init(&dso);
     c8_compare_options co;
@@ -147,6 +147,11 @@ int c8_cmd_compare(int argc, char **argv) {
     bool map_threshold_given = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int shape_rc;
+        if (c8_cli_shape_option("compare", c, optarg, shapes, &n_shapes, &shape_rc)) {
+            if (shape_rc) return shape_rc;
+            continue;
+        }
         c8_error e = {0};
         if (c8_dataset_opts_handle(&dso, c, optarg, &e)) {
             if (e.code) return c8_cli_fail(&e);
@@ -189,11 +194,6 @@ int c8_cmd_compare(int argc, char **argv) {
                 return c8_cli_usage("compare", "--device must be cpu, cpu-ref or cuda");
             break;
         case OPT_NO_PASSES: co.passes = false; break;
-        case OPT_SHAPE:
-            if (n_shapes == C8_CLI_MAX_SHAPES) return c8_cli_usage("compare", "too many --shape");
-            if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
-                return c8_cli_usage("compare", "bad --shape '%s'", optarg);
-            break;
         case OPT_DUMP: co.dump_path = optarg; break;
         case OPT_REPORT: report_dir = optarg; break;
         case OPT_ALLOW_MISMATCH: co.allow_cache_mismatch = true; break;
@@ -282,6 +282,8 @@ int c8_cmd_compare(int argc, char **argv) {
     if (s == C8_OK) s = c8_cli_check_drift_flags(m, &co.drift, map_threshold_given, &err);
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
     if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
+    if (s == C8_OK)
+        s = c8_cli_check_batch(m, NULL, model_path, dso.loader.batch, c8_dataset_count(ds), &err);
     if (s == C8_OK) s = c8_report_create(&rep, &err);
     if (s == C8_OK) {
         char num[32];

@@ -193,12 +193,16 @@ static c8_status write_tensor_map(const dump_state *d, c8_error *err) {
 
 int c8_cmd_run(int argc, char **argv) {
     static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'},      {"input", required_argument, 0, 'i'},
-        {"output-dir", required_argument, 0, 'o'}, {"shape", required_argument, 0, 's'},
-        {"dump-all", no_argument, 0, 'd'},         {"plan", required_argument, 0, 'p'},
-        {"no-passes", no_argument, 0, 'n'},        {"max-memory", required_argument, 0, 'M'},
-        {"allow-nonfinite", no_argument, 0, 'F'},  {"help", no_argument, 0, 'h'},
-        C8_PREPROCESS_LONG_OPTIONS{0, 0, 0, 0}};
+        {"model", required_argument, 0, 'm'},
+        {"input", required_argument, 0, 'i'},
+        {"output-dir", required_argument, 0, 'o'},
+        {"dump-all", no_argument, 0, 'd'},
+        {"plan", required_argument, 0, 'p'},
+        {"no-passes", no_argument, 0, 'n'},
+        {"max-memory", required_argument, 0, 'M'},
+        {"allow-nonfinite", no_argument, 0, 'F'},
+        {"help", no_argument, 0, 'h'},
+        C8_CLI_SHAPE_OPTIONS C8_PREPROCESS_LONG_OPTIONS{0, 0, 0, 0}};
     c8_dataset_opts dso;
     c8_dataset_opts_init(&dso);
     const char *model_path = NULL, *out_dir = NULL, *plan_path = NULL;
@@ -210,6 +214,11 @@ int c8_cmd_run(int argc, char **argv) {
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int shape_rc;
+        if (c8_cli_shape_option("run", c, optarg, shapes, &n_shapes, &shape_rc)) {
+            if (shape_rc) return shape_rc;
+            continue;
+        }
         c8_error pe = {0};
         if (c8_dataset_opts_handle(&dso, c, optarg, &pe)) {
             if (pe.code) return c8_cli_fail(&pe);
@@ -222,12 +231,6 @@ int c8_cmd_run(int argc, char **argv) {
             inputs[n_inputs++] = optarg;
             break;
         case 'o': out_dir = optarg; break;
-        case 's':
-            if (n_shapes == C8_CLI_MAX_SHAPES)
-                return c8_cli_usage("run", "too many --shape options");
-            if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
-                return c8_cli_usage("run", "bad --shape '%s' (expected NAME:NxCxHxW)", optarg);
-            break;
         case 'd': dump_all = 1; break;
         case 'p': plan_path = optarg; break;
         case 'n': no_passes = 1; break;

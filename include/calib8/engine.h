@@ -70,6 +70,20 @@ int c8_model_find_input(const c8_model *m, const char *name);
 c8_status c8_model_set_input_shape(c8_model *m, const char *name, const c8_shape *shape,
                                    c8_error *err);
 
+/* An optimization profile for input `name` (NULL: the only input), TensorRT's model: every
+ * extent has a minimum, an optimum and a maximum (same rank as the input, 0 < min <= opt <= max;
+ * an extent the model fixes must equal all three). Extents with min = max become fixed (as with
+ * c8_model_set_input_shape); the others stay dynamic. An engine built from the model accepts
+ * exactly the shapes inside [min, max] (a run outside is C8_ERR_SHAPE naming both), plans its
+ * activation memory for max (allocated once per context) and tunes its kernels at opt; the
+ * plan stores the profile. Shapes are re-inferred. c8_model_set_input_shape afterwards replaces
+ * the profile by a fixed shape. */
+c8_status c8_model_set_input_profile(c8_model *m, const char *name, const c8_shape *min,
+                                     const c8_shape *opt, const c8_shape *max, c8_error *err);
+/* Input i's profile: true with min / opt / max filled (any may be NULL), false when it has
+ * none. */
+bool c8_model_input_profile(const c8_model *m, int i, c8_shape *min, c8_shape *opt, c8_shape *max);
+
 /* Prints the graph for `calib8 inspect`: inputs, outputs, then one line per node with its op,
  * inputs -> outputs with shapes, parameter count and FLOPs (where shapes are known); totals last.
  */
@@ -174,6 +188,11 @@ void c8_engine_input(const c8_engine *e, int i, const char **name, c8_dtype *dty
                      c8_shape *shape);
 void c8_engine_output(const c8_engine *e, int i, const char **name, c8_dtype *dtype,
                       c8_shape *shape);
+
+/* Input i's optimization profile (c8_model_set_input_profile), as for c8_model_input_profile;
+ * false for an input without one (plans of format 3 and older have none). */
+bool c8_engine_input_profile(const c8_engine *e, int i, c8_shape *min, c8_shape *opt,
+                             c8_shape *max);
 
 /* Writes the engine as a plan file (versioned binary: magic, format version, calib8 version,
  * payload checksum), atomically. Same engine -> same bytes. */
