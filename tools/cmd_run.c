@@ -323,8 +323,11 @@ int c8_cmd_run(int argc, char **argv) {
             s = load_input(file, &in[i], &err);
         if (s != C8_OK) goto fail;
         in[i].name = names[i];
-        /* a shape given by file pins the model's dynamic extents */
-        if (model) s = c8_model_set_input_shape(model, names[i], &in[i].shape, &err);
+        /* a shape given by file pins the model's dynamic extents, unless a profile (--shape
+         * with a range) keeps them: then the engine checks the file's shape against it */
+        int at = model ? (names[i] ? c8_model_find_input(model, names[i]) : 0) : -1;
+        if (model && !c8_model_input_profile(model, at, NULL, NULL, NULL))
+            s = c8_model_set_input_shape(model, names[i], &in[i].shape, &err);
         if (s != C8_OK) {
             c8_err_prefix(&err, "%s", file);
             goto fail;

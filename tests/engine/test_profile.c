@@ -173,11 +173,14 @@ static void test_profile_errors(void) {
         {shape4(0, 1, 28, 28), shape4(2, 1, 28, 28), shape4(8, 1, 28, 28), "0 < min <= opt <= max"},
         {shape4(1, 1, 28, 28), shape4(1, 2, 28, 28), shape4(1, 3, 28, 28),
          "extent 1 is fixed at 1 in the model"},
-        {{3, {1, 1, 28}}, {3, {1, 1, 28}}, {3, {2, 1, 28}}, "the profile has rank 3, the input rank 4"},
+        {{3, {1, 1, 28}},
+         {3, {1, 1, 28}},
+         {3, {2, 1, 28}},
+         "the profile has rank 3, the input rank 4"},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
-        c8_status s = c8_model_set_input_profile(m, "input", &bad[k].min, &bad[k].opt, &bad[k].max,
-                                                 &err);
+        c8_status s =
+            c8_model_set_input_profile(m, "input", &bad[k].min, &bad[k].opt, &bad[k].max, &err);
         CU_ASSERT_EQUAL(s, C8_ERR_SHAPE);
         if (!strstr(err.msg, bad[k].phrase)) printf("\n  case %zu: %s", k, err.msg);
         CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, bad[k].phrase));

@@ -127,6 +127,11 @@ check 0 "run: the same logits as the plan without a profile" "" -- cmp "$w/o1/lo
 check 1 "run: a batch of 9 outside the profile, naming both" \
     "input 'input' has shape 9x1x28x28, outside the profile 1..4..8x1x28x28 (extent 0: 9 is above 8)" -- \
     "$c8" run --plan "$w/p.plan" --input "$w/x9.npy" --output-dir "$w/o3"
+check 1 "run --model: a batch outside the --shape range" "outside the profile 1..8x1x28x28" -- \
+    "$c8" run --model "$m" --shape input:1..8x1x28x28 --input "$w/x9.npy" --output-dir "$w/o4"
+check 0 "run --model: a batch inside the --shape range" "logits ->" -- \
+    "$c8" run --model "$m" --shape input:1..8x1x28x28 --input "$w/x3.npy" --output-dir "$w/o5"
+check 0 "run --model with a range: the plan's logits" "" -- cmp "$w/o5/logits.npy" "$w/o2/logits.npy"
 check 0 "bench --shape inside the profile" "batch" -- \
     "$c8" bench --plan "$w/p.plan" --shape input:3x1x28x28 --iterations 1 --warmup 0 --json "$w/b.json"
 check 0 "bench --shape: its batch measured" '"batch": 3' -- cat "$w/b.json"
