@@ -74,16 +74,17 @@ print("ok")' "$c8" "$w/m.plan" "$line"
 "$c8" build --model "$m" --precision int8 --calib "$w/m.cache" --plan "$w/m2.plan" >/dev/null
 check 0 "the same inputs give the same plan bytes" "" -- cmp "$w/m.plan" "$w/m2.plan"
 
-# The same plan in format 3 (what calib8 wrote before plans recorded the preprocessing): the
-# payload without its last string, the format field 3, the length and checksum made anew.
-# The plan must end with exactly the recorded line, or this fails.
+# The same plan in format 3 (what calib8 wrote before plans recorded the preprocessing and the
+# profiles): the payload without its format-4 tail (the line, then a profile count of 0), the
+# format field 3, the length and checksum made anew. The plan must end with exactly the
+# recorded line and no profile, or this fails.
 check 0 "format-3 copy of the plan" "ok" -- "$py" -c '
 import hashlib, struct, sys
 b = open(sys.argv[1], "rb").read()
 assert b[:8] == b"C8PLAN\r\n" and struct.unpack("<I", b[8:12])[0] == 4, "not a format-4 plan"
 tail = sys.argv[2].encode()
-tail = struct.pack("<I", len(tail)) + tail
-assert b.endswith(tail), "the plan does not end with the recorded line"
+tail = struct.pack("<I", len(tail)) + tail + struct.pack("<I", 0)
+assert b.endswith(tail), "the plan does not end with the recorded line and no profile"
 pl = b[72:-len(tail)]
 h = b[:8] + struct.pack("<II", 3, 72) + b[16:32] + struct.pack("<Q", len(pl)) + hashlib.sha256(pl).digest()
 open(sys.argv[3], "wb").write(h + pl)
