@@ -12,7 +12,7 @@
 #include <stddef.h>
 
 typedef struct c8_profile {
-    bool set;             /* false: the input has no profile (dynamic extents take any size) */
+    bool set;               /* false: the input has no profile (dynamic extents take any size) */
     c8_shape min, opt, max; /* same rank; 0 < min <= opt <= max per extent */
 } c8_profile;
 

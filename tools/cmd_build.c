@@ -236,6 +236,9 @@ int c8_cmd_build(int argc, char **argv) {
         char pre[512];
         s = c8_dataset_open(&dso.spec, &ds, &err);
         if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
+        if (s == C8_OK)
+            s = c8_cli_check_batch(m, NULL, model_path, dso.loader.batch, c8_dataset_count(ds),
+                                   &err);
         if (s == C8_OK) s = c8_report_create(&rep, &err);
         if (s == C8_OK) {
             c8_preprocess_describe(&dso.pre, pre, sizeof pre);
