@@ -56,7 +56,8 @@ static void usage(FILE *f) {
         "  --save-histograms FILE  also write every histogram to an HDF5 file\n"
         "  --from-histograms FILE  recompute thresholds from a histogram file (no model run)\n"
         "  --trt-version V         cache header version (default %s: TensorRT 10.3)\n"
-        "  --shape NAME:DIMS       pin dynamic input extents (NAME: optional for one input)\n"
+        "  --shape NAME:DIMS       input extents, each N, MIN..MAX or MIN..OPT..MAX (a range is\n"
+        "                          an optimization profile; NAME: optional for one input)\n"
         "  --device D              where the FP32 engine runs: cpu (default; oneDNN where built\n"
         "                          with it), cpu-ref (the reference kernels) or cuda\n"
         "  --images N              calibration images (default %d; --images 0: all)\n",

@@ -39,7 +39,8 @@ static void usage(FILE *f) {
                "  --precision P      fp32 (default), fp16, int8, fp16,int8\n"
                "  --calib FILE       calibration cache for int8\n"
                "  --no-passes        skip the graph optimizer (with --model)\n"
-               "  --shape NAME:DIMS  pin dynamic input extents (with --model)\n"
+               "  --shape NAME:DIMS  input extents (with --model), each N, MIN..MAX or\n"
+               "                     MIN..OPT..MAX (a range is an optimization profile)\n"
                "  --json FILE        also write {\"top1\", \"top5\", \"images\", ...} to FILE\n"
                "  --allow-nonfinite  score outputs holding NaN or Inf (default: fail, naming\n"
                "                     the first image that produced one)\n");
