@@ -206,7 +206,8 @@ c8_status c8_calib_sidecar_write(const char *path, const c8_calib_info *info,
 struct c8_calib_sidecar {
     c8_calib_info info;
     char cache_sha256[65];
-    char *strs[6]; /* owned: version, algorithm, model, dataset, preprocessing, input algorithm */
+    char *strs[6];  /* owned: version, algorithm, model, dataset, preprocessing, input algorithm */
+    char *pre_line; /* owned: the preprocessing when it is a JSON string, else NULL */
     int64_t n;
     c8_calib_tensor_stat *t; /* (n), names owned via names[] */
     char **names;            /* (n) */
@@ -215,6 +216,7 @@ struct c8_calib_sidecar {
 void c8_calib_sidecar_destroy(c8_calib_sidecar *s) {
     if (!s) return;
     for (int i = 0; i < 6; i++) free(s->strs[i]);
+    free(s->pre_line);
     for (int64_t i = 0; i < s->n; i++) free(s->names[i]);
     free(s->names);
     free(s->t);
@@ -374,6 +376,10 @@ c8_status c8_calib_sidecar_read(const char *path, c8_calib_sidecar **out, c8_err
             goto done;
     }
     if (pre && pre->type != C8_JSON_NULL && (st = json_to_text(pre, &s->strs[4], err))) goto done;
+    if (pre && pre->type == C8_JSON_STR && !(s->pre_line = strdup(pre->str))) {
+        st = c8_err(err, C8_ERR_NOMEM, "%s: out of memory", path);
+        goto done;
+    }
     if (prm && prm->type == C8_JSON_OBJ) {
         s->info.params.percentile = c8_json_get_num(prm, "percentile", s->info.params.percentile);
         s->info.params.mxnet_eps = c8_json_get_num(prm, "mxnet_eps", s->info.params.mxnet_eps);
@@ -399,6 +405,24 @@ done:
 const c8_calib_info *c8_calib_sidecar_info(const c8_calib_sidecar *s) { return &s->info; }
 const char *c8_calib_sidecar_cache_sha256(const c8_calib_sidecar *s) { return s->cache_sha256; }
 int64_t c8_calib_sidecar_tensor_count(const c8_calib_sidecar *s) { return s->n; }
+const char *c8_calib_sidecar_preprocessing(const c8_calib_sidecar *s) { return s->pre_line; }
+
+c8_status c8_calib_cache_preprocessing(const char *cache_path, char **out, c8_error *err) {
+    *out = NULL;
+    char *sc = c8_calib_sidecar_path(cache_path);
+    if (!sc) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    struct stat st;
+    c8_calib_sidecar *side = NULL;
+    c8_status s = C8_OK;
+    if (stat(sc, &st) == 0) s = c8_calib_sidecar_read(sc, &side, err);
+    free(sc);
+    if (s == C8_OK && side && side->pre_line) {
+        *out = side->pre_line;
+        side->pre_line = NULL;
+    }
+    c8_calib_sidecar_destroy(side);
+    return s;
+}
 const c8_calib_tensor_stat *c8_calib_sidecar_tensor(const c8_calib_sidecar *s, int64_t i) {
     return &s->t[i];
 }

@@ -314,6 +314,38 @@ const char *c8_preprocess_describe(const c8_preprocess *p, char *buf, size_t len
     return buf;
 }
 
+c8_status c8_preprocess_parse(c8_preprocess *p, const char *line, const char *where,
+                              c8_error *err) {
+    const char *wh = where ? where : "preprocessing";
+    c8_preprocess q;
+    c8_preprocess_init(&q);
+    size_t n = line ? strlen(line) : 0;
+    char *buf = malloc(n + 1);
+    if (!buf) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    memcpy(buf, line ? line : "", n + 1);
+    c8_status s = C8_OK;
+    int words = 0;
+    char *save = NULL;
+    for (char *t = strtok_r(buf, " \t", &save); t && s == C8_OK; t = strtok_r(NULL, " \t", &save)) {
+        char *eq = strchr(t, '=');
+        if (!eq || eq == t || !eq[1]) {
+            s = c8_err(err, C8_ERR_PARSE, "%s: '%s' is not key=value", wh, t);
+            break;
+        }
+        *eq = '\0';
+        /* a description says what was done: presets are expanded in it, never named */
+        if (!strcmp(t, "preset"))
+            s = c8_err(err, C8_ERR_PARSE, "%s: 'preset' is not a key of a description", wh);
+        else
+            s = c8_preprocess_set(&q, t, eq + 1, wh, err);
+        words++;
+    }
+    free(buf);
+    if (s == C8_OK && words == 0) s = c8_err(err, C8_ERR_PARSE, "%s: empty description", wh);
+    if (s == C8_OK) *p = q;
+    return s;
+}
+
 c8_status c8_preprocess_check(const c8_preprocess *p, int64_t c, int64_t h, int64_t w,
                               c8_error *err) {
     if (c != 1 && c != 3)

@@ -85,6 +85,20 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
     memcpy(e->model_sha256, mg->sha256, sizeof e->model_sha256);
     memcpy(e->cache_sha256, cache_sha, sizeof e->cache_sha256);
     e->tf32 = opt->tf32;
+    s = c8_engine_set_preprocessing(e, opt->preprocessing, err);
+    if (s != C8_OK) {
+        c8_err_prefix(err, "%s", mg->path);
+        goto fail;
+    }
+    /* the model's optimization profiles (the builder keeps the inputs in their order) */
+    if (model->prof) {
+        e->prof = calloc((size_t)(mg->n_inputs ? mg->n_inputs : 1), sizeof *e->prof);
+        if (!e->prof) {
+            s = c8_err(err, C8_ERR_NOMEM, "out of memory");
+            goto fail;
+        }
+        memcpy(e->prof, model->prof, (size_t)mg->n_inputs * sizeof *e->prof);
+    }
     if (opt->passes) {
         s = c8_graph_optimize(src, NULL, NULL, err);
         if (s != C8_OK) goto fail;
@@ -104,12 +118,35 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
         c8_backend_engine be = c8_engine_backend_view(e);
         /* the default batch buckets (include/calib8/engine.h, docs/int8-gpu.md) */
         static const int64_t kBuckets[] = {1, 32, 256};
-        c8_tune_options to = {opt->log, opt->verbose, kBuckets, 3};
+        c8_tune_options to = {opt->log, opt->verbose, kBuckets, 3, NULL};
         if (opt->tune_batches && opt->n_tune_batches > 0) {
             to.batches = opt->tune_batches;
             to.n_batches = opt->n_tune_batches;
         }
+        /* a profile: kernels tuned at its optimum (the batch too, unless buckets were given) */
+        c8_shape *opt_shapes = NULL;
+        int64_t opt_batch = 0;
+        if (e->prof) {
+            opt_shapes = calloc((size_t)e->g->n_inputs, sizeof *opt_shapes);
+            if (!opt_shapes) {
+                s = c8_err(err, C8_ERR_NOMEM, "out of memory");
+                goto fail;
+            }
+            for (int i = 0; i < e->g->n_inputs; i++) {
+                if (!e->prof[i].set) continue;
+                opt_shapes[i] = e->prof[i].opt;
+                if (!opt_batch && opt_shapes[i].rank > 0 &&
+                    e->prof[i].min.d[0] != e->prof[i].max.d[0])
+                    opt_batch = opt_shapes[i].d[0];
+            }
+            to.opt_shapes = opt_shapes;
+            if (opt_batch && !(opt->tune_batches && opt->n_tune_batches > 0)) {
+                to.batches = &opt_batch;
+                to.n_batches = 1;
+            }
+        }
         s = vt->tune(&be, &to, err);
+        free(opt_shapes);
         if (s != C8_OK) goto fail;
     }
     c8_graph_destroy(src);
@@ -135,6 +172,8 @@ void c8_engine_destroy(c8_engine *e) {
         free(e->layers[i].op);
     }
     free(e->layers);
+    free(e->preprocessing);
+    free(e->prof);
     free(e);
 }
 
@@ -160,6 +199,16 @@ void c8_engine_output(const c8_engine *e, int i, const char **name, c8_dtype *dt
 int c8_engine_num_layers(const c8_engine *e) { return e->n_layers; }
 const char *c8_engine_model_sha256(const c8_engine *e) { return e->model_sha256; }
 const char *c8_engine_cache_sha256(const c8_engine *e) { return e->cache_sha256; }
+const char *c8_engine_preprocessing(const c8_engine *e) { return e->preprocessing; }
+
+bool c8_engine_input_profile(const c8_engine *e, int i, c8_shape *min, c8_shape *opt,
+                             c8_shape *max) {
+    if (!e->prof || i < 0 || i >= e->g->n_inputs || !e->prof[i].set) return false;
+    if (min) *min = e->prof[i].min;
+    if (opt) *opt = e->prof[i].opt;
+    if (max) *max = e->prof[i].max;
+    return true;
+}
 
 void c8_engine_layer(const c8_engine *e, int i, const char **name, const char **op,
                      c8_precision *precision, const char **reason) {
@@ -254,6 +303,18 @@ void c8_engine_print_layers(const c8_engine *e, FILE *fp) {
     if (e->device == C8_DEVICE_CUDA)
         fprintf(fp, "placement: %d node(s) on the host, %d host copies, %d layout conversion%s\n",
                 host, copies, conversions, conversions == 1 ? "" : "s");
+    c8_engine_print_profiles(e, fp);
+}
+
+void c8_engine_print_profiles(const c8_engine *e, FILE *fp) {
+    for (int i = 0; e->prof && i < e->g->n_inputs; i++) {
+        if (!e->prof[i].set) continue;
+        char pb[200];
+        fprintf(fp,
+                "profile: input '%s' %s (min..opt..max; memory planned for the maximum, "
+                "kernels tuned at the optimum)\n",
+                e->g->vals[e->g->inputs[i]].name, c8_profile_str(&e->prof[i], pb, sizeof pb));
+    }
 }
 
 float c8_engine_tensor_scale(const c8_engine *e, const char *name) {

@@ -10,6 +10,7 @@
 #define C8_ENGINE_ENGINE_INTERNAL_H
 
 #include "calib8/engine.h"
+#include "engine/profile.h"
 #include "kernels/backend.h"
 #include "ops/ir.h"
 
@@ -28,12 +29,22 @@ struct c8_engine {
     char model_sha256[65];
     char cache_sha256[65]; /* "" when built without a calibration cache */
     bool tf32;             /* FP32 layers may use TF32 tensor cores (GPU) */
+    char *preprocessing;   /* the inputs' preprocessing (c8_build_options), owned; NULL: none */
+    c8_profile *prof;      /* (g->n_inputs) optimization profiles, owned; NULL: none */
     void *backend;         /* device state (CUDA), NULL on the CPU */
 };
 
 /* Adds a layer record; returns its index or -1 (out of memory). (engine/layers.c) */
 int c8_engine_add_layer(c8_engine *e, const char *name, const char *op, c8_precision p,
                         c8_layer_role role, const char *reason);
+
+/* Sets (a copy of) the inputs' preprocessing description; NULL or "" clears it. At most
+ * C8_ENGINE_PREPROCESSING_MAX bytes, no control characters (C8_ERR_INVALID). (engine/layers.c) */
+c8_status c8_engine_set_preprocessing(c8_engine *e, const char *text, c8_error *err);
+
+/* One line per input with an optimization profile ("profile: input 'x' 1..8..64x3x48x192 ..."),
+ * nothing without. (engine/engine.c) */
+void c8_engine_print_profiles(const c8_engine *e, FILE *fp);
 
 /* Creates an engine shell around a lowered graph (takes ownership of g). (engine/layers.c) */
 c8_engine *c8_engine_new(c8_graph *g, c8_device device, c8_precision precision);

@@ -248,6 +248,8 @@ void c8_engine_print_placement(const c8_engine *e, FILE *fp) {
     int conv = 0;
     for (int i = 0; i < e->g->n_nodes; i++) conv += e->g->nodes[i].op == C8_OP_REFORMAT;
     if (conv) fprintf(fp, "layout conversions: %d\n", conv);
+    fprintf(fp, "preprocessing: %s\n", e->preprocessing ? e->preprocessing : "none recorded");
+    c8_engine_print_profiles(e, fp);
 }
 
 void c8_engine_write_placement_json(const c8_engine *e, FILE *fp) {
@@ -258,6 +260,20 @@ void c8_engine_write_placement_json(const c8_engine *e, FILE *fp) {
     c8_jw_str(&w, c8_device_name(e->device));
     c8_jw_key(&w, "precision");
     c8_jw_str(&w, c8_precision_name(e->precision));
+    c8_jw_key(&w, "preprocessing");
+    if (e->preprocessing)
+        c8_jw_str(&w, e->preprocessing);
+    else
+        c8_jw_null(&w);
+    c8_jw_key(&w, "profiles"); /* {"input": "min..opt..max"} for inputs with a profile */
+    c8_jw_obj_begin(&w);
+    for (int i = 0; e->prof && i < e->g->n_inputs; i++) {
+        if (!e->prof[i].set) continue;
+        char pb[200];
+        c8_jw_key(&w, e->g->vals[e->g->inputs[i]].name);
+        c8_jw_str(&w, c8_profile_str(&e->prof[i], pb, sizeof pb));
+    }
+    c8_jw_obj_end(&w);
     c8_jw_key(&w, "nodes");
     c8_jw_arr_begin(&w);
     for (int i = 0; i < e->g->n_nodes; i++) {

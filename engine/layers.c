@@ -4,6 +4,8 @@
  * the builder, which engine.c calls, never calls back into engine.c (docs/architecture.md). */
 #include "engine/engine_internal.h"
 
+#include "util/err.h"
+
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +17,24 @@ c8_engine *c8_engine_new(c8_graph *g, c8_device device, c8_precision precision) 
     e->device = device;
     e->precision = precision;
     return e;
+}
+
+c8_status c8_engine_set_preprocessing(c8_engine *e, const char *text, c8_error *err) {
+    free(e->preprocessing);
+    e->preprocessing = NULL;
+    if (!text || !*text) return C8_OK;
+    size_t n = strlen(text);
+    if (n > C8_ENGINE_PREPROCESSING_MAX)
+        return c8_err(err, C8_ERR_INVALID,
+                      "the preprocessing description is %zu bytes, longer than %d", n,
+                      C8_ENGINE_PREPROCESSING_MAX);
+    for (size_t i = 0; i < n; i++)
+        if ((unsigned char)text[i] < 0x20)
+            return c8_err(err, C8_ERR_INVALID,
+                          "the preprocessing description holds a control character (byte %zu)", i);
+    e->preprocessing = strdup(text);
+    if (!e->preprocessing) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    return C8_OK;
 }
 
 int c8_engine_add_layer(c8_engine *e, const char *name, const char *op, c8_precision p,

@@ -75,6 +75,7 @@ void c8_model_destroy(c8_model *m) {
     if (!m) return;
     c8_graph_destroy(m->g);
     free(m->calib_names);
+    free(m->prof);
     free(m);
 }
 
@@ -136,7 +137,54 @@ c8_status c8_model_set_input_shape(c8_model *m, const char *name, const c8_shape
                       v->name, c8_shape_str(&v->shape, want, sizeof want),
                       c8_shape_str(shape, got, sizeof got));
     v->shape = *shape;
+    if (m->prof) m->prof[idx].set = false; /* a pinned shape replaces a profile */
     return c8_graph_infer(g, true, NULL, err);
+}
+
+c8_status c8_model_set_input_profile(c8_model *m, const char *name, const c8_shape *min,
+                                     const c8_shape *opt, const c8_shape *max, c8_error *err) {
+    c8_graph *g = m->g;
+    int idx;
+    if (!name || !*name) {
+        if (g->n_inputs != 1)
+            return c8_err(err, C8_ERR_USAGE,
+                          "%s: the model has %d inputs; name the one whose profile is given",
+                          g->path, g->n_inputs);
+        idx = 0;
+    } else {
+        idx = c8_model_find_input(m, name);
+        if (idx < 0)
+            return c8_err(err, C8_ERR_NOT_FOUND, "%s: no input called '%s'", g->path, name);
+    }
+    c8_value *v = &g->vals[g->inputs[idx]];
+    c8_profile p = {true, *min, *opt, *max};
+    char what[600];
+    snprintf(what, sizeof what, "%s: input '%s'", g->path, v->name);
+    C8_TRY(c8_profile_validate(&p, &v->shape, what, err));
+    if (!m->prof) {
+        m->prof = calloc((size_t)g->n_inputs, sizeof *m->prof);
+        if (!m->prof) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    }
+    /* extents with min = max are fixed; the others stay dynamic for the engine to specialize */
+    c8_shape old = v->shape;
+    for (int d = 0; d < v->shape.rank; d++) v->shape.d[d] = min->d[d] == max->d[d] ? min->d[d] : -1;
+    c8_status s = c8_graph_infer(g, true, NULL, err);
+    if (s != C8_OK) {
+        v->shape = old;
+        c8_error ignore = {0};
+        c8_graph_infer(g, true, NULL, &ignore);
+        return s;
+    }
+    m->prof[idx] = p;
+    return C8_OK;
+}
+
+bool c8_model_input_profile(const c8_model *m, int i, c8_shape *min, c8_shape *opt, c8_shape *max) {
+    if (!m->prof || i < 0 || i >= m->g->n_inputs || !m->prof[i].set) return false;
+    if (min) *min = m->prof[i].min;
+    if (opt) *opt = m->prof[i].opt;
+    if (max) *max = m->prof[i].max;
+    return true;
 }
 
 int c8_model_calibration_tensors(const c8_model *m, const char *const **names) {

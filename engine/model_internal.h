@@ -3,10 +3,12 @@
 #define C8_ENGINE_MODEL_INTERNAL_H
 
 #include "calib8/engine.h"
+#include "engine/profile.h"
 #include "ops/ir.h"
 
 struct c8_model {
     c8_graph *g;              /* owned */
+    c8_profile *prof;         /* (g->n_inputs) optimization profiles, owned; NULL: none set */
     const char **calib_names; /* borrowed from g's values */
     int n_calib;
 };

@@ -31,8 +31,12 @@
 /* Format 2 adds each layer's placement (device, reason, layout, tuned candidates) and HostCopy
  * nodes; format 1 plans are read with their placement recomputed (engine/build/place.c).
  * Format 3: a device plan's storage conversions are Reformat nodes (engine/build/reformat.c);
- * format 2 plans get them inserted when read (the layout is the same, nothing else differs). */
-#define C8_PLAN_FORMAT 3u
+ * format 2 plans get them inserted when read (the layout is the same, nothing else differs).
+ * Format 4 appends the inputs' preprocessing (c8_engine_preprocessing; "" for none) and their
+ * optimization profiles (a count, 0 or the number of inputs, then per input a flag and the
+ * minimum, optimum and maximum shapes) after the layer table; older plans are read with
+ * neither. */
+#define C8_PLAN_FORMAT 4u
 #define C8_PLAN_HEADER 72u
 
 /* ---------------------------------------------------------------- writer */
@@ -182,6 +186,14 @@ static void write_payload(wbuf *w, const c8_engine *e) {
         put_str(w, l->place_reason);
         put_str(w, l->layout);
         put_str(w, l->tuned);
+    }
+    put_str(w, e->preprocessing); /* format 4 */
+    put_u32(w, e->prof ? (uint32_t)g->n_inputs : 0u);
+    for (int i = 0; e->prof && i < g->n_inputs; i++) {
+        put_i32(w, e->prof[i].set);
+        put_shape(w, &e->prof[i].min);
+        put_shape(w, &e->prof[i].opt);
+        put_shape(w, &e->prof[i].max);
     }
 }
 
@@ -540,6 +552,26 @@ static c8_status read_payload(rbuf *r, c8_engine **out) {
     for (int i = 0; !r->bad && i < g->n_nodes; i++)
         if (!valid_index(g->nodes[i].layer, e->n_layers, true))
             fail(r, "node names a missing layer");
+    if (r->format >= 4 && !r->bad) {
+        char *pre = get_str(r);
+        c8_error pe = {0};
+        if (pre && c8_engine_set_preprocessing(e, pre, &pe) != C8_OK) fail(r, pe.msg);
+        free(pre);
+        uint32_t np = get_u32(r);
+        if (np && np != (uint32_t)g->n_inputs) fail(r, "profile count is not the input count");
+        if (np && !r->bad && !(e->prof = calloc(np, sizeof *e->prof))) fail(r, "out of memory");
+        for (uint32_t i = 0; i < np && !r->bad; i++) {
+            c8_profile *p = &e->prof[i];
+            p->set = get_i32(r) != 0;
+            get_shape(r, &p->min);
+            get_shape(r, &p->opt);
+            get_shape(r, &p->max);
+            c8_error ve = {0};
+            if (!r->bad && p->set &&
+                c8_profile_validate(p, &g->vals[g->inputs[i]].shape, "profile", &ve) != C8_OK)
+                fail(r, ve.msg);
+        }
+    }
     if (!r->bad && r->off != r->n) fail(r, "trailing bytes after the payload");
 done:
     free(model_sha);

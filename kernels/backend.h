@@ -85,6 +85,10 @@ typedef struct c8_tune_options {
     /* the batch buckets for a graph whose inputs' axis 0 is dynamic (ascending, >= 1) */
     const int64_t *batches;
     int n_batches;
+    /* per graph input: the optimization profile's optimum, the size a dynamic extent other
+     * than the batch is tuned at (rank 0: the input has no profile, such extents are taken as
+     * 1); NULL: no profiles */
+    const c8_shape *opt_shapes;
 } c8_tune_options;
 
 typedef struct c8_backend_vt {

@@ -128,43 +128,188 @@ int c8_cli_parse_i64_list(const char *s, int64_t *out, int max) {
     return n;
 }
 
-bool c8_cli_parse_shape(const char *s, c8_cli_shape *out) {
+/* One extent: "N", "MIN..MAX" or "MIN..OPT..MAX"; false with the reason. */
+static bool parse_extent(const char *p, size_t len, int64_t v[3], bool *range, char *why,
+                         size_t wl) {
+    char buf[96];
+    if (len == 0 || len >= sizeof buf) {
+        snprintf(why, wl, "an empty extent");
+        return false;
+    }
+    memcpy(buf, p, len);
+    buf[len] = '\0';
+    int64_t part[3];
+    int k = 0;
+    char *q = buf;
+    for (;;) {
+        char *dots = strstr(q, "..");
+        if (dots) *dots = '\0';
+        char *end;
+        errno = 0;
+        long long x = strtoll(q, &end, 10);
+        if (end == q || *end || errno || x <= 0 || k == 3 || *q == '+' || *q == '-') {
+            snprintf(why, wl, "extent '%.*s' is not N, MIN..MAX or MIN..OPT..MAX (N > 0)", (int)len,
+                     p);
+            return false;
+        }
+        part[k++] = x;
+        if (!dots) break;
+        q = dots + 2;
+    }
+    if (k == 2) part[2] = part[1]; /* MIN..MAX: the optimum is the maximum */
+    if (k == 1) part[1] = part[2] = part[0];
+    if (!(part[0] <= part[1] && part[1] <= part[2])) {
+        snprintf(why, wl, "extent '%.*s' needs MIN <= OPT <= MAX", (int)len, p);
+        return false;
+    }
+    v[0] = part[0];
+    v[1] = part[1];
+    v[2] = part[2];
+    *range = k > 1 && part[0] != part[2];
+    return true;
+}
+
+bool c8_cli_parse_shape_why(const char *s, c8_cli_shape *out, char *why, size_t why_len) {
+    char dummy[8];
+    if (!why) {
+        why = dummy;
+        why_len = sizeof dummy;
+    }
     memset(out, 0, sizeof *out);
     /* the name may itself contain ':' (ONNX names do): split at the last ':' */
     const char *colon = strrchr(s, ':');
     const char *dims = s;
     if (colon) {
         size_t n = (size_t)(colon - s);
-        if (n == 0 || n >= sizeof out->name) return false;
+        if (n == 0 || n >= sizeof out->name) {
+            snprintf(why, why_len, n ? "the input name is too long" : "an empty input name");
+            return false;
+        }
         memcpy(out->name, s, n);
         out->name[n] = '\0';
         dims = colon + 1;
     }
+    if (!*dims) {
+        snprintf(why, why_len, "no extents (expected NAME:DIMS, e.g. x:1..8..64x3x48x192)");
+        return false;
+    }
     const char *p = dims;
-    while (*p) {
-        if (out->shape.rank == C8_MAX_RANK) return false;
-        char *end;
-        errno = 0;
-        long long v = strtoll(p, &end, 10);
-        if (end == p || errno || v <= 0) return false;
-        out->shape.d[out->shape.rank++] = v;
-        p = end;
-        if (*p == 'x' || *p == 'X') {
-            p++;
-            if (!*p) return false;
-        } else if (*p) {
+    for (;;) {
+        if (out->min.rank == C8_MAX_RANK) {
+            snprintf(why, why_len, "more than %d extents", C8_MAX_RANK);
             return false;
         }
+        const char *x = p;
+        while (*x && *x != 'x' && *x != 'X') x++;
+        int64_t v[3];
+        bool range;
+        if (!parse_extent(p, (size_t)(x - p), v, &range, why, why_len)) return false;
+        int r = out->min.rank++;
+        out->opt.rank = out->max.rank = out->min.rank;
+        out->min.d[r] = v[0];
+        out->opt.d[r] = v[1];
+        out->max.d[r] = v[2];
+        out->ranged |= range;
+        if (!*x) break;
+        p = x + 1;
     }
-    return out->shape.rank > 0;
+    out->shape = out->min;
+    return true;
+}
+
+bool c8_cli_parse_shape(const char *s, c8_cli_shape *out) {
+    return c8_cli_parse_shape_why(s, out, NULL, 0) && !out->ranged;
+}
+
+static c8_cli_shape *shape_entry(c8_cli_shape *shapes, int *n, const char *name) {
+    for (int i = 0; i < *n; i++)
+        if (!strcmp(shapes[i].name, name)) return &shapes[i];
+    if (*n == C8_CLI_MAX_SHAPES) return NULL;
+    c8_cli_shape *e = &shapes[(*n)++];
+    memset(e, 0, sizeof *e);
+    snprintf(e->name, sizeof e->name, "%s", name);
+    return e;
+}
+
+bool c8_cli_shape_option(const char *cmd, int opt, const char *arg, c8_cli_shape *shapes, int *n,
+                         int *rc) {
+    static const char *flags[] = {"--shape", "--minShapes", "--optShapes", "--maxShapes"};
+    if (opt < C8_SHOPT_SHAPE || opt > C8_SHOPT_MAX) return false;
+    const int part = opt - C8_SHOPT_SHAPE; /* 0: --shape, 1..3: min, opt, max */
+    const char *flag = flags[part];
+    *rc = 0;
+    /* trtexec lists several inputs separated by ','; --shape takes one */
+    char buf[1024];
+    if (strlen(arg) >= sizeof buf) {
+        *rc = c8_cli_usage(cmd, "%s: the value is too long", flag);
+        return true;
+    }
+    snprintf(buf, sizeof buf, "%s", arg);
+    char *save = NULL;
+    for (char *t = part ? strtok_r(buf, ",", &save) : buf; t;
+         t = part ? strtok_r(NULL, ",", &save) : NULL) {
+        c8_cli_shape one;
+        char why[160];
+        if (!c8_cli_parse_shape_why(t, &one, why, sizeof why)) {
+            *rc = c8_cli_usage(cmd, "bad %s '%s': %s", flag, t, why);
+            return true;
+        }
+        if (part && one.ranged) {
+            *rc = c8_cli_usage(cmd,
+                               "bad %s '%s': give fixed extents (the range comes from "
+                               "--minShapes and --maxShapes)",
+                               flag, t);
+            return true;
+        }
+        c8_cli_shape *e = shape_entry(shapes, n, one.name);
+        if (!e) {
+            *rc = c8_cli_usage(cmd, "too many shapes (at most %d inputs)", C8_CLI_MAX_SHAPES);
+            return true;
+        }
+        unsigned bit = part ? 1u << (part - 1) : 8u;
+        if ((e->parts & bit) || (e->parts && (bit == 8u || (e->parts & 8u)))) {
+            *rc = c8_cli_usage(cmd, "%s '%s': the shape of input '%s' is given twice", flag, t,
+                               one.name[0] ? one.name : "(the only one)");
+            return true;
+        }
+        e->parts |= bit;
+        if (bit == 8u) {
+            *e = one;
+            e->parts = 8u;
+        } else {
+            c8_shape *dst = part == 1 ? &e->min : part == 2 ? &e->opt : &e->max;
+            *dst = one.min;
+        }
+    }
+    return true;
 }
 
 bool c8_cli_stderr_is_tty(void) { return isatty(2) != 0; }
 
 c8_status c8_cli_apply_shapes(c8_model *m, const c8_cli_shape *shapes, int n, c8_error *err) {
     for (int i = 0; i < n; i++) {
-        c8_status s = c8_model_set_input_shape(m, shapes[i].name[0] ? shapes[i].name : NULL,
-                                               &shapes[i].shape, err);
+        c8_cli_shape e = shapes[i];
+        const char *name = e.name[0] ? e.name : NULL;
+        if (e.parts & 7u) { /* the trtexec spellings */
+            const char *who = name ? name : "(the only one)";
+            if (!(e.parts & 1u) || !(e.parts & 4u))
+                return c8_err(err, C8_ERR_USAGE,
+                              "input '%s': --minShapes and --maxShapes go together (given:%s%s%s)",
+                              who, e.parts & 1u ? " --minShapes" : "",
+                              e.parts & 2u ? " --optShapes" : "",
+                              e.parts & 4u ? " --maxShapes" : "");
+            if (!(e.parts & 2u)) e.opt = e.max;
+            if (e.min.rank != e.max.rank || e.opt.rank != e.max.rank)
+                return c8_err(err, C8_ERR_USAGE,
+                              "input '%s': --minShapes, --optShapes and --maxShapes have "
+                              "different ranks",
+                              who);
+            e.ranged = false;
+            for (int d = 0; d < e.min.rank; d++) e.ranged |= e.min.d[d] != e.max.d[d];
+            e.shape = e.min;
+        }
+        c8_status s = e.ranged ? c8_model_set_input_profile(m, name, &e.min, &e.opt, &e.max, err)
+                               : c8_model_set_input_shape(m, name, &e.shape, err);
         if (s != C8_OK) return s;
     }
     return C8_OK;
@@ -178,12 +323,20 @@ c8_status c8_cli_calib_load(c8_cli_calib *c, const c8_model *m, c8_build_options
     if (s != C8_OK) return s;
     c->scales = c8_calib_cache_scales(c->cache);
     bo->scales = &c->scales;
+    c->sidecar = c8_calib_sidecar_path(c->path);
+    if (!c->sidecar) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    C8_TRY(c8_calib_cache_preprocessing(c->path, &c->preprocessing, err));
+    bo->preprocessing = c->preprocessing;
     return C8_OK;
 }
 
 void c8_cli_calib_free(c8_cli_calib *c) {
     c8_calib_cache_destroy(c->cache);
     c->cache = NULL;
+    free(c->preprocessing);
+    c->preprocessing = NULL;
+    free(c->sidecar);
+    c->sidecar = NULL;
 }
 
 char *c8_cli_safe_name(const char *name) {
@@ -234,6 +387,10 @@ c8_status c8_cli_image_input(const c8_model *m, const char **name, int64_t *c, i
     c8_dtype dt;
     c8_shape s;
     c8_model_input(m, 0, &in, &dt, &s);
+    c8_shape opt;
+    if (c8_model_input_profile(m, 0, NULL, &opt, NULL) && opt.rank == s.rank)
+        for (int d = 1; d < s.rank; d++)
+            if (s.d[d] < 0) s.d[d] = opt.d[d]; /* a range: images at the optimum */
     return image_input(c8_model_path(m), c8_model_num_inputs(m), in, dt, s, name, c, h, w, err);
 }
 
@@ -243,7 +400,58 @@ c8_status c8_cli_engine_image_input(const c8_engine *e, const char *what, const 
     c8_dtype dt;
     c8_shape s;
     c8_engine_input(e, 0, &in, &dt, &s);
+    c8_shape opt;
+    if (c8_engine_input_profile(e, 0, NULL, &opt, NULL) && opt.rank == s.rank)
+        for (int d = 1; d < s.rank; d++)
+            if (s.d[d] < 0) s.d[d] = opt.d[d]; /* a range: images at the optimum */
     return image_input(what, c8_engine_num_inputs(e), in, dt, s, name, c, h, w, err);
+}
+
+c8_status c8_cli_check_batch(const c8_model *m, const c8_engine *e, const char *what, int64_t batch,
+                             int64_t images, c8_error *err) {
+    const char *in;
+    c8_dtype dt;
+    c8_shape s, lo, hi;
+    bool prof;
+    if (m) {
+        c8_model_input(m, 0, &in, &dt, &s);
+        prof = c8_model_input_profile(m, 0, &lo, NULL, &hi);
+    } else {
+        c8_engine_input(e, 0, &in, &dt, &s);
+        prof = c8_engine_input_profile(e, 0, &lo, NULL, &hi);
+    }
+    if (s.rank < 1) return C8_OK;
+    const int64_t last = images > 0 ? images % batch : 0;
+    if (s.d[0] >= 0) { /* fixed */
+        if (batch != s.d[0])
+            return c8_err(err, C8_ERR_USAGE,
+                          "%s: --batch %lld, but input '%s' has a fixed batch of %lld (give a "
+                          "batch range with --shape %s:1..%lldx...)",
+                          what, (long long)batch, in, (long long)s.d[0], in,
+                          (long long)(batch > s.d[0] ? batch : s.d[0]));
+        if (last)
+            return c8_err(err, C8_ERR_USAGE,
+                          "%s: the last batch would hold %lld of %lld images, but input '%s' has "
+                          "a fixed batch of %lld (give a batch range with --shape %s:1..%lldx..., "
+                          "or --images a multiple of %lld)",
+                          what, (long long)last, (long long)images, in, (long long)s.d[0], in,
+                          (long long)s.d[0], (long long)s.d[0]);
+        return C8_OK;
+    }
+    if (!prof) return C8_OK;
+    if (batch < lo.d[0] || batch > hi.d[0])
+        return c8_err(err, C8_ERR_USAGE,
+                      "%s: --batch %lld is outside the profile's batch range %lld..%lld of input "
+                      "'%s'",
+                      what, (long long)batch, (long long)lo.d[0], (long long)hi.d[0], in);
+    if (last && last < lo.d[0])
+        return c8_err(err, C8_ERR_USAGE,
+                      "%s: the last batch would hold %lld of %lld images, below the profile's "
+                      "batch range %lld..%lld of input '%s' (lower its minimum, or change "
+                      "--images or --batch)",
+                      what, (long long)last, (long long)images, (long long)lo.d[0],
+                      (long long)hi.d[0], in);
+    return C8_OK;
 }
 
 bool c8_cli_parse_precision(const char *s, c8_precision *p, c8_precision *fallback) {

@@ -46,12 +46,41 @@ bool c8_cli_parse_f64(const char *s, double *out);
 int c8_cli_parse_f64_list(const char *s, double *out, int max);
 int c8_cli_parse_i64_list(const char *s, int64_t *out, int max);
 
-/* "--shape NAME:NxCxHxW" (NAME: optional for single-input models). */
+/* "--shape NAME:DIMS" (NAME: optional for single-input models). DIMS are extents joined by 'x',
+ * each a fixed value N, a range MIN..MAX (optimum MAX) or MIN..OPT..MAX: an optimization
+ * profile (TensorRT's model; c8_model_set_input_profile), "x:1..8..64x3x48x192". The trtexec
+ * spellings --minShapes / --optShapes / --maxShapes NAME:DIMS[,NAME:DIMS...] give the three
+ * parts separately (fixed extents only; --optShapes defaults to --maxShapes), and --shapes is
+ * --shape. */
 typedef struct c8_cli_shape {
     char name[256]; /* "" when omitted */
-    c8_shape shape;
+    c8_shape shape; /* the fixed shape (the minimum when ranged) */
+    c8_shape min, opt, max;
+    bool ranged;    /* some extent is a range: a profile */
+    unsigned parts; /* trtexec spellings: which of min (1), opt (2), max (4) were given */
 } c8_cli_shape;
+/* One --shape value; false with the reason in why (may be NULL) when it is not NAME:DIMS. */
+bool c8_cli_parse_shape_why(const char *s, c8_cli_shape *out, char *why, size_t why_len);
+/* The same for fixed shapes only (no ranges; e.g. dataset --target). */
 bool c8_cli_parse_shape(const char *s, c8_cli_shape *out);
+
+/* getopt_long codes and option entries of the shape flags (0x1100..0x1103). */
+enum { C8_SHOPT_SHAPE = 0x1100, C8_SHOPT_MIN, C8_SHOPT_OPT, C8_SHOPT_MAX };
+/* clang-format off */
+#define C8_CLI_SHAPE_OPTIONS                                                                       \
+    {"shape", required_argument, NULL, C8_SHOPT_SHAPE},                                            \
+    {"shapes", required_argument, NULL, C8_SHOPT_SHAPE},                                           \
+    {"minShapes", required_argument, NULL, C8_SHOPT_MIN},                                          \
+    {"optShapes", required_argument, NULL, C8_SHOPT_OPT},                                          \
+    {"maxShapes", required_argument, NULL, C8_SHOPT_MAX},
+/* clang-format on */
+#define C8_CLI_MAX_SHAPES 16
+/* The shape flags of a command: consumes `opt` when it is one of them (true), adding arg to
+ * shapes / *n; *rc is then 0, or the usage exit code after the message naming the flag and the
+ * problem was printed ("calib8 build: bad --shape 'x:4..2': extent 0: 4..2 needs
+ * MIN <= OPT <= MAX"). */
+bool c8_cli_shape_option(const char *cmd, int opt, const char *arg, c8_cli_shape *shapes, int *n,
+                         int *rc);
 
 /* True if isatty(stderr) and not quiet: for progress bars. */
 bool c8_cli_stderr_is_tty(void);
@@ -97,23 +126,35 @@ typedef struct c8_cli_calib {
     bool allow_mismatch;
     c8_calib_cache *cache;  /* owned; NULL until loaded */
     c8_scale_source scales; /* over cache */
+    char *preprocessing;    /* owned: the line its sidecar records, or NULL */
+    char *sidecar;          /* owned: "<path>.json", naming where preprocessing comes from */
 } c8_cli_calib;
 /* Reads and checks path against m (c8_calib_cache_load_for_model; warnings to log) and points
- * bo->scales at it; nothing when path is NULL. */
+ * bo->scales at it, and bo->preprocessing at the preprocessing its sidecar records (the plan
+ * keeps it; a command with preprocessing flags may replace it); nothing when path is NULL. */
 c8_status c8_cli_calib_load(c8_cli_calib *c, const c8_model *m, c8_build_options *bo, FILE *log,
                             c8_error *err);
 void c8_cli_calib_free(c8_cli_calib *c);
 
-#define C8_CLI_MAX_SHAPES 16
-/* Pins each --shape on the model (see c8_model_set_input_shape). */
+/* Pins each --shape on the model: a fixed shape with c8_model_set_input_shape, a range with
+ * c8_model_set_input_profile; trtexec parts without both --minShapes and --maxShapes are an
+ * error (C8_ERR_USAGE) naming the input. */
 c8_status c8_cli_apply_shapes(c8_model *m, const c8_cli_shape *shapes, int n, c8_error *err);
-/* The model's single image input: its name and (C, H, W), after --shape. Errors when the
- * model has several inputs, a non-4-D input, or leaves C/H/W dynamic ("give --shape"). */
+/* The model's single image input: its name and (C, H, W), after --shape; an extent with a
+ * profile range is taken at the profile's optimum. Errors when the model has several inputs, a
+ * non-4-D input, or leaves C/H/W dynamic without a profile ("give --shape"). */
 c8_status c8_cli_image_input(const c8_model *m, const char **name, int64_t *c, int64_t *h,
                              int64_t *w, c8_error *err);
 /* The same for a built engine (plans carry their input shapes). */
 c8_status c8_cli_engine_image_input(const c8_engine *e, const char *what, const char **name,
                                     int64_t *c, int64_t *h, int64_t *w, c8_error *err);
+/* --batch against the batch extent of the single input (model m, or engine e when m is NULL;
+ * `what` names it): a fixed batch must equal `batch` and divide `images` (no partial last
+ * batch), a profile's range must hold `batch` and the last batch (images % batch). Refused
+ * before any work, C8_ERR_USAGE naming both ("--batch 16 is outside the profile's batch
+ * range 1..8 of input 'x'"). */
+c8_status c8_cli_check_batch(const c8_model *m, const c8_engine *e, const char *what, int64_t batch,
+                             int64_t images, c8_error *err);
 /* "fp32", "fp16", "int8", "fp16,int8" (INT8 with FP16 fallback) -> precision and fallback. */
 bool c8_cli_parse_precision(const char *s, c8_precision *p, c8_precision *fallback);
 /* A file-safe version of a tensor name ([A-Za-z0-9._-] kept, others '_'), malloc'd. */

@@ -1,7 +1,10 @@
 /* calib8 bench: throughput and latency of a plan at several batch sizes, on the plan's device.
  *
  * For each batch size: every float input gets random values in [-1, 1) (never zeros: zeros can
- * run faster than real data), each of --contexts contexts runs --warmup untimed runs, then
+ * run faster than real data), or, for an image input (N x C x H x W, C 1 or 3) of a plan that
+ * records its preprocessing (or with preprocessing flags), random pixels 0..255 through that
+ * preprocessing's channels, scale, mean and std: the values the model sees in use, each of
+ * --contexts contexts runs --warmup untimed runs, then
  * --iterations timed runs from its own thread. Latency is per run, end to end (inputs uploaded,
  * the forward, outputs downloaded): measured with the backend's timing marks (CUDA events on
  * the context's stream, c8_context_mark) on the GPU, with the wall clock on the CPU; median and
@@ -10,10 +13,12 @@
  * holds the device (name, clocks, driver / runtime / cuDNN / cuBLAS versions), the calib8
  * version, the settings and one record per batch size. */
 #include "calib8/config.h"
+#include "calib8/dataset.h"
 #include "calib8/engine.h"
 #include "tools/cli.h"
 #include "tools/cli_io.h"
 #include "tools/commands.h"
+#include "tools/dataset_opts.h"
 
 #include <errno.h>
 #include <getopt.h>
@@ -55,7 +60,14 @@ static void usage(FILE *f) {
             "  --contexts N      contexts running concurrently, one thread each (default 1)\n"
             "  --json FILE       also write the results as JSON\n"
             "  --seed S          input seed (default 1)\n"
-            "  -h, --help        this help\n");
+            "  --shape NAME:DIMS the shape to measure, inside the plan's optimization profile\n"
+            "                    (its batch is the default --batch; without it, extents of a\n"
+            "                    profile other than the batch are taken at the optimum)\n"
+            "  -h, --help        this help\n"
+            "An image input (N x C x H x W, C 1 or 3) of a plan that records its preprocessing\n"
+            "gets random pixels through it (channels, scale, mean, std; the flags below replace\n"
+            "it); other inputs get uniform values in [-1, 1).\n");
+    c8_preprocess_opts_help(f);
 }
 
 /* Sets *err (public c8_error) and returns code. */
@@ -145,15 +157,58 @@ typedef struct result {
     double img_s, median_ms, p99_ms, mean_ms, min_ms, wall_s;
 } result;
 
-/* Fills the inputs of engine e for batch b with random values; *bufs receives the buffers. */
-static c8_status make_inputs(const c8_engine *e, int64_t b, uint64_t seed, c8_host_tensor *in,
+static uint64_t xorshift(uint64_t *x) {
+    *x ^= *x << 13;
+    *x ^= *x >> 7;
+    *x ^= *x << 17;
+    return *x;
+}
+
+/* Image i of an input (C, H, W): random pixels through pre's channels and value map (resize
+ * and crop left out: the pixels are made at the input's size). C8_ERR_UNSUPPORTED when pre does
+ * not fit this input (then it gets uniform values). */
+static c8_status random_image(const c8_preprocess *pre, int64_t c, int64_t h, int64_t w,
+                              uint64_t *x, float *out, c8_error *err) {
+    c8_preprocess p = *pre;
+    p.resize = C8_RESIZE_NONE;
+    p.crop_h = p.crop_w = 0;
+    if (c8_preprocess_check(&p, c, h, w, err) != C8_OK) return C8_ERR_UNSUPPORTED;
+    int64_t ic = (c == 1 && p.channels != C8_CHANNELS_RGB && p.channels != C8_CHANNELS_BGR) ? 1 : 3;
+    c8_image img = {h, w, ic, malloc((size_t)(h * w * ic))};
+    if (!img.data) return bench_err(err, C8_ERR_NOMEM, "out of memory");
+    for (int64_t k = 0; k < h * w * ic; k++) img.data[k] = (uint8_t)(xorshift(x) >> 56);
+    c8_status s = c8_preprocess_apply(&p, &img, "random image", c, h, w, out, err);
+    free(img.data);
+    return s;
+}
+
+/* Fills the inputs of engine e for batch b with random values (pre: image inputs get random
+ * pixels through it; NULL: uniform values everywhere); *bufs receives the buffers. */
+/* --shape for input i (by name, or the only one), or NULL. */
+static const c8_cli_shape *shape_for(const c8_cli_shape *shapes, int n_shapes, const char *name,
+                                     int n_inputs) {
+    for (int k = 0; k < n_shapes; k++)
+        if (shapes[k].name[0] ? !strcmp(shapes[k].name, name) : n_inputs == 1) return &shapes[k];
+    return NULL;
+}
+
+static c8_status make_inputs(const c8_engine *e, int64_t b, uint64_t seed, const c8_preprocess *pre,
+                             const c8_cli_shape *shapes, int n_shapes, c8_host_tensor *in,
                              c8_error *err) {
     int n = c8_engine_num_inputs(e);
     for (int i = 0; i < n; i++) {
         const char *name;
         c8_dtype dt;
-        c8_shape s;
+        c8_shape s, opt;
         c8_engine_input(e, i, &name, &dt, &s);
+        /* the extents a run takes: --shape's, else the profile's optimum (batch: b) */
+        const c8_cli_shape *want = shape_for(shapes, n_shapes, name, n);
+        bool prof = c8_engine_input_profile(e, i, NULL, &opt, NULL);
+        if (want && want->shape.rank != s.rank)
+            return bench_err(err, C8_ERR_USAGE, "--shape for input '%s' has rank %d, the input %d",
+                             name, want->shape.rank, s.rank);
+        for (int d = 1; d < s.rank; d++)
+            if (s.d[d] < 0 && (want || prof)) s.d[d] = want ? want->shape.d[d] : opt.d[d];
         if (dt != C8_DT_FLOAT)
             return bench_err(err, C8_ERR_UNSUPPORTED, "input '%s' is %s: bench feeds float32 only",
                              name, c8_dtype_name(dt));
@@ -170,20 +225,26 @@ static c8_status make_inputs(const c8_engine *e, int64_t b, uint64_t seed, c8_ho
         int64_t cnt = c8_shape_numel(&s);
         float *p = malloc((size_t)(cnt > 0 ? cnt : 1) * sizeof *p);
         if (!p) return bench_err(err, C8_ERR_NOMEM, "out of memory for input '%s'", name);
-        uint64_t x = seed * 0x9e3779b97f4a7c15ull + (uint64_t)i + 1;
-        for (int64_t k = 0; k < cnt; k++) {
-            x ^= x << 13;
-            x ^= x >> 7;
-            x ^= x << 17;
-            p[k] = (float)((x >> 40) * (1.0 / 8388608.0)) - 1.0f;
-        }
         in[i] = (c8_host_tensor){name, dt, s, p};
+        uint64_t x = seed * 0x9e3779b97f4a7c15ull + (uint64_t)i + 1;
+        c8_status st = C8_ERR_UNSUPPORTED;
+        if (pre && s.rank == 4) {
+            int64_t per = s.d[1] * s.d[2] * s.d[3];
+            st = C8_OK;
+            for (int64_t k = 0; st == C8_OK && k < b; k++)
+                st = random_image(pre, s.d[1], s.d[2], s.d[3], &x, p + k * per, err);
+            if (st != C8_OK && st != C8_ERR_UNSUPPORTED) return st;
+        }
+        if (st == C8_OK) continue;
+        for (int64_t k = 0; k < cnt; k++)
+            p[k] = (float)((xorshift(&x) >> 40) * (1.0 / 8388608.0)) - 1.0f;
     }
     return C8_OK;
 }
 
 static c8_status bench_batch(c8_engine *e, int64_t b, int64_t warmup, int64_t iters, int n_ctx,
-                             uint64_t seed, result *r, c8_error *err) {
+                             uint64_t seed, const c8_preprocess *pre, const c8_cli_shape *shapes,
+                             int n_shapes, result *r, c8_error *err) {
     memset(r, 0, sizeof *r);
     r->batch = b;
     int n_in = c8_engine_num_inputs(e);
@@ -195,7 +256,7 @@ static c8_status bench_batch(c8_engine *e, int64_t b, int64_t warmup, int64_t it
     pthread_barrier_t bar;
     bool bar_ok = false;
     c8_status s = in ? C8_OK : bench_err(err, C8_ERR_NOMEM, "out of memory");
-    if (s == C8_OK) s = make_inputs(e, b, seed, in, err);
+    if (s == C8_OK) s = make_inputs(e, b, seed, pre, shapes, n_shapes, in, err);
     for (int i = 0; s == C8_OK && i < n_ctx; i++) {
         s = c8_context_create(e, &ctx[i], err);
         if (s != C8_OK) break;
@@ -364,8 +425,9 @@ static void write_device(jw *j, c8_engine *e, c8_error *err) {
 }
 
 /* Written to "<path>.tmp.<pid>" and renamed: a reader never sees half a file. */
-static c8_status write_json(const char *path, const char *plan, c8_engine *e, const result *r,
-                            int nr, int64_t warmup, int64_t iters, int n_ctx, c8_error *err) {
+static c8_status write_json(const char *path, const char *plan, c8_engine *e, const char *pre,
+                            const result *r, int nr, int64_t warmup, int64_t iters, int n_ctx,
+                            c8_error *err) {
     size_t tl = strlen(path) + 32;
     char *tmp = malloc(tl);
     if (!tmp) return bench_err(err, C8_ERR_NOMEM, "out of memory");
@@ -386,6 +448,8 @@ static c8_status write_json(const char *path, const char *plan, c8_engine *e, co
     j_kint(&j, "warmup", warmup);
     j_kint(&j, "iterations", iters);
     j_kint(&j, "contexts", n_ctx);
+    /* what the inputs held: "" = uniform in [-1, 1), else the preprocessing of random pixels */
+    j_kstr(&j, "input_preprocessing", pre);
     j_kstr(&j, "latency", "per run, end to end (upload, forward, download)");
     j_key(&j, "results");
     j_open(&j, '[');
@@ -418,24 +482,41 @@ static c8_status write_json(const char *path, const char *plan, c8_engine *e, co
 }
 
 int c8_cmd_bench(int argc, char **argv) {
-    static const struct option opts[] = {{"plan", required_argument, NULL, OPT_PLAN},
-                                         {"batch", required_argument, NULL, OPT_BATCH},
-                                         {"iterations", required_argument, NULL, OPT_ITER},
-                                         {"warmup", required_argument, NULL, OPT_WARMUP},
-                                         {"contexts", required_argument, NULL, OPT_CONTEXTS},
-                                         {"json", required_argument, NULL, OPT_JSON},
-                                         {"seed", required_argument, NULL, OPT_SEED},
-                                         {"help", no_argument, NULL, OPT_HELP},
-                                         {NULL, 0, NULL, 0}};
+    static const struct option opts[] = {
+        {"plan", required_argument, NULL, OPT_PLAN},
+        {"batch", required_argument, NULL, OPT_BATCH},
+        {"iterations", required_argument, NULL, OPT_ITER},
+        {"warmup", required_argument, NULL, OPT_WARMUP},
+        {"contexts", required_argument, NULL, OPT_CONTEXTS},
+        {"json", required_argument, NULL, OPT_JSON},
+        {"seed", required_argument, NULL, OPT_SEED},
+        {"help", no_argument, NULL, OPT_HELP},
+        C8_CLI_SHAPE_OPTIONS C8_PREPROCESS_LONG_OPTIONS{NULL, 0, NULL, 0}};
+    c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
+    int n_shapes = 0;
+    bool batch_given = false;
+    c8_dataset_opts dso;
+    c8_dataset_opts_init(&dso);
     const char *plan = NULL, *json = NULL;
     int64_t batches[MAX_BATCHES] = {1, 8, 64, 256};
     int nb = 4, c;
     int64_t iters = 100, warmup = 10, n_ctx = 1, seed = 1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int shape_rc;
+        if (c8_cli_shape_option("bench", c, optarg, shapes, &n_shapes, &shape_rc)) {
+            if (shape_rc) return shape_rc;
+            continue;
+        }
+        c8_error pe = {0};
+        if (c8_dataset_opts_handle(&dso, c, optarg, &pe)) {
+            if (pe.code) return c8_cli_fail(&pe);
+            continue;
+        }
         switch (c) {
         case OPT_PLAN: plan = optarg; break;
         case OPT_BATCH:
+            batch_given = true;
             nb = c8_cli_parse_i64_list(optarg, batches, MAX_BATCHES);
             if (nb < 1) return c8_cli_usage("bench", "bad --batch '%s'", optarg);
             for (int i = 0; i < nb; i++)
@@ -464,6 +545,15 @@ int c8_cmd_bench(int argc, char **argv) {
     }
     if (optind < argc) return c8_cli_usage("bench", "unexpected argument '%s'", argv[optind]);
     if (!plan) return c8_cli_usage("bench", "--plan is required");
+    /* --shape: one shape inside the plan's profile (its batch the default --batch) */
+    for (int i = 0; i < n_shapes; i++)
+        if (shapes[i].ranged || (shapes[i].parts & 7u))
+            return c8_cli_usage("bench", "--shape takes fixed extents here (a shape to measure "
+                                         "inside the plan's profile), not a range");
+    if (n_shapes && !batch_given) {
+        batches[0] = shapes[0].shape.d[0];
+        nb = 1;
+    }
     {
         c8_cli_io io;
         c8_cli_io_init(&io, "bench");
@@ -475,20 +565,28 @@ int c8_cmd_bench(int argc, char **argv) {
     }
     c8_error err = {0};
     c8_engine *e = NULL;
-    c8_status s = c8_engine_load(plan, &e, &err);
+    c8_status s = c8_dataset_opts_finish(&dso, &err);
+    if (s == C8_OK) s = c8_engine_load(plan, &e, &err);
     if (s != C8_OK) return c8_cli_fail(&err);
+    /* image inputs: the plan's preprocessing unless the flags say otherwise */
+    c8_dataset_opts_adopt(&dso, c8_engine_preprocessing(e), plan);
+    const c8_preprocess *pre = (dso.pre_from || c8_dataset_opts_pre_given(&dso)) ? &dso.pre : NULL;
+    char pre_line[512] = "";
+    if (pre) c8_preprocess_describe(pre, pre_line, sizeof pre_line);
     result r[MAX_BATCHES];
     printf("%-8s %14s %14s %14s %14s\n", "batch", "images/s", "median ms", "p99 ms", "mean ms");
     int done = 0;
     for (int i = 0; s == C8_OK && i < nb; i++) {
-        s = bench_batch(e, batches[i], warmup, iters, (int)n_ctx, (uint64_t)seed, &r[i], &err);
+        s = bench_batch(e, batches[i], warmup, iters, (int)n_ctx, (uint64_t)seed, pre, shapes,
+                        n_shapes, &r[i], &err);
         if (s != C8_OK) break;
         printf("%-8lld %14.1f %14.4f %14.4f %14.4f\n", (long long)r[i].batch, r[i].img_s,
                r[i].median_ms, r[i].p99_ms, r[i].mean_ms);
         fflush(stdout);
         done++;
     }
-    if (s == C8_OK && json) s = write_json(json, plan, e, r, done, warmup, iters, (int)n_ctx, &err);
+    if (s == C8_OK && json)
+        s = write_json(json, plan, e, pre_line, r, done, warmup, iters, (int)n_ctx, &err);
     if (s == C8_OK && json) printf("wrote %s\n", json);
     c8_engine_destroy(e);
     return s == C8_OK ? C8_EXIT_OK : c8_cli_fail(&err);

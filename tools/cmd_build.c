@@ -50,7 +50,9 @@ static void usage(FILE *f) {
         "                            over node names; the last match wins)\n"
         "  --strict                  fail instead of falling back from INT8\n"
         "  --no-passes               skip the graph optimizer\n"
-        "  --shape NAME:DIMS         pin dynamic input extents\n"
+        "  --shape NAME:DIMS         input extents, each N, MIN..MAX or MIN..OPT..MAX: a range is\n"
+        "                            an optimization profile (x:1..8..64x3x48x192; also\n"
+        "                            --minShapes/--optShapes/--maxShapes, --shapes)\n"
         "  --device cpu|cpu-ref|cuda target device (default cpu: oneDNN where built with it; "
         "cpu-ref:\n"
         "                            the reference kernels)\n"
@@ -65,7 +67,11 @@ static void usage(FILE *f) {
         "  --max-drift PCT           the target, in top-1 percentage points\n"
         "  --data VAL                the labeled set (with the dataset flags below)\n"
         "  --fallback-images N       measure on the first N images of VAL (default: all)\n"
-        "  --report DIR              write the search (every step) as report.json/md/html\n");
+        "  --report DIR              write the search (every step) as report.json/md/html\n\n"
+        "Preprocessing: the plan records the preprocessing its inputs expect, the one the\n"
+        "--calib cache's sidecar records (calib8 calibrate's flags), or the preprocessing flags\n"
+        "below when given (a warning names both when they differ); eval, compare, run (image\n"
+        "inputs) and bench use it when they are given no preprocessing flags.\n");
     c8_dataset_opts_help(f);
 }
 
@@ -78,7 +84,7 @@ int c8_cmd_build(int argc, char **argv) {
         {"layer-precision", required_argument, NULL, OPT_LAYER_PRECISION},
         {"strict", no_argument, NULL, OPT_STRICT},
         {"no-passes", no_argument, NULL, OPT_NO_PASSES},
-        {"shape", required_argument, NULL, OPT_SHAPE},
+
         {"device", required_argument, NULL, OPT_DEVICE},
         {"verbose", no_argument, NULL, OPT_VERBOSE},
         {"tf32", no_argument, NULL, OPT_TF32},
@@ -88,7 +94,7 @@ int c8_cmd_build(int argc, char **argv) {
         {"fallback-images", required_argument, NULL, OPT_FALLBACK_IMAGES},
         {"report", required_argument, NULL, OPT_REPORT},
         {"help", no_argument, NULL, OPT_HELP},
-        C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
+        C8_CLI_SHAPE_OPTIONS C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
     c8_dataset_opts_init(&dso);
     c8_fallback_options fo;
@@ -105,6 +111,11 @@ int c8_cmd_build(int argc, char **argv) {
     int64_t tune_batches[16];
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int shape_rc;
+        if (c8_cli_shape_option("build", c, optarg, shapes, &n_shapes, &shape_rc)) {
+            if (shape_rc) return shape_rc;
+            continue;
+        }
         c8_error de = {0};
         if (c8_dataset_opts_handle(&dso, c, optarg, &de)) {
             if (de.code) return c8_cli_fail(&de);
@@ -121,11 +132,6 @@ int c8_cmd_build(int argc, char **argv) {
         case OPT_LAYER_PRECISION: bo.layer_precision = optarg; break;
         case OPT_STRICT: bo.strict = true; break;
         case OPT_NO_PASSES: bo.passes = false; break;
-        case OPT_SHAPE:
-            if (n_shapes == C8_CLI_MAX_SHAPES) return c8_cli_usage("build", "too many --shape");
-            if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
-                return c8_cli_usage("build", "bad --shape '%s'", optarg);
-            break;
         case OPT_DEVICE:
             if (!c8_device_parse(optarg, &bo.device))
                 return c8_cli_usage("build", "--device must be cpu, cpu-ref or cuda");
@@ -222,11 +228,19 @@ int c8_cmd_build(int argc, char **argv) {
     if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
     if (s == C8_OK) s = c8_cli_check_layer_spec(m, bo.layer_precision, &err);
     if (s == C8_OK) s = c8_cli_calib_load(&cal, m, &bo, bo.log, &err);
+    /* the plan records the sidecar's preprocessing, or the flags' when given */
+    char pre_line[512];
+    if (s == C8_OK) s = c8_dataset_opts_finish(&dso, &err);
+    if (s == C8_OK) c8_dataset_opts_adopt(&dso, cal.preprocessing, cal.sidecar);
+    if (s == C8_OK && c8_dataset_opts_pre_given(&dso))
+        bo.preprocessing = c8_preprocess_describe(&dso.pre, pre_line, sizeof pre_line);
     if (s == C8_OK && max_drift) {
         char pre[512];
-        s = c8_dataset_opts_finish(&dso, &err);
-        if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
+        s = c8_dataset_open(&dso.spec, &ds, &err);
         if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
+        if (s == C8_OK)
+            s = c8_cli_check_batch(m, NULL, model_path, dso.loader.batch, c8_dataset_count(ds),
+                                   &err);
         if (s == C8_OK) s = c8_report_create(&rep, &err);
         if (s == C8_OK) {
             c8_preprocess_describe(&dso.pre, pre, sizeof pre);

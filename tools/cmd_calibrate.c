@@ -56,7 +56,8 @@ static void usage(FILE *f) {
         "  --save-histograms FILE  also write every histogram to an HDF5 file\n"
         "  --from-histograms FILE  recompute thresholds from a histogram file (no model run)\n"
         "  --trt-version V         cache header version (default %s: TensorRT 10.3)\n"
-        "  --shape NAME:DIMS       pin dynamic input extents (NAME: optional for one input)\n"
+        "  --shape NAME:DIMS       input extents, each N, MIN..MAX or MIN..OPT..MAX (a range is\n"
+        "                          an optimization profile; NAME: optional for one input)\n"
         "  --device D              where the FP32 engine runs: cpu (default; oneDNN where built\n"
         "                          with it), cpu-ref (the reference kernels) or cuda\n"
         "  --images N              calibration images (default %d; --images 0: all)\n",
@@ -108,11 +109,11 @@ int c8_cmd_calibrate(int argc, char **argv) {
         {"save-histograms", required_argument, NULL, OPT_SAVE_HIST},
         {"from-histograms", required_argument, NULL, OPT_FROM_HIST},
         {"trt-version", required_argument, NULL, OPT_TRT_VERSION},
-        {"shape", required_argument, NULL, OPT_SHAPE},
+
         {"device", required_argument, NULL, OPT_DEVICE},
         {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
         {"help", no_argument, NULL, OPT_HELP},
-        C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
+        C8_CLI_SHAPE_OPTIONS C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
     c8_dataset_opts_init(&dso);
     c8_calibrate_opts co;
@@ -125,6 +126,11 @@ int c8_cmd_calibrate(int argc, char **argv) {
     uint64_t max_memory = c8_cli_default_max_memory();
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int shape_rc;
+        if (c8_cli_shape_option("calibrate", c, optarg, shapes, &n_shapes, &shape_rc)) {
+            if (shape_rc) return shape_rc;
+            continue;
+        }
         c8_error e = {0};
         if (c8_dataset_opts_handle(&dso, c, optarg, &e)) {
             if (e.code) return c8_cli_fail(&e);
@@ -170,11 +176,6 @@ int c8_cmd_calibrate(int argc, char **argv) {
             co.trt_version = optarg;
             break;
         }
-        case OPT_SHAPE:
-            if (n_shapes == C8_CLI_MAX_SHAPES) return c8_cli_usage("calibrate", "too many --shape");
-            if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
-                return c8_cli_usage("calibrate", "bad --shape '%s'", optarg);
-            break;
         case OPT_DEVICE:
             device_given = true;
             if (!c8_device_parse(optarg, &co.device))
@@ -265,6 +266,8 @@ int c8_cmd_calibrate(int argc, char **argv) {
     if (s == C8_OK) s = c8_cli_image_input(m, &in_name, &C, &H, &W, &err);
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
     if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
+    if (s == C8_OK)
+        s = c8_cli_check_batch(m, NULL, model_path, dso.loader.batch, c8_dataset_count(ds), &err);
     if (s == C8_OK)
         s = c8_cli_budget_loader(max_memory, dso.loader.batch, dso.loader.prefetch, C, H, W,
                                  &co.max_memory, &err);

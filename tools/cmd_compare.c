@@ -73,7 +73,8 @@ static void usage(FILE *f) {
             "  --device D              where the engines run: cpu (default; oneDNN where built\n"
             "                          with it), cpu-ref (the reference kernels) or cuda\n"
             "  --no-passes             end-to-end engines without the graph optimizer\n"
-            "  --shape NAME:DIMS       pin dynamic input extents\n"
+            "  --shape NAME:DIMS       input extents, each N, MIN..MAX or MIN..OPT..MAX (a range\n"
+            "                          is an optimization profile)\n"
             "  --dump FILE.h5          write the compared tensors (FP32 and dequantized INT8)\n"
             "  --report DIR            output folder (created if missing)\n"
             "  --allow-cache-mismatch  use a cache whose sidecar names another model\n"
@@ -125,7 +126,7 @@ int c8_cmd_compare(int argc, char **argv) {
         {"bins", required_argument, NULL, OPT_BINS},
         {"device", required_argument, NULL, OPT_DEVICE},
         {"no-passes", no_argument, NULL, OPT_NO_PASSES},
-        {"shape", required_argument, NULL, OPT_SHAPE},
+
         {"dump", required_argument, NULL, OPT_DUMP},
         {"report", required_argument, NULL, OPT_REPORT},
         {"allow-cache-mismatch", no_argument, NULL, OPT_ALLOW_MISMATCH},
@@ -134,7 +135,7 @@ int c8_cmd_compare(int argc, char **argv) {
         {"ctc-blank", required_argument, NULL, OPT_CTC_BLANK},
         {"output-kind", required_argument, NULL, OPT_OUTPUT_KIND},
         {"help", no_argument, NULL, OPT_HELP},
-        C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
+        C8_CLI_SHAPE_OPTIONS C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
     c8_dataset_opts_init(&dso);
     c8_compare_options co;
@@ -147,6 +148,11 @@ int c8_cmd_compare(int argc, char **argv) {
     bool map_threshold_given = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int shape_rc;
+        if (c8_cli_shape_option("compare", c, optarg, shapes, &n_shapes, &shape_rc)) {
+            if (shape_rc) return shape_rc;
+            continue;
+        }
         c8_error e = {0};
         if (c8_dataset_opts_handle(&dso, c, optarg, &e)) {
             if (e.code) return c8_cli_fail(&e);
@@ -189,11 +195,6 @@ int c8_cmd_compare(int argc, char **argv) {
                 return c8_cli_usage("compare", "--device must be cpu, cpu-ref or cuda");
             break;
         case OPT_NO_PASSES: co.passes = false; break;
-        case OPT_SHAPE:
-            if (n_shapes == C8_CLI_MAX_SHAPES) return c8_cli_usage("compare", "too many --shape");
-            if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
-                return c8_cli_usage("compare", "bad --shape '%s'", optarg);
-            break;
         case OPT_DUMP: co.dump_path = optarg; break;
         case OPT_REPORT: report_dir = optarg; break;
         case OPT_ALLOW_MISMATCH: co.allow_cache_mismatch = true; break;
@@ -268,12 +269,22 @@ int c8_cmd_compare(int argc, char **argv) {
     c8_report *rep = NULL;
     char pre[512];
     c8_status s = c8_dataset_opts_finish(&dso, &err);
+    char *recorded = NULL, *sidecar = NULL;
+    if (s == C8_OK && co.calib_cache) {
+        sidecar = c8_calib_sidecar_path(co.calib_cache);
+        s = sidecar ? c8_calib_cache_preprocessing(co.calib_cache, &recorded, &err)
+                    : c8_err(&err, C8_ERR_NOMEM, "out of memory");
+    }
+    /* the preprocessing of the calibration, unless flags say otherwise */
+    if (s == C8_OK) c8_dataset_opts_adopt(&dso, recorded, sidecar);
     if (s == C8_OK) s = c8_model_load(model_path, NULL, &m, &err);
     if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
     if (s == C8_OK) s = c8_cli_check_layer_spec(m, co.layer_precision, &err);
     if (s == C8_OK) s = c8_cli_check_drift_flags(m, &co.drift, map_threshold_given, &err);
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
     if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
+    if (s == C8_OK)
+        s = c8_cli_check_batch(m, NULL, model_path, dso.loader.batch, c8_dataset_count(ds), &err);
     if (s == C8_OK) s = c8_report_create(&rep, &err);
     if (s == C8_OK) {
         char num[32];
@@ -320,5 +331,7 @@ int c8_cmd_compare(int argc, char **argv) {
     c8_report_destroy(rep);
     c8_dataset_destroy(ds);
     c8_model_destroy(m);
+    free(recorded);
+    free(sidecar);
     return s == C8_OK ? C8_EXIT_OK : c8_cli_fail(&err);
 }

@@ -39,7 +39,8 @@ static void usage(FILE *f) {
                "  --precision P      fp32 (default), fp16, int8, fp16,int8\n"
                "  --calib FILE       calibration cache for int8\n"
                "  --no-passes        skip the graph optimizer (with --model)\n"
-               "  --shape NAME:DIMS  pin dynamic input extents (with --model)\n"
+               "  --shape NAME:DIMS  input extents (with --model), each N, MIN..MAX or\n"
+               "                     MIN..OPT..MAX (a range is an optimization profile)\n"
                "  --json FILE        also write {\"top1\", \"top5\", \"images\", ...} to FILE\n"
                "  --allow-nonfinite  score outputs holding NaN or Inf (default: fail, naming\n"
                "                     the first image that produced one)\n");
@@ -55,12 +56,12 @@ int c8_cmd_eval(int argc, char **argv) {
         {"precision", required_argument, NULL, OPT_PRECISION},
         {"calib", required_argument, NULL, OPT_CALIB},
         {"no-passes", no_argument, NULL, OPT_NO_PASSES},
-        {"shape", required_argument, NULL, OPT_SHAPE},
+
         {"json", required_argument, NULL, OPT_JSON},
         {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
         {"allow-nonfinite", no_argument, NULL, OPT_ALLOW_NONFINITE},
         {"help", no_argument, NULL, OPT_HELP},
-        C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
+        C8_CLI_SHAPE_OPTIONS C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
     c8_dataset_opts_init(&dso);
     c8_build_options bo;
@@ -74,6 +75,11 @@ int c8_cmd_eval(int argc, char **argv) {
     bool no_passes = false, allow_nonfinite = false;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int shape_rc;
+        if (c8_cli_shape_option("eval", c, optarg, shapes, &n_shapes, &shape_rc)) {
+            if (shape_rc) return shape_rc;
+            continue;
+        }
         c8_error e = {0};
         if (c8_dataset_opts_handle(&dso, c, optarg, &e)) {
             if (e.code) return c8_cli_fail(&e);
@@ -93,11 +99,6 @@ int c8_cmd_eval(int argc, char **argv) {
             no_passes = true;
             break;
         case OPT_ALLOW_NONFINITE: allow_nonfinite = true; break;
-        case OPT_SHAPE:
-            if (n_shapes == C8_CLI_MAX_SHAPES) return c8_cli_usage("eval", "too many --shape");
-            if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
-                return c8_cli_usage("eval", "bad --shape '%s'", optarg);
-            break;
         case OPT_JSON: json = optarg; break;
         case OPT_MAX_MEMORY:
             if (!c8_cli_parse_max_memory(optarg, &max_memory))
@@ -169,12 +170,18 @@ int c8_cmd_eval(int argc, char **argv) {
         if (s == C8_OK) s = c8_engine_build(m, &bo, &e, &err);
         if (s == C8_OK) c8_calib_cache_warn_unfit(cal.path, m, e, stderr);
     }
+    /* the preprocessing the plan (or the cache's sidecar) records, unless flags say otherwise */
+    if (s == C8_OK)
+        c8_dataset_opts_adopt(&dso, c8_engine_preprocessing(e), plan ? plan : cal.sidecar);
     if (s == C8_OK)
         s = c8_cli_engine_image_input(e, plan ? plan : model_path, &in_name, &C, &H, &W, &err);
     /* a detector or recognizer has no accuracy to count here: say what it is (issue 20) */
     if (s == C8_OK) s = c8_report_eval_check_output(e, plan ? plan : model_path, &err);
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
     if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
+    if (s == C8_OK)
+        s = c8_cli_check_batch(NULL, e, plan ? plan : model_path, dso.loader.batch,
+                               c8_dataset_count(ds), &err);
     if (s == C8_OK && !c8_dataset_has_labels(ds))
         s = c8_err(&err, C8_ERR_INVALID,
                    "%s: the data set has no labels; eval needs them (`calib8 compare` measures "

@@ -26,7 +26,8 @@ static void usage(FILE *f) {
             "Prints the graph: inputs and outputs, then every node with its op, output shape,\n"
             "parameter count and FLOPs (for the given or declared shapes), and totals.\n\n"
             "  --model FILE       ONNX model\n"
-            "  --shape NAME:DIMS  pin a dynamic input shape (NAME: optional for one input)\n"
+            "  --shape NAME:DIMS  input extents, each N, MIN..MAX or MIN..OPT..MAX (a range is an\n"
+            "                     optimization profile; NAME: optional for one input)\n"
             "  --passes           run the graph optimizer: list every change each pass made, the\n"
             "                     changes per pass and the node counts before and after, then\n"
             "                     print the optimized graph instead of the imported one\n"
@@ -139,11 +140,11 @@ static int inspect_plan(const char *path, bool json, bool strict) {
 
 int c8_cmd_inspect(int argc, char **argv) {
     static const struct option opts[] = {
-        {"model", required_argument, 0, 'm'}, {"shape", required_argument, 0, 's'},
-        {"passes", no_argument, 0, 'p'},      {"no-pass", required_argument, 0, 'n'},
-        {"dot", required_argument, 0, 'd'},   {"plan", required_argument, 0, 'P'},
-        {"json", no_argument, 0, 'j'},        {"strict", no_argument, 0, 'S'},
-        {"help", no_argument, 0, 'h'},        {0, 0, 0, 0}};
+        {"model", required_argument, 0, 'm'},   {"passes", no_argument, 0, 'p'},
+        {"no-pass", required_argument, 0, 'n'}, {"dot", required_argument, 0, 'd'},
+        {"plan", required_argument, 0, 'P'},    {"json", no_argument, 0, 'j'},
+        {"strict", no_argument, 0, 'S'},        {"help", no_argument, 0, 'h'},
+        C8_CLI_SHAPE_OPTIONS{0, 0, 0, 0}};
     const char *model_path = NULL, *dot_file = NULL, *plan_path = NULL;
     bool passes = false, json = false, strict = false;
     const char *disabled[32];
@@ -153,14 +154,13 @@ int c8_cmd_inspect(int argc, char **argv) {
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int shape_rc;
+        if (c8_cli_shape_option("inspect", c, optarg, shapes, &n_shapes, &shape_rc)) {
+            if (shape_rc) return shape_rc;
+            continue;
+        }
         switch (c) {
         case 'm': model_path = optarg; break;
-        case 's':
-            if (n_shapes == C8_CLI_MAX_SHAPES)
-                return c8_cli_usage("inspect", "too many --shape options");
-            if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
-                return c8_cli_usage("inspect", "bad --shape '%s' (expected NAME:NxCxHxW)", optarg);
-            break;
         case 'p': passes = true; break;
         case 'n':
             if (!c8_model_pass_known(optarg))

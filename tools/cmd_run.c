@@ -1,15 +1,19 @@
-/* calib8 run: runs a model (or plan) on input files and writes its outputs as .npy. */
+/* calib8 run: runs a model (or plan) on input files (.npy, .pb tensors, or PNG / JPEG images
+ * preprocessed as the plan records or the flags say) and writes its outputs as .npy. */
+#include "calib8/dataset.h"
 #include "calib8/engine.h"
 #include "calib8/util.h"
 #include "tools/cli.h"
 #include "tools/cli_finite.h"
 #include "tools/cli_io.h"
 #include "tools/commands.h"
+#include "tools/dataset_opts.h"
 
 #include <getopt.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #define MAX_INPUTS 32
 
@@ -24,10 +28,13 @@ static void usage(FILE *f) {
         "  --model FILE       ONNX model (built here: FP32 on the CPU)\n"
         "  --plan FILE        a plan from calib8 build (its device and precisions)\n"
         "  --no-passes        build the model without the graph optimizer\n"
-        "  --input NAME=FILE  input tensor from a .npy or ONNX TensorProto .pb file; a\n"
-        "                     single-input model may omit NAME=\n"
+        "  --input NAME=FILE  input tensor from a .npy or ONNX TensorProto .pb file, or an\n"
+        "                     image (.png, .jpg, .jpeg: a batch of one, preprocessed to the\n"
+        "                     input's C x H x W as the plan records or the flags below\n"
+        "                     say); a single-input model may omit NAME=\n"
         "  --output-dir DIR   where outputs go (created if missing)\n"
-        "  --shape NAME:DIMS  pin a dynamic input shape (NAME: optional for one input)\n"
+        "  --shape NAME:DIMS  input extents, each N, MIN..MAX or MIN..OPT..MAX (a range is an\n"
+        "                     optimization profile; NAME: optional for one input)\n"
         "  --dump-all         also write every intermediate tensor, with DIR/tensors.json\n"
         "                     mapping tensor names to files (with --model, the graph passes\n"
         "                     are off so every tensor the ONNX file names is written)\n"
@@ -36,11 +43,61 @@ static void usage(FILE *f) {
         "  --max-memory SIZE  refuse inputs whose activation memory would exceed SIZE (8G,\n"
         "                     512M; 0 or none: no limit; default: MemAvailable)\n"
         "  -h, --help         this help\n");
+    c8_preprocess_opts_help(f);
 }
 
 static int ends_with(const char *s, const char *suf) {
     size_t a = strlen(s), b = strlen(suf);
     return a >= b && !strcmp(s + a - b, suf);
+}
+
+static int is_image(const char *path) {
+    const char *dot = strrchr(path, '.');
+    return dot &&
+           (!strcasecmp(dot, ".png") || !strcasecmp(dot, ".jpg") || !strcasecmp(dot, ".jpeg"));
+}
+
+/* An image FILE for input `name` (NULL: the only one) of the model or engine: decoded and
+ * preprocessed by pre into a (1, C, H, W) float32 tensor (t->data malloc'd). */
+static c8_status load_image(const c8_model *m, const c8_engine *e, const char *name,
+                            const char *file, const c8_preprocess *pre, c8_host_tensor *t,
+                            c8_error *err) {
+    int n = m ? c8_model_num_inputs(m) : c8_engine_num_inputs(e);
+    const char *in_name = NULL;
+    c8_dtype dt = C8_DT_FLOAT;
+    c8_shape sh = {0};
+    for (int i = 0; i < n && !in_name; i++) {
+        const char *nm;
+        if (m)
+            c8_model_input(m, i, &nm, &dt, &sh);
+        else
+            c8_engine_input(e, i, &nm, &dt, &sh);
+        if (name ? !strcmp(nm, name) : n == 1) in_name = nm;
+    }
+    if (!in_name) return c8_err(err, C8_ERR_INVALID, "%s: no input called '%s'", file, name);
+    char sb[96];
+    if (dt != C8_DT_FLOAT || sh.rank != 4 || sh.d[1] <= 0 || sh.d[2] <= 0 || sh.d[3] <= 0 ||
+        (sh.d[0] >= 0 && sh.d[0] != 1))
+        return c8_err(err, C8_ERR_INVALID,
+                      "%s: input '%s' is %s %s; an image feeds a float32 1 x C x H x W input "
+                      "whose C, H and W are known (give them with --shape)",
+                      file, in_name, c8_dtype_name(dt), c8_shape_str(&sh, sb, sizeof sb));
+    int64_t c = sh.d[1], h = sh.d[2], w = sh.d[3];
+    C8_TRY(c8_preprocess_check(pre, c, h, w, err));
+    c8_image img;
+    C8_TRY(c8_image_read(file, &img, err));
+    float *data = malloc((size_t)(c * h * w) * sizeof *data);
+    c8_status s = data ? c8_preprocess_apply(pre, &img, file, c, h, w, data, err)
+                       : c8_err(err, C8_ERR_NOMEM, "out of memory");
+    c8_image_free(&img);
+    if (s != C8_OK) {
+        free(data);
+        return s;
+    }
+    t->dtype = C8_DT_FLOAT;
+    t->shape = (c8_shape){4, {1, c, h, w}};
+    t->data = data;
+    return C8_OK;
 }
 
 /* Loads FILE (.npy or .pb) into t (t->data malloc'd). */
@@ -136,17 +193,19 @@ static c8_status write_tensor_map(const dump_state *d, c8_error *err) {
 }
 
 int c8_cmd_run(int argc, char **argv) {
-    static const struct option opts[] = {{"model", required_argument, 0, 'm'},
-                                         {"input", required_argument, 0, 'i'},
-                                         {"output-dir", required_argument, 0, 'o'},
-                                         {"shape", required_argument, 0, 's'},
-                                         {"dump-all", no_argument, 0, 'd'},
-                                         {"plan", required_argument, 0, 'p'},
-                                         {"no-passes", no_argument, 0, 'n'},
-                                         {"max-memory", required_argument, 0, 'M'},
-                                         {"allow-nonfinite", no_argument, 0, 'F'},
-                                         {"help", no_argument, 0, 'h'},
-                                         {0, 0, 0, 0}};
+    static const struct option opts[] = {
+        {"model", required_argument, 0, 'm'},
+        {"input", required_argument, 0, 'i'},
+        {"output-dir", required_argument, 0, 'o'},
+        {"dump-all", no_argument, 0, 'd'},
+        {"plan", required_argument, 0, 'p'},
+        {"no-passes", no_argument, 0, 'n'},
+        {"max-memory", required_argument, 0, 'M'},
+        {"allow-nonfinite", no_argument, 0, 'F'},
+        {"help", no_argument, 0, 'h'},
+        C8_CLI_SHAPE_OPTIONS C8_PREPROCESS_LONG_OPTIONS{0, 0, 0, 0}};
+    c8_dataset_opts dso;
+    c8_dataset_opts_init(&dso);
     const char *model_path = NULL, *out_dir = NULL, *plan_path = NULL;
     int no_passes = 0, allow_nonfinite = 0;
     const char *inputs[MAX_INPUTS];
@@ -156,6 +215,16 @@ int c8_cmd_run(int argc, char **argv) {
     optind = 1;
     int c;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+        int shape_rc;
+        if (c8_cli_shape_option("run", c, optarg, shapes, &n_shapes, &shape_rc)) {
+            if (shape_rc) return shape_rc;
+            continue;
+        }
+        c8_error pe = {0};
+        if (c8_dataset_opts_handle(&dso, c, optarg, &pe)) {
+            if (pe.code) return c8_cli_fail(&pe);
+            continue;
+        }
         switch (c) {
         case 'm': model_path = optarg; break;
         case 'i':
@@ -163,12 +232,6 @@ int c8_cmd_run(int argc, char **argv) {
             inputs[n_inputs++] = optarg;
             break;
         case 'o': out_dir = optarg; break;
-        case 's':
-            if (n_shapes == C8_CLI_MAX_SHAPES)
-                return c8_cli_usage("run", "too many --shape options");
-            if (!c8_cli_parse_shape(optarg, &shapes[n_shapes++]))
-                return c8_cli_usage("run", "bad --shape '%s' (expected NAME:NxCxHxW)", optarg);
-            break;
         case 'd': dump_all = 1; break;
         case 'p': plan_path = optarg; break;
         case 'n': no_passes = 1; break;
@@ -192,6 +255,14 @@ int c8_cmd_run(int argc, char **argv) {
                             "%s has no effect with --plan: the plan was built with its "
                             "passes and shapes (rebuild it, or use --model)",
                             no_passes ? "--no-passes" : "--shape");
+    int n_images = 0;
+    for (int i = 0; i < n_inputs; i++) {
+        const char *eq = strchr(inputs[i], '=');
+        n_images += is_image(eq ? eq + 1 : inputs[i]);
+    }
+    if (c8_dataset_opts_pre_given(&dso) && n_images == 0)
+        return c8_cli_usage("run", "the preprocessing flags have no effect: no --input is an "
+                                   "image (.png, .jpg, .jpeg)");
     if (no_passes && dump_all)
         return c8_cli_usage("run", "--no-passes has no effect with --dump-all (which always "
                                    "builds without the graph passes)");
@@ -230,6 +301,10 @@ int c8_cmd_run(int argc, char **argv) {
     else
         s = c8_model_load(model_path, NULL, &model, &err);
     if (s == C8_OK && model) s = c8_cli_apply_shapes(model, shapes, n_shapes, &err);
+    if (s == C8_OK && n_images) s = c8_dataset_opts_finish(&dso, &err);
+    /* images: the plan's recorded preprocessing unless the flags say otherwise */
+    if (s == C8_OK && n_images && eng)
+        c8_dataset_opts_adopt(&dso, c8_engine_preprocessing(eng), plan_path);
     if (s != C8_OK) goto fail;
     int n_model_inputs = model ? c8_model_num_inputs(model) : c8_engine_num_inputs(eng);
     for (int i = 0; i < n_inputs; i++) {
@@ -243,11 +318,17 @@ int c8_cmd_run(int argc, char **argv) {
                               n_model_inputs);
             goto out;
         }
-        s = load_input(file, &in[i], &err);
+        if (is_image(file))
+            s = load_image(model, eng, names[i], file, &dso.pre, &in[i], &err);
+        else
+            s = load_input(file, &in[i], &err);
         if (s != C8_OK) goto fail;
         in[i].name = names[i];
-        /* a shape given by file pins the model's dynamic extents */
-        if (model) s = c8_model_set_input_shape(model, names[i], &in[i].shape, &err);
+        /* a shape given by file pins the model's dynamic extents, unless a profile (--shape
+         * with a range) keeps them: then the engine checks the file's shape against it */
+        int at = model ? (names[i] ? c8_model_find_input(model, names[i]) : 0) : -1;
+        if (model && !c8_model_input_profile(model, at, NULL, NULL, NULL))
+            s = c8_model_set_input_shape(model, names[i], &in[i].shape, &err);
         if (s != C8_OK) {
             c8_err_prefix(&err, "%s", file);
             goto fail;

@@ -131,6 +131,34 @@ c8_status c8_dataset_opts_finish(c8_dataset_opts *o, c8_error *err) {
     return C8_OK;
 }
 
+bool c8_dataset_opts_pre_given(const c8_dataset_opts *o) {
+    return o->preset || o->config || o->npre > 0;
+}
+
+void c8_dataset_opts_adopt(c8_dataset_opts *o, const char *recorded, const char *from) {
+    if (!recorded) return;
+    c8_preprocess rec;
+    c8_error e = {0};
+    if (c8_preprocess_parse(&rec, recorded, from, &e) != C8_OK) {
+        fprintf(stderr, "calib8: warning: the recorded preprocessing is not used: %s\n", e.msg);
+        return;
+    }
+    char want[512], have[512];
+    c8_preprocess_describe(&rec, want, sizeof want);
+    if (!c8_dataset_opts_pre_given(o)) {
+        o->pre = rec;
+        o->pre_from = from;
+        if (!o->quiet) printf("preprocess: %s (recorded in %s)\n", want, from);
+        return;
+    }
+    c8_preprocess_describe(&o->pre, have, sizeof have);
+    if (strcmp(want, have))
+        fprintf(stderr,
+                "calib8: warning: the preprocessing flags give '%s', but %s records '%s': using "
+                "the flags\n",
+                have, from, want);
+}
+
 c8_progress_mode c8_dataset_opts_progress(const c8_dataset_opts *o) {
     return o->quiet ? C8_PROGRESS_QUIET : C8_PROGRESS_AUTO;
 }
@@ -191,7 +219,13 @@ void c8_dataset_opts_help(FILE *f) {
         "  --skip-bad               skip unreadable or unfitting images (listed in the summary)\n"
         "  --batch N                images per batch (default 32)\n"
         "  --prefetch N             batches decoded ahead by the loader thread (default 3)\n"
-        "  --quiet                  no progress output\n"
+        "  --quiet                  no progress output\n",
+        f);
+    c8_preprocess_opts_help(f);
+}
+
+void c8_preprocess_opts_help(FILE *f) {
+    fputs(
         "preprocessing (applied: --preset, --preprocess-config, then these flags in order):\n"
         "  --preset NAME            none (default) or imagenet (resize 256, crop 224, rgb,\n"
         "                           scale 1/255, mean 0.485,0.456,0.406, std 0.229,0.224,0.225)\n"
@@ -203,7 +237,9 @@ void c8_dataset_opts_help(FILE *f) {
         "                           replicated for 3-channel models), rgb or bgr\n"
         "  --scale S                pixel (0..255) multiplier, e.g. 0.00392156862745098 or 1/255\n"
         "  --mean a[,b,c]           subtracted after scaling, per output channel\n"
-        "  --std a[,b,c]            divided by last: out = (pixel * scale - mean) / std\n",
+        "  --std a[,b,c]            divided by last: out = (pixel * scale - mean) / std\n"
+        "  without these flags, a plan's (or a calibration cache's) recorded preprocessing is\n"
+        "  used; flags that differ from it win, with a warning naming both\n",
         f);
 }
 

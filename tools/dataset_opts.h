@@ -59,14 +59,11 @@ enum {
     C8_DSOPT_LAST = 0x10ff
 };
 
-/* Entries for a struct option table (no terminator): splice before your {NULL, 0, NULL, 0}. */
+/* Entries for a struct option table (no terminator): splice before your {NULL, 0, NULL, 0}.
+ * C8_PREPROCESS_LONG_OPTIONS alone: the preprocessing flags, for a command that reads single
+ * images rather than data sets (run). */
 /* clang-format off */
-#define C8_DATASET_LONG_OPTIONS                                                                    \
-    {"data", required_argument, NULL, C8_DSOPT_DATA},                                              \
-    {"labels", required_argument, NULL, C8_DSOPT_LABELS},                                          \
-    {"classes", required_argument, NULL, C8_DSOPT_CLASSES},                                        \
-    {"hdf5-dataset", required_argument, NULL, C8_DSOPT_HDF5_DATASET},                              \
-    {"hdf5-labels", required_argument, NULL, C8_DSOPT_HDF5_LABELS},                                \
+#define C8_PREPROCESS_LONG_OPTIONS                                                                 \
     {"preset", required_argument, NULL, C8_DSOPT_PRESET},                                          \
     {"preprocess-config", required_argument, NULL, C8_DSOPT_PRE_CONFIG},                           \
     {"resize", required_argument, NULL, C8_DSOPT_RESIZE},                                          \
@@ -74,7 +71,14 @@ enum {
     {"channels", required_argument, NULL, C8_DSOPT_CHANNELS},                                      \
     {"scale", required_argument, NULL, C8_DSOPT_SCALE},                                            \
     {"mean", required_argument, NULL, C8_DSOPT_MEAN},                                              \
-    {"std", required_argument, NULL, C8_DSOPT_STD},                                                \
+    {"std", required_argument, NULL, C8_DSOPT_STD},
+#define C8_DATASET_LONG_OPTIONS                                                                    \
+    {"data", required_argument, NULL, C8_DSOPT_DATA},                                              \
+    {"labels", required_argument, NULL, C8_DSOPT_LABELS},                                          \
+    {"classes", required_argument, NULL, C8_DSOPT_CLASSES},                                        \
+    {"hdf5-dataset", required_argument, NULL, C8_DSOPT_HDF5_DATASET},                              \
+    {"hdf5-labels", required_argument, NULL, C8_DSOPT_HDF5_LABELS},                                \
+    C8_PREPROCESS_LONG_OPTIONS                                                                     \
     {"images", required_argument, NULL, C8_DSOPT_IMAGES},                                          \
     {"seed", required_argument, NULL, C8_DSOPT_SEED},                                              \
     {"no-shuffle", no_argument, NULL, C8_DSOPT_NO_SHUFFLE},                                        \
@@ -94,6 +98,7 @@ typedef struct c8_dataset_opts {
     bool quiet;            /* --quiet: no progress output */
     bool data_given;       /* --data or --labels was given */
     bool images_given;     /* --images was given (0: all) */
+    const char *pre_from;  /* where o->pre came from when no flag gave it (adopt), or NULL */
     /* raw preprocessing flags, applied by c8_dataset_opts_finish */
     const char *preset, *config;
     int npre;
@@ -107,8 +112,20 @@ void c8_dataset_opts_init(c8_dataset_opts *o);
 bool c8_dataset_opts_handle(c8_dataset_opts *o, int opt, const char *arg, c8_error *err);
 /* Builds o->pre from --preset, --preprocess-config and the single flags (see above). */
 c8_status c8_dataset_opts_finish(c8_dataset_opts *o, c8_error *err);
-/* The help text for the dataset flags (indented two spaces, fits 100 columns). */
+/* Whether a preprocessing flag was given: --preset, --preprocess-config or a single one. */
+bool c8_dataset_opts_pre_given(const c8_dataset_opts *o);
+/* After c8_dataset_opts_finish: the preprocessing recorded with the model, `recorded` (a
+ * c8_preprocess_describe line from a plan or a cache's sidecar; NULL: none), `from` naming
+ * where (a plan's or a sidecar's path; borrowed, kept in o->pre_from). Without preprocessing
+ * flags, o->pre becomes the recorded one, said on stdout unless quiet ("preprocess: LINE
+ * (recorded in FROM)"). With flags that describe another preprocessing, a warning on stderr
+ * names both and the flags are used. A recorded line that does not parse is warned about on
+ * stderr and left unused. */
+void c8_dataset_opts_adopt(c8_dataset_opts *o, const char *recorded, const char *from);
+/* The help text for the dataset flags (indented two spaces, fits 100 columns); the second
+ * only the preprocessing flags' part of it. */
 void c8_dataset_opts_help(FILE *f);
+void c8_preprocess_opts_help(FILE *f);
 /* QUIET with --quiet, else AUTO (a bar on a terminal, lines otherwise). */
 c8_progress_mode c8_dataset_opts_progress(const c8_dataset_opts *o);
 /* Prints what will be used, for every command alike (nothing with --quiet):

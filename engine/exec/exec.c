@@ -44,7 +44,11 @@ struct c8_exec {
     void **spec_vals;      /* per graph input: copied contents of shape tensors, else NULL */
     bool *shape_input;     /* per graph input: feeds only shape arguments */
     unsigned char *arena;  /* activations (and, on devices, inputs), backend memory */
-    size_t arena_bytes;
+    size_t arena_bytes;    /* what the current specialization uses of it */
+    size_t arena_cap;      /* its allocated size */
+    bool keep_arena;       /* a profiled engine: the arena, sized at the profile's maximum by
+                            * the first run, outlives specializations */
+    bool sized;            /* ... and that first specialization has been made */
     unsigned char *consts; /* device backends: the spec graph's constants, uploaded */
     void **vdata;          /* per spec value: where its data lives during a run (backend memory) */
     void **node_state;     /* per spec node: the backend's prepared state */
@@ -152,6 +156,7 @@ c8_status c8_exec_create(const c8_engine *e, const c8_backend_vt *vt, void *ctx,
         x->spec_shapes[i].rank = -1;
         x->shape_input[i] = feeds_only_shapes(g, g->inputs[i]);
     }
+    x->keep_arena = e->prof != NULL;
     *out = x;
     return C8_OK;
 }
@@ -180,8 +185,11 @@ static void drop_spec(c8_exec *x) {
         for (int i = 0; i < x->spec->n_outputs; i++) free(x->host_out[i]);
     free(x->host_out);
     x->host_out = NULL;
-    if (x->arena) x->vt->free(x->ctx, x->arena);
-    x->arena = NULL;
+    if (x->arena && !x->keep_arena) {
+        x->vt->free(x->ctx, x->arena);
+        x->arena = NULL;
+        x->arena_cap = 0;
+    }
     if (x->consts) x->vt->free(x->ctx, x->consts);
     x->consts = NULL;
     free(x->vdata);
@@ -201,6 +209,7 @@ static void free_obs_names(c8_exec *x) {
 void c8_exec_destroy(c8_exec *x) {
     if (!x) return;
     drop_spec(x);
+    if (x->arena) x->vt->free(x->ctx, x->arena);
     for (int i = 0; i < x->g->n_inputs; i++) free(x->spec_vals[i]);
     free(x->spec_vals);
     free(x->shape_input);
@@ -477,12 +486,19 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
                     c8_bytes_str(x->max_memory, nb2, sizeof nb2));
         goto done;
     }
-    st = vt->alloc(x->ctx, total ? total : C8_ARENA_ALIGN, (void **)&x->arena, err);
-    if (st != C8_OK) {
-        char nb1[32];
-        c8_err_prefix(err, "%s: cannot allocate %s of activation memory", g->path,
-                      c8_bytes_str(total, nb1, sizeof nb1));
-        goto done;
+    /* a kept arena (a profiled engine's, sized at its maximum) serves every smaller plan */
+    if (!x->arena || total > x->arena_cap) {
+        if (x->arena) x->vt->free(x->ctx, x->arena);
+        x->arena = NULL;
+        x->arena_cap = 0;
+        st = vt->alloc(x->ctx, total ? total : C8_ARENA_ALIGN, (void **)&x->arena, err);
+        if (st != C8_OK) {
+            char nb1[32];
+            c8_err_prefix(err, "%s: cannot allocate %s of activation memory", g->path,
+                          c8_bytes_str(total, nb1, sizeof nb1));
+            goto done;
+        }
+        x->arena_cap = total ? total : C8_ARENA_ALIGN;
     }
     x->arena_bytes = total;
     for (int k = 0; k < nb; k++) x->vdata[bval[k]] = x->arena + blocks[k].offset;
@@ -510,7 +526,7 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
         }
         if (st != C8_OK) goto done;
     }
-    x->mem_bytes = need;
+    x->mem_bytes = need - total + x->arena_cap; /* the arena as held */
     if (x->has_host) {
         x->hdata = calloc(nv, sizeof(void *));
         if (!x->hdata) {
@@ -705,6 +721,34 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
             goto done;
         }
         shapes[i] = t->shape;
+    }
+    /* an optimization profile: shapes outside it are refused; the first run plans (and
+     * allocates) the activation memory at the profile's maximum, which every later shape
+     * inside the profile reuses (specializations for shape-tensor values are sized as they
+     * come) */
+    const c8_profile *prof = x->e->prof;
+    for (int i = 0; prof && i < n; i++) {
+        st = c8_profile_check(&prof[i], g->path, g->vals[g->inputs[i]].name, &shapes[i], err);
+        if (st != C8_OK) goto done;
+    }
+    if (prof && !x->sized) {
+        bool shape_tensors = false;
+        for (int i = 0; i < n; i++) shape_tensors |= is_shape_tensor(x, i, bound[i]);
+        if (!shape_tensors) {
+            c8_shape *mx = calloc((size_t)(n > 0 ? n : 1), sizeof *mx);
+            if (!mx) {
+                st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+                goto done;
+            }
+            for (int i = 0; i < n; i++) mx[i] = prof[i].set ? prof[i].max : shapes[i];
+            st = specialize(x, mx, bound, err);
+            free(mx);
+            if (st != C8_OK) {
+                c8_err_prefix(err, "planning memory for the profile's maximum");
+                goto done;
+            }
+        }
+        x->sized = true;
     }
     bool same = x->spec != NULL;
     for (int i = 0; same && i < n; i++) {

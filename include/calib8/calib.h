@@ -283,6 +283,15 @@ const c8_calib_info *c8_calib_sidecar_info(const c8_calib_sidecar *s);
 const char *c8_calib_sidecar_cache_sha256(const c8_calib_sidecar *s);
 int64_t c8_calib_sidecar_tensor_count(const c8_calib_sidecar *s);
 const c8_calib_tensor_stat *c8_calib_sidecar_tensor(const c8_calib_sidecar *s, int64_t i);
+/* The preprocessing the sidecar records when it is a JSON string, as `calib8 calibrate` writes
+ * it (c8_preprocess_describe's line, dataset.h): borrowed; NULL when the sidecar records none
+ * (null) or another JSON value (an object written by a program of one's own). */
+const char *c8_calib_sidecar_preprocessing(const c8_calib_sidecar *s);
+/* The same read from the sidecar of cache_path ("<cache_path>.json"): *out malloc'd (caller
+ * frees), or NULL when there is no sidecar or it records no such line. A sidecar that exists
+ * but does not parse is its error (naming the file). What a build copies into its plan
+ * (c8_build_options.preprocessing). */
+c8_status c8_calib_cache_preprocessing(const char *cache_path, char **out, c8_error *err);
 
 /* Writes a calibration's outputs: the cache (header "TRT-<trt_version>-<trt_algorithm>",
  * tensors in the order of stats) and then its sidecar "<cache_path>.json", both atomically;

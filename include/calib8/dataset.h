@@ -127,6 +127,12 @@ c8_status c8_preprocess_load(c8_preprocess *p, const char *path, c8_error *err);
  * mean=0.485,0.456,0.406 std=0.229,0.224,0.225", numbers round-trippable: for logs, reports and
  * cache keys. Returns buf (truncated to len). */
 const char *c8_preprocess_describe(const c8_preprocess *p, char *buf, size_t len);
+/* The inverse of c8_preprocess_describe: *p becomes the preprocessing a description line
+ * states ("key=value" words separated by spaces, the keys of c8_preprocess_set except preset;
+ * keys left out keep c8_preprocess_init's values). describe(parse(line)) == line for every line
+ * describe writes. On an error (C8_ERR_PARSE / C8_ERR_INVALID, prefixed with `where`, may be
+ * NULL) *p is unchanged. For descriptions recorded in sidecars and plans. */
+c8_status c8_preprocess_parse(c8_preprocess *p, const char *line, const char *where, c8_error *err);
 /* Checks p against a target (C, H, W): C must be 1 or 3, mean/std counts 1 or C, std != 0 and
  * finite, rgb/bgr need C = 3, a crop must be H x W, and an exact resize without crop must be
  * H x W (otherwise no image could fit). */

@@ -70,6 +70,20 @@ int c8_model_find_input(const c8_model *m, const char *name);
 c8_status c8_model_set_input_shape(c8_model *m, const char *name, const c8_shape *shape,
                                    c8_error *err);
 
+/* An optimization profile for input `name` (NULL: the only input), TensorRT's model: every
+ * extent has a minimum, an optimum and a maximum (same rank as the input, 0 < min <= opt <= max;
+ * an extent the model fixes must equal all three). Extents with min = max become fixed (as with
+ * c8_model_set_input_shape); the others stay dynamic. An engine built from the model accepts
+ * exactly the shapes inside [min, max] (a run outside is C8_ERR_SHAPE naming both), plans its
+ * activation memory for max (allocated once per context) and tunes its kernels at opt; the
+ * plan stores the profile. Shapes are re-inferred. c8_model_set_input_shape afterwards replaces
+ * the profile by a fixed shape. */
+c8_status c8_model_set_input_profile(c8_model *m, const char *name, const c8_shape *min,
+                                     const c8_shape *opt, const c8_shape *max, c8_error *err);
+/* Input i's profile: true with min / opt / max filled (any may be NULL), false when it has
+ * none. */
+bool c8_model_input_profile(const c8_model *m, int i, c8_shape *min, c8_shape *opt, c8_shape *max);
+
 /* Prints the graph for `calib8 inspect`: inputs, outputs, then one line per node with its op,
  * inputs -> outputs with shapes, parameter count and FLOPs (where shapes are known); totals last.
  */
@@ -149,6 +163,13 @@ typedef struct c8_build_options {
      * 256. A model with a fixed batch (or --shape pinning it) is tuned at that batch alone. */
     const int64_t *tune_batches;
     int n_tune_batches;
+    /* The preprocessing the engine's inputs expect, as one line of text (borrowed during the
+     * call; NULL: none recorded): c8_preprocess_describe's line (dataset.h), usually the one a
+     * calibration recorded in its cache's sidecar (c8_calib_cache_preprocessing, calib.h). The
+     * engine does not interpret it: it keeps it and stores it in the plan, so that the tools
+     * that feed a plan images can use it (c8_engine_preprocessing). At most
+     * C8_ENGINE_PREPROCESSING_MAX bytes, no control characters. */
+    const char *preprocessing;
     /* Print per-layer candidates and timings while building. */
     bool verbose;
     FILE *log; /* where the build prints its layer table (NULL: nothing) */
@@ -168,6 +189,11 @@ void c8_engine_input(const c8_engine *e, int i, const char **name, c8_dtype *dty
 void c8_engine_output(const c8_engine *e, int i, const char **name, c8_dtype *dtype,
                       c8_shape *shape);
 
+/* Input i's optimization profile (c8_model_set_input_profile), as for c8_model_input_profile;
+ * false for an input without one (plans of format 3 and older have none). */
+bool c8_engine_input_profile(const c8_engine *e, int i, c8_shape *min, c8_shape *opt,
+                             c8_shape *max);
+
 /* Writes the engine as a plan file (versioned binary: magic, format version, calib8 version,
  * payload checksum), atomically. Same engine -> same bytes. */
 c8_status c8_engine_save(const c8_engine *e, const char *path, c8_error *err);
@@ -183,6 +209,11 @@ c8_status c8_engine_load_description(const char *path, c8_engine **out, c8_error
  * source's sha256; "" if none). */
 const char *c8_engine_model_sha256(const c8_engine *e);
 const char *c8_engine_cache_sha256(const c8_engine *e);
+
+/* The preprocessing recorded when the engine was built (c8_build_options.preprocessing),
+ * borrowed from the engine; NULL when none was (also for plans of format 3 and older). */
+#define C8_ENGINE_PREPROCESSING_MAX 4096
+const char *c8_engine_preprocessing(const c8_engine *e);
 
 /* Layers of the engine: count, and per layer its name (fused layers: their label), model op,
  * precision and the reason for it; strings borrowed from the engine. */
@@ -234,7 +265,9 @@ int c8_engine_num_host_nodes(const c8_engine *e);
 /* C8_ERR_UNSUPPORTED naming every host-placed node and its reason when there is one (what:
  * the option that asked, e.g. "--strict"); C8_OK otherwise. */
 c8_status c8_engine_check_no_host(const c8_engine *e, const char *what, c8_error *err);
-/* The placement as text (one line per node) or as JSON: {"device", "precision", "nodes":
+/* The placement as text (one line per node, then the totals and "preprocessing: LINE" or
+ * "preprocessing: none recorded") or as JSON: {"device", "precision", "preprocessing" (the
+ * line, or null), "nodes":
  * [{"index", "name", "op", "precision", "role", "device", "reason", "layout", "kernel",
  * "tuned"}...], "host_nodes", "copies"}. The top-level "device" is the plan's (c8_device_name:
  * "cpu", "cpu-ref", "cuda"); a node's is where it runs ("cpu", "gpu", "host"). */

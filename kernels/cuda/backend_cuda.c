@@ -1179,7 +1179,8 @@ static c8_status cu_tune(const c8_backend_engine *e, const c8_tune_options *opt,
     }
     /* The batch buckets: a graph whose inputs' axis 0 is dynamic is tuned at every bucket of
      * opt->batches (INT8 layers record one choice per bucket; cuda_q8.c picks by batch at run
-     * time); a fixed batch is tuned at that batch alone. Other dynamic extents are taken as 1. */
+     * time); a fixed batch is tuned at that batch alone. Other dynamic extents are taken at the
+     * optimization profile's optimum (opt->opt_shapes), or as 1 without a profile. */
     bool dyn_batch = false;
     for (int i = 0; i < e->g->n_inputs; i++) {
         const c8_shape *sh = &e->g->vals[e->g->inputs[i]].shape;
@@ -1198,8 +1199,12 @@ static c8_status cu_tune(const c8_backend_engine *e, const c8_tune_options *opt,
         const int64_t batch = dyn_batch && opt->n_batches > 0 ? opt->batches[b] : 0;
         for (int i = 0; i < s->n_inputs; i++) {
             c8_shape *sh = &s->vals[s->inputs[i]].shape;
+            const c8_shape *os = opt->opt_shapes ? &opt->opt_shapes[i] : NULL;
             for (int d = 0; d < sh->rank; d++)
-                if (sh->d[d] < 0) sh->d[d] = d == 0 && batch > 0 ? batch : 1;
+                if (sh->d[d] < 0)
+                    sh->d[d] = d == 0 && batch > 0          ? batch
+                               : os && os->rank == sh->rank ? os->d[d]
+                                                            : 1;
         }
         c8_error ie = {0};
         if (c8_graph_infer(s, true, NULL, &ie) != C8_OK) {

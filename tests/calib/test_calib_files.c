@@ -557,8 +557,60 @@ static void test_histfile_errors(void) {
     for (int t = 0; t < NT; t++) c8_hist_destroy(h[t]);
 }
 
+/* The preprocessing line of a sidecar (c8_calib_sidecar_preprocessing and
+ * c8_calib_cache_preprocessing): a JSON string is the line, with its escapes undone; another
+ * JSON value, null or no sidecar at all give NULL; a broken sidecar is its error. */
+static void test_sidecar_preprocessing_line(void) {
+    c8_error err = {0};
+    c8_hist *h[NT];
+    make_hists(h);
+    c8_calib_info info;
+    fill_info(&info, "minmax");
+    c8_calib_tensor_stat st[NT];
+    CU_ASSERT_EQUAL_FATAL(c8_calib_compute(c8_calib_algo_find("minmax"), NULL, k_names,
+                                           (const c8_hist *const *)h, NT, st, &err),
+                          C8_OK);
+    const char *cp = C8_BINARY_DIR "/test_calib_pre.cache";
+    const char *sp = C8_BINARY_DIR "/test_calib_pre.cache.json";
+    char *line = NULL;
+    remove(sp);
+    CU_ASSERT_EQUAL(c8_calib_cache_preprocessing(cp, &line, &err), C8_OK); /* no sidecar */
+    CU_ASSERT_PTR_NULL(line);
+    const struct {
+        const char *json, *want;
+    } cases[] = {{"\"resize=none crop=none channels=gray scale=0.5 mean=0 std=1\"",
+                  "resize=none crop=none channels=gray scale=0.5 mean=0 std=1"},
+                 {"\"a \\\"quoted\\\" \\u00e9\"", "a \"quoted\" \xc3\xa9"},
+                 {"{\"resize\": 256}", NULL},
+                 {NULL, NULL}};
+    for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
+        info.preprocessing = cases[k].json;
+        CU_ASSERT_EQUAL_FATAL(c8_calib_save(cp, NULL, NULL, &info, st, NT, &err), C8_OK);
+        c8_calib_sidecar *sc = NULL;
+        CU_ASSERT_EQUAL_FATAL(c8_calib_sidecar_read(sp, &sc, &err), C8_OK);
+        const char *got = c8_calib_sidecar_preprocessing(sc);
+        CU_ASSERT_EQUAL(c8_calib_cache_preprocessing(cp, &line, &err), C8_OK);
+        if (cases[k].want) {
+            CU_ASSERT_TRUE(got && !strcmp(got, cases[k].want));
+            CU_ASSERT_TRUE(line && !strcmp(line, cases[k].want));
+        } else {
+            CU_ASSERT_PTR_NULL(got);
+            CU_ASSERT_PTR_NULL(line);
+        }
+        free(line);
+        line = NULL;
+        c8_calib_sidecar_destroy(sc);
+    }
+    CU_ASSERT_EQUAL(c8_write_file_atomic(sp, "{\"format\": 1", 13, &err), C8_OK);
+    CU_ASSERT_NOT_EQUAL(c8_calib_cache_preprocessing(cp, &line, &err), C8_OK);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "test_calib_pre.cache.json"));
+    CU_ASSERT_PTR_NULL(line);
+    for (int t = 0; t < NT; t++) c8_hist_destroy(h[t]);
+}
+
 static const c8_test_case cases[] = {
     {"save_and_sidecar", test_save_and_sidecar},
+    {"sidecar_preprocessing_line", test_sidecar_preprocessing_line},
     {"sidecar_malformed", test_sidecar_malformed},
     {"sidecar_algo_versions", test_sidecar_algo_versions},
     {"histfile_roundtrip", test_histfile_roundtrip},

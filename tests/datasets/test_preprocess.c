@@ -333,6 +333,61 @@ static void test_config_file(void) {
     CU_ASSERT_EQUAL(c8_preprocess_load(&p, dt_path(dir, "missing.cfg"), &err), C8_ERR_IO);
 }
 
+/* c8_preprocess_parse is describe's inverse: every field survives the round trip (the struct
+ * compared field by field), and bad descriptions are refused with p unchanged. */
+static void test_parse_description(void) {
+    c8_error err = {0};
+    c8_preprocess a, b;
+    const char *sets[][2] = {{"preset", "imagenet"},    {"channels", "bgr"}, {"scale", "1/255"},
+                             {"resize", "300x200"},     {"crop", "none"},    {"std", "0.5"},
+                             {"resize", "none"},        {"crop", "7x9"},     {"channels", "gray"},
+                             {"mean", "-0.1,0.2,1e-30"}};
+    c8_preprocess_init(&a);
+    for (size_t k = 0; k <= sizeof sets / sizeof sets[0]; k++) {
+        char d[512], d2[512];
+        c8_preprocess_describe(&a, d, sizeof d);
+        c8_preprocess_init(&b);
+        b.scale = 42; /* overwritten: a parse starts from the defaults */
+        CU_ASSERT_EQUAL_FATAL(c8_preprocess_parse(&b, d, "line", &err), C8_OK);
+        CU_ASSERT_EQUAL(b.resize, a.resize);
+        CU_ASSERT_EQUAL(b.resize_short, a.resize_short);
+        CU_ASSERT_EQUAL(b.resize_h, a.resize_h);
+        CU_ASSERT_EQUAL(b.resize_w, a.resize_w);
+        CU_ASSERT_EQUAL(b.crop_h, a.crop_h);
+        CU_ASSERT_EQUAL(b.crop_w, a.crop_w);
+        CU_ASSERT_EQUAL(b.channels, a.channels);
+        CU_ASSERT_EQUAL(b.scale, a.scale); /* exact: describe writes round-trippable numbers */
+        CU_ASSERT_EQUAL(b.nmean, a.nmean);
+        CU_ASSERT_EQUAL(b.nstd, a.nstd);
+        for (int c = 0; c < a.nmean; c++) CU_ASSERT_EQUAL(b.mean[c], a.mean[c]);
+        for (int c = 0; c < a.nstd; c++) CU_ASSERT_EQUAL(b.std[c], a.std[c]);
+        CU_ASSERT_STRING_EQUAL(c8_preprocess_describe(&b, d2, sizeof d2), d);
+        if (k < sizeof sets / sizeof sets[0])
+            CU_ASSERT_EQUAL_FATAL(c8_preprocess_set(&a, sets[k][0], sets[k][1], NULL, &err), C8_OK);
+    }
+    /* keys left out keep the defaults */
+    CU_ASSERT_EQUAL_FATAL(c8_preprocess_parse(&b, "std=2  scale=0.5", NULL, &err), C8_OK);
+    CU_ASSERT_TRUE(b.std[0] == 2 && b.scale == 0.5 && b.mean[0] == 0 && b.resize == C8_RESIZE_NONE);
+    const struct {
+        const char *line, *phrase;
+    } bad[] = {{"", "empty"},
+               {"scale", "'scale' is not key=value"},
+               {"scale=", "not key=value"},
+               {"=1", "not key=value"},
+               {"hue=3", "unknown preprocessing key 'hue'"},
+               {"preset=imagenet", "'preset' is not a key"},
+               {"scale=1 std=0", "zero"}};
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        c8_preprocess_init(&b);
+        b.scale = 3;
+        CU_ASSERT_NOT_EQUAL(c8_preprocess_parse(&b, bad[k].line, "m.plan", &err), C8_OK);
+        if (!strstr(err.msg, bad[k].phrase)) printf("\n  '%s': %s", bad[k].line, err.msg);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, bad[k].phrase));
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "m.plan"));
+        CU_ASSERT_EQUAL(b.scale, 3); /* unchanged */
+    }
+}
+
 /* Float (N,C,H,W) sources and 2/4-channel sources through the internal entry point. */
 static void test_float_and_alpha_sources(void) {
     const float f[2 * 2 * 3] = {1, 2, 3, 4, 10, 20, 30, 40, 100, 200, 300, 400}; /* (3, 2, 2) */
@@ -364,6 +419,7 @@ static const c8_test_case k_cases[] = {
     {"channels_and_norm", test_channels_and_norm},
     {"mismatch_errors", test_mismatch_errors},
     {"config_file", test_config_file},
+    {"parse_description", test_parse_description},
     {"float_and_alpha_sources", test_float_and_alpha_sources},
 };
 

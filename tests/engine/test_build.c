@@ -287,6 +287,58 @@ static void test_plan_roundtrip(void) {
     c8_engine_destroy(e);
 }
 
+/* The inputs' preprocessing (c8_build_options.preprocessing) is kept verbatim by the engine and
+ * its plan (format 4); a plan of format 3, written by calib8 before plans recorded it
+ * (committed as data, from calib8 92da0ed), loads with none and computes what a fresh build
+ * computes; a description with a control character is refused. */
+static void test_plan_preprocessing(void) {
+    const char *line = "resize=none crop=none channels=gray scale=0.5 mean=0.25 std=2";
+    c8_error err = {0};
+    c8_model *m = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_model_load(DATA "good_conv.onnx", NULL, &m, &err), C8_OK);
+    c8_build_options o;
+    c8_build_options_init(&o);
+    c8_engine *e = NULL, *l = NULL, *old = NULL, *bare = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_engine_build(m, &o, &bare, &err), C8_OK);
+    CU_ASSERT_PTR_NULL(c8_engine_preprocessing(bare));
+    char copy[128];
+    snprintf(copy, sizeof copy, "%s", line);
+    o.preprocessing = copy;
+    CU_ASSERT_EQUAL_FATAL(c8_engine_build(m, &o, &e, &err), C8_OK);
+    copy[0] = 'X'; /* the engine keeps its own copy */
+    CU_ASSERT_STRING_EQUAL(c8_engine_preprocessing(e), line);
+    CU_ASSERT_EQUAL_FATAL(c8_engine_save(e, OUT "pre.plan", &err), C8_OK);
+    CU_ASSERT_EQUAL_FATAL(c8_engine_load(OUT "pre.plan", &l, &err), C8_OK);
+    CU_ASSERT_STRING_EQUAL(c8_engine_preprocessing(l), line);
+    CU_ASSERT_EQUAL_FATAL(c8_engine_load_description(OUT "pre.plan", &old, &err), C8_OK);
+    CU_ASSERT_STRING_EQUAL(c8_engine_preprocessing(old), line);
+    c8_engine_destroy(old);
+    old = NULL;
+    c8_status s = c8_engine_load(DATA "good_conv_format3.plan", &old, &err);
+    if (s) printf("\n  format 3: %s", err.msg);
+    CU_ASSERT_EQUAL_FATAL(s, C8_OK);
+    CU_ASSERT_PTR_NULL(c8_engine_preprocessing(old));
+    float x[150];
+    make_input(x, 150, 5);
+    float *a = run(old, x, 3), *b = run(bare, x, 3), *c = run(l, x, 3);
+    CU_ASSERT_EQUAL(memcmp(a, b, 3 * 75 * sizeof(float)), 0);
+    CU_ASSERT_EQUAL(memcmp(c, b, 3 * 75 * sizeof(float)), 0);
+    free(a);
+    free(b);
+    free(c);
+    c8_engine *z = NULL;
+    o.preprocessing = "scale=1\nstd=2";
+    CU_ASSERT_EQUAL(c8_engine_build(m, &o, &z, &err), C8_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "control character"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "good_conv.onnx"));
+    CU_ASSERT_PTR_NULL(z);
+    c8_engine_destroy(old);
+    c8_engine_destroy(l);
+    c8_engine_destroy(e);
+    c8_engine_destroy(bare);
+    c8_model_destroy(m);
+}
+
 /* A scale source that is not a cache: the hand-picked scales of good_conv.onnx. */
 static bool table_get(void *user, const char *name, float *scale) {
     (void)user;
@@ -403,6 +455,7 @@ static const c8_test_case cases[] = {
     {"fallback_strict_override", test_fallback_strict_override},
     {"fp16", test_fp16},
     {"plan_roundtrip", test_plan_roundtrip},
+    {"plan_preprocessing", test_plan_preprocessing},
     {"scale_source", test_scale_source},
 };
 C8T_MAIN("build", cases)

@@ -21,3 +21,14 @@ add_test(NAME test_cli_lost
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_cli_lost.sh $<TARGET_FILE:calib8>
                  ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_cli_lost_work)
 set_tests_properties(test_cli_lost PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+# Issue 19 part 5: the preprocessing recorded by calibrate travels through the sidecar and the
+# plan to eval, compare, run and bench; differing flags warn; format-3 plans still load.
+add_test(NAME test_cli_preprocess
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_cli_preprocess.sh $<TARGET_FILE:calib8>
+                 ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_cli_preprocess_work)
+set_tests_properties(test_cli_preprocess PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+# Issue 19 part 1: optimization profiles at the command line (spellings, --batch, bench --shape).
+add_test(NAME test_cli_profile
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_cli_profile.sh $<TARGET_FILE:calib8>
+                 ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_cli_profile_work)
+set_tests_properties(test_cli_profile PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
