@@ -17,6 +17,7 @@ list(APPEND C8_SOURCES
   engine/onnx/onnx_import.c
   engine/model.c
   engine/layers.c
+  engine/layer_spec.c
   engine/passes/passes.c
   engine/passes/fold.c
   engine/passes/fuse.c

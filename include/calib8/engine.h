@@ -65,6 +65,12 @@ void c8_model_output(const c8_model *m, int i, const char **name, c8_dtype *dtyp
 /* Index of the input called name, or -1. */
 int c8_model_find_input(const c8_model *m, const char *name);
 
+/* Checks a per-layer precision spec ("conv1:fp32,fc*:fp16", as c8_build_options.layer_precision
+ * takes it) against the model: C8_ERR_INVALID when a pattern matches no node name
+ * (c8_model_node_name), naming the pattern and a few of the model's layer names, since the
+ * builder would silently ignore it. Items without a pattern are left to the builder's parser. */
+c8_status c8_model_check_layer_spec(const c8_model *m, const char *spec, c8_error *err);
+
 /* Pins the shape of input `name` (NULL: the only input). The rank must match and every fixed
  * extent must agree; dynamic extents take the given values. Shapes are re-inferred. */
 c8_status c8_model_set_input_shape(c8_model *m, const char *name, const c8_shape *shape,
