@@ -133,7 +133,8 @@ def export_qdq(model, calibration, path, layer_precision=None, allow_cache_misma
     """Writes model with QuantizeLinear/DequantizeLinear pairs carrying calibration's scales
     (`calib8 export-qdq`); returns (activation Q/DQ pairs, int8 weights)."""
     m = as_model(model)
-    bo, scales = _build_options(m, "int8", calibration, layer_precision, "cpu", None, False, False,
+    # the build options of `calib8 export-qdq` (c8_build_options_init's: graph passes on)
+    bo, scales = _build_options(m, "int8", calibration, layer_precision, "cpu", None, True, False,
                                 allow_cache_mismatch)
     err = _lib.Error()
     na, nw = ctypes.c_int64(), ctypes.c_int64()

@@ -99,8 +99,8 @@ def copy_out(t):
 class Model:
     """An imported ONNX model (c8_model_load): parsed, checked and shape-inferred.
 
-    shapes pins dynamic input extents: a dict {input name: shape} or, for a single-input model,
-    one shape (e.g. (1, 1, 28, 28)); an extent of -1 or None stays dynamic.
+    shapes pins dynamic input extents (c8_model_set_input_shape): a dict {input name: shape}
+    or, for a single-input model, one shape, e.g. (1, 1, 28, 28); every extent a number.
     """
 
     def __init__(self, path, shapes=None):
