@@ -229,7 +229,7 @@ class Dataset:
         return _lib.dec(buf.value)
 
     def close(self):
-        if self._h:
+        if getattr(self, "_h", None):
             self._L.c8_dataset_destroy(self._h)
             self._h = None
 

@@ -235,7 +235,7 @@ class Engine:
             return c(inputs)
 
     def close(self):
-        if self._h:
+        if getattr(self, "_h", None):
             self._L.c8_engine_destroy(self._h)
             self._h = None
 
@@ -283,7 +283,7 @@ class Context:
         return out
 
     def close(self):
-        if self._h:
+        if getattr(self, "_h", None):
             self._L.c8_context_destroy(self._h)
             self._h = None
 

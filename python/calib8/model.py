@@ -158,7 +158,7 @@ class Model:
         return [_lib.dec(L.c8_model_node_name(self.handle, i)) for i in range(L.c8_model_num_nodes(self.handle))]
 
     def close(self):
-        if self._h:
+        if getattr(self, "_h", None):
             self._L.c8_model_destroy(self._h)
             self._h = None
 

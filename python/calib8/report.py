@@ -52,7 +52,7 @@ class Report:
         _lib.check(self._L.c8_report_write(self._h, _lib.enc(os.fspath(directory)), ctypes.byref(err)), err)
 
     def close(self):
-        if self._h:
+        if getattr(self, "_h", None):
             self._L.c8_report_destroy(self._h)
             self._h = None
 

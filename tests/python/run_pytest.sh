@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # The Python package's suite (tests/python/test_calib8.py) under pytest, against the CLI and the
-# shared library of this build. Exit 77 with a SKIP line (never a silent pass) when pytest,
+# shared library of this build (C8_PY_PRELOAD: sanitizer runtimes to preload, from CMake). Exit 77 with a SKIP line (never a silent pass) when pytest,
 # numpy or PIL is missing for PYTHON, or the Fashion-MNIST test set is absent; a pytest skip
 # inside the suite also makes the whole test exit 77, after its SKIP lines.
 #   run_pytest.sh PYTHON CALIB8 LIBCALIB8_SO SOURCE_DIR WORK_DIR
@@ -20,6 +20,11 @@ fi
 rm -rf "$work" && mkdir -p "$work" || exit 1
 c8=$(realpath "$c8") lib=$(realpath "$lib") src=$(realpath "$src") work=$(realpath "$work")
 export CALIB8_CLI=$c8 CALIB8_LIBRARY=$lib C8_SOURCE_DIR=$src C8_WORK=$work/data
+# sanitizer builds (tests/python/tests.cmake): the runtimes preloaded, ASan's leak checker off
+if [ -n "${C8_PY_PRELOAD:-}" ]; then
+    export LD_PRELOAD=$C8_PY_PRELOAD${LD_PRELOAD:+:$LD_PRELOAD} C8_PY_SANITIZER=1
+    export ASAN_OPTIONS=detect_leaks=0${ASAN_OPTIONS:+:$ASAN_OPTIONS}
+fi
 export PYTHONPATH=$src/python${PYTHONPATH:+:$PYTHONPATH} PYTHONDONTWRITEBYTECODE=1
 "$py" -m pytest -p no:cacheprovider -rs -v --durations=5 --basetemp="$work/tmp" \
     "$src/tests/python/test_calib8.py" 2>&1 | tee "$work/pytest.log"
