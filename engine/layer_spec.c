@@ -25,7 +25,8 @@ static c8_status no_match(const c8_model *m, const char *glob, c8_error *err) {
     for (int i = 0; i < n_nodes && shown < 5; i++) {
         const char *nm = c8_model_node_name(m, i);
         if (!*nm || used + strlen(nm) + 8 >= sizeof names) continue;
-        used += (size_t)snprintf(names + used, sizeof names - used, "%s'%s'", shown ? ", " : "", nm);
+        used +=
+            (size_t)snprintf(names + used, sizeof names - used, "%s'%s'", shown ? ", " : "", nm);
         shown++;
     }
     return c8_err(err, C8_ERR_INVALID,
