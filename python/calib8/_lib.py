@@ -286,6 +286,10 @@ _PROTOTYPES = {
         c_int,
         [c_void_p, c_void_p, c_void_p, P(Preprocess), P(LoaderOpts), P(CompareOptions), E],
     ),
+    "c8_report_set_compare_settings": (
+        c_int,
+        [c_void_p, c_void_p, c_void_p, P(Preprocess), P(LoaderOpts), P(CompareOptions), c_char_p, c_char_p, E],
+    ),
     "c8_report_write": (c_int, [c_void_p, c_char_p, E]),
     "c8_report_write_json": (c_int, [c_void_p, c_char_p, E]),
 }

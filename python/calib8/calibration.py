@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _lib, errors
 from .engine import _device
-from .model import as_array, as_model, fill_tensor
+from .model import _KEEP_NAME, as_array, as_model, fill_tensor
 
 # `calib8 calibrate`'s default --images
 DEFAULT_PATH_IMAGES = 500
@@ -320,7 +320,7 @@ class _Source:
             self.keep = named
             for i in range(n_inputs):
                 name = _lib.dec(inputs[i].name)
-                fill_tensor(inputs[i], name, named[name])
+                fill_tensor(inputs[i], _KEEP_NAME, named[name])
             if not self.batch_size:
                 self.batch_size = next(iter(named.values())).shape[0]
             self.index += 1

@@ -73,9 +73,15 @@ def as_array(x, what):
     return np.ascontiguousarray(a)
 
 
+_KEEP_NAME = object()
+
+
 def fill_tensor(t, name, a):
-    """Points the c8_host_tensor t at array a (which the caller keeps alive)."""
-    t.name = _lib.enc(name)
+    """Points the c8_host_tensor t at array a (which the caller keeps alive). name=_KEEP_NAME
+    leaves t.name as calib8 preset it: a bytes object stored into a struct that lives in C
+    memory would not be kept alive by it."""
+    if name is not _KEEP_NAME:
+        t.name = _lib.enc(name)
     t.dtype = _CODES[a.dtype]
     t.shape.rank = a.ndim
     for i, d in enumerate(a.shape):

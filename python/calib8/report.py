@@ -125,21 +125,14 @@ def compare(model, calibration, data, precisions=("fp32", "fp16", "int8"), fallb
     _lib.check(L.c8_report_create(ctypes.byref(rep), ctypes.byref(err)), err)
     report = Report(rep)
     try:
-        # the settings `calib8 compare` records
-        settings = [
-            ("model", m.path),
-            ("model sha256", m.sha256),
-            ("calibration cache", calibration.path if calibration is not None else None),
-            ("data", os.fspath(data)),
-            ("dataset manifest sha256", ds.manifest_sha256),
-            ("images", str(ds.count)),
-            ("preprocessing", ds.describe_preprocessing()),
-            ("batch", str(ds.loader.batch)),
-            ("requested precisions", ",".join(names)),
-            ("histograms", os.fspath(histograms) if histograms else "collected on layer images"),
-        ]
-        for k, v in settings:
-            _lib.check(L.c8_report_set(rep, _lib.enc(k), _lib.enc(v), ctypes.byref(err)), err)
+        # the settings `calib8 compare` records, by the library call the CLI makes
+        _lib.check(
+            L.c8_report_set_compare_settings(
+                rep, m.handle, ds.handle, ctypes.byref(ds.pre), ctypes.byref(ds.loader), ctypes.byref(co),
+                _lib.enc(os.fspath(data)), _lib.enc(",".join(names)), ctypes.byref(err),
+            ),
+            err,
+        )
         _lib.check(
             L.c8_report_compare(rep, m.handle, ds.handle, ctypes.byref(ds.pre), ctypes.byref(ds.loader), ctypes.byref(co), ctypes.byref(err)),
             err,
