@@ -10,7 +10,7 @@ import numpy as np
 
 from . import _lib, errors
 from .engine import _device
-from .model import _KEEP_NAME, as_array, as_model, fill_tensor
+from .model import _KEEP_NAME, as_array, as_model, check_not_input, fill_tensor
 
 # `calib8 calibrate`'s default --images
 DEFAULT_PATH_IMAGES = 500
@@ -114,6 +114,7 @@ class Calibration:
                 self._load_histograms()  # raises: there are none
             pairs.append((self.histograms_path, os.fspath(histograms)))
         for src, dst in pairs:
+            check_not_input(dst, [p for p, _ in pairs if p != src], "output")
             if os.path.exists(dst) and os.path.samefile(src, dst):
                 continue
             tmp = dst + ".tmp-%d" % os.getpid()
@@ -356,6 +357,8 @@ def calibrate(model, data, algo="auto", bins=None, cache=None, input_algo="minma
     m = as_model(model)
     tmp = tempfile.TemporaryDirectory(prefix="calib8-")
     cache_path = os.fspath(cache) if cache is not None else os.path.join(tmp.name, "calibration.cache")
+    if cache is not None:
+        check_not_input(cache_path, [m.path, data if _is_path(data) else None], "cache")
     hist_path = os.path.join(tmp.name, "histograms.h5")
     co = _opts(m, algo, input_algo, bins, percentile, device, trt_version, hist_path)
     L = _lib.lib()

@@ -4,7 +4,7 @@ import ctypes
 import os
 
 from . import _lib, errors
-from .model import as_array, as_model, copy_out, fill_tensor, infos
+from .model import as_array, as_model, check_not_input, copy_out, fill_tensor, infos
 
 _PRECISIONS = {"fp32": 1, "fp16": 2, "int8": 3}
 _PRECISION_NAMES = {v: k for k, v in _PRECISIONS.items()}
@@ -133,6 +133,8 @@ def export_qdq(model, calibration, path, layer_precision=None, allow_cache_misma
     """Writes model with QuantizeLinear/DequantizeLinear pairs carrying calibration's scales
     (`calib8 export-qdq`); returns (activation Q/DQ pairs, int8 weights)."""
     m = as_model(model)
+    cal_path = calibration.path if hasattr(calibration, "path") else calibration
+    check_not_input(path, [m.path, cal_path, cal_path and os.fspath(cal_path) + ".json"], "output")
     # the build options of `calib8 export-qdq` (c8_build_options_init's: graph passes on)
     bo, scales = _build_options(m, "int8", calibration, layer_precision, "cpu", None, True, False,
                                 allow_cache_mismatch)

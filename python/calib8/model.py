@@ -1,6 +1,7 @@
 """calib8.Model (c8_model) and the numpy <-> c8_host_tensor conversions."""
 
 import ctypes
+import os
 from collections import namedtuple
 
 import numpy as np
@@ -186,3 +187,18 @@ def as_model(m, shapes=None):
     if isinstance(m, Model):
         return m
     return Model(m, shapes=shapes)
+
+
+def check_not_input(out, inputs, what):
+    """Refuses an output path that is one of the inputs (by any path), as the CLI does: calib8
+    never writes over a file it reads. inputs: paths (None entries ignored)."""
+    out = os.fspath(out)
+    targets = [out, out + ".json"] if what == "cache" else [out]
+    for t in targets:
+        for i in inputs:
+            if i is not None and os.path.exists(t) and os.path.exists(i) and os.path.samefile(t, i):
+                raise errors.InvalidError(
+                    errors.C8_ERR_USAGE,
+                    "%s %s is an input of this call (%s): calib8 never writes over its inputs"
+                    % (what, t, os.fspath(i)),
+                )

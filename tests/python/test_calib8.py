@@ -368,6 +368,16 @@ def test_errors_carry_c_messages(cli_cache, images, tmp_path):
     with pytest.raises(calib8.InvalidError, match="device"):
         calib8.build(CNN, "fp32", device="tpu")
 
+    # outputs never go over inputs (as the CLI's checks): the model, the cache
+    model_copy = tmp_path / "m.onnx"
+    shutil.copyfile(CNN, model_copy)
+    before = read(model_copy)
+    with pytest.raises(calib8.InvalidError, match="never writes over its inputs"):
+        calib8.calibrate(str(model_copy), [images], cache=model_copy)
+    with pytest.raises(calib8.InvalidError, match="never writes over its inputs"):
+        calib8.export_qdq(str(model_copy), cli_cache, model_copy)
+    assert read(model_copy) == before
+
 
 # ---------------------------------------------------------------- resources
 
