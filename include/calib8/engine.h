@@ -71,6 +71,13 @@ int c8_model_find_input(const c8_model *m, const char *name);
  * builder would silently ignore it. Items without a pattern are left to the builder's parser. */
 c8_status c8_model_check_layer_spec(const c8_model *m, const char *spec, c8_error *err);
 
+/* The single (N, C, H, W) float32 input that image data sets (dataset.h) feed: its name
+ * (borrowed from the model) and C, H, W. C8_ERR_UNSUPPORTED naming the model (c8_model_path)
+ * when it has several inputs or the input is not a float32 rank-4 tensor; C8_ERR_USAGE when C, H
+ * or W is dynamic (pin them with c8_model_set_input_shape: the CLI's --shape). */
+c8_status c8_model_image_input(const c8_model *m, const char **name, int64_t *c, int64_t *h,
+                               int64_t *w, c8_error *err);
+
 /* Pins the shape of input `name` (NULL: the only input). The rank must match and every fixed
  * extent must agree; dynamic extents take the given values. Shapes are re-inferred. */
 c8_status c8_model_set_input_shape(c8_model *m, const char *name, const c8_shape *shape,
@@ -173,6 +180,10 @@ void c8_engine_input(const c8_engine *e, int i, const char **name, c8_dtype *dty
                      c8_shape *shape);
 void c8_engine_output(const c8_engine *e, int i, const char **name, c8_dtype *dtype,
                       c8_shape *shape);
+
+/* The same for an engine (a plan): `what` names it in the messages. */
+c8_status c8_engine_image_input(const c8_engine *e, const char *what, const char **name, int64_t *c,
+                                int64_t *h, int64_t *w, c8_error *err);
 
 /* Writes the engine as a plan file (versioned binary: magic, format version, calib8 version,
  * payload checksum), atomically. Same engine -> same bytes. */

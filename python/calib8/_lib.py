@@ -206,6 +206,7 @@ _PROTOTYPES = {
     "c8_model_output": (None, [c_void_p, c_int, P(c_char_p), P(c_int), P(Shape)]),
     "c8_model_set_input_shape": (c_int, [c_void_p, c_char_p, P(Shape), E]),
     "c8_model_check_layer_spec": (c_int, [c_void_p, c_char_p, E]),
+    "c8_model_image_input": (c_int, [c_void_p, P(c_char_p), P(c_int64), P(c_int64), P(c_int64), E]),
     # engines and contexts
     "c8_device_parse": (c_bool, [c_char_p, P(c_int)]),
     "c8_device_name": (c_char_p, [c_int]),

@@ -155,22 +155,16 @@ def _opts(model, algo, input_algo, bins, percentile, device, trt_version, hist_p
 
 
 def image_input(model):
-    """(C, H, W) of a single (N, C, H, W) float input, as the CLI's data sets need."""
-    ins = model.inputs
-    if len(ins) != 1:
-        raise errors.UnsupportedError(
-            errors.C8_ERR_UNSUPPORTED,
-            "%s: the model has %d inputs; image datasets feed single-input models (pass arrays "
-            "or dicts of arrays instead)" % (model.path, len(ins)),
-        )
-    shape = ins[0].shape
-    if len(shape) != 4 or any(d is None for d in shape[1:]):
-        raise errors.UnsupportedError(
-            errors.C8_ERR_UNSUPPORTED,
-            "%s: input '%s' has shape %s; image datasets need (N, C, H, W) with C, H, W known "
-            "(pin them with shapes=)" % (model.path, ins[0].name, shape),
-        )
-    return shape[1], shape[2], shape[3]
+    """(C, H, W) of the model's single (N, C, H, W) float32 input, which the CLI's data sets
+    feed (c8_model_image_input: the CLI's check and messages)."""
+    err = _lib.Error()
+    name = ctypes.c_char_p()
+    c, h, w = ctypes.c_int64(), ctypes.c_int64(), ctypes.c_int64()
+    _lib.check(
+        _lib.lib().c8_model_image_input(model.handle, ctypes.byref(name), ctypes.byref(c), ctypes.byref(h), ctypes.byref(w), ctypes.byref(err)),
+        err,
+    )
+    return c.value, h.value, w.value
 
 
 class Dataset:

@@ -215,6 +215,29 @@ static void test_layer_spec_check(void) {
     c8_model_destroy(m);
 }
 
+/* c8_model_image_input / c8_engine_image_input (what image data sets feed; the CLI's check,
+ * also the Python package's): good_conv.onnx's input is 'x', ? x 2 x 5 x 5 float32. */
+static void test_image_input(void) {
+    c8_error err = {0};
+    c8_model *m = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_model_load(DATA "good_conv.onnx", NULL, &m, &err), C8_OK);
+    const char *name = NULL;
+    int64_t c = 0, h = 0, w = 0;
+    CU_ASSERT_EQUAL(c8_model_image_input(m, &name, &c, &h, &w, &err), C8_OK);
+    CU_ASSERT_STRING_EQUAL(name ? name : "", "x");
+    CU_ASSERT(c == 2 && h == 5 && w == 5);
+    c8_build_options o;
+    c8_build_options_init(&o);
+    c8_engine *e = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_engine_build(m, &o, &e, &err), C8_OK);
+    c = h = w = 0;
+    CU_ASSERT_EQUAL(c8_engine_image_input(e, "p.plan", &name, &c, &h, &w, &err), C8_OK);
+    CU_ASSERT_STRING_EQUAL(name ? name : "", "x");
+    CU_ASSERT(c == 2 && h == 5 && w == 5);
+    c8_engine_destroy(e);
+    c8_model_destroy(m);
+}
+
 static void test_fp16(void) {
     c8_engine *e32 = build(DATA "good_conv.onnx", C8_PREC_FP32, NULL, NULL, false, C8_OK, NULL);
     c8_engine *e16 = build(DATA "good_conv.onnx", C8_PREC_FP16, NULL, NULL, false, C8_OK, NULL);
@@ -422,6 +445,7 @@ static const c8_test_case cases[] = {
     {"near_dead_filter_fallback", test_near_dead_filter_fallback},
     {"fallback_strict_override", test_fallback_strict_override},
     {"layer_spec_check", test_layer_spec_check},
+    {"image_input", test_image_input},
     {"fp16", test_fp16},
     {"plan_roundtrip", test_plan_roundtrip},
     {"scale_source", test_scale_source},
