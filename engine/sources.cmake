@@ -18,6 +18,8 @@ list(APPEND C8_SOURCES
   engine/model.c
   engine/layers.c
   engine/profile.c
+  engine/layer_spec.c
+  engine/image_input.c
   engine/passes/passes.c
   engine/passes/fold.c
   engine/passes/fuse.c

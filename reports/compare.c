@@ -747,3 +747,28 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
     c8_calib_cache_destroy(cache);
     return st;
 }
+
+c8_status c8_report_set_compare_settings(c8_report *r, const c8_model *m, const c8_dataset *ds,
+                                         const c8_preprocess *pre, const c8_loader_opts *lo,
+                                         const c8_compare_options *o, const char *data,
+                                         const char *precisions, c8_error *err) {
+    char pre_text[512], images[32], batch[32];
+    c8_preprocess_describe(pre, pre_text, sizeof pre_text);
+    snprintf(images, sizeof images, "%lld", (long long)c8_dataset_count(ds));
+    snprintf(batch, sizeof batch, "%lld", (long long)lo->batch);
+    const char *kv[][2] = {
+        {"model", c8_model_path(m)},
+        {"model sha256", c8_model_sha256(m)},
+        {"calibration cache", o->calib_cache},
+        {"data", data},
+        {"dataset manifest sha256", c8_dataset_manifest_sha256(ds)},
+        {"images", images},
+        {"preprocessing", pre_text},
+        {"batch", batch},
+        {"requested precisions", precisions},
+        {"histograms", o->histograms_path ? o->histograms_path : "collected on layer images"},
+    };
+    for (size_t i = 0; i < sizeof kv / sizeof kv[0]; i++)
+        C8_TRY(c8_report_set(r, kv[i][0], kv[i][1], err));
+    return C8_OK;
+}

@@ -357,54 +357,14 @@ char *c8_cli_safe_name(const char *name) {
     return s;
 }
 
-static c8_status image_input(const char *what, int n_inputs, const char *in_name, c8_dtype dt,
-                             c8_shape s, const char **name, int64_t *c, int64_t *h, int64_t *w,
-                             c8_error *err) {
-    if (n_inputs != 1)
-        return c8_err(err, C8_ERR_UNSUPPORTED,
-                      "%s: the model has %d inputs; image datasets feed single-input models", what,
-                      n_inputs);
-    *name = in_name;
-    char sb[96];
-    if (dt != C8_DT_FLOAT || s.rank != 4)
-        return c8_err(err, C8_ERR_UNSUPPORTED,
-                      "%s: input '%s' is %s %s; image datasets need a float32 N x C x H x W input",
-                      what, *name, c8_dtype_name(dt), c8_shape_str(&s, sb, sizeof sb));
-    if (s.d[1] < 0 || s.d[2] < 0 || s.d[3] < 0)
-        return c8_err(err, C8_ERR_USAGE,
-                      "%s: input '%s' has shape %s: give the missing extents with --shape "
-                      "%s:NxCxHxW",
-                      what, *name, c8_shape_str(&s, sb, sizeof sb), *name);
-    *c = s.d[1];
-    *h = s.d[2];
-    *w = s.d[3];
-    return C8_OK;
-}
-
 c8_status c8_cli_image_input(const c8_model *m, const char **name, int64_t *c, int64_t *h,
                              int64_t *w, c8_error *err) {
-    const char *in;
-    c8_dtype dt;
-    c8_shape s;
-    c8_model_input(m, 0, &in, &dt, &s);
-    c8_shape opt;
-    if (c8_model_input_profile(m, 0, NULL, &opt, NULL) && opt.rank == s.rank)
-        for (int d = 1; d < s.rank; d++)
-            if (s.d[d] < 0) s.d[d] = opt.d[d]; /* a range: images at the optimum */
-    return image_input(c8_model_path(m), c8_model_num_inputs(m), in, dt, s, name, c, h, w, err);
+    return c8_model_image_input(m, name, c, h, w, err);
 }
 
 c8_status c8_cli_engine_image_input(const c8_engine *e, const char *what, const char **name,
                                     int64_t *c, int64_t *h, int64_t *w, c8_error *err) {
-    const char *in;
-    c8_dtype dt;
-    c8_shape s;
-    c8_engine_input(e, 0, &in, &dt, &s);
-    c8_shape opt;
-    if (c8_engine_input_profile(e, 0, NULL, &opt, NULL) && opt.rank == s.rank)
-        for (int d = 1; d < s.rank; d++)
-            if (s.d[d] < 0) s.d[d] = opt.d[d]; /* a range: images at the optimum */
-    return image_input(what, c8_engine_num_inputs(e), in, dt, s, name, c, h, w, err);
+    return c8_engine_image_input(e, what, name, c, h, w, err);
 }
 
 c8_status c8_cli_check_batch(const c8_model *m, const c8_engine *e, const char *what, int64_t batch,

@@ -287,23 +287,10 @@ int c8_cmd_compare(int argc, char **argv) {
         s = c8_cli_check_batch(m, NULL, model_path, dso.loader.batch, c8_dataset_count(ds), &err);
     if (s == C8_OK) s = c8_report_create(&rep, &err);
     if (s == C8_OK) {
-        char num[32];
         const char *data = dso.spec.path ? dso.spec.path : dso.spec.labels_path;
         c8_preprocess_describe(&dso.pre, pre, sizeof pre);
-        s = c8_report_set(rep, "model", model_path, &err);
-        if (s == C8_OK) s = c8_report_set(rep, "model sha256", c8_model_sha256(m), &err);
-        if (s == C8_OK) s = c8_report_set(rep, "calibration cache", co.calib_cache, &err);
-        if (s == C8_OK) s = c8_report_set(rep, "data", data, &err);
-        if (s == C8_OK)
-            s = c8_report_set(rep, "dataset manifest sha256", c8_dataset_manifest_sha256(ds), &err);
-        snprintf(num, sizeof num, "%lld", (long long)c8_dataset_count(ds));
-        if (s == C8_OK) s = c8_report_set(rep, "images", num, &err);
-        if (s == C8_OK) s = c8_report_set(rep, "preprocessing", pre, &err);
-        snprintf(num, sizeof num, "%lld", (long long)dso.loader.batch);
-        if (s == C8_OK) s = c8_report_set(rep, "batch", num, &err);
-        if (s == C8_OK) s = c8_report_set(rep, "requested precisions", prec_arg, &err);
-        const char *hist = co.histograms_path ? co.histograms_path : "collected on layer images";
-        if (s == C8_OK) s = c8_report_set(rep, "histograms", hist, &err);
+        s = c8_report_set_compare_settings(rep, m, ds, &dso.pre, &dso.loader, &co, data, prec_arg,
+                                           &err);
     }
     /* Ctrl-C: every run stops between layers; the report is not written. */
     c8_cli_catch_sigint();

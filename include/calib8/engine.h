@@ -65,6 +65,19 @@ void c8_model_output(const c8_model *m, int i, const char **name, c8_dtype *dtyp
 /* Index of the input called name, or -1. */
 int c8_model_find_input(const c8_model *m, const char *name);
 
+/* Checks a per-layer precision spec ("conv1:fp32,fc*:fp16", as c8_build_options.layer_precision
+ * takes it) against the model: C8_ERR_INVALID when a pattern matches no node name
+ * (c8_model_node_name), naming the pattern and a few of the model's layer names, since the
+ * builder would silently ignore it. Items without a pattern are left to the builder's parser. */
+c8_status c8_model_check_layer_spec(const c8_model *m, const char *spec, c8_error *err);
+
+/* The single (N, C, H, W) float32 input that image data sets (dataset.h) feed: its name
+ * (borrowed from the model) and C, H, W. C8_ERR_UNSUPPORTED naming the model (c8_model_path)
+ * when it has several inputs or the input is not a float32 rank-4 tensor; C8_ERR_USAGE when C, H
+ * or W is dynamic (pin them with c8_model_set_input_shape: the CLI's --shape). */
+c8_status c8_model_image_input(const c8_model *m, const char **name, int64_t *c, int64_t *h,
+                               int64_t *w, c8_error *err);
+
 /* Pins the shape of input `name` (NULL: the only input). The rank must match and every fixed
  * extent must agree; dynamic extents take the given values. Shapes are re-inferred. */
 c8_status c8_model_set_input_shape(c8_model *m, const char *name, const c8_shape *shape,
@@ -193,6 +206,9 @@ void c8_engine_output(const c8_engine *e, int i, const char **name, c8_dtype *dt
  * false for an input without one (plans of format 3 and older have none). */
 bool c8_engine_input_profile(const c8_engine *e, int i, c8_shape *min, c8_shape *opt,
                              c8_shape *max);
+/* The same for an engine (a plan): `what` names it in the messages. */
+c8_status c8_engine_image_input(const c8_engine *e, const char *what, const char **name, int64_t *c,
+                                int64_t *h, int64_t *w, c8_error *err);
 
 /* Writes the engine as a plan file (versioned binary: magic, format version, calib8 version,
  * payload checksum), atomically. Same engine -> same bytes. */

@@ -313,6 +313,17 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
                             const c8_preprocess *pre, const c8_loader_opts *lo,
                             const c8_compare_options *o, c8_error *err);
 
+/* Records the settings `calib8 compare` writes into the report (c8_report_set, in this order):
+ * "model" (c8_model_path), "model sha256", "calibration cache" (o->calib_cache), "data" (data:
+ * the data set as the caller names it), "dataset manifest sha256", "images" (c8_dataset_count),
+ * "preprocessing" (c8_preprocess_describe), "batch" (lo->batch), "requested precisions"
+ * (precisions, e.g. "fp32,fp16,int8") and "histograms" (o->histograms_path, or "collected on
+ * layer images"). For every caller of c8_report_compare that reports what the CLI reports. */
+c8_status c8_report_set_compare_settings(c8_report *r, const c8_model *m, const c8_dataset *ds,
+                                         const c8_preprocess *pre, const c8_loader_opts *lo,
+                                         const c8_compare_options *o, const char *data,
+                                         const char *precisions, c8_error *err);
+
 /* ---- automatic fallback ---- */
 
 typedef struct c8_fallback_options {

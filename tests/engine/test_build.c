@@ -195,6 +195,49 @@ static void test_fallback_strict_override(void) {
     CU_ASSERT_PTR_NULL(e);
 }
 
+/* c8_model_check_layer_spec (the CLI's --layer-precision check, also the Python package's):
+ * every pattern must match a node of good_conv.onnx (nodes 'conv' and 'relu'). */
+static void test_layer_spec_check(void) {
+    c8_error err = {0};
+    c8_model *m = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_model_load(DATA "good_conv.onnx", NULL, &m, &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_model_check_layer_spec(m, NULL, &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_model_check_layer_spec(m, "", &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_model_check_layer_spec(m, "co*:fp32,relu:fp16", &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_model_check_layer_spec(m, "[cr]*:fp16", &err), C8_OK);
+    /* the second item matches nothing: named, with the model and a layer name */
+    CU_ASSERT_EQUAL(c8_model_check_layer_spec(m, "conv:fp32,fc9:fp16", &err), C8_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "no layer of"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "good_conv.onnx matches 'fc9'"));
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'conv'"));
+    /* globs are fnmatch's: 'con' alone is not a prefix match */
+    CU_ASSERT_EQUAL(c8_model_check_layer_spec(m, "con:fp32", &err), C8_ERR_INVALID);
+    c8_model_destroy(m);
+}
+
+/* c8_model_image_input / c8_engine_image_input (what image data sets feed; the CLI's check,
+ * also the Python package's): good_conv.onnx's input is 'x', ? x 2 x 5 x 5 float32. */
+static void test_image_input(void) {
+    c8_error err = {0};
+    c8_model *m = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_model_load(DATA "good_conv.onnx", NULL, &m, &err), C8_OK);
+    const char *name = NULL;
+    int64_t c = 0, h = 0, w = 0;
+    CU_ASSERT_EQUAL(c8_model_image_input(m, &name, &c, &h, &w, &err), C8_OK);
+    CU_ASSERT_STRING_EQUAL(name ? name : "", "x");
+    CU_ASSERT(c == 2 && h == 5 && w == 5);
+    c8_build_options o;
+    c8_build_options_init(&o);
+    c8_engine *e = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_engine_build(m, &o, &e, &err), C8_OK);
+    c = h = w = 0;
+    CU_ASSERT_EQUAL(c8_engine_image_input(e, "p.plan", &name, &c, &h, &w, &err), C8_OK);
+    CU_ASSERT_STRING_EQUAL(name ? name : "", "x");
+    CU_ASSERT(c == 2 && h == 5 && w == 5);
+    c8_engine_destroy(e);
+    c8_model_destroy(m);
+}
+
 static void test_fp16(void) {
     c8_engine *e32 = build(DATA "good_conv.onnx", C8_PREC_FP32, NULL, NULL, false, C8_OK, NULL);
     c8_engine *e16 = build(DATA "good_conv.onnx", C8_PREC_FP16, NULL, NULL, false, C8_OK, NULL);
@@ -453,6 +496,8 @@ static const c8_test_case cases[] = {
     {"int8_exact", test_int8_exact},
     {"near_dead_filter_fallback", test_near_dead_filter_fallback},
     {"fallback_strict_override", test_fallback_strict_override},
+    {"layer_spec_check", test_layer_spec_check},
+    {"image_input", test_image_input},
     {"fp16", test_fp16},
     {"plan_roundtrip", test_plan_roundtrip},
     {"plan_preprocessing", test_plan_preprocessing},

@@ -224,6 +224,11 @@ static void test_compare_histfile(void) {
     o.sensitivity = false;
     o.histograms_path = OUT "tiny_hist.h5";
     o.progress = C8_PROGRESS_QUIET;
+    lo.batch = 16;
+    /* the settings calib8 compare records (c8_report_set_compare_settings, shared with Python) */
+    CU_ASSERT_EQUAL_FATAL(
+        c8_report_set_compare_settings(r, m, ds, &pre, &lo, &o, "tiny data", "fp32,int8", &err),
+        C8_OK);
     c8_status s = c8_report_compare(r, m, ds, &pre, &lo, &o, &err);
     if (s) printf("\n  compare: %s", err.msg);
     CU_ASSERT_EQUAL_FATAL(s, C8_OK);
@@ -231,6 +236,28 @@ static void test_compare_histfile(void) {
     c8_json *j = NULL;
     CU_ASSERT_EQUAL(rc_check_report(OUT "histfile.json", &j), 0);
     CU_ASSERT_PTR_NOT_NULL_FATAL(j);
+    const c8_json *set = c8_json_get(j, "settings");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(set);
+    char pre_text[512], count[32];
+    c8_preprocess_describe(&pre, pre_text, sizeof pre_text);
+    snprintf(count, sizeof count, "%lld", (long long)c8_dataset_count(ds));
+    const char *want[][2] = {{"model", TINY},
+                             {"model sha256", c8_model_sha256(m)},
+                             {"calibration cache", OUT "tiny.cache"},
+                             {"data", "tiny data"},
+                             {"dataset manifest sha256", c8_dataset_manifest_sha256(ds)},
+                             {"images", count},
+                             {"preprocessing", pre_text},
+                             {"batch", "16"},
+                             {"requested precisions", "fp32,int8"},
+                             {"histograms", OUT "tiny_hist.h5"}};
+    for (size_t i = 0; i < sizeof want / sizeof want[0]; i++) {
+        const char *got = c8_json_get_str(set, want[i][0]);
+        if (!got || strcmp(got, want[i][1]))
+            printf("\n  settings['%s'] = '%s', want '%s'", want[i][0], got ? got : "(none)",
+                   want[i][1]);
+        CU_ASSERT_PTR_NOT_NULL(got && !strcmp(got, want[i][1]) ? got : NULL);
+    }
     CU_ASSERT_STRING_EQUAL(c8_json_get_str(j, "histogram_source"), "histogram-file");
     const c8_json *h = c8_json_get(find_layer(j, "c1"), "histogram");
     CU_ASSERT_EQUAL_FATAL(h->type, C8_JSON_OBJ);
