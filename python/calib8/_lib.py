@@ -51,6 +51,7 @@ class BuildOptions(ctypes.Structure):
         ("tf32", c_bool),
         ("tune_batches", ctypes.POINTER(c_int64)),
         ("n_tune_batches", c_int),
+        ("preprocessing", c_char_p),
         ("verbose", c_bool),
         ("log", c_void_p),
     ]

@@ -467,6 +467,34 @@ def test_public_api_only():
     assert not missing, "declared by python/calib8/_lib.py but not public: %s" % missing
 
 
+def test_struct_layouts_match_c():
+    """Every ctypes mirror of a public struct has the C struct's size and field offsets (as
+    tests/python/layout_dump.c prints them), so a field added in C without its twin here fails."""
+    import ctypes
+
+    from calib8 import _lib
+
+    dump = os.environ.get("C8_LAYOUT_DUMP")
+    if not dump:
+        pytest.skip("C8_LAYOUT_DUMP (the layout_dump program) not given")
+    out = subprocess.run([dump], check=True, capture_output=True, text=True).stdout
+    checked = 0
+    for line in out.splitlines():
+        name, size, *fields = line.split()
+        cls = getattr(_lib, name)
+        assert ctypes.sizeof(cls) == int(size), "%s: ctypes %d bytes, C %s" % (
+            name, ctypes.sizeof(cls), size)
+        py = [f[0] for f in cls._fields_]
+        c_names = [f.split("=")[0] for f in fields]
+        assert py == c_names, "%s: ctypes fields %s, C fields %s" % (name, py, c_names)
+        for f in fields:
+            fname, off = f.split("=")
+            assert getattr(cls, fname).offset == int(off), "%s.%s: ctypes offset %d, C %s" % (
+                name, fname, getattr(cls, fname).offset, off)
+        checked += 1
+    assert checked >= 15
+
+
 STUB_TORCH = '''
 """A stand-in for torch in the README example's test: the real torch is not a test dependency.
 Tensors are objects with __array__ (as torch's are); DataLoader batches (image, label) samples

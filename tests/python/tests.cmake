@@ -25,12 +25,18 @@ if(C8_TSAN)
   add_test(NAME test_python COMMAND sh -c
            "echo 'SKIP: TSan build: the Python suite does not run under ThreadSanitizer'; exit 77")
 elseif(C8_TEST_PYTHON)
+  # the C structs' sizes and offsets, which test_calib8.py compares with the ctypes mirrors
+  add_executable(c8_layout_dump ${CMAKE_CURRENT_LIST_DIR}/layout_dump.c)
+  target_link_libraries(c8_layout_dump PRIVATE c8_flags)
+  target_include_directories(c8_layout_dump PRIVATE ${CMAKE_SOURCE_DIR}/include
+                             ${CMAKE_BINARY_DIR}/generated)
   add_test(NAME test_python
            COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/run_pytest.sh ${C8_TEST_PYTHON}
                    $<TARGET_FILE:calib8> $<TARGET_FILE:calib8_shared> ${CMAKE_SOURCE_DIR}
                    ${CMAKE_BINARY_DIR}/test_python_work)
   set_tests_properties(test_python PROPERTIES TIMEOUT 900
-                       ENVIRONMENT "C8_PY_PRELOAD=${C8_PY_PRELOAD}")
+                       ENVIRONMENT
+                       "C8_PY_PRELOAD=${C8_PY_PRELOAD};C8_LAYOUT_DUMP=$<TARGET_FILE:c8_layout_dump>")
 else()
   add_test(NAME test_python COMMAND sh -c "echo 'SKIP: no python3 interpreter'; exit 77")
 endif()
