@@ -249,6 +249,7 @@ _PROTOTYPES = {
     "c8_calib_cache_count": (c_int64, [c_void_p]),
     "c8_calib_cache_name": (c_char_p, [c_void_p, c_int64]),
     "c8_calib_cache_scale": (ctypes.c_float, [c_void_p, c_int64]),
+    "c8_calib_cache_preprocessing": (c_int, [c_char_p, P(c_void_p), E]),
     "c8_calib_cache_load_for_model": (c_int, [c_char_p, c_char_p, c_bool, c_void_p, P(c_void_p), E]),
     "c8_calib_cache_scales": (ScaleSource, [c_void_p]),
     "c8_calib_histfile_load": (c_int, [c_char_p, P(c_void_p), E]),

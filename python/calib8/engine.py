@@ -53,6 +53,11 @@ def check_layer_spec(model, spec):
         _lib.check(_lib.lib().c8_model_check_layer_spec(model.handle, _lib.enc(spec), ctypes.byref(err)), err)
 
 
+_libc_free = ctypes.CDLL(None).free
+_libc_free.argtypes = [ctypes.c_void_p]
+_libc_free.restype = None
+
+
 class _Scales:
     """A calibration cache loaded for a model (c8_calib_cache_load_for_model, as calib8 build
     reads --calib) and its scale source; the cache must outlive the build."""
@@ -79,6 +84,17 @@ class _Scales:
             err,
         )
         self.source = L.c8_calib_cache_scales(self.h)
+        # the preprocessing its sidecar records, which a build copies into the plan (as calib8
+        # build --calib does); malloc'd by the library, freed with the C library's free
+        line = ctypes.c_void_p()
+        _lib.check(
+            L.c8_calib_cache_preprocessing(_lib.enc(calibration.path), ctypes.byref(line),
+                                           ctypes.byref(err)),
+            err,
+        )
+        self.preprocessing = ctypes.string_at(line.value) if line.value else None
+        if line.value:
+            _libc_free(line)
 
     def close(self):
         if self.h:
@@ -104,6 +120,7 @@ def _build_options(model, precision, calibration, layer_precision, device, fallb
     if calibration is not None:
         scales = _Scales(model, calibration, allow_cache_mismatch)
         bo.scales = ctypes.pointer(scales.source)
+        bo.preprocessing = scales.preprocessing  # kept alive by scales until the build ends
     return bo, scales
 
 
