@@ -28,6 +28,7 @@ struct c8_engine {
     char model_sha256[65];
     char cache_sha256[65]; /* "" when built without a calibration cache */
     bool tf32;             /* FP32 layers may use TF32 tensor cores (GPU) */
+    int threads;           /* c8_build_options.threads: its contexts' default; not in plans */
     void *backend;         /* device state (CUDA), NULL on the CPU */
 };
 

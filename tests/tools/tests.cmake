@@ -21,3 +21,8 @@ add_test(NAME test_cli_lost
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_cli_lost.sh $<TARGET_FILE:calib8>
                  ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_cli_lost_work)
 set_tests_properties(test_cli_lost PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+# --threads (issue 18, part 3): caches and FP32/INT8 outputs identical for 1, 2 and 4 threads.
+add_test(NAME test_cli_threads
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_cli_threads.sh $<TARGET_FILE:calib8>
+                 ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_cli_threads_work)
+set_tests_properties(test_cli_threads PROPERTIES SKIP_RETURN_CODE 77)
