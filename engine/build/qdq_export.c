@@ -227,10 +227,12 @@ static float done_scale_of(const qdq *q, const char *src) {
 }
 
 /* QuantizeLinear -> DequantizeLinear for activation t (per-tensor scale s; 0: the cache's).
- * *s_used (may be NULL): the scale of the pair. */
-static c8_status qdq_activation(qdq *q, const char *t, float s, const char **dq_out,
-                                float *s_used) {
-    if ((*dq_out = done_lookup(q, t))) {
+ * *s_used (may be NULL): the scale of the pair. own: a pair of the consumer's own, not shared
+ * with t's other consumers (the same values: a runtime converts and fuses a QuantizeLinear
+ * with a single DequantizeLinear more readily, ONNX Runtime's s8 -> u8 conversion among them). */
+static c8_status qdq_activation(qdq *q, const char *t, float s, const char **dq_out, float *s_used,
+                                bool own) {
+    if (!own && (*dq_out = done_lookup(q, t))) {
         if (s_used) *s_used = done_scale_of(q, t);
         return C8_OK;
     }
@@ -246,7 +248,7 @@ static c8_status qdq_activation(qdq *q, const char *t, float s, const char **dq_
     const char *qin[3] = {t, sn, zn}, *din[3] = {qn, sn, zn};
     if (st == C8_OK) st = emit(q, new_node(qn, "QuantizeLinear", qin, 3, qn, -1));
     if (st == C8_OK) st = emit(q, new_node(dn, "DequantizeLinear", din, 3, dn, -1));
-    if (st == C8_OK) st = done_add(q, t, dn, s);
+    if (st == C8_OK) st = done_add(q, own ? dn : t, dn, s); /* the table owns dn */
     free(sn);
     free(zn);
     free(qn);
@@ -609,7 +611,7 @@ static c8_status transform(qdq *q, const c8_engine *e) {
                     if (!relu_after_int8_conv(q, e, np, t, &sc)) continue;
                     st = 2;
                 }
-                C8_TRY(qdq_activation(q, t, sc, &dq, k == 0 ? &s_in : NULL));
+                C8_TRY(qdq_activation(q, t, sc, &dq, k == 0 ? &s_in : NULL, weighted && k == 0));
             }
             C8_TRY(rewire(q, np, k, dq));
         }
