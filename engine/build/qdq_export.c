@@ -14,9 +14,12 @@
  *    Conv and its Q/DQ pair keeps a runtime from fusing the convolution.
  *  - Conv, Gemm and MatMul weights (folded) become int8 initializers quantized per output
  *    channel by quant/ (the same integers the engine uses) behind a per-axis DequantizeLinear.
- *    A Conv's bias becomes the engine's int32 bias (scale s_in * s_w[k], zero point 0) behind a
- *    per-axis DequantizeLinear, the form a fused int8 convolution takes; Gemm biases stay float.
- *  - A Relu after an INT8 Conv whose output the engine holds as int8 (scale s): the Conv's output
+ *    A Conv's bias, and a Gemm's (alpha = beta = 1, a vector C), becomes the engine's int32 bias
+ *    (scale s_in * s_w[k], zero point 0) behind a per-axis DequantizeLinear, the form a fused
+ *    int8 convolution takes.
+ *  - Each INT8 Conv, Gemm and MatMul reads a Q/DQ pair of its own (the same values; ONNX Runtime
+ *    converts and fuses a QuantizeLinear with a single DequantizeLinear); other readers share one.
+ *  - A Relu after an INT8 Conv or Gemm whose output the engine holds as int8 (scale s): its output
  *    gets a Q/DQ pair with the same s too, so that the convolution ends in a QuantizeLinear and
  *    fuses. This adds no rounding: with zero point 0, Q(Relu(y)) = Relu(Q(y)) exactly, so the
  *    Relu's output is the engine's int8 tensor.
@@ -74,6 +77,7 @@ typedef struct {
     /* ONNX nodes folded away (freed once the new node list replaces the file's) */
     NodeProto **dropped;
     size_t n_dropped, cap_dropped;
+    float *s_w; /* the weight scales of the node being rewritten (its int32 bias needs them) */
     int64_t n_act, n_weights;
     c8_error *err;
 } qdq;
@@ -573,7 +577,9 @@ static c8_status transform(qdq *q, const c8_engine *e) {
         bool weighted = l && (l->op == C8_OP_Q8_CONV || l->op == C8_OP_Q8_GEMM) &&
                         (!strcmp(op, "Conv") || !strcmp(op, "Gemm") || !strcmp(op, "MatMul"));
         const folded_conv *f = weighted && !strcmp(op, "Conv") ? fold_of(q, name) : NULL;
-        float s_in = 0.0f, *s_w = NULL;
+        float s_in = 0.0f;
+        free(q->s_w); /* the previous node's, if it returned early */
+        q->s_w = NULL;
         int64_t red = weighted && !f ? int32_bias_len(q, np, op) : 0;
         for (size_t k = 0; k < np->n_input; k++) {
             const char *t = np->input[k];
@@ -589,17 +595,15 @@ static c8_status transform(qdq *q, const c8_engine *e) {
                         if (!strcmp(np->attribute[a]->name, "transB") && np->attribute[a]->i)
                             axis = 0;
                 }
-                C8_TRY(qdq_weight(q, t, NULL, axis, &dq, red ? &s_w : NULL));
+                C8_TRY(qdq_weight(q, t, NULL, axis, &dq, red ? &q->s_w : NULL));
                 C8_TRY(add_replaced(q, t));
             } else if (weighted && k == 2) {
-                if (!red || !s_w || !(s_in > 0.0f)) continue; /* the bias stays float */
+                if (!red || !q->s_w || !(s_in > 0.0f)) continue; /* the bias stays float */
                 int vb = c8_graph_find_value(q->mg, t);
                 char base[512];
                 snprintf(base, sizeof base, "%s_bias", name);
                 c8_status st = qdq_bias32(q, base, q->mg->vals[vb].data, q->mg->vals[vb].shape.d[0],
-                                          s_in, s_w, red, &dq);
-                free(s_w);
-                s_w = NULL;
+                                          s_in, q->s_w, red, &dq);
                 C8_TRY(st);
                 C8_TRY(add_replaced(q, t));
             } else if (is_const_name(q, t)) {
@@ -615,7 +619,6 @@ static c8_status transform(qdq *q, const c8_engine *e) {
             }
             C8_TRY(rewire(q, np, k, dq));
         }
-        free(s_w);
         if (f && !(s_in > 0.0f))
             return c8_err(q->err, C8_ERR_INTERNAL,
                           "%s: node '%s': the INT8 convolution's input has no Q/DQ pair", q->path,
@@ -756,6 +759,7 @@ done:
     free(q.done_src);
     free(q.done_dq);
     free(q.done_scale);
+    free(q.s_w);
     free(q.folds);
     free(q.dropped);
     c8_graph_destroy(q.fg);
