@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # --threads (issue 18, part 3): results do not depend on the thread count. On both bundled
-# Fashion-MNIST models (fmnist_cnn alone with C8_TEST_QUICK=1), with --threads 1, 2 and 4 on --device cpu:
+# Fashion-MNIST models (fmnist_cnn alone with C8_TEST_QUICK=1), with --threads 1, 2 and 4 on
+# --device cpu:
 #   - calibrate (200 training images, batch 100: every tensor is binned on several threads):
 #     the caches are byte-identical;
 #   - run of the FP32 model and of the INT8 plan on 1,000 test images in one batch: the logits
