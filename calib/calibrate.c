@@ -156,6 +156,7 @@ c8_status c8_calibrate_source(const c8_model *model, const c8_calib_source *src,
     c8_build_options bo;
     c8_build_options_init(&bo);
     bo.device = o->device;
+    bo.threads = o->threads;
     bo.passes = false;
     s = c8_engine_build(model, &bo, &eng, err);
     if (s == C8_OK) s = c8_context_create(eng, &ctx, err);

@@ -99,6 +99,7 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
         }
         memcpy(e->prof, model->prof, (size_t)mg->n_inputs * sizeof *e->prof);
     }
+    e->threads = opt->threads;
     if (opt->passes) {
         s = c8_graph_optimize(src, NULL, NULL, err);
         if (s != C8_OK) goto fail;
@@ -340,6 +341,7 @@ struct c8_context {
     const c8_backend_vt *vt;
     void *state; /* the backend's context state */
     c8_exec *x;
+    int threads; /* c8_context_set_threads; <= 0: the default */
 };
 
 c8_status c8_context_create(c8_engine *e, c8_context **out, c8_error *err) {
@@ -356,6 +358,7 @@ c8_status c8_context_create(c8_engine *e, c8_context **out, c8_error *err) {
         c8_context_destroy(c);
         return s;
     }
+    c8_context_set_threads(c, e->threads);
     *out = c;
     return C8_OK;
 }
@@ -376,6 +379,13 @@ c8_status c8_context_set_device_observer(c8_context *c, c8_tensor_observer fn, v
                                          const char *const *names, int n_names, c8_error *err) {
     return c8_exec_set_observer(c->x, fn, user, names, n_names, true, err);
 }
+
+void c8_context_set_threads(c8_context *c, int threads) {
+    c->threads = threads > 0 ? threads : 0;
+    if (c->vt->set_threads) c->vt->set_threads(c->state, c->threads);
+}
+
+int c8_context_threads(const c8_context *c) { return c->threads; }
 
 c8_status c8_context_run(c8_context *c, const c8_host_tensor *inputs, int n, c8_error *err) {
     return c8_exec_run(c->x, inputs, n, err);

@@ -31,6 +31,7 @@ struct c8_engine {
     bool tf32;             /* FP32 layers may use TF32 tensor cores (GPU) */
     char *preprocessing;   /* the inputs' preprocessing (c8_build_options), owned; NULL: none */
     c8_profile *prof;      /* (g->n_inputs) optimization profiles, owned; NULL: none */
+    int threads;           /* c8_build_options.threads: its contexts' default; not in plans */
     void *backend;         /* device state (CUDA), NULL on the CPU */
 };
 

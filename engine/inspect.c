@@ -14,8 +14,12 @@
 #include "util/err.h"
 #include "util/json.h"
 
+#include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 /* ---------------------------------------------------------------- the graph optimizer */
 
@@ -144,6 +148,72 @@ static const char *nonfinite_name(float v) {
     return v > 0 ? "+Inf" : "-Inf";
 }
 
+/* Host binning on the context's threads (c8_context_set_threads): the tensor split into `parts`
+ * equal chunks, each scanned and binned on its own, then combined. The result is the one-chunk
+ * result exactly, whatever the count: absmax, min and max are maxima and minima of bit-pattern
+ * keys, and the counts are integers summed in a fixed order. Worth it only for tensors that
+ * dwarf the bins (each chunk has its own nbins counters). */
+#define BIN_CHUNK_MIN 65536 /* values per chunk at least */
+
+static int bin_parts(const c8_context *c, int64_t n, int64_t nbins) {
+#ifdef _OPENMP
+    int t = c8_context_threads(c) > 0 ? c8_context_threads(c) : omp_get_max_threads();
+    int64_t most = n / (BIN_CHUNK_MIN > 8 * nbins ? BIN_CHUNK_MIN : 8 * nbins);
+    if (most < t) t = (int)most;
+    return t > 1 ? t : 1;
+#else
+    (void)c;
+    (void)n;
+    (void)nbins;
+    return 1;
+#endif
+}
+
+static c8_status bin_parallel(const float *x, int64_t n, int parts, const char *name, int64_t batch,
+                              c8_tensor_bins *b, c8_error *err) {
+    c8_hist_scan *sc = malloc((size_t)parts * sizeof *sc);
+    uint64_t *counts = calloc((size_t)parts * (size_t)b->nbins, sizeof *counts);
+    if (!sc || !counts) {
+        free(sc);
+        free(counts);
+        return c8_err(err, C8_ERR_NOMEM, "out of memory binning tensor '%s'", name);
+    }
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+    for (int p = 0; p < parts; p++) {
+        int64_t i0 = n * p / parts, i1 = n * (p + 1) / parts;
+        c8_hist_rule_scan(x + i0, (size_t)(i1 - i0), &sc[p]);
+    }
+    c8_hist_scan all = sc[0];
+    for (int p = 1; p < parts; p++) {
+        all.amax_bits = sc[p].amax_bits > all.amax_bits ? sc[p].amax_bits : all.amax_bits;
+        all.kmin = sc[p].kmin < all.kmin ? sc[p].kmin : all.kmin;
+        all.kmax = sc[p].kmax > all.kmax ? sc[p].kmax : all.kmax;
+    }
+    if (all.amax_bits >= 0x7f800000u) {
+        free(sc);
+        free(counts);
+        size_t k = c8_hist_first_nonfinite(x, (size_t)n);
+        return c8_err(err, C8_ERR_INVALID, "tensor '%s': batch %lld: %s at element %zu of %zu",
+                      name, (long long)batch, nonfinite_name(x[k]), k, (size_t)n);
+    }
+    memcpy(&b->absmax, &all.amax_bits, sizeof b->absmax);
+    b->min = c8_hist_key_float(all.kmin) + 0.0f;
+    b->max = c8_hist_key_float(all.kmax) + 0.0f;
+    b->range_exp = c8_hist_exp_for(b->absmax);
+    const int exp = b->range_exp;
+    const int64_t nbins = b->nbins;
+#pragma omp parallel for num_threads(parts) schedule(static, 1)
+    for (int p = 0; p < parts; p++) {
+        int64_t i0 = n * p / parts, i1 = n * (p + 1) / parts;
+        c8_hist_rule_bin(x + i0, (size_t)(i1 - i0), nbins, exp, counts + (size_t)p * nbins);
+    }
+    for (int p = 0; p < parts; p++)
+        for (int64_t j = 0; j < nbins; j++) b->counts[j] += counts[(size_t)p * nbins + j];
+    free(sc);
+    free(counts);
+    return C8_OK;
+}
+
 c8_status c8_context_bin_tensor(c8_context *c, const c8_host_tensor *t, int64_t batch,
                                 c8_tensor_bins *b, c8_error *err) {
     const char *name = t->name ? t->name : "?";
@@ -168,6 +238,8 @@ c8_status c8_context_bin_tensor(c8_context *c, const c8_host_tensor *t, int64_t 
     }
     const float *x = t->data;
     c8_hist_scan sc;
+    int parts = bin_parts(c, n, b->nbins);
+    if (parts > 1) return bin_parallel(x, n, parts, name, batch, b, err);
     c8_hist_rule_scan(x, (size_t)n, &sc);
     if (sc.amax_bits >= 0x7f800000u) {
         size_t k = c8_hist_first_nonfinite(x, (size_t)n);

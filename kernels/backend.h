@@ -169,6 +169,9 @@ typedef struct c8_backend_vt {
      * completed (it waits for them). */
     c8_status (*mark)(void *ctx, int slot, c8_error *err);
     c8_status (*elapsed)(void *ctx, int slot_a, int slot_b, float *ms, c8_error *err);
+    /* Optional: the CPU threads the context's runs and prepares may use (c8_context_set_threads;
+     * <= 0: the threading runtime's default). Absent: the backend ignores it. */
+    void (*set_threads)(void *ctx, int threads);
     /* Optional (calib8 bench): describes the device the context runs on. */
     c8_status (*device_info)(void *ctx, struct c8_device_props *out, c8_error *err);
 } c8_backend_vt;

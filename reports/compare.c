@@ -452,9 +452,11 @@ static c8_status layer_section(c8_report *r, const c8_model *m, const c8_dataset
     c8_build_options b32, b8;
     c8_build_options_init(&b32);
     b32.device = o->device;
+    b32.threads = o->threads;
     b32.passes = false;
     c8_build_options_init(&b8);
     b8.device = o->device;
+    b8.threads = o->threads;
     b8.passes = false;
     b8.precision = C8_PREC_INT8;
     b8.fallback = o->fallback;
@@ -685,6 +687,7 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
         c8_build_options bo;
         c8_build_options_init(&bo);
         bo.device = o->device;
+        bo.threads = o->threads;
         bo.passes = o->passes;
         bo.precision = x.prec[j];
         if (x.prec[j] == C8_PREC_INT8) {

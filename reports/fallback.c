@@ -188,6 +188,7 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
     c8_build_options b32;
     c8_build_options_init(&b32);
     b32.device = bo->device;
+    b32.threads = bo->threads;
     b32.passes = bo->passes;
     c8_build_options b8 = *bo;
     b8.log = NULL;

@@ -159,6 +159,7 @@ c8_status r_sensitivity(c8_report *r, const c8_model *m, const c8_build_options 
     c8_build_options b32, b8 = *bo8;
     c8_build_options_init(&b32);
     b32.device = bo8->device;
+    b32.threads = bo8->threads;
     b32.passes = false;
     b8.passes = false;
     b8.log = NULL;

@@ -44,6 +44,13 @@ void c8_cli_catch_sigint(void) {
     c8_set_interrupt_flag(&g_sigint, "SIGINT"); /* runs stop between layers too */
 }
 
+bool c8_cli_parse_threads(const char *s, int *out) {
+    int64_t v;
+    if (!c8_cli_parse_i64(s, &v) || v < 1 || v > 4096) return false;
+    *out = (int)v;
+    return true;
+}
+
 bool c8_cli_parse_max_memory(const char *s, uint64_t *out) {
     if (!strcmp(s, "none")) {
         *out = 0;

@@ -100,6 +100,11 @@ void c8_cli_catch_sigint(void);
     "  --max-memory SIZE       refuse inputs whose engine and loader memory would exceed\n"        \
     "                          SIZE (8G, 512M, 1.5GiB; 0 or none: no limit; default: the\n"        \
     "                          machine's available memory, MemAvailable)\n"
+#define C8_CLI_THREADS_HELP                                                                        \
+    "  --threads N             CPU threads (default: all cores, or OMP_NUM_THREADS); results\n"    \
+    "                          do not depend on N (docs/cli.md, \"Threads\")\n"
+/* Parses --threads: an integer 1..4096. */
+bool c8_cli_parse_threads(const char *s, int *out);
 /* Parses --max-memory: a size (c8_size_parse syntax), or "none" / "0" for no limit (*out = 0). */
 bool c8_cli_parse_max_memory(const char *s, uint64_t *out);
 /* --max-memory's default: MemAvailable from /proc/meminfo (0, no limit, if unreadable). */

@@ -42,6 +42,7 @@ enum {
     OPT_CONTEXTS,
     OPT_JSON,
     OPT_SEED,
+    OPT_THREADS,
     OPT_HELP
 };
 
@@ -57,7 +58,10 @@ static void usage(FILE *f) {
             "                    must be dynamic or equal to each\n"
             "  --iterations N    timed runs per context (default 100)\n"
             "  --warmup N        untimed runs per context first (default 10)\n"
-            "  --contexts N      contexts running concurrently, one thread each (default 1)\n"
+            "  --contexts N      contexts running concurrently, one calling thread each\n"
+            "                    (default 1)\n"
+            "  --threads N       CPU threads of each context (default: all cores, or\n"
+            "                    OMP_NUM_THREADS)\n"
             "  --json FILE       also write the results as JSON\n"
             "  --seed S          input seed (default 1)\n"
             "  --shape NAME:DIMS the shape to measure, inside the plan's optimization profile\n"
@@ -243,8 +247,8 @@ static c8_status make_inputs(const c8_engine *e, int64_t b, uint64_t seed, const
 }
 
 static c8_status bench_batch(c8_engine *e, int64_t b, int64_t warmup, int64_t iters, int n_ctx,
-                             uint64_t seed, const c8_preprocess *pre, const c8_cli_shape *shapes,
-                             int n_shapes, result *r, c8_error *err) {
+                             int threads, uint64_t seed, const c8_preprocess *pre,
+                             const c8_cli_shape *shapes, int n_shapes, result *r, c8_error *err) {
     memset(r, 0, sizeof *r);
     r->batch = b;
     int n_in = c8_engine_num_inputs(e);
@@ -260,6 +264,7 @@ static c8_status bench_batch(c8_engine *e, int64_t b, int64_t warmup, int64_t it
     for (int i = 0; s == C8_OK && i < n_ctx; i++) {
         s = c8_context_create(e, &ctx[i], err);
         if (s != C8_OK) break;
+        if (threads) c8_context_set_threads(ctx[i], threads);
         memset(&w[i], 0, sizeof w[i]);
         w[i].ctx = ctx[i];
         w[i].inputs = in;
@@ -490,6 +495,7 @@ int c8_cmd_bench(int argc, char **argv) {
         {"contexts", required_argument, NULL, OPT_CONTEXTS},
         {"json", required_argument, NULL, OPT_JSON},
         {"seed", required_argument, NULL, OPT_SEED},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, OPT_HELP},
         C8_CLI_SHAPE_OPTIONS C8_PREPROCESS_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
@@ -499,7 +505,7 @@ int c8_cmd_bench(int argc, char **argv) {
     c8_dataset_opts_init(&dso);
     const char *plan = NULL, *json = NULL;
     int64_t batches[MAX_BATCHES] = {1, 8, 64, 256};
-    int nb = 4, c;
+    int nb = 4, c, threads = 0;
     int64_t iters = 100, warmup = 10, n_ctx = 1, seed = 1;
     optind = 1;
     while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
@@ -537,6 +543,10 @@ int c8_cmd_bench(int argc, char **argv) {
         case OPT_JSON: json = optarg; break;
         case OPT_SEED:
             if (!c8_cli_parse_i64(optarg, &seed)) return c8_cli_usage("bench", "bad --seed");
+            break;
+        case OPT_THREADS:
+            if (!c8_cli_parse_threads(optarg, &threads))
+                return c8_cli_usage("bench", "bad --threads '%s' (1 to 4096)", optarg);
             break;
         case OPT_HELP:
         case 'h': usage(stdout); return C8_EXIT_OK;
@@ -577,8 +587,8 @@ int c8_cmd_bench(int argc, char **argv) {
     printf("%-8s %14s %14s %14s %14s\n", "batch", "images/s", "median ms", "p99 ms", "mean ms");
     int done = 0;
     for (int i = 0; s == C8_OK && i < nb; i++) {
-        s = bench_batch(e, batches[i], warmup, iters, (int)n_ctx, (uint64_t)seed, pre, shapes,
-                        n_shapes, &r[i], &err);
+        s = bench_batch(e, batches[i], warmup, iters, (int)n_ctx, threads, (uint64_t)seed, pre,
+                        shapes, n_shapes, &r[i], &err);
         if (s != C8_OK) break;
         printf("%-8lld %14.1f %14.4f %14.4f %14.4f\n", (long long)r[i].batch, r[i].img_s,
                r[i].median_ms, r[i].p99_ms, r[i].mean_ms);

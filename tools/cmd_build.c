@@ -31,6 +31,7 @@ enum {
     OPT_TUNE_BATCHES,
     OPT_FALLBACK_IMAGES,
     OPT_REPORT,
+    OPT_THREADS,
     OPT_HELP
 };
 
@@ -67,7 +68,9 @@ static void usage(FILE *f) {
         "  --max-drift PCT           the target, in top-1 percentage points\n"
         "  --data VAL                the labeled set (with the dataset flags below)\n"
         "  --fallback-images N       measure on the first N images of VAL (default: all)\n"
-        "  --report DIR              write the search (every step) as report.json/md/html\n\n"
+        "  --report DIR              write the search (every step) as report.json/md/html\n"
+        "  --threads N               CPU threads of the search's runs (default: all cores, or\n"
+        "                            OMP_NUM_THREADS; results do not depend on N)\n\n"
         "Preprocessing: the plan records the preprocessing its inputs expect, the one the\n"
         "--calib cache's sidecar records (calib8 calibrate's flags), or the preprocessing flags\n"
         "below when given (a warning names both when they differ); eval, compare, run (image\n"
@@ -93,6 +96,7 @@ int c8_cmd_build(int argc, char **argv) {
         {"max-drift", required_argument, NULL, OPT_MAX_DRIFT},
         {"fallback-images", required_argument, NULL, OPT_FALLBACK_IMAGES},
         {"report", required_argument, NULL, OPT_REPORT},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, OPT_HELP},
         C8_CLI_SHAPE_OPTIONS C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
@@ -160,6 +164,10 @@ int c8_cmd_build(int argc, char **argv) {
             fallback_images = true;
             break;
         case OPT_REPORT: report_dir = optarg; break;
+        case OPT_THREADS:
+            if (!c8_cli_parse_threads(optarg, &bo.threads))
+                return c8_cli_usage("build", "bad --threads '%s' (1 to 4096)", optarg);
+            break;
         case OPT_HELP:
         case 'h': usage(stdout); return C8_EXIT_OK;
         default: return c8_cli_usage("build", "unknown option");
@@ -175,6 +183,10 @@ int c8_cmd_build(int argc, char **argv) {
         if (!cal.path) return c8_cli_usage("build", "--max-drift needs --calib");
     } else if (dso.data_given || fallback_images || report_dir) {
         return c8_cli_usage("build", "--data, --fallback-images and --report go with --max-drift");
+    } else if (bo.threads) {
+        return c8_cli_usage("build",
+                            "--threads has no effect without --max-drift: build runs no "
+                            "model on the CPU (pass it to the command that runs the plan)");
     }
     /* options without an effect here are errors (docs/cli.md) */
     if (cal.path && bo.precision != C8_PREC_INT8)

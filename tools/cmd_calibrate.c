@@ -29,6 +29,7 @@ enum {
     OPT_SHAPE,
     OPT_DEVICE,
     OPT_MAX_MEMORY,
+    OPT_THREADS,
     OPT_HELP
 };
 
@@ -63,6 +64,7 @@ static void usage(FILE *f) {
         "  --images N              calibration images (default %d; --images 0: all)\n",
         C8_CALIB_TRT_VERSION_DEFAULT, DEFAULT_IMAGES);
     fputs(C8_CLI_MAX_MEMORY_HELP, f);
+    fputs(C8_CLI_THREADS_HELP, f);
     fputs("Ctrl-C (SIGINT) stops after the current batch: nothing is written, existing files\n"
           "are left as they were, and the exit code is 130.\n",
           f);
@@ -112,6 +114,7 @@ int c8_cmd_calibrate(int argc, char **argv) {
 
         {"device", required_argument, NULL, OPT_DEVICE},
         {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, OPT_HELP},
         C8_CLI_SHAPE_OPTIONS C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
@@ -186,6 +189,10 @@ int c8_cmd_calibrate(int argc, char **argv) {
                 return c8_cli_usage("calibrate", "bad --max-memory '%s'", optarg);
             max_memory_given = true;
             break;
+        case OPT_THREADS:
+            if (!c8_cli_parse_threads(optarg, &co.threads))
+                return c8_cli_usage("calibrate", "bad --threads '%s' (1 to 4096)", optarg);
+            break;
         case OPT_HELP:
         case 'h': usage(stdout); return C8_EXIT_OK;
         default: return c8_cli_usage("calibrate", "unknown option");
@@ -212,6 +219,7 @@ int c8_cmd_calibrate(int argc, char **argv) {
                            : n_shapes           ? "--shape"
                            : input_algo_given   ? "--input-algo"
                            : max_memory_given   ? "--max-memory"
+                           : co.threads         ? "--threads"
                            : co.histograms_path ? "--save-histograms"
                                                 : NULL;
         if (idle)

@@ -37,6 +37,7 @@ enum {
     OPT_MAP_THRESHOLD,
     OPT_CTC_BLANK,
     OPT_OUTPUT_KIND,
+    OPT_THREADS,
     OPT_HELP
 };
 
@@ -90,6 +91,7 @@ static void usage(FILE *f) {
             "                          class scores; N x 1 x H x W map; N x T x C sequence;\n"
             "                          else generic; an N x H x W map needs --output-kind map)\n",
             C8_REPORT_DEFAULT_LAYER_IMAGES, C8_REPORT_DEFAULT_MAP_THRESHOLD);
+    fputs(C8_CLI_THREADS_HELP, f);
     c8_dataset_opts_help(f);
 }
 
@@ -134,6 +136,7 @@ int c8_cmd_compare(int argc, char **argv) {
         {"map-threshold", required_argument, NULL, OPT_MAP_THRESHOLD},
         {"ctc-blank", required_argument, NULL, OPT_CTC_BLANK},
         {"output-kind", required_argument, NULL, OPT_OUTPUT_KIND},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, OPT_HELP},
         C8_CLI_SHAPE_OPTIONS C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
@@ -195,6 +198,10 @@ int c8_cmd_compare(int argc, char **argv) {
                 return c8_cli_usage("compare", "--device must be cpu, cpu-ref or cuda");
             break;
         case OPT_NO_PASSES: co.passes = false; break;
+        case OPT_THREADS:
+            if (!c8_cli_parse_threads(optarg, &co.threads))
+                return c8_cli_usage("compare", "bad --threads '%s' (1 to 4096)", optarg);
+            break;
         case OPT_DUMP: co.dump_path = optarg; break;
         case OPT_REPORT: report_dir = optarg; break;
         case OPT_ALLOW_MISMATCH: co.allow_cache_mismatch = true; break;

@@ -24,6 +24,7 @@ enum {
     OPT_JSON,
     OPT_MAX_MEMORY,
     OPT_ALLOW_NONFINITE,
+    OPT_THREADS,
     OPT_HELP
 };
 
@@ -45,6 +46,7 @@ static void usage(FILE *f) {
                "  --allow-nonfinite  score outputs holding NaN or Inf (default: fail, naming\n"
                "                     the first image that produced one)\n");
     fputs(C8_CLI_MAX_MEMORY_HELP, f);
+    fputs(C8_CLI_THREADS_HELP, f);
     fputs("Ctrl-C (SIGINT) stops after the current batch: nothing is written, exit code 130.\n", f);
     c8_dataset_opts_help(f);
 }
@@ -60,6 +62,7 @@ int c8_cmd_eval(int argc, char **argv) {
         {"json", required_argument, NULL, OPT_JSON},
         {"max-memory", required_argument, NULL, OPT_MAX_MEMORY},
         {"allow-nonfinite", no_argument, NULL, OPT_ALLOW_NONFINITE},
+        {"threads", required_argument, NULL, OPT_THREADS},
         {"help", no_argument, NULL, OPT_HELP},
         C8_CLI_SHAPE_OPTIONS C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
@@ -69,7 +72,7 @@ int c8_cmd_eval(int argc, char **argv) {
     c8_cli_calib cal = {0};
     const char *model_path = NULL, *plan = NULL, *json = NULL;
     c8_cli_shape shapes[C8_CLI_MAX_SHAPES];
-    int n_shapes = 0, c;
+    int n_shapes = 0, c, threads = 0;
     uint64_t max_memory = c8_cli_default_max_memory();
     const char *precision_arg = NULL;
     bool no_passes = false, allow_nonfinite = false;
@@ -103,6 +106,11 @@ int c8_cmd_eval(int argc, char **argv) {
         case OPT_MAX_MEMORY:
             if (!c8_cli_parse_max_memory(optarg, &max_memory))
                 return c8_cli_usage("eval", "bad --max-memory '%s'", optarg);
+            break;
+        case OPT_THREADS:
+            if (!c8_cli_parse_threads(optarg, &threads))
+                return c8_cli_usage("eval", "bad --threads '%s' (1 to 4096)", optarg);
+            bo.threads = threads;
             break;
         case OPT_HELP:
         case 'h': usage(stdout); return C8_EXIT_OK;
@@ -191,6 +199,7 @@ int c8_cmd_eval(int argc, char **argv) {
         s = c8_cli_budget_loader(max_memory, dso.loader.batch, dso.loader.prefetch, C, H, W,
                                  &eo.max_memory, &err);
     eo.progress = c8_dataset_opts_progress(&dso);
+    eo.threads = threads;
     if (s == C8_OK) s = c8_report_evaluate(e, ds, &dso.pre, &dso.loader, &eo, &res, &err);
     if (s == C8_OK) { /* NaN/Inf outputs fail the command unless --allow-nonfinite */
         c8_cli_nonfinite nf;

@@ -42,6 +42,8 @@ static void usage(FILE *f) {
         "                     an error after writing nothing)\n"
         "  --max-memory SIZE  refuse inputs whose activation memory would exceed SIZE (8G,\n"
         "                     512M; 0 or none: no limit; default: MemAvailable)\n"
+        "  --threads N        CPU threads (default: all cores, or OMP_NUM_THREADS); the\n"
+        "                     outputs do not depend on N (docs/cli.md, \"Threads\")\n"
         "  -h, --help         this help\n");
     c8_preprocess_opts_help(f);
 }
@@ -202,12 +204,13 @@ int c8_cmd_run(int argc, char **argv) {
         {"no-passes", no_argument, 0, 'n'},
         {"max-memory", required_argument, 0, 'M'},
         {"allow-nonfinite", no_argument, 0, 'F'},
+        {"threads", required_argument, 0, 'T'},
         {"help", no_argument, 0, 'h'},
         C8_CLI_SHAPE_OPTIONS C8_PREPROCESS_LONG_OPTIONS{0, 0, 0, 0}};
     c8_dataset_opts dso;
     c8_dataset_opts_init(&dso);
     const char *model_path = NULL, *out_dir = NULL, *plan_path = NULL;
-    int no_passes = 0, allow_nonfinite = 0;
+    int no_passes = 0, allow_nonfinite = 0, threads = 0;
     const char *inputs[MAX_INPUTS];
     int n_inputs = 0, dump_all = 0, n_shapes = 0;
     uint64_t max_memory = c8_cli_default_max_memory();
@@ -239,6 +242,10 @@ int c8_cmd_run(int argc, char **argv) {
         case 'M':
             if (!c8_cli_parse_max_memory(optarg, &max_memory))
                 return c8_cli_usage("run", "bad --max-memory '%s'", optarg);
+            break;
+        case 'T':
+            if (!c8_cli_parse_threads(optarg, &threads))
+                return c8_cli_usage("run", "bad --threads '%s' (1 to 4096)", optarg);
             break;
         case 'h': usage(stdout); return C8_EXIT_OK;
         default: return c8_cli_usage("run", "unknown option");
@@ -343,6 +350,7 @@ int c8_cmd_run(int argc, char **argv) {
     }
     if (s == C8_OK) s = c8_context_create(eng, &ctx, &err);
     if (s == C8_OK) c8_context_set_max_memory(ctx, max_memory);
+    if (s == C8_OK && threads) c8_context_set_threads(ctx, threads);
     if (s == C8_OK && dump_all)
         s = c8_context_set_observer(ctx, dump_observer, &dump, NULL, 0, &err);
     /* the output files are known now: none may be an input (before anything is run) */

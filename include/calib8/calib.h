@@ -378,6 +378,9 @@ typedef struct c8_calibrate_opts {
     c8_progress_mode progress;
     FILE *log;           /* the per-tensor table and the timings; NULL: nothing */
     uint64_t max_memory; /* limit for the FP32 engine's context, bytes; 0: none */
+    /* CPU threads of the FP32 engine and of the histogram binning (c8_context_set_threads;
+     * <= 0: all cores). The cache does not depend on it. */
+    int threads;
 } c8_calibrate_opts;
 
 /* Defaults: entropy, inputs minmax, default params, 2048 bins, CPU, automatic progress. */

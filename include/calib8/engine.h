@@ -183,6 +183,9 @@ typedef struct c8_build_options {
      * that feed a plan images can use it (c8_engine_preprocessing). At most
      * C8_ENGINE_PREPROCESSING_MAX bytes, no control characters. */
     const char *preprocessing;
+    /* CPU threads of the contexts made from this engine (c8_context_set_threads; <= 0, the
+     * default: all cores). A run-time setting, not part of the plan. */
+    int threads;
     /* Print per-layer candidates and timings while building. */
     bool verbose;
     FILE *log; /* where the build prints its layer table (NULL: nothing) */
@@ -373,6 +376,16 @@ bool c8_interrupt_pending(const char **what);
 void c8_context_set_max_memory(c8_context *c, uint64_t max_bytes);
 /* Bytes the context holds for its current input shapes (0 before the first run). */
 uint64_t c8_context_memory(const c8_context *c);
+
+/* The CPU threads a context's runs use (calib8 --threads): oneDNN's primitives on the `cpu`
+ * device and the host histogram binning (c8_context_bin_tensor); the reference kernels
+ * (`cpu-ref`) run on one thread whatever the setting. threads <= 0 (the default): OpenMP's
+ * default, all cores unless OMP_NUM_THREADS says otherwise. The setting belongs to the context
+ * and applies only during its own calls (docs/cli.md, "Threads"). Results do not depend on it:
+ * INT8 outputs and calibration caches are bit for bit the same for any count; FP32 outputs of
+ * `cpu` too, except as docs/cli.md states. */
+void c8_context_set_threads(c8_context *c, int threads);
+int c8_context_threads(const c8_context *c);
 
 /* ---- timing and device description (calib8 bench) ---- */
 

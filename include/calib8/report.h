@@ -236,6 +236,8 @@ c8_status c8_report_drift_get(const c8_report *r, int o, c8_precision p, c8_repo
 typedef struct c8_eval_options {
     uint64_t max_memory; /* limit of the engine's context (c8_context_set_max_memory); 0: none */
     c8_progress_mode progress;
+    int threads; /* CPU threads of the engine's context (c8_context_set_threads); <= 0: the
+                    engine's default (c8_build_options.threads; a loaded plan: all cores) */
 } c8_eval_options;
 
 /* No memory limit, automatic progress. */
@@ -283,6 +285,7 @@ typedef struct c8_compare_options {
     c8_precision fallback;       /* INT8 engine: where INT8 is not possible (default FP32) */
     const char *layer_precision; /* INT8 engine: --layer-precision overrides, or NULL */
     c8_device device;
+    int threads;                 /* CPU threads of every engine (c8_build_options.threads) */
     bool passes;                 /* graph passes for the end-to-end engines (default true) */
     bool allow_cache_mismatch;   /* use a stale cache (see c8_calib_cache_load_for_model) */
     int64_t layer_images;        /* per-layer comparison and sensitivity images (default 64;

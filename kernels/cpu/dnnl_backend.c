@@ -10,6 +10,43 @@
 
 #include <stdio.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* Threads without global state, as far as oneDNN allows. Debian's oneDNN runs on OpenMP, whose
+ * thread count is not an argument of oneDNN's calls: oneDNN reads omp_get_max_threads() when it
+ * makes a primitive (to partition the work) and when it runs one. That value is OpenMP's
+ * nthreads-var, an ICV of the calling thread's task (omp_set_num_threads changes it for the
+ * calling thread only; other threads, and other contexts run from them, keep theirs). So each
+ * call into oneDNN on behalf of a context sets the context's count on the calling thread and puts
+ * the previous value back before returning: nothing outlives the call, and two contexts with
+ * different counts may run on two threads at once. (oneDNN's threadpool runtime would take the
+ * count as an argument, but Debian does not build it.) */
+c8_dnnl_thread_scope c8_dnnl_threads_enter(int n) {
+    c8_dnnl_thread_scope t = {0};
+#ifdef _OPENMP
+    if (n > 0 && n != omp_get_max_threads()) {
+        t.prev = omp_get_max_threads();
+        omp_set_num_threads(n);
+    }
+#else
+    (void)n;
+#endif
+    return t;
+}
+
+void c8_dnnl_threads_leave(c8_dnnl_thread_scope t) {
+#ifdef _OPENMP
+    if (t.prev > 0) omp_set_num_threads(t.prev);
+#else
+    (void)t;
+#endif
+}
+
+static c8_dnnl_thread_scope threads_enter(const c8_dnnl_ctx *c) {
+    return c8_dnnl_threads_enter(c8_dnnl_ctx_threads(c));
+}
 
 /* The reference backend keeps no context state (its context is NULL), so its memory functions
  * and its run serve this backend's host memory as they are. */
@@ -46,7 +83,11 @@ static bool d_supports(const c8_graph *g, const c8_node *n, const c8_layer *l, c
 static c8_status d_prepare(void *ctx, const c8_graph *g, const c8_node *n, const c8_layer *l,
                            void **node_state, c8_error *err) {
     c8_dnnl_node *s = NULL;
-    C8_TRY(c8_dnnl_prepare(ctx, g, n, l, &s, err));
+    c8_dnnl_thread_scope t =
+        threads_enter(ctx); /* oneDNN partitions the work when it makes a primitive */
+    c8_status st = c8_dnnl_prepare(ctx, g, n, l, &s, err);
+    c8_dnnl_threads_leave(t);
+    if (st != C8_OK) return st;
     *node_state = s;
     return C8_OK;
 }
@@ -64,8 +105,13 @@ static c8_status d_run(void *ctx, void *node_state, const c8_graph *g, const c8_
 }
 
 static c8_status d_run_segment(void *ctx, const c8_segment *seg, c8_error *err) {
-    return c8_segment_run_nodes(ctx, seg, d_run, err);
+    c8_dnnl_thread_scope t = threads_enter(ctx);
+    c8_status st = c8_segment_run_nodes(ctx, seg, d_run, err);
+    c8_dnnl_threads_leave(t);
+    return st;
 }
+
+static void d_set_threads(void *ctx, int threads) { c8_dnnl_ctx_set_threads(ctx, threads); }
 
 static c8_status d_sync(void *ctx, c8_error *err) {
     (void)ctx;
@@ -109,4 +155,5 @@ const c8_backend_vt c8_backend_cpu_dnnl = {
     .run_segment = d_run_segment,
     .sync = d_sync,
     .tune = d_tune,
+    .set_threads = d_set_threads,
 };

@@ -36,6 +36,17 @@ typedef struct c8_dnnl_node c8_dnnl_node;
 
 c8_status c8_dnnl_ctx_create(c8_dnnl_ctx **out, c8_error *err);
 void c8_dnnl_ctx_destroy(c8_dnnl_ctx *c); /* NULL: no-op */
+/* The threads the context's primitives are made and run with (0: OpenMP's default). */
+void c8_dnnl_ctx_set_threads(c8_dnnl_ctx *c, int threads);
+int c8_dnnl_ctx_threads(const c8_dnnl_ctx *c);
+/* The calling thread's OpenMP thread count set to n (> 0; <= 0: unchanged) until the matching
+ * leave, which puts the previous count back (why: dnnl_backend.c). oneDNN partitions a
+ * primitive's work for the count in force when the primitive is made, and runs it so. */
+typedef struct c8_dnnl_thread_scope {
+    int prev; /* the count before; 0: not changed */
+} c8_dnnl_thread_scope;
+c8_dnnl_thread_scope c8_dnnl_threads_enter(int n);
+void c8_dnnl_threads_leave(c8_dnnl_thread_scope t);
 
 /* Which oneDNN kernel runs node n of graph g (its layer l, NULL for none), decided from the op,
  * dtypes, attributes, ranks, constants and the layer's precision (never from extents): a label

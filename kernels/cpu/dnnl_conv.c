@@ -34,7 +34,13 @@
 struct c8_dnnl_ctx {
     dnnl_engine_t eng;
     dnnl_stream_t stream;
+    int threads; /* c8_dnnl_ctx_set_threads; 0: OpenMP's default */
 };
+
+void c8_dnnl_ctx_set_threads(c8_dnnl_ctx *c, int threads) {
+    c->threads = threads > 0 ? threads : 0;
+}
+int c8_dnnl_ctx_threads(const c8_dnnl_ctx *c) { return c->threads; }
 
 typedef enum node_kind { K_CONV = 1, K_GEMM, K_Q8CONV, K_Q8GEMM } node_kind;
 
@@ -63,6 +69,11 @@ struct c8_dnnl_node {
     int64_t *part_off;
     float **part_y;
     int32_t *acc;
+    /* FP32 products whose sums oneDNN orders by the thread partition (its sgemm: matmul, and
+     * convolutions it runs as im2col + sgemm or its reference): made and run on one thread, so
+     * that the result does not depend on the thread count (docs/cli.md, "Threads") */
+    bool serial;
+    bool gemm_impl; /* the primitive oneDNN chose is "gemm:..." or "ref:..." */
 };
 
 /* Every oneDNN call is checked here: the expression, file and line go into the message. */
@@ -322,6 +333,9 @@ static c8_status finish(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *op_desc,
     if (ds == dnnl_success) ds = dnnl_primitive_desc_create(&pd, op_desc, attr, c->eng, NULL);
     if (attr) dnnl_primitive_attr_destroy(attr);
     DNNL_TRY(ds);
+    const char *impl = NULL;
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl)
+        s->gemm_impl = !strncmp(impl, "gemm", 4) || !strncmp(impl, "ref", 3);
     ds = dnnl_primitive_create(&s->prim, pd);
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
@@ -550,12 +564,39 @@ static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, 
     return C8_OK;
 }
 
+static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n,
+                              c8_dnnl_node **out, c8_error *err);
+
 c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, const c8_layer *l,
                           c8_dnnl_node **out, c8_error *err) {
     *out = NULL;
     if (!c8_dnnl_kernel(g, n, l, NULL)) return C8_OK;
     const c8_value *y = c8_node_output(g, n, 0);
     if (!y || c8_shape_numel(&y->shape) <= 0) return C8_OK; /* nothing to compute: reference */
+    /* FP32 Gemm always on one thread; an FP32 convolution again on one thread when oneDNN
+     * chose an sgemm-based implementation for it (see c8_dnnl_node.serial) */
+    bool serial = n->op == C8_OP_GEMM;
+    c8_dnnl_thread_scope t = c8_dnnl_threads_enter(serial ? 1 : 0);
+    c8_dnnl_node *s = NULL;
+    c8_status st = prepare_node(c, g, n, &s, err);
+    c8_dnnl_threads_leave(t);
+    if (st == C8_OK && s->kind == K_CONV && s->gemm_impl && !serial) {
+        c8_dnnl_node_free(s);
+        s = NULL;
+        serial = true;
+        t = c8_dnnl_threads_enter(1);
+        st = prepare_node(c, g, n, &s, err);
+        c8_dnnl_threads_leave(t);
+    }
+    if (st != C8_OK) return st;
+    s->serial = serial;
+    *out = s;
+    return C8_OK;
+}
+
+/* The node's primitives under the thread count in force (c8_dnnl_prepare). */
+static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n,
+                              c8_dnnl_node **out, c8_error *err) {
     c8_dnnl_node *s = calloc(1, sizeof *s);
     if (!s) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     c8_status st = C8_OK;
@@ -642,7 +683,11 @@ c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const 
             return c8_err(err, C8_ERR_INTERNAL, "%s: node '%s': fused residual has no data",
                           g->path, n->name);
         const void *bias = n->n_in > 2 ? in[2].data : NULL;
-        C8_TRY(exec(c, s, in[0].data, out[0].data, bias, s->res ? residual->data : NULL, err));
+        c8_dnnl_thread_scope t = c8_dnnl_threads_enter(s->serial ? 1 : 0);
+        c8_status st =
+            exec(c, s, in[0].data, out[0].data, bias, s->res ? residual->data : NULL, err);
+        c8_dnnl_threads_leave(t);
+        C8_TRY(st);
         const c8_fusion *f = &n->fusion;
         if (f->act != C8_ACT_NONE)
             c8_dnnl_act_f32((int)f->act, f->act_a, f->act_b, out[0].data,

@@ -1,9 +1,12 @@
 /* Tests for calib/hist.c: exact binning (checked against an integer-arithmetic reference),
  * range doubling by pair merging, independence from batch size and order (histograms and
- * the caches made from them, byte for byte), merging, NaN/Inf errors, create_from rules. */
+ * the caches made from them, byte for byte), merging, NaN/Inf errors, create_from rules, and the
+ * engine's host binning on 1-4 threads (c8_context_set_threads) against the reference. */
 #include "c8test.h"
 
+#include "calib/hist.h"
 #include "calib8/calib.h"
+#include "calib8/engine.h"
 
 #include <float.h>
 #include <math.h>
@@ -365,6 +368,62 @@ static void test_lengths_sweep(void) {
     }
 }
 
+/* The host binning of a CPU context split over 1, 2, 3 and 4 threads (engine/inspect.c) gives
+ * the reference's counts, absmax, min and max exactly; a NaN late in the tensor is named at the
+ * same element whatever the count. The tensor (~1.2M values, mixed scales, signs and zeros) is
+ * large enough for every count to split it. */
+static void test_threaded_binning(void) {
+    c8_error err = {0};
+    c8_model *m = NULL;
+    c8_engine *e = NULL;
+    c8_context *ctx = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_model_load(C8_SOURCE_DIR "/models/fmnist_cnn.onnx", NULL, &m, &err),
+                          C8_OK);
+    c8_build_options bo;
+    c8_build_options_init(&bo);
+    CU_ASSERT_EQUAL_FATAL(c8_engine_build(m, &bo, &e, &err), C8_OK);
+    CU_ASSERT_EQUAL_FATAL(c8_context_create(e, &ctx, &err), C8_OK);
+    const size_t n = 1200007;
+    float *v = malloc(sizeof(float) * n);
+    c8t_rng r = {4242};
+    for (size_t i = 0; i < n; i++) {
+        float x = c8t_uniform(&r, -1.0f, 1.0f) * ldexpf(1.0f, (int)(i % 11) - 5);
+        v[i] = i % 97 == 0 ? 0.0f : x;
+    }
+    v[n - 5] = -37.25f; /* the extremes near the end: the last chunk holds them */
+    v[n - 3] = 36.5f;
+    uint64_t *want = malloc(sizeof(uint64_t) * 2048);
+    ref_hist(v, n, 2048, 6, want); /* absmax 37.25 < 2^6 */
+    c8_host_tensor t = {"act", C8_DT_FLOAT, {2, {1, (int64_t)n}}, v};
+    for (int th = 1; th <= 4; th++) {
+        c8_context_set_threads(ctx, th);
+        CU_ASSERT_EQUAL(c8_context_threads(ctx), th);
+        c8_hist *h;
+        CU_ASSERT_EQUAL_FATAL(c8_hist_create(2048, &h, &err), C8_OK);
+        CU_ASSERT_EQUAL(c8_hist_add_observed(ctx, &t, h, 0, &err), C8_OK);
+        bool same = !memcmp(want, c8_hist_counts(h), sizeof(uint64_t) * 2048);
+        if (!same) printf("\n  %d threads: the counts differ from the reference\n", th);
+        CU_ASSERT_TRUE(same);
+        CU_ASSERT_EQUAL(c8_hist_range_exp(h), 6);
+        CU_ASSERT_EQUAL(c8_hist_absmax(h), 37.25f);
+        CU_ASSERT_EQUAL(c8_hist_min(h), -37.25f);
+        CU_ASSERT_EQUAL(c8_hist_max(h), 36.5f);
+        CU_ASSERT_EQUAL(c8_hist_count(h), n);
+        v[n - 100] = NAN;
+        CU_ASSERT_EQUAL(c8_hist_add_observed(ctx, &t, h, 3, &err), C8_ERR_INVALID);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "tensor 'act': batch 3: NaN at element 1199907 "
+                                               "of 1200007"));
+        v[n - 100] = 0.5f * v[n - 101];
+        c8_hist_destroy(h);
+        ref_hist(v, n, 2048, 6, want);
+    }
+    free(want);
+    free(v);
+    c8_context_destroy(ctx);
+    c8_engine_destroy(e);
+    c8_model_destroy(m);
+}
+
 static const c8_test_case cases[] = {
     {"create_validation", test_create_validation},
     {"binning_by_hand", test_binning_by_hand},
@@ -374,5 +433,6 @@ static const c8_test_case cases[] = {
     {"merge", test_merge},
     {"create_from", test_create_from},
     {"lengths_sweep", test_lengths_sweep},
+    {"threaded_binning", test_threaded_binning},
 };
 C8T_MAIN("calib_hist", cases)

@@ -46,7 +46,8 @@ for m in fmnist_cnn fmnist_resnet; do
         >/dev/null
     "$c8" run --model "$model" --input "$work/x.npy" --output-dir "$work/$m.fp32" >/dev/null
     PYTHONPATH=$ortpath "$py" "$src/tests/engine/qdq_ort_check.py" "$work/$m.qdq.onnx" \
-        "$work/x.npy" "$work/y.npy" "$work/$m.int8/logits.npy" "$work/$m.fp32/logits.npy" ||
+        "$work/x.npy" "$work/y.npy" "$work/$m.int8/logits.npy" "$work/$m.fp32/logits.npy" \
+        "$model" ||
         fails=$((fails + 1))
 done
 [ "$fails" = 0 ] && echo "test_qdq_ort: both models pass" || { echo "test_qdq_ort: $fails failed"; exit 1; }

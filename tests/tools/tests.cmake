@@ -32,3 +32,8 @@ add_test(NAME test_cli_profile
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_cli_profile.sh $<TARGET_FILE:calib8>
                  ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_cli_profile_work)
 set_tests_properties(test_cli_profile PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+# --threads (issue 18, part 3): caches and FP32/INT8 outputs identical for 1, 2 and 4 threads.
+add_test(NAME test_cli_threads
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_cli_threads.sh $<TARGET_FILE:calib8>
+                 ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_cli_threads_work)
+set_tests_properties(test_cli_threads PROPERTIES SKIP_RETURN_CODE 77)
