@@ -52,6 +52,7 @@ class BuildOptions(ctypes.Structure):
         ("tune_batches", ctypes.POINTER(c_int64)),
         ("n_tune_batches", c_int),
         ("preprocessing", c_char_p),
+        ("threads", c_int),
         ("verbose", c_bool),
         ("log", c_void_p),
     ]
@@ -88,6 +89,7 @@ class CalibrateOpts(ctypes.Structure):
         ("progress", c_int),
         ("log", c_void_p),
         ("max_memory", ctypes.c_uint64),
+        ("threads", c_int),
     ]
 
 
@@ -175,6 +177,7 @@ class CompareOptions(ctypes.Structure):
         ("fallback", c_int),
         ("layer_precision", c_char_p),
         ("device", c_int),
+        ("threads", c_int),
         ("passes", c_bool),
         ("allow_cache_mismatch", c_bool),
         ("layer_images", c_int64),

@@ -28,11 +28,11 @@ int main(void) {
         F(c8_build_options, layer_precision), F(c8_build_options, strict),
         F(c8_build_options, passes), F(c8_build_options, tf32), F(c8_build_options, tune_batches),
         F(c8_build_options, n_tune_batches), F(c8_build_options, preprocessing),
-        F(c8_build_options, verbose), F(c8_build_options, log), END();
-    BEGIN(c8_node_placement, "NodePlacement"), F(c8_node_placement, name),
-        F(c8_node_placement, op), F(c8_node_placement, precision), F(c8_node_placement, role),
-        F(c8_node_placement, device), F(c8_node_placement, reason), F(c8_node_placement, layout),
-        F(c8_node_placement, kernel), F(c8_node_placement, tuned), END();
+        F(c8_build_options, threads), F(c8_build_options, verbose), F(c8_build_options, log), END();
+    BEGIN(c8_node_placement, "NodePlacement"), F(c8_node_placement, name), F(c8_node_placement, op),
+        F(c8_node_placement, precision), F(c8_node_placement, role), F(c8_node_placement, device),
+        F(c8_node_placement, reason), F(c8_node_placement, layout), F(c8_node_placement, kernel),
+        F(c8_node_placement, tuned), END();
     BEGIN(c8_calib_params, "CalibParams"), F(c8_calib_params, percentile),
         F(c8_calib_params, mxnet_eps), END();
     BEGIN(c8_calibrate_opts, "CalibrateOpts"), F(c8_calibrate_opts, algo),
@@ -40,7 +40,7 @@ int main(void) {
         F(c8_calibrate_opts, device), F(c8_calibrate_opts, trt_version),
         F(c8_calibrate_opts, histograms_path), F(c8_calibrate_opts, preprocessing_json),
         F(c8_calibrate_opts, progress), F(c8_calibrate_opts, log), F(c8_calibrate_opts, max_memory),
-        END();
+        F(c8_calibrate_opts, threads), END();
     BEGIN(c8_calibrate_result, "CalibrateResult"), F(c8_calibrate_result, images),
         F(c8_calibrate_result, tensors), F(c8_calibrate_result, t_total),
         F(c8_calibrate_result, t_load), F(c8_calibrate_result, t_infer),
@@ -66,10 +66,11 @@ int main(void) {
     BEGIN(c8_compare_options, "CompareOptions"), F(c8_compare_options, calib_cache),
         F(c8_compare_options, fp16), F(c8_compare_options, int8), F(c8_compare_options, fallback),
         F(c8_compare_options, layer_precision), F(c8_compare_options, device),
-        F(c8_compare_options, passes), F(c8_compare_options, allow_cache_mismatch),
-        F(c8_compare_options, layer_images), F(c8_compare_options, sensitivity),
-        F(c8_compare_options, histograms_path), F(c8_compare_options, hist_bins),
-        F(c8_compare_options, dump_path), F(c8_compare_options, drift),
-        F(c8_compare_options, progress), F(c8_compare_options, log), END();
+        F(c8_compare_options, threads), F(c8_compare_options, passes),
+        F(c8_compare_options, allow_cache_mismatch), F(c8_compare_options, layer_images),
+        F(c8_compare_options, sensitivity), F(c8_compare_options, histograms_path),
+        F(c8_compare_options, hist_bins), F(c8_compare_options, dump_path),
+        F(c8_compare_options, drift), F(c8_compare_options, progress), F(c8_compare_options, log),
+        END();
     return 0;
 }
