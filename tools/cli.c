@@ -374,8 +374,8 @@ c8_status c8_cli_engine_image_input(const c8_engine *e, const char *what, const 
     return c8_engine_image_input(e, what, name, c, h, w, err);
 }
 
-c8_status c8_cli_check_batch(const c8_model *m, const c8_engine *e, const char *what, int64_t batch,
-                             int64_t images, c8_error *err) {
+c8_status c8_cli_check_batch(const c8_model *m, const c8_engine *e, const char *what,
+                             int64_t *batch_io, bool batch_given, int64_t images, c8_error *err) {
     const char *in;
     c8_dtype dt;
     c8_shape s, lo, hi;
@@ -388,6 +388,9 @@ c8_status c8_cli_check_batch(const c8_model *m, const c8_engine *e, const char *
         prof = c8_engine_input_profile(e, 0, &lo, NULL, &hi);
     }
     if (s.rank < 1) return C8_OK;
+    /* a fixed batch and no --batch: the data set is read in batches of the model's size */
+    if (s.d[0] > 0 && !batch_given) *batch_io = s.d[0];
+    const int64_t batch = *batch_io;
     const int64_t last = images > 0 ? images % batch : 0;
     if (s.d[0] >= 0) { /* fixed */
         if (batch != s.d[0])

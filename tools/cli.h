@@ -157,9 +157,10 @@ c8_status c8_cli_engine_image_input(const c8_engine *e, const char *what, const 
  * `what` names it): a fixed batch must equal `batch` and divide `images` (no partial last
  * batch), a profile's range must hold `batch` and the last batch (images % batch). Refused
  * before any work, C8_ERR_USAGE naming both ("--batch 16 is outside the profile's batch
- * range 1..8 of input 'x'"). */
-c8_status c8_cli_check_batch(const c8_model *m, const c8_engine *e, const char *what, int64_t batch,
-                             int64_t images, c8_error *err);
+ * range 1..8 of input 'x'"). Without --batch (batch_given false) a fixed batch replaces
+ * *batch first, so a model pinned to batch 1 reads its data one image at a time. */
+c8_status c8_cli_check_batch(const c8_model *m, const c8_engine *e, const char *what,
+                             int64_t *batch, bool batch_given, int64_t images, c8_error *err);
 /* "fp32", "fp16", "int8", "fp16,int8" (INT8 with FP16 fallback) -> precision and fallback. */
 bool c8_cli_parse_precision(const char *s, c8_precision *p, c8_precision *fallback);
 /* A file-safe version of a tensor name ([A-Za-z0-9._-] kept, others '_'), malloc'd. */

@@ -251,8 +251,8 @@ int c8_cmd_build(int argc, char **argv) {
         s = c8_dataset_open(&dso.spec, &ds, &err);
         if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
         if (s == C8_OK)
-            s = c8_cli_check_batch(m, NULL, model_path, dso.loader.batch, c8_dataset_count(ds),
-                                   &err);
+            s = c8_cli_check_batch(m, NULL, model_path, &dso.loader.batch, dso.batch_given,
+                                   c8_dataset_count(ds), &err);
         if (s == C8_OK) s = c8_report_create(&rep, &err);
         if (s == C8_OK) {
             c8_preprocess_describe(&dso.pre, pre, sizeof pre);

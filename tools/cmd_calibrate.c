@@ -275,7 +275,8 @@ int c8_cmd_calibrate(int argc, char **argv) {
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
     if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
     if (s == C8_OK)
-        s = c8_cli_check_batch(m, NULL, model_path, dso.loader.batch, c8_dataset_count(ds), &err);
+        s = c8_cli_check_batch(m, NULL, model_path, &dso.loader.batch, dso.batch_given,
+                               c8_dataset_count(ds), &err);
     if (s == C8_OK)
         s = c8_cli_budget_loader(max_memory, dso.loader.batch, dso.loader.prefetch, C, H, W,
                                  &co.max_memory, &err);

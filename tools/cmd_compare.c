@@ -291,7 +291,8 @@ int c8_cmd_compare(int argc, char **argv) {
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
     if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
     if (s == C8_OK)
-        s = c8_cli_check_batch(m, NULL, model_path, dso.loader.batch, c8_dataset_count(ds), &err);
+        s = c8_cli_check_batch(m, NULL, model_path, &dso.loader.batch, dso.batch_given,
+                               c8_dataset_count(ds), &err);
     if (s == C8_OK) s = c8_report_create(&rep, &err);
     if (s == C8_OK) {
         const char *data = dso.spec.path ? dso.spec.path : dso.spec.labels_path;

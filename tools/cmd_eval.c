@@ -188,8 +188,8 @@ int c8_cmd_eval(int argc, char **argv) {
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
     if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
     if (s == C8_OK)
-        s = c8_cli_check_batch(NULL, e, plan ? plan : model_path, dso.loader.batch,
-                               c8_dataset_count(ds), &err);
+        s = c8_cli_check_batch(NULL, e, plan ? plan : model_path, &dso.loader.batch,
+                               dso.batch_given, c8_dataset_count(ds), &err);
     if (s == C8_OK && !c8_dataset_has_labels(ds))
         s = c8_err(&err, C8_ERR_INVALID,
                    "%s: the data set has no labels; eval needs them (`calib8 compare` measures "

@@ -104,6 +104,7 @@ bool c8_dataset_opts_handle(c8_dataset_opts *o, int opt, const char *arg, c8_err
             return true;
         }
         o->loader.batch = v;
+        o->batch_given = true;
         return true;
     case C8_DSOPT_PREFETCH:
         if (!c8_cli_parse_i64(arg, &v) || v < 1 || v > 16) {

@@ -98,6 +98,7 @@ typedef struct c8_dataset_opts {
     bool quiet;            /* --quiet: no progress output */
     bool data_given;       /* --data or --labels was given */
     bool images_given;     /* --images was given (0: all) */
+    bool batch_given;      /* --batch was given (else a model's fixed batch replaces 32) */
     const char *pre_from;  /* where o->pre came from when no flag gave it (adopt), or NULL */
     /* raw preprocessing flags, applied by c8_dataset_opts_finish */
     const char *preset, *config;

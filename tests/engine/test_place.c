@@ -15,6 +15,8 @@
 #include "engine/model_internal.h"
 #include "kit/graph.h"
 #include "util/err.h"
+#include "util/fileio.h"
+#include "util/sha256.h"
 #include "util/json.h"
 
 #include <sys/wait.h>
@@ -540,6 +542,35 @@ static void check_cuda_placement(c8_model *(*model)(void), c8_precision p, const
 
 /* The conversions are part of the plan: they come back from the file, and `calib8 inspect
  * --plan` lists them with their from / to layouts (text and JSON). */
+#if C8_HAVE_CUDA
+/* Turns a plan of this build (format 4) of an engine without preprocessing or profiles into the
+ * format-2 plan an older calib8 wrote for it: the 8 bytes format 4 appends (an empty string and
+ * a profile count of 0, engine/plan.c) dropped, the payload's length and SHA-256 in the header
+ * redone, the format set to 2. 0 on success. */
+static int rewrite_as_format2(const char *plan) {
+    unsigned char *buf = NULL;
+    size_t len = 0;
+    c8_error err = {0};
+    if (c8_read_file(plan, (size_t)1 << 26, &buf, &len, &err) != C8_OK || len < 72 + 8) return -1;
+    static const unsigned char tail[8] = {0};
+    if (memcmp(buf + len - 8, tail, 8) != 0) { /* not the empty format-4 additions */
+        free(buf);
+        return -1;
+    }
+    len -= 8;
+    const uint64_t n = (uint64_t)(len - 72);
+    buf[8] = 2, buf[9] = buf[10] = buf[11] = 0; /* u32 format after the 8-byte magic */
+    for (int i = 0; i < 8; i++) buf[32 + i] = (unsigned char)(n >> (8 * i)); /* u64 payload bytes */
+    c8_sha256 h;
+    c8_sha256_init(&h);
+    c8_sha256_update(&h, buf + 72, (size_t)n);
+    c8_sha256_final(&h, buf + 40);
+    int rc = c8_write_file_atomic(plan, buf, len, &err) == C8_OK ? 0 : -1;
+    free(buf);
+    return rc;
+}
+#endif
+
 static void test_cuda_conversions_plan(void) {
 #if C8_HAVE_CUDA
     c8_engine *e = build_prec(conv_softmax_model, C8_PREC_FP16);
@@ -605,12 +636,7 @@ static void test_cuda_conversions_plan(void) {
     old->device = C8_DEVICE_CUDA;
     CU_ASSERT_EQUAL_FATAL(c8_engine_save(old, plan, &err), C8_OK);
     c8_engine_destroy(old);
-    FILE *pf = fopen(plan, "r+b");
-    CU_ASSERT_PTR_NOT_NULL_FATAL(pf);
-    unsigned char fmt2[4] = {2, 0, 0, 0}; /* u32 little-endian after the 8-byte magic */
-    CU_ASSERT_EQUAL(fseek(pf, 8, SEEK_SET), 0);
-    CU_ASSERT_EQUAL(fwrite(fmt2, 1, 4, pf), 4);
-    fclose(pf);
+    CU_ASSERT_EQUAL_FATAL(rewrite_as_format2(plan), 0);
     s = c8_engine_load_description(plan, &d, &err);
     if (s != C8_OK) printf("\n  format-2 load: %s", err.msg);
     CU_ASSERT_EQUAL_FATAL(s, C8_OK);

@@ -580,3 +580,55 @@ def test_readme_example(data, tmp_path):
     rep = json.loads(read(tmp_path / "net-report" / "report.json"))
     assert rep["precisions"]["int8"]["images"] == 120
     assert "'int8'" in r.stdout.splitlines()[-1]
+
+
+TORCH_NET = """
+import torch, numpy as np
+class MyNet(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        torch.manual_seed(0)
+        self.conv = torch.nn.Conv2d(1, 8, 3, padding=1)
+        self.fc = torch.nn.Linear(8 * 14 * 14, 10)
+    def forward(self, x):
+        x = torch.nn.functional.max_pool2d(torch.relu(self.conv(x)), 2)
+        return self.fc(x.flatten(1))
+_x, _y = np.load('x.npy'), np.load('y.npy')
+train_set = [(torch.from_numpy(_x[i]), int(_y[i])) for i in range(len(_x))]
+"""
+
+
+def test_readme_example_real_torch(data, tmp_path):
+    """README.md's Python example, as written, with the real torch (python3-torch, installed by
+    tools/install-deps.sh): a torch.nn.Module exported by torch.onnx.export, its own DataLoader
+    of torch tensors, build, run and compare."""
+    try:
+        import torch  # noqa: F401
+    except ImportError:
+        pytest.skip("torch is not installed (tools/install-deps.sh installs python3-torch)")
+    with open(os.path.join(SRC, "README.md")) as f:
+        readme = f.read()
+    start = readme.index("```python\n", readme.index("## Python")) + len("```python\n")
+    code = readme[start:readme.index("```", start)]
+    (tmp_path / "val").symlink_to(data["folder"])
+    x, y = folder_images(data["folder"])
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    # after the example: torch's own FP32 logits of 64 images, for the check below
+    after = "\nnp.save('torch_out.npy', net(torch.from_numpy(_x[:64])).detach().numpy())\n"
+    (tmp_path / "example.py").write_text(TORCH_NET + code + after)
+    r = subprocess.run([sys.executable, "example.py"], cwd=str(tmp_path), env=dict(os.environ),
+                       stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    assert r.returncode == 0, r.stdout + r.stderr
+    for f in ("net.onnx", "net.cache", "net.cache.json", "net.int8.plan", "net-report/report.json"):
+        assert (tmp_path / f).exists(), f
+    rep = json.loads(read(tmp_path / "net-report" / "report.json"))
+    assert rep["precisions"]["int8"]["images"] == 120
+    # calib8's FP32 engine of the exported model gives torch's logits (float32 sums in another
+    # order: within 1e-4 relative), and the saved INT8 plan the same classes on most images
+    ref = np.load(tmp_path / "torch_out.npy")
+    m = calib8.Model(str(tmp_path / "net.onnx"))
+    out = calib8.build(m, "fp32")(x[:64])["logits"]
+    assert np.allclose(out, ref, rtol=1e-4, atol=1e-5 * float(np.abs(ref).max()))
+    q = calib8.Engine.load(str(tmp_path / "net.int8.plan"))(x[:64])["logits"]
+    assert (q.argmax(1) == ref.argmax(1)).mean() >= 0.9
