@@ -14,8 +14,6 @@
 #include "kernels/cuda/int8/int8_cuda.h"
 #include "util/fileio.h"
 
-#include "bench_report.h"
-
 #include <cuda_runtime_api.h>
 #include <getopt.h>
 #include <stdarg.h>
@@ -23,6 +21,34 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+
+/* ---- the report: printed and kept for --out ---- */
+typedef struct report {
+    char *buf;
+    size_t len, cap;
+} report;
+
+static void say(report *r, const char *fmt, ...) {
+    char line[512];
+    va_list ap;
+    va_start(ap, fmt);
+    int n = vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    if (n < 0) return;
+    if ((size_t)n >= sizeof line) n = (int)sizeof line - 1;
+    fputs(line, stdout);
+    fflush(stdout);
+    if (r->len + (size_t)n + 1 > r->cap) {
+        size_t cap = (r->cap + (size_t)n + 1) * 2;
+        char *b = realloc(r->buf, cap);
+        if (!b) return;
+        r->buf = b;
+        r->cap = cap;
+    }
+    memcpy(r->buf + r->len, line, (size_t)n);
+    r->len += (size_t)n;
+    r->buf[r->len] = '\0';
+}
 
 /* ---- one launch per op, behind c8_cuda_launch_fn ---- */
 typedef enum op_kind {
@@ -106,7 +132,7 @@ typedef struct bench {
     cudaStream_t stream;
     int reps;
     double copy_gbs;
-    c8b_report rep;
+    report rep;
     void *buf[3];
 } bench;
 
@@ -114,17 +140,17 @@ static int time_op(bench *b, const char *name, op *o, double *gbs_out) {
     c8_error err = {0};
     float med = -1, mn = -1;
     if (c8_cuda_time_launch(b->ctx, launch, o, 3, b->reps, b->stream, &med, &mn, &err) != C8_OK) {
-        c8b_say(&b->rep, "| %s | failed: %s | | | |\n", name, err.msg);
+        say(&b->rep, "| %s | failed: %s | | | |\n", name, err.msg);
         return 1;
     }
     double gbs = (double)o->bytes / (med * 1e-3) / 1e9;
     if (gbs_out) *gbs_out = gbs;
     if (b->copy_gbs > 0)
-        c8b_say(&b->rep, "| %s | %.1f | %.3f | %.0f | %.0f%% |\n", name, (double)o->bytes / 1e6,
-                med, gbs, 100.0 * gbs / b->copy_gbs);
+        say(&b->rep, "| %s | %.1f | %.3f | %.0f | %.0f%% |\n", name, (double)o->bytes / 1e6, med,
+            gbs, 100.0 * gbs / b->copy_gbs);
     else
-        c8b_say(&b->rep, "| %s | %.1f | %.3f | %.0f | (reference) |\n", name,
-                (double)o->bytes / 1e6, med, gbs);
+        say(&b->rep, "| %s | %.1f | %.3f | %.0f | (reference) |\n", name, (double)o->bytes / 1e6,
+            med, gbs);
     return 0;
 }
 
@@ -195,14 +221,14 @@ int main(int argc, char **argv) {
     time_t now = time(NULL);
     char date[32];
     strftime(date, sizeof date, "%Y-%m-%d %H:%M UTC", gmtime(&now));
-    c8b_say(&b.rep, "# Memory-bound layers of ResNet-50, batch %lld\n\n", (long long)N);
-    c8b_say(&b.rep,
-            "%s (%d SMs, max SM clock %d MHz, memory clock %d MHz), driver %d, runtime %d, %s. "
-            "Median of %d runs, each after an L2 flush. MB: bytes the layer must move (inputs read "
-            "once, output written once). %%: of the device-to-device copy rate measured in this "
-            "run.\n\n",
-            prop.name, prop.multiProcessorCount, clk / 1000, mclk / 1000, drv, rt, date, b.reps);
-    c8b_say(&b.rep, "| layer | MB | ms | GB/s | of copy |\n|---|---|---|---|---|\n");
+    say(&b.rep, "# Memory-bound layers of ResNet-50, batch %lld\n\n", (long long)N);
+    say(&b.rep,
+        "%s (%d SMs, max SM clock %d MHz, memory clock %d MHz), driver %d, runtime %d, %s. "
+        "Median of %d runs, each after an L2 flush. MB: bytes the layer must move (inputs read "
+        "once, output written once). %%: of the device-to-device copy rate measured in this "
+        "run.\n\n",
+        prop.name, prop.multiProcessorCount, clk / 1000, mclk / 1000, drv, rt, date, b.reps);
+    say(&b.rep, "| layer | MB | ms | GB/s | of copy |\n|---|---|---|---|---|\n");
 
     op o;
     /* the reference: a 2 x 205 MB device-to-device copy (read + write counted) */
@@ -348,14 +374,14 @@ int main(int argc, char **argv) {
             int best = c8_cuda_int8_timing_best(res, na);
             if (best >= 0) {
                 const double bytes = (double)N * 2048 + 2048.0 * 1024 + (double)N * 1000 * 4;
-                c8b_say(&b.rep,
-                        "| FC INT8 2048->1000, float32 out (%s) | %.1f | %.3f | %.0f | %.0f%% |\n",
-                        res[best].name, bytes / 1e6, res[best].ms_median,
-                        bytes / (res[best].ms_median * 1e-3) / 1e9,
-                        100.0 * bytes / (res[best].ms_median * 1e-3) / 1e9 / b.copy_gbs);
+                say(&b.rep,
+                    "| FC INT8 2048->1000, float32 out (%s) | %.1f | %.3f | %.0f | %.0f%% |\n",
+                    res[best].name, bytes / 1e6, res[best].ms_median,
+                    bytes / (res[best].ms_median * 1e-3) / 1e9,
+                    100.0 * bytes / (res[best].ms_median * 1e-3) / 1e9 / b.copy_gbs);
             }
         } else
-            c8b_say(&b.rep, "| FC INT8 2048->1000 | failed: %s | | | |\n", err.msg);
+            say(&b.rep, "| FC INT8 2048->1000 | failed: %s | | | |\n", err.msg);
     }
     int rc = 0;
     if (out_path) {

@@ -60,18 +60,6 @@ c8_status c8i_launch_epilogue_from_acc(const c8i_conv_params &p, const int32_t *
 /* ---- device side ---- */
 #ifdef __CUDACC__
 
-#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
-/* c += a * b on integer tensor cores: mma.sync m16n8k32, s8 x s8 -> s32 (sm_80+). Fragments as
- * the PTX ISA lays them out: a (16 x 32, row) in 4 registers, b (32 x 8, col) in 2, c in 4. */
-static __device__ __forceinline__ void c8i_mma_s8(int32_t (&c)[4], const uint32_t (&a)[4],
-                                                  uint32_t b0, uint32_t b1) {
-    asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, "
-                 "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
-                 : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
-                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
-}
-#endif
-
 /* rne_sat127 on the device: cvt.rni (round half to even; NaN -> 0) then clamp; equal to
  * c8_quant_rne_sat127 for every float (quant.h). */
 static __device__ __forceinline__ int c8i_rne_sat127(float y) {

@@ -37,6 +37,16 @@ size_t smem_bytes(int taps) {
     return (kBM + kBN) * row + geo;
 }
 
+#if C8I_SMALLC_OK
+__device__ __forceinline__ void mma_s8(int32_t (&c)[4], const uint32_t (&a)[4], uint32_t b0,
+                                       uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, "
+                 "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+#endif
+
 __global__ void __launch_bounds__(kThreads)
     smallc_kernel(const c8i_conv_params p, int tiles_per_block) {
 #if C8I_SMALLC_OK
@@ -142,8 +152,8 @@ __global__ void __launch_bounds__(kThreads)
                 if (ni >= ntiles) break;
                 const uint32_t b0 = Bs[(ni * 8 + g) * rw + kw0];
                 const uint32_t b1 = Bs[(ni * 8 + g) * rw + kw0 + 4];
-                c8i_mma_s8(acc[0][ni], af[0], b0, b1);
-                c8i_mma_s8(acc[1][ni], af[1], b0, b1);
+                mma_s8(acc[0][ni], af[0], b0, b1);
+                mma_s8(acc[1][ni], af[1], b0, b1);
             }
         }
         /* the epilogue from the fragments: channels (n, n + 1) of rows g and g + 8 */
