@@ -84,8 +84,7 @@ static c8_status launch(void *user, cudaStream_t s, c8_error *err) {
     op *o = user;
     switch (o->kind) {
     case OP_COPY:
-        C8_CUDA_TRY(err,
-                    cudaMemcpyAsync(o->dst, o->src, o->bytes / 2, cudaMemcpyDeviceToDevice, s));
+        C8_CUDA_TRY(err, cudaMemcpyAsync(o->dst, o->src, o->bytes / 2, cudaMemcpyDeviceToDevice, s));
         return C8_OK;
     case OP_POOL: return c8cu_pool2d_run(&o->pool, &o->y, &o->a, s, err);
     case OP_GPOOL: return c8cu_global_pool(0, &o->y, &o->a, s, err);
@@ -168,12 +167,9 @@ int main(int argc, char **argv) {
                                          {0, 0, 0, 0}};
     int ch;
     while ((ch = getopt_long(argc, argv, "", opts, NULL)) != -1) {
-        if (ch == 'b')
-            N = atoll(optarg);
-        else if (ch == 'r')
-            b.reps = atoi(optarg);
-        else if (ch == 'o')
-            out_path = optarg;
+        if (ch == 'b') N = atoll(optarg);
+        else if (ch == 'r') b.reps = atoi(optarg);
+        else if (ch == 'o') out_path = optarg;
         else {
             fprintf(stderr, "usage: bench_membound [--batch N] [--reps R] [--out FILE.md]\n");
             return 2;
@@ -225,8 +221,7 @@ int main(int argc, char **argv) {
     say(&b.rep,
         "%s (%d SMs, max SM clock %d MHz, memory clock %d MHz), driver %d, runtime %d, %s. "
         "Median of %d runs, each after an L2 flush. MB: bytes the layer must move (inputs read "
-        "once, output written once). %%: of the device-to-device copy rate measured in this "
-        "run.\n\n",
+        "once, output written once). %%: of the device-to-device copy rate measured in this run.\n\n",
         prop.name, prop.multiProcessorCount, clk / 1000, mclk / 1000, drv, rt, date, b.reps);
     say(&b.rep, "| layer | MB | ms | GB/s | of copy |\n|---|---|---|---|---|\n");
 
@@ -374,8 +369,7 @@ int main(int argc, char **argv) {
             int best = c8_cuda_int8_timing_best(res, na);
             if (best >= 0) {
                 const double bytes = (double)N * 2048 + 2048.0 * 1024 + (double)N * 1000 * 4;
-                say(&b.rep,
-                    "| FC INT8 2048->1000, float32 out (%s) | %.1f | %.3f | %.0f | %.0f%% |\n",
+                say(&b.rep, "| FC INT8 2048->1000, float32 out (%s) | %.1f | %.3f | %.0f | %.0f%% |\n",
                     res[best].name, bytes / 1e6, res[best].ms_median,
                     bytes / (res[best].ms_median * 1e-3) / 1e9,
                     100.0 * bytes / (res[best].ms_median * 1e-3) / 1e9 / b.copy_gbs);

@@ -47,12 +47,11 @@ __device__ __forceinline__ void mma_s8(int32_t (&c)[4], const uint32_t (&a)[4], 
 }
 #endif
 
-__global__ void __launch_bounds__(kThreads)
-    smallc_kernel(const c8i_conv_params p, int tiles_per_block) {
+__global__ void __launch_bounds__(kThreads) smallc_kernel(const c8i_conv_params p, int tiles_per_block) {
 #if C8I_SMALLC_OK
     extern __shared__ __align__(16) unsigned char smem[];
     const int taps = p.r * p.s, redp = redp_of(taps), rw = redp / 4 + 4; /* words per tile row */
-    const int tp = redp / 4;                                             /* tap slots per row */
+    const int tp = redp / 4;                                              /* tap slots per row */
     uint32_t *As = reinterpret_cast<uint32_t *>(smem);
     uint32_t *Bs = As + kBM * rw;
     int *geo = reinterpret_cast<int *>(Bs + kBN * rw);
@@ -198,9 +197,8 @@ int c8i_smallc_supported(const c8_conv2d_desc *d, const char **why) {
 size_t c8i_smallc_smem_bytes(const c8_conv2d_desc *d) { return smem_bytes((int)(d->r * d->s)); }
 
 c8_status c8i_smallc_init(c8_error *err) {
-    C8_CUDA_TRY(err,
-                cudaFuncSetAttribute(smallc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                     (int)smem_bytes(kMaxTaps)));
+    C8_CUDA_TRY(err, cudaFuncSetAttribute(smallc_kernel, cudaFuncAttributeMaxDynamicSharedMemorySize,
+                                          (int)smem_bytes(kMaxTaps)));
     return C8_OK;
 }
 
