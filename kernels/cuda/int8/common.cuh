@@ -46,12 +46,6 @@ c8_status c8i_launch_imma(int32_t algo, const c8i_conv_params &p, cudaStream_t s
 c8_status c8i_imma_init(c8_error *err);
 /* Dynamic shared memory bytes of an imma algorithm (0 for other algorithms). */
 size_t c8i_imma_smem_bytes(int32_t algo);
-/* The small-channel kernel (conv_smallc.cu): whether it takes d (else *why), its dynamic shared
- * memory, the once-per-context attribute and the launch. */
-int c8i_smallc_supported(const c8_conv2d_desc *d, const char **why);
-size_t c8i_smallc_smem_bytes(const c8_conv2d_desc *d);
-c8_status c8i_smallc_init(c8_error *err);
-c8_status c8i_launch_smallc(const c8i_conv_params &p, cudaStream_t stream, c8_error *err);
 c8_status c8i_launch_depthwise(const c8i_conv_params &p, cudaStream_t stream, c8_error *err);
 /* Epilogue over int32 accumulators acc (m, kp) row-major (bias not yet added). */
 c8_status c8i_launch_epilogue_from_acc(const c8i_conv_params &p, const int32_t *acc,
