@@ -67,12 +67,6 @@ static __device__ __forceinline__ float c8i_epi_f32(const c8i_conv_params &p, in
     return c8_quant_epilogue_f32(acc, m, has_res, r, p.res_mult, p.act);
 }
 
-/* The activation of quant.h for the kinds other than NONE and RELU, kept out of line so that
- * the unrolled epilogue does not carry its code (c8i_epi_finish). */
-static __device__ __noinline__ float c8i_act_slow(float y, c8_quant_act act) {
-    return c8_quant_act_apply(y, act);
-}
-
 /* The epilogue in two steps so kernels can batch its loads: c8i_load_chan fetches the per-channel
  * multiplier and bias of channels n..n+V-1 (0 for pad channels >= k) and the kernel fetches the
  * residual bytes, all before any arithmetic, so the loads' latencies overlap instead of adding
@@ -103,33 +97,11 @@ static __device__ __forceinline__ void c8i_epi_finish(const c8i_conv_params &p, 
                                                       const int32_t *b, const uint32_t *resw) {
     const int has_res = p.res != nullptr;
     float yv[V];
-    /* c8_quant_epilogue_f32 (quant.h) with its activation switch taken once per call instead of
-     * once per element: the same float operations in the same order, but the unrolled code holds
-     * one small loop per activation kind instead of every kind's code (Sigmoid's exp and
-     * division) per element. Inlined per element, that code grew the CUTLASS kernels' epilogue
-     * to ~20k instructions, and fetching it cost more than the mainloop (bench/results/
-     * int8-conv-cutlass-probe-h100-2026-12-06.md). */
-#pragma unroll
-    for (int j = 0; j < V; j++) {
-        float y = C8_FMUL(C8_I2F(acc[j] + b[j]), m[j]);
-        if (has_res) y = C8_FADD(y, C8_FMUL(C8_I2F(c8i_sbyte(resw[j / 4], j % 4)), p.res_mult));
-        yv[j] = y;
-    }
-    switch (p.act.kind) {
-    case C8_QACT_NONE: break;
-    case C8_QACT_RELU:
-#pragma unroll
-        for (int j = 0; j < V; j++) yv[j] = yv[j] > 0.0f ? yv[j] : 0.0f;
-        break;
-    default:
-        /* the rarer kinds: one call per element into the out-of-line function */
-#pragma unroll
-        for (int j = 0; j < V; j++) yv[j] = c8i_act_slow(yv[j], p.act);
-        break;
-    }
 #pragma unroll
     for (int j = 0; j < V; j++)
-        if (n + j >= p.k) yv[j] = 0.0f;
+        yv[j] = n + j < p.k ? c8i_epi_f32(p, acc[j] + b[j], m[j], has_res,
+                                          has_res ? c8i_sbyte(resw[j / 4], j % 4) : 0)
+                            : 0.0f;
     if (p.out == C8_QOUT_INT8) {
         __align__(16) int8_t o[V];
 #pragma unroll
