@@ -372,3 +372,24 @@ def check(status, err):
     """Raises the calib8.Error subclass of status with err's message (no-op for C8_OK)."""
     if status != 0:
         raise errors.from_status(status, dec(err.msg))
+
+
+class Handle:
+    """An owner of one C handle (self._h, destroyed by the C function named _destroy): close()
+    frees it once, also when the object is collected or leaves a with-block."""
+
+    _destroy = None
+
+    def close(self):
+        if getattr(self, "_h", None):
+            getattr(self._L, self._destroy)(self._h)
+            self._h = None
+
+    def __del__(self):
+        self.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *a):
+        self.close()

@@ -167,9 +167,11 @@ def image_input(model):
     return c.value, h.value, w.value
 
 
-class Dataset:
+class Dataset(_lib.Handle):
     """A data set opened by the CLI's readers (c8_dataset_open), with its preprocessing and
     loader options: what `--data PATH` and the data set flags say."""
+
+    _destroy = "c8_dataset_destroy"
 
     def __init__(self, path, labels=None, classes=None, hdf5_dataset=None, hdf5_labels=None,
                  images=None, seed=0, shuffle=True, stratified=False, batch=32, preprocess=None,
@@ -223,13 +225,6 @@ class Dataset:
         self._L.c8_preprocess_describe(ctypes.byref(self.pre), buf, 512)
         return _lib.dec(buf.value)
 
-    def close(self):
-        if getattr(self, "_h", None):
-            self._L.c8_dataset_destroy(self._h)
-            self._h = None
-
-    def __del__(self):
-        self.close()
 
 
 def _is_path(data):

@@ -170,10 +170,12 @@ def export_qdq(model, calibration, path, layer_precision=None, allow_cache_misma
     return na.value, nw.value
 
 
-class Engine:
+class Engine(_lib.Handle):
     """A compiled model (c8_engine): immutable, shareable across threads. Call it with the
     inputs (an array for a single-input model, or {name: array}) to get {output name: array};
     each call runs on its own execution context, or use engine.context() to reuse one."""
+
+    _destroy = "c8_engine_destroy"
 
     def __init__(self, handle):
         self._L = _lib.lib()
@@ -253,24 +255,13 @@ class Engine:
         with Context(self) as c:
             return c(inputs)
 
-    def close(self):
-        if getattr(self, "_h", None):
-            self._L.c8_engine_destroy(self._h)
-            self._h = None
-
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
 
 
-class Context:
+class Context(_lib.Handle):
     """One execution context of an engine (c8_context): its activation memory is kept between
     calls. Use from one thread at a time; several contexts may run one engine concurrently."""
+
+    _destroy = "c8_context_destroy"
 
     def __init__(self, engine):
         self.engine = engine  # keeps the engine alive
@@ -301,16 +292,3 @@ class Context:
         del named  # the arrays were borrowed by the run
         return out
 
-    def close(self):
-        if getattr(self, "_h", None):
-            self._L.c8_context_destroy(self._h)
-            self._h = None
-
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()

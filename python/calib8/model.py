@@ -103,12 +103,14 @@ def copy_out(t):
     return np.frombuffer(buf, dtype=dt).reshape(shape).copy()
 
 
-class Model:
+class Model(_lib.Handle):
     """An imported ONNX model (c8_model_load): parsed, checked and shape-inferred.
 
     shapes pins dynamic input extents (c8_model_set_input_shape): a dict {input name: shape}
     or, for a single-input model, one shape, e.g. (1, 1, 28, 28); every extent a number.
     """
+
+    _destroy = "c8_model_destroy"
 
     def __init__(self, path, shapes=None):
         L = _lib.lib()
@@ -164,19 +166,6 @@ class Model:
         L = self._L
         return [_lib.dec(L.c8_model_node_name(self.handle, i)) for i in range(L.c8_model_num_nodes(self.handle))]
 
-    def close(self):
-        if getattr(self, "_h", None):
-            self._L.c8_model_destroy(self._h)
-            self._h = None
-
-    def __del__(self):
-        self.close()
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *a):
-        self.close()
 
     def __repr__(self):
         return "calib8.Model(%r)" % (self.path if self._h else "<closed>")

@@ -13,9 +13,11 @@ from .model import as_model
 _KINDS = {"auto": 0, "classes": 1, "map": 2, "sequence": 3, "generic": 4}
 
 
-class Report:
+class Report(_lib.Handle):
     """An accuracy-drift report (c8_report). `data` is report.json's content as a dict (the
     schema of docs/report.md); save(dir) writes report.json, report.md and report.html."""
+
+    _destroy = "c8_report_destroy"
 
     def __init__(self, handle):
         self._L = _lib.lib()
@@ -51,13 +53,6 @@ class Report:
         err = _lib.Error()
         _lib.check(self._L.c8_report_write(self._h, _lib.enc(os.fspath(directory)), ctypes.byref(err)), err)
 
-    def close(self):
-        if getattr(self, "_h", None):
-            self._L.c8_report_destroy(self._h)
-            self._h = None
-
-    def __del__(self):
-        self.close()
 
 
 def compare(model, calibration, data, precisions=("fp32", "fp16", "int8"), fallback=None,
