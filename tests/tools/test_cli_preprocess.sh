@@ -11,30 +11,7 @@ c8=$1
 src=$2
 w=$3
 py=/usr/bin/python3
-idx=/usr/share/datasets/fashion-mnist
-if [ ! -f "$idx/t10k-images-idx3-ubyte.gz" ]; then
-    echo "SKIP: $idx not found (apt install dataset-fashion-mnist)"
-    exit 77
-fi
-rm -rf "$w"
-mkdir -p "$w"
-fails=0
-pass=0
-
-check() { # check EXPECTED_RC DESCRIPTION PHRASE -- command...
-    local want=$1 what=$2 phrase=$3
-    shift 4
-    local out rc
-    out=$("$@" 2>&1)
-    rc=$?
-    if [ "$rc" != "$want" ]; then
-        echo "FAIL: $what: exit $rc, expected $want"; echo "$out" | head -8; fails=$((fails + 1)); return
-    fi
-    if [ -n "$phrase" ] && ! grep -qF -- "$phrase" <<<"$out"; then
-        echo "FAIL: $what: output lacks '$phrase'"; echo "$out" | head -8; fails=$((fails + 1)); return
-    fi
-    pass=$((pass + 1))
-}
+. "$(dirname "$0")/cli_check.sh"
 equal() { # equal DESCRIPTION A B
     if [ "$2" = "$3" ] && [ -n "$2" ]; then pass=$((pass + 1)); else
         echo "FAIL: $1: '$2' != '$3'"; fails=$((fails + 1)); fi
