@@ -111,22 +111,28 @@ int c8_model_find_input(const c8_model *m, const char *name) {
     return -1;
 }
 
+/* The input `name` names (NULL or "": the only input) -> *idx; the errors name the model and,
+ * for a model of several inputs, what the caller was given ("shape is given ..."). */
+static c8_status input_named(const c8_model *m, const char *name, const char *given, int *idx,
+                             c8_error *err) {
+    const c8_graph *g = m->g;
+    if (!name || !*name) {
+        if (g->n_inputs != 1)
+            return c8_err(err, C8_ERR_USAGE, "%s: the model has %d inputs; name the one whose %s",
+                          g->path, g->n_inputs, given);
+        *idx = 0;
+        return C8_OK;
+    }
+    *idx = c8_model_find_input(m, name);
+    if (*idx < 0) return c8_err(err, C8_ERR_NOT_FOUND, "%s: no input called '%s'", g->path, name);
+    return C8_OK;
+}
+
 c8_status c8_model_set_input_shape(c8_model *m, const char *name, const c8_shape *shape,
                                    c8_error *err) {
     c8_graph *g = m->g;
     int idx;
-    if (!name || !*name) {
-        if (g->n_inputs != 1)
-            return c8_err(err, C8_ERR_USAGE,
-                          "%s: the model has %d inputs; name the one whose shape is given "
-                          "(NAME:NxCxHxW)",
-                          g->path, g->n_inputs);
-        idx = 0;
-    } else {
-        idx = c8_model_find_input(m, name);
-        if (idx < 0)
-            return c8_err(err, C8_ERR_NOT_FOUND, "%s: no input called '%s'", g->path, name);
-    }
+    C8_TRY(input_named(m, name, "shape is given (NAME:NxCxHxW)", &idx, err));
     c8_value *v = &g->vals[g->inputs[idx]];
     char want[96], got[96];
     bool ok = shape->rank == v->shape.rank;
@@ -145,17 +151,7 @@ c8_status c8_model_set_input_profile(c8_model *m, const char *name, const c8_sha
                                      const c8_shape *opt, const c8_shape *max, c8_error *err) {
     c8_graph *g = m->g;
     int idx;
-    if (!name || !*name) {
-        if (g->n_inputs != 1)
-            return c8_err(err, C8_ERR_USAGE,
-                          "%s: the model has %d inputs; name the one whose profile is given",
-                          g->path, g->n_inputs);
-        idx = 0;
-    } else {
-        idx = c8_model_find_input(m, name);
-        if (idx < 0)
-            return c8_err(err, C8_ERR_NOT_FOUND, "%s: no input called '%s'", g->path, name);
-    }
+    C8_TRY(input_named(m, name, "profile is given", &idx, err));
     c8_value *v = &g->vals[g->inputs[idx]];
     c8_profile p = {true, *min, *opt, *max};
     char what[600];
