@@ -4,7 +4,11 @@
  *
  * Ring invariants (all under mu): the consumer's slot, when `held`, is slots[tail]; the ready
  * slots follow it; the producer fills slots[(tail + held + nready) % nslots] and may start only
- * when held + nready < nslots, so it never touches a slot the consumer can see. */
+ * when held + nready < nslots, so it never touches a slot the consumer can see.
+ *
+ * Ranged loaders (dynamic H and W): every image keeps its own size after preprocessing; a batch
+ * holds consecutive images of one size, so an image of another size ends the batch and stays
+ * decoded (`pending`) to start the next one. Slots are sized for the largest image. */
 #include "datasets/source.h"
 
 #include "util/arith.h"
@@ -17,17 +21,18 @@
 #include <time.h>
 
 typedef struct slot {
-    float *data;     /* (batch, c, h, w) float32 */
+    float *data;     /* (n, c, h, w) float32; room for (batch, c, h_max, w_max) */
     int64_t *labels; /* (batch) */
     int64_t *ids;    /* (batch) */
-    int64_t n;
+    int64_t n, h, w;
 } slot;
 
 struct c8_loader {
     const c8_dataset *ds;
     c8_preprocess pre;
-    int64_t c, h, w;
-    size_t chw;
+    int64_t c, h, w; /* fixed loaders: the target; ranged: the largest */
+    int ranged;      /* images keep their own size within the range below */
+    int64_t h_min, h_max, w_min, w_max;
     int64_t batch, first, end; /* manifest range [first, end) */
     int skip_bad;
 
@@ -110,10 +115,34 @@ static void fail(c8_loader *l, const c8_error *e) {
     pthread_mutex_unlock(&l->mu);
 }
 
+/* The size image `pos` (decoded in src) has in a batch: the target of a fixed loader (the
+ * preprocessing then says why an image does not fit), else its own size, which must lie within
+ * the range. */
+static c8_status image_size(const c8_loader *l, const c8_src_image *src, const char *name,
+                            int64_t *h, int64_t *w, c8_error *e) {
+    if (!l->ranged) {
+        *h = l->h;
+        *w = l->w;
+        return C8_OK;
+    }
+    C8_TRY(c8_preprocess_output_size(&l->pre, src->h, src->w, name, h, w, e));
+    if (*h < l->h_min || *h > l->h_max || *w < l->w_min || *w > l->w_max)
+        return c8_err(e, C8_ERR_SHAPE,
+                      "%s: image is %lldx%lld after preprocessing (decoded %lldx%lld), outside the "
+                      "profile's H %lld..%lld, W %lld..%lld",
+                      name, (long long)*h, (long long)*w, (long long)src->h, (long long)src->w,
+                      (long long)l->h_min, (long long)l->h_max, (long long)l->w_min,
+                      (long long)l->w_max);
+    return C8_OK;
+}
+
 static void *producer(void *arg) {
     c8_loader *l = arg;
     c8_item_buf ib = {0};
     c8_pre_scratch sc = {0};
+    c8_src_image src;
+    int pending = 0;        /* image `pos` is decoded in ib / src and fits: it starts a batch */
+    int64_t ih = 0, iw = 0; /* its size */
     int64_t pos = l->first;
     while (pos < l->end) {
         pthread_mutex_lock(&l->mu);
@@ -129,11 +158,22 @@ static void *producer(void *arg) {
         int failed = 0;
         while (s->n < l->batch && pos < l->end && !atomic_load(&l->stop)) {
             c8_error e = {0};
-            c8_src_image src;
-            c8_status st = c8_dataset_read_item(l->ds, pos, &ib, &src, &e);
-            if (st == C8_OK)
-                st = c8_preprocess_run(&l->pre, &src, ib.path ? ib.path : "<image>", l->c, l->h,
-                                       l->w, s->data + (size_t)s->n * l->chw, &sc, &e);
+            c8_status st = C8_OK;
+            if (!pending) {
+                st = c8_dataset_read_item(l->ds, pos, &ib, &src, &e);
+                if (st == C8_OK)
+                    st = image_size(l, &src, ib.path ? ib.path : "<image>", &ih, &iw, &e);
+                pending = st == C8_OK;
+            }
+            if (st == C8_OK && s->n > 0 && (ih != s->h || iw != s->w))
+                break; /* another size: it starts the next batch */
+            if (st == C8_OK) {
+                s->h = ih;
+                s->w = iw;
+                pending = 0;
+                st = c8_preprocess_run(&l->pre, &src, ib.path ? ib.path : "<image>", l->c, ih, iw,
+                                       s->data + (size_t)(s->n * l->c * ih * iw), &sc, &e);
+            }
             if (st != C8_OK) {
                 if (l->skip_bad && skippable(st)) {
                     if (!record_skip(l, pos, e.msg)) {
@@ -198,15 +238,19 @@ uint64_t c8_loader_memory(int64_t batch, int prefetch, int64_t c, int64_t h, int
     return (uint64_t)n;
 }
 
-c8_status c8_loader_create(const c8_dataset *ds, const c8_preprocess *p, int64_t c, int64_t h,
-                           int64_t w, const c8_loader_opts *opts, c8_loader **out, c8_error *err) {
+static c8_status create(const c8_dataset *ds, const c8_preprocess *p, int64_t c, int ranged,
+                        int64_t h_min, int64_t h, int64_t w_min, int64_t w,
+                        const c8_loader_opts *opts, c8_loader **out, c8_error *err) {
     *out = NULL;
     c8_loader_opts o;
     if (opts)
         o = *opts;
     else
         c8_loader_opts_init(&o);
-    C8_TRY(c8_preprocess_check(p, c, h, w, err));
+    if (ranged)
+        C8_TRY(c8_preprocess_check_range(p, c, h_min, h, w_min, w, err));
+    else
+        C8_TRY(c8_preprocess_check(p, c, h, w, err));
     if (o.batch < 1)
         return c8_err(err, C8_ERR_INVALID, "batch size %lld: must be at least 1",
                       (long long)o.batch);
@@ -232,7 +276,11 @@ c8_status c8_loader_create(const c8_dataset *ds, const c8_preprocess *p, int64_t
     l->c = c;
     l->h = h;
     l->w = w;
-    l->chw = (size_t)chw;
+    l->ranged = ranged;
+    l->h_min = h_min;
+    l->h_max = h;
+    l->w_min = w_min;
+    l->w_max = w;
     l->batch = o.batch;
     l->first = o.first;
     l->end = o.count < 0 ? n : o.first + o.count;
@@ -270,6 +318,17 @@ c8_status c8_loader_create(const c8_dataset *ds, const c8_preprocess *p, int64_t
     return C8_OK;
 }
 
+c8_status c8_loader_create(const c8_dataset *ds, const c8_preprocess *p, int64_t c, int64_t h,
+                           int64_t w, const c8_loader_opts *opts, c8_loader **out, c8_error *err) {
+    return create(ds, p, c, 0, h, h, w, w, opts, out, err);
+}
+
+c8_status c8_loader_create_ranged(const c8_dataset *ds, const c8_preprocess *p, int64_t c,
+                                  int64_t h_min, int64_t h_max, int64_t w_min, int64_t w_max,
+                                  const c8_loader_opts *opts, c8_loader **out, c8_error *err) {
+    return create(ds, p, c, 1, h_min, h_max, w_min, w_max, opts, out, err);
+}
+
 c8_status c8_loader_next(c8_loader *l, const c8_batch **out, c8_error *err) {
     *out = NULL;
     pthread_mutex_lock(&l->mu);
@@ -287,8 +346,8 @@ c8_status c8_loader_next(c8_loader *l, const c8_batch **out, c8_error *err) {
         l->held = 1;
         l->view.n = s->n;
         l->view.c = l->c;
-        l->view.h = l->h;
-        l->view.w = l->w;
+        l->view.h = s->h;
+        l->view.w = s->w;
         l->view.data = s->data;
         l->view.labels = s->labels;
         l->view.ids = s->ids;

@@ -135,21 +135,51 @@ c8_status c8_preprocess_set(c8_preprocess *p, const char *key, const char *value
     }
     if (!strcmp(key, "resize")) {
         int64_t h, w;
+        /* "short:S", "long:S", "max:S": which side S applies to (plain S: the shorter) */
+        static const struct {
+            const char *prefix;
+            c8_resize_mode mode;
+        } sides[] = {{"short:", C8_RESIZE_SHORTER},
+                     {"long:", C8_RESIZE_LONGER},
+                     {"max:", C8_RESIZE_LONGER_MAX}};
+        c8_resize_mode mode = C8_RESIZE_SHORTER;
+        const char *v = value;
+        int prefixed = 0;
+        for (size_t i = 0; i < sizeof sides / sizeof sides[0]; i++)
+            if (!strncmp(value, sides[i].prefix, strlen(sides[i].prefix))) {
+                mode = sides[i].mode;
+                v = value + strlen(sides[i].prefix);
+                prefixed = 1;
+            }
         if (!strcmp(value, "none")) {
             p->resize = C8_RESIZE_NONE;
-            p->resize_short = p->resize_h = p->resize_w = 0;
-        } else if (!parse_size(value, &h, &w, 0)) {
-            return c8_err(err, C8_ERR_INVALID, "%s: resize '%s' is not S, HxW or none", wh, value);
+            p->resize_short = p->resize_h = p->resize_w = p->resize_long = 0;
+        } else if (!parse_size(v, &h, &w, 0) || (prefixed && w != 0)) {
+            return c8_err(err, C8_ERR_INVALID,
+                          "%s: resize '%s' is not S, short:S, long:S, max:S, HxW or none", wh,
+                          value);
         } else if (w == 0) {
-            p->resize = C8_RESIZE_SHORTER;
-            p->resize_short = h;
+            p->resize = mode;
+            p->resize_short = mode == C8_RESIZE_SHORTER ? h : 0;
+            p->resize_long = mode == C8_RESIZE_SHORTER ? 0 : h;
             p->resize_h = p->resize_w = 0;
         } else {
             p->resize = C8_RESIZE_EXACT;
             p->resize_h = h;
             p->resize_w = w;
-            p->resize_short = 0;
+            p->resize_short = p->resize_long = 0;
         }
+        return C8_OK;
+    }
+    if (!strcmp(key, "round-to-multiple") || !strcmp(key, "pad-to-multiple")) {
+        int64_t m = 0;
+        if (strcmp(value, "none") && (!parse_i64(value, &m) || m > 65535))
+            return c8_err(err, C8_ERR_INVALID,
+                          "%s: %s '%s' is not a size 1 to 65535 (0, none: off)", wh, key, value);
+        if (key[0] == 'r')
+            p->round_multiple = m;
+        else
+            p->pad_multiple = m;
         return C8_OK;
     }
     if (!strcmp(key, "crop")) {
@@ -220,8 +250,8 @@ c8_status c8_preprocess_set(c8_preprocess *p, const char *key, const char *value
         return C8_OK;
     }
     return c8_err(err, C8_ERR_INVALID,
-                  "%s: unknown preprocessing key '%s' (known: preset, resize, crop, channels, "
-                  "scale, mean, std)",
+                  "%s: unknown preprocessing key '%s' (known: preset, resize, round-to-multiple, "
+                  "crop, pad-to-multiple, channels, scale, mean, std)",
                   wh, key);
 }
 
@@ -288,14 +318,26 @@ const char *c8_preprocess_describe(const c8_preprocess *p, char *buf, size_t len
     char rs[64], cr[64], sc[32], mean[3 * 32], sd[3 * 32], num[32];
     if (p->resize == C8_RESIZE_SHORTER)
         snprintf(rs, sizeof rs, "%lld", (long long)p->resize_short);
+    else if (p->resize == C8_RESIZE_LONGER || p->resize == C8_RESIZE_LONGER_MAX)
+        snprintf(rs, sizeof rs, "%s:%lld", p->resize == C8_RESIZE_LONGER ? "long" : "max",
+                 (long long)p->resize_long);
     else if (p->resize == C8_RESIZE_EXACT)
         snprintf(rs, sizeof rs, "%lldx%lld", (long long)p->resize_h, (long long)p->resize_w);
     else
         snprintf(rs, sizeof rs, "none");
+    /* the multiples only when set: lines written before they existed describe as they were */
+    if (p->round_multiple > 0) {
+        size_t u = strlen(rs);
+        snprintf(rs + u, sizeof rs - u, " round-to-multiple=%lld", (long long)p->round_multiple);
+    }
     if (p->crop_h > 0)
         snprintf(cr, sizeof cr, "%lldx%lld", (long long)p->crop_h, (long long)p->crop_w);
     else
         snprintf(cr, sizeof cr, "none");
+    if (p->pad_multiple > 0) {
+        size_t u = strlen(cr);
+        snprintf(cr + u, sizeof cr - u, " pad-to-multiple=%lld", (long long)p->pad_multiple);
+    }
     fmt_num(sc, sizeof sc, p->scale);
     mean[0] = sd[0] = '\0';
     for (int i = 0; i < p->nmean && i < C8_PRE_MAX_CHANNELS; i++) {
@@ -346,17 +388,24 @@ c8_status c8_preprocess_parse(c8_preprocess *p, const char *line, const char *wh
     return s;
 }
 
-c8_status c8_preprocess_check(const c8_preprocess *p, int64_t c, int64_t h, int64_t w,
-                              c8_error *err) {
+/* v grown to the next multiple of m (m <= 0: unchanged). */
+static int64_t pad_up(int64_t v, int64_t m) { return m > 0 ? (v + m - 1) / m * m : v; }
+
+/* v rounded to the nearest multiple of m, ties to the even multiple, at least m (m <= 0:
+ * unchanged): Python's round(v / m) * m in PaddleOCR, without its floating point. */
+static int64_t round_to(int64_t v, int64_t m) {
+    if (m <= 0) return v;
+    int64_t q = v / m, r = v % m;
+    if (2 * r > m || (2 * r == m && q % 2 == 1)) q++;
+    return (q < 1 ? 1 : q) * m;
+}
+
+/* Everything of c8_preprocess_check but the target's H and W. */
+static c8_status check_common(const c8_preprocess *p, int64_t c, c8_error *err) {
     if (c != 1 && c != 3)
         return c8_err(err, C8_ERR_UNSUPPORTED,
                       "image input with %lld channels: calib8 feeds 1 (gray) or 3 (RGB/BGR)",
                       (long long)c);
-    if (h <= 0 || w <= 0)
-        return c8_err(err, C8_ERR_SHAPE,
-                      "image input of %lldx%lld pixels: H and W must be known "
-                      "(give them with --shape)",
-                      (long long)h, (long long)w);
     if ((p->channels == C8_CHANNELS_RGB || p->channels == C8_CHANNELS_BGR) && c != 3)
         return c8_err(err, C8_ERR_INVALID,
                       "channels %s needs a 3-channel input, the model "
@@ -388,24 +437,60 @@ c8_status c8_preprocess_check(const c8_preprocess *p, int64_t c, int64_t h, int6
     if (p->resize == C8_RESIZE_EXACT && (p->resize_h <= 0 || p->resize_w <= 0))
         return c8_err(err, C8_ERR_INVALID, "resize to %lldx%lld pixels", (long long)p->resize_h,
                       (long long)p->resize_w);
+    if ((p->resize == C8_RESIZE_LONGER || p->resize == C8_RESIZE_LONGER_MAX) && p->resize_long <= 0)
+        return c8_err(err, C8_ERR_INVALID, "resize to a longer side of %lld pixels",
+                      (long long)p->resize_long);
+    if (p->resize < C8_RESIZE_NONE || p->resize > C8_RESIZE_LONGER_MAX)
+        return c8_err(err, C8_ERR_INVALID, "unknown resize mode %d", (int)p->resize);
+    if (p->round_multiple < 0 || p->round_multiple > 65535 || p->pad_multiple < 0 ||
+        p->pad_multiple > 65535)
+        return c8_err(err, C8_ERR_INVALID,
+                      "round-to-multiple %lld / pad-to-multiple %lld: 0 to 65535",
+                      (long long)p->round_multiple, (long long)p->pad_multiple);
+    return C8_OK;
+}
+
+c8_status c8_preprocess_check_range(const c8_preprocess *p, int64_t c, int64_t h_min, int64_t h_max,
+                                    int64_t w_min, int64_t w_max, c8_error *err) {
+    if (h_min <= 0 || w_min <= 0 || h_max < h_min || w_max < w_min)
+        return c8_err(err, C8_ERR_SHAPE,
+                      "image input of %lld..%lld x %lld..%lld pixels: H and W must be known "
+                      "(give them with --shape)",
+                      (long long)h_min, (long long)h_max, (long long)w_min, (long long)w_max);
+    return check_common(p, c, err);
+}
+
+c8_status c8_preprocess_check(const c8_preprocess *p, int64_t c, int64_t h, int64_t w,
+                              c8_error *err) {
+    if (h <= 0 || w <= 0)
+        return c8_err(err, C8_ERR_SHAPE,
+                      "image input of %lldx%lld pixels: H and W must be known "
+                      "(give them with --shape)",
+                      (long long)h, (long long)w);
+    C8_TRY(check_common(p, c, err));
+    const int64_t pm = p->pad_multiple, rm = p->round_multiple;
     if (p->crop_h > 0 || p->crop_w > 0) {
-        if (p->crop_h != h || p->crop_w != w)
+        if (pad_up(p->crop_h, pm) != h || pad_up(p->crop_w, pm) != w)
             return c8_err(err, C8_ERR_SHAPE,
                           "crop %lldx%lld does not give the model's %lldx%lld "
                           "input",
                           (long long)p->crop_h, (long long)p->crop_w, (long long)h, (long long)w);
-        if (p->resize == C8_RESIZE_EXACT && (p->resize_h < h || p->resize_w < w))
+        if (p->resize == C8_RESIZE_EXACT &&
+            (round_to(p->resize_h, rm) < p->crop_h || round_to(p->resize_w, rm) < p->crop_w))
             return c8_err(err, C8_ERR_SHAPE,
                           "crop %lldx%lld is larger than the resize to "
                           "%lldx%lld",
-                          (long long)h, (long long)w, (long long)p->resize_h,
-                          (long long)p->resize_w);
-        if (p->resize == C8_RESIZE_SHORTER && (p->resize_short < h || p->resize_short < w))
+                          (long long)p->crop_h, (long long)p->crop_w,
+                          (long long)round_to(p->resize_h, rm),
+                          (long long)round_to(p->resize_w, rm));
+        if (p->resize == C8_RESIZE_SHORTER && rm == 0 &&
+            (p->resize_short < p->crop_h || p->resize_short < p->crop_w))
             return c8_err(err, C8_ERR_SHAPE,
                           "crop %lldx%lld is larger than the resized shorter "
                           "side %lld",
-                          (long long)h, (long long)w, (long long)p->resize_short);
-    } else if (p->resize == C8_RESIZE_EXACT && (p->resize_h != h || p->resize_w != w)) {
+                          (long long)p->crop_h, (long long)p->crop_w, (long long)p->resize_short);
+    } else if (p->resize == C8_RESIZE_EXACT && (pad_up(round_to(p->resize_h, rm), pm) != h ||
+                                                pad_up(round_to(p->resize_w, rm), pm) != w)) {
         return c8_err(err, C8_ERR_SHAPE,
                       "resize to %lldx%lld without a crop does not give the "
                       "model's %lldx%lld input",
@@ -446,11 +531,29 @@ int c8_preprocess_resized_size(const c8_preprocess *p, int64_t h, int64_t w, int
         *rh = p->resize_h;
         *rw = p->resize_w;
         break;
+    case C8_RESIZE_LONGER:
+    case C8_RESIZE_LONGER_MAX:
+        if (p->resize == C8_RESIZE_LONGER_MAX && h <= p->resize_long && w <= p->resize_long) {
+            *rh = h; /* within the limit: the size is kept */
+            *rw = w;
+        } else if (h >= w) {
+            if (!c8_mul_i64(p->resize_long, w, &t)) return 0;
+            *rh = p->resize_long;
+            *rw = t / h > 0 ? t / h : 1;
+        } else {
+            if (!c8_mul_i64(p->resize_long, h, &t)) return 0;
+            *rw = p->resize_long;
+            *rh = t / w > 0 ? t / w : 1;
+        }
+        break;
     default:
         *rh = h;
         *rw = w;
         break;
     }
+    if (*rh > 65535 * 4 || *rw > 65535 * 4) return 0;
+    *rh = round_to(*rh, p->round_multiple);
+    *rw = round_to(*rw, p->round_multiple);
     return *rh > 0 && *rw > 0 && *rh <= 65535 * 4 && *rw <= 65535 * 4;
 }
 
@@ -533,6 +636,64 @@ static void src_coord(int64_t d, int64_t in, int64_t out, int64_t *i0, float *wt
     *wt = (float)t;
 }
 
+/* The geometry of steps 1-2 for an (sh, sw) image: resized (rh, rw), crop window at (oy, ox)
+ * of (ch, cw). */
+typedef struct geom {
+    int64_t rh, rw, oy, ox, ch, cw;
+} geom;
+
+static c8_status geometry(const c8_preprocess *p, int64_t sh, int64_t sw, const char *name, geom *g,
+                          c8_error *err) {
+    if (!c8_preprocess_resized_size(p, sh, sw, &g->rh, &g->rw))
+        return c8_err(err, C8_ERR_SHAPE, "%s: cannot resize a %lldx%lld image", name, (long long)sh,
+                      (long long)sw);
+    g->oy = g->ox = 0;
+    g->ch = g->rh;
+    g->cw = g->rw;
+    if (p->crop_h > 0) {
+        if (p->crop_h > g->rh || p->crop_w > g->rw)
+            return c8_err(err, C8_ERR_SHAPE,
+                          "%s: crop %lldx%lld is larger than the image "
+                          "(%lldx%lld%s)",
+                          name, (long long)p->crop_h, (long long)p->crop_w, (long long)g->rh,
+                          (long long)g->rw,
+                          p->resize != C8_RESIZE_NONE || p->round_multiple > 0 ? " after resize"
+                                                                               : "");
+        g->ch = p->crop_h;
+        g->cw = p->crop_w;
+        g->oy = half_even(g->rh - g->ch);
+        g->ox = half_even(g->rw - g->cw);
+    }
+    return C8_OK;
+}
+
+c8_status c8_preprocess_output_size(const c8_preprocess *p, int64_t h, int64_t w, const char *name,
+                                    int64_t *oh, int64_t *ow, c8_error *err) {
+    geom g;
+    if (h <= 0 || w <= 0)
+        return c8_err(err, C8_ERR_SHAPE, "%s: empty image (%lldx%lld)", name ? name : "<image>",
+                      (long long)h, (long long)w);
+    C8_TRY(geometry(p, h, w, name ? name : "<image>", &g, err));
+    *oh = pad_up(g.ch, p->pad_multiple);
+    *ow = pad_up(g.cw, p->pad_multiple);
+    return C8_OK;
+}
+
+/* Step 3 in place: (c, h, w) planes at the start of out spread to (c, ph, pw), zeros added at
+ * the bottom and right. From the last row back: every row moves to an offset at least its own,
+ * so nothing is overwritten before it has moved. */
+static void pad_planes(float *out, int64_t c, int64_t h, int64_t w, int64_t ph, int64_t pw) {
+    for (int64_t ci = c - 1; ci >= 0; ci--) {
+        float *dst = out + (size_t)(ci * ph * pw);
+        memset(dst + (size_t)(h * pw), 0, sizeof(float) * (size_t)((ph - h) * pw));
+        for (int64_t y = h - 1; y >= 0; y--) {
+            memmove(dst + (size_t)(y * pw), out + (size_t)((ci * h + y) * w),
+                    sizeof(float) * (size_t)w);
+            memset(dst + (size_t)(y * pw + w), 0, sizeof(float) * (size_t)(pw - w));
+        }
+    }
+}
+
 c8_status c8_preprocess_run(const c8_preprocess *p, const c8_src_image *src, const char *name,
                             int64_t c, int64_t h, int64_t w, float *out, c8_pre_scratch *s,
                             c8_error *err) {
@@ -554,40 +715,31 @@ c8_status c8_preprocess_run(const c8_preprocess *p, const c8_src_image *src, con
     const int gray_out = (c == 1 || p->channels == C8_CHANNELS_GRAY);
     const int k = gray_out ? 1 : scol; /* planes carried through the resize */
 
-    int64_t rh, rw;
-    if (!c8_preprocess_resized_size(p, src->h, src->w, &rh, &rw))
-        return c8_err(err, C8_ERR_SHAPE, "%s: cannot resize a %lldx%lld image", name,
-                      (long long)src->h, (long long)src->w);
-    int64_t oy = 0, ox = 0, ch = rh, cw = rw;
-    if (p->crop_h > 0) {
-        if (p->crop_h > rh || p->crop_w > rw)
-            return c8_err(err, C8_ERR_SHAPE,
-                          "%s: crop %lldx%lld is larger than the image "
-                          "(%lldx%lld%s)",
-                          name, (long long)p->crop_h, (long long)p->crop_w, (long long)rh,
-                          (long long)rw, p->resize != C8_RESIZE_NONE ? " after resize" : "");
-        ch = p->crop_h;
-        cw = p->crop_w;
-        oy = half_even(rh - ch);
-        ox = half_even(rw - cw);
-    }
-    if (ch != h || cw != w) {
+    geom g;
+    C8_TRY(geometry(p, src->h, src->w, name, &g, err));
+    const int64_t rh = g.rh, rw = g.rw, oy = g.oy, ox = g.ox;
+    const int64_t ph = pad_up(g.ch, p->pad_multiple), pw = pad_up(g.cw, p->pad_multiple);
+    if (ph != h || pw != w) {
         char src_sz[96] = "";
-        if (p->resize != C8_RESIZE_NONE || p->crop_h > 0)
+        const int changed = p->resize != C8_RESIZE_NONE || p->crop_h > 0 || p->round_multiple > 0 ||
+                            p->pad_multiple > 0;
+        if (changed)
             snprintf(src_sz, sizeof src_sz, " (decoded %lldx%lld)", (long long)src->h,
                      (long long)src->w);
         return c8_err(err, C8_ERR_SHAPE,
                       "%s: image is %lldx%lld%s%s but the model takes "
                       "%lldx%lld%s",
-                      name, (long long)ch, (long long)cw,
-                      p->resize != C8_RESIZE_NONE || p->crop_h > 0 ? " after resize/crop" : "",
+                      name, (long long)ph, (long long)pw, changed ? " after resize/crop/pad" : "",
                       src_sz, (long long)h, (long long)w,
                       p->resize == C8_RESIZE_NONE ? " (set a resize and/or a crop)" : "");
     }
+    /* steps 1, 2, 4 and 5 make the (c, ch, cw) image; step 3 spreads it to (c, ph, pw) */
+    h = g.ch;
+    w = g.cw;
 
     const size_t hw = (size_t)(h * w);
     const float *res; /* (k, h, w) the resized, cropped colour planes */
-    if (p->resize == C8_RESIZE_NONE || (rh == src->h && rw == src->w)) {
+    if (rh == src->h && rw == src->w) {
         /* No resampling: pass A converts just the crop window. */
         if (!grow((void **)&s->planes, &s->planes_cap, sizeof(float) * hw * (size_t)k))
             return c8_err(err, C8_ERR_NOMEM, "%s: out of memory", name);
@@ -651,6 +803,7 @@ c8_status c8_preprocess_run(const c8_preprocess *p, const c8_src_image *src, con
         float *o = out + (size_t)oc * hw;
         for (size_t i = 0; i < hw; i++) o[i] = (float)((double)in[i] * a + b);
     }
+    if (ph != h || pw != w) pad_planes(out, c, h, w, ph, pw);
     return C8_OK;
 }
 

@@ -35,8 +35,13 @@ c8_status c8_preprocess_run(const c8_preprocess *p, const c8_src_image *src, con
                             int64_t c, int64_t h, int64_t w, float *out, c8_pre_scratch *s,
                             c8_error *err);
 
-/* The size after the resize step for a (h, w) image: (*rh, *rw). False when it would be empty or
- * overflow. */
+/* c8_preprocess_check for a target whose H and W may each be anything in a range (the loader
+ * over an optimization profile): everything but the sizes, which are checked per image. */
+c8_status c8_preprocess_check_range(const c8_preprocess *p, int64_t c, int64_t h_min, int64_t h_max,
+                                    int64_t w_min, int64_t w_max, c8_error *err);
+
+/* The size after the resize step (with round_multiple) for a (h, w) image: (*rh, *rw). False
+ * when it would be empty or overflow. */
 int c8_preprocess_resized_size(const c8_preprocess *p, int64_t h, int64_t w, int64_t *rh,
                                int64_t *rw);
 

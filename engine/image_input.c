@@ -58,3 +58,34 @@ c8_status c8_engine_image_input(const c8_engine *e, const char *what, const char
     if (c8_engine_input_profile(e, 0, NULL, &opt, NULL)) at_optimum(&s, &opt);
     return image_input(what, c8_engine_num_inputs(e), in, dt, s, name, c, h, w, err);
 }
+
+/* H (extent 2) or W (extent 3) open: the input's own shape leaves it dynamic (-1) and the
+ * profile gives its range. */
+static bool image_range(c8_shape s, bool prof, const c8_shape *lo, const c8_shape *hi,
+                        int64_t *h_min, int64_t *h_max, int64_t *w_min, int64_t *w_max) {
+    if (!prof || s.rank != 4 || lo->rank != 4 || hi->rank != 4 || (s.d[2] >= 0 && s.d[3] >= 0))
+        return false;
+    *h_min = lo->d[2];
+    *h_max = hi->d[2];
+    *w_min = lo->d[3];
+    *w_max = hi->d[3];
+    return true;
+}
+
+bool c8_engine_image_range(const c8_engine *e, int64_t *h_min, int64_t *h_max, int64_t *w_min,
+                           int64_t *w_max) {
+    c8_shape s, lo, hi;
+    if (c8_engine_num_inputs(e) < 1) return false;
+    c8_engine_input(e, 0, NULL, NULL, &s);
+    bool prof = c8_engine_input_profile(e, 0, &lo, NULL, &hi);
+    return image_range(s, prof, &lo, &hi, h_min, h_max, w_min, w_max);
+}
+
+bool c8_model_image_range(const c8_model *m, int64_t *h_min, int64_t *h_max, int64_t *w_min,
+                          int64_t *w_max) {
+    c8_shape s, lo, hi;
+    if (c8_model_num_inputs(m) < 1) return false;
+    c8_model_input(m, 0, NULL, NULL, &s);
+    bool prof = c8_model_input_profile(m, 0, &lo, NULL, &hi);
+    return image_range(s, prof, &lo, &hi, h_min, h_max, w_min, w_max);
+}

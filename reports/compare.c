@@ -55,8 +55,9 @@ typedef struct {
     bool labels_unused; /* the data set has labels, but output 0 is not class scores */
     const c8_drift_options *drift;
     bool begun;
-    int n_out; /* the engines' outputs */
-    int *use;  /* (n_out) the outputs compared: float32 with the batch leading */
+    bool ranged; /* dynamic H and W: batches of different image sizes */
+    int n_out;   /* the engines' outputs */
+    int *use;    /* (n_out) the outputs compared: float32 with the batch leading */
     int n_use;
     const float **outs; /* (n * n_use) this batch's compared outputs, borrowed from the contexts */
     c8_shape *shapes;   /* (n_use) per-image shapes of FP32's outputs in this batch */
@@ -158,10 +159,18 @@ static c8_status e2e_batch(void *user, const c8_batch *b, c8_error *err) {
         C8_TRY(e2e_begin(x, shapes, err));
         x->begun = true;
     }
-    for (int u = 0; u < x->n_use; u++)
-        if (c8_shape_numel(&shapes[u]) != x->r->drift.out[u].per_image)
-            return c8_err(err, C8_ERR_SHAPE, "output '%s' changed its size between batches",
-                          x->r->drift.out[u].name);
+    for (int u = 0; u < x->n_use; u++) {
+        r_output *o = &x->r->drift.out[u];
+        if (c8_shape_numel(&shapes[u]) == o->per_image) continue;
+        /* dynamic H and W: a dense map follows its image's size, and its measures add up per
+         * pixel (the report shows the first batch's shape) */
+        if (x->ranged && o->kind == C8_OUTPUT_MAP && shapes[u].rank == o->shape.rank) {
+            o->per_image = c8_shape_numel(&shapes[u]);
+            continue;
+        }
+        return c8_err(err, C8_ERR_SHAPE, "output '%s' changed its size between batches%s", o->name,
+                      x->ranged ? " (with dynamic H and W only dense maps may)" : "");
+    }
     if (b->n > x->names_cap) {
         const char **nn = realloc(x->names, (size_t)b->n * sizeof *nn);
         if (!nn) return c8_err(err, C8_ERR_NOMEM, "out of memory");
@@ -470,7 +479,7 @@ static c8_status layer_section(c8_report *r, const c8_model *m, const c8_dataset
     r_sens_free(&r->sens);
     /* histogram file first: HDF5 is used here only while no loader thread is alive */
     if (o->histograms_path) st = c8_calib_histfile_load(o->histograms_path, &hf, err);
-    if (st == C8_OK) st = r_images_load(ds, pre, lo, o->layer_images, C, H, W, &im, err);
+    if (st == C8_OK) st = r_images_load(m, ds, pre, lo, o->layer_images, C, H, W, &im, err);
     if (st == C8_OK && fixed > 0 && im.n % fixed)
         st = c8_err(err, C8_ERR_SHAPE,
                     "the model's batch is fixed at %lld; --layer-images %lld "
@@ -707,6 +716,8 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
     }
     int64_t C = 0, H = 0, W = 0, fixed = 0;
     if (st == C8_OK) st = r_image_input(eng[0], what, &x.in_name, &C, &H, &W, &fixed, err);
+    int64_t rh0, rh1, rw0, rw1;
+    if (st == C8_OK) x.ranged = c8_engine_image_range(eng[0], &rh0, &rh1, &rw0, &rw1);
     c8_loader_opts lo2 = *lo;
     if (fixed > 0) lo2.batch = fixed;
     if (st == C8_OK) {
@@ -717,7 +728,8 @@ c8_status c8_report_compare(c8_report *r, const c8_model *m, const c8_dataset *d
         if (!x.outs || !x.shapes || !x.use) st = c8_err(err, C8_ERR_NOMEM, "out of memory");
     }
     if (st == C8_OK)
-        st = r_stream(ds, pre, &lo2, -1, C, H, W, "compare", o->progress, e2e_batch, &x, err);
+        st = r_stream(eng[0], ds, pre, &lo2, -1, C, H, W, "compare", o->progress, e2e_batch, &x,
+                      err);
     if (st == C8_OK && !x.begun) st = c8_err(err, C8_ERR_INVALID, "no images were evaluated");
     if (st == C8_OK && x.labels_unused)
         st = c8_report_set(r, "labels",

@@ -94,7 +94,7 @@ c8_status c8_report_evaluate(c8_engine *e, const c8_dataset *ds, const c8_prepro
     c8_loader *ld = NULL;
     c8_context *ctx = NULL;
     c8_progress *prog = NULL;
-    c8_status s = c8_loader_create(ds, pre, C, H, W, lo, &ld, err);
+    c8_status s = r_loader_create(e, ds, pre, lo, C, H, W, &ld, err);
     if (s == C8_OK) s = c8_context_create(e, &ctx, err);
     if (s == C8_OK) c8_context_set_max_memory(ctx, o->max_memory);
     if (s == C8_OK && o->threads > 0) c8_context_set_threads(ctx, o->threads);

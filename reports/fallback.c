@@ -97,7 +97,7 @@ static c8_status evaluate(const c8_model *m, const c8_build_options *bo, const c
     out->in_name = in_name;
     out->ds = ds;
     if (st == C8_OK)
-        st = r_stream(ds, pre, lo, images, C, H, W, what, fo->progress, eval_batch, out, err);
+        st = r_stream(e, ds, pre, lo, images, C, H, W, what, fo->progress, eval_batch, out, err);
     c8_context_destroy(out->ctx);
     out->ctx = NULL;
     if (st == C8_OK && out->n == 0) st = c8_err(err, C8_ERR_INVALID, "no images were evaluated");
@@ -229,7 +229,7 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
     if (!f->steps[0].met) {
         /* rank on the first rank_images images */
         int64_t nr = fo->rank_images > 0 && fo->rank_images < ref.n ? fo->rank_images : ref.n;
-        st = r_images_load(ds, pre, &lo2, nr, C, H, W, &im, err);
+        st = r_images_load(m, ds, pre, &lo2, nr, C, H, W, &im, err);
         if (st == C8_OK && fixed > 0 && im.n % fixed)
             st = c8_err(err, C8_ERR_SHAPE,
                         "the model's batch is fixed at %lld; the ranking "

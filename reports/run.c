@@ -24,15 +24,37 @@ c8_status r_image_input(const c8_engine *e, const char *what, const char **name,
                       "%s: input '%s' is not a 4-D float32 (N, C, H, W) "
                       "image tensor",
                       what, in);
+    int64_t h0, h1, w0, w1;
+    const bool ranged = c8_engine_image_range(e, &h0, &h1, &w0, &w1);
+    if (ranged) { /* a profile's range: the largest image, for memory */
+        s.d[2] = h1;
+        s.d[3] = w1;
+    }
     if (s.d[1] <= 0 || s.d[2] <= 0 || s.d[3] <= 0)
         return c8_err(err, C8_ERR_SHAPE, "%s: input '%s' has dynamic C, H or W; give --shape", what,
                       in);
+    c8_shape lo;
+    if (ranged && c8_engine_input_profile(e, 0, &lo, NULL, NULL) && lo.d[0] > 1)
+        return c8_err(err, C8_ERR_USAGE,
+                      "%s: input '%s' has dynamic H and W, so images of one size make batches of "
+                      "any size from 1, but the profile's batch range starts at %lld (give "
+                      "--shape %s:1..)",
+                      what, in, (long long)lo.d[0], in);
     *name = in;
     *c = s.d[1];
     *h = s.d[2];
     *w = s.d[3];
     *batch = s.d[0] > 0 ? s.d[0] : 0;
     return C8_OK;
+}
+
+c8_status r_loader_create(const c8_engine *e, const c8_dataset *ds, const c8_preprocess *pre,
+                          const c8_loader_opts *lo, int64_t c, int64_t h, int64_t w,
+                          c8_loader **out, c8_error *err) {
+    int64_t h0, h1, w0, w1;
+    if (e && c8_engine_image_range(e, &h0, &h1, &w0, &w1))
+        return c8_loader_create_ranged(ds, pre, c, h0, h1, w0, w1, lo, out, err);
+    return c8_loader_create(ds, pre, c, h, w, lo, out, err);
 }
 
 void r_images_free(r_images *im) {
@@ -42,9 +64,17 @@ void r_images_free(r_images *im) {
     memset(im, 0, sizeof *im);
 }
 
-c8_status r_images_load(const c8_dataset *ds, const c8_preprocess *pre, const c8_loader_opts *lo,
-                        int64_t n, int64_t c, int64_t h, int64_t w, r_images *out, c8_error *err) {
+c8_status r_images_load(const c8_model *m, const c8_dataset *ds, const c8_preprocess *pre,
+                        const c8_loader_opts *lo, int64_t n, int64_t c, int64_t h, int64_t w,
+                        r_images *out, c8_error *err) {
     memset(out, 0, sizeof *out);
+    int64_t h0, h1, w0, w1;
+    if (m && c8_model_image_range(m, &h0, &h1, &w0, &w1))
+        return c8_err(err, C8_ERR_UNSUPPORTED,
+                      "the per-layer sections hold their images in memory at one size, and the "
+                      "input's H and W are dynamic (%lld..%lld x %lld..%lld): not supported yet "
+                      "(pin H and W with --shape, or --layer-images 0)",
+                      (long long)h0, (long long)h1, (long long)w0, (long long)w1);
     int64_t total = c8_dataset_count(ds);
     if (n < 0 || n > total) n = total;
     size_t per = (size_t)(c * h * w);
@@ -125,9 +155,10 @@ c8_status r_logits(c8_context *ctx, const char *in_name, const r_images *im, int
     return C8_OK;
 }
 
-c8_status r_stream(const c8_dataset *ds, const c8_preprocess *pre, const c8_loader_opts *lo,
-                   int64_t count, int64_t c, int64_t h, int64_t w, const char *what,
-                   c8_progress_mode pm, r_batch_fn fn, void *user, c8_error *err) {
+c8_status r_stream(const c8_engine *e, const c8_dataset *ds, const c8_preprocess *pre,
+                   const c8_loader_opts *lo, int64_t count, int64_t c, int64_t h, int64_t w,
+                   const char *what, c8_progress_mode pm, r_batch_fn fn, void *user,
+                   c8_error *err) {
     c8_loader_opts o = *lo;
     o.first = 0;
     o.count = count;
@@ -135,7 +166,7 @@ c8_status r_stream(const c8_dataset *ds, const c8_preprocess *pre, const c8_load
     c8_loader *ld = NULL;
     c8_progress *prog = NULL;
     int64_t done = 0;
-    c8_status s = c8_loader_create(ds, pre, c, h, w, &o, &ld, err);
+    c8_status s = r_loader_create(e, ds, pre, &o, c, h, w, &ld, err);
     if (s == C8_OK) s = c8_progress_create(what, "img", total, pm, NULL, &prog, err);
     while (s == C8_OK) {
         const c8_batch *b;

@@ -11,11 +11,20 @@
 #include <stdint.h>
 
 /* The engine's single image input: name and (C, H, W); *batch is the fixed batch extent or 0
- * when it is dynamic. what names the model in messages. */
+ * when it is dynamic. what names the model in messages. With dynamic H and W (a profile's
+ * range, c8_engine_image_range) H and W are the largest, and the profile's batch range must
+ * start at 1 (a size change ends a batch). */
 c8_status r_image_input(const c8_engine *e, const char *what, const char **name, int64_t *c,
                         int64_t *h, int64_t *w, int64_t *batch, c8_error *err);
 
-/* The first n images of a data set, preprocessed, in memory. */
+/* A loader for e's image input: ranged (every image its own size) when e's profile leaves H
+ * or W open, else of (c, h, w). e may be NULL (fixed). */
+c8_status r_loader_create(const c8_engine *e, const c8_dataset *ds, const c8_preprocess *pre,
+                          const c8_loader_opts *lo, int64_t c, int64_t h, int64_t w,
+                          c8_loader **out, c8_error *err);
+
+/* The first n images of a data set, preprocessed, in memory (one size: m's dynamic H and W are
+ * refused, naming the way out; m may be NULL). */
 typedef struct r_images {
     int64_t n, c, h, w;
     float *data;     /* (n, c, h, w) float32 */
@@ -25,8 +34,9 @@ typedef struct r_images {
 
 /* Loads the first n images of ds (through a loader with lo's options; the loader is gone when
  * this returns, so HDF5 is free for the caller afterwards). */
-c8_status r_images_load(const c8_dataset *ds, const c8_preprocess *pre, const c8_loader_opts *lo,
-                        int64_t n, int64_t c, int64_t h, int64_t w, r_images *out, c8_error *err);
+c8_status r_images_load(const c8_model *m, const c8_dataset *ds, const c8_preprocess *pre,
+                        const c8_loader_opts *lo, int64_t n, int64_t c, int64_t h, int64_t w,
+                        r_images *out, c8_error *err);
 void r_images_free(r_images *im);
 
 /* Batch size for runs over r_images: min(want, 8) for a dynamic batch (observed runs keep every
@@ -43,9 +53,9 @@ c8_status r_logits(c8_context *ctx, const char *in_name, const r_images *im, int
 
 /* Streams the first `count` images of ds (-1: all) through a loader and calls fn per batch. */
 typedef c8_status (*r_batch_fn)(void *user, const c8_batch *b, c8_error *err);
-c8_status r_stream(const c8_dataset *ds, const c8_preprocess *pre, const c8_loader_opts *lo,
-                   int64_t count, int64_t c, int64_t h, int64_t w, const char *what,
-                   c8_progress_mode pm, r_batch_fn fn, void *user, c8_error *err);
+c8_status r_stream(const c8_engine *e, const c8_dataset *ds, const c8_preprocess *pre,
+                   const c8_loader_opts *lo, int64_t count, int64_t c, int64_t h, int64_t w,
+                   const char *what, c8_progress_mode pm, r_batch_fn fn, void *user, c8_error *err);
 
 /* Engines used by the drivers. */
 c8_status r_build(const c8_model *m, const c8_build_options *bo, c8_engine **e, c8_context **ctx,

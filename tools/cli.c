@@ -409,6 +409,15 @@ c8_status c8_cli_check_batch(const c8_model *m, const c8_engine *e, const char *
         return C8_OK;
     }
     if (!prof) return C8_OK;
+    int64_t h0, h1, w0, w1;
+    const bool ranged = m ? c8_model_image_range(m, &h0, &h1, &w0, &w1)
+                          : c8_engine_image_range(e, &h0, &h1, &w0, &w1);
+    if (ranged && lo.d[0] > 1)
+        return c8_err(err, C8_ERR_USAGE,
+                      "%s: input '%s' has dynamic H and W, so a change of image size ends a batch "
+                      "and a batch may hold any number of images from 1, but the profile's batch "
+                      "range starts at %lld (give --shape %s:1..%lldx...)",
+                      what, in, (long long)lo.d[0], in, (long long)hi.d[0]);
     if (batch < lo.d[0] || batch > hi.d[0])
         return c8_err(err, C8_ERR_USAGE,
                       "%s: --batch %lld is outside the profile's batch range %lld..%lld of input "

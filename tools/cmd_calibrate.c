@@ -266,12 +266,18 @@ int c8_cmd_calibrate(int argc, char **argv) {
     c8_loader *ld = NULL;
     int rc = C8_EXIT_OK;
     const char *in_name;
-    int64_t C, H, W;
+    int64_t C, H, W, h0 = 0, h1 = 0, w0 = 0, w1 = 0;
+    bool ranged = false;
     char pre[512], pre_json[600];
     c8_status s = c8_dataset_opts_finish(&dso, &err);
     if (s == C8_OK) s = c8_model_load(model_path, NULL, &m, &err);
     if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
     if (s == C8_OK) s = c8_cli_image_input(m, &in_name, &C, &H, &W, &err);
+    /* dynamic H and W (a profile's range): every image its own size, memory for the largest */
+    if (s == C8_OK && (ranged = c8_model_image_range(m, &h0, &h1, &w0, &w1))) {
+        H = h1;
+        W = w1;
+    }
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
     if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
     if (s == C8_OK)
@@ -280,16 +286,25 @@ int c8_cmd_calibrate(int argc, char **argv) {
     if (s == C8_OK)
         s = c8_cli_budget_loader(max_memory, dso.loader.batch, dso.loader.prefetch, C, H, W,
                                  &co.max_memory, &err);
-    if (s == C8_OK) s = c8_loader_create(ds, &dso.pre, C, H, W, &dso.loader, &ld, &err);
+    if (s == C8_OK)
+        s = ranged
+                ? c8_loader_create_ranged(ds, &dso.pre, C, h0, h1, w0, w1, &dso.loader, &ld, &err)
+                : c8_loader_create(ds, &dso.pre, C, H, W, &dso.loader, &ld, &err);
     if (s != C8_OK) goto fail;
     c8_preprocess_describe(&dso.pre, pre, sizeof pre);
     snprintf(pre_json, sizeof pre_json, "\"%s\"", pre);
     co.preprocessing_json = pre_json;
     co.progress = c8_dataset_opts_progress(&dso);
     co.log = stdout;
-    printf("calibrating %s on %lld images of %s (%s), input %s %lldx%lldx%lld\n", model_path,
+    char hw[64];
+    if (ranged)
+        snprintf(hw, sizeof hw, "%lld..%lldx%lld..%lld (each image its own size)", (long long)h0,
+                 (long long)h1, (long long)w0, (long long)w1);
+    else
+        snprintf(hw, sizeof hw, "%lldx%lld", (long long)H, (long long)W);
+    printf("calibrating %s on %lld images of %s (%s), input %s %lldx%s\n", model_path,
            (long long)c8_dataset_count(ds), dso.spec.path ? dso.spec.path : dso.spec.labels_path,
-           pre, in_name, (long long)C, (long long)H, (long long)W);
+           pre, in_name, (long long)C, hw);
     c8_calibrate_result res;
     s = c8_calibrate(m, ds, ld, dso.loader.batch, &co, cache, &res, &err);
     if (s != C8_OK) goto fail;

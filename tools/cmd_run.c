@@ -60,37 +60,60 @@ static int is_image(const char *path) {
 }
 
 /* An image FILE for input `name` (NULL: the only one) of the model or engine: decoded and
- * preprocessed by pre into a (1, C, H, W) float32 tensor (t->data malloc'd). */
+ * preprocessed by pre into a (1, C, H, W) float32 tensor (t->data malloc'd). Where the input
+ * leaves H or W dynamic, the image keeps its own size after preprocessing (inside the profile,
+ * when there is one; the engine then checks the batch). */
 static c8_status load_image(const c8_model *m, const c8_engine *e, const char *name,
                             const char *file, const c8_preprocess *pre, c8_host_tensor *t,
                             c8_error *err) {
     int n = m ? c8_model_num_inputs(m) : c8_engine_num_inputs(e);
     const char *in_name = NULL;
     c8_dtype dt = C8_DT_FLOAT;
-    c8_shape sh = {0};
+    c8_shape sh = {0}, lo, hi;
+    bool prof = false;
     for (int i = 0; i < n && !in_name; i++) {
         const char *nm;
         if (m)
             c8_model_input(m, i, &nm, &dt, &sh);
         else
             c8_engine_input(e, i, &nm, &dt, &sh);
-        if (name ? !strcmp(nm, name) : n == 1) in_name = nm;
+        if (name ? !strcmp(nm, name) : n == 1) {
+            in_name = nm;
+            prof = m ? c8_model_input_profile(m, i, &lo, NULL, &hi)
+                     : c8_engine_input_profile(e, i, &lo, NULL, &hi);
+        }
     }
     if (!in_name) return c8_err(err, C8_ERR_INVALID, "%s: no input called '%s'", file, name);
     char sb[96];
-    if (dt != C8_DT_FLOAT || sh.rank != 4 || sh.d[1] <= 0 || sh.d[2] <= 0 || sh.d[3] <= 0 ||
-        (sh.d[0] >= 0 && sh.d[0] != 1))
+    const bool own_size = sh.rank == 4 && (sh.d[2] < 0 || sh.d[3] < 0);
+    if (dt != C8_DT_FLOAT || sh.rank != 4 || sh.d[1] <= 0 || (sh.d[0] >= 0 && sh.d[0] != 1))
         return c8_err(err, C8_ERR_INVALID,
                       "%s: input '%s' is %s %s; an image feeds a float32 1 x C x H x W input "
                       "whose C, H and W are known (give them with --shape)",
                       file, in_name, c8_dtype_name(dt), c8_shape_str(&sh, sb, sizeof sb));
     int64_t c = sh.d[1], h = sh.d[2], w = sh.d[3];
-    C8_TRY(c8_preprocess_check(pre, c, h, w, err));
+    if (!own_size) C8_TRY(c8_preprocess_check(pre, c, h, w, err));
     c8_image img;
     C8_TRY(c8_image_read(file, &img, err));
+    c8_status s = C8_OK;
+    if (own_size) {
+        s = c8_preprocess_output_size(pre, img.h, img.w, file, &h, &w, err);
+        if (s == C8_OK && prof && lo.rank == 4 &&
+            (h < lo.d[2] || h > hi.d[2] || w < lo.d[3] || w > hi.d[3]))
+            s = c8_err(err, C8_ERR_SHAPE,
+                       "%s: image is %lldx%lld after preprocessing (decoded %lldx%lld), outside "
+                       "the profile's H %lld..%lld, W %lld..%lld of input '%s'",
+                       file, (long long)h, (long long)w, (long long)img.h, (long long)img.w,
+                       (long long)lo.d[2], (long long)hi.d[2], (long long)lo.d[3],
+                       (long long)hi.d[3], in_name);
+        if (s != C8_OK) {
+            c8_image_free(&img);
+            return s;
+        }
+    }
     float *data = malloc((size_t)(c * h * w) * sizeof *data);
-    c8_status s = data ? c8_preprocess_apply(pre, &img, file, c, h, w, data, err)
-                       : c8_err(err, C8_ERR_NOMEM, "out of memory");
+    s = data ? c8_preprocess_apply(pre, &img, file, c, h, w, data, err)
+             : c8_err(err, C8_ERR_NOMEM, "out of memory");
     c8_image_free(&img);
     if (s != C8_OK) {
         free(data);

@@ -75,6 +75,9 @@ bool c8_dataset_opts_handle(c8_dataset_opts *o, int opt, const char *arg, c8_err
     case C8_DSOPT_PRE_CONFIG: o->config = arg; return true;
     case C8_DSOPT_RESIZE: return pre_flag(o, "resize", "resize", arg, err);
     case C8_DSOPT_CROP: return pre_flag(o, "crop", "crop", arg, err);
+    case C8_DSOPT_ROUND_MULTIPLE:
+        return pre_flag(o, "round-to-multiple", "round-to-multiple", arg, err);
+    case C8_DSOPT_PAD_MULTIPLE: return pre_flag(o, "pad-to-multiple", "pad-to-multiple", arg, err);
     case C8_DSOPT_CHANNELS: return pre_flag(o, "channels", "channels", arg, err);
     case C8_DSOPT_SCALE: return pre_flag(o, "scale", "scale", arg, err);
     case C8_DSOPT_MEAN: return pre_flag(o, "mean", "mean", arg, err);
@@ -233,7 +236,14 @@ void c8_preprocess_opts_help(FILE *f) {
         "  --preprocess-config FILE 'key = value' lines with the keys below (# comments)\n"
         "  --resize S|HxW           bilinear (half-pixel centres, no antialias): shorter side to\n"
         "                           S keeping the aspect ratio, or exactly HxW; 'none'\n"
+        "  --resize long:S|max:S    longer side to S keeping the aspect ratio; max: only when\n"
+        "                           longer than S (PaddleOCR's limit_side_len)\n"
+        "  --round-to-multiple M    resize each side to the nearest multiple of M (ties to even,\n"
+        "                           at least M; PaddleOCR's detector resize, with M = 32)\n"
         "  --crop HxW               center crop (must give the model's H x W); 'none'\n"
+        "  --pad-to-multiple M      pad bottom/right up to a multiple of M with 0 (after the\n"
+        "                           normalisation: the mean colour); dynamic H/W models take\n"
+        "                           each image's own size inside the --shape profile\n"
         "  --channels MODE          auto (gray for 1-channel models, else rgb), gray (BT.601;\n"
         "                           replicated for 3-channel models), rgb or bgr\n"
         "  --scale S                pixel (0..255) multiplier, e.g. 0.00392156862745098 or 1/255\n"

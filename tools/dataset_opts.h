@@ -20,7 +20,8 @@
  *     ... c8_dataset_open(&d.spec, ...); c8_loader_create(ds, &d.pre, C, H, W, &d.loader, ...)
  *
  * Preprocessing is applied in this order: --preset, then --preprocess-config's lines, then the
- * single flags (--resize, --crop, --channels, --scale, --mean, --std) in command-line order.
+ * single flags (--resize, --round-to-multiple, --crop, --pad-to-multiple, --channels, --scale,
+ * --mean, --std) in command-line order.
  * The group owns every long name in C8_DATASET_LONG_OPTIONS, --quiet and --batch included: a
  * command reads them from c8_dataset_opts (quiet, loader.batch) instead of defining its own. */
 #ifndef C8_TOOLS_DATASET_OPTS_H
@@ -56,6 +57,8 @@ enum {
     C8_DSOPT_QUIET,
     C8_DSOPT_BATCH,
     C8_DSOPT_PREFETCH,
+    C8_DSOPT_ROUND_MULTIPLE,
+    C8_DSOPT_PAD_MULTIPLE,
     C8_DSOPT_LAST = 0x10ff
 };
 
@@ -68,6 +71,8 @@ enum {
     {"preprocess-config", required_argument, NULL, C8_DSOPT_PRE_CONFIG},                           \
     {"resize", required_argument, NULL, C8_DSOPT_RESIZE},                                          \
     {"crop", required_argument, NULL, C8_DSOPT_CROP},                                              \
+    {"round-to-multiple", required_argument, NULL, C8_DSOPT_ROUND_MULTIPLE},                       \
+    {"pad-to-multiple", required_argument, NULL, C8_DSOPT_PAD_MULTIPLE},                           \
     {"channels", required_argument, NULL, C8_DSOPT_CHANNELS},                                      \
     {"scale", required_argument, NULL, C8_DSOPT_SCALE},                                            \
     {"mean", required_argument, NULL, C8_DSOPT_MEAN},                                              \

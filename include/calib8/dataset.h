@@ -23,17 +23,25 @@
  *      to source coordinate s = (d + 0.5) * in / out - 0.5; s < 0 is clamped to 0 and
  *      s > in - 1 to in - 1 (OpenCV INTER_LINEAR's coordinate rule, computed in float, not
  *      OpenCV's fixed point). "shorter side to S" keeps the aspect ratio: the long side becomes
- *      floor(S * long / short) (as torchvision's Resize(S)).
+ *      floor(S * long / short) (as torchvision's Resize(S)). "longer side to S" (long:S) makes
+ *      the short side max(1, floor(S * short / long)); max:S does that only when the longer side
+ *      exceeds S (PaddleOCR's limit_side_len with limit_type max), else keeps the size.
+ *      round_multiple M then rounds each resized side to the nearest multiple of M, ties to the
+ *      even multiple, at least M (PaddleOCR's DetResizeForTest: round(side / M) * M), so the
+ *      image is resampled to that size (also without a resize mode).
  *   2. center crop (optional) of HxW: top = round_half_even((H_img - H) / 2), likewise left
  *      (as torchvision's CenterCrop). A crop larger than the image is an error.
- *   3. channels: the output has the target C (1 or 3) from the model. gray from RGB uses ITU-R
+ *   3. pad (pad_multiple M, optional): H and W grow to the next multiple of M, the image in the
+ *      top-left corner; the added bottom rows and right columns are 0 in the OUTPUT (after step
+ *      5's normalisation, i.e. the mean colour), as a detector's zero-padded batch.
+ *   4. channels: the output has the target C (1 or 3) from the model. gray from RGB uses ITU-R
  *      BT.601 weights 0.299 R + 0.587 G + 0.114 B (in double; R = G = B gives exactly that
  *      value); a gray image feeding a 3-channel model is replicated; "bgr" reverses the order.
- *   4. out = (pixel * scale - mean[c]) / std[c], with c the OUTPUT channel (so BGR models give
+ *   5. out = (pixel * scale - mean[c]) / std[c], with c the OUTPUT channel (so BGR models give
  *      their mean in BGR order), computed in double as pixel * (scale / std) - mean / std and
  *      rounded once to float32.
- *   If after steps 1-2 the image is not the target H x W, it is an error naming the file and both
- *   sizes.
+ *   If after steps 1-3 the image is not the target H x W, it is an error naming the file and both
+ *   sizes (a loader over a range of sizes, c8_loader_create_ranged, takes each image's own size).
  *
  * Thread safety. A c8_dataset is immutable after c8_dataset_open: its accessors may be called from
  * any thread. A c8_loader is driven by one thread (the one calling c8_loader_next); it owns one
@@ -83,8 +91,10 @@ void c8_image_free(c8_image *img);
 
 typedef enum c8_resize_mode {
     C8_RESIZE_NONE = 0,
-    C8_RESIZE_SHORTER = 1, /* shorter side to `resize_short`, aspect ratio kept */
-    C8_RESIZE_EXACT = 2    /* exactly resize_h x resize_w */
+    C8_RESIZE_SHORTER = 1,   /* shorter side to `resize_short`, aspect ratio kept */
+    C8_RESIZE_EXACT = 2,     /* exactly resize_h x resize_w */
+    C8_RESIZE_LONGER = 3,    /* longer side to `resize_long`, aspect ratio kept */
+    C8_RESIZE_LONGER_MAX = 4 /* as LONGER, only when the longer side exceeds `resize_long` */
 } c8_resize_mode;
 
 typedef enum c8_channels {
@@ -107,6 +117,10 @@ typedef struct c8_preprocess {
     int nmean, nstd; /* 1 (every channel) or the model's channel count */
     double mean[C8_PRE_MAX_CHANNELS];
     double std[C8_PRE_MAX_CHANNELS];
+    /* added for dynamic H and W (after the fields above, so older layouts stay a prefix) */
+    int64_t resize_long;    /* C8_RESIZE_LONGER, C8_RESIZE_LONGER_MAX */
+    int64_t round_multiple; /* > 0: the resized H and W rounded to a multiple of it (step 1) */
+    int64_t pad_multiple;   /* > 0: H and W padded up to a multiple of it (step 3) */
 } c8_preprocess;
 
 /* Preset "none": no resize, no crop, channels auto, scale 1, mean 0, std 1. */
@@ -115,8 +129,10 @@ void c8_preprocess_init(c8_preprocess *p);
  * mean 0.485,0.456,0.406, std 0.229,0.224,0.225). Unknown names: C8_ERR_INVALID listing them. */
 c8_status c8_preprocess_preset(c8_preprocess *p, const char *name, c8_error *err);
 /* Sets one key from text; the keys and syntax of the config file and of the CLI flags:
- *   preset NAME | resize S or HxW | crop HxW or S | channels auto|gray|rgb|bgr |
- *   scale X (also "1/255") | mean a[,b,c] | std a[,b,c]   ("resize none", "crop none" clear).
+ *   preset NAME | resize S, short:S, long:S, max:S or HxW | crop HxW or S |
+ *   round-to-multiple M | pad-to-multiple M | channels auto|gray|rgb|bgr |
+ *   scale X (also "1/255") | mean a[,b,c] | std a[,b,c]   ("resize none", "crop none" clear;
+ *   a multiple of 0 or "none" clears it).
  * `where` prefixes messages ("pre.cfg:3"); may be NULL. */
 c8_status c8_preprocess_set(c8_preprocess *p, const char *key, const char *value, const char *where,
                             c8_error *err);
@@ -125,7 +141,9 @@ c8_status c8_preprocess_set(c8_preprocess *p, const char *key, const char *value
 c8_status c8_preprocess_load(c8_preprocess *p, const char *path, c8_error *err);
 /* One canonical line, "resize=256 crop=224x224 channels=rgb scale=0.0039215686274509803
  * mean=0.485,0.456,0.406 std=0.229,0.224,0.225", numbers round-trippable: for logs, reports and
- * cache keys. Returns buf (truncated to len). */
+ * cache keys. round-to-multiple=M follows resize and pad-to-multiple=M follows crop only when
+ * set, so lines written before they existed read back and describe as they were. Returns buf
+ * (truncated to len). */
 const char *c8_preprocess_describe(const c8_preprocess *p, char *buf, size_t len);
 /* The inverse of c8_preprocess_describe: *p becomes the preprocessing a description line
  * states ("key=value" words separated by spaces, the keys of c8_preprocess_set except preset;
@@ -134,10 +152,15 @@ const char *c8_preprocess_describe(const c8_preprocess *p, char *buf, size_t len
  * NULL) *p is unchanged. For descriptions recorded in sidecars and plans. */
 c8_status c8_preprocess_parse(c8_preprocess *p, const char *line, const char *where, c8_error *err);
 /* Checks p against a target (C, H, W): C must be 1 or 3, mean/std counts 1 or C, std != 0 and
- * finite, rgb/bgr need C = 3, a crop must be H x W, and an exact resize without crop must be
- * H x W (otherwise no image could fit). */
+ * finite, rgb/bgr need C = 3, a crop (padded to pad_multiple) must be H x W, and an exact resize
+ * without crop (rounded and padded) must be H x W (otherwise no image could fit). */
 c8_status c8_preprocess_check(const c8_preprocess *p, int64_t c, int64_t h, int64_t w,
                               c8_error *err);
+/* The size an (h, w) image has after steps 1-3 (resize, rounding, crop, pad): (*oh, *ow).
+ * C8_ERR_SHAPE naming `name` when the crop is larger than the resized image or the size would
+ * be empty or too large. */
+c8_status c8_preprocess_output_size(const c8_preprocess *p, int64_t h, int64_t w, const char *name,
+                                    int64_t *oh, int64_t *ow, c8_error *err);
 /* Preprocesses img into out: (c, h, w) float32, caller-allocated. `name` names the image in
  * messages (size mismatch, crop larger than the image). Allocates scratch internally. */
 c8_status c8_preprocess_apply(const c8_preprocess *p, const c8_image *img, const char *name,
@@ -241,8 +264,9 @@ void c8_loader_opts_init(c8_loader_opts *o);
 
 /* One batch, borrowed from the loader: valid until the next c8_loader_next or destroy. */
 typedef struct c8_batch {
-    int64_t n;             /* images in this batch: opts.batch, or fewer for the last one */
-    int64_t c, h, w;       /* the target shape */
+    int64_t n;             /* images in this batch: opts.batch, or fewer for the last one (a
+                              ranged loader: or fewer where the next image's size differs) */
+    int64_t c, h, w;       /* the target shape (a ranged loader: this batch's image size) */
     const float *data;     /* (n, c, h, w) float32 */
     const int64_t *labels; /* (n) label, -1 when unlabeled */
     const int64_t *ids;    /* (n) index of each image in the dataset's manifest */
@@ -260,6 +284,17 @@ uint64_t c8_loader_memory(int64_t batch, int prefetch, int64_t c, int64_t h, int
  * starts at once. On success *out is owned by the caller (c8_loader_destroy). */
 c8_status c8_loader_create(const c8_dataset *ds, const c8_preprocess *p, int64_t c, int64_t h,
                            int64_t w, const c8_loader_opts *opts, c8_loader **out, c8_error *err);
+/* A loader whose images keep their own size (dynamic H and W, as an optimization profile's
+ * ranges allow): each image's size after preprocessing (c8_preprocess_output_size: with an
+ * aspect-keeping resize and round-to-multiple / pad-to-multiple, a detector's input) must lie
+ * in [h_min, h_max] x [w_min, w_max], else it is an error (C8_ERR_SHAPE; skip_bad skips it)
+ * naming the file, its size and the range. Consecutive images of one size share a batch: a
+ * size change or opts.batch ends a batch, so any batch may hold fewer than opts.batch images,
+ * and the batches depend on the order (the manifest's), never the images' values. Slots are
+ * sized for h_max x w_max (c8_loader_memory with those). Otherwise as c8_loader_create. */
+c8_status c8_loader_create_ranged(const c8_dataset *ds, const c8_preprocess *p, int64_t c,
+                                  int64_t h_min, int64_t h_max, int64_t w_min, int64_t w_max,
+                                  const c8_loader_opts *opts, c8_loader **out, c8_error *err);
 /* Hands out the next batch: *out points into the loader (valid until the next call) or is NULL
  * when every image has been delivered. Batches come in manifest order, full except the last;
  * skipped images (skip_bad) are left out, not zero-filled. An image that fails to load (without

@@ -212,6 +212,15 @@ bool c8_engine_input_profile(const c8_engine *e, int i, c8_shape *min, c8_shape 
 /* The same for an engine (a plan): `what` names it in the messages. */
 c8_status c8_engine_image_input(const c8_engine *e, const char *what, const char **name, int64_t *c,
                                 int64_t *h, int64_t *w, c8_error *err);
+/* Dynamic H and W of the image input (input 0, rank 4): true when its optimization profile
+ * leaves H or W open (a range), with [*h_min, *h_max] and [*w_min, *w_max] the profile's (a fixed
+ * extent gives min = max); false when both are fixed (the image size is then that of
+ * c8_engine_image_input). Image data sets then keep every image's own size
+ * (c8_loader_create_ranged). */
+bool c8_engine_image_range(const c8_engine *e, int64_t *h_min, int64_t *h_max, int64_t *w_min,
+                           int64_t *w_max);
+bool c8_model_image_range(const c8_model *m, int64_t *h_min, int64_t *h_max, int64_t *w_min,
+                          int64_t *w_max);
 
 /* Writes the engine as a plan file (versioned binary: magic, format version, calib8 version,
  * payload checksum), atomically. Same engine -> same bytes. */

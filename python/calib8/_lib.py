@@ -152,6 +152,9 @@ class Preprocess(ctypes.Structure):
         ("nstd", c_int),
         ("mean", c_double * C8_PRE_MAX_CHANNELS),
         ("std", c_double * C8_PRE_MAX_CHANNELS),
+        ("resize_long", c_int64),
+        ("round_multiple", c_int64),
+        ("pad_multiple", c_int64),
     ]
 
 

@@ -58,7 +58,8 @@ int main(void) {
         F(c8_preprocess, resize_h), F(c8_preprocess, resize_w), F(c8_preprocess, crop_h),
         F(c8_preprocess, crop_w), F(c8_preprocess, channels), F(c8_preprocess, scale),
         F(c8_preprocess, nmean), F(c8_preprocess, nstd), F(c8_preprocess, mean),
-        F(c8_preprocess, std), END();
+        F(c8_preprocess, std), F(c8_preprocess, resize_long), F(c8_preprocess, round_multiple),
+        F(c8_preprocess, pad_multiple), END();
     BEGIN(c8_loader_opts, "LoaderOpts"), F(c8_loader_opts, batch), F(c8_loader_opts, prefetch),
         F(c8_loader_opts, skip_bad), F(c8_loader_opts, first), F(c8_loader_opts, count), END();
     BEGIN(c8_drift_options, "DriftOptions"), F(c8_drift_options, map_threshold),
