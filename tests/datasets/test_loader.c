@@ -1,7 +1,8 @@
 /* Loader tests: batch sizes 1, 7, 32, 100, 150 give the same concatenated output as
  * preprocessing each image on its own; partial last batches; manifest ranges; destroy at any
- * point (run under ASan for leaks); errors surfacing in order with the file name; skip_bad; and
- * the progress reporter's three modes. */
+ * point (run under ASan for leaks); errors surfacing in order with the file name; skip_bad;
+ * ranged loaders (images of several sizes: batches split where the size changes); and the
+ * progress reporter's three modes. */
 #include "dtest.h"
 
 #include <math.h>
@@ -220,6 +221,107 @@ static void test_errors_in_order(void) {
     }
 }
 
+/* Ranged loaders (dynamic H and W): a folder of RGB images of sizes (H x W) 5x7, 5x7, 9x4, 5x7,
+ * 5x7, 5x7, 2x3, 9x4, 20x3, 9x4 (source order), preprocessed with long:8 and pad-to-multiple 4:
+ * by hand 5x7 -> 8 x floor(8 * 5 / 7) = 5x8 ... (H x W) -> padded 8x8; 9x4 -> 8 x floor(32 / 9)
+ * = 8x3 -> 8x4; 2x3 -> floor(16 / 3) = 5 x 8 -> 8x8; 20x3 -> 8x1 -> 8x4. So the padded sizes
+ * are 8x8 8x8 8x4 8x8 8x8 8x8 8x8 8x4 8x4 8x4, and with batch 3 the batches, split where the
+ * size changes or at 3 images, are [0 1] [2] [3 4 5] [6] [7 8 9]. Every image's data equals
+ * c8_preprocess_apply at its own size; a range too small for 8x8 refuses image 0 naming it. */
+static void test_ranged_batches(void) {
+    static const int sz[10][2] = {{5, 7}, {5, 7}, {9, 4}, {5, 7},  {5, 7},
+                                  {5, 7}, {2, 3}, {9, 4}, {20, 3}, {9, 4}};
+    const char *r = dt_scratch("loader-ranged");
+    c8t_rng rng = {5};
+    static uint8_t px[10][20 * 7 * 3];
+    for (int i = 0; i < 10; i++) {
+        for (int k = 0; k < sz[i][0] * sz[i][1] * 3; k++) px[i][k] = (uint8_t)c8t_next(&rng);
+        size_t len;
+        unsigned char *png = dt_png(sz[i][1], sz[i][0], PNG_COLOR_TYPE_RGB, 8, 0, px[i],
+                                    (size_t)sz[i][1] * 3, NULL, 0, NULL, 0, &len);
+        char fn[32];
+        snprintf(fn, sizeof fn, "img%02d.png", i);
+        CU_ASSERT_TRUE(dt_write(dt_path(r, fn), png, len));
+        free(png);
+    }
+    c8_dataset_spec sp;
+    c8_dataset_spec_init(&sp);
+    sp.path = r;
+    sp.shuffle = false;
+    c8_dataset *ds;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dataset_open(&sp, &ds, &err), C8_OK);
+    c8_preprocess p;
+    c8_preprocess_init(&p);
+    CU_ASSERT_EQUAL(c8_preprocess_set(&p, "resize", "long:8", NULL, &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_preprocess_set(&p, "pad-to-multiple", "4", NULL, &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_preprocess_set(&p, "mean", "100", NULL, &err), C8_OK);
+    const int64_t want_w[10] = {8, 8, 4, 8, 8, 8, 8, 4, 4, 4};
+    const int64_t want_first[] = {0, 2, 3, 6, 7}, want_n[] = {2, 1, 3, 1, 3};
+    for (int pf = 1; pf <= 3; pf += 2) {
+        c8_loader_opts o;
+        c8_loader_opts_init(&o);
+        o.batch = 3;
+        o.prefetch = pf;
+        c8_loader *l;
+        CU_ASSERT_EQUAL_FATAL(c8_loader_create_ranged(ds, &p, 3, 4, 8, 4, 8, &o, &l, &err), C8_OK);
+        const c8_batch *b;
+        int nb = 0, bad = 0;
+        while (c8_loader_next(l, &b, &err) == C8_OK && b) {
+            CU_ASSERT_FATAL(nb < 5);
+            CU_ASSERT_EQUAL(b->n, want_n[nb]);
+            CU_ASSERT_EQUAL(b->ids[0], want_first[nb]);
+            CU_ASSERT_EQUAL(b->c, 3);
+            CU_ASSERT_EQUAL(b->h, 8);
+            CU_ASSERT_EQUAL(b->w, want_w[b->ids[0]]);
+            for (int64_t i = 0; i < b->n; i++) {
+                int64_t id = b->ids[i];
+                CU_ASSERT_EQUAL(id, want_first[nb] + i);
+                c8_image img = {sz[id][0], sz[id][1], 3, px[id]};
+                float ref[3 * 8 * 8];
+                CU_ASSERT_EQUAL_FATAL(
+                    c8_preprocess_apply(&p, &img, "ref", 3, 8, want_w[id], ref, &err), C8_OK);
+                size_t per = (size_t)(3 * 8 * want_w[id]);
+                bad += memcmp(b->data + i * (int64_t)per, ref, per * sizeof(float)) != 0;
+            }
+            nb++;
+        }
+        CU_ASSERT_EQUAL(err.code, C8_OK);
+        CU_ASSERT_EQUAL(nb, 5);
+        CU_ASSERT_EQUAL(bad, 0);
+        c8_loader_destroy(l);
+    }
+    /* W at most 6: image 0 (8x8) is outside, named with its size and the range */
+    c8_loader *l;
+    CU_ASSERT_EQUAL_FATAL(c8_loader_create_ranged(ds, &p, 3, 4, 8, 4, 6, NULL, &l, &err), C8_OK);
+    const c8_batch *b;
+    CU_ASSERT_EQUAL(c8_loader_next(l, &b, &err), C8_ERR_SHAPE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "img00.png: image is 8x8 after preprocessing "
+                                           "(decoded 5x7), outside the profile's H 4..8, W 4..6"));
+    c8_loader_destroy(l);
+    /* skip_bad: only the 8x4 images remain; the skipped ones end no batch: [2 7 8] [9] */
+    c8_loader_opts o;
+    c8_loader_opts_init(&o);
+    o.batch = 3;
+    o.skip_bad = true;
+    CU_ASSERT_EQUAL_FATAL(c8_loader_create_ranged(ds, &p, 3, 4, 8, 4, 6, &o, &l, &err), C8_OK);
+    int64_t got = 0, nb = 0;
+    while (c8_loader_next(l, &b, &err) == C8_OK && b) {
+        CU_ASSERT_EQUAL(b->w, 4);
+        CU_ASSERT_EQUAL(b->ids[0], nb == 0 ? 2 : 9);
+        CU_ASSERT_EQUAL(b->n, nb == 0 ? 3 : 1);
+        got += b->n;
+        nb++;
+    }
+    CU_ASSERT_EQUAL(got, 4);
+    CU_ASSERT_EQUAL(nb, 2);
+    CU_ASSERT_EQUAL(c8_loader_num_skipped(l), 6);
+    c8_loader_destroy(l);
+    /* a range without a minimum is refused up front */
+    CU_ASSERT_EQUAL(c8_loader_create_ranged(ds, &p, 3, 0, 8, 4, 8, NULL, &l, &err), C8_ERR_SHAPE);
+    c8_dataset_destroy(ds);
+}
+
 static char *slurp(FILE *f) {
     fflush(f);
     long n = ftell(f);
@@ -293,6 +395,7 @@ static const c8_test_case k_cases[] = {
     {"batches_equal_reference", test_batches_equal_reference},
     {"destroy_anytime", test_destroy_anytime},
     {"errors_in_order", test_errors_in_order},
+    {"ranged_batches", test_ranged_batches},
     {"progress", test_progress},
 };
 

@@ -1,7 +1,9 @@
 /* Preprocessing tests: bilinear resize against values worked by hand and against a float64
  * reference written here from the documented rule; center crop offsets (round half to even);
- * channel conversion (BT.601, replicate, BGR); normalisation; presets; the config file; and the
- * errors for images or settings that do not fit the model. */
+ * channel conversion (BT.601, replicate, BGR); normalisation; presets; the config file; the
+ * errors for images or settings that do not fit the model; and the sizes of dynamic H and W
+ * (long / max resize, round-to-multiple, pad-to-multiple) worked by hand, the pad's values and
+ * the canonical line with the new keys. */
 #include "dtest.h"
 
 #include "datasets/preprocess.h"
@@ -388,6 +390,175 @@ static void test_parse_description(void) {
     }
 }
 
+/* Sizes for dynamic H and W, worked by hand (H x W):
+ *   1000x700, long:960: the long side 960, the short floor(960 * 700 / 1000) = 672; 960 and
+ *     672 are 30 and 21 times 32, so round-to-multiple 32 and pad-to-multiple 32 keep 960x672.
+ *   1000x750, long:960: 960 x floor(960 * 750 / 1000) = 960x720. pad 32: 720 -> 23 * 32 = 736
+ *     (960x736). round 32: 720 / 32 = 22.5, ties to even -> 22 * 32 = 704 (960x704), as
+ *     PaddleOCR's int(round(720 / 32) * 32) in Python 3.
+ *   750x1000 (W longer), long:960: 720x960.
+ *   500x300, max:960: within the limit, kept; round 32: 500 / 32 = 15.6 -> 512, 300 / 32 = 9.4
+ *     -> 288 (512x288); pad 32: 512x320. long:960 instead: 960 x floor(960 * 300 / 500) = 576.
+ *   48x80, round 32: 1.5 -> 2 (64), 2.5 -> 2 (64): 64x64. 10x16, round 32: 0.3 and 0.5 -> 0,
+ *     at least one multiple: 32x32.
+ *   1x5000, long:960: the short side floor(960 / 5000) = 0 becomes 1: 1x960.
+ *   256x300 shorter 256 (plain S) then crop 200x200, pad 64: 256x256. */
+static void test_dynamic_sizes_by_hand(void) {
+    const struct {
+        const char *resize, *round, *crop, *pad;
+        int64_t h, w, oh, ow;
+    } k[] = {
+        {"long:960", "0", "none", "0", 1000, 700, 960, 672},
+        {"long:960", "32", "none", "0", 1000, 700, 960, 672},
+        {"long:960", "0", "none", "32", 1000, 700, 960, 672},
+        {"long:960", "0", "none", "0", 1000, 750, 960, 720},
+        {"long:960", "0", "none", "32", 1000, 750, 960, 736},
+        {"long:960", "32", "none", "0", 1000, 750, 960, 704},
+        {"max:960", "32", "none", "0", 1000, 750, 960, 704},
+        {"long:960", "0", "none", "0", 750, 1000, 720, 960},
+        {"max:960", "0", "none", "0", 500, 300, 500, 300},
+        {"max:960", "32", "none", "0", 500, 300, 512, 288},
+        {"max:960", "0", "none", "32", 500, 300, 512, 320},
+        {"long:960", "0", "none", "0", 500, 300, 960, 576},
+        {"none", "32", "none", "0", 48, 80, 64, 64},
+        {"none", "32", "none", "0", 10, 16, 32, 32},
+        {"long:960", "0", "none", "0", 1, 5000, 1, 960},
+        {"256", "0", "200x200", "64", 256, 300, 256, 256},
+    };
+    c8_error err = {0};
+    for (size_t i = 0; i < sizeof k / sizeof k[0]; i++) {
+        c8_preprocess p;
+        c8_preprocess_init(&p);
+        CU_ASSERT_EQUAL(c8_preprocess_set(&p, "resize", k[i].resize, NULL, &err), C8_OK);
+        CU_ASSERT_EQUAL(c8_preprocess_set(&p, "round-to-multiple", k[i].round, NULL, &err), C8_OK);
+        CU_ASSERT_EQUAL(c8_preprocess_set(&p, "crop", k[i].crop, NULL, &err), C8_OK);
+        CU_ASSERT_EQUAL(c8_preprocess_set(&p, "pad-to-multiple", k[i].pad, NULL, &err), C8_OK);
+        int64_t oh = -1, ow = -1;
+        CU_ASSERT_EQUAL(c8_preprocess_output_size(&p, k[i].h, k[i].w, "x.png", &oh, &ow, &err),
+                        C8_OK);
+        if (oh != k[i].oh || ow != k[i].ow)
+            printf("\n  case %zu: %lldx%lld -> %lldx%lld, want %lldx%lld", i, (long long)k[i].h,
+                   (long long)k[i].w, (long long)oh, (long long)ow, (long long)k[i].oh,
+                   (long long)k[i].ow);
+        CU_ASSERT_TRUE(oh == k[i].oh && ow == k[i].ow);
+    }
+    /* a crop larger than the resized image names the file */
+    c8_preprocess p;
+    c8_preprocess_init(&p);
+    CU_ASSERT_EQUAL(c8_preprocess_set(&p, "crop", "64x64", NULL, &err), C8_OK);
+    int64_t oh, ow;
+    CU_ASSERT_EQUAL(c8_preprocess_output_size(&p, 32, 100, "small.png", &oh, &ow, &err),
+                    C8_ERR_SHAPE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "small.png"));
+    /* bad values */
+    const char *bad[][2] = {{"resize", "long:0"},         {"resize", "long:9x9"},
+                            {"resize", "max:"},           {"resize", "wide:9"},
+                            {"round-to-multiple", "-32"}, {"pad-to-multiple", "x"},
+                            {"pad-to-multiple", "70000"}};
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        CU_ASSERT_EQUAL(c8_preprocess_set(&p, bad[i][0], bad[i][1], "--flag", &err),
+                        C8_ERR_INVALID);
+        CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "--flag"));
+    }
+}
+
+/* pad-to-multiple: the image in the top-left corner, exactly as without the pad, and 0 in the
+ * added rows and columns of every channel (after the normalisation: here pixels become
+ * (v / 255 - 0.5) / 0.25, so 0 is the grey 127.5, distinct from every pixel value). */
+static void test_pad_values(void) {
+    const uint8_t px[2 * 3 * 3] = {0,  10,  20,  30,  40,  50,  60,  70,  80,
+                                   90, 100, 110, 120, 130, 140, 150, 160, 255};
+    c8_image img = make_img(2, 3, 3, px);
+    c8_preprocess p;
+    c8_preprocess_init(&p);
+    c8_error err = {0};
+    CU_ASSERT_EQUAL(c8_preprocess_set(&p, "scale", "1/255", NULL, &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_preprocess_set(&p, "mean", "0.5", NULL, &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_preprocess_set(&p, "std", "0.25", NULL, &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_preprocess_set(&p, "channels", "bgr", NULL, &err), C8_OK);
+    float plain[3 * 2 * 3], padded[3 * 4 * 4];
+    CU_ASSERT_EQUAL_FATAL(c8_preprocess_apply(&p, &img, "pad", 3, 2, 3, plain, &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_preprocess_set(&p, "pad-to-multiple", "4", NULL, &err), C8_OK);
+    /* the unpadded size no longer fits: the message says so */
+    CU_ASSERT_EQUAL(c8_preprocess_apply(&p, &img, "pad.png", 3, 2, 3, plain + 0, &err),
+                    C8_ERR_SHAPE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "pad.png: image is 4x4 after resize/crop/pad"));
+    CU_ASSERT_EQUAL_FATAL(c8_preprocess_apply(&p, &img, "pad", 3, 4, 4, padded, &err), C8_OK);
+    int bad = 0;
+    for (int c = 0; c < 3; c++)
+        for (int y = 0; y < 4; y++)
+            for (int x = 0; x < 4; x++) {
+                float v = padded[(c * 4 + y) * 4 + x];
+                /* hand value: channel c of BGR is source channel 2 - c */
+                float want = 0.0f;
+                if (y < 2 && x < 3) {
+                    double pix = px[(y * 3 + x) * 3 + (2 - c)];
+                    want = (float)((pix / 255.0 - 0.5) / 0.25);
+                    bad += plain[(c * 2 + y) * 3 + x] != v;
+                }
+                bad += fabs(v - want) > 1e-6 * (1 + fabs(want)) || (want == 0.0f && v != 0.0f);
+            }
+    CU_ASSERT_EQUAL(bad, 0);
+    c8_image_free(&img);
+}
+
+/* round-to-multiple resamples to the rounded size: the same values as an exact resize to the
+ * size worked by hand (a 3x5 image, multiple 2: 1.5 -> 2 and 2.5 -> 2, so 4x4). */
+static void test_round_is_a_resize(void) {
+    uint8_t px[15];
+    for (int i = 0; i < 15; i++) px[i] = (uint8_t)(i * 17);
+    c8_image img = make_img(3, 5, 1, px);
+    c8_preprocess a, b;
+    c8_preprocess_init(&a);
+    c8_preprocess_init(&b);
+    c8_error err = {0};
+    CU_ASSERT_EQUAL(c8_preprocess_set(&a, "round-to-multiple", "2", NULL, &err), C8_OK);
+    CU_ASSERT_EQUAL(c8_preprocess_set(&b, "resize", "4x4", NULL, &err), C8_OK);
+    float oa[16], ob[16];
+    CU_ASSERT_EQUAL_FATAL(c8_preprocess_apply(&a, &img, "r", 1, 4, 4, oa, &err), C8_OK);
+    CU_ASSERT_EQUAL_FATAL(c8_preprocess_apply(&b, &img, "r", 1, 4, 4, ob, &err), C8_OK);
+    CU_ASSERT_EQUAL(memcmp(oa, ob, sizeof oa), 0);
+    c8_image_free(&img);
+}
+
+/* The new keys in the canonical line: after resize / crop, only when set, and read back. Lines
+ * written before they existed describe unchanged. */
+static void test_describe_multiples(void) {
+    c8_error err = {0};
+    const char *lines[] = {
+        "resize=max:960 round-to-multiple=32 crop=none channels=rgb scale=0.00392156862745098 "
+        "mean=0.485,0.456,0.406 std=0.229,0.224,0.225",
+        "resize=long:640 crop=none pad-to-multiple=32 channels=bgr scale=1 mean=0 std=1",
+        "resize=256 round-to-multiple=8 crop=224x224 pad-to-multiple=64 channels=auto scale=1 "
+        "mean=0 std=1",
+        "resize=256 crop=224x224 channels=rgb scale=0.00392156862745098 mean=0.485,0.456,0.406 "
+        "std=0.229,0.224,0.225",
+        "resize=none crop=none channels=auto scale=1 mean=0 std=1"};
+    for (size_t i = 0; i < sizeof lines / sizeof lines[0]; i++) {
+        c8_preprocess p;
+        char d[512];
+        CU_ASSERT_EQUAL_FATAL(c8_preprocess_parse(&p, lines[i], "s.json", &err), C8_OK);
+        CU_ASSERT_STRING_EQUAL(c8_preprocess_describe(&p, d, sizeof d), lines[i]);
+    }
+    c8_preprocess p;
+    CU_ASSERT_EQUAL_FATAL(c8_preprocess_parse(&p, lines[0], NULL, &err), C8_OK);
+    CU_ASSERT_TRUE(p.resize == C8_RESIZE_LONGER_MAX && p.resize_long == 960 &&
+                   p.round_multiple == 32 && p.pad_multiple == 0);
+    /* order of the words does not matter; "none" and 0 switch a multiple off */
+    CU_ASSERT_EQUAL_FATAL(
+        c8_preprocess_parse(&p, "pad-to-multiple=16 resize=long:100 round-to-multiple=none", NULL,
+                            &err),
+        C8_OK);
+    CU_ASSERT_TRUE(p.resize == C8_RESIZE_LONGER && p.resize_long == 100 && p.pad_multiple == 16 &&
+                   p.round_multiple == 0);
+    char d[512];
+    CU_ASSERT_STRING_EQUAL(c8_preprocess_describe(&p, d, sizeof d),
+                           "resize=long:100 crop=none pad-to-multiple=16 channels=auto scale=1 "
+                           "mean=0 std=1");
+    CU_ASSERT_EQUAL(c8_preprocess_parse(&p, "pad-to-multiple=x", "m.plan", &err), C8_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "m.plan"));
+}
+
 /* Float (N,C,H,W) sources and 2/4-channel sources through the internal entry point. */
 static void test_float_and_alpha_sources(void) {
     const float f[2 * 2 * 3] = {1, 2, 3, 4, 10, 20, 30, 40, 100, 200, 300, 400}; /* (3, 2, 2) */
@@ -421,6 +592,10 @@ static const c8_test_case k_cases[] = {
     {"config_file", test_config_file},
     {"parse_description", test_parse_description},
     {"float_and_alpha_sources", test_float_and_alpha_sources},
+    {"dynamic_sizes_by_hand", test_dynamic_sizes_by_hand},
+    {"pad_values", test_pad_values},
+    {"round_is_a_resize", test_round_is_a_resize},
+    {"describe_multiples", test_describe_multiples},
 };
 
 C8T_MAIN("datasets_preprocess", k_cases)
