@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Dynamic H and W per image (issue 19 part 2), on the PP-OCRv4 detector (input x: N x 3 x H x W,
+# all dynamic): a folder of PNGs of different sizes, preprocessed as PaddleOCR's detector
+# expects (--resize max:S keeps the aspect ratio, --pad-to-multiple 32), runs inside the profile
+# with every image at its own size:
+#   - calibrate: the cache is byte-identical for --batch 1, --batch 3 (images of one size
+#     batched together) and a shuffled order, on cpu-ref and on cpu;
+#   - run: the output for an image under the profile equals, bit for bit, a run of that image
+#     alone with its size pinned by --shape (the size worked by hand);
+#   - an image too large for the profile is refused, naming the file, its size and the profile;
+#     a profile whose batch range does not start at 1 is refused before any work;
+#   - the sidecar records the preprocessing line with the new key.
+#   test_cli_dynamic.sh CALIB8 SHARED_DIR WORK_DIR
+# Skipped (exit 77) where SHARED_DIR lacks the detector.
+set -u
+c8=$1
+shared=$2
+w=$3
+m=$shared/fixtures/models/paddleocr/ch_PP-OCRv4_det_infer.onnx
+if [ ! -f "$m" ]; then
+    echo "SKIP: $m not found (the ../shared fixtures)"
+    exit 77
+fi
+rm -rf "$w"
+mkdir -p "$w/imgs" "$w/big"
+fails=0
+pass=0
+check() { # check EXPECTED_RC DESCRIPTION PHRASE -- command...
+    local want=$1 what=$2 phrase=$3
+    shift 4
+    local out rc
+    out=$("$@" 2>&1)
+    rc=$?
+    if [ "$rc" != "$want" ]; then
+        echo "FAIL: $what: exit $rc, expected $want"; echo "$out" | head -8; fails=$((fails + 1)); return
+    fi
+    if [ -n "$phrase" ] && ! grep -qF -- "$phrase" <<<"$out"; then
+        echo "FAIL: $what: output lacks '$phrase'"; echo "$out" | head -8; fails=$((fails + 1)); return
+    fi
+    pass=$((pass + 1))
+}
+same() { # same DESCRIPTION FILE_A FILE_B
+    if [ -s "$2" ] && cmp -s "$2" "$3"; then pass=$((pass + 1)); else
+        echo "FAIL: $1: $2 and $3 differ (or are missing)"; fails=$((fails + 1)); fi
+}
+
+# PNGs (H x W) with dark strokes on a light ground, written with Python's standard library only.
+# Sorted names: a0..a2 share a size (one batch of 3 with --batch 3 --no-shuffle).
+python3 - "$w" <<'EOF' || exit 1
+import random, struct, sys, zlib
+def png(path, h, w, seed):
+    r = random.Random(seed)
+    px = [[[r.randint(170, 255)] * 3 for _ in range(w)] for _ in range(h)]
+    for _ in range(8):
+        y, x = r.randrange(h), r.randrange(w)
+        for yy in range(y, min(h, y + r.randint(2, 8))):
+            for xx in range(x, min(w, x + r.randint(5, 30))):
+                px[yy][xx] = [r.randint(0, 60)] * 3
+    raw = b"".join(b"\0" + bytes(v for p in row for v in p) for row in px)
+    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    data += chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    open(path, "wb").write(data)
+w = sys.argv[1]
+for i, (name, h, wd) in enumerate([("a0", 70, 100), ("a1", 70, 100), ("a2", 70, 100),
+                                   ("b0", 64, 64), ("c0", 90, 150), ("d0", 40, 60),
+                                   ("e0", 70, 100)]):
+    png(f"{w}/imgs/{name}.png", h, wd, i)
+png(f"{w}/big/z.png", 90, 150, 99)
+EOF
+
+prof=x:1..4x3x32..64..160x32..64..160
+pre=(--resize max:160 --pad-to-multiple 32 --channels rgb --scale 1/255
+    --mean 0.485,0.456,0.406 --std 0.229,0.224,0.225)
+cal() { # cal CACHE DEVICE [flags...]
+    local cache=$1 dev=$2
+    shift 2
+    "$c8" calibrate --model "$m" --shape "$prof" --data "$w/imgs" --images 0 "${pre[@]}" \
+        --device "$dev" --bins 256 --quiet --cache "$w/$cache" "$@"
+}
+
+# ---------------------------------------------------------------- calibrate
+check 0 "calibrate, batch 1 (cpu-ref)" "input x 3x32..160x32..160 (each image its own size)" -- \
+    cal r1.cache cpu-ref --batch 1 --no-shuffle
+check 0 "calibrate, batch 3 (cpu-ref)" "calibrated" -- cal r3.cache cpu-ref --batch 3 --no-shuffle
+check 0 "calibrate, batch 3, shuffled (cpu-ref)" "calibrated" -- \
+    cal rs.cache cpu-ref --batch 3 --seed 11
+same "cache: --batch 1 = --batch 3 (cpu-ref)" "$w/r1.cache" "$w/r3.cache"
+same "cache: source order = shuffled (cpu-ref)" "$w/r1.cache" "$w/rs.cache"
+check 0 "calibrate, batch 1 (cpu)" "calibrated" -- cal c1.cache cpu --batch 1 --no-shuffle
+check 0 "calibrate, batch 4 (cpu)" "calibrated" -- cal c4.cache cpu --batch 4 --seed 3
+same "cache: --batch 1 = --batch 4, shuffled (cpu)" "$w/c1.cache" "$w/c4.cache"
+check 0 "the sidecar records the preprocessing" \
+    "resize=max:160 crop=none pad-to-multiple=32 channels=rgb" -- cat "$w/r1.cache.json"
+
+# ---------------------------------------------------------------- run: own size = pinned size
+# by hand: 70x100 stays (max:160), padded to 96x128; 90x150 -> 96x160
+for c in "a0 96x128" "c0 96x160"; do
+    set -- $c
+    check 0 "run $1 under the profile" "" -- "$c8" run --model "$m" --shape "$prof" "${pre[@]}" \
+        --input "$w/imgs/$1.png" --output-dir "$w/p_$1"
+    check 0 "run $1 pinned at 1x3x$2" "" -- "$c8" run --model "$m" --shape "x:1x3x$2" "${pre[@]}" \
+        --input "$w/imgs/$1.png" --output-dir "$w/f_$1"
+    same "run $1: profile = pinned $2" "$w/p_$1/sigmoid_0.tmp_0.npy" "$w/f_$1/sigmoid_0.tmp_0.npy"
+done
+
+# ---------------------------------------------------------------- refused
+small=x:1..4x3x32..64..128x32..64..128
+check 1 "calibrate: an image too large for the profile" \
+    "big/z.png: image is 96x160 after preprocessing (decoded 90x150), outside the profile's H 32..128, W 32..128" -- \
+    "$c8" calibrate --model "$m" --shape "$small" --data "$w/big" "${pre[@]}" --quiet \
+    --batch 4 --cache "$w/z.cache"
+[ ! -e "$w/z.cache" ] && pass=$((pass + 1)) || { echo "FAIL: a refused calibration wrote a cache"; fails=$((fails + 1)); }
+check 1 "run: an image too large for the profile" \
+    "z.png: image is 96x160 after preprocessing (decoded 90x150), outside the profile's H 32..128, W 32..128 of input 'x'" -- \
+    "$c8" run --model "$m" --shape "$small" "${pre[@]}" --input "$w/big/z.png" --output-dir "$w/z"
+check 2 "a batch range above 1 with dynamic H and W" \
+    "the profile's batch range starts at 2 (give --shape x:1..4x...)" -- \
+    "$c8" calibrate --model "$m" --shape x:2..4x3x32..160x32..160 --data "$w/imgs" "${pre[@]}" \
+    --quiet --cache "$w/y.cache"
+check 2 "--pad-to-multiple: a bad value" "--pad-to-multiple: pad-to-multiple 'x' is not a size" -- \
+    "$c8" calibrate --model "$m" --data "$w/imgs" --pad-to-multiple x --cache "$w/y.cache"
+
+echo "$pass passed, $fails failed"
+[ "$fails" -eq 0 ]
