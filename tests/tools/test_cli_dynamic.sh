@@ -1,28 +1,30 @@
 #!/usr/bin/env bash
-# Dynamic H and W per image (issue 19 part 2), on the PP-OCRv4 detector (input x: N x 3 x H x W,
-# all dynamic): a folder of PNGs of different sizes, preprocessed as PaddleOCR's detector
-# expects (--resize max:S keeps the aspect ratio, --pad-to-multiple 32), runs inside the profile
-# with every image at its own size:
-#   - calibrate: the cache is byte-identical for --batch 1, --batch 3 (images of one size
-#     batched together) and a shuffled order, on cpu-ref and on cpu;
+# Dynamic H and W per image (issue 19 part 2): folders of PNGs of different sizes run inside an
+# optimization profile with every image at its own size after preprocessing.
+# Part 1, a tiny classifier with dynamic H and W (tests/tools/data/gap_cls_dyn.onnx; its argmax
+# is the image's dominant colour, so accuracies are known by hand): eval gives the hand-worked
+# 24 of 36 for --batch 1 and 4, and each size group alone (pinned --shape) gives its 6 of 9;
+# compare's FP32 top-1 agrees; caches are byte-identical across --batch and order; run under the
+# profile equals run pinned at the hand-worked size.
+# Part 2, the PP-OCRv4 detector (input x: N x 3 x H x W, all dynamic; in SHARED_DIR), with
+# PaddleOCR's preprocessing (--resize max:S keeps the aspect ratio, --pad-to-multiple 32):
+#   - calibrate: the cache is byte-identical for --batch 1 in a shuffled order and --batch 3 in
+#     source order (images of one size batched together) on cpu-ref, likewise on cpu;
 #   - run: the output for an image under the profile equals, bit for bit, a run of that image
 #     alone with its size pinned by --shape (the size worked by hand);
 #   - an image too large for the profile is refused, naming the file, its size and the profile;
 #     a profile whose batch range does not start at 1 is refused before any work;
 #   - the sidecar records the preprocessing line with the new key.
-#   test_cli_dynamic.sh CALIB8 SHARED_DIR WORK_DIR
-# Skipped (exit 77) where SHARED_DIR lacks the detector.
+#   test_cli_dynamic.sh CALIB8 SOURCE_DIR SHARED_DIR WORK_DIR
+# Part 2 is skipped where SHARED_DIR lacks the detector (the test then exits 77, skipped, after
+# part 1 passed).
 set -u
 c8=$1
-shared=$2
-w=$3
-m=$shared/fixtures/models/paddleocr/ch_PP-OCRv4_det_infer.onnx
-if [ ! -f "$m" ]; then
-    echo "SKIP: $m not found (the ../shared fixtures)"
-    exit 77
-fi
+src=$2
+shared=$3
+w=$4
 rm -rf "$w"
-mkdir -p "$w/imgs" "$w/big"
+mkdir -p "$w/imgs" "$w/big" "$w/cls"
 fails=0
 pass=0
 check() { # check EXPECTED_RC DESCRIPTION PHRASE -- command...
@@ -43,6 +45,84 @@ same() { # same DESCRIPTION FILE_A FILE_B
     if [ -s "$2" ] && cmp -s "$2" "$3"; then pass=$((pass + 1)); else
         echo "FAIL: $1: $2 and $3 differ (or are missing)"; fails=$((fails + 1)); fi
 }
+
+# ================================================================ part 1: the classifier
+# 36 RGB PNGs in 3 class folders: each of the 4 sizes (H x W) 20x30, 40x40, 60x30 and 25x100
+# has 3 images per class, two tinted with the class's colour channel and one with the next
+# class's. With --resize max:48 --pad-to-multiple 8 the sizes become (by hand) 24x32, 40x40,
+# 48x24 (60x30: 48 x floor(48 * 30 / 60)) and 16x48 (25x100: floor(48 * 25 / 100) = 12 -> 16);
+# each size group also gets a folder of its own (g24x32, ...) with the same class folders.
+python3 - "$w/cls" <<'EOF' || exit 1
+import os, random, struct, sys, zlib
+def png(path, h, w, seed, tint):
+    r = random.Random(seed)
+    px = [[[min(255, r.randint(0, 120) + tint[c]) for c in range(3)] for _ in range(w)]
+          for _ in range(h)]
+    raw = b"".join(b"\0" + bytes(v for p in row for v in p) for row in px)
+    chunk = lambda t, d: struct.pack(">I", len(d)) + t + d + struct.pack(">I", zlib.crc32(t + d))
+    data = b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", struct.pack(">IIBBBBB", w, h, 8, 2, 0, 0, 0))
+    data += chunk(b"IDAT", zlib.compress(raw)) + chunk(b"IEND", b"")
+    open(path, "wb").write(data)
+w = sys.argv[1]
+sizes = {"24x32": (20, 30), "40x40": (40, 40), "48x24": (60, 30), "16x48": (25, 100)}
+tints = [(120, 0, 0), (0, 120, 0), (0, 0, 120)]
+k = 0
+for g, (h, wd) in sizes.items():
+    for c in range(3):
+        for i in range(3):
+            for root in (f"{w}/all", f"{w}/g{g}"):
+                os.makedirs(f"{root}/c{c}", exist_ok=True)
+                png(f"{root}/c{c}/{g}_{i}.png", h, wd, k, tints[c if i < 2 else (c + 1) % 3])
+            k += 1
+EOF
+cm=$src/tests/tools/data/gap_cls_dyn.onnx
+cprof=x:1..4x3x16..32..48x16..32..48
+cpre=(--resize max:48 --pad-to-multiple 8 --scale 1/255 --channels rgb)
+check 0 "eval, batch 1: 24 of 36 (by hand)" "top-1 66.67% (24/36)" -- \
+    "$c8" eval --model "$cm" --shape "$cprof" --data "$w/cls/all" "${cpre[@]}" --batch 1 --quiet
+check 0 "eval, batch 4: 24 of 36" "top-1 66.67% (24/36)" -- \
+    "$c8" eval --model "$cm" --shape "$cprof" --data "$w/cls/all" "${cpre[@]}" --batch 4 --quiet
+for g in 24x32 40x40 48x24 16x48; do
+    check 0 "eval of the $g images alone, pinned: 6 of 9" "top-1 66.67% (6/9)" -- \
+        "$c8" eval --model "$cm" --shape "x:1..4x3x$g" --data "$w/cls/g$g" "${cpre[@]}" --batch 4 \
+        --quiet
+done
+ccal() { # ccal CACHE DEVICE [flags...]
+    local cache=$1 dev=$2
+    shift 2
+    "$c8" calibrate --model "$cm" --shape "$cprof" --data "$w/cls/all" --images 0 "${cpre[@]}" \
+        --device "$dev" --quiet --cache "$w/$cache" "$@"
+}
+check 0 "classifier: calibrate, batch 1 (cpu-ref)" "calibrated" -- ccal k1.cache cpu-ref --batch 1
+check 0 "classifier: calibrate, batch 4 (cpu-ref)" "calibrated" -- ccal k4.cache cpu-ref --batch 4
+check 0 "classifier: calibrate, batch 3, source order (cpu)" "calibrated" -- \
+    ccal kc3.cache cpu --batch 3 --no-shuffle
+check 0 "classifier: calibrate, batch 1 (cpu)" "calibrated" -- ccal kc1.cache cpu --batch 1
+same "classifier cache: --batch 1 = --batch 4 (cpu-ref)" "$w/k1.cache" "$w/k4.cache"
+same "classifier cache: shuffled batch 1 = source order batch 3 (cpu)" "$w/kc1.cache" "$w/kc3.cache"
+check 0 "compare: FP32 top-1 as eval's" "fp32  top-1 66.67%" -- \
+    "$c8" compare --model "$cm" --shape "$cprof" --data "$w/cls/all" "${cpre[@]}" --batch 4 \
+    --calib "$w/k1.cache" --precisions fp32,int8 --layer-images 0 --report "$w/rep" --quiet
+check 1 "compare: the per-layer sections refuse dynamic H and W" "--layer-images 0" -- \
+    "$c8" compare --model "$cm" --shape "$cprof" --data "$w/cls/all" "${cpre[@]}" --batch 4 \
+    --calib "$w/k1.cache" --precisions fp32,int8 --report "$w/rep2" --quiet
+for c in "c0/16x48_0 16x48" "c2/48x24_1 48x24"; do
+    set -- $c
+    check 0 "classifier: run $1 under the profile" "" -- "$c8" run --model "$cm" --shape "$cprof" \
+        "${cpre[@]}" --input "$w/cls/all/$1.png" --output-dir "$w/kp_${1#*/}"
+    check 0 "classifier: run $1 pinned at 1x3x$2" "" -- "$c8" run --model "$cm" \
+        --shape "x:1x3x$2" "${cpre[@]}" --input "$w/cls/all/$1.png" --output-dir "$w/kf_${1#*/}"
+    same "classifier: run $1: profile = pinned $2" "$w/kp_${1#*/}/logits.npy" \
+        "$w/kf_${1#*/}/logits.npy"
+done
+
+# ================================================================ part 2: the detector
+m=$shared/fixtures/models/paddleocr/ch_PP-OCRv4_det_infer.onnx
+if [ ! -f "$m" ]; then
+    echo "$pass passed, $fails failed; SKIP: part 2, $m not found (the ../shared fixtures)"
+    [ "$fails" -eq 0 ] && exit 77
+    exit 1
+fi
 
 # PNGs (H x W) with dark strokes on a light ground, written with Python's standard library only.
 # Sorted names: a0..a2 share a size (one batch of 3 with --batch 3 --no-shuffle).
@@ -80,13 +160,11 @@ cal() { # cal CACHE DEVICE [flags...]
 }
 
 # ---------------------------------------------------------------- calibrate
-check 0 "calibrate, batch 1 (cpu-ref)" "input x 3x32..160x32..160 (each image its own size)" -- \
-    cal r1.cache cpu-ref --batch 1 --no-shuffle
-check 0 "calibrate, batch 3 (cpu-ref)" "calibrated" -- cal r3.cache cpu-ref --batch 3 --no-shuffle
-check 0 "calibrate, batch 3, shuffled (cpu-ref)" "calibrated" -- \
-    cal rs.cache cpu-ref --batch 3 --seed 11
-same "cache: --batch 1 = --batch 3 (cpu-ref)" "$w/r1.cache" "$w/r3.cache"
-same "cache: source order = shuffled (cpu-ref)" "$w/r1.cache" "$w/rs.cache"
+check 0 "calibrate, batch 1, shuffled (cpu-ref)" \
+    "input x 3x32..160x32..160 (each image its own size)" -- cal r1.cache cpu-ref --batch 1
+check 0 "calibrate, batch 3, source order (cpu-ref)" "calibrated" -- \
+    cal r3.cache cpu-ref --batch 3 --no-shuffle
+same "cache: shuffled --batch 1 = source order --batch 3 (cpu-ref)" "$w/r1.cache" "$w/r3.cache"
 check 0 "calibrate, batch 1 (cpu)" "calibrated" -- cal c1.cache cpu --batch 1 --no-shuffle
 check 0 "calibrate, batch 4 (cpu)" "calibrated" -- cal c4.cache cpu --batch 4 --seed 3
 same "cache: --batch 1 = --batch 4, shuffled (cpu)" "$w/c1.cache" "$w/c4.cache"

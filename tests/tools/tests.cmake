@@ -37,9 +37,11 @@ add_test(NAME test_cli_threads
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_cli_threads.sh $<TARGET_FILE:calib8>
                  ${CMAKE_SOURCE_DIR} ${CMAKE_BINARY_DIR}/test_cli_threads_work)
 set_tests_properties(test_cli_threads PROPERTIES SKIP_RETURN_CODE 77)
-# Issue 19 part 2: dynamic H and W per image on the PP-OCRv4 detector (../shared; skipped
-# without it): caches independent of batching, per-image runs equal pinned ones, refusals.
+# Issue 19 part 2: dynamic H and W per image, on a tiny classifier (eval, compare, calibrate,
+# run) and the PP-OCRv4 detector (../shared; that part skipped without it): caches independent
+# of batching, per-image runs equal pinned ones, too-large images refused.
 add_test(NAME test_cli_dynamic
          COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_cli_dynamic.sh $<TARGET_FILE:calib8>
-                 ${CMAKE_SOURCE_DIR}/../shared ${CMAKE_BINARY_DIR}/test_cli_dynamic_work)
+                 ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/../shared
+                 ${CMAKE_BINARY_DIR}/test_cli_dynamic_work)
 set_tests_properties(test_cli_dynamic PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
