@@ -29,12 +29,13 @@ static c8_status image_input(const char *what, int n_inputs, const char *in_name
     return C8_OK;
 }
 
-/* An input with an optimization profile: data-set images come at the profile's optimum for
- * every extent after the batch that the model leaves open (a range on H or W). */
-static void at_optimum(c8_shape *s, const c8_shape *opt) {
-    if (opt->rank != s->rank) return;
+/* An input with an optimization profile: the extents after the batch that the model leaves
+ * open take the profile's value: C its optimum; H and W (a range: every image keeps its own size
+ * inside it, c8_model_image_range) the maximum, the largest image, which memory is planned for. */
+static void at_profile(c8_shape *s, const c8_shape *opt, const c8_shape *max) {
+    if (opt->rank != s->rank || max->rank != s->rank) return;
     for (int d = 1; d < s->rank; d++)
-        if (s->d[d] < 0) s->d[d] = opt->d[d];
+        if (s->d[d] < 0) s->d[d] = d >= 2 ? max->d[d] : opt->d[d];
 }
 
 c8_status c8_model_image_input(const c8_model *m, const char **name, int64_t *c, int64_t *h,
@@ -43,8 +44,8 @@ c8_status c8_model_image_input(const c8_model *m, const char **name, int64_t *c,
     c8_dtype dt;
     c8_shape s;
     c8_model_input(m, 0, &in, &dt, &s);
-    c8_shape opt;
-    if (c8_model_input_profile(m, 0, NULL, &opt, NULL)) at_optimum(&s, &opt);
+    c8_shape opt, max;
+    if (c8_model_input_profile(m, 0, NULL, &opt, &max)) at_profile(&s, &opt, &max);
     return image_input(c8_model_path(m), c8_model_num_inputs(m), in, dt, s, name, c, h, w, err);
 }
 
@@ -54,8 +55,8 @@ c8_status c8_engine_image_input(const c8_engine *e, const char *what, const char
     c8_dtype dt;
     c8_shape s;
     c8_engine_input(e, 0, &in, &dt, &s);
-    c8_shape opt;
-    if (c8_engine_input_profile(e, 0, NULL, &opt, NULL)) at_optimum(&s, &opt);
+    c8_shape opt, max;
+    if (c8_engine_input_profile(e, 0, NULL, &opt, &max)) at_profile(&s, &opt, &max);
     return image_input(what, c8_engine_num_inputs(e), in, dt, s, name, c, h, w, err);
 }
 

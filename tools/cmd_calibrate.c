@@ -273,11 +273,8 @@ int c8_cmd_calibrate(int argc, char **argv) {
     if (s == C8_OK) s = c8_model_load(model_path, NULL, &m, &err);
     if (s == C8_OK) s = c8_cli_apply_shapes(m, shapes, n_shapes, &err);
     if (s == C8_OK) s = c8_cli_image_input(m, &in_name, &C, &H, &W, &err);
-    /* dynamic H and W (a profile's range): every image its own size, memory for the largest */
-    if (s == C8_OK && (ranged = c8_model_image_range(m, &h0, &h1, &w0, &w1))) {
-        H = h1;
-        W = w1;
-    }
+    /* dynamic H and W (a profile's range): every image its own size; H x W is the largest */
+    if (s == C8_OK) ranged = c8_model_image_range(m, &h0, &h1, &w0, &w1);
     if (s == C8_OK) s = c8_dataset_open(&dso.spec, &ds, &err);
     if (s == C8_OK) c8_dataset_opts_warn_images(&dso, ds);
     if (s == C8_OK)

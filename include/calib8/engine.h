@@ -74,7 +74,9 @@ c8_status c8_model_check_layer_spec(const c8_model *m, const char *spec, c8_erro
 /* The single (N, C, H, W) float32 input that image data sets (dataset.h) feed: its name
  * (borrowed from the model) and C, H, W. C8_ERR_UNSUPPORTED naming the model (c8_model_path)
  * when it has several inputs or the input is not a float32 rank-4 tensor; C8_ERR_USAGE when C, H
- * or W is dynamic (pin them with c8_model_set_input_shape: the CLI's --shape). */
+ * or W is dynamic (pin them with c8_model_set_input_shape: the CLI's --shape). Where an
+ * optimization profile leaves H or W open, they are the profile's maximum (the largest image;
+ * images keep their own size: c8_model_image_range). */
 c8_status c8_model_image_input(const c8_model *m, const char **name, int64_t *c, int64_t *h,
                                int64_t *w, c8_error *err);
 

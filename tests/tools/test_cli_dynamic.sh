@@ -4,8 +4,9 @@
 # Part 1, a tiny classifier with dynamic H and W (tests/tools/data/gap_cls_dyn.onnx; its argmax
 # is the image's dominant colour, so accuracies are known by hand): eval gives the hand-worked
 # 24 of 36 for --batch 1 and 4, and each size group alone (pinned --shape) gives its 6 of 9;
-# compare's FP32 top-1 agrees; caches are byte-identical across --batch and order; run under the
-# profile equals run pinned at the hand-worked size.
+# compare's FP32 top-1 agrees; caches are byte-identical across --batch and order; an INT8 plan
+# keeps profile and preprocessing (eval --plan); run under the profile equals run pinned at the
+# hand-worked size.
 # Part 2, the PP-OCRv4 detector (input x: N x 3 x H x W, all dynamic; in SHARED_DIR), with
 # PaddleOCR's preprocessing (--resize max:S keeps the aspect ratio, --pad-to-multiple 32):
 #   - calibrate: the cache is byte-identical for --batch 1 in a shuffled order and --batch 3 in
@@ -106,6 +107,17 @@ check 0 "compare: FP32 top-1 as eval's" "fp32  top-1 66.67%" -- \
 check 1 "compare: the per-layer sections refuse dynamic H and W" "--layer-images 0" -- \
     "$c8" compare --model "$cm" --shape "$cprof" --data "$w/cls/all" "${cpre[@]}" --batch 4 \
     --calib "$w/k1.cache" --precisions fp32,int8 --report "$w/rep2" --quiet
+# an INT8 plan keeps the profile and the preprocessing (new keys included): eval and run with
+# no preprocessing flags take each image at its own size
+check 0 "build an INT8 plan with the profile" "wrote" -- "$c8" build --model "$cm" \
+    --shape "$cprof" --calib "$w/k1.cache" --precision int8 --plan "$w/k.plan"
+check 0 "inspect --plan: the recorded preprocessing" \
+    "preprocessing: resize=max:48 crop=none pad-to-multiple=8 channels=rgb" -- \
+    "$c8" inspect --plan "$w/k.plan"
+check 0 "eval --plan, recorded preprocessing: 24 of 36" "top-1 66.67% (24/36)" -- \
+    "$c8" eval --plan "$w/k.plan" --data "$w/cls/all" --batch 3 --quiet
+check 0 "run --plan: an image at its own size" "logits ->" -- \
+    "$c8" run --plan "$w/k.plan" --input "$w/cls/all/c1/40x40_0.png" --output-dir "$w/kplan"
 for c in "c0/16x48_0 16x48" "c2/48x24_1 48x24"; do
     set -- $c
     check 0 "classifier: run $1 under the profile" "" -- "$c8" run --model "$cm" --shape "$cprof" \
