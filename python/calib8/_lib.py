@@ -214,7 +214,6 @@ _PROTOTYPES = {
     "c8_model_set_input_shape": (c_int, [c_void_p, c_char_p, P(Shape), E]),
     "c8_model_check_layer_spec": (c_int, [c_void_p, c_char_p, E]),
     "c8_model_image_input": (c_int, [c_void_p, P(c_char_p), P(c_int64), P(c_int64), P(c_int64), E]),
-    "c8_model_image_range": (c_bool, [c_void_p, P(c_int64), P(c_int64), P(c_int64), P(c_int64)]),
     # engines and contexts
     "c8_device_parse": (c_bool, [c_char_p, P(c_int)]),
     "c8_device_name": (c_char_p, [c_int]),
@@ -282,10 +281,6 @@ _PROTOTYPES = {
     "c8_preprocess_set": (c_int, [P(Preprocess), c_char_p, c_char_p, c_char_p, E]),
     "c8_preprocess_describe": (c_char_p, [P(Preprocess), c_char_p, ctypes.c_size_t]),
     "c8_loader_opts_init": (None, [P(LoaderOpts)]),
-    "c8_loader_create_ranged": (
-        c_int,
-        [c_void_p, P(Preprocess), c_int64, c_int64, c_int64, c_int64, c_int64, P(LoaderOpts), P(c_void_p), E],
-    ),
     "c8_loader_create": (
         c_int,
         [c_void_p, P(Preprocess), c_int64, c_int64, c_int64, P(LoaderOpts), P(c_void_p), E],

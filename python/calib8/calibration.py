@@ -361,13 +361,7 @@ def calibrate(model, data, algo="auto", bins=None, cache=None, input_algo="minma
         co.preprocessing_json = pre_json
         loader = ctypes.c_void_p()
         try:
-            rng = [ctypes.c_int64() for _ in range(4)]
-            if L.c8_model_image_range(m.handle, *[ctypes.byref(v) for v in rng]):
-                # dynamic H and W: every image at its own size inside the profile
-                h0, h1, w0, w1 = (v.value for v in rng)
-                _lib.check(L.c8_loader_create_ranged(ds.handle, ctypes.byref(ds.pre), c, h0, h1, w0, w1, ctypes.byref(ds.loader), ctypes.byref(loader), ctypes.byref(err)), err)
-            else:
-                _lib.check(L.c8_loader_create(ds.handle, ctypes.byref(ds.pre), c, h, w, ctypes.byref(ds.loader), ctypes.byref(loader), ctypes.byref(err)), err)
+            _lib.check(L.c8_loader_create(ds.handle, ctypes.byref(ds.pre), c, h, w, ctypes.byref(ds.loader), ctypes.byref(loader), ctypes.byref(err)), err)
             _lib.check(L.c8_calibrate(m.handle, ds.handle, loader, ds.loader.batch, ctypes.byref(co), _lib.enc(cache_path), ctypes.byref(res), ctypes.byref(err)), err)
         finally:
             L.c8_loader_destroy(loader)
