@@ -166,6 +166,10 @@ static c8_status e2e_batch(void *user, const c8_batch *b, c8_error *err) {
          * pixel (the report shows the first batch's shape) */
         if (x->ranged && o->kind == C8_OUTPUT_MAP && shapes[u].rank == o->shape.rank) {
             o->per_image = c8_shape_numel(&shapes[u]);
+            C8_TRY(c8_report_set(x->r, "map sizes",
+                                 "follow each image's size (dynamic H and W); the shape shown "
+                                 "is the first batch's",
+                                 err));
             continue;
         }
         return c8_err(err, C8_ERR_SHAPE, "output '%s' changed its size between batches%s", o->name,

@@ -168,14 +168,15 @@ static uint64_t xorshift(uint64_t *x) {
     return *x;
 }
 
-/* Image i of an input (C, H, W): random pixels through pre's channels and value map (resize
- * and crop left out: the pixels are made at the input's size). C8_ERR_UNSUPPORTED when pre does
- * not fit this input (then it gets uniform values). */
+/* Image i of an input (C, H, W): random pixels through pre's channels and value map (resize,
+ * rounding, crop and pad left out: the pixels are made at the input's size). C8_ERR_UNSUPPORTED
+ * when pre does not fit this input (then it gets uniform values). */
 static c8_status random_image(const c8_preprocess *pre, int64_t c, int64_t h, int64_t w,
                               uint64_t *x, float *out, c8_error *err) {
     c8_preprocess p = *pre;
     p.resize = C8_RESIZE_NONE;
     p.crop_h = p.crop_w = 0;
+    p.round_multiple = p.pad_multiple = 0;
     if (c8_preprocess_check(&p, c, h, w, err) != C8_OK) return C8_ERR_UNSUPPORTED;
     int64_t ic = (c == 1 && p.channels != C8_CHANNELS_RGB && p.channels != C8_CHANNELS_BGR) ? 1 : 3;
     c8_image img = {h, w, ic, malloc((size_t)(h * w * ic))};

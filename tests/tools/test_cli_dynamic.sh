@@ -15,7 +15,8 @@
 #     alone with its size pinned by --shape (the size worked by hand);
 #   - an image too large for the profile is refused, naming the file, its size and the profile;
 #     a profile whose batch range does not start at 1 is refused before any work;
-#   - the sidecar records the preprocessing line with the new key.
+#   - the sidecar records the preprocessing line with the new key; compare measures the map at
+#     each image's size.
 #   test_cli_dynamic.sh CALIB8 SOURCE_DIR SHARED_DIR WORK_DIR
 # Part 2 is skipped where SHARED_DIR lacks the detector (the test then exits 77, skipped, after
 # part 1 passed).
@@ -193,6 +194,13 @@ for c in "a0 96x128" "c0 96x160"; do
         --input "$w/imgs/$1.png" --output-dir "$w/f_$1"
     same "run $1: profile = pinned $2" "$w/p_$1/sigmoid_0.tmp_0.npy" "$w/f_$1/sigmoid_0.tmp_0.npy"
 done
+
+# ---------------------------------------------------------------- compare: maps of any size
+check 0 "compare: the detector's map at each image's size" "IoU@0.3" -- \
+    "$c8" compare --model "$m" --shape "$prof" --data "$w/imgs" "${pre[@]}" --images 4 --batch 3 \
+    --precisions fp32,fp16 --layer-images 0 --report "$w/drep" --quiet
+check 0 "compare: the report says the map sizes vary" "follow each image's size" -- \
+    cat "$w/drep/report.json"
 
 # ---------------------------------------------------------------- refused
 small=x:1..4x3x32..64..128x32..64..128
