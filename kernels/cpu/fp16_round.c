@@ -10,8 +10,7 @@
 
 /* Eight values per step through F16C; the tail through the reference. Compiled for F16C/AVX
  * whatever the build's -march; called only where the CPU reports F16C. */
-__attribute__((target("avx,f16c"))) static void round_f16c(const float *src, float *dst,
-                                                           size_t n) {
+__attribute__((target("avx,f16c"))) static void round_f16c(const float *src, float *dst, size_t n) {
     size_t i = 0;
     for (; i + 8 <= n; i += 8) {
         __m256 v = _mm256_loadu_ps(src + i);
