@@ -36,6 +36,7 @@
 #include "kernels/cpu/fp16_round.h"
 #include "kernels/cpu/pool_fast.h"
 #include "ops/geometry.h"
+#include "util/shape.h"
 #include "ops/ops.h"
 #include "util/err.h"
 
@@ -62,7 +63,9 @@ typedef enum node_kind {
     K_Q8GEMM,
     K_MAXPOOL,
     K_QUANT,
-    K_REQUANT
+    K_REQUANT,
+    K_RELU,
+    K_BN
 } node_kind;
 
 struct c8_dnnl_node {
@@ -273,6 +276,16 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
         label = fp16_layer(l) ? "cpu:maxpool (fp16)" : "cpu:maxpool";
         break;
     }
+    case C8_OP_RELU:
+    case C8_OP_BATCHNORM:
+        if (!fp32_layer(l)) return NULL;
+        if (!is_float(c8_node_input(g, n, 0)) || n->fusion.residual >= 0 ||
+            n->fusion.act != C8_ACT_NONE)
+            r = "not plain float32";
+        else if (n->op == C8_OP_BATCHNORM && c8_node_input(g, n, 0)->shape.rank < 2)
+            r = "rank";
+        label = n->op == C8_OP_RELU ? "cpu:relu" : "cpu:batchnorm";
+        break;
     case C8_OP_Q8_QUANTIZE:
         if (!is_float(c8_node_input(g, n, 0))) r = "not float32";
         label = "cpu:quantize";
@@ -685,6 +698,8 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
         st = c8_op_pool_desc(g, n, &s->pool, err);
         break;
     case C8_OP_Q8_QUANTIZE: s->kind = K_QUANT; break;
+    case C8_OP_RELU: s->kind = K_RELU; break;
+    case C8_OP_BATCHNORM: s->kind = K_BN; break;
     case C8_OP_Q8_REQUANTIZE: s->kind = K_REQUANT; break;
     case C8_OP_Q8_CONV:
     case C8_OP_Q8_GEMM:
@@ -744,6 +759,17 @@ static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, c
 c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
                       const c8_host_tensor *in, c8_host_tensor *out, const c8_host_tensor *residual,
                       c8_error *err) {
+    if (s->kind == K_RELU) {
+        c8_dnnl_relu(in[0].data, out[0].data, c8_shape_numel(&in[0].shape));
+        return C8_OK;
+    }
+    if (s->kind == K_BN) { /* shapes as ops/compute.c's bn_run checked them at inference */
+        const c8_shape *xs = &in[0].shape;
+        c8_dnnl_batchnorm(xs->d[0], xs->d[1], c8_shape_span(xs, 2, xs->rank),
+                          c8_node_attr_f(n, "epsilon", 1e-5f), in[0].data, in[1].data, in[2].data,
+                          in[3].data, in[4].data, out[0].data);
+        return C8_OK;
+    }
     if (s->kind == K_QUANT) { /* ops/q8.c's run_quantize, vectorized */
         float inv = c8_quant_inv_scale(c8_node_attr_f(n, "scale", 1.0f));
         c8_dnnl_quantize(in[0].data, inv, c8_shape_numel(&in[0].shape), out[0].data);

@@ -10,6 +10,8 @@
 #include "kernels/ref/ref.h"
 #include "util/err.h"
 
+#include <math.h>
+
 /* c8_quant_rne_sat127 without branches: NaN -> 0, clamp to [-127, 127], truncate, then the exact
  * fractional part decides (ties to even). Equal to the reference for every float. */
 static inline int8_t rne_sat127(float y) {
@@ -184,4 +186,20 @@ void c8_dnnl_requantize(const int8_t *x, float m, c8_quant_act act, int64_t n, i
     default:
         for (int64_t i = 0; i < n; i++) y[i] = c8_quant_epilogue_i8(x[i], m, 0, 0, 0.0f, act);
     }
+}
+
+void c8_dnnl_relu(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+}
+
+void c8_dnnl_batchnorm(int64_t N, int64_t C, int64_t inner, float epsilon, const float *x,
+                       const float *scale, const float *bias, const float *mean, const float *var,
+                       float *y) {
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++) {
+            const float den = sqrtf(var[c] + epsilon), m = mean[c], s = scale[c], b = bias[c];
+            const float *xc = x + (n * C + c) * inner;
+            float *yc = y + (n * C + c) * inner;
+            for (int64_t i = 0; i < inner; i++) yc[i] = (xc[i] - m) / den * s + b;
+        }
 }

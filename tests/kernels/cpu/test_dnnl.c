@@ -715,10 +715,53 @@ static void test_quantize(void) {
     c8_dnnl_ctx_destroy(ctx);
 }
 
+/* FP32 Relu and BatchNormalization (unfused, as calibration's engines run them) byte for byte
+ * against the reference, with NaN, +-Inf and signed zeros; odd extents leave scalar tails. */
+static void test_relu_bn(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    c8t_rng r = {7200};
+    static const int64_t shapes[][4] = {{1, 1, 1, 1}, {2, 3, 7, 9}, {4, 33, 5, 5}, {1, 8, 28, 28}};
+    for (int op = 0; op < 2; op++)
+        for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+            const int64_t *d = shapes[si];
+            c8_graph *g = pu_graph(13);
+            int x = pu_val_in(g, "x", C8_DT_FLOAT, pu_shp(4, d[0], d[1], d[2], d[3]));
+            if (op == 0) {
+                pu_node(g, "relu", "Relu", (int[]){x}, 1, (const char *[]){"y"}, 1, NULL);
+            } else {
+                int sc = pu_const(g, "s", pu_shp(1, d[1]), &r, -2, 2);
+                int b = pu_const(g, "b", pu_shp(1, d[1]), &r, -1, 1);
+                int mu = pu_const(g, "m", pu_shp(1, d[1]), &r, -1, 1);
+                int var = pu_const(g, "v", pu_shp(1, d[1]), &r, 0, 3);
+                int node = pu_node(g, "bn", "BatchNormalization", (int[]){x, sc, b, mu, var}, 5,
+                                   (const char *[]){"y"}, 1, NULL);
+                pu_attr_f(g, node, "epsilon", 1e-3f);
+            }
+            CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+            CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL),
+                                   op == 0 ? "cpu:relu" : "cpu:batchnorm");
+            int64_t nx = c8_shape_numel(&g->vals[x].shape);
+            float *xv = rand_floats(&r, nx, -5, 5);
+            static const float special[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN};
+            for (int64_t i = 0; i < nx; i += 3) xv[i] = special[c8t_randint(&r, 0, 4)];
+            void *data[5] = {xv, NULL, NULL, NULL, NULL}, *ref = NULL, *got = NULL;
+            CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+            char what[64];
+            snprintf(what, sizeof what, "%s shape %zu", op ? "batchnorm" : "relu", si);
+            CU_ASSERT(same_bytes(what, 7200, ref, got, bytes_of(g, g->nodes[0].out[0])));
+            free(xv), free(ref), free(got);
+            c8_graph_destroy(g);
+        }
+    c8_dnnl_ctx_destroy(ctx);
+}
+
 static const c8_test_case cases[] = {
     {"requant_ties", test_requant_ties}, {"fp32_conv", test_fp32_conv},
     {"fp32_gemm", test_fp32_gemm},       {"int8_conv", test_int8_conv},
     {"int8_gemm", test_int8_gemm},       {"int8_split", test_int8_split},
     {"maxpool", test_maxpool},           {"quantize", test_quantize},
+    {"relu_bn", test_relu_bn},
 };
 C8T_MAIN("dnnl", cases)
