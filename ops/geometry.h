@@ -22,6 +22,8 @@ c8_status c8_op_gemm_desc(const c8_graph *g, const c8_node *n, c8_gemm_desc *d, 
 c8_status c8_op_q8_conv_desc(const c8_graph *g, const c8_node *n, c8_conv2d_desc *d, c8_error *err);
 c8_status c8_op_q8_gemm_desc(const c8_graph *g, const c8_node *n, c8_int8_gemm_desc *d,
                              c8_error *err);
+/* Q8MaxPool / Q8AveragePool. */
+c8_status c8_op_q8_pool_desc(const c8_graph *g, const c8_node *n, c8_pool2d_desc *d, c8_error *err);
 /* The fused epilogue of a Q8Conv / Q8Gemm node without its data pointers (bias, mult, residual
  * are set from the run's inputs): out, res_mult and act from the attributes. */
 c8_int8_epilogue c8_op_q8_epilogue(const c8_node *n);

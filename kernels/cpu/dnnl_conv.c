@@ -65,7 +65,8 @@ typedef enum node_kind {
     K_QUANT,
     K_REQUANT,
     K_RELU,
-    K_BN
+    K_BN,
+    K_Q8MAXPOOL
 } node_kind;
 
 struct c8_dnnl_node {
@@ -100,7 +101,8 @@ struct c8_dnnl_node {
     bool gemm_impl; /* the primitive oneDNN chose is "gemm:..." or "ref:..." */
     /* an FP16 layer (emulated): x16 / r16 hold the input / residual rounded through binary16 */
     bool fp16;
-    c8_pool_desc pool; /* K_MAXPOOL */
+    c8_pool_desc pool;    /* K_MAXPOOL */
+    c8_pool2d_desc qpool; /* K_Q8MAXPOOL */
     float *x16, *r16;
     size_t x16_count, r16_count;
 };
@@ -286,6 +288,12 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
             r = "rank";
         label = n->op == C8_OP_RELU ? "cpu:relu" : "cpu:batchnorm";
         break;
+    case C8_OP_Q8_MAXPOOL: {
+        const c8_value *x = c8_node_input(g, n, 0);
+        if (!x || x->dtype != C8_DT_INT8) r = "not int8";
+        label = "cpu:maxpool int8";
+        break;
+    }
     case C8_OP_Q8_QUANTIZE:
         if (!is_float(c8_node_input(g, n, 0))) r = "not float32";
         label = "cpu:quantize";
@@ -699,6 +707,11 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
         break;
     case C8_OP_Q8_QUANTIZE: s->kind = K_QUANT; break;
     case C8_OP_RELU: s->kind = K_RELU; break;
+    case C8_OP_Q8_MAXPOOL:
+        s->kind = K_Q8MAXPOOL;
+        st = c8_op_q8_pool_desc(g, n, &s->qpool, err);
+        if (st == C8_OK) st = c8_pool2d_desc_check(n->name, &s->qpool, 1, err);
+        break;
     case C8_OP_BATCHNORM: s->kind = K_BN; break;
     case C8_OP_Q8_REQUANTIZE: s->kind = K_REQUANT; break;
     case C8_OP_Q8_CONV:
@@ -759,6 +772,10 @@ static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, c
 c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
                       const c8_host_tensor *in, c8_host_tensor *out, const c8_host_tensor *residual,
                       c8_error *err) {
+    if (s->kind == K_Q8MAXPOOL) {
+        c8_cpu_int8_maxpool2d(&s->qpool, in[0].data, out[0].data);
+        return C8_OK;
+    }
     if (s->kind == K_RELU) {
         c8_dnnl_relu(in[0].data, out[0].data, c8_shape_numel(&in[0].shape));
         return C8_OK;

@@ -65,3 +65,29 @@ void c8_cpu_maxpool(const c8_pool_desc *d, const float *x, float *y) {
         }
     }
 }
+
+void c8_cpu_int8_maxpool2d(const c8_pool2d_desc *d, const int8_t *x, int8_t *y) {
+    for (int64_t nc = 0; nc < d->n * d->c; nc++) {
+        const int8_t *xc = x + nc * d->h * d->w;
+        int8_t *yc = y + nc * d->p * d->q;
+        for (int64_t p = 0; p < d->p; p++) {
+            int64_t i0, i1;
+            clip(p, d->h, d->kh, d->stride_h, d->dil_h, d->pad_t, &i0, &i1);
+            for (int64_t q = 0; q < d->q; q++) {
+                int64_t j0, j1;
+                clip(q, d->w, d->kw, d->stride_w, d->dil_w, d->pad_l, &j0, &j1);
+                const int64_t bw = q * d->stride_w - d->pad_l;
+                int m = C8_QMIN; /* -inf saturated: padding never wins */
+                for (int64_t i = i0; i < i1; i++) {
+                    const int8_t *row =
+                        xc + (p * d->stride_h - d->pad_t + i * d->dil_h) * d->w + bw;
+                    for (int64_t j = j0; j < j1; j++) {
+                        const int v = row[j * d->dil_w];
+                        m = v > m ? v : m;
+                    }
+                }
+                yc[p * d->q + q] = (int8_t)m;
+            }
+        }
+    }
+}

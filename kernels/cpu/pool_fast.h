@@ -8,9 +8,15 @@
 #ifndef C8_KERNELS_CPU_POOL_FAST_H
 #define C8_KERNELS_CPU_POOL_FAST_H
 
+#include "kernels/ref/int8.h"
 #include "kernels/ref/ref.h"
 
 /* MaxPool over x (N, C, in...) into y (N, C, out...), 1-3 spatial axes (d: as c8_ref_maxpool). */
 void c8_cpu_maxpool(const c8_pool_desc *d, const float *x, float *y);
+
+/* Q8MaxPool (d: as c8_ref_int8_maxpool2d, already checked): the maximum of the taps inside the
+ * input, starting from -127, so a window with no tap inside gives -127; bit for bit the
+ * reference's (integer maxima). */
+void c8_cpu_int8_maxpool2d(const c8_pool2d_desc *d, const int8_t *x, int8_t *y);
 
 #endif

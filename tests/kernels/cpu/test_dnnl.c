@@ -639,6 +639,38 @@ static void maxpool_case(c8_dnnl_ctx *ctx, const pool_case *pc, int variant, uin
     c8_graph_destroy(g);
 }
 
+/* Q8MaxPool byte for byte against the reference (int8 values -128..127, windows partly or wholly
+ * in the padding, dilations, ceil_mode). */
+static void q8_maxpool_case(c8_dnnl_ctx *ctx, const pool_case *pc, uint64_t seed) {
+    c8t_rng r = {seed};
+    c8_graph *g = pu_graph(13);
+    int x = pu_val_in(g, "x", C8_DT_INT8, pu_shp(4, pc->n, pc->c, pc->in, pc->in + 1));
+    int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+    int node =
+        c8_graph_add_node(g, "qpool", "Q8MaxPool", "", C8_OP_Q8_MAXPOOL, (int[]){x}, 1, &ys, 1);
+    pu_attr_ints_v(g, node, "kernel_shape", 2, pc->kern, pc->kern);
+    pu_attr_ints_v(g, node, "strides", 2, pc->stride, pc->stride);
+    pu_attr_ints_v(g, node, "dilations", 2, pc->dil, pc->dil);
+    pu_attr_ints_v(g, node, "pads", 4, pc->pb, pc->pb, pc->pe, pc->pe);
+    pu_attr_i(g, node, "ceil_mode", pc->ceil);
+    c8_error err = {0};
+    c8_status st = pu_finish(g, false, &err);
+    if (st != C8_OK) printf("\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+    CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL), "cpu:maxpool int8");
+    int8_t *xv = rand_i8(&r, c8_shape_numel(&g->vals[x].shape), -128, 127);
+    void *data[1] = {xv}, *ref = NULL, *got = NULL;
+    CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+    char what[128];
+    snprintf(what, sizeof what, "q8 maxpool n%lld c%lld in%lld k%lld s%lld d%lld p%lld/%lld%s",
+             (long long)pc->n, (long long)pc->c, (long long)pc->in, (long long)pc->kern,
+             (long long)pc->stride, (long long)pc->dil, (long long)pc->pb, (long long)pc->pe,
+             pc->ceil ? " ceil" : "");
+    CU_ASSERT(same_bytes(what, seed, ref, got, bytes_of(g, g->nodes[0].out[0])));
+    free(xv), free(ref), free(got);
+    c8_graph_destroy(g);
+}
+
 static void test_maxpool(void) {
     c8_dnnl_ctx *ctx = NULL;
     c8_error err = {0};
@@ -655,6 +687,8 @@ static void test_maxpool(void) {
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
         for (int variant = 0; variant < 8; variant++)
             maxpool_case(ctx, &cases[ci], variant, 6000 + (uint64_t)i++);
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
+        if (cases[ci].nsp == 2) q8_maxpool_case(ctx, &cases[ci], 6500 + (uint64_t)ci);
     c8_dnnl_ctx_destroy(ctx);
 }
 
