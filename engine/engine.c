@@ -15,6 +15,9 @@
 
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 
 void c8_build_options_init(c8_build_options *o) {
     memset(o, 0, sizeof *o);
@@ -386,6 +389,15 @@ void c8_context_set_threads(c8_context *c, int threads) {
 }
 
 int c8_context_threads(const c8_context *c) { return c->threads; }
+
+int c8_context_threads_used(const c8_context *c) {
+    if (c->threads > 0) return c->threads;
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
 
 c8_status c8_context_run(c8_context *c, const c8_host_tensor *inputs, int n, c8_error *err) {
     return c8_exec_run(c->x, inputs, n, err);

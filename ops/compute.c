@@ -788,6 +788,11 @@ static c8_status pool_geometry(const c8_graph *g, const c8_node *n, const c8_sha
     return C8_OK;
 }
 
+c8_status c8_op_pool_desc(const c8_graph *g, const c8_node *n, c8_pool_desc *d, c8_error *err) {
+    c8_shape ys;
+    return pool_geometry(g, n, &c8_node_input(g, n, 0)->shape, d, &ys, err);
+}
+
 static c8_status pool_infer(c8_graph *g, c8_node *n, c8_error *err) {
     C8_TRY(need_inputs(g, n, 1, err));
     C8_TRY(need_float(g, n, 0, "X", err));

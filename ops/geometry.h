@@ -2,7 +2,7 @@
  * the node's input values in g), for backends that run those nodes with their own kernels (the
  * oneDNN CPU backend, kernels/cpu/dnnl_backend.c): one derivation, the reference run's, so a
  * backend never re-reads pads, strides or auto_pad itself. Internal.
- * Implementations: ops/compute.c (FP32 Conv, Gemm), ops/q8.c (Q8Conv, Q8Gemm). */
+ * Implementations: ops/compute.c (FP32 Conv, pooling, Gemm), ops/q8.c (Q8Conv, Q8Gemm). */
 #ifndef C8_OPS_GEOMETRY_H
 #define C8_OPS_GEOMETRY_H
 
@@ -14,12 +14,16 @@
 /* Conv / FusedConv: the reference kernel's descriptor (every extent known once the graph is
  * specialized; -1 where not yet known). Errors name the node. */
 c8_status c8_op_conv_desc(const c8_graph *g, const c8_node *n, c8_conv_desc *d, c8_error *err);
+/* MaxPool / AveragePool: the reference kernel's descriptor. */
+c8_status c8_op_pool_desc(const c8_graph *g, const c8_node *n, c8_pool_desc *d, c8_error *err);
 /* Gemm: the reference kernel's descriptor (c_rows / c_cols of input C when present). */
 c8_status c8_op_gemm_desc(const c8_graph *g, const c8_node *n, c8_gemm_desc *d, c8_error *err);
 /* Q8Conv and Q8Gemm (ops/q8.c documents their inputs and attributes). */
 c8_status c8_op_q8_conv_desc(const c8_graph *g, const c8_node *n, c8_conv2d_desc *d, c8_error *err);
 c8_status c8_op_q8_gemm_desc(const c8_graph *g, const c8_node *n, c8_int8_gemm_desc *d,
                              c8_error *err);
+/* Q8MaxPool / Q8AveragePool. */
+c8_status c8_op_q8_pool_desc(const c8_graph *g, const c8_node *n, c8_pool2d_desc *d, c8_error *err);
 /* The fused epilogue of a Q8Conv / Q8Gemm node without its data pointers (bias, mult, residual
  * are set from the run's inputs): out, res_mult and act from the attributes. */
 c8_int8_epilogue c8_op_q8_epilogue(const c8_node *n);

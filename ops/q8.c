@@ -461,6 +461,11 @@ static c8_status pool_geometry(const c8_graph *g, const c8_node *n, c8_pool2d_de
     return C8_OK;
 }
 
+c8_status c8_op_q8_pool_desc(const c8_graph *g, const c8_node *n, c8_pool2d_desc *d,
+                             c8_error *err) {
+    return pool_geometry(g, n, d, err);
+}
+
 static c8_status infer_pool(c8_graph *g, c8_node *n, c8_error *err) {
     C8_TRY(need_dtype(g, n, 0, C8_DT_INT8, err));
     c8_pool2d_desc d;

@@ -158,6 +158,7 @@ static double pct(const double *v, int64_t n, double p) {
 
 typedef struct result {
     int64_t batch;
+    int threads; /* CPU threads of each context (c8_context_threads_used) */
     double img_s, median_ms, p99_ms, mean_ms, min_ms, wall_s;
 } result;
 
@@ -266,6 +267,7 @@ static c8_status bench_batch(c8_engine *e, int64_t b, int64_t warmup, int64_t it
         s = c8_context_create(e, &ctx[i], err);
         if (s != C8_OK) break;
         if (threads) c8_context_set_threads(ctx[i], threads);
+        r->threads = c8_context_threads_used(ctx[i]);
         memset(&w[i], 0, sizeof w[i]);
         w[i].ctx = ctx[i];
         w[i].inputs = in;
@@ -454,6 +456,11 @@ static c8_status write_json(const char *path, const char *plan, c8_engine *e, co
     j_kint(&j, "warmup", warmup);
     j_kint(&j, "iterations", iters);
     j_kint(&j, "contexts", n_ctx);
+    /* the CPU threads each context ran with (--threads, else OpenMP's default) and how idle
+     * OpenMP threads waited (the CLI sets passive unless OMP_WAIT_POLICY was set: tools/main.c) */
+    j_kint(&j, "threads", nr > 0 ? r[0].threads : 0);
+    const char *wp = getenv("OMP_WAIT_POLICY");
+    j_kstr(&j, "omp_wait_policy", wp ? wp : "");
     /* what the inputs held: "" = uniform in [-1, 1), else the preprocessing of random pixels */
     j_kstr(&j, "input_preprocessing", pre);
     j_kstr(&j, "latency", "per run, end to end (upload, forward, download)");

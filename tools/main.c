@@ -4,7 +4,11 @@
 #include "tools/commands.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
+#if defined(__linux__) && defined(_OPENMP)
+#include <unistd.h>
+#endif
 
 static const struct {
     const char *name;
@@ -25,7 +29,29 @@ static void usage(FILE *f) {
     fprintf(f, "\nexit codes: 0 success, 1 runtime or input error, 2 usage error\n");
 }
 
+/* OpenMP threads (oneDNN's, the histogram binning's) that wait for work spin by default (libgomp:
+ * ~300,000 iterations before sleeping). On a machine whose cores other processes keep busy, a
+ * spinning thread takes the core the thread it waits for needs, and `calib8 compare` of the demo
+ * ran 2-3x longer in wall time, and used 2-3x the CPU time, than with OMP_WAIT_POLICY=passive
+ * (bench/results/cpu-user-time-2026-12-07.md). libgomp reads the policy once, when it is loaded
+ * (before main), so the CLI sets it and runs itself again; nothing changes where the user set
+ * OMP_WAIT_POLICY (any value), and nothing runs again under valgrind (whose LD_PRELOAD names its
+ * vgpreload library: the new image would run outside valgrind). If exec fails, calib8 goes on
+ * with the spinning runtime. */
+static void passive_openmp(char **argv) {
+#if defined(__linux__) && defined(_OPENMP)
+    if (getenv("OMP_WAIT_POLICY")) return;
+    const char *pre = getenv("LD_PRELOAD");
+    if (pre && strstr(pre, "vgpreload")) return;
+    if (setenv("OMP_WAIT_POLICY", "passive", 1) != 0) return;
+    execv("/proc/self/exe", argv);
+#else
+    (void)argv;
+#endif
+}
+
 int main(int argc, char **argv) {
+    passive_openmp(argv);
     if (argc < 2) {
         usage(stderr);
         return C8_EXIT_USAGE;

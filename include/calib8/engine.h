@@ -397,6 +397,9 @@ uint64_t c8_context_memory(const c8_context *c);
  * `cpu` too, except as docs/cli.md states. */
 void c8_context_set_threads(c8_context *c, int threads);
 int c8_context_threads(const c8_context *c);
+/* The thread count a context runs with: its setting, or where that is <= 0 OpenMP's default for
+ * the calling thread (1 in a build without OpenMP). What `calib8 bench --json` records. */
+int c8_context_threads_used(const c8_context *c);
 
 /* ---- timing and device description (calib8 bench) ---- */
 

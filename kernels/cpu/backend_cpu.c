@@ -1,10 +1,10 @@
 /* The CPU backend: host memory and the reference kernels (kernels/ref/), with FP16 layers
  * emulated by rounding their float inputs (copies) and outputs to binary16, as the GPU stores
- * FP16 tensors. */
+ * FP16 tensors (kernels/cpu/fp16_round.h: F16C where the CPU has it, the same bits). */
 #include "kernels/backend.h"
 
 #include "ops/infer.h"
-#include "kernels/ref/fp16.h"
+#include "kernels/cpu/fp16_round.h"
 #include "util/err.h"
 
 #include <stdlib.h>
@@ -52,8 +52,7 @@ static c8_status fp16_copy(const c8_host_tensor *t, c8_host_tensor *out, void **
     *out = *t;
     *tmp = malloc(cnt * sizeof(float) + 1);
     if (!*tmp) return c8_err(err, C8_ERR_NOMEM, "out of memory");
-    memcpy(*tmp, t->data, cnt * sizeof(float));
-    c8_fp16_round_buf(*tmp, cnt);
+    c8_cpu_fp16_round(t->data, *tmp, cnt);
     out->data = *tmp;
     return C8_OK;
 }
@@ -87,7 +86,7 @@ c8_status c8_backend_cpu_run_node(void *ctx, void *node_state, const c8_graph *g
     if (s == C8_OK) s = c8_node_run_ref(g, n, rin, out, rres, err);
     for (int k = 0; s == C8_OK && k < n->n_out; k++)
         if (out[k].data && out[k].dtype == C8_DT_FLOAT)
-            c8_fp16_round_buf(out[k].data, (size_t)c8_shape_numel(&out[k].shape));
+            c8_cpu_fp16_round(out[k].data, out[k].data, (size_t)c8_shape_numel(&out[k].shape));
 done:
     if (tmp)
         for (int k = 0; k <= n->n_in; k++) free(tmp[k]);

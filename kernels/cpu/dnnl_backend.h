@@ -2,8 +2,11 @@
  *   dnnl_backend.c  the backend table c8_backend_cpu_dnnl (host memory, like the reference CPU
  *                   backend it delegates every other node to), contexts, kernel labels
  *   dnnl_conv.c     the nodes it runs: FP32 Conv / FusedConv and Gemm, INT8 Q8Conv and Q8Gemm
+ *                   (FP16 layers of Conv / Gemm emulated on the FP32 primitives), and without
+ *                   oneDNN: FP32/FP16 MaxPool (pool_fast.h), Q8Quantize, Q8Requantize, FP32
+ *                   Relu and BatchNormalization
  *   dnnl_requant.c  calib8's own epilogues (no oneDNN): the INT8 requantization of exact sums,
- *                   the FP32 activations
+ *                   the FP32 activations, quantization and requantization of activations
  * Reference: the reference kernels (kernels/ref/) are the oracle; FP32 results are within
  * C8_DNNL_FP32_RTOL of them, INT8 results equal them bit for bit (docs/int8-semantics.md, "The
  * oneDNN CPU backend"). Tests: tests/kernels/cpu/test_dnnl.c. */
@@ -73,6 +76,20 @@ void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float
                      const int32_t *isums, const c8_int8_epilogue *ep, void *y);
 /* acc[i] = sum over p of (int32_t)parts[p][i] for i < count (each part's values exact integers). */
 void c8_dnnl_sum_parts(int n_parts, const float *const *parts, int64_t count, int32_t *acc);
+
+/* Q8Quantize: q[i] = c8_quant_quantize(x[i], inv_s) for i < n (vectorized, the same bits). */
+void c8_dnnl_quantize(const float *x, float inv_s, int64_t n, int8_t *q);
+/* Q8Requantize: y[i] = c8_quant_epilogue_i8(x[i], m, 0, 0, 0.0f, act) for i < n (the same bits). */
+void c8_dnnl_requantize(const int8_t *x, float m, c8_quant_act act, int64_t n, int8_t *y);
+
+/* The FP32 Relu and BatchNormalization nodes (unfused: calibration's every-tensor engines), as
+ * the reference kernels compute them element by element (c8_ref_unary_f32's ReLU,
+ * c8_ref_batchnorm's (x - mean) / sqrtf(var + eps) * scale + bias): the same bits, vectorized.
+ * relu: y == x allowed. */
+void c8_dnnl_relu(const float *x, float *y, int64_t n);
+void c8_dnnl_batchnorm(int64_t N, int64_t C, int64_t inner, float epsilon, const float *x,
+                       const float *scale, const float *bias, const float *mean, const float *var,
+                       float *y);
 
 /* y[i] = c8_ref_act(act, a, b, y[i]) for i < n (the reference's FP32 activation, NaN included). */
 void c8_dnnl_act_f32(int act, float a, float b, float *y, int64_t n);

@@ -7,6 +7,17 @@
  *
  * Gemm (FP32, B constant, alpha = beta = 1, no transA, C absent or a row (N)): matmul with bias.
  *
+ * MaxPool (FP32 and FP16 layers): not a oneDNN primitive but calib8's own clipped-window kernel
+ * (kernels/cpu/pool_fast.h; oneDNN's max drops NaN taps, the reference propagates them), bit for
+ * bit the reference's.
+ *
+ * FP16 layers of these (emulated, as the reference backend does: kernels/cpu/backend_cpu.c): the
+ * same float32 primitives on the input and residual rounded through binary16 (copies), the
+ * output rounded after the activation; the weights and bias are constants the builder already
+ * rounded. The sums are float32 in oneDNN's order, so the rounded outputs are within
+ * C8_DNNL_FP32_RTOL of the reference's sums before the final rounding (at most one binary16 step
+ * apart where a sum lies that close to a rounding boundary).
+ *
  * Q8Conv / Q8Gemm: the int8 operands converted to float32 (exact) and summed by the same float32
  * primitives with no bias or post-ops. When 127 * sum |w| <= 2^24 for every output channel,
  * every partial sum is an exactly represented integer, so the sums are the reference's int32
@@ -22,7 +33,10 @@
  * ~5x faster than the plain-layout gemm convolution). Weights are reordered once. */
 #include "kernels/cpu/dnnl_backend.h"
 
+#include "kernels/cpu/fp16_round.h"
+#include "kernels/cpu/pool_fast.h"
 #include "ops/geometry.h"
+#include "util/shape.h"
 #include "ops/ops.h"
 #include "util/err.h"
 
@@ -42,7 +56,18 @@ void c8_dnnl_ctx_set_threads(c8_dnnl_ctx *c, int threads) {
 }
 int c8_dnnl_ctx_threads(const c8_dnnl_ctx *c) { return c->threads; }
 
-typedef enum node_kind { K_CONV = 1, K_GEMM, K_Q8CONV, K_Q8GEMM } node_kind;
+typedef enum node_kind {
+    K_CONV = 1,
+    K_GEMM,
+    K_Q8CONV,
+    K_Q8GEMM,
+    K_MAXPOOL,
+    K_QUANT,
+    K_REQUANT,
+    K_RELU,
+    K_BN,
+    K_Q8MAXPOOL
+} node_kind;
 
 struct c8_dnnl_node {
     node_kind kind;
@@ -74,6 +99,12 @@ struct c8_dnnl_node {
      * that the result does not depend on the thread count (docs/cli.md, "Threads") */
     bool serial;
     bool gemm_impl; /* the primitive oneDNN chose is "gemm:..." or "ref:..." */
+    /* an FP16 layer (emulated): x16 / r16 hold the input / residual rounded through binary16 */
+    bool fp16;
+    c8_pool_desc pool;    /* K_MAXPOOL */
+    c8_pool2d_desc qpool; /* K_Q8MAXPOOL */
+    float *x16, *r16;
+    size_t x16_count, r16_count;
 };
 
 /* Every oneDNN call is checked here: the expression, file and line go into the message. */
@@ -124,6 +155,8 @@ void c8_dnnl_node_free(c8_dnnl_node *s) {
     free(s->part_y);
     free(s->part_off);
     free(s->acc);
+    free(s->x16);
+    free(s->r16);
     free(s);
 }
 
@@ -134,6 +167,10 @@ static bool is_const(const c8_value *v) { return v && v->kind == C8_VAL_CONST &&
 
 static bool fp32_layer(const c8_layer *l) {
     return !l || (l->precision == C8_LAYER_PREC_FP32 && l->role == C8_LAYER_COMPUTE);
+}
+
+static bool fp16_layer(const c8_layer *l) {
+    return l && l->precision == C8_LAYER_PREC_FP16 && l->role == C8_LAYER_COMPUTE;
 }
 
 /* The fused activations (applied by c8_dnnl_act_f32 as the reference does). */
@@ -225,15 +262,48 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
     switch (n->op) {
     case C8_OP_CONV:
     case C8_OP_FUSED_CONV:
-        if (!fp32_layer(l)) return NULL; /* FP16 layers: the reference backend's emulation */
+        if (!fp32_layer(l) && !fp16_layer(l)) return NULL;
         r = conv_reason(g, n);
-        label = "dnnl:conv f32";
+        label = fp16_layer(l) ? "dnnl:conv f32 (fp16)" : "dnnl:conv f32";
         break;
     case C8_OP_GEMM:
-        if (!fp32_layer(l)) return NULL;
+        if (!fp32_layer(l) && !fp16_layer(l)) return NULL;
         r = gemm_reason(g, n);
-        label = "dnnl:matmul f32";
+        label = fp16_layer(l) ? "dnnl:matmul f32 (fp16)" : "dnnl:matmul f32";
         break;
+    case C8_OP_MAXPOOL: {
+        if (!fp32_layer(l) && !fp16_layer(l)) return NULL;
+        const c8_value *x = c8_node_input(g, n, 0);
+        if (!is_float(x) || (n->n_out > 1 && n->out[1] >= 0)) r = "not float32";
+        label = fp16_layer(l) ? "cpu:maxpool (fp16)" : "cpu:maxpool";
+        break;
+    }
+    case C8_OP_RELU:
+    case C8_OP_BATCHNORM:
+        if (!fp32_layer(l)) return NULL;
+        if (!is_float(c8_node_input(g, n, 0)) || n->fusion.residual >= 0 ||
+            n->fusion.act != C8_ACT_NONE)
+            r = "not plain float32";
+        else if (n->op == C8_OP_BATCHNORM && c8_node_input(g, n, 0)->shape.rank < 2)
+            r = "rank";
+        label = n->op == C8_OP_RELU ? "cpu:relu" : "cpu:batchnorm";
+        break;
+    case C8_OP_Q8_MAXPOOL: {
+        const c8_value *x = c8_node_input(g, n, 0);
+        if (!x || x->dtype != C8_DT_INT8) r = "not int8";
+        label = "cpu:maxpool int8";
+        break;
+    }
+    case C8_OP_Q8_QUANTIZE:
+        if (!is_float(c8_node_input(g, n, 0))) r = "not float32";
+        label = "cpu:quantize";
+        break;
+    case C8_OP_Q8_REQUANTIZE: {
+        const c8_value *x = c8_node_input(g, n, 0);
+        if (!x || x->dtype != C8_DT_INT8) r = "not int8";
+        label = "cpu:requantize";
+        break;
+    }
     case C8_OP_Q8_CONV:
         r = q8_reason(g, n);
         label = "dnnl:conv int8";
@@ -588,7 +658,18 @@ c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, c
         st = prepare_node(c, g, n, &s, err);
         c8_dnnl_threads_leave(t);
     }
-    if (st != C8_OK) return st;
+    if (st == C8_OK && fp16_layer(l)) {
+        s->fp16 = true;
+        s->x16_count = (size_t)c8_shape_numel(&c8_node_input(g, n, 0)->shape);
+        s->r16_count = s->res ? (size_t)c8_shape_numel(&y->shape) : 0;
+        s->x16 = malloc((s->x16_count ? s->x16_count : 1) * sizeof(float));
+        s->r16 = s->res ? malloc((s->r16_count ? s->r16_count : 1) * sizeof(float)) : NULL;
+        if (!s->x16 || (s->res && !s->r16)) st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+    }
+    if (st != C8_OK) {
+        c8_dnnl_node_free(s);
+        return st;
+    }
     s->serial = serial;
     *out = s;
     return C8_OK;
@@ -620,6 +701,19 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
                              c8_node_input(g, n, 2) != NULL, n, d.K, err);
         break;
     }
+    case C8_OP_MAXPOOL:
+        s->kind = K_MAXPOOL;
+        st = c8_op_pool_desc(g, n, &s->pool, err);
+        break;
+    case C8_OP_Q8_QUANTIZE: s->kind = K_QUANT; break;
+    case C8_OP_RELU: s->kind = K_RELU; break;
+    case C8_OP_Q8_MAXPOOL:
+        s->kind = K_Q8MAXPOOL;
+        st = c8_op_q8_pool_desc(g, n, &s->qpool, err);
+        if (st == C8_OK) st = c8_pool2d_desc_check(n->name, &s->qpool, 1, err);
+        break;
+    case C8_OP_BATCHNORM: s->kind = K_BN; break;
+    case C8_OP_Q8_REQUANTIZE: s->kind = K_REQUANT; break;
     case C8_OP_Q8_CONV:
     case C8_OP_Q8_GEMM:
         s->kind = n->op == C8_OP_Q8_CONV ? K_Q8CONV : K_Q8GEMM;
@@ -678,20 +772,66 @@ static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, c
 c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
                       const c8_host_tensor *in, c8_host_tensor *out, const c8_host_tensor *residual,
                       c8_error *err) {
+    if (s->kind == K_Q8MAXPOOL) {
+        c8_cpu_int8_maxpool2d(&s->qpool, in[0].data, out[0].data);
+        return C8_OK;
+    }
+    if (s->kind == K_RELU) {
+        c8_dnnl_relu(in[0].data, out[0].data, c8_shape_numel(&in[0].shape));
+        return C8_OK;
+    }
+    if (s->kind == K_BN) { /* shapes as ops/compute.c's bn_run checked them at inference */
+        const c8_shape *xs = &in[0].shape;
+        c8_dnnl_batchnorm(xs->d[0], xs->d[1], c8_shape_span(xs, 2, xs->rank),
+                          c8_node_attr_f(n, "epsilon", 1e-5f), in[0].data, in[1].data, in[2].data,
+                          in[3].data, in[4].data, out[0].data);
+        return C8_OK;
+    }
+    if (s->kind == K_QUANT) { /* ops/q8.c's run_quantize, vectorized */
+        float inv = c8_quant_inv_scale(c8_node_attr_f(n, "scale", 1.0f));
+        c8_dnnl_quantize(in[0].data, inv, c8_shape_numel(&in[0].shape), out[0].data);
+        return C8_OK;
+    }
+    if (s->kind == K_REQUANT) { /* ops/q8.c's run_requantize, vectorized */
+        c8_int8_epilogue ep = c8_op_q8_epilogue(n);
+        c8_dnnl_requantize(in[0].data, c8_node_attr_f(n, "mult", 1.0f), ep.act,
+                           c8_shape_numel(&in[0].shape), out[0].data);
+        return C8_OK;
+    }
+    if (s->kind == K_MAXPOOL) {
+        const float *x = in[0].data;
+        if (s->fp16) {
+            c8_cpu_fp16_round(x, s->x16, s->x16_count);
+            x = s->x16;
+        }
+        c8_cpu_maxpool(&s->pool, x, out[0].data);
+        if (s->fp16) /* a no-op on rounded taps; kept so that every FP16 layer ends rounded */
+            c8_cpu_fp16_round(out[0].data, out[0].data, (size_t)c8_shape_numel(&out[0].shape));
+        return C8_OK;
+    }
     if (s->kind == K_CONV || s->kind == K_GEMM) {
         if (s->res && (!residual || !residual->data))
             return c8_err(err, C8_ERR_INTERNAL, "%s: node '%s': fused residual has no data",
                           g->path, n->name);
         const void *bias = n->n_in > 2 ? in[2].data : NULL;
+        const void *x = in[0].data, *res = s->res ? residual->data : NULL;
+        if (s->fp16) { /* the FP16 emulation's rounded inputs */
+            c8_cpu_fp16_round(x, s->x16, s->x16_count);
+            x = s->x16;
+            if (res) {
+                c8_cpu_fp16_round(res, s->r16, s->r16_count);
+                res = s->r16;
+            }
+        }
         c8_dnnl_thread_scope t = c8_dnnl_threads_enter(s->serial ? 1 : 0);
-        c8_status st =
-            exec(c, s, in[0].data, out[0].data, bias, s->res ? residual->data : NULL, err);
+        c8_status st = exec(c, s, x, out[0].data, bias, res, err);
         c8_dnnl_threads_leave(t);
         C8_TRY(st);
         const c8_fusion *f = &n->fusion;
+        const int64_t ny = c8_shape_numel(&out[0].shape);
         if (f->act != C8_ACT_NONE)
-            c8_dnnl_act_f32((int)f->act, f->act_a, f->act_b, out[0].data,
-                            c8_shape_numel(&out[0].shape));
+            c8_dnnl_act_f32((int)f->act, f->act_a, f->act_b, out[0].data, ny);
+        if (s->fp16) c8_cpu_fp16_round(out[0].data, out[0].data, (size_t)ny);
         return C8_OK;
     }
     /* Q8Conv / Q8Gemm: exact float32 sums, then calib8's requantization */

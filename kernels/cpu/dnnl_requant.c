@@ -10,6 +10,8 @@
 #include "kernels/ref/ref.h"
 #include "util/err.h"
 
+#include <math.h>
+
 /* c8_quant_rne_sat127 without branches: NaN -> 0, clamp to [-127, 127], truncate, then the exact
  * fractional part decides (ties to even). Equal to the reference for every float. */
 static inline int8_t rne_sat127(float y) {
@@ -150,4 +152,54 @@ double c8_dnnl_sum_bound(const int8_t *w, int64_t rows, int64_t len, int64_t row
         if (127.0 * (double)s > worst) worst = 127.0 * (double)s;
     }
     return worst;
+}
+
+void c8_dnnl_quantize(const float *restrict x, float inv_s, int64_t n, int8_t *restrict q) {
+    for (int64_t i = 0; i < n; i++) q[i] = rne_sat127(x[i] * inv_s);
+}
+
+/* Q8Requantize's element, c8_quant_epilogue_i8(x, m, no residual, act), as a branch-free loop. */
+static inline __attribute__((always_inline)) void rq_body(const int8_t *restrict x, float m,
+                                                          int64_t n, const int kind, float lo,
+                                                          float hi, float alpha,
+                                                          int8_t *restrict y) {
+    for (int64_t i = 0; i < n; i++) {
+        float v = (float)x[i] * m;
+        if (kind == C8_QACT_RELU) v = v > 0.0f ? v : 0.0f;
+        if (kind == C8_QACT_CLIP) {
+            v = v < lo ? lo : v;
+            v = v > hi ? hi : v;
+        }
+        if (kind == C8_QACT_LEAKY_RELU) v = v < 0.0f ? v * alpha : v;
+        y[i] = rne_sat127(v);
+    }
+}
+
+void c8_dnnl_requantize(const int8_t *x, float m, c8_quant_act act, int64_t n, int8_t *y) {
+    switch (act.kind) {
+    case C8_QACT_NONE: rq_body(x, m, n, C8_QACT_NONE, act.lo, act.hi, act.alpha, y); break;
+    case C8_QACT_RELU: rq_body(x, m, n, C8_QACT_RELU, act.lo, act.hi, act.alpha, y); break;
+    case C8_QACT_CLIP: rq_body(x, m, n, C8_QACT_CLIP, act.lo, act.hi, act.alpha, y); break;
+    case C8_QACT_LEAKY_RELU:
+        rq_body(x, m, n, C8_QACT_LEAKY_RELU, act.lo, act.hi, act.alpha, y);
+        break;
+    default:
+        for (int64_t i = 0; i < n; i++) y[i] = c8_quant_epilogue_i8(x[i], m, 0, 0, 0.0f, act);
+    }
+}
+
+void c8_dnnl_relu(const float *x, float *y, int64_t n) {
+    for (int64_t i = 0; i < n; i++) y[i] = x[i] < 0.0f ? 0.0f : x[i];
+}
+
+void c8_dnnl_batchnorm(int64_t N, int64_t C, int64_t inner, float epsilon, const float *x,
+                       const float *scale, const float *bias, const float *mean, const float *var,
+                       float *y) {
+    for (int64_t n = 0; n < N; n++)
+        for (int64_t c = 0; c < C; c++) {
+            const float den = sqrtf(var[c] + epsilon), m = mean[c], s = scale[c], b = bias[c];
+            const float *xc = x + (n * C + c) * inner;
+            float *yc = y + (n * C + c) * inner;
+            for (int64_t i = 0; i < inner; i++) yc[i] = (xc[i] - m) / den * s + b;
+        }
 }

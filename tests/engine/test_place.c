@@ -180,7 +180,8 @@ static const c8_layer *layer_of(const c8_engine *e, const char *node, int *index
 
 /* Both CPU devices place every node on the CPU; the reference runs every node with "ref", the
  * fast device (where built with oneDNN) names its oneDNN kernels ("dnnl:...") for the
- * convolutions and Gemms and "ref" for the rest. */
+ * convolutions and Gemms, its own kernels for MaxPool, Relu and BatchNormalization ("cpu:maxpool",
+ * "cpu:relu", "cpu:batchnorm") and "ref" for the rest. */
 static void test_cpu_placement(void) {
     c8_device devs[2] = {C8_DEVICE_CPU_REF, C8_DEVICE_CPU};
     for (int d = 0; d < 2; d++) {
@@ -197,8 +198,14 @@ static void test_cpu_placement(void) {
             dnnl += is_dnnl;
             bool conv_or_gemm =
                 !strcmp(p.op, "FusedConv") || !strcmp(p.op, "Conv") || !strcmp(p.op, "Gemm");
+            const char *own = !strcmp(p.op, "MaxPool")              ? "cpu:maxpool"
+                              : !strcmp(p.op, "Relu")               ? "cpu:relu"
+                              : !strcmp(p.op, "BatchNormalization") ? "cpu:batchnorm"
+                                                                    : NULL;
             if (fast && conv_or_gemm) {
                 CU_ASSERT(is_dnnl);
+            } else if (fast && own) {
+                CU_ASSERT_STRING_EQUAL(p.kernel, own);
             } else {
                 CU_ASSERT_STRING_EQUAL(p.kernel, "ref");
             }

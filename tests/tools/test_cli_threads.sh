@@ -7,7 +7,8 @@
 #   - run of the FP32 model and of the INT8 plan on 1,000 test images in one batch: the logits
 #     are byte-identical (oneDNN's sgemm summed the rows at the end of each thread's share
 #     differently before FP32 products ran on one thread: images 498, 499, 998, 999 with 2
-#     threads);
+#     threads); the FP16 plan's logits too (FP16 layers emulated on the same oneDNN primitives);
+#   - bench --json records the thread count (--threads 3; without it, OMP_NUM_THREADS=2);
 # and the option's errors (exit 2). Exit 77 (skip) without the Fashion-MNIST package.
 #   test_cli_threads.sh CALIB8 SOURCE_DIR WORK_DIR
 set -euo pipefail
@@ -43,16 +44,19 @@ for m in "${models[@]}"; do
     done
     "$c8" build --model "$model" --precision int8 --calib "$work/$m.t1.cache" \
         --plan "$work/$m.int8.plan" >/dev/null
+    "$c8" build --model "$model" --precision fp16 --plan "$work/$m.fp16.plan" >/dev/null
     for t in 1 2 4; do
         "$c8" run --model "$model" --input "$work/x.npy" --output-dir "$work/$m.fp32.t$t" \
             --threads "$t" >/dev/null
         "$c8" run --plan "$work/$m.int8.plan" --input "$work/x.npy" \
             --output-dir "$work/$m.int8.t$t" --threads "$t" >/dev/null
+        "$c8" run --plan "$work/$m.fp16.plan" --input "$work/x.npy" \
+            --output-dir "$work/$m.fp16.t$t" --threads "$t" >/dev/null
     done
     for t in 2 4; do
         cmp -s "$work/$m.t1.cache" "$work/$m.t$t.cache" ||
             fail "$m: the cache of --threads $t differs from --threads 1"
-        for p in fp32 int8; do
+        for p in fp32 int8 fp16; do
             cmp "$work/$m.$p.t1/logits.npy" "$work/$m.$p.t$t/logits.npy" ||
                 fail "$m: $p logits of --threads $t differ from --threads 1"
         done
@@ -72,13 +76,19 @@ rc=0
 [ "$rc" = 2 ] && grep -q "has no effect without --max-drift" "$work/err.txt" ||
     fail "build --threads without --max-drift: exit $rc, $(cat "$work/err.txt")"
 [ ! -e "$work/p.plan" ] || fail "build --threads wrote a plan after a usage error"
+"$c8" bench --plan "$work/fmnist_cnn.int8.plan" --batch 2 --iterations 2 --warmup 0 --threads 3 \
+    --json "$work/b3.json" >/dev/null
+grep -q '"threads": 3,' "$work/b3.json" || fail "bench --threads 3: $(grep threads "$work/b3.json")"
+OMP_NUM_THREADS=2 "$c8" bench --plan "$work/fmnist_cnn.int8.plan" --batch 2 --iterations 2 \
+    --warmup 0 --json "$work/b2.json" >/dev/null
+grep -q '"threads": 2,' "$work/b2.json" || fail "bench, OMP_NUM_THREADS=2: $(grep threads "$work/b2.json")"
 rc=0
 "$c8" calibrate --from-histograms "$work/none.h5" --algo mse --cache "$work/c.cache" \
     --threads 2 2>"$work/err.txt" >/dev/null || rc=$?
 [ "$rc" = 2 ] && grep -q -- "--threads has no effect with --from-histograms" "$work/err.txt" ||
     fail "calibrate --from-histograms --threads: exit $rc, $(cat "$work/err.txt")"
 if [ "$fails" = 0 ]; then
-    echo "test_cli_threads: caches and FP32/INT8 logits identical for --threads 1, 2, 4"
+    echo "test_cli_threads: caches and FP32/INT8/FP16 logits identical for --threads 1, 2, 4"
 else
     echo "test_cli_threads: $fails failed"
     exit 1

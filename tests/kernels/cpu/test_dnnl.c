@@ -10,6 +10,7 @@
 
 #include "calib8/quant.h"
 #include "kernels/cpu/dnnl_backend.h"
+#include "kernels/ref/fp16.h"
 #include "kernels/ref/ref.h"
 #include "ops/geometry.h"
 #include "ops/infer.h"
@@ -48,10 +49,12 @@ static size_t bytes_of(const c8_graph *g, int v) {
 }
 
 /* Runs node 0 of g (inputs: data[k] for k < n_in, constants from the graph; residual value res or
- * -1 with res_data) with the reference and with oneDNN; *ref / *got receive the outputs (caller
- * frees with free()). Returns false when oneDNN did not take the node (kernel NULL). */
-static bool run_both(c8_dnnl_ctx *c, const c8_graph *g, void **data, const void *res_data,
-                     void **ref, void **got) {
+ * -1 with res_data) as layer l (NULL: no layer, i.e. FP32) with the reference backend (the
+ * reference kernels; FP16 layers emulated by kernels/cpu/backend_cpu.c) and with the oneDNN
+ * backend's node; *ref / *got receive the outputs (caller frees with free()). Returns false when
+ * the oneDNN backend did not take the node (kernel NULL). */
+static bool run_both_l(c8_dnnl_ctx *c, const c8_graph *g, const c8_layer *l, void **data,
+                       const void *res_data, void **ref, void **got) {
     const c8_node *n = &g->nodes[0];
     c8_host_tensor in[8], out_r, out_d, res;
     for (int k = 0; k < n->n_in; k++) {
@@ -72,9 +75,10 @@ static bool run_both(c8_dnnl_ctx *c, const c8_graph *g, void **data, const void 
         rp = &res;
     }
     c8_error err = {0};
-    CU_ASSERT_EQUAL_FATAL(c8_node_run_ref(g, n, in, &out_r, rp, &err), C8_OK);
+    CU_ASSERT_EQUAL_FATAL(c8_backend_cpu_run_node(NULL, NULL, g, n, l, in, &out_r, rp, &err),
+                          C8_OK);
     c8_dnnl_node *s = NULL;
-    c8_status st = c8_dnnl_prepare(c, g, n, NULL, &s, &err);
+    c8_status st = c8_dnnl_prepare(c, g, n, l, &s, &err);
     if (st != C8_OK) printf("\n  prepare: %s\n", err.msg);
     CU_ASSERT_EQUAL_FATAL(st, C8_OK);
     if (!s) {
@@ -93,6 +97,11 @@ static bool run_both(c8_dnnl_ctx *c, const c8_graph *g, void **data, const void 
     CU_ASSERT(gfree(out_r.data, yb));
     CU_ASSERT(gfree(out_d.data, yb));
     return true;
+}
+
+static bool run_both(c8_dnnl_ctx *c, const c8_graph *g, void **data, const void *res_data,
+                     void **ref, void **got) {
+    return run_both_l(c, g, NULL, data, res_data, ref, got);
 }
 
 static float *rand_floats(c8t_rng *r, int64_t n, float lo, float hi) {
@@ -132,7 +141,43 @@ typedef struct conv_case {
     int64_t n, c, k, group, in, kern, stride, dil, pb, pe;
 } conv_case;
 
-static void fp32_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, uint64_t seed) {
+static c8_layer fp16_layer(void) {
+    c8_layer l;
+    memset(&l, 0, sizeof l);
+    l.precision = C8_LAYER_PREC_FP16;
+    l.role = C8_LAYER_COMPUTE;
+    return l;
+}
+
+/* FP16 layers (emulated): every output a binary16 value; each within the FP32 tolerance plus one
+ * binary16 step of the reference's (the float32 sums may straddle a rounding boundary), and at
+ * least 90% of them equal (a missing input rounding shows as widespread one-step differences). */
+static int check_fp16(const char *what, uint64_t seed, const float *ref, const float *got,
+                      const float *mag, int64_t n) {
+    int64_t equal = 0, bad = -1;
+    for (int64_t i = 0; i < n; i++) {
+        if (!isnan(got[i]) && c8_fp16_round(got[i]) != got[i]) bad = i;
+        if ((isnan(ref[i]) && isnan(got[i])) || ref[i] == got[i]) {
+            equal++;
+            continue;
+        }
+        int e;
+        frexpf(ref[i], &e);
+        double step = ldexp(1.0, (e - 11 < -24 ? -24 : e - 11));
+        double d = fabs((double)ref[i] - (double)got[i]);
+        if (!(d <= C8_DNNL_FP32_RTOL * (double)mag[i] + step)) bad = i;
+    }
+    if (bad >= 0)
+        printf("\n  %s fp16 (seed %llu): element %lld: ref %.9g, dnnl %.9g\n", what,
+               (unsigned long long)seed, (long long)bad, (double)ref[bad], (double)got[bad]);
+    if (equal < n * 9 / 10)
+        printf("\n  %s fp16 (seed %llu): only %lld of %lld equal\n", what, (unsigned long long)seed,
+               (long long)equal, (long long)n);
+    return bad < 0 && equal >= n * 9 / 10;
+}
+
+static void fp32_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, uint64_t seed,
+                           bool fp16) {
     c8t_rng r = {seed};
     c8_graph *g = pu_graph(13);
     int64_t xd[5] = {cc->n, cc->c}, wd[5] = {cc->k, cc->c / cc->group};
@@ -176,7 +221,8 @@ static void fp32_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, u
     if (variant >= 6) /* non-finite inputs: NaN and +-Inf must come out where the reference's do */
         for (int64_t i = 0; i < nx; i += 7) xv[i] = i % 3 ? (i % 2 ? INFINITY : -INFINITY) : NAN;
     void *data[3] = {xv, NULL, NULL}, *ref = NULL, *got = NULL;
-    CU_ASSERT_FATAL(run_both(ctx, g, data, res, &ref, &got));
+    c8_layer l16 = fp16_layer();
+    CU_ASSERT_FATAL(run_both_l(ctx, g, fp16 ? &l16 : NULL, data, res, &ref, &got));
     /* the magnitude: the reference convolution of |x|, |w|, |b|, plus |residual| */
     c8_conv_desc d;
     CU_ASSERT_EQUAL_FATAL(c8_op_conv_desc(g, nd, &d, &err), C8_OK);
@@ -197,7 +243,8 @@ static void fp32_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, u
              (long long)cc->n, (long long)cc->c, (long long)cc->k, (long long)cc->group,
              (long long)cc->in, (long long)cc->kern, (long long)cc->stride, (long long)cc->dil,
              (long long)cc->pb, (long long)cc->pe, variant);
-    CU_ASSERT(check_fp32(what, seed, ref, got, mag, ny));
+    CU_ASSERT(fp16 ? check_fp16(what, seed, ref, got, mag, ny)
+                   : check_fp32(what, seed, ref, got, mag, ny));
     free(ax), free(aw), free(ab), free(mag), free(xv), free(res), free(ref), free(got);
     c8_graph_destroy(g);
 }
@@ -219,14 +266,18 @@ static void test_fp32_conv(void) {
     /* variants 6..9: non-finite inputs with each activation */
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
         for (int variant = 0; variant < 10; variant++)
-            fp32_conv_case(ctx, &cases[ci], variant, 1000 + (uint64_t)i++);
+            fp32_conv_case(ctx, &cases[ci], variant, 1000 + (uint64_t)i++, false);
+    /* FP16 layers: every other case, each variant */
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci += 2)
+        for (int variant = 0; variant < 10; variant++)
+            fp32_conv_case(ctx, &cases[ci], variant, 1500 + (uint64_t)i++, true);
     c8_dnnl_ctx_destroy(ctx);
 }
 
 /* ---------------------------------------------------------------- FP32 Gemm */
 
 static void fp32_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, int variant,
-                           uint64_t seed) {
+                           uint64_t seed, bool fp16) {
     c8t_rng r = {seed};
     c8_graph *g = pu_graph(13);
     bool tb = variant % 2, has_c = variant % 3 != 2, c_row = variant % 4 == 1;
@@ -254,7 +305,8 @@ static void fp32_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, in
     }
     float *av = rand_floats(&r, M * K, -1, 1);
     void *data[3] = {av, NULL, NULL}, *ref = NULL, *got = NULL;
-    CU_ASSERT_FATAL(run_both(ctx, g, data, res, &ref, &got));
+    c8_layer l16 = fp16_layer();
+    CU_ASSERT_FATAL(run_both_l(ctx, g, fp16 ? &l16 : NULL, data, res, &ref, &got));
     float *mag = calloc((size_t)(M * N), 4);
     const float *bv = g->vals[b].data, *cv = has_c ? g->vals[c].data : NULL;
     for (int64_t i = 0; i < M; i++)
@@ -269,7 +321,8 @@ static void fp32_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, in
     char what[96];
     snprintf(what, sizeof what, "gemm M%lld N%lld K%lld v%d", (long long)M, (long long)N,
              (long long)K, variant);
-    CU_ASSERT(check_fp32(what, seed, ref, got, mag, M * N));
+    CU_ASSERT(fp16 ? check_fp16(what, seed, ref, got, mag, M * N)
+                   : check_fp32(what, seed, ref, got, mag, M * N));
     free(mag), free(av), free(res), free(ref), free(got);
     c8_graph_destroy(g);
 }
@@ -283,7 +336,8 @@ static void test_fp32_gemm(void) {
     int i = 0;
     for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
         for (int variant = 0; variant < 8; variant++)
-            fp32_gemm_case(ctx, s[k][0], s[k][1], s[k][2], variant, 2000 + (uint64_t)i++);
+            fp32_gemm_case(ctx, s[k][0], s[k][1], s[k][2], variant, 2000 + (uint64_t)i++,
+                           variant >= 4); /* variants 4..7: an FP16 layer */
     c8_dnnl_ctx_destroy(ctx);
 }
 
@@ -530,9 +584,218 @@ static void test_requant_ties(void) {
     free(sums), free(isums), free(res), free(ref), free(got);
 }
 
+/* ---------------------------------------------------------------- MaxPool, Q8Quantize,
+ * Q8Requantize */
+
+typedef struct pool_case {
+    int nsp;
+    int64_t n, c, in, kern, stride, dil, pb, pe, ceil;
+} pool_case;
+
+/* MaxPool (calib8's own kernel on the fast backend) byte for byte against the reference, FP32 and
+ * FP16 layers, on inputs with NaN, +-Inf, +-0 and repeated values. */
+static void maxpool_case(c8_dnnl_ctx *ctx, const pool_case *pc, int variant, uint64_t seed) {
+    c8t_rng r = {seed};
+    c8_graph *g = pu_graph(13);
+    int64_t xd[5] = {pc->n, pc->c};
+    for (int i = 0; i < pc->nsp; i++) xd[2 + i] = pc->in + i;
+    int x = pu_val_in(g, "x", C8_DT_FLOAT, pu_shape(pc->nsp + 2, xd));
+    int node = pu_node(g, "pool", "MaxPool", (int[]){x}, 1, (const char *[]){"y"}, 1, NULL);
+    int64_t v[6];
+    for (int i = 0; i < pc->nsp; i++) v[i] = pc->kern;
+    pu_attr_ints(g, node, "kernel_shape", pc->nsp, v);
+    for (int i = 0; i < pc->nsp; i++) v[i] = pc->stride;
+    pu_attr_ints(g, node, "strides", pc->nsp, v);
+    for (int i = 0; i < pc->nsp; i++) v[i] = pc->dil;
+    pu_attr_ints(g, node, "dilations", pc->nsp, v);
+    for (int i = 0; i < pc->nsp; i++) v[i] = pc->pb, v[pc->nsp + i] = pc->pe;
+    pu_attr_ints(g, node, "pads", 2 * pc->nsp, v);
+    pu_attr_i(g, node, "ceil_mode", pc->ceil);
+    c8_error err = {0};
+    c8_status st = pu_finish(g, false, &err);
+    if (st != C8_OK) printf("\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+    int64_t nx = c8_shape_numel(&g->vals[x].shape);
+    float *xv = rand_floats(&r, nx, -3, 3);
+    static const float special[] = {0.0f, -0.0f, INFINITY, -INFINITY, 1.5f, NAN};
+    for (int64_t i = 0; i < nx; i++) {
+        if (variant == 1 && i % 5 == 0) xv[i] = special[c8t_randint(&r, 0, 4)];
+        if (variant == 2 && i % 11 == 3) xv[i] = special[c8t_randint(&r, 0, 5)];
+        if (variant == 3) xv[i] = special[c8t_randint(&r, 0, 1)]; /* signed zeros only */
+    }
+    c8_layer l16 = fp16_layer();
+    const c8_layer *l = variant >= 4 ? &l16 : NULL;
+    CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], l, NULL),
+                           l ? "cpu:maxpool (fp16)" : "cpu:maxpool");
+    void *data[1] = {xv}, *ref = NULL, *got = NULL;
+    CU_ASSERT_FATAL(run_both_l(ctx, g, l, data, NULL, &ref, &got));
+    char what[128];
+    snprintf(what, sizeof what, "maxpool %dd n%lld c%lld in%lld k%lld s%lld d%lld p%lld/%lld%s v%d",
+             pc->nsp, (long long)pc->n, (long long)pc->c, (long long)pc->in, (long long)pc->kern,
+             (long long)pc->stride, (long long)pc->dil, (long long)pc->pb, (long long)pc->pe,
+             pc->ceil ? " ceil" : "", variant);
+    CU_ASSERT(same_bytes(what, seed, ref, got, bytes_of(g, g->nodes[0].out[0])));
+    free(xv), free(ref), free(got);
+    c8_graph_destroy(g);
+}
+
+/* Q8MaxPool byte for byte against the reference (int8 values -128..127, windows partly or wholly
+ * in the padding, dilations, ceil_mode). */
+static void q8_maxpool_case(c8_dnnl_ctx *ctx, const pool_case *pc, uint64_t seed) {
+    c8t_rng r = {seed};
+    c8_graph *g = pu_graph(13);
+    int x = pu_val_in(g, "x", C8_DT_INT8, pu_shp(4, pc->n, pc->c, pc->in, pc->in + 1));
+    int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+    int node =
+        c8_graph_add_node(g, "qpool", "Q8MaxPool", "", C8_OP_Q8_MAXPOOL, (int[]){x}, 1, &ys, 1);
+    pu_attr_ints_v(g, node, "kernel_shape", 2, pc->kern, pc->kern);
+    pu_attr_ints_v(g, node, "strides", 2, pc->stride, pc->stride);
+    pu_attr_ints_v(g, node, "dilations", 2, pc->dil, pc->dil);
+    pu_attr_ints_v(g, node, "pads", 4, pc->pb, pc->pb, pc->pe, pc->pe);
+    pu_attr_i(g, node, "ceil_mode", pc->ceil);
+    c8_error err = {0};
+    c8_status st = pu_finish(g, false, &err);
+    if (st != C8_OK) printf("\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+    CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL), "cpu:maxpool int8");
+    int8_t *xv = rand_i8(&r, c8_shape_numel(&g->vals[x].shape), -128, 127);
+    void *data[1] = {xv}, *ref = NULL, *got = NULL;
+    CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+    char what[128];
+    snprintf(what, sizeof what, "q8 maxpool n%lld c%lld in%lld k%lld s%lld d%lld p%lld/%lld%s",
+             (long long)pc->n, (long long)pc->c, (long long)pc->in, (long long)pc->kern,
+             (long long)pc->stride, (long long)pc->dil, (long long)pc->pb, (long long)pc->pe,
+             pc->ceil ? " ceil" : "");
+    CU_ASSERT(same_bytes(what, seed, ref, got, bytes_of(g, g->nodes[0].out[0])));
+    free(xv), free(ref), free(got);
+    c8_graph_destroy(g);
+}
+
+static void test_maxpool(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    static const pool_case cases[] = {
+        {2, 2, 3, 8, 2, 2, 1, 0, 0, 0},  {2, 1, 7, 9, 3, 2, 1, 1, 1, 0},
+        {2, 1, 5, 10, 3, 2, 1, 1, 0, 1}, {2, 2, 4, 12, 3, 1, 2, 2, 2, 0},
+        {2, 1, 3, 7, 2, 3, 1, 1, 1, 1},  {2, 1, 33, 14, 3, 2, 1, 0, 0, 1},
+        {1, 2, 3, 17, 4, 3, 1, 2, 1, 0}, {1, 1, 2, 9, 3, 1, 3, 3, 3, 0},
+        {3, 1, 2, 6, 2, 2, 1, 0, 1, 0},  {3, 2, 3, 5, 3, 1, 1, 1, 1, 1},
+        {2, 1, 8, 28, 2, 2, 1, 0, 0, 0}, {2, 1, 1, 4, 5, 1, 1, 2, 2, 0},
+    };
+    int i = 0;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
+        for (int variant = 0; variant < 8; variant++)
+            maxpool_case(ctx, &cases[ci], variant, 6000 + (uint64_t)i++);
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
+        if (cases[ci].nsp == 2) q8_maxpool_case(ctx, &cases[ci], 6500 + (uint64_t)ci);
+    c8_dnnl_ctx_destroy(ctx);
+}
+
+/* Q8Quantize and Q8Requantize (the fast backend's vectorized loops) byte for byte against the
+ * reference run: ties at every half step, NaN, +-Inf, saturation, every int8 input and each
+ * activation. */
+static void test_quantize(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    c8t_rng r = {7000};
+    for (int variant = 0; variant < 4; variant++) {
+        const float scale = variant % 2 ? 0.0371f : 0.5f; /* 0.5: x * 2 hits exact ties */
+        const int64_t n = 1027;
+        c8_graph *g = pu_graph(13);
+        int x = pu_val_in(g, "x", C8_DT_FLOAT, pu_shp(2, (int64_t)1, n));
+        int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+        int node =
+            c8_graph_add_node(g, "q", "Q8Quantize", "", C8_OP_Q8_QUANTIZE, (int[]){x}, 1, &ys, 1);
+        pu_attr_f(g, node, "scale", scale);
+        CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+        CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL), "cpu:quantize");
+        float *xv = rand_floats(&r, n, -70, 70);
+        for (int64_t i = 0; i < n; i++) {
+            if (i % 4 == 0) xv[i] = (float)(c8t_randint(&r, -140, 140)) * 0.5f * scale;
+            if (i % 97 == 1) xv[i] = i % 3 ? (i % 2 ? INFINITY : -INFINITY) : NAN;
+            if (i % 89 == 2) xv[i] = -0.0f;
+        }
+        void *data[1] = {xv}, *ref = NULL, *got = NULL;
+        CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+        char what[48];
+        snprintf(what, sizeof what, "quantize v%d", variant);
+        CU_ASSERT(same_bytes(what, 7000, ref, got, (size_t)n));
+        free(xv), free(ref), free(got);
+        c8_graph_destroy(g);
+    }
+    for (int variant = 0; variant < 8; variant++) {
+        const int64_t n = 256 * 3 + 5;
+        c8_graph *g = pu_graph(13);
+        int x = pu_val_in(g, "x", C8_DT_INT8, pu_shp(2, (int64_t)1, n));
+        int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+        int node = c8_graph_add_node(g, "rq", "Q8Requantize", "", C8_OP_Q8_REQUANTIZE, (int[]){x},
+                                     1, &ys, 1);
+        pu_attr_f(g, node, "mult", variant / 4 ? 0.5f : 1.37f); /* 0.5: ties */
+        set_act(g, node, variant, C8_QOUT_INT8);
+        CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+        CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL), "cpu:requantize");
+        int8_t *xv = malloc((size_t)n);
+        for (int64_t i = 0; i < n; i++) xv[i] = (int8_t)(i % 256 - 128);
+        void *data[1] = {xv}, *ref = NULL, *got = NULL;
+        CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+        char what[48];
+        snprintf(what, sizeof what, "requantize v%d", variant);
+        CU_ASSERT(same_bytes(what, 7100, ref, got, (size_t)n));
+        free(xv), free(ref), free(got);
+        c8_graph_destroy(g);
+    }
+    c8_dnnl_ctx_destroy(ctx);
+}
+
+/* FP32 Relu and BatchNormalization (unfused, as calibration's engines run them) byte for byte
+ * against the reference, with NaN, +-Inf and signed zeros; odd extents leave scalar tails. */
+static void test_relu_bn(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    c8t_rng r = {7200};
+    static const int64_t shapes[][4] = {{1, 1, 1, 1}, {2, 3, 7, 9}, {4, 33, 5, 5}, {1, 8, 28, 28}};
+    for (int op = 0; op < 2; op++)
+        for (size_t si = 0; si < sizeof shapes / sizeof shapes[0]; si++) {
+            const int64_t *d = shapes[si];
+            c8_graph *g = pu_graph(13);
+            int x = pu_val_in(g, "x", C8_DT_FLOAT, pu_shp(4, d[0], d[1], d[2], d[3]));
+            if (op == 0) {
+                pu_node(g, "relu", "Relu", (int[]){x}, 1, (const char *[]){"y"}, 1, NULL);
+            } else {
+                int sc = pu_const(g, "s", pu_shp(1, d[1]), &r, -2, 2);
+                int b = pu_const(g, "b", pu_shp(1, d[1]), &r, -1, 1);
+                int mu = pu_const(g, "m", pu_shp(1, d[1]), &r, -1, 1);
+                int var = pu_const(g, "v", pu_shp(1, d[1]), &r, 0, 3);
+                int node = pu_node(g, "bn", "BatchNormalization", (int[]){x, sc, b, mu, var}, 5,
+                                   (const char *[]){"y"}, 1, NULL);
+                pu_attr_f(g, node, "epsilon", 1e-3f);
+            }
+            CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+            CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL),
+                                   op == 0 ? "cpu:relu" : "cpu:batchnorm");
+            int64_t nx = c8_shape_numel(&g->vals[x].shape);
+            float *xv = rand_floats(&r, nx, -5, 5);
+            static const float special[] = {0.0f, -0.0f, INFINITY, -INFINITY, NAN};
+            for (int64_t i = 0; i < nx; i += 3) xv[i] = special[c8t_randint(&r, 0, 4)];
+            void *data[5] = {xv, NULL, NULL, NULL, NULL}, *ref = NULL, *got = NULL;
+            CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+            char what[64];
+            snprintf(what, sizeof what, "%s shape %zu", op ? "batchnorm" : "relu", si);
+            CU_ASSERT(same_bytes(what, 7200, ref, got, bytes_of(g, g->nodes[0].out[0])));
+            free(xv), free(ref), free(got);
+            c8_graph_destroy(g);
+        }
+    c8_dnnl_ctx_destroy(ctx);
+}
+
 static const c8_test_case cases[] = {
     {"requant_ties", test_requant_ties}, {"fp32_conv", test_fp32_conv},
     {"fp32_gemm", test_fp32_gemm},       {"int8_conv", test_int8_conv},
     {"int8_gemm", test_int8_gemm},       {"int8_split", test_int8_split},
+    {"maxpool", test_maxpool},           {"quantize", test_quantize},
+    {"relu_bn", test_relu_bn},
 };
 C8T_MAIN("dnnl", cases)
