@@ -11,7 +11,10 @@
 # (bench/ocr/render_lines.py): FP32 within RTOL of ONNX Runtime and the same argmax at every
 # time step on each of C8_REC_LINES lines (default 50, one batched run;
 # bench/ocr/paddleocr_rec.sh measures 300), and `build --max-drift --ctc-blank 0` searching on
-# the sequence output without labels. Skips (77) without the fonts.
+# the sequence output without labels. Skips (77) without the fonts. Not asserted here: the
+# issue's ">= 98% of INT8 strings equal FP32's", which the all-INT8 plan does not reach (73% on
+# 300 lines) and the fallback search that should reach it ranks all 88 INT8 layers (one engine
+# per layer), minutes of CPU, so it lives in bench/ocr (bench/results/paddleocr-rec-int8-*.md).
 #   test_paddleocr_rec.sh CALIB8 SOURCE_DIR WORK_DIR
 set -euo pipefail
 c8=$1
