@@ -12,6 +12,11 @@
  *                         out (i: c8_quant_out), res_mult (f), act*
  *  Q8Gemm          a int8 (..., K), b int8 ((N,K) or (K,N) per b_layout), bias int32 (N) | absent,
  *                  mult f32 (N)          -> (..., N)   attrs: b_layout (i), out, act*
+ *  Q8MatMul        a int8 (..., M, K), b int8 (..., K, N), both activations quantized per tensor
+ *                  (ONNX MatMul's broadcasting of the leading axes; ranks >= 2)
+ *                                       -> (..., M, N) int8 | float32 | float16 per `out`
+ *                  attrs: mult (f: s_a * s_b / s_out, or s_a * s_b for float outputs), out,
+ *                         act*
  *  Q8MaxPool       x int8 (N,C,H,W)     -> int8      attrs: ONNX MaxPool's
  *  Q8AveragePool   x int8 (N,C,H,W)     -> int8      attrs: ONNX AveragePool's, s_in, s_out (f)
  *  Q8GlobalAveragePool x int8 (N,C,H,W) -> int8 (N,C,1,1)  attrs: s_in, s_out (f)
@@ -41,6 +46,7 @@
 #include "kernels/ref/int8.h"
 #include "util/err.h"
 
+#include <float.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -386,7 +392,10 @@ static c8_status gemm_geometry(const c8_graph *g, const c8_node *n, c8_int8_gemm
         d->m = -1;
         return C8_OK;
     }
-    if (a->shape.rank < 1 || a->shape.d[a->shape.rank - 1] != d->k)
+    /* an extent unknown before run time (a profile's range, through run-time Reshapes) is
+     * checked when the shapes are known */
+    if (a->shape.rank < 1 ||
+        (a->shape.d[a->shape.rank - 1] >= 0 && a->shape.d[a->shape.rank - 1] != d->k))
         return c8_node_err(err, g, n, C8_ERR_SHAPE, "A's last extent must be K = %lld",
                            (long long)d->k);
     d->m = c8_shape_span(&a->shape, 0, a->shape.rank - 1);
@@ -425,6 +434,81 @@ static c8_status run_gemm(const c8_op_run *r, c8_error *err) {
     C8_TRY(c8_int8_gemm_desc_check(r->n->name, &d, err));
     C8_TRY(c8_int8_epilogue_check(r->n->name, &ep, d.n, err));
     c8_ref_int8_gemm(&d, r->in[0].data, r->in[1].data, &ep, r->out[0].data);
+    return C8_OK;
+}
+
+/* ---- Q8MatMul ---- */
+
+static c8_status check_matmul(const c8_graph *g, const c8_node *n, c8_error *err) {
+    float m = attr_f(n, "mult", 0.0f);
+    if (!(m >= FLT_MIN && m <= FLT_MAX))
+        return c8_node_err(err, g, n, C8_ERR_INVALID, "mult must be a positive normal float");
+    return C8_OK;
+}
+
+/* The output shape of a (..., M, K) x (..., K, N) with the leading axes broadcast; unknown
+ * extents stay unknown (and are checked at run time). */
+static c8_status matmul_shape(const c8_graph *g, const c8_node *n, const c8_shape *a,
+                              const c8_shape *b, c8_shape *out, c8_error *err) {
+    if (a->rank < 0 || b->rank < 0) {
+        out->rank = -1;
+        return C8_OK;
+    }
+    if (a->rank < 2 || b->rank < 2)
+        return c8_node_err(err, g, n, C8_ERR_SHAPE, "both operands need rank >= 2");
+    int64_t ka = a->d[a->rank - 1], kb = b->d[b->rank - 2];
+    if (ka >= 0 && kb >= 0 && ka != kb)
+        return c8_node_err(err, g, n, C8_ERR_SHAPE, "A's K = %lld but B's K = %lld", (long long)ka,
+                           (long long)kb);
+    c8_shape ba = *a, bb = *b;
+    ba.rank -= 2;
+    bb.rank -= 2;
+    C8_TRY(c8_broadcast2(&ba, "A's leading axes", &bb, "B's leading axes", out, err));
+    out->d[out->rank++] = a->d[a->rank - 2];
+    out->d[out->rank++] = b->d[b->rank - 1];
+    return C8_OK;
+}
+
+static c8_status infer_matmul(c8_graph *g, c8_node *n, c8_error *err) {
+    C8_TRY(need_dtype(g, n, 0, C8_DT_INT8, err));
+    C8_TRY(need_dtype(g, n, 1, C8_DT_INT8, err));
+    c8_shape s;
+    C8_TRY(matmul_shape(g, n, &c8_node_input(g, n, 0)->shape, &c8_node_input(g, n, 1)->shape, &s,
+                        err));
+    set_out(g, n, out_dtype(c8_node_attr_i(n, "out", C8_QOUT_INT8)), &s);
+    return C8_OK;
+}
+
+/* One reference call per output matrix; the broadcast iterator over the leading axes gives
+ * each operand's matrix index. */
+static c8_status run_matmul(const c8_op_run *r, c8_error *err) {
+    const c8_shape *sa = &r->in[0].shape, *sb = &r->in[1].shape;
+    c8_shape s;
+    C8_TRY(matmul_shape(r->g, r->n, sa, sb, &s, err));
+    float mult = attr_f(r->n, "mult", 0.0f);
+    c8_int8_epilogue ep = {0};
+    ep.out = (int32_t)c8_node_attr_i(r->n, "out", C8_QOUT_INT8);
+    ep.mult = &mult;
+    ep.act = node_act(r->n);
+    if (empty_output(r)) return C8_OK;
+    c8_int8_matmul_desc d = {1, sa->d[sa->rank - 2], sb->d[sb->rank - 1], sa->d[sa->rank - 1], 0,
+                             0};
+    C8_TRY(c8_int8_matmul_desc_check(r->n->name, &d, err));
+    C8_TRY(c8_int8_epilogue_check(r->n->name, &ep, 1, err));
+    c8_shape bo = s, ba = *sa, bb = *sb;
+    bo.rank -= 2;
+    ba.rank -= 2;
+    bb.rank -= 2;
+    const c8_shape *ins[2] = {&ba, &bb};
+    c8_bcast_iter it;
+    c8_bcast_iter_init(&it, &bo, ins, 2);
+    int64_t batches = c8_shape_span(&bo, 0, bo.rank);
+    size_t esz = ep.out == C8_QOUT_INT8 ? 1 : ep.out == C8_QOUT_FLOAT ? 4 : 2;
+    const int8_t *a = r->in[0].data, *b = r->in[1].data;
+    char *y = r->out[0].data;
+    for (int64_t t = 0; t < batches; t++, c8_bcast_iter_next(&it))
+        c8_ref_int8_matmul(&d, a + it.off[0] * d.m * d.k, b + it.off[1] * d.k * d.n, &ep,
+                           y + (size_t)(t * d.m * d.n) * esz);
     return C8_OK;
 }
 
@@ -615,6 +699,7 @@ const c8_op_def c8_ops_q8_table[] = {
     {C8_OP_Q8_REQUANTIZE, 1, 1, 1, 1, check_requantize, infer_requantize, run_requantize},
     {C8_OP_Q8_CONV, 4, 5, 1, 1, check_conv, infer_conv, run_conv},
     {C8_OP_Q8_GEMM, 4, 4, 1, 1, check_gemm, infer_gemm, run_gemm},
+    {C8_OP_Q8_MATMUL, 2, 2, 1, 1, check_matmul, infer_matmul, run_matmul},
     {C8_OP_Q8_MAXPOOL, 1, 1, 1, 1, NULL, infer_pool, run_maxpool},
     {C8_OP_Q8_AVGPOOL, 1, 1, 1, 1, check_avgpool, infer_pool, run_avgpool},
     {C8_OP_Q8_GLOBAL_AVGPOOL, 1, 1, 1, 1, check_avgpool, infer_gap, run_gap},

@@ -19,11 +19,13 @@ void c8_fallback_options_init(c8_fallback_options *o) {
     o->images = -1;
     o->rank_images = C8_REPORT_DEFAULT_LAYER_IMAGES;
     o->max_steps = -1;
+    o->ctc_blank = -1;
     o->progress = C8_PROGRESS_AUTO;
 }
 
-/* Top-1 / top-5 per image of one engine over the verification images. */
-typedef struct {
+/* Top-1 / top-5 per image of one engine over the verification images (or, for a sequence
+ * output, the CTC-decoded strings). */
+typedef struct eval_run_s {
     c8_context *ctx;
     const char *in_name;
     const c8_dataset *ds;
@@ -34,7 +36,52 @@ typedef struct {
     int64_t *ids;
     int64_t correct;
     int64_t k;
+    /* sequence mode (ctc_blank >= 0): every image's decoded string (t entries each, seq_len[i]
+     * used); a candidate counts as correct the images whose string equals ref's */
+    int64_t ctc_blank, t;
+    int64_t *seq, *seq_len;
+    const struct eval_run_s *ref;
 } eval_run;
+
+/* Sequence mode: decodes each image's (T, C) scores (C from the output's last axis) and counts
+ * the images whose string equals the reference run's at the same position (the data set is
+ * streamed in the same order for every engine). */
+static c8_status seq_batch(eval_run *x, const c8_batch *b, const float *lg, int64_t k,
+                           c8_error *err) {
+    c8_host_tensor out;
+    C8_TRY(c8_context_output(x->ctx, 0, &out, err));
+    int64_t c = out.shape.d[out.shape.rank - 1];
+    if (out.shape.rank != 3 || c < 1 || k % c || x->ctc_blank >= c)
+        return c8_err(err, C8_ERR_SHAPE,
+                      "output '%s' is not a (N, T, classes) sequence with the CTC blank %lld "
+                      "among its classes",
+                      out.name, (long long)x->ctc_blank);
+    int64_t t = k / c;
+    if (x->t && t != x->t) return c8_err(err, C8_ERR_SHAPE, "sequence length changed between runs");
+    x->t = t;
+    if (x->n + b->n > x->cap) {
+        int64_t cap = x->cap ? x->cap : 1024;
+        while (cap < x->n + b->n) cap *= 2;
+        int64_t *q = realloc(x->seq, (size_t)(cap * t) * sizeof *q);
+        if (q) x->seq = q;
+        int64_t *l = realloc(x->seq_len, (size_t)cap * sizeof *l);
+        if (l) x->seq_len = l;
+        int64_t *d = realloc(x->ids, (size_t)cap * sizeof *d);
+        if (d) x->ids = d;
+        if (!q || !l || !d) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        x->cap = cap;
+    }
+    for (int64_t i = 0; i < b->n; i++) {
+        int64_t at = x->n + i, *sq = x->seq + at * t;
+        x->seq_len[at] = c8_report_ctc_decode(lg + i * k, t, c, x->ctc_blank, sq);
+        x->ids[at] = b->ids[i];
+        const eval_run *r = x->ref;
+        x->correct += !r || (at < r->n && r->t == t && r->seq_len[at] == x->seq_len[at] &&
+                             !memcmp(r->seq + at * t, sq, (size_t)x->seq_len[at] * sizeof *sq));
+    }
+    x->n += b->n;
+    return C8_OK;
+}
 
 static c8_status eval_batch(void *user, const c8_batch *b, c8_error *err) {
     eval_run *x = user;
@@ -45,6 +92,7 @@ static c8_status eval_batch(void *user, const c8_batch *b, c8_error *err) {
     C8_TRY(r_output_logits(x->ctx, b->n, &lg, &k, err));
     if (x->k && k != x->k) return c8_err(err, C8_ERR_SHAPE, "output size changed between runs");
     x->k = k;
+    if (x->ctc_blank >= 0) return seq_batch(x, b, lg, k, err);
     if (x->n + b->n > x->cap) {
         int64_t cap = x->cap ? x->cap : 1024;
         while (cap < x->n + b->n) cap *= 2;
@@ -81,6 +129,8 @@ static void eval_free(eval_run *x) {
     free(x->top5);
     free(x->labels);
     free(x->ids);
+    free(x->seq);
+    free(x->seq_len);
     memset(x, 0, sizeof *x);
 }
 
@@ -89,9 +139,11 @@ static void eval_free(eval_run *x) {
 static c8_status evaluate(const c8_model *m, const c8_build_options *bo, const c8_dataset *ds,
                           const c8_preprocess *pre, const c8_loader_opts *lo, int64_t images,
                           const char *in_name, int64_t C, int64_t H, int64_t W,
-                          const c8_fallback_options *fo, const char *what, eval_run *out,
-                          c8_engine **keep, c8_error *err) {
+                          const c8_fallback_options *fo, const char *what, const eval_run *ref,
+                          eval_run *out, c8_engine **keep, c8_error *err) {
     memset(out, 0, sizeof *out);
+    out->ctc_blank = fo->ctc_blank;
+    out->ref = ref;
     c8_engine *e = NULL;
     c8_status st = r_build(m, bo, &e, &out->ctx, err);
     out->in_name = in_name;
@@ -159,10 +211,12 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
         return c8_err(err, C8_ERR_USAGE, "%s: the fallback search needs an INT8 build", what);
     if (!bo->scales)
         return c8_err(err, C8_ERR_USAGE, "%s: an INT8 build needs a calibration cache", what);
-    if (!c8_dataset_has_labels(ds))
+    bool seq = fo->ctc_blank >= 0;
+    if (!seq && !c8_dataset_has_labels(ds))
         return c8_err(err, C8_ERR_INVALID,
                       "the data set has no labels; the fallback search "
-                      "measures top-1 and needs them");
+                      "measures top-1 and needs them (or, for a sequence output, give the CTC "
+                      "blank: it then measures the string agreement with FP32)");
     if (!(fo->max_drift >= 0) || !isfinite(fo->max_drift))
         return c8_err(err, C8_ERR_USAGE, "the drift target must be a finite number >= 0");
     r_fallback_free(&r->fb);
@@ -172,13 +226,15 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
         fo->images >= 0 && fo->images < c8_dataset_count(ds) ? fo->images : c8_dataset_count(ds);
     f->max_drift = fo->max_drift;
     f->kept = kept;
+    f->measure = seq ? "string agreement" : "top-1";
     f->base_spec = r_strdup(bo->layer_precision);
     if (bo->layer_precision && !f->base_spec) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     if (fo->calib_cache) C8_TRY(r_record_calib(r, fo->calib_cache, err));
     C8_TRY(r_set_classes(r, ds, err));
     char buf[64];
     snprintf(buf, sizeof buf, "%g", fo->max_drift);
-    C8_TRY(c8_report_set(r, "max drift (top-1 points)", buf, err));
+    C8_TRY(c8_report_set(
+        r, seq ? "max drift (string agreement points)" : "max drift (top-1 points)", buf, err));
     snprintf(buf, sizeof buf, "%lld", (long long)images);
     C8_TRY(c8_report_set(r, "fallback images", buf, err));
     C8_TRY(c8_report_set(r, "fallback precision", c8_precision_name(kept), err));
@@ -205,8 +261,8 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
     c8_loader_opts lo2 = *lo;
     if (fixed > 0) lo2.batch = fixed;
     if (st == C8_OK)
-        st =
-            evaluate(m, &b32, ds, pre, &lo2, images, in_name, C, H, W, fo, "fp32", &ref, NULL, err);
+        st = evaluate(m, &b32, ds, pre, &lo2, images, in_name, C, H, W, fo, "fp32", NULL, &ref,
+                      NULL, err);
     if (st != C8_OK) goto done;
     f->present = true;
     f->images = ref.n;
@@ -214,15 +270,15 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
     f->fp32_top1 = 100.0 * (double)ref.correct / (double)ref.n;
     if (fo->log)
         fprintf(fo->log,
-                "fallback search: target drift <= %g top-1 points on %lld images; FP32 "
-                "top-1 %.2f%%\n",
-                fo->max_drift, (long long)ref.n, f->fp32_top1);
-    st = evaluate(m, &b8, ds, pre, &lo2, images, in_name, C, H, W, fo, "int8", &cur, &final_engine,
-                  err);
+                "fallback search: target drift <= %g %s points on %lld images; FP32 "
+                "%s %.2f%%\n",
+                fo->max_drift, f->measure, (long long)ref.n, f->measure, f->fp32_top1);
+    st = evaluate(m, &b8, ds, pre, &lo2, images, in_name, C, H, W, fo, "int8", &ref, &cur,
+                  &final_engine, err);
     if (st == C8_OK) st = add_step(f, 0, NULL, cur.correct, ref.n, err);
     if (st != C8_OK) goto done;
     if (fo->log)
-        fprintf(fo->log, "  step 0: all INT8: top-1 %.2f%%, drift %+.2f points%s\n",
+        fprintf(fo->log, "  step 0: all INT8: %s %.2f%%, drift %+.2f points%s\n", f->measure,
                 f->steps[0].top1, f->steps[0].drift, f->steps[0].met ? " (target met)" : "");
     best = cur;
     memset(&cur, 0, sizeof cur);
@@ -269,7 +325,8 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
             bx.layer_precision = spec;
             c8_engine *ex = NULL;
             snprintf(buf, sizeof buf, "step %d", k + 1);
-            st = evaluate(m, &bx, ds, pre, &lo2, images, in_name, C, H, W, fo, buf, &cur, &ex, err);
+            st = evaluate(m, &bx, ds, pre, &lo2, images, in_name, C, H, W, fo, buf, &ref, &cur, &ex,
+                          err);
             if (st == C8_OK) st = add_step(f, f->n_chosen, name, cur.correct, ref.n, err);
             if (st != C8_OK) {
                 c8_engine_destroy(ex);
@@ -277,8 +334,8 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
             }
             const r_step *sp = &f->steps[f->n_steps - 1];
             if (fo->log)
-                fprintf(fo->log, "  step %d: + %s (%s): top-1 %.2f%%, drift %+.2f points%s\n",
-                        k + 1, name, c8_precision_name(kept), sp->top1, sp->drift,
+                fprintf(fo->log, "  step %d: + %s (%s): %s %.2f%%, drift %+.2f points%s\n", k + 1,
+                        name, c8_precision_name(kept), f->measure, sp->top1, sp->drift,
                         sp->met ? " (target met)" : "");
             eval_free(&best);
             best = cur;
@@ -303,12 +360,13 @@ c8_status c8_report_fallback(c8_report *r, const c8_model *m, const c8_build_opt
                 "warning: the target was met only with no layer left in INT8; the "
                 "calibration is the likely cause (see the clipped shares of calib8 compare, or "
                 "recalibrate with another --algo)\n");
-    if (st == C8_OK) st = fill_e2e(r, &ref, &best, ds, err);
+    /* the end-to-end section is top-1 per class; a sequence search reports its steps only */
+    if (st == C8_OK && !seq) st = fill_e2e(r, &ref, &best, ds, err);
     if (st == C8_OK && !f->met)
         st = c8_err(err, C8_ERR_LIMIT,
-                    "%s: no set of layers met the drift target of %g top-1 "
+                    "%s: no set of layers met the drift target of %g %s "
                     "points (best after %d layer(s): drift %.2f points)",
-                    what, fo->max_drift, f->n_chosen, f->steps[f->n_steps - 1].drift);
+                    what, fo->max_drift, f->measure, f->n_chosen, f->steps[f->n_steps - 1].drift);
 done:
     free(spec);
     eval_free(&ref);

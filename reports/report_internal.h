@@ -176,7 +176,14 @@ typedef struct r_fallback {
     char *base_spec; /* bo->layer_precision, or NULL */
     bool met;
     bool none_left; /* met only with every INT8 layer taken out */
+    /* what top1 / fp32_top1 / correct measure: "top-1" (labels), or "string agreement" (a
+     * sequence output with a CTC blank: lines whose decoded string equals FP32's) */
+    const char *measure;
 } r_fallback;
+
+static inline const char *r_fb_measure(const r_fallback *f) {
+    return f->measure ? f->measure : "top-1";
+}
 
 typedef struct r_layer { /* a layer of the INT8 engine that does not run INT8 */
     char *name, *op, *reason;

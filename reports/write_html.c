@@ -377,10 +377,11 @@ static void sec_fallback(FILE *f, const c8_report *r) {
     const r_fallback *fb = &r->fb;
     if (!fb->present) return;
     fprintf(f,
-            "<h2 id=\"fallback\">Automatic fallback</h2>\n<p>Target: top-1 drift &le; %g "
-            "points on %lld images; FP32 top-1 %.2f%%. Layers are added in sensitivity order "
+            "<h2 id=\"fallback\">Automatic fallback</h2>\n<p>Target: %s drift &le; %g "
+            "points on %lld images; FP32 %s %.2f%%. Layers are added in sensitivity order "
             "and kept in %s; each step is rebuilt and measured end to end. ",
-            fb->max_drift, (long long)fb->images, fb->fp32_top1, c8_precision_name(fb->kept));
+            r_fb_measure(fb), fb->max_drift, (long long)fb->images, r_fb_measure(fb), fb->fp32_top1,
+            c8_precision_name(fb->kept));
     if (fb->met) {
         fputs("<span class=\"ok\">Met</span>", f);
         if (fb->spec && fb->spec[0]) {

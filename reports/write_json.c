@@ -425,6 +425,10 @@ static void write_fallback(c8_jw *w, const c8_report *r) {
     c8_jw_int(w, f->images);
     c8_jw_key(w, "kept_precision");
     c8_jw_str(w, c8_precision_name(f->kept));
+    /* what fp32_top1 and the steps' top1 / correct count: top-1 against the labels, or lines
+     * whose CTC-decoded string equals FP32's */
+    c8_jw_key(w, "measure");
+    c8_jw_str(w, r_fb_measure(f));
     c8_jw_key(w, "fp32_top1");
     c8_jw_num(w, f->fp32_top1);
     c8_jw_key(w, "fp32_correct");

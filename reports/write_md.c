@@ -234,10 +234,11 @@ static void fallback(FILE *f, const c8_report *r) {
     const r_fallback *fb = &r->fb;
     if (!fb->present) return;
     fprintf(f,
-            "## Automatic fallback (target: drift <= %g top-1 points on %lld images; FP32 "
-            "top-1 %.2f%%)\n\n| step | layer added (%s) | layers out of INT8 | top-1 %% | "
+            "## Automatic fallback (target: drift <= %g %s points on %lld images; FP32 "
+            "%s %.2f%%)\n\n| step | layer added (%s) | layers out of INT8 | %s %% | "
             "drift (points) | met |\n|---|---|---|---|---|---|\n",
-            fb->max_drift, (long long)fb->images, fb->fp32_top1, c8_precision_name(fb->kept));
+            fb->max_drift, r_fb_measure(fb), (long long)fb->images, r_fb_measure(fb), fb->fp32_top1,
+            c8_precision_name(fb->kept), r_fb_measure(fb));
     for (int i = 0; i < fb->n_steps; i++) {
         const r_step *s = &fb->steps[i];
         fprintf(f, "| %d | ", i);

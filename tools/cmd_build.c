@@ -32,6 +32,7 @@ enum {
     OPT_FALLBACK_IMAGES,
     OPT_REPORT,
     OPT_THREADS,
+    OPT_CTC_BLANK,
     OPT_HELP
 };
 
@@ -67,6 +68,9 @@ static void usage(FILE *f) {
         "so that top-1 on a labeled set drops at most PCT points below FP32:\n"
         "  --max-drift PCT           the target, in top-1 percentage points\n"
         "  --data VAL                the labeled set (with the dataset flags below)\n"
+        "  --ctc-blank N             a sequence output (N, T, classes), e.g. a CTC text\n"
+        "                            recognizer: no labels needed; PCT is in points of the\n"
+        "                            lines whose decoded string equals FP32's (blank N)\n"
         "  --fallback-images N       measure on the first N images of VAL (default: all)\n"
         "  --report DIR              write the search (every step) as report.json/md/html\n"
         "  --threads N               CPU threads of the search's runs (default: all cores, or\n"
@@ -97,6 +101,7 @@ int c8_cmd_build(int argc, char **argv) {
         {"fallback-images", required_argument, NULL, OPT_FALLBACK_IMAGES},
         {"report", required_argument, NULL, OPT_REPORT},
         {"threads", required_argument, NULL, OPT_THREADS},
+        {"ctc-blank", required_argument, NULL, OPT_CTC_BLANK},
         {"help", no_argument, NULL, OPT_HELP},
         C8_CLI_SHAPE_OPTIONS C8_DATASET_LONG_OPTIONS{NULL, 0, NULL, 0}};
     c8_dataset_opts dso;
@@ -155,7 +160,7 @@ int c8_cmd_build(int argc, char **argv) {
         case OPT_ALLOW_MISMATCH: cal.allow_mismatch = true; break;
         case OPT_MAX_DRIFT:
             if (!c8_cli_parse_f64(optarg, &fo.max_drift) || !(fo.max_drift >= 0))
-                return c8_cli_usage("build", "bad --max-drift '%s' (top-1 points, >= 0)", optarg);
+                return c8_cli_usage("build", "bad --max-drift '%s' (points, >= 0)", optarg);
             max_drift = true;
             break;
         case OPT_FALLBACK_IMAGES:
@@ -164,6 +169,10 @@ int c8_cmd_build(int argc, char **argv) {
             fallback_images = true;
             break;
         case OPT_REPORT: report_dir = optarg; break;
+        case OPT_CTC_BLANK:
+            if (!c8_cli_parse_i64(optarg, &fo.ctc_blank) || fo.ctc_blank < 0)
+                return c8_cli_usage("build", "bad --ctc-blank '%s' (a class index >= 0)", optarg);
+            break;
         case OPT_THREADS:
             if (!c8_cli_parse_threads(optarg, &bo.threads))
                 return c8_cli_usage("build", "bad --threads '%s' (1 to 4096)", optarg);
@@ -181,8 +190,9 @@ int c8_cmd_build(int argc, char **argv) {
         if (bo.precision != C8_PREC_INT8)
             return c8_cli_usage("build", "--max-drift needs --precision int8 or fp16,int8");
         if (!cal.path) return c8_cli_usage("build", "--max-drift needs --calib");
-    } else if (dso.data_given || fallback_images || report_dir) {
-        return c8_cli_usage("build", "--data, --fallback-images and --report go with --max-drift");
+    } else if (dso.data_given || fallback_images || report_dir || fo.ctc_blank >= 0) {
+        return c8_cli_usage("build", "--data, --fallback-images, --report and --ctc-blank go with "
+                                     "--max-drift");
     } else if (bo.threads) {
         return c8_cli_usage("build",
                             "--threads has no effect without --max-drift: build runs no "

@@ -191,6 +191,37 @@ static bool conv_mults_ok(build *b, const c8_node *n, float s_in, char *why, siz
     return ok;
 }
 
+/* A MatMul between two activations (attention's Q x K^T and P x V): Q8MatMul, both operands
+ * quantized per tensor with their cache scales, when the ranks are known and at least 2 and the
+ * multiplier s_a * s_b (/ s_out) is a normal float32. */
+static bool matmul8_capable(build *b, const c8_node *n, char *why, size_t wl) {
+    const c8_value *x = c8_node_input(b->src, n, 0), *w = c8_node_input(b->src, n, 1);
+    if (x->shape.rank < 2 || w->shape.rank < 2) {
+        snprintf(why, wl, "INT8 MatMul needs operands of known rank >= 2");
+        return false;
+    }
+    if (n->fusion.residual >= 0) {
+        snprintf(why, wl, "INT8 MatMul of two activations has no fused residual");
+        return false;
+    }
+    int64_t red = x->shape.d[x->shape.rank - 1];
+    if (red > C8_QUANT_MAX_K) {
+        snprintf(why, wl, "reduction length %lld exceeds the int32 bound", (long long)red);
+        return false;
+    }
+    float sa, sb, so = 0;
+    if (!scale_of(b, n->in[0], &sa, why, wl) || !scale_of(b, n->in[1], &sb, why, wl)) return false;
+    char w2[C8_LAYER_REASON_MAX];
+    double d = (double)sa * (double)sb;
+    double r = scale_of(b, n->out[0], &so, w2, sizeof w2) ? d / (double)so : 1.0;
+    if (!(d >= FLT_MIN && d <= FLT_MAX && r >= FLT_MIN && r <= FLT_MAX)) {
+        snprintf(why, wl, "scales %.3g x %.3g give no normal float32 multiplier", (double)sa,
+                 (double)sb);
+        return false;
+    }
+    return true;
+}
+
 /* Can node n run in INT8? Fills why when not. Needs only the node's own tensors' scales. */
 static bool int8_capable(build *b, const c8_node *n, char *why, size_t wl) {
     const c8_graph *g = b->src;
@@ -217,6 +248,8 @@ static bool int8_capable(build *b, const c8_node *n, char *why, size_t wl) {
     }
     case C8_I8_GEMM: {
         const c8_value *w = c8_node_input(g, n, 1);
+        if (n->op == C8_OP_MATMUL && w && !is_const(g, n->in[0]) && !is_const(g, n->in[1]))
+            return matmul8_capable(b, n, why, wl);
         if (!w || !is_const(g, n->in[1]) || w->shape.rank != 2) {
             snprintf(why, wl, "INT8 %s needs a constant 2-D weight", c8_op_name(n->op));
             return false;
@@ -771,6 +804,35 @@ static c8_status emit_gemm8(build *b, int i) {
     return C8_OK;
 }
 
+/* MatMul between two activations: Q8MatMul with mult = s_a * s_b / s_out (int8 output) or
+ * s_a * s_b (float output), computed in float64 and rounded once (quant.h). */
+static c8_status emit_matmul8(build *b, int i) {
+    const c8_node *sn = &b->src->nodes[i];
+    int a8 = get_i8(b, sn->in[0]);
+    int b8 = a8 < 0 ? -1 : get_i8(b, sn->in[1]);
+    if (a8 < 0 || b8 < 0) return b->err->code ? b->err->code : C8_ERR_NOMEM;
+    float sa = b->scale8[sn->in[0]], sb = b->scale8[sn->in[1]];
+    bool oi8 = b->out_i8[i];
+    float s_out = oi8 ? cache_scale(b, sn->out[0]) : 0, mult;
+    if (oi8)
+        C8_TRY(c8_quant_requant_mults(layer_name(sn), sa, &sb, 1, s_out, &mult, b->err));
+    else
+        C8_TRY(c8_quant_dequant_mults(layer_name(sn), sa, &sb, 1, &mult, b->err));
+    c8_quant_act act;
+    C8_TRY(node_act(b, sn, oi8 ? C8_QOUT_INT8 : C8_QOUT_FLOAT, s_out, &act));
+    int in[2] = {a8, b8};
+    int y = out_value(b, sn->out[0], oi8, s_out);
+    int l = engine_layer(b, layer_name(sn), "MatMul", C8_PREC_INT8, C8_LAYER_COMPUTE, b->reason[i]);
+    int n =
+        y < 0 || l < 0 ? -1 : add_node(b, sn->name, "Q8MatMul", C8_OP_Q8_MATMUL, in, 2, &y, 1, l);
+    if (n < 0) return c8_err(b->err, C8_ERR_NOMEM, "out of memory");
+    C8_TRY(attr_f(b, n, "mult", mult));
+    C8_TRY(attr_act(b, n, &act));
+    if (sn->fusion.label && !(b->dst->nodes[n].fusion.label = strdup(sn->fusion.label)))
+        return c8_err(b->err, C8_ERR_NOMEM, "out of memory");
+    return attr_i(b, n, "out", oi8 ? C8_QOUT_INT8 : C8_QOUT_FLOAT);
+}
+
 /* One-input INT8 layers with int8 output: pools, standalone activations. */
 static c8_status emit_unary8(build *b, int i) {
     const c8_node *sn = &b->src->nodes[i];
@@ -992,7 +1054,9 @@ static c8_status emit_all(build *b) {
         if (b->prec[i] == C8_PREC_INT8) {
             switch (int8_role(n->op)) {
             case C8_I8_CONV: s = emit_conv8(b, i); break;
-            case C8_I8_GEMM: s = emit_gemm8(b, i); break;
+            case C8_I8_GEMM:
+                s = is_const(g, n->in[1]) ? emit_gemm8(b, i) : emit_matmul8(b, i);
+                break;
             case C8_I8_ADD: s = emit_add8(b, i); break;
             case C8_I8_CONCAT: s = emit_concat8(b, i); break;
             default: s = emit_unary8(b, i); break; /* pools and activations */

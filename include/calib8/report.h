@@ -337,6 +337,11 @@ typedef struct c8_fallback_options {
     /* The calibration cache file behind bo->scales, recorded in the report with its sidecar
      * (the calibration's provenance); NULL: the report has no calibration section. */
     const char *calib_cache;
+    /* Sequence outputs (N, T, classes), e.g. a CTC text recognizer: the CTC blank class; the
+     * search then needs no labels and measures, instead of top-1, the share of images whose
+     * greedy CTC-decoded string equals FP32's (FP32 scores 100%), so max_drift is in points of
+     * that agreement. -1 (default): top-1 against the labels. */
+    int64_t ctc_blank;
     c8_progress_mode progress;
     FILE *log; /* the steps as they are measured (NULL: quiet) */
 } c8_fallback_options;

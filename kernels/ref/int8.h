@@ -43,6 +43,17 @@ typedef struct c8_int8_gemm_desc {
     int32_t b_layout; /* c8_int8_gemm_b_layout */
 } c8_int8_gemm_desc;
 
+/* MatMul between two int8 activations (ONNX MatMul with both operands quantized per tensor):
+ * for each of `batch` matrices, y (M, N) = a (M, K) x b (K, N), both row-major; the batch-th
+ * matrix of a starts at batch * a_stride elements (b likewise), a stride of 0 reads one matrix
+ * for every batch (broadcasting); y is dense (batch, M, N). The epilogue is the Gemm's with one
+ * channel: mult[0] = s_a * s_b / s_out (int8 output) or s_a * s_b (float), bias and residual
+ * optional (residual indexed like y). */
+typedef struct c8_int8_matmul_desc {
+    int64_t batch, m, n, k;
+    int64_t a_stride, b_stride; /* M*K (K*N), or 0 */
+} c8_int8_matmul_desc;
+
 /* 2-D pooling on (N, C, H, W) -> (N, C, P, Q). The caller computes P, Q (floor or ceil mode);
  * window (p, q) covers rows p*stride_h - pad_t + i*dil_h, i < kh (columns likewise); positions
  * outside the input are skipped. count_include_pad (AveragePool) counts positions inside the
@@ -72,6 +83,7 @@ typedef struct c8_int8_epilogue {
 /* Validation for the builder; messages name `name` (the layer). */
 c8_status c8_conv2d_desc_check(const char *name, const c8_conv2d_desc *d, c8_error *err);
 c8_status c8_int8_gemm_desc_check(const char *name, const c8_int8_gemm_desc *d, c8_error *err);
+c8_status c8_int8_matmul_desc_check(const char *name, const c8_int8_matmul_desc *d, c8_error *err);
 /* is_max: MaxPool (dilations allowed) or AveragePool. P must be the floor- or ceil-mode size,
  * every window must overlap the padded input, and for AveragePool kh*kw must pass
  * c8_quant_check_pool_count. */
@@ -93,6 +105,11 @@ void c8_ref_int8_conv2d(const c8_conv2d_desc *d, const int8_t *x, const int8_t *
 /* y (M, N) of ep->out's type = a (M, K) int8 x b (see c8_int8_gemm_desc) int8. */
 void c8_ref_int8_gemm(const c8_int8_gemm_desc *d, const int8_t *a, const int8_t *b,
                       const c8_int8_epilogue *ep, void *y);
+
+/* y (batch, M, N) of ep->out's type = a x b, both int8 (see c8_int8_matmul_desc); ep has one
+ * channel (mult[0], bias[0] when present). */
+void c8_ref_int8_matmul(const c8_int8_matmul_desc *d, const int8_t *a, const int8_t *b,
+                        const c8_int8_epilogue *ep, void *y);
 
 /* MaxPool: y (N, C, P, Q) = max over valid window positions, starting from -127; scale
  * unchanged. */

@@ -72,6 +72,18 @@ c8_status c8_int8_gemm_desc_check(const char *name, const c8_int8_gemm_desc *d, 
     return c8_quant_check_reduce_len(name, d->k, err);
 }
 
+c8_status c8_int8_matmul_desc_check(const char *name, const c8_int8_matmul_desc *d, c8_error *err) {
+    if (!dim_ok(d->batch) || !dim_ok(d->m) || !dim_ok(d->n) || !dim_ok(d->k) ||
+        (d->a_stride != 0 && d->a_stride != d->m * d->k) ||
+        (d->b_stride != 0 && d->b_stride != d->k * d->n))
+        return c8_err(err, C8_ERR_INVALID, "layer '%s' (MatMul): invalid dims or batch strides",
+                      NAME(name));
+    if (!numel_ok(d->batch, d->m, d->n, 1) || !numel_ok(d->batch, d->m, d->k, 1) ||
+        !numel_ok(d->batch, d->k, d->n, 1))
+        return c8_err(err, C8_ERR_LIMIT, "layer '%s' (MatMul): tensor sizes overflow", NAME(name));
+    return c8_quant_check_reduce_len(name, d->k, err);
+}
+
 c8_status c8_pool2d_desc_check(const char *name, const c8_pool2d_desc *d, int is_max,
                                c8_error *err) {
     const char *op = is_max ? "MaxPool" : "AveragePool";

@@ -6,7 +6,11 @@ widths 320 and 160. For each, `calib8 run --model` (FP32 reference engine, shape
 --shape) and ONNX Runtime's CPU provider must agree: the max-norm relative error
 max|c8 - ort| / max|ort| at most RTOL, and the same argmax (the decoded character) at every time
 step. Exit 0 when every input passes, 1 otherwise. With --calibration-images it only writes
-8 rendered lines to WORK/calib (exit 77 without PIL)."""
+8 rendered lines to WORK/calib (exit 77 without PIL).
+
+With --lines DIR (lines from bench/ocr/render_lines.py): every line of DIR in one batched FP32
+run (`calib8 run --model`, shape pinned to the batch), each line against ONNX Runtime (one line
+per session run) as above."""
 import os
 import subprocess
 import sys
@@ -54,8 +58,45 @@ def write_calibration_images(folder, n):
     return True
 
 
+def run_c8(c8, args, work, tag):
+    od = os.path.join(work, tag)
+    subprocess.run([c8, "run"] + args + ["--output-dir", od], check=True, stdout=subprocess.DEVNULL)
+    outs = [f for f in os.listdir(od) if f.endswith(".npy")]
+    assert len(outs) == 1, outs
+    return np.load(os.path.join(od, outs[0]))
+
+
+def lines_check(c8, model, work, lines):
+    """--lines: FP32 against ONNX Runtime per line."""
+    from PIL import Image
+    names = sorted(f for f in os.listdir(lines) if f.endswith(".png"))
+    x = np.stack([np.asarray(Image.open(os.path.join(lines, f)).convert("RGB"), np.float32)
+                  for f in names])
+    x = ((x / 255.0 - 0.5) / 0.5).transpose(0, 3, 1, 2).astype(np.float32)
+    xin = os.path.join(work, "lines_x.npy")
+    np.save(xin, x)
+    sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
+    want = np.concatenate([sess.run(None, {"x": x[i:i + 1]})[0] for i in range(len(x))])
+    got = run_c8(c8, ["--model", model, "--input", "x=" + xin, "--shape",
+                      "x:%dx3x48x%d" % x.shape[::3]], work, "lines_out")
+    fails, worst = 0, (0.0, "")
+    for i, f in enumerate(names):
+        rel = np.abs(got[i].astype(np.float64) - want[i]).max() / np.abs(want[i]).max()
+        same = (got[i].argmax(-1) == want[i].argmax(-1)).all()
+        worst = max(worst, (rel, f))
+        if rel > RTOL or not same:
+            fails += 1
+            print("line %s: max-norm relative error %.3g (bound %g), argmax %s" %
+                  (f, rel, RTOL, "equal" if same else "DIFFERS"))
+    print("FP32 vs ONNX Runtime on %d rendered lines: %d outside the bound; worst %.3g (%s)" %
+          (len(names), fails, worst[0], worst[1]))
+    return 1 if fails else 0
+
+
 def main():
     c8, model, work = sys.argv[1:4]
+    if len(sys.argv) > 5 and sys.argv[4] == "--lines":
+        return lines_check(c8, model, work, sys.argv[5])
     if len(sys.argv) > 4 and sys.argv[4] == "--calibration-images":
         return 0 if write_calibration_images(os.path.join(work, "calib"), 8) else 77
     sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])

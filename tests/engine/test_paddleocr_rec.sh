@@ -7,6 +7,14 @@
 # (the ops without INT8 kernels in FP32, with their reasons) and runs. Exit 77 (skip) where the
 # fixture (../shared beside the checkout, or C8_SHARED_DIR), onnxruntime (.deps/ort or
 # C8_ORT_PYTHONPATH), numpy or (for the INT8 part) PIL is missing.
+# Part 4 proper (issue 19): text lines rendered with Debian's DejaVu fonts and known strings
+# (bench/ocr/render_lines.py): FP32 within RTOL of ONNX Runtime and the same argmax at every
+# time step on each of C8_REC_LINES lines (default 50, one batched run;
+# bench/ocr/paddleocr_rec.sh measures 300), and `build --max-drift --ctc-blank 0` searching on
+# the sequence output without labels. Skips (77) without the fonts. Not asserted here: the
+# issue's ">= 98% of INT8 strings equal FP32's", which the all-INT8 plan does not reach (73% on
+# 300 lines) and the fallback search that should reach it ranks all 88 INT8 layers (one engine
+# per layer), minutes of CPU, so it lives in bench/ocr (bench/results/paddleocr-rec-int8-*.md).
 #   test_paddleocr_rec.sh CALIB8 SOURCE_DIR WORK_DIR
 set -euo pipefail
 c8=$1
@@ -74,3 +82,27 @@ print("recognizer drift, INT8 vs FP32 on %d lines: position agreement %.2f%%, st
 PY
 grep -E "position agreement .* string agreement" "$work/compare.txt" ||
     { echo "compare printed no sequence agreement"; exit 1; }
+
+# ---- rendered text lines (part 4 proper)
+fonts=/usr/share/fonts/truetype/dejavu
+[ -f "$fonts/DejaVuSans.ttf" ] ||
+    { echo "SKIP: rendered lines: $fonts missing (fonts-dejavu-core)"; exit 77; }
+lines=${C8_REC_LINES:-50}
+"$py" "$src/bench/ocr/render_lines.py" "$work/lines" "$lines" 1
+PYTHONPATH=$ortpath "$py" "$src/tests/engine/paddleocr_rec_check.py" "$c8" "$model" "$work" \
+    --lines "$work/lines" || { echo "FP32 against ONNX Runtime on the rendered lines failed"; exit 1; }
+# the fallback search on the recognizer's sequence output (no labels): a target the all-INT8
+# plan meets on 8 lines (the 8 calibration lines above), so the search measures FP32 and INT8
+# string agreement and stops at step 0 (a real search ranks all 88 INT8 layers: bench/ocr)
+"$c8" build --model "$model" --precision int8 --calib "$work/rec.cache" --shape x:1..8x3x48x320 \
+    --max-drift 100 --ctc-blank 0 --data "$work/calib" "${pre[@]:2}" --batch 8 \
+    --report "$work/fb" --plan "$work/fb.plan" >"$work/fb.txt" ||
+    { cat "$work/fb.txt"; echo "build --max-drift --ctc-blank failed"; exit 1; }
+grep -E "^fallback search: target drift <= 100 string agreement points on 8 images; FP32 string agreement 100.00%" \
+    "$work/fb.txt" >/dev/null || { cat "$work/fb.txt"; echo "no sequence fallback search"; exit 1; }
+grep -E "^  step 0: all INT8: string agreement [0-9.]+%, drift [-+0-9.]+ points \(target met\)" \
+    "$work/fb.txt" || { cat "$work/fb.txt"; echo "step 0 missing"; exit 1; }
+"$py" -c "import json,sys; f=json.load(open(sys.argv[1]))['fallback_search']; \
+assert f['measure'] == 'string agreement' and f['fp32_top1'] == 100 and f['met'], f" \
+    "$work/fb/report.json" || { echo "fallback report"; exit 1; }
+echo "test_paddleocr_rec: rendered lines pass"

@@ -434,6 +434,99 @@ static void test_gemm_accumulator_bound(void) {
     free(a), free(b);
 }
 
+/* ---------------------------------------------------------------- matmul of two activations */
+/* c8_ref_int8_matmul over `batch` matrices with a (stride_a 0: broadcast) and b (likewise):
+ * every element against an int64 sum written here and the epilogue replica / float64 ideal
+ * (check_elem), and each output matrix byte for byte against c8_ref_int8_gemm (B stored (K, N),
+ * the one multiplier repeated over the N columns): the per-tensor MatMul is the Gemm's
+ * arithmetic. */
+static int run_matmul(int64_t batch, int64_t mm, int64_t nn, int64_t kk, int bcast_a, int bcast_b,
+                      uint64_t seed, int variant) {
+    c8t_rng rng = {seed};
+    int64_t ba = bcast_a ? 1 : batch, bb = bcast_b ? 1 : batch;
+    c8_int8_matmul_desc d = {batch, mm, nn, kk, bcast_a ? 0 : mm * kk, bcast_b ? 0 : kk * nn};
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_int8_matmul_desc_check("attn", &d, &err), C8_OK);
+    int8_t *a = malloc((size_t)(ba * mm * kk)), *b = malloc((size_t)(bb * kk * nn)),
+           *res = malloc((size_t)(batch * mm * nn));
+    int64_t *acc = malloc(sizeof(int64_t) * batch * mm * nn), amax = 0;
+    float *mrow = malloc(sizeof(float) * nn);
+    fill_i8(&rng, a, ba * mm * kk);
+    fill_i8(&rng, b, bb * kk * nn);
+    fill_i8(&rng, res, batch * mm * nn);
+    int32_t bias = (int32_t)c8t_randint(&rng, -50 * (int)kk, 50 * (int)kk);
+    int hasb = variant % 3 == 0;
+    for (int64_t t = 0; t < batch; t++)
+        for (int64_t i = 0; i < mm; i++)
+            for (int64_t j = 0; j < nn; j++) {
+                int64_t s = hasb ? bias : 0;
+                for (int64_t q = 0; q < kk; q++)
+                    s += (int64_t)a[(bcast_a ? 0 : t) * mm * kk + i * kk + q] *
+                         b[(bcast_b ? 0 : t) * kk * nn + q * nn + j];
+                acc[(t * mm + i) * nn + j] = s;
+                amax = llabs(s) > amax ? llabs(s) : amax;
+            }
+    stats st = {0, 0, 0, seed, "matmul"};
+    int64_t cnt = batch * mm * nn;
+    for (int run = 0; run < 2; run++) {
+        c8_quant_out out = run == 0        ? C8_QOUT_INT8
+                           : (variant & 1) ? C8_QOUT_FLOAT
+                                           : C8_QOUT_FLOAT16;
+        c8_quant_act act = pick_act(variant + run, out);
+        int hasr = (variant + run) % 2 == 0;
+        float mr = c8t_uniform(&rng, 0.2f, 1.0f) * (out == C8_QOUT_INT8 ? 1.0f : 0.02f), m;
+        pick_mults(&rng, &amax, 1, out, &m);
+        for (int64_t j = 0; j < nn; j++) mrow[j] = m;
+        c8_int8_epilogue ep = {out, hasb ? &bias : NULL, &m, hasr ? res : NULL, mr, act};
+        size_t yb = (size_t)cnt * out_bytes(out), mb = (size_t)(mm * nn) * out_bytes(out);
+        void *y = galloc(yb), *yg = galloc(mb);
+        c8_ref_int8_matmul(&d, a, b, &ep, y);
+        for (int64_t i = 0; i < cnt; i++)
+            check_elem(&st, out, y, i, acc[i], m, hasr, res[i], mr, &act);
+        /* the same numbers from the Gemm reference, one output matrix at a time */
+        int32_t *brow = malloc(sizeof(int32_t) * nn);
+        for (int64_t j = 0; j < nn; j++) brow[j] = bias;
+        c8_int8_gemm_desc g = {mm, nn, kk, C8_INT8_B_KN};
+        for (int64_t t = 0; t < batch; t++) {
+            c8_int8_epilogue eg = {
+                out, hasb ? brow : NULL, mrow, hasr ? res + t * mm * nn : NULL, mr, act};
+            c8_ref_int8_gemm(&g, a + d.a_stride * t, b + d.b_stride * t, &eg, yg);
+            if (memcmp(yg, (char *)y + (size_t)t * mb, mb)) {
+                st.bad++;
+                printf("\n  matmul seed %llu: batch %lld differs from the Gemm reference",
+                       (unsigned long long)seed, (long long)t);
+            }
+        }
+        free(brow);
+        if (!gcheck_free(y, yb) || !gcheck_free(yg, mb)) st.bad++;
+    }
+    if (st.bad)
+        printf("\n  matmul B%lld M%lld N%lld K%lld bcast %d/%d: %lld bad", (long long)batch,
+               (long long)mm, (long long)nn, (long long)kk, bcast_a, bcast_b, (long long)st.bad);
+    free(a), free(b), free(res), free(acc), free(mrow);
+    return st.bad == 0;
+}
+
+static void test_matmul(void) {
+    /* attention-like shapes (heads x T x d, T x T) and odd ones, with either side broadcast */
+    static const int64_t cfg[][4] = {{1, 1, 1, 1},    {2, 3, 5, 7},   {8, 40, 40, 15},
+                                     {3, 7, 33, 129}, {2, 1, 129, 3}, {4, 17, 1, 1000}};
+    int ok = 1, v = 0;
+    for (size_t c = 0; c < sizeof cfg / sizeof cfg[0]; c++)
+        for (int bc = 0; bc < 3; bc++, v++)
+            ok &= run_matmul(cfg[c][0], cfg[c][1], cfg[c][2], cfg[c][3], bc == 1, bc == 2,
+                             3000 + (uint64_t)v, v);
+    CU_ASSERT(ok);
+    /* a hand-worked case: s_a = 0.02, s_b = 0.5, s_out = 0.1 -> M = 0.1f;
+     * [1 -2; 3 4] x [5; -6] = [17; -9] -> 1.7 -> 2, -0.9 -> -1 */
+    int8_t a[4] = {1, -2, 3, 4}, b[2] = {5, -6}, y[2];
+    float m = (float)((0.02 * 0.5) / 0.1);
+    c8_int8_matmul_desc d = {1, 2, 1, 2, 0, 0};
+    c8_int8_epilogue ep = {C8_QOUT_INT8, NULL, &m, NULL, 0, {C8_QACT_NONE, 0, 0, 0}};
+    c8_ref_int8_matmul(&d, a, b, &ep, y);
+    CU_ASSERT(y[0] == 2 && y[1] == -1);
+}
+
 /* ---------------------------------------------------------------- pooling */
 typedef struct pool_cfg {
     int64_t n, c, h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw;
@@ -784,6 +877,13 @@ static void test_checks(void) {
     CU_ASSERT_EQUAL(c8_int8_gemm_desc_check("fc", &g, &err), C8_ERR_LIMIT);
     g.k = 5, g.b_layout = 7;
     CU_ASSERT_EQUAL(c8_int8_gemm_desc_check("fc", &g, &err), C8_ERR_INVALID);
+    c8_int8_matmul_desc mm = {2, 3, 4, 5, 15, 0};
+    CU_ASSERT_EQUAL(c8_int8_matmul_desc_check("attn", &mm, &err), C8_OK);
+    mm.b_stride = 7; /* neither K*N nor a broadcast */
+    CU_ASSERT_EQUAL(c8_int8_matmul_desc_check("attn", &mm, &err), C8_ERR_INVALID);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "'attn'"));
+    mm.b_stride = 0, mm.k = C8_QUANT_MAX_K + 1, mm.a_stride = 0;
+    CU_ASSERT_EQUAL(c8_int8_matmul_desc_check("attn", &mm, &err), C8_ERR_LIMIT);
     c8_pool2d_desc p = {1, 1, 7, 7, 3, 3, 2, 2, 2, 2, 0, 0, 0, 0, 1, 1, 0};
     CU_ASSERT_EQUAL(c8_pool2d_desc_check("pool", &p, 1, &err), C8_OK); /* floor */
     p.p = p.q = 4;
@@ -810,6 +910,7 @@ static const c8_test_case cases[] = {
     {"conv2d: random sweep vs im2col+GEMM", test_conv_random},
     {"gemm / matmul, both weight layouts", test_gemm},
     {"gemm: int32 accumulator bound is tight and safe", test_gemm_accumulator_bound},
+    {"matmul of two activations (broadcast batches) vs int64 sums and the gemm", test_matmul},
     {"maxpool / avgpool vs padded-buffer reference", test_pool},
     {"global average pool", test_global_avgpool},
     {"add with rescale", test_add},

@@ -33,9 +33,9 @@ static void test_names_and_definitions(void) {
                 CU_FAIL("duplicate op name");
             }
     }
-    /* ONNX, FusedConv, Q8*, F16Cast, HostCopy, Reformat, the second ONNX block (ops/math.c,
-     * logic.c, index.c) */
-    CU_ASSERT_EQUAL(named, 43 + 1 + 10 + 1 + 1 + 1 + 14 + 10 + 8 + 2 + 1 + 1 + 4);
+    /* ONNX, FusedConv, Q8*, F16Cast, HostCopy, Reformat, Q8MatMul, the second ONNX block
+     * (ops/math.c, logic.c, index.c) */
+    CU_ASSERT_EQUAL(named, 43 + 1 + 10 + 1 + 1 + 1 + 1 + 14 + 10 + 8 + 2 + 1 + 1 + 4);
     CU_ASSERT_STRING_EQUAL(c8_op_name(C8_OP_UNKNOWN), "Unknown");
     CU_ASSERT_STRING_EQUAL(c8_op_name(C8_OP_COUNT_), "Unknown");
     CU_ASSERT_EQUAL(c8_op_from_onnx("NoSuchOp"), C8_OP_UNKNOWN);
@@ -69,6 +69,8 @@ static void test_capabilities(void) {
     /* the placement's storage conversions run on the device they convert for */
     CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_REFORMAT)->gpu, C8_GPU_REFORMAT);
     CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_REFORMAT)->int8, C8_I8_NONE);
+    /* the INT8 MatMul of two activations has no GPU kernel: host in a CUDA plan */
+    CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_Q8_MATMUL)->gpu, C8_GPU_NONE);
 }
 
 static const c8_test_case cases[] = {

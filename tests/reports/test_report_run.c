@@ -271,7 +271,8 @@ static void test_compare_histfile(void) {
     c8_model_destroy(m);
 }
 
-static c8_status run_fallback(c8_report *r, double drift, int64_t max_steps, c8_error *err) {
+static c8_status run_fallback_ctc(c8_report *r, double drift, int64_t max_steps, int64_t ctc,
+                                  c8_error *err) {
     c8_model *m = NULL;
     c8_dataset *ds = NULL;
     c8_preprocess pre;
@@ -292,6 +293,7 @@ static c8_status run_fallback(c8_report *r, double drift, int64_t max_steps, c8_
     fo.max_drift = drift;
     fo.rank_images = LAYER_IMAGES;
     fo.max_steps = max_steps;
+    fo.ctc_blank = ctc;
     fo.calib_cache = OUT "tiny.cache";
     fo.progress = C8_PROGRESS_QUIET;
     c8_status s = c8_report_fallback(r, m, &bo, ds, &pre, &lo, &fo, err);
@@ -299,6 +301,10 @@ static c8_status run_fallback(c8_report *r, double drift, int64_t max_steps, c8_
     c8_dataset_destroy(ds);
     c8_model_destroy(m);
     return s;
+}
+
+static c8_status run_fallback(c8_report *r, double drift, int64_t max_steps, c8_error *err) {
+    return run_fallback_ctc(r, drift, max_steps, -1, err);
 }
 
 static void test_fallback(void) {
@@ -383,6 +389,12 @@ static void test_fallback(void) {
     CU_ASSERT_EQUAL(run_fallback(r, 100.0, -1, &err), C8_OK);
     CU_ASSERT_EQUAL(c8_report_fallback_num_layers(r), 0);
     CU_ASSERT_STRING_EQUAL(c8_report_fallback_spec(r), "");
+    c8_report_destroy(r);
+    /* the sequence measure (a CTC blank) on a classifier's (N, classes) output: refused, naming
+     * the output (the recognizer's search: tests/engine/test_paddleocr_rec.sh) */
+    CU_ASSERT_EQUAL_FATAL(c8_report_create(&r, &err), C8_OK);
+    CU_ASSERT_EQUAL(run_fallback_ctc(r, 5.0, -1, 0, &err), C8_ERR_SHAPE);
+    CU_ASSERT_PTR_NOT_NULL(strstr(err.msg, "(N, T, classes) sequence"));
     c8_report_destroy(r);
 }
 
