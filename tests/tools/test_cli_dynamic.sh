@@ -169,7 +169,7 @@ cal() { # cal CACHE DEVICE [flags...]
     local cache=$1 dev=$2
     shift 2
     "$c8" calibrate --model "$m" --shape "$prof" --data "$w/imgs" --images 0 "${pre[@]}" \
-        --device "$dev" --bins 256 --quiet --cache "$w/$cache" "$@"
+        --device "$dev" --bins 256 --cache "$w/$cache" "$@" # (no --quiet: its opening line is checked)
 }
 
 # ---------------------------------------------------------------- calibrate
