@@ -198,6 +198,16 @@ check 1 "4: dataset check flags NaN/Inf pixels" "20 images with" -- \
     "$c8" dataset check --data "$w/fm20" --target 1x28x28 "${inf[@]}" --quiet
 check 1 "4: ... and the mean" "not finite" -- \
     "$c8" dataset check --data "$w/fm20" --target 1x28x28 "${inf[@]}" --quiet
+# HDF5 rows are named by the file and the row, not "<image>" or a bare "/images[3]"
+h5=(--data "$w/fm20.h5" --quiet --no-shuffle) # row k is image k
+check 1 "4: calibrate names the HDF5 file and row" "image 0 of the batch: $w/fm20.h5:/images[0]" -- \
+    "$c8" calibrate --model "$w/m.onnx" "${h5[@]}" "${inf[@]}" --cache "$w/x.cache"
+check 1 "4: eval names the HDF5 file and row" "the first: $w/fm20.h5:/images[0] (image 0)" -- \
+    "$c8" eval --model "$w/m.onnx" "${h5[@]}" "${inf[@]}"
+check 1 "4: dataset check lists HDF5 rows with the file" "[1] $w/fm20.h5:/images[1]: " -- \
+    "$c8" dataset check "${h5[@]}" --target 1x28x28 "${inf[@]}"
+check 1 "4: a loader error names the HDF5 file and row" "$w/fm20.h5:/images[2]: crop 40x40 is larger than the image (28x28)" -- \
+    "$c8" dataset check "${h5[@]}" --target 1x40x40 --crop 40
 mkdir -p "$w/mixed"
 cp "$w/fm20/0-T-shirt_top/"*.png "$w/mixed/"
 echo junk >"$w/mixed/bad1.png"
