@@ -526,10 +526,12 @@ static c8_status layer_section(c8_report *r, const c8_model *m, const c8_dataset
     if (o->dump_path) st = r_dump_open(o->dump_path, im.n, &x.dump, err);
     if (st == C8_OK) st = c8_context_set_observer(c32, observe32, &x, tnames, n, err);
     if (st == C8_OK) st = c8_context_set_observer(c8, observe8, &x, vnames, n, err);
-    size_t per = (size_t)(C * H * W);
+    /* im's size: (H, W), or with dynamic H and W the one size the layer images share */
+    size_t per = (size_t)(C * im.h * im.w);
     for (int64_t i = 0; st == C8_OK && i < im.n; i += b) {
         int64_t nb = im.n - i < b ? im.n - i : b;
-        c8_host_tensor in = {in_name, C8_DT_FLOAT, {4, {nb, C, H, W}}, im.data + (size_t)i * per};
+        c8_host_tensor in = {
+            in_name, C8_DT_FLOAT, {4, {nb, C, im.h, im.w}}, im.data + (size_t)i * per};
         for (int q = 0; q < n; q++) x.ref_n[q] = 0;
         x.first = i;
         st = c8_context_run(c32, &in, 1, err);
