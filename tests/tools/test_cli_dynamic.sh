@@ -128,6 +128,30 @@ assert a["layer_images"] == 9 and len(a["layers"]) > 3 and a["sensitivity"], a["
 assert a == b, [k for k in a if a[k] != b.get(k)]
 print("same report")
 PY
+# build --max-drift's ranking step holds its images at one size too. A cache with every scale
+# 40 times too small (saturated INT8: drift 33 points) makes the search rank the layers: on the
+# 40x40 images under the profile its steps and ranking equal those with H and W pinned; on
+# images of several sizes it is refused, naming two.
+python3 - "$w/k1.cache" "$w/bad.cache" <<'PY' || exit 1
+import struct, sys
+lines = open(sys.argv[1]).read().splitlines()
+out = [lines[0]]
+for l in lines[1:]:
+    name, h = l.rsplit(": ", 1)
+    out.append(name + ": " + struct.pack(">f", struct.unpack(">f", bytes.fromhex(h))[0] / 40).hex())
+open(sys.argv[2], "w").write("\n".join(out) + "\n")
+PY
+fb=(build --model "$cm" --precision int8 --calib "$w/bad.cache" --max-drift 0 "${cpre[@]}" --batch 4
+    --quiet)
+for s in "p $cprof" "f x:1..4x3x40x40"; do
+    set -- $s
+    "$c8" "${fb[@]}" --shape "$2" --data "$w/cls/g40x40" --plan "$w/fb_$1.plan" >"$w/fb_$1.txt" 2>&1
+    grep -E "^(  step|sensitivity|  /)" "$w/fb_$1.txt" >"$w/fb_$1.steps"
+done
+check 0 "build --max-drift, one size: the layers are ranked" "sensitivity on 9 images" -- cat "$w/fb_p.txt"
+same "build --max-drift, one size: profile = pinned (steps, ranking)" "$w/fb_p.steps" "$w/fb_f.steps"
+check 1 "build --max-drift: the ranking refuses images of several sizes" \
+    "they differ: $w/cls/all/" -- "$c8" "${fb[@]}" --shape "$cprof" --data "$w/cls/all" --plan "$w/fb_x.plan"
 # an INT8 plan keeps the profile and the preprocessing (new keys included): eval and run with
 # no preprocessing flags take each image at its own size
 check 0 "build an INT8 plan with the profile" "wrote" -- "$c8" build --model "$cm" \
