@@ -277,6 +277,7 @@ typedef struct {
     const c8_dataset *ds;
     const c8_batch *cur; /* the batch being run: its image ids name a bad image */
     int64_t delivered;   /* images handed out so far */
+    char where[1024];    /* image_name's answer: the file (and HDF5 row) of a bad image */
 } loader_source;
 
 /* Nothing came out of the loader: say why (every image skipped by --skip-bad, with the first
@@ -321,15 +322,17 @@ static c8_status loader_next(void *user, c8_host_tensor *inputs, int n_inputs, b
 }
 
 static const char *loader_image_name(void *user, int64_t i) {
-    const loader_source *ls = user;
+    loader_source *ls = user;
     if (!ls->cur || i < 0 || i >= ls->cur->n) return NULL;
-    return c8_dataset_name(ls->ds, ls->cur->ids[i]);
+    /* the file, not only the manifest name: an HDF5 row "/images[17]" alone says nothing of
+     * which file holds it */
+    return c8_dataset_where(ls->ds, ls->cur->ids[i], ls->where, sizeof ls->where);
 }
 
 c8_status c8_calibrate(const c8_model *model, const c8_dataset *ds, c8_loader *loader,
                        int64_t batch_size, const c8_calibrate_opts *o, const char *cache_path,
                        c8_calibrate_result *res, c8_error *err) {
-    loader_source ls = {loader, ds, NULL, 0};
+    loader_source ls = {loader, ds, NULL, 0, {0}};
     c8_calib_source src = {
         loader_next,          &ls,        c8_dataset_count(ds), c8_dataset_manifest_sha256(ds),
         c8_dataset_count(ds), batch_size, loader_image_name};

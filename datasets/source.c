@@ -755,6 +755,23 @@ const char *c8_dataset_name(const c8_dataset *ds, int64_t i) {
     return ds->kind == C8_DATASET_HDF5 ? ds->sel_names[i] : ds->items[ds->sel[i]].name;
 }
 
+const char *c8_dataset_where(const c8_dataset *ds, int64_t i, char *buf, size_t cap) {
+    if (!cap) return buf;
+    if (i < 0 || i >= ds->n) {
+        snprintf(buf, cap, "?");
+        return buf;
+    }
+    /* as c8_dataset_read_item names it (b->path), without allocating */
+    const char *name = c8_dataset_name(ds, i), *root = ds->root ? ds->root : "";
+    if (ds->kind == C8_DATASET_HDF5)
+        snprintf(buf, cap, "%s:%s", root, name);
+    else if (name[0] == '/' || !root[0])
+        snprintf(buf, cap, "%s", name);
+    else
+        snprintf(buf, cap, "%s%s%s", root, root[strlen(root) - 1] == '/' ? "" : "/", name);
+    return buf;
+}
+
 const char *c8_dataset_class_name(const c8_dataset *ds, int64_t k) {
     if (k < 0 || k >= ds->nclasses) return NULL;
     return ds->classes[k];

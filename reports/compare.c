@@ -526,10 +526,12 @@ static c8_status layer_section(c8_report *r, const c8_model *m, const c8_dataset
     if (o->dump_path) st = r_dump_open(o->dump_path, im.n, &x.dump, err);
     if (st == C8_OK) st = c8_context_set_observer(c32, observe32, &x, tnames, n, err);
     if (st == C8_OK) st = c8_context_set_observer(c8, observe8, &x, vnames, n, err);
-    size_t per = (size_t)(C * H * W);
+    /* im's size: (H, W), or with dynamic H and W the one size the layer images share */
+    size_t per = (size_t)(C * im.h * im.w);
     for (int64_t i = 0; st == C8_OK && i < im.n; i += b) {
         int64_t nb = im.n - i < b ? im.n - i : b;
-        c8_host_tensor in = {in_name, C8_DT_FLOAT, {4, {nb, C, H, W}}, im.data + (size_t)i * per};
+        c8_host_tensor in = {
+            in_name, C8_DT_FLOAT, {4, {nb, C, im.h, im.w}}, im.data + (size_t)i * per};
         for (int q = 0; q < n; q++) x.ref_n[q] = 0;
         x.first = i;
         st = c8_context_run(c32, &in, 1, err);
@@ -628,14 +630,19 @@ static void log_drift(const c8_report *r, FILE *log) {
     for (int k = 0; k < c8_report_drift_num_outputs(r); k++)
         for (int j = 0; j < r->drift.n; j++) {
             c8_report_drift d;
-            char a[32], b[32], c[32], shape[96];
+            char a[32], b[32], c[32], e[32], g[32], shape[96];
             if (r->drift.prec[j] == C8_PREC_FP32) continue;
             c8_report_drift_get(r, k, r->drift.prec[j], &d, NULL);
-            fprintf(log, "%-5s output '%s' (%s, %s per image): SQNR %s dB  cosine %s  max abs %s",
+            /* FP32's rms and max |x| beside the errors: SQNR is relative to them, so a map near
+             * zero everywhere shows a low SQNR next to a tiny max abs diff */
+            fprintf(log,
+                    "%-5s output '%s' (%s, %s per image): SQNR %s dB  cosine %s  max abs %s  "
+                    "(fp32 rms %s, max |x| %s)",
                     c8_precision_name(r->drift.prec[j]), d.output,
                     c8_report_output_kind_name(d.kind), c8_shape_str(&d.shape, shape, sizeof shape),
                     r_fmt(a, sizeof a, 4, d.sqnr_db), r_fmt(b, sizeof b, 6, d.cosine),
-                    r_fmt(c, sizeof c, 4, d.max_abs_diff));
+                    r_fmt(c, sizeof c, 4, d.max_abs_diff), r_fmt(e, sizeof e, 4, d.ref_rms),
+                    r_fmt(g, sizeof g, 4, d.ref_max_abs));
             if (d.kind == C8_OUTPUT_CLASSES)
                 fprintf(log, "  top-1 agreement %.2f%% (%lld/%lld)", d.agreement,
                         (long long)d.agree, (long long)d.compared);

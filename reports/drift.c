@@ -262,6 +262,8 @@ c8_status c8_report_drift_get(const c8_report *r, int o, c8_precision p, c8_repo
     out->sqnr_db = c8_report_sqnr_db(&a->m);
     out->cosine = c8_report_cosine(&a->m);
     out->max_abs_diff = a->m.count ? a->m.max_abs_err : NAN;
+    out->ref_rms = a->m.count ? sqrt(a->m.sum_ref2 / (double)a->m.count) : NAN;
+    out->ref_max_abs = a->m.count ? a->m.max_abs_ref : NAN;
     out->agree = a->agree;
     out->compared = a->compared;
     out->agreement = ro->kind != C8_OUTPUT_GENERIC && a->compared

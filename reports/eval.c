@@ -28,6 +28,7 @@ static c8_status interrupted(c8_error *err, int64_t done, int64_t total) {
 /* Counts one batch's hits from the context's output 0, (n, classes) float32. */
 static c8_status count_batch(c8_context *ctx, const c8_dataset *ds, const c8_batch *b,
                              c8_eval_result *res, c8_error *err) {
+    char where[1024]; /* a bad image's file (and HDF5 row), for messages */
     c8_host_tensor out;
     C8_TRY(c8_context_output(ctx, 0, &out, err));
     int64_t k =
@@ -38,14 +39,16 @@ static c8_status count_batch(c8_context *ctx, const c8_dataset *ds, const c8_bat
         int64_t label = b->labels[i];
         if (label < 0 || label >= k)
             return c8_err(err, C8_ERR_INVALID, "%s: label %lld outside the model's %lld classes",
-                          c8_dataset_name(ds, b->ids[i]), (long long)label, (long long)k);
+                          c8_dataset_where(ds, b->ids[i], where, sizeof where), (long long)label,
+                          (long long)k);
         const float *scores = (const float *)out.data + i * k;
         int64_t bad = 0;
         for (int64_t j = 0; j < k; j++) bad += !isfinite(scores[j]);
         if (bad) {
             if (res->nonfinite_images == 0)
                 snprintf(res->first_nonfinite, sizeof res->first_nonfinite, "%s (image %lld)",
-                         c8_dataset_name(ds, b->ids[i]), (long long)(res->images + i));
+                         c8_dataset_where(ds, b->ids[i], where, sizeof where),
+                         (long long)(res->images + i));
             res->nonfinite_values += bad;
             res->nonfinite_images++;
         }

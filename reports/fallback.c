@@ -107,11 +107,13 @@ static c8_status eval_batch(void *user, const c8_batch *b, c8_error *err) {
         if (!p || !t || !l || !d) return c8_err(err, C8_ERR_NOMEM, "out of memory");
         x->cap = cap;
     }
+    char where[1024]; /* a bad image's file (and HDF5 row), for messages */
     for (int64_t i = 0; i < b->n; i++) {
         int64_t label = b->labels[i];
         if (label < 0 || label >= k)
             return c8_err(err, C8_ERR_INVALID, "%s: label %lld outside the model's %lld classes",
-                          c8_dataset_name(x->ds, b->ids[i]), (long long)label, (long long)k);
+                          c8_dataset_where(x->ds, b->ids[i], where, sizeof where), (long long)label,
+                          (long long)k);
         const float *row = lg + i * k;
         int64_t at = x->n + i;
         x->pred[at] = c8_report_argmax(row, k);

@@ -26,6 +26,7 @@ static inline void add_pair(c8_report_metrics *m, float r, float x) {
     m->sum_dot += dr * dx;
     m->sum_err2 += e * e;
     if (fabs(e) > m->max_abs_err) m->max_abs_err = fabs(e);
+    if (fabs(dr) > m->max_abs_ref) m->max_abs_ref = fabs(dr);
     if (m->clip_limit > 0 && fabsf(r) > m->clip_limit) m->clipped++;
 }
 

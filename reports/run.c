@@ -69,20 +69,17 @@ c8_status r_images_load(const c8_model *m, const c8_dataset *ds, const c8_prepro
                         r_images *out, c8_error *err) {
     memset(out, 0, sizeof *out);
     int64_t h0, h1, w0, w1;
-    if (m && c8_model_image_range(m, &h0, &h1, &w0, &w1))
-        return c8_err(err, C8_ERR_UNSUPPORTED,
-                      "the per-layer sections hold their images in memory at one size, and the "
-                      "input's H and W are dynamic (%lld..%lld x %lld..%lld): not supported yet "
-                      "(pin H and W with --shape, or --layer-images 0)",
-                      (long long)h0, (long long)h1, (long long)w0, (long long)w1);
+    /* dynamic H and W: the images are held at the size they have after preprocessing, which
+     * must be one size for all of them (the engines' observers compare tensors batch by batch,
+     * and the logits are rows of one length) */
+    const bool ranged = m && c8_model_image_range(m, &h0, &h1, &w0, &w1);
     int64_t total = c8_dataset_count(ds);
     if (n < 0 || n > total) n = total;
-    size_t per = (size_t)(c * h * w);
     out->c = c, out->h = h, out->w = w;
-    out->data = malloc((size_t)(n ? n : 1) * per * sizeof(float));
     out->labels = malloc((size_t)(n ? n : 1) * sizeof(int64_t));
     out->ids = malloc((size_t)(n ? n : 1) * sizeof(int64_t));
-    if (!out->data || !out->labels || !out->ids) {
+    if (!ranged) out->data = malloc((size_t)(n ? n : 1) * (size_t)(c * h * w) * sizeof(float));
+    if ((!ranged && !out->data) || !out->labels || !out->ids) {
         r_images_free(out);
         return c8_err(err, C8_ERR_NOMEM, "out of memory for %lld images", (long long)n);
     }
@@ -90,11 +87,38 @@ c8_status r_images_load(const c8_model *m, const c8_dataset *ds, const c8_prepro
     o.first = 0;
     o.count = n;
     c8_loader *ld = NULL;
-    c8_status s = n ? c8_loader_create(ds, pre, c, h, w, &o, &ld, err) : C8_OK;
+    c8_status s = C8_OK;
+    if (n)
+        s = ranged ? c8_loader_create_ranged(ds, pre, c, h0, h1, w0, w1, &o, &ld, err)
+                   : c8_loader_create(ds, pre, c, h, w, &o, &ld, err);
     while (s == C8_OK && ld) {
         const c8_batch *b;
         s = c8_loader_next(ld, &b, err);
         if (s != C8_OK || !b) break;
+        if (ranged && !out->data) { /* the first batch sets the size */
+            out->h = b->h;
+            out->w = b->w;
+            out->data = malloc((size_t)n * (size_t)(c * b->h * b->w) * sizeof(float));
+            if (!out->data) {
+                s = c8_err(err, C8_ERR_NOMEM, "out of memory for %lld images", (long long)n);
+                break;
+            }
+        }
+        if (b->h != out->h || b->w != out->w) {
+            char a[1024], z[1024];
+            s = c8_err(err, C8_ERR_UNSUPPORTED,
+                       "the per-layer comparison, the sensitivity ranking and the fallback "
+                       "search's ranking hold their %lld images in memory at one size, but with "
+                       "dynamic H and W they differ: %s is %lldx%lld after preprocessing, %s "
+                       "%lldx%lld (give these images one size, e.g. a --resize to a fixed HxW, "
+                       "or pin H and W with --shape; compare: or --layer-images 0)",
+                       (long long)n, c8_dataset_where(ds, out->ids[0], a, sizeof a),
+                       (long long)out->h, (long long)out->w,
+                       c8_dataset_where(ds, b->ids[0], z, sizeof z), (long long)b->h,
+                       (long long)b->w);
+            break;
+        }
+        size_t per = (size_t)(c * out->h * out->w);
         int64_t k = b->n;
         if (out->n + k > n) k = n - out->n;
         memcpy(out->data + (size_t)out->n * per, b->data, (size_t)k * per * sizeof(float));
@@ -103,6 +127,10 @@ c8_status r_images_load(const c8_model *m, const c8_dataset *ds, const c8_prepro
         out->n += k;
     }
     c8_loader_destroy(ld);
+    if (s == C8_OK && !out->data) { /* no image: an empty set, as without dynamic H and W */
+        out->data = malloc(sizeof(float));
+        if (!out->data) s = c8_err(err, C8_ERR_NOMEM, "out of memory");
+    }
     if (s != C8_OK) r_images_free(out);
     return s;
 }

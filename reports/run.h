@@ -23,8 +23,10 @@ c8_status r_loader_create(const c8_engine *e, const c8_dataset *ds, const c8_pre
                           const c8_loader_opts *lo, int64_t c, int64_t h, int64_t w,
                           c8_loader **out, c8_error *err);
 
-/* The first n images of a data set, preprocessed, in memory (one size: m's dynamic H and W are
- * refused, naming the way out; m may be NULL). */
+/* The first n images of a data set, preprocessed, in memory at one size: (c, h, w), or where
+ * m's H and W are dynamic (a profile's range) the size they all have after preprocessing (h, w
+ * are then set from the images; images of different sizes are refused, naming two of them and
+ * the ways out). m may be NULL (fixed). */
 typedef struct r_images {
     int64_t n, c, h, w;
     float *data;     /* (n, c, h, w) float32 */

@@ -299,9 +299,11 @@ int c8_cmd_calibrate(int argc, char **argv) {
                  (long long)h1, (long long)w0, (long long)w1);
     else
         snprintf(hw, sizeof hw, "%lldx%lld", (long long)H, (long long)W);
-    printf("calibrating %s on %lld images of %s (%s), input %s %lldx%s\n", model_path,
-           (long long)c8_dataset_count(ds), dso.spec.path ? dso.spec.path : dso.spec.labels_path,
-           pre, in_name, (long long)C, hw);
+    if (!dso.quiet) /* --quiet: the results (table, "wrote ...") only */
+        printf("calibrating %s on %lld images of %s (%s), input %s %lldx%s\n", model_path,
+               (long long)c8_dataset_count(ds),
+               dso.spec.path ? dso.spec.path : dso.spec.labels_path, pre, in_name, (long long)C,
+               hw);
     c8_calibrate_result res;
     s = c8_calibrate(m, ds, ld, dso.loader.batch, &co, cache, &res, &err);
     if (s != C8_OK) goto fail;

@@ -304,9 +304,10 @@ int c8_cmd_compare(int argc, char **argv) {
     c8_cli_catch_sigint();
     if (s == C8_OK) {
         co.progress = c8_dataset_opts_progress(&dso);
-        printf("comparing %s on %lld images of %s (%s)\n", model_path,
-               (long long)c8_dataset_count(ds),
-               dso.spec.path ? dso.spec.path : dso.spec.labels_path, pre);
+        if (!dso.quiet) /* --quiet: the results (drift lines, "wrote ...") only */
+            printf("comparing %s on %lld images of %s (%s)\n", model_path,
+                   (long long)c8_dataset_count(ds),
+                   dso.spec.path ? dso.spec.path : dso.spec.labels_path, pre);
         s = c8_report_compare(rep, m, ds, &dso.pre, &dso.loader, &co, &err);
     }
     if (s == C8_OK) {

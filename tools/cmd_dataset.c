@@ -270,6 +270,7 @@ static int cmd_load(const char *action, int argc, char **argv) {
         goto out;
     const c8_batch *b;
     size_t hw = (size_t)(dc.h * dc.w);
+    char where[1024]; /* a bad image's file (and HDF5 row) */
     for (;;) {
         if (c8_loader_next(l, &b, &e) != C8_OK) goto out;
         if (!b) break;
@@ -280,7 +281,8 @@ static int cmd_load(const char *action, int argc, char **argv) {
             if (bad) {
                 if (nonfinite_images < 20)
                     fprintf(stderr, "  [%lld] %s: %lld NaN/Inf value%s after preprocessing\n",
-                            (long long)b->ids[i], c8_dataset_name(ds, b->ids[i]), (long long)bad,
+                            (long long)b->ids[i],
+                            c8_dataset_where(ds, b->ids[i], where, sizeof where), (long long)bad,
                             bad == 1 ? "" : "s");
                 nonfinite_images++;
                 nonfinite_values += bad;

@@ -223,7 +223,7 @@ void c8_dataset_opts_help(FILE *f) {
         "  --skip-bad               skip unreadable or unfitting images (listed in the summary)\n"
         "  --batch N                images per batch (default 32)\n"
         "  --prefetch N             batches decoded ahead by the loader thread (default 3)\n"
-        "  --quiet                  no progress output\n",
+        "  --quiet                  no progress, no opening lines: results and errors only\n",
         f);
     c8_preprocess_opts_help(f);
 }

@@ -100,7 +100,8 @@ typedef struct c8_dataset_opts {
     c8_dataset_spec spec;  /* source and selection; strings point into argv */
     c8_preprocess pre;     /* complete after c8_dataset_opts_finish */
     c8_loader_opts loader; /* batch (--batch, default 32), prefetch, skip_bad */
-    bool quiet;            /* --quiet: no progress output */
+    bool quiet;            /* --quiet: no progress, no opening lines (data, preprocess, the
+                            * command's own); results and errors still print */
     bool data_given;       /* --data or --labels was given */
     bool images_given;     /* --images was given (0: all) */
     bool batch_given;      /* --batch was given (else a model's fixed batch replaces 32) */

@@ -232,6 +232,11 @@ int64_t c8_dataset_label(const c8_dataset *ds, int64_t i);
  * ("cat/001.png"), or "<dataset>[<index>]" for HDF5 ("/images[42]"). Owned by ds; NULL if out
  * of range. */
 const char *c8_dataset_name(const c8_dataset *ds, int64_t i);
+/* Selected image i as error messages name it, written into buf (cap bytes, cut to fit) and
+ * returned: the file as the loader opens it ("root/cat/001.png"), or for HDF5 the file and the
+ * row ("data.h5:/images[42]", the index in the file), so that a message about a row says which
+ * file it is in. "?" when i is out of range. */
+const char *c8_dataset_where(const c8_dataset *ds, int64_t i, char *buf, size_t cap);
 /* Class count (0 when unlabeled) and class names (from the names file, else the ImageFolder
  * folder names, else "0", "1", ...). Owned by ds; NULL if out of range. */
 int64_t c8_dataset_num_classes(const c8_dataset *ds);

@@ -51,6 +51,7 @@ typedef struct c8_report_metrics {
     double sum_dot;     /* sum ref * x */
     double sum_err2;    /* sum (ref - x)^2 */
     double max_abs_err; /* max |ref - x| */
+    double max_abs_ref; /* max |ref|: FP32's scale, which an error is measured against */
     float clip_limit;   /* 127 * cache scale; 0 when the tensor has no scale */
     int64_t clipped;    /* values with |ref| > clip_limit (only counted when clip_limit > 0) */
     int64_t nonfinite;  /* NaN or Inf in x or ref (such pairs are otherwise skipped) */
@@ -211,6 +212,10 @@ typedef struct c8_report_drift {
     int64_t images;
     c8_report_metrics m; /* every value of the output, this precision against FP32 */
     double sqnr_db, cosine, max_abs_diff; /* from m (c8_report_sqnr_db, c8_report_cosine) */
+    /* FP32's own scale: sqrt(sum ref^2 / count) and max |ref| (NaN when nothing was compared).
+     * SQNR is relative to it: a detector's map that is near zero everywhere (no text) has an rms
+     * of 1e-8, and an error of 1e-7 there is a low SQNR, not a rounding slip. */
+    double ref_rms, ref_max_abs;
     /* classes: images with FP32's top-1 class; map: pixels on/off as in FP32's map; sequence:
      * positions with FP32's argmax. compared: images / pixels / positions. */
     int64_t agree, compared;

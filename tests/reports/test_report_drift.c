@@ -216,6 +216,56 @@ static void test_map(void) {
     c8_report_destroy(r);
 }
 
+/* A detector's map that is near zero everywhere (a sigmoid with no text in the image): FP16's
+ * absolute errors are tiny, but so is the map, and SQNR is relative to the map. `calib8 compare`
+ * printed SQNR 29.6 dB next to max abs 9.7e-08 for PP-OCRv4's map; that pair is consistent,
+ * as this case works out by hand: two images of 1 x 2 x 2 (values in units of u = 2^-20, exact
+ * in float32 and float64):
+ *   image 0: ref 2u 0 1u 0   x 2u 0 1u 0      errors 0 0 0 0
+ *   image 1: ref 0 4u 0 2u   x 0 3u 0 2u      errors 0 1u 0 0  (x's 3u: 1u short)
+ * sum ref^2 = (4 + 1 + 16 + 4) u^2 = 25 u^2, sum err^2 = 1 u^2, max |err| = u ~ 9.5e-07:
+ * SQNR = 10 log10(25) = 13.98 dB; FP32 rms = sqrt(25 u^2 / 8) = 5u / sqrt(8), max |ref| = 4u.
+ * sum ref*x = 4 + 1 + 12 + 4 = 21 u^2, sum x^2 = 4 + 1 + 9 + 4 = 18 u^2. The same values
+ * scaled by 2^20 give the same SQNR and cosine: the measures are scale-free. */
+static void test_map_near_zero(void) {
+    const double u = ldexp(1.0, -20);
+    for (int scaled = 0; scaled < 2; scaled++) {
+        const float k = scaled ? 1.0f : (float)u;
+        const float ref[8] = {2 * k, 0, k, 0, 0, 4 * k, 0, 2 * k};
+        const float x[8] = {2 * k, 0, k, 0, 0, 3 * k, 0, 2 * k};
+        c8_report *r;
+        c8_error err = {0};
+        CU_ASSERT_EQUAL_FATAL(c8_report_create(&r, &err), C8_OK);
+        c8_drift_options o;
+        c8_drift_options_init(&o);
+        const char *names[1] = {"sigmoid_0.tmp_0"};
+        c8_shape s = shp(3, 1, 2, 2, 0);
+        const c8_precision p[2] = {C8_PREC_FP32, C8_PREC_FP16};
+        CU_ASSERT_EQUAL_FATAL(c8_report_drift_begin(r, p, 2, 1, names, &s, &o, &err), C8_OK);
+        const float *b1[2] = {ref, x}, *b2[2] = {ref + 4, x + 4};
+        CU_ASSERT_EQUAL_FATAL(c8_report_drift_add(r, 1, b1, NULL, &err), C8_OK);
+        CU_ASSERT_EQUAL_FATAL(c8_report_drift_add(r, 1, b2, NULL, &err), C8_OK);
+        c8_report_drift d;
+        CU_ASSERT_EQUAL_FATAL(c8_report_drift_get(r, 0, C8_PREC_FP16, &d, &err), C8_OK);
+        const double kd = (double)k;
+        CU_ASSERT_EQUAL(d.m.count, 8);
+        check_close(d.sqnr_db, 10 * log10(25.0), "sqnr 10 log10(25)");
+        check_close(d.cosine, 21 / sqrt(25.0 * 18.0), "cosine 21/sqrt(25*18)");
+        CU_ASSERT_EQUAL(d.max_abs_diff, kd);
+        check_close(d.ref_rms / kd, 5 / sqrt(8.0), "fp32 rms 5/sqrt(8) k");
+        CU_ASSERT_EQUAL(d.ref_max_abs, 4 * kd);
+        /* FP32 against itself: exact, and the same scale */
+        CU_ASSERT_EQUAL_FATAL(c8_report_drift_get(r, 0, C8_PREC_FP32, &d, &err), C8_OK);
+        CU_ASSERT(isinf(d.sqnr_db) && d.sqnr_db > 0);
+        CU_ASSERT_EQUAL(d.ref_max_abs, 4 * kd);
+        c8_report_destroy(r);
+    }
+    /* nothing compared: no scale */
+    c8_report_metrics m;
+    c8_report_metrics_init(&m, 0);
+    CU_ASSERT_EQUAL(m.max_abs_ref, 0.0);
+}
+
 static void test_sequence(void) {
     /* 2 images, T 4, C 3, blank 0.
      * image 0: ref path 1 1 0 2 -> "1 2"; x path 1 0 1 2 -> "1 1 2": strings differ;
@@ -404,6 +454,7 @@ static const c8_test_case k_cases[] = {
     {"greedy CTC decoding", test_ctc},
     {"class scores: SQNR, cosine, top-1 agreement over batches", test_classes},
     {"dense maps: IoU and pixel agreement at the threshold", test_map},
+    {"a map near zero: SQNR against its own scale (FP32 rms, max |x|)", test_map_near_zero},
     {"sequences: position and decoded-string agreement", test_sequence},
     {"generic outputs and a forced kind", test_generic_and_forced},
     {"refusals", test_refusals},

@@ -105,9 +105,53 @@ same "classifier cache: shuffled batch 1 = source order batch 3 (cpu)" "$w/kc1.c
 check 0 "compare: FP32 top-1 as eval's" "fp32  top-1 66.67%" -- \
     "$c8" compare --model "$cm" --shape "$cprof" --data "$w/cls/all" "${cpre[@]}" --batch 4 \
     --calib "$w/k1.cache" --precisions fp32,int8 --layer-images 0 --report "$w/rep" --quiet
-check 1 "compare: the per-layer sections refuse dynamic H and W" "--layer-images 0" -- \
+check 1 "compare: the per-layer sections refuse images of several sizes, naming two" \
+    "hold their 36 images in memory at one size, but with dynamic H and W they differ: $w/cls/all/" -- \
     "$c8" compare --model "$cm" --shape "$cprof" --data "$w/cls/all" "${cpre[@]}" --batch 4 \
     --calib "$w/k1.cache" --precisions fp32,int8 --report "$w/rep2" --quiet
+check 1 "compare: ... and say the ways out" "or pin H and W with --shape; compare: or --layer-images 0" -- \
+    "$c8" compare --model "$cm" --shape "$cprof" --data "$w/cls/all" "${cpre[@]}" --batch 4 \
+    --calib "$w/k1.cache" --precisions fp32,int8 --report "$w/rep2" --quiet
+# images of one size (40x40) under the profile: the per-layer sections and the sensitivity run
+# at that size, and the whole report equals the one with H and W pinned at 40x40
+for s in "p $cprof" "f x:1..4x3x40x40"; do
+    set -- $s
+    check 0 "compare with layers, one image size ($2)" "wrote" -- \
+        "$c8" compare --model "$cm" --shape "$2" --data "$w/cls/g40x40" "${cpre[@]}" --batch 4 \
+        --calib "$w/k1.cache" --precisions fp32,int8 --report "$w/rep_$1" --quiet
+done
+check 0 "compare, one size: profile = pinned (layers, sensitivity, drift)" "same report" -- \
+    python3 - "$w/rep_p/report.json" "$w/rep_f/report.json" <<'PY'
+import json, sys
+a, b = (json.load(open(p)) for p in sys.argv[1:3])
+assert a["layer_images"] == 9 and len(a["layers"]) > 3 and a["sensitivity"], a["layer_images"]
+assert a == b, [k for k in a if a[k] != b.get(k)]
+print("same report")
+PY
+# build --max-drift's ranking step holds its images at one size too. A cache with every scale
+# 40 times too small (saturated INT8: drift 33 points) makes the search rank the layers: on the
+# 40x40 images under the profile its steps and ranking equal those with H and W pinned; on
+# images of several sizes it is refused, naming two.
+python3 - "$w/k1.cache" "$w/bad.cache" <<'PY' || exit 1
+import struct, sys
+lines = open(sys.argv[1]).read().splitlines()
+out = [lines[0]]
+for l in lines[1:]:
+    name, h = l.rsplit(": ", 1)
+    out.append(name + ": " + struct.pack(">f", struct.unpack(">f", bytes.fromhex(h))[0] / 40).hex())
+open(sys.argv[2], "w").write("\n".join(out) + "\n")
+PY
+fb=(build --model "$cm" --precision int8 --calib "$w/bad.cache" --max-drift 0 "${cpre[@]}" --batch 4
+    --quiet)
+for s in "p $cprof" "f x:1..4x3x40x40"; do
+    set -- $s
+    "$c8" "${fb[@]}" --shape "$2" --data "$w/cls/g40x40" --plan "$w/fb_$1.plan" >"$w/fb_$1.txt" 2>&1
+    grep -E "^(  step|sensitivity|  /)" "$w/fb_$1.txt" >"$w/fb_$1.steps"
+done
+check 0 "build --max-drift, one size: the layers are ranked" "sensitivity on 9 images" -- cat "$w/fb_p.txt"
+same "build --max-drift, one size: profile = pinned (steps, ranking)" "$w/fb_p.steps" "$w/fb_f.steps"
+check 1 "build --max-drift: the ranking refuses images of several sizes" \
+    "they differ: $w/cls/all/" -- "$c8" "${fb[@]}" --shape "$cprof" --data "$w/cls/all" --plan "$w/fb_x.plan"
 # an INT8 plan keeps the profile and the preprocessing (new keys included): eval and run with
 # no preprocessing flags take each image at its own size
 check 0 "build an INT8 plan with the profile" "wrote" -- "$c8" build --model "$cm" \
@@ -169,7 +213,7 @@ cal() { # cal CACHE DEVICE [flags...]
     local cache=$1 dev=$2
     shift 2
     "$c8" calibrate --model "$m" --shape "$prof" --data "$w/imgs" --images 0 "${pre[@]}" \
-        --device "$dev" --bins 256 --quiet --cache "$w/$cache" "$@"
+        --device "$dev" --bins 256 --cache "$w/$cache" "$@" # (no --quiet: its opening line is checked)
 }
 
 # ---------------------------------------------------------------- calibrate

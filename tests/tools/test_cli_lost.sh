@@ -29,6 +29,7 @@ cp "$src/models/fmnist_cnn.onnx" "$w/m.onnx"
 cp "$w/m.onnx" "$w/m.orig"
 cp "$src/models/fmnist_resnet.onnx" "$w/r.onnx"
 d=(--data "$w/fm20" --quiet)
+loud=(--data "$w/fm20") # (the "calibrating ..." line is checked: --quiet leaves it out)
 "$c8" calibrate --model "$w/m.onnx" "${d[@]}" --cache "$w/m.cache" >/dev/null || exit 1
 "$c8" calibrate --model "$w/r.onnx" "${d[@]}" --cache "$w/r.cache" >/dev/null || exit 1
 "$c8" build --model "$w/m.onnx" --precision int8 --calib "$w/m.cache" --plan "$w/m.plan" \
@@ -103,11 +104,11 @@ same "1: plan kept" "$w/m.plan" "$w/m.plan.orig"
 check 2 "2: --trt-version banana" "bad --trt-version" -- \
     "$c8" calibrate --model "$w/m.onnx" "${d[@]}" --cache "$w/x.cache" --trt-version banana
 lacks "2: --trt-version refused before any image" "calibrating" -- \
-    "$c8" calibrate --model "$w/m.onnx" "${d[@]}" --cache "$w/x.cache" --trt-version banana
+    "$c8" calibrate --model "$w/m.onnx" "${loud[@]}" --cache "$w/x.cache" --trt-version banana
 check 2 "2: missing output folder" "the folder $w/nodir does not exist" -- \
     "$c8" calibrate --model "$w/m.onnx" "${d[@]}" --cache "$w/nodir/x.cache"
 lacks "2: missing folder refused before any image" "calibrating" -- \
-    "$c8" calibrate --model "$w/m.onnx" "${d[@]}" --cache "$w/nodir/x.cache"
+    "$c8" calibrate --model "$w/m.onnx" "${loud[@]}" --cache "$w/nodir/x.cache"
 check 2 "2: output in /proc" "--json /proc/e.json: cannot create a file in /proc" -- \
     "$c8" eval --plan "$w/m.plan" "${d[@]}" --json /proc/e.json
 lacks "2: /proc refused before any image" "top-1" -- \
@@ -147,7 +148,7 @@ check 2 "3: --from-histograms --bins" "--bins has no effect with --from-histogra
 check 0 "3: --images 500 on 20 images warns" "--images 500, but $w/fm20 has 20 images: all 20 are used" -- \
     "$c8" calibrate --model "$w/m.onnx" "${d[@]}" --cache "$w/x.cache" --images 500
 check 0 "3: --images 0 means all" "on 20 images" -- \
-    "$c8" calibrate --model "$w/m.onnx" --data "$w/fm20" --cache "$w/x.cache" --images 0
+    "$c8" calibrate --model "$w/m.onnx" "${loud[@]}" --cache "$w/x.cache" --images 0
 check 2 "3: --layer-precision matching nothing" "no layer of $w/m.onnx matches 'conv1'" -- \
     "$c8" build --model "$w/m.onnx" --layer-precision 'conv1:fp32' --plan "$w/x.plan"
 check 2 "3: ... listing layer names" "'/conv1/Conv'" -- \
@@ -197,6 +198,16 @@ check 1 "4: dataset check flags NaN/Inf pixels" "20 images with" -- \
     "$c8" dataset check --data "$w/fm20" --target 1x28x28 "${inf[@]}" --quiet
 check 1 "4: ... and the mean" "not finite" -- \
     "$c8" dataset check --data "$w/fm20" --target 1x28x28 "${inf[@]}" --quiet
+# HDF5 rows are named by the file and the row, not "<image>" or a bare "/images[3]"
+h5=(--data "$w/fm20.h5" --quiet --no-shuffle) # row k is image k
+check 1 "4: calibrate names the HDF5 file and row" "image 0 of the batch: $w/fm20.h5:/images[0]" -- \
+    "$c8" calibrate --model "$w/m.onnx" "${h5[@]}" "${inf[@]}" --cache "$w/x.cache"
+check 1 "4: eval names the HDF5 file and row" "the first: $w/fm20.h5:/images[0] (image 0)" -- \
+    "$c8" eval --model "$w/m.onnx" "${h5[@]}" "${inf[@]}"
+check 1 "4: dataset check lists HDF5 rows with the file" "[1] $w/fm20.h5:/images[1]: " -- \
+    "$c8" dataset check "${h5[@]}" --target 1x28x28 "${inf[@]}"
+check 1 "4: a loader error names the HDF5 file and row" "$w/fm20.h5:/images[2]: crop 40x40 is larger than the image (28x28)" -- \
+    "$c8" dataset check "${h5[@]}" --target 1x40x40 --crop 40
 mkdir -p "$w/mixed"
 cp "$w/fm20/0-T-shirt_top/"*.png "$w/mixed/"
 echo junk >"$w/mixed/bad1.png"
@@ -278,6 +289,26 @@ for k, l in enumerate(rows, 1):
 assert any("..." in l[5:45] for l in rows), "no long fused name was cut"
 print("table ok")
 PY
+
+# ---------------------------------------------------------------- 7. --quiet
+# --quiet leaves out the progress and the opening lines (data, preprocess, "calibrating ...",
+# "comparing ..."); the results still print (docs/cli.md)
+check 0 "7: calibrate says what it calibrates" "calibrating $w/m.onnx on 20 images of $w/fm20" -- \
+    "$c8" calibrate --model "$w/m.onnx" "${loud[@]}" --cache "$w/q1.cache"
+check 0 "7: calibrate --quiet still writes and says so" "wrote $w/q2.cache and $w/q2.cache.json" -- \
+    "$c8" calibrate --model "$w/m.onnx" "${d[@]}" --cache "$w/q2.cache"
+lacks "7: calibrate --quiet: no 'calibrating' line" "calibrating" -- \
+    "$c8" calibrate --model "$w/m.onnx" "${d[@]}" --cache "$w/q3.cache"
+cmp=(compare --model "$w/m.onnx" --calib "$w/m.cache" --layer-images 0 --precisions fp32,int8)
+check 0 "7: compare says what it compares" "comparing $w/m.onnx on 20 images of $w/fm20" -- \
+    "$c8" "${cmp[@]}" "${loud[@]}" --report "$w/qr1"
+check 0 "7: compare --quiet still prints the drift" "int8  output 'logits' (classes" -- \
+    "$c8" "${cmp[@]}" "${d[@]}" --report "$w/qr2"
+lacks "7: compare --quiet: no 'comparing' line" "comparing" -- \
+    "$c8" "${cmp[@]}" "${d[@]}" --report "$w/qr3"
+lacks "7: compare --quiet: no recorded-preprocessing line" "preprocess:" -- \
+    "$c8" "${cmp[@]}" "${d[@]}" --report "$w/qr4"
+lacks "7: eval --quiet: no data line" "data:" -- "$c8" eval --model "$w/m.onnx" "${d[@]}"
 
 echo "cli-lost: $pass passed, $fails failed"
 [ "$fails" = 0 ]
