@@ -26,6 +26,19 @@ static inline int8_t rne_sat127(float y) {
     return (int8_t)t;
 }
 
+/* The INT8 epilogue's activation (c8_quant_act kinds), before the rounding; inlined with a constant
+ * kind, so each caller's loop keeps no branch on it. */
+static inline __attribute__((always_inline)) float q8_act(float v, const int kind, float lo,
+                                                          float hi, float alpha) {
+    if (kind == C8_QACT_RELU) v = v > 0.0f ? v : 0.0f;
+    if (kind == C8_QACT_CLIP) {
+        v = v < lo ? lo : v;
+        v = v > hi ? hi : v;
+    }
+    if (kind == C8_QACT_LEAKY_RELU) v = v < 0.0f ? v * alpha : v;
+    return v;
+}
+
 /* One channel's plane, int8 output: y = act((float)acc * m [+ (float)r * mr]) rounded, acc =
  * b + the sum (fsums: float32 holding integers, else isums: int32). Inlined with constant kind,
  * has_res and source (plane_f, plane_i), so each loop is free of control flow and vectorizes. */
@@ -36,13 +49,7 @@ plane_body(int64_t n, const float *restrict fsums, const int32_t *restrict isums
     for (int64_t i = 0; i < n; i++) {
         float v = (float)(b + (from_float ? (int32_t)fsums[i] : isums[i])) * m;
         if (has_res) v = v + (float)res[i] * mr;
-        if (kind == C8_QACT_RELU) v = v > 0.0f ? v : 0.0f;
-        if (kind == C8_QACT_CLIP) {
-            v = v < lo ? lo : v;
-            v = v > hi ? hi : v;
-        }
-        if (kind == C8_QACT_LEAKY_RELU) v = v < 0.0f ? v * alpha : v;
-        y[i] = rne_sat127(v);
+        y[i] = rne_sat127(q8_act(v, kind, lo, hi, alpha));
     }
 }
 
@@ -164,14 +171,7 @@ static inline __attribute__((always_inline)) void rq_body(const int8_t *restrict
                                                           float hi, float alpha,
                                                           int8_t *restrict y) {
     for (int64_t i = 0; i < n; i++) {
-        float v = (float)x[i] * m;
-        if (kind == C8_QACT_RELU) v = v > 0.0f ? v : 0.0f;
-        if (kind == C8_QACT_CLIP) {
-            v = v < lo ? lo : v;
-            v = v > hi ? hi : v;
-        }
-        if (kind == C8_QACT_LEAKY_RELU) v = v < 0.0f ? v * alpha : v;
-        y[i] = rne_sat127(v);
+        y[i] = rne_sat127(q8_act((float)x[i] * m, kind, lo, hi, alpha));
     }
 }
 

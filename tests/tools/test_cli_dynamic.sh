@@ -25,24 +25,10 @@ c8=$1
 src=$2
 shared=$3
 w=$4
-rm -rf "$w"
+needs_fmnist=0
+# shellcheck source=cli_check.sh
+. "$(dirname "$0")/cli_check.sh"
 mkdir -p "$w/imgs" "$w/big" "$w/cls"
-fails=0
-pass=0
-check() { # check EXPECTED_RC DESCRIPTION PHRASE -- command...
-    local want=$1 what=$2 phrase=$3
-    shift 4
-    local out rc
-    out=$("$@" 2>&1)
-    rc=$?
-    if [ "$rc" != "$want" ]; then
-        echo "FAIL: $what: exit $rc, expected $want"; echo "$out" | head -8; fails=$((fails + 1)); return
-    fi
-    if [ -n "$phrase" ] && ! grep -qF -- "$phrase" <<<"$out"; then
-        echo "FAIL: $what: output lacks '$phrase'"; echo "$out" | head -8; fails=$((fails + 1)); return
-    fi
-    pass=$((pass + 1))
-}
 same() { # same DESCRIPTION FILE_A FILE_B
     if [ -s "$2" ] && cmp -s "$2" "$3"; then pass=$((pass + 1)); else
         echo "FAIL: $1: $2 and $3 differ (or are missing)"; fails=$((fails + 1)); fi
