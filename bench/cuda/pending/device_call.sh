@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# The device call that is ready for bench/cuda/pending/gpu-2026-12-06.patch (tried 12 times on
+# The device call that is ready for bench/cuda/pending/gpu-2026-12-06.patch (tried 19 times on
 # 2026-12-07, no machine started). Needs, in the ignored .devrun/ (carry [".devdeps", ".devrun"]):
 #   bin.tar.xz  calib8, the GPU suites (test_cuda_int8_*, test_backend_*, test_cuda_alloc,
 #               test_place), bench_membound, bench_cuda_int8_conv: built here with the patch
