@@ -133,6 +133,12 @@ static void write_drift_prec(c8_jw *w, const c8_report_drift *d) {
     jw_metric(w, d->cosine);
     c8_jw_key(w, "max_abs_diff");
     jw_metric(w, d->max_abs_diff);
+    /* FP32's own scale, which the errors above are read against (a 1e-7 error on a map near 0
+     * is a large one) */
+    c8_jw_key(w, "ref_rms");
+    jw_metric(w, d->ref_rms);
+    c8_jw_key(w, "ref_max_abs");
+    jw_metric(w, d->ref_max_abs);
     static const char *const agree_keys[][3] = {
         [C8_OUTPUT_CLASSES] = {"top1_agreement", "top1_agree", "images"},
         [C8_OUTPUT_MAP] = {"pixel_agreement", "pixels_agree", "pixels"},

@@ -71,6 +71,12 @@ def close(got, want, what):
     check(ok, "%s: report %r, numpy %r" % (what, got, want))
 
 
+def close_rel(got, want, what):
+    """FP32's own scale (ref_rms, ref_max_abs): relative, however small the values are."""
+    check(want > 0 and abs(got - want) <= 1e-9 * want,
+          "%s: report %r, numpy %r" % (what, got, want))
+
+
 def make_text_images(folder):
     """5 RGB 96x96 images: dark words and numbers on white, at different places."""
     os.makedirs(folder)
@@ -239,6 +245,9 @@ def detector():
         close(sqnr, s, "SQNR dB")
         close(i8["cosine"], c, "cosine")
         close(i8["max_abs_diff"], mx, "max abs diff")
+        r64 = m32.astype(np.float64)
+        close_rel(i8["ref_rms"], float(np.sqrt(np.mean(r64 * r64))), "FP32 map rms")
+        close_rel(i8["ref_max_abs"], float(np.max(np.abs(r64))), "FP32 map max |x|")
         print("detector INT8 @%g: SQNR %.3f dB, cosine %.6f, max abs %.4f, IoU %.4f, "
               "pixel agreement %.2f%%" % (thr, sqnr, i8["cosine"], i8["max_abs_diff"],
                                            i8["map_iou"], i8["pixel_agreement"]))
@@ -303,6 +312,9 @@ def classifier():
     s, c, mx = basic_metrics(outs["r32c"], outs["r8c"])
     close(metric(i8["sqnr_db"]), s, "classifier SQNR dB")
     close(i8["max_abs_diff"], mx, "classifier max abs diff")
+    r64 = outs["r32c"].astype(np.float64)
+    close_rel(i8["ref_rms"], float(np.sqrt(np.mean(r64 * r64))), "classifier FP32 rms")
+    close_rel(i8["ref_max_abs"], float(np.max(np.abs(r64))), "classifier FP32 max |x|")
     print("classifier INT8: SQNR %.3f dB, top-1 agreement %d/6" % (metric(i8["sqnr_db"]), agree))
     return True
 
