@@ -1,7 +1,7 @@
-# Sourced by the CLI test scripts (tests/tools/test_cli_lost.sh, test_cli_preprocess.sh,
-# test_cli_profile.sh, test_cli_dynamic.sh) after they set w (their work dir): the Fashion-MNIST
-# skip (exit 77; not for a script that sets needs_fmnist=0), a fresh work dir, and check() with
-# its pass / fails counters.
+# Sourced by the CLI test scripts (tests/tools/test_cli.sh, test_cli_lost.sh,
+# test_cli_preprocess.sh, test_cli_profile.sh, test_cli_dynamic.sh) after they set w (their work
+# dir): the Fashion-MNIST skip (exit 77; not for a script that sets needs_fmnist=0), a fresh work
+# dir, and check() with its pass / fails counters.
 idx=/usr/share/datasets/fashion-mnist
 if [ "${needs_fmnist:-1}" = 1 ] && [ ! -f "$idx/t10k-images-idx3-ubyte.gz" ]; then
     echo "SKIP: $idx not found (apt install dataset-fashion-mnist)"

@@ -7,25 +7,11 @@ c8=$1
 src=$2
 work=$3
 data=$src/tests/engine/data
-mkdir -p "$work"
-fails=0
+w=$work
+needs_fmnist=0
+# shellcheck source=cli_check.sh
+. "$(dirname "$0")/cli_check.sh"
 skipped=0
-pass=0
-
-check() { # check EXPECTED_RC DESCRIPTION PHRASE -- command...
-    local want=$1 what=$2 phrase=$3
-    shift 4
-    local out rc
-    out=$("$@" 2>&1)
-    rc=$?
-    if [ "$rc" != "$want" ]; then
-        echo "FAIL: $what: exit $rc, expected $want"; echo "$out" | head -5; fails=$((fails + 1)); return
-    fi
-    if [ -n "$phrase" ] && ! grep -qF -- "$phrase" <<<"$out"; then
-        echo "FAIL: $what: output lacks '$phrase'"; echo "$out" | head -5; fails=$((fails + 1)); return
-    fi
-    pass=$((pass + 1))
-}
 
 for cmd in run inspect calibrate build eval export-qdq cache dataset compare version; do
     check 0 "$cmd --help" "usage" -- "$c8" "$cmd" --help
