@@ -5,7 +5,7 @@ if(C8_HAVE_CUDA)
   target_include_directories(bench_cuda_int8_conv PRIVATE ${CMAKE_SOURCE_DIR})
   target_include_directories(bench_cuda_int8_conv SYSTEM PRIVATE ${CUDNN_INCLUDE_DIR})
   target_compile_definitions(bench_cuda_int8_conv PRIVATE _POSIX_C_SOURCE=200809L)
-  target_link_libraries(bench_cuda_int8_conv PRIVATE calib8_static c8_flags ${CUDNN_LIBRARY})
+  target_link_libraries(bench_cuda_int8_conv PRIVATE calib8_cuda_static c8_flags)
 endif()
 # The stock-CUTLASS peer of bench_cuda_int8_conv (CUTLASS's own int8 epilogue, not calib8's
 # semantics): the speed calib8's CUTLASS tiles are measured against, in the same call.
@@ -37,5 +37,5 @@ if(C8_HAVE_CUDA AND C8_HAVE_CUTLASS)
   target_include_directories(bench_cutlass_probe PRIVATE ${CMAKE_CURRENT_SOURCE_DIR}/cuda
                              ${CMAKE_CURRENT_SOURCE_DIR}/cuda/cutlass_stock ${CMAKE_SOURCE_DIR})
   target_include_directories(bench_cutlass_probe SYSTEM PRIVATE ${C8_CUTLASS_DIR}/include)
-  target_link_libraries(bench_cutlass_probe PRIVATE calib8_static)
+  target_link_libraries(bench_cutlass_probe PRIVATE calib8_cuda_static)
 endif()

@@ -46,6 +46,7 @@ list(APPEND C8_CUDA_SOURCES
   kernels/cuda/cuda_ops.c
   kernels/cuda/cuda_q8.c
   kernels/cuda/cuda_wants.c
+  kernels/cuda/module.c
   ${C8_CUDA_BACKEND_CU}
 )
 # The own kernels follow the float32 operation order of the CPU references: no FMA contraction,

@@ -7,7 +7,7 @@ c8_add_test(test_conformance ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_conformance
 c8_add_test(test_import ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_import.c)
 c8_add_test(test_build ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_build.c)
 c8_add_test(test_models ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_models.c TIMEOUT 3000)
-c8_add_test(test_place ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_place.c)
+c8_add_test(test_place ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_place.c CUDA_INTERNALS)
 # Issue 19 part 3: INT8 MatMul between two activations (Q8MatMul), built and run
 c8_add_test(test_matmul8 ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_matmul8.c)
 # Issue 19 part 1: optimization profiles (batch ranges, the detector's H and W ranges)

@@ -45,3 +45,10 @@ add_test(NAME test_cli_dynamic
                  ${CMAKE_SOURCE_DIR} ${CMAKE_SOURCE_DIR}/../shared
                  ${CMAKE_BINARY_DIR}/test_cli_dynamic_work)
 set_tests_properties(test_cli_dynamic PROPERTIES SKIP_RETURN_CODE 77 TIMEOUT 600)
+# The CUDA backend as a module loaded on first use (kernels/cuda/module.c): the program and
+# libcalib8.so need no CUDA library; a missing or foreign module is a clear error.
+add_test(NAME test_cli_cuda_module
+         COMMAND bash ${CMAKE_CURRENT_LIST_DIR}/test_cli_cuda_module.sh $<TARGET_FILE:calib8>
+                 $<TARGET_FILE:calib8_shared> ${CMAKE_SOURCE_DIR}
+                 ${CMAKE_BINARY_DIR}/test_cli_cuda_module_work)
+set_tests_properties(test_cli_cuda_module PROPERTIES SKIP_RETURN_CODE 77)

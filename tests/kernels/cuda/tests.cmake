@@ -4,16 +4,22 @@
 c8_add_test(test_cuda_int8_imma_map ${CMAKE_CURRENT_LIST_DIR}/test_cuda_int8_imma_map.c)
 if(C8_HAVE_CUDA)
   c8_add_test(test_cuda_int8_conv ${CMAKE_CURRENT_LIST_DIR}/test_cuda_int8_conv.c
-              LABELS gpu TIMEOUT 900)
+              LABELS gpu TIMEOUT 900 CUDA_INTERNALS)
   c8_add_test(test_cuda_int8_ops ${CMAKE_CURRENT_LIST_DIR}/test_cuda_int8_ops.c
-              LABELS gpu TIMEOUT 600)
+              LABELS gpu TIMEOUT 600 CUDA_INTERNALS)
 endif()
 # The CUDA backend (kernels/cuda/backend_cuda.c) against the CPU engine: every op on hand-built
 # graphs (FP32 / FP16 / INT8), then conformance models, whole models, GPU histograms and caches,
-# graph replay and concurrent contexts. GPU machine only (exit 77 without a GPU).
+# graph replay and concurrent contexts. GPU machine only (exit 77 without a GPU). They reach the
+# backend through its module (libcalib8_cuda.so), as the CLI does, and call the CUDA runtime
+# themselves only to probe the GPU and stage device buffers.
 if(C8_HAVE_CUDA)
   c8_add_test(test_backend_ops ${CMAKE_CURRENT_LIST_DIR}/test_backend_ops.c
               LABELS gpu TIMEOUT 900)
   c8_add_test(test_backend_models ${CMAKE_CURRENT_LIST_DIR}/test_backend_models.c
               LABELS gpu TIMEOUT 1800)
+  foreach(t test_backend_ops test_backend_models)
+    target_link_libraries(${t} PRIVATE CUDA::cudart)
+    add_dependencies(${t} calib8_cuda)
+  endforeach()
 endif()
