@@ -19,6 +19,8 @@ for t in test_backend_models test_cuda_alloc test_cuda_int8_ops test_cuda_int8_i
     cp "$B/tests/$t" "$tmp/bin/"
 done
 cp "$c8" "$B/bench/bench_membound" "$B/bench/bench_cuda_int8_conv" "$tmp/bin/"
+# the CUDA backend module: the programs find it beside themselves (engine/backend.c)
+cp "$B/libcalib8_cuda.so" "$tmp/bin/"
 strip -g "$tmp"/bin/*
 tar cJf "$D/bin.tar.xz" -C "$tmp" bin
 # the libraries the GPU machine lacks
