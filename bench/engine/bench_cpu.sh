@@ -9,6 +9,7 @@
 # thread count and batch, and the machine's description; bench/results/cpu-onednn-<date>.md
 # holds a run.
 #   bench/engine/bench_cpu.sh [CALIB8] [ITERATIONS]
+# C8_BENCH_DEVICES (default "cpu-ref cpu") picks the calib8 devices measured.
 # Exit 77 where dataset-fashion-mnist is missing.
 set -euo pipefail
 c8=${1:-build/calib8}
@@ -35,7 +36,7 @@ for m in fmnist_cnn fmnist_resnet; do
         "${pre[@]}" --no-shuffle --images 200 --batch 50 --algo entropy \
         --cache "$work/$m.cache" --quiet >/dev/null
     for prec in fp32 int8; do
-        for dev in cpu-ref cpu; do
+        for dev in ${C8_BENCH_DEVICES:-cpu-ref cpu}; do
             calib=()
             [ "$prec" = int8 ] && calib=(--calib "$work/$m.cache")
             "$c8" build --model "$src/models/$m.onnx" --precision "$prec" "${calib[@]}" \
