@@ -25,8 +25,21 @@ strip -g "$tmp"/bin/*
 tar cJf "$D/bin.tar.xz" -C "$tmp" bin
 # the libraries the GPU machine lacks
 lib=/lib/x86_64-linux-gnu
-tar cJf "$D/dnnl.tar.xz" -C $lib libdnnl.so.2 libOpenCL.so.1
+# (h: the files, not the SONAME links: a tarball of links alone was 212 bytes, and the GPU
+# machine then lacked libdnnl.so.2 on 2026-12-07)
+tar chJf "$D/dnnl.tar.xz" -C $lib libdnnl.so.2 libOpenCL.so.1
 cp $lib/libjpeg.so.62 $lib/libprotobuf-c.so.1 $lib/libcunit.so.1 "$D/lib/"
+chk=$(mktemp -d)
+tar xJf "$D/dnnl.tar.xz" -C "$chk"
+cp "$D"/lib/*.so* "$chk"/ 2>/dev/null || true
+tar xJf "$D/bin.tar.xz" -C "$chk"
+# every library the programs need, from the carried folder or the CUDA machine's base set
+if env LD_LIBRARY_PATH="$chk" ldd "$chk/bin/calib8" | grep -E "dnnl|OpenCL|jpeg|protobuf-c" |
+    grep -v "$chk" | grep -q .; then
+    echo "prepare_devrun: a carried library does not resolve from the carried folder" >&2
+    exit 1
+fi
+rm -rf "$chk"
 # ONNX's conformance data (libonnx-testdata)
 [ -f "$D/onnx-testdata.tgz" ] ||
     tar czf "$D/onnx-testdata.tgz" -C /usr/share/libonnx-testdata data 2>/dev/null ||
