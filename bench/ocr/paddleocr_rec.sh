@@ -3,7 +3,9 @@
 # with --max-drift against FP32, and both against the rendered strings, on text lines rendered
 # with Debian's DejaVu fonts (bench/ocr/render_lines.py: calibration and evaluation sets from
 # different seeds). Results: bench/results/paddleocr-rec-int8-*.md.
-#   bench/ocr/paddleocr_rec.sh BUILD_DIR WORK_DIR [EVAL_LINES] [CALIB_LINES]
+#   [MAX_DRIFT=2 [FALLBACK_LINES=100] [ADD_BACK=98]] \
+#       bench/ocr/paddleocr_rec.sh BUILD_DIR WORK_DIR [EVAL_LINES] [CALIB_LINES]
+# (the numbers of bench/results/paddleocr-rec-int8-2026-12-07b.md: MAX_DRIFT=2 ADD_BACK=98)
 # Needs ../shared/fixtures (or C8_SHARED_DIR), .deps/ort (tools/install-deps.sh), python3-pil and
 # fonts-dejavu-core. The dictionary (only for the accuracy against the rendered strings) is
 # PaddleOCR's ppocr_keys_v1.txt from the paddleocr 2.7.3 wheel on PyPI, fetched here with pip and
@@ -57,16 +59,31 @@ t1=$(date +%s.%N)
     --plan "$work/fp32-ref.plan" >/dev/null
 # every layer the builder can run in INT8; with MAX_DRIFT set, the fallback search on top,
 # measured on the calibration lines (never on the evaluation set) with FALLBACK_LINES of them
-# (it builds and runs one engine per INT8 layer to rank them: 88 on this model)
+# (it builds and runs one engine per INT8 layer to rank them, 86 on this model, then one verified
+# step per layer: MAX_DRIFT=2 FALLBACK_LINES=100 took 34 min on 2 loaded cores)
 "$c8" build --model "$model" --precision int8 --calib "$work/rec.cache" --shape $shape \
     --plan "$work/int8.plan" >"$work/build-int8.txt"
 plans=("$work/fp32.plan:fp32-cpu" "$work/fp32-ref.plan:fp32-cpu-ref" "$work/int8.plan:int8-cpu")
+fb_s=
 if [ -n "${MAX_DRIFT:-}" ]; then
+    t_fb=$(date +%s.%N)
     "$c8" build --model "$model" --precision int8 --calib "$work/rec.cache" --shape $shape \
         --max-drift "$MAX_DRIFT" --ctc-blank 0 --data "$work/calib" "${pre[@]}" --batch 8 \
         --fallback-images "${FALLBACK_LINES:-$n_calib}" --report "$work/fallback" \
         --plan "$work/int8-fb.plan" >"$work/build-int8-fb.txt"
     plans+=("$work/int8-fb.plan:int8-max-drift")
+    fb_s=$(printf '%.0f' "$(echo "$(date +%s.%N) - $t_fb" | bc)")
+    # ADD_BACK=PCT: the experiment in the other direction (rec_add_back.py: all FP32, then the
+    # INT8 layers back one by one from the last, each kept when the calibration lines still
+    # agree on >= PCT%), on the same calibration lines; about 20 min here
+    if [ -n "${ADD_BACK:-}" ]; then
+        "$py" "$here/rec_add_back.py" "$c8" "$model" "$work/rec.cache" "$work/calib" \
+            "$work/fallback/report.json" "$ADD_BACK" "$work/add_back" >"$work/add-back.txt"
+        "$c8" build --model "$model" --precision int8 --calib "$work/rec.cache" --shape $shape \
+            --layer-precision "$(cat "$work/add_back/add_back.spec")" \
+            --plan "$work/int8-add-back.plan" >/dev/null
+        plans+=("$work/int8-add-back.plan:int8-add-back")
+    fi
 fi
 t2=$(date +%s.%N)
 echo "## calib8 $(git -C "$src" describe --always --dirty), $(date -u +%Y-%m-%d)"
@@ -77,10 +94,30 @@ echo "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), 
 echo
 printf 'calibrate: %.0f s; builds (fp32, fp32 cpu-ref, int8[, the search]): %.0f s\n\n' \
     "$(echo "$t1 - $t0" | bc)" "$(echo "$t2 - $t1" | bc)"
+[ -z "$fb_s" ] || echo "the search (build --max-drift $MAX_DRIFT --ctc-blank 0 on" \
+    "${FALLBACK_LINES:-$n_calib} calibration lines): $fb_s s, load average $(cut -d' ' -f1-3 /proc/loadavg)"
 echo '```'
 grep -E "^layers" "$work/build-int8.txt" || true
 [ -z "${MAX_DRIFT:-}" ] || grep -E "^fallback|^  step|^layers" "$work/build-int8-fb.txt" || true
+[ -z "${ADD_BACK:-}" ] || cat "$work/add-back.txt"
 "$py" "$here/rec_measure.py" "$c8" "$model" "$work/eval" "$work/measure" "${dict[@]}" "${plans[@]}"
+echo '```'
+echo
+echo "One INT8 quantization per tensor, on FP32 tensors of the first 4 calibration lines:"
+echo '```'
+"$py" - "$work/calib" "$work/x4.npy" <<'PY'
+import os, sys
+import numpy as np
+from PIL import Image
+d = sys.argv[1]
+with open(d + ".txt", encoding="utf-8") as f:
+    names = [ln.split("\t", 1)[0] for ln in f][:4]
+x = np.stack([np.asarray(Image.open(os.path.join(d, n)).convert("RGB"), np.float32) for n in names])
+np.save(sys.argv[2], ((x / 255.0 - 0.5) / 0.5).transpose(0, 3, 1, 2).astype(np.float32))
+PY
+rm -rf "$work/dump4"
+"$c8" run --model "$model" --input "x=$work/x4.npy" --output-dir "$work/dump4" --dump-all >/dev/null
+"$py" "$here/rec_tensor_sqnr.py" "$work/rec.cache" "$work/dump4" 8
 echo '```'
 echo
 echo "Speed, one line (1x3x48x320), same run: calib8 bench per plan, ONNX Runtime's CPU provider"

@@ -7,8 +7,10 @@ batches, preprocesses them as PaddleOCR does ((x/255 - 0.5) / 0.5, RGB, NCHW), r
 (CPU provider) and every calib8 plan (`calib8 run --plan`), and prints per plan: the max-norm
 relative error against ONNX Runtime (max |c8 - ort| / max |ort| per line; the worst line), the
 lines whose CTC-decoded index sequence (greedy, blank 0, repeats merged) equals ONNX Runtime's
-and the first plan's, and, with the dictionary, the lines whose decoded string equals the
-rendered one. Output is Markdown-friendly text."""
+and the first plan's (and the share of time steps with the first plan's argmax), and, with the
+dictionary, the lines whose decoded string equals the rendered one. First it prints how many
+lines ONNX Runtime's FP32 output itself reads with a small string margin (see string_margin):
+those are the lines any quantization noise can flip. Output is Markdown-friendly text."""
 import os
 import subprocess
 import sys
@@ -22,13 +24,35 @@ BATCH = 50
 
 def ctc(scores):
     """Greedy CTC decode of (T, C) scores: argmax per step, repeats merged, blank 0 dropped."""
-    best = scores.argmax(-1)
+    return ctc_path(scores.argmax(-1))
+
+
+def ctc_path(best):
+    """The string of one class per time step: repeats merged, blank 0 dropped."""
     out, prev = [], -1
     for k in best:
         if k != prev and k != 0:
             out.append(int(k))
         prev = k
     return tuple(out)
+
+
+def string_margin(scores):
+    """The smallest top-1 minus top-2 probability over the time steps of one line's (T, C) scores
+    at which taking the runner-up instead of the argmax changes the decoded string (1.0 when no
+    step can): how close FP32 itself is to reading the line differently."""
+    best = scores.argmax(-1)
+    base = ctc_path(best)
+    order = np.argsort(-scores, -1)[:, :2]
+    m = 1.0
+    for t in range(len(best)):
+        gap = float(scores[t, order[t, 0]] - scores[t, order[t, 1]])
+        if gap < m:
+            alt = best.copy()
+            alt[t] = order[t, 1]
+            if ctc_path(alt) != base:
+                m = gap
+    return m
 
 
 def main():
@@ -65,6 +89,10 @@ def main():
     ref_seq = [ctc(r) for r in ref]
     first = None
     print("lines: %d (%s)" % (n, lines_dir))
+    margins = np.array([string_margin(r) for r in ref])
+    print("ONNX Runtime FP32 string margin (top-1 - top-2 probability at the closest time step "
+          "whose runner-up changes the string): lines below " +
+          ", ".join("%g: %d" % (t, int((margins < t).sum())) for t in (0.02, 0.05, 0.1, 0.2)))
 
     def acc(seqs):
         return sum("".join(chars[k] for k in s) == t for s, (_, t) in zip(seqs, truth))
@@ -83,7 +111,9 @@ def main():
             first = (label, seq)
         else:
             same = sum(a == b for a, b in zip(seq, first[1]))
-            line += "; strings == %s's %d/%d (%.2f%%)" % (first[0], same, n, 100.0 * same / n)
+            pos = float((outs[label].argmax(-1) == outs[first[0]].argmax(-1)).mean())
+            line += "; strings == %s's %d/%d (%.2f%%), time steps %.2f%%" % (
+                first[0], same, n, 100.0 * same / n, 100.0 * pos)
         if chars:
             line += "; read exactly %d/%d (%.2f%%)" % (acc(seq), n, 100.0 * acc(seq) / n)
         print(line)
