@@ -18,16 +18,10 @@ import time
 import numpy as np
 from PIL import Image
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+from rec_measure import ctc_path  # noqa: E402 (beside this script; paddleocr_rec.sh sets ORT's path)
+
 BATCH = 50
-
-
-def ctc(best):
-    out, prev = [], -1
-    for k in best:
-        if k != prev and k != 0:
-            out.append(int(k))
-        prev = k
-    return tuple(out)
 
 
 def run(c8, plan, x, work):
@@ -40,7 +34,7 @@ def run(c8, plan, x, work):
                        check=True, stdout=subprocess.DEVNULL)
         files = [f for f in os.listdir(od) if f.endswith(".npy")]
         got.append(np.load(os.path.join(od, files[0])))
-    return [ctc(s) for s in np.concatenate(got).argmax(-1)]
+    return [ctc_path(s) for s in np.concatenate(got).argmax(-1)]
 
 
 def build(c8, model, cache, spec, plan):
