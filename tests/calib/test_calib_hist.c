@@ -368,6 +368,44 @@ static void test_lengths_sweep(void) {
     }
 }
 
+/* The binning's fast paths against the integer reference (quant/hist_rule.c): tensors long
+ * enough for the four sub-histograms, with a power-of-two bin count (float bin indices) and
+ * 300 bins (float64 indices), at ranges where the float scale is normal (2^-100, 2^100) and
+ * where it is not (2^-139: the float64 path), with many repeated values (zeros, one value
+ * repeated in a run: the store chains the sub-histograms split) and subnormals mixed in. */
+static void test_fast_paths(void) {
+    c8_error err = {0};
+    const int64_t bins[] = {2048, 300, 4096};
+    const int scales[] = {0, -100, 100, -139};
+    c8t_rng r = {7};
+    const size_t n = 200003; /* >= 32 * nbins for each count, and off the block length */
+    float *v = malloc(sizeof(float) * n);
+    uint64_t *want = malloc(sizeof(uint64_t) * 4096);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(v);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(want);
+    for (size_t bi = 0; bi < sizeof bins / sizeof bins[0]; bi++)
+        for (size_t si = 0; si < sizeof scales / sizeof scales[0]; si++) {
+            for (size_t i = 0; i < n; i++) {
+                float x = c8t_uniform(&r, -1.0f, 1.0f);
+                if (i % 3 == 0) x = 0.0f;                /* a ReLU's zeros */
+                if (i % 1000 < 40) x = 0.75f;            /* a run of one value */
+                if (i % 97 == 0) x = ldexpf(1.0f, -149); /* the least subnormal */
+                v[i] = scales[si] == -139 && x != 0.0f && fabsf(x) > 0x1p-140f
+                           ? ldexpf(x, -140)
+                           : ldexpf(x, scales[si]);
+            }
+            c8_hist *h;
+            CU_ASSERT_EQUAL_FATAL(c8_hist_create(bins[bi], &h, &err), C8_OK);
+            CU_ASSERT_EQUAL_FATAL(c8_hist_add(h, v, n, "x", 0, &err), C8_OK);
+            ref_hist(v, n, bins[bi], c8_hist_range_exp(h), want);
+            CU_ASSERT_EQUAL(memcmp(want, c8_hist_counts(h), sizeof(uint64_t) * (size_t)bins[bi]),
+                            0);
+            c8_hist_destroy(h);
+        }
+    free(v);
+    free(want);
+}
+
 /* The host binning of a CPU context split over 1, 2, 3 and 4 threads (engine/inspect.c) gives
  * the reference's counts, absmax, min and max exactly; a NaN late in the tensor is named at the
  * same element whatever the count. The tensor (~1.2M values, mixed scales, signs and zeros) is
@@ -434,5 +472,6 @@ static const c8_test_case cases[] = {
     {"create_from", test_create_from},
     {"lengths_sweep", test_lengths_sweep},
     {"threaded_binning", test_threaded_binning},
+    {"fast_paths", test_fast_paths},
 };
 C8T_MAIN("calib_hist", cases)
