@@ -148,6 +148,23 @@ const c8_backend_vt *c8_backend_get(c8_device device, c8_error *err) {
 
 bool c8_device_cpu_fast(void) { return C8_HAVE_DNNL != 0; }
 
+c8_status c8_device_check(c8_device d, const char **where, c8_error *err) {
+    if (where) *where = NULL;
+    const c8_backend_vt *vt = c8_backend_get(d, err);
+    if (!vt) return err && err->code ? err->code : C8_ERR_UNSUPPORTED;
+#if C8_HAVE_CUDA
+    if (d == C8_DEVICE_CUDA && where) {
+        Dl_info info;
+        /* the module that holds the table (never unloaded, so the loader's name stays valid) */
+        if (&c8_backend_cuda && vt == &c8_backend_cuda)
+            *where = "linked in";
+        else if (dladdr(vt, &info) && info.dli_fname)
+            *where = info.dli_fname;
+    }
+#endif
+    return C8_OK;
+}
+
 const char *c8_device_name(c8_device d) {
     switch (d) {
     case C8_DEVICE_CPU: return "cpu";

@@ -140,6 +140,11 @@ const char *c8_device_name(c8_device d);
 bool c8_device_parse(const char *s, c8_device *d);
 /* true when C8_DEVICE_CPU runs on the fast (oneDNN) backend in this build. */
 bool c8_device_cpu_fast(void);
+/* C8_OK when this calib8 can hand work to device d: for C8_DEVICE_CUDA, built with CUDA and its
+ * backend module (libcalib8_cuda.so, docs/cuda.md) loaded, the module's path in *where (NULL
+ * allowed; "linked in" when the program carries the backend itself). Whether a GPU is present
+ * is found when an engine is built. Otherwise C8_ERR_UNSUPPORTED, with why in err. */
+c8_status c8_device_check(c8_device d, const char **where, c8_error *err);
 
 typedef struct c8_engine c8_engine;
 typedef struct c8_context c8_context;

@@ -24,7 +24,7 @@ from .errors import (  # noqa: F401
     UnsupportedError,
 )
 from .model import Model, TensorInfo  # noqa: F401
-from .engine import Context, Engine, build, export_qdq  # noqa: F401
+from .engine import Context, Engine, build, device_check, export_qdq  # noqa: F401
 from .calibration import Calibration, calibrate  # noqa: F401
 from .report import Report, compare  # noqa: F401
 

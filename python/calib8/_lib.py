@@ -216,6 +216,7 @@ _PROTOTYPES = {
     "c8_model_image_input": (c_int, [c_void_p, P(c_char_p), P(c_int64), P(c_int64), P(c_int64), E]),
     # engines and contexts
     "c8_device_parse": (c_bool, [c_char_p, P(c_int)]),
+    "c8_device_check": (c_int, [c_int, P(c_char_p), E]),
     "c8_device_name": (c_char_p, [c_int]),
     "c8_precision_name": (c_char_p, [c_int]),
     "c8_build_options_init": (None, [P(BuildOptions)]),

@@ -19,6 +19,18 @@ def _device(name):
     return d.value
 
 
+def device_check(device):
+    """Where the backend of device ("cpu", "cpu-ref", "cuda") comes from: None for the CPU
+    devices, the CUDA backend module's path (or "linked in") for "cuda"; raises
+    calib8.UnsupportedError saying why when it cannot be used (c8_device_check). Whether a GPU
+    is present is found when an engine is built."""
+    L = _lib.lib()
+    where = ctypes.c_char_p()
+    err = _lib.Error()
+    _lib.check(L.c8_device_check(_device(device), ctypes.byref(where), ctypes.byref(err)), err)
+    return _lib.dec(where.value)
+
+
 def _precision(p, what="precision"):
     """(precision, fallback) codes for "fp32", "fp16", "int8" or "fp16,int8" (as calib8 build)."""
     key = str(p).replace(" ", "")

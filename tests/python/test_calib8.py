@@ -452,6 +452,33 @@ def test_pip_install(tmp_path):
     assert out.returncode == 0 or "CALIB8_LIBRARY" in out.stderr
 
 
+def test_device_check_equals_cli(tmp_path):
+    """calib8.device_check: None for the CPU devices; for "cuda", the module `calib8 version`
+    names beside libcalib8.so (or its reason, the same message, when it cannot be used); a
+    missing module named by C8_CUDA_MODULE is an UnsupportedError naming it, in a child Python
+    (the variable is read when the module is looked for)."""
+    assert calib8.device_check("cpu") is None and calib8.device_check("cpu-ref") is None
+    out = cli("version").stdout
+    if "CUDA backend: no" in out:
+        with pytest.raises(calib8.UnsupportedError, match="built without CUDA"):
+            calib8.device_check("cuda")
+        return
+    where = calib8.device_check("cuda")
+    libdir = os.path.dirname(os.path.realpath(calib8.library_path()))
+    assert os.path.realpath(where) == os.path.join(libdir, "libcalib8_cuda.so")
+    assert "CUDA backend module: " in out
+    missing = str(tmp_path / "none.so")
+    code = (
+        "import calib8\n"
+        "try:\n    calib8.device_check('cuda')\n"
+        "except calib8.UnsupportedError as e:\n    print('refused:', e)\n"
+    )
+    env = dict(os.environ, C8_CUDA_MODULE=missing)
+    r = subprocess.run([sys.executable, "-c", code], env=env, capture_output=True, text=True)
+    assert r.returncode == 0, r.stderr
+    assert "refused:" in r.stdout and "C8_CUDA_MODULE names %s" % missing in r.stdout, r.stdout
+
+
 def test_public_api_only():
     """Every C function the binding declares is in a public header (docs/architecture.md)."""
     import re

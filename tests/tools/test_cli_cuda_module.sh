@@ -8,7 +8,8 @@
 #   - `--device cuda` finds the module beside the program (the build tree), on the library path,
 #     or at $C8_CUDA_MODULE, and then reaches the CUDA runtime (on a machine without a GPU it
 #     says so: "no CUDA device"; with one, the build works);
-#   - a missing or foreign module is a clear error naming the path, exit 1.
+#   - a missing or foreign module is a clear error naming the path, exit 1;
+#   - `calib8 version` names the module it loaded, or says why none can be used.
 # Exit 77 (skip) for a calib8 built without CUDA.
 #   test_cli_cuda_module.sh CALIB8 LIBCALIB8_SO SOURCE_DIR WORK_DIR
 set -uo pipefail
@@ -73,6 +74,15 @@ check $want "cuda on the library path" "$phrase" -- env -u C8_CUDA_MODULE LD_LIB
     "$w/alone/calib8" build --model "$model" --device cuda --plan "$w/f.plan"
 check $want "cuda at C8_CUDA_MODULE" "$phrase" -- env C8_CUDA_MODULE="$mod" "$w/alone/calib8" \
     build --model "$model" --device cuda --plan "$w/g.plan"
+
+# calib8 version says where the module came from (c8_device_check), or why it cannot be used
+check 0 "version names the module" "CUDA backend module: $bdir/libcalib8_cuda.so" -- \
+    env -u C8_CUDA_MODULE "$bdir/calib8" version
+check 0 "version says why the module cannot be used" \
+    "CUDA backend module: not usable: C8_CUDA_MODULE names $w/none.so" -- \
+    env C8_CUDA_MODULE="$w/none.so" "$c8" version
+check 0 "version of the program alone" "CUDA backend module: not usable: this calib8 was built" \
+    -- env -u C8_CUDA_MODULE LD_LIBRARY_PATH= "$w/alone/calib8" version
 
 echo "test_cli_cuda_module: $pass passed, $fails failed"
 [ "$fails" = 0 ]
