@@ -162,7 +162,8 @@ done
 # ================================================================ part 2: the detector
 m=$shared/fixtures/models/paddleocr/ch_PP-OCRv4_det_infer.onnx
 if [ ! -f "$m" ]; then
-    echo "$pass passed, $fails failed; SKIP: part 2, $m not found (the ../shared fixtures)"
+    echo "$pass passed, $fails failed (part 1)"
+    echo "SKIP: part 2 (the detector): $m not found (the ../shared fixtures)"
     [ "$fails" -eq 0 ] && exit 77
     exit 1
 fi
