@@ -67,6 +67,9 @@ c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const 
                       const c8_host_tensor *in, c8_host_tensor *out, const c8_host_tensor *residual,
                       c8_error *err);
 void c8_dnnl_node_free(c8_dnnl_node *s); /* NULL: no-op */
+/* A Q8Conv / Q8Gemm node's route in its last run: "u8" (oneDNN's integer kernel, inputs in
+ * [0, 127]) or "f32" (exact float32 sums); NULL before a run or for other nodes. */
+const char *c8_dnnl_node_route(const c8_dnnl_node *s);
 
 /* calib8's INT8 epilogue over exact sums (kernels/ref/int8.h's c8_ref_int8_epilogue_store, the
  * same semantics): sums (outer, channels, inner), float32 holding integers (fsums) or int32
@@ -74,6 +77,13 @@ void c8_dnnl_node_free(c8_dnnl_node *s); /* NULL: no-op */
  * into y at idx. */
 void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
                      const int32_t *isums, const c8_int8_epilogue *ep, void *y);
+/* The same epilogue over sums in channels-last order, (outer, inner, channels) (the convolutions
+ * of the INT8 routes write acdb; a matrix product's (M, N) is inner 1), float32 (fsums) or int32
+ * (isums; fsums NULL), stored into y as (outer, channels, inner): the ONNX layout. */
+void c8_dnnl_requant_nhwc(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
+                          const int32_t *isums, const c8_int8_epilogue *ep, void *y);
+/* Whether any of x[0..n) is negative (the integer route needs inputs in [0, 127]). */
+bool c8_dnnl_any_negative(const int8_t *x, int64_t n);
 /* acc[i] = sum over p of (int32_t)parts[p][i] for i < count (each part's values exact integers). */
 void c8_dnnl_sum_parts(int n_parts, const float *const *parts, int64_t count, int32_t *acc);
 

@@ -18,14 +18,18 @@
  * C8_DNNL_FP32_RTOL of the reference's sums before the final rounding (at most one binary16 step
  * apart where a sum lies that close to a rounding boundary).
  *
- * Q8Conv / Q8Gemm: the int8 operands converted to float32 (exact) and summed by the same float32
- * primitives with no bias or post-ops. When 127 * sum |w| <= 2^24 for every output channel,
- * every partial sum is an exactly represented integer, so the sums are the reference's int32
- * sums, and calib8's own requantization (dnnl_requant.c) makes the outputs bit for bit the
- * reference's. Where the whole reduction exceeds that bound it is split into chunks (input
- * channels, or K) that each stay within it, one primitive per chunk, and the chunks' sums are
- * added in int32. (oneDNN's s8 x s8 -> s32 convolution is not exact on CPUs without VNNI: it
- * halves the weights to avoid int16 saturation; see docs/int8-semantics.md.)
+ * Q8Conv / Q8Gemm, two routes to the exact int32 sums, then calib8's own requantization
+ * (dnnl_requant.c), bit for bit the reference's (docs/int8-semantics.md):
+ *  - the integer route, for inputs in [0, 127] (checked per run): oneDNN's u8 x s8 -> s32
+ *    convolution / matmul; its vpmaddubsw pairs cannot saturate with such inputs, so the sums
+ *    are exact. Convolutions write channels-last sums, in slices of images that fit in L2.
+ *  - the float32 route, for any input: the int8 operands converted to float32 (exact) and summed
+ *    by the float32 primitives with no bias or post-ops. When 127 * sum |w| <= 2^24 for every
+ *    output channel, every partial sum is an exactly represented integer, so the sums are the
+ *    reference's int32 sums. Where the whole reduction exceeds that bound it is split into
+ *    chunks (input channels, or K) that each stay within it, one primitive per chunk, and the
+ *    chunks' sums are added in int32. (oneDNN's s8 x s8 -> s32 convolution is not exact on CPUs
+ *    without VNNI: it halves the weights to avoid int16 saturation.)
  *
  * Layouts: activations and outputs stay in ONNX layout (NC[D]HW, plain) between nodes; a
  * convolution takes the activation layout oneDNN prefers (blocked nChw8c on AVX2) and reorders
@@ -105,6 +109,15 @@ struct c8_dnnl_node {
     c8_pool2d_desc qpool; /* K_Q8MAXPOOL */
     float *x16, *r16;
     size_t x16_count, r16_count;
+    /* Q8: the integer route (see prepare_q8): oneDNN's u8 x s8 -> s32 primitive over the same
+     * weights, its int32 sums channels-last (u8_acc), used when the input has no negative value;
+     * NULL where oneDNN has no fast integer kernel for the node */
+    struct c8_dnnl_node *u8;
+    int32_t *u8_acc;
+    int64_t nb;        /* Q8Conv without chunks: images per call of either route (see prepare_q8) */
+    bool ref_impl;     /* the primitive oneDNN chose is its reference ("ref:...") */
+    bool sums_plain;   /* Q8 float32 route: its convolution's sums are in the ONNX layout */
+    const char *route; /* Q8: the route of the last run ("u8" or "f32"; c8_dnnl_node_route) */
 };
 
 /* Every oneDNN call is checked here: the expression, file and line go into the message. */
@@ -157,6 +170,8 @@ void c8_dnnl_node_free(c8_dnnl_node *s) {
     free(s->acc);
     free(s->x16);
     free(s->r16);
+    c8_dnnl_node_free(s->u8);
+    free(s->u8_acc);
     free(s);
 }
 
@@ -326,11 +341,16 @@ static dnnl_format_tag_t plain_tag(int ndims) {
     return t[ndims - 1];
 }
 
-static c8_status md_plain(dnnl_memory_desc_t *md, int ndims, const int64_t *dims, c8_error *err) {
+static c8_status md_plain_t(dnnl_memory_desc_t *md, int ndims, const int64_t *dims,
+                            dnnl_data_type_t dt, c8_error *err) {
     dnnl_dims_t d;
     for (int i = 0; i < ndims; i++) d[i] = dims[i];
-    DNNL_TRY(dnnl_memory_desc_init_by_tag(md, ndims, d, dnnl_f32, plain_tag(ndims)));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(md, ndims, d, dt, plain_tag(ndims)));
     return C8_OK;
+}
+
+static c8_status md_plain(dnnl_memory_desc_t *md, int ndims, const int64_t *dims, c8_error *err) {
+    return md_plain_t(md, ndims, dims, dnnl_f32, err);
 }
 
 /* The fused residual of an FP32 node as a sum post-op: the residual is copied into dst before the
@@ -404,8 +424,10 @@ static c8_status finish(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *op_desc,
     if (attr) dnnl_primitive_attr_destroy(attr);
     DNNL_TRY(ds);
     const char *impl = NULL;
-    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl)
+    if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl) {
         s->gemm_impl = !strncmp(impl, "gemm", 4) || !strncmp(impl, "ref", 3);
+        s->ref_impl = !strncmp(impl, "ref", 3);
+    }
     ds = dnnl_primitive_create(&s->prim, pd);
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
     const dnnl_memory_desc_t *wmd = dnnl_primitive_desc_query_md(pd, dnnl_query_weights_md, 0);
@@ -459,11 +481,34 @@ static c8_status finish(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *op_desc,
     return C8_OK;
 }
 
-/* A float32 convolution over plain NC[D]HW tensors (descriptor d), weights (K, C/g, kernel...)
- * plain float32 at w, optional bias (K). */
-static c8_status conv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *d, const float *w,
+/* Whether oneDNN's only implementation of op_desc on this CPU is its reference ("ref:..."). */
+static bool ref_only(c8_dnnl_ctx *c, const void *op_desc) {
+    dnnl_primitive_desc_t pd = NULL;
+    const char *impl = NULL;
+    bool ref = true;
+    if (dnnl_primitive_desc_create(&pd, op_desc, NULL, c->eng, NULL) == dnnl_success &&
+        dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl)
+        ref = !strncmp(impl, "ref", 3);
+    if (pd) dnnl_primitive_desc_destroy(pd);
+    return ref;
+}
+
+/* What conv_prim makes: a float32 convolution writing the ONNX layout (CONV_F32), the same
+ * writing channels-last float32 sums (CONV_F32_LAST: the INT8 float32 route, whose requantization
+ * reads channels-last), or the integer route's u8 x s8 -> s32 convolution (CONV_U8), also
+ * channels-last. oneDNN's channels-last kernels want the input channels-last too: reordered per
+ * run, except with one input channel, where the ONNX layout is the same bytes. */
+enum { CONV_F32, CONV_F32_LAST, CONV_U8 };
+
+/* A convolution over plain NC[D]HW tensors (descriptor d) as `mode` says, weights (K, C/g,
+ * kernel...) plain at w (float32, or int8 for CONV_U8), optional bias (K). */
+static c8_status conv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *d, const void *w,
                            bool has_bias, const c8_node *fused, const int64_t *src_strides,
-                           c8_error *err) {
+                           int mode, c8_error *err) {
+    const bool integer = mode == CONV_U8;
+    bool last_out = mode != CONV_F32;
+    const dnnl_data_type_t st = integer ? dnnl_u8 : dnnl_f32, wt = integer ? dnnl_s8 : dnnl_f32;
+    const dnnl_data_type_t dt = integer ? dnnl_s32 : dnnl_f32;
     const int nd = d->nsp + 2;
     int64_t sd[5] = {d->N, d->C}, dd[5] = {d->N, d->K}, wd[6];
     dnnl_dims_t strides, dil, pl, pr;
@@ -483,27 +528,42 @@ static c8_status conv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *
     wd[wn++] = d->C / d->group;
     for (int i = 0; i < d->nsp; i++) wd[wn++] = d->kernel[i];
     dnnl_memory_desc_t smd, dmd, wplain, wany, bmd;
-    C8_TRY(md_plain(&smd, nd, sd, err));
+    C8_TRY(md_plain_t(&smd, nd, sd, st, err));
     if (src_strides) { /* a channel range of a larger input (a chunk of the reduction) */
-        dnnl_dims_t st;
-        for (int i = 0; i < nd; i++) st[i] = src_strides[i];
-        DNNL_TRY(dnnl_memory_desc_init_by_strides(&smd, nd, smd.dims, dnnl_f32, st));
+        dnnl_dims_t sst;
+        for (int i = 0; i < nd; i++) sst[i] = src_strides[i];
+        DNNL_TRY(dnnl_memory_desc_init_by_strides(&smd, nd, smd.dims, st, sst));
     }
-    C8_TRY(md_plain(&dmd, nd, dd, err));
-    C8_TRY(md_plain(&wplain, wn, wd, err));
+    C8_TRY(md_plain_t(&dmd, nd, dd, dt, err));
+    C8_TRY(md_plain_t(&wplain, wn, wd, wt, err));
     dnnl_dims_t wdims;
     for (int i = 0; i < wn; i++) wdims[i] = wd[i];
-    DNNL_TRY(dnnl_memory_desc_init_by_tag(&wany, wn, wdims, dnnl_f32, dnnl_format_tag_any));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&wany, wn, wdims, wt, dnnl_format_tag_any));
     int64_t kdim = d->K;
     C8_TRY(md_plain(&bmd, 1, &kdim, err));
-    /* activations in the layout oneDNN prefers (reordered per run; see activation_layouts) */
+    /* activations in the layout oneDNN prefers (reordered per run; see activation_layouts); the
+     * integer kernels' is channels-last, which the int32 sums keep (c8_dnnl_requant_nhwc) */
     dnnl_memory_desc_t sany, dany;
-    DNNL_TRY(dnnl_memory_desc_init_by_tag(&sany, nd, smd.dims, dnnl_f32, dnnl_format_tag_any));
-    DNNL_TRY(dnnl_memory_desc_init_by_tag(&dany, nd, dmd.dims, dnnl_f32, dnnl_format_tag_any));
+    const dnnl_format_tag_t last = nd == 4 ? dnnl_acdb : nd == 5 ? dnnl_acdeb : dnnl_acb;
     dnnl_convolution_desc_t cd;
-    DNNL_TRY(dnnl_dilated_convolution_forward_desc_init(
-        &cd, dnnl_forward_inference, dnnl_convolution_direct, &sany, &wany, has_bias ? &bmd : NULL,
-        &dany, strides, dil, pl, pr));
+    for (;;) {
+        DNNL_TRY(dnnl_memory_desc_init_by_tag(&sany, nd, smd.dims, st,
+                                              last_out ? last : dnnl_format_tag_any));
+        DNNL_TRY(dnnl_memory_desc_init_by_tag(&dany, nd, dmd.dims, dt,
+                                              last_out ? last : dnnl_format_tag_any));
+        DNNL_TRY(dnnl_dilated_convolution_forward_desc_init(
+            &cd, dnnl_forward_inference, dnnl_convolution_direct, &sany, &wany,
+            has_bias ? &bmd : NULL, &dany, strides, dil, pl, pr));
+        /* where oneDNN has only its reference kernel for channels-last float32 (some grouped
+         * or dilated shapes: ~100x slower), the float32 route keeps the layout it prefers and
+         * its sums the ONNX layout (s->sums_plain) */
+        if (mode != CONV_F32_LAST || !ref_only(c, &cd)) break;
+        mode = CONV_F32;
+        last_out = false;
+        s->sums_plain = true;
+    }
+    if (last_out) dmd = dany;
+    if (last_out && d->C == 1 && !src_strides) smd = sany; /* (N, 1, H, W): the same bytes */
     dnnl_primitive_attr_t attr = NULL;
     if (fused) C8_TRY(make_attr(fused, &attr, err));
     return finish(c, s, &cd, attr, &wplain, w, has_bias,
@@ -511,19 +571,19 @@ static c8_status conv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *
 }
 
 /* A float32 matrix product a (M, K) x b -> (M, N); b plain float32 at w stored (N, K) when nk,
- * else (K, N); optional bias (N). */
+ * else (K, N); optional bias (N). integer: u8 a, s8 b, s32 sums, no bias. */
 static c8_status matmul_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, int64_t M, int64_t N, int64_t K,
-                             const float *w, bool nk, bool has_bias, const c8_node *fused,
-                             int64_t a_row_stride, c8_error *err) {
+                             const void *w, bool nk, bool has_bias, const c8_node *fused,
+                             int64_t a_row_stride, bool integer, c8_error *err) {
     dnnl_memory_desc_t amd, wmd, dmd, bmd;
-    int64_t ad[2] = {M, K}, dd[2] = {M, N}, bd[2] = {1, N};
+    int64_t dd[2] = {M, N}, bd[2] = {1, N};
     dnnl_dims_t adims = {M, K}, astr = {a_row_stride, 1}; /* a column range of a wider A */
-    DNNL_TRY(dnnl_memory_desc_init_by_strides(&amd, 2, adims, dnnl_f32, astr));
-    (void)ad;
-    C8_TRY(md_plain(&dmd, 2, dd, err));
+    DNNL_TRY(dnnl_memory_desc_init_by_strides(&amd, 2, adims, integer ? dnnl_u8 : dnnl_f32, astr));
+    C8_TRY(md_plain_t(&dmd, 2, dd, integer ? dnnl_s32 : dnnl_f32, err));
     C8_TRY(md_plain(&bmd, 2, bd, err));
     dnnl_dims_t wdims = {K, N};
-    DNNL_TRY(dnnl_memory_desc_init_by_tag(&wmd, 2, wdims, dnnl_f32, nk ? dnnl_ba : dnnl_ab));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&wmd, 2, wdims, integer ? dnnl_s8 : dnnl_f32,
+                                          nk ? dnnl_ba : dnnl_ab));
     dnnl_matmul_desc_t md;
     DNNL_TRY(dnnl_matmul_desc_init(&md, &amd, &wmd, has_bias ? &bmd : NULL, &dmd));
     dnnl_primitive_attr_t attr = NULL;
@@ -590,9 +650,24 @@ static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, 
         rows = gq.n, units = gq.k, unit = 1, ustride = 1;
     }
     const int64_t ycount = s->outer * s->channels * s->inner;
+    /* A convolution without chunks runs on slices of nb images whose sums (int32 or float32)
+     * fit in a core's L2 (256 KiB) where the whole batch's do not: the requantization then
+     * reads them from cache, not DRAM (it was a fifth of an INT8 forward). nb divides N, so
+     * every slice is one primitive. */
+    s->nb = conv ? q.n : gq.m; /* a product: one call */
+    if (conv && parts == 1) {
+        const int64_t per_image = q.k * q.p * q.q * (int64_t)sizeof(int32_t);
+        for (int64_t nb = q.n; nb >= 1; nb--)
+            if (q.n % nb == 0 && (nb == 1 || nb * per_image <= 256 * 1024)) {
+                s->nb = nb;
+                break;
+            }
+    }
+    c8_conv_desc ds = d;
+    ds.N = s->nb;
     if (st == C8_OK && parts == 1) {
-        st = conv ? conv_prim(c, s, &d, wf, false, NULL, NULL, err)
-                  : matmul_prim(c, s, gq.m, gq.n, gq.k, wf, nk, false, NULL, gq.k, err);
+        st = conv ? conv_prim(c, s, &ds, wf, false, NULL, NULL, CONV_F32_LAST, err)
+                  : matmul_prim(c, s, gq.m, gq.n, gq.k, wf, nk, false, NULL, gq.k, false, err);
     } else if (st == C8_OK) {
         s->parts = calloc((size_t)parts, sizeof *s->parts);
         s->part_y = calloc((size_t)parts, sizeof *s->part_y);
@@ -617,16 +692,37 @@ static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, 
                 c8_conv_desc dp = d;
                 dp.C = u1 - u0;
                 int64_t strides[4] = {q.c * q.h * q.w, q.h * q.w, q.w, 1};
-                st = conv_prim(c, s->parts[p], &dp, wp, false, NULL, strides, err);
+                st = conv_prim(c, s->parts[p], &dp, wp, false, NULL, strides, CONV_F32, err);
             } else {
                 st = matmul_prim(c, s->parts[p], gq.m, gq.n, u1 - u0, wp, nk, false, NULL, gq.k,
-                                 err);
+                                 false, err);
             }
             free(wp);
         }
     }
     free(wf);
     C8_TRY(st);
+    /* The integer route: oneDNN's u8 x s8 -> s32 kernels (jit_uni_int8 on AVX2) multiply with
+     * vpmaddubsw, which adds two u8 x s8 products into a saturating int16; with inputs in
+     * [0, 127] and weights in [-128, 127] a pair is at most 2 * 127 * 128 = 32512 in magnitude,
+     * so nothing saturates and the int32 sums are exact (on VNNI CPUs too). Inputs that follow a
+     * ReLU (most of a CNN's) qualify; the run checks and takes the float32 route otherwise. The
+     * sums are thread-count independent (integers), so the route is free to thread. */
+    c8_dnnl_node *u = calloc(1, sizeof *u);
+    c8_error uerr = {0};
+    c8_status ust = u ? C8_OK : C8_ERR_NOMEM;
+    if (ust == C8_OK)
+        ust =
+            conv ? conv_prim(c, u, &ds, w->data, false, NULL, NULL, CONV_U8, &uerr)
+                 : matmul_prim(c, u, gq.m, gq.n, gq.k, w->data, nk, false, NULL, gq.k, true, &uerr);
+    if (ust == C8_OK && !u->ref_impl) {
+        s->u8 = u;
+        const int64_t acount = ycount / s->outer * s->nb;
+        s->u8_acc = malloc((size_t)(acount > 0 ? acount : 1) * sizeof *s->u8_acc);
+        if (!s->u8_acc) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    } else {
+        c8_dnnl_node_free(u); /* no fast integer kernel here: the float32 route alone */
+    }
     s->x_count = c8_shape_numel(&x->shape);
     s->xf = malloc((size_t)(s->x_count > 0 ? s->x_count : 1) * sizeof(float));
     s->yf = malloc((size_t)(ycount > 0 ? ycount : 1) * sizeof(float));
@@ -689,7 +785,8 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
         st = c8_op_conv_desc(g, n, &d, err);
         const c8_value *b = c8_node_input(g, n, 2);
         if (st == C8_OK)
-            st = conv_prim(c, s, &d, c8_node_input(g, n, 1)->data, b != NULL, n, NULL, err);
+            st = conv_prim(c, s, &d, c8_node_input(g, n, 1)->data, b != NULL, n, NULL, CONV_F32,
+                           err);
         break;
     }
     case C8_OP_GEMM: {
@@ -698,7 +795,7 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
         st = c8_op_gemm_desc(g, n, &d, err);
         if (st == C8_OK)
             st = matmul_prim(c, s, d.M, d.N, d.K, c8_node_input(g, n, 1)->data, d.trans_b,
-                             c8_node_input(g, n, 2) != NULL, n, d.K, err);
+                             c8_node_input(g, n, 2) != NULL, n, d.K, false, err);
         break;
     }
     case C8_OP_MAXPOOL:
@@ -773,7 +870,8 @@ c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const 
                       const c8_host_tensor *in, c8_host_tensor *out, const c8_host_tensor *residual,
                       c8_error *err) {
     if (s->kind == K_Q8MAXPOOL) {
-        c8_cpu_int8_maxpool2d(&s->qpool, in[0].data, out[0].data);
+        if (!c8_cpu_int8_maxpool2d(&s->qpool, in[0].data, out[0].data))
+            return c8_err(err, C8_ERR_NOMEM, "out of memory");
         return C8_OK;
     }
     if (s->kind == K_RELU) {
@@ -833,22 +931,46 @@ c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const 
         if (s->fp16) c8_cpu_fp16_round(out[0].data, out[0].data, (size_t)ny);
         return C8_OK;
     }
-    /* Q8Conv / Q8Gemm: exact float32 sums, then calib8's requantization */
+    /* Q8Conv / Q8Gemm: exact int32 sums (the integer route) or exact float32 sums, then calib8's
+     * requantization */
     const int8_t *x = in[0].data;
-    c8_dnnl_i8_to_f32(x, s->x_count, s->xf);
-    if (s->n_parts == 0) C8_TRY(exec(c, s, s->xf, s->yf, NULL, NULL, err));
-    for (int p = 0; p < s->n_parts; p++)
-        C8_TRY(exec(c, s->parts[p], s->xf + s->part_off[p], s->part_y[p], NULL, NULL, err));
     c8_int8_epilogue ep = c8_op_q8_epilogue(n);
     ep.bias = n->n_in > 2 ? in[2].data : NULL;
     ep.mult = in[3].data;
     ep.residual = s->kind == K_Q8CONV && n->n_in > 4 ? in[4].data : NULL;
-    if (s->n_parts == 0) {
-        c8_dnnl_requant(s->outer, s->channels, s->inner, s->yf, NULL, &ep, out[0].data);
+    const bool u8 = s->u8 && !c8_dnnl_any_negative(x, s->x_count);
+    s->route = u8 ? "u8" : "f32";
+    if (!u8) c8_dnnl_i8_to_f32(x, s->x_count, s->xf);
+    if (u8 || s->n_parts == 0) { /* slices of nb images (one for a product) */
+        const int64_t nb = s->nb, xs = s->x_count / s->outer, ys = s->channels * s->inner;
+        const size_t ysz = c8_dtype_size(out[0].dtype);
+        const int8_t *res = ep.residual;
+        for (int64_t i = 0; i < s->outer; i += nb) {
+            ep.residual = res ? res + i * ys : NULL;
+            void *y = (char *)out[0].data + (size_t)(i * ys) * ysz;
+            if (u8) { /* channels-last int32 sums */
+                C8_TRY(exec(c, s->u8, x + i * xs, s->u8_acc, NULL, NULL, err));
+                c8_dnnl_requant_nhwc(nb, s->channels, s->inner, NULL, s->u8_acc, &ep, y);
+                continue;
+            }
+            C8_TRY(exec(c, s, s->xf + i * xs, s->yf, NULL, NULL, err));
+            if (s->sums_plain)
+                c8_dnnl_requant(nb, s->channels, s->inner, s->yf, NULL, &ep, y);
+            else /* channels-last float32 sums (CONV_F32_LAST; a product's (M, N) rows) */
+                c8_dnnl_requant_nhwc(nb, s->channels, s->inner, s->yf, NULL, &ep, y);
+        }
         return C8_OK;
     }
+    for (int p = 0; p < s->n_parts; p++)
+        C8_TRY(exec(c, s->parts[p], s->xf + s->part_off[p], s->part_y[p], NULL, NULL, err));
     c8_dnnl_sum_parts(s->n_parts, (const float *const *)s->part_y,
                       s->outer * s->channels * s->inner, s->acc);
-    c8_dnnl_requant(s->outer, s->channels, s->inner, NULL, s->acc, &ep, out[0].data);
+    /* the chunks' convolutions write the ONNX layout; a product's rows are (M, N) either way */
+    if (s->kind == K_Q8GEMM)
+        c8_dnnl_requant_nhwc(s->outer, s->channels, s->inner, NULL, s->acc, &ep, out[0].data);
+    else
+        c8_dnnl_requant(s->outer, s->channels, s->inner, NULL, s->acc, &ep, out[0].data);
     return C8_OK;
 }
+
+const char *c8_dnnl_node_route(const c8_dnnl_node *s) { return s ? s->route : NULL; }

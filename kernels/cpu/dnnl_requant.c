@@ -80,32 +80,6 @@ static void plane_i(int64_t n, const int32_t *isums, int32_t b, float m, const i
 #undef C8_PLANES
 #undef C8_PLANE
 
-void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
-                     const int32_t *isums, const c8_int8_epilogue *ep, void *y) {
-    const bool fast = ep->out == C8_QOUT_INT8 &&
-                      (ep->act.kind == C8_QACT_NONE || ep->act.kind == C8_QACT_RELU ||
-                       ep->act.kind == C8_QACT_CLIP || ep->act.kind == C8_QACT_LEAKY_RELU);
-    for (int64_t o = 0; o < outer; o++)
-        for (int64_t k = 0; k < channels; k++) {
-            const int32_t b = ep->bias ? ep->bias[k] : 0;
-            const int64_t base = (o * channels + k) * inner;
-            const int8_t *res = ep->residual ? ep->residual + base : NULL;
-            /* float sums are integers below 2^24 in magnitude (C8_DNNL_EXACT_LIMIT): exact
-             * casts; bias + sum fits int32 (quant.h's bias limit) */
-            if (fast && fsums)
-                plane_f(inner, fsums + base, b, ep->mult[k], res, ep->res_mult, ep->act,
-                        (int8_t *)y + base);
-            else if (fast)
-                plane_i(inner, isums + base, b, ep->mult[k], res, ep->res_mult, ep->act,
-                        (int8_t *)y + base);
-            else
-                for (int64_t i = 0; i < inner; i++)
-                    c8_ref_int8_epilogue_store(
-                        ep, k, base + i, b + (fsums ? (int32_t)fsums[base + i] : isums[base + i]),
-                        y);
-        }
-}
-
 void c8_dnnl_sum_parts(int n_parts, const float *const *parts, int64_t count, int32_t *acc) {
     for (int64_t i = 0; i < count; i++) acc[i] = (int32_t)parts[0][i];
     for (int p = 1; p < n_parts; p++) {
@@ -202,4 +176,283 @@ void c8_dnnl_batchnorm(int64_t N, int64_t C, int64_t inner, float epsilon, const
             float *yc = y + (n * C + c) * inner;
             for (int64_t i = 0; i < inner; i++) yc[i] = (xc[i] - m) / den * s + b;
         }
+}
+
+/* ---------------------------------------------------------------- channels-last sums */
+
+/* One element of the fast epilogues (int8 output; NONE, ReLU, Clip, LeakyReLU), the same float32
+ * operations as plane_body: for the tiles' edges. */
+static inline int8_t elem_i8(int32_t acc, float m, const int8_t *res, float mr, c8_quant_act a) {
+    float v = (float)acc * m;
+    if (res) v = v + (float)*res * mr;
+    switch (a.kind) {
+    case C8_QACT_RELU: v = q8_act(v, C8_QACT_RELU, a.lo, a.hi, a.alpha); break;
+    case C8_QACT_CLIP: v = q8_act(v, C8_QACT_CLIP, a.lo, a.hi, a.alpha); break;
+    case C8_QACT_LEAKY_RELU: v = q8_act(v, C8_QACT_LEAKY_RELU, a.lo, a.hi, a.alpha); break;
+    default: break;
+    }
+    return rne_sat127(v);
+}
+
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+#define C8_HAVE_AVX2_TILES 1
+
+/* rne_sat127 of eight lanes after the activation (the reference's comparisons as selects, so a
+ * NaN goes where the scalar code sends it), then stored as 8 int8. _mm256_cvtps_epi32 rounds
+ * half to even (the default MXCSR mode, which calib8 never changes), and after the clamp to
+ * +-127 every lane is in range, so it is the scalar's truncate-and-decide. */
+__attribute__((target("avx2"))) static inline void store8_i8(__m256 v, const int kind, float lo,
+                                                             float hi, float alpha, int8_t *y) {
+    const __m256 zero = _mm256_setzero_ps();
+    if (kind == C8_QACT_RELU) v = _mm256_and_ps(_mm256_cmp_ps(v, zero, _CMP_GT_OQ), v);
+    if (kind == C8_QACT_CLIP) {
+        __m256 l = _mm256_set1_ps(lo), h = _mm256_set1_ps(hi);
+        v = _mm256_blendv_ps(v, l, _mm256_cmp_ps(v, l, _CMP_LT_OQ));
+        v = _mm256_blendv_ps(v, h, _mm256_cmp_ps(v, h, _CMP_GT_OQ));
+    }
+    if (kind == C8_QACT_LEAKY_RELU)
+        v = _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(alpha)),
+                             _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
+    v = _mm256_and_ps(_mm256_cmp_ps(v, v, _CMP_ORD_Q), v); /* NaN -> 0 */
+    v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f));
+    __m256i i = _mm256_cvtps_epi32(v);
+    __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
+    _mm_storel_epi64((__m128i *)(void *)y, _mm_packs_epi16(w, w));
+}
+
+/* Eight sums at p (float32 holding integers: ff, else int32) as int32. */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) __m256i
+load8(const void *p, const bool ff) {
+    return ff ? _mm256_cvttps_epi32(_mm256_loadu_ps((const float *)p))
+              : _mm256_loadu_si256((const __m256i *)p);
+}
+
+/* 8 pixels x 8 channels of (pixel, channel) sums (row stride ld elements; float32 when ff, else
+ * int32) -> 8 channels x 8 pixels, requantized into y (channel row stride ys; the residual res
+ * likewise, or NULL). */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+tile8(const void *acc, int64_t ld, const int32_t *bias, const float *mult, const int8_t *res,
+      float mr, const int kind, float lo, float hi, float alpha, int8_t *y, int64_t ys,
+      const bool ff) {
+    __m256i r[8], t[8], u[8];
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) r[i] = load8((const char *)acc + i * ld * 4, ff);
+#pragma GCC unroll 4
+    for (int i = 0; i < 8; i += 2) {
+        t[i] = _mm256_unpacklo_epi32(r[i], r[i + 1]);
+        t[i + 1] = _mm256_unpackhi_epi32(r[i], r[i + 1]);
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < 8; i += 4) {
+        u[i] = _mm256_unpacklo_epi64(t[i], t[i + 2]);
+        u[i + 1] = _mm256_unpackhi_epi64(t[i], t[i + 2]);
+        u[i + 2] = _mm256_unpacklo_epi64(t[i + 1], t[i + 3]);
+        u[i + 3] = _mm256_unpackhi_epi64(t[i + 1], t[i + 3]);
+    }
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) { /* channel j and j + 4 over the 8 pixels */
+        r[j] = _mm256_permute2x128_si256(u[j], u[j + 4], 0x20);
+        r[j + 4] = _mm256_permute2x128_si256(u[j], u[j + 4], 0x31);
+    }
+#pragma GCC unroll 8
+    for (int j = 0; j < 8; j++) {
+        __m256i a = _mm256_add_epi32(r[j], _mm256_set1_epi32(bias ? bias[j] : 0));
+        __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_set1_ps(mult[j]));
+        if (res) {
+            __m256i q = _mm256_cvtepi8_epi32(
+                _mm_loadl_epi64((const __m128i *)(const void *)(res + j * ys)));
+            v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_cvtepi32_ps(q), _mm256_set1_ps(mr)));
+        }
+        store8_i8(v, kind, lo, hi, alpha, y + j * ys);
+    }
+}
+
+/* Eight channels of one pixel (gemm rows: channels contiguous in both sums and y). */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+row8(const void *acc, const int32_t *bias, const float *mult, const int8_t *res, float mr,
+     const int kind, float lo, float hi, float alpha, int8_t *y, const bool ff) {
+    __m256i a = load8(acc, ff);
+    if (bias) a = _mm256_add_epi32(a, _mm256_loadu_si256((const __m256i *)(const void *)bias));
+    __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(mult));
+    if (res) {
+        __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)res));
+        v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_cvtepi32_ps(q), _mm256_set1_ps(mr)));
+    }
+    store8_i8(v, kind, lo, hi, alpha, y);
+}
+
+/* One channel's plane in the ONNX layout (plane_body's operations), eight pixels at a time. */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+plane_avx2_body(int64_t n, const float *fsums, const int32_t *isums, int32_t b, float m,
+                const int8_t *res, float mr, const int kind, float lo, float hi, float alpha,
+                int8_t *y) {
+    const __m256i vb = _mm256_set1_epi32(b);
+    const __m256 vm = _mm256_set1_ps(m), vmr = _mm256_set1_ps(mr);
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        __m256i a = fsums ? _mm256_cvttps_epi32(_mm256_loadu_ps(fsums + i))
+                          : _mm256_loadu_si256((const __m256i *)(const void *)(isums + i));
+        __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_add_epi32(a, vb)), vm);
+        if (res) {
+            __m256i q =
+                _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(res + i)));
+            v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_cvtepi32_ps(q), vmr));
+        }
+        store8_i8(v, kind, lo, hi, alpha, y + i);
+    }
+    const c8_quant_act a = {kind, lo, hi, alpha};
+    for (; i < n; i++)
+        y[i] = elem_i8(b + (fsums ? (int32_t)fsums[i] : isums[i]), m, res ? res + i : NULL, mr, a);
+}
+
+__attribute__((target("avx2"))) static void plane_avx2(int64_t n, const float *fsums,
+                                                       const int32_t *isums, int32_t b, float m,
+                                                       const int8_t *res, float mr, c8_quant_act a,
+                                                       int8_t *y) {
+    switch (a.kind) {
+    case C8_QACT_RELU:
+        plane_avx2_body(n, fsums, isums, b, m, res, mr, C8_QACT_RELU, a.lo, a.hi, a.alpha, y);
+        break;
+    case C8_QACT_CLIP:
+        plane_avx2_body(n, fsums, isums, b, m, res, mr, C8_QACT_CLIP, a.lo, a.hi, a.alpha, y);
+        break;
+    case C8_QACT_LEAKY_RELU:
+        plane_avx2_body(n, fsums, isums, b, m, res, mr, C8_QACT_LEAKY_RELU, a.lo, a.hi, a.alpha, y);
+        break;
+    default:
+        plane_avx2_body(n, fsums, isums, b, m, res, mr, C8_QACT_NONE, a.lo, a.hi, a.alpha, y);
+        break;
+    }
+}
+
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+nhwc_body(int64_t outer, int64_t K, int64_t P, const float *fsums, const int32_t *isums,
+          const c8_int8_epilogue *ep, int8_t *y, const int kind, const bool ff) {
+    const c8_quant_act a = ep->act;
+    const int64_t K8 = K / 8 * 8, P8 = P / 8 * 8;
+    for (int64_t o = 0; o < outer; o++) {
+        const float *fo = ff ? fsums + o * P * K : NULL;
+        const int32_t *io = ff ? NULL : isums + o * P * K;
+        int8_t *yo = y + o * K * P;
+        const int8_t *ro = ep->residual ? ep->residual + o * K * P : NULL;
+#define C8_AT(i) (ff ? (const void *)(fo + (i)) : (const void *)(io + (i)))
+        if (P == 1) { /* rows of channels: no transposition */
+            for (int64_t k = 0; k < K8; k += 8)
+                row8(C8_AT(k), ep->bias ? ep->bias + k : NULL, ep->mult + k, ro ? ro + k : NULL,
+                     ep->res_mult, kind, a.lo, a.hi, a.alpha, yo + k, ff);
+        } else {
+            for (int64_t p = 0; p < P8; p += 8)
+                for (int64_t k = 0; k < K8; k += 8)
+                    tile8(C8_AT(p * K + k), K, ep->bias ? ep->bias + k : NULL, ep->mult + k,
+                          ro ? ro + k * P + p : NULL, ep->res_mult, kind, a.lo, a.hi, a.alpha,
+                          yo + k * P + p, P, ff);
+        }
+#undef C8_AT
+        /* the edges: channels K8.., and pixels P8.. of the first K8 channels */
+        for (int64_t k = 0; k < K; k++)
+            for (int64_t p = k < K8 ? (P == 1 ? 1 : P8) : 0; p < P; p++) {
+                const int64_t i = k * P + p, j = p * K + k;
+                const int32_t sum = ff ? (int32_t)fo[j] : io[j];
+                yo[i] = elem_i8((ep->bias ? ep->bias[k] : 0) + sum, ep->mult[k], ro ? ro + i : NULL,
+                                ep->res_mult, a);
+            }
+    }
+}
+
+#define C8_NHWC(ff)                                                                                \
+    switch (ep->act.kind) {                                                                        \
+    case C8_QACT_RELU: nhwc_body(outer, K, P, fsums, isums, ep, y, C8_QACT_RELU, ff); break;       \
+    case C8_QACT_CLIP: nhwc_body(outer, K, P, fsums, isums, ep, y, C8_QACT_CLIP, ff); break;       \
+    case C8_QACT_LEAKY_RELU:                                                                       \
+        nhwc_body(outer, K, P, fsums, isums, ep, y, C8_QACT_LEAKY_RELU, ff);                       \
+        break;                                                                                     \
+    default: nhwc_body(outer, K, P, fsums, isums, ep, y, C8_QACT_NONE, ff); break;                 \
+    }
+
+__attribute__((target("avx2"))) static void nhwc_avx2_f(int64_t outer, int64_t K, int64_t P,
+                                                        const float *fsums,
+                                                        const c8_int8_epilogue *ep, int8_t *y) {
+    const int32_t *isums = NULL;
+    C8_NHWC(true)
+}
+
+__attribute__((target("avx2"))) static void nhwc_avx2_i(int64_t outer, int64_t K, int64_t P,
+                                                        const int32_t *isums,
+                                                        const c8_int8_epilogue *ep, int8_t *y) {
+    const float *fsums = NULL;
+    C8_NHWC(false)
+}
+#undef C8_NHWC
+#endif
+
+void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
+                     const int32_t *isums, const c8_int8_epilogue *ep, void *y) {
+    const bool fast = ep->out == C8_QOUT_INT8 &&
+                      (ep->act.kind == C8_QACT_NONE || ep->act.kind == C8_QACT_RELU ||
+                       ep->act.kind == C8_QACT_CLIP || ep->act.kind == C8_QACT_LEAKY_RELU);
+#ifdef C8_HAVE_AVX2_TILES
+    const bool avx2 = __builtin_cpu_supports("avx2");
+#endif
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t k = 0; k < channels; k++) {
+            const int32_t b = ep->bias ? ep->bias[k] : 0;
+            const int64_t base = (o * channels + k) * inner;
+            const int8_t *res = ep->residual ? ep->residual + base : NULL;
+            /* float sums are integers below 2^24 in magnitude (C8_DNNL_EXACT_LIMIT): exact
+             * casts; bias + sum fits int32 (quant.h's bias limit) */
+#ifdef C8_HAVE_AVX2_TILES
+            if (fast && avx2)
+                plane_avx2(inner, fsums ? fsums + base : NULL, fsums ? NULL : isums + base, b,
+                           ep->mult[k], res, ep->res_mult, ep->act, (int8_t *)y + base);
+            else
+#endif
+                if (fast && fsums)
+                plane_f(inner, fsums + base, b, ep->mult[k], res, ep->res_mult, ep->act,
+                        (int8_t *)y + base);
+            else if (fast)
+                plane_i(inner, isums + base, b, ep->mult[k], res, ep->res_mult, ep->act,
+                        (int8_t *)y + base);
+            else
+                for (int64_t i = 0; i < inner; i++)
+                    c8_ref_int8_epilogue_store(
+                        ep, k, base + i, b + (fsums ? (int32_t)fsums[base + i] : isums[base + i]),
+                        y);
+        }
+}
+
+void c8_dnnl_requant_nhwc(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
+                          const int32_t *isums, const c8_int8_epilogue *ep, void *y) {
+    const bool fast = ep->out == C8_QOUT_INT8 &&
+                      (ep->act.kind == C8_QACT_NONE || ep->act.kind == C8_QACT_RELU ||
+                       ep->act.kind == C8_QACT_CLIP || ep->act.kind == C8_QACT_LEAKY_RELU);
+#ifdef C8_HAVE_AVX2_TILES
+    if (fast && __builtin_cpu_supports("avx2")) {
+        if (fsums)
+            nhwc_avx2_f(outer, channels, inner, fsums, ep, y);
+        else
+            nhwc_avx2_i(outer, channels, inner, isums, ep, y);
+        return;
+    }
+#endif
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t k = 0; k < channels; k++)
+            for (int64_t p = 0; p < inner; p++) {
+                const int64_t i = (o * channels + k) * inner + p;
+                const int64_t j = (o * inner + p) * channels + k;
+                const int32_t s =
+                    (ep->bias ? ep->bias[k] : 0) + (fsums ? (int32_t)fsums[j] : isums[j]);
+                if (fast)
+                    ((int8_t *)y)[i] =
+                        elem_i8(s, ep->mult[k], ep->residual ? ep->residual + i : NULL,
+                                ep->res_mult, ep->act);
+                else
+                    c8_ref_int8_epilogue_store(ep, k, i, s, y);
+            }
+}
+
+bool c8_dnnl_any_negative(const int8_t *x, int64_t n) {
+    int8_t lo = 0;
+    for (int64_t i = 0; i < n; i++) lo = x[i] < lo ? x[i] : lo;
+    return lo < 0;
 }

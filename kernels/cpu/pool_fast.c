@@ -3,6 +3,8 @@
 
 #include <math.h>
 #include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
 
 /* The taps t in [0, k) whose input coordinate o * s - pb + t * dl lies in [0, in): [*t0, *t1). */
 static void clip(int64_t o, int64_t in, int64_t k, int64_t s, int64_t dl, int64_t pb, int64_t *t0,
@@ -66,28 +68,169 @@ void c8_cpu_maxpool(const c8_pool_desc *d, const float *x, float *y) {
     }
 }
 
-void c8_cpu_int8_maxpool2d(const c8_pool2d_desc *d, const int8_t *x, int8_t *y) {
+/* Q8MaxPool in two passes per output row: the clipped window's rows reduced to one row (tmp,
+ * the input's width), then each output the maximum of its clipped taps along that row (the
+ * common 2x2 / stride 2 window as a pairwise maximum). The maximum of integers does not depend on
+ * the order, so this is the reference's result. The two inner loops have AVX2 versions (GCC's
+ * -O2 does not vectorize them). tmp: d->w int8 of scratch. */
+#if defined(__x86_64__) || defined(__i386__)
+#include <immintrin.h>
+/* t[j] = max(t[j], row[j]); the last partial vector overlaps the one before (max is
+ * idempotent), so rows of 16 or more bytes need no scalar tail */
+__attribute__((target("avx2"))) static inline void rows_max_avx2(int8_t *t, const int8_t *row,
+                                                                 int64_t w, int64_t *done) {
+    int64_t j = 0;
+    for (; j + 32 <= w; j += 32) {
+        __m256i a = _mm256_loadu_si256((const __m256i *)(const void *)(t + j));
+        __m256i b = _mm256_loadu_si256((const __m256i *)(const void *)(row + j));
+        _mm256_storeu_si256((__m256i *)(void *)(t + j), _mm256_max_epi8(a, b));
+    }
+    if (w < 16) { /* 8 bytes at a time, the last overlapping */
+        if (w < 8) {
+            *done = j;
+            return;
+        }
+        for (;;) {
+            if (j + 8 > w) j = w - 8;
+            __m128i a = _mm_loadl_epi64((const __m128i *)(const void *)(t + j));
+            __m128i b = _mm_loadl_epi64((const __m128i *)(const void *)(row + j));
+            _mm_storel_epi64((__m128i *)(void *)(t + j), _mm_max_epi8(a, b));
+            if ((j += 8) >= w) break;
+        }
+        *done = w;
+        return;
+    }
+    for (;;) {
+        if (j + 16 > w) j = w - 16;
+        __m128i a = _mm_loadu_si128((const __m128i *)(const void *)(t + j));
+        __m128i b = _mm_loadu_si128((const __m128i *)(const void *)(row + j));
+        _mm_storeu_si128((__m128i *)(void *)(t + j), _mm_max_epi8(a, b));
+        if ((j += 16) >= w) break;
+    }
+    *done = w;
+}
+
+/* y[i] = max(t[2i], t[2i + 1]): each 16-bit lane's two bytes sign-extended and compared; the
+ * last partial vector overlaps the one before (y depends on t alone) */
+__attribute__((target("avx2"))) static inline void pairs_max_avx2(int8_t *y, const int8_t *t,
+                                                                  int64_t q, int64_t *done) {
+    int64_t i = 0;
+    for (; i + 16 <= q; i += 16) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(t + 2 * i));
+        __m256i m = _mm256_max_epi16(_mm256_srai_epi16(_mm256_slli_epi16(v, 8), 8),
+                                     _mm256_srai_epi16(v, 8));
+        m = _mm256_permute4x64_epi64(_mm256_packs_epi16(m, m), 0x08);
+        _mm_storeu_si128((__m128i *)(void *)(y + i), _mm256_castsi256_si128(m));
+    }
+    if (q < 8) { /* 4 pairs at a time, the last overlapping */
+        if (q < 4) {
+            *done = i;
+            return;
+        }
+        for (; i < q; i += 4) {
+            if (i + 4 > q) i = q - 4;
+            __m128i v = _mm_loadl_epi64((const __m128i *)(const void *)(t + 2 * i));
+            __m128i m =
+                _mm_max_epi16(_mm_srai_epi16(_mm_slli_epi16(v, 8), 8), _mm_srai_epi16(v, 8));
+            const int32_t four = _mm_cvtsi128_si32(_mm_packs_epi16(m, m));
+            memcpy(y + i, &four, 4);
+        }
+        *done = q;
+        return;
+    }
+    for (; i < q; i += 8) {
+        if (i + 8 > q) i = q - 8;
+        __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(t + 2 * i));
+        __m128i m = _mm_max_epi16(_mm_srai_epi16(_mm_slli_epi16(v, 8), 8), _mm_srai_epi16(v, 8));
+        _mm_storel_epi64((__m128i *)(void *)(y + i), _mm_packs_epi16(m, m));
+    }
+    *done = q;
+}
+static bool have_avx2(void) { return __builtin_cpu_supports("avx2"); }
+#define C8_POOL_AVX2 __attribute__((target("avx2")))
+#else
+static void rows_max_avx2(int8_t *t, const int8_t *row, int64_t w, int64_t *done) {
+    (void)t, (void)row, (void)w;
+    *done = 0;
+}
+static void pairs_max_avx2(int8_t *y, const int8_t *t, int64_t q, int64_t *done) {
+    (void)y, (void)t, (void)q;
+    *done = 0;
+}
+static bool have_avx2(void) { return false; }
+#define C8_POOL_AVX2
+#endif
+
+static inline void rows_max(int8_t *restrict t, const int8_t *restrict row, int64_t w, bool avx2) {
+    int64_t j = 0;
+    if (avx2) rows_max_avx2(t, row, w, &j);
+    for (; j < w; j++) t[j] = row[j] > t[j] ? row[j] : t[j];
+}
+
+static inline void pairs_max(int8_t *restrict y, const int8_t *restrict t, int64_t q, bool avx2) {
+    int64_t i = 0;
+    if (avx2) pairs_max_avx2(y, t, q, &i);
+    for (; i < q; i++) y[i] = t[2 * i] > t[2 * i + 1] ? t[2 * i] : t[2 * i + 1];
+}
+
+/* The pooling, inlined into an AVX2 function (where the row helpers inline too: rows are short)
+ * and a baseline one. */
+static inline __attribute__((always_inline)) void int8_maxpool_body(const c8_pool2d_desc *d,
+                                                                    const int8_t *x, int8_t *y,
+                                                                    int8_t *tmp, const bool avx2) {
+    const bool pairs =
+        d->kw == 2 && d->stride_w == 2 && d->dil_w == 1 && d->pad_l == 0 && 2 * d->q <= d->w;
     for (int64_t nc = 0; nc < d->n * d->c; nc++) {
         const int8_t *xc = x + nc * d->h * d->w;
         int8_t *yc = y + nc * d->p * d->q;
         for (int64_t p = 0; p < d->p; p++) {
             int64_t i0, i1;
             clip(p, d->h, d->kh, d->stride_h, d->dil_h, d->pad_t, &i0, &i1);
+            int8_t *yr = yc + p * d->q;
+            if (i1 <= i0) { /* no row inside: every output of the row is the padding's */
+                memset(yr, C8_QMIN, (size_t)d->q);
+                continue;
+            }
+            const int64_t r0 = p * d->stride_h - d->pad_t;
+            memcpy(tmp, xc + (r0 + i0 * d->dil_h) * d->w, (size_t)d->w);
+            for (int64_t i = i0 + 1; i < i1; i++)
+                rows_max(tmp, xc + (r0 + i * d->dil_h) * d->w, d->w, avx2);
+            if (pairs) {
+                pairs_max(yr, tmp, d->q, avx2);
+                continue;
+            }
             for (int64_t q = 0; q < d->q; q++) {
                 int64_t j0, j1;
                 clip(q, d->w, d->kw, d->stride_w, d->dil_w, d->pad_l, &j0, &j1);
                 const int64_t bw = q * d->stride_w - d->pad_l;
                 int m = C8_QMIN; /* -inf saturated: padding never wins */
-                for (int64_t i = i0; i < i1; i++) {
-                    const int8_t *row =
-                        xc + (p * d->stride_h - d->pad_t + i * d->dil_h) * d->w + bw;
-                    for (int64_t j = j0; j < j1; j++) {
-                        const int v = row[j * d->dil_w];
-                        m = v > m ? v : m;
-                    }
+                for (int64_t j = j0; j < j1; j++) {
+                    const int v = tmp[bw + j * d->dil_w];
+                    m = v > m ? v : m;
                 }
-                yc[p * d->q + q] = (int8_t)m;
+                yr[q] = (int8_t)m;
             }
         }
     }
+}
+
+C8_POOL_AVX2 static void int8_maxpool_avx2(const c8_pool2d_desc *d, const int8_t *x, int8_t *y,
+                                           int8_t *tmp) {
+    int8_maxpool_body(d, x, y, tmp, true);
+}
+
+static void int8_maxpool_base(const c8_pool2d_desc *d, const int8_t *x, int8_t *y, int8_t *tmp) {
+    int8_maxpool_body(d, x, y, tmp, false);
+}
+
+bool c8_cpu_int8_maxpool2d(const c8_pool2d_desc *d, const int8_t *x, int8_t *y) {
+    int8_t row[4096];
+    int8_t *tmp = d->w <= (int64_t)sizeof row ? row : malloc((size_t)d->w);
+    if (!tmp) return false;
+    if (have_avx2())
+        int8_maxpool_avx2(d, x, y, tmp);
+    else
+        int8_maxpool_base(d, x, y, tmp);
+    if (tmp != row) free(tmp);
+    return true;
 }

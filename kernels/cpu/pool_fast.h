@@ -16,7 +16,8 @@ void c8_cpu_maxpool(const c8_pool_desc *d, const float *x, float *y);
 
 /* Q8MaxPool (d: as c8_ref_int8_maxpool2d, already checked): the maximum of the taps inside the
  * input, starting from -127, so a window with no tap inside gives -127; bit for bit the
- * reference's (integer maxima). */
-void c8_cpu_int8_maxpool2d(const c8_pool2d_desc *d, const int8_t *x, int8_t *y);
+ * reference's (integer maxima). Returns false when out of memory (an input row wider than 4096
+ * needs a buffer). */
+bool c8_cpu_int8_maxpool2d(const c8_pool2d_desc *d, const int8_t *x, int8_t *y);
 
 #endif

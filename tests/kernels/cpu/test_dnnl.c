@@ -53,6 +53,9 @@ static size_t bytes_of(const c8_graph *g, int v) {
  * reference kernels; FP16 layers emulated by kernels/cpu/backend_cpu.c) and with the oneDNN
  * backend's node; *ref / *got receive the outputs (caller frees with free()). Returns false when
  * the oneDNN backend did not take the node (kernel NULL). */
+/* The route of the last Q8 node run_both_l ran ("u8" / "f32", c8_dnnl_node_route). */
+static const char *last_route;
+
 static bool run_both_l(c8_dnnl_ctx *c, const c8_graph *g, const c8_layer *l, void **data,
                        const void *res_data, void **ref, void **got) {
     const c8_node *n = &g->nodes[0];
@@ -89,6 +92,7 @@ static bool run_both_l(c8_dnnl_ctx *c, const c8_graph *g, const c8_layer *l, voi
     st = c8_dnnl_run(c, s, g, n, in, &out_d, rp, &err);
     if (st != C8_OK) printf("\n  run: %s\n", err.msg);
     CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+    last_route = c8_dnnl_node_route(s);
     c8_dnnl_node_free(s);
     *ref = malloc(yb ? yb : 1);
     *got = malloc(yb ? yb : 1);
@@ -371,14 +375,29 @@ static int same_bytes(const char *what, uint64_t seed, const void *a, const void
     return 1;
 }
 
-static void q8_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, uint64_t seed) {
+/* Inputs of the INT8 cases: X_SIGNED uniform in [-127, 127] (the float32 route), X_RELU uniform in
+ * [0, 127] (what follows a ReLU: the integer route), X_EXTREME every input 127 and every weight
+ * -128 or 127 in runs (the integer route at its bound: each vpmaddubsw pair 2 * 127 * 128 =
+ * 32512 in magnitude, just inside int16; inputs to 255 would saturate). */
+enum { X_SIGNED, X_RELU, X_EXTREME };
+
+static int8_t *case_i8(c8t_rng *r, int64_t n, int xmode, bool weights) {
+    if (xmode != X_EXTREME) return rand_i8(r, n, xmode == X_RELU && !weights ? 0 : -127, 127);
+    int8_t *p = malloc((size_t)(n ? n : 1));
+    for (int64_t i = 0; i < n; i++) p[i] = (int8_t)(!weights ? 127 : (i / 16) % 3 ? -128 : 127);
+    return p;
+}
+
+/* Returns the route the oneDNN node took ("u8" / "f32"). */
+static const char *q8_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, uint64_t seed,
+                                int xmode) {
     c8t_rng r = {seed};
     c8_graph *g = pu_graph(13);
     int out = variant % 3 == 0 ? C8_QOUT_INT8 : variant % 3 == 1 ? C8_QOUT_FLOAT : C8_QOUT_FLOAT16;
     int64_t h = cc->in, wdt = cc->in + 1, cg = cc->c / cc->group;
     int x = pu_val_in(g, "x", C8_DT_INT8, pu_shp(4, cc->n, cc->c, h, wdt));
     int64_t nw = cc->k * cg * cc->kern * cc->kern;
-    int8_t *wv = rand_i8(&r, nw, -127, 127);
+    int8_t *wv = case_i8(&r, nw, xmode, true);
     int w = pu_const_vals(g, "w", pu_shp(4, cc->k, cg, cc->kern, cc->kern), C8_DT_INT8, wv);
     int32_t *bv = malloc((size_t)cc->k * 4);
     float *mv = malloc((size_t)cc->k * 4);
@@ -413,19 +432,24 @@ static void q8_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, uin
     c8_status st = pu_finish(g, false, &err);
     if (st != C8_OK) printf("\n  %s\n", err.msg);
     CU_ASSERT_EQUAL_FATAL(st, C8_OK);
-    int8_t *xv = rand_i8(&r, c8_shape_numel(&g->vals[x].shape), -127, 127);
+    int8_t *xv = case_i8(&r, c8_shape_numel(&g->vals[x].shape), xmode, false);
     int8_t *rv = has_res ? rand_i8(&r, c8_shape_numel(&g->vals[res_v].shape), -127, 127) : NULL;
     void *data[5] = {xv, NULL, NULL, NULL, rv}, *ref = NULL, *got = NULL;
     CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
-    char what[160];
+    const char *route = last_route;
+    /* an input with a negative value never takes the integer route */
+    if (c8_dnnl_any_negative(xv, c8_shape_numel(&g->vals[x].shape)))
+        CU_ASSERT(route && !strcmp(route, "f32"));
+    char what[192];
     snprintf(what, sizeof what,
-             "q8conv n%lld c%lld k%lld g%lld in%lld k%lld s%lld d%lld p%lld/%lld v%d",
+             "q8conv n%lld c%lld k%lld g%lld in%lld k%lld s%lld d%lld p%lld/%lld v%d x%d (%s)",
              (long long)cc->n, (long long)cc->c, (long long)cc->k, (long long)cc->group,
              (long long)cc->in, (long long)cc->kern, (long long)cc->stride, (long long)cc->dil,
-             (long long)cc->pb, (long long)cc->pe, variant);
+             (long long)cc->pb, (long long)cc->pe, variant, xmode, route ? route : "?");
     CU_ASSERT(same_bytes(what, seed, ref, got, bytes_of(g, g->nodes[0].out[0])));
     free(wv), free(bv), free(mv), free(xv), free(rv), free(ref), free(got);
     c8_graph_destroy(g);
+    return route;
 }
 
 static void test_int8_conv(void) {
@@ -433,27 +457,45 @@ static void test_int8_conv(void) {
     c8_error err = {0};
     CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
     static const conv_case cases[] = {
-        {2, 1, 1, 1, 1, 7, 3, 1, 1, 1, 1},    {2, 2, 3, 7, 1, 9, 3, 2, 1, 1, 0},
-        {2, 1, 31, 33, 1, 8, 3, 1, 2, 2, 1},  {2, 3, 32, 32, 32, 7, 3, 1, 1, 1, 1},
-        {2, 1, 33, 66, 33, 9, 5, 2, 1, 2, 2}, {2, 2, 12, 18, 3, 6, 1, 1, 1, 0, 0},
-        {2, 1, 7, 127, 1, 5, 1, 1, 1, 0, 0},  {2, 1, 129, 3, 1, 4, 3, 3, 1, 1, 2},
-        {2, 2, 64, 64, 1, 14, 3, 1, 1, 1, 1}, {2, 4, 16, 16, 16, 28, 3, 2, 1, 1, 1},
+        {2, 1, 1, 1, 1, 7, 3, 1, 1, 1, 1},
+        {2, 2, 3, 7, 1, 9, 3, 2, 1, 1, 0},
+        {2, 1, 31, 33, 1, 8, 3, 1, 2, 2, 1},
+        {2, 3, 32, 32, 32, 7, 3, 1, 1, 1, 1},
+        {2, 1, 33, 66, 33, 9, 5, 2, 1, 2, 2},
+        {2, 2, 12, 18, 3, 6, 1, 1, 1, 0, 0},
+        {2, 1, 7, 127, 1, 5, 1, 1, 1, 0, 0},
+        {2, 1, 129, 3, 1, 4, 3, 3, 1, 1, 2},
+        {2, 2, 64, 64, 1, 14, 3, 1, 1, 1, 1},
+        {2, 4, 16, 16, 16, 28, 3, 2, 1, 1, 1},
+        /* 64 x 32 x 33 int32 sums per image (270 KB) > 256 KB: the integer route in slices of
+         * one image */
+        {2, 3, 8, 64, 1, 32, 3, 1, 1, 1, 1},
     };
-    int i = 0;
-    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
-        for (int variant = 0; variant < 8; variant++)
-            q8_conv_case(ctx, &cases[ci], variant, 3000 + (uint64_t)i++);
+    int i = 0, u8 = 0, runs = 0;
+    for (int xmode = X_SIGNED; xmode <= X_EXTREME; xmode++)
+        for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
+            for (int variant = 0; variant < 8; variant++) {
+                const char *route =
+                    q8_conv_case(ctx, &cases[ci], variant, 3000 + (uint64_t)i++, xmode);
+                if (xmode != X_SIGNED) {
+                    runs++;
+                    u8 += route && !strcmp(route, "u8");
+                }
+            }
+    printf("\n  int8 conv: %d of %d non-negative runs on the integer route\n", u8, runs);
+    /* oneDNN has integer kernels for all of these shapes on x86 (it may decline a rare one) */
+    CU_ASSERT(u8 >= runs * 3 / 4);
     c8_dnnl_ctx_destroy(ctx);
 }
 
-static void q8_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, int variant,
-                         uint64_t seed) {
+static const char *q8_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, int variant,
+                                uint64_t seed, int xmode) {
     c8t_rng r = {seed};
     c8_graph *g = pu_graph(13);
     int out = variant % 3 == 0 ? C8_QOUT_INT8 : variant % 3 == 1 ? C8_QOUT_FLOAT : C8_QOUT_FLOAT16;
     bool nk = variant % 2 == 0;
     int a = pu_val_in(g, "a", C8_DT_INT8, pu_shp(2, M, K));
-    int8_t *bv = rand_i8(&r, N * K, -127, 127);
+    int8_t *bv = case_i8(&r, N * K, xmode, true);
     int b = pu_const_vals(g, "b", nk ? pu_shp(2, N, K) : pu_shp(2, K, N), C8_DT_INT8, bv);
     int32_t *biasv = malloc((size_t)N * 4);
     float *mv = malloc((size_t)N * 4);
@@ -473,15 +515,18 @@ static void q8_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, int 
     c8_status st = pu_finish(g, false, &err);
     if (st != C8_OK) printf("\n  %s\n", err.msg);
     CU_ASSERT_EQUAL_FATAL(st, C8_OK);
-    int8_t *av = rand_i8(&r, M * K, -127, 127);
+    int8_t *av = case_i8(&r, M * K, xmode, false);
     void *data[4] = {av, NULL, NULL, NULL}, *ref = NULL, *got = NULL;
     CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
-    char what[96];
-    snprintf(what, sizeof what, "q8gemm M%lld N%lld K%lld v%d", (long long)M, (long long)N,
-             (long long)K, variant);
+    const char *route = last_route;
+    if (c8_dnnl_any_negative(av, M * K)) CU_ASSERT(route && !strcmp(route, "f32"));
+    char what[128];
+    snprintf(what, sizeof what, "q8gemm M%lld N%lld K%lld v%d x%d (%s)", (long long)M, (long long)N,
+             (long long)K, variant, xmode, route ? route : "?");
     CU_ASSERT(same_bytes(what, seed, ref, got, bytes_of(g, g->nodes[0].out[0])));
     free(bv), free(biasv), free(mv), free(av), free(ref), free(got);
     c8_graph_destroy(g);
+    return route;
 }
 
 static void test_int8_gemm(void) {
@@ -490,10 +535,19 @@ static void test_int8_gemm(void) {
     CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
     static const int64_t s[][3] = {{1, 1, 1},    {1, 10, 128}, {3, 7, 31},    {64, 10, 33},
                                    {7, 33, 129}, {31, 127, 3}, {64, 128, 784}};
-    int i = 0;
-    for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
-        for (int variant = 0; variant < 8; variant++)
-            q8_gemm_case(ctx, s[k][0], s[k][1], s[k][2], variant, 4000 + (uint64_t)i++);
+    int i = 0, u8 = 0, runs = 0;
+    for (int xmode = X_SIGNED; xmode <= X_EXTREME; xmode++)
+        for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
+            for (int variant = 0; variant < 8; variant++) {
+                const char *route = q8_gemm_case(ctx, s[k][0], s[k][1], s[k][2], variant,
+                                                 4000 + (uint64_t)i++, xmode);
+                if (xmode != X_SIGNED) {
+                    runs++;
+                    u8 += route && !strcmp(route, "u8");
+                }
+            }
+    printf("\n  int8 gemm: %d of %d non-negative runs on the integer route\n", u8, runs);
+    CU_ASSERT(u8 >= runs * 3 / 4);
     c8_dnnl_ctx_destroy(ctx);
 }
 
@@ -507,12 +561,12 @@ static void test_int8_split(void) {
     c8_error err = {0};
     CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
     for (int variant = 0; variant < 6; variant++)
-        q8_gemm_case(ctx, 5, 9, 3000, variant, 6000 + (uint64_t)variant);
+        q8_gemm_case(ctx, 5, 9, 3000, variant, 6000 + (uint64_t)variant, X_SIGNED);
     static const conv_case big[] = {{2, 2, 256, 9, 1, 6, 3, 1, 1, 1, 1},
                                     {2, 1, 300, 5, 1, 5, 3, 2, 1, 1, 0}};
     for (int i = 0; i < 2; i++)
         for (int variant = 0; variant < 4; variant++)
-            q8_conv_case(ctx, &big[i], variant, 6100 + (uint64_t)(i * 4 + variant));
+            q8_conv_case(ctx, &big[i], variant, 6100 + (uint64_t)(i * 4 + variant), X_SIGNED);
     c8_dnnl_ctx_destroy(ctx);
 
     c8_graph *g = pu_graph(13);
@@ -582,6 +636,60 @@ static void test_requant_ties(void) {
         CU_ASSERT(same_bytes(what, 5000, ref, got, (size_t)n));
     }
     free(sums), free(isums), free(res), free(ref), free(got);
+
+    /* Channels-last int32 sums (the integer route's): 19 channels x 37 pixels (whole 8 x 8
+     * tiles and both edges), 1 pixel (the matrix product's rows), tie multipliers, and channels
+     * whose multiplier is NaN, infinite or 0 with sums of 0 (inf * 0: NaN) */
+    const int64_t C2 = 19, P2[2] = {37, 1}, O2 = 2;
+    float mult2[19];
+    int32_t bias2[19];
+    for (int k = 0; k < 19; k++) {
+        mult2[k] = k % 4 == 0 ? 0.5f : k % 4 == 1 ? 0.25f : 1.0f / (float)(k + 1);
+        bias2[k] = c8t_randint(&r, -300, 300);
+    }
+    mult2[5] = NAN, mult2[6] = INFINITY, mult2[7] = -INFINITY, mult2[17] = 0.0f;
+    for (int pi = 0; pi < 2; pi++) {
+        const int64_t n2 = O2 * C2 * P2[pi];
+        int32_t *acc = malloc((size_t)n2 * sizeof *acc);
+        int8_t *res2 = malloc((size_t)n2), *ref2 = malloc((size_t)n2), *got2 = malloc((size_t)n2);
+        for (int64_t i = 0; i < n2; i++) {
+            acc[i] = i % 11 == 0 ? 0 : c8t_randint(&r, -600, 600);
+            res2[i] = (int8_t)c8t_randint(&r, -127, 127);
+        }
+        for (int variant = 0; variant < 8; variant++) {
+            c8_int8_epilogue ep;
+            memset(&ep, 0, sizeof ep);
+            ep.out = C8_QOUT_INT8;
+            ep.bias = variant % 2 ? bias2 : NULL;
+            ep.mult = mult2;
+            ep.residual = variant / 4 ? res2 : NULL;
+            ep.res_mult = 0.5f;
+            static const int kinds[] = {C8_QACT_NONE, C8_QACT_RELU, C8_QACT_CLIP,
+                                        C8_QACT_LEAKY_RELU};
+            ep.act.kind = kinds[(variant + pi) % 4];
+            ep.act.lo = -40.5f;
+            ep.act.hi = 90.5f;
+            ep.act.alpha = 0.25f;
+            float *facc = malloc((size_t)n2 * sizeof *facc); /* the float32 route's sums */
+            for (int64_t i = 0; i < n2; i++) facc[i] = (float)acc[i];
+            c8_dnnl_requant_nhwc(O2, C2, P2[pi], variant % 3 ? NULL : facc,
+                                 variant % 3 ? acc : NULL, &ep, got2);
+            free(facc);
+            for (int64_t o = 0; o < O2; o++)
+                for (int64_t k = 0; k < C2; k++)
+                    for (int64_t p = 0; p < P2[pi]; p++) {
+                        const int64_t idx = (o * C2 + k) * P2[pi] + p; /* the ONNX layout */
+                        const int32_t sum = acc[(o * P2[pi] + p) * C2 + k];
+                        c8_ref_int8_epilogue_store(&ep, k, idx, (ep.bias ? bias2[k] : 0) + sum,
+                                                   ref2);
+                    }
+            char what[64];
+            snprintf(what, sizeof what, "requant channels-last p%lld v%d", (long long)P2[pi],
+                     variant);
+            CU_ASSERT(same_bytes(what, 5000, ref2, got2, (size_t)n2));
+        }
+        free(acc), free(res2), free(ref2), free(got2);
+    }
 }
 
 /* ---------------------------------------------------------------- MaxPool, Q8Quantize,
@@ -676,12 +784,23 @@ static void test_maxpool(void) {
     c8_error err = {0};
     CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
     static const pool_case cases[] = {
-        {2, 2, 3, 8, 2, 2, 1, 0, 0, 0},  {2, 1, 7, 9, 3, 2, 1, 1, 1, 0},
-        {2, 1, 5, 10, 3, 2, 1, 1, 0, 1}, {2, 2, 4, 12, 3, 1, 2, 2, 2, 0},
-        {2, 1, 3, 7, 2, 3, 1, 1, 1, 1},  {2, 1, 33, 14, 3, 2, 1, 0, 0, 1},
-        {1, 2, 3, 17, 4, 3, 1, 2, 1, 0}, {1, 1, 2, 9, 3, 1, 3, 3, 3, 0},
-        {3, 1, 2, 6, 2, 2, 1, 0, 1, 0},  {3, 2, 3, 5, 3, 1, 1, 1, 1, 1},
-        {2, 1, 8, 28, 2, 2, 1, 0, 0, 0}, {2, 1, 1, 4, 5, 1, 1, 2, 2, 0},
+        {2, 2, 3, 8, 2, 2, 1, 0, 0, 0},
+        {2, 1, 7, 9, 3, 2, 1, 1, 1, 0},
+        {2, 1, 5, 10, 3, 2, 1, 1, 0, 1},
+        {2, 2, 4, 12, 3, 1, 2, 2, 2, 0},
+        {2, 1, 3, 7, 2, 3, 1, 1, 1, 1},
+        {2, 1, 33, 14, 3, 2, 1, 0, 0, 1},
+        {1, 2, 3, 17, 4, 3, 1, 2, 1, 0},
+        {1, 1, 2, 9, 3, 1, 3, 3, 3, 0},
+        {3, 1, 2, 6, 2, 2, 1, 0, 1, 0},
+        {3, 2, 3, 5, 3, 1, 1, 1, 1, 1},
+        {2, 1, 8, 28, 2, 2, 1, 0, 0, 0},
+        {2, 1, 1, 4, 5, 1, 1, 2, 2, 0},
+        /* rows wider than 32 and 16 pairs: the AVX2 loops of the int8 pooling and their tails */
+        {2, 2, 3, 70, 2, 2, 1, 0, 0, 0},
+        {2, 1, 2, 67, 3, 2, 1, 1, 1, 1},
+        {2, 1, 3, 13, 2, 2, 1, 0, 0, 0},
+        {2, 1, 2, 9, 2, 2, 1, 0, 0, 1},
     };
     int i = 0;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
