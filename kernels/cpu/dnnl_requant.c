@@ -326,59 +326,62 @@ __attribute__((target("avx2"))) static void plane_avx2(int64_t n, const float *f
     }
 }
 
+/* Image o's pixels [pa, pb) (pa a multiple of 8) of the channels-last sums: whole 8 x 8 tiles,
+ * then the edges (the pixels past the last whole tile, and the channels past the last multiple
+ * of 8) element by element. */
 __attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
-nhwc_body(int64_t outer, int64_t K, int64_t P, const float *fsums, const int32_t *isums,
-          const c8_int8_epilogue *ep, int8_t *y, const int kind, const bool ff) {
+nhwc_body(int64_t o, int64_t K, int64_t P, int64_t pa, int64_t pb, const float *fsums,
+          const int32_t *isums, const c8_int8_epilogue *ep, int8_t *y, const int kind,
+          const bool ff) {
     const c8_quant_act a = ep->act;
-    const int64_t K8 = K / 8 * 8, P8 = P / 8 * 8;
-    for (int64_t o = 0; o < outer; o++) {
-        const float *fo = ff ? fsums + o * P * K : NULL;
-        const int32_t *io = ff ? NULL : isums + o * P * K;
-        int8_t *yo = y + o * K * P;
-        const int8_t *ro = ep->residual ? ep->residual + o * K * P : NULL;
+    const int64_t K8 = K / 8 * 8;
+    const float *fo = ff ? fsums + o * P * K : NULL;
+    const int32_t *io = ff ? NULL : isums + o * P * K;
+    int8_t *yo = y + o * K * P;
+    const int8_t *ro = ep->residual ? ep->residual + o * K * P : NULL;
 #define C8_AT(i) (ff ? (const void *)(fo + (i)) : (const void *)(io + (i)))
-        if (P == 1) { /* rows of channels: no transposition */
+    int64_t pt = pa; /* the pixels below pt are done for the first K8 channels */
+    if (P == 1) {    /* a row of channels: no transposition */
+        for (int64_t k = 0; k < K8; k += 8)
+            row8(C8_AT(k), ep->bias ? ep->bias + k : NULL, ep->mult + k, ro ? ro + k : NULL,
+                 ep->res_mult, kind, a.lo, a.hi, a.alpha, yo + k, ff);
+        pt = 1;
+    } else {
+        for (; pt + 8 <= pb; pt += 8)
             for (int64_t k = 0; k < K8; k += 8)
-                row8(C8_AT(k), ep->bias ? ep->bias + k : NULL, ep->mult + k, ro ? ro + k : NULL,
-                     ep->res_mult, kind, a.lo, a.hi, a.alpha, yo + k, ff);
-        } else {
-            for (int64_t p = 0; p < P8; p += 8)
-                for (int64_t k = 0; k < K8; k += 8)
-                    tile8(C8_AT(p * K + k), K, ep->bias ? ep->bias + k : NULL, ep->mult + k,
-                          ro ? ro + k * P + p : NULL, ep->res_mult, kind, a.lo, a.hi, a.alpha,
-                          yo + k * P + p, P, ff);
-        }
-#undef C8_AT
-        /* the edges: channels K8.., and pixels P8.. of the first K8 channels */
-        for (int64_t k = 0; k < K; k++)
-            for (int64_t p = k < K8 ? (P == 1 ? 1 : P8) : 0; p < P; p++) {
-                const int64_t i = k * P + p, j = p * K + k;
-                const int32_t sum = ff ? (int32_t)fo[j] : io[j];
-                yo[i] = elem_i8((ep->bias ? ep->bias[k] : 0) + sum, ep->mult[k], ro ? ro + i : NULL,
-                                ep->res_mult, a);
-            }
+                tile8(C8_AT(pt * K + k), K, ep->bias ? ep->bias + k : NULL, ep->mult + k,
+                      ro ? ro + k * P + pt : NULL, ep->res_mult, kind, a.lo, a.hi, a.alpha,
+                      yo + k * P + pt, P, ff);
     }
+#undef C8_AT
+    for (int64_t k = 0; k < K; k++)
+        for (int64_t p = k < K8 ? pt : pa; p < pb; p++) {
+            const int64_t i = k * P + p, j = p * K + k;
+            const int32_t sum = ff ? (int32_t)fo[j] : io[j];
+            yo[i] = elem_i8((ep->bias ? ep->bias[k] : 0) + sum, ep->mult[k], ro ? ro + i : NULL,
+                            ep->res_mult, a);
+        }
 }
 
 #define C8_NHWC(ff)                                                                                \
     switch (ep->act.kind) {                                                                        \
-    case C8_QACT_RELU: nhwc_body(outer, K, P, fsums, isums, ep, y, C8_QACT_RELU, ff); break;       \
-    case C8_QACT_CLIP: nhwc_body(outer, K, P, fsums, isums, ep, y, C8_QACT_CLIP, ff); break;       \
+    case C8_QACT_RELU: nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_RELU, ff); break;   \
+    case C8_QACT_CLIP: nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_CLIP, ff); break;   \
     case C8_QACT_LEAKY_RELU:                                                                       \
-        nhwc_body(outer, K, P, fsums, isums, ep, y, C8_QACT_LEAKY_RELU, ff);                       \
+        nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_LEAKY_RELU, ff);                   \
         break;                                                                                     \
-    default: nhwc_body(outer, K, P, fsums, isums, ep, y, C8_QACT_NONE, ff); break;                 \
+    default: nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_NONE, ff); break;             \
     }
 
-__attribute__((target("avx2"))) static void nhwc_avx2_f(int64_t outer, int64_t K, int64_t P,
-                                                        const float *fsums,
+__attribute__((target("avx2"))) static void nhwc_avx2_f(int64_t o, int64_t K, int64_t P, int64_t pa,
+                                                        int64_t pb, const float *fsums,
                                                         const c8_int8_epilogue *ep, int8_t *y) {
     const int32_t *isums = NULL;
     C8_NHWC(true)
 }
 
-__attribute__((target("avx2"))) static void nhwc_avx2_i(int64_t outer, int64_t K, int64_t P,
-                                                        const int32_t *isums,
+__attribute__((target("avx2"))) static void nhwc_avx2_i(int64_t o, int64_t K, int64_t P, int64_t pa,
+                                                        int64_t pb, const int32_t *isums,
                                                         const c8_int8_epilogue *ep, int8_t *y) {
     const float *fsums = NULL;
     C8_NHWC(false)
@@ -428,10 +431,18 @@ void c8_dnnl_requant_nhwc(int64_t outer, int64_t channels, int64_t inner, const 
                        ep->act.kind == C8_QACT_CLIP || ep->act.kind == C8_QACT_LEAKY_RELU);
 #ifdef C8_HAVE_AVX2_TILES
     if (fast && __builtin_cpu_supports("avx2")) {
-        if (fsums)
-            nhwc_avx2_f(outer, channels, inner, fsums, ep, y);
-        else
-            nhwc_avx2_i(outer, channels, inner, isums, ep, y);
+        /* tasks of 256 pixels of one image (one row of a product), on the threads in force
+         * (the context's: the segment runs under its count); each output is written once */
+        const int64_t chunk = inner == 1 ? 1 : 256, per = (inner + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < outer * per; t++) {
+            const int64_t o = t / per, pa = t % per * chunk;
+            const int64_t pb = pa + chunk < inner ? pa + chunk : inner;
+            if (fsums)
+                nhwc_avx2_f(o, channels, inner, pa, pb, fsums, ep, y);
+            else
+                nhwc_avx2_i(o, channels, inner, pa, pb, isums, ep, y);
+        }
         return;
     }
 #endif

@@ -176,11 +176,12 @@ static inline void pairs_max(int8_t *restrict y, const int8_t *restrict t, int64
 /* The pooling, inlined into an AVX2 function (where the row helpers inline too: rows are short)
  * and a baseline one. */
 static inline __attribute__((always_inline)) void int8_maxpool_body(const c8_pool2d_desc *d,
+                                                                    int64_t nc0, int64_t nc1,
                                                                     const int8_t *x, int8_t *y,
                                                                     int8_t *tmp, const bool avx2) {
     const bool pairs =
         d->kw == 2 && d->stride_w == 2 && d->dil_w == 1 && d->pad_l == 0 && 2 * d->q <= d->w;
-    for (int64_t nc = 0; nc < d->n * d->c; nc++) {
+    for (int64_t nc = nc0; nc < nc1; nc++) {
         const int8_t *xc = x + nc * d->h * d->w;
         int8_t *yc = y + nc * d->p * d->q;
         for (int64_t p = 0; p < d->p; p++) {
@@ -214,23 +215,36 @@ static inline __attribute__((always_inline)) void int8_maxpool_body(const c8_poo
     }
 }
 
-C8_POOL_AVX2 static void int8_maxpool_avx2(const c8_pool2d_desc *d, const int8_t *x, int8_t *y,
-                                           int8_t *tmp) {
-    int8_maxpool_body(d, x, y, tmp, true);
+C8_POOL_AVX2 static void int8_maxpool_avx2(const c8_pool2d_desc *d, int64_t nc0, int64_t nc1,
+                                           const int8_t *x, int8_t *y, int8_t *tmp) {
+    int8_maxpool_body(d, nc0, nc1, x, y, tmp, true);
 }
 
-static void int8_maxpool_base(const c8_pool2d_desc *d, const int8_t *x, int8_t *y, int8_t *tmp) {
-    int8_maxpool_body(d, x, y, tmp, false);
+static void int8_maxpool_base(const c8_pool2d_desc *d, int64_t nc0, int64_t nc1, const int8_t *x,
+                              int8_t *y, int8_t *tmp) {
+    int8_maxpool_body(d, nc0, nc1, x, y, tmp, false);
 }
 
 bool c8_cpu_int8_maxpool2d(const c8_pool2d_desc *d, const int8_t *x, int8_t *y) {
-    int8_t row[4096];
-    int8_t *tmp = d->w <= (int64_t)sizeof row ? row : malloc((size_t)d->w);
-    if (!tmp) return false;
-    if (have_avx2())
-        int8_maxpool_avx2(d, x, y, tmp);
-    else
-        int8_maxpool_base(d, x, y, tmp);
-    if (tmp != row) free(tmp);
-    return true;
+    /* blocks of (image, channel) planes on the threads in force (the context's: the segment
+     * runs under its count), each with its own row buffer */
+    const bool avx2 = have_avx2();
+    const int64_t planes = d->n * d->c, blocks = planes < 64 ? planes : 64;
+    bool ok = true;
+#pragma omp parallel for schedule(static) reduction(&& : ok)
+    for (int64_t b = 0; b < blocks; b++) {
+        int8_t row[4096];
+        int8_t *tmp = d->w <= (int64_t)sizeof row ? row : malloc((size_t)d->w);
+        if (!tmp) {
+            ok = false;
+            continue;
+        }
+        const int64_t nc0 = planes * b / blocks, nc1 = planes * (b + 1) / blocks;
+        if (avx2)
+            int8_maxpool_avx2(d, nc0, nc1, x, y, tmp);
+        else
+            int8_maxpool_base(d, nc0, nc1, x, y, tmp);
+        if (tmp != row) free(tmp);
+    }
+    return ok;
 }
