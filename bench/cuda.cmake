@@ -39,3 +39,11 @@ if(C8_HAVE_CUDA AND C8_HAVE_CUTLASS)
   target_include_directories(bench_cutlass_probe SYSTEM PRIVATE ${C8_CUTLASS_DIR}/include)
   target_link_libraries(bench_cutlass_probe PRIVATE calib8_cuda_static)
 endif()
+# Memory-bound layers (pools, Add, Concat, quantize, layout changes, FC) as GB/s against the
+# device-to-device copy rate of the same run.
+if(C8_HAVE_CUDA)
+  add_executable(bench_membound ${CMAKE_CURRENT_SOURCE_DIR}/cuda/bench_membound.c)
+  target_include_directories(bench_membound PRIVATE ${CMAKE_SOURCE_DIR})
+  target_compile_definitions(bench_membound PRIVATE _POSIX_C_SOURCE=200809L)
+  target_link_libraries(bench_membound PRIVATE calib8_cuda_static c8_flags)
+endif()

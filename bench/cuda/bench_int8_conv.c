@@ -29,6 +29,7 @@
 c8_status c8_bench_peaks(int sm_count, cudaStream_t stream, double *dp4a_tops, double *imma_tops,
                          c8_error *err);
 
+#include "bench_report.h"
 #include "resnet50_convs.h"
 
 typedef struct result {
@@ -44,29 +45,8 @@ static int g_reps = 10;
 static int g_no_cudnn_int8;
 
 /* ---- the report: printed and kept for --out ---- */
-static char *g_report;
-static size_t g_report_len, g_report_cap;
-static void say(const char *fmt, ...) {
-    char line[1024];
-    va_list ap;
-    va_start(ap, fmt);
-    int n = vsnprintf(line, sizeof line, fmt, ap);
-    va_end(ap);
-    if (n < 0) return;
-    if ((size_t)n >= sizeof line) n = (int)sizeof line - 1;
-    fputs(line, stdout);
-    fflush(stdout);
-    if (g_report_len + (size_t)n + 1 > g_report_cap) {
-        size_t cap = (g_report_cap + (size_t)n + 1) * 2;
-        char *p = realloc(g_report, cap);
-        if (!p) return;
-        g_report = p;
-        g_report_cap = cap;
-    }
-    memcpy(g_report + g_report_len, line, (size_t)n);
-    g_report_len += (size_t)n;
-    g_report[g_report_len] = '\0';
-}
+static c8b_report g_report;
+#define say(...) c8b_say(&g_report, __VA_ARGS__)
 
 /* ---- cuDNN ---- */
 typedef struct dnn_launch {
@@ -472,7 +452,7 @@ int main(int argc, char **argv) {
         }
     }
     if (out_path) {
-        if (c8_write_file_atomic(out_path, g_report, g_report_len, &err) != C8_OK) {
+        if (c8_write_file_atomic(out_path, g_report.buf, g_report.len, &err) != C8_OK) {
             fprintf(stderr, "bench_cuda_int8_conv: %s\n", err.msg);
             rc = 1;
         }
@@ -481,6 +461,6 @@ int main(int argc, char **argv) {
     cudnnDestroy(g_dnn);
     cudaStreamDestroy(g_stream);
     c8_cuda_int8_ctx_destroy(g_ctx);
-    free(g_report);
+    free(g_report.buf);
     return rc;
 }

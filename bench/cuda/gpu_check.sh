@@ -23,12 +23,23 @@ B=$PWD/.devrun/bin
 nvidia-smi --query-gpu=name,driver_version,clocks.sm,clocks.max.sm,memory.total --format=csv,noheader
 ldd "$B/calib8" | grep "not found" && exit 1
 "$B/calib8" version
+# the suites name some files by the paths of the tree and build they were built in (test_place's
+# plans and its CLI runs, test_cuda_alloc's model; prepare_devrun.sh wrote them): recreated here
+if [ -f .devrun/paths ]; then
+    . .devrun/paths
+    if [ -n "${C8_DEVRUN_SRC:-}" ] && [ ! -e "$C8_DEVRUN_SRC" ]; then
+        mkdir -p "$(dirname "$C8_DEVRUN_SRC")" && ln -s "$PWD" "$C8_DEVRUN_SRC"
+    fi
+    if [ -n "${C8_DEVRUN_BIN:-}" ]; then
+        mkdir -p "$C8_DEVRUN_BIN" && cp "$B/calib8" "$B/libcalib8_cuda.so" "$C8_DEVRUN_BIN/"
+    fi
+fi
 export C8_TEST_SOURCE_DIR=$PWD C8_TEST_WORK=/tmp/c8work
 mkdir -p /tmp/c8work /tmp/onnx && tar xzf .devrun/onnx-testdata.tgz -C /tmp/onnx
 export C8_ONNX_TESTDATA=/tmp/onnx/data
 summary=""
 echo "== 1. GPU suites $(el)"
-for t in ${C8_GPU_SUITES:-test_cuda_int8_imma_map test_cuda_int8_conv test_cuda_int8_ops test_backend_ops test_backend_models test_cuda_alloc}; do
+for t in ${C8_GPU_SUITES:-test_cuda_int8_imma_map test_cuda_int8_conv test_cuda_int8_ops test_backend_ops test_backend_models test_cuda_alloc test_place}; do
     [ -x "$B/$t" ] || continue
     timeout 240 "$B/$t" >"$OUT/$t.log" 2>&1
     rc=$?

@@ -25,13 +25,14 @@
 #include <string.h>
 
 #define CONV_WS_LIMIT ((size_t)256 << 20) /* largest cuDNN workspace a candidate may use */
-#define CONV_MAX_CAND 9
+#define CONV_MAX_CAND 12
 #define CONV_TIME_REPS 2
 
 enum { W_F16_KRSC = 1 }; /* weight cache kinds */
 
 typedef struct conv_cand {
-    int algo;  /* cudnnConvolutionFwdAlgo_t (or BwdData for ConvTranspose); -1: graph API plan */
+    int algo;  /* cudnnConvolutionFwdAlgo_t (or BwdData for ConvTranspose); -1: graph API plan;
+                  -2: fused graph API plan (conv + epilogue) */
     int fused; /* cudnnConvolutionBiasActivationForward */
     int plan;  /* algo -1: index into conv_state.plans (cuDNN graph API, heuristics mode A) */
     size_t ws;
@@ -59,6 +60,12 @@ typedef struct conv_state {
     cudnnBackendDescriptor_t plans[CONV_MAX_PLANS]; /* graph API: conv forward, FP16 only */
     int64_t plan_ws[CONV_MAX_PLANS];
     int n_plans;
+    /* graph API, FP16: the convolution with its epilogue in one operation graph (conv, then
+     * pointwise bias add, residual add, ReLU in float32, one binary16 store) */
+    bool f_bias, f_res, f_relu;
+    cudnnBackendDescriptor_t fplans[CONV_MAX_PLANS];
+    int64_t fplan_ws[CONV_MAX_PLANS];
+    int n_fplans;
     conv_cand pick;
     bool picked;
 } conv_state;
@@ -76,6 +83,7 @@ static void conv_free(cu_ctx *c, void *p) {
     if (st->w_owned && st->wdev) cudaFree(st->wdev);
     if (st->bias16) cudaFree(st->bias16);
     for (int i = 0; i < st->n_plans; i++) cudnnBackendDestroyDescriptor(st->plans[i]);
+    for (int i = 0; i < st->n_fplans; i++) cudnnBackendDestroyDescriptor(st->fplans[i]);
     free(st);
 }
 
@@ -193,10 +201,13 @@ static c8_status bias16(cu_ctx *c, conv_state *st, const c8_graph *g, int bv, c8
  * compile at run time are skipped; for FP32 without --tf32 so is every engine whose numerical
  * notes say tensor cores, down-converted inputs or reduced-precision reduction). Any failure
  * leaves n_plans at what was built. */
-static cudnnStatus_t be_tensor(cudnnBackendDescriptor_t *t, int64_t uid, cudnnDataType_t dt,
-                               const int64_t *dims, const int64_t *strides) {
+static cudnnStatus_t be_tensor_v(cudnnBackendDescriptor_t *t, int64_t uid, cudnnDataType_t dt,
+                                 const int64_t *dims, const int64_t *strides, bool is_virtual) {
     cudnnStatus_t e = cudnnBackendCreateDescriptor(CUDNN_BACKEND_TENSOR_DESCRIPTOR, t);
     const int64_t align = 16;
+    if (!e && is_virtual)
+        e = cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_IS_VIRTUAL, CUDNN_TYPE_BOOLEAN, 1,
+                                     &is_virtual);
     if (!e)
         e = cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_DATA_TYPE, CUDNN_TYPE_DATA_TYPE, 1, &dt);
     if (!e)
@@ -209,6 +220,43 @@ static cudnnStatus_t be_tensor(cudnnBackendDescriptor_t *t, int64_t uid, cudnnDa
         e = cudnnBackendSetAttribute(*t, CUDNN_ATTR_TENSOR_BYTE_ALIGNMENT, CUDNN_TYPE_INT64, 1,
                                      &align);
     if (!e) e = cudnnBackendFinalize(*t);
+    return e;
+}
+
+static cudnnStatus_t be_tensor(cudnnBackendDescriptor_t *t, int64_t uid, cudnnDataType_t dt,
+                               const int64_t *dims, const int64_t *strides) {
+    return be_tensor_v(t, uid, dt, dims, strides, false);
+}
+
+/* A pointwise operation y = mode(x[, b]) computed in float32. */
+static cudnnStatus_t be_pointwise(cudnnBackendDescriptor_t *op, cudnnPointwiseMode_t mode,
+                                  cudnnBackendDescriptor_t x, cudnnBackendDescriptor_t b,
+                                  cudnnBackendDescriptor_t y) {
+    cudnnBackendDescriptor_t pw = NULL;
+    const cudnnDataType_t prec = CUDNN_DATA_FLOAT;
+    cudnnStatus_t e = cudnnBackendCreateDescriptor(CUDNN_BACKEND_POINTWISE_DESCRIPTOR, &pw);
+    if (!e)
+        e = cudnnBackendSetAttribute(pw, CUDNN_ATTR_POINTWISE_MODE, CUDNN_TYPE_POINTWISE_MODE, 1,
+                                     &mode);
+    if (!e)
+        e = cudnnBackendSetAttribute(pw, CUDNN_ATTR_POINTWISE_MATH_PREC, CUDNN_TYPE_DATA_TYPE, 1,
+                                     &prec);
+    if (!e) e = cudnnBackendFinalize(pw);
+    if (!e) e = cudnnBackendCreateDescriptor(CUDNN_BACKEND_OPERATION_POINTWISE_DESCRIPTOR, op);
+    if (!e)
+        e = cudnnBackendSetAttribute(*op, CUDNN_ATTR_OPERATION_POINTWISE_PW_DESCRIPTOR,
+                                     CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &pw);
+    if (!e)
+        e = cudnnBackendSetAttribute(*op, CUDNN_ATTR_OPERATION_POINTWISE_XDESC,
+                                     CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &x);
+    if (!e && b)
+        e = cudnnBackendSetAttribute(*op, CUDNN_ATTR_OPERATION_POINTWISE_BDESC,
+                                     CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &b);
+    if (!e)
+        e = cudnnBackendSetAttribute(*op, CUDNN_ATTR_OPERATION_POINTWISE_YDESC,
+                                     CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &y);
+    if (!e) e = cudnnBackendFinalize(*op);
+    if (pw) cudnnBackendDestroyDescriptor(pw);
     return e;
 }
 
@@ -226,8 +274,12 @@ static void nchw_strides(const int64_t *d, int64_t *s) {
     s[0] = d[3] * d[2] * d[1];
 }
 
-static void be_build_plans(cu_ctx *c, conv_state *st, bool tf32) {
+static void be_build_plans(cu_ctx *c, conv_state *st, bool tf32, bool fused) {
     if (st->transpose || getenv("C8_CUDA_NO_GRAPH_API")) return;
+    if (fused && (!st->fp16 || !(st->f_bias || st->f_res || st->f_relu))) return;
+    cudnnBackendDescriptor_t *plans = fused ? st->fplans : st->plans;
+    int64_t *plan_ws = fused ? st->fplan_ws : st->plan_ws;
+    int *n_plans = fused ? &st->n_fplans : &st->n_plans;
     const cu_win *w = &st->w;
     const cudnnDataType_t dt = st->fp16 ? CUDNN_DATA_HALF : CUDNN_DATA_FLOAT, ct = CUDNN_DATA_FLOAT;
     int64_t xd[4] = {st->N, st->C, w->in_h, w->in_w},
@@ -241,10 +293,39 @@ static void be_build_plans(cu_ctx *c, conv_state *st, bool tf32) {
     const bool strict32 = !st->fp16 && !tf32;
     cudnnBackendDescriptor_t tx = NULL, tw = NULL, ty = NULL, cd = NULL, op = NULL, gr = NULL,
                              heur = NULL, cfg[16] = {0};
+    /* fused: the convolution writes a virtual float32 tensor; bias (uid 4, float32 (1, K, 1, 1)),
+     * residual (uid 5, y's type and layout) and ReLU follow as pointwise operations, the last
+     * of which writes y */
+    cudnnBackendDescriptor_t tv[3] = {NULL, NULL, NULL}, tb = NULL, tr = NULL, pops[3] = {0};
+    int n_pops = 0;
     int64_t n_cfg = 0;
     cudnnStatus_t e = be_tensor(&tx, 1, dt, xd, xs);
     if (!e) e = be_tensor(&tw, 2, dt, wd, ws);
     if (!e) e = be_tensor(&ty, 3, dt, yd, ys);
+    cudnnBackendDescriptor_t conv_y = ty;
+    if (!e && fused) {
+        const int steps = (int)st->f_bias + (int)st->f_res + (int)st->f_relu;
+        for (int i = 0; !e && i < steps; i++)
+            e = be_tensor_v(&tv[i], 101 + i, CUDNN_DATA_FLOAT, yd, ys, true);
+        const int64_t bdims[4] = {1, st->K, 1, 1}, bstr[4] = {st->K, 1, st->K, st->K};
+        if (!e && st->f_bias) e = be_tensor(&tb, 4, CUDNN_DATA_FLOAT, bdims, bstr);
+        if (!e && st->f_res) e = be_tensor(&tr, 5, dt, yd, ys);
+        /* conv -> tv[0] -> ... -> tv[steps - 1] -> ty: each step reads the previous tensor */
+        conv_y = tv[0];
+        int k = 0;
+        if (!e && st->f_bias) {
+            e = be_pointwise(&pops[n_pops++], CUDNN_POINTWISE_ADD, tv[k], tb,
+                             k + 1 < steps ? tv[k + 1] : ty);
+            k++;
+        }
+        if (!e && st->f_res) {
+            e = be_pointwise(&pops[n_pops++], CUDNN_POINTWISE_ADD, tv[k], tr,
+                             k + 1 < steps ? tv[k + 1] : ty);
+            k++;
+        }
+        if (!e && st->f_relu)
+            e = be_pointwise(&pops[n_pops++], CUDNN_POINTWISE_RELU_FWD, tv[k], NULL, ty);
+    }
     if (!e) e = cudnnBackendCreateDescriptor(CUDNN_BACKEND_CONVOLUTION_DESCRIPTOR, &cd);
     const int64_t nsp = 2, dil[2] = {w->dh, w->dw}, str[2] = {w->sh, w->sw},
                   pre[2] = {w->pt, w->pl}, post[2] = {w->pb, w->pr};
@@ -283,7 +364,7 @@ static void be_build_plans(cu_ctx *c, conv_state *st, bool tf32) {
                                      CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &tw);
     if (!e)
         e = cudnnBackendSetAttribute(op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_Y,
-                                     CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &ty);
+                                     CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &conv_y);
     if (!e)
         e = cudnnBackendSetAttribute(op, CUDNN_ATTR_OPERATION_CONVOLUTION_FORWARD_CONV_DESC,
                                      CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &cd);
@@ -295,9 +376,10 @@ static void be_build_plans(cu_ctx *c, conv_state *st, bool tf32) {
                                      CUDNN_TYPE_FLOAT, 1, &zero);
     if (!e) e = cudnnBackendFinalize(op);
     if (!e) e = cudnnBackendCreateDescriptor(CUDNN_BACKEND_OPERATIONGRAPH_DESCRIPTOR, &gr);
+    cudnnBackendDescriptor_t gops[4] = {op, pops[0], pops[1], pops[2]};
     if (!e)
         e = cudnnBackendSetAttribute(gr, CUDNN_ATTR_OPERATIONGRAPH_OPS,
-                                     CUDNN_TYPE_BACKEND_DESCRIPTOR, 1, &op);
+                                     CUDNN_TYPE_BACKEND_DESCRIPTOR, 1 + n_pops, gops);
     if (!e)
         e = cudnnBackendSetAttribute(gr, CUDNN_ATTR_OPERATIONGRAPH_HANDLE, CUDNN_TYPE_HANDLE, 1,
                                      &c->dnn);
@@ -316,7 +398,7 @@ static void be_build_plans(cu_ctx *c, conv_state *st, bool tf32) {
     if (!e)
         e = cudnnBackendGetAttribute(heur, CUDNN_ATTR_ENGINEHEUR_RESULTS,
                                      CUDNN_TYPE_BACKEND_DESCRIPTOR, 16, &n_cfg, cfg);
-    for (int64_t i = 0; !e && i < n_cfg && i < 8 && st->n_plans < CONV_MAX_PLANS; i++) {
+    for (int64_t i = 0; !e && i < n_cfg && i < 8 && *n_plans < CONV_MAX_PLANS; i++) {
         /* skip engines that compile kernels at run time (seconds per specialization) */
         cudnnBackendDescriptor_t eng = NULL;
         cudnnBackendBehaviorNote_t notes[CUDNN_BEHAVIOR_NOTE_TYPE_COUNT];
@@ -329,7 +411,8 @@ static void be_build_plans(cu_ctx *c, conv_state *st, bool tf32) {
                                       CUDNN_TYPE_BEHAVIOR_NOTE, CUDNN_BEHAVIOR_NOTE_TYPE_COUNT, &nn,
                                       notes))
             for (int64_t k = 0; k < nn; k++)
-                rtc |= notes[k] == CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION;
+                rtc |= notes[k] == CUDNN_BEHAVIOR_NOTE_RUNTIME_COMPILATION &&
+                       !(fused && getenv("C8_CUDA_FUSION_RTC"));
         cudnnBackendNumericalNote_t num[CUDNN_NUMERICAL_NOTE_TYPE_COUNT];
         int64_t nm = 0;
         if (eng && strict32 &&
@@ -362,34 +445,51 @@ static void be_build_plans(cu_ctx *c, conv_state *st, bool tf32) {
             if (plan) cudnnBackendDestroyDescriptor(plan);
             continue;
         }
-        st->plans[st->n_plans] = plan;
-        st->plan_ws[st->n_plans++] = wsz;
+        plans[*n_plans] = plan;
+        plan_ws[(*n_plans)++] = wsz;
     }
     for (int i = 0; i < 16; i++)
         if (cfg[i]) cudnnBackendDestroyDescriptor(cfg[i]);
-    cudnnBackendDescriptor_t all[7] = {heur, gr, op, cd, ty, tw, tx};
-    for (int i = 0; i < 7; i++)
+    cudnnBackendDescriptor_t all[15] = {heur,  gr,    op, cd, ty,      tw,      tx,     tv[0],
+                                        tv[1], tv[2], tb, tr, pops[0], pops[1], pops[2]};
+    for (int i = 0; i < 15; i++)
         if (all[i]) cudnnBackendDestroyDescriptor(all[i]);
 }
 
-static c8_status be_execute(cu_ctx *c, conv_state *st, int plan, const void *x, const void *w,
-                            void *y, void *ws, c8_error *err) {
+/* Runs graph plan `plan` (fused: of st->fplans, with the bias and residual the graph names). */
+static c8_status be_execute(cu_ctx *c, conv_state *st, int plan, bool fused, const void *x,
+                            const void *w, void *y, const void *bias, const void *res, void *ws,
+                            c8_error *err) {
     cudnnBackendDescriptor_t vp = NULL;
-    void *ptrs[3] = {(void *)x, (void *)w, y};
-    const int64_t uids[3] = {1, 2, 3};
+    void *ptrs[5] = {(void *)x, (void *)w, y, NULL, NULL};
+    int64_t uids[5] = {1, 2, 3, 0, 0};
+    int64_t n = 3;
+    if (fused && st->f_bias) {
+        if (!bias) return c8_err(err, C8_ERR_INTERNAL, "fused convolution plan without its bias");
+        ptrs[n] = (void *)bias;
+        uids[n++] = 4;
+    }
+    if (fused && st->f_res) {
+        if (!res)
+            return c8_err(err, C8_ERR_INTERNAL, "fused convolution plan without its residual");
+        ptrs[n] = (void *)res;
+        uids[n++] = 5;
+    }
     c8_status s = C8_CUDNN_CHECK(
         err, cudnnBackendCreateDescriptor(CUDNN_BACKEND_VARIANT_PACK_DESCRIPTOR, &vp));
     if (s == C8_OK)
         s = C8_CUDNN_CHECK(err, cudnnBackendSetAttribute(vp, CUDNN_ATTR_VARIANT_PACK_DATA_POINTERS,
-                                                         CUDNN_TYPE_VOID_PTR, 3, ptrs));
+                                                         CUDNN_TYPE_VOID_PTR, n, ptrs));
     if (s == C8_OK)
         s = C8_CUDNN_CHECK(err, cudnnBackendSetAttribute(vp, CUDNN_ATTR_VARIANT_PACK_UNIQUE_IDS,
-                                                         CUDNN_TYPE_INT64, 3, uids));
+                                                         CUDNN_TYPE_INT64, n, uids));
     if (s == C8_OK)
         s = C8_CUDNN_CHECK(err, cudnnBackendSetAttribute(vp, CUDNN_ATTR_VARIANT_PACK_WORKSPACE,
                                                          CUDNN_TYPE_VOID_PTR, 1, &ws));
     if (s == C8_OK) s = C8_CUDNN_CHECK(err, cudnnBackendFinalize(vp));
-    if (s == C8_OK) s = C8_CUDNN_CHECK(err, cudnnBackendExecute(c->dnn, st->plans[plan], vp));
+    if (s == C8_OK)
+        s = C8_CUDNN_CHECK(
+            err, cudnnBackendExecute(c->dnn, fused ? st->fplans[plan] : st->plans[plan], vp));
     if (vp) cudnnBackendDestroyDescriptor(vp);
     return s;
 }
@@ -415,9 +515,12 @@ static c8_status candidates(cu_ctx *c, conv_state *st, bool tf32, c8_error *err)
         int base = st->n_cand;
         for (int i = 0; st->can_fuse && i < base && st->n_cand < CONV_MAX_CAND; i++)
             st->cand[st->n_cand++] = (conv_cand){st->cand[i].algo, 1, 0, st->cand[i].ws};
-        be_build_plans(c, st, tf32);
+        be_build_plans(c, st, tf32, false);
         for (int i = 0; i < st->n_plans && st->n_cand < CONV_MAX_CAND; i++)
             st->cand[st->n_cand++] = (conv_cand){-1, 0, i, (size_t)st->plan_ws[i]};
+        if (!getenv("C8_CUDA_NO_FUSED_GRAPH")) be_build_plans(c, st, tf32, true);
+        for (int i = 0; i < st->n_fplans && st->n_cand < CONV_MAX_CAND; i++)
+            st->cand[st->n_cand++] = (conv_cand){-2, 0, i, (size_t)st->fplan_ws[i]};
     } else {
         cudnnConvolutionBwdDataAlgoPerf_t perf[CUDNN_CONVOLUTION_BWD_DATA_ALGO_COUNT];
         int got = 0;
@@ -486,9 +589,11 @@ static c8_status conv_launch(cu_ctx *c, conv_state *st, conv_cand k, const conv_
     const void *x = io->x;
     unsigned char *ws = io->ws;
     size_t ws_bytes = io->ws_bytes;
+    if (k.algo == -2) /* the epilogue is part of the plan */
+        return be_execute(c, st, k.plan, true, io->x, io->w, io->y, io->bias, io->res, ws, err);
     if (k.algo < 0) {
         /* graph API plan: pads are part of the plan */
-        C8_TRY(be_execute(c, st, k.plan, io->x, io->w, io->y, ws, err));
+        C8_TRY(be_execute(c, st, k.plan, false, io->x, io->w, io->y, NULL, NULL, ws, err));
         return epilogue(c, io, true, err);
     }
     if (st->prepad) {
@@ -576,7 +681,9 @@ static c8_status time_candidates(cu_ctx *c, conv_state *st, const conv_io *io, f
 }
 
 static void cand_name(conv_cand k, bool transpose, char *buf, size_t len) {
-    if (k.algo < 0)
+    if (k.algo == -2)
+        snprintf(buf, len, "fused_graph_plan%d", k.plan);
+    else if (k.algo < 0)
         snprintf(buf, len, "graph_plan%d", k.plan);
     else
         snprintf(buf, len, "%s%d%s", transpose ? "bwd_data_algo" : "fwd_algo", k.algo,
@@ -622,16 +729,18 @@ static c8_status conv_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_no
     return conv_launch(c, st, st->pick, &io, err);
 }
 
-/* Parses "cudnn:a=<algo>:f=<fused>:x=NxCxHxW"; true when it names this input shape. */
+/* Parses "cudnn:a=<algo>:f=<fused>:x=NxCxHxW", "cudnn:p=<plan>:x=..." (graph plan) or
+ * "cudnn:q=<plan>:x=..." (fused graph plan); true when it names this input shape. */
 static bool kernel_choice(const char *k, const c8_shape *xs, conv_cand *out) {
     int a, f, p = 0;
     long long d[4];
     if (sscanf(k, "cudnn:a=%d:f=%d:x=%lldx%lldx%lldx%lld", &a, &f, &d[0], &d[1], &d[2], &d[3]) !=
             6 &&
-        sscanf(k, "cudnn:p=%d:x=%lldx%lldx%lldx%lld", &p, &d[0], &d[1], &d[2], &d[3]) != 5)
+        sscanf(k, "cudnn:p=%d:x=%lldx%lldx%lldx%lld", &p, &d[0], &d[1], &d[2], &d[3]) != 5 &&
+        sscanf(k, "cudnn:q=%d:x=%lldx%lldx%lldx%lld", &p, &d[0], &d[1], &d[2], &d[3]) != 5)
         return false;
-    if (!strncmp(k, "cudnn:p=", 8)) {
-        a = -1;
+    if (!strncmp(k, "cudnn:p=", 8) || !strncmp(k, "cudnn:q=", 8)) {
+        a = k[6] == 'q' ? -2 : -1;
         f = 0;
     }
     c8_shape s4 = *xs;
@@ -772,6 +881,12 @@ static c8_status conv_setup(cu_ctx *c, conv_state *st, const c8_backend_engine *
                                                        CUDNN_NOT_PROPAGATE_NAN, 0.0));
         if (st->fp16) C8_TRY(bias16(c, st, g, n->in[2], err));
     }
+    /* what a fused graph plan computes after the convolution (FP16 layers; ReLU or none) */
+    st->f_bias = b != NULL;
+    st->f_res = n->fusion.residual >= 0;
+    st->f_relu = n->fusion.act == C8_ACT_RELU;
+    if (st->transpose || (n->fusion.act != C8_ACT_RELU && n->fusion.act != C8_ACT_NONE))
+        st->f_bias = st->f_res = st->f_relu = false;
     c8_error ce = {0};
     if (candidates(c, st, e->tf32, &ce) != C8_OK) {
         *host_why = "cuDNN offers no algorithm for this convolution";
@@ -798,8 +913,8 @@ static c8_status prepare_common(cu_ctx *c, cu_node *nd, const c8_graph *g, const
     size_t ws = 0;
     if (!st->transpose && l && kernel_choice(l->kernel, &x->shape, &k) && k.algo < 0) {
         /* a graph-API plan chosen at build time for this very shape */
-        if (k.plan < st->n_plans) {
-            k.ws = (size_t)st->plan_ws[k.plan];
+        if (k.algo == -2 ? k.plan < st->n_fplans : k.plan < st->n_plans) {
+            k.ws = (size_t)(k.algo == -2 ? st->fplan_ws[k.plan] : st->plan_ws[k.plan]);
             st->pick = k;
             st->picked = true;
             ws = k.ws;
@@ -833,7 +948,9 @@ static c8_status prepare_common(cu_ctx *c, cu_node *nd, const c8_graph *g, const
     cu_want io = st->fp16 ? (cu_want){C8CU_F16, 1, 1} : (cu_want){C8CU_F32, 0, 1};
     nd->want_in[0] = io;
     nd->want_out[0] = io;
-    nd->want_res = st->can_fuse ? io : (st->fp16 ? (cu_want){C8CU_F16, -1, 0} : CU_WANT_ANY);
+    nd->want_res = (st->can_fuse || (st->f_res && st->n_fplans > 0))
+                       ? io
+                       : (st->fp16 ? (cu_want){C8CU_F16, -1, 0} : CU_WANT_ANY);
     return C8_OK;
 }
 
@@ -944,9 +1061,9 @@ c8_status cu_tune_conv(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g,
         s4.d[2] = 1;
     }
     if (st->cand[best].algo < 0)
-        snprintf(l->kernel, sizeof l->kernel, "cudnn:p=%d:x=%lldx%lldx%lldx%lld",
-                 st->cand[best].plan, (long long)s4.d[0], (long long)s4.d[1], (long long)s4.d[2],
-                 (long long)s4.d[3]);
+        snprintf(l->kernel, sizeof l->kernel, "cudnn:%c=%d:x=%lldx%lldx%lldx%lld",
+                 st->cand[best].algo == -2 ? 'q' : 'p', st->cand[best].plan, (long long)s4.d[0],
+                 (long long)s4.d[1], (long long)s4.d[2], (long long)s4.d[3]);
     else
         snprintf(l->kernel, sizeof l->kernel, "cudnn:a=%d:f=%d:x=%lldx%lldx%lldx%lld",
                  st->cand[best].algo, st->cand[best].fused, (long long)s4.d[0], (long long)s4.d[1],

@@ -46,6 +46,12 @@ c8_status c8i_launch_imma(int32_t algo, const c8i_conv_params &p, cudaStream_t s
 c8_status c8i_imma_init(c8_error *err);
 /* Dynamic shared memory bytes of an imma algorithm (0 for other algorithms). */
 size_t c8i_imma_smem_bytes(int32_t algo);
+/* The small-channel kernel (conv_smallc.cu): whether it takes d (else *why), its dynamic shared
+ * memory, the once-per-context attribute and the launch. */
+int c8i_smallc_supported(const c8_conv2d_desc *d, const char **why);
+size_t c8i_smallc_smem_bytes(const c8_conv2d_desc *d);
+c8_status c8i_smallc_init(c8_error *err);
+c8_status c8i_launch_smallc(const c8i_conv_params &p, cudaStream_t stream, c8_error *err);
 c8_status c8i_launch_depthwise(const c8i_conv_params &p, cudaStream_t stream, c8_error *err);
 /* Epilogue over int32 accumulators acc (m, kp) row-major (bias not yet added). */
 c8_status c8i_launch_epilogue_from_acc(const c8i_conv_params &p, const int32_t *acc,
@@ -53,6 +59,18 @@ c8_status c8i_launch_epilogue_from_acc(const c8i_conv_params &p, const int32_t *
 
 /* ---- device side ---- */
 #ifdef __CUDACC__
+
+#if defined(__CUDA_ARCH__) && __CUDA_ARCH__ >= 800
+/* c += a * b on integer tensor cores: mma.sync m16n8k32, s8 x s8 -> s32 (sm_80+). Fragments as
+ * the PTX ISA lays them out: a (16 x 32, row) in 4 registers, b (32 x 8, col) in 2, c in 4. */
+static __device__ __forceinline__ void c8i_mma_s8(int32_t (&c)[4], const uint32_t (&a)[4],
+                                                  uint32_t b0, uint32_t b1) {
+    asm volatile("mma.sync.aligned.m16n8k32.row.col.s32.s8.s8.s32 {%0,%1,%2,%3}, "
+                 "{%4,%5,%6,%7}, {%8,%9}, {%0,%1,%2,%3};\n"
+                 : "+r"(c[0]), "+r"(c[1]), "+r"(c[2]), "+r"(c[3])
+                 : "r"(a[0]), "r"(a[1]), "r"(a[2]), "r"(a[3]), "r"(b0), "r"(b1));
+}
+#endif
 
 /* rne_sat127 on the device: cvt.rni (round half to even; NaN -> 0) then clamp; equal to
  * c8_quant_rne_sat127 for every float (quant.h). */
@@ -65,6 +83,12 @@ static __device__ __forceinline__ int c8i_rne_sat127(float y) {
 static __device__ __forceinline__ float c8i_epi_f32(const c8i_conv_params &p, int32_t acc, float m,
                                                     int has_res, int32_t r) {
     return c8_quant_epilogue_f32(acc, m, has_res, r, p.res_mult, p.act);
+}
+
+/* The activation of quant.h for the kinds other than NONE and RELU, kept out of line so that
+ * the unrolled epilogue does not carry its code (c8i_epi_finish). */
+static __device__ __noinline__ float c8i_act_slow(float y, c8_quant_act act) {
+    return c8_quant_act_apply(y, act);
 }
 
 /* The epilogue in two steps so kernels can batch its loads: c8i_load_chan fetches the per-channel
@@ -97,11 +121,33 @@ static __device__ __forceinline__ void c8i_epi_finish(const c8i_conv_params &p, 
                                                       const int32_t *b, const uint32_t *resw) {
     const int has_res = p.res != nullptr;
     float yv[V];
+    /* c8_quant_epilogue_f32 (quant.h) with its activation switch taken once per call instead of
+     * once per element: the same float operations in the same order, but the unrolled code holds
+     * one small loop per activation kind instead of every kind's code (Sigmoid's exp and
+     * division) per element. Inlined per element, that code grew the CUTLASS kernels' epilogue
+     * to ~20k instructions, and fetching it cost more than the mainloop (bench/results/
+     * int8-conv-cutlass-probe-h100-2026-12-06.md). */
+#pragma unroll
+    for (int j = 0; j < V; j++) {
+        float y = C8_FMUL(C8_I2F(acc[j] + b[j]), m[j]);
+        if (has_res) y = C8_FADD(y, C8_FMUL(C8_I2F(c8i_sbyte(resw[j / 4], j % 4)), p.res_mult));
+        yv[j] = y;
+    }
+    switch (p.act.kind) {
+    case C8_QACT_NONE: break;
+    case C8_QACT_RELU:
+#pragma unroll
+        for (int j = 0; j < V; j++) yv[j] = yv[j] > 0.0f ? yv[j] : 0.0f;
+        break;
+    default:
+        /* the rarer kinds: one call per element into the out-of-line function */
+#pragma unroll
+        for (int j = 0; j < V; j++) yv[j] = c8i_act_slow(yv[j], p.act);
+        break;
+    }
 #pragma unroll
     for (int j = 0; j < V; j++)
-        yv[j] = n + j < p.k ? c8i_epi_f32(p, acc[j] + b[j], m[j], has_res,
-                                          has_res ? c8i_sbyte(resw[j / 4], j % 4) : 0)
-                            : 0.0f;
+        if (n + j >= p.k) yv[j] = 0.0f;
     if (p.out == C8_QOUT_INT8) {
         __align__(16) int8_t o[V];
 #pragma unroll

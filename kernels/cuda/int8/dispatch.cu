@@ -55,6 +55,7 @@ const char *const kNames[C8_CUDA_INT8_ALGO_COUNT] = {
     "cutlass_sm80_256x128x128_w64x64_s3_vst",
     "cutlass_sm80_128x256x128_w64x64_s3_vst",
     "cutlass_sm80_128x64x128_w64x32_s4_vst",
+    "imma_smallc_128x64",
 };
 
 /* cuBLASLt's own workspace (split-K and friends). */
@@ -65,6 +66,8 @@ bool is_imma(int32_t a) {
     return (a >= C8_CUDA_INT8_IMMA_128X128_W64X64 && a <= C8_CUDA_INT8_IMMA_64X64_W32X32) ||
            (a >= C8_CUDA_INT8_IMMA_64X128_W32X64 && a <= C8_CUDA_INT8_IMMA_192X128X64_W64X32);
 }
+
+bool is_smallc(int32_t a) { return a == C8_CUDA_INT8_SMALLC_128X64; }
 
 bool is_cutlass(int32_t a) {
     return a >= C8_CUDA_INT8_CUTLASS_128X128X64_W64X64_S3 &&
@@ -140,6 +143,7 @@ c8_status c8_cuda_int8_ctx_create(int device, c8_cuda_int8_ctx **out, c8_error *
     ctx->smem_optin = prop.sharedMemPerBlockOptin;
     c8_status st = C8_CUBLAS_CHECK(err, cublasLtCreate(&ctx->lt));
     if (st == C8_OK && ctx->sm >= 80) st = c8i_imma_init(err);
+    if (st == C8_OK && ctx->sm >= 80) st = c8i_smallc_init(err);
     for (int32_t a = 0; st == C8_OK && a < C8_CUDA_INT8_ALGO_COUNT; a++) {
         const c8i_cutlass_entry *e = is_cutlass(a) ? c8i_cutlass_find(a, nullptr) : nullptr;
         if (e && ctx->sm >= e->min_sm && e->smem <= ctx->smem_optin) st = e->init(err);
@@ -173,7 +177,7 @@ const char *c8_cuda_int8_algo_name(int32_t algo) {
 
 int c8_cuda_int8_algo_kind_of(int32_t algo) {
     if (is_dp4a(algo)) return C8_CUDA_INT8_KIND_DP4A;
-    if (is_imma(algo)) return C8_CUDA_INT8_KIND_IMMA;
+    if (is_imma(algo) || is_smallc(algo)) return C8_CUDA_INT8_KIND_IMMA;
     if (algo == C8_CUDA_INT8_CUBLASLT) return C8_CUDA_INT8_KIND_CUBLASLT;
     if (algo == C8_CUDA_INT8_DEPTHWISE) return C8_CUDA_INT8_KIND_DEPTHWISE;
     if (is_cutlass(algo)) return C8_CUDA_INT8_KIND_CUTLASS;
@@ -249,6 +253,13 @@ int c8_cuda_int8_conv_supports(const c8_cuda_int8_ctx *ctx, int32_t algo, const 
             no = "mma.sync m16n8k32 s8 needs sm_80 or newer";
         else if (c8i_imma_smem_bytes(algo) > ctx->smem_optin)
             no = "not enough shared memory";
+    } else if (is_smallc(algo)) {
+        if (ctx->sm < 80)
+            no = "mma.sync m16n8k32 s8 needs sm_80 or newer";
+        else if (!c8i_smallc_supported(d, &no))
+            ;
+        else if (c8i_smallc_smem_bytes(d) > ctx->smem_optin)
+            no = "not enough shared memory";
     } else if (is_cutlass(algo)) {
         const c8i_cutlass_entry *e = c8i_cutlass_find(algo, &no); /* no: why not, if null */
         if (e && ctx->sm < e->min_sm)
@@ -297,6 +308,7 @@ c8_status c8_cuda_int8_conv_run(c8_cuda_int8_ctx *ctx, int32_t algo, const c8_co
     if (is_dp4a(algo)) return c8i_launch_dp4a(algo, p, stream, err);
     if (is_imma(algo)) return c8i_launch_imma(algo, p, stream, err);
     if (algo == C8_CUDA_INT8_DEPTHWISE) return c8i_launch_depthwise(p, stream, err);
+    if (is_smallc(algo)) return c8i_launch_smallc(p, stream, err);
     if (is_cutlass(algo)) return c8i_cutlass_find(algo, nullptr)->launch(p, stream, err);
     /* cuBLASLt: int32 accumulators into the workspace, then the epilogue kernel */
     size_t need = c8_cuda_int8_conv_workspace_bytes(ctx, algo, d);

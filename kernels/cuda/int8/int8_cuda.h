@@ -119,8 +119,11 @@ typedef enum c8_cuda_int8_algo {
         31, /* "cutlass_sm80_128x256x128_w64x64_s3_vst" */
     C8_CUDA_INT8_CUTLASS_128X64X128_W64X32_S4_VST =
         32, /* "cutlass_sm80_128x64x128_w64x32_s4_vst" */
+    /* inputs with C <= 4 (a first layer on images): the reduction over (r, s, 4 channels) instead
+     * of (r, s, 32) (conv_smallc.cu); sm_80+ */
+    C8_CUDA_INT8_SMALLC_128X64 = 33, /* "imma_smallc_128x64" */
 } c8_cuda_int8_algo;
-#define C8_CUDA_INT8_ALGO_COUNT 33
+#define C8_CUDA_INT8_ALGO_COUNT 34
 
 /* The algorithm's stable name, or "?" for an unknown id. */
 const char *c8_cuda_int8_algo_name(int32_t algo);

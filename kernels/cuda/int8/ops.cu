@@ -208,6 +208,25 @@ __global__ void __launch_bounds__(256)
     }
 }
 
+/* Quantize for C <= 32 (one 32-byte NHWC32 pixel): one thread per pixel reads its C floats
+ * (plane by plane: consecutive threads read consecutive floats) and writes its 32 bytes with two
+ * 16-byte stores. The transposing kernel wastes 31 of 32 lanes on a network's 3-channel input. */
+__global__ void __launch_bounds__(kThreads)
+    quantize_c32_kernel(long long pixels, int c, int hw, const float *x, op_quantize op,
+                        int8_t *q) {
+    const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= pixels) return;
+    const long long img = idx / hw;
+    const int pos = (int)(idx - img * hw);
+    const float *src = x + (size_t)img * c * hw + pos;
+    __align__(16) int8_t o[32];
+#pragma unroll
+    for (int ch = 0; ch < 32; ch++) o[ch] = ch < c ? op(__ldg(src + (size_t)ch * hw), ch) : 0;
+    int4 *dst = reinterpret_cast<int4 *>(q + (size_t)idx * 32);
+    dst[0] = reinterpret_cast<const int4 *>(o)[0];
+    dst[1] = reinterpret_cast<const int4 *>(o)[1];
+}
+
 c8_status check_transpose(int64_t n, int64_t c, int64_t hw, const char *what, c8_error *err) {
     if (n < 1 || c < 1 || hw < 1 || n > 65535 || cpad(c) / 32 > 65535 ||
         (hw + 31) / 32 > 0x7fffffff || c * hw > 0x7fffffffLL || cpad(c) * hw > 0x7fffffffLL)
@@ -257,43 +276,77 @@ __global__ void __launch_bounds__(kThreads)
     reinterpret_cast<int *>(y)[idx] = *reinterpret_cast<int *>(o);
 }
 
+/* 16 channels per thread: 16-byte loads of both operands; the activation switch once per call
+ * (the kinds beyond NONE / RELU out of line, as in c8i_epi_finish). */
 __global__ void __launch_bounds__(kThreads)
     add_kernel(long long groups, int c, int cp, const int8_t *a, float ma, const int8_t *b,
                float mb, c8_quant_act act, int out, void *y) {
     const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= groups) return;
-    const int ch0 = (int)((idx * 4) % cp);
-    int va = __ldg(reinterpret_cast<const int *>(a) + idx);
-    int vb = __ldg(reinterpret_cast<const int *>(b) + idx);
-    float f[4];
+    const int ch0 = (int)((idx * 16) % cp);
+    const uint4 va = __ldg(reinterpret_cast<const uint4 *>(a) + idx);
+    const uint4 vb = __ldg(reinterpret_cast<const uint4 *>(b) + idx);
+    const uint32_t wa[4] = {va.x, va.y, va.z, va.w}, wb[4] = {vb.x, vb.y, vb.z, vb.w};
+    const c8_quant_act none = {C8_QACT_NONE, 0.0f, 0.0f, 0.0f};
+    float f[16];
 #pragma unroll
-    for (int e = 0; e < 4; e++) {
-        int qa = (int)(int8_t)(va >> (8 * e)), qb = (int)(int8_t)(vb >> (8 * e));
-        f[e] = ch0 + e < c ? c8_quant_epilogue_f32(qa, ma, 1, qb, mb, act) : 0.0f;
+    for (int e = 0; e < 16; e++)
+        f[e] = c8_quant_epilogue_f32(c8i_sbyte(wa[e / 4], e % 4), ma, 1,
+                                     c8i_sbyte(wb[e / 4], e % 4), mb, none);
+    switch (act.kind) {
+    case C8_QACT_NONE: break;
+    case C8_QACT_RELU:
+#pragma unroll
+        for (int e = 0; e < 16; e++) f[e] = f[e] > 0.0f ? f[e] : 0.0f;
+        break;
+    default:
+#pragma unroll
+        for (int e = 0; e < 16; e++) f[e] = c8i_act_slow(f[e], act);
+        break;
     }
-    if (out == C8_QOUT_INT8) {
-        __align__(4) int8_t o[4];
 #pragma unroll
-        for (int e = 0; e < 4; e++) o[e] = (int8_t)(ch0 + e < c ? c8i_rne_sat127(f[e]) : 0);
-        reinterpret_cast<int *>(y)[idx] = *reinterpret_cast<int *>(o);
+    for (int e = 0; e < 16; e++)
+        if (ch0 + e >= c) f[e] = 0.0f;
+    if (out == C8_QOUT_INT8) {
+        __align__(16) int8_t o[16];
+#pragma unroll
+        for (int e = 0; e < 16; e++) o[e] = (int8_t)(ch0 + e < c ? c8i_rne_sat127(f[e]) : 0);
+        reinterpret_cast<int4 *>(y)[idx] = *reinterpret_cast<const int4 *>(o);
     } else if (out == C8_QOUT_FLOAT) {
-        reinterpret_cast<float4 *>(y)[idx] = make_float4(f[0], f[1], f[2], f[3]);
+        float4 *d = reinterpret_cast<float4 *>(y) + idx * 4;
+#pragma unroll
+        for (int e = 0; e < 16; e += 4) d[e / 4] = make_float4(f[e], f[e + 1], f[e + 2], f[e + 3]);
     } else {
-        __half2 *d = reinterpret_cast<__half2 *>(y) + idx * 2;
-        d[0] = __halves2half2(__float2half_rn(f[0]), __float2half_rn(f[1]));
-        d[1] = __halves2half2(__float2half_rn(f[2]), __float2half_rn(f[3]));
+        __half2 *d = reinterpret_cast<__half2 *>(y) + idx * 8;
+#pragma unroll
+        for (int e = 0; e < 16; e += 2)
+            d[e / 2] = __halves2half2(__float2half_rn(f[e]), __float2half_rn(f[e + 1]));
     }
 }
 
-/* concat: input (n_pix, cpi) channels [0, ci) -> output (n_pix, cpo) channels [c0, c0 + ci) */
+/* concat: input (n_pix, cpi) channels [0, ci) -> output (n_pix, cpo) channels [c0, c0 + ci);
+ * one thread per pixel and 4 channels (one 4-byte load; one 4-byte store where the output
+ * channels are 4-aligned, else byte stores). I is the index type: int where count fits. */
+template <typename I>
 __global__ void __launch_bounds__(kThreads)
-    concat_kernel(long long count, int ci, int cpi, int c0, int cpo, const int8_t *x, float m,
-                  int8_t *y) {
-    const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    concat_kernel(I count, int ci, int cpi, int c0, int cpo, const int8_t *x, float m, int8_t *y) {
+    const I idx = (I)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= count) return;
-    const long long pix = idx / ci;
-    const int ch = (int)(idx % ci);
-    y[pix * cpo + c0 + ch] = (int8_t)c8i_rne_sat127(C8_FMUL(C8_I2F((int)x[pix * cpi + ch]), m));
+    const int groups = (ci + 3) / 4;
+    const I pix = idx / groups;
+    const int ch = (int)(idx - pix * groups) * 4;
+    const uint32_t v = __ldg(reinterpret_cast<const uint32_t *>(x + (size_t)pix * cpi + ch));
+    __align__(4) int8_t o[4];
+#pragma unroll
+    for (int e = 0; e < 4; e++) o[e] = (int8_t)c8i_rne_sat127(C8_FMUL(C8_I2F(c8i_sbyte(v, e)), m));
+    int8_t *dst = y + (size_t)pix * cpo + c0 + ch;
+    if (((c0 & 3) == 0) && ch + 4 <= ci) {
+        *reinterpret_cast<uint32_t *>(dst) = *reinterpret_cast<const uint32_t *>(o);
+    } else {
+#pragma unroll
+        for (int e = 0; e < 4; e++)
+            if (ch + e < ci) dst[e] = o[e];
+    }
 }
 
 __global__ void __launch_bounds__(kThreads)
@@ -364,6 +417,14 @@ c8_status c8_cuda_int8_quantize_nchw(int64_t n, int64_t c, int64_t hw, const flo
         return c8_err(err, C8_ERR_INVALID, "int8 CUDA quantize: %lld scales for %lld channels",
                       (long long)n_scales, (long long)c);
     op_quantize op{inv_s, n_scales != 1};
+    if (c <= 32 && n >= 1 && hw >= 1 && hw <= 0x7fffffffLL) {
+        const long long pixels = (long long)n * hw;
+        C8_TRY(check_grid(pixels, "int8 CUDA quantize", err));
+        quantize_c32_kernel<<<blocks_for(pixels), kThreads, 0, stream>>>(pixels, (int)c, (int)hw, x,
+                                                                         op, q);
+        C8_CUDA_LAUNCH_TRY(err);
+        return C8_OK;
+    }
     return launch_fwd<float, int8_t>(n, c, hw, x, q, op, stream, err);
 }
 
@@ -396,7 +457,7 @@ c8_status c8_cuda_int8_add(int64_t n_pix, int64_t c, const int8_t *a, float ma, 
     if (n_pix < 1 || c < 1 || out < C8_QOUT_INT8 || out > C8_QOUT_FLOAT16 ||
         (out == C8_QOUT_INT8 && act.kind == C8_QACT_SIGMOID))
         return c8_err(err, C8_ERR_INVALID, "int8 CUDA Add: bad shape, output kind or activation");
-    long long groups = (long long)n_pix * (cpad(c) / 4);
+    long long groups = (long long)n_pix * (cpad(c) / 16);
     C8_TRY(check_grid(groups, "int8 CUDA Add", err));
     add_kernel<<<blocks_for(groups), kThreads, 0, stream>>>(groups, (int)c, (int)cpad(c), a, ma, b,
                                                             mb, act, (int)out, y);
@@ -420,10 +481,16 @@ c8_status c8_cuda_int8_concat(int64_t n_pix, int n_inputs, const int8_t *const *
     if (cpo > 0x7fffffffLL) return c8_err(err, C8_ERR_LIMIT, "int8 CUDA Concat: too many channels");
     int64_t c0 = 0;
     for (int i = 0; i < n_inputs; i++) {
-        long long count = (long long)n_pix * channels[i];
+        long long count = (long long)n_pix * ((channels[i] + 3) / 4);
         C8_TRY(check_grid(count, "int8 CUDA Concat", err));
-        concat_kernel<<<blocks_for(count), kThreads, 0, stream>>>(
-            count, (int)channels[i], (int)cpad(channels[i]), (int)c0, (int)cpo, xs[i], mults[i], y);
+        if (count <= 0x7fffffffLL)
+            concat_kernel<int><<<blocks_for(count), kThreads, 0, stream>>>(
+                (int)count, (int)channels[i], (int)cpad(channels[i]), (int)c0, (int)cpo, xs[i],
+                mults[i], y);
+        else
+            concat_kernel<long long><<<blocks_for(count), kThreads, 0, stream>>>(
+                count, (int)channels[i], (int)cpad(channels[i]), (int)c0, (int)cpo, xs[i], mults[i],
+                y);
         C8_CUDA_LAUNCH_TRY(err);
         c0 += channels[i];
     }

@@ -275,9 +275,18 @@ static void test_matmul(void) {
 static void test_pools(void) {
     static const int64_t cases[][10] = {
         /* n, c, h, w, k, stride, pad, ceil, max, count_include_pad */
-        {2, 33, 15, 15, 3, 2, 1, 0, 1, 0},  {1, 7, 14, 14, 3, 2, 1, 1, 1, 0},
-        {3, 31, 9, 11, 2, 2, 0, 0, 0, 0},   {1, 3, 7, 7, 3, 1, 1, 0, 0, 1},
+        {2, 33, 15, 15, 3, 2, 1, 0, 1, 0},
+        {1, 7, 14, 14, 3, 2, 1, 1, 1, 0},
+        {3, 31, 9, 11, 2, 2, 0, 0, 0, 0},
+        {1, 3, 7, 7, 3, 1, 1, 0, 0, 1},
         {1, 129, 13, 13, 5, 3, 2, 1, 0, 0},
+        /* channels a multiple of the 16-byte vector: the dense channels-last path */
+        {2, 64, 28, 28, 3, 2, 1, 0, 1, 0},
+        {2, 24, 13, 13, 3, 2, 1, 1, 1, 0},
+        {1, 32, 11, 11, 3, 1, 1, 0, 0, 1},
+        {1, 40, 12, 12, 2, 2, 0, 0, 0, 0},
+        {1, 16, 17, 17, 5, 3, 2, 1, 0, 0},
+        {1, 12, 9, 9, 3, 2, 1, 0, 1, 0},
     };
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const int64_t *p = cases[i];

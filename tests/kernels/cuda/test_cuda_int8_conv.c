@@ -92,6 +92,7 @@ static host_epi make_host_epi(const epi_spec *e, int64_t k, int64_t kred, c8t_rn
 /* When >= 0, run_conv runs only the candidates of this c8_cuda_int8_algo_kind; g_runs counts the
  * candidate runs of run_conv (all kinds, or that kind). */
 static int g_only_kind = -1;
+static int g_only_algo = -1; /* run only this algorithm (>= 0) */
 static long g_runs;
 
 static size_t out_elem(int out) { return out == C8_QOUT_INT8 ? 1 : out == C8_QOUT_FLOAT ? 4 : 2; }
@@ -163,6 +164,7 @@ static int run_conv(const conv_case *cc, const epi_spec *e, uint64_t seed, int e
     int failures = 0;
     for (int i = 0; i < n_algos; i++) {
         if (g_only_kind >= 0 && c8_cuda_int8_algo_kind_of(algos[i]) != g_only_kind) continue;
+        if (g_only_algo >= 0 && algos[i] != g_only_algo) continue;
         g_runs++;
         char what[256];
         snprintf(what, sizeof what,
@@ -324,6 +326,59 @@ static void test_conv_cutlass(void) {
     CU_ASSERT_EQUAL(fails, 0);
 }
 
+/* The small-channel kernel alone (imma_smallc_128x64, C <= 4): C = 1..4, filters 1x1 to 10x10
+ * (100 taps: the reduction padded from 400 to 416), strides, dilation, asymmetric padding, K off
+ * its 64-channel blocks (1, 3, 33, 64, 65, 129), every output type with and without residual,
+ * activations and tie modes cycling; one case large enough that each block walks several pixel
+ * tiles (532,480 output pixels: 4 tiles per block). It must be a candidate of every shape here
+ * and refuse 5 channels. */
+static void test_conv_smallc(void) {
+    /* n, c, h, w, k, r, s, stride, pad, dil, group, pad_extra */
+    static const conv_case shapes[] = {
+        {1, 3, 56, 56, 64, 7, 7, 2, 3, 1, 1, 0},    {2, 1, 9, 7, 3, 3, 3, 1, 1, 1, 1, 0},
+        {3, 2, 17, 13, 33, 5, 5, 2, 2, 1, 1, 1},    {1, 4, 31, 31, 129, 3, 3, 1, 2, 2, 1, 0},
+        {2, 3, 15, 15, 65, 1, 1, 1, 0, 1, 1, 0},    {1, 3, 23, 23, 1, 10, 10, 1, 4, 1, 1, 0},
+        {1, 3, 1024, 520, 32, 3, 3, 1, 1, 1, 1, 0},
+    };
+    if (c8_cuda_int8_ctx_sm(g_ctx) < 80) {
+        printf("\n    SKIPPED: imma_smallc needs sm_80+");
+        return;
+    }
+    int fails = 0, v = 0;
+    g_only_algo = C8_CUDA_INT8_SMALLC_128X64;
+    g_runs = 0;
+    int expect = 0;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        c8_conv2d_desc d = make_desc(&shapes[i]);
+        float one = 1.0f;
+        c8_int8_epilogue ep = {C8_QOUT_INT8, NULL, &one, NULL, 0.0f, {0, 0, 0, 0}};
+        const char *why = NULL;
+        if (!c8_cuda_int8_conv_supports(g_ctx, C8_CUDA_INT8_SMALLC_128X64, &d, &ep, &why)) {
+            printf("\n  shape %zu: imma_smallc refused: %s", i, why);
+            fails++;
+            continue;
+        }
+        const int big = d.n * d.p * d.q > 100000;
+        for (int out = 0; out < 3; out++)
+            for (int res = 0; res < 2; res++, v++) {
+                if (big && (out != C8_QOUT_INT8 || res)) continue; /* one run of the large case */
+                epi_spec e = {out, (int)((i + (size_t)v) % 5), res, (v % 4) != 3, v % 2};
+                if (e.act == C8_QACT_SIGMOID && out == C8_QOUT_INT8) e.act = C8_QACT_RELU;
+                fails += run_conv(&shapes[i], &e, 0x5C000000u + (uint64_t)v, 1) != 0;
+                expect++;
+            }
+    }
+    conv_case five = {1, 5, 9, 9, 8, 3, 3, 1, 1, 1, 1, 0};
+    c8_conv2d_desc d5 = make_desc(&five);
+    float one = 1.0f;
+    c8_int8_epilogue ep5 = {C8_QOUT_INT8, NULL, &one, NULL, 0.0f, {0, 0, 0, 0}};
+    CU_ASSERT(!c8_cuda_int8_conv_supports(g_ctx, C8_CUDA_INT8_SMALLC_128X64, &d5, &ep5, NULL));
+    g_only_algo = -1;
+    printf("\n    %ld imma_smallc runs compared", g_runs);
+    CU_ASSERT_EQUAL(g_runs, (long)expect);
+    CU_ASSERT_EQUAL(fails, 0);
+}
+
 /* n, c(=k=group), h(=w), r(=s), stride, pad, dil */
 static void test_conv_depthwise(void) {
     static const int64_t dw[][7] = {
@@ -481,6 +536,7 @@ static void test_conv_timing(void) {
 
 static const c8_test_case kCases[] = {
     {"conv_cutlass", test_conv_cutlass},
+    {"conv_smallc", test_conv_smallc},
     {"conv_dense_sweep", test_conv_dense_sweep},
     {"conv_epilogues", test_conv_epilogues},
     {"conv_depthwise", test_conv_depthwise},

@@ -125,8 +125,8 @@ template <class Tile> struct c8i_cutlass_epilogue {
  * that each lane then finishes 16 consecutive channels of one row (c8i_epi_finish<16>): 16-byte
  * int8 stores (64 contiguous bytes per row from four lanes), float4 / half2 stores for float
  * outputs, the residual read as 16-byte vectors. The arithmetic is the same function's. A lane
- * keeps one 16-channel segment (cs = lane % (WN/16)) for the whole tile, so its per-channel
- * multipliers and biases are loaded once. slab: this warp's 16 x kSlabLd int32. */
+ * keeps one 16-channel segment (cs = lane % (WN/16)) for the whole tile. slab: this warp's
+ * 16 x kSlabLd int32. */
 template <class Tile> struct c8i_cutlass_epilogue_vst {
     static constexpr int MI = Tile::WM / 16, NI = Tile::WN / 8, SEGS = Tile::WN / 16;
     static constexpr int LD = Tile::kSlabLd;
@@ -134,13 +134,43 @@ template <class Tile> struct c8i_cutlass_epilogue_vst {
     static_assert(Frag::kElements == MI * NI * 4, "accumulator fragment of m16n8 tiles");
     static_assert(32 % SEGS == 0 && (LD * 4) % 16 == 0, "lane -> segment map, int4 rows");
 
-    static __device__ __forceinline__ void apply(const c8i_conv_params &p, const Frag &acc,
-                                                 int row0, int col0, int lane, int32_t *slab) {
-        const int g = lane >> 2, t4 = lane & 3;
+    /* One 16-row slab from shared memory to the output: out of line, so that the kernel holds
+     * this code once rather than once per slab (MI copies of 16 unrolled channels each made the
+     * epilogue's code larger than the mainloop's, and fetching it cost more time than the
+     * mainloop: bench/results/int8-conv-cutlass-probe-h100-2026-12-06.md). The per-channel
+     * multipliers and biases are reloaded per slab (L1 hits). */
+    static __device__ __noinline__ void finish_slab(const c8i_conv_params &p, const int32_t *slab,
+                                                    int rowbase, int col0, int lane) {
         const int cs = lane % SEGS, n = col0 + cs * 16;
+        if (n >= p.kp) return;
         float mv[16];
         int32_t bv[16];
         c8i_load_chan<16>(p, n, mv, bv);
+#pragma unroll
+        for (int it = 0; it < 16 * SEGS / 32; it++) {
+            const int row = (lane + 32 * it) / SEGS;
+            const int m = rowbase + row;
+            if (m >= p.m) continue;
+            int32_t a[16];
+#pragma unroll
+            for (int q = 0; q < 4; q++) {
+                const int4 v = reinterpret_cast<const int4 *>(slab + row * LD + cs * 16)[q];
+                a[4 * q] = v.x;
+                a[4 * q + 1] = v.y;
+                a[4 * q + 2] = v.z;
+                a[4 * q + 3] = v.w;
+            }
+            const size_t off = (size_t)m * p.kp + n;
+            const uint4 r = p.res ? __ldg(reinterpret_cast<const uint4 *>(p.res + off))
+                                  : make_uint4(0, 0, 0, 0);
+            const uint32_t rw[4] = {r.x, r.y, r.z, r.w};
+            c8i_epi_finish<16>(p, off, n, a, mv, bv, rw);
+        }
+    }
+
+    static __device__ __forceinline__ void apply(const c8i_conv_params &p, const Frag &acc,
+                                                 int row0, int col0, int lane, int32_t *slab) {
+        const int g = lane >> 2, t4 = lane & 3;
 #pragma unroll
         for (int mi = 0; mi < MI; mi++) {
             __syncwarp();
@@ -152,26 +182,7 @@ template <class Tile> struct c8i_cutlass_epilogue_vst {
                         make_int2(acc[(mi + ni * MI) * 4 + hr * 2],
                                   acc[(mi + ni * MI) * 4 + hr * 2 + 1]);
             __syncwarp();
-#pragma unroll
-            for (int it = 0; it < 16 * SEGS / 32; it++) {
-                const int row = (lane + 32 * it) / SEGS;
-                const int m = row0 + mi * 16 + row;
-                if (m >= p.m || n >= p.kp) continue;
-                int32_t a[16];
-#pragma unroll
-                for (int q = 0; q < 4; q++) {
-                    const int4 v = reinterpret_cast<const int4 *>(slab + row * LD + cs * 16)[q];
-                    a[4 * q] = v.x;
-                    a[4 * q + 1] = v.y;
-                    a[4 * q + 2] = v.z;
-                    a[4 * q + 3] = v.w;
-                }
-                const size_t off = (size_t)m * p.kp + n;
-                const uint4 r = p.res ? __ldg(reinterpret_cast<const uint4 *>(p.res + off))
-                                      : make_uint4(0, 0, 0, 0);
-                const uint32_t rw[4] = {r.x, r.y, r.z, r.w};
-                c8i_epi_finish<16>(p, off, n, a, mv, bv, rw);
-            }
+            finish_slab(p, slab, row0 + mi * 16, col0, lane);
         }
     }
 };

@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
-# The device call that is ready for bench/cuda/pending/gpu-2026-12-06.patch (tried 19 times on
-# 2026-12-07, no machine started). Needs, in the ignored .devrun/ (carry [".devdeps", ".devrun"]):
+# One device call: the GPU suites, then the benchmarks (first run on an H100 on 2026-12-07:
+# bench/results/gpu-h100-2026-12-07.md). Needs, in the ignored .devrun/ (carry [".devdeps",
+# ".devrun"]; bench/cuda/device/prepare_devrun.sh fills it):
 #   bin.tar.xz  calib8, the GPU suites (test_cuda_int8_*, test_backend_*, test_cuda_alloc,
-#               test_place), bench_membound, bench_cuda_int8_conv: built here with the patch
-#               applied (-DCMAKE_CUDA_ARCHITECTURES=90), strip -g, tar cJf
+#               test_place), bench_membound, bench_cuda_int8_conv: built here
+#               (-DCMAKE_CUDA_ARCHITECTURES=90), strip -g, tar cJf; paths: where they were built
 #   dnnl.tar.xz libdnnl.so.2 and libOpenCL.so.1 (the GPU machine lacks them); lib/ libjpeg.so.62,
 #               libprotobuf-c.so.1, libcunit.so.1; fm/ and onnx-testdata.tgz as gpu_check.sh says
 #   det/        det.onnx (the PP-OCRv4 detector: ../shared does not travel), det.cache (6
@@ -60,7 +61,8 @@ done
 timeout 150 python3 bench/cuda/torch_peer.py --out $W/torch_peer.json --batches 1,256 --compile-mode default
 (cd $W && tar czf $R/r50.tgz *.log *.json 2>/dev/null)
 '
-cd /tmp/r50 && tar czf $REAL_OUT/r50.tgz *.log *.json 2>/dev/null
+(cd /tmp/r50 && tar czf $REAL_OUT/r50.tgz *.log *.json 2>/dev/null) # (a subshell: the stages
+# below name .devrun/ relative to the tree; on 2026-12-07 a bare cd here lost the detector stage)
 echo "== PaddleOCR detector INT8, GPU vs CPU $(el)"
 M=/tmp/det.onnx
 ls ../shared/fixtures/models/paddleocr/ch_PP-OCRv4_det_infer.onnx 2>/dev/null && cp ../shared/fixtures/models/paddleocr/ch_PP-OCRv4_det_infer.onnx $M

@@ -1,12 +1,11 @@
 #!/usr/bin/env bash
-# Fills the ignored .devrun/ that bench/cuda/pending/device_call.sh carries to the GPU machine,
-# from a CUDA build of this tree with the pending patch applied (git apply
-# bench/cuda/pending/gpu-2026-12-06.patch; cmake -DCMAKE_CUDA_ARCHITECTURES=90). Run from the
-# repository root on this (CPU) machine:   bench/cuda/pending/prepare_devrun.sh BUILD_DIR
-# Then: run `bash bench/cuda/pending/device_call.sh` with carry [".devdeps", ".devrun"]
+# Fills the ignored .devrun/ that bench/cuda/device/device_call.sh carries to the GPU machine,
+# from a CUDA build of this tree (cmake -DCMAKE_CUDA_ARCHITECTURES=90). Run from the repository
+# root on this (CPU) machine:   bench/cuda/device/prepare_devrun.sh BUILD_DIR
+# Then: run `bash bench/cuda/device/device_call.sh` with carry [".devdeps", ".devrun"]
 # (.devdeps: bash ../shared/device/fetch-debs.sh .devdeps).
 set -euo pipefail
-B=${1:?build dir (CUDA, sm_90, pending patch applied)}
+B=${1:?build dir (CUDA, sm_90)}
 D=${C8_DEVRUN:-.devrun}
 c8=$B/calib8
 mkdir -p "$D/lib" "$D/fm" "$D/det"
@@ -23,6 +22,11 @@ cp "$c8" "$B/bench/bench_membound" "$B/bench/bench_cuda_int8_conv" "$tmp/bin/"
 cp "$B/libcalib8_cuda.so" "$tmp/bin/"
 strip -g "$tmp"/bin/*
 tar cJf "$D/bin.tar.xz" -C "$tmp" bin
+# the suites name some files by the paths of the tree and build they were built in (test_place's
+# plans and CLI runs, test_cuda_alloc's model); gpu_check.sh recreates them on the GPU machine
+printf 'C8_DEVRUN_SRC=%s\nC8_DEVRUN_BIN=%s\n' \
+    "$(sed -n 's/^CMAKE_HOME_DIRECTORY:INTERNAL=//p' "$B/CMakeCache.txt")" "$(cd "$B" && pwd)" \
+    >"$D/paths"
 # the libraries the GPU machine lacks
 lib=/lib/x86_64-linux-gnu
 # (h: the files, not the SONAME links: a tarball of links alone was 212 bytes, and the GPU
