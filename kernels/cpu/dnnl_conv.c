@@ -733,6 +733,26 @@ static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, 
 static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n,
                               c8_dnnl_node **out, c8_error *err);
 
+/* Whether node n is too small to gain from threads: waking OpenMP's threads for each node (tens
+ * of microseconds on the 2-vCPU VM) made a batch-1 forward of fmnist_cnn 25% slower on 2 threads
+ * than on 1. Below 16M multiply-adds (a convolution or product) or 256K elements (the others), the
+ * node runs on one thread. Results do not change: the integer routes are exact, and the FP32
+ * primitives' sums do not depend on the thread count except the sgemm-based ones, which run on
+ * one thread anyway. */
+static bool small_node(const c8_graph *g, const c8_node *n) {
+    const c8_value *y = c8_node_output(g, n, 0), *w = c8_node_input(g, n, 1);
+    const double outs = (double)c8_shape_numel(&y->shape);
+    const bool product = n->op == C8_OP_CONV || n->op == C8_OP_FUSED_CONV ||
+                         n->op == C8_OP_Q8_CONV || n->op == C8_OP_GEMM || n->op == C8_OP_Q8_GEMM;
+    if (!product || !w || y->shape.rank < 2) return outs < 256.0 * 1024;
+    /* multiply-adds per output: the weights over the output channels (conv: y axis 1; product:
+     * y's last axis) */
+    const int64_t ch = n->op == C8_OP_GEMM || n->op == C8_OP_Q8_GEMM ? y->shape.d[y->shape.rank - 1]
+                                                                     : y->shape.d[1];
+    const double per = ch > 0 ? (double)c8_shape_numel(&w->shape) / (double)ch : 0.0;
+    return outs * per < 16.0 * 1024 * 1024;
+}
+
 c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, const c8_layer *l,
                           c8_dnnl_node **out, c8_error *err) {
     *out = NULL;
@@ -740,8 +760,9 @@ c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, c
     const c8_value *y = c8_node_output(g, n, 0);
     if (!y || c8_shape_numel(&y->shape) <= 0) return C8_OK; /* nothing to compute: reference */
     /* FP32 Gemm always on one thread; an FP32 convolution again on one thread when oneDNN
-     * chose an sgemm-based implementation for it (see c8_dnnl_node.serial) */
-    bool serial = n->op == C8_OP_GEMM;
+     * chose an sgemm-based implementation for it (see c8_dnnl_node.serial); and any node too
+     * small to gain from threads (small_node) */
+    bool serial = n->op == C8_OP_GEMM || small_node(g, n);
     c8_dnnl_thread_scope t = c8_dnnl_threads_enter(serial ? 1 : 0);
     c8_dnnl_node *s = NULL;
     c8_status st = prepare_node(c, g, n, &s, err);
@@ -866,9 +887,24 @@ static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, c
     return C8_OK;
 }
 
+static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
+                          const c8_host_tensor *in, c8_host_tensor *out,
+                          const c8_host_tensor *residual, c8_error *err);
+
+/* The node on its prepare's thread count: one where it was made serial, else the context's (the
+ * segment's scope); the calib8 loops inside (requantization, pooling) follow the same count. */
 c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
                       const c8_host_tensor *in, c8_host_tensor *out, const c8_host_tensor *residual,
                       c8_error *err) {
+    c8_dnnl_thread_scope t = c8_dnnl_threads_enter(s->serial ? 1 : 0);
+    c8_status st = run_node(c, s, g, n, in, out, residual, err);
+    c8_dnnl_threads_leave(t);
+    return st;
+}
+
+static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
+                          const c8_host_tensor *in, c8_host_tensor *out,
+                          const c8_host_tensor *residual, c8_error *err) {
     if (s->kind == K_Q8MAXPOOL) {
         if (!c8_cpu_int8_maxpool2d(&s->qpool, in[0].data, out[0].data))
             return c8_err(err, C8_ERR_NOMEM, "out of memory");
@@ -920,10 +956,7 @@ c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const 
                 res = s->r16;
             }
         }
-        c8_dnnl_thread_scope t = c8_dnnl_threads_enter(s->serial ? 1 : 0);
-        c8_status st = exec(c, s, x, out[0].data, bias, res, err);
-        c8_dnnl_threads_leave(t);
-        C8_TRY(st);
+        C8_TRY(exec(c, s, x, out[0].data, bias, res, err)); /* (c8_dnnl_run's thread count) */
         const c8_fusion *f = &n->fusion;
         const int64_t ny = c8_shape_numel(&out[0].shape);
         if (f->act != C8_ACT_NONE)
