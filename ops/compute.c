@@ -605,6 +605,13 @@ static c8_status convt_geometry(const c8_graph *g, const c8_node *n, const c8_sh
     return C8_OK;
 }
 
+c8_status c8_op_conv_transpose_desc(const c8_graph *g, const c8_node *n, c8_conv_desc *d,
+                                    c8_error *err) {
+    c8_shape ys;
+    return convt_geometry(g, n, &c8_node_input(g, n, 0)->shape, &c8_node_input(g, n, 1)->shape,
+                          opt_shape(g, n, 2), d, &ys, err);
+}
+
 static c8_status convt_infer(c8_graph *g, c8_node *n, c8_error *err) {
     C8_TRY(need_inputs(g, n, 2, err));
     C8_TRY(need_float(g, n, 0, "X", err));

@@ -2,7 +2,8 @@
  * the node's input values in g), for backends that run those nodes with their own kernels (the
  * oneDNN CPU backend, kernels/cpu/dnnl_backend.c): one derivation, the reference run's, so a
  * backend never re-reads pads, strides or auto_pad itself. Internal.
- * Implementations: ops/compute.c (FP32 Conv, pooling, Gemm), ops/q8.c (Q8Conv, Q8Gemm). */
+ * Implementations: ops/compute.c (FP32 Conv, ConvTranspose, pooling, Gemm), ops/q8.c (Q8Conv,
+ * Q8Gemm). */
 #ifndef C8_OPS_GEOMETRY_H
 #define C8_OPS_GEOMETRY_H
 
@@ -14,6 +15,9 @@
 /* Conv / FusedConv: the reference kernel's descriptor (every extent known once the graph is
  * specialized; -1 where not yet known). Errors name the node. */
 c8_status c8_op_conv_desc(const c8_graph *g, const c8_node *n, c8_conv_desc *d, c8_error *err);
+/* ConvTranspose: the reference kernel's descriptor (c8_ref_conv_transpose). */
+c8_status c8_op_conv_transpose_desc(const c8_graph *g, const c8_node *n, c8_conv_desc *d,
+                                    c8_error *err);
 /* MaxPool / AveragePool: the reference kernel's descriptor. */
 c8_status c8_op_pool_desc(const c8_graph *g, const c8_node *n, c8_pool_desc *d, c8_error *err);
 /* Gemm: the reference kernel's descriptor (c_rows / c_cols of input C when present). */

@@ -260,6 +260,22 @@ static int q8_chunks(const c8_graph *g, const c8_node *n) {
     return 0;
 }
 
+/* ConvTranspose geometries oneDNN's deconvolution expresses (static: attributes only): explicit
+ * pads (no auto_pad, no output_shape) with each output_padding at most the end padding (past it,
+ * oneDNN would need a negative padding; deconv_prim checks the extents again). */
+static const char *deconv_reason(const c8_node *n) {
+    if (strcmp(c8_node_attr_s(n, "auto_pad", "NOTSET"), "NOTSET") != 0) return "auto_pad";
+    const int64_t *v = NULL;
+    if (c8_node_attr_ints(n, "output_shape", &v) > 0) return "output_shape";
+    const int64_t *op = NULL, *pads = NULL;
+    const size_t nop = c8_node_attr_ints(n, "output_padding", &op);
+    const size_t np = c8_node_attr_ints(n, "pads", &pads);
+    for (size_t i = 0; i < nop; i++)
+        if (op[i] > (np == 2 * nop ? pads[nop + i] : 0))
+            return "output_padding past the end padding";
+    return NULL;
+}
+
 /* Q8Conv weights (K, C/g, R, S) / Q8Gemm B ((N, K) or (K, N)) */
 static const char *q8_reason(const c8_graph *g, const c8_node *n) {
     const c8_value *x = c8_node_input(g, n, 0), *w = c8_node_input(g, n, 1);
@@ -280,6 +296,12 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
         if (!fp32_layer(l) && !fp16_layer(l)) return NULL;
         r = conv_reason(g, n);
         label = fp16_layer(l) ? "dnnl:conv f32 (fp16)" : "dnnl:conv f32";
+        break;
+    case C8_OP_CONV_TRANSPOSE:
+        if (!fp32_layer(l)) return NULL;
+        r = conv_reason(g, n);
+        if (!r) r = deconv_reason(n);
+        label = "dnnl:deconv f32";
         break;
     case C8_OP_GEMM:
         if (!fp32_layer(l) && !fp16_layer(l)) return NULL;
@@ -570,6 +592,52 @@ static c8_status conv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *
                   fused && fused->fusion.residual >= 0 ? &dmd : NULL, &smd, &dmd, err);
 }
 
+/* A float32 transposed convolution (ONNX ConvTranspose, descriptor d from the op table) over plain
+ * tensors: oneDNN's deconvolution, whose weights are (K, C) per group where ONNX stores (C, K/g):
+ * the plain weights are described with the input-major tags (iohw, giohw, ...), the same bytes.
+ * Returns C8_ERR_UNSUPPORTED where oneDNN cannot express the geometry (a negative padding:
+ * cropping, or output_padding past the end padding); the reference then runs the node. */
+static c8_status deconv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *d, const float *w,
+                             bool has_bias, c8_error *err) {
+    const int nd = d->nsp + 2;
+    dnnl_dims_t sd = {d->N, d->C}, dd = {d->N, d->K}, wd, strides, dil, pl, pr;
+    for (int i = 0; i < d->nsp; i++) {
+        sd[2 + i] = d->in[i];
+        dd[2 + i] = d->out[i];
+        strides[i] = d->stride[i];
+        dil[i] = d->dilation[i] - 1;
+        pl[i] = d->pad_begin[i];
+        /* the end padding that gives exactly d->out outputs */
+        pr[i] = (d->in[i] - 1) * d->stride[i] + (d->kernel[i] - 1) * d->dilation[i] + 1 -
+                d->pad_begin[i] - d->out[i];
+        if (pl[i] < 0 || pr[i] < 0) return C8_ERR_UNSUPPORTED;
+    }
+    int wn = 0;
+    if (d->group > 1) wd[wn++] = d->group;
+    wd[wn++] = d->K / d->group;
+    wd[wn++] = d->C / d->group;
+    for (int i = 0; i < d->nsp; i++) wd[wn++] = d->kernel[i];
+    /* ONNX's (C, K/g, kernel...) bytes: input channels outermost within a group (iow is bac,
+     * giow acbd) */
+    static const dnnl_format_tag_t io[3] = {dnnl_bac, dnnl_iohw, dnnl_iodhw};
+    static const dnnl_format_tag_t gio[3] = {dnnl_acbd, dnnl_giohw, dnnl_giodhw};
+    dnnl_memory_desc_t smd, dmd, wplain, wany, bmd, sany, dany;
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&smd, nd, sd, dnnl_f32, plain_tag(nd)));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&dmd, nd, dd, dnnl_f32, plain_tag(nd)));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&wplain, wn, wd, dnnl_f32,
+                                          d->group > 1 ? gio[d->nsp - 1] : io[d->nsp - 1]));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&wany, wn, wd, dnnl_f32, dnnl_format_tag_any));
+    int64_t kdim = d->K;
+    C8_TRY(md_plain(&bmd, 1, &kdim, err));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&sany, nd, sd, dnnl_f32, dnnl_format_tag_any));
+    DNNL_TRY(dnnl_memory_desc_init_by_tag(&dany, nd, dd, dnnl_f32, dnnl_format_tag_any));
+    dnnl_deconvolution_desc_t dc;
+    DNNL_TRY(dnnl_dilated_deconvolution_forward_desc_init(
+        &dc, dnnl_forward_inference, dnnl_deconvolution_direct, &sany, &wany,
+        has_bias ? &bmd : NULL, &dany, strides, dil, pl, pr));
+    return finish(c, s, &dc, NULL, &wplain, w, has_bias, NULL, &smd, &dmd, err);
+}
+
 /* A float32 matrix product a (M, K) x b -> (M, N); b plain float32 at w stored (N, K) when nk,
  * else (K, N); optional bias (N). integer: u8 a, s8 b, s32 sums, no bias. */
 static c8_status matmul_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, int64_t M, int64_t N, int64_t K,
@@ -743,7 +811,8 @@ static bool small_node(const c8_graph *g, const c8_node *n) {
     const c8_value *y = c8_node_output(g, n, 0), *w = c8_node_input(g, n, 1);
     const double outs = (double)c8_shape_numel(&y->shape);
     const bool product = n->op == C8_OP_CONV || n->op == C8_OP_FUSED_CONV ||
-                         n->op == C8_OP_Q8_CONV || n->op == C8_OP_GEMM || n->op == C8_OP_Q8_GEMM;
+                         n->op == C8_OP_CONV_TRANSPOSE || n->op == C8_OP_Q8_CONV ||
+                         n->op == C8_OP_GEMM || n->op == C8_OP_Q8_GEMM;
     if (!product || !w || y->shape.rank < 2) return outs < 256.0 * 1024;
     /* multiply-adds per output: the weights over the output channels (conv: y axis 1; product:
      * y's last axis) */
@@ -767,6 +836,7 @@ c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, c
     c8_dnnl_node *s = NULL;
     c8_status st = prepare_node(c, g, n, &s, err);
     c8_dnnl_threads_leave(t);
+    if (st == C8_OK && !s) return C8_OK; /* a geometry oneDNN cannot express: the reference */
     if (st == C8_OK && s->kind == K_CONV && s->gemm_impl && !serial) {
         c8_dnnl_node_free(s);
         s = NULL;
@@ -808,6 +878,19 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
         if (st == C8_OK)
             st = conv_prim(c, s, &d, c8_node_input(g, n, 1)->data, b != NULL, n, NULL, CONV_F32,
                            err);
+        break;
+    }
+    case C8_OP_CONV_TRANSPOSE: { /* runs as K_CONV: no residual or activation is fused */
+        s->kind = K_CONV;
+        c8_conv_desc d;
+        st = c8_op_conv_transpose_desc(g, n, &d, err);
+        const c8_value *b = c8_node_input(g, n, 2);
+        if (st == C8_OK) st = deconv_prim(c, s, &d, c8_node_input(g, n, 1)->data, b != NULL, err);
+        if (st == C8_ERR_UNSUPPORTED) { /* the reference runs it (see deconv_prim) */
+            c8_dnnl_node_free(s);
+            *out = NULL;
+            return C8_OK;
+        }
         break;
     }
     case C8_OP_GEMM: {

@@ -331,6 +331,111 @@ static void fp32_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, in
     c8_graph_destroy(g);
 }
 
+/* ConvTranspose (FP32) on oneDNN's deconvolution against the reference, within the FP32
+ * tolerance of the magnitude (the reference transposed convolution of |x|, |w|, |b|): 1-3
+ * spatial axes, stride 1-3, dilation, pads, output_padding up to the end padding, groups; and an
+ * output_padding past the end padding (oneDNN would need a negative padding), which the
+ * reference must run. */
+typedef struct convt_case {
+    int nsp;
+    int64_t n, c, k, group, in, kern, stride, dil, pb, pe, opad;
+} convt_case;
+
+static void convt_case_run(c8_dnnl_ctx *ctx, const convt_case *cc, bool has_b, uint64_t seed,
+                           bool expect_dnnl) {
+    c8t_rng r = {seed};
+    c8_graph *g = pu_graph(13);
+    int64_t xd[5] = {cc->n, cc->c}, wd[5] = {cc->c, cc->k / cc->group};
+    for (int i = 0; i < cc->nsp; i++) {
+        xd[2 + i] = cc->in + i;
+        wd[2 + i] = cc->kern;
+    }
+    int x = pu_val_in(g, "x", C8_DT_FLOAT, pu_shape(cc->nsp + 2, xd));
+    int w = pu_const(g, "w", pu_shape(cc->nsp + 2, wd), &r, -1, 1);
+    int b = has_b ? pu_const(g, "b", pu_shp(1, cc->k), &r, -1, 1) : -1;
+    int node = pu_node(g, "deconv", "ConvTranspose", (int[]){x, w, b}, has_b ? 3 : 2,
+                       (const char *[]){"y"}, 1, NULL);
+    pu_attr_i(g, node, "group", cc->group);
+    int64_t v[6];
+    for (int i = 0; i < cc->nsp; i++) v[i] = cc->stride;
+    pu_attr_ints(g, node, "strides", cc->nsp, v);
+    for (int i = 0; i < cc->nsp; i++) v[i] = cc->dil;
+    pu_attr_ints(g, node, "dilations", cc->nsp, v);
+    for (int i = 0; i < cc->nsp; i++) v[i] = cc->pb, v[cc->nsp + i] = cc->pe;
+    pu_attr_ints(g, node, "pads", 2 * cc->nsp, v);
+    for (int i = 0; i < cc->nsp; i++) v[i] = cc->opad;
+    pu_attr_ints(g, node, "output_padding", cc->nsp, v);
+    c8_error err = {0};
+    c8_status st = pu_finish(g, false, &err);
+    if (st != C8_OK) printf("\n  %s\n", err.msg);
+    CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+    const char *why = NULL, *k = c8_dnnl_kernel(g, &g->nodes[0], NULL, &why);
+    if (expect_dnnl) {
+        CU_ASSERT_PTR_NOT_NULL_FATAL(k);
+        CU_ASSERT_STRING_EQUAL(k, "dnnl:deconv f32");
+    }
+    if (!expect_dnnl) { /* the layer table says why the reference runs it */
+        CU_ASSERT_PTR_NULL(k);
+        CU_ASSERT(why && strstr(why, "output_padding"));
+    }
+    c8_dnnl_node *s = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_prepare(ctx, g, &g->nodes[0], NULL, &s, &err), C8_OK);
+    CU_ASSERT_EQUAL(s != NULL, expect_dnnl); /* NULL: the reference runs it */
+    c8_dnnl_node_free(s);
+    int y = g->nodes[0].out[0];
+    int64_t nx = c8_shape_numel(&g->vals[x].shape), ny = c8_shape_numel(&g->vals[y].shape);
+    float *xv = rand_floats(&r, nx, -1, 1);
+    void *data[3] = {xv, NULL, NULL}, *ref = NULL, *got = NULL;
+    if (!expect_dnnl) {
+        CU_ASSERT_FALSE(run_both(ctx, g, data, NULL, &ref, &got));
+        free(xv);
+        c8_graph_destroy(g);
+        return;
+    }
+    CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+    c8_conv_desc d;
+    CU_ASSERT_EQUAL_FATAL(c8_op_conv_transpose_desc(g, &g->nodes[0], &d, &err), C8_OK);
+    int64_t nw = c8_shape_numel(&g->vals[w].shape);
+    float *ax = malloc((size_t)nx * 4), *aw = malloc((size_t)nw * 4), *ab = NULL;
+    float *mag = malloc((size_t)ny * 4);
+    for (int64_t i = 0; i < nx; i++) ax[i] = fabsf(xv[i]);
+    for (int64_t i = 0; i < nw; i++) aw[i] = fabsf(((float *)g->vals[w].data)[i]);
+    if (has_b) {
+        ab = malloc((size_t)cc->k * 4);
+        for (int64_t i = 0; i < cc->k; i++) ab[i] = fabsf(((float *)g->vals[b].data)[i]);
+    }
+    c8_ref_conv_transpose(&d, ax, aw, ab, mag);
+    char what[160];
+    snprintf(what, sizeof what,
+             "convtranspose %dd n%lld c%lld k%lld g%lld in%lld k%lld s%lld d%lld p%lld/%lld op%lld",
+             cc->nsp, (long long)cc->n, (long long)cc->c, (long long)cc->k, (long long)cc->group,
+             (long long)cc->in, (long long)cc->kern, (long long)cc->stride, (long long)cc->dil,
+             (long long)cc->pb, (long long)cc->pe, (long long)cc->opad);
+    CU_ASSERT(check_fp32(what, seed, ref, got, mag, ny));
+    free(ax), free(aw), free(ab), free(mag), free(xv), free(ref), free(got);
+    c8_graph_destroy(g);
+}
+
+static void test_fp32_convtranspose(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    static const convt_case cases[] = {
+        {2, 2, 8, 16, 1, 5, 2, 2, 1, 0, 0, 0}, /* the detector's 2x2 / stride 2 upsampling */
+        {2, 1, 3, 5, 1, 7, 3, 2, 1, 1, 1, 1},  {2, 2, 6, 4, 2, 6, 3, 1, 1, 1, 1, 0},
+        {2, 1, 4, 4, 4, 5, 4, 2, 1, 1, 1, 0},  {2, 1, 5, 3, 1, 6, 3, 3, 2, 2, 2, 2},
+        {1, 2, 3, 7, 1, 9, 3, 2, 1, 1, 1, 1},  {3, 1, 2, 3, 1, 4, 2, 2, 1, 0, 1, 1},
+    };
+    int i = 0;
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
+        for (int hb = 0; hb < 2; hb++)
+            convt_case_run(ctx, &cases[ci], hb, 7000 + (uint64_t)i++, true);
+    /* output_padding 2 with no end padding, stride 3: the end padding oneDNN needs is -2 */
+    static const convt_case crop = {2, 1, 2, 3, 1, 5, 3, 3, 1, 0, 0, 2};
+    convt_case_run(ctx, &crop, true, 7100, false);
+    c8_dnnl_ctx_destroy(ctx);
+}
+
 static void test_fp32_gemm(void) {
     c8_dnnl_ctx *ctx = NULL;
     c8_error err = {0};
@@ -912,9 +1017,9 @@ static void test_relu_bn(void) {
 
 static const c8_test_case cases[] = {
     {"requant_ties", test_requant_ties}, {"fp32_conv", test_fp32_conv},
-    {"fp32_gemm", test_fp32_gemm},       {"int8_conv", test_int8_conv},
-    {"int8_gemm", test_int8_gemm},       {"int8_split", test_int8_split},
-    {"maxpool", test_maxpool},           {"quantize", test_quantize},
-    {"relu_bn", test_relu_bn},
+    {"fp32_gemm", test_fp32_gemm},       {"fp32_convtranspose", test_fp32_convtranspose},
+    {"int8_conv", test_int8_conv},       {"int8_gemm", test_int8_gemm},
+    {"int8_split", test_int8_split},     {"maxpool", test_maxpool},
+    {"quantize", test_quantize},         {"relu_bn", test_relu_bn},
 };
 C8T_MAIN("dnnl", cases)
