@@ -67,6 +67,7 @@ typedef enum node_kind {
     K_Q8GEMM,
     K_MAXPOOL,
     K_QUANT,
+    K_Q8ADD,
     K_REQUANT,
     K_RELU,
     K_BN,
@@ -329,6 +330,17 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
         const c8_value *x = c8_node_input(g, n, 0);
         if (!x || x->dtype != C8_DT_INT8) r = "not int8";
         label = "cpu:maxpool int8";
+        break;
+    }
+    case C8_OP_Q8_ADD: {
+        const c8_value *a = c8_node_input(g, n, 0), *b = c8_node_input(g, n, 1);
+        if (!a || !b || a->dtype != C8_DT_INT8 || b->dtype != C8_DT_INT8)
+            r = "not int8";
+        else if (c8_node_attr_i(n, "out", C8_QOUT_INT8) != C8_QOUT_INT8)
+            r = "float output";
+        else if (!c8_dnnl_add_fast(c8_op_q8_epilogue(n).act))
+            r = "activation";
+        label = "cpu:add int8";
         break;
     }
     case C8_OP_Q8_QUANTIZE:
@@ -907,6 +919,7 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
         st = c8_op_pool_desc(g, n, &s->pool, err);
         break;
     case C8_OP_Q8_QUANTIZE: s->kind = K_QUANT; break;
+    case C8_OP_Q8_ADD: s->kind = K_Q8ADD; break;
     case C8_OP_RELU: s->kind = K_RELU; break;
     case C8_OP_Q8_MAXPOOL:
         s->kind = K_Q8MAXPOOL;
@@ -1002,6 +1015,12 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
         c8_dnnl_batchnorm(xs->d[0], xs->d[1], c8_shape_span(xs, 2, xs->rank),
                           c8_node_attr_f(n, "epsilon", 1e-5f), in[0].data, in[1].data, in[2].data,
                           in[3].data, in[4].data, out[0].data);
+        return C8_OK;
+    }
+    if (s->kind == K_Q8ADD) { /* ops/q8.c's run_add (int8 output), vectorized */
+        c8_dnnl_add_i8(c8_shape_numel(&in[0].shape), in[0].data, c8_node_attr_f(n, "ma", 1.0f),
+                       in[1].data, c8_node_attr_f(n, "mb", 1.0f), c8_op_q8_epilogue(n).act,
+                       out[0].data);
         return C8_OK;
     }
     if (s->kind == K_QUANT) { /* ops/q8.c's run_quantize, vectorized */

@@ -135,7 +135,7 @@ double c8_dnnl_sum_bound(const int8_t *w, int64_t rows, int64_t len, int64_t row
     return worst;
 }
 
-void c8_dnnl_quantize(const float *restrict x, float inv_s, int64_t n, int8_t *restrict q) {
+static void quantize_scalar(const float *restrict x, float inv_s, int64_t n, int8_t *restrict q) {
     for (int64_t i = 0; i < n; i++) q[i] = rne_sat127(x[i] * inv_s);
 }
 
@@ -387,6 +387,51 @@ __attribute__((target("avx2"))) static void nhwc_avx2_i(int64_t o, int64_t K, in
     C8_NHWC(false)
 }
 #undef C8_NHWC
+
+/* Q8Add's element (c8_quant_add_i8: (float)a * ma + (float)b * mb, the activation, the rounding)
+ * eight at a time; and Q8Quantize's (rne_sat127(x * inv_s)). */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+add_body(const int8_t *a, float ma, const int8_t *b, float mb, int64_t i0, int64_t i1,
+         const int kind, float lo, float hi, float alpha, int8_t *y) {
+    const __m256 vma = _mm256_set1_ps(ma), vmb = _mm256_set1_ps(mb);
+    int64_t i = i0;
+    for (; i + 8 <= i1; i += 8) {
+        __m256 va = _mm256_cvtepi32_ps(
+            _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(a + i))));
+        __m256 vb = _mm256_cvtepi32_ps(
+            _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(b + i))));
+        store8_i8(_mm256_add_ps(_mm256_mul_ps(va, vma), _mm256_mul_ps(vb, vmb)), kind, lo, hi,
+                  alpha, y + i);
+    }
+    const c8_quant_act act = {kind, lo, hi, alpha};
+    for (; i < i1; i++) y[i] = elem_i8(a[i], ma, b + i, mb, act);
+}
+
+__attribute__((target("avx2"))) static void add_avx2(const int8_t *a, float ma, const int8_t *b,
+                                                     float mb, int64_t i0, int64_t i1,
+                                                     c8_quant_act act, int8_t *y) {
+    switch (act.kind) {
+    case C8_QACT_RELU:
+        add_body(a, ma, b, mb, i0, i1, C8_QACT_RELU, act.lo, act.hi, act.alpha, y);
+        break;
+    case C8_QACT_CLIP:
+        add_body(a, ma, b, mb, i0, i1, C8_QACT_CLIP, act.lo, act.hi, act.alpha, y);
+        break;
+    case C8_QACT_LEAKY_RELU:
+        add_body(a, ma, b, mb, i0, i1, C8_QACT_LEAKY_RELU, act.lo, act.hi, act.alpha, y);
+        break;
+    default: add_body(a, ma, b, mb, i0, i1, C8_QACT_NONE, act.lo, act.hi, act.alpha, y); break;
+    }
+}
+
+__attribute__((target("avx2"))) static void quantize_avx2(const float *x, float inv_s, int64_t i0,
+                                                          int64_t i1, int8_t *q) {
+    const __m256 vs = _mm256_set1_ps(inv_s);
+    int64_t i = i0;
+    for (; i + 8 <= i1; i += 8)
+        store8_i8(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs), C8_QACT_NONE, 0.0f, 0.0f, 0.0f, q + i);
+    for (; i < i1; i++) q[i] = rne_sat127(x[i] * inv_s);
+}
 #endif
 
 void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
@@ -466,4 +511,39 @@ bool c8_dnnl_any_negative(const int8_t *x, int64_t n) {
     int8_t lo = 0;
     for (int64_t i = 0; i < n; i++) lo = x[i] < lo ? x[i] : lo;
     return lo < 0;
+}
+
+/* Element-wise work in chunks of 64K elements on the threads in force. */
+#define C8_CHUNK ((int64_t)65536)
+
+void c8_dnnl_quantize(const float *x, float inv_s, int64_t n, int8_t *q) {
+#ifdef C8_HAVE_AVX2_TILES
+    if (__builtin_cpu_supports("avx2")) {
+#pragma omp parallel for schedule(static)
+        for (int64_t c = 0; c < (n + C8_CHUNK - 1) / C8_CHUNK; c++)
+            quantize_avx2(x, inv_s, c * C8_CHUNK,
+                          c * C8_CHUNK + C8_CHUNK < n ? c * C8_CHUNK + C8_CHUNK : n, q);
+        return;
+    }
+#endif
+    quantize_scalar(x, inv_s, n, q);
+}
+
+bool c8_dnnl_add_fast(c8_quant_act act) {
+    return act.kind == C8_QACT_NONE || act.kind == C8_QACT_RELU || act.kind == C8_QACT_CLIP ||
+           act.kind == C8_QACT_LEAKY_RELU;
+}
+
+void c8_dnnl_add_i8(int64_t n, const int8_t *a, float ma, const int8_t *b, float mb,
+                    c8_quant_act act, int8_t *y) {
+#ifdef C8_HAVE_AVX2_TILES
+    if (__builtin_cpu_supports("avx2")) {
+#pragma omp parallel for schedule(static)
+        for (int64_t c = 0; c < (n + C8_CHUNK - 1) / C8_CHUNK; c++)
+            add_avx2(a, ma, b, mb, c * C8_CHUNK,
+                     c * C8_CHUNK + C8_CHUNK < n ? c * C8_CHUNK + C8_CHUNK : n, act, y);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; i++) y[i] = elem_i8(a[i], ma, b + i, mb, act);
 }

@@ -797,6 +797,53 @@ static void test_requant_ties(void) {
     }
 }
 
+/* Q8Add (int8 output) on the fast backend against the reference node, byte for byte: every fast
+ * activation, tie-making multipliers (0.5, 0.25), counts with a vector tail and above one
+ * thread chunk (64K); a float output stays on the reference with the reason. */
+static void test_int8_add(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    static const int64_t counts[][4] = {{1, 1, 1, 7}, {2, 3, 5, 7}, {1, 8, 128, 130}};
+    static const float mults[][2] = {{0.5f, 0.25f}, {0.731f, 1.37f}, {3.0f, -0.5f}};
+    int i = 0;
+    for (int ci = 0; ci < 3; ci++)
+        for (int variant = 0; variant < 5; variant++, i++) {
+            c8t_rng r = {8000 + (uint64_t)i};
+            c8_graph *g = pu_graph(13);
+            c8_shape sh = pu_shp(4, counts[ci][0], counts[ci][1], counts[ci][2], counts[ci][3]);
+            int a = pu_val_in(g, "a", C8_DT_INT8, sh), b = pu_val_in(g, "b", C8_DT_INT8, sh);
+            int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+            int node =
+                c8_graph_add_node(g, "qadd", "Q8Add", "", C8_OP_Q8_ADD, (int[]){a, b}, 2, &ys, 1);
+            pu_attr_f(g, node, "ma", mults[variant % 3][0]);
+            pu_attr_f(g, node, "mb", mults[variant % 3][1]);
+            const bool float_out = variant == 4;
+            pu_attr_i(g, node, "out", float_out ? C8_QOUT_FLOAT : C8_QOUT_INT8);
+            set_act(g, node, variant, C8_QOUT_INT8);
+            CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+            const char *why = NULL;
+            const char *k = c8_dnnl_kernel(g, &g->nodes[0], NULL, &why);
+            if (float_out) {
+                CU_ASSERT_PTR_NULL(k);
+                CU_ASSERT(why && strstr(why, "float"));
+                c8_graph_destroy(g);
+                continue;
+            }
+            CU_ASSERT_PTR_NOT_NULL(k);
+            const int64_t n = c8_shape_numel(&sh);
+            int8_t *av = rand_i8(&r, n, -127, 127), *bv = rand_i8(&r, n, -127, 127);
+            void *data[2] = {av, bv}, *ref = NULL, *got = NULL;
+            CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+            char what[64];
+            snprintf(what, sizeof what, "q8add n%lld v%d", (long long)n, variant);
+            CU_ASSERT(same_bytes(what, 8000 + (uint64_t)i, ref, got, (size_t)n));
+            free(av), free(bv), free(ref), free(got);
+            c8_graph_destroy(g);
+        }
+    c8_dnnl_ctx_destroy(ctx);
+}
+
 /* ---------------------------------------------------------------- MaxPool, Q8Quantize,
  * Q8Requantize */
 
@@ -926,7 +973,7 @@ static void test_quantize(void) {
     c8t_rng r = {7000};
     for (int variant = 0; variant < 4; variant++) {
         const float scale = variant % 2 ? 0.0371f : 0.5f; /* 0.5: x * 2 hits exact ties */
-        const int64_t n = 1027;
+        const int64_t n = variant < 2 ? 1027 : 70001;     /* 70001: two 64K thread chunks */
         c8_graph *g = pu_graph(13);
         int x = pu_val_in(g, "x", C8_DT_FLOAT, pu_shp(2, (int64_t)1, n));
         int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
@@ -1018,8 +1065,9 @@ static void test_relu_bn(void) {
 static const c8_test_case cases[] = {
     {"requant_ties", test_requant_ties}, {"fp32_conv", test_fp32_conv},
     {"fp32_gemm", test_fp32_gemm},       {"fp32_convtranspose", test_fp32_convtranspose},
-    {"int8_conv", test_int8_conv},       {"int8_gemm", test_int8_gemm},
-    {"int8_split", test_int8_split},     {"maxpool", test_maxpool},
-    {"quantize", test_quantize},         {"relu_bn", test_relu_bn},
+    {"int8_add", test_int8_add},         {"int8_conv", test_int8_conv},
+    {"int8_gemm", test_int8_gemm},       {"int8_split", test_int8_split},
+    {"maxpool", test_maxpool},           {"quantize", test_quantize},
+    {"relu_bn", test_relu_bn},
 };
 C8T_MAIN("dnnl", cases)
