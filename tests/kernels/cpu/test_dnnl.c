@@ -180,6 +180,13 @@ static int check_fp16(const char *what, uint64_t seed, const float *ref, const f
     return bad < 0 && equal >= n * 9 / 10;
 }
 
+/* |v[i]| for i < n, a new array (the magnitudes the FP32 tolerance is relative to). */
+static float *abs_of(const float *v, int64_t n) {
+    float *a = malloc((size_t)(n > 0 ? n : 1) * sizeof *a);
+    for (int64_t i = 0; i < n; i++) a[i] = fabsf(v[i]);
+    return a;
+}
+
 static void fp32_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, uint64_t seed,
                            bool fp16) {
     c8t_rng r = {seed};
@@ -230,15 +237,9 @@ static void fp32_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, u
     /* the magnitude: the reference convolution of |x|, |w|, |b|, plus |residual| */
     c8_conv_desc d;
     CU_ASSERT_EQUAL_FATAL(c8_op_conv_desc(g, nd, &d, &err), C8_OK);
-    int64_t nw = c8_shape_numel(&g->vals[w].shape);
-    float *ax = malloc((size_t)nx * 4), *aw = malloc((size_t)nw * 4), *ab = NULL;
+    float *ax = abs_of(xv, nx), *aw = abs_of(g->vals[w].data, c8_shape_numel(&g->vals[w].shape));
+    float *ab = has_b ? abs_of(g->vals[b].data, cc->k) : NULL;
     float *mag = malloc((size_t)ny * 4);
-    for (int64_t i = 0; i < nx; i++) ax[i] = fabsf(xv[i]);
-    for (int64_t i = 0; i < nw; i++) aw[i] = fabsf(((float *)g->vals[w].data)[i]);
-    if (has_b) {
-        ab = malloc((size_t)cc->k * 4);
-        for (int64_t i = 0; i < cc->k; i++) ab[i] = fabsf(((float *)g->vals[b].data)[i]);
-    }
     c8_ref_conv(&d, ax, aw, ab, mag);
     for (int64_t i = 0; res && i < ny; i++) mag[i] += fabsf(res[i]);
     char what[160];
@@ -395,15 +396,9 @@ static void convt_case_run(c8_dnnl_ctx *ctx, const convt_case *cc, bool has_b, u
     CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
     c8_conv_desc d;
     CU_ASSERT_EQUAL_FATAL(c8_op_conv_transpose_desc(g, &g->nodes[0], &d, &err), C8_OK);
-    int64_t nw = c8_shape_numel(&g->vals[w].shape);
-    float *ax = malloc((size_t)nx * 4), *aw = malloc((size_t)nw * 4), *ab = NULL;
+    float *ax = abs_of(xv, nx), *aw = abs_of(g->vals[w].data, c8_shape_numel(&g->vals[w].shape));
+    float *ab = has_b ? abs_of(g->vals[b].data, cc->k) : NULL;
     float *mag = malloc((size_t)ny * 4);
-    for (int64_t i = 0; i < nx; i++) ax[i] = fabsf(xv[i]);
-    for (int64_t i = 0; i < nw; i++) aw[i] = fabsf(((float *)g->vals[w].data)[i]);
-    if (has_b) {
-        ab = malloc((size_t)cc->k * 4);
-        for (int64_t i = 0; i < cc->k; i++) ab[i] = fabsf(((float *)g->vals[b].data)[i]);
-    }
     c8_ref_conv_transpose(&d, ax, aw, ab, mag);
     char what[160];
     snprintf(what, sizeof what,
