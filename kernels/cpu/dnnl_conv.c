@@ -22,7 +22,8 @@
  * (dnnl_requant.c), bit for bit the reference's (docs/int8-semantics.md):
  *  - the integer route, for inputs in [0, 127] (checked per run): oneDNN's u8 x s8 -> s32
  *    convolution / matmul; its vpmaddubsw pairs cannot saturate with such inputs, so the sums
- *    are exact. Convolutions write channels-last sums, in slices of images that fit in L2.
+ *    are exact. Convolutions write channels-last sums (on one thread, in slices of images
+ *    whose sums fit in L2).
  *  - the float32 route, for any input: the int8 operands converted to float32 (exact) and summed
  *    by the float32 primitives with no bias or post-ops. When 127 * sum |w| <= 2^24 for every
  *    output channel, every partial sum is an exactly represented integer, so the sums are the
