@@ -1019,7 +1019,9 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
                           const c8_host_tensor *residual, c8_error *err) {
     if (s->kind == K_Q8MAXPOOL) {
         if (!c8_cpu_int8_maxpool2d(&s->qpool, in[0].data, out[0].data))
-            return c8_err(err, C8_ERR_NOMEM, "out of memory");
+            return c8_err(err, C8_ERR_NOMEM,
+                          "%s: node '%s' (Q8MaxPool): out of memory for a row of %lld", g->path,
+                          n->name, (long long)s->qpool.w);
         return C8_OK;
     }
     if (s->kind == K_RELU) {

@@ -180,6 +180,19 @@ static int check_fp16(const char *what, uint64_t seed, const float *ref, const f
     return bad < 0 && equal >= n * 9 / 10;
 }
 
+/* A Conv / ConvTranspose node's group, strides, dilations and pads, the same on every axis. */
+static void window_attrs(c8_graph *g, int node, int nsp, int64_t group, int64_t stride, int64_t dil,
+                         int64_t pb, int64_t pe) {
+    int64_t v[6];
+    pu_attr_i(g, node, "group", group);
+    for (int i = 0; i < nsp; i++) v[i] = stride;
+    pu_attr_ints(g, node, "strides", nsp, v);
+    for (int i = 0; i < nsp; i++) v[i] = dil;
+    pu_attr_ints(g, node, "dilations", nsp, v);
+    for (int i = 0; i < nsp; i++) v[i] = pb, v[nsp + i] = pe;
+    pu_attr_ints(g, node, "pads", 2 * nsp, v);
+}
+
 /* |v[i]| for i < n, a new array (the magnitudes the FP32 tolerance is relative to). */
 static float *abs_of(const float *v, int64_t n) {
     float *a = malloc((size_t)(n > 0 ? n : 1) * sizeof *a);
@@ -202,14 +215,7 @@ static void fp32_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, u
     int b = has_b ? pu_const(g, "b", pu_shp(1, cc->k), &r, -1, 1) : -1;
     int node =
         pu_node(g, "conv", "Conv", (int[]){x, w, b}, has_b ? 3 : 2, (const char *[]){"y"}, 1, NULL);
-    pu_attr_i(g, node, "group", cc->group);
-    int64_t v[6];
-    for (int i = 0; i < cc->nsp; i++) v[i] = cc->stride;
-    pu_attr_ints(g, node, "strides", cc->nsp, v);
-    for (int i = 0; i < cc->nsp; i++) v[i] = cc->dil;
-    pu_attr_ints(g, node, "dilations", cc->nsp, v);
-    for (int i = 0; i < cc->nsp; i++) v[i] = cc->pb, v[cc->nsp + i] = cc->pe;
-    pu_attr_ints(g, node, "pads", 2 * cc->nsp, v);
+    window_attrs(g, node, cc->nsp, cc->group, cc->stride, cc->dil, cc->pb, cc->pe);
     c8_error err = {0};
     CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
     c8_node *nd = &g->nodes[0];
@@ -356,14 +362,8 @@ static void convt_case_run(c8_dnnl_ctx *ctx, const convt_case *cc, bool has_b, u
     int b = has_b ? pu_const(g, "b", pu_shp(1, cc->k), &r, -1, 1) : -1;
     int node = pu_node(g, "deconv", "ConvTranspose", (int[]){x, w, b}, has_b ? 3 : 2,
                        (const char *[]){"y"}, 1, NULL);
-    pu_attr_i(g, node, "group", cc->group);
-    int64_t v[6];
-    for (int i = 0; i < cc->nsp; i++) v[i] = cc->stride;
-    pu_attr_ints(g, node, "strides", cc->nsp, v);
-    for (int i = 0; i < cc->nsp; i++) v[i] = cc->dil;
-    pu_attr_ints(g, node, "dilations", cc->nsp, v);
-    for (int i = 0; i < cc->nsp; i++) v[i] = cc->pb, v[cc->nsp + i] = cc->pe;
-    pu_attr_ints(g, node, "pads", 2 * cc->nsp, v);
+    window_attrs(g, node, cc->nsp, cc->group, cc->stride, cc->dil, cc->pb, cc->pe);
+    int64_t v[3];
     for (int i = 0; i < cc->nsp; i++) v[i] = cc->opad;
     pu_attr_ints(g, node, "output_padding", cc->nsp, v);
     c8_error err = {0};
