@@ -403,6 +403,10 @@ c8_status c8_context_run(c8_context *c, const c8_host_tensor *inputs, int n, c8_
     return c8_exec_run(c->x, inputs, n, err);
 }
 
+c8_status c8_context_run_again(c8_context *c, bool download, c8_error *err) {
+    return c8_exec_run_again(c->x, download, err);
+}
+
 c8_status c8_context_output(c8_context *c, int i, c8_host_tensor *out, c8_error *err) {
     return c8_exec_output(c->x, i, out, err);
 }

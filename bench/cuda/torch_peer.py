@@ -2,7 +2,10 @@
 """PyTorch FP16 ResNet-50 peers for calib8's INT8 engine (issue 9), on the GPU machine: eager
 and torch.compile, channels_last, inputs already on the GPU, throughput of back-to-back forwards
 timed with CUDA events after warm-up. Random weights (models/make_resnet50.py's architecture).
-Usage: torch_peer.py --out FILE.json [--batches 1,256] [--compile-mode MODE] [--iters N]"""
+With --fp32-eager also eager FP32 with TF32 off (cuDNN and matmul), NCHW, the peer of calib8's
+FP32 plans (which keep TF32 off unless --tf32).
+Usage: torch_peer.py --out FILE.json [--batches 1,256] [--compile-mode MODE] [--iters N]
+                     [--fp32-eager]"""
 import argparse
 import importlib.util
 import json
@@ -19,8 +22,10 @@ def builder():
 
 
 @torch.no_grad()
-def throughput(model, batch, iters, warmup):
-    x = torch.rand(batch, 3, 224, 224, device="cuda").half().contiguous(memory_format=torch.channels_last)
+def throughput(model, batch, iters, warmup, fp32=False):
+    x = torch.rand(batch, 3, 224, 224, device="cuda")
+    if not fp32:
+        x = x.half().contiguous(memory_format=torch.channels_last)
     for _ in range(warmup):
         model(x)
     torch.cuda.synchronize()
@@ -41,14 +46,28 @@ def main():
     ap.add_argument("--iters", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=10)
     ap.add_argument("--compile-mode", default="max-autotune-no-cudagraphs")
+    ap.add_argument("--fp32-eager", action="store_true")
     args = ap.parse_args()
     torch.backends.cudnn.benchmark = True
     m = builder()
+    batches = [int(b) for b in args.batches.split(",")]
+    fp32 = []
+    if args.fp32_eager:
+        torch.backends.cudnn.allow_tf32 = False
+        torch.backends.cuda.matmul.allow_tf32 = False
+        net32 = m.ResNet50().eval().cuda()
+        for b in batches:
+            fp32.append(throughput(net32, b, args.iters, args.warmup, fp32=True))
+            print("eager fp32 (tf32 off) b%d: %.0f img/s" % (b, fp32[-1]["images_per_s"]), flush=True)
+        del net32
+        torch.backends.cudnn.allow_tf32 = True
+        torch.backends.cuda.matmul.allow_tf32 = True
     net = m.ResNet50()
     net = net.eval().cuda().half().to(memory_format=torch.channels_last)
     res = {"device": torch.cuda.get_device_name(), "torch": torch.__version__, "eager": [],
            "compiled": [], "compile_mode": args.compile_mode}
-    batches = [int(b) for b in args.batches.split(",")]
+    if args.fp32_eager:
+        res["eager_fp32_tf32_off"] = fp32
     for b in batches:
         res["eager"].append(throughput(net, b, args.iters, args.warmup))
         print("eager fp16 b%d: %.0f img/s" % (b, res["eager"][-1]["images_per_s"]), flush=True)

@@ -69,6 +69,9 @@ struct c8_exec {
     int n_obs_names;
     uint64_t max_memory; /* limit for one specialization's memory, bytes; 0: none */
     uint64_t mem_bytes;  /* what the current specialization holds (arena, constants, outputs) */
+    bool uploaded;       /* device backends: the last run's inputs sit in the arena (they live
+                          * there for the whole run: c8_exec_run_again reads them again) */
+    bool out_on_device;  /* the last run left its outputs on the device (not downloaded) */
 };
 
 /* Graph inputs that only ever feed shape arguments (a Reshape's target, a Resize's scales or
@@ -370,7 +373,10 @@ static c8_status specialize(c8_exec *x, const c8_shape *shapes, const c8_host_te
             goto done;
         }
         int first = act ? val->producer : 0;
-        blocks[nb] = (c8_mem_block){bytes, first, first, 0};
+        /* a device input lives for the whole run, so that c8_exec_run_again can run again on
+         * it without an upload (calib8 bench --io device) */
+        int last = act ? first : s->n_nodes;
+        blocks[nb] = (c8_mem_block){bytes, first, last, 0};
         bval[nb] = v;
         blk_of[v] = nb++;
     }
@@ -657,6 +663,8 @@ static c8_status after_node(void *user, int i, c8_error *err) {
     return C8_OK;
 }
 
+static c8_status run_nodes(c8_exec *x, bool download, c8_error *err);
+
 c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error *err) {
     const c8_graph *g = x->g;
     if (n != g->n_inputs)
@@ -763,6 +771,7 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
         if (st != C8_OK) goto done;
     }
     c8_graph *s = x->spec;
+    x->uploaded = false;
     for (int i = 0; i < n; i++) {
         int v = s->inputs[i];
         if (s->vals[v].kind != C8_VAL_INPUT) continue; /* a shape tensor folded into the graph */
@@ -783,6 +792,34 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
             st = x->obs(x->obs_user, t.name, &t, err);
             if (st != C8_OK) goto done;
         }
+    x->uploaded = !x->vt->host_memory;
+    st = run_nodes(x, true, err);
+done:
+    free(bound);
+    free(shapes);
+    return st;
+}
+
+c8_status c8_exec_run_again(c8_exec *x, bool download, c8_error *err) {
+    if (x->vt->host_memory)
+        return c8_err(err, C8_ERR_UNSUPPORTED,
+                      "%s: running again on resident inputs needs a device backend (the CPU "
+                      "reads the caller's buffers; call run again instead)",
+                      x->g->path);
+    if (!x->spec || !x->uploaded)
+        return c8_err(err, C8_ERR_INVALID,
+                      "%s: no inputs are resident on the device (run the engine once first)",
+                      x->g->path);
+    return run_nodes(x, download, err);
+}
+
+/* The forward of the current specialization on the inputs already in place (vdata), then, on
+ * a device backend, a synchronize and (download) the outputs' host copies. */
+static c8_status run_nodes(c8_exec *x, bool download, c8_error *err) {
+    const c8_graph *g = x->g;
+    c8_graph *s = x->spec;
+    c8_status st = C8_OK;
+    x->out_on_device = false;
     if (g_interrupt && *g_interrupt) {
         st = c8_err(err, C8_ERR_INTERRUPTED, "%s: interrupted by %s", g->path, g_interrupt_what);
         goto done;
@@ -829,15 +866,14 @@ c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error 
     }
     if (!x->vt->host_memory) {
         st = x->vt->sync(x->ctx, err);
-        for (int i = 0; st == C8_OK && i < s->n_outputs; i++) {
+        for (int i = 0; download && st == C8_OK && i < s->n_outputs; i++) {
             const c8_value *ov = &s->vals[s->outputs[i]];
             size_t bytes = (size_t)c8_shape_numel(&ov->shape) * c8_dtype_size(ov->dtype);
             st = x->vt->download(x->ctx, x->host_out[i], x->vdata[s->outputs[i]], bytes, err);
         }
+        x->out_on_device = !download;
     }
 done:
-    free(bound);
-    free(shapes);
     return st;
 }
 
@@ -846,6 +882,9 @@ c8_status c8_exec_output(c8_exec *x, int i, c8_host_tensor *out, c8_error *err) 
     if (i < 0 || i >= x->spec->n_outputs)
         return c8_err(err, C8_ERR_INVALID, "output %d out of range (the model has %d)", i,
                       x->spec->n_outputs);
+    if (x->out_on_device)
+        return c8_err(err, C8_ERR_INVALID,
+                      "the last run left its outputs on the device (run again with download)");
     view(x->spec, x->vdata, x->spec->outputs[i], out);
     if (x->host_out) out->data = x->host_out[i];
     return C8_OK;

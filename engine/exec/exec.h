@@ -25,6 +25,11 @@ c8_status c8_exec_set_observer(c8_exec *x, c8_tensor_observer fn, void *user,
 
 c8_status c8_exec_run(c8_exec *x, const c8_host_tensor *inputs, int n, c8_error *err);
 
+/* Device backends: the last run's forward again on its inputs, which stay in the arena (no
+ * upload); download false leaves the outputs on the device (c8_exec_output refuses until a run
+ * downloads them). See c8_context_run_again. */
+c8_status c8_exec_run_again(c8_exec *x, bool download, c8_error *err);
+
 /* Output i of the last run, in host memory; data borrowed until the next run. */
 c8_status c8_exec_output(c8_exec *x, int i, c8_host_tensor *out, c8_error *err);
 

@@ -369,6 +369,14 @@ c8_status c8_context_bin_tensor(c8_context *c, const c8_host_tensor *t, int64_t 
  * dynamic extent takes the given size; fixed extents must match. */
 c8_status c8_context_run(c8_context *c, const c8_host_tensor *inputs, int n, c8_error *err);
 
+/* A device context (CUDA) runs its last run's inputs again: they stay in device memory for the
+ * whole run, so there is no upload; download false also leaves the outputs on the device (then
+ * c8_context_output fails until a run downloads them). This is how `calib8 bench --io device`
+ * measures the forward alone, as a framework does whose input is already on the GPU. Observers
+ * of the inputs are not called again. C8_ERR_UNSUPPORTED on the CPU (it reads the caller's
+ * buffers; call c8_context_run), C8_ERR_INVALID before a first run. */
+c8_status c8_context_run_again(c8_context *c, bool download, c8_error *err);
+
 /* Output i of the last run (float32 unless the model says otherwise); data borrowed from the
  * context, valid until the next run or destroy. */
 c8_status c8_context_output(c8_context *c, int i, c8_host_tensor *out, c8_error *err);

@@ -330,7 +330,8 @@ static c8_status cu_context_init(const c8_backend_engine *e, void **state, c8_er
     c->device = c->eng->device;
     c->sm_count = c->eng->sm_count;
     const char *gr = getenv("C8_CUDA_GRAPHS"), *pr = getenv("C8_CUDA_PROFILE");
-    c->profile = pr && !strcmp(pr, "1");
+    c->profile = pr && (!strcmp(pr, "1") || !strcmp(pr, "2"));
+    c->profile_nodes = pr && !strcmp(pr, "2");
     c->graphs_enabled = !(gr && !strcmp(gr, "0")) && !c->profile;
     c8_status s = C8_CUDA_CHECK(err, cudaSetDevice(c->device));
     if (s == C8_OK)
@@ -681,8 +682,9 @@ static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
         return NULL;
     case C8_GPU_Q8_QUANTIZE:
         if (rank_out(r, 2, C8_MAX_RANK)) return "INT8 tensor of rank < 2";
-        if (n->op == C8_OP_Q8_REQUANTIZE && c8_node_attr_i(n, "act", C8_QACT_NONE) != C8_QACT_NONE)
-            return "Requantize with an activation";
+        if (n->op == C8_OP_Q8_REQUANTIZE &&
+            c8_node_attr_i(n, "act", C8_QACT_NONE) == C8_QACT_SIGMOID)
+            return "Requantize with a sigmoid";
         return NULL;
     case C8_GPU_Q8_CONV: {
         for (int k = 1; k < 4 && k < n->n_in; k++) {
@@ -1059,15 +1061,18 @@ static c8_status run_node(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_no
     for (int k = 0; k < n->n_in; k++) operand(c, g, n->in[k], in[k].data, &tin[k]);
     operand(c, g, n->fusion.residual, residual ? residual->data : NULL, &tres);
     for (int k = 0; k < n->n_out; k++) operand(c, g, n->out[k], out[k].data, &tout[k]);
-    (void)l;
     size_t off = 0;
     c->ws = nd->ws_bytes ? cu_scratch(c, &off, nd->ws_bytes) : NULL;
     c->ws_bytes = nd->ws_bytes;
     c8_status s = nd->run(c, nd, g, n, tin, tout, n->fusion.residual >= 0 ? &tres : NULL, err);
     if (s == C8_OK && prof) {
         C8_CUDA_TRY(err, cudaStreamSynchronize(c->stream));
-        c->prof_ms[n->op] += now_ms() - t0;
+        const double ms = now_ms() - t0;
+        c->prof_ms[n->op] += ms;
         c->prof_n[n->op]++;
+        if (c->profile_nodes) /* tab-separated: node, op, ms, the layer's kernel */
+            fprintf(stderr, "c8node\t%s\t%s\t%.4f\t%s\n", n->name, c8_op_name(n->op), ms,
+                    l ? l->kernel : "");
     }
     if (s != C8_OK && err && !strstr(err->msg, n->name)) c8_node_err(err, g, n, s, "%s", err->msg);
     return s;

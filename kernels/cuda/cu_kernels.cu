@@ -302,6 +302,138 @@ template <typename T, typename I> __global__ void k_copy_raw(ew_args a) {
     }
 }
 
+/* ---- dense operands: 8 elements per thread and operand in 16-byte loads and stores ----
+ * When every operand is dense in the output's order (one merged axis of stride 1) and of one float
+ * type T, each thread loads 8 consecutive elements of each operand (one uint4 for binary16, two
+ * for float32) and applies ew_eval to each: the same function per element as k_eltwise, so the
+ * results are the same bit for bit, at the memory rate instead of ~40% of it (bench_membound,
+ * FP16 Add at 41% on an H100, 2026-12-07). */
+template <typename T> struct vec8;
+template <> struct vec8<float> {
+    uint4 u[2];
+    __device__ __forceinline__ float get(int k) const {
+        return __uint_as_float((&u[k >> 2].x)[k & 3]);
+    }
+    __device__ __forceinline__ void put(int k, float v) {
+        (&u[k >> 2].x)[k & 3] = __float_as_uint(v);
+    }
+};
+template <> struct vec8<__half> {
+    uint4 u[1];
+    __device__ __forceinline__ float get(int k) const {
+        const unsigned w = (&u[0].x)[k >> 1];
+        return __half2float(
+            __ushort_as_half((unsigned short)((k & 1) ? (w >> 16) : (w & 0xffffu))));
+    }
+    __device__ __forceinline__ void put(int k, float v) {
+        const unsigned b = __half_as_ushort(__float2half_rn(v));
+        unsigned &w = (&u[0].x)[k >> 1];
+        w = (k & 1) ? ((w & 0xffffu) | (b << 16)) : ((w & 0xffff0000u) | b);
+    }
+};
+
+template <typename T> __device__ __forceinline__ vec8<T> ld8(const void *p, int64_t i) {
+    vec8<T> v;
+    const uint4 *q = (const uint4 *)p + i * (int64_t)(sizeof v.u / sizeof(uint4));
+#pragma unroll
+    for (int k = 0; k < (int)(sizeof v.u / sizeof(uint4)); k++) v.u[k] = __ldg(q + k);
+    return v;
+}
+
+template <typename T> __global__ void k_eltwise_dense8(ew_args a) {
+    const int64_t nv = a.n / 8;
+    const bool has_b = a.ptr[2] != NULL, has_c = a.ptr[3] != NULL;
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < nv;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        const vec8<T> x = ld8<T>(a.ptr[1], i);
+        vec8<T> y2, z;
+        if (has_b) y2 = ld8<T>(a.ptr[2], i);
+        if (has_c) z = ld8<T>(a.ptr[3], i);
+        vec8<T> o;
+#pragma unroll
+        for (int k = 0; k < 8; k++)
+            o.put(k, ew_eval(a.p, x.get(k), has_b ? y2.get(k) : 0.0f, has_c ? z.get(k) : 0.0f,
+                             has_b, has_c));
+        uint4 *q = (uint4 *)a.ptr[0] + i * (int64_t)(sizeof o.u / sizeof(uint4));
+#pragma unroll
+        for (int k = 0; k < (int)(sizeof o.u / sizeof(uint4)); k++) q[k] = o.u[k];
+    }
+}
+
+/* ---- a copy that swaps the two inner axes: NCHW <-> NHWC, with a float type conversion ----
+ * (batch, rows, cols) -> (batch, cols, rows) through a 32 x 32 tile in shared memory, so that
+ * both the reads (along x's rows) and the writes (along y's rows) are coalesced; the generic
+ * kernel reads with a stride of H*W elements (16% of the copy rate for FP16 NCHW -> NHWC). The
+ * value is ld_f then st_f, as in k_eltwise's copy. */
+struct tr_args {
+    int64_t rows, cols; /* of x's inner two axes: x (batch, rows, cols), y (batch, cols, rows) */
+    int64_t xs_b, ys_b; /* batch strides */
+    const void *x;
+    void *y;
+    int xt, yt;
+};
+
+__global__ void __launch_bounds__(256) k_transpose(tr_args a) {
+    __shared__ float tile[32][33];
+    const int64_t b = blockIdx.z, r0 = (int64_t)blockIdx.y * 32, c0 = (int64_t)blockIdx.x * 32;
+    const int tx = threadIdx.x, ty = threadIdx.y;
+    const int64_t xb = b * a.xs_b, yb = b * a.ys_b;
+#pragma unroll
+    for (int j = 0; j < 32; j += 8) {
+        const int64_t r = r0 + ty + j, c = c0 + tx;
+        if (r < a.rows && c < a.cols) tile[ty + j][tx] = ld_f(a.x, a.xt, xb + r * a.cols + c);
+    }
+    __syncthreads();
+#pragma unroll
+    for (int j = 0; j < 32; j += 8) {
+        const int64_t c = c0 + ty + j, r = r0 + tx;
+        if (r < a.rows && c < a.cols) st_f(a.y, a.yt, yb + c * a.rows + r, tile[tx][ty + j]);
+    }
+}
+
+/* The same swap when one side has at most 16 elements (an image input's 3 channels): a 32 x 32
+ * tile would leave most of each warp idle (13% of the copy rate for float32 NCHW -> FP16 NHWC on
+ * 3 channels), so each thread moves one whole short line: `few` rows of x (small_rows) or `few`
+ * columns, reading or writing it contiguously while the warp's other side stays coalesced. */
+__global__ void k_transpose_small(tr_args a, int small_rows, int64_t total) {
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t line = small_rows ? a.cols : a.rows; /* lines per batch */
+        const int64_t b = i / line, l = i - b * line;
+        const int64_t xb = b * a.xs_b, yb = b * a.ys_b;
+        if (small_rows) { /* thread: x column l -> y row l */
+            for (int64_t r = 0; r < a.rows; r++)
+                st_f(a.y, a.yt, yb + l * a.rows + r, ld_f(a.x, a.xt, xb + r * a.cols + l));
+        } else { /* thread: x row l -> y column l */
+            for (int64_t c = 0; c < a.cols; c++)
+                st_f(a.y, a.yt, yb + c * a.rows + l, ld_f(a.x, a.xt, xb + l * a.cols + c));
+        }
+    }
+}
+
+/* Whether the collapsed copy g (y <- x) swaps two dense inner axes; fills *t. */
+static bool transpose_fits(const geom *g, const c8cu_view *y, const c8cu_view *x, tr_args *t) {
+    if (g->rank != 2 && g->rank != 3) return false;
+    const int r = g->rank;
+    const int64_t outer = r == 3 ? g->dims[0] : 1;
+    /* y walks (.., A, B) densely: st_y = (A*B, B, 1); x reads B with stride A, A with stride 1 */
+    const int64_t A = g->dims[r - 2], B = g->dims[r - 1];
+    if (g->st[0][r - 1] != 1 || g->st[0][r - 2] != B) return false;
+    if (g->st[1][r - 2] != 1 || g->st[1][r - 1] != A) return false;
+    if (r == 3 && (g->st[0][0] != A * B || g->st[1][0] != A * B)) return false;
+    if (outer > 65535 || (A + 31) / 32 > 65535 || (B + 31) / 32 > 0x7fffffff) return false;
+    /* x is (outer, B rows, A cols) in memory; y is (outer, A, B) */
+    t->rows = B;
+    t->cols = A;
+    t->xs_b = A * B;
+    t->ys_b = A * B;
+    t->x = x->data;
+    t->y = y->data;
+    t->xt = x->type;
+    t->yt = y->type;
+    return true;
+}
+
 static bool is_float_type(int t) { return t == C8CU_F32 || t == C8CU_F16 || t == C8CU_I8; }
 
 extern "C" c8_status c8cu_eltwise(const c8cu_ew_params *p, const c8cu_view *y, const c8cu_view *a,
@@ -328,6 +460,40 @@ extern "C" c8_status c8cu_eltwise(const c8cu_ew_params *p, const c8cu_view *y, c
     }
     const bool f32 = fits32(&g);
     const int blocks = blocks_for((g.n + EW_UNROLL - 1) / EW_UNROLL);
+    /* the two fast paths: a layout change between float types, dense operands of one type */
+    tr_args tr;
+    if (p->op == C8CU_EW_COPY && (a->type == C8CU_F32 || a->type == C8CU_F16) &&
+        (y->type == C8CU_F32 || y->type == C8CU_F16) && transpose_fits(&g, y, a, &tr)) {
+        const int64_t batch = g.rank == 3 ? g.dims[0] : 1;
+        if (tr.rows <= 16 || tr.cols <= 16) {
+            const int small_rows = tr.rows <= tr.cols;
+            const int64_t total = batch * (small_rows ? tr.cols : tr.rows);
+            k_transpose_small<<<blocks_for(total), C8CU_THREADS, 0, stream>>>(tr, small_rows,
+                                                                              total);
+        } else {
+            dim3 grid((unsigned)((tr.cols + 31) / 32), (unsigned)((tr.rows + 31) / 32),
+                      (unsigned)batch);
+            k_transpose<<<grid, dim3(32, 8), 0, stream>>>(tr);
+        }
+        C8_CUDA_LAUNCH_TRY(err);
+        return C8_OK;
+    }
+    if (p->op != C8CU_EW_BN && g.rank == 1 && g.n % 8 == 0) {
+        bool dense = true;
+        for (int k = 0; k < NOPS && dense; k++)
+            if (views[k])
+                dense = g.st[k][0] == 1 && views[k]->type == y->type &&
+                        ((uintptr_t)views[k]->data & 15u) == 0;
+        if (dense && (y->type == C8CU_F16 || y->type == C8CU_F32)) {
+            const int vb = blocks_for(g.n / 8);
+            if (y->type == C8CU_F16)
+                k_eltwise_dense8<__half><<<vb, C8CU_THREADS, 0, stream>>>(args);
+            else
+                k_eltwise_dense8<float><<<vb, C8CU_THREADS, 0, stream>>>(args);
+            C8_CUDA_LAUNCH_TRY(err);
+            return C8_OK;
+        }
+    }
     const bool raw = p->op == C8CU_EW_COPY &&
                      (a->type == y->type || !is_float_type(a->type) || !is_float_type(y->type));
     if (raw) {
@@ -460,25 +626,35 @@ struct pool_args {
 
 #define POOL_SMALL 16 /* windows of up to 16 taps take the load-all-first path */
 
-/* One output element per thread; the window is visited as kernels/ref/pool.c visits it. */
-__global__ void k_pool2d(pool_args a) {
-    const int64_t total = a.N * a.C * a.P * a.Q;
+/* One output element per thread; the window is visited as kernels/ref/pool.c visits it. I is the
+ * index type: 32-bit where every offset fits (the 64-bit divisions made an FP32 NCHW MaxPool run
+ * at 13% of the copy rate, bench_membound on an H100, 2026-12-07). */
+template <typename I> __global__ void k_pool2d(pool_args a) {
+    const I total = (I)(a.N * a.C * a.P * a.Q);
+    const I C = (I)a.C, P = (I)a.P, Q = (I)a.Q, H = (I)a.H, W = (I)a.W;
+    const I sh = (I)a.d.sh, sw = (I)a.d.sw, dh = (I)a.d.dh, dw = (I)a.d.dw;
+    const I pt = (I)a.d.pt, pl = (I)a.d.pl, pb = (I)a.d.pb, pr = (I)a.d.pr;
+    const I xs0 = (I)a.xs[0], xs1 = (I)a.xs[1], xs2 = (I)a.xs[2], xs3 = (I)a.xs[3];
     const c8cu_pool2d d = a.d;
-    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < total;
-         i += (int64_t)gridDim.x * blockDim.x) {
-        int64_t n, c, p, q;
+    for (I i = (I)blockIdx.x * blockDim.x + threadIdx.x; i < total;
+         i += (I)gridDim.x * blockDim.x) {
+        I n, c, p, q;
         if (a.cl) { /* channels-last output: channels fastest, as the memory runs */
-            c = i % a.C;
-            q = (i / a.C) % a.Q;
-            p = (i / (a.C * a.Q)) % a.P;
-            n = i / (a.C * a.Q * a.P);
+            I r = i / C;
+            c = i - r * C;
+            q = r % Q;
+            r /= Q;
+            p = r % P;
+            n = r / P;
         } else {
-            q = i % a.Q;
-            p = (i / a.Q) % a.P;
-            c = (i / (a.Q * a.P)) % a.C;
-            n = i / (a.Q * a.P * a.C);
+            I r = i / Q;
+            q = i - r * Q;
+            p = r % P;
+            r /= P;
+            c = r % C;
+            n = r / C;
         }
-        const int64_t xbase = n * a.xs[0] + c * a.xs[1];
+        const I xbase = n * xs0 + c * xs1;
         float sum = 0.0f, mx = 0.0f;
         int64_t inside = 0, padded = 0;
         bool nan_seen = false;
@@ -492,14 +668,13 @@ __global__ void k_pool2d(pool_args a) {
             for (int t = 0; t < POOL_SMALL; t++) {
                 v[t] = 0.0f;
                 if (t < taps) {
-                    const int64_t iy = p * d.sh - d.pt + (t / kw) * d.dh;
-                    const int64_t ix = q * d.sw - d.pl + (t % kw) * d.dw;
-                    const bool in_pad =
-                        iy >= -d.pt && iy < a.H + d.pb && ix >= -d.pl && ix < a.W + d.pr;
+                    const I iy = p * sh - pt + (I)(t / kw) * dh;
+                    const I ix = q * sw - pl + (I)(t % kw) * dw;
+                    const bool in_pad = iy >= -pt && iy < H + pb && ix >= -pl && ix < W + pr;
                     if (in_pad) {
                         padded++;
-                        if (iy >= 0 && iy < a.H && ix >= 0 && ix < a.W) {
-                            v[t] = ld_f(a.x, a.xt, xbase + iy * a.xs[2] + ix * a.xs[3]);
+                        if (iy >= 0 && iy < H && ix >= 0 && ix < W) {
+                            v[t] = ld_f(a.x, a.xt, (int64_t)(xbase + iy * xs2 + ix * xs3));
                             valid |= 1u << t;
                         }
                     }
@@ -514,15 +689,15 @@ __global__ void k_pool2d(pool_args a) {
                 inside++;
             }
         } else
-            for (int64_t ky = 0; ky < d.kh; ky++) {
-                const int64_t iy = p * d.sh - d.pt + ky * d.dh;
-                if (iy < -d.pt || iy >= a.H + d.pb) continue;
-                for (int64_t kx = 0; kx < d.kw; kx++) {
-                    const int64_t ix = q * d.sw - d.pl + kx * d.dw;
-                    if (ix < -d.pl || ix >= a.W + d.pr) continue;
+            for (I ky = 0; ky < (I)d.kh; ky++) {
+                const I iy = p * sh - pt + ky * dh;
+                if (iy < -pt || iy >= H + pb) continue;
+                for (I kx = 0; kx < (I)d.kw; kx++) {
+                    const I ix = q * sw - pl + kx * dw;
+                    if (ix < -pl || ix >= W + pr) continue;
                     padded++;
-                    if (iy < 0 || iy >= a.H || ix < 0 || ix >= a.W) continue;
-                    const float v = ld_f(a.x, a.xt, xbase + iy * a.xs[2] + ix * a.xs[3]);
+                    if (iy < 0 || iy >= H || ix < 0 || ix >= W) continue;
+                    const float v = ld_f(a.x, a.xt, (int64_t)(xbase + iy * xs2 + ix * xs3));
                     sum += v;
                     if (v != v) nan_seen = true;
                     if (inside == 0 || v > mx) mx = v;
@@ -536,7 +711,8 @@ __global__ void k_pool2d(pool_args a) {
             const int64_t cnt = d.count_include_pad ? padded : inside;
             v = sum / (float)cnt;
         }
-        st_f(a.y, a.yt, n * a.ys[0] + c * a.ys[1] + p * a.ys[2] + q * a.ys[3], v);
+        st_f(a.y, a.yt,
+             (int64_t)(n * (I)a.ys[0] + c * (I)a.ys[1] + p * (I)a.ys[2] + q * (I)a.ys[3]), v);
     }
 }
 
@@ -731,7 +907,22 @@ extern "C" c8_status c8cu_pool2d_run(const c8cu_pool2d *d, const c8cu_view *y, c
         C8_CUDA_LAUNCH_TRY(err);
         return C8_OK;
     }
-    k_pool2d<<<blocks_for(total), C8CU_THREADS, 0, stream>>>(a);
+    /* 32-bit indices when every offset (signed: windows start in the padding) fits */
+    bool i32 = total < ((int64_t)1 << 31) && d->pt < ((int64_t)1 << 20) &&
+               d->pl < ((int64_t)1 << 20) &&
+               a.H + d->pb + d->sh * a.P + d->kh * d->dh < ((int64_t)1 << 30) &&
+               a.W + d->pr + d->sw * a.Q + d->kw * d->dw < ((int64_t)1 << 30);
+    int64_t xm = 0, ym = 0;
+    for (int k = 0; k < 4; k++) {
+        i32 = i32 && a.xs[k] >= 0 && a.ys[k] >= 0;
+        xm += (k == 0 ? a.N : k == 1 ? a.C : k == 2 ? a.H : a.W) * a.xs[k];
+        ym += (k == 0 ? a.N : k == 1 ? a.C : k == 2 ? a.P : a.Q) * a.ys[k];
+    }
+    i32 = i32 && xm < ((int64_t)1 << 30) && ym < ((int64_t)1 << 30);
+    if (i32)
+        k_pool2d<int><<<blocks_for(total), C8CU_THREADS, 0, stream>>>(a);
+    else
+        k_pool2d<int64_t><<<blocks_for(total), C8CU_THREADS, 0, stream>>>(a);
     C8_CUDA_LAUNCH_TRY(err);
     return C8_OK;
 }

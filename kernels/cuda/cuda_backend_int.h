@@ -159,6 +159,7 @@ struct cu_ctx {
     /* C8_CUDA_PROFILE=1: per-op time (synchronized around every node; no graph capture),
      * printed to stderr when the context is destroyed */
     bool profile;
+    bool profile_nodes; /* C8_CUDA_PROFILE=2: also one line per node and run on stderr */
     double prof_ms[C8_OP_COUNT_];
     int64_t prof_n[C8_OP_COUNT_];
 };

@@ -2,8 +2,8 @@
  * (int8_cuda.h): int8 tensors of rank >= 2 live in its NHWC32 layout (channels last, padded to
  * 32 with zeros), and so do the float / half outputs of INT8 convolutions, Gemms and Adds.
  * Those kernels equal the CPU reference bit for bit. Forms they do not cover (grouped
- * convolutions that are not depthwise, Gemm on other than 2-D activations, Requantize with an
- * activation, Concat off the channel axis, rank < 2) run on the host (backend_cuda.c).
+ * convolutions that are not depthwise, Gemm on other than 2-D activations, Requantize with a
+ * sigmoid, Concat off the channel axis, rank < 2) run on the host (backend_cuda.c).
  * The convolution / Gemm algorithm comes from the layer's kernel string ("int8:<name>#<id>",
  * chosen by timing at build time: cu_tune_q8) or the first candidate that supports the shape. */
 #include "kernels/cuda/cuda_backend_int.h"
@@ -109,9 +109,15 @@ static c8_status quantize_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c
     case C8_OP_Q8_DEQUANTIZE:
         return c8_cuda_int8_dequantize_nchw(nn, cc, hw, in[0].data, st->dev_f, 1, out[0].data,
                                             c->stream, err);
-    default:
+    default: {
+        const c8_quant_act act = node_act(n);
+        if (act.kind != C8_QACT_NONE)
+            return c8_cuda_int8_requantize_act(nn * hw, cc, in[0].data,
+                                               c8_node_attr_f(n, "mult", 1.0f), act, out[0].data,
+                                               c->stream, err);
         return c8_cuda_int8_requantize(nn * hw, cc, in[0].data, st->dev_f, 1, out[0].data,
                                        c->stream, err);
+    }
     }
 }
 
@@ -119,8 +125,8 @@ static c8_status prepare_quantize(cu_ctx *c, cu_node *nd, const c8_graph *g, con
                                   c8_error *err) {
     const c8_value *x = c8_node_input(g, n, 0);
     if (x->shape.rank < 2) return host(nd, "INT8 tensor of rank < 2");
-    if (n->op == C8_OP_Q8_REQUANTIZE && node_act(n).kind != C8_QACT_NONE)
-        return host(nd, "Requantize with an activation");
+    if (n->op == C8_OP_Q8_REQUANTIZE && node_act(n).kind == C8_QACT_SIGMOID)
+        return host(nd, "Requantize with a sigmoid");
     q8_state *st = new_state(nd);
     if (!st) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     float f;

@@ -8,6 +8,7 @@ set(C8_CUDA_INT8_CU
   kernels/cuda/int8/conv_imma.cu
   kernels/cuda/int8/conv_dw.cu
   kernels/cuda/int8/conv_smallc.cu
+  kernels/cuda/int8/conv_s2d.cu
   kernels/cuda/int8/ops.cu
   kernels/cuda/int8/dispatch.cu
   kernels/cuda/int8/cutlass/table.cu

@@ -116,6 +116,12 @@ check 1 "bench --shape outside the profile" "outside the profile 1..4..8x1x28x28
     "$c8" bench --plan "$w/p.plan" --shape input:9x1x28x28 --iterations 1 --warmup 0
 check 2 "bench --shape with a range" "--shape takes fixed extents here" -- \
     "$c8" bench --plan "$w/p.plan" --shape input:1..3x1x28x28 --iterations 1 --warmup 0
+# --io device keeps inputs on a GPU; a CPU plan has nothing to upload and runs as host
+check 2 "bench --io with a bad mode" "--io takes host or device, not 'gpu'" -- \
+    "$c8" bench --plan "$w/p.plan" --io gpu --iterations 1 --warmup 0
+check 0 "bench --io device on a CPU plan" "batch" -- \
+    "$c8" bench --plan "$w/p.plan" --batch 2 --io device --iterations 2 --warmup 0 --json "$w/b2.json"
+check 0 "bench --io device on a CPU plan: recorded as host" '"io": "host"' -- cat "$w/b2.json"
 
 echo "cli-profile: $pass passed, $fails failed"
 [ "$fails" = 0 ]

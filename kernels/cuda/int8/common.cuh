@@ -53,6 +53,13 @@ size_t c8i_smallc_smem_bytes(const c8_conv2d_desc *d);
 c8_status c8i_smallc_init(c8_error *err);
 c8_status c8i_launch_smallc(const c8i_conv_params &p, cudaStream_t stream, c8_error *err);
 c8_status c8i_launch_depthwise(const c8i_conv_params &p, cudaStream_t stream, c8_error *err);
+/* Space-to-depth (conv_s2d.cu): whether it takes d (else *why), the stride-1 descriptor it runs,
+ * its workspace (the rearranged input and weights) and the launch through IMMA algorithm inner. */
+int c8i_s2d_supported(const c8_conv2d_desc *d, const char **why);
+c8_conv2d_desc c8i_s2d_desc(const c8_conv2d_desc *d);
+size_t c8i_s2d_workspace_bytes(const c8_conv2d_desc *d);
+c8_status c8i_launch_s2d(int32_t inner, const c8_conv2d_desc *d, const c8i_conv_params &p,
+                         void *workspace, size_t ws_bytes, cudaStream_t stream, c8_error *err);
 /* Epilogue over int32 accumulators acc (m, kp) row-major (bias not yet added). */
 c8_status c8i_launch_epilogue_from_acc(const c8i_conv_params &p, const int32_t *acc,
                                        cudaStream_t stream, c8_error *err);
@@ -115,12 +122,14 @@ static __device__ __forceinline__ int32_t c8i_sbyte(uint32_t w, int j) {
 
 /* resw: the residual bytes of these outputs as little-endian words (V/4 words, or one word with
  * 2 bytes for V = 2), ignored when the epilogue has no residual (p.res == nullptr). */
+/* The float32 values of V outputs before rounding (c8i_epi_finish's arithmetic; channels >= k
+ * give 0): kernels that stage their int8 outputs in shared memory round them with
+ * c8i_rne_sat127 themselves. */
 template <int V>
-static __device__ __forceinline__ void c8i_epi_finish(const c8i_conv_params &p, size_t off, int n,
-                                                      const int32_t *acc, const float *m,
-                                                      const int32_t *b, const uint32_t *resw) {
+static __device__ __forceinline__ void
+c8i_epi_values(const c8i_conv_params &p, int n, const int32_t *acc, const float *m,
+               const int32_t *b, const uint32_t *resw, float *yv) {
     const int has_res = p.res != nullptr;
-    float yv[V];
     /* c8_quant_epilogue_f32 (quant.h) with its activation switch taken once per call instead of
      * once per element: the same float operations in the same order, but the unrolled code holds
      * one small loop per activation kind instead of every kind's code (Sigmoid's exp and
@@ -148,6 +157,14 @@ static __device__ __forceinline__ void c8i_epi_finish(const c8i_conv_params &p, 
 #pragma unroll
     for (int j = 0; j < V; j++)
         if (n + j >= p.k) yv[j] = 0.0f;
+}
+
+template <int V>
+static __device__ __forceinline__ void c8i_epi_finish(const c8i_conv_params &p, size_t off, int n,
+                                                      const int32_t *acc, const float *m,
+                                                      const int32_t *b, const uint32_t *resw) {
+    float yv[V];
+    c8i_epi_values<V>(p, n, acc, m, b, resw, yv);
     if (p.out == C8_QOUT_INT8) {
         __align__(16) int8_t o[V];
 #pragma unroll

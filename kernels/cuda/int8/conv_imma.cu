@@ -210,15 +210,67 @@ __global__ void __launch_bounds__(imma_cfg<BM, BN, BK_, WM, WN, STAGES>::T,
     }
     cp_async_wait<0>();
 
-    /* ---- epilogue straight from the C fragments: 2 consecutive channels per store. Per-channel
-     * parameters are loaded once per column pair, the residual once per 16-row slab, all before
-     * the arithmetic that uses them. ---- */
+    /* ---- epilogue. Per-channel parameters are loaded once per column pair, before the
+     * arithmetic that uses them. ---- */
     const int g = lane >> 2, t4 = lane & 3;
     float mv[NI][2];
     int32_t bv[NI][2];
 #pragma unroll
     for (int ni = 0; ni < NI; ni++)
         c8i_load_chan<2>(p, n0 + wn * WN + ni * 8 + t4 * 2, mv[ni], bv[ni]);
+    if (p.out == C8_QOUT_INT8) {
+        /* int8 outputs go through shared memory: the residual tile comes in and the output tile
+         * goes out in 16-byte row chunks, where the fragments' own accesses are 2 bytes in each
+         * of 8 rows (a quarter of each 32-byte sector; the 1x1 layers that widen 64 -> 256
+         * channels at 56x56 ran at 4% of the tensor-core peak, bench/results/
+         * int8-conv-h100-2026-12-07.md). A thread reads the residual of, and writes, only its
+         * own fragment positions, so one barrier on each side suffices. Rows are BN + 16 bytes
+         * apart: the 8 rows of a fragment access fall in distinct bank groups. */
+        constexpr int RS = BN + 16, CH = BN / 16;
+        static_assert(C::SMEM >= BM * RS, "the staged tile fits the pipeline's shared memory");
+        int8_t *tile = smem;
+        __syncthreads(); /* every warp is done with the pipeline's stages */
+        if (p.res) {
+            for (int idx = tid; idx < BM * CH; idx += T) {
+                const int row = idx / CH, cc = idx - row * CH;
+                const int m = m0 + row, n = n0 + cc * 16;
+                uint4 v = make_uint4(0u, 0u, 0u, 0u);
+                if (m < p.m && n < p.kp)
+                    v = __ldg(reinterpret_cast<const uint4 *>(p.res + (size_t)m * p.kp + n));
+                *reinterpret_cast<uint4 *>(tile + row * RS + cc * 16) = v;
+            }
+            __syncthreads();
+        }
+#pragma unroll
+        for (int mi = 0; mi < MI; mi++)
+#pragma unroll
+            for (int hr = 0; hr < 2; hr++)
+#pragma unroll
+                for (int ni = 0; ni < NI; ni++) {
+                    const int row = wm * WM + mi * 16 + g + hr * 8, col = wn * WN + ni * 8 + t4 * 2;
+                    unsigned short *t = reinterpret_cast<unsigned short *>(tile + row * RS + col);
+                    const uint32_t rw = p.res ? (uint32_t)*t : 0u;
+                    const int n = n0 + col;
+                    float yv[2];
+                    c8i_epi_values<2>(p, n, &acc[mi][ni][hr * 2], mv[ni], bv[ni], &rw, yv);
+                    const uint32_t o0 =
+                        (uint32_t)(uint8_t)(int8_t)(n < p.k ? c8i_rne_sat127(yv[0]) : 0);
+                    const uint32_t o1 =
+                        (uint32_t)(uint8_t)(int8_t)(n + 1 < p.k ? c8i_rne_sat127(yv[1]) : 0);
+                    *t = (unsigned short)(o0 | (o1 << 8));
+                }
+        __syncthreads();
+        for (int idx = tid; idx < BM * CH; idx += T) {
+            const int row = idx / CH, cc = idx - row * CH;
+            const int m = m0 + row, n = n0 + cc * 16;
+            if (m < p.m && n < p.kp)
+                *reinterpret_cast<uint4 *>((int8_t *)p.y + (size_t)m * p.kp + n) =
+                    *reinterpret_cast<const uint4 *>(tile + row * RS + cc * 16);
+        }
+        return;
+    }
+    /* float / binary16 outputs straight from the C fragments: 2 consecutive channels per store,
+     * the residual loaded once per 16-row slab before the arithmetic */
 #pragma unroll
     for (int mi = 0; mi < MI; mi++) {
         uint32_t rw[2][NI]; /* residual: 2 bytes per (row half, column pair) */

@@ -56,6 +56,9 @@ const char *const kNames[C8_CUDA_INT8_ALGO_COUNT] = {
     "cutlass_sm80_128x256x128_w64x64_s3_vst",
     "cutlass_sm80_128x64x128_w64x32_s4_vst",
     "imma_smallc_128x64",
+    "s2d_imma_128x64x64_w64x32_s4",
+    "s2d_imma_64x64x64_w32x32_s4",
+    "s2d_imma_128x64x64_w32x32_s4",
 };
 
 /* cuBLASLt's own workspace (split-K and friends). */
@@ -68,6 +71,19 @@ bool is_imma(int32_t a) {
 }
 
 bool is_smallc(int32_t a) { return a == C8_CUDA_INT8_SMALLC_128X64; }
+
+bool is_s2d(int32_t a) {
+    return a >= C8_CUDA_INT8_S2D_128X64X64_W64X32 && a <= C8_CUDA_INT8_S2D_128X64X64_W32X32;
+}
+
+/* The IMMA tile a space-to-depth algorithm runs its stride-1 convolution with. */
+int32_t s2d_inner(int32_t a) {
+    switch (a) {
+    case C8_CUDA_INT8_S2D_128X64X64_W64X32: return C8_CUDA_INT8_IMMA_128X64_W64X32;
+    case C8_CUDA_INT8_S2D_64X64X64_W32X32: return C8_CUDA_INT8_IMMA_64X64_W32X32;
+    default: return C8_CUDA_INT8_IMMA_128X64_W32X32;
+    }
+}
 
 bool is_cutlass(int32_t a) {
     return a >= C8_CUDA_INT8_CUTLASS_128X128X64_W64X64_S3 &&
@@ -177,7 +193,7 @@ const char *c8_cuda_int8_algo_name(int32_t algo) {
 
 int c8_cuda_int8_algo_kind_of(int32_t algo) {
     if (is_dp4a(algo)) return C8_CUDA_INT8_KIND_DP4A;
-    if (is_imma(algo) || is_smallc(algo)) return C8_CUDA_INT8_KIND_IMMA;
+    if (is_imma(algo) || is_smallc(algo) || is_s2d(algo)) return C8_CUDA_INT8_KIND_IMMA;
     if (algo == C8_CUDA_INT8_CUBLASLT) return C8_CUDA_INT8_KIND_CUBLASLT;
     if (algo == C8_CUDA_INT8_DEPTHWISE) return C8_CUDA_INT8_KIND_DEPTHWISE;
     if (is_cutlass(algo)) return C8_CUDA_INT8_KIND_CUTLASS;
@@ -260,6 +276,18 @@ int c8_cuda_int8_conv_supports(const c8_cuda_int8_ctx *ctx, int32_t algo, const 
             ;
         else if (c8i_smallc_smem_bytes(d) > ctx->smem_optin)
             no = "not enough shared memory";
+    } else if (is_s2d(algo)) {
+        if (ctx->sm < 80)
+            no = "mma.sync m16n8k32 s8 needs sm_80 or newer";
+        else if (!c8i_s2d_supported(d, &no))
+            ;
+        else if (c8i_imma_smem_bytes(s2d_inner(algo)) > ctx->smem_optin)
+            no = "not enough shared memory";
+        else {
+            const c8_conv2d_desc e = c8i_s2d_desc(d);
+            if (!fits_int((int64_t)c8i_s2d_workspace_bytes(d)) || !fits_int(e.n * e.p * e.q))
+                no = "sizes exceed the 32-bit index range of the kernels";
+        }
     } else if (is_cutlass(algo)) {
         const c8i_cutlass_entry *e = c8i_cutlass_find(algo, &no); /* no: why not, if null */
         if (e && ctx->sm < e->min_sm)
@@ -292,6 +320,7 @@ int c8_cuda_int8_conv_candidates(const c8_cuda_int8_ctx *ctx, const c8_conv2d_de
 size_t c8_cuda_int8_conv_workspace_bytes(const c8_cuda_int8_ctx *ctx, int32_t algo,
                                          const c8_conv2d_desc *d) {
     (void)ctx;
+    if (is_s2d(algo)) return c8i_s2d_workspace_bytes(d);
     if (algo != C8_CUDA_INT8_CUBLASLT) return 0;
     return align_up((size_t)(d->n * d->p * d->q) * (size_t)cpad(d->k) * 4, 256) + kLtWorkspace;
 }
@@ -309,6 +338,8 @@ c8_status c8_cuda_int8_conv_run(c8_cuda_int8_ctx *ctx, int32_t algo, const c8_co
     if (is_imma(algo)) return c8i_launch_imma(algo, p, stream, err);
     if (algo == C8_CUDA_INT8_DEPTHWISE) return c8i_launch_depthwise(p, stream, err);
     if (is_smallc(algo)) return c8i_launch_smallc(p, stream, err);
+    if (is_s2d(algo))
+        return c8i_launch_s2d(s2d_inner(algo), d, p, workspace, ws_bytes, stream, err);
     if (is_cutlass(algo)) return c8i_cutlass_find(algo, nullptr)->launch(p, stream, err);
     /* cuBLASLt: int32 accumulators into the workspace, then the epilogue kernel */
     size_t need = c8_cuda_int8_conv_workspace_bytes(ctx, algo, d);

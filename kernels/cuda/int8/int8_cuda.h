@@ -122,8 +122,13 @@ typedef enum c8_cuda_int8_algo {
     /* inputs with C <= 4 (a first layer on images): the reduction over (r, s, 4 channels) instead
      * of (r, s, 32) (conv_smallc.cu); sm_80+ */
     C8_CUDA_INT8_SMALLC_128X64 = 33, /* "imma_smallc_128x64" */
+    /* stride 2 on C <= 8 channels as a stride-1 convolution on a space-to-depth copy of the
+     * input (conv_s2d.cu), through the IMMA tile named; sm_80+ */
+    C8_CUDA_INT8_S2D_128X64X64_W64X32 = 34, /* "s2d_imma_128x64x64_w64x32_s4" */
+    C8_CUDA_INT8_S2D_64X64X64_W32X32 = 35,  /* "s2d_imma_64x64x64_w32x32_s4" */
+    C8_CUDA_INT8_S2D_128X64X64_W32X32 = 36, /* "s2d_imma_128x64x64_w32x32_s4" */
 } c8_cuda_int8_algo;
-#define C8_CUDA_INT8_ALGO_COUNT 34
+#define C8_CUDA_INT8_ALGO_COUNT 37
 
 /* The algorithm's stable name, or "?" for an unknown id. */
 const char *c8_cuda_int8_algo_name(int32_t algo);
@@ -151,7 +156,7 @@ int c8_cuda_int8_conv_supports(const c8_cuda_int8_ctx *ctx, int32_t algo, const 
 int c8_cuda_int8_conv_candidates(const c8_cuda_int8_ctx *ctx, const c8_conv2d_desc *d,
                                  const c8_int8_epilogue *ep, int32_t *algos);
 /* Device workspace `algo` needs for d (0 for most; cuBLASLt: the int32 accumulators + its own
- * workspace). */
+ * workspace; space-to-depth: the rearranged input and weights). */
 size_t c8_cuda_int8_conv_workspace_bytes(const c8_cuda_int8_ctx *ctx, int32_t algo,
                                          const c8_conv2d_desc *d);
 /* y (N, P, Q, Kp) of ep->out's type = conv(x (N, H, W, Cp) NHWC32, packed w) + epilogue, with
@@ -239,6 +244,12 @@ c8_status c8_cuda_int8_dequantize_nchw(int64_t n, int64_t c, int64_t hw, const i
 /* NHWC32 -> NHWC32 over n_pix = N*H*W pixels: y = rne_sat127((float)q * m[c]); pad 0. */
 c8_status c8_cuda_int8_requantize(int64_t n_pix, int64_t c, const int8_t *q, const float *m,
                                   int64_t n_scales, int8_t *y, cudaStream_t stream, c8_error *err);
+
+/* NHWC32 -> NHWC32 with an activation (Q8Requantize of a Clip / ReLU): y = rne_sat127(act((float)q
+ * * m)) = c8_quant_epilogue_i8(q, m, 0, 0, 0, act); m a host float; act not SIGMOID; pad 0. */
+c8_status c8_cuda_int8_requantize_act(int64_t n_pix, int64_t c, const int8_t *q, float m,
+                                      c8_quant_act act, int8_t *y, cudaStream_t stream,
+                                      c8_error *err);
 
 /* ---- Elementwise Add and Concat on NHWC32 ---- */
 /* y = act((float)a * ma + (float)b * mb) per quant.h, a and b (n_pix, Cp) int8; y (n_pix, Cp) of

@@ -324,6 +324,26 @@ __global__ void __launch_bounds__(kThreads)
     }
 }
 
+/* Requantize with an activation (a Clip or ReLU the builder could not fuse into a producer, e.g.
+ * after a Concat or a follow op): y = rne_sat127(act((float)q * m)), c8_quant_epilogue_i8 with
+ * no residual, 16 channels per thread from one 16-byte load. */
+__global__ void __launch_bounds__(kThreads)
+    requant_act_kernel(long long groups, int c, int cp, const int8_t *q, float m, c8_quant_act act,
+                       int8_t *y) {
+    const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= groups) return;
+    const int ch0 = (int)((idx * 16) % cp);
+    const uint4 v = __ldg(reinterpret_cast<const uint4 *>(q) + idx);
+    const uint32_t w[4] = {v.x, v.y, v.z, v.w};
+    __align__(16) int8_t o[16];
+#pragma unroll
+    for (int e = 0; e < 16; e++)
+        o[e] = (int8_t)(ch0 + e < c
+                            ? c8_quant_epilogue_i8(c8i_sbyte(w[e / 4], e % 4), m, 0, 0, 0.0f, act)
+                            : 0);
+    reinterpret_cast<int4 *>(y)[idx] = *reinterpret_cast<const int4 *>(o);
+}
+
 /* concat: input (n_pix, cpi) channels [0, ci) -> output (n_pix, cpo) channels [c0, c0 + ci);
  * one thread per pixel and 4 channels (one 4-byte load; one 4-byte store where the output
  * channels are 4-aligned, else byte stores). I is the index type: int where count fits. */
@@ -447,6 +467,20 @@ c8_status c8_cuda_int8_requantize(int64_t n_pix, int64_t c, const int8_t *q, con
     C8_TRY(check_grid(groups, "int8 CUDA requantize", err));
     requant_kernel<<<blocks_for(groups), kThreads, 0, stream>>>(groups, (int)c, (int)cpad(c), q, m,
                                                                 n_scales != 1, y);
+    C8_CUDA_LAUNCH_TRY(err);
+    return C8_OK;
+}
+
+c8_status c8_cuda_int8_requantize_act(int64_t n_pix, int64_t c, const int8_t *q, float m,
+                                      c8_quant_act act, int8_t *y, cudaStream_t stream,
+                                      c8_error *err) {
+    if (n_pix < 1 || c < 1 || act.kind == C8_QACT_SIGMOID)
+        return c8_err(err, C8_ERR_INVALID,
+                      "int8 CUDA requantize: bad shape or an activation without int8 output");
+    long long groups = (long long)n_pix * (cpad(c) / 16);
+    C8_TRY(check_grid(groups, "int8 CUDA requantize", err));
+    requant_act_kernel<<<blocks_for(groups), kThreads, 0, stream>>>(groups, (int)c, (int)cpad(c), q,
+                                                                    m, act, y);
     C8_CUDA_LAUNCH_TRY(err);
     return C8_OK;
 }

@@ -392,6 +392,17 @@ static void test_eltwise(void) {
         check_graph(label, g, F_FP16, 710 + i);
     }
     {
+        /* dense operands of one type, a multiple of 8 elements: the 16-byte vector path
+         * (k_eltwise_dense8) in FP32 and FP16 */
+        c8_graph *g = pu_graph(13);
+        int x = pu_input(g, "x", PU_SHAPE(2, 16, 9, 11));
+        int z = pu_input(g, "z", PU_SHAPE(2, 16, 9, 11));
+        int a = PU_OP(g, "a", "Add", "a", x, z);
+        int m = PU_OP(g, "m", "Mul", "m", a, x);
+        pu_output(g, PU_OP(g, "r", "Relu", "y", m));
+        check_graph("dense Add, Mul, Relu", g, F_FP16, 729);
+    }
+    {
         c8t_rng r = {730};
         c8_graph *g = pu_graph(13);
         int x = pu_input(g, "x", PU_SHAPE(3, 1, 7));
@@ -450,6 +461,30 @@ static void test_movement(void) {
         PU_INTS(g, pu_last_node(g), "perm", 0, 2, 3, 1);
         pu_output(g, y);
         check_graph("transpose 0,2,3,1", g, F_FP16, 802);
+    }
+    {
+        /* NCHW <-> NHWC over several 32 x 32 tiles with ragged edges (k_transpose) */
+        static const int64_t perms[2][4] = {{0, 2, 3, 1}, {0, 3, 1, 2}};
+        for (int k = 0; k < 2; k++) {
+            c8_graph *g = pu_graph(13);
+            int x = pu_input(g, "x", PU_SHAPE(3, 40, 7, 9));
+            int y = PU_OP(g, "t", "Transpose", "y", x);
+            PU_INTS(g, pu_last_node(g), "perm", perms[k][0], perms[k][1], perms[k][2], perms[k][3]);
+            pu_output(g, y);
+            check_graph(k ? "transpose 0,3,1,2 (3x40x7x9)" : "transpose 0,2,3,1 (3x40x7x9)", g,
+                        F_FP16, 803 + (uint64_t)k);
+        }
+        /* one side of 3 (an image's channels): one thread per line (k_transpose_small) */
+        for (int k = 0; k < 2; k++) {
+            c8_graph *g = pu_graph(13);
+            int x = k ? pu_input(g, "x", PU_SHAPE(2, 17, 19, 3))
+                      : pu_input(g, "x", PU_SHAPE(2, 3, 17, 19));
+            int y = PU_OP(g, "t", "Transpose", "y", x);
+            PU_INTS(g, pu_last_node(g), "perm", perms[k][0], perms[k][1], perms[k][2], perms[k][3]);
+            pu_output(g, y);
+            check_graph(k ? "transpose 0,3,1,2 (2x17x19x3)" : "transpose 0,2,3,1 (2x3x17x19)", g,
+                        F_FP16, 805 + (uint64_t)k);
+        }
     }
     {
         c8_graph *g = pu_graph(13);

@@ -326,6 +326,67 @@ static void test_conv_cutlass(void) {
     CU_ASSERT_EQUAL(fails, 0);
 }
 
+/* Stride 2 on C <= 8 channels as a stride-1 convolution on a space-to-depth copy (conv_s2d.cu),
+ * each of its three IMMA tiles: C = 1..8, odd and even filters (1x1 to 7x7 and 8x8), symmetric and
+ * asymmetric padding (pad_extra: one more at the bottom and right), K off the tiles (1, 3, 33, 64,
+ * 65, 129), every output type with and without residual, activations and tie modes cycling; one
+ * case large enough for many pixel tiles (ResNet-50's conv1 at 448x448). Refuses 9 channels, stride
+ * 1 and dilation 2. */
+static void test_conv_s2d(void) {
+    /* n, c, h, w, k, r, s, stride, pad, dil, group, pad_extra */
+    static const conv_case shapes[] = {
+        {1, 3, 56, 56, 64, 7, 7, 2, 3, 1, 1, 0},   {2, 1, 9, 7, 3, 3, 3, 2, 1, 1, 1, 0},
+        {3, 2, 17, 13, 33, 5, 5, 2, 2, 1, 1, 1},   {1, 4, 31, 31, 129, 4, 4, 2, 1, 1, 1, 0},
+        {2, 8, 15, 15, 65, 1, 1, 2, 0, 1, 1, 0},   {1, 5, 23, 22, 1, 8, 8, 2, 3, 1, 1, 1},
+        {1, 3, 448, 448, 64, 7, 7, 2, 3, 1, 1, 0},
+    };
+    static const int32_t algos[] = {C8_CUDA_INT8_S2D_128X64X64_W64X32,
+                                    C8_CUDA_INT8_S2D_64X64X64_W32X32,
+                                    C8_CUDA_INT8_S2D_128X64X64_W32X32};
+    if (c8_cuda_int8_ctx_sm(g_ctx) < 80) {
+        printf("\n    SKIPPED: space-to-depth needs sm_80+");
+        return;
+    }
+    int fails = 0, v = 0, expect = 0;
+    g_runs = 0;
+    for (size_t a = 0; a < sizeof algos / sizeof algos[0]; a++) {
+        g_only_algo = algos[a];
+        for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+            c8_conv2d_desc d = make_desc(&shapes[i]);
+            float one = 1.0f;
+            c8_int8_epilogue ep = {C8_QOUT_INT8, NULL, &one, NULL, 0.0f, {0, 0, 0, 0}};
+            const char *why = NULL;
+            if (!c8_cuda_int8_conv_supports(g_ctx, algos[a], &d, &ep, &why)) {
+                printf("\n  shape %zu: %s refused: %s", i, c8_cuda_int8_algo_name(algos[a]), why);
+                fails++;
+                continue;
+            }
+            const int big = d.n * d.p * d.q > 20000;
+            for (int out = 0; out < 3; out++)
+                for (int res = 0; res < 2; res++, v++) {
+                    if (big && (out != C8_QOUT_INT8 || res)) continue;
+                    epi_spec e = {out, (int)((i + (size_t)v) % 5), res, (v % 4) != 3, v % 2};
+                    if (e.act == C8_QACT_SIGMOID && out == C8_QOUT_INT8) e.act = C8_QACT_RELU;
+                    fails += run_conv(&shapes[i], &e, 0x52D00000u + (uint64_t)v, 1) != 0;
+                    expect++;
+                }
+        }
+        static const conv_case refused[] = {{1, 9, 9, 9, 8, 3, 3, 2, 1, 1, 1, 0},
+                                            {1, 3, 9, 9, 8, 3, 3, 1, 1, 1, 1, 0},
+                                            {1, 3, 17, 17, 8, 3, 3, 2, 1, 2, 1, 0}};
+        for (size_t i = 0; i < sizeof refused / sizeof refused[0]; i++) {
+            c8_conv2d_desc d = make_desc(&refused[i]);
+            float one = 1.0f;
+            c8_int8_epilogue ep = {C8_QOUT_INT8, NULL, &one, NULL, 0.0f, {0, 0, 0, 0}};
+            CU_ASSERT(!c8_cuda_int8_conv_supports(g_ctx, algos[a], &d, &ep, NULL));
+        }
+    }
+    g_only_algo = -1;
+    printf("\n    %ld space-to-depth runs compared", g_runs);
+    CU_ASSERT_EQUAL(g_runs, (long)expect);
+    CU_ASSERT_EQUAL(fails, 0);
+}
+
 /* The small-channel kernel alone (imma_smallc_128x64, C <= 4): C = 1..4, filters 1x1 to 10x10
  * (100 taps: the reduction padded from 400 to 416), strides, dilation, asymmetric padding, K off
  * its 64-channel blocks (1, 3, 33, 64, 65, 129), every output type with and without residual,
@@ -537,6 +598,7 @@ static void test_conv_timing(void) {
 static const c8_test_case kCases[] = {
     {"conv_cutlass", test_conv_cutlass},
     {"conv_smallc", test_conv_smallc},
+    {"conv_s2d", test_conv_s2d},
     {"conv_dense_sweep", test_conv_dense_sweep},
     {"conv_epilogues", test_conv_epilogues},
     {"conv_depthwise", test_conv_depthwise},

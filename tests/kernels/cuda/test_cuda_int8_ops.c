@@ -263,6 +263,56 @@ static void test_requantize(void) {
         }
 }
 
+/* Requantize with an activation (the detector's Clips after Concats ran on the host before
+ * 2026-12-07): against c8_quant_epilogue_i8 element by element on the host (ops/q8.c's
+ * run_requantize) and a few hand-worked values. */
+static void test_requantize_act(void) {
+    static const int64_t cases[][2] = {{1, 1}, {49, 7}, {31, 33}, {196, 129}, {3136, 64}};
+    int idx = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int act = 0; act < 4; act++) {
+            uint64_t seed = 0xE80 + (uint64_t)idx++;
+            c8t_rng rng = {seed};
+            int64_t pix = cases[i][0], c = cases[i][1], cp = c8t_cpad(c);
+            size_t cnt = (size_t)(pix * c), pcnt = (size_t)(pix * cp);
+            const int ties = idx % 2;
+            const float m = ties ? 0.5f : c8t_uniform(&rng, 0.2f, 1.5f);
+            c8_quant_act a = {act, -INFINITY, INFINITY, ties ? 0.125f : 0.1f};
+            if (act == C8_QACT_CLIP) {
+                a.lo = -40.5f;
+                a.hi = 70.25f;
+            }
+            int8_t *q = rand_i8(&rng, cnt), *pq = calloc(pcnt, 1), *y_ref = malloc(cnt);
+            int8_t *y_h = malloc(pcnt), *y_c = malloc(cnt);
+            if (cnt >= 4) { /* hand-worked: 5 * 0.5 = 2.5 -> 2 (ties to even); -3; 127; -127 */
+                q[0] = 5, q[1] = -3, q[2] = 127, q[3] = -127;
+            }
+            for (int64_t p = 0; p < pix; p++) memcpy(pq + p * cp, q + p * c, (size_t)c);
+            for (size_t j = 0; j < cnt; j++) y_ref[j] = c8_quant_epilogue_i8(q[j], m, 0, 0, 0, a);
+            void *dq = dev_upload(pq, pcnt);
+            gbuf y = gbuf_alloc(pcnt);
+            RUN_INTO(y, y_h, pcnt,
+                     c8_cuda_int8_requantize_act(pix, c, dq, m, a, y.body, g_stream, &g_err));
+            CU_ASSERT(host_pad_is_zero(1, pix, c, y_h));
+            for (int64_t p = 0; p < pix; p++) memcpy(y_c + p * c, y_h + p * cp, (size_t)c);
+            CU_ASSERT_EQUAL(compare_exact(1, cnt, y_c, y_ref, "requantize_act", seed), 0);
+            if (cnt >= 4 && ties) {
+                const int8_t want_relu[4] = {2, 0, 64, 0}, want_clip[4] = {2, -2, 64, -40};
+                const int8_t *want = act == C8_QACT_RELU   ? want_relu
+                                     : act == C8_QACT_CLIP ? want_clip
+                                                           : NULL;
+                for (int j = 0; want && j < 4; j++) CU_ASSERT_EQUAL(y_c[j], want[j]);
+            }
+            gbuf_free(&y);
+            cudaFree(dq);
+            free(q);
+            free(pq);
+            free(y_ref);
+            free(y_h);
+            free(y_c);
+        }
+}
+
 static void test_add(void) {
     static const int64_t cases[][2] = {{1, 1}, {49, 7}, {31, 33}, {196, 129}, {3136, 64}};
     int idx = 0;
@@ -403,6 +453,7 @@ static const c8_test_case kCases[] = {
     {"global_avgpool", test_global_avgpool},
     {"quantize_roundtrip", test_quantize_roundtrip},
     {"requantize", test_requantize},
+    {"requantize_act", test_requantize_act},
     {"add", test_add},
     {"concat", test_concat},
     {"layouts", test_layouts},
