@@ -39,6 +39,7 @@
 #include "kernels/cpu/dnnl_backend.h"
 
 #include "kernels/cpu/fp16_round.h"
+#include "kernels/cpu/layout_f32.h"
 #include "kernels/cpu/pool_fast.h"
 #include "ops/geometry.h"
 #include "util/shape.h"
@@ -90,6 +91,11 @@ struct c8_dnnl_node {
     dnnl_memory_t src_user, dst_user;
     dnnl_primitive_t src_in, dst_out, res_in; /* plain -> src, dst -> plain, plain -> dst */
     void *src_buf, *dst_buf;
+    /* 4-D float32 activations the primitive wants channels-last (acdb) where the plan's are
+     * NCHW: converted by calib8's own transposes (layout_f32.h) instead of oneDNN's reorders;
+     * dims (N, C, H*W) of src and of dst */
+    bool src_nhwc, dst_nhwc;
+    int64_t src_nchw[3], dst_nchw[3];
     dnnl_memory_t scratch; /* the primitive's scratchpad (user mode), or NULL */
     void *scratch_buf;
     void *wei_buf;  /* the weights in the primitive's layout (owned) */
@@ -423,18 +429,42 @@ static void *buf_for(const dnnl_memory_desc_t *md) {
     return aligned_alloc(64, (b + 63) / 64 * 64 + 64);
 }
 
+/* Whether `plain` is a dense 4-D float32 NCHW tensor that `blocked` holds channels-last
+ * (acdb); dims gets (N, C, H*W). */
+static bool nchw_vs_nhwc(const dnnl_memory_desc_t *plain, const dnnl_memory_desc_t *blocked,
+                         int64_t dims[3]) {
+    if (plain->ndims != 4 || plain->data_type != dnnl_f32) return false;
+    dnnl_memory_desc_t a, b;
+    if (dnnl_memory_desc_init_by_tag(&a, 4, plain->dims, dnnl_f32, dnnl_abcd) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&b, 4, plain->dims, dnnl_f32, dnnl_acdb) != dnnl_success)
+        return false;
+    if (!dnnl_memory_desc_equal(plain, &a) || !dnnl_memory_desc_equal(blocked, &b)) return false;
+    dims[0] = plain->dims[0];
+    dims[1] = plain->dims[1];
+    dims[2] = plain->dims[2] * plain->dims[3];
+    return true;
+}
+
 /* Where the primitive's src / dst layouts (smd, dmd) differ from the plain tensors (splain,
- * dplain): the plain views, the reorders and the blocked buffers. */
+ * dplain): the plain views, the reorders (or calib8's transposes) and the blocked buffers. */
 static c8_status activation_layouts(c8_dnnl_ctx *c, c8_dnnl_node *s, const dnnl_memory_desc_t *smd,
                                     const dnnl_memory_desc_t *dmd, const dnnl_memory_desc_t *splain,
                                     const dnnl_memory_desc_t *dplain, c8_error *err) {
-    if (!dnnl_memory_desc_equal(smd, splain)) {
+    if (nchw_vs_nhwc(splain, smd, s->src_nchw)) {
+        s->src_nhwc = true;
+        if (!(s->src_buf = buf_for(smd))) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        DNNL_TRY(dnnl_memory_set_data_handle(s->src, s->src_buf));
+    } else if (!dnnl_memory_desc_equal(smd, splain)) {
         C8_TRY(reorder_prim(c, splain, smd, &s->src_in, err));
         DNNL_TRY(dnnl_memory_create(&s->src_user, splain, c->eng, DNNL_MEMORY_NONE));
         if (!(s->src_buf = buf_for(smd))) return c8_err(err, C8_ERR_NOMEM, "out of memory");
         DNNL_TRY(dnnl_memory_set_data_handle(s->src, s->src_buf));
     }
-    if (!dnnl_memory_desc_equal(dmd, dplain)) {
+    if (nchw_vs_nhwc(dplain, dmd, s->dst_nchw)) {
+        s->dst_nhwc = true;
+        if (!(s->dst_buf = buf_for(dmd))) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        DNNL_TRY(dnnl_memory_set_data_handle(s->dst, s->dst_buf));
+    } else if (!dnnl_memory_desc_equal(dmd, dplain)) {
         C8_TRY(reorder_prim(c, dmd, dplain, &s->dst_out, err));
         if (s->res) C8_TRY(reorder_prim(c, dplain, dmd, &s->res_in, err));
         DNNL_TRY(dnnl_memory_create(&s->dst_user, dplain, c->eng, DNNL_MEMORY_NONE));
@@ -970,14 +1000,19 @@ static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, c
         DNNL_TRY(dnnl_memory_set_data_handle(s->src_user, (void *)x));
         dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->src_user}, {DNNL_ARG_TO, s->src}};
         DNNL_TRY(dnnl_primitive_execute(s->src_in, c->stream, 2, r));
+    } else if (s->src_nhwc) { /* (N, C, HW) -> (N, HW, C) */
+        c8_cpu_transpose_f32(s->src_nchw[0], s->src_nchw[1], s->src_nchw[2], x, s->src_buf);
     } else {
         DNNL_TRY(dnnl_memory_set_data_handle(s->src, (void *)x));
     }
-    if (s->dst_out && s->res) { /* the residual, in the primitive's layout, is the sum's addend */
+    if (s->dst_nhwc && s->res) { /* the residual, channels-last, is the sum's addend */
+        c8_cpu_transpose_f32(s->dst_nchw[0], s->dst_nchw[1], s->dst_nchw[2], res, s->dst_buf);
+    } else if (s->dst_out &&
+               s->res) { /* the residual, in the primitive's layout, is the sum's addend */
         DNNL_TRY(dnnl_memory_set_data_handle(s->dst_user, (void *)res));
         dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->dst_user}, {DNNL_ARG_TO, s->dst}};
         DNNL_TRY(dnnl_primitive_execute(s->res_in, c->stream, 2, r));
-    } else if (!s->dst_out) {
+    } else if (!s->dst_out && !s->dst_nhwc) {
         DNNL_TRY(dnnl_memory_set_data_handle(s->dst, y));
         if (s->res && y != res) memmove(y, res, s->res_bytes); /* the sum post-op's addend */
     }
@@ -996,6 +1031,8 @@ static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, c
         DNNL_TRY(dnnl_primitive_execute(s->dst_out, c->stream, 2, r));
     }
     DNNL_TRY(dnnl_stream_wait(c->stream));
+    if (s->dst_nhwc) /* (N, HW, K) -> (N, K, HW) */
+        c8_cpu_transpose_f32(s->dst_nchw[0], s->dst_nchw[2], s->dst_nchw[1], s->dst_buf, y);
     return C8_OK;
 }
 

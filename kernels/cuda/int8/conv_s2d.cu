@@ -125,8 +125,8 @@ c8_status c8i_launch_s2d(int32_t inner, const c8_conv2d_desc *d, const c8i_conv_
     int8_t *wsd = xs + align256(e.n * e.h * e.w * 32);
     const long long pixels = (long long)e.n * e.h * e.w;
     s2d_input_kernel<<<(unsigned)((pixels + kThreads - 1) / kThreads), kThreads, 0, stream>>>(
-        pixels, (int)d->c, (int)d->h, (int)d->w, (int)e.h, (int)e.w, (int)d->pad_t,
-        (int)d->pad_l, p.x, xs);
+        pixels, (int)d->c, (int)d->h, (int)d->w, (int)e.h, (int)e.w, (int)d->pad_t, (int)d->pad_l,
+        p.x, xs);
     C8_CUDA_LAUNCH_TRY(err);
     const int rows = p.kp * (int)(e.r * e.s);
     s2d_weight_kernel<<<(unsigned)((rows + kThreads - 1) / kThreads), kThreads, 0, stream>>>(

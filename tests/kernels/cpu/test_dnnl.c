@@ -10,6 +10,7 @@
 
 #include "calib8/quant.h"
 #include "kernels/cpu/dnnl_backend.h"
+#include "kernels/cpu/layout_f32.h"
 #include "kernels/ref/fp16.h"
 #include "kernels/ref/ref.h"
 #include "ops/geometry.h"
@@ -964,6 +965,35 @@ static void test_maxpool(void) {
 /* Q8Quantize and Q8Requantize (the fast backend's vectorized loops) byte for byte against the
  * reference run: ties at every half step, NaN, +-Inf, saturation, every int8 input and each
  * activation. */
+/* The batched float32 transposes of the FP32 convolutions' channels-last activations
+ * (layout_f32.h) against the plain index formula, bit for bit, on random bit patterns (NaN
+ * payloads and signed zeros included: pure data movement): shapes off the 8 x 8 tiles and the
+ * 64-row bands, one row or column, and sizes on both sides of the threading threshold. */
+static void test_layout(void) {
+    static const int64_t shapes[][3] = {{1, 1, 1},     {1, 8, 8},   {3, 7, 9},    {2, 32, 784},
+                                        {64, 784, 32}, {5, 65, 13}, {1, 3, 5000}, {2, 129, 1},
+                                        {1, 1, 77},    {4, 200, 72}};
+    c8t_rng r = {0x1A70};
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        const int64_t b = shapes[i][0], rows = shapes[i][1], cols = shapes[i][2];
+        const int64_t n = b * rows * cols;
+        uint32_t *x = malloc((size_t)n * 4), *y = malloc((size_t)n * 4);
+        CU_ASSERT_FATAL(x && y);
+        for (int64_t k = 0; k < n; k++) x[k] = (uint32_t)(c8t_next(&r) >> 32);
+        c8_cpu_transpose_f32(b, rows, cols, (const float *)x, (float *)y);
+        int64_t bad = 0;
+        for (int64_t bb = 0; bb < b; bb++)
+            for (int64_t a = 0; a < rows; a++)
+                for (int64_t c = 0; c < cols; c++)
+                    bad += y[(bb * cols + c) * rows + a] != x[(bb * rows + a) * cols + c];
+        if (bad)
+            printf("\n  transpose %lld x %lld x %lld: %lld wrong", (long long)b, (long long)rows,
+                   (long long)cols, (long long)bad);
+        CU_ASSERT_EQUAL(bad, 0);
+        free(x), free(y);
+    }
+}
+
 static void test_quantize(void) {
     c8_dnnl_ctx *ctx = NULL;
     c8_error err = {0};
@@ -1065,7 +1095,7 @@ static const c8_test_case cases[] = {
     {"fp32_gemm", test_fp32_gemm},       {"fp32_convtranspose", test_fp32_convtranspose},
     {"int8_add", test_int8_add},         {"int8_conv", test_int8_conv},
     {"int8_gemm", test_int8_gemm},       {"int8_split", test_int8_split},
-    {"maxpool", test_maxpool},           {"quantize", test_quantize},
-    {"relu_bn", test_relu_bn},
+    {"maxpool", test_maxpool},           {"layout", test_layout},
+    {"quantize", test_quantize},         {"relu_bn", test_relu_bn},
 };
 C8T_MAIN("dnnl", cases)
