@@ -114,3 +114,6 @@ echo "== per-layer INT8 conv $(el)"
 timeout 60 $B/bench_cuda_int8_conv --batch 256 --reps 3 --no-cudnn-int8 --out $REAL_OUT/ours.md > /tmp/ours.txt 2>&1; echo "ours rc=$? $(el)"; grep -E "52 convolutions|conv1" $REAL_OUT/ours.md | head -6
 fi
 echo "== done $(el)"
+# a call returns at most 8 files from $OUT: everything in one archive (the full call of
+# 2026-12-07 09:39 lost r50.tgz and the detector's JSON files to that limit)
+(cd $REAL_OUT && tar czf all.tgz --exclude=all.tgz . && find . -type f ! -name all.tgz -delete)
