@@ -1007,8 +1007,8 @@ static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, c
     }
     if (s->dst_nhwc && s->res) { /* the residual, channels-last, is the sum's addend */
         c8_cpu_transpose_f32(s->dst_nchw[0], s->dst_nchw[1], s->dst_nchw[2], res, s->dst_buf);
-    } else if (s->dst_out &&
-               s->res) { /* the residual, in the primitive's layout, is the sum's addend */
+    } else if (s->dst_out && s->res) {
+        /* the residual, in the primitive's layout, is the sum's addend */
         DNNL_TRY(dnnl_memory_set_data_handle(s->dst_user, (void *)res));
         dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->dst_user}, {DNNL_ARG_TO, s->dst}};
         DNNL_TRY(dnnl_primitive_execute(s->res_in, c->stream, 2, r));
