@@ -884,7 +884,9 @@ c8_status c8_exec_output(c8_exec *x, int i, c8_host_tensor *out, c8_error *err) 
                       x->spec->n_outputs);
     if (x->out_on_device)
         return c8_err(err, C8_ERR_INVALID,
-                      "the last run left its outputs on the device (run again with download)");
+                      "%s: the last run left its outputs on the device (run again with download "
+                      "to read output %d)",
+                      x->g->path, i);
     view(x->spec, x->vdata, x->spec->outputs[i], out);
     if (x->host_out) out->data = x->host_out[i];
     return C8_OK;
