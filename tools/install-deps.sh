@@ -7,7 +7,7 @@ pkgs=(cmake make gcc g++ pkg-config clang-format
       libhdf5-dev libcunit1-dev
       libdnnl-dev # oneDNN: the fast CPU backend (--device cpu); without it calib8 builds on the reference kernels
       libonnx-testdata dataset-fashion-mnist chromium fonts-dejavu-core valgrind
-      python3-numpy python3-pil python3-pytest python3-setuptools python3-pip python3-torch) # /usr/bin/python3 for tests/tools/test_cli.sh, check_pngs.py, tests/python
+      python3-numpy python3-pil python3-onnx python3-pytest python3-setuptools python3-pip python3-torch) # /usr/bin/python3 for tests/tools/test_cli.sh, check_pngs.py, tests/python
 missing=()
 for p in "${pkgs[@]}"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")

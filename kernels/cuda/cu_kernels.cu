@@ -998,13 +998,13 @@ __global__ void k_softmax(int64_t outer, int64_t len, int64_t inner, const float
         float m = xr[0];
         for (int64_t j = 1; j < len; j++)
             if (xr[j * inner] > m) m = xr[j * inner];
-        float s = 0.0f;
+        double s = 0.0; /* in double, as c8_ref_softmax (why there) */
         for (int64_t j = 0; j < len; j++) {
             const float e = expf(xr[j * inner] - m);
             yr[j * inner] = e;
             s += e;
         }
-        for (int64_t j = 0; j < len; j++) yr[j * inner] = yr[j * inner] / s;
+        for (int64_t j = 0; j < len; j++) yr[j * inner] = (float)(yr[j * inner] / s);
     }
 }
 

@@ -45,13 +45,16 @@ void c8_ref_softmax(int64_t outer, int64_t len, int64_t inner, const float *x, f
             float m = xr[0];
             for (int64_t j = 1; j < len; j++)
                 if (xr[j * inner] > m) m = xr[j * inner];
-            float s = 0.0f;
+            /* The sum in double: in float, adding thousands of small terms to a sum near 1
+             * loses up to half an ulp of the sum each (PP-OCRv4's 6,625 classes: 3.7e-5 of the
+             * largest probability against a float64 evaluation; ONNX Runtime's 4e-6). */
+            double s = 0.0;
             for (int64_t j = 0; j < len; j++) {
                 const float e = expf(xr[j * inner] - m);
                 yr[j * inner] = e;
                 s += e;
             }
-            for (int64_t j = 0; j < len; j++) yr[j * inner] = yr[j * inner] / s;
+            for (int64_t j = 0; j < len; j++) yr[j * inner] = (float)(yr[j * inner] / s);
         }
     }
 }

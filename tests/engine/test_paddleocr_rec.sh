@@ -1,10 +1,10 @@
 #!/usr/bin/env bash
 # Issue 19, part 4: the real PP-OCRv4 text recognizer (../shared/fixtures/models/paddleocr, SVTR
 # neck: LayerNorm as ReduceMean / Pow / Sqrt, attention MatMuls between activations) loads, and
-# its FP32 output equals ONNX Runtime's within 1e-4 relative on text-line images rendered at
-# height 48 and widths 320 and 160 (the input's W is dynamic; criteria in
-# paddleocr_rec_check.py); then an INT8 build with a cache calibrated on 8 rendered lines builds
-# (the ops without INT8 kernels in FP32, with their reasons) and runs. Exit 77 (skip) where the
+# its FP32 output equals ONNX Runtime's, and a float64 evaluation's (onnx_f64.py), within 1e-4
+# relative on text-line images rendered at height 48 and widths 320 and 160 (the input's W is
+# dynamic; criteria in paddleocr_rec_check.py); then an INT8 build with a cache calibrated on 8
+# rendered lines builds (the ops without INT8 kernels in FP32, with their reasons) and runs. Exit 77 (skip) where the
 # fixture (../shared beside the checkout, or C8_SHARED_DIR), onnxruntime (.deps/ort or
 # C8_ORT_PYTHONPATH), numpy or (for the INT8 part) PIL is missing.
 # Part 4 proper (issue 19): text lines rendered with Debian's DejaVu fonts and known strings
