@@ -40,6 +40,7 @@
 
 #include "kernels/cpu/fp16_round.h"
 #include "kernels/cpu/layout_f32.h"
+#include "kernels/cpu/eltwise_fast.h"
 #include "kernels/cpu/pool_fast.h"
 #include "ops/geometry.h"
 #include "util/shape.h"
@@ -76,7 +77,9 @@ typedef enum node_kind {
     K_REQUANT,
     K_RELU,
     K_BN,
-    K_Q8MAXPOOL
+    K_Q8MAXPOOL,
+    K_BINARY, /* float32 Add / Sub / Mul / Div (eltwise_fast.h) */
+    K_CLIP    /* float32 Clip (eltwise_fast.h) */
 } node_kind;
 
 struct c8_dnnl_node {
@@ -298,6 +301,15 @@ static const char *q8_reason(const c8_graph *g, const c8_node *n) {
     return NULL;
 }
 
+static c8_binary_op binop(c8_op op) {
+    switch (op) {
+    case C8_OP_SUB: return C8_BINARY_SUB;
+    case C8_OP_MUL: return C8_BINARY_MUL;
+    case C8_OP_DIV: return C8_BINARY_DIV;
+    default: return C8_BINARY_ADD;
+    }
+}
+
 const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *l,
                            const char **why) {
     const char *r = NULL, *label = NULL;
@@ -340,6 +352,35 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
         const c8_value *x = c8_node_input(g, n, 0);
         if (!x || x->dtype != C8_DT_INT8) r = "not int8";
         label = "cpu:maxpool int8";
+        break;
+    }
+    case C8_OP_ADD:
+    case C8_OP_SUB:
+    case C8_OP_MUL:
+    case C8_OP_DIV: {
+        if (!fp32_layer(l)) return NULL;
+        const c8_value *a = c8_node_input(g, n, 0), *b = c8_node_input(g, n, 1);
+        const c8_value *y = c8_node_output(g, n, 0);
+        if (n->n_in != 2 || !is_float(a) || !is_float(b) || !is_float(y) ||
+            n->fusion.residual >= 0 || n->fusion.act != C8_ACT_NONE)
+            r = "not plain float32";
+        else if (!c8_cpu_binary_f32_fits(binop(n->op), &a->shape, &b->shape, &y->shape))
+            r = "broadcast form";
+        label = "cpu:eltwise";
+        break;
+    }
+    case C8_OP_CLIP: {
+        if (!fp32_layer(l)) return NULL;
+        const c8_value *x = c8_node_input(g, n, 0);
+        if (!is_float(x) || !is_float(c8_node_output(g, n, 0)) || n->fusion.act != C8_ACT_NONE)
+            r = "not plain float32";
+        else if (g->opset < 11)
+            r = "Clip-6 attributes";
+        for (int k = 1; k <= 2 && !r; k++) {
+            const c8_value *v = k < n->n_in && n->in[k] >= 0 ? &g->vals[n->in[k]] : NULL;
+            if (v && (!is_float(v) || c8_shape_numel(&v->shape) != 1)) r = "bounds";
+        }
+        label = "cpu:clip";
         break;
     }
     case C8_OP_Q8_ADD: {
@@ -973,6 +1014,11 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
         if (st == C8_OK) st = c8_pool2d_desc_check(n->name, &s->qpool, 1, err);
         break;
     case C8_OP_BATCHNORM: s->kind = K_BN; break;
+    case C8_OP_ADD:
+    case C8_OP_SUB:
+    case C8_OP_MUL:
+    case C8_OP_DIV: s->kind = K_BINARY; break;
+    case C8_OP_CLIP: s->kind = K_CLIP; break;
     case C8_OP_Q8_REQUANTIZE: s->kind = K_REQUANT; break;
     case C8_OP_Q8_CONV:
     case C8_OP_Q8_GEMM:
@@ -1063,6 +1109,22 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
     }
     if (s->kind == K_RELU) {
         c8_dnnl_relu(in[0].data, out[0].data, c8_shape_numel(&in[0].shape));
+        return C8_OK;
+    }
+    if (s->kind == K_BINARY) { /* shapes of a dynamic profile outside the fast forms: reference */
+        const c8_binary_op op = binop(n->op);
+        if (!c8_cpu_binary_f32(op, &in[0].shape, in[0].data, &in[1].shape, in[1].data,
+                               &out[0].shape, out[0].data) &&
+            !c8_ref_binary(op, C8_DT_FLOAT, &in[0].shape, in[0].data, &in[1].shape, in[1].data,
+                           &out[0].shape, out[0].data))
+            return c8_err(err, C8_ERR_INTERNAL, "%s: node '%s': float32 %s not supported", g->path,
+                          n->name, c8_op_name(n->op));
+        return C8_OK;
+    }
+    if (s->kind == K_CLIP) { /* bounds: scalar float32 inputs, absent ones no bound */
+        const float *lo = n->n_in > 1 && n->in[1] >= 0 ? in[1].data : NULL;
+        const float *hi = n->n_in > 2 && n->in[2] >= 0 ? in[2].data : NULL;
+        c8_cpu_clip_f32(in[0].data, out[0].data, c8_shape_numel(&in[0].shape), lo, hi);
         return C8_OK;
     }
     if (s->kind == K_BN) { /* shapes as ops/compute.c's bn_run checked them at inference */

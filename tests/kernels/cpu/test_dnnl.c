@@ -10,7 +10,9 @@
 
 #include "calib8/quant.h"
 #include "kernels/cpu/dnnl_backend.h"
+#include "kernels/cpu/eltwise_fast.h"
 #include "kernels/cpu/layout_f32.h"
+#include "kernels/ref/eltwise.h"
 #include "kernels/ref/fp16.h"
 #include "kernels/ref/ref.h"
 #include "ops/geometry.h"
@@ -994,6 +996,97 @@ static void test_layout(void) {
     }
 }
 
+/* Float32 Add / Sub / Mul / Div and Clip (eltwise_fast.c) against c8_ref_binary / c8_ref_clip,
+ * bit for bit, on 1 and 2 threads: equal shapes, a single-element operand on either side,
+ * per-plane operands ((N, C, 1, 1), (1, C, 1, 1), (C, 1, 1)) on either side; lengths off the 8-wide
+ * step and over several 16K chunks; values with NaN, +-0, +-Inf and exact ties. Shapes outside
+ * these forms are refused (false) and leave the output alone. */
+static float eltwise_value(c8t_rng *r, int64_t k) {
+    switch (k % 23) {
+    case 3: return NAN;
+    case 5: return -0.0f;
+    case 7: return 0.0f;
+    case 11: return INFINITY;
+    case 13: return -INFINITY;
+    case 17: return 1.5f;
+    default: return c8t_uniform(r, -3.0f, 3.0f);
+    }
+}
+
+static void test_eltwise(void) {
+    static const int64_t ys[][4] = {{2, 3, 5, 7}, {1, 16, 40, 40}, {2, 24, 97, 101}, {1, 1, 1, 9}};
+    static const c8_binary_op ops[] = {C8_BINARY_ADD, C8_BINARY_SUB, C8_BINARY_MUL, C8_BINARY_DIV};
+    c8t_rng r = {0xE17};
+    for (size_t i = 0; i < sizeof ys / sizeof ys[0]; i++) {
+        const c8_shape sy = pu_shp(4, ys[i][0], ys[i][1], ys[i][2], ys[i][3]);
+        const int64_t n = c8_shape_numel(&sy);
+        const c8_shape others[] = {
+            sy,
+            pu_shp(1, (int64_t)1),
+            pu_shp(0),
+            pu_shp(4, ys[i][0], ys[i][1], (int64_t)1, (int64_t)1),
+            pu_shp(4, (int64_t)1, ys[i][1], (int64_t)1, (int64_t)1),
+            pu_shp(3, ys[i][1], (int64_t)1, (int64_t)1),
+        };
+        float *a = malloc((size_t)n * 4), *b = malloc((size_t)n * 4), *want = malloc((size_t)n * 4),
+              *got = malloc((size_t)n * 4);
+        CU_ASSERT_FATAL(a && b && want && got);
+        for (int64_t k = 0; k < n; k++)
+            a[k] = eltwise_value(&r, k), b[k] = eltwise_value(&r, k + 9);
+        for (size_t o = 0; o < sizeof others / sizeof others[0]; o++)
+            for (int side = 0; side < 2; side++)
+                for (size_t q = 0; q < sizeof ops / sizeof ops[0]; q++)
+                    for (int threads = 1; threads <= 2; threads++) {
+                        const c8_shape *sa = side ? &others[o] : &sy, *sb = side ? &sy : &others[o];
+                        CU_ASSERT(c8_cpu_binary_f32_fits(ops[q], sa, sb, &sy));
+                        CU_ASSERT(c8_ref_binary(ops[q], C8_DT_FLOAT, sa, a, sb, b, &sy, want));
+                        memset(got, 0x5a, (size_t)n * 4);
+                        c8_dnnl_thread_scope t = c8_dnnl_threads_enter(threads);
+                        CU_ASSERT(c8_cpu_binary_f32(ops[q], sa, a, sb, b, &sy, got));
+                        c8_dnnl_threads_leave(t);
+                        int64_t bad = 0;
+                        for (int64_t k = 0; k < n; k++)
+                            bad += memcmp(&got[k], &want[k], 4) != 0 &&
+                                   !(got[k] != got[k] && want[k] != want[k]);
+                        if (bad)
+                            printf("\n  eltwise op %d y %lldx%lldx%lldx%lld operand %zu side %d "
+                                   "threads %d: %lld wrong",
+                                   (int)ops[q], (long long)ys[i][0], (long long)ys[i][1],
+                                   (long long)ys[i][2], (long long)ys[i][3], o, side, threads,
+                                   (long long)bad);
+                        CU_ASSERT_EQUAL(bad, 0);
+                    }
+        /* Clip: both bounds, one, none; a bound of +0 against -0 inputs */
+        static const float bounds[][2] = {{0.0f, 6.0f}, {-1.0f, 1.0f}, {0.0f, 0.0f}};
+        for (size_t k = 0; k < 3; k++)
+            for (int which = 0; which < 4; which++)
+                for (int threads = 1; threads <= 2; threads++) {
+                    const float *lo = which & 1 ? &bounds[k][0] : NULL;
+                    const float *hi = which & 2 ? &bounds[k][1] : NULL;
+                    CU_ASSERT(c8_ref_clip(C8_DT_FLOAT, a, want, n, lo, hi));
+                    memset(got, 0x5a, (size_t)n * 4);
+                    c8_dnnl_thread_scope t = c8_dnnl_threads_enter(threads);
+                    c8_cpu_clip_f32(a, got, n, lo, hi);
+                    c8_dnnl_threads_leave(t);
+                    int64_t bad = 0;
+                    for (int64_t e = 0; e < n; e++)
+                        bad += memcmp(&got[e], &want[e], 4) != 0 &&
+                               !(got[e] != got[e] && want[e] != want[e]);
+                    CU_ASSERT_EQUAL(bad, 0);
+                }
+        free(a), free(b), free(want), free(got);
+    }
+    /* forms it refuses: a row broadcast, a rank-2 per-channel operand, Max */
+    const c8_shape y4 = pu_shp(4, (int64_t)2, (int64_t)3, (int64_t)4, (int64_t)5);
+    const c8_shape row = pu_shp(1, (int64_t)5), col = pu_shp(2, (int64_t)3, (int64_t)1);
+    CU_ASSERT(!c8_cpu_binary_f32_fits(C8_BINARY_ADD, &y4, &row, &y4));
+    CU_ASSERT(!c8_cpu_binary_f32_fits(C8_BINARY_MUL, &col, &y4, &y4));
+    CU_ASSERT(!c8_cpu_binary_f32_fits(C8_BINARY_MAX, &y4, &y4, &y4));
+    float dummy = 1.0f;
+    CU_ASSERT(!c8_cpu_binary_f32(C8_BINARY_ADD, &y4, &dummy, &row, &dummy, &y4, &dummy));
+    CU_ASSERT_EQUAL(dummy, 1.0f);
+}
+
 static void test_quantize(void) {
     c8_dnnl_ctx *ctx = NULL;
     c8_error err = {0};
@@ -1097,5 +1190,6 @@ static const c8_test_case cases[] = {
     {"int8_gemm", test_int8_gemm},       {"int8_split", test_int8_split},
     {"maxpool", test_maxpool},           {"layout", test_layout},
     {"quantize", test_quantize},         {"relu_bn", test_relu_bn},
+    {"eltwise", test_eltwise},
 };
 C8T_MAIN("dnnl", cases)
