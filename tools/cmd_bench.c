@@ -480,10 +480,11 @@ static c8_status write_json(const char *path, const char *plan, c8_engine *e, co
     j_kint(&j, "iterations", iters);
     j_kint(&j, "contexts", n_ctx);
     /* the CPU threads each context ran with (--threads, else OpenMP's default) and how idle
-     * OpenMP threads waited (the CLI sets passive unless OMP_WAIT_POLICY was set: tools/main.c) */
+     * OpenMP threads waited: OMP_WAIT_POLICY as set, else "default" (libgomp spins a while,
+     * then sleeps; bench, unlike the other commands, does not set passive: tools/main.c) */
     j_kint(&j, "threads", nr > 0 ? r[0].threads : 0);
     const char *wp = getenv("OMP_WAIT_POLICY");
-    j_kstr(&j, "omp_wait_policy", wp ? wp : "");
+    j_kstr(&j, "omp_wait_policy", wp ? wp : "default");
     /* what the inputs held: "" = uniform in [-1, 1), else the preprocessing of random pixels */
     j_kstr(&j, "input_preprocessing", pre);
     j_kstr(&j, "io", resident ? "device" : "host");

@@ -900,25 +900,38 @@ static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, 
 static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n,
                               c8_dnnl_node **out, c8_error *err);
 
-/* Whether node n is too small to gain from threads: waking OpenMP's threads for each node (tens
- * of microseconds on the 2-vCPU VM) made a batch-1 forward of fmnist_cnn 25% slower on 2 threads
- * than on 1. Below 16M multiply-adds (a convolution or product) or 256K elements (the others), the
- * node runs on one thread. Results do not change: the integer routes are exact, and the FP32
- * primitives' sums do not depend on the thread count except the sgemm-based ones, which run on
- * one thread anyway. */
+/* Whether OpenMP's idle threads sleep at once (OMP_WAIT_POLICY=passive, which the calib8 CLI
+ * sets for its batch commands: tools/main.c) rather than spin a while first (libgomp's default,
+ * `bench`'s, and that of a program linking the library): the environment OpenMP itself read. */
+static bool threads_sleep(void) {
+    const char *p = getenv("OMP_WAIT_POLICY");
+    return p && (p[0] == 'p' || p[0] == 'P');
+}
+
+/* Whether node n is too small to gain from threads. With sleeping threads, waking them for each
+ * node (tens of microseconds on the 2-vCPU VM) made a batch-1 forward of fmnist_cnn 25% slower
+ * on 2 threads than on 1: below 16M multiply-adds (a convolution or product) or 256K elements
+ * (the others) the node runs on one thread. Spinning threads are there at once: only nodes below
+ * 64K multiply-adds or 4K elements stay on one (2 threads, batch 1: fmnist_cnn 0.28 -> 0.19 ms,
+ * fmnist_resnet 0.20 -> 0.14 ms). Results do not change: the integer routes are exact, and the
+ * FP32 primitives' sums do not depend on the thread count except the sgemm-based ones, which
+ * run on one thread anyway. */
 static bool small_node(const c8_graph *g, const c8_node *n) {
     const c8_value *y = c8_node_output(g, n, 0), *w = c8_node_input(g, n, 1);
     const double outs = (double)c8_shape_numel(&y->shape);
+    const bool sleep = threads_sleep();
+    const double lim_macs = sleep ? 16.0 * 1024 * 1024 : 64.0 * 1024;
+    const double lim_elems = sleep ? 256.0 * 1024 : 4.0 * 1024;
     const bool product = n->op == C8_OP_CONV || n->op == C8_OP_FUSED_CONV ||
                          n->op == C8_OP_CONV_TRANSPOSE || n->op == C8_OP_Q8_CONV ||
                          n->op == C8_OP_GEMM || n->op == C8_OP_Q8_GEMM;
-    if (!product || !w || y->shape.rank < 2) return outs < 256.0 * 1024;
+    if (!product || !w || y->shape.rank < 2) return outs < lim_elems;
     /* multiply-adds per output: the weights over the output channels (conv: y axis 1; product:
      * y's last axis) */
     const int64_t ch = n->op == C8_OP_GEMM || n->op == C8_OP_Q8_GEMM ? y->shape.d[y->shape.rank - 1]
                                                                      : y->shape.d[1];
     const double per = ch > 0 ? (double)c8_shape_numel(&w->shape) / (double)ch : 0.0;
-    return outs * per < 16.0 * 1024 * 1024;
+    return outs * per < lim_macs;
 }
 
 c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, const c8_layer *l,
