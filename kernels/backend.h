@@ -193,6 +193,9 @@ typedef struct c8_segment {
      * checks); an error stops the segment. Never set together with may_capture. */
     c8_status (*after)(void *user, int node, c8_error *err);
     void *user;
+    /* an observer reads every value after its node, as the model lays it out (a host-memory
+     * backend then keeps every value in host memory in that layout) */
+    bool observed;
 } c8_segment;
 
 /* A backend's own per-node dispatch: node n (its layer l, NULL when it has none) of graph g on

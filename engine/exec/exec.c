@@ -850,7 +850,8 @@ static c8_status run_nodes(c8_exec *x, bool download, c8_error *err) {
                           false,
                           false,
                           NULL,
-                          x};
+                          x,
+                          x->obs != NULL};
         /* between nodes: observers, and interrupts where no graph capture can be open */
         if (x->obs || x->vt->host_memory) seg.after = after_node;
         if (host) {

@@ -105,9 +105,11 @@ static c8_status d_run(void *ctx, void *node_state, const c8_graph *g, const c8_
 }
 
 static c8_status d_run_segment(void *ctx, const c8_segment *seg, c8_error *err) {
+    C8_TRY(c8_dnnl_ctx_begin(ctx, seg, err));
     c8_dnnl_thread_scope t = threads_enter(ctx);
     c8_status st = c8_segment_run_nodes(ctx, seg, d_run, err);
     c8_dnnl_threads_leave(t);
+    c8_dnnl_ctx_end(ctx);
     return st;
 }
 

@@ -41,6 +41,11 @@ c8_status c8_dnnl_ctx_create(c8_dnnl_ctx **out, c8_error *err);
 void c8_dnnl_ctx_destroy(c8_dnnl_ctx *c); /* NULL: no-op */
 /* The threads the context's primitives are made and run with (0: OpenMP's default). */
 void c8_dnnl_ctx_set_threads(c8_dnnl_ctx *c, int threads);
+/* Brackets the nodes of one segment (a forward) run through c8_dnnl_run: within it, an FP32
+ * convolution's channels-last output stays readable by the convolutions that read it next
+ * (dnnl_conv.c, "channels-last between convolutions"). Outside a bracket nothing is shared. */
+c8_status c8_dnnl_ctx_begin(c8_dnnl_ctx *c, const struct c8_segment *seg, c8_error *err);
+void c8_dnnl_ctx_end(c8_dnnl_ctx *c);
 int c8_dnnl_ctx_threads(const c8_dnnl_ctx *c);
 /* The calling thread's OpenMP thread count set to n (> 0; <= 0: unchanged) until the matching
  * leave, which puts the previous count back (why: dnnl_backend.c). oneDNN partitions a

@@ -55,10 +55,20 @@
 #include <omp.h>
 #endif
 
+/* One value's channels-last copy in a forward (see "channels-last between convolutions"). */
+typedef struct acdb_entry {
+    const float *p;  /* the producer's channels-last output buffer */
+    uint64_t serial; /* the forward (c8_dnnl_ctx_begin) it was written in */
+} acdb_entry;
+
 struct c8_dnnl_ctx {
     dnnl_engine_t eng;
     dnnl_stream_t stream;
-    int threads; /* c8_dnnl_ctx_set_threads; 0: OpenMP's default */
+    int threads;           /* c8_dnnl_ctx_set_threads; 0: OpenMP's default */
+    const c8_segment *seg; /* the segment being run (c8_dnnl_ctx_begin), or NULL */
+    uint64_t serial;       /* forwards begun */
+    acdb_entry *acdb;      /* per value of seg->g */
+    int n_acdb;
 };
 
 void c8_dnnl_ctx_set_threads(c8_dnnl_ctx *c, int threads) {
@@ -98,6 +108,10 @@ struct c8_dnnl_node {
      * NCHW: converted by calib8's own transposes (layout_f32.h) instead of oneDNN's reorders;
      * dims (N, C, H*W) of src and of dst */
     bool src_nhwc, dst_nhwc;
+    int plain_readers;  /* the NCHW output has readers besides channels-last ones: -1 not yet
+                           known, 0 no, 1 yes (plain_needed) */
+    float *pool_acdb;   /* K_MAXPOOL on a channels-last input: its channels-last output */
+    size_t pool_acdb_n; /* floats allocated there */
     int64_t src_nchw[3], dst_nchw[3];
     dnnl_memory_t scratch; /* the primitive's scratchpad (user mode), or NULL */
     void *scratch_buf;
@@ -155,9 +169,53 @@ c8_status c8_dnnl_ctx_create(c8_dnnl_ctx **out, c8_error *err) {
 
 void c8_dnnl_ctx_destroy(c8_dnnl_ctx *c) {
     if (!c) return;
+    free(c->acdb);
     if (c->stream) dnnl_stream_destroy(c->stream);
     if (c->eng) dnnl_engine_destroy(c->eng);
     free(c);
+}
+
+/* ---------------------------------------------------- channels-last between convolutions
+ *
+ * The FP32 convolutions run channels-last (acdb) where the plan's values are NCHW, converting
+ * each input and output with calib8's transposes: a quarter of fmnist_resnet's forward at batch
+ * 64 on one thread. Within one forward (a segment: c8_dnnl_ctx_begin .. end), a convolution's
+ * channels-last output (its dst buffer, after the activation) is recorded for its value, and a
+ * convolution reading that value (as its input, or as its fused residual) in the same forward
+ * takes it from there instead of converting the NCHW copy back. The NCHW copy is not written
+ * at all when nothing else can read it: every reader of the value is such a convolution of
+ * this segment, the value is no graph output, and no observer watches the forward. Results are
+ * the same bits: the same values, moved instead of transposed twice. A record names the
+ * forward it was made in, so nothing from an earlier forward (or specialization) is read.
+ * C8_DNNL_NO_SHARE=1 turns it off (tests/kernels/cpu/test_dnnl.c "conv_chain"). */
+
+c8_status c8_dnnl_ctx_begin(c8_dnnl_ctx *c, const c8_segment *seg, c8_error *err) {
+    const int nv = seg->g->n_vals;
+    if (nv > c->n_acdb) {
+        acdb_entry *a = realloc(c->acdb, (size_t)nv * sizeof *a);
+        if (!a) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        memset(a + c->n_acdb, 0, (size_t)(nv - c->n_acdb) * sizeof *a);
+        c->acdb = a;
+        c->n_acdb = nv;
+    }
+    /* C8_DNNL_NO_SHARE (any value): every convolution converts from and to NCHW itself, as
+     * before the sharing (tests compare the two bit for bit; debugging) */
+    c->seg = getenv("C8_DNNL_NO_SHARE") ? NULL : seg;
+    c->serial++;
+    return C8_OK;
+}
+
+void c8_dnnl_ctx_end(c8_dnnl_ctx *c) { c->seg = NULL; }
+
+static const float *acdb_of(const c8_dnnl_ctx *c, int v) {
+    if (!c->seg || v < 0 || v >= c->n_acdb || c->acdb[v].serial != c->serial) return NULL;
+    return c->acdb[v].p;
+}
+
+static void acdb_record(c8_dnnl_ctx *c, int v, const float *p) {
+    if (!c->seg || v < 0 || v >= c->n_acdb) return;
+    c->acdb[v].p = p;
+    c->acdb[v].serial = c->serial;
 }
 
 void c8_dnnl_node_free(c8_dnnl_node *s) {
@@ -172,6 +230,7 @@ void c8_dnnl_node_free(c8_dnnl_node *s) {
     free(s->src_buf);
     free(s->scratch_buf);
     free(s->dst_buf);
+    free(s->pool_acdb);
     free(s->xf);
     free(s->yf);
     for (int p = 0; p < s->n_parts; p++) {
@@ -979,6 +1038,7 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
                               c8_dnnl_node **out, c8_error *err) {
     c8_dnnl_node *s = calloc(1, sizeof *s);
     if (!s) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    s->plain_readers = -1;
     c8_status st = C8_OK;
     switch (n->op) {
     case C8_OP_CONV:
@@ -1051,20 +1111,33 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
 
 /* ---------------------------------------------------------------- runs */
 
+/* The channels-last sharing's inputs and outputs of one run of a convolution (see "channels-last
+ * between convolutions"); all NULL / false / true for every other node. */
+typedef struct cl_io {
+    const float *x_acdb, *res_acdb; /* input / residual already channels-last, or NULL */
+    const c8_fusion *act;           /* with dst_nhwc: the activation, applied channels-last */
+    bool write_plain;               /* with dst_nhwc: write the NCHW output */
+} cl_io;
+
 static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, const void *bias,
-                      const void *res, c8_error *err) {
+                      const void *res, const cl_io *io, c8_error *err) {
     dnnl_exec_arg_t a[6];
     int na = 0;
     if (s->src_in) { /* plain input -> the primitive's layout */
         DNNL_TRY(dnnl_memory_set_data_handle(s->src_user, (void *)x));
         dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->src_user}, {DNNL_ARG_TO, s->src}};
         DNNL_TRY(dnnl_primitive_execute(s->src_in, c->stream, 2, r));
+    } else if (s->src_nhwc && io->x_acdb) { /* the producer's channels-last output as it is */
+        DNNL_TRY(dnnl_memory_set_data_handle(s->src, (void *)io->x_acdb));
     } else if (s->src_nhwc) { /* (N, C, HW) -> (N, HW, C) */
+        DNNL_TRY(dnnl_memory_set_data_handle(s->src, s->src_buf));
         c8_cpu_transpose_f32(s->src_nchw[0], s->src_nchw[1], s->src_nchw[2], x, s->src_buf);
     } else {
         DNNL_TRY(dnnl_memory_set_data_handle(s->src, (void *)x));
     }
-    if (s->dst_nhwc && s->res) { /* the residual, channels-last, is the sum's addend */
+    if (s->dst_nhwc && s->res && io->res_acdb) { /* the residual, channels-last, as it is */
+        memcpy(s->dst_buf, io->res_acdb, s->res_bytes);
+    } else if (s->dst_nhwc && s->res) { /* the residual, channels-last, is the sum's addend */
         c8_cpu_transpose_f32(s->dst_nchw[0], s->dst_nchw[1], s->dst_nchw[2], res, s->dst_buf);
     } else if (s->dst_out && s->res) {
         /* the residual, in the primitive's layout, is the sum's addend */
@@ -1090,9 +1163,55 @@ static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, c
         DNNL_TRY(dnnl_primitive_execute(s->dst_out, c->stream, 2, r));
     }
     DNNL_TRY(dnnl_stream_wait(c->stream));
-    if (s->dst_nhwc) /* (N, HW, K) -> (N, K, HW) */
-        c8_cpu_transpose_f32(s->dst_nchw[0], s->dst_nchw[2], s->dst_nchw[1], s->dst_buf, y);
+    if (s->dst_nhwc) {
+        /* the activation element by element where the sums are, then (N, HW, K) -> (N, K, HW) */
+        if (io->act && io->act->act != C8_ACT_NONE)
+            c8_dnnl_act_f32((int)io->act->act, io->act->act_a, io->act->act_b, s->dst_buf,
+                            s->dst_nchw[0] * s->dst_nchw[1] * s->dst_nchw[2]);
+        if (io->write_plain)
+            c8_cpu_transpose_f32(s->dst_nchw[0], s->dst_nchw[2], s->dst_nchw[1], s->dst_buf, y);
+    }
     return C8_OK;
+}
+
+/* Whether MaxPool node s takes a channels-last input (FP32, two spatial axes). */
+static bool pool_cl(const c8_dnnl_node *s) {
+    return s->kind == K_MAXPOOL && !s->fp16 && s->pool.nsp == 2;
+}
+
+/* the integer routes' sums: plain in, plain out, no activation (calib8's requantization) */
+static const cl_io k_plain_io = {NULL, NULL, NULL, true};
+
+/* Whether node n's NCHW output may be read by anything but convolutions that take the
+ * channels-last copy: an observer, a graph output, a reader outside this segment, skipped, not
+ * on oneDNN, FP16, or reading it otherwise than as the channels-last input or residual. */
+static bool plain_needed(const c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g,
+                         const c8_node *n) {
+    const c8_segment *seg = c->seg;
+    if (!seg || seg->observed || seg->g != g) return true;
+    const int v = n->out[0];
+    if (v < 0 || g->vals[v].is_output) return true;
+    if (s->plain_readers >= 0) return s->plain_readers != 0;
+    bool need = false;
+    for (int i = 0; i < g->n_nodes && !need; i++) {
+        const c8_node *r = &g->nodes[i];
+        bool reads = r->fusion.residual == v;
+        for (int k = 0; k < r->n_in; k++) reads = reads || r->in[k] == v;
+        if (!reads) continue;
+        const c8_dnnl_node *rs = seg->node_state ? seg->node_state[i] : NULL;
+        if (i < seg->first || i >= seg->first + seg->count || (seg->skip && seg->skip[i]) || !rs ||
+            (rs->kind != K_CONV && rs->kind != K_MAXPOOL) || rs->fp16) {
+            need = true;
+            break;
+        }
+        const bool cl_in = rs->kind == K_CONV ? rs->src_nhwc && !rs->src_in : pool_cl(rs);
+        for (int k = 0; k < r->n_in; k++)
+            if (r->in[k] == v && !(k == 0 && cl_in)) need = true;
+        if (r->fusion.residual == v && !(rs->kind == K_CONV && rs->res && rs->dst_nhwc))
+            need = true;
+    }
+    s->plain_readers = need ? 1 : 0;
+    return need;
 }
 
 static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
@@ -1171,7 +1290,27 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
             x = s->x16;
         }
         /* the max of rounded taps is one of them, so an FP16 layer's output is already rounded */
-        c8_cpu_maxpool(&s->pool, x, out[0].data);
+        const float *xa = pool_cl(s) ? acdb_of(c, n->in[0]) : NULL;
+        if (!xa) {
+            c8_cpu_maxpool(&s->pool, x, out[0].data);
+            return C8_OK;
+        }
+        /* the producer's channels-last output: pooled channels-last, recorded for the readers
+         * that take it so, and written NCHW where another may read it */
+        const c8_pool_desc *d = &s->pool;
+        const int64_t pq = d->out[0] * d->out[1], ny = d->N * d->C * pq;
+        if (s->pool_acdb_n < (size_t)ny) {
+            free(s->pool_acdb);
+            s->pool_acdb = aligned_alloc(64, ((size_t)ny * sizeof(float) + 63) / 64 * 64);
+            s->pool_acdb_n = s->pool_acdb ? (size_t)ny : 0;
+            if (!s->pool_acdb)
+                return c8_err(err, C8_ERR_NOMEM, "%s: node '%s' (MaxPool): out of memory", g->path,
+                              n->name);
+        }
+        c8_cpu_maxpool_nhwc(d, xa, s->pool_acdb);
+        acdb_record(c, n->out[0], s->pool_acdb);
+        if (plain_needed(c, s, g, n))
+            c8_cpu_transpose_f32(d->N, pq, d->C, s->pool_acdb, out[0].data);
         return C8_OK;
     }
     if (s->kind == K_CONV || s->kind == K_GEMM) {
@@ -1188,10 +1327,18 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
                 res = s->r16;
             }
         }
-        C8_TRY(exec(c, s, x, out[0].data, bias, res, err)); /* (c8_dnnl_run's thread count) */
+        /* channels-last between convolutions: FP32 only (an FP16 layer rounds its NCHW copy) */
         const c8_fusion *f = &n->fusion;
+        cl_io io = {NULL, NULL, f, true};
+        if (s->kind == K_CONV && !s->fp16) {
+            if (s->src_nhwc) io.x_acdb = acdb_of(c, n->in[0]);
+            if (s->dst_nhwc && s->res) io.res_acdb = acdb_of(c, f->residual);
+            if (s->dst_nhwc) io.write_plain = plain_needed(c, s, g, n);
+        }
+        C8_TRY(exec(c, s, x, out[0].data, bias, res, &io, err)); /* (c8_dnnl_run's thread count) */
+        if (s->kind == K_CONV && !s->fp16 && s->dst_nhwc) acdb_record(c, n->out[0], s->dst_buf);
         const int64_t ny = c8_shape_numel(&out[0].shape);
-        if (f->act != C8_ACT_NONE)
+        if (f->act != C8_ACT_NONE && !s->dst_nhwc)
             c8_dnnl_act_f32((int)f->act, f->act_a, f->act_b, out[0].data, ny);
         if (s->fp16) c8_cpu_fp16_round(out[0].data, out[0].data, (size_t)ny);
         return C8_OK;
@@ -1214,11 +1361,11 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
             ep.residual = res ? res + i * ys : NULL;
             void *y = (char *)out[0].data + (size_t)(i * ys) * ysz;
             if (u8) { /* channels-last int32 sums */
-                C8_TRY(exec(c, s->u8, x + i * xs, s->u8_acc, NULL, NULL, err));
+                C8_TRY(exec(c, s->u8, x + i * xs, s->u8_acc, NULL, NULL, &k_plain_io, err));
                 c8_dnnl_requant_nhwc(nb, s->channels, s->inner, NULL, s->u8_acc, &ep, y);
                 continue;
             }
-            C8_TRY(exec(c, s, s->xf + i * xs, s->yf, NULL, NULL, err));
+            C8_TRY(exec(c, s, s->xf + i * xs, s->yf, NULL, NULL, &k_plain_io, err));
             if (s->sums_plain)
                 c8_dnnl_requant(nb, s->channels, s->inner, s->yf, NULL, &ep, y);
             else /* channels-last float32 sums (CONV_F32_LAST; a product's (M, N) rows) */
@@ -1227,7 +1374,8 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
         return C8_OK;
     }
     for (int p = 0; p < s->n_parts; p++)
-        C8_TRY(exec(c, s->parts[p], s->xf + s->part_off[p], s->part_y[p], NULL, NULL, err));
+        C8_TRY(exec(c, s->parts[p], s->xf + s->part_off[p], s->part_y[p], NULL, NULL, &k_plain_io,
+                    err));
     c8_dnnl_sum_parts(s->n_parts, (const float *const *)s->part_y,
                       s->outer * s->channels * s->inner, s->acc);
     /* the chunks' convolutions write the ONNX layout; a product's rows are (M, N) either way */

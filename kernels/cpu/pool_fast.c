@@ -158,6 +158,82 @@ void c8_cpu_maxpool(const c8_pool_desc *d, const float *x, float *y) {
     }
 }
 
+#if defined(__x86_64__) || defined(__i386__)
+/* one output pixel's C channels: the taps [y0, y1) x [x0, x1) of the window at input (iy0, ix0)
+ * with dilations (dy, dx), in the reference's order */
+__attribute__((target("avx2"))) static void pixel_max_avx2(const float *x, int64_t w, int64_t c,
+                                                           int64_t iy0, int64_t ix0, int64_t dy,
+                                                           int64_t dx, int64_t y0, int64_t y1,
+                                                           int64_t x0, int64_t x1, float *y) {
+    const __m256 qnan = _mm256_set1_ps(NAN), ninf = _mm256_set1_ps(-INFINITY);
+    int64_t k = 0;
+    for (; k + 8 <= c; k += 8) {
+        __m256 m = ninf, nan = _mm256_setzero_ps();
+        for (int64_t ty = y0; ty < y1; ty++)
+            for (int64_t tx = x0; tx < x1; tx++) {
+                const __m256 v = _mm256_loadu_ps(x + ((iy0 + ty * dy) * w + ix0 + tx * dx) * c + k);
+                nan = _mm256_or_ps(nan, _mm256_cmp_ps(v, v, _CMP_UNORD_Q));
+                m = _mm256_blendv_ps(m, v, _mm256_cmp_ps(v, m, _CMP_GT_OQ));
+            }
+        _mm256_storeu_ps(y + k, _mm256_blendv_ps(m, qnan, nan));
+    }
+    for (; k < c; k++) {
+        float m = -INFINITY;
+        bool nan = false;
+        for (int64_t ty = y0; ty < y1; ty++)
+            for (int64_t tx = x0; tx < x1; tx++) {
+                const float v = x[((iy0 + ty * dy) * w + ix0 + tx * dx) * c + k];
+                nan |= v != v;
+                m = v > m ? v : m;
+            }
+        y[k] = nan ? NAN : m;
+    }
+}
+#endif
+
+static void pixel_max(bool avx2, const float *x, int64_t w, int64_t c, int64_t iy0, int64_t ix0,
+                      int64_t dy, int64_t dx, int64_t y0, int64_t y1, int64_t x0, int64_t x1,
+                      float *y) {
+#if defined(__x86_64__) || defined(__i386__)
+    if (avx2) {
+        pixel_max_avx2(x, w, c, iy0, ix0, dy, dx, y0, y1, x0, x1, y);
+        return;
+    }
+#endif
+    (void)avx2;
+    for (int64_t k = 0; k < c; k++) {
+        float m = -INFINITY;
+        bool nan = false;
+        for (int64_t ty = y0; ty < y1; ty++)
+            for (int64_t tx = x0; tx < x1; tx++) {
+                const float v = x[((iy0 + ty * dy) * w + ix0 + tx * dx) * c + k];
+                nan |= v != v;
+                m = v > m ? v : m;
+            }
+        y[k] = nan ? NAN : m;
+    }
+}
+
+void c8_cpu_maxpool_nhwc(const c8_pool_desc *d, const float *x, float *y) {
+    const int64_t h = d->in[0], w = d->in[1], p = d->out[0], q = d->out[1], c = d->C;
+    const int64_t rows = d->N * p;
+    const bool avx2 = have_avx2();
+#pragma omp parallel for schedule(static) if (rows * q * c >= 16384)
+    for (int64_t r = 0; r < rows; r++) {
+        const int64_t n = r / p, oy = r % p;
+        int64_t y0, y1;
+        clip(oy, h, d->kernel[0], d->stride[0], d->dilation[0], d->pad_begin[0], &y0, &y1);
+        const float *xn = x + n * h * w * c;
+        for (int64_t ox = 0; ox < q; ox++) {
+            int64_t x0, x1;
+            clip(ox, w, d->kernel[1], d->stride[1], d->dilation[1], d->pad_begin[1], &x0, &x1);
+            pixel_max(avx2, xn, w, c, oy * d->stride[0] - d->pad_begin[0],
+                      ox * d->stride[1] - d->pad_begin[1], d->dilation[0], d->dilation[1], y0, y1,
+                      x0, x1, y + (r * q + ox) * c);
+        }
+    }
+}
+
 /* Q8MaxPool in two passes per output row: the clipped window's rows reduced to one row (tmp,
  * the input's width), then each output the maximum of its clipped taps along that row (the
  * common 2x2 / stride 2 window as a pairwise maximum). The maximum of integers does not depend on

@@ -14,6 +14,12 @@
 /* MaxPool over x (N, C, in...) into y (N, C, out...), 1-3 spatial axes (d: as c8_ref_maxpool). */
 void c8_cpu_maxpool(const c8_pool_desc *d, const float *x, float *y);
 
+/* The same MaxPool (2 spatial axes) on channels-last tensors: x (N, H, W, C) into y (N, P, Q, C),
+ * each element as c8_ref_maxpool computes it on the NCHW tensors (the taps in its order, the
+ * first of equal maxima kept, any NaN tap NaN, no tap inside -inf), 8 channels per AVX2 step
+ * (the dnnl backend's channels-last sharing: kernels/cpu/dnnl_conv.c). */
+void c8_cpu_maxpool_nhwc(const c8_pool_desc *d, const float *x, float *y);
+
 /* Q8MaxPool (d: as c8_ref_int8_maxpool2d, already checked): the maximum of the taps inside the
  * input, starting from -127, so a window with no tap inside gives -127; bit for bit the
  * reference's (integer maxima). Returns false when out of memory (an input row wider than 4096

@@ -1087,6 +1087,158 @@ static void test_eltwise(void) {
     CU_ASSERT_EQUAL(dummy, 1.0f);
 }
 
+/* Channels-last between FP32 convolutions (dnnl_conv.c): a chain where one convolution's output
+ * is read only by convolutions (as input and as fused residual: its NCHW copy is never
+ * written), one read also by an Add (written), and the last a graph output. The outputs equal,
+ * bit for bit, the same engine's with the sharing off (C8_DNNL_NO_SHARE) and with an observer
+ * watching every tensor (every NCHW copy written), on 1 and 2 threads, on the second run of a
+ * context whose first run had other inputs; and they are within FP32 tolerance of the reference
+ * backend. */
+static c8_status chain_observer(void *user, const char *name, const c8_host_tensor *t,
+                                c8_error *err) {
+    (void)name, (void)t, (void)err;
+    ++*(int *)user;
+    return C8_OK;
+}
+
+/* Runs g on `first` (when not NULL), then on `in`; returns a copy of the last output. */
+static float *chain_run(const c8_graph *g, c8_device dev, const c8_host_tensor *first,
+                        const c8_host_tensor *in, int threads, bool observe, int64_t *n_out,
+                        int *seen) {
+    c8_error err = {0};
+    c8_graph *copy = c8_graph_clone(g);
+    c8_engine *e = copy ? c8_engine_new(copy, dev, C8_PREC_FP32) : NULL;
+    c8_context *ctx = NULL;
+    float *out = NULL;
+    if (e && c8_context_create(e, &ctx, &err) == C8_OK &&
+        (c8_context_set_threads(ctx, threads), true) &&
+        (!observe || c8_context_set_observer(ctx, chain_observer, seen, NULL, 0, &err) == C8_OK)) {
+        c8_status st = first ? c8_context_run(ctx, first, 1, &err) : C8_OK;
+        if (st == C8_OK) st = c8_context_run(ctx, in, 1, &err);
+        /* every output, one after the other */
+        *n_out = 0;
+        for (int o = 0; st == C8_OK && o < c8_engine_num_outputs(e); o++) {
+            c8_host_tensor t;
+            st = c8_context_output(ctx, o, &t, &err);
+            if (st != C8_OK) break;
+            const int64_t k = c8_shape_numel(&t.shape);
+            float *grown = realloc(out, (size_t)(*n_out + k) * 4);
+            if (!grown) break;
+            out = grown;
+            memcpy(out + *n_out, t.data, (size_t)k * 4);
+            *n_out += k;
+        }
+        if (st != C8_OK) {
+            free(out);
+            out = NULL;
+        }
+    }
+    if (!out) printf("\n  conv chain: %s", err.msg);
+    c8_context_destroy(ctx);
+    c8_engine_destroy(e);
+    return out;
+}
+
+static void test_conv_chain(void) {
+    c8t_rng r = {0xC4A1};
+    c8_graph *g = pu_graph(13);
+    int x = pu_input(g, "x", pu_shp(4, (int64_t)3, (int64_t)8, (int64_t)9, (int64_t)11));
+    int wa = pu_const(g, "wa", pu_shp(4, (int64_t)16, (int64_t)8, (int64_t)3, (int64_t)3), &r,
+                      -0.3f, 0.3f);
+    int wb = pu_const(g, "wb", pu_shp(4, (int64_t)16, (int64_t)16, (int64_t)3, (int64_t)3), &r,
+                      -0.2f, 0.2f);
+    int wc = pu_const(g, "wc", pu_shp(4, (int64_t)24, (int64_t)16, (int64_t)1, (int64_t)1), &r,
+                      -0.3f, 0.3f);
+    int wd = pu_const(g, "wd", pu_shp(4, (int64_t)16, (int64_t)24, (int64_t)3, (int64_t)3), &r,
+                      -0.2f, 0.2f);
+    int bb = pu_const(g, "bb", pu_shp(1, (int64_t)16), &r, -0.5f, 0.5f);
+    /* x -> A -> B (+ residual A) -> C (1x1) -> P = MaxPool(C) -> D; Bp = MaxPool(B);
+     * outputs F = Bp + D and G = Relu(B) */
+    const int A = pu_op(g, "a", "Conv", (int[]){x, wa}, 2, "A");
+    const int B = pu_op(g, "b", "Conv", (int[]){A, wb, bb}, 3, "B");
+    const int C = pu_op(g, "c", "Conv", (int[]){B, wc}, 2, "C");
+    const int P = pu_op(g, "p", "MaxPool", (int[]){C}, 1, "P");
+    const int D = pu_op(g, "d", "Conv", (int[]){P, wd}, 2, "D");
+    const int Bp = pu_op(g, "bp", "MaxPool", (int[]){B}, 1, "Bp");
+    const int F = pu_op(g, "f", "Add", (int[]){Bp, D}, 2, "F");
+    const int G = pu_op(g, "g", "Relu", (int[]){B}, 1, "G");
+    const char *convs[] = {"a", "b", "c", "d"}, *pools[] = {"p", "bp"};
+    for (int k = 0; k < 4; k++) {
+        const int nd = (int)(pu_node_named(g, convs[k]) - g->nodes);
+        const int64_t ks = k == 2 ? 1 : 3;
+        pu_attr_ints_v(g, nd, "kernel_shape", 2, ks, ks);
+        pu_attr_ints_v(g, nd, "pads", 4, ks / 2, ks / 2, ks / 2, ks / 2);
+    }
+    for (int k = 0; k < 2; k++) { /* 3x3 / 2 padded all round, and 2x2 / 2 padded top-left */
+        const int nd = (int)(pu_node_named(g, pools[k]) - g->nodes);
+        const int64_t ks = k == 0 ? 3 : 2, pe = k == 0 ? 1 : 0;
+        pu_attr_ints_v(g, nd, "kernel_shape", 2, ks, ks);
+        pu_attr_ints_v(g, nd, "strides", 2, (int64_t)2, (int64_t)2);
+        pu_attr_ints_v(g, nd, "pads", 4, (int64_t)1, (int64_t)1, pe, pe);
+    }
+    pu_output(g, F);
+    pu_output(g, G);
+    c8_error err = {0};
+    if (pu_finish(g, false, &err) != C8_OK) printf("\n  conv chain graph: %s", err.msg);
+    CU_ASSERT_EQUAL_FATAL(err.code, C8_OK);
+    /* A: ReLU, read by B as input and as residual (never written NCHW); B: Clip, read by C, by
+     * the pool Bp and by a Relu (written); C: read by the pool P only (never written); P: read
+     * by D only (never written); D: LeakyRelu, read by the Add (written); Bp: read by the Add */
+    c8_node *n = (c8_node *)pu_producer(g, "A");
+    n->fusion.act = C8_ACT_RELU;
+    n = (c8_node *)pu_producer(g, "B");
+    n->fusion.residual = A;
+    n->fusion.act = C8_ACT_CLIP, n->fusion.act_a = -0.5f, n->fusion.act_b = 0.8f;
+    n = (c8_node *)pu_producer(g, "D");
+    n->fusion.act = C8_ACT_LEAKY_RELU, n->fusion.act_a = 0.1f;
+    const int64_t nx = 3 * 8 * 9 * 11;
+    float *xv = rand_floats(&r, nx, -1, 1);
+    c8_host_tensor in = {0};
+    in.name = "x";
+    in.dtype = C8_DT_FLOAT;
+    in.shape = pu_shp(4, (int64_t)3, (int64_t)8, (int64_t)9, (int64_t)11);
+    in.data = xv;
+    int64_t ny = 0, ny2 = 0;
+    int seen = 0;
+    /* a first run on other values: nothing of it may show in the second */
+    float *xv0 = rand_floats(&r, nx, -3, 3);
+    c8_host_tensor in0 = in;
+    in0.data = xv0;
+    float *ref = chain_run(g, C8_DEVICE_CPU_REF, NULL, &in, 1, false, &ny, &seen);
+    CU_ASSERT_FATAL(ref != NULL);
+    float *base = NULL;
+    for (int variant = 0; variant < 6; variant++) {
+        const int threads = 1 + variant % 2;
+        const bool observe = variant >= 4, no_share = variant == 2 || variant == 3;
+        if (no_share) setenv("C8_DNNL_NO_SHARE", "1", 1);
+        seen = 0;
+        float *got = chain_run(g, C8_DEVICE_CPU, &in0, &in, threads, observe, &ny2, &seen);
+        unsetenv("C8_DNNL_NO_SHARE");
+        CU_ASSERT_FATAL(got != NULL && ny2 == ny);
+        if (observe) CU_ASSERT(seen >= 2 * 6); /* x and every node's output, two runs */
+        double worst = 0;
+        for (int64_t i = 0; i < ny; i++) {
+            const double e = fabs((double)got[i] - ref[i]) / (1.0 + fabs((double)ref[i]));
+            if (e > worst) worst = e;
+        }
+        CU_ASSERT(worst <= 1e-5);
+        if (!base) {
+            base = got;
+            continue;
+        }
+        const bool same = memcmp(base, got, (size_t)ny * 4) == 0;
+        if (!same || worst > 1e-5)
+            printf("\n  conv chain variant %d (threads %d, observer %d, sharing %s): %s, "
+                   "worst %.3g against the reference",
+                   variant, threads, observe, no_share ? "off" : "on",
+                   same ? "same bits" : "bits differ", worst);
+        CU_ASSERT(same);
+        free(got);
+    }
+    free(base), free(ref), free(xv), free(xv0);
+    c8_graph_destroy(g);
+}
+
 static void test_quantize(void) {
     c8_dnnl_ctx *ctx = NULL;
     c8_error err = {0};
@@ -1190,6 +1342,6 @@ static const c8_test_case cases[] = {
     {"int8_gemm", test_int8_gemm},       {"int8_split", test_int8_split},
     {"maxpool", test_maxpool},           {"layout", test_layout},
     {"quantize", test_quantize},         {"relu_bn", test_relu_bn},
-    {"eltwise", test_eltwise},
+    {"eltwise", test_eltwise},           {"conv_chain", test_conv_chain},
 };
 C8T_MAIN("dnnl", cases)
