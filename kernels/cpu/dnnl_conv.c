@@ -113,6 +113,8 @@ struct c8_dnnl_node {
     float *pool_acdb;   /* K_MAXPOOL on a channels-last input: its channels-last output */
     size_t pool_acdb_n; /* floats allocated there */
     int64_t src_nchw[3], dst_nchw[3];
+    bool
+        src_nhwc8; /* the same for a 1-byte input (the INT8 routes' u8): calib8's byte transposes */
     dnnl_memory_t scratch; /* the primitive's scratchpad (user mode), or NULL */
     void *scratch_buf;
     void *wei_buf;  /* the weights in the primitive's layout (owned) */
@@ -545,12 +547,35 @@ static bool nchw_vs_nhwc(const dnnl_memory_desc_t *plain, const dnnl_memory_desc
     return true;
 }
 
+/* The same for a dense 4-D u8 / s8 tensor. */
+static bool nchw_vs_nhwc8(const dnnl_memory_desc_t *plain, const dnnl_memory_desc_t *blocked,
+                          int64_t dims[3]) {
+    if (plain->ndims != 4 || (plain->data_type != dnnl_u8 && plain->data_type != dnnl_s8) ||
+        blocked->data_type != plain->data_type)
+        return false;
+    dnnl_memory_desc_t a, b;
+    if (dnnl_memory_desc_init_by_tag(&a, 4, plain->dims, plain->data_type, dnnl_abcd) !=
+            dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&b, 4, plain->dims, plain->data_type, dnnl_acdb) !=
+            dnnl_success)
+        return false;
+    if (!dnnl_memory_desc_equal(plain, &a) || !dnnl_memory_desc_equal(blocked, &b)) return false;
+    dims[0] = plain->dims[0];
+    dims[1] = plain->dims[1];
+    dims[2] = plain->dims[2] * plain->dims[3];
+    return true;
+}
+
 /* Where the primitive's src / dst layouts (smd, dmd) differ from the plain tensors (splain,
  * dplain): the plain views, the reorders (or calib8's transposes) and the blocked buffers. */
 static c8_status activation_layouts(c8_dnnl_ctx *c, c8_dnnl_node *s, const dnnl_memory_desc_t *smd,
                                     const dnnl_memory_desc_t *dmd, const dnnl_memory_desc_t *splain,
                                     const dnnl_memory_desc_t *dplain, c8_error *err) {
-    if (nchw_vs_nhwc(splain, smd, s->src_nchw)) {
+    if (nchw_vs_nhwc8(splain, smd, s->src_nchw)) {
+        s->src_nhwc8 = true;
+        if (!(s->src_buf = buf_for(smd))) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        DNNL_TRY(dnnl_memory_set_data_handle(s->src, s->src_buf));
+    } else if (nchw_vs_nhwc(splain, smd, s->src_nchw)) {
         s->src_nhwc = true;
         if (!(s->src_buf = buf_for(smd))) return c8_err(err, C8_ERR_NOMEM, "out of memory");
         DNNL_TRY(dnnl_memory_set_data_handle(s->src, s->src_buf));
@@ -1127,6 +1152,8 @@ static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, c
         DNNL_TRY(dnnl_memory_set_data_handle(s->src_user, (void *)x));
         dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->src_user}, {DNNL_ARG_TO, s->src}};
         DNNL_TRY(dnnl_primitive_execute(s->src_in, c->stream, 2, r));
+    } else if (s->src_nhwc8) { /* bytes (N, C, HW) -> (N, HW, C) */
+        c8_cpu_transpose_8(s->src_nchw[0], s->src_nchw[1], s->src_nchw[2], x, s->src_buf);
     } else if (s->src_nhwc && io->x_acdb) { /* the producer's channels-last output as it is */
         DNNL_TRY(dnnl_memory_set_data_handle(s->src, (void *)io->x_acdb));
     } else if (s->src_nhwc) { /* (N, C, HW) -> (N, HW, C) */

@@ -78,3 +78,77 @@ void c8_cpu_transpose_f32(int64_t batch, int64_t rows, int64_t cols, const float
             band(rows, cols, xb, yb, i0, i1);
     }
 }
+
+/* ---- 1-byte elements ---- */
+
+#if defined(__x86_64__) || defined(__i386__)
+/* the 16 x 16 bytes at x (row stride xs) into y (row stride ys), transposed: four rounds of
+ * unpacks, each interleaving pairs of rows at twice the element width of the round before */
+__attribute__((target("sse2"), always_inline)) static inline void
+tile16_8(const uint8_t *x, int64_t xs, uint8_t *y, int64_t ys) {
+    __m128i a[16], b[16];
+#pragma GCC unroll 16
+    for (int i = 0; i < 16; i++)
+        a[i] = _mm_loadu_si128((const __m128i *)(const void *)(x + i * xs));
+#pragma GCC unroll 8
+    for (int i = 0; i < 16; i += 2) {
+        b[i] = _mm_unpacklo_epi8(a[i], a[i + 1]);
+        b[i + 1] = _mm_unpackhi_epi8(a[i], a[i + 1]);
+    }
+#pragma GCC unroll 4
+    for (int i = 0; i < 16; i += 4) {
+        a[i] = _mm_unpacklo_epi16(b[i], b[i + 2]);
+        a[i + 1] = _mm_unpackhi_epi16(b[i], b[i + 2]);
+        a[i + 2] = _mm_unpacklo_epi16(b[i + 1], b[i + 3]);
+        a[i + 3] = _mm_unpackhi_epi16(b[i + 1], b[i + 3]);
+    }
+#pragma GCC unroll 2
+    for (int i = 0; i < 16; i += 8) {
+        b[i] = _mm_unpacklo_epi32(a[i], a[i + 4]);
+        b[i + 1] = _mm_unpackhi_epi32(a[i], a[i + 4]);
+        b[i + 2] = _mm_unpacklo_epi32(a[i + 1], a[i + 5]);
+        b[i + 3] = _mm_unpackhi_epi32(a[i + 1], a[i + 5]);
+        b[i + 4] = _mm_unpacklo_epi32(a[i + 2], a[i + 6]);
+        b[i + 5] = _mm_unpackhi_epi32(a[i + 2], a[i + 6]);
+        b[i + 6] = _mm_unpacklo_epi32(a[i + 3], a[i + 7]);
+        b[i + 7] = _mm_unpackhi_epi32(a[i + 3], a[i + 7]);
+    }
+#pragma GCC unroll 8
+    for (int i = 0; i < 8; i++) {
+        _mm_storeu_si128((__m128i *)(void *)(y + (2 * i) * ys), _mm_unpacklo_epi64(b[i], b[i + 8]));
+        _mm_storeu_si128((__m128i *)(void *)(y + (2 * i + 1) * ys),
+                         _mm_unpackhi_epi64(b[i], b[i + 8]));
+    }
+}
+
+static void band8(int64_t rows, int64_t cols, const uint8_t *x, uint8_t *y, int64_t i0,
+                  int64_t i1) {
+    int64_t i = i0;
+    for (; i + 16 <= i1; i += 16) {
+        int64_t j = 0;
+        for (; j + 16 <= cols; j += 16) tile16_8(x + i * cols + j, cols, y + j * rows + i, rows);
+        for (; j < cols; j++)
+            for (int64_t k = i; k < i + 16; k++) y[j * rows + k] = x[k * cols + j];
+    }
+    for (; i < i1; i++)
+        for (int64_t j = 0; j < cols; j++) y[j * rows + i] = x[i * cols + j];
+}
+#else
+static void band8(int64_t rows, int64_t cols, const uint8_t *x, uint8_t *y, int64_t i0,
+                  int64_t i1) {
+    for (int64_t i = i0; i < i1; i++)
+        for (int64_t j = 0; j < cols; j++) y[j * rows + i] = x[i * cols + j];
+}
+#endif
+
+void c8_cpu_transpose_8(int64_t batch, int64_t rows, int64_t cols, const uint8_t *x, uint8_t *y) {
+    /* bands of 64 rows (4 tiles of 16) per task, as the float32 transposes */
+    const int64_t bands = (rows + 63) / 64, tasks = batch * bands;
+    const bool threads = batch * rows * cols >= 4 * 65536;
+#pragma omp parallel for schedule(static) if (threads)
+    for (int64_t t = 0; t < tasks; t++) {
+        const int64_t b = t / bands, i0 = (t % bands) * 64;
+        const int64_t i1 = i0 + 64 < rows ? i0 + 64 : rows;
+        band8(rows, cols, x + b * rows * cols, y + b * rows * cols, i0, i1);
+    }
+}

@@ -992,6 +992,19 @@ static void test_layout(void) {
             printf("\n  transpose %lld x %lld x %lld: %lld wrong", (long long)b, (long long)rows,
                    (long long)cols, (long long)bad);
         CU_ASSERT_EQUAL(bad, 0);
+        /* the same shapes in bytes (c8_cpu_transpose_8: 16 x 16 tiles, ragged edges) */
+        const uint8_t *xb = (const uint8_t *)x;
+        uint8_t *yb = (uint8_t *)y;
+        c8_cpu_transpose_8(b, rows, cols, xb, yb);
+        bad = 0;
+        for (int64_t bb = 0; bb < b; bb++)
+            for (int64_t a = 0; a < rows; a++)
+                for (int64_t c = 0; c < cols; c++)
+                    bad += yb[(bb * cols + c) * rows + a] != xb[(bb * rows + a) * cols + c];
+        if (bad)
+            printf("\n  byte transpose %lld x %lld x %lld: %lld wrong", (long long)b,
+                   (long long)rows, (long long)cols, (long long)bad);
+        CU_ASSERT_EQUAL(bad, 0);
         free(x), free(y);
     }
 }
