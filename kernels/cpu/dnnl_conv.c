@@ -40,6 +40,7 @@
 
 #include "kernels/cpu/fp16_round.h"
 #include "kernels/cpu/layout_f32.h"
+#include "kernels/cpu/deconv_fast.h"
 #include "kernels/cpu/eltwise_fast.h"
 #include "kernels/cpu/pool_fast.h"
 #include "ops/geometry.h"
@@ -89,7 +90,8 @@ typedef enum node_kind {
     K_BN,
     K_Q8MAXPOOL,
     K_BINARY, /* float32 Add / Sub / Mul / Div (eltwise_fast.h) */
-    K_CLIP    /* float32 Clip (eltwise_fast.h) */
+    K_CLIP,   /* float32 Clip (eltwise_fast.h) */
+    K_DECONV  /* float32 ConvTranspose with kernel == stride (deconv_fast.h) */
 } node_kind;
 
 struct c8_dnnl_node {
@@ -136,6 +138,7 @@ struct c8_dnnl_node {
     /* an FP16 layer (emulated): x16 / r16 hold the input / residual rounded through binary16 */
     bool fp16;
     c8_pool_desc pool;    /* K_MAXPOOL */
+    c8_conv_desc convt;   /* K_DECONV */
     c8_pool2d_desc qpool; /* K_Q8MAXPOOL */
     float *x16, *r16;
     size_t x16_count, r16_count;
@@ -381,12 +384,18 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
         r = conv_reason(g, n);
         label = fp16_layer(l) ? "dnnl:conv f32 (fp16)" : "dnnl:conv f32";
         break;
-    case C8_OP_CONV_TRANSPOSE:
+    case C8_OP_CONV_TRANSPOSE: {
         if (!fp32_layer(l)) return NULL;
         r = conv_reason(g, n);
         if (!r) r = deconv_reason(n);
-        label = "dnnl:deconv f32";
+        c8_conv_desc d;
+        c8_error de = {0};
+        label = !r && n->fusion.residual < 0 && c8_op_conv_transpose_desc(g, n, &d, &de) == C8_OK &&
+                        c8_cpu_deconv_ks_fits(&d)
+                    ? "cpu:deconv"
+                    : "dnnl:deconv f32";
         break;
+    }
     case C8_OP_GEMM:
         if (!fp32_layer(l) && !fp16_layer(l)) return NULL;
         r = gemm_reason(g, n);
@@ -1081,6 +1090,11 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
         s->kind = K_CONV;
         c8_conv_desc d;
         st = c8_op_conv_transpose_desc(g, n, &d, err);
+        if (st == C8_OK && n->fusion.residual < 0 && c8_cpu_deconv_ks_fits(&d)) {
+            s->kind = K_DECONV; /* calib8's own: the reference's sums (deconv_fast.h) */
+            s->convt = d;
+            break;
+        }
         const c8_value *b = c8_node_input(g, n, 2);
         if (st == C8_OK) st = deconv_prim(c, s, &d, c8_node_input(g, n, 1)->data, b != NULL, err);
         if (st == C8_ERR_UNSUPPORTED) { /* the reference runs it (see deconv_prim) */
@@ -1268,6 +1282,15 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
     }
     if (s->kind == K_RELU) {
         c8_dnnl_relu(in[0].data, out[0].data, c8_shape_numel(&in[0].shape));
+        return C8_OK;
+    }
+    if (s->kind == K_DECONV) {
+        c8_cpu_deconv_ks(&s->convt, in[0].data, in[1].data, n->n_in > 2 ? in[2].data : NULL,
+                         out[0].data);
+        const c8_fusion *f = &n->fusion;
+        if (f->act != C8_ACT_NONE)
+            c8_dnnl_act_f32((int)f->act, f->act_a, f->act_b, out[0].data,
+                            c8_shape_numel(&out[0].shape));
         return C8_OK;
     }
     if (s->kind == K_BINARY) { /* shapes of a dynamic profile outside the fast forms: reference */
