@@ -540,14 +540,14 @@ static void *buf_for(const dnnl_memory_desc_t *md) {
     return aligned_alloc(64, (b + 63) / 64 * 64 + 64);
 }
 
-/* Whether `plain` is a dense 4-D float32 NCHW tensor that `blocked` holds channels-last
+/* Whether `plain` is a dense 4-D NCHW tensor of type dt that `blocked` holds channels-last
  * (acdb); dims gets (N, C, H*W). */
-static bool nchw_vs_nhwc(const dnnl_memory_desc_t *plain, const dnnl_memory_desc_t *blocked,
-                         int64_t dims[3]) {
-    if (plain->ndims != 4 || plain->data_type != dnnl_f32) return false;
+static bool nchw_vs_nhwc_of(dnnl_data_type_t dt, const dnnl_memory_desc_t *plain,
+                            const dnnl_memory_desc_t *blocked, int64_t dims[3]) {
+    if (plain->ndims != 4 || plain->data_type != dt || blocked->data_type != dt) return false;
     dnnl_memory_desc_t a, b;
-    if (dnnl_memory_desc_init_by_tag(&a, 4, plain->dims, dnnl_f32, dnnl_abcd) != dnnl_success ||
-        dnnl_memory_desc_init_by_tag(&b, 4, plain->dims, dnnl_f32, dnnl_acdb) != dnnl_success)
+    if (dnnl_memory_desc_init_by_tag(&a, 4, plain->dims, dt, dnnl_abcd) != dnnl_success ||
+        dnnl_memory_desc_init_by_tag(&b, 4, plain->dims, dt, dnnl_acdb) != dnnl_success)
         return false;
     if (!dnnl_memory_desc_equal(plain, &a) || !dnnl_memory_desc_equal(blocked, &b)) return false;
     dims[0] = plain->dims[0];
@@ -556,23 +556,16 @@ static bool nchw_vs_nhwc(const dnnl_memory_desc_t *plain, const dnnl_memory_desc
     return true;
 }
 
-/* The same for a dense 4-D u8 / s8 tensor. */
+static bool nchw_vs_nhwc(const dnnl_memory_desc_t *plain, const dnnl_memory_desc_t *blocked,
+                         int64_t dims[3]) {
+    return nchw_vs_nhwc_of(dnnl_f32, plain, blocked, dims);
+}
+
+/* The same for a 1-byte input (u8 or s8). */
 static bool nchw_vs_nhwc8(const dnnl_memory_desc_t *plain, const dnnl_memory_desc_t *blocked,
                           int64_t dims[3]) {
-    if (plain->ndims != 4 || (plain->data_type != dnnl_u8 && plain->data_type != dnnl_s8) ||
-        blocked->data_type != plain->data_type)
-        return false;
-    dnnl_memory_desc_t a, b;
-    if (dnnl_memory_desc_init_by_tag(&a, 4, plain->dims, plain->data_type, dnnl_abcd) !=
-            dnnl_success ||
-        dnnl_memory_desc_init_by_tag(&b, 4, plain->dims, plain->data_type, dnnl_acdb) !=
-            dnnl_success)
-        return false;
-    if (!dnnl_memory_desc_equal(plain, &a) || !dnnl_memory_desc_equal(blocked, &b)) return false;
-    dims[0] = plain->dims[0];
-    dims[1] = plain->dims[1];
-    dims[2] = plain->dims[2] * plain->dims[3];
-    return true;
+    return nchw_vs_nhwc_of(dnnl_u8, plain, blocked, dims) ||
+           nchw_vs_nhwc_of(dnnl_s8, plain, blocked, dims);
 }
 
 /* Where the primitive's src / dst layouts (smd, dmd) differ from the plain tensors (splain,

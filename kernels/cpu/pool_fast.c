@@ -158,6 +158,23 @@ void c8_cpu_maxpool(const c8_pool_desc *d, const float *x, float *y) {
     }
 }
 
+/* one output pixel's channels [k0, c), element by element (the vector loop's remainder) */
+static void pixel_max_from(const float *x, int64_t w, int64_t c, int64_t iy0, int64_t ix0,
+                           int64_t dy, int64_t dx, int64_t y0, int64_t y1, int64_t x0, int64_t x1,
+                           int64_t k0, float *y) {
+    for (int64_t k = k0; k < c; k++) {
+        float m = -INFINITY;
+        bool nan = false;
+        for (int64_t ty = y0; ty < y1; ty++)
+            for (int64_t tx = x0; tx < x1; tx++) {
+                const float v = x[((iy0 + ty * dy) * w + ix0 + tx * dx) * c + k];
+                nan |= v != v;
+                m = v > m ? v : m;
+            }
+        y[k] = nan ? NAN : m;
+    }
+}
+
 #if defined(__x86_64__) || defined(__i386__)
 /* one output pixel's C channels: the taps [y0, y1) x [x0, x1) of the window at input (iy0, ix0)
  * with dilations (dy, dx), in the reference's order */
@@ -177,17 +194,7 @@ __attribute__((target("avx2"))) static void pixel_max_avx2(const float *x, int64
             }
         _mm256_storeu_ps(y + k, _mm256_blendv_ps(m, qnan, nan));
     }
-    for (; k < c; k++) {
-        float m = -INFINITY;
-        bool nan = false;
-        for (int64_t ty = y0; ty < y1; ty++)
-            for (int64_t tx = x0; tx < x1; tx++) {
-                const float v = x[((iy0 + ty * dy) * w + ix0 + tx * dx) * c + k];
-                nan |= v != v;
-                m = v > m ? v : m;
-            }
-        y[k] = nan ? NAN : m;
-    }
+    pixel_max_from(x, w, c, iy0, ix0, dy, dx, y0, y1, x0, x1, k, y);
 }
 #endif
 
@@ -201,17 +208,7 @@ static void pixel_max(bool avx2, const float *x, int64_t w, int64_t c, int64_t i
     }
 #endif
     (void)avx2;
-    for (int64_t k = 0; k < c; k++) {
-        float m = -INFINITY;
-        bool nan = false;
-        for (int64_t ty = y0; ty < y1; ty++)
-            for (int64_t tx = x0; tx < x1; tx++) {
-                const float v = x[((iy0 + ty * dy) * w + ix0 + tx * dx) * c + k];
-                nan |= v != v;
-                m = v > m ? v : m;
-            }
-        y[k] = nan ? NAN : m;
-    }
+    pixel_max_from(x, w, c, iy0, ix0, dy, dx, y0, y1, x0, x1, 0, y);
 }
 
 void c8_cpu_maxpool_nhwc(const c8_pool_desc *d, const float *x, float *y) {
