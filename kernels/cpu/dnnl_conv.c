@@ -69,6 +69,8 @@ struct c8_dnnl_ctx {
     const c8_segment *seg; /* the segment being run (c8_dnnl_ctx_begin), or NULL */
     uint64_t serial;       /* forwards begun */
     acdb_entry *acdb;      /* per value of seg->g */
+    signed char *will;     /* per value: will it have a channels-last record in this forward
+                              (will_acdb: -1 not yet known, 0 no, 1 yes) */
     int n_acdb;
 };
 
@@ -175,6 +177,7 @@ c8_status c8_dnnl_ctx_create(c8_dnnl_ctx **out, c8_error *err) {
 void c8_dnnl_ctx_destroy(c8_dnnl_ctx *c) {
     if (!c) return;
     free(c->acdb);
+    free(c->will);
     if (c->stream) dnnl_stream_destroy(c->stream);
     if (c->eng) dnnl_engine_destroy(c->eng);
     free(c);
@@ -187,9 +190,12 @@ void c8_dnnl_ctx_destroy(c8_dnnl_ctx *c) {
  * 64 on one thread. Within one forward (a segment: c8_dnnl_ctx_begin .. end), a convolution's
  * channels-last output (its dst buffer, after the activation) is recorded for its value, and a
  * convolution reading that value (as its input, or as its fused residual) in the same forward
- * takes it from there instead of converting the NCHW copy back. The NCHW copy is not written
- * at all when nothing else can read it: every reader of the value is such a convolution of
- * this segment, the value is no graph output, and no observer watches the forward. Results are
+ * takes it from there instead of converting the NCHW copy back. FP32 MaxPools and element-wise
+ * ops (eltwise_cl) whose inputs all have records run channels-last too and record their
+ * outputs (will_acdb says in advance which values will have records). The NCHW copy is not
+ * written at all when nothing else can read it: every reader of the value takes the
+ * channels-last copy in this segment, the value is no graph output, and no observer watches the
+ * forward (an element-wise op then keeps its result in its output's own memory). Results are
  * the same bits: the same values, moved instead of transposed twice. A record names the
  * forward it was made in, so nothing from an earlier forward (or specialization) is read.
  * C8_DNNL_NO_SHARE=1 turns it off (tests/kernels/cpu/test_dnnl.c "conv_chain"). */
@@ -201,8 +207,12 @@ c8_status c8_dnnl_ctx_begin(c8_dnnl_ctx *c, const c8_segment *seg, c8_error *err
         if (!a) return c8_err(err, C8_ERR_NOMEM, "out of memory");
         memset(a + c->n_acdb, 0, (size_t)(nv - c->n_acdb) * sizeof *a);
         c->acdb = a;
+        signed char *w = realloc(c->will, (size_t)nv);
+        if (!w) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        c->will = w;
         c->n_acdb = nv;
     }
+    memset(c->will, -1, (size_t)c->n_acdb);
     /* C8_DNNL_NO_SHARE (any value): every convolution converts from and to NCHW itself, as
      * before the sharing (tests compare the two bit for bit; debugging) */
     c->seg = getenv("C8_DNNL_NO_SHARE") ? NULL : seg;
@@ -1216,11 +1226,59 @@ static bool pool_cl(const c8_dnnl_node *s) {
 /* the integer routes' sums: plain in, plain out, no activation (calib8's requantization) */
 static const cl_io k_plain_io = {NULL, NULL, NULL, true};
 
-/* Whether node n's NCHW output may be read by anything but convolutions that take the
- * channels-last copy: an observer, a graph output, a reader outside this segment, skipped, not
- * on oneDNN, FP16, or reading it otherwise than as the channels-last input or residual. */
-static bool plain_needed(const c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g,
-                         const c8_node *n) {
+static bool eltwise_cl(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, const c8_dnnl_node *s);
+
+/* Whether value v will have a channels-last record when its readers run in this forward: made
+ * by a convolution that runs channels-last, or by a MaxPool or element-wise node that runs
+ * channels-last because its inputs have records (the same conditions their runs test). */
+static bool will_acdb(c8_dnnl_ctx *c, const c8_graph *g, int v) {
+    const c8_segment *seg = c->seg;
+    if (!seg || seg->g != g || !seg->node_state || v < 0 || v >= c->n_acdb) return false;
+    if (c->will[v] >= 0) return c->will[v] != 0;
+    c->will[v] = 0; /* (a graph has no cycles; this only stops a malformed one) */
+    const int p = g->vals[v].producer;
+    bool r = false;
+    if (p >= seg->first && p < seg->first + seg->count && !(seg->skip && seg->skip[p])) {
+        const c8_dnnl_node *ps = seg->node_state[p];
+        const c8_node *pn = &g->nodes[p];
+        if (ps && pn->n_out >= 1 && pn->out[0] == v) {
+            if (ps->kind == K_CONV && !ps->fp16 && ps->dst_nhwc)
+                r = true;
+            else if (pool_cl(ps))
+                r = will_acdb(c, g, pn->in[0]);
+            else if (ps->kind == K_BINARY || ps->kind == K_CLIP)
+                r = eltwise_cl(c, g, pn, ps);
+        }
+    }
+    c->will[v] = r ? 1 : 0;
+    return r;
+}
+
+/* Whether element-wise node n (K_BINARY / K_CLIP) runs channels-last in this forward: a 4-D
+ * output, every operand of the output's shape with a channels-last record coming (a single-value
+ * operand is read as it is). Element by element, the layout does not change any value. */
+static bool eltwise_cl(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, const c8_dnnl_node *s) {
+    if (!c->seg || n->n_out < 1 || n->out[0] < 0) return false;
+    const c8_shape *sy = &g->vals[n->out[0]].shape;
+    if (sy->rank != 4) return false;
+    if (s->kind == K_CLIP) return will_acdb(c, g, n->in[0]);
+    if (s->kind != K_BINARY || n->n_in != 2) return false;
+    bool ok = true;
+    for (int k = 0; k < 2 && ok; k++) {
+        const c8_shape *sk = &g->vals[n->in[k]].shape;
+        if (c8_shape_equal(sk, sy))
+            ok = will_acdb(c, g, n->in[k]);
+        else
+            ok = c8_shape_numel(sk) == 1;
+    }
+    return ok;
+}
+
+/* Whether node n's NCHW output may be read by anything but readers that take the channels-last
+ * copy: an observer, a graph output, a reader outside this segment, skipped, not on oneDNN, FP16,
+ * or reading it otherwise than as a convolution's channels-last input or residual, a MaxPool's
+ * channels-last input, or an operand of an element-wise node that runs channels-last. */
+static bool plain_needed(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n) {
     const c8_segment *seg = c->seg;
     if (!seg || seg->observed || seg->g != g) return true;
     const int v = n->out[0];
@@ -1234,7 +1292,18 @@ static bool plain_needed(const c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *
         if (!reads) continue;
         const c8_dnnl_node *rs = seg->node_state ? seg->node_state[i] : NULL;
         if (i < seg->first || i >= seg->first + seg->count || (seg->skip && seg->skip[i]) || !rs ||
-            (rs->kind != K_CONV && rs->kind != K_MAXPOOL) || rs->fp16) {
+            rs->fp16) {
+            need = true;
+            break;
+        }
+        if (rs->kind == K_BINARY || rs->kind == K_CLIP) {
+            /* every operand channels-last, bounds and single values as they are (so v must
+             * be an operand of the output's shape) */
+            need = !eltwise_cl(c, g, r, rs) || (rs->kind == K_CLIP && r->in[0] != v) ||
+                   !c8_shape_equal(&g->vals[v].shape, &g->vals[r->out[0]].shape);
+            continue;
+        }
+        if (rs->kind != K_CONV && rs->kind != K_MAXPOOL) {
             need = true;
             break;
         }
@@ -1246,6 +1315,30 @@ static bool plain_needed(const c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *
     }
     s->plain_readers = need ? 1 : 0;
     return need;
+}
+
+/* Where element-wise node n writes its channels-last result: into its own output's memory when
+ * nothing reads that as NCHW, else into the node's buffer (then transposed into the output). */
+static float *eltwise_cl_dst(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
+                             c8_host_tensor *out, bool *plain) {
+    *plain = plain_needed(c, s, g, n);
+    if (!*plain) return out->data;
+    const size_t ny = (size_t)c8_shape_numel(&out->shape);
+    if (s->pool_acdb_n < ny) {
+        free(s->pool_acdb);
+        s->pool_acdb = aligned_alloc(64, (ny * sizeof(float) + 63) / 64 * 64);
+        s->pool_acdb_n = s->pool_acdb ? ny : 0;
+    }
+    return s->pool_acdb;
+}
+
+/* After an element-wise node ran channels-last into dst: the record, and the NCHW output where
+ * something reads it. */
+static void eltwise_cl_done(c8_dnnl_ctx *c, const c8_node *n, c8_host_tensor *out, float *dst,
+                            bool plain) {
+    acdb_record(c, n->out[0], dst);
+    const c8_shape *sy = &out->shape;
+    if (plain) c8_cpu_transpose_f32(sy->d[0], sy->d[2] * sy->d[3], sy->d[1], dst, out->data);
 }
 
 static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
@@ -1284,6 +1377,33 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
         if (f->act != C8_ACT_NONE)
             c8_dnnl_act_f32((int)f->act, f->act_a, f->act_b, out[0].data,
                             c8_shape_numel(&out[0].shape));
+        return C8_OK;
+    }
+    if ((s->kind == K_BINARY || s->kind == K_CLIP) && eltwise_cl(c, g, n, s)) {
+        /* channels-last operands (single values as they are), channels-last result */
+        const c8_shape *sy = &out[0].shape;
+        const float *ops[2] = {NULL, NULL};
+        for (int k = 0; k < (s->kind == K_BINARY ? 2 : 1); k++) {
+            ops[k] = c8_shape_equal(&in[k].shape, sy) ? acdb_of(c, n->in[k]) : in[k].data;
+            if (!ops[k])
+                return c8_err(err, C8_ERR_INTERNAL,
+                              "%s: node '%s': channels-last operand %d has no record", g->path,
+                              n->name, k);
+        }
+        bool plain;
+        float *dst = eltwise_cl_dst(c, s, g, n, &out[0], &plain);
+        if (!dst)
+            return c8_err(err, C8_ERR_NOMEM, "%s: node '%s': out of memory", g->path, n->name);
+        if (s->kind == K_CLIP) {
+            const float *lo = n->n_in > 1 && n->in[1] >= 0 ? in[1].data : NULL;
+            const float *hi = n->n_in > 2 && n->in[2] >= 0 ? in[2].data : NULL;
+            c8_cpu_clip_f32(ops[0], dst, c8_shape_numel(sy), lo, hi);
+        } else if (!c8_cpu_binary_f32(binop(n->op), &in[0].shape, ops[0], &in[1].shape, ops[1], sy,
+                                      dst)) {
+            return c8_err(err, C8_ERR_INTERNAL, "%s: node '%s': channels-last form refused",
+                          g->path, n->name);
+        }
+        eltwise_cl_done(c, n, &out[0], dst, plain);
         return C8_OK;
     }
     if (s->kind == K_BINARY) { /* shapes of a dynamic profile outside the fast forms: reference */

@@ -1192,8 +1192,22 @@ static void test_conv_chain(void) {
     const int Bp = pu_op(g, "bp", "MaxPool", (int[]){B}, 1, "Bp");
     const int F = pu_op(g, "f", "Add", (int[]){Bp, D}, 2, "F");
     const int G = pu_op(g, "g", "Relu", (int[]){B}, 1, "G");
-    const char *convs[] = {"a", "b", "c", "d"}, *pools[] = {"p", "bp"};
-    for (int k = 0; k < 4; k++) {
+    /* HardSwish as exported (Add 3, Clip 0..6, Mul, Div 6) on D, then a convolution: element-wise
+     * nodes channels-last in their own memory; H2 is also read by a Relu (its NCHW written) */
+    const float k3 = 3.0f, k6 = 6.0f, k0 = 0.0f;
+    const int c3 = pu_const_vals(g, "k3", pu_shp(1, (int64_t)1), C8_DT_FLOAT, &k3);
+    const int c6 = pu_const_vals(g, "k6", pu_shp(0), C8_DT_FLOAT, &k6);
+    const int c0 = pu_const_vals(g, "k0", pu_shp(0), C8_DT_FLOAT, &k0);
+    const int we = pu_const(g, "we", pu_shp(4, (int64_t)8, (int64_t)16, (int64_t)3, (int64_t)3), &r,
+                            -0.2f, 0.2f);
+    const int H1 = pu_op(g, "h1", "Add", (int[]){D, c3}, 2, "H1");
+    const int H2 = pu_op(g, "h2", "Clip", (int[]){H1, c0, c6}, 3, "H2");
+    const int H3 = pu_op(g, "h3", "Mul", (int[]){D, H2}, 2, "H3");
+    const int H4 = pu_op(g, "h4", "Div", (int[]){H3, c6}, 2, "H4");
+    const int E = pu_op(g, "e", "Conv", (int[]){H4, we}, 2, "E");
+    const int R2 = pu_op(g, "r2", "Relu", (int[]){H2}, 1, "R2");
+    const char *convs[] = {"a", "b", "c", "d", "e"}, *pools[] = {"p", "bp"};
+    for (int k = 0; k < 5; k++) {
         const int nd = (int)(pu_node_named(g, convs[k]) - g->nodes);
         const int64_t ks = k == 2 ? 1 : 3;
         pu_attr_ints_v(g, nd, "kernel_shape", 2, ks, ks);
@@ -1208,6 +1222,8 @@ static void test_conv_chain(void) {
     }
     pu_output(g, F);
     pu_output(g, G);
+    pu_output(g, E);
+    pu_output(g, R2);
     c8_error err = {0};
     if (pu_finish(g, false, &err) != C8_OK) printf("\n  conv chain graph: %s", err.msg);
     CU_ASSERT_EQUAL_FATAL(err.code, C8_OK);
