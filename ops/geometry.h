@@ -8,6 +8,7 @@
 #define C8_OPS_GEOMETRY_H
 
 #include "calib8/status.h"
+#include "kernels/ref/eltwise.h"
 #include "kernels/ref/int8.h"
 #include "kernels/ref/ref.h"
 #include "ops/ir.h"
@@ -26,6 +27,9 @@ c8_status c8_op_gemm_desc(const c8_graph *g, const c8_node *n, c8_gemm_desc *d, 
 c8_status c8_op_q8_conv_desc(const c8_graph *g, const c8_node *n, c8_conv2d_desc *d, c8_error *err);
 c8_status c8_op_q8_gemm_desc(const c8_graph *g, const c8_node *n, c8_int8_gemm_desc *d,
                              c8_error *err);
+/* Add / Sub / Mul / Div / Max / Min / Sum / PRelu: the reference kernel's operation
+ * (c8_ref_binary); C8_BINARY_ADD for any other op. */
+c8_binary_op c8_op_binary_kind(c8_op op);
 /* Q8MaxPool / Q8AveragePool. */
 c8_status c8_op_q8_pool_desc(const c8_graph *g, const c8_node *n, c8_pool2d_desc *d, c8_error *err);
 /* The fused epilogue of a Q8Conv / Q8Gemm node without its data pointers (bias, mult, residual

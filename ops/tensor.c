@@ -3,6 +3,7 @@
  * HardSigmoid, HardSwish, Add, Sub, Mul, Div, Max, Min, Sum. Shape ops are in
  * ops_tensor_shape.c, Pad / Resize / Upsample in ops_tensor_resize.c.
  * Kernels: kernels/ref/eltwise.c. Tests: tests/ops/. Supported forms: docs/ops.md. */
+#include "ops/geometry.h"
 #include "ops/tensor_int.h"
 
 #include "util/shape.h"
@@ -387,7 +388,7 @@ static c8_status run_clip(const c8_op_run *r, c8_error *err) {
 
 /* ---- binary and variadic arithmetic with broadcasting ---- */
 
-static c8_binary_op binop_of(c8_op op) {
+c8_binary_op c8_op_binary_kind(c8_op op) {
     switch (op) {
     case C8_OP_ADD: return C8_BINARY_ADD;
     case C8_OP_SUB: return C8_BINARY_SUB;
@@ -411,7 +412,7 @@ static c8_status check_binary(const c8_graph *g, const c8_node *n, c8_error *err
 static c8_status infer_binary(c8_graph *g, c8_node *n, c8_error *err) {
     const c8_value *x0;
     C8_TRY(c8_ot_input(g, n, 0, &x0, err));
-    c8_binary_op op = binop_of(n->op);
+    c8_binary_op op = c8_op_binary_kind(n->op);
     if (!c8_ref_binary_supports(op, x0->dtype))
         return c8_node_err(err, g, n, C8_ERR_UNSUPPORTED, "%s on %s ('%s') is not supported",
                            n->op_type, c8_dtype_name(x0->dtype), x0->name);
@@ -453,7 +454,7 @@ static c8_status check_int_divisor(const c8_op_run *r, const c8_host_tensor *b, 
 
 static c8_status run_binary(const c8_op_run *r, c8_error *err) {
     const c8_node *n = r->n;
-    c8_binary_op op = binop_of(n->op);
+    c8_binary_op op = c8_op_binary_kind(n->op);
     const c8_host_tensor *y = &r->out[0];
     if (n->n_in == 1) return c8_ot_copy_in0(r, 0, err); /* Max/Min/Sum of one tensor */
     for (int k = 0; k < n->n_in; k++)

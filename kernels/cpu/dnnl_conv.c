@@ -65,7 +65,10 @@ typedef struct acdb_entry {
 struct c8_dnnl_ctx {
     dnnl_engine_t eng;
     dnnl_stream_t stream;
-    int threads;           /* c8_dnnl_ctx_set_threads; 0: OpenMP's default */
+    int threads; /* c8_dnnl_ctx_set_threads; 0: OpenMP's default */
+    /* C8_DNNL_NO_SHARE (any value) when the context was made: every convolution converts from
+     * and to NCHW itself, as before the sharing (tests compare the two bit for bit; debugging) */
+    bool no_share;
     const c8_segment *seg; /* the segment being run (c8_dnnl_ctx_begin), or NULL */
     uint64_t serial;       /* forwards begun */
     acdb_entry *acdb;      /* per value of seg->g */
@@ -169,6 +172,7 @@ c8_status c8_dnnl_ctx_create(c8_dnnl_ctx **out, c8_error *err) {
     c8_dnnl_ctx *c = calloc(1, sizeof *c);
     if (!c) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     *out = c;
+    c->no_share = getenv("C8_DNNL_NO_SHARE") != NULL;
     DNNL_TRY(dnnl_engine_create(&c->eng, dnnl_cpu, 0));
     DNNL_TRY(dnnl_stream_create(&c->stream, c->eng, dnnl_stream_default_flags));
     return C8_OK;
@@ -212,10 +216,8 @@ c8_status c8_dnnl_ctx_begin(c8_dnnl_ctx *c, const c8_segment *seg, c8_error *err
         c->will = w;
         c->n_acdb = nv;
     }
-    memset(c->will, -1, (size_t)c->n_acdb);
-    /* C8_DNNL_NO_SHARE (any value): every convolution converts from and to NCHW itself, as
-     * before the sharing (tests compare the two bit for bit; debugging) */
-    c->seg = getenv("C8_DNNL_NO_SHARE") ? NULL : seg;
+    if (c->will) memset(c->will, -1, (size_t)c->n_acdb);
+    c->seg = c->no_share ? NULL : seg;
     c->serial++;
     return C8_OK;
 }
@@ -375,15 +377,6 @@ static const char *q8_reason(const c8_graph *g, const c8_node *n) {
     return NULL;
 }
 
-static c8_binary_op binop(c8_op op) {
-    switch (op) {
-    case C8_OP_SUB: return C8_BINARY_SUB;
-    case C8_OP_MUL: return C8_BINARY_MUL;
-    case C8_OP_DIV: return C8_BINARY_DIV;
-    default: return C8_BINARY_ADD;
-    }
-}
-
 const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *l,
                            const char **why) {
     const char *r = NULL, *label = NULL;
@@ -444,7 +437,7 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
         if (n->n_in != 2 || !is_float(a) || !is_float(b) || !is_float(y) ||
             n->fusion.residual >= 0 || n->fusion.act != C8_ACT_NONE)
             r = "not plain float32";
-        else if (!c8_cpu_binary_f32_fits(binop(n->op), &a->shape, &b->shape, &y->shape))
+        else if (!c8_cpu_binary_f32_fits(c8_op_binary_kind(n->op), &a->shape, &b->shape, &y->shape))
             r = "broadcast form";
         label = "cpu:eltwise";
         break;
@@ -1398,8 +1391,8 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
             const float *lo = n->n_in > 1 && n->in[1] >= 0 ? in[1].data : NULL;
             const float *hi = n->n_in > 2 && n->in[2] >= 0 ? in[2].data : NULL;
             c8_cpu_clip_f32(ops[0], dst, c8_shape_numel(sy), lo, hi);
-        } else if (!c8_cpu_binary_f32(binop(n->op), &in[0].shape, ops[0], &in[1].shape, ops[1], sy,
-                                      dst)) {
+        } else if (!c8_cpu_binary_f32(c8_op_binary_kind(n->op), &in[0].shape, ops[0], &in[1].shape,
+                                      ops[1], sy, dst)) {
             return c8_err(err, C8_ERR_INTERNAL, "%s: node '%s': channels-last form refused",
                           g->path, n->name);
         }
@@ -1407,7 +1400,7 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
         return C8_OK;
     }
     if (s->kind == K_BINARY) { /* shapes of a dynamic profile outside the fast forms: reference */
-        const c8_binary_op op = binop(n->op);
+        const c8_binary_op op = c8_op_binary_kind(n->op);
         if (!c8_cpu_binary_f32(op, &in[0].shape, in[0].data, &in[1].shape, in[1].data,
                                &out[0].shape, out[0].data) &&
             !c8_ref_binary(op, C8_DT_FLOAT, &in[0].shape, in[0].data, &in[1].shape, in[1].data,
