@@ -11,6 +11,7 @@
 #include "util/err.h"
 
 #include <math.h>
+#include <string.h>
 
 /* c8_quant_rne_sat127 without branches: NaN -> 0, clamp to [-127, 127], truncate, then the exact
  * fractional part decides (ties to even). Equal to the reference for every float. */
@@ -388,6 +389,35 @@ __attribute__((target("avx2"))) static void nhwc_avx2_i(int64_t o, int64_t K, in
 }
 #undef C8_NHWC
 
+/* Rows [r0, r1) of K channels, int32 sums, channels-last in and out (c8_dnnl_requant_rows). */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+rows_body(int64_t r0, int64_t r1, int64_t K, const int32_t *isums, const c8_int8_epilogue *ep,
+          int8_t *y, const int kind) {
+    const c8_quant_act a = ep->act;
+    const int64_t K8 = K / 8 * 8;
+    for (int64_t r = r0; r < r1; r++) {
+        const int64_t o = r * K;
+        const int8_t *ro = ep->residual ? ep->residual + o : NULL;
+        for (int64_t k = 0; k < K8; k += 8)
+            row8(isums + o + k, ep->bias ? ep->bias + k : NULL, ep->mult + k, ro ? ro + k : NULL,
+                 ep->res_mult, kind, a.lo, a.hi, a.alpha, y + o + k, false);
+        for (int64_t k = K8; k < K; k++)
+            y[o + k] = elem_i8((ep->bias ? ep->bias[k] : 0) + isums[o + k], ep->mult[k],
+                               ro ? ro + k : NULL, ep->res_mult, a);
+    }
+}
+
+__attribute__((target("avx2"))) static void rows_avx2(int64_t r0, int64_t r1, int64_t K,
+                                                      const int32_t *isums,
+                                                      const c8_int8_epilogue *ep, int8_t *y) {
+    switch (ep->act.kind) {
+    case C8_QACT_RELU: rows_body(r0, r1, K, isums, ep, y, C8_QACT_RELU); break;
+    case C8_QACT_CLIP: rows_body(r0, r1, K, isums, ep, y, C8_QACT_CLIP); break;
+    case C8_QACT_LEAKY_RELU: rows_body(r0, r1, K, isums, ep, y, C8_QACT_LEAKY_RELU); break;
+    default: rows_body(r0, r1, K, isums, ep, y, C8_QACT_NONE); break;
+    }
+}
+
 /* Q8Add's element (c8_quant_add_i8: (float)a * ma + (float)b * mb, the activation, the rounding)
  * eight at a time; and Q8Quantize's (rne_sat127(x * inv_s)). */
 __attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
@@ -507,10 +537,38 @@ void c8_dnnl_requant_nhwc(int64_t outer, int64_t channels, int64_t inner, const 
             }
 }
 
+void c8_dnnl_requant_rows(int64_t rows, int64_t channels, const int32_t *isums,
+                          const c8_int8_epilogue *ep, int8_t *y) {
+#ifdef C8_HAVE_AVX2_TILES
+    const bool fast = ep->out == C8_QOUT_INT8 &&
+                      (ep->act.kind == C8_QACT_NONE || ep->act.kind == C8_QACT_RELU ||
+                       ep->act.kind == C8_QACT_CLIP || ep->act.kind == C8_QACT_LEAKY_RELU);
+    if (fast && __builtin_cpu_supports("avx2")) {
+        /* tasks of 64 rows on the threads in force; each output is written once */
+        const int64_t chunk = 64, tasks = (rows + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < tasks; t++)
+            rows_avx2(t * chunk, t * chunk + chunk < rows ? t * chunk + chunk : rows, channels,
+                      isums, ep, y);
+        return;
+    }
+#endif
+    /* (inner 1: the channels-last and the ONNX layouts coincide) */
+    c8_dnnl_requant_nhwc(rows, channels, 1, NULL, isums, ep, y);
+}
+
 bool c8_dnnl_any_negative(const int8_t *x, int64_t n) {
-    int8_t lo = 0;
-    for (int64_t i = 0; i < n; i++) lo = x[i] < lo ? x[i] : lo;
-    return lo < 0;
+    /* the sign bits of 32 bytes at a time (memcpy: no alignment or aliasing assumed) */
+    const uint64_t sign = 0x8080808080808080ull;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        uint64_t w[4];
+        memcpy(w, x + i, sizeof w);
+        if ((w[0] | w[1] | w[2] | w[3]) & sign) return true;
+    }
+    for (; i < n; i++)
+        if (x[i] < 0) return true;
+    return false;
 }
 
 /* Element-wise work in chunks of 64K elements on the threads in force. */

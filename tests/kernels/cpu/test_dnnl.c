@@ -1131,15 +1131,16 @@ static c8_status chain_observer(void *user, const char *name, const c8_host_tens
     return C8_OK;
 }
 
-/* Runs g on `first` (when not NULL), then on `in`; returns a copy of the last output. */
-static float *chain_run(const c8_graph *g, c8_device dev, const c8_host_tensor *first,
-                        const c8_host_tensor *in, int threads, bool observe, int64_t *n_out,
-                        int *seen) {
+/* Runs g on `first` (when not NULL), then on `in`; returns a copy of every output, one after the
+ * other; *n_out counts their bytes. */
+static void *chain_run(const c8_graph *g, c8_device dev, const c8_host_tensor *first,
+                       const c8_host_tensor *in, int threads, bool observe, int64_t *n_out,
+                       int *seen) {
     c8_error err = {0};
     c8_graph *copy = c8_graph_clone(g);
     c8_engine *e = copy ? c8_engine_new(copy, dev, C8_PREC_FP32) : NULL;
     c8_context *ctx = NULL;
-    float *out = NULL;
+    unsigned char *out = NULL;
     if (e && c8_context_create(e, &ctx, &err) == C8_OK &&
         (c8_context_set_threads(ctx, threads), true) &&
         (!observe || c8_context_set_observer(ctx, chain_observer, seen, NULL, 0, &err) == C8_OK)) {
@@ -1151,11 +1152,11 @@ static float *chain_run(const c8_graph *g, c8_device dev, const c8_host_tensor *
             c8_host_tensor t;
             st = c8_context_output(ctx, o, &t, &err);
             if (st != C8_OK) break;
-            const int64_t k = c8_shape_numel(&t.shape);
-            float *grown = realloc(out, (size_t)(*n_out + k) * 4);
+            const int64_t k = c8_shape_numel(&t.shape) * (int64_t)c8_dtype_size(t.dtype);
+            unsigned char *grown = realloc(out, (size_t)(*n_out + k));
             if (!grown) break;
             out = grown;
-            memcpy(out + *n_out, t.data, (size_t)k * 4);
+            memcpy(out + *n_out, t.data, (size_t)k);
             *n_out += k;
         }
         if (st != C8_OK) {
@@ -1252,6 +1253,7 @@ static void test_conv_chain(void) {
     in0.data = xv0;
     float *ref = chain_run(g, C8_DEVICE_CPU_REF, NULL, &in, 1, false, &ny, &seen);
     CU_ASSERT_FATAL(ref != NULL);
+    ny /= 4;
     float *base = NULL;
     for (int variant = 0; variant < 6; variant++) {
         const int threads = 1 + variant % 2;
@@ -1260,7 +1262,7 @@ static void test_conv_chain(void) {
         seen = 0;
         float *got = chain_run(g, C8_DEVICE_CPU, &in0, &in, threads, observe, &ny2, &seen);
         unsetenv("C8_DNNL_NO_SHARE");
-        CU_ASSERT_FATAL(got != NULL && ny2 == ny);
+        CU_ASSERT_FATAL(got != NULL && ny2 == ny * 4);
         if (observe) CU_ASSERT(seen >= 2 * 6); /* x and every node's output, two runs */
         double worst = 0;
         for (int64_t i = 0; i < ny; i++) {
@@ -1282,6 +1284,108 @@ static void test_conv_chain(void) {
         free(got);
     }
     free(base), free(ref), free(xv), free(xv0);
+    c8_graph_destroy(g);
+}
+
+/* A Q8Conv of chain_i8 (int8 output, weights in [-127, 127], bias, multipliers that keep the
+ * outputs spread over the int8 range). */
+static int q8_chain_conv(c8_graph *g, c8t_rng *r, const char *name, int x, int res, int64_t c,
+                         int64_t k, int64_t kern, int64_t stride, int act) {
+    int8_t *wv = rand_i8(r, k * c * kern * kern, -127, 127);
+    int32_t *bv = malloc((size_t)k * 4);
+    float *mv = malloc((size_t)k * 4);
+    for (int64_t i = 0; i < k; i++) {
+        bv[i] = c8t_randint(r, -3000, 3000);
+        mv[i] = c8t_uniform(r, 1e-3f, 4e-3f);
+    }
+    char wn[32], bn[32], mn[32];
+    snprintf(wn, sizeof wn, "%s_w", name);
+    snprintf(bn, sizeof bn, "%s_b", name);
+    snprintf(mn, sizeof mn, "%s_m", name);
+    const int w = pu_const_vals(g, wn, pu_shp(4, k, c, kern, kern), C8_DT_INT8, wv);
+    const int b = pu_const_vals(g, bn, pu_shp(1, k), C8_DT_INT32, bv);
+    const int m = pu_const_vals(g, mn, pu_shp(1, k), C8_DT_FLOAT, mv);
+    const int y = c8_graph_add_value(g, name, C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+    const int ins[5] = {x, w, b, m, res};
+    const int node =
+        c8_graph_add_node(g, name, "Q8Conv", "", C8_OP_Q8_CONV, ins, res >= 0 ? 5 : 4, &y, 1);
+    pu_attr_i(g, node, "group", 1);
+    pu_attr_ints_v(g, node, "strides", 2, stride, stride);
+    pu_attr_ints_v(g, node, "dilations", 2, (int64_t)1, (int64_t)1);
+    const int64_t pad = kern / 2;
+    pu_attr_ints_v(g, node, "pads", 4, pad, pad, pad, pad);
+    pu_attr_i(g, node, "out", C8_QOUT_INT8);
+    if (res >= 0) pu_attr_f(g, node, "res_mult", 0.6f);
+    set_act(g, node, act, C8_QOUT_INT8);
+    free(wv), free(bv), free(mv);
+    return y;
+}
+
+/* Channels-last int8 between convolutions (kernels/cpu/dnnl_conv.c): every way a record is made
+ * and read, against the reference engine byte for byte, on 1 and 2 threads, with the sharing off
+ * (C8_DNNL_NO_SHARE) and with an observer (every NCHW copy written):
+ *   A = conv(x) ReLU: x has negative values (the float32 route), A's record made from its NCHW
+ *       output; B = conv(A) + residual A, no activation: input and residual taken as records,
+ *       the epilogue writing rows; C = conv(B) 1x1 ReLU: B has negative values, so its record
+ *       goes back to NCHW for the float32 route; C is also a graph output (NCHW written);
+ *   D = conv(C) + residual B, Clip: a graph output alone (no record), its residual a record
+ *       moved to NCHW; E = conv(A) stride 2, LeakyReLU: a record read by a second reader. */
+static void test_int8_chain(void) {
+    c8t_rng r = {0x18C4};
+    c8_graph *g = pu_graph(13);
+    const c8_shape xs = pu_shp(4, (int64_t)2, (int64_t)8, (int64_t)9, (int64_t)11);
+    const int x = pu_input(g, "x", xs);
+    g->vals[x].dtype = C8_DT_INT8;
+    const int A = q8_chain_conv(g, &r, "A", x, -1, 8, 16, 3, 1, 1);
+    const int B = q8_chain_conv(g, &r, "B", A, A, 16, 16, 3, 1, 0);
+    const int C = q8_chain_conv(g, &r, "C", B, -1, 16, 24, 1, 1, 1);
+    const int D = q8_chain_conv(g, &r, "D", C, B, 24, 16, 3, 1, 2);
+    const int E = q8_chain_conv(g, &r, "E", A, -1, 16, 8, 3, 2, 3);
+    pu_output(g, B); /* (its NCHW copy written too; so the test sees its values) */
+    pu_output(g, C);
+    pu_output(g, D);
+    pu_output(g, E);
+    c8_error err = {0};
+    if (pu_finish(g, false, &err) != C8_OK) printf("\n  int8 chain graph: %s", err.msg);
+    CU_ASSERT_EQUAL_FATAL(err.code, C8_OK);
+    const int64_t nx = c8_shape_numel(&xs);
+    int8_t *xv = rand_i8(&r, nx, -127, 127), *xv0 = rand_i8(&r, nx, -127, 127);
+    c8_host_tensor in = {0};
+    in.name = "x";
+    in.dtype = C8_DT_INT8;
+    in.shape = xs;
+    in.data = xv;
+    c8_host_tensor in0 = in;
+    in0.data = xv0;
+    int64_t nb = 0, nb2 = 0;
+    int seen = 0;
+    unsigned char *ref = chain_run(g, C8_DEVICE_CPU_REF, NULL, &in, 1, false, &nb, &seen);
+    CU_ASSERT_FATAL(ref != NULL && nb > 0);
+    /* B (the first output) must have negative values, so that C takes the float32 route; A,
+     * after its ReLU, has none (B and E the integer route) */
+    int negb = 0;
+    for (int64_t i = 0; i < 2 * 16 * 9 * 11; i++) negb += (signed char)ref[i] < 0;
+    CU_ASSERT(negb > 0);
+    for (int variant = 0; variant < 6; variant++) {
+        const int threads = 1 + variant % 2;
+        const bool observe = variant >= 4, no_share = variant == 2 || variant == 3;
+        if (no_share) setenv("C8_DNNL_NO_SHARE", "1", 1);
+        seen = 0;
+        unsigned char *got = chain_run(g, C8_DEVICE_CPU, &in0, &in, threads, observe, &nb2, &seen);
+        unsetenv("C8_DNNL_NO_SHARE");
+        CU_ASSERT_FATAL(got != NULL && nb2 == nb);
+        if (observe) CU_ASSERT(seen >= 2 * 6); /* x and every node's output, two runs */
+        int64_t diff = 0;
+        for (int64_t i = 0; i < nb; i++) diff += got[i] != ref[i];
+        if (diff)
+            printf("\n  int8 chain variant %d (threads %d, observer %d, sharing %s): %lld of %lld "
+                   "bytes differ from the reference",
+                   variant, threads, observe, no_share ? "off" : "on", (long long)diff,
+                   (long long)nb);
+        CU_ASSERT_EQUAL(diff, 0);
+        free(got);
+    }
+    free(ref), free(xv), free(xv0);
     c8_graph_destroy(g);
 }
 
@@ -1389,5 +1493,6 @@ static const c8_test_case cases[] = {
     {"maxpool", test_maxpool},           {"layout", test_layout},
     {"quantize", test_quantize},         {"relu_bn", test_relu_bn},
     {"eltwise", test_eltwise},           {"conv_chain", test_conv_chain},
+    {"int8_chain", test_int8_chain},
 };
 C8T_MAIN("dnnl", cases)
