@@ -70,6 +70,9 @@ struct c8_dnnl_ctx {
     /* C8_DNNL_NO_SHARE (any value) when the context was made: every convolution converts from
      * and to NCHW itself, as before the sharing (tests compare the two bit for bit; debugging) */
     bool no_share;
+    /* C8_DNNL_NO_S8 (any value) when the context was made: no signed integer route (tests run
+     * the float32 route that CPUs without VNNI take) */
+    bool no_s8;
     const c8_segment *seg; /* the segment being run (c8_dnnl_ctx_begin), or NULL */
     uint64_t serial;       /* forwards begun */
     acdb_entry *acdb;      /* per value of seg->g */
@@ -153,6 +156,12 @@ struct c8_dnnl_node {
      * NULL where oneDNN has no fast integer kernel for the node */
     struct c8_dnnl_node *u8;
     int32_t *u8_acc;
+    /* Q8: the signed integer route, for inputs with negative values: oneDNN's s8 x s8 -> s32
+     * primitive, kept only where its kernel multiplies with VNNI (vpdpbusd: no int16 step, so
+     * its shifted u8 x s8 products and their compensation are exact; the AVX2 / AVX-512 kernels
+     * without VNNI may saturate or halve the weights). Its sums go where u8_acc is. */
+    struct c8_dnnl_node *s8;
+    bool vnni;  /* the primitive's kernel uses VNNI or AMX (its implementation name says so) */
     int64_t nb; /* Q8Conv without chunks: images per call of either route (see prepare_q8) */
     /* Q8Conv, channels-last int8 between convolutions (see there): its channels-last int8
      * output (y_cl, allocated on first use), whether it can write one (q8_cl: the integer route,
@@ -181,6 +190,7 @@ c8_status c8_dnnl_ctx_create(c8_dnnl_ctx **out, c8_error *err) {
     if (!c) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     *out = c;
     c->no_share = getenv("C8_DNNL_NO_SHARE") != NULL;
+    c->no_s8 = getenv("C8_DNNL_NO_S8") != NULL;
     DNNL_TRY(dnnl_engine_create(&c->eng, dnnl_cpu, 0));
     DNNL_TRY(dnnl_stream_create(&c->stream, c->eng, dnnl_stream_default_flags));
     return C8_OK;
@@ -281,6 +291,7 @@ void c8_dnnl_node_free(c8_dnnl_node *s) {
     free(s->x16);
     free(s->r16);
     c8_dnnl_node_free(s->u8);
+    c8_dnnl_node_free(s->s8);
     free(s->u8_acc);
     free(s->y_cl);
     free(s->tmp_x);
@@ -648,6 +659,7 @@ static c8_status finish(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *op_desc,
     if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl) {
         s->gemm_impl = !strncmp(impl, "gemm", 4) || !strncmp(impl, "ref", 3);
         s->ref_impl = !strncmp(impl, "ref", 3);
+        s->vnni = strstr(impl, "vnni") != NULL || strstr(impl, "amx") != NULL;
     }
     ds = dnnl_primitive_create(&s->prim, pd);
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
@@ -716,19 +728,21 @@ static bool ref_only(c8_dnnl_ctx *c, const void *op_desc) {
 
 /* What conv_prim makes: a float32 convolution writing the ONNX layout (CONV_F32), the same
  * writing channels-last float32 sums (CONV_F32_LAST: the INT8 float32 route, whose requantization
- * reads channels-last), or the integer route's u8 x s8 -> s32 convolution (CONV_U8), also
- * channels-last. oneDNN's channels-last kernels want the input channels-last too: reordered per
- * run, except with one input channel, where the ONNX layout is the same bytes. */
-enum { CONV_F32, CONV_F32_LAST, CONV_U8 };
+ * reads channels-last), or the integer routes' u8 x s8 -> s32 (CONV_U8) and s8 x s8 -> s32
+ * (CONV_S8) convolutions, also channels-last. oneDNN's channels-last kernels want the input
+ * channels-last too: reordered per run, except with one input channel, where the ONNX layout is the
+ * same bytes. */
+enum { CONV_F32, CONV_F32_LAST, CONV_U8, CONV_S8 };
 
 /* A convolution over plain NC[D]HW tensors (descriptor d) as `mode` says, weights (K, C/g,
  * kernel...) plain at w (float32, or int8 for CONV_U8), optional bias (K). */
 static c8_status conv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *d, const void *w,
                            bool has_bias, const c8_node *fused, const int64_t *src_strides,
                            int mode, c8_error *err) {
-    const bool integer = mode == CONV_U8;
+    const bool integer = mode == CONV_U8 || mode == CONV_S8;
     bool last_out = mode != CONV_F32;
-    const dnnl_data_type_t st = integer ? dnnl_u8 : dnnl_f32, wt = integer ? dnnl_s8 : dnnl_f32;
+    const dnnl_data_type_t st = mode == CONV_S8 ? dnnl_s8 : integer ? dnnl_u8 : dnnl_f32;
+    const dnnl_data_type_t wt = integer ? dnnl_s8 : dnnl_f32;
     const dnnl_data_type_t dt = integer ? dnnl_s32 : dnnl_f32;
     const int nd = d->nsp + 2;
     int64_t sd[5] = {d->N, d->C}, dd[5] = {d->N, d->K}, wd[6];
@@ -1001,6 +1015,15 @@ static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, 
         if (!s->u8_acc) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     } else {
         c8_dnnl_node_free(u); /* no fast integer kernel here: the float32 route alone */
+    }
+    if (conv && s->u8 && !c->no_s8) { /* the signed integer route, where it is exact */
+        c8_dnnl_node *v = calloc(1, sizeof *v);
+        c8_error verr = {0};
+        if (v && conv_prim(c, v, &ds, w->data, false, NULL, NULL, CONV_S8, &verr) == C8_OK &&
+            v->vnni && !v->ref_impl)
+            s->s8 = v;
+        else
+            c8_dnnl_node_free(v); /* the float32 route for inputs with negative values */
     }
     s->x_count = c8_shape_numel(&x->shape);
     s->src_ch = conv ? q.c : 0;
@@ -1570,8 +1593,10 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
     const int8_t *x_cl = q8conv ? acdb_i8_of(c, n->in[0]) : NULL;
     const int8_t *r_cl = q8conv && ep.residual ? acdb_i8_of(c, n->in[4]) : NULL;
     const bool cl_out = q8conv && s->q8_cl && will_acdb(c, g, n->out[0]);
-    const bool u8 = s->u8 && !c8_dnnl_any_negative(x_cl ? x_cl : x, s->x_count);
-    const bool x_direct = u8 && x_cl && s->u8->src_nhwc8;
+    const bool neg = c8_dnnl_any_negative(x_cl ? x_cl : x, s->x_count);
+    c8_dnnl_node *const ip = neg ? s->s8 : s->u8; /* the integer route's primitive, or NULL */
+    const bool u8 = ip != NULL; /* (either integer route: int32 sums channels-last) */
+    const bool x_direct = u8 && x_cl && ip->src_nhwc8;
     const bool rows_out = u8 && cl_out; /* the epilogue writes channels-last rows */
     if (x_cl && !x_direct) {            /* the record back to NCHW for the route that reads NCHW */
         C8_TRY(scratch8(&s->tmp_x, s->x_count, err));
@@ -1592,7 +1617,7 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
         ep.residual = r_cl;
     }
     if (cl_out) C8_TRY(scratch8(&s->y_cl, ycount, err));
-    s->route = u8 ? "u8" : "f32";
+    s->route = u8 ? (neg ? "s8" : "u8") : "f32";
     if (!u8) c8_dnnl_i8_to_f32(x, s->x_count, s->xf);
     if (u8 || s->n_parts == 0) { /* slices of nb images (one for a product) */
         const int64_t nb = s->nb, xs = s->x_count / s->outer, ys = s->channels * s->inner;
@@ -1604,7 +1629,7 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
             if (u8) { /* channels-last int32 sums */
                 cl_io io = k_plain_io;
                 io.x_cl8 = x_direct ? x_cl + i * xs : NULL;
-                C8_TRY(exec(c, s->u8, x + i * xs, s->u8_acc, NULL, NULL, &io, err));
+                C8_TRY(exec(c, ip, x + i * xs, s->u8_acc, NULL, NULL, &io, err));
                 if (rows_out) /* rows of channels: (nb * inner) rows of one pixel each */
                     c8_dnnl_requant_rows(nb * s->inner, s->channels, s->u8_acc, &ep,
                                          s->y_cl + i * ys);

@@ -499,12 +499,33 @@ static int same_bytes(const char *what, uint64_t seed, const void *a, const void
  * [0, 127] (what follows a ReLU: the integer route), X_EXTREME every input 127 and every weight
  * -128 or 127 in runs (the integer route at its bound: each vpmaddubsw pair 2 * 127 * 128 =
  * 32512 in magnitude, just inside int16; inputs to 255 would saturate). */
-enum { X_SIGNED, X_RELU, X_EXTREME };
+enum { X_SIGNED, X_RELU, X_EXTREME, X_SEXTREME };
+
+/* X_SEXTREME: X_EXTREME's weights, inputs 127 but every seventh -127 (negative values: the signed
+ * integer route, whose shifted inputs reach 255: 255 x 127 per product, exact only with VNNI). */
+
+/* Whether the context of the INT8 cases was made with C8_DNNL_NO_S8 (no signed integer route). */
+static bool g_no_s8;
+
+static c8_dnnl_ctx *q8_ctx(bool no_s8) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    if (no_s8) setenv("C8_DNNL_NO_S8", "1", 1);
+    c8_status st = c8_dnnl_ctx_create(&ctx, &err);
+    unsetenv("C8_DNNL_NO_S8");
+    CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+    g_no_s8 = no_s8;
+    return ctx;
+}
 
 static int8_t *case_i8(c8t_rng *r, int64_t n, int xmode, bool weights) {
-    if (xmode != X_EXTREME) return rand_i8(r, n, xmode == X_RELU && !weights ? 0 : -127, 127);
+    if (xmode != X_EXTREME && xmode != X_SEXTREME)
+        return rand_i8(r, n, xmode == X_RELU && !weights ? 0 : -127, 127);
     int8_t *p = malloc((size_t)(n ? n : 1));
-    for (int64_t i = 0; i < n; i++) p[i] = (int8_t)(!weights ? 127 : (i / 16) % 3 ? -128 : 127);
+    for (int64_t i = 0; i < n; i++)
+        p[i] = (int8_t)(!weights       ? (xmode == X_SEXTREME && i % 7 == 0 ? -127 : 127)
+                        : (i / 16) % 3 ? -128
+                                       : 127);
     return p;
 }
 
@@ -557,9 +578,12 @@ static const char *q8_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int varia
     void *data[5] = {xv, NULL, NULL, NULL, rv}, *ref = NULL, *got = NULL;
     CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
     const char *route = last_route;
-    /* an input with a negative value never takes the integer route */
-    if (c8_dnnl_any_negative(xv, c8_shape_numel(&g->vals[x].shape)))
-        CU_ASSERT(route && !strcmp(route, "f32"));
+    /* an input with a negative value takes the float32 route or (VNNI) the signed one */
+    if (c8_dnnl_any_negative(xv, c8_shape_numel(&g->vals[x].shape))) {
+        CU_ASSERT(route && (!strcmp(route, "f32") || (!g_no_s8 && !strcmp(route, "s8"))));
+    } else {
+        CU_ASSERT(route && strcmp(route, "s8") != 0);
+    }
     char what[192];
     snprintf(what, sizeof what,
              "q8conv n%lld c%lld k%lld g%lld in%lld k%lld s%lld d%lld p%lld/%lld v%d x%d (%s)",
@@ -573,9 +597,6 @@ static const char *q8_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int varia
 }
 
 static void test_int8_conv(void) {
-    c8_dnnl_ctx *ctx = NULL;
-    c8_error err = {0};
-    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
     static const conv_case cases[] = {
         {2, 1, 1, 1, 1, 7, 3, 1, 1, 1, 1},
         {2, 2, 3, 7, 1, 9, 3, 2, 1, 1, 0},
@@ -592,23 +613,36 @@ static void test_int8_conv(void) {
         {2, 3, 8, 64, 1, 32, 3, 1, 1, 1, 1},
     };
     const size_t n_cases = sizeof cases / sizeof cases[0];
-    int i = 0, u8 = 0, runs = 0;
-    for (int xmode = X_SIGNED; xmode <= X_EXTREME; xmode++)
-        for (size_t ci = 0; ci < n_cases; ci++)
-            for (int variant = 0; variant < 8; variant++) {
-                c8_dnnl_thread_scope t = c8_dnnl_threads_enter(ci == n_cases - 1 ? 1 : 0);
-                const char *route =
-                    q8_conv_case(ctx, &cases[ci], variant, 3000 + (uint64_t)i++, xmode);
-                c8_dnnl_threads_leave(t);
-                if (xmode != X_SIGNED) {
-                    runs++;
-                    u8 += route && !strcmp(route, "u8");
+    int i = 0, u8 = 0, runs = 0, s8 = 0, sruns = 0;
+    /* with the signed integer route (where the CPU has VNNI), then without it: the inputs with
+     * negative values again, on the float32 route */
+    for (int no_s8 = 0; no_s8 < 2; no_s8++) {
+        c8_dnnl_ctx *ctx = q8_ctx(no_s8 != 0);
+        for (int xmode = X_SIGNED; xmode <= X_SEXTREME; xmode++) {
+            const bool negative = xmode == X_SIGNED || xmode == X_SEXTREME;
+            if (no_s8 && !negative) continue;
+            for (size_t ci = 0; ci < n_cases; ci++)
+                for (int variant = 0; variant < 8; variant++) {
+                    c8_dnnl_thread_scope t = c8_dnnl_threads_enter(ci == n_cases - 1 ? 1 : 0);
+                    const char *route =
+                        q8_conv_case(ctx, &cases[ci], variant, 3000 + (uint64_t)i++, xmode);
+                    c8_dnnl_threads_leave(t);
+                    if (!negative) {
+                        runs++;
+                        u8 += route && !strcmp(route, "u8");
+                    } else if (!no_s8) {
+                        sruns++;
+                        s8 += route && !strcmp(route, "s8");
+                    }
                 }
-            }
-    printf("\n  int8 conv: %d of %d non-negative runs on the integer route\n", u8, runs);
+        }
+        c8_dnnl_ctx_destroy(ctx);
+    }
+    printf("\n  int8 conv: %d of %d non-negative runs on the integer route; %d of %d with negative "
+           "inputs on the signed integer route (%s)\n",
+           u8, runs, s8, sruns, s8 ? "VNNI" : "none: this CPU's kernels lack VNNI");
     /* oneDNN has integer kernels for all of these shapes on x86 (it may decline a rare one) */
     CU_ASSERT(u8 >= runs * 3 / 4);
-    c8_dnnl_ctx_destroy(ctx);
 }
 
 static const char *q8_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, int variant,
@@ -680,17 +714,21 @@ static void test_int8_gemm(void) {
  * channels of 3x3 taps, byte for byte against the reference. A grouped convolution is not split:
  * it stays on the reference, with the reason. */
 static void test_int8_split(void) {
-    c8_dnnl_ctx *ctx = NULL;
     c8_error err = {0};
-    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
-    for (int variant = 0; variant < 6; variant++)
-        q8_gemm_case(ctx, 5, 9, 3000, variant, 6000 + (uint64_t)variant, X_SIGNED);
-    static const conv_case big[] = {{2, 2, 256, 9, 1, 6, 3, 1, 1, 1, 1},
-                                    {2, 1, 300, 5, 1, 5, 3, 2, 1, 1, 0}};
-    for (int i = 0; i < 2; i++)
-        for (int variant = 0; variant < 4; variant++)
-            q8_conv_case(ctx, &big[i], variant, 6100 + (uint64_t)(i * 4 + variant), X_SIGNED);
-    c8_dnnl_ctx_destroy(ctx);
+    /* the chunks are the float32 route's: without the signed integer route, then with it (the
+     * same convolutions in one int32 reduction) */
+    for (int no_s8 = 1; no_s8 >= 0; no_s8--) {
+        c8_dnnl_ctx *ctx = q8_ctx(no_s8 != 0);
+        for (int variant = 0; variant < 6; variant++)
+            q8_gemm_case(ctx, 5, 9, 3000, variant, 6000 + (uint64_t)variant, X_SIGNED);
+        static const conv_case big[] = {{2, 2, 256, 9, 1, 6, 3, 1, 1, 1, 1},
+                                        {2, 1, 300, 5, 1, 5, 3, 2, 1, 1, 0}};
+        for (int i = 0; i < 2; i++)
+            for (int variant = 0; variant < 4; variant++)
+                q8_conv_case(ctx, &big[i], variant, 6100 + (uint64_t)(i * 4 + variant),
+                             variant % 2 ? X_SEXTREME : X_SIGNED);
+        c8_dnnl_ctx_destroy(ctx);
+    }
 
     c8_graph *g = pu_graph(13);
     int64_t C = 512, K = 2, gr = 2; /* 256 channels x 9 taps of 127 per output channel */
@@ -1323,13 +1361,15 @@ static int q8_chain_conv(c8_graph *g, c8t_rng *r, const char *name, int x, int r
 
 /* Channels-last int8 between convolutions (kernels/cpu/dnnl_conv.c): every way a record is made
  * and read, against the reference engine byte for byte, on 1 and 2 threads, with the sharing off
- * (C8_DNNL_NO_SHARE) and with an observer (every NCHW copy written):
- *   A = conv(x) ReLU: x has negative values (the float32 route), A's record made from its NCHW
- *       output; B = conv(A) + residual A, no activation: input and residual taken as records,
- *       the epilogue writing rows; C = conv(B) 1x1 ReLU: B has negative values, so its record
- *       goes back to NCHW for the float32 route; C is also a graph output (NCHW written);
- *   D = conv(C) + residual B, Clip: a graph output alone (no record), its residual a record
- *       moved to NCHW; E = conv(A) stride 2, LeakyReLU: a record read by a second reader. */
+ * (C8_DNNL_NO_SHARE), with an observer (every NCHW copy written) and without the signed integer
+ * route (C8_DNNL_NO_S8):
+ *   A = conv(x) ReLU: x has negative values (the signed route, or the float32 route, then A's
+ *       record made from its NCHW output); B = conv(A) + residual A, no activation: input and
+ * residual taken as records, the epilogue writing rows; C = conv(B) 1x1 ReLU: B has negative values
+ * (the signed route reads its record as it is; the float32 route moves it back to NCHW); C is also
+ * a graph output (NCHW written); D = conv(C) + residual B, Clip: a graph output alone (no record),
+ * its residual a record moved to NCHW; E = conv(A) stride 2, LeakyReLU: a record read by a second
+ * reader. */
 static void test_int8_chain(void) {
     c8t_rng r = {0x18C4};
     c8_graph *g = pu_graph(13);
@@ -1366,22 +1406,26 @@ static void test_int8_chain(void) {
     int negb = 0;
     for (int64_t i = 0; i < 2 * 16 * 9 * 11; i++) negb += (signed char)ref[i] < 0;
     CU_ASSERT(negb > 0);
-    for (int variant = 0; variant < 6; variant++) {
+    /* variants 6 and 7: without the signed integer route (CPUs without VNNI): A and C on the
+     * float32 route, C moving B's record back to NCHW */
+    for (int variant = 0; variant < 8; variant++) {
         const int threads = 1 + variant % 2;
-        const bool observe = variant >= 4, no_share = variant == 2 || variant == 3;
+        const bool observe = variant == 4 || variant == 5, no_share = variant == 2 || variant == 3;
         if (no_share) setenv("C8_DNNL_NO_SHARE", "1", 1);
+        if (variant >= 6) setenv("C8_DNNL_NO_S8", "1", 1);
         seen = 0;
         unsigned char *got = chain_run(g, C8_DEVICE_CPU, &in0, &in, threads, observe, &nb2, &seen);
         unsetenv("C8_DNNL_NO_SHARE");
+        unsetenv("C8_DNNL_NO_S8");
         CU_ASSERT_FATAL(got != NULL && nb2 == nb);
         if (observe) CU_ASSERT(seen >= 2 * 6); /* x and every node's output, two runs */
         int64_t diff = 0;
         for (int64_t i = 0; i < nb; i++) diff += got[i] != ref[i];
         if (diff)
-            printf("\n  int8 chain variant %d (threads %d, observer %d, sharing %s): %lld of %lld "
-                   "bytes differ from the reference",
-                   variant, threads, observe, no_share ? "off" : "on", (long long)diff,
-                   (long long)nb);
+            printf("\n  int8 chain variant %d (threads %d, observer %d, sharing %s, signed "
+                   "route %s): %lld of %lld bytes differ from the reference",
+                   variant, threads, observe, no_share ? "off" : "on", variant >= 6 ? "off" : "on",
+                   (long long)diff, (long long)nb);
         CU_ASSERT_EQUAL(diff, 0);
         free(got);
     }
