@@ -106,6 +106,11 @@ void c8_dnnl_add_i8(int64_t n, const int8_t *a, float ma, const int8_t *b, float
                     c8_quant_act act, int8_t *y);
 /* Q8Requantize: y[i] = c8_quant_epilogue_i8(x[i], m, 0, 0, 0.0f, act) for i < n (the same bits). */
 void c8_dnnl_requantize(const int8_t *x, float m, c8_quant_act act, int64_t n, int8_t *y);
+/* Q8Dequantize: x[i] = c8_quant_dequantize(q[i], s) for i < n (the same bits). */
+void c8_dnnl_dequantize(const int8_t *q, float s, int64_t n, float *x);
+/* Q8Concat: kernels/ref/int8.h's c8_ref_int8_concat (the same bits). */
+void c8_dnnl_concat_i8(int64_t outer, int64_t inner, int n_inputs, const int8_t *const *xs,
+                       const int64_t *channels, const float *mults, int8_t *y);
 
 /* The FP32 Relu and BatchNormalization nodes (unfused: calibration's every-tensor engines), as
  * the reference kernels compute them element by element (c8_ref_unary_f32's ReLU,

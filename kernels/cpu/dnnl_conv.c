@@ -100,7 +100,9 @@ typedef enum node_kind {
     K_Q8MAXPOOL,
     K_BINARY, /* float32 Add / Sub / Mul / Div (eltwise_fast.h) */
     K_CLIP,   /* float32 Clip (eltwise_fast.h) */
-    K_DECONV  /* float32 ConvTranspose with kernel == stride (deconv_fast.h) */
+    K_DECONV, /* float32 ConvTranspose with kernel == stride (deconv_fast.h) */
+    K_DEQUANT,
+    K_Q8CONCAT
 } node_kind;
 
 struct c8_dnnl_node {
@@ -509,6 +511,22 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
         const c8_value *x = c8_node_input(g, n, 0);
         if (!x || x->dtype != C8_DT_INT8) r = "not int8";
         label = "cpu:requantize";
+        break;
+    }
+    case C8_OP_Q8_DEQUANTIZE: {
+        const c8_value *x = c8_node_input(g, n, 0);
+        if (!x || x->dtype != C8_DT_INT8) r = "not int8";
+        label = "cpu:dequantize";
+        break;
+    }
+    case C8_OP_Q8_CONCAT: {
+        const c8_attr *m = c8_node_attr(n, "mults");
+        if (!m || !m->floats || m->n != (size_t)n->n_in) r = "no multipliers";
+        for (int k = 0; k < n->n_in && !r; k++) {
+            const c8_value *x = c8_node_input(g, n, k);
+            if (!x || x->dtype != C8_DT_INT8) r = "not int8";
+        }
+        label = "cpu:concat int8";
         break;
     }
     case C8_OP_Q8_CONV:
@@ -1177,6 +1195,8 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
     case C8_OP_DIV: s->kind = K_BINARY; break;
     case C8_OP_CLIP: s->kind = K_CLIP; break;
     case C8_OP_Q8_REQUANTIZE: s->kind = K_REQUANT; break;
+    case C8_OP_Q8_DEQUANTIZE: s->kind = K_DEQUANT; break;
+    case C8_OP_Q8_CONCAT: s->kind = K_Q8CONCAT; break;
     case C8_OP_Q8_CONV:
     case C8_OP_Q8_GEMM:
         s->kind = n->op == C8_OP_Q8_CONV ? K_Q8CONV : K_Q8GEMM;
@@ -1510,6 +1530,27 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
     if (s->kind == K_QUANT) { /* ops/q8.c's run_quantize, vectorized */
         float inv = c8_quant_inv_scale(c8_node_attr_f(n, "scale", 1.0f));
         c8_dnnl_quantize(in[0].data, inv, c8_shape_numel(&in[0].shape), out[0].data);
+        return C8_OK;
+    }
+    if (s->kind == K_DEQUANT) { /* ops/q8.c's run_dequantize, vectorized */
+        c8_dnnl_dequantize(in[0].data, c8_node_attr_f(n, "scale", 1.0f),
+                           c8_shape_numel(&in[0].shape), out[0].data);
+        return C8_OK;
+    }
+    if (s->kind == K_Q8CONCAT) { /* ops/q8.c's run_concat, vectorized and on the threads */
+        const c8_shape *s0 = &in[0].shape;
+        int axis;
+        C8_TRY(c8_axis_norm(c8_node_attr_i(n, "axis", 1), s0->rank, &axis, err));
+        const int ni = n->n_in;
+        const int8_t *xs[16];
+        int64_t ch[16];
+        if (ni > 16) return c8_err(err, C8_ERR_INTERNAL, "%s: more than 16 inputs", n->name);
+        for (int k = 0; k < ni; k++) {
+            xs[k] = in[k].data;
+            ch[k] = in[k].shape.d[axis];
+        }
+        c8_dnnl_concat_i8(c8_shape_span(s0, 0, axis), c8_shape_span(s0, axis + 1, s0->rank), ni, xs,
+                          ch, c8_node_attr(n, "mults")->floats, out[0].data);
         return C8_OK;
     }
     if (s->kind == K_REQUANT) { /* ops/q8.c's run_requantize, vectorized */

@@ -150,7 +150,7 @@ static inline __attribute__((always_inline)) void rq_body(const int8_t *restrict
     }
 }
 
-void c8_dnnl_requantize(const int8_t *x, float m, c8_quant_act act, int64_t n, int8_t *y) {
+static void requantize_scalar(const int8_t *x, float m, c8_quant_act act, int64_t n, int8_t *y) {
     switch (act.kind) {
     case C8_QACT_NONE: rq_body(x, m, n, C8_QACT_NONE, act.lo, act.hi, act.alpha, y); break;
     case C8_QACT_RELU: rq_body(x, m, n, C8_QACT_RELU, act.lo, act.hi, act.alpha, y); break;
@@ -496,6 +496,45 @@ __attribute__((target("avx2"))) static void quantize_avx2(const float *x, float 
         store8_i8(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs), C8_QACT_NONE, 0.0f, 0.0f, 0.0f, q + i);
     for (; i < i1; i++) q[i] = rne_sat127(x[i] * inv_s);
 }
+
+/* Q8Requantize's element (rq_body's operations), eight at a time. */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+rq_avx2_body(const int8_t *x, float m, int64_t i0, int64_t i1, const int kind, float lo, float hi,
+             float alpha, int8_t *y) {
+    const __m256 vm = _mm256_set1_ps(m);
+    int64_t i = i0;
+    for (; i + 8 <= i1; i += 8) {
+        __m256 v = _mm256_cvtepi32_ps(
+            _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(x + i))));
+        store8_i8(_mm256_mul_ps(v, vm), kind, lo, hi, alpha, y + i);
+    }
+    for (; i < i1; i++) y[i] = rne_sat127(q8_act((float)x[i] * m, kind, lo, hi, alpha));
+}
+
+__attribute__((target("avx2"))) static void rq_avx2(const int8_t *x, float m, int64_t i0,
+                                                    int64_t i1, c8_quant_act a, int8_t *y) {
+    switch (a.kind) {
+    case C8_QACT_RELU: rq_avx2_body(x, m, i0, i1, C8_QACT_RELU, a.lo, a.hi, a.alpha, y); break;
+    case C8_QACT_CLIP: rq_avx2_body(x, m, i0, i1, C8_QACT_CLIP, a.lo, a.hi, a.alpha, y); break;
+    case C8_QACT_LEAKY_RELU:
+        rq_avx2_body(x, m, i0, i1, C8_QACT_LEAKY_RELU, a.lo, a.hi, a.alpha, y);
+        break;
+    default: rq_avx2_body(x, m, i0, i1, C8_QACT_NONE, a.lo, a.hi, a.alpha, y); break;
+    }
+}
+
+/* Q8Dequantize's element ((float)q * s), eight at a time. */
+__attribute__((target("avx2"))) static void dq_avx2(const int8_t *q, float s, int64_t i0,
+                                                    int64_t i1, float *x) {
+    const __m256 vs = _mm256_set1_ps(s);
+    int64_t i = i0;
+    for (; i + 8 <= i1; i += 8)
+        _mm256_storeu_ps(
+            x + i, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+                                     _mm_loadl_epi64((const __m128i *)(const void *)(q + i)))),
+                                 vs));
+    for (; i < i1; i++) x[i] = (float)q[i] * s;
+}
 #endif
 
 void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
@@ -626,6 +665,56 @@ void c8_dnnl_quantize(const float *x, float inv_s, int64_t n, int8_t *q) {
 bool c8_dnnl_add_fast(c8_quant_act act) {
     return act.kind == C8_QACT_NONE || act.kind == C8_QACT_RELU || act.kind == C8_QACT_CLIP ||
            act.kind == C8_QACT_LEAKY_RELU;
+}
+
+void c8_dnnl_requantize(const int8_t *x, float m, c8_quant_act act, int64_t n, int8_t *y) {
+#ifdef C8_HAVE_AVX2_TILES
+    if (c8_dnnl_add_fast(act) && __builtin_cpu_supports("avx2")) {
+#pragma omp parallel for schedule(static)
+        for (int64_t c = 0; c < (n + C8_CHUNK - 1) / C8_CHUNK; c++)
+            rq_avx2(x, m, c * C8_CHUNK, c * C8_CHUNK + C8_CHUNK < n ? c * C8_CHUNK + C8_CHUNK : n,
+                    act, y);
+        return;
+    }
+#endif
+    requantize_scalar(x, m, act, n, y);
+}
+
+void c8_dnnl_dequantize(const int8_t *q, float s, int64_t n, float *x) {
+#ifdef C8_HAVE_AVX2_TILES
+    if (__builtin_cpu_supports("avx2")) {
+#pragma omp parallel for schedule(static)
+        for (int64_t c = 0; c < (n + C8_CHUNK - 1) / C8_CHUNK; c++)
+            dq_avx2(q, s, c * C8_CHUNK, c * C8_CHUNK + C8_CHUNK < n ? c * C8_CHUNK + C8_CHUNK : n,
+                    x);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; i++) x[i] = (float)q[i] * s;
+}
+
+void c8_dnnl_concat_i8(int64_t outer, int64_t inner, int n_inputs, const int8_t *const *xs,
+                       const int64_t *channels, const float *mults, int8_t *y) {
+    int64_t ctot = 0;
+    for (int i = 0; i < n_inputs; i++) ctot += channels[i];
+    const c8_quant_act none = {C8_QACT_NONE, 0.0f, 0.0f, 0.0f};
+#pragma omp parallel for schedule(static)
+    for (int64_t o = 0; o < outer; o++) {
+        int64_t c0 = 0;
+        for (int i = 0; i < n_inputs; i++) {
+            const int64_t len = channels[i] * inner;
+            const int8_t *src = xs[i] + o * len;
+            int8_t *dst = y + (o * ctot + c0) * inner;
+            /* (a multiplier of 1 too: a copy, but for -128, which rounds to -127) */
+#ifdef C8_HAVE_AVX2_TILES
+            if (__builtin_cpu_supports("avx2"))
+                rq_avx2(src, mults[i], 0, len, none, dst);
+            else
+#endif
+                requantize_scalar(src, mults[i], none, len, dst);
+            c0 += channels[i];
+        }
+    }
 }
 
 void c8_dnnl_add_i8(int64_t n, const int8_t *a, float ma, const int8_t *b, float mb,

@@ -179,6 +179,17 @@ static inline void pu_attr_ints(c8_graph *g, int n, const char *name, int count,
     CU_ASSERT_EQUAL(c8_node_add_attr(g, n, &a, NULL), C8_OK);
 }
 
+static inline void pu_attr_floats(c8_graph *g, int n, const char *name, int count, const float *v) {
+    c8_attr a;
+    memset(&a, 0, sizeof a);
+    a.name = strdup(name);
+    a.type = C8_ATTR_FLOATS;
+    a.n = (size_t)count;
+    a.floats = malloc((size_t)(count ? count : 1) * sizeof(float));
+    if (count) memcpy(a.floats, v, (size_t)count * sizeof(float));
+    CU_ASSERT_EQUAL(c8_node_add_attr(g, n, &a, NULL), C8_OK);
+}
+
 /* The same from count int64_t arguments. */
 static inline void pu_attr_ints_v(c8_graph *g, int n, const char *name, int count, ...) {
     int64_t v[64];

@@ -1484,6 +1484,59 @@ static void test_quantize(void) {
         free(xv), free(ref), free(got);
         c8_graph_destroy(g);
     }
+    /* Q8Dequantize: every int8 value, 70001 of them (two 64K thread chunks, a scalar tail) */
+    for (int variant = 0; variant < 2; variant++) {
+        const int64_t n = variant ? 70001 : 259;
+        c8_graph *g = pu_graph(13);
+        int x = pu_val_in(g, "x", C8_DT_INT8, pu_shp(2, (int64_t)1, n));
+        int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+        int node = c8_graph_add_node(g, "dq", "Q8Dequantize", "", C8_OP_Q8_DEQUANTIZE, (int[]){x},
+                                     1, &ys, 1);
+        pu_attr_f(g, node, "scale", 0.0371f);
+        CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+        CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL), "cpu:dequantize");
+        int8_t *xv = malloc((size_t)n);
+        for (int64_t i = 0; i < n; i++) xv[i] = (int8_t)(i % 256 - 128);
+        void *data[1] = {xv}, *ref = NULL, *got = NULL;
+        CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+        CU_ASSERT(same_bytes("dequantize", 7200, ref, got, (size_t)n * 4));
+        free(xv), free(ref), free(got);
+        c8_graph_destroy(g);
+    }
+    /* Q8Concat on the channel axis of three inputs (multipliers 1, 0.5 with ties, 1.37; every
+     * int8 value, -128 included, which a multiplier of 1 still rounds to -127), and on the last
+     * axis */
+    for (int variant = 0; variant < 2; variant++) {
+        const int64_t N = 3, H = 5, W = 7, ch[3] = {3, 8, 5};
+        const float mults[3] = {1.0f, 0.5f, 1.37f};
+        c8_graph *g = pu_graph(13);
+        int xs[3];
+        int8_t *xv[3];
+        int64_t total = 0;
+        for (int k = 0; k < 3; k++) {
+            char nm[8];
+            snprintf(nm, sizeof nm, "x%d", k);
+            const c8_shape sh = variant ? pu_shp(4, N, H, W, ch[k]) : pu_shp(4, N, ch[k], H, W);
+            xs[k] = pu_val_in(g, nm, C8_DT_INT8, sh);
+            const int64_t cnt = c8_shape_numel(&sh);
+            xv[k] = malloc((size_t)cnt);
+            for (int64_t i = 0; i < cnt; i++) xv[k][i] = (int8_t)((i * 7 + k * 31) % 256 - 128);
+            total += cnt;
+        }
+        int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+        int node = c8_graph_add_node(g, "cat", "Q8Concat", "", C8_OP_Q8_CONCAT, xs, 3, &ys, 1);
+        pu_attr_i(g, node, "axis", variant ? 3 : 1);
+        pu_attr_floats(g, node, "mults", 3, mults);
+        CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+        CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL), "cpu:concat int8");
+        void *data[3] = {xv[0], xv[1], xv[2]}, *ref = NULL, *got = NULL;
+        CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+        CU_ASSERT(same_bytes(variant ? "concat last axis" : "concat channels", 7300, ref, got,
+                             (size_t)total));
+        for (int k = 0; k < 3; k++) free(xv[k]);
+        free(ref), free(got);
+        c8_graph_destroy(g);
+    }
     c8_dnnl_ctx_destroy(ctx);
 }
 
