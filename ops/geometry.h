@@ -3,7 +3,7 @@
  * oneDNN CPU backend, kernels/cpu/dnnl_backend.c): one derivation, the reference run's, so a
  * backend never re-reads pads, strides or auto_pad itself. Internal.
  * Implementations: ops/compute.c (FP32 Conv, ConvTranspose, pooling, Gemm), ops/q8.c (Q8Conv,
- * Q8Gemm). */
+ * Q8Gemm), ops/tensor_resize.c (Resize). */
 #ifndef C8_OPS_GEOMETRY_H
 #define C8_OPS_GEOMETRY_H
 
@@ -11,6 +11,7 @@
 #include "kernels/ref/eltwise.h"
 #include "kernels/ref/int8.h"
 #include "kernels/ref/ref.h"
+#include "kernels/ref/resize.h"
 #include "ops/ir.h"
 
 /* Conv / FusedConv: the reference kernel's descriptor (every extent known once the graph is
@@ -27,6 +28,9 @@ c8_status c8_op_gemm_desc(const c8_graph *g, const c8_node *n, c8_gemm_desc *d, 
 c8_status c8_op_q8_conv_desc(const c8_graph *g, const c8_node *n, c8_conv2d_desc *d, c8_error *err);
 c8_status c8_op_q8_gemm_desc(const c8_graph *g, const c8_node *n, c8_int8_gemm_desc *d,
                              c8_error *err);
+/* Resize / Upsample: the reference kernel's descriptor (c8_ref_resize_f32), from the node's
+ * constant scales / sizes / roi and its input's shape (ops/tensor_resize.c). */
+c8_status c8_op_resize_desc(const c8_graph *g, const c8_node *n, c8_resize_desc *d, c8_error *err);
 /* Add / Sub / Mul / Div / Max / Min / Sum / PRelu: the reference kernel's operation
  * (c8_ref_binary); C8_BINARY_ADD for any other op. */
 c8_binary_op c8_op_binary_kind(c8_op op);

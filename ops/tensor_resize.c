@@ -3,6 +3,7 @@
  * transformation modes of opsets 10..21); Upsample is Resize-10 with its own scales form.
  * Output shapes depend on input values and are planned once for infer and run
  * (see ops_tensor_int.h). Kernels: kernels/ref/pad.c, kernels/ref/resize.c. Tests: tests/ops/. */
+#include "ops/geometry.h"
 #include "ops/tensor_int.h"
 
 #include "util/shape.h"
@@ -483,6 +484,13 @@ c8_status c8_ot_infer_resize(c8_graph *g, c8_node *n, c8_error *err) {
     C8_TRY(resize_plan(g, n, v, &out, &d, err));
     c8_ot_set_out(g, n, 0, x->dtype, &out);
     return C8_OK;
+}
+
+c8_status c8_op_resize_desc(const c8_graph *g, const c8_node *n, c8_resize_desc *d, c8_error *err) {
+    c8_ot_view v[4];
+    c8_ot_views_graph(g, n, v, 4);
+    c8_shape out;
+    return resize_plan(g, n, v, &out, d, err);
 }
 
 c8_status c8_ot_run_resize(const c8_op_run *r, c8_error *err) {

@@ -41,6 +41,7 @@
 #include "kernels/cpu/fp16_round.h"
 #include "kernels/cpu/layout_f32.h"
 #include "kernels/cpu/deconv_fast.h"
+#include "kernels/cpu/resize_fast.h"
 #include "kernels/cpu/eltwise_fast.h"
 #include "kernels/cpu/pool_fast.h"
 #include "ops/geometry.h"
@@ -102,7 +103,9 @@ typedef enum node_kind {
     K_CLIP,   /* float32 Clip (eltwise_fast.h) */
     K_DECONV, /* float32 ConvTranspose with kernel == stride (deconv_fast.h) */
     K_DEQUANT,
-    K_Q8CONCAT
+    K_Q8CONCAT,
+    K_RESIZE, /* float32 nearest upsampling by whole factors (resize_fast.h) */
+    K_Q8GAP   /* Q8GlobalAveragePool (pool_fast.h) */
 } node_kind;
 
 struct c8_dnnl_node {
@@ -148,8 +151,11 @@ struct c8_dnnl_node {
     bool gemm_impl; /* the primitive oneDNN chose is "gemm:..." or "ref:..." */
     /* an FP16 layer (emulated): x16 / r16 hold the input / residual rounded through binary16 */
     bool fp16;
-    c8_pool_desc pool;    /* K_MAXPOOL */
-    c8_conv_desc convt;   /* K_DECONV */
+    c8_pool_desc pool;     /* K_MAXPOOL */
+    c8_conv_desc convt;    /* K_DECONV */
+    c8_resize_desc resize; /* K_RESIZE */
+    float gap_mult;        /* K_Q8GAP: the multiplier for gap_hw taps (gap_hw 0: none yet) */
+    int64_t gap_hw;
     c8_pool2d_desc qpool; /* K_Q8MAXPOOL */
     float *x16, *r16;
     size_t x16_count, r16_count;
@@ -528,6 +534,27 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
             if (!x || x->dtype != C8_DT_INT8) r = "not int8";
         }
         label = "cpu:concat int8";
+        break;
+    }
+    case C8_OP_Q8_GLOBAL_AVGPOOL: {
+        const c8_value *x = c8_node_input(g, n, 0);
+        if (!x || x->dtype != C8_DT_INT8 || x->shape.rank != 4) r = "not 4-D int8";
+        label = "cpu:global avgpool int8";
+        break;
+    }
+    case C8_OP_RESIZE: {
+        /* the modes statically; whole factors per run (the reference runs any other) */
+        if (!fp32_layer(l)) return NULL;
+        const c8_value *x = c8_node_input(g, n, 0);
+        if (!is_float(x) || !is_float(c8_node_output(g, n, 0)) || x->shape.rank != 4)
+            r = "not 4-D float32";
+        else if (strcmp(c8_node_attr_s(n, "mode", "nearest"), "nearest") != 0 ||
+                 (g->opset >= 11 &&
+                  (strcmp(c8_node_attr_s(n, "coordinate_transformation_mode", "half_pixel"),
+                          "asymmetric") != 0 ||
+                   strcmp(c8_node_attr_s(n, "nearest_mode", "round_prefer_floor"), "floor") != 0)))
+            r = "not nearest, asymmetric, floor";
+        label = "cpu:resize";
         break;
     }
     case C8_OP_Q8_CONV:
@@ -1199,6 +1226,11 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
     case C8_OP_Q8_REQUANTIZE: s->kind = K_REQUANT; break;
     case C8_OP_Q8_DEQUANTIZE: s->kind = K_DEQUANT; break;
     case C8_OP_Q8_CONCAT: s->kind = K_Q8CONCAT; break;
+    case C8_OP_RESIZE:
+        s->kind = K_RESIZE;
+        st = c8_op_resize_desc(g, n, &s->resize, err);
+        break;
+    case C8_OP_Q8_GLOBAL_AVGPOOL: s->kind = K_Q8GAP; break; /* (its multiplier: at run time) */
     case C8_OP_Q8_CONV:
     case C8_OP_Q8_GEMM:
         s->kind = n->op == C8_OP_Q8_CONV ? K_Q8CONV : K_Q8GEMM;
@@ -1538,6 +1570,32 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
     if (s->kind == K_QUANT) { /* ops/q8.c's run_quantize, vectorized */
         float inv = c8_quant_inv_scale(c8_node_attr_f(n, "scale", 1.0f));
         c8_dnnl_quantize(in[0].data, inv, c8_shape_numel(&in[0].shape), out[0].data);
+        return C8_OK;
+    }
+    if (s->kind == K_Q8GAP) { /* ops/q8.c's run_gap, its multiplier kept for the next run */
+        const c8_shape *xs = &in[0].shape;
+        const int64_t hw = xs->d[2] * xs->d[3];
+        if (xs->d[0] * xs->d[1] == 0) return C8_OK;
+        if (hw != s->gap_hw) {
+            C8_TRY(c8_quant_check_pool_count(n->name, hw, err));
+            float *table = malloc((size_t)(hw + 1) * sizeof *table);
+            if (!table)
+                return c8_err(err, C8_ERR_NOMEM, "%s: node '%s': out of memory", g->path, n->name);
+            c8_status st = c8_quant_avgpool_mults(n->name, c8_node_attr_f(n, "s_in", 1),
+                                                  c8_node_attr_f(n, "s_out", 1), hw, table, err);
+            s->gap_mult = table[hw];
+            free(table);
+            C8_TRY(st);
+            s->gap_hw = hw;
+        }
+        c8_cpu_int8_global_avgpool(xs->d[0], xs->d[1], hw, in[0].data, s->gap_mult, out[0].data);
+        return C8_OK;
+    }
+    if (s->kind == K_RESIZE) { /* the specialized shapes may have left the whole factors */
+        if (c8_cpu_resize_fits(&s->resize))
+            c8_cpu_resize_nearest(&s->resize, in[0].data, out[0].data);
+        else
+            c8_ref_resize_f32(&s->resize, in[0].data, out[0].data);
         return C8_OK;
     }
     if (s->kind == K_DEQUANT) { /* ops/q8.c's run_dequantize, vectorized */

@@ -411,3 +411,44 @@ bool c8_cpu_int8_maxpool2d(const c8_pool2d_desc *d, const int8_t *x, int8_t *y) 
     }
     return ok;
 }
+
+/* ---------------------------------------------------------------- Q8GlobalAveragePool */
+
+#if defined(__x86_64__) || defined(__i386__)
+/* The exact sum of n int8 values, 32 at a time: x ^ 0x80 is x + 128 as an unsigned byte, whose
+ * sums of 8 vpsadbw adds into 64-bit lanes; 128 per value is taken off at the end. */
+__attribute__((target("avx2"))) static int64_t sum_i8_avx2(const int8_t *x, int64_t n) {
+    const __m256i flip = _mm256_set1_epi8((char)0x80), zero = _mm256_setzero_si256();
+    __m256i acc = _mm256_setzero_si256();
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        __m256i v = _mm256_loadu_si256((const __m256i *)(const void *)(x + i));
+        acc = _mm256_add_epi64(acc, _mm256_sad_epu8(_mm256_xor_si256(v, flip), zero));
+    }
+    int64_t lanes[4];
+    _mm256_storeu_si256((__m256i *)(void *)lanes, acc);
+    int64_t s = lanes[0] + lanes[1] + lanes[2] + lanes[3] - 128 * i;
+    for (; i < n; i++) s += x[i];
+    return s;
+}
+#endif
+
+void c8_cpu_int8_global_avgpool(int64_t n, int64_t c, int64_t hw, const int8_t *x, float mult,
+                                int8_t *y) {
+#if defined(__x86_64__) || defined(__i386__)
+    const bool avx2 = __builtin_cpu_supports("avx2");
+#endif
+#pragma omp parallel for schedule(static) if (n * c * hw >= 262144)
+    for (int64_t nc = 0; nc < n * c; nc++) {
+        const int8_t *p = x + nc * hw;
+        int64_t s = 0;
+#if defined(__x86_64__) || defined(__i386__)
+        if (avx2)
+            s = sum_i8_avx2(p, hw);
+        else
+#endif
+            for (int64_t i = 0; i < hw; i++) s += p[i];
+        /* |s| <= 127 * C8_QUANT_MAX_POOL_COUNT fits int32, as the reference's accumulator */
+        y[nc] = c8_quant_requantize((int32_t)s, mult);
+    }
+}

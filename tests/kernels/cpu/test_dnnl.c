@@ -440,6 +440,12 @@ static void test_fp32_convtranspose(void) {
         {2, 2, 24, 1, 1, 13, 2, 2, 1, 0, 0, 0},
         {2, 1, 5, 7, 1, 9, 3, 3, 1, 0, 0, 0},
         {2, 2, 16, 8, 2, 11, 2, 2, 1, 0, 0, 0},
+        /* its register blocks (4 channels; 3; 2 x 2 column blocks; 1 channel x 4 column blocks)
+         * and their edges: rows of 35-41 columns */
+        {2, 1, 24, 24, 1, 40, 2, 2, 1, 0, 0, 0},
+        {2, 1, 8, 7, 1, 35, 2, 2, 1, 0, 0, 0},
+        {2, 1, 6, 6, 3, 17, 2, 2, 1, 0, 0, 0},
+        {2, 1, 24, 1, 1, 37, 2, 2, 1, 0, 0, 0},
     };
     int i = 0;
     for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++)
@@ -448,6 +454,63 @@ static void test_fp32_convtranspose(void) {
     /* output_padding 2 with no end padding, stride 3: the end padding oneDNN needs is -2 */
     static const convt_case crop = {2, 1, 2, 3, 1, 5, 3, 3, 1, 0, 0, 2};
     convt_case_run(ctx, &crop, true, 7100, false);
+    c8_dnnl_ctx_destroy(ctx);
+}
+
+static int same_bytes(const char *what, uint64_t seed, const void *a, const void *b, size_t n);
+
+/* Resize (FP32) as nearest upsampling by whole factors (resize_fast.h): the detector's form
+ * (nearest, asymmetric, floor; x2, x4, x8), x3 by x2, Resize-10's simple rounding, odd widths
+ * around the 8-wide AVX2 step; bit for bit the reference's. Other modes (half_pixel,
+ * round_prefer_floor) stay on the reference; a fractional scale runs the reference's loop. */
+static void test_resize(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    static const struct {
+        int64_t n, c, h, w;
+        float sh, sw;
+        const char *coord, *nearest;
+        bool fast;
+    } cases[] = {
+        {1, 3, 5, 9, 2, 2, "asymmetric", "floor", true},
+        {2, 4, 4, 20, 4, 4, "asymmetric", "floor", true},
+        {1, 2, 3, 7, 8, 8, "asymmetric", "floor", true},
+        {1, 1, 6, 17, 3, 2, "asymmetric", "floor", true},
+        {1, 2, 5, 16, 2, 1, "asymmetric", "floor", true},
+        {1, 2, 4, 6, 2, 2, "half_pixel", "floor", false},
+        {1, 2, 4, 6, 2, 2, "asymmetric", "round_prefer_floor", false},
+        {1, 2, 4, 6, 1.5f, 2, "asymmetric", "floor", true}, /* taken, the reference's loop */
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        c8t_rng r = {8000 + ci};
+        c8_graph *g = pu_graph(13);
+        int x = pu_val_in(g, "x", C8_DT_FLOAT,
+                          pu_shp(4, cases[ci].n, cases[ci].c, cases[ci].h, cases[ci].w));
+        float sc[4] = {1, 1, cases[ci].sh, cases[ci].sw};
+        int scales = pu_const_vals(g, "scales", pu_shp(1, (int64_t)4), C8_DT_FLOAT, sc);
+        int node = pu_node(g, "resize", "Resize", (int[]){x, -1, scales}, 3, (const char *[]){"y"},
+                           1, NULL);
+        pu_attr_s(g, node, "mode", "nearest");
+        pu_attr_s(g, node, "coordinate_transformation_mode", cases[ci].coord);
+        pu_attr_s(g, node, "nearest_mode", cases[ci].nearest);
+        c8_status st = pu_finish(g, false, &err);
+        if (st != C8_OK) printf("\n  %s\n", err.msg);
+        CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+        const char *why = NULL, *k = c8_dnnl_kernel(g, &g->nodes[0], NULL, &why);
+        CU_ASSERT_EQUAL(k != NULL, cases[ci].fast);
+        if (k) CU_ASSERT_STRING_EQUAL(k, "cpu:resize");
+        int64_t nx = c8_shape_numel(&g->vals[x].shape);
+        int64_t ny = c8_shape_numel(&g->vals[g->nodes[0].out[0]].shape);
+        float *xv = rand_floats(&r, nx, -3, 3);
+        void *data[3] = {xv, NULL, NULL}, *ref = NULL, *got = NULL;
+        if (cases[ci].fast) {
+            CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+            CU_ASSERT(same_bytes("resize", 8000 + ci, ref, got, (size_t)ny * sizeof(float)));
+        }
+        free(xv), free(ref), free(got);
+        c8_graph_destroy(g);
+    }
     c8_dnnl_ctx_destroy(ctx);
 }
 
@@ -991,6 +1054,47 @@ static void q8_maxpool_case(c8_dnnl_ctx *ctx, const pool_case *pc, uint64_t seed
     CU_ASSERT(same_bytes(what, seed, ref, got, bytes_of(g, g->nodes[0].out[0])));
     free(xv), free(ref), free(got);
     c8_graph_destroy(g);
+}
+
+/* Q8GlobalAveragePool (pool_fast.h) byte for byte against the reference: planes of 1 to 25,600
+ * values (the 32-byte AVX2 step and its tail; 160 x 160 as the detector's largest), every input
+ * -128..127 or all at +-127 (the sum's extremes), scales with the multiplier near ties. */
+static void test_q8_gap(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    static const int64_t shapes[][4] = {{1, 3, 1, 1},   {2, 5, 4, 8},     {1, 7, 3, 11},
+                                        {2, 16, 33, 1}, {1, 4, 160, 160}, {3, 64, 5, 7}};
+    for (size_t ci = 0; ci < sizeof shapes / sizeof shapes[0]; ci++)
+        for (int mode = 0; mode < 3; mode++) {
+            const uint64_t seed = 8100 + ci * 3 + (uint64_t)mode;
+            c8t_rng r = {seed};
+            c8_graph *g = pu_graph(13);
+            int x =
+                pu_val_in(g, "x", C8_DT_INT8,
+                          pu_shp(4, shapes[ci][0], shapes[ci][1], shapes[ci][2], shapes[ci][3]));
+            int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+            int node = c8_graph_add_node(g, "gap", "Q8GlobalAveragePool", "",
+                                         C8_OP_Q8_GLOBAL_AVGPOOL, (int[]){x}, 1, &ys, 1);
+            pu_attr_f(g, node, "s_in", mode == 2 ? 0.05f : 0.013f);
+            pu_attr_f(g, node, "s_out", mode == 2 ? 0.1f : 0.0071f);
+            c8_status st = pu_finish(g, false, &err);
+            if (st != C8_OK) printf("\n  %s\n", err.msg);
+            CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+            CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL),
+                                   "cpu:global avgpool int8");
+            const int64_t nx = c8_shape_numel(&g->vals[x].shape);
+            int8_t *xv = rand_i8(&r, nx, -128, 127);
+            if (mode == 1)
+                for (int64_t i = 0; i < nx; i++) xv[i] = (int8_t)(i / 7 % 2 ? 127 : -127);
+            void *data[1] = {xv}, *ref = NULL, *got = NULL;
+            CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+            CU_ASSERT(
+                same_bytes("q8 global avgpool", seed, ref, got, bytes_of(g, g->nodes[0].out[0])));
+            free(xv), free(ref), free(got);
+            c8_graph_destroy(g);
+        }
+    c8_dnnl_ctx_destroy(ctx);
 }
 
 static void test_maxpool(void) {
@@ -1591,6 +1695,7 @@ static void test_relu_bn(void) {
 static const c8_test_case cases[] = {
     {"requant_ties", test_requant_ties}, {"fp32_conv", test_fp32_conv},
     {"fp32_gemm", test_fp32_gemm},       {"fp32_convtranspose", test_fp32_convtranspose},
+    {"fp32_resize", test_resize},        {"q8_global_avgpool", test_q8_gap},
     {"int8_add", test_int8_add},         {"int8_conv", test_int8_conv},
     {"int8_gemm", test_int8_gemm},       {"int8_split", test_int8_split},
     {"maxpool", test_maxpool},           {"layout", test_layout},
