@@ -28,7 +28,7 @@ B=$PWD/.devrun/bin
 head -3 $REAL_OUT/device.txt
 ldd $B/calib8 | grep "not found"
 export OUT=/tmp/c8out
-C8_GPU_SUITES="${C8_GPU_SUITES:-test_cuda_int8_imma_map test_cuda_int8_conv test_cuda_int8_ops test_backend_ops test_backend_models test_cuda_alloc test_place}" timeout ${C8_CHECK_TIMEOUT:-200} bash bench/cuda/gpu_check.sh > /dev/null 2>&1; echo "gpu_check rc=$? $(el)"
+C8_GPU_SUITES="${C8_GPU_SUITES:-test_cuda_int8_imma_map test_cuda_int8_conv test_cuda_int8_ops test_cuda_float_ops test_backend_ops test_backend_models test_cuda_alloc test_place}" timeout ${C8_CHECK_TIMEOUT:-200} bash bench/cuda/gpu_check.sh > /dev/null 2>&1; echo "gpu_check rc=$? $(el)"
 sed -n '/== summary/,$p' /tmp/c8out/gpu_check.log
 grep -h -B2 -A12 "FAILED\|run failed" /tmp/c8out/test_*.log | head -40
 grep -h "imma_smallc runs\|CUTLASS runs" /tmp/c8out/test_cuda_int8_conv.log
