@@ -502,20 +502,20 @@ extern "C" c8_status c8cu_eltwise(const c8cu_ew_params *p, const c8cu_view *y, c
             __half *yh = (__half *)y->data;
             switch (small_c) {
             case 1:
-                k_f32_planes_to_f16_pixels<1><<<nb, C8CU_THREADS, 0, stream>>>(groups, tr.cols,
-                                                                               xf, yh);
+                k_f32_planes_to_f16_pixels<1>
+                    <<<nb, C8CU_THREADS, 0, stream>>>(groups, tr.cols, xf, yh);
                 break;
             case 2:
-                k_f32_planes_to_f16_pixels<2><<<nb, C8CU_THREADS, 0, stream>>>(groups, tr.cols,
-                                                                               xf, yh);
+                k_f32_planes_to_f16_pixels<2>
+                    <<<nb, C8CU_THREADS, 0, stream>>>(groups, tr.cols, xf, yh);
                 break;
             case 3:
-                k_f32_planes_to_f16_pixels<3><<<nb, C8CU_THREADS, 0, stream>>>(groups, tr.cols,
-                                                                               xf, yh);
+                k_f32_planes_to_f16_pixels<3>
+                    <<<nb, C8CU_THREADS, 0, stream>>>(groups, tr.cols, xf, yh);
                 break;
             default:
-                k_f32_planes_to_f16_pixels<4><<<nb, C8CU_THREADS, 0, stream>>>(groups, tr.cols,
-                                                                               xf, yh);
+                k_f32_planes_to_f16_pixels<4>
+                    <<<nb, C8CU_THREADS, 0, stream>>>(groups, tr.cols, xf, yh);
                 break;
             }
             C8_CUDA_LAUNCH_TRY(err);
@@ -1244,8 +1244,7 @@ __global__ void __launch_bounds__(C8CU_THREADS)
     k_softmax_rows(int64_t rows, int64_t len, const float *x, float *y) {
     const int lane = threadIdx.x & 31;
     const int64_t nwarps = ((int64_t)gridDim.x * blockDim.x) >> 5;
-    for (int64_t r = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < rows;
-         r += nwarps) {
+    for (int64_t r = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < rows; r += nwarps) {
         const float *xr = x + r * len;
         float *yr = y + r * len;
         float m = -INFINITY;

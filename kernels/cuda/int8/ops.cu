@@ -391,9 +391,9 @@ __global__ void __launch_bounds__(kThreads)
  * case): one thread per pixel and 16 channels, one 16-byte load and store. The 4-byte form ran
  * two 128-channel inputs at 54% of the copy rate. */
 template <typename I>
-__global__ void __launch_bounds__(kThreads) concat16_kernel(I count, int ci, int cpi, int c0,
-                                                            int cpo, const int8_t *x, float m,
-                                                            int8_t *y) {
+__global__ void __launch_bounds__(kThreads)
+    concat16_kernel(I count, int ci, int cpi, int c0, int cpo, const int8_t *x, float m,
+                    int8_t *y) {
     const I idx = (I)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= count) return;
     const int groups = ci / 16;
@@ -559,8 +559,8 @@ c8_status c8_cuda_int8_concat(int64_t n_pix, int n_inputs, const int8_t *const *
             C8_TRY(check_grid(count, "int8 CUDA Concat", err));
             if (count <= 0x7fffffffLL)
                 concat16_kernel<int><<<blocks_for(count), kThreads, 0, stream>>>(
-                    (int)count, (int)channels[i], (int)cpad(channels[i]), (int)c0, (int)cpo,
-                    xs[i], mults[i], y);
+                    (int)count, (int)channels[i], (int)cpad(channels[i]), (int)c0, (int)cpo, xs[i],
+                    mults[i], y);
             else
                 concat16_kernel<long long><<<blocks_for(count), kThreads, 0, stream>>>(
                     count, (int)channels[i], (int)cpad(channels[i]), (int)c0, (int)cpo, xs[i],

@@ -136,8 +136,8 @@ static void run_fpool(const fpool_case *pc, int is_max, int layout, uint64_t see
     void *dx = dev_upload(xh, xn * es);
     gbuf y = gbuf_alloc(yn * es);
     gbuf_poison(&y);
-    c8cu_pool2d pd = {pc->k, pc->k, pc->stride, pc->stride, dil, dil, pc->pad, pc->pad,
-                      pc->pad, pc->pad, is_max, pc->cip};
+    c8cu_pool2d pd = {pc->k,   pc->k,   pc->stride, pc->stride, dil,    dil,
+                      pc->pad, pc->pad, pc->pad,    pc->pad,    is_max, pc->cip};
     const int type = layout == 2 ? C8CU_F16 : C8CU_F32;
     c8cu_view xv = view4(dx, type, xd, layout != 0), yv = view4(y.body, type, yd, layout != 0);
     CT_OK(c8cu_pool2d_run(&pd, &yv, &xv, g_stream, &g_err), &g_err);
@@ -188,8 +188,8 @@ static void test_pools(void) {
 
 /* ---- GlobalAveragePool over channels-last (N, S, C) ---- */
 static void test_global_avg(void) {
-    static const int64_t cases[][3] = {{2, 64, 49}, {3, 8, 1}, {1, 2048, 49}, {2, 16, 3136},
-                                       {1, 40, 7}};
+    static const int64_t cases[][3] = {
+        {2, 64, 49}, {3, 8, 1}, {1, 2048, 49}, {2, 16, 3136}, {1, 40, 7}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
         for (int f16 = 0; f16 < 2; f16++) {
             const int64_t n = cases[i][0], c = cases[i][1], s = cases[i][2];
@@ -244,15 +244,16 @@ static void test_global_avg(void) {
 
 /* ---- float32 NCHW -> FP16 NHWC (an image input) ---- */
 static void test_input_convert(void) {
-    static const int64_t cases[][4] = {{2, 3, 16, 24}, {1, 1, 8, 8},  {3, 2, 4, 6},
+    static const int64_t cases[][4] = {{2, 3, 16, 24}, {1, 1, 8, 8}, {3, 2, 4, 6},
                                        {2, 4, 2, 12},  {2, 3, 5, 7}, {1, 3, 224, 224}};
     for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
         const int64_t *d = cases[i];
         const size_t cnt = (size_t)(d[0] * d[1] * d[2] * d[3]);
         c8t_rng rng = {0x1300 + i};
         float *x = malloc(cnt * 4), *xl = malloc(cnt * 4);
-        for (size_t k = 0; k < cnt; k++) x[k] = c8t_uniform(&rng, -70000.0f, 70000.0f) / (k % 9 + 1);
-        x[0] = 65520.0f; /* rounds to Inf */
+        for (size_t k = 0; k < cnt; k++)
+            x[k] = c8t_uniform(&rng, -70000.0f, 70000.0f) / (k % 9 + 1);
+        x[0] = 65520.0f;                     /* rounds to Inf */
         x[cnt - 1] = 5.9604645e-08f * 0.75f; /* a subnormal half */
         nchw_to_nhwc_f(d[0], d[1], d[2] * d[3], x, xl);
         uint16_t *want = malloc(cnt * 2), *got = malloc(cnt * 2);
@@ -288,7 +289,7 @@ static void test_softmax(void) {
         c8t_rng rng = {0x1400 + i};
         float *x = malloc(cnt * 4), *want = malloc(cnt * 4), *got = malloc(cnt * 4);
         for (size_t k = 0; k < cnt; k++) x[k] = c8t_uniform(&rng, -12.0f, 12.0f);
-        if (outer > 2) {                       /* row 1: a NaN; row 2: a -inf among finite values */
+        if (outer > 2) { /* row 1: a NaN; row 2: a -inf among finite values */
             x[1 * len * inner + 3 * inner] = NAN;
             x[2 * len * inner] = -INFINITY;
         }
