@@ -87,6 +87,11 @@ void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float
  * (isums; fsums NULL), stored into y as (outer, channels, inner): the ONNX layout. */
 void c8_dnnl_requant_nhwc(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
                           const int32_t *isums, const c8_int8_epilogue *ep, void *y);
+/* The same epilogue over int32 sums in rows of channels, in and out: row r's channel k is
+ * isums[r * channels + k] and goes to y[r * channels + k]; the residual, if any, is laid out as
+ * y (channels-last int8 between convolutions, kernels/cpu/dnnl_conv.c). */
+void c8_dnnl_requant_rows(int64_t rows, int64_t channels, const int32_t *isums,
+                          const c8_int8_epilogue *ep, int8_t *y);
 /* Whether any of x[0..n) is negative (the integer route needs inputs in [0, 127]). */
 bool c8_dnnl_any_negative(const int8_t *x, int64_t n);
 /* acc[i] = sum over p of (int32_t)parts[p][i] for i < count (each part's values exact integers). */
@@ -101,6 +106,11 @@ void c8_dnnl_add_i8(int64_t n, const int8_t *a, float ma, const int8_t *b, float
                     c8_quant_act act, int8_t *y);
 /* Q8Requantize: y[i] = c8_quant_epilogue_i8(x[i], m, 0, 0, 0.0f, act) for i < n (the same bits). */
 void c8_dnnl_requantize(const int8_t *x, float m, c8_quant_act act, int64_t n, int8_t *y);
+/* Q8Dequantize: x[i] = c8_quant_dequantize(q[i], s) for i < n (the same bits). */
+void c8_dnnl_dequantize(const int8_t *q, float s, int64_t n, float *x);
+/* Q8Concat: kernels/ref/int8.h's c8_ref_int8_concat (the same bits). */
+void c8_dnnl_concat_i8(int64_t outer, int64_t inner, int n_inputs, const int8_t *const *xs,
+                       const int64_t *channels, const float *mults, int8_t *y);
 
 /* The FP32 Relu and BatchNormalization nodes (unfused: calibration's every-tensor engines), as
  * the reference kernels compute them element by element (c8_ref_unary_f32's ReLU,

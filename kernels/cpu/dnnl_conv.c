@@ -58,8 +58,9 @@
 
 /* One value's channels-last copy in a forward (see "channels-last between convolutions"). */
 typedef struct acdb_entry {
-    const float *p;  /* the producer's channels-last output buffer */
+    const void *p;   /* the producer's channels-last output buffer */
     uint64_t serial; /* the forward (c8_dnnl_ctx_begin) it was written in */
+    bool i8;         /* int8 (a Q8Conv's output), else float32 */
 } acdb_entry;
 
 struct c8_dnnl_ctx {
@@ -69,6 +70,9 @@ struct c8_dnnl_ctx {
     /* C8_DNNL_NO_SHARE (any value) when the context was made: every convolution converts from
      * and to NCHW itself, as before the sharing (tests compare the two bit for bit; debugging) */
     bool no_share;
+    /* C8_DNNL_NO_S8 (any value) when the context was made: no signed integer route (tests run
+     * the float32 route that CPUs without VNNI take) */
+    bool no_s8;
     const c8_segment *seg; /* the segment being run (c8_dnnl_ctx_begin), or NULL */
     uint64_t serial;       /* forwards begun */
     acdb_entry *acdb;      /* per value of seg->g */
@@ -96,7 +100,9 @@ typedef enum node_kind {
     K_Q8MAXPOOL,
     K_BINARY, /* float32 Add / Sub / Mul / Div (eltwise_fast.h) */
     K_CLIP,   /* float32 Clip (eltwise_fast.h) */
-    K_DECONV  /* float32 ConvTranspose with kernel == stride (deconv_fast.h) */
+    K_DECONV, /* float32 ConvTranspose with kernel == stride (deconv_fast.h) */
+    K_DEQUANT,
+    K_Q8CONCAT
 } node_kind;
 
 struct c8_dnnl_node {
@@ -152,7 +158,20 @@ struct c8_dnnl_node {
      * NULL where oneDNN has no fast integer kernel for the node */
     struct c8_dnnl_node *u8;
     int32_t *u8_acc;
-    int64_t nb;        /* Q8Conv without chunks: images per call of either route (see prepare_q8) */
+    /* Q8: the signed integer route, for inputs with negative values: oneDNN's s8 x s8 -> s32
+     * primitive, kept only where its kernel multiplies with VNNI (vpdpbusd: no int16 step, so
+     * its shifted u8 x s8 products and their compensation are exact; the AVX2 / AVX-512 kernels
+     * without VNNI may saturate or halve the weights). Its sums go where u8_acc is. */
+    struct c8_dnnl_node *s8;
+    bool vnni;  /* the primitive's kernel uses VNNI or AMX (its implementation name says so) */
+    int64_t nb; /* Q8Conv without chunks: images per call of either route (see prepare_q8) */
+    /* Q8Conv, channels-last int8 between convolutions (see there): its channels-last int8
+     * output (y_cl, allocated on first use), whether it can write one (q8_cl: the integer route,
+     * int8 output, an activation the row epilogue takes), and scratch for moving a record back
+     * to NCHW or an NCHW residual to channels-last (tmp_x, tmp_r) */
+    bool q8_cl;
+    int8_t *y_cl, *tmp_x, *tmp_r;
+    int64_t src_ch;    /* Q8Conv: input channels */
     bool ref_impl;     /* the primitive oneDNN chose is its reference ("ref:...") */
     bool sums_plain;   /* Q8 float32 route: its convolution's sums are in the ONNX layout */
     const char *route; /* Q8: the route of the last run ("u8" or "f32"; c8_dnnl_node_route) */
@@ -173,6 +192,7 @@ c8_status c8_dnnl_ctx_create(c8_dnnl_ctx **out, c8_error *err) {
     if (!c) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     *out = c;
     c->no_share = getenv("C8_DNNL_NO_SHARE") != NULL;
+    c->no_s8 = getenv("C8_DNNL_NO_S8") != NULL;
     DNNL_TRY(dnnl_engine_create(&c->eng, dnnl_cpu, 0));
     DNNL_TRY(dnnl_stream_create(&c->stream, c->eng, dnnl_stream_default_flags));
     return C8_OK;
@@ -202,7 +222,14 @@ void c8_dnnl_ctx_destroy(c8_dnnl_ctx *c) {
  * forward (an element-wise op then keeps its result in its output's own memory). Results are
  * the same bits: the same values, moved instead of transposed twice. A record names the
  * forward it was made in, so nothing from an earlier forward (or specialization) is read.
- * C8_DNNL_NO_SHARE=1 turns it off (tests/kernels/cpu/test_dnnl.c "conv_chain"). */
+ * INT8 the same way: a Q8Conv on the integer route computes channels-last int32 sums, so where
+ * another Q8Conv reads its int8 output (q8_cl_reader), the epilogue writes channels-last rows
+ * (c8_dnnl_requant_rows) and records them, and the reader takes them as its input (no byte
+ * transpose) or residual. A reader whose route needs NCHW (the float32 route: an input with
+ * negative values) moves the record back itself, so Q8Conv readers never need the NCHW copy.
+ * fmnist_resnet INT8 on one thread: 0.0997-0.1006 -> 0.0872-0.0876 ms at batch 1, 5.72-5.75
+ * -> 4.89-4.90 ms at batch 64 (2026-12-07).
+ * C8_DNNL_NO_SHARE=1 turns it off (tests/kernels/cpu/test_dnnl.c "conv_chain", "int8_chain"). */
 
 c8_status c8_dnnl_ctx_begin(c8_dnnl_ctx *c, const c8_segment *seg, c8_error *err) {
     const int nv = seg->g->n_vals;
@@ -224,16 +251,21 @@ c8_status c8_dnnl_ctx_begin(c8_dnnl_ctx *c, const c8_segment *seg, c8_error *err
 
 void c8_dnnl_ctx_end(c8_dnnl_ctx *c) { c->seg = NULL; }
 
-static const float *acdb_of(const c8_dnnl_ctx *c, int v) {
-    if (!c->seg || v < 0 || v >= c->n_acdb || c->acdb[v].serial != c->serial) return NULL;
+static const void *acdb_any(const c8_dnnl_ctx *c, int v, bool i8) {
+    if (!c->seg || v < 0 || v >= c->n_acdb || c->acdb[v].serial != c->serial || c->acdb[v].i8 != i8)
+        return NULL;
     return c->acdb[v].p;
 }
+static const float *acdb_of(const c8_dnnl_ctx *c, int v) { return acdb_any(c, v, false); }
+static const int8_t *acdb_i8_of(const c8_dnnl_ctx *c, int v) { return acdb_any(c, v, true); }
 
-static void acdb_record(c8_dnnl_ctx *c, int v, const float *p) {
+static void acdb_put(c8_dnnl_ctx *c, int v, const void *p, bool i8) {
     if (!c->seg || v < 0 || v >= c->n_acdb) return;
     c->acdb[v].p = p;
     c->acdb[v].serial = c->serial;
+    c->acdb[v].i8 = i8;
 }
+static void acdb_record(c8_dnnl_ctx *c, int v, const float *p) { acdb_put(c, v, p, false); }
 
 void c8_dnnl_node_free(c8_dnnl_node *s) {
     if (!s) return;
@@ -261,7 +293,11 @@ void c8_dnnl_node_free(c8_dnnl_node *s) {
     free(s->x16);
     free(s->r16);
     c8_dnnl_node_free(s->u8);
+    c8_dnnl_node_free(s->s8);
     free(s->u8_acc);
+    free(s->y_cl);
+    free(s->tmp_x);
+    free(s->tmp_r);
     free(s);
 }
 
@@ -477,6 +513,22 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
         label = "cpu:requantize";
         break;
     }
+    case C8_OP_Q8_DEQUANTIZE: {
+        const c8_value *x = c8_node_input(g, n, 0);
+        if (!x || x->dtype != C8_DT_INT8) r = "not int8";
+        label = "cpu:dequantize";
+        break;
+    }
+    case C8_OP_Q8_CONCAT: {
+        const c8_attr *m = c8_node_attr(n, "mults");
+        if (!m || !m->floats || m->n != (size_t)n->n_in) r = "no multipliers";
+        for (int k = 0; k < n->n_in && !r; k++) {
+            const c8_value *x = c8_node_input(g, n, k);
+            if (!x || x->dtype != C8_DT_INT8) r = "not int8";
+        }
+        label = "cpu:concat int8";
+        break;
+    }
     case C8_OP_Q8_CONV:
         r = q8_reason(g, n);
         label = "dnnl:conv int8";
@@ -625,6 +677,7 @@ static c8_status finish(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *op_desc,
     if (dnnl_primitive_desc_query(pd, dnnl_query_impl_info_str, 0, &impl) == dnnl_success && impl) {
         s->gemm_impl = !strncmp(impl, "gemm", 4) || !strncmp(impl, "ref", 3);
         s->ref_impl = !strncmp(impl, "ref", 3);
+        s->vnni = strstr(impl, "vnni") != NULL || strstr(impl, "amx") != NULL;
     }
     ds = dnnl_primitive_create(&s->prim, pd);
     const dnnl_memory_desc_t *smd = dnnl_primitive_desc_query_md(pd, dnnl_query_src_md, 0);
@@ -693,19 +746,21 @@ static bool ref_only(c8_dnnl_ctx *c, const void *op_desc) {
 
 /* What conv_prim makes: a float32 convolution writing the ONNX layout (CONV_F32), the same
  * writing channels-last float32 sums (CONV_F32_LAST: the INT8 float32 route, whose requantization
- * reads channels-last), or the integer route's u8 x s8 -> s32 convolution (CONV_U8), also
- * channels-last. oneDNN's channels-last kernels want the input channels-last too: reordered per
- * run, except with one input channel, where the ONNX layout is the same bytes. */
-enum { CONV_F32, CONV_F32_LAST, CONV_U8 };
+ * reads channels-last), or the integer routes' u8 x s8 -> s32 (CONV_U8) and s8 x s8 -> s32
+ * (CONV_S8) convolutions, also channels-last. oneDNN's channels-last kernels want the input
+ * channels-last too: reordered per run, except with one input channel, where the ONNX layout is the
+ * same bytes. */
+enum { CONV_F32, CONV_F32_LAST, CONV_U8, CONV_S8 };
 
 /* A convolution over plain NC[D]HW tensors (descriptor d) as `mode` says, weights (K, C/g,
  * kernel...) plain at w (float32, or int8 for CONV_U8), optional bias (K). */
 static c8_status conv_prim(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_conv_desc *d, const void *w,
                            bool has_bias, const c8_node *fused, const int64_t *src_strides,
                            int mode, c8_error *err) {
-    const bool integer = mode == CONV_U8;
+    const bool integer = mode == CONV_U8 || mode == CONV_S8;
     bool last_out = mode != CONV_F32;
-    const dnnl_data_type_t st = integer ? dnnl_u8 : dnnl_f32, wt = integer ? dnnl_s8 : dnnl_f32;
+    const dnnl_data_type_t st = mode == CONV_S8 ? dnnl_s8 : integer ? dnnl_u8 : dnnl_f32;
+    const dnnl_data_type_t wt = integer ? dnnl_s8 : dnnl_f32;
     const dnnl_data_type_t dt = integer ? dnnl_s32 : dnnl_f32;
     const int nd = d->nsp + 2;
     int64_t sd[5] = {d->N, d->C}, dd[5] = {d->N, d->K}, wd[6];
@@ -979,7 +1034,19 @@ static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, 
     } else {
         c8_dnnl_node_free(u); /* no fast integer kernel here: the float32 route alone */
     }
+    if (conv && s->u8 && !c->no_s8) { /* the signed integer route, where it is exact */
+        c8_dnnl_node *v = calloc(1, sizeof *v);
+        c8_error verr = {0};
+        if (v && conv_prim(c, v, &ds, w->data, false, NULL, NULL, CONV_S8, &verr) == C8_OK &&
+            v->vnni && !v->ref_impl)
+            s->s8 = v;
+        else
+            c8_dnnl_node_free(v); /* the float32 route for inputs with negative values */
+    }
     s->x_count = c8_shape_numel(&x->shape);
+    s->src_ch = conv ? q.c : 0;
+    /* (the chunked float32 route writes NCHW only; see "channels-last int8") */
+    s->q8_cl = conv && s->u8 && s->n_parts == 0 && c8_op_q8_epilogue(n).out == C8_QOUT_INT8;
     s->xf = malloc((size_t)(s->x_count > 0 ? s->x_count : 1) * sizeof(float));
     s->yf = malloc((size_t)(ycount > 0 ? ycount : 1) * sizeof(float));
     if (!s->xf || !s->yf) return c8_err(err, C8_ERR_NOMEM, "out of memory");
@@ -1128,6 +1195,8 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
     case C8_OP_DIV: s->kind = K_BINARY; break;
     case C8_OP_CLIP: s->kind = K_CLIP; break;
     case C8_OP_Q8_REQUANTIZE: s->kind = K_REQUANT; break;
+    case C8_OP_Q8_DEQUANTIZE: s->kind = K_DEQUANT; break;
+    case C8_OP_Q8_CONCAT: s->kind = K_Q8CONCAT; break;
     case C8_OP_Q8_CONV:
     case C8_OP_Q8_GEMM:
         s->kind = n->op == C8_OP_Q8_CONV ? K_Q8CONV : K_Q8GEMM;
@@ -1152,6 +1221,7 @@ typedef struct cl_io {
     const float *x_acdb, *res_acdb; /* input / residual already channels-last, or NULL */
     const c8_fusion *act;           /* with dst_nhwc: the activation, applied channels-last */
     bool write_plain;               /* with dst_nhwc: write the NCHW output */
+    const int8_t *x_cl8;            /* src_nhwc8: the int8 input already channels-last, or NULL */
 } cl_io;
 
 static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, const void *bias,
@@ -1162,7 +1232,10 @@ static c8_status exec(c8_dnnl_ctx *c, c8_dnnl_node *s, const void *x, void *y, c
         DNNL_TRY(dnnl_memory_set_data_handle(s->src_user, (void *)x));
         dnnl_exec_arg_t r[2] = {{DNNL_ARG_FROM, s->src_user}, {DNNL_ARG_TO, s->src}};
         DNNL_TRY(dnnl_primitive_execute(s->src_in, c->stream, 2, r));
+    } else if (s->src_nhwc8 && io->x_cl8) { /* the producer's channels-last bytes as they are */
+        DNNL_TRY(dnnl_memory_set_data_handle(s->src, (void *)io->x_cl8));
     } else if (s->src_nhwc8) { /* bytes (N, C, HW) -> (N, HW, C) */
+        DNNL_TRY(dnnl_memory_set_data_handle(s->src, s->src_buf));
         c8_cpu_transpose_8(s->src_nchw[0], s->src_nchw[1], s->src_nchw[2], x, s->src_buf);
     } else if (s->src_nhwc && io->x_acdb) { /* the producer's channels-last output as it is */
         DNNL_TRY(dnnl_memory_set_data_handle(s->src, (void *)io->x_acdb));
@@ -1217,9 +1290,24 @@ static bool pool_cl(const c8_dnnl_node *s) {
 }
 
 /* the integer routes' sums: plain in, plain out, no activation (calib8's requantization) */
-static const cl_io k_plain_io = {NULL, NULL, NULL, true};
+static const cl_io k_plain_io = {NULL, NULL, NULL, true, NULL};
 
 static bool eltwise_cl(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, const c8_dnnl_node *s);
+
+/* Whether int8 value v has a reader that gains from a channels-last copy: a Q8Conv on oneDNN in
+ * this segment with the integer route (its input is transposed to channels-last, its residual
+ * read channels-last when its own output is). */
+static bool q8_cl_reader(const c8_dnnl_ctx *c, const c8_graph *g, int v) {
+    const c8_segment *seg = c->seg;
+    for (int i = seg->first; i < seg->first + seg->count; i++) {
+        if (seg->skip && seg->skip[i]) continue;
+        const c8_dnnl_node *rs = seg->node_state[i];
+        const c8_node *r = &g->nodes[i];
+        if (!rs || rs->kind != K_Q8CONV || !rs->u8) continue;
+        if (r->in[0] == v || (r->n_in > 4 && r->in[4] == v)) return true;
+    }
+    return false;
+}
 
 /* Whether value v will have a channels-last record when its readers run in this forward: made
  * by a convolution that runs channels-last, or by a MaxPool or element-wise node that runs
@@ -1241,6 +1329,8 @@ static bool will_acdb(c8_dnnl_ctx *c, const c8_graph *g, int v) {
                 r = will_acdb(c, g, pn->in[0]);
             else if (ps->kind == K_BINARY || ps->kind == K_CLIP)
                 r = eltwise_cl(c, g, pn, ps);
+            else if (ps->kind == K_Q8CONV && ps->q8_cl)
+                r = q8_cl_reader(c, g, v);
         }
     }
     c->will[v] = r ? 1 : 0;
@@ -1296,6 +1386,8 @@ static bool plain_needed(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, con
                    !c8_shape_equal(&g->vals[v].shape, &g->vals[r->out[0]].shape);
             continue;
         }
+        if (rs->kind == K_Q8CONV && g->vals[v].dtype == C8_DT_INT8)
+            continue; /* takes a record in either route (run_node) */
         if (rs->kind != K_CONV && rs->kind != K_MAXPOOL) {
             need = true;
             break;
@@ -1337,6 +1429,13 @@ static void eltwise_cl_done(c8_dnnl_ctx *c, const c8_node *n, c8_host_tensor *ou
 static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
                           const c8_host_tensor *in, c8_host_tensor *out,
                           const c8_host_tensor *residual, c8_error *err);
+
+/* *buf, n bytes, allocated on first use (a node's sizes are fixed) */
+static c8_status scratch8(int8_t **buf, int64_t n, c8_error *err) {
+    if (!*buf && !(*buf = malloc((size_t)(n > 0 ? n : 1))))
+        return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    return C8_OK;
+}
 
 /* The node on its prepare's thread count: one where it was made serial, else the context's (the
  * segment's scope); the calib8 loops inside (requantization, pooling) follow the same count. */
@@ -1433,6 +1532,27 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
         c8_dnnl_quantize(in[0].data, inv, c8_shape_numel(&in[0].shape), out[0].data);
         return C8_OK;
     }
+    if (s->kind == K_DEQUANT) { /* ops/q8.c's run_dequantize, vectorized */
+        c8_dnnl_dequantize(in[0].data, c8_node_attr_f(n, "scale", 1.0f),
+                           c8_shape_numel(&in[0].shape), out[0].data);
+        return C8_OK;
+    }
+    if (s->kind == K_Q8CONCAT) { /* ops/q8.c's run_concat, vectorized and on the threads */
+        const c8_shape *s0 = &in[0].shape;
+        int axis;
+        C8_TRY(c8_axis_norm(c8_node_attr_i(n, "axis", 1), s0->rank, &axis, err));
+        const int ni = n->n_in;
+        const int8_t *xs[16];
+        int64_t ch[16];
+        if (ni > 16) return c8_err(err, C8_ERR_INTERNAL, "%s: more than 16 inputs", n->name);
+        for (int k = 0; k < ni; k++) {
+            xs[k] = in[k].data;
+            ch[k] = in[k].shape.d[axis];
+        }
+        c8_dnnl_concat_i8(c8_shape_span(s0, 0, axis), c8_shape_span(s0, axis + 1, s0->rank), ni, xs,
+                          ch, c8_node_attr(n, "mults")->floats, out[0].data);
+        return C8_OK;
+    }
     if (s->kind == K_REQUANT) { /* ops/q8.c's run_requantize, vectorized */
         c8_int8_epilogue ep = c8_op_q8_epilogue(n);
         c8_dnnl_requantize(in[0].data, c8_node_attr_f(n, "mult", 1.0f), ep.act,
@@ -1485,7 +1605,7 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
         }
         /* channels-last between convolutions: FP32 only (an FP16 layer rounds its NCHW copy) */
         const c8_fusion *f = &n->fusion;
-        cl_io io = {NULL, NULL, f, true};
+        cl_io io = {NULL, NULL, f, true, NULL};
         if (s->kind == K_CONV && !s->fp16) {
             if (s->src_nhwc) io.x_acdb = acdb_of(c, n->in[0]);
             if (s->dst_nhwc && s->res) io.res_acdb = acdb_of(c, f->residual);
@@ -1506,8 +1626,39 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
     ep.bias = n->n_in > 2 ? in[2].data : NULL;
     ep.mult = in[3].data;
     ep.residual = s->kind == K_Q8CONV && n->n_in > 4 ? in[4].data : NULL;
-    const bool u8 = s->u8 && !c8_dnnl_any_negative(x, s->x_count);
-    s->route = u8 ? "u8" : "f32";
+    /* channels-last int8 between convolutions: the input and the residual may come as the
+     * producers' channels-last records (then their NCHW copies may be unwritten), and the
+     * output goes channels-last where a reader gains (cl_out) */
+    const bool q8conv = s->kind == K_Q8CONV;
+    const int64_t ycount = s->outer * s->channels * s->inner;
+    const int8_t *x_cl = q8conv ? acdb_i8_of(c, n->in[0]) : NULL;
+    const int8_t *r_cl = q8conv && ep.residual ? acdb_i8_of(c, n->in[4]) : NULL;
+    const bool cl_out = q8conv && s->q8_cl && will_acdb(c, g, n->out[0]);
+    const bool neg = c8_dnnl_any_negative(x_cl ? x_cl : x, s->x_count);
+    c8_dnnl_node *const ip = neg ? s->s8 : s->u8; /* the integer route's primitive, or NULL */
+    const bool u8 = ip != NULL; /* (either integer route: int32 sums channels-last) */
+    const bool x_direct = u8 && x_cl && ip->src_nhwc8;
+    const bool rows_out = u8 && cl_out; /* the epilogue writes channels-last rows */
+    if (x_cl && !x_direct) {            /* the record back to NCHW for the route that reads NCHW */
+        C8_TRY(scratch8(&s->tmp_x, s->x_count, err));
+        c8_cpu_transpose_8(s->outer, s->x_count / s->outer / s->src_ch, s->src_ch,
+                           (const uint8_t *)x_cl, (uint8_t *)s->tmp_x);
+        x = s->tmp_x;
+    }
+    if (ep.residual && (rows_out ? !r_cl : r_cl != NULL)) { /* the residual in the other layout */
+        C8_TRY(scratch8(&s->tmp_r, ycount, err));
+        if (rows_out)
+            c8_cpu_transpose_8(s->outer, s->channels, s->inner, (const uint8_t *)ep.residual,
+                               (uint8_t *)s->tmp_r);
+        else
+            c8_cpu_transpose_8(s->outer, s->inner, s->channels, (const uint8_t *)r_cl,
+                               (uint8_t *)s->tmp_r);
+        ep.residual = s->tmp_r;
+    } else if (rows_out && r_cl) {
+        ep.residual = r_cl;
+    }
+    if (cl_out) C8_TRY(scratch8(&s->y_cl, ycount, err));
+    s->route = u8 ? (neg ? "s8" : "u8") : "f32";
     if (!u8) c8_dnnl_i8_to_f32(x, s->x_count, s->xf);
     if (u8 || s->n_parts == 0) { /* slices of nb images (one for a product) */
         const int64_t nb = s->nb, xs = s->x_count / s->outer, ys = s->channels * s->inner;
@@ -1517,8 +1668,14 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
             ep.residual = res ? res + i * ys : NULL;
             void *y = (char *)out[0].data + (size_t)(i * ys) * ysz;
             if (u8) { /* channels-last int32 sums */
-                C8_TRY(exec(c, s->u8, x + i * xs, s->u8_acc, NULL, NULL, &k_plain_io, err));
-                c8_dnnl_requant_nhwc(nb, s->channels, s->inner, NULL, s->u8_acc, &ep, y);
+                cl_io io = k_plain_io;
+                io.x_cl8 = x_direct ? x_cl + i * xs : NULL;
+                C8_TRY(exec(c, ip, x + i * xs, s->u8_acc, NULL, NULL, &io, err));
+                if (rows_out) /* rows of channels: (nb * inner) rows of one pixel each */
+                    c8_dnnl_requant_rows(nb * s->inner, s->channels, s->u8_acc, &ep,
+                                         s->y_cl + i * ys);
+                else
+                    c8_dnnl_requant_nhwc(nb, s->channels, s->inner, NULL, s->u8_acc, &ep, y);
                 continue;
             }
             C8_TRY(exec(c, s, s->xf + i * xs, s->yf, NULL, NULL, &k_plain_io, err));
@@ -1526,6 +1683,17 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
                 c8_dnnl_requant(nb, s->channels, s->inner, s->yf, NULL, &ep, y);
             else /* channels-last float32 sums (CONV_F32_LAST; a product's (M, N) rows) */
                 c8_dnnl_requant_nhwc(nb, s->channels, s->inner, s->yf, NULL, &ep, y);
+        }
+        if (cl_out) {
+            if (rows_out) { /* the NCHW copy where something reads it */
+                if (plain_needed(c, s, g, n))
+                    c8_cpu_transpose_8(s->outer, s->inner, s->channels, (const uint8_t *)s->y_cl,
+                                       out[0].data);
+            } else { /* the float32 route wrote NCHW: the record from it */
+                c8_cpu_transpose_8(s->outer, s->channels, s->inner, out[0].data,
+                                   (uint8_t *)s->y_cl);
+            }
+            acdb_put(c, n->out[0], s->y_cl, true);
         }
         return C8_OK;
     }

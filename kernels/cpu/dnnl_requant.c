@@ -11,6 +11,7 @@
 #include "util/err.h"
 
 #include <math.h>
+#include <string.h>
 
 /* c8_quant_rne_sat127 without branches: NaN -> 0, clamp to [-127, 127], truncate, then the exact
  * fractional part decides (ties to even). Equal to the reference for every float. */
@@ -149,7 +150,7 @@ static inline __attribute__((always_inline)) void rq_body(const int8_t *restrict
     }
 }
 
-void c8_dnnl_requantize(const int8_t *x, float m, c8_quant_act act, int64_t n, int8_t *y) {
+static void requantize_scalar(const int8_t *x, float m, c8_quant_act act, int64_t n, int8_t *y) {
     switch (act.kind) {
     case C8_QACT_NONE: rq_body(x, m, n, C8_QACT_NONE, act.lo, act.hi, act.alpha, y); break;
     case C8_QACT_RELU: rq_body(x, m, n, C8_QACT_RELU, act.lo, act.hi, act.alpha, y); break;
@@ -182,7 +183,7 @@ void c8_dnnl_batchnorm(int64_t N, int64_t C, int64_t inner, float epsilon, const
 
 /* One element of the fast epilogues (int8 output; NONE, ReLU, Clip, LeakyReLU), the same float32
  * operations as plane_body: for the tiles' edges. */
-static inline int8_t elem_i8(int32_t acc, float m, const int8_t *res, float mr, c8_quant_act a) {
+static inline float elem_f32(int32_t acc, float m, const int8_t *res, float mr, c8_quant_act a) {
     float v = (float)acc * m;
     if (res) v = v + (float)*res * mr;
     switch (a.kind) {
@@ -191,7 +192,10 @@ static inline int8_t elem_i8(int32_t acc, float m, const int8_t *res, float mr, 
     case C8_QACT_LEAKY_RELU: v = q8_act(v, C8_QACT_LEAKY_RELU, a.lo, a.hi, a.alpha); break;
     default: break;
     }
-    return rne_sat127(v);
+    return v;
+}
+static inline int8_t elem_i8(int32_t acc, float m, const int8_t *res, float mr, c8_quant_act a) {
+    return rne_sat127(elem_f32(acc, m, res, mr, a));
 }
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -202,8 +206,8 @@ static inline int8_t elem_i8(int32_t acc, float m, const int8_t *res, float mr, 
  * NaN goes where the scalar code sends it), then stored as 8 int8. _mm256_cvtps_epi32 rounds
  * half to even (the default MXCSR mode, which calib8 never changes), and after the clamp to
  * +-127 every lane is in range, so it is the scalar's truncate-and-decide. */
-__attribute__((target("avx2"))) static inline void store8_i8(__m256 v, const int kind, float lo,
-                                                             float hi, float alpha, int8_t *y) {
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) __m256
+act8(__m256 v, const int kind, float lo, float hi, float alpha) {
     const __m256 zero = _mm256_setzero_ps();
     if (kind == C8_QACT_RELU) v = _mm256_and_ps(_mm256_cmp_ps(v, zero, _CMP_GT_OQ), v);
     if (kind == C8_QACT_CLIP) {
@@ -214,11 +218,27 @@ __attribute__((target("avx2"))) static inline void store8_i8(__m256 v, const int
     if (kind == C8_QACT_LEAKY_RELU)
         v = _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(alpha)),
                              _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
+    return v;
+}
+
+__attribute__((target("avx2"))) static inline void store8_i8(__m256 v, const int kind, float lo,
+                                                             float hi, float alpha, int8_t *y) {
+    v = act8(v, kind, lo, hi, alpha);
     v = _mm256_and_ps(_mm256_cmp_ps(v, v, _CMP_ORD_Q), v); /* NaN -> 0 */
     v = _mm256_min_ps(_mm256_max_ps(v, _mm256_set1_ps(-127.0f)), _mm256_set1_ps(127.0f));
     __m256i i = _mm256_cvtps_epi32(v);
     __m128i w = _mm_packs_epi32(_mm256_castsi256_si128(i), _mm256_extracti128_si256(i, 1));
     _mm_storel_epi64((__m128i *)(void *)y, _mm_packs_epi16(w, w));
+}
+
+/* Eight outputs at element i of y: int8 (store8_i8), or float32 after the activation (fo). */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+store8(__m256 v, const int kind, float lo, float hi, float alpha, void *y, int64_t i,
+       const bool fo) {
+    if (fo)
+        _mm256_storeu_ps((float *)y + i, act8(v, kind, lo, hi, alpha));
+    else
+        store8_i8(v, kind, lo, hi, alpha, (int8_t *)y + i);
 }
 
 /* Eight sums at p (float32 holding integers: ff, else int32) as int32. */
@@ -233,8 +253,8 @@ load8(const void *p, const bool ff) {
  * likewise, or NULL). */
 __attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
 tile8(const void *acc, int64_t ld, const int32_t *bias, const float *mult, const int8_t *res,
-      float mr, const int kind, float lo, float hi, float alpha, int8_t *y, int64_t ys,
-      const bool ff) {
+      float mr, const int kind, float lo, float hi, float alpha, void *y, int64_t ys, const bool ff,
+      const bool fo) {
     __m256i r[8], t[8], u[8];
 #pragma GCC unroll 8
     for (int i = 0; i < 8; i++) r[i] = load8((const char *)acc + i * ld * 4, ff);
@@ -264,14 +284,14 @@ tile8(const void *acc, int64_t ld, const int32_t *bias, const float *mult, const
                 _mm_loadl_epi64((const __m128i *)(const void *)(res + j * ys)));
             v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_cvtepi32_ps(q), _mm256_set1_ps(mr)));
         }
-        store8_i8(v, kind, lo, hi, alpha, y + j * ys);
+        store8(v, kind, lo, hi, alpha, y, j * ys, fo);
     }
 }
 
 /* Eight channels of one pixel (gemm rows: channels contiguous in both sums and y). */
 __attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
 row8(const void *acc, const int32_t *bias, const float *mult, const int8_t *res, float mr,
-     const int kind, float lo, float hi, float alpha, int8_t *y, const bool ff) {
+     const int kind, float lo, float hi, float alpha, void *y, const bool ff, const bool fo) {
     __m256i a = load8(acc, ff);
     if (bias) a = _mm256_add_epi32(a, _mm256_loadu_si256((const __m256i *)(const void *)bias));
     __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(mult));
@@ -279,7 +299,7 @@ row8(const void *acc, const int32_t *bias, const float *mult, const int8_t *res,
         __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)res));
         v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_cvtepi32_ps(q), _mm256_set1_ps(mr)));
     }
-    store8_i8(v, kind, lo, hi, alpha, y);
+    store8(v, kind, lo, hi, alpha, y, 0, fo);
 }
 
 /* One channel's plane in the ONNX layout (plane_body's operations), eight pixels at a time. */
@@ -331,62 +351,106 @@ __attribute__((target("avx2"))) static void plane_avx2(int64_t n, const float *f
  * of 8) element by element. */
 __attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
 nhwc_body(int64_t o, int64_t K, int64_t P, int64_t pa, int64_t pb, const float *fsums,
-          const int32_t *isums, const c8_int8_epilogue *ep, int8_t *y, const int kind,
-          const bool ff) {
+          const int32_t *isums, const c8_int8_epilogue *ep, void *y, const int kind, const bool ff,
+          const bool fout) {
     const c8_quant_act a = ep->act;
     const int64_t K8 = K / 8 * 8;
     const float *fo = ff ? fsums + o * P * K : NULL;
     const int32_t *io = ff ? NULL : isums + o * P * K;
-    int8_t *yo = y + o * K * P;
+    char *yo = (char *)y + o * K * P * (fout ? 4 : 1);
+#define C8_Y(i) (yo + (i) * (fout ? 4 : 1))
     const int8_t *ro = ep->residual ? ep->residual + o * K * P : NULL;
 #define C8_AT(i) (ff ? (const void *)(fo + (i)) : (const void *)(io + (i)))
     int64_t pt = pa; /* the pixels below pt are done for the first K8 channels */
     if (P == 1) {    /* a row of channels: no transposition */
         for (int64_t k = 0; k < K8; k += 8)
             row8(C8_AT(k), ep->bias ? ep->bias + k : NULL, ep->mult + k, ro ? ro + k : NULL,
-                 ep->res_mult, kind, a.lo, a.hi, a.alpha, yo + k, ff);
+                 ep->res_mult, kind, a.lo, a.hi, a.alpha, C8_Y(k), ff, fout);
         pt = 1;
     } else {
         for (; pt + 8 <= pb; pt += 8)
             for (int64_t k = 0; k < K8; k += 8)
                 tile8(C8_AT(pt * K + k), K, ep->bias ? ep->bias + k : NULL, ep->mult + k,
                       ro ? ro + k * P + pt : NULL, ep->res_mult, kind, a.lo, a.hi, a.alpha,
-                      yo + k * P + pt, P, ff);
+                      C8_Y(k * P + pt), P, ff, fout);
     }
 #undef C8_AT
+#undef C8_Y
     for (int64_t k = 0; k < K; k++)
         for (int64_t p = k < K8 ? pt : pa; p < pb; p++) {
             const int64_t i = k * P + p, j = p * K + k;
             const int32_t sum = ff ? (int32_t)fo[j] : io[j];
-            yo[i] = elem_i8((ep->bias ? ep->bias[k] : 0) + sum, ep->mult[k], ro ? ro + i : NULL,
-                            ep->res_mult, a);
+            const int32_t acc = (ep->bias ? ep->bias[k] : 0) + sum;
+            if (fout)
+                ((float *)yo)[i] = elem_f32(acc, ep->mult[k], ro ? ro + i : NULL, ep->res_mult, a);
+            else
+                ((int8_t *)yo)[i] = elem_i8(acc, ep->mult[k], ro ? ro + i : NULL, ep->res_mult, a);
         }
 }
 
-#define C8_NHWC(ff)                                                                                \
+#define C8_NHWC(ff, fo)                                                                            \
     switch (ep->act.kind) {                                                                        \
-    case C8_QACT_RELU: nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_RELU, ff); break;   \
-    case C8_QACT_CLIP: nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_CLIP, ff); break;   \
-    case C8_QACT_LEAKY_RELU:                                                                       \
-        nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_LEAKY_RELU, ff);                   \
+    case C8_QACT_RELU: nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_RELU, ff, fo);      \
         break;                                                                                     \
-    default: nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_NONE, ff); break;             \
+    case C8_QACT_CLIP: nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_CLIP, ff, fo);      \
+        break;                                                                                     \
+    case C8_QACT_LEAKY_RELU:                                                                       \
+        nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_LEAKY_RELU, ff, fo);               \
+        break;                                                                                     \
+    default: nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_NONE, ff, fo); break;         \
     }
 
 __attribute__((target("avx2"))) static void nhwc_avx2_f(int64_t o, int64_t K, int64_t P, int64_t pa,
                                                         int64_t pb, const float *fsums,
-                                                        const c8_int8_epilogue *ep, int8_t *y) {
+                                                        const c8_int8_epilogue *ep, void *y) {
     const int32_t *isums = NULL;
-    C8_NHWC(true)
+    if (ep->out == C8_QOUT_FLOAT) {
+        C8_NHWC(true, true)
+    } else {
+        C8_NHWC(true, false)
+    }
 }
 
 __attribute__((target("avx2"))) static void nhwc_avx2_i(int64_t o, int64_t K, int64_t P, int64_t pa,
                                                         int64_t pb, const int32_t *isums,
-                                                        const c8_int8_epilogue *ep, int8_t *y) {
+                                                        const c8_int8_epilogue *ep, void *y) {
     const float *fsums = NULL;
-    C8_NHWC(false)
+    if (ep->out == C8_QOUT_FLOAT) {
+        C8_NHWC(false, true)
+    } else {
+        C8_NHWC(false, false)
+    }
 }
 #undef C8_NHWC
+
+/* Rows [r0, r1) of K channels, int32 sums, channels-last in and out (c8_dnnl_requant_rows). */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+rows_body(int64_t r0, int64_t r1, int64_t K, const int32_t *isums, const c8_int8_epilogue *ep,
+          int8_t *y, const int kind) {
+    const c8_quant_act a = ep->act;
+    const int64_t K8 = K / 8 * 8;
+    for (int64_t r = r0; r < r1; r++) {
+        const int64_t o = r * K;
+        const int8_t *ro = ep->residual ? ep->residual + o : NULL;
+        for (int64_t k = 0; k < K8; k += 8)
+            row8(isums + o + k, ep->bias ? ep->bias + k : NULL, ep->mult + k, ro ? ro + k : NULL,
+                 ep->res_mult, kind, a.lo, a.hi, a.alpha, y + o + k, false, false);
+        for (int64_t k = K8; k < K; k++)
+            y[o + k] = elem_i8((ep->bias ? ep->bias[k] : 0) + isums[o + k], ep->mult[k],
+                               ro ? ro + k : NULL, ep->res_mult, a);
+    }
+}
+
+__attribute__((target("avx2"))) static void rows_avx2(int64_t r0, int64_t r1, int64_t K,
+                                                      const int32_t *isums,
+                                                      const c8_int8_epilogue *ep, int8_t *y) {
+    switch (ep->act.kind) {
+    case C8_QACT_RELU: rows_body(r0, r1, K, isums, ep, y, C8_QACT_RELU); break;
+    case C8_QACT_CLIP: rows_body(r0, r1, K, isums, ep, y, C8_QACT_CLIP); break;
+    case C8_QACT_LEAKY_RELU: rows_body(r0, r1, K, isums, ep, y, C8_QACT_LEAKY_RELU); break;
+    default: rows_body(r0, r1, K, isums, ep, y, C8_QACT_NONE); break;
+    }
+}
 
 /* Q8Add's element (c8_quant_add_i8: (float)a * ma + (float)b * mb, the activation, the rounding)
  * eight at a time; and Q8Quantize's (rne_sat127(x * inv_s)). */
@@ -432,6 +496,45 @@ __attribute__((target("avx2"))) static void quantize_avx2(const float *x, float 
         store8_i8(_mm256_mul_ps(_mm256_loadu_ps(x + i), vs), C8_QACT_NONE, 0.0f, 0.0f, 0.0f, q + i);
     for (; i < i1; i++) q[i] = rne_sat127(x[i] * inv_s);
 }
+
+/* Q8Requantize's element (rq_body's operations), eight at a time. */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+rq_avx2_body(const int8_t *x, float m, int64_t i0, int64_t i1, const int kind, float lo, float hi,
+             float alpha, int8_t *y) {
+    const __m256 vm = _mm256_set1_ps(m);
+    int64_t i = i0;
+    for (; i + 8 <= i1; i += 8) {
+        __m256 v = _mm256_cvtepi32_ps(
+            _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)(x + i))));
+        store8_i8(_mm256_mul_ps(v, vm), kind, lo, hi, alpha, y + i);
+    }
+    for (; i < i1; i++) y[i] = rne_sat127(q8_act((float)x[i] * m, kind, lo, hi, alpha));
+}
+
+__attribute__((target("avx2"))) static void rq_avx2(const int8_t *x, float m, int64_t i0,
+                                                    int64_t i1, c8_quant_act a, int8_t *y) {
+    switch (a.kind) {
+    case C8_QACT_RELU: rq_avx2_body(x, m, i0, i1, C8_QACT_RELU, a.lo, a.hi, a.alpha, y); break;
+    case C8_QACT_CLIP: rq_avx2_body(x, m, i0, i1, C8_QACT_CLIP, a.lo, a.hi, a.alpha, y); break;
+    case C8_QACT_LEAKY_RELU:
+        rq_avx2_body(x, m, i0, i1, C8_QACT_LEAKY_RELU, a.lo, a.hi, a.alpha, y);
+        break;
+    default: rq_avx2_body(x, m, i0, i1, C8_QACT_NONE, a.lo, a.hi, a.alpha, y); break;
+    }
+}
+
+/* Q8Dequantize's element ((float)q * s), eight at a time. */
+__attribute__((target("avx2"))) static void dq_avx2(const int8_t *q, float s, int64_t i0,
+                                                    int64_t i1, float *x) {
+    const __m256 vs = _mm256_set1_ps(s);
+    int64_t i = i0;
+    for (; i + 8 <= i1; i += 8)
+        _mm256_storeu_ps(
+            x + i, _mm256_mul_ps(_mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(
+                                     _mm_loadl_epi64((const __m128i *)(const void *)(q + i)))),
+                                 vs));
+    for (; i < i1; i++) x[i] = (float)q[i] * s;
+}
 #endif
 
 void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
@@ -471,11 +574,13 @@ void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float
 
 void c8_dnnl_requant_nhwc(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
                           const int32_t *isums, const c8_int8_epilogue *ep, void *y) {
-    const bool fast = ep->out == C8_QOUT_INT8 &&
-                      (ep->act.kind == C8_QACT_NONE || ep->act.kind == C8_QACT_RELU ||
-                       ep->act.kind == C8_QACT_CLIP || ep->act.kind == C8_QACT_LEAKY_RELU);
+    const bool kinds = ep->act.kind == C8_QACT_NONE || ep->act.kind == C8_QACT_RELU ||
+                       ep->act.kind == C8_QACT_CLIP || ep->act.kind == C8_QACT_LEAKY_RELU;
+    const bool fast = ep->out == C8_QOUT_INT8 && kinds;
 #ifdef C8_HAVE_AVX2_TILES
-    if (fast && __builtin_cpu_supports("avx2")) {
+    /* int8 or float32 outputs (the latter: a Q8Conv feeding float layers, such as the
+     * PP-OCRv4 detector's hard-swish blocks) */
+    if ((fast || (ep->out == C8_QOUT_FLOAT && kinds)) && __builtin_cpu_supports("avx2")) {
         /* tasks of 256 pixels of one image (one row of a product), on the threads in force
          * (the context's: the segment runs under its count); each output is written once */
         const int64_t chunk = inner == 1 ? 1 : 256, per = (inner + chunk - 1) / chunk;
@@ -507,10 +612,38 @@ void c8_dnnl_requant_nhwc(int64_t outer, int64_t channels, int64_t inner, const 
             }
 }
 
+void c8_dnnl_requant_rows(int64_t rows, int64_t channels, const int32_t *isums,
+                          const c8_int8_epilogue *ep, int8_t *y) {
+#ifdef C8_HAVE_AVX2_TILES
+    const bool fast = ep->out == C8_QOUT_INT8 &&
+                      (ep->act.kind == C8_QACT_NONE || ep->act.kind == C8_QACT_RELU ||
+                       ep->act.kind == C8_QACT_CLIP || ep->act.kind == C8_QACT_LEAKY_RELU);
+    if (fast && __builtin_cpu_supports("avx2")) {
+        /* tasks of 64 rows on the threads in force; each output is written once */
+        const int64_t chunk = 64, tasks = (rows + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < tasks; t++)
+            rows_avx2(t * chunk, t * chunk + chunk < rows ? t * chunk + chunk : rows, channels,
+                      isums, ep, y);
+        return;
+    }
+#endif
+    /* (inner 1: the channels-last and the ONNX layouts coincide) */
+    c8_dnnl_requant_nhwc(rows, channels, 1, NULL, isums, ep, y);
+}
+
 bool c8_dnnl_any_negative(const int8_t *x, int64_t n) {
-    int8_t lo = 0;
-    for (int64_t i = 0; i < n; i++) lo = x[i] < lo ? x[i] : lo;
-    return lo < 0;
+    /* the sign bits of 32 bytes at a time (memcpy: no alignment or aliasing assumed) */
+    const uint64_t sign = 0x8080808080808080ull;
+    int64_t i = 0;
+    for (; i + 32 <= n; i += 32) {
+        uint64_t w[4];
+        memcpy(w, x + i, sizeof w);
+        if ((w[0] | w[1] | w[2] | w[3]) & sign) return true;
+    }
+    for (; i < n; i++)
+        if (x[i] < 0) return true;
+    return false;
 }
 
 /* Element-wise work in chunks of 64K elements on the threads in force. */
@@ -532,6 +665,56 @@ void c8_dnnl_quantize(const float *x, float inv_s, int64_t n, int8_t *q) {
 bool c8_dnnl_add_fast(c8_quant_act act) {
     return act.kind == C8_QACT_NONE || act.kind == C8_QACT_RELU || act.kind == C8_QACT_CLIP ||
            act.kind == C8_QACT_LEAKY_RELU;
+}
+
+void c8_dnnl_requantize(const int8_t *x, float m, c8_quant_act act, int64_t n, int8_t *y) {
+#ifdef C8_HAVE_AVX2_TILES
+    if (c8_dnnl_add_fast(act) && __builtin_cpu_supports("avx2")) {
+#pragma omp parallel for schedule(static)
+        for (int64_t c = 0; c < (n + C8_CHUNK - 1) / C8_CHUNK; c++)
+            rq_avx2(x, m, c * C8_CHUNK, c * C8_CHUNK + C8_CHUNK < n ? c * C8_CHUNK + C8_CHUNK : n,
+                    act, y);
+        return;
+    }
+#endif
+    requantize_scalar(x, m, act, n, y);
+}
+
+void c8_dnnl_dequantize(const int8_t *q, float s, int64_t n, float *x) {
+#ifdef C8_HAVE_AVX2_TILES
+    if (__builtin_cpu_supports("avx2")) {
+#pragma omp parallel for schedule(static)
+        for (int64_t c = 0; c < (n + C8_CHUNK - 1) / C8_CHUNK; c++)
+            dq_avx2(q, s, c * C8_CHUNK, c * C8_CHUNK + C8_CHUNK < n ? c * C8_CHUNK + C8_CHUNK : n,
+                    x);
+        return;
+    }
+#endif
+    for (int64_t i = 0; i < n; i++) x[i] = (float)q[i] * s;
+}
+
+void c8_dnnl_concat_i8(int64_t outer, int64_t inner, int n_inputs, const int8_t *const *xs,
+                       const int64_t *channels, const float *mults, int8_t *y) {
+    int64_t ctot = 0;
+    for (int i = 0; i < n_inputs; i++) ctot += channels[i];
+    const c8_quant_act none = {C8_QACT_NONE, 0.0f, 0.0f, 0.0f};
+#pragma omp parallel for schedule(static)
+    for (int64_t o = 0; o < outer; o++) {
+        int64_t c0 = 0;
+        for (int i = 0; i < n_inputs; i++) {
+            const int64_t len = channels[i] * inner;
+            const int8_t *src = xs[i] + o * len;
+            int8_t *dst = y + (o * ctot + c0) * inner;
+            /* (a multiplier of 1 too: a copy, but for -128, which rounds to -127) */
+#ifdef C8_HAVE_AVX2_TILES
+            if (__builtin_cpu_supports("avx2"))
+                rq_avx2(src, mults[i], 0, len, none, dst);
+            else
+#endif
+                requantize_scalar(src, mults[i], none, len, dst);
+            c0 += channels[i];
+        }
+    }
 }
 
 void c8_dnnl_add_i8(int64_t n, const int8_t *a, float ma, const int8_t *b, float mb,

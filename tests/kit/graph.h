@@ -168,15 +168,30 @@ static inline void pu_attr_s(c8_graph *g, int n, const char *name, const char *v
     CU_ASSERT_EQUAL(c8_node_add_attr(g, n, &a, NULL), C8_OK);
 }
 
-static inline void pu_attr_ints(c8_graph *g, int n, const char *name, int count, const int64_t *v) {
+/* An INTS (int64_t) or FLOATS attribute of count values. */
+static inline void pu_attr_list(c8_graph *g, int n, const char *name, c8_attr_type type, int count,
+                                const void *v) {
     c8_attr a;
     memset(&a, 0, sizeof a);
     a.name = strdup(name);
-    a.type = C8_ATTR_INTS;
+    a.type = type;
     a.n = (size_t)count;
-    a.ints = malloc((size_t)(count ? count : 1) * sizeof(int64_t));
-    if (count) memcpy(a.ints, v, (size_t)count * sizeof(int64_t));
+    const size_t esz = type == C8_ATTR_INTS ? sizeof(int64_t) : sizeof(float);
+    void *p = malloc((size_t)(count ? count : 1) * esz);
+    if (count) memcpy(p, v, (size_t)count * esz);
+    if (type == C8_ATTR_INTS)
+        a.ints = p;
+    else
+        a.floats = p;
     CU_ASSERT_EQUAL(c8_node_add_attr(g, n, &a, NULL), C8_OK);
+}
+
+static inline void pu_attr_ints(c8_graph *g, int n, const char *name, int count, const int64_t *v) {
+    pu_attr_list(g, n, name, C8_ATTR_INTS, count, v);
+}
+
+static inline void pu_attr_floats(c8_graph *g, int n, const char *name, int count, const float *v) {
+    pu_attr_list(g, n, name, C8_ATTR_FLOATS, count, v);
 }
 
 /* The same from count int64_t arguments. */

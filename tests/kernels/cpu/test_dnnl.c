@@ -499,12 +499,33 @@ static int same_bytes(const char *what, uint64_t seed, const void *a, const void
  * [0, 127] (what follows a ReLU: the integer route), X_EXTREME every input 127 and every weight
  * -128 or 127 in runs (the integer route at its bound: each vpmaddubsw pair 2 * 127 * 128 =
  * 32512 in magnitude, just inside int16; inputs to 255 would saturate). */
-enum { X_SIGNED, X_RELU, X_EXTREME };
+enum { X_SIGNED, X_RELU, X_EXTREME, X_SEXTREME };
+
+/* X_SEXTREME: X_EXTREME's weights, inputs 127 but every seventh -127 (negative values: the signed
+ * integer route, whose shifted inputs reach 255: 255 x 127 per product, exact only with VNNI). */
+
+/* Whether the context of the INT8 cases was made with C8_DNNL_NO_S8 (no signed integer route). */
+static bool g_no_s8;
+
+static c8_dnnl_ctx *q8_ctx(bool no_s8) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    if (no_s8) setenv("C8_DNNL_NO_S8", "1", 1);
+    c8_status st = c8_dnnl_ctx_create(&ctx, &err);
+    unsetenv("C8_DNNL_NO_S8");
+    CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+    g_no_s8 = no_s8;
+    return ctx;
+}
 
 static int8_t *case_i8(c8t_rng *r, int64_t n, int xmode, bool weights) {
-    if (xmode != X_EXTREME) return rand_i8(r, n, xmode == X_RELU && !weights ? 0 : -127, 127);
+    if (xmode != X_EXTREME && xmode != X_SEXTREME)
+        return rand_i8(r, n, xmode == X_RELU && !weights ? 0 : -127, 127);
     int8_t *p = malloc((size_t)(n ? n : 1));
-    for (int64_t i = 0; i < n; i++) p[i] = (int8_t)(!weights ? 127 : (i / 16) % 3 ? -128 : 127);
+    for (int64_t i = 0; i < n; i++)
+        p[i] = (int8_t)(!weights       ? (xmode == X_SEXTREME && i % 7 == 0 ? -127 : 127)
+                        : (i / 16) % 3 ? -128
+                                       : 127);
     return p;
 }
 
@@ -557,9 +578,12 @@ static const char *q8_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int varia
     void *data[5] = {xv, NULL, NULL, NULL, rv}, *ref = NULL, *got = NULL;
     CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
     const char *route = last_route;
-    /* an input with a negative value never takes the integer route */
-    if (c8_dnnl_any_negative(xv, c8_shape_numel(&g->vals[x].shape)))
-        CU_ASSERT(route && !strcmp(route, "f32"));
+    /* an input with a negative value takes the float32 route or (VNNI) the signed one */
+    if (c8_dnnl_any_negative(xv, c8_shape_numel(&g->vals[x].shape))) {
+        CU_ASSERT(route && (!strcmp(route, "f32") || (!g_no_s8 && !strcmp(route, "s8"))));
+    } else {
+        CU_ASSERT(route && strcmp(route, "s8") != 0);
+    }
     char what[192];
     snprintf(what, sizeof what,
              "q8conv n%lld c%lld k%lld g%lld in%lld k%lld s%lld d%lld p%lld/%lld v%d x%d (%s)",
@@ -573,9 +597,6 @@ static const char *q8_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int varia
 }
 
 static void test_int8_conv(void) {
-    c8_dnnl_ctx *ctx = NULL;
-    c8_error err = {0};
-    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
     static const conv_case cases[] = {
         {2, 1, 1, 1, 1, 7, 3, 1, 1, 1, 1},
         {2, 2, 3, 7, 1, 9, 3, 2, 1, 1, 0},
@@ -592,23 +613,36 @@ static void test_int8_conv(void) {
         {2, 3, 8, 64, 1, 32, 3, 1, 1, 1, 1},
     };
     const size_t n_cases = sizeof cases / sizeof cases[0];
-    int i = 0, u8 = 0, runs = 0;
-    for (int xmode = X_SIGNED; xmode <= X_EXTREME; xmode++)
-        for (size_t ci = 0; ci < n_cases; ci++)
-            for (int variant = 0; variant < 8; variant++) {
-                c8_dnnl_thread_scope t = c8_dnnl_threads_enter(ci == n_cases - 1 ? 1 : 0);
-                const char *route =
-                    q8_conv_case(ctx, &cases[ci], variant, 3000 + (uint64_t)i++, xmode);
-                c8_dnnl_threads_leave(t);
-                if (xmode != X_SIGNED) {
-                    runs++;
-                    u8 += route && !strcmp(route, "u8");
+    int i = 0, u8 = 0, runs = 0, s8 = 0, sruns = 0;
+    /* with the signed integer route (where the CPU has VNNI), then without it: the inputs with
+     * negative values again, on the float32 route */
+    for (int no_s8 = 0; no_s8 < 2; no_s8++) {
+        c8_dnnl_ctx *ctx = q8_ctx(no_s8 != 0);
+        for (int xmode = X_SIGNED; xmode <= X_SEXTREME; xmode++) {
+            const bool negative = xmode == X_SIGNED || xmode == X_SEXTREME;
+            if (no_s8 && !negative) continue;
+            for (size_t ci = 0; ci < n_cases; ci++)
+                for (int variant = 0; variant < 8; variant++) {
+                    c8_dnnl_thread_scope t = c8_dnnl_threads_enter(ci == n_cases - 1 ? 1 : 0);
+                    const char *route =
+                        q8_conv_case(ctx, &cases[ci], variant, 3000 + (uint64_t)i++, xmode);
+                    c8_dnnl_threads_leave(t);
+                    if (!negative) {
+                        runs++;
+                        u8 += route && !strcmp(route, "u8");
+                    } else if (!no_s8) {
+                        sruns++;
+                        s8 += route && !strcmp(route, "s8");
+                    }
                 }
-            }
-    printf("\n  int8 conv: %d of %d non-negative runs on the integer route\n", u8, runs);
+        }
+        c8_dnnl_ctx_destroy(ctx);
+    }
+    printf("\n  int8 conv: %d of %d non-negative runs on the integer route; %d of %d with negative "
+           "inputs on the signed integer route (%s)\n",
+           u8, runs, s8, sruns, s8 ? "VNNI" : "none: this CPU's kernels lack VNNI");
     /* oneDNN has integer kernels for all of these shapes on x86 (it may decline a rare one) */
     CU_ASSERT(u8 >= runs * 3 / 4);
-    c8_dnnl_ctx_destroy(ctx);
 }
 
 static const char *q8_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, int variant,
@@ -680,17 +714,21 @@ static void test_int8_gemm(void) {
  * channels of 3x3 taps, byte for byte against the reference. A grouped convolution is not split:
  * it stays on the reference, with the reason. */
 static void test_int8_split(void) {
-    c8_dnnl_ctx *ctx = NULL;
     c8_error err = {0};
-    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
-    for (int variant = 0; variant < 6; variant++)
-        q8_gemm_case(ctx, 5, 9, 3000, variant, 6000 + (uint64_t)variant, X_SIGNED);
-    static const conv_case big[] = {{2, 2, 256, 9, 1, 6, 3, 1, 1, 1, 1},
-                                    {2, 1, 300, 5, 1, 5, 3, 2, 1, 1, 0}};
-    for (int i = 0; i < 2; i++)
-        for (int variant = 0; variant < 4; variant++)
-            q8_conv_case(ctx, &big[i], variant, 6100 + (uint64_t)(i * 4 + variant), X_SIGNED);
-    c8_dnnl_ctx_destroy(ctx);
+    /* the chunks are the float32 route's: without the signed integer route, then with it (the
+     * same convolutions in one int32 reduction) */
+    for (int no_s8 = 1; no_s8 >= 0; no_s8--) {
+        c8_dnnl_ctx *ctx = q8_ctx(no_s8 != 0);
+        for (int variant = 0; variant < 6; variant++)
+            q8_gemm_case(ctx, 5, 9, 3000, variant, 6000 + (uint64_t)variant, X_SIGNED);
+        static const conv_case big[] = {{2, 2, 256, 9, 1, 6, 3, 1, 1, 1, 1},
+                                        {2, 1, 300, 5, 1, 5, 3, 2, 1, 1, 0}};
+        for (int i = 0; i < 2; i++)
+            for (int variant = 0; variant < 4; variant++)
+                q8_conv_case(ctx, &big[i], variant, 6100 + (uint64_t)(i * 4 + variant),
+                             variant % 2 ? X_SEXTREME : X_SIGNED);
+        c8_dnnl_ctx_destroy(ctx);
+    }
 
     c8_graph *g = pu_graph(13);
     int64_t C = 512, K = 2, gr = 2; /* 256 channels x 9 taps of 127 per output channel */
@@ -1131,15 +1169,16 @@ static c8_status chain_observer(void *user, const char *name, const c8_host_tens
     return C8_OK;
 }
 
-/* Runs g on `first` (when not NULL), then on `in`; returns a copy of the last output. */
-static float *chain_run(const c8_graph *g, c8_device dev, const c8_host_tensor *first,
-                        const c8_host_tensor *in, int threads, bool observe, int64_t *n_out,
-                        int *seen) {
+/* Runs g on `first` (when not NULL), then on `in`; returns a copy of every output, one after the
+ * other; *n_out counts their bytes. */
+static void *chain_run(const c8_graph *g, c8_device dev, const c8_host_tensor *first,
+                       const c8_host_tensor *in, int threads, bool observe, int64_t *n_out,
+                       int *seen) {
     c8_error err = {0};
     c8_graph *copy = c8_graph_clone(g);
     c8_engine *e = copy ? c8_engine_new(copy, dev, C8_PREC_FP32) : NULL;
     c8_context *ctx = NULL;
-    float *out = NULL;
+    unsigned char *out = NULL;
     if (e && c8_context_create(e, &ctx, &err) == C8_OK &&
         (c8_context_set_threads(ctx, threads), true) &&
         (!observe || c8_context_set_observer(ctx, chain_observer, seen, NULL, 0, &err) == C8_OK)) {
@@ -1151,11 +1190,11 @@ static float *chain_run(const c8_graph *g, c8_device dev, const c8_host_tensor *
             c8_host_tensor t;
             st = c8_context_output(ctx, o, &t, &err);
             if (st != C8_OK) break;
-            const int64_t k = c8_shape_numel(&t.shape);
-            float *grown = realloc(out, (size_t)(*n_out + k) * 4);
+            const int64_t k = c8_shape_numel(&t.shape) * (int64_t)c8_dtype_size(t.dtype);
+            unsigned char *grown = realloc(out, (size_t)(*n_out + k));
             if (!grown) break;
             out = grown;
-            memcpy(out + *n_out, t.data, (size_t)k * 4);
+            memcpy(out + *n_out, t.data, (size_t)k);
             *n_out += k;
         }
         if (st != C8_OK) {
@@ -1252,6 +1291,7 @@ static void test_conv_chain(void) {
     in0.data = xv0;
     float *ref = chain_run(g, C8_DEVICE_CPU_REF, NULL, &in, 1, false, &ny, &seen);
     CU_ASSERT_FATAL(ref != NULL);
+    ny /= 4;
     float *base = NULL;
     for (int variant = 0; variant < 6; variant++) {
         const int threads = 1 + variant % 2;
@@ -1260,7 +1300,7 @@ static void test_conv_chain(void) {
         seen = 0;
         float *got = chain_run(g, C8_DEVICE_CPU, &in0, &in, threads, observe, &ny2, &seen);
         unsetenv("C8_DNNL_NO_SHARE");
-        CU_ASSERT_FATAL(got != NULL && ny2 == ny);
+        CU_ASSERT_FATAL(got != NULL && ny2 == ny * 4);
         if (observe) CU_ASSERT(seen >= 2 * 6); /* x and every node's output, two runs */
         double worst = 0;
         for (int64_t i = 0; i < ny; i++) {
@@ -1282,6 +1322,114 @@ static void test_conv_chain(void) {
         free(got);
     }
     free(base), free(ref), free(xv), free(xv0);
+    c8_graph_destroy(g);
+}
+
+/* A Q8Conv of chain_i8 (int8 output, weights in [-127, 127], bias, multipliers that keep the
+ * outputs spread over the int8 range). */
+static int q8_chain_conv(c8_graph *g, c8t_rng *r, const char *name, int x, int res, int64_t c,
+                         int64_t k, int64_t kern, int64_t stride, int act) {
+    int8_t *wv = rand_i8(r, k * c * kern * kern, -127, 127);
+    int32_t *bv = malloc((size_t)k * 4);
+    float *mv = malloc((size_t)k * 4);
+    for (int64_t i = 0; i < k; i++) {
+        bv[i] = c8t_randint(r, -3000, 3000);
+        mv[i] = c8t_uniform(r, 1e-3f, 4e-3f);
+    }
+    char wn[32], bn[32], mn[32];
+    snprintf(wn, sizeof wn, "%s_w", name);
+    snprintf(bn, sizeof bn, "%s_b", name);
+    snprintf(mn, sizeof mn, "%s_m", name);
+    const int w = pu_const_vals(g, wn, pu_shp(4, k, c, kern, kern), C8_DT_INT8, wv);
+    const int b = pu_const_vals(g, bn, pu_shp(1, k), C8_DT_INT32, bv);
+    const int m = pu_const_vals(g, mn, pu_shp(1, k), C8_DT_FLOAT, mv);
+    const int y = c8_graph_add_value(g, name, C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+    const int ins[5] = {x, w, b, m, res};
+    const int node =
+        c8_graph_add_node(g, name, "Q8Conv", "", C8_OP_Q8_CONV, ins, res >= 0 ? 5 : 4, &y, 1);
+    pu_attr_i(g, node, "group", 1);
+    pu_attr_ints_v(g, node, "strides", 2, stride, stride);
+    pu_attr_ints_v(g, node, "dilations", 2, (int64_t)1, (int64_t)1);
+    const int64_t pad = kern / 2;
+    pu_attr_ints_v(g, node, "pads", 4, pad, pad, pad, pad);
+    pu_attr_i(g, node, "out", C8_QOUT_INT8);
+    if (res >= 0) pu_attr_f(g, node, "res_mult", 0.6f);
+    set_act(g, node, act, C8_QOUT_INT8);
+    free(wv), free(bv), free(mv);
+    return y;
+}
+
+/* Channels-last int8 between convolutions (kernels/cpu/dnnl_conv.c): every way a record is made
+ * and read, against the reference engine byte for byte, on 1 and 2 threads, with the sharing off
+ * (C8_DNNL_NO_SHARE), with an observer (every NCHW copy written) and without the signed integer
+ * route (C8_DNNL_NO_S8):
+ *   A = conv(x) ReLU: x has negative values (the signed route, or the float32 route, then A's
+ *       record made from its NCHW output); B = conv(A) + residual A, no activation: input and
+ * residual taken as records, the epilogue writing rows; C = conv(B) 1x1 ReLU: B has negative values
+ * (the signed route reads its record as it is; the float32 route moves it back to NCHW); C is also
+ * a graph output (NCHW written); D = conv(C) + residual B, Clip: a graph output alone (no record),
+ * its residual a record moved to NCHW; E = conv(A) stride 2, LeakyReLU: a record read by a second
+ * reader. */
+static void test_int8_chain(void) {
+    c8t_rng r = {0x18C4};
+    c8_graph *g = pu_graph(13);
+    const c8_shape xs = pu_shp(4, (int64_t)2, (int64_t)8, (int64_t)9, (int64_t)11);
+    const int x = pu_input(g, "x", xs);
+    g->vals[x].dtype = C8_DT_INT8;
+    const int A = q8_chain_conv(g, &r, "A", x, -1, 8, 16, 3, 1, 1);
+    const int B = q8_chain_conv(g, &r, "B", A, A, 16, 16, 3, 1, 0);
+    const int C = q8_chain_conv(g, &r, "C", B, -1, 16, 24, 1, 1, 1);
+    const int D = q8_chain_conv(g, &r, "D", C, B, 24, 16, 3, 1, 2);
+    const int E = q8_chain_conv(g, &r, "E", A, -1, 16, 8, 3, 2, 3);
+    pu_output(g, B); /* (its NCHW copy written too; so the test sees its values) */
+    pu_output(g, C);
+    pu_output(g, D);
+    pu_output(g, E);
+    c8_error err = {0};
+    if (pu_finish(g, false, &err) != C8_OK) printf("\n  int8 chain graph: %s", err.msg);
+    CU_ASSERT_EQUAL_FATAL(err.code, C8_OK);
+    const int64_t nx = c8_shape_numel(&xs);
+    int8_t *xv = rand_i8(&r, nx, -127, 127), *xv0 = rand_i8(&r, nx, -127, 127);
+    c8_host_tensor in = {0};
+    in.name = "x";
+    in.dtype = C8_DT_INT8;
+    in.shape = xs;
+    in.data = xv;
+    c8_host_tensor in0 = in;
+    in0.data = xv0;
+    int64_t nb = 0, nb2 = 0;
+    int seen = 0;
+    unsigned char *ref = chain_run(g, C8_DEVICE_CPU_REF, NULL, &in, 1, false, &nb, &seen);
+    CU_ASSERT_FATAL(ref != NULL && nb > 0);
+    /* B (the first output) must have negative values, so that C takes the float32 route; A,
+     * after its ReLU, has none (B and E the integer route) */
+    int negb = 0;
+    for (int64_t i = 0; i < 2 * 16 * 9 * 11; i++) negb += (signed char)ref[i] < 0;
+    CU_ASSERT(negb > 0);
+    /* variants 6 and 7: without the signed integer route (CPUs without VNNI): A and C on the
+     * float32 route, C moving B's record back to NCHW */
+    for (int variant = 0; variant < 8; variant++) {
+        const int threads = 1 + variant % 2;
+        const bool observe = variant == 4 || variant == 5, no_share = variant == 2 || variant == 3;
+        if (no_share) setenv("C8_DNNL_NO_SHARE", "1", 1);
+        if (variant >= 6) setenv("C8_DNNL_NO_S8", "1", 1);
+        seen = 0;
+        unsigned char *got = chain_run(g, C8_DEVICE_CPU, &in0, &in, threads, observe, &nb2, &seen);
+        unsetenv("C8_DNNL_NO_SHARE");
+        unsetenv("C8_DNNL_NO_S8");
+        CU_ASSERT_FATAL(got != NULL && nb2 == nb);
+        if (observe) CU_ASSERT(seen >= 2 * 6); /* x and every node's output, two runs */
+        int64_t diff = 0;
+        for (int64_t i = 0; i < nb; i++) diff += got[i] != ref[i];
+        if (diff)
+            printf("\n  int8 chain variant %d (threads %d, observer %d, sharing %s, signed "
+                   "route %s): %lld of %lld bytes differ from the reference",
+                   variant, threads, observe, no_share ? "off" : "on", variant >= 6 ? "off" : "on",
+                   (long long)diff, (long long)nb);
+        CU_ASSERT_EQUAL(diff, 0);
+        free(got);
+    }
+    free(ref), free(xv), free(xv0);
     c8_graph_destroy(g);
 }
 
@@ -1334,6 +1482,59 @@ static void test_quantize(void) {
         snprintf(what, sizeof what, "requantize v%d", variant);
         CU_ASSERT(same_bytes(what, 7100, ref, got, (size_t)n));
         free(xv), free(ref), free(got);
+        c8_graph_destroy(g);
+    }
+    /* Q8Dequantize: every int8 value, 70001 of them (two 64K thread chunks, a scalar tail) */
+    for (int variant = 0; variant < 2; variant++) {
+        const int64_t n = variant ? 70001 : 259;
+        c8_graph *g = pu_graph(13);
+        int x = pu_val_in(g, "x", C8_DT_INT8, pu_shp(2, (int64_t)1, n));
+        int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+        int node = c8_graph_add_node(g, "dq", "Q8Dequantize", "", C8_OP_Q8_DEQUANTIZE, (int[]){x},
+                                     1, &ys, 1);
+        pu_attr_f(g, node, "scale", 0.0371f);
+        CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+        CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL), "cpu:dequantize");
+        int8_t *xv = malloc((size_t)n);
+        for (int64_t i = 0; i < n; i++) xv[i] = (int8_t)(i % 256 - 128);
+        void *data[1] = {xv}, *ref = NULL, *got = NULL;
+        CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+        CU_ASSERT(same_bytes("dequantize", 7200, ref, got, (size_t)n * 4));
+        free(xv), free(ref), free(got);
+        c8_graph_destroy(g);
+    }
+    /* Q8Concat on the channel axis of three inputs (multipliers 1, 0.5 with ties, 1.37; every
+     * int8 value, -128 included, which a multiplier of 1 still rounds to -127), and on the last
+     * axis */
+    for (int variant = 0; variant < 2; variant++) {
+        const int64_t N = 3, H = 5, W = 7, ch[3] = {3, 8, 5};
+        const float mults[3] = {1.0f, 0.5f, 1.37f};
+        c8_graph *g = pu_graph(13);
+        int xs[3];
+        int8_t *xv[3];
+        int64_t total = 0;
+        for (int k = 0; k < 3; k++) {
+            char nm[8];
+            snprintf(nm, sizeof nm, "x%d", k);
+            const c8_shape sh = variant ? pu_shp(4, N, H, W, ch[k]) : pu_shp(4, N, ch[k], H, W);
+            xs[k] = pu_val_in(g, nm, C8_DT_INT8, sh);
+            const int64_t cnt = c8_shape_numel(&sh);
+            xv[k] = malloc((size_t)cnt);
+            for (int64_t i = 0; i < cnt; i++) xv[k][i] = (int8_t)((i * 7 + k * 31) % 256 - 128);
+            total += cnt;
+        }
+        int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+        int node = c8_graph_add_node(g, "cat", "Q8Concat", "", C8_OP_Q8_CONCAT, xs, 3, &ys, 1);
+        pu_attr_i(g, node, "axis", variant ? 3 : 1);
+        pu_attr_floats(g, node, "mults", 3, mults);
+        CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+        CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL), "cpu:concat int8");
+        void *data[3] = {xv[0], xv[1], xv[2]}, *ref = NULL, *got = NULL;
+        CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+        CU_ASSERT(same_bytes(variant ? "concat last axis" : "concat channels", 7300, ref, got,
+                             (size_t)total));
+        for (int k = 0; k < 3; k++) free(xv[k]);
+        free(ref), free(got);
         c8_graph_destroy(g);
     }
     c8_dnnl_ctx_destroy(ctx);
@@ -1389,5 +1590,6 @@ static const c8_test_case cases[] = {
     {"maxpool", test_maxpool},           {"layout", test_layout},
     {"quantize", test_quantize},         {"relu_bn", test_relu_bn},
     {"eltwise", test_eltwise},           {"conv_chain", test_conv_chain},
+    {"int8_chain", test_int8_chain},
 };
 C8T_MAIN("dnnl", cases)
