@@ -84,14 +84,11 @@ void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float
                      const int32_t *isums, const c8_int8_epilogue *ep, void *y);
 /* The same epilogue over sums in channels-last order, (outer, inner, channels) (the convolutions
  * of the INT8 routes write acdb; a matrix product's (M, N) is inner 1), float32 (fsums) or int32
- * (isums; fsums NULL), stored into y as (outer, channels, inner): the ONNX layout. */
+ * (isums; fsums NULL), stored into y as (outer, channels, inner): the ONNX layout. With inner 1
+ * the two layouts coincide: rows of channels in and out (also how a Q8Conv writes channels-last
+ * int8 for the next one, outer = pixels; the residual, if any, laid out as y). */
 void c8_dnnl_requant_nhwc(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
                           const int32_t *isums, const c8_int8_epilogue *ep, void *y);
-/* The same epilogue over int32 sums in rows of channels, in and out: row r's channel k is
- * isums[r * channels + k] and goes to y[r * channels + k]; the residual, if any, is laid out as
- * y (channels-last int8 between convolutions, kernels/cpu/dnnl_conv.c). */
-void c8_dnnl_requant_rows(int64_t rows, int64_t channels, const int32_t *isums,
-                          const c8_int8_epilogue *ep, int8_t *y);
 /* Whether any of x[0..n) is negative (the integer route needs inputs in [0, 127]). */
 bool c8_dnnl_any_negative(const int8_t *x, int64_t n);
 /* acc[i] = sum over p of (int32_t)parts[p][i] for i < count (each part's values exact integers). */

@@ -170,6 +170,7 @@ struct c8_dnnl_node {
      * int8 output, an activation the row epilogue takes), and scratch for moving a record back
      * to NCHW or an NCHW residual to channels-last (tmp_x, tmp_r) */
     bool q8_cl;
+    int cl_readers; /* q8_cl_reader of its output: -1 not yet known (the graph does not change) */
     int8_t *y_cl, *tmp_x, *tmp_r;
     int64_t src_ch;    /* Q8Conv: input channels */
     bool ref_impl;     /* the primitive oneDNN chose is its reference ("ref:...") */
@@ -224,8 +225,8 @@ void c8_dnnl_ctx_destroy(c8_dnnl_ctx *c) {
  * forward it was made in, so nothing from an earlier forward (or specialization) is read.
  * INT8 the same way: a Q8Conv on the integer route computes channels-last int32 sums, so where
  * another Q8Conv reads its int8 output (q8_cl_reader), the epilogue writes channels-last rows
- * (c8_dnnl_requant_rows) and records them, and the reader takes them as its input (no byte
- * transpose) or residual. A reader whose route needs NCHW (the float32 route: an input with
+ * (c8_dnnl_requant_nhwc with inner 1) and records them, and the reader takes them as its input (no
+ * byte transpose) or residual. A reader whose route needs NCHW (the float32 route: an input with
  * negative values) moves the record back itself, so Q8Conv readers never need the NCHW copy.
  * fmnist_resnet INT8 on one thread: 0.0997-0.1006 -> 0.0872-0.0876 ms at batch 1, 5.72-5.75
  * -> 4.89-4.90 ms at batch 64 (2026-12-07).
@@ -1136,6 +1137,7 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
     c8_dnnl_node *s = calloc(1, sizeof *s);
     if (!s) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     s->plain_readers = -1;
+    s->cl_readers = -1;
     c8_status st = C8_OK;
     switch (n->op) {
     case C8_OP_CONV:
@@ -1329,8 +1331,11 @@ static bool will_acdb(c8_dnnl_ctx *c, const c8_graph *g, int v) {
                 r = will_acdb(c, g, pn->in[0]);
             else if (ps->kind == K_BINARY || ps->kind == K_CLIP)
                 r = eltwise_cl(c, g, pn, ps);
-            else if (ps->kind == K_Q8CONV && ps->q8_cl)
-                r = q8_cl_reader(c, g, v);
+            else if (ps->kind == K_Q8CONV && ps->q8_cl) {
+                c8_dnnl_node *pw = seg->node_state[p]; /* (its cache of the scan) */
+                if (pw->cl_readers < 0) pw->cl_readers = q8_cl_reader(c, g, v) ? 1 : 0;
+                r = pw->cl_readers != 0;
+            }
         }
     }
     c->will[v] = r ? 1 : 0;
@@ -1542,15 +1547,19 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
         int axis;
         C8_TRY(c8_axis_norm(c8_node_attr_i(n, "axis", 1), s0->rank, &axis, err));
         const int ni = n->n_in;
-        const int8_t *xs[16];
-        int64_t ch[16];
-        if (ni > 16) return c8_err(err, C8_ERR_INTERNAL, "%s: more than 16 inputs", n->name);
+        const int8_t **xs = malloc((size_t)ni * sizeof *xs);
+        int64_t *ch = malloc((size_t)ni * sizeof *ch);
+        if (!xs || !ch) {
+            free(xs), free(ch);
+            return c8_err(err, C8_ERR_NOMEM, "%s: node '%s': out of memory", g->path, n->name);
+        }
         for (int k = 0; k < ni; k++) {
             xs[k] = in[k].data;
             ch[k] = in[k].shape.d[axis];
         }
         c8_dnnl_concat_i8(c8_shape_span(s0, 0, axis), c8_shape_span(s0, axis + 1, s0->rank), ni, xs,
                           ch, c8_node_attr(n, "mults")->floats, out[0].data);
+        free(xs), free(ch);
         return C8_OK;
     }
     if (s->kind == K_REQUANT) { /* ops/q8.c's run_requantize, vectorized */
@@ -1634,7 +1643,8 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
     const int8_t *x_cl = q8conv ? acdb_i8_of(c, n->in[0]) : NULL;
     const int8_t *r_cl = q8conv && ep.residual ? acdb_i8_of(c, n->in[4]) : NULL;
     const bool cl_out = q8conv && s->q8_cl && will_acdb(c, g, n->out[0]);
-    const bool neg = c8_dnnl_any_negative(x_cl ? x_cl : x, s->x_count);
+    /* (no integer route at all: nothing to decide; s8 exists only beside u8) */
+    const bool neg = s->u8 && c8_dnnl_any_negative(x_cl ? x_cl : x, s->x_count);
     c8_dnnl_node *const ip = neg ? s->s8 : s->u8; /* the integer route's primitive, or NULL */
     const bool u8 = ip != NULL; /* (either integer route: int32 sums channels-last) */
     const bool x_direct = u8 && x_cl && ip->src_nhwc8;
@@ -1672,7 +1682,7 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
                 io.x_cl8 = x_direct ? x_cl + i * xs : NULL;
                 C8_TRY(exec(c, ip, x + i * xs, s->u8_acc, NULL, NULL, &io, err));
                 if (rows_out) /* rows of channels: (nb * inner) rows of one pixel each */
-                    c8_dnnl_requant_rows(nb * s->inner, s->channels, s->u8_acc, &ep,
+                    c8_dnnl_requant_nhwc(nb * s->inner, s->channels, 1, NULL, s->u8_acc, &ep,
                                          s->y_cl + i * ys);
                 else
                     c8_dnnl_requant_nhwc(nb, s->channels, s->inner, NULL, s->u8_acc, &ep, y);

@@ -423,34 +423,58 @@ __attribute__((target("avx2"))) static void nhwc_avx2_i(int64_t o, int64_t K, in
 }
 #undef C8_NHWC
 
-/* Rows [r0, r1) of K channels, int32 sums, channels-last in and out (c8_dnnl_requant_rows). */
+/* Rows [r0, r1) of K channels (inner 1: a product's (M, N), or channels-last int8 between
+ * convolutions): the sums and y both row-major, no transposition. */
 __attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
-rows_body(int64_t r0, int64_t r1, int64_t K, const int32_t *isums, const c8_int8_epilogue *ep,
-          int8_t *y, const int kind) {
+rows_body(int64_t r0, int64_t r1, int64_t K, const float *fsums, const int32_t *isums,
+          const c8_int8_epilogue *ep, void *y, const int kind, const bool ff, const bool fout) {
     const c8_quant_act a = ep->act;
     const int64_t K8 = K / 8 * 8;
     for (int64_t r = r0; r < r1; r++) {
         const int64_t o = r * K;
         const int8_t *ro = ep->residual ? ep->residual + o : NULL;
         for (int64_t k = 0; k < K8; k += 8)
-            row8(isums + o + k, ep->bias ? ep->bias + k : NULL, ep->mult + k, ro ? ro + k : NULL,
-                 ep->res_mult, kind, a.lo, a.hi, a.alpha, y + o + k, false, false);
-        for (int64_t k = K8; k < K; k++)
-            y[o + k] = elem_i8((ep->bias ? ep->bias[k] : 0) + isums[o + k], ep->mult[k],
-                               ro ? ro + k : NULL, ep->res_mult, a);
+            row8(ff ? (const void *)(fsums + o + k) : (const void *)(isums + o + k),
+                 ep->bias ? ep->bias + k : NULL, ep->mult + k, ro ? ro + k : NULL, ep->res_mult,
+                 kind, a.lo, a.hi, a.alpha, (char *)y + (o + k) * (fout ? 4 : 1), ff, fout);
+        for (int64_t k = K8; k < K; k++) {
+            const int32_t acc =
+                (ep->bias ? ep->bias[k] : 0) + (ff ? (int32_t)fsums[o + k] : isums[o + k]);
+            if (fout)
+                ((float *)y)[o + k] =
+                    elem_f32(acc, ep->mult[k], ro ? ro + k : NULL, ep->res_mult, a);
+            else
+                ((int8_t *)y)[o + k] =
+                    elem_i8(acc, ep->mult[k], ro ? ro + k : NULL, ep->res_mult, a);
+        }
     }
 }
 
+#define C8_ROWS(ff, fo)                                                                            \
+    switch (ep->act.kind) {                                                                        \
+    case C8_QACT_RELU: rows_body(r0, r1, K, fsums, isums, ep, y, C8_QACT_RELU, ff, fo); break;     \
+    case C8_QACT_CLIP: rows_body(r0, r1, K, fsums, isums, ep, y, C8_QACT_CLIP, ff, fo); break;     \
+    case C8_QACT_LEAKY_RELU:                                                                       \
+        rows_body(r0, r1, K, fsums, isums, ep, y, C8_QACT_LEAKY_RELU, ff, fo);                     \
+        break;                                                                                     \
+    default: rows_body(r0, r1, K, fsums, isums, ep, y, C8_QACT_NONE, ff, fo); break;               \
+    }
+
 __attribute__((target("avx2"))) static void rows_avx2(int64_t r0, int64_t r1, int64_t K,
-                                                      const int32_t *isums,
-                                                      const c8_int8_epilogue *ep, int8_t *y) {
-    switch (ep->act.kind) {
-    case C8_QACT_RELU: rows_body(r0, r1, K, isums, ep, y, C8_QACT_RELU); break;
-    case C8_QACT_CLIP: rows_body(r0, r1, K, isums, ep, y, C8_QACT_CLIP); break;
-    case C8_QACT_LEAKY_RELU: rows_body(r0, r1, K, isums, ep, y, C8_QACT_LEAKY_RELU); break;
-    default: rows_body(r0, r1, K, isums, ep, y, C8_QACT_NONE); break;
+                                                      const float *fsums, const int32_t *isums,
+                                                      const c8_int8_epilogue *ep, void *y) {
+    const bool fo = ep->out == C8_QOUT_FLOAT;
+    if (fsums && fo) {
+        C8_ROWS(true, true)
+    } else if (fsums) {
+        C8_ROWS(true, false)
+    } else if (fo) {
+        C8_ROWS(false, true)
+    } else {
+        C8_ROWS(false, false)
     }
 }
+#undef C8_ROWS
 
 /* Q8Add's element (c8_quant_add_i8: (float)a * ma + (float)b * mb, the activation, the rounding)
  * eight at a time; and Q8Quantize's (rne_sat127(x * inv_s)). */
@@ -581,9 +605,17 @@ void c8_dnnl_requant_nhwc(int64_t outer, int64_t channels, int64_t inner, const 
     /* int8 or float32 outputs (the latter: a Q8Conv feeding float layers, such as the
      * PP-OCRv4 detector's hard-swish blocks) */
     if ((fast || (ep->out == C8_QOUT_FLOAT && kinds)) && __builtin_cpu_supports("avx2")) {
-        /* tasks of 256 pixels of one image (one row of a product), on the threads in force
-         * (the context's: the segment runs under its count); each output is written once */
-        const int64_t chunk = inner == 1 ? 1 : 256, per = (inner + chunk - 1) / chunk;
+        if (inner == 1) { /* rows of channels in and out: tasks of 64 rows, no transposition */
+            const int64_t tasks = (outer + 63) / 64;
+#pragma omp parallel for schedule(static)
+            for (int64_t t = 0; t < tasks; t++)
+                rows_avx2(t * 64, t * 64 + 64 < outer ? t * 64 + 64 : outer, channels, fsums, isums,
+                          ep, y);
+            return;
+        }
+        /* tasks of 256 pixels of one image, on the threads in force (the context's: the segment
+         * runs under its count); each output is written once */
+        const int64_t chunk = 256, per = (inner + chunk - 1) / chunk;
 #pragma omp parallel for schedule(static)
         for (int64_t t = 0; t < outer * per; t++) {
             const int64_t o = t / per, pa = t % per * chunk;
@@ -610,26 +642,6 @@ void c8_dnnl_requant_nhwc(int64_t outer, int64_t channels, int64_t inner, const 
                 else
                     c8_ref_int8_epilogue_store(ep, k, i, s, y);
             }
-}
-
-void c8_dnnl_requant_rows(int64_t rows, int64_t channels, const int32_t *isums,
-                          const c8_int8_epilogue *ep, int8_t *y) {
-#ifdef C8_HAVE_AVX2_TILES
-    const bool fast = ep->out == C8_QOUT_INT8 &&
-                      (ep->act.kind == C8_QACT_NONE || ep->act.kind == C8_QACT_RELU ||
-                       ep->act.kind == C8_QACT_CLIP || ep->act.kind == C8_QACT_LEAKY_RELU);
-    if (fast && __builtin_cpu_supports("avx2")) {
-        /* tasks of 64 rows on the threads in force; each output is written once */
-        const int64_t chunk = 64, tasks = (rows + chunk - 1) / chunk;
-#pragma omp parallel for schedule(static)
-        for (int64_t t = 0; t < tasks; t++)
-            rows_avx2(t * chunk, t * chunk + chunk < rows ? t * chunk + chunk : rows, channels,
-                      isums, ep, y);
-        return;
-    }
-#endif
-    /* (inner 1: the channels-last and the ONNX layouts coincide) */
-    c8_dnnl_requant_nhwc(rows, channels, 1, NULL, isums, ep, y);
 }
 
 bool c8_dnnl_any_negative(const int8_t *x, int64_t n) {
