@@ -1435,10 +1435,13 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
                           const c8_host_tensor *in, c8_host_tensor *out,
                           const c8_host_tensor *residual, c8_error *err);
 
-/* *buf, n bytes, allocated on first use (a node's sizes are fixed) */
-static c8_status scratch8(int8_t **buf, int64_t n, c8_error *err) {
+/* *buf, n bytes for node nd of g, allocated on first use (a node's sizes are fixed) */
+static c8_status scratch8(int8_t **buf, int64_t n, const c8_graph *g, const c8_node *nd,
+                          c8_error *err) {
     if (!*buf && !(*buf = malloc((size_t)(n > 0 ? n : 1))))
-        return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        return c8_err(err, C8_ERR_NOMEM,
+                      "%s: node '%s': out of memory (%lld bytes of channels-last int8)", g->path,
+                      nd->name, (long long)n);
     return C8_OK;
 }
 
@@ -1650,13 +1653,13 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
     const bool x_direct = u8 && x_cl && ip->src_nhwc8;
     const bool rows_out = u8 && cl_out; /* the epilogue writes channels-last rows */
     if (x_cl && !x_direct) {            /* the record back to NCHW for the route that reads NCHW */
-        C8_TRY(scratch8(&s->tmp_x, s->x_count, err));
+        C8_TRY(scratch8(&s->tmp_x, s->x_count, g, n, err));
         c8_cpu_transpose_8(s->outer, s->x_count / s->outer / s->src_ch, s->src_ch,
                            (const uint8_t *)x_cl, (uint8_t *)s->tmp_x);
         x = s->tmp_x;
     }
     if (ep.residual && (rows_out ? !r_cl : r_cl != NULL)) { /* the residual in the other layout */
-        C8_TRY(scratch8(&s->tmp_r, ycount, err));
+        C8_TRY(scratch8(&s->tmp_r, ycount, g, n, err));
         if (rows_out)
             c8_cpu_transpose_8(s->outer, s->channels, s->inner, (const uint8_t *)ep.residual,
                                (uint8_t *)s->tmp_r);
@@ -1667,7 +1670,7 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
     } else if (rows_out && r_cl) {
         ep.residual = r_cl;
     }
-    if (cl_out) C8_TRY(scratch8(&s->y_cl, ycount, err));
+    if (cl_out) C8_TRY(scratch8(&s->y_cl, ycount, g, n, err));
     s->route = u8 ? (neg ? "s8" : "u8") : "f32";
     if (!u8) c8_dnnl_i8_to_f32(x, s->x_count, s->xf);
     if (u8 || s->n_parts == 0) { /* slices of nb images (one for a product) */
