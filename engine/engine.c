@@ -104,7 +104,10 @@ c8_status c8_engine_build(const c8_model *model, const c8_build_options *opt, c8
     }
     e->threads = opt->threads;
     if (opt->passes) {
-        s = c8_graph_optimize(src, NULL, NULL, err);
+        c8_pass_options po;
+        c8_pass_options_init(&po);
+        po.enable[C8_PASS_FUSE_HARDSWISH] = !(vt->unfused_acts & (1u << C8_ACT_HARDSWISH));
+        s = c8_graph_optimize(src, &po, NULL, err);
         if (s != C8_OK) goto fail;
     }
     s = c8_builder_lower(src, opt, opt->scales, e, err);

@@ -152,7 +152,7 @@ static c8_status run_output(const c8_op_run *r, int k, const c8_shape *want, c8_
 static c8_status check_fusion(const c8_graph *g, const c8_node *n, c8_error *err) {
     const c8_fusion *f = &n->fusion;
     if (f->act != C8_ACT_NONE && f->act != C8_ACT_RELU && f->act != C8_ACT_CLIP &&
-        f->act != C8_ACT_LEAKY_RELU && f->act != C8_ACT_SIGMOID)
+        f->act != C8_ACT_LEAKY_RELU && f->act != C8_ACT_SIGMOID && f->act != C8_ACT_HARDSWISH)
         return c8_node_err(err, g, n, C8_ERR_INTERNAL, "fused activation %d is unknown",
                            (int)f->act);
     if (f->residual >= g->n_vals || f->residual < -1)

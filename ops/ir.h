@@ -29,7 +29,10 @@ typedef enum c8_act {
     C8_ACT_RELU = 1,
     C8_ACT_CLIP = 2,       /* min(max(x, a), b) */
     C8_ACT_LEAKY_RELU = 3, /* x < 0 ? a*x : x */
-    C8_ACT_SIGMOID = 4
+    C8_ACT_SIGMOID = 4,
+    /* hard-swish then an affine, as the ONNX ops Add(x, 3), Clip(0, 6), Mul(x, .), Div(., 6),
+     * [Mul(., a)], [Add(., b)] compute it in float32, in that order: a = 1, b = 0 when absent */
+    C8_ACT_HARDSWISH = 5
 } c8_act;
 
 typedef enum c8_attr_type {
@@ -87,7 +90,7 @@ typedef struct c8_value {
 /* What a fusion pass folded into a node (FUSED_CONV, or a Gemm with an activation). */
 typedef struct c8_fusion {
     c8_act act;
-    float act_a, act_b; /* Clip min/max, LeakyRelu alpha */
+    float act_a, act_b; /* Clip min/max, LeakyRelu alpha, hard-swish's affine (a, b) */
     int residual;       /* value index added before the activation, or -1 */
     char *label;        /* e.g. "CBR(conv1+bn1+relu1)", owned; NULL if nothing fused */
 } c8_fusion;

@@ -259,6 +259,16 @@ c8_status c8_quant_act_make(const char *name, c8_quant_act_kind kind, float a, f
                           NAME(name), (double)alpha);
         r.alpha = alpha;
         break;
+    case C8_QACT_HARDSWISH:
+        if (!isfinite(a) || !isfinite(b))
+            return c8_err(err, C8_ERR_INVALID,
+                          "layer '%s': hard-swish's affine (%g, %g) is not finite", NAME(name),
+                          (double)a, (double)b);
+        /* (y * s_out) * t / 6 * a / s_out = y * t * (a / 6): the units cancel in the product */
+        r.lo = (float)((double)a / 6.0);
+        r.alpha = out == C8_QOUT_INT8 ? s_out : 1.0f;
+        r.hi = out == C8_QOUT_INT8 ? (float)((double)b / (double)s_out) : b;
+        break;
     case C8_QACT_SIGMOID:
         if (out == C8_QOUT_INT8)
             return c8_err(err, C8_ERR_UNSUPPORTED,

@@ -692,7 +692,7 @@ static c8_status node_act(build *b, const c8_node *sn, c8_quant_out out, float s
                           c8_quant_act *act) {
     c8_quant_act_kind kind = (c8_quant_act_kind)sn->fusion.act;
     float lo = -INFINITY, hi = INFINITY, alpha = 0;
-    if (kind == C8_QACT_CLIP) {
+    if (kind == C8_QACT_CLIP || kind == C8_QACT_HARDSWISH) {
         lo = sn->fusion.act_a;
         hi = sn->fusion.act_b;
     } else if (kind == C8_QACT_LEAKY_RELU) {

@@ -34,6 +34,7 @@ static const char *act_name(c8_act a) {
     case C8_ACT_CLIP: return "clip";
     case C8_ACT_LEAKY_RELU: return "leaky_relu";
     case C8_ACT_SIGMOID: return "sigmoid";
+    case C8_ACT_HARDSWISH: return "hardswish";
     default: return NULL;
     }
 }

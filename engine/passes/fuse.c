@@ -1,5 +1,6 @@
 /* The fusion passes (engine/passes/passes.h): fuse_residual (Conv + Add), fuse_activation
- * (Conv/Gemm + Relu|Clip|LeakyRelu|Sigmoid) and fuse_horizontal (1x1 convolutions that read one
+ * (Conv/Gemm + Relu|Clip|LeakyRelu|Sigmoid), fuse_hardswish (Conv + the hard-swish chain) and
+ * fuse_horizontal (1x1 convolutions that read one
  * tensor -> one convolution + Split). The fused semantics, y = act(op(x) + bias [+ residual]),
  * are implemented by the Conv/FusedConv/Gemm ops (ops/compute.c). */
 #include "engine/passes/passes.h"
@@ -130,6 +131,142 @@ c8_status c8_pass_fuse_activation(c8_graph *g, c8_pass_log *log, c8_error *err) 
         c8_pass_log_add(log, C8_PASS_FUSE_ACTIVATION, "%s (%s) fused into %s", g->nodes[ai].name,
                         g->nodes[ai].op_type, pn->name);
         c8p_take_output(g, pi, ai);
+        changed = true;
+    }
+    return c8p_finish(g, changed, err);
+}
+
+/* --------------------------------------------------------- fuse_hardswish */
+
+/* Value v is a float32 constant of one element equal to want (any rank: it broadcasts). */
+static bool scalar_is(const c8_graph *g, int v, float want) {
+    return c8p_is_float_const(g, v) && c8_shape_numel(&g->vals[v].shape) == 1 &&
+           *(const float *)g->vals[v].data == want;
+}
+
+/* The one-element float32 constant among binary node n's inputs when the other is v: its value in
+ * *c, true. Mul and Add are commutative in float32, so either side will do. */
+static bool other_scalar(const c8_graph *g, const c8_node *n, int v, float *c) {
+    if (n->n_in != 2 || n->n_out < 1 || n->out[0] < 0) return false;
+    for (int side = 0; side < 2; side++) {
+        const int k = n->in[1 - side];
+        if (n->in[side] == v && c8p_is_float_const(g, k) &&
+            c8_shape_numel(&g->vals[k].shape) == 1) {
+            *c = *(const float *)g->vals[k].data;
+            return true;
+        }
+    }
+    return false;
+}
+
+/* Value v is an intermediate float32 activation (not a graph output) that node `reader` alone
+ * reads, once. */
+static bool only_for(const c8_graph *g, int v, int reader) {
+    const c8_value *x = &g->vals[v];
+    return reader >= 0 && x->kind == C8_VAL_ACTIVATION && !x->is_output &&
+           x->dtype == C8_DT_FLOAT && c8p_single_consumer(g, v) == reader;
+}
+
+/* The live nodes reading value v (n <= 2 of them, reading it once each): their count, or -1 for
+ * any other pattern of reads (a residual read, a node reading it twice, more readers). */
+static int two_readers(const c8_graph *g, int v, int *r) {
+    int n = 0;
+    for (int i = 0; i < g->n_nodes; i++) {
+        const c8_node *c = &g->nodes[i];
+        if (c->dead) continue;
+        int reads = c->fusion.residual == v;
+        for (int k = 0; k < c->n_in; k++) reads += c->in[k] == v;
+        if (reads > 1 || (reads && c->fusion.residual == v) || (reads && n == 2)) return -1;
+        if (reads) r[n++] = i;
+    }
+    return n;
+}
+
+/* Conv p's output, read by the hard-swish Add(x, 3) -> Clip(0, 6) -> Mul(x, .) -> Div(., 6) of
+ * the ONNX exporters (PyTorch before opset 14, paddle2onnx), then optionally Mul(., a) and
+ * Add(., b) by one-element constants. Fills the chain's nodes in order (chain[0..n)) and the
+ * affine; returns n (4 to 6), or 0 when the pattern is not there. */
+static int hardswish_chain(const c8_graph *g, int v, int *chain, float *a, float *b) {
+    int r[2];
+    if (two_readers(g, v, r) != 2) return 0;
+    const c8_value *x = &g->vals[v];
+    if (x->kind != C8_VAL_ACTIVATION || x->is_output || x->dtype != C8_DT_FLOAT) return 0;
+    for (int order = 0; order < 2; order++) {
+        const int ai = r[order], mi = r[1 - order];
+        const c8_node *add = &g->nodes[ai], *mul = &g->nodes[mi];
+        float c;
+        if (add->op != C8_OP_ADD || !other_scalar(g, add, v, &c) || c != 3.0f) continue;
+        if (mul->op != C8_OP_MUL || mul->n_in != 2 || mul->n_out < 1 || mul->out[0] < 0) continue;
+        const int ki = c8p_single_consumer(g, add->out[0]);
+        if (ki < 0 || !only_for(g, add->out[0], ki)) continue;
+        const c8_node *clip = &g->nodes[ki];
+        c8_act act;
+        float lo, hi;
+        if (clip->op != C8_OP_CLIP || clip->in[0] != add->out[0] || clip->n_out < 1 ||
+            clip->out[0] < 0 || !act_of(g, clip, &act, &lo, &hi) || lo != 0.0f || hi != 6.0f)
+            continue;
+        const int k = clip->out[0];
+        if (!only_for(g, k, mi) ||
+            !((mul->in[0] == v && mul->in[1] == k) || (mul->in[0] == k && mul->in[1] == v)))
+            continue;
+        const int di = c8p_single_consumer(g, mul->out[0]);
+        if (di < 0 || !only_for(g, mul->out[0], di)) continue;
+        const c8_node *div = &g->nodes[di];
+        if (div->op != C8_OP_DIV || div->n_in != 2 || div->in[0] != mul->out[0] ||
+            !scalar_is(g, div->in[1], 6.0f) || div->n_out < 1 || div->out[0] < 0)
+            continue;
+        int n = 0;
+        chain[n++] = ai;
+        chain[n++] = ki;
+        chain[n++] = mi;
+        chain[n++] = di;
+        *a = 1.0f;
+        *b = 0.0f;
+        /* the affine that PP-LCNet's learnable activations add */
+        int t = div->out[0];
+        int ni = c8p_single_consumer(g, t);
+        float s;
+        if (ni >= 0 && only_for(g, t, ni) && g->nodes[ni].op == C8_OP_MUL &&
+            other_scalar(g, &g->nodes[ni], t, &s) && isfinite(s)) {
+            *a = s;
+            chain[n++] = ni;
+            t = g->nodes[ni].out[0];
+            ni = c8p_single_consumer(g, t);
+        }
+        if (ni >= 0 && only_for(g, t, ni) && g->nodes[ni].op == C8_OP_ADD &&
+            other_scalar(g, &g->nodes[ni], t, &s) && isfinite(s)) {
+            *b = s;
+            chain[n++] = ni;
+        }
+        return n;
+    }
+    return 0;
+}
+
+c8_status c8_pass_fuse_hardswish(c8_graph *g, c8_pass_log *log, c8_error *err) {
+    bool changed = false;
+    for (int pi = 0; pi < g->n_nodes; pi++) {
+        const c8_node *p = &g->nodes[pi];
+        if (p->dead || !is_conv(p->op) || p->fusion.act != C8_ACT_NONE || p->n_out != 1 ||
+            p->out[0] < 0)
+            continue;
+        int chain[6];
+        float a, b;
+        const int n = hardswish_chain(g, p->out[0], chain, &a, &b);
+        if (n == 0) continue;
+        C8_TRY(c8p_make_fused_conv(g, pi, err));
+        for (int i = 0; i < n; i++) {
+            C8_TRY(c8p_label_add(g, pi, g->nodes[chain[i]].op, g->nodes[chain[i]].name, err));
+            c8p_take_output(g, pi, chain[i]);
+        }
+        c8_node *pn = &g->nodes[pi];
+        pn->fusion.act = C8_ACT_HARDSWISH;
+        pn->fusion.act_a = a;
+        pn->fusion.act_b = b;
+        c8_pass_log_add(log, C8_PASS_FUSE_HARDSWISH,
+                        "hard-swish %s..%s (%d nodes, affine %g, %g) fused into %s",
+                        g->nodes[chain[0]].name, g->nodes[chain[n - 1]].name, n, (double)a,
+                        (double)b, pn->name);
         changed = true;
     }
     return c8p_finish(g, changed, err);

@@ -16,7 +16,7 @@
 
 static const char *const k_pass_names[C8_PASS_COUNT_] = {
     "dead_layers",     "fold_constants",  "fold_batchnorm", "fuse_residual",
-    "fuse_activation", "fuse_horizontal", "inplace_concat",
+    "fuse_activation", "fuse_horizontal", "inplace_concat", "fuse_hardswish",
 };
 
 const char *c8_pass_name(c8_pass_id p) {
@@ -312,6 +312,7 @@ char c8p_op_letter(c8_op op) {
     case C8_OP_CLIP: return 'K';
     case C8_OP_LEAKY_RELU: return 'L';
     case C8_OP_SIGMOID: return 'Y';
+    case C8_OP_DIV: return 'V';
     default: return '?';
     }
 }
@@ -594,7 +595,13 @@ c8_status c8_graph_optimize(c8_graph *g, const c8_pass_options *opt, c8_pass_log
     static const pass_fn fns[C8_PASS_COUNT_] = {
         c8_pass_dead_layers,    c8_pass_fold_constants,  c8_pass_fold_batchnorm,
         c8_pass_fuse_residual,  c8_pass_fuse_activation, c8_pass_fuse_horizontal,
-        c8_pass_inplace_concat,
+        c8_pass_inplace_concat, c8_pass_fuse_hardswish,
+    };
+    /* the running order (pass ids are only appended) */
+    static const c8_pass_id order[C8_PASS_COUNT_] = {
+        C8_PASS_DEAD_LAYERS,     C8_PASS_FOLD_CONSTANTS,  C8_PASS_FOLD_BATCHNORM,
+        C8_PASS_FUSE_RESIDUAL,   C8_PASS_FUSE_ACTIVATION, C8_PASS_FUSE_HARDSWISH,
+        C8_PASS_FUSE_HORIZONTAL, C8_PASS_INPLACE_CONCAT,
     };
     c8_pass_options d;
     if (!opt) {
@@ -602,8 +609,8 @@ c8_status c8_graph_optimize(c8_graph *g, const c8_pass_options *opt, c8_pass_log
         opt = &d;
     }
     const int before = c8p_live_nodes(g);
-    for (int p = 0; p < C8_PASS_COUNT_; p++)
-        if (opt->enable[p]) C8_TRY(fns[p](g, log, err));
+    for (int i = 0; i < C8_PASS_COUNT_; i++)
+        if (opt->enable[order[i]]) C8_TRY(fns[order[i]](g, log, err));
     C8_TRY(c8_graph_compact(g, err));
     C8_TRY(c8_graph_infer(g, false, NULL, err));
     if (log) {

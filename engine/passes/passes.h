@@ -18,6 +18,8 @@
  *                       fusion.residual.
  *   5. fuse_activation  Conv/FusedConv + Relu|Clip|LeakyRelu|Sigmoid -> FusedConv (fusion.act);
  *                       Gemm + activation -> Gemm with fusion.act.
+ *   5b. fuse_hardswish  Conv/FusedConv + the hard-swish chain (Add 3, Clip 0..6, Mul, Div 6) and
+ *                       an optional scalar affine -> FusedConv (fusion.act = HARDSWISH).
  *   6. fuse_horizontal  1x1 convolutions reading one tensor -> one convolution + Split.
  *   7. inplace_concat   Concat nodes whose inputs can be written in place get c8_inplace = 1.
  *
@@ -47,7 +49,7 @@
  *    "H(<member label or name>+...)"; its Split is "<merged name>/split".
  *
  * Label letters: C Conv, D ConvTranspose, G Gemm, B BatchNormalization, M Mul, A Add (bias or
- * residual), S Sub, R Relu, K Clip, L LeakyRelu, Y Sigmoid.
+ * residual), S Sub, R Relu, K Clip, L LeakyRelu, Y Sigmoid, V Div.
  */
 #ifndef C8_ENGINE_PASSES_H
 #define C8_ENGINE_PASSES_H
@@ -58,7 +60,8 @@
 #include <stdbool.h>
 #include <stdio.h>
 
-/* The passes, in the order c8_graph_optimize runs them. Values are only ever appended. */
+/* The passes, in the order c8_graph_optimize runs them (fuse_hardswish, appended later, runs
+ * after fuse_activation). Values are only ever appended. */
 typedef enum c8_pass_id {
     C8_PASS_DEAD_LAYERS = 0,
     C8_PASS_FOLD_CONSTANTS = 1,
@@ -67,7 +70,8 @@ typedef enum c8_pass_id {
     C8_PASS_FUSE_ACTIVATION = 4,
     C8_PASS_FUSE_HORIZONTAL = 5,
     C8_PASS_INPLACE_CONCAT = 6,
-    C8_PASS_COUNT_ = 7
+    C8_PASS_FUSE_HARDSWISH = 7, /* runs right after fuse_activation */
+    C8_PASS_COUNT_ = 8
 } c8_pass_id;
 
 /* "dead_layers", "fold_constants", ...; never NULL. */
@@ -107,6 +111,13 @@ c8_status c8_pass_fold_constants(c8_graph *g, c8_pass_log *log, c8_error *err);
 c8_status c8_pass_fold_batchnorm(c8_graph *g, c8_pass_log *log, c8_error *err);
 c8_status c8_pass_fuse_residual(c8_graph *g, c8_pass_log *log, c8_error *err);
 c8_status c8_pass_fuse_activation(c8_graph *g, c8_pass_log *log, c8_error *err);
+/* Conv/FusedConv (no activation yet) whose output feeds exactly the hard-swish chain Add(x, 3),
+ * Clip(0, 6), Mul(x, .), Div(., 6), optionally followed by Mul(., a) and Add(., b) by
+ * one-element constants -> FusedConv with fusion.act = C8_ACT_HARDSWISH, act_a = a, act_b = b
+ * (1 and 0 when absent). The same float32 operations in the same order, so FP32 results are
+ * unchanged. Off where the engine's backend has no hard-swish epilogue (c8_backend_vtable's
+ * acts): the CUDA backend for now. */
+c8_status c8_pass_fuse_hardswish(c8_graph *g, c8_pass_log *log, c8_error *err);
 c8_status c8_pass_fuse_horizontal(c8_graph *g, c8_pass_log *log, c8_error *err);
 /* Marks Concat nodes with INT attribute c8_inplace = 1 when the executor may let the producers
  * write straight into the Concat's output buffer: the concat axis is 1 of rank-4 (NCHW) data,

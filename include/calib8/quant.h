@@ -149,7 +149,13 @@ typedef enum c8_quant_act_kind {
     C8_QACT_RELU = 1,
     C8_QACT_CLIP = 2,       /* lo, hi: bounds in the output's units (see c8_quant_act_make) */
     C8_QACT_LEAKY_RELU = 3, /* alpha */
-    C8_QACT_SIGMOID = 4     /* float / float16 output only; not bit-exact across devices */
+    C8_QACT_SIGMOID = 4,    /* float / float16 output only; not bit-exact across devices */
+    /* hard-swish and an affine, y in the epilogue's units: t = min(max(y * alpha + 3, 0), 6),
+     * y = (y * t) * lo + hi. alpha is the epilogue's unit in real terms (s_out for int8 output,
+     * 1 for float); lo = a / 6 and hi = b / s_out (b for float output) fold the division by 6,
+     * the affine (a, b) and the return to the output's units into one multiply-add (see
+     * c8_quant_act_make): no division in the epilogue */
+    C8_QACT_HARDSWISH = 5
 } c8_quant_act_kind;
 
 /* A fused activation with its parameters already in the units the epilogue works in:
@@ -167,6 +173,12 @@ C8_QFN float c8_quant_act_apply(float y, c8_quant_act act) {
     case C8_QACT_CLIP: y = y < act.lo ? act.lo : y; return y > act.hi ? act.hi : y;
     case C8_QACT_LEAKY_RELU: return y < 0.0f ? C8_FMUL(y, act.alpha) : y;
     case C8_QACT_SIGMOID: return C8_FDIV(1.0f, C8_FADD(1.0f, expf(-y)));
+    case C8_QACT_HARDSWISH: {
+        float t = C8_FADD(C8_FMUL(y, act.alpha), 3.0f);
+        t = t < 0.0f ? 0.0f : t;
+        t = t > 6.0f ? 6.0f : t;
+        return C8_FADD(C8_FMUL(C8_FMUL(y, t), act.lo), act.hi);
+    }
     default: return y;
     }
 }
@@ -270,7 +282,9 @@ typedef enum c8_quant_out {
 
 /* Builds an activation descriptor for an epilogue with output `out`. For int8 output the Clip
  * bounds a, b (real units; -INFINITY / INFINITY when absent) become lo = (float)((double)a/s_out),
- * hi likewise; for float outputs they are kept. C8_ERR_INVALID for Sigmoid with int8 output,
+ * hi likewise; for float outputs they are kept. Hard-swish takes its affine as (a, b): lo =
+ * (float)((double)a / 6), hi = (float)((double)b / s_out) (b for float output), alpha = s_out
+ * (1 for float output; the argument is ignored). C8_ERR_INVALID for Sigmoid with int8 output,
  * a > b, NaN parameters or a bad s_out (ignored, may be 0, for float outputs). */
 c8_status c8_quant_act_make(const char *name, c8_quant_act_kind kind, float a, float b, float alpha,
                             c8_quant_out out, float s_out, c8_quant_act *act, c8_error *err);

@@ -97,7 +97,7 @@ void c8_dnnl_sum_parts(int n_parts, const float *const *parts, int64_t count, in
 /* Q8Quantize: q[i] = c8_quant_quantize(x[i], inv_s) for i < n (vectorized, the same bits). */
 void c8_dnnl_quantize(const float *x, float inv_s, int64_t n, int8_t *q);
 /* Q8Add with an int8 output: y[i] = c8_quant_add_i8(a[i], ma, b[i], mb, act) for i < n (the same
- * bits), for the activations c8_dnnl_add_fast accepts (none, ReLU, Clip, LeakyReLU). */
+ * bits), for the activations c8_dnnl_add_fast accepts (none, ReLU, Clip, LeakyReLU, hard-swish). */
 bool c8_dnnl_add_fast(c8_quant_act act);
 void c8_dnnl_add_i8(int64_t n, const int8_t *a, float ma, const int8_t *b, float mb,
                     c8_quant_act act, int8_t *y);

@@ -318,7 +318,7 @@ static bool fp16_layer(const c8_layer *l) {
 /* The fused activations (applied by c8_dnnl_act_f32 as the reference does). */
 static bool act_ok(c8_act a) {
     return a == C8_ACT_NONE || a == C8_ACT_RELU || a == C8_ACT_CLIP || a == C8_ACT_LEAKY_RELU ||
-           a == C8_ACT_SIGMOID;
+           a == C8_ACT_SIGMOID || a == C8_ACT_HARDSWISH;
 }
 
 static const char *conv_reason(const c8_graph *g, const c8_node *n) {

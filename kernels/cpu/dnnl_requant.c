@@ -1,6 +1,7 @@
 /* calib8's INT8 requantization of the exact sums the oneDNN backend computes (see
  * dnnl_backend.h), bit for bit the reference kernels' epilogue (include/calib8/quant.h,
- * c8_ref_int8_epilogue_store): int8 outputs with no activation, ReLU, Clip or LeakyReLU take a
+ * c8_ref_int8_epilogue_store): int8 outputs with no activation, ReLU, Clip, LeakyReLU or
+ * hard-swish take a
  * branch-free loop the compiler vectorizes, written from the same float32 operations in the same
  * order (no FP contraction: -ffp-contract=off for the whole library); every other epilogue
  * (float32 / float16 outputs, Sigmoid) calls the reference's element function. Tests:
@@ -37,7 +38,20 @@ static inline __attribute__((always_inline)) float q8_act(float v, const int kin
         v = v > hi ? hi : v;
     }
     if (kind == C8_QACT_LEAKY_RELU) v = v < 0.0f ? v * alpha : v;
+    if (kind == C8_QACT_HARDSWISH) { /* quant.h's steps */
+        float t = v * alpha + 3.0f;
+        t = t < 0.0f ? 0.0f : t;
+        t = t > 6.0f ? 6.0f : t;
+        v = (v * t) * lo + hi;
+    }
     return v;
+}
+
+/* The activations the fast epilogues below take (the others go through the reference's element
+ * function). */
+static bool fast_kind(int kind) {
+    return kind == C8_QACT_NONE || kind == C8_QACT_RELU || kind == C8_QACT_CLIP ||
+           kind == C8_QACT_LEAKY_RELU || kind == C8_QACT_HARDSWISH;
 }
 
 /* One channel's plane, int8 output: y = act((float)acc * m [+ (float)r * mr]) rounded, acc =
@@ -64,6 +78,7 @@ plane_body(int64_t n, const float *restrict fsums, const int32_t *restrict isums
     case C8_QACT_RELU: C8_PLANE(C8_QACT_RELU, ff); break;                                          \
     case C8_QACT_CLIP: C8_PLANE(C8_QACT_CLIP, ff); break;                                          \
     case C8_QACT_LEAKY_RELU: C8_PLANE(C8_QACT_LEAKY_RELU, ff); break;                              \
+    case C8_QACT_HARDSWISH: C8_PLANE(C8_QACT_HARDSWISH, ff); break;                                \
     default: C8_PLANE(C8_QACT_NONE, ff); break;                                                    \
     }
 
@@ -103,6 +118,13 @@ static inline __attribute__((always_inline)) void act_body(float *restrict y, in
             x = x > b ? b : x;
         }
         if (act == C8_REF_ACT_LEAKY_RELU) x = x < 0.0f ? a * x : x;
+        if (act == C8_REF_ACT_HARDSWISH) { /* act.c's steps */
+            float t = x + 3.0f;
+            t = t < 0.0f ? 0.0f : t;
+            t = t > 6.0f ? 6.0f : t;
+            const float h = (x * t) / 6.0f;
+            x = h * a + b;
+        }
         y[i] = x;
     }
 }
@@ -113,6 +135,7 @@ void c8_dnnl_act_f32(int act, float a, float b, float *y, int64_t n) {
     case C8_REF_ACT_RELU: act_body(y, n, C8_REF_ACT_RELU, a, b); break;
     case C8_REF_ACT_CLIP: act_body(y, n, C8_REF_ACT_CLIP, a, b); break;
     case C8_REF_ACT_LEAKY_RELU: act_body(y, n, C8_REF_ACT_LEAKY_RELU, a, b); break;
+    case C8_REF_ACT_HARDSWISH: act_body(y, n, C8_REF_ACT_HARDSWISH, a, b); break;
     default:
         for (int64_t i = 0; i < n; i++) y[i] = c8_ref_act(act, a, b, y[i]);
     }
@@ -158,6 +181,9 @@ static void requantize_scalar(const int8_t *x, float m, c8_quant_act act, int64_
     case C8_QACT_LEAKY_RELU:
         rq_body(x, m, n, C8_QACT_LEAKY_RELU, act.lo, act.hi, act.alpha, y);
         break;
+    case C8_QACT_HARDSWISH:
+        rq_body(x, m, n, C8_QACT_HARDSWISH, act.lo, act.hi, act.alpha, y);
+        break;
     default:
         for (int64_t i = 0; i < n; i++) y[i] = c8_quant_epilogue_i8(x[i], m, 0, 0, 0.0f, act);
     }
@@ -190,6 +216,7 @@ static inline float elem_f32(int32_t acc, float m, const int8_t *res, float mr, 
     case C8_QACT_RELU: v = q8_act(v, C8_QACT_RELU, a.lo, a.hi, a.alpha); break;
     case C8_QACT_CLIP: v = q8_act(v, C8_QACT_CLIP, a.lo, a.hi, a.alpha); break;
     case C8_QACT_LEAKY_RELU: v = q8_act(v, C8_QACT_LEAKY_RELU, a.lo, a.hi, a.alpha); break;
+    case C8_QACT_HARDSWISH: v = q8_act(v, C8_QACT_HARDSWISH, a.lo, a.hi, a.alpha); break;
     default: break;
     }
     return v;
@@ -218,6 +245,14 @@ act8(__m256 v, const int kind, float lo, float hi, float alpha) {
     if (kind == C8_QACT_LEAKY_RELU)
         v = _mm256_blendv_ps(v, _mm256_mul_ps(v, _mm256_set1_ps(alpha)),
                              _mm256_cmp_ps(v, zero, _CMP_LT_OQ));
+    if (kind == C8_QACT_HARDSWISH) { /* q8_act's steps */
+        const __m256 six = _mm256_set1_ps(6.0f);
+        __m256 t = _mm256_add_ps(_mm256_mul_ps(v, _mm256_set1_ps(alpha)), _mm256_set1_ps(3.0f));
+        t = _mm256_blendv_ps(t, zero, _mm256_cmp_ps(t, zero, _CMP_LT_OQ));
+        t = _mm256_blendv_ps(t, six, _mm256_cmp_ps(t, six, _CMP_GT_OQ));
+        v = _mm256_add_ps(_mm256_mul_ps(_mm256_mul_ps(v, t), _mm256_set1_ps(lo)),
+                          _mm256_set1_ps(hi));
+    }
     return v;
 }
 
@@ -340,6 +375,9 @@ __attribute__((target("avx2"))) static void plane_avx2(int64_t n, const float *f
     case C8_QACT_LEAKY_RELU:
         plane_avx2_body(n, fsums, isums, b, m, res, mr, C8_QACT_LEAKY_RELU, a.lo, a.hi, a.alpha, y);
         break;
+    case C8_QACT_HARDSWISH:
+        plane_avx2_body(n, fsums, isums, b, m, res, mr, C8_QACT_HARDSWISH, a.lo, a.hi, a.alpha, y);
+        break;
     default:
         plane_avx2_body(n, fsums, isums, b, m, res, mr, C8_QACT_NONE, a.lo, a.hi, a.alpha, y);
         break;
@@ -396,6 +434,9 @@ nhwc_body(int64_t o, int64_t K, int64_t P, int64_t pa, int64_t pb, const float *
         break;                                                                                     \
     case C8_QACT_LEAKY_RELU:                                                                       \
         nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_LEAKY_RELU, ff, fo);               \
+        break;                                                                                     \
+    case C8_QACT_HARDSWISH:                                                                        \
+        nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_HARDSWISH, ff, fo);                \
         break;                                                                                     \
     default: nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_NONE, ff, fo); break;         \
     }
@@ -457,6 +498,9 @@ rows_body(int64_t r0, int64_t r1, int64_t K, const float *fsums, const int32_t *
     case C8_QACT_LEAKY_RELU:                                                                       \
         rows_body(r0, r1, K, fsums, isums, ep, y, C8_QACT_LEAKY_RELU, ff, fo);                     \
         break;                                                                                     \
+    case C8_QACT_HARDSWISH:                                                                        \
+        rows_body(r0, r1, K, fsums, isums, ep, y, C8_QACT_HARDSWISH, ff, fo);                      \
+        break;                                                                                     \
     default: rows_body(r0, r1, K, fsums, isums, ep, y, C8_QACT_NONE, ff, fo); break;               \
     }
 
@@ -508,6 +552,9 @@ __attribute__((target("avx2"))) static void add_avx2(const int8_t *a, float ma, 
     case C8_QACT_LEAKY_RELU:
         add_body(a, ma, b, mb, i0, i1, C8_QACT_LEAKY_RELU, act.lo, act.hi, act.alpha, y);
         break;
+    case C8_QACT_HARDSWISH:
+        add_body(a, ma, b, mb, i0, i1, C8_QACT_HARDSWISH, act.lo, act.hi, act.alpha, y);
+        break;
     default: add_body(a, ma, b, mb, i0, i1, C8_QACT_NONE, act.lo, act.hi, act.alpha, y); break;
     }
 }
@@ -543,6 +590,9 @@ __attribute__((target("avx2"))) static void rq_avx2(const int8_t *x, float m, in
     case C8_QACT_LEAKY_RELU:
         rq_avx2_body(x, m, i0, i1, C8_QACT_LEAKY_RELU, a.lo, a.hi, a.alpha, y);
         break;
+    case C8_QACT_HARDSWISH:
+        rq_avx2_body(x, m, i0, i1, C8_QACT_HARDSWISH, a.lo, a.hi, a.alpha, y);
+        break;
     default: rq_avx2_body(x, m, i0, i1, C8_QACT_NONE, a.lo, a.hi, a.alpha, y); break;
     }
 }
@@ -563,9 +613,7 @@ __attribute__((target("avx2"))) static void dq_avx2(const int8_t *q, float s, in
 
 void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
                      const int32_t *isums, const c8_int8_epilogue *ep, void *y) {
-    const bool fast = ep->out == C8_QOUT_INT8 &&
-                      (ep->act.kind == C8_QACT_NONE || ep->act.kind == C8_QACT_RELU ||
-                       ep->act.kind == C8_QACT_CLIP || ep->act.kind == C8_QACT_LEAKY_RELU);
+    const bool fast = ep->out == C8_QOUT_INT8 && fast_kind(ep->act.kind);
 #ifdef C8_HAVE_AVX2_TILES
     const bool avx2 = __builtin_cpu_supports("avx2");
 #endif
@@ -598,8 +646,7 @@ void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float
 
 void c8_dnnl_requant_nhwc(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
                           const int32_t *isums, const c8_int8_epilogue *ep, void *y) {
-    const bool kinds = ep->act.kind == C8_QACT_NONE || ep->act.kind == C8_QACT_RELU ||
-                       ep->act.kind == C8_QACT_CLIP || ep->act.kind == C8_QACT_LEAKY_RELU;
+    const bool kinds = fast_kind(ep->act.kind);
     const bool fast = ep->out == C8_QOUT_INT8 && kinds;
 #ifdef C8_HAVE_AVX2_TILES
     /* int8 or float32 outputs (the latter: a Q8Conv feeding float layers, such as the
@@ -674,10 +721,7 @@ void c8_dnnl_quantize(const float *x, float inv_s, int64_t n, int8_t *q) {
     quantize_scalar(x, inv_s, n, q);
 }
 
-bool c8_dnnl_add_fast(c8_quant_act act) {
-    return act.kind == C8_QACT_NONE || act.kind == C8_QACT_RELU || act.kind == C8_QACT_CLIP ||
-           act.kind == C8_QACT_LEAKY_RELU;
-}
+bool c8_dnnl_add_fast(c8_quant_act act) { return fast_kind(act.kind); }
 
 void c8_dnnl_requantize(const int8_t *x, float m, c8_quant_act act, int64_t n, int8_t *y) {
 #ifdef C8_HAVE_AVX2_TILES

@@ -20,6 +20,13 @@ float c8_ref_act(int act, float a, float b, float x) {
             const float e = expf(x);
             return e / (1.0f + e);
         }
+    case C8_REF_ACT_HARDSWISH: {
+        float t = x + 3.0f;
+        t = t < 0.0f ? 0.0f : t;
+        t = t > 6.0f ? 6.0f : t;
+        const float h = (x * t) / 6.0f;
+        return h * a + b;
+    }
     default: return x;
     }
 }

@@ -145,6 +145,13 @@ c8_status c8_int8_epilogue_check(const char *name, const c8_int8_epilogue *ep, i
                           "layer '%s': Sigmoid cannot be fused into an int8-output epilogue",
                           NAME(name));
         break;
+    case C8_QACT_HARDSWISH:
+        if (!(ep->act.alpha >= FLT_MIN && ep->act.alpha <= FLT_MAX) ||
+            !(ep->act.lo >= -FLT_MAX && ep->act.lo <= FLT_MAX) ||
+            !(ep->act.hi >= -FLT_MAX && ep->act.hi <= FLT_MAX))
+            return c8_err(err, C8_ERR_INVALID,
+                          "layer '%s': hard-swish's scale or affine is not finite", NAME(name));
+        break;
     default:
         return c8_err(err, C8_ERR_INVALID, "layer '%s': unknown activation kind %d", NAME(name),
                       (int)ep->act.kind);

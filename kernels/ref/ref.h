@@ -22,10 +22,13 @@
 #define C8_REF_ACT_CLIP 2       /* min(max(x, a), b) */
 #define C8_REF_ACT_LEAKY_RELU 3 /* x < 0 ? a*x : x */
 #define C8_REF_ACT_SIGMOID 4    /* 1 / (1 + exp(-x)), evaluated without overflow */
+/* hard-swish and an affine: t = x + 3, t = min(max(t, 0), 6), h = x * t, h = h / 6, h * a + b,
+ * one float32 rounding per step in that order (the ONNX graph's Add, Clip, Mul, Div, Mul, Add) */
+#define C8_REF_ACT_HARDSWISH 5
 
 typedef struct c8_epilogue {
     int act;    /* C8_REF_ACT_* */
-    float a, b; /* Clip min/max; LeakyRelu alpha in a */
+    float a, b; /* Clip min/max; LeakyRelu alpha in a; hard-swish's affine */
 } c8_epilogue;
 
 /* One activation of one value. */

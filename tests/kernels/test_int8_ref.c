@@ -55,6 +55,14 @@ static float t_act(float y, const c8_quant_act *a) {
         }
         return y;
     case C8_QACT_SIGMOID: return 1.0f / (1.0f + expf(-y));
+    case C8_QACT_HARDSWISH: {
+        float t = y * a->alpha;
+        t = t + 3.0f;
+        t = fminf(fmaxf(t, 0.0f), 6.0f);
+        float h = y * t;
+        h = h * a->lo;
+        return h + a->hi;
+    }
     default: return y;
     }
 }
@@ -73,6 +81,10 @@ static double t_act_f64(double y, const c8_quant_act *a) {
     case C8_QACT_CLIP: return y < a->lo ? a->lo : (y > a->hi ? a->hi : y);
     case C8_QACT_LEAKY_RELU: return y < 0 ? y * a->alpha : y;
     case C8_QACT_SIGMOID: return 1 / (1 + exp(-y));
+    case C8_QACT_HARDSWISH: { /* in real units: x = y * alpha, x * clip(x + 3, 0, 6) / 6 */
+        const double x = y * a->alpha, a6 = (double)a->lo * 6;
+        return (x * fmin(fmax(x + 3, 0), 6) / 6 * a6) / a->alpha + a->hi;
+    }
     default: return y;
     }
 }
@@ -110,6 +122,10 @@ static void check_elem(stats *st, c8_quant_out out, const void *y, int64_t idx, 
             a->kind == C8_QACT_SIGMOID
                 ? SIGMOID_TOL
                 : FLOAT_REL_TOL * (fabs((double)acc * m) + (hasr ? fabs((double)r * mr) : 0));
+        if (a->kind == C8_QACT_HARDSWISH) /* |y| * 6 * lo is the size of the product's terms */
+            tol = FLOAT_REL_TOL *
+                  ((fabs((double)acc * m) + (hasr ? fabs((double)r * mr) : 0)) * 6 * a->lo +
+                   fabs(a->hi));
         ok &= fabs(got - ideal) <= tol + 1e-30;
     } else {
         uint16_t got = ((const uint16_t *)y)[idx];
@@ -135,14 +151,23 @@ static void fill_i8(c8t_rng *rng, int8_t *p, int64_t n) {
 
 /* An activation for variant v in the output's units (int8 output: quant units ~ +-127). */
 static c8_quant_act pick_act(int v, c8_quant_out out) {
+    static const int32_t k_int8[] = {C8_QACT_NONE, C8_QACT_RELU, C8_QACT_CLIP, C8_QACT_LEAKY_RELU,
+                                     C8_QACT_HARDSWISH};
+    static const int32_t k_float[] = {C8_QACT_NONE,       C8_QACT_RELU,    C8_QACT_CLIP,
+                                      C8_QACT_LEAKY_RELU, C8_QACT_SIGMOID, C8_QACT_HARDSWISH};
     c8_quant_act a = {C8_QACT_NONE, 0, 0, 0};
-    int kinds = out == C8_QOUT_INT8 ? 4 : 5;
-    a.kind = v % kinds;
+    a.kind = out == C8_QOUT_INT8 ? k_int8[v % 5] : k_float[v % 6];
+    a.alpha = 0.1f;
     if (a.kind == C8_QACT_CLIP) {
         a.lo = out == C8_QOUT_INT8 ? -50.25f : -1.5f;
         a.hi = out == C8_QOUT_INT8 ? 90.75f : 2.0f;
     }
-    a.alpha = 0.1f;
+    if (a.kind ==
+        C8_QACT_HARDSWISH) { /* c8_quant_act_make's units: s_out 0.04, affine (0.9, 0.092) */
+        a.alpha = out == C8_QOUT_INT8 ? 0.04f : 1.0f;
+        a.lo = 0.15f;
+        a.hi = out == C8_QOUT_INT8 ? 2.3f : 0.1f; /* (not a tie: t = 0 gives hi itself) */
+    }
     return a;
 }
 

@@ -228,8 +228,8 @@ static void test_conv_shapes(void) {
 
 /* FusedConv and plain Conv with a fusion record: y = act(conv(x) + b + residual). */
 static void test_fused_conv(void) {
-    const c8_act acts[] = {C8_ACT_RELU, C8_ACT_CLIP, C8_ACT_LEAKY_RELU, C8_ACT_SIGMOID,
-                           C8_ACT_NONE};
+    const c8_act acts[] = {C8_ACT_RELU,    C8_ACT_CLIP,      C8_ACT_LEAKY_RELU,
+                           C8_ACT_SIGMOID, C8_ACT_HARDSWISH, C8_ACT_NONE};
     for (int op = 0; op < 2; op++)
         for (size_t ai = 0; ai < sizeof acts / sizeof acts[0]; ai++)
             for (int with_res = 0; with_res < 2; with_res++) {
@@ -275,18 +275,26 @@ static void test_fused_conv(void) {
                 conv64(&d, x, w, b, ref, tol, &nterms);
                 for (int i = 0; i < 175; i++) {
                     double v = ref[i] + (with_res ? res[i] : 0.0);
+                    const double pre = v;
                     double t_abs = tol[i] + (with_res ? fabs((double)res[i]) : 0.0);
                     switch (acts[ai]) {
                     case C8_ACT_RELU: v = v > 0 ? v : 0; break;
                     case C8_ACT_CLIP: v = fmin(fmax(v, -0.5), 0.75); break;
                     case C8_ACT_LEAKY_RELU: v = v < 0 ? 0.2 * v : v; break;
                     case C8_ACT_SIGMOID: v = 1 / (1 + exp(-v)); break;
+                    case C8_ACT_HARDSWISH: /* x * clip(x + 3, 0, 6) / 6, then * 0.2 + 0.75 */
+                        v = v * fmin(fmax(v + 3, 0), 6) / 6 * 0.2 + 0.75;
+                        break;
                     default: break;
                     }
                     ref[i] = v;
                     /* the activations are 1-Lipschitz (sigmoid 1/4): the sum's bound carries
                      * over, plus a rounding of the activation itself */
                     tol[i] = (double)(nterms + SUM_SLACK + 1) * U32 * t_abs + 4 * U32 * fabs(v);
+                    /* hard-swish: slope up to 1.5 (x 0.2), six roundings of values up to |x| */
+                    if (acts[ai] == C8_ACT_HARDSWISH)
+                        tol[i] += (double)(nterms + SUM_SLACK + 1) * U32 * t_abs +
+                                  8 * U32 * (1 + fabs(pre));
                 }
                 char what[96];
                 snprintf(what, sizeof what, "%s act %d residual %d", opt, (int)acts[ai], with_res);

@@ -356,6 +356,26 @@ static void test_act_make(void) {
     CU_ASSERT_EQUAL(
         c8_quant_act_make("L", (c8_quant_act_kind)9, 0, 0, 0, C8_QOUT_FLOAT, 0, &a, &err),
         C8_ERR_INVALID);
+    /* hard-swish with the affine (2, 1), s_out 0.5: alpha 0.5, lo 2/6, hi 1/0.5 */
+    CU_ASSERT_EQUAL_FATAL(
+        c8_quant_act_make("hs", C8_QACT_HARDSWISH, 2.0f, 1.0f, 0, C8_QOUT_INT8, 0.5f, &a, &err),
+        C8_OK);
+    CU_ASSERT(a.alpha == 0.5f && a.lo == (float)(2.0 / 6.0) && a.hi == 2.0f);
+    /* y = 4 units = 2.0 real: 2 * clip(5, 0, 6) / 6 = 5/3, * 2 + 1 = 13/3 real = 26/3 units,
+     * 8.667 -> 9; y = -8 units = -4 real: clip(-1) = 0 -> b = 1 real = 2 units; y = 20 units =
+     * 10 real: clip 6 -> 10, * 2 + 1 = 21 real = 42 units */
+    CU_ASSERT_EQUAL(c8_quant_epilogue_i8(4, 1.0f, 0, 0, 0, a), 9);
+    CU_ASSERT(fabsf(c8_quant_epilogue_f32(4, 1.0f, 0, 0, 0, a) - 26.0f / 3.0f) < 1e-5f);
+    CU_ASSERT_EQUAL(c8_quant_epilogue_i8(-8, 1.0f, 0, 0, 0, a), 2);
+    CU_ASSERT_EQUAL(c8_quant_epilogue_i8(20, 1.0f, 0, 0, 0, a), 42);
+    CU_ASSERT_EQUAL_FATAL(
+        c8_quant_act_make("hs", C8_QACT_HARDSWISH, 2.0f, 1.0f, 0, C8_QOUT_FLOAT, 0, &a, &err),
+        C8_OK);
+    CU_ASSERT(a.alpha == 1.0f && a.hi == 1.0f);
+    CU_ASSERT(fabsf(c8_quant_epilogue_f32(2, 1.0f, 0, 0, 0, a) - 13.0f / 3.0f) < 1e-6f);
+    CU_ASSERT_EQUAL(
+        c8_quant_act_make("hs", C8_QACT_HARDSWISH, NAN, 1.0f, 0, C8_QOUT_FLOAT, 0, &a, &err),
+        C8_ERR_INVALID);
 }
 
 static void test_epilogue_edges(void) {

@@ -708,6 +708,96 @@ static void test_options_and_idempotence(void) {
     c8_graph_destroy(g);
 }
 
+/* ---- fuse_hardswish ---- */
+
+/* Conv (+ BN when bn), then the hard-swish chain of the ONNX exporters: Add(z, 3), Clip(0, 6), Mul
+ * (the Clip first: either side), Div(., div), then Mul(a, .) and Add(., b) by constants of shape
+ * `aff` (one element: the affine joins the fusion; per channel: it stays outside). `extra`: the
+ * conv's output is also a graph output (the chain must stay). */
+static c8_graph *hardswish_graph(uint64_t seed, float div, c8_shape aff, bool extra, bool bn) {
+    c8_graph *g = pu_graph(13);
+    c8t_rng r = {seed};
+    int x = pu_input(g, "x", PU_SHAPE(1, 3, 6, 7));
+    int z = conv_bn(g, &r, "hs_conv", bn ? "hs_bn" : NULL, x, 3, 4, 3, true);
+    float three = 3.0f, zero = 0.0f, six = 6.0f;
+    int c3 = pu_const_vals(g, "c3", pu_shape(0, NULL), C8_DT_FLOAT, &three);
+    int a = PU_OP(g, "hs_add", "Add", "hs_add_out", z, c3);
+    int lo = pu_const_vals(g, "c0", pu_shape(0, NULL), C8_DT_FLOAT, &zero);
+    int hi = pu_const_vals(g, "c6", pu_shape(0, NULL), C8_DT_FLOAT, &six);
+    int k = PU_OP(g, "hs_clip", "Clip", "hs_clip_out", a, lo, hi);
+    int m = PU_OP(g, "hs_mul", "Mul", "hs_mul_out", k, z);
+    int cd = pu_const_vals(g, "cdiv", pu_shape(0, NULL), C8_DT_FLOAT, &div);
+    int d = PU_OP(g, "hs_div", "Div", "hs_div_out", m, cd);
+    int ca = pu_const(g, "aff_a", aff, &r, 0.5f, 1.5f);
+    int ma = PU_OP(g, "aff_mul", "Mul", "aff_mul_out", ca, d);
+    int cb = pu_const(g, "aff_b", aff, &r, -0.5f, 0.5f);
+    int y = PU_OP(g, "aff_add", "Add", "aff_add_out", ma, cb);
+    pu_output(g, y);
+    if (extra) pu_output(g, z);
+    must_finish(g, true);
+    return g;
+}
+
+static void test_hardswish(void) {
+    /* the whole chain with its affine: one FusedConv, bit for bit the unfused graph (no BN:
+     * folding it changes the sums) */
+    c8_graph *g = hardswish_graph(SEED + 21, 6.0f, PU_SHAPE(1), false, false);
+    c8_pass_log *log = c8_pass_log_create();
+    double before = g_worst;
+    g_worst = 0;
+    c8_graph *o = optimize_and_compare(g, NULL, log, SEED + 21);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT_EQUAL(g_worst, 0.0); /* the same float32 steps in the same order */
+    g_worst = before > g_worst ? before : g_worst;
+    CU_ASSERT_EQUAL(pu_live(o), 1);
+    const c8_node *n = pu_producer(o, "aff_add_out");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+    CU_ASSERT_EQUAL(n->op, C8_OP_FUSED_CONV);
+    CU_ASSERT_EQUAL(n->fusion.act, C8_ACT_HARDSWISH);
+    CU_ASSERT_STRING_EQUAL(n->fusion.label,
+                           "CAKMVMA(hs_conv+hs_add+hs_clip+hs_mul+hs_div+aff_mul+aff_add)");
+    const int ca = c8_graph_find_value(g, "aff_a"), cb = c8_graph_find_value(g, "aff_b");
+    CU_ASSERT_EQUAL(n->fusion.act_a, *(const float *)g->vals[ca].data);
+    CU_ASSERT_EQUAL(n->fusion.act_b, *(const float *)g->vals[cb].data);
+    CU_ASSERT_EQUAL(c8_pass_log_count(log, C8_PASS_FUSE_HARDSWISH), 1);
+    must_check(o);
+    c8_pass_log_destroy(log);
+    c8_graph_destroy(o);
+    /* off: the chain stays */
+    c8_pass_options opt;
+    c8_pass_options_init(&opt);
+    opt.enable[C8_PASS_FUSE_HARDSWISH] = false;
+    o = optimize_and_compare(g, &opt, NULL, SEED + 21);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    CU_ASSERT_EQUAL(pu_count_op(o, C8_OP_DIV), 1);
+    c8_graph_destroy(o);
+    c8_graph_destroy(g);
+
+    /* a per-channel affine stays outside: hard-swish alone (a = 1, b = 0) */
+    g = hardswish_graph(SEED + 22, 6.0f, PU_SHAPE(1, 4, 1, 1), false, true);
+    o = optimize_and_compare(g, NULL, NULL, SEED + 22);
+    CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+    n = pu_producer(o, "hs_div_out");
+    CU_ASSERT_PTR_NOT_NULL_FATAL(n);
+    CU_ASSERT_EQUAL(n->fusion.act, C8_ACT_HARDSWISH);
+    CU_ASSERT(n->fusion.act_a == 1.0f && n->fusion.act_b == 0.0f);
+    CU_ASSERT_EQUAL(pu_count_op(o, C8_OP_MUL), 1);
+    CU_ASSERT_EQUAL(pu_count_op(o, C8_OP_ADD), 1);
+    c8_graph_destroy(o);
+    c8_graph_destroy(g);
+
+    /* not hard-swish (Div by 5), and a conv output read elsewhere too: nothing fused */
+    for (int v = 0; v < 2; v++) {
+        g = hardswish_graph(SEED + 23 + (uint64_t)v, v ? 6.0f : 5.0f, PU_SHAPE(1), v == 1, true);
+        o = optimize_and_compare(g, NULL, NULL, SEED + 23 + (uint64_t)v);
+        CU_ASSERT_PTR_NOT_NULL_FATAL(o);
+        CU_ASSERT_EQUAL(pu_count_op(o, C8_OP_DIV), 1);
+        CU_ASSERT_EQUAL(pu_count_op(o, C8_OP_CLIP), 1);
+        c8_graph_destroy(o);
+        c8_graph_destroy(g);
+    }
+}
+
 /* ---- DOT ---- */
 
 static void test_dot(void) {
@@ -763,6 +853,7 @@ static const c8_test_case cases[] = {
     {"conv_transpose", test_conv_transpose},
     {"fold_constants", test_fold_constants},
     {"options_and_idempotence", test_options_and_idempotence},
+    {"hardswish", test_hardswish},
     {"dot", test_dot},
     {"summary", test_summary},
 };

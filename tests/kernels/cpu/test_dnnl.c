@@ -138,8 +138,8 @@ static int check_fp32(const char *what, uint64_t seed, const float *ref, const f
     return wi < 0;
 }
 
-static const c8_act k_acts[] = {C8_ACT_NONE, C8_ACT_RELU, C8_ACT_CLIP, C8_ACT_LEAKY_RELU,
-                                C8_ACT_SIGMOID};
+static const c8_act k_acts[] = {C8_ACT_NONE,       C8_ACT_RELU,    C8_ACT_CLIP,
+                                C8_ACT_LEAKY_RELU, C8_ACT_SIGMOID, C8_ACT_HARDSWISH};
 
 /* ---------------------------------------------------------------- FP32 Conv */
 
@@ -224,7 +224,7 @@ static void fp32_conv_case(c8_dnnl_ctx *ctx, const conv_case *cc, int variant, u
     c8_node *nd = &g->nodes[0];
     int y = nd->out[0];
     int64_t ny = c8_shape_numel(&g->vals[y].shape);
-    nd->fusion.act = k_acts[variant % 5];
+    nd->fusion.act = k_acts[variant % 6];
     nd->fusion.act_a = nd->fusion.act == C8_ACT_CLIP ? -0.5f : 0.1f;
     nd->fusion.act_b = 0.7f;
     float *res = NULL;
@@ -306,7 +306,7 @@ static void fp32_gemm_case(c8_dnnl_ctx *ctx, int64_t M, int64_t N, int64_t K, in
     CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
     c8_node *nd = &g->nodes[0];
     int y = nd->out[0];
-    nd->fusion.act = k_acts[variant % 5];
+    nd->fusion.act = k_acts[variant % 6];
     nd->fusion.act_a = nd->fusion.act == C8_ACT_CLIP ? -0.5f : 0.1f;
     nd->fusion.act_b = 0.7f;
     nd->fusion.residual = -1;
@@ -474,14 +474,20 @@ static int8_t *rand_i8(c8t_rng *r, int64_t n, int lo, int hi) {
 }
 
 static void set_act(c8_graph *g, int node, int variant, int out) {
-    static const int kinds[] = {C8_QACT_NONE, C8_QACT_RELU, C8_QACT_CLIP, C8_QACT_LEAKY_RELU};
-    int kind = kinds[variant % 4];
+    static const int kinds[] = {C8_QACT_NONE, C8_QACT_RELU, C8_QACT_CLIP, C8_QACT_LEAKY_RELU,
+                                C8_QACT_HARDSWISH};
+    int kind = kinds[variant % 5];
     pu_attr_i(g, node, "act", kind);
     if (kind == C8_QACT_CLIP) {
         pu_attr_f(g, node, "act_lo", out == C8_QOUT_INT8 ? -40.0f : -0.3f);
         pu_attr_f(g, node, "act_hi", out == C8_QOUT_INT8 ? 90.0f : 0.6f);
     }
     if (kind == C8_QACT_LEAKY_RELU) pu_attr_f(g, node, "act_alpha", 0.1f);
+    if (kind == C8_QACT_HARDSWISH) { /* s_out 0.05 (int8) and an affine (1.2, -0.4) */
+        pu_attr_f(g, node, "act_alpha", out == C8_QOUT_INT8 ? 0.05f : 1.0f);
+        pu_attr_f(g, node, "act_lo", 0.2f);
+        pu_attr_f(g, node, "act_hi", out == C8_QOUT_INT8 ? -8.0f : -0.4f);
+    }
 }
 
 static int same_bytes(const char *what, uint64_t seed, const void *a, const void *b, size_t n) {
@@ -622,7 +628,7 @@ static void test_int8_conv(void) {
             const bool negative = xmode == X_SIGNED || xmode == X_SEXTREME;
             if (no_s8 && !negative) continue;
             for (size_t ci = 0; ci < n_cases; ci++)
-                for (int variant = 0; variant < 8; variant++) {
+                for (int variant = 0; variant < 10; variant++) { /* 8, 9: hard-swish */
                     c8_dnnl_thread_scope t = c8_dnnl_threads_enter(ci == n_cases - 1 ? 1 : 0);
                     const char *route =
                         q8_conv_case(ctx, &cases[ci], variant, 3000 + (uint64_t)i++, xmode);
