@@ -37,7 +37,8 @@ typedef enum op_kind {
     OP_I8_ADD,
     OP_I8_CONCAT,
     OP_I8_QUANT,
-    OP_I8_DEQUANT
+    OP_I8_DEQUANT,
+    OP_SOFTMAX
 } op_kind;
 
 typedef struct op {
@@ -66,6 +67,7 @@ static c8_status launch(void *user, cudaStream_t s, c8_error *err) {
     case OP_GPOOL: return c8cu_global_pool(0, &o->y, &o->a, s, err);
     case OP_EW: return c8cu_eltwise(&o->ew, &o->y, &o->a, &o->b, NULL, s, err);
     case OP_CONVERT: return c8cu_copy(&o->y, &o->a, s, err);
+    case OP_SOFTMAX: return c8cu_softmax(o->n, o->c, 1, o->src, o->dst, s, err);
     case OP_I8_MAXPOOL: return c8_cuda_int8_maxpool2d(&o->ipool, o->src, o->dst, s, err);
     case OP_I8_GAP:
         return c8_cuda_int8_global_avgpool(o->n, o->c, o->hw, o->src, 1.0f / 49.0f, o->dst, s, err);
@@ -273,6 +275,19 @@ int main(int argc, char **argv) {
         o.y = view_nhwc(b.buf[1], F16, N, 256, 56, 56);
         o.bytes = (size_t)N * 256 * 56 * 56 * 4;
         time_op(&b, "Reformat FP16 NCHW -> NHWC 256x56x56", &o, NULL);
+    }
+    { /* Softmax in float32 over contiguous rows: a classifier's 1000 classes at this batch, and
+       * the PP-OCRv4 recognizer's 40 time steps x 6,625 classes per image at a quarter of it */
+        memset(&o, 0, sizeof o);
+        o.kind = OP_SOFTMAX;
+        o.src = b.buf[0];
+        o.dst = b.buf[1];
+        o.n = N, o.c = 1000;
+        o.bytes = (size_t)N * 1000 * 8;
+        time_op(&b, "Softmax FP32 1000 classes", &o, NULL);
+        o.n = (N / 4 > 0 ? N / 4 : 1) * 40, o.c = 6625;
+        o.bytes = (size_t)o.n * 6625 * 8;
+        time_op(&b, "Softmax FP32 (batch/4) x 40 x 6625", &o, NULL);
     }
     /* INT8, NHWC32 */
     {

@@ -39,7 +39,7 @@ mkdir -p /tmp/c8work /tmp/onnx && tar xzf .devrun/onnx-testdata.tgz -C /tmp/onnx
 export C8_ONNX_TESTDATA=/tmp/onnx/data
 summary=""
 echo "== 1. GPU suites $(el)"
-for t in ${C8_GPU_SUITES:-test_cuda_int8_imma_map test_cuda_int8_conv test_cuda_int8_ops test_backend_ops test_backend_models test_cuda_alloc test_place}; do
+for t in ${C8_GPU_SUITES:-test_cuda_int8_imma_map test_cuda_int8_conv test_cuda_int8_ops test_cuda_float_ops test_backend_ops test_backend_models test_cuda_alloc test_place}; do
     [ -x "$B/$t" ] || continue
     timeout 240 "$B/$t" >"$OUT/$t.log" 2>&1
     rc=$?

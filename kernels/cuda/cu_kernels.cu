@@ -411,6 +411,34 @@ __global__ void k_transpose_small(tr_args a, int small_rows, int64_t total) {
     }
 }
 
+/* float32 NCHW -> binary16 NHWC for C <= 4 (a network's image input): each thread converts 8
+ * pixels, reading two 16-byte vectors from each plane and writing its 8 * C halves as C 16-byte
+ * stores. The values are st_f(ld_f(x)): __float2half_rn. k_transpose_small's 2-byte stores ran
+ * ResNet-50's 3-channel input at 51% of the copy rate. Needs cols % 8 == 0 and 16-byte
+ * aligned x and y. */
+template <int C>
+__global__ void __launch_bounds__(C8CU_THREADS)
+    k_f32_planes_to_f16_pixels(int64_t groups, int64_t cols, const float *x, __half *y) {
+    const int64_t gpb = cols / 8; /* groups per image */
+    for (int64_t i = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; i < groups;
+         i += (int64_t)gridDim.x * blockDim.x) {
+        const int64_t b = i / gpb, g = i - b * gpb;
+        const float *xb = x + b * C * cols + g * 8;
+        __align__(16) __half o[8 * C];
+#pragma unroll
+        for (int c = 0; c < C; c++) {
+            const float4 u0 = __ldg(reinterpret_cast<const float4 *>(xb + c * cols));
+            const float4 u1 = __ldg(reinterpret_cast<const float4 *>(xb + c * cols + 4));
+            const float f[8] = {u0.x, u0.y, u0.z, u0.w, u1.x, u1.y, u1.z, u1.w};
+#pragma unroll
+            for (int k = 0; k < 8; k++) o[k * C + c] = __float2half_rn(f[k]);
+        }
+        uint4 *dst = reinterpret_cast<uint4 *>(y + (b * cols + g * 8) * C);
+#pragma unroll
+        for (int k = 0; k < C; k++) dst[k] = reinterpret_cast<const uint4 *>(o)[k];
+    }
+}
+
 /* Whether the collapsed copy g (y <- x) swaps two dense inner axes; fills *t. */
 static bool transpose_fits(const geom *g, const c8cu_view *y, const c8cu_view *x, tr_args *t) {
     if (g->rank != 2 && g->rank != 3) return false;
@@ -465,6 +493,34 @@ extern "C" c8_status c8cu_eltwise(const c8cu_ew_params *p, const c8cu_view *y, c
     if (p->op == C8CU_EW_COPY && (a->type == C8CU_F32 || a->type == C8CU_F16) &&
         (y->type == C8CU_F32 || y->type == C8CU_F16) && transpose_fits(&g, y, a, &tr)) {
         const int64_t batch = g.rank == 3 ? g.dims[0] : 1;
+        const int64_t small_c = tr.rows; /* x (batch, rows = C, cols = H * W) */
+        if (a->type == C8CU_F32 && y->type == C8CU_F16 && small_c >= 1 && small_c <= 4 &&
+            tr.cols % 8 == 0 && !((uintptr_t)a->data & 15u) && !((uintptr_t)y->data & 15u)) {
+            const int64_t groups = batch * (tr.cols / 8);
+            const int nb = blocks_for(groups);
+            const float *xf = (const float *)a->data;
+            __half *yh = (__half *)y->data;
+            switch (small_c) {
+            case 1:
+                k_f32_planes_to_f16_pixels<1>
+                    <<<nb, C8CU_THREADS, 0, stream>>>(groups, tr.cols, xf, yh);
+                break;
+            case 2:
+                k_f32_planes_to_f16_pixels<2>
+                    <<<nb, C8CU_THREADS, 0, stream>>>(groups, tr.cols, xf, yh);
+                break;
+            case 3:
+                k_f32_planes_to_f16_pixels<3>
+                    <<<nb, C8CU_THREADS, 0, stream>>>(groups, tr.cols, xf, yh);
+                break;
+            default:
+                k_f32_planes_to_f16_pixels<4>
+                    <<<nb, C8CU_THREADS, 0, stream>>>(groups, tr.cols, xf, yh);
+                break;
+            }
+            C8_CUDA_LAUNCH_TRY(err);
+            return C8_OK;
+        }
         if (tr.rows <= 16 || tr.cols <= 16) {
             const int small_rows = tr.rows <= tr.cols;
             const int64_t total = batch * (small_rows ? tr.cols : tr.rows);
@@ -755,7 +811,8 @@ struct pool_nhwc_args {
     uint4 *y;
 };
 
-template <typename T>
+/* MAX: MaxPool (no sums kept), else AveragePool (no maxima kept) */
+template <typename T, bool MAX>
 __global__ void __launch_bounds__(C8CU_THREADS) k_pool2d_nhwc(pool_nhwc_args a) {
     typedef vec_traits<T> tr;
     const int V = tr::V, cv = a.C / V;
@@ -802,9 +859,9 @@ __global__ void __launch_bounds__(C8CU_THREADS) k_pool2d_nhwc(pool_nhwc_args a) 
 #pragma unroll
                 for (int k = 0; k < V; k++) {
                     const float e = tr::get(v[t], k);
-                    sum[k] += e;
-                    if (e != e) nan_seen[k] = true;
-                    if (inside == 0 || e > mx[k]) mx[k] = e;
+                    if (!MAX) sum[k] += e;
+                    if (MAX && e != e) nan_seen[k] = true;
+                    if (MAX && (inside == 0 || e > mx[k])) mx[k] = e;
                 }
                 inside++;
             }
@@ -821,9 +878,9 @@ __global__ void __launch_bounds__(C8CU_THREADS) k_pool2d_nhwc(pool_nhwc_args a) 
 #pragma unroll
                     for (int k = 0; k < V; k++) {
                         const float e = tr::get(u, k);
-                        sum[k] += e;
-                        if (e != e) nan_seen[k] = true;
-                        if (inside == 0 || e > mx[k]) mx[k] = e;
+                        if (!MAX) sum[k] += e;
+                        if (MAX && e != e) nan_seen[k] = true;
+                        if (MAX && (inside == 0 || e > mx[k])) mx[k] = e;
                     }
                     inside++;
                 }
@@ -834,7 +891,7 @@ __global__ void __launch_bounds__(C8CU_THREADS) k_pool2d_nhwc(pool_nhwc_args a) 
 #pragma unroll
         for (int k = 0; k < V; k++) {
             float res;
-            if (a.d.is_max)
+            if (MAX)
                 res = nan_seen[k] ? __int_as_float(0x7fc00000) : (inside ? mx[k] : -INFINITY);
             else
                 res = sum[k] / (float)cnt;
@@ -842,6 +899,109 @@ __global__ void __launch_bounds__(C8CU_THREADS) k_pool2d_nhwc(pool_nhwc_args a) 
         }
         a.y[((size_t)(n * a.P + p) * a.Q + q) * cv + c] = o;
     }
+}
+
+/* Dense NCHW (an FP32 network's layout on the GPU), one float type: one thread per output, int32
+ * index math with no stride arithmetic, windows of up to 9 taps loaded before any is reduced, the
+ * reduction as k_pool2d's (same order and NaN / empty-window rules: the same result bit for bit).
+ * k_pool2d, with its per-load type switch and 16-slot window, ran ResNet-50's FP32 MaxPool at 20%
+ * of the copy rate. a.C counts planes here (N * C), a.N is unused. */
+template <typename T, bool MAX>
+__global__ void __launch_bounds__(C8CU_THREADS) k_pool2d_nchw(pool_nhwc_args a) {
+    const int kh = (int)a.d.kh, kw = (int)a.d.kw, taps = kh * kw;
+    const int sh = (int)a.d.sh, sw = (int)a.d.sw, dh = (int)a.d.dh, dw = (int)a.d.dw;
+    const int pt = (int)a.d.pt, pl = (int)a.d.pl, pb = (int)a.d.pb, pr = (int)a.d.pr;
+    const T *x = (const T *)a.x;
+    T *y = (T *)a.y;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < a.total; i += gridDim.x * blockDim.x) {
+        const int q = i % a.Q;
+        const int r = i / a.Q;
+        const int p = r % a.P;
+        const int plane = r / a.P;
+        const T *xb = x + (size_t)plane * a.H * a.W;
+        float sum = 0.0f, mx = 0.0f;
+        bool nan_seen = false;
+        int inside = 0, padded = 0;
+        if (taps <= 9) {
+            float v[9];
+            unsigned valid = 0;
+#pragma unroll
+            for (int t = 0; t < 9; t++) {
+                v[t] = 0.0f;
+                if (t < taps) {
+                    const int iy = p * sh - pt + (t / kw) * dh;
+                    const int ix = q * sw - pl + (t % kw) * dw;
+                    if (iy >= -pt && iy < a.H + pb && ix >= -pl && ix < a.W + pr) {
+                        padded++;
+                        if (iy >= 0 && iy < a.H && ix >= 0 && ix < a.W) {
+                            v[t] = (float)__ldg(xb + iy * a.W + ix);
+                            valid |= 1u << t;
+                        }
+                    }
+                }
+            }
+#pragma unroll
+            for (int t = 0; t < 9; t++) {
+                if (!((valid >> t) & 1u)) continue;
+                if (!MAX) sum += v[t];
+                if (MAX && v[t] != v[t]) nan_seen = true;
+                if (MAX && (inside == 0 || v[t] > mx)) mx = v[t];
+                inside++;
+            }
+        } else {
+            for (int ky = 0; ky < kh; ky++) {
+                const int iy = p * sh - pt + ky * dh;
+                if (iy < -pt || iy >= a.H + pb) continue;
+                for (int kx = 0; kx < kw; kx++) {
+                    const int ix = q * sw - pl + kx * dw;
+                    if (ix < -pl || ix >= a.W + pr) continue;
+                    padded++;
+                    if (iy < 0 || iy >= a.H || ix < 0 || ix >= a.W) continue;
+                    const float e = (float)__ldg(xb + iy * a.W + ix);
+                    if (!MAX) sum += e;
+                    if (MAX && e != e) nan_seen = true;
+                    if (MAX && (inside == 0 || e > mx)) mx = e;
+                    inside++;
+                }
+            }
+        }
+        float res;
+        if (MAX)
+            res = nan_seen ? __int_as_float(0x7fc00000) : (inside ? mx : -INFINITY);
+        else
+            res = sum / (float)(a.d.count_include_pad ? padded : inside);
+        y[i] = (T)res;
+    }
+}
+
+/* Whether x -> y can take k_pool2d_nchw (dense NCHW float32, offsets below 2^31, windows whose
+ * padding fits in int); fills *f. */
+static bool pool_nchw_fits(const c8cu_pool2d *d, const c8cu_view *y, const c8cu_view *x,
+                           pool_nhwc_args *f) {
+    if (x->type != C8CU_F32 || y->type != C8CU_F32) return false;
+    const int64_t N = x->dims[0], C = x->dims[1], H = x->dims[2], W = x->dims[3];
+    const int64_t P = y->dims[2], Q = y->dims[3];
+    if (x->strides[3] != 1 || x->strides[2] != W || x->strides[1] != H * W ||
+        x->strides[0] != C * H * W)
+        return false;
+    if (y->strides[3] != 1 || y->strides[2] != Q || y->strides[1] != P * Q ||
+        y->strides[0] != C * P * Q)
+        return false;
+    const int64_t lim = (int64_t)1 << 30;
+    if (N * C * H * W >= lim || N * C * P * Q >= lim || d->kh * d->dh + d->pt + d->pb >= lim ||
+        d->kw * d->dw + d->pl + d->pr >= lim || P * d->sh >= lim || Q * d->sw >= lim)
+        return false;
+    f->d = *d;
+    f->N = (int)N;
+    f->C = (int)(N * C);
+    f->H = (int)H;
+    f->W = (int)W;
+    f->P = (int)P;
+    f->Q = (int)Q;
+    f->total = (int)(N * C * P * Q);
+    f->x = (const uint4 *)x->data;
+    f->y = (uint4 *)y->data;
+    return true;
 }
 
 /* Whether x -> y can take k_pool2d_nhwc; fills *f. */
@@ -900,10 +1060,23 @@ extern "C" c8_status c8cu_pool2d_run(const c8cu_pool2d *d, const c8cu_view *y, c
     pool_nhwc_args f;
     if (pool_nhwc_fits(d, y, x, &f)) {
         const int blocks = (int)(((int64_t)f.total + C8CU_THREADS - 1) / C8CU_THREADS);
-        if (x->type == C8CU_F16)
-            k_pool2d_nhwc<__half><<<blocks, C8CU_THREADS, 0, stream>>>(f);
+        if (x->type == C8CU_F16 && d->is_max)
+            k_pool2d_nhwc<__half, true><<<blocks, C8CU_THREADS, 0, stream>>>(f);
+        else if (x->type == C8CU_F16)
+            k_pool2d_nhwc<__half, false><<<blocks, C8CU_THREADS, 0, stream>>>(f);
+        else if (d->is_max)
+            k_pool2d_nhwc<float, true><<<blocks, C8CU_THREADS, 0, stream>>>(f);
         else
-            k_pool2d_nhwc<float><<<blocks, C8CU_THREADS, 0, stream>>>(f);
+            k_pool2d_nhwc<float, false><<<blocks, C8CU_THREADS, 0, stream>>>(f);
+        C8_CUDA_LAUNCH_TRY(err);
+        return C8_OK;
+    }
+    if (pool_nchw_fits(d, y, x, &f)) {
+        const int blocks = blocks_for(f.total);
+        if (d->is_max)
+            k_pool2d_nchw<float, true><<<blocks, C8CU_THREADS, 0, stream>>>(f);
+        else
+            k_pool2d_nchw<float, false><<<blocks, C8CU_THREADS, 0, stream>>>(f);
         C8_CUDA_LAUNCH_TRY(err);
         return C8_OK;
     }
@@ -962,6 +1135,44 @@ __global__ void k_global_pool(gpool_args a) {
     }
 }
 
+/* Average over dense channels-last (N, S, C) into dense (N, C), one float type, C a multiple of
+ * the 16-byte vector: one thread per image and vector of channels, each channel summed in
+ * ascending order in float as k_global_pool sums it (the same result bit for bit), with 16-byte
+ * loads, unrolled so that several are in flight. k_global_pool's 2-byte loads ran ResNet-50's
+ * FP16 pool (2048x7x7, batch 256) at 54% of the copy rate. */
+template <typename T>
+__global__ void __launch_bounds__(C8CU_THREADS)
+    k_global_avg_nhwc(int n, int cv, int S, const uint4 *x, uint4 *y) {
+    typedef vec_traits<T> tr;
+    const int total = n * cv;
+    for (int i = blockIdx.x * blockDim.x + threadIdx.x; i < total; i += gridDim.x * blockDim.x) {
+        const int c = i % cv, img = i / cv;
+        const uint4 *xb = x + (size_t)img * S * cv + c;
+        float s[8];
+#pragma unroll
+        for (int k = 0; k < 8; k++) s[k] = 0.0f;
+        int j = 0;
+        for (; j + 4 <= S; j += 4) {
+            uint4 u[4];
+#pragma unroll
+            for (int t = 0; t < 4; t++) u[t] = __ldg(xb + (size_t)(j + t) * cv);
+#pragma unroll
+            for (int t = 0; t < 4; t++)
+#pragma unroll
+                for (int k = 0; k < tr::V; k++) s[k] += tr::get(u[t], k);
+        }
+        for (; j < S; j++) {
+            const uint4 u = __ldg(xb + (size_t)j * cv);
+#pragma unroll
+            for (int k = 0; k < tr::V; k++) s[k] += tr::get(u, k);
+        }
+        uint4 o = make_uint4(0u, 0u, 0u, 0u);
+#pragma unroll
+        for (int k = 0; k < tr::V; k++) tr::put(o, k, s[k] / (float)S);
+        y[(size_t)img * cv + c] = o;
+    }
+}
+
 extern "C" c8_status c8cu_global_pool(int is_max, const c8cu_view *y, const c8cu_view *x,
                                       cudaStream_t stream, c8_error *err) {
     if (x->rank != 3 || y->rank != 2)
@@ -981,6 +1192,22 @@ extern "C" c8_status c8cu_global_pool(int is_max, const c8cu_view *y, const c8cu
     a.yt = y->type;
     if (a.N * a.C == 0) return C8_OK;
     if (a.S == 0) return c8_err(err, C8_ERR_SHAPE, "cannot pool over an empty window");
+    const int64_t V = x->type == C8CU_F16 ? 8 : 4;
+    if (!is_max && x->type == y->type && (x->type == C8CU_F16 || x->type == C8CU_F32) &&
+        a.C % V == 0 && a.xs[1] == 1 && a.xs[2] == a.C && a.xs[0] == a.S * a.C && a.ys[1] == 1 &&
+        a.ys[0] == a.C && !((uintptr_t)x->data & 15u) && !((uintptr_t)y->data & 15u) &&
+        a.N * a.S * a.C < ((int64_t)1 << 31)) {
+        const int cv = (int)(a.C / V);
+        const int blocks = blocks_for(a.N * cv);
+        if (x->type == C8CU_F16)
+            k_global_avg_nhwc<__half><<<blocks, C8CU_THREADS, 0, stream>>>(
+                (int)a.N, cv, (int)a.S, (const uint4 *)x->data, (uint4 *)y->data);
+        else
+            k_global_avg_nhwc<float><<<blocks, C8CU_THREADS, 0, stream>>>(
+                (int)a.N, cv, (int)a.S, (const uint4 *)x->data, (uint4 *)y->data);
+        C8_CUDA_LAUNCH_TRY(err);
+        return C8_OK;
+    }
     k_global_pool<<<blocks_for(a.N * a.C), C8CU_THREADS, 0, stream>>>(a);
     C8_CUDA_LAUNCH_TRY(err);
     return C8_OK;
@@ -1008,9 +1235,40 @@ __global__ void k_softmax(int64_t outer, int64_t len, int64_t inner, const float
     }
 }
 
+/* Rows contiguous (inner == 1, the usual case): one warp per row, the lanes striding over it.
+ * The result equals k_softmax's: the maximum is exact in any order (a NaN anywhere makes every
+ * output NaN either way: its exponential makes the sum NaN), the exponentials are the same
+ * expf, and only the double sum's order differs (a difference far below a float's ulp). A
+ * thread per row spent 6,625 dependent steps on each of the recognizer's 40 rows. */
+__global__ void __launch_bounds__(C8CU_THREADS)
+    k_softmax_rows(int64_t rows, int64_t len, const float *x, float *y) {
+    const int lane = threadIdx.x & 31;
+    const int64_t nwarps = ((int64_t)gridDim.x * blockDim.x) >> 5;
+    for (int64_t r = ((int64_t)blockIdx.x * blockDim.x + threadIdx.x) >> 5; r < rows; r += nwarps) {
+        const float *xr = x + r * len;
+        float *yr = y + r * len;
+        float m = -INFINITY;
+        for (int64_t j = lane; j < len; j += 32) m = fmaxf(m, xr[j]);
+        for (int o = 16; o > 0; o >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+        double s = 0.0;
+        for (int64_t j = lane; j < len; j += 32) {
+            const float e = expf(xr[j] - m);
+            yr[j] = e;
+            s += e;
+        }
+        for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+        for (int64_t j = lane; j < len; j += 32) yr[j] = (float)(yr[j] / s);
+    }
+}
+
 extern "C" c8_status c8cu_softmax(int64_t outer, int64_t len, int64_t inner, const float *x,
                                   float *y, cudaStream_t stream, c8_error *err) {
     if (outer <= 0 || len <= 0 || inner <= 0) return C8_OK;
+    if (inner == 1 && len >= 32) {
+        k_softmax_rows<<<blocks_for(outer * 32), C8CU_THREADS, 0, stream>>>(outer, len, x, y);
+        C8_CUDA_LAUNCH_TRY(err);
+        return C8_OK;
+    }
     k_softmax<<<blocks_for(outer * inner), C8CU_THREADS, 0, stream>>>(outer, len, inner, x, y);
     C8_CUDA_LAUNCH_TRY(err);
     return C8_OK;

@@ -28,7 +28,7 @@ B=$PWD/.devrun/bin
 head -3 $REAL_OUT/device.txt
 ldd $B/calib8 | grep "not found"
 export OUT=/tmp/c8out
-C8_GPU_SUITES="${C8_GPU_SUITES:-test_cuda_int8_imma_map test_cuda_int8_conv test_cuda_int8_ops test_backend_ops test_backend_models test_cuda_alloc test_place}" timeout ${C8_CHECK_TIMEOUT:-200} bash bench/cuda/gpu_check.sh > /dev/null 2>&1; echo "gpu_check rc=$? $(el)"
+C8_GPU_SUITES="${C8_GPU_SUITES:-test_cuda_int8_imma_map test_cuda_int8_conv test_cuda_int8_ops test_cuda_float_ops test_backend_ops test_backend_models test_cuda_alloc test_place}" timeout ${C8_CHECK_TIMEOUT:-200} bash bench/cuda/gpu_check.sh > /dev/null 2>&1; echo "gpu_check rc=$? $(el)"
 sed -n '/== summary/,$p' /tmp/c8out/gpu_check.log
 grep -h -B2 -A12 "FAILED\|run failed" /tmp/c8out/test_*.log | head -40
 grep -h "imma_smallc runs\|CUTLASS runs" /tmp/c8out/test_cuda_int8_conv.log
@@ -67,6 +67,8 @@ for p in $PRECS; do
   # per layer at batch 256 (synchronized per node: a breakdown, not a throughput)
   C8_CUDA_PROFILE=2 $B/calib8 bench --plan $W/r50_$p.plan --batch 256 --io device --iterations 3 --warmup 1 > /dev/null 2> $W/profile_$p.txt
   grep -A12 "^cuda profile" $W/profile_$p.txt
+  # and at batch 1 (the latency target): every node, so the whole list is kept in the archive
+  C8_CUDA_PROFILE=2 $B/calib8 bench --plan $W/r50_$p.plan --batch 1 --io device --iterations 5 --warmup 2 > /dev/null 2> $W/profile1_$p.txt
   [ $p = fp32 ] || $B/calib8 bench --plan $W/r50_$p.plan --batch 256 --contexts 3 --iterations 30 --warmup 10 --json $W/c8_${p}_ctx3.json > $W/bench_${p}_ctx3.log 2>&1
   [ $p = fp32 ] || tail -2 $W/bench_${p}_ctx3.log
   (cd $W && tar czf $R/r50.tgz *.log *.json *.txt 2>/dev/null)

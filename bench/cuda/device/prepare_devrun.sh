@@ -13,7 +13,7 @@ tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT
 # binaries (CUDA fat binaries compress about 10x)
 mkdir -p "$tmp/bin"
-for t in test_backend_models test_cuda_alloc test_cuda_int8_ops test_cuda_int8_imma_map \
+for t in test_backend_models test_cuda_alloc test_cuda_int8_ops test_cuda_float_ops test_cuda_int8_imma_map \
     test_backend_ops test_cuda_int8_conv test_place test_profile; do
     cp "$B/tests/$t" "$tmp/bin/"
 done

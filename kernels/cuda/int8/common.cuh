@@ -31,6 +31,10 @@ struct c8i_conv_params {
     int sh, sw, pt, pl, dh, dw;
     int m;    /* n * p * q: rows of the implicit GEMM */
     int ktot; /* r * s * cp: reduction length of the implicit GEMM (padded) */
+    /* the device's dynamic shared memory limit per block (0: unknown; dispatch.cu sets it): the
+     * imma kernels fetch an int8 residual tile at their start when it fits beside the pipeline */
+    size_t smem_optin;
+    int res_early; /* set by the imma launcher, read by its kernel */
 };
 
 /* Host: builds the parameter block (dims already validated). */
@@ -42,8 +46,9 @@ c8_status c8i_launch_dp4a(int32_t algo, const c8i_conv_params &p, cudaStream_t s
                           c8_error *err);
 c8_status c8i_launch_imma(int32_t algo, const c8i_conv_params &p, cudaStream_t stream,
                           c8_error *err);
-/* Raises the dynamic shared memory limit of the imma kernels (once per context). */
-c8_status c8i_imma_init(c8_error *err);
+/* Raises the dynamic shared memory limit of the imma kernels (once per context; smem_optin: the
+ * device's limit per block). */
+c8_status c8i_imma_init(size_t smem_optin, c8_error *err);
 /* Dynamic shared memory bytes of an imma algorithm (0 for other algorithms). */
 size_t c8i_imma_smem_bytes(int32_t algo);
 /* The small-channel kernel (conv_smallc.cu): whether it takes d (else *why), its dynamic shared

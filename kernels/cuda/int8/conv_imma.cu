@@ -57,6 +57,10 @@ template <int BM, int BN, int BK_, int WM, int WN, int STAGES> struct imma_cfg {
     static constexpr bool A_EXACT = BM * (BK / 16) % T == 0;
     static constexpr bool B_EXACT = BN * (BK / 16) % T == 0;
     static constexpr int SMEM = STAGES * (A_STAGE + B_STAGE);
+    /* with an int8 residual fetched at the kernel's start: the tile (rows BN + 16 bytes apart)
+     * after the pipeline's stages */
+    static constexpr int RS = BN + 16;
+    static constexpr int SMEM_RES = SMEM + BM * RS;
     /* 8-warp blocks with 64x32 warp tiles or smaller fit two per SM at <= 128 registers */
     static constexpr int MIN_BLOCKS = T == 256 && WM <= 64 && WN <= 32 ? 2 : 1;
     static_assert(A_CH >= 1 && B_CH >= 1 && T % (BK / 16) == 0, "loader mapping");
@@ -84,6 +88,23 @@ __global__ void __launch_bounds__(imma_cfg<BM, BN, BK_, WM, WN, STAGES>::T,
      * Input offsets are 32-bit (tensors < 2^31 bytes: c8_cuda_int8_conv_supports). A row's source
      * is a_off[i] + koff, koff = (r*dh*W + s*dw)*Cp + c the offset of the current tap and slice,
      * valid when ih0 + r*dh and iw0 + s*dw fall inside the input. */
+    /* An int8 residual tile is fetched first, into its own shared memory, so that its latency
+     * overlaps the mainloop's loads: the 1x1 layers that widen 64 -> 256 channels at 56x56 have
+     * one reduction stage, and fetching the residual after it left the SMs waiting for memory
+     * twice per tile (bench/results/int8-conv-h100-2026-12-07b.md: 5% of the mma peak). The
+     * copies join the first stage's cp.async group. */
+    int8_t *const res_tile = smem + C::SMEM;
+    if (p.res_early) {
+        constexpr int CH = BN / 16;
+        const uint32_t dres = sA + C::SMEM;
+        for (int idx = tid; idx < BM * CH; idx += T) {
+            const int row = idx / CH, cc = idx - row * CH;
+            const int m = m0 + row, n = n0 + cc * 16;
+            const bool ok = m < p.m && n < p.kp;
+            cp_async16(dres + row * C::RS + cc * 16, p.res + (ok ? (size_t)m * p.kp + n : 0),
+                       ok ? 16 : 0);
+        }
+    }
     const int j = c8i_imma_load_chunk(tid, BK);
     int a_off[C::A_CH], a_ih0[C::A_CH], a_iw0[C::A_CH];
     uint32_t a_dst[C::A_CH];
@@ -226,11 +247,13 @@ __global__ void __launch_bounds__(imma_cfg<BM, BN, BK_, WM, WN, STAGES>::T,
          * int8-conv-h100-2026-12-07.md). A thread reads the residual of, and writes, only its
          * own fragment positions, so one barrier on each side suffices. Rows are BN + 16 bytes
          * apart: the 8 rows of a fragment access fall in distinct bank groups. */
-        constexpr int RS = BN + 16, CH = BN / 16;
+        constexpr int RS = C::RS, CH = BN / 16;
         static_assert(C::SMEM >= BM * RS, "the staged tile fits the pipeline's shared memory");
-        int8_t *tile = smem;
-        __syncthreads(); /* every warp is done with the pipeline's stages */
-        if (p.res) {
+        int8_t *tile = p.res_early ? res_tile : smem;
+        /* every warp is done with the pipeline's stages, and every thread's residual copies
+         * (waited for above) are visible */
+        __syncthreads();
+        if (p.res && !p.res_early) {
             for (int idx = tid; idx < BM * CH; idx += T) {
                 const int row = idx / CH, cc = idx - row * CH;
                 const int m = m0 + row, n = n0 + cc * 16;
@@ -303,17 +326,20 @@ __global__ void __launch_bounds__(imma_cfg<BM, BN, BK_, WM, WN, STAGES>::T,
 
 template <int BM, int BN, int BK, int WM, int WN, int STAGES> struct imma_kernel {
     using C = imma_cfg<BM, BN, BK, WM, WN, STAGES>;
-    static c8_status init(c8_error *err) {
-        C8_CUDA_TRY(err,
-                    cudaFuncSetAttribute(conv_imma_kernel<BM, BN, BK, WM, WN, STAGES>,
-                                         cudaFuncAttributeMaxDynamicSharedMemorySize, C::SMEM));
+    static c8_status init(size_t smem_optin, c8_error *err) {
+        const int bytes = (size_t)C::SMEM_RES <= smem_optin ? C::SMEM_RES : C::SMEM;
+        C8_CUDA_TRY(err, cudaFuncSetAttribute(conv_imma_kernel<BM, BN, BK, WM, WN, STAGES>,
+                                              cudaFuncAttributeMaxDynamicSharedMemorySize, bytes));
         return C8_OK;
     }
     static c8_status launch(const c8i_conv_params &p, cudaStream_t stream, c8_error *err) {
         long long tiles = (long long)((p.m + BM - 1) / BM) * ((p.kp + BN - 1) / BN);
         if (tiles > 0x7fffffffLL)
             return c8_err(err, C8_ERR_LIMIT, "imma conv: %lld tiles exceed the grid limit", tiles);
-        conv_imma_kernel<BM, BN, BK, WM, WN, STAGES><<<(unsigned)tiles, C::T, C::SMEM, stream>>>(p);
+        c8i_conv_params q = p;
+        q.res_early = p.res && p.out == C8_QOUT_INT8 && (size_t)C::SMEM_RES <= p.smem_optin ? 1 : 0;
+        conv_imma_kernel<BM, BN, BK, WM, WN, STAGES>
+            <<<(unsigned)tiles, C::T, q.res_early ? C::SMEM_RES : C::SMEM, stream>>>(q);
         C8_CUDA_LAUNCH_TRY(err);
         return C8_OK;
     }
@@ -339,23 +365,23 @@ using K20 = imma_kernel<192, 128, 64, 64, 32, 4>;
 
 } // namespace
 
-c8_status c8i_imma_init(c8_error *err) {
-    C8_TRY(K3::init(err));
-    C8_TRY(K4::init(err));
-    C8_TRY(K5::init(err));
-    C8_TRY(K6::init(err));
-    C8_TRY(K7::init(err));
-    C8_TRY(K10::init(err));
-    C8_TRY(K11::init(err));
-    C8_TRY(K12::init(err));
-    C8_TRY(K13::init(err));
-    C8_TRY(K14::init(err));
-    C8_TRY(K15::init(err));
-    C8_TRY(K16::init(err));
-    C8_TRY(K17::init(err));
-    C8_TRY(K18::init(err));
-    C8_TRY(K19::init(err));
-    C8_TRY(K20::init(err));
+c8_status c8i_imma_init(size_t smem_optin, c8_error *err) {
+    C8_TRY(K3::init(smem_optin, err));
+    C8_TRY(K4::init(smem_optin, err));
+    C8_TRY(K5::init(smem_optin, err));
+    C8_TRY(K6::init(smem_optin, err));
+    C8_TRY(K7::init(smem_optin, err));
+    C8_TRY(K10::init(smem_optin, err));
+    C8_TRY(K11::init(smem_optin, err));
+    C8_TRY(K12::init(smem_optin, err));
+    C8_TRY(K13::init(smem_optin, err));
+    C8_TRY(K14::init(smem_optin, err));
+    C8_TRY(K15::init(smem_optin, err));
+    C8_TRY(K16::init(smem_optin, err));
+    C8_TRY(K17::init(smem_optin, err));
+    C8_TRY(K18::init(smem_optin, err));
+    C8_TRY(K19::init(smem_optin, err));
+    C8_TRY(K20::init(smem_optin, err));
     return C8_OK;
 }
 

@@ -158,7 +158,7 @@ c8_status c8_cuda_int8_ctx_create(int device, c8_cuda_int8_ctx **out, c8_error *
     ctx->l2_bytes = (size_t)prop.l2CacheSize;
     ctx->smem_optin = prop.sharedMemPerBlockOptin;
     c8_status st = C8_CUBLAS_CHECK(err, cublasLtCreate(&ctx->lt));
-    if (st == C8_OK && ctx->sm >= 80) st = c8i_imma_init(err);
+    if (st == C8_OK && ctx->sm >= 80) st = c8i_imma_init(ctx->smem_optin, err);
     if (st == C8_OK && ctx->sm >= 80) st = c8i_smallc_init(err);
     for (int32_t a = 0; st == C8_OK && a < C8_CUDA_INT8_ALGO_COUNT; a++) {
         const c8i_cutlass_entry *e = is_cutlass(a) ? c8i_cutlass_find(a, nullptr) : nullptr;
@@ -333,7 +333,8 @@ c8_status c8_cuda_int8_conv_run(c8_cuda_int8_ctx *ctx, int32_t algo, const c8_co
     if (!c8_cuda_int8_conv_supports(ctx, algo, d, ep, &why))
         return c8_err(err, C8_ERR_UNSUPPORTED, "int8 CUDA conv (%s): %s",
                       c8_cuda_int8_algo_name(algo), why);
-    const c8i_conv_params p = c8i_make_params(d, x, w, ep, y);
+    c8i_conv_params p = c8i_make_params(d, x, w, ep, y);
+    p.smem_optin = ctx->smem_optin;
     if (is_dp4a(algo)) return c8i_launch_dp4a(algo, p, stream, err);
     if (is_imma(algo)) return c8i_launch_imma(algo, p, stream, err);
     if (algo == C8_CUDA_INT8_DEPTHWISE) return c8i_launch_depthwise(p, stream, err);

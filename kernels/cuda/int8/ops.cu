@@ -124,25 +124,43 @@ __global__ void __launch_bounds__(kThreads) avgpool_kernel(const pool_params p) 
     *reinterpret_cast<int4 *>(p.y + (size_t)pix * p.cp + ch * 16) = *reinterpret_cast<int4 *>(o);
 }
 
-/* x (n, hw, cp) -> y (n, cp); one thread per image and 4 channels, summing over hw. */
+/* x (n, hw, cp) -> y (n, cp); one thread per image and 16 channels (one 16-byte load per pixel,
+ * four pixels' loads in flight), summing over hw in int32 (exact in any order). Four channels
+ * per 4-byte load ran ResNet-50's pool (2048x7x7, batch 256) at 47% of the copy rate. */
 __global__ void __launch_bounds__(kThreads)
     global_avgpool_kernel(int n, int c, int cp, int hw, const int8_t *x, float mult, int8_t *y) {
-    const int groups = cp / 4;
+    const int groups = cp / 16;
     const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
     if (idx >= (long long)n * groups) return;
     const int g = (int)(idx % groups), img = (int)(idx / groups);
-    const int8_t *xb = x + (size_t)img * hw * cp + g * 4;
-    int32_t acc[4] = {0, 0, 0, 0};
-    for (int i = 0; i < hw; i++) {
-        int v = __ldg(reinterpret_cast<const int *>(xb + (size_t)i * cp));
+    const uint4 *xb = reinterpret_cast<const uint4 *>(x + (size_t)img * hw * cp + g * 16);
+    const int stride = cp / 16;
+    int32_t acc[16];
 #pragma unroll
-        for (int b = 0; b < 4; b++) acc[b] += (int)(int8_t)(v >> (8 * b));
+    for (int b = 0; b < 16; b++) acc[b] = 0;
+    int i = 0;
+    for (; i + 4 <= hw; i += 4) {
+        uint4 u[4];
+#pragma unroll
+        for (int t = 0; t < 4; t++) u[t] = __ldg(xb + (size_t)(i + t) * stride);
+#pragma unroll
+        for (int t = 0; t < 4; t++) {
+            const uint32_t w[4] = {u[t].x, u[t].y, u[t].z, u[t].w};
+#pragma unroll
+            for (int b = 0; b < 16; b++) acc[b] += c8i_sbyte(w[b / 4], b % 4);
+        }
     }
-    __align__(4) int8_t o[4];
+    for (; i < hw; i++) {
+        const uint4 u = __ldg(xb + (size_t)i * stride);
+        const uint32_t w[4] = {u.x, u.y, u.z, u.w};
 #pragma unroll
-    for (int b = 0; b < 4; b++)
-        o[b] = (int8_t)(g * 4 + b < c ? c8i_rne_sat127(C8_FMUL(C8_I2F(acc[b]), mult)) : 0);
-    *reinterpret_cast<int *>(y + (size_t)img * cp + g * 4) = *reinterpret_cast<int *>(o);
+        for (int b = 0; b < 16; b++) acc[b] += c8i_sbyte(w[b / 4], b % 4);
+    }
+    __align__(16) int8_t o[16];
+#pragma unroll
+    for (int b = 0; b < 16; b++)
+        o[b] = (int8_t)(g * 16 + b < c ? c8i_rne_sat127(C8_FMUL(C8_I2F(acc[b]), mult)) : 0);
+    *reinterpret_cast<int4 *>(y + (size_t)img * cp + g * 16) = *reinterpret_cast<const int4 *>(o);
 }
 
 /* ---- NCHW <-> NHWC transposes through a 32x32 shared tile (block 32 x 8) ----
@@ -369,6 +387,27 @@ __global__ void __launch_bounds__(kThreads)
     }
 }
 
+/* concat where the input's channels and its place in the output are 16-aligned (the usual
+ * case): one thread per pixel and 16 channels, one 16-byte load and store. The 4-byte form ran
+ * two 128-channel inputs at 54% of the copy rate. */
+template <typename I>
+__global__ void __launch_bounds__(kThreads)
+    concat16_kernel(I count, int ci, int cpi, int c0, int cpo, const int8_t *x, float m,
+                    int8_t *y) {
+    const I idx = (I)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= count) return;
+    const int groups = ci / 16;
+    const I pix = idx / groups;
+    const int ch = (int)(idx - pix * groups) * 16;
+    const uint4 v = __ldg(reinterpret_cast<const uint4 *>(x + (size_t)pix * cpi + ch));
+    const uint32_t w[4] = {v.x, v.y, v.z, v.w};
+    __align__(16) int8_t o[16];
+#pragma unroll
+    for (int e = 0; e < 16; e++)
+        o[e] = (int8_t)c8i_rne_sat127(C8_FMUL(C8_I2F(c8i_sbyte(w[e / 4], e % 4)), m));
+    *reinterpret_cast<int4 *>(y + (size_t)pix * cpo + c0 + ch) = *reinterpret_cast<const int4 *>(o);
+}
+
 __global__ void __launch_bounds__(kThreads)
     zero_channels_kernel(long long count, int c_from, int cpo, int8_t *y) {
     const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
@@ -422,7 +461,7 @@ c8_status c8_cuda_int8_global_avgpool(int64_t n, int64_t c, int64_t hw, const in
         return c8_err(err, C8_ERR_INVALID,
                       "int8 CUDA GlobalAveragePool: bad shape %lld x %lld x %lld", (long long)n,
                       (long long)c, (long long)hw);
-    long long threads = (long long)n * (cpad(c) / 4);
+    long long threads = (long long)n * (cpad(c) / 16);
     C8_TRY(check_grid(threads, "int8 CUDA GlobalAveragePool", err));
     global_avgpool_kernel<<<blocks_for(threads), kThreads, 0, stream>>>(
         (int)n, (int)c, (int)cpad(c), (int)hw, x, mult, y);
@@ -515,6 +554,21 @@ c8_status c8_cuda_int8_concat(int64_t n_pix, int n_inputs, const int8_t *const *
     if (cpo > 0x7fffffffLL) return c8_err(err, C8_ERR_LIMIT, "int8 CUDA Concat: too many channels");
     int64_t c0 = 0;
     for (int i = 0; i < n_inputs; i++) {
+        if (channels[i] % 16 == 0 && c0 % 16 == 0) {
+            const long long count = (long long)n_pix * (channels[i] / 16);
+            C8_TRY(check_grid(count, "int8 CUDA Concat", err));
+            if (count <= 0x7fffffffLL)
+                concat16_kernel<int><<<blocks_for(count), kThreads, 0, stream>>>(
+                    (int)count, (int)channels[i], (int)cpad(channels[i]), (int)c0, (int)cpo, xs[i],
+                    mults[i], y);
+            else
+                concat16_kernel<long long><<<blocks_for(count), kThreads, 0, stream>>>(
+                    count, (int)channels[i], (int)cpad(channels[i]), (int)c0, (int)cpo, xs[i],
+                    mults[i], y);
+            C8_CUDA_LAUNCH_TRY(err);
+            c0 += channels[i];
+            continue;
+        }
         long long count = (long long)n_pix * ((channels[i] + 3) / 4);
         C8_TRY(check_grid(count, "int8 CUDA Concat", err));
         if (count <= 0x7fffffffLL)

@@ -312,18 +312,24 @@ static void test_pools(void) {
                  p[7] ? " ceil" : "", p[9] ? " cip" : "");
         check_graph(label, g, F_FP16 | F_INT8, 500 + i);
     }
-    for (int mx = 0; mx < 2; mx++) {
-        c8t_rng r = {520 + (uint64_t)mx};
-        c8_graph *g = pu_graph(13);
-        int x = pu_input(g, "x", PU_SHAPE(3, 33, 7, 9));
-        int w = pu_const(g, "w", PU_SHAPE(33, 33, 1, 1), &r, -0.5f, 0.5f);
-        int y = PU_OP(g, "pw", "Conv", "c", x, w);
-        y = PU_OP(g, "gp", mx ? "GlobalMaxPool" : "GlobalAveragePool", "g", y);
-        y = PU_OP(g, "fl", "Flatten", "f", y);
-        pu_output(g, y);
-        check_graph(mx ? "globalmaxpool 3x33x7x9 + flatten" : "globalavgpool 3x33x7x9 + flatten", g,
-                    F_FP16 | (mx ? 0 : F_INT8), 520 + (uint64_t)mx);
-    }
+    /* 64 channels: FP16 / FP32 channels-last averages take the 16-byte kernel */
+    static const int64_t gchans[] = {33, 64};
+    for (int mx = 0; mx < 2; mx++)
+        for (int k = 0; k < 2; k++) {
+            const int64_t c = gchans[k];
+            c8t_rng r = {520 + (uint64_t)mx + 2 * (uint64_t)k};
+            c8_graph *g = pu_graph(13);
+            int x = pu_input(g, "x", PU_SHAPE(3, c, 7, 9));
+            int w = pu_const(g, "w", PU_SHAPE(c, c, 1, 1), &r, -0.5f, 0.5f);
+            int y = PU_OP(g, "pw", "Conv", "c", x, w);
+            y = PU_OP(g, "gp", mx ? "GlobalMaxPool" : "GlobalAveragePool", "g", y);
+            y = PU_OP(g, "fl", "Flatten", "f", y);
+            pu_output(g, y);
+            char label[64];
+            snprintf(label, sizeof label, "global%spool 3x%lldx7x9 + flatten", mx ? "max" : "avg",
+                     (long long)c);
+            check_graph(label, g, F_FP16 | (mx ? 0 : F_INT8), 520 + (uint64_t)mx + 2 * (uint64_t)k);
+        }
 }
 
 static void test_norms(void) {
@@ -362,6 +368,13 @@ static void test_norms(void) {
                      (long long)axis);
             check_graph(label, g, F_FP16, 610 + (uint64_t)(i * 4 + axis + 1));
         }
+    { /* long rows (the recognizer's 6,625 classes): a warp per row, the sum in double */
+        c8_graph *g = pu_graph(13);
+        int x = pu_input(g, "x", PU_SHAPE(2, 20, 6625));
+        int y = PU_OP(g, "sm", "Softmax", "y", x);
+        pu_output(g, y);
+        check_graph("softmax 2x20x6625", g, F_FP16, 620);
+    }
 }
 
 /* ---------------------------------------------------------------- elementwise */

@@ -366,8 +366,9 @@ static void test_add(void) {
 
 static void test_concat(void) {
     static const int64_t chans[][4] = {
-        {1, 1, 0, 0}, {7, 33, 1, 0}, {64, 64, 0, 0}, {129, 3, 31, 2}};
-    static const int64_t pixs[] = {1, 49, 3 * 14 * 14, 7};
+        {1, 1, 0, 0}, {7, 33, 1, 0}, {64, 64, 0, 0}, {129, 3, 31, 2}, {48, 16, 5, 32}};
+    /* 16-aligned inputs at 16-aligned places take the 16-byte kernel, the others 4 bytes */
+    static const int64_t pixs[] = {1, 49, 3 * 14 * 14, 7, 3 * 7 * 7};
     for (size_t i = 0; i < sizeof pixs / sizeof pixs[0]; i++) {
         uint64_t seed = 0xF00 + i;
         c8t_rng rng = {seed};

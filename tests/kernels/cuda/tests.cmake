@@ -7,6 +7,10 @@ if(C8_HAVE_CUDA)
               LABELS gpu TIMEOUT 900 CUDA_INTERNALS)
   c8_add_test(test_cuda_int8_ops ${CMAKE_CURRENT_LIST_DIR}/test_cuda_int8_ops.c
               LABELS gpu TIMEOUT 600 CUDA_INTERNALS)
+  # the float kernels' dense-layout fast paths (pooling, global average, input conversion,
+  # Softmax) called directly, bit for bit against the CPU references
+  c8_add_test(test_cuda_float_ops ${CMAKE_CURRENT_LIST_DIR}/test_cuda_float_ops.c
+              LABELS gpu TIMEOUT 600 CUDA_INTERNALS)
 endif()
 # The CUDA backend (kernels/cuda/backend_cuda.c) against the CPU engine: every op on hand-built
 # graphs (FP32 / FP16 / INT8), then conformance models, whole models, GPU histograms and caches,
