@@ -96,7 +96,8 @@ typedef struct c8_backend_vt {
     /* true when the backend computes in host memory (no uploads needed) */
     bool host_memory;
     /* bit k set: fused activation k (ops/ir.h's c8_act) has no epilogue in this backend, so the
-     * graph passes leave it unfused for engines built for it (the CUDA backend: hard-swish) */
+     * graph passes leave it unfused for engines built for it (none today: a backend that lacks
+     * an epilogue declares it here instead of failing at run time) */
     uint32_t unfused_acts;
     /* per engine: e.g. upload weights; *state may stay NULL */
     c8_status (*engine_init)(const c8_backend_engine *e, void **state, c8_error *err);

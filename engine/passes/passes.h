@@ -115,8 +115,8 @@ c8_status c8_pass_fuse_activation(c8_graph *g, c8_pass_log *log, c8_error *err);
  * Clip(0, 6), Mul(x, .), Div(., 6), optionally followed by Mul(., a) and Add(., b) by
  * one-element constants -> FusedConv with fusion.act = C8_ACT_HARDSWISH, act_a = a, act_b = b
  * (1 and 0 when absent). The same float32 operations in the same order, so FP32 results are
- * unchanged. Off where the engine's backend has no hard-swish epilogue (c8_backend_vtable's
- * acts): the CUDA backend for now. */
+ * unchanged. Off where the engine's backend declares no hard-swish epilogue
+ * (c8_backend_vt.unfused_acts; every backend has it today). */
 c8_status c8_pass_fuse_hardswish(c8_graph *g, c8_pass_log *log, c8_error *err);
 c8_status c8_pass_fuse_horizontal(c8_graph *g, c8_pass_log *log, c8_error *err);
 /* Marks Concat nodes with INT attribute c8_inplace = 1 when the executor may let the producers

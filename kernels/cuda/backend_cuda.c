@@ -1354,8 +1354,6 @@ static c8_status cu_device_info(void *ctx, c8_device_props *o, c8_error *err) {
 
 const c8_backend_vt c8_backend_cuda = {
     .name = "cuda",
-    /* the hard-swish epilogue (C8_ACT_HARDSWISH) is not written for the GPU kernels yet */
-    .unfused_acts = 1u << C8_ACT_HARDSWISH,
     .host_memory = false,
     .engine_init = cu_engine_init,
     .engine_fini = cu_engine_fini,

@@ -25,6 +25,7 @@
 #define ACT_CLIP 2
 #define ACT_LEAKY 3
 #define ACT_SIGMOID 4
+#define ACT_HARDSWISH 5
 
 extern "C" size_t c8cu_type_size(int type) {
     switch (type) {
@@ -81,6 +82,13 @@ __device__ __forceinline__ float act_ref(int act, float a, float b, float x) {
             const float e = expf(x);
             return e / (1.0f + e);
         }
+    case ACT_HARDSWISH: { /* explicit roundings: no contraction of h * a + b into an FMA */
+        float t = __fadd_rn(x, 3.0f);
+        t = t < 0.0f ? 0.0f : t;
+        t = t > 6.0f ? 6.0f : t;
+        const float h = __fdiv_rn(__fmul_rn(x, t), 6.0f);
+        return __fadd_rn(__fmul_rn(h, a), b);
+    }
     default: return x;
     }
 }

@@ -243,7 +243,7 @@ int c8_cuda_int8_conv_supports(const c8_cuda_int8_ctx *ctx, int32_t algo, const 
         no = "invalid conv descriptor";
     else if (ep->out < C8_QOUT_INT8 || ep->out > C8_QOUT_FLOAT16)
         no = "unknown output kind";
-    else if (ep->act.kind < C8_QACT_NONE || ep->act.kind > C8_QACT_SIGMOID)
+    else if (ep->act.kind < C8_QACT_NONE || ep->act.kind > C8_QACT_HARDSWISH)
         no = "unknown activation";
     else if (ep->act.kind == C8_QACT_SIGMOID && ep->out == C8_QOUT_INT8)
         no = "sigmoid needs a float output";

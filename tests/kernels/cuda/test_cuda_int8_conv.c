@@ -23,12 +23,12 @@ typedef struct epi_spec {
 } epi_spec;
 
 static const char *kOutNames[] = {"int8", "f32", "f16"};
-static const char *kActNames[] = {"none", "relu", "clip", "leaky", "sigmoid"};
+static const char *kActNames[] = {"none", "relu", "clip", "leaky", "sigmoid", "hardswish"};
 
 static epi_spec epi_for(int i) {
     epi_spec e;
     e.out = i % 3;
-    e.act = (i / 3) % 5;
+    e.act = (i / 3) % 6;
     if (e.act == C8_QACT_SIGMOID && e.out == C8_QOUT_INT8) e.act = C8_QACT_NONE;
     e.residual = (i / 2) % 2;
     e.bias = i % 4 != 3;
@@ -86,6 +86,12 @@ static host_epi make_host_epi(const epi_spec *e, int64_t k, int64_t kred, c8t_rn
         h.act.hi = e->ties ? 60.5f : 60.7f;
     }
     h.act.alpha = e->ties ? 0.125f : 0.1f;
+    if (e->act ==
+        C8_QACT_HARDSWISH) { /* c8_quant_act_make's units: s_out 0.05, affine (0.9, 0.1) */
+        h.act.alpha = e->out == C8_QOUT_INT8 ? 0.05f : 1.0f;
+        h.act.lo = 0.15f;
+        h.act.hi = e->out == C8_QOUT_INT8 ? 2.3f : 0.1f;
+    }
     return h;
 }
 
@@ -266,7 +272,7 @@ static void test_conv_epilogues(void) {
     int fails = 0, runs = 0;
     for (int sh = 0; sh < 2; sh++)
         for (int out = 0; out < 3; out++)
-            for (int act = 0; act < 5; act++)
+            for (int act = 0; act <= C8_QACT_HARDSWISH; act++)
                 for (int v = 0; v < 8; v++) {
                     if (act == C8_QACT_SIGMOID && out == C8_QOUT_INT8) continue;
                     epi_spec e = {out, act, v & 1, (v >> 1) & 1, (v >> 2) & 1};
