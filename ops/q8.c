@@ -605,16 +605,11 @@ static c8_status run_gap(const c8_op_run *r, c8_error *err) {
     const c8_shape *xs = &r->in[0].shape;
     if (empty_output(r)) return C8_OK;
     int64_t hw = xs->d[2] * xs->d[3];
-    C8_TRY(c8_quant_check_pool_count(r->n->name, hw, err));
-    float *table = malloc((size_t)(hw + 1) * sizeof *table);
-    if (!table) return c8_node_err(err, r->g, r->n, C8_ERR_NOMEM, "out of memory");
-    c8_status s = c8_quant_avgpool_mults(r->n->name, attr_f(r->n, "s_in", 1),
-                                         attr_f(r->n, "s_out", 1), hw, table, err);
-    if (s == C8_OK)
-        c8_ref_int8_global_avgpool(xs->d[0], xs->d[1], hw, r->in[0].data, table[hw],
-                                   r->out[0].data);
-    free(table);
-    return s;
+    float m;
+    C8_TRY(c8_quant_avgpool_mult(r->n->name, attr_f(r->n, "s_in", 1), attr_f(r->n, "s_out", 1), hw,
+                                 &m, err));
+    c8_ref_int8_global_avgpool(xs->d[0], xs->d[1], hw, r->in[0].data, m, r->out[0].data);
+    return C8_OK;
 }
 
 /* ---- Add, Concat ---- */

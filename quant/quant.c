@@ -218,6 +218,13 @@ c8_status c8_quant_dequant_mults(const char *name, float s_in, const float *s_w,
     return C8_OK;
 }
 
+/* The average-pool multiplier for c taps, scales already checked. */
+static c8_status pool_mult(const char *name, float s_in, float s_out, int64_t c, float *m,
+                           c8_error *err) {
+    return to_mult(name, "average-pool multiplier", (double)s_in / ((double)s_out * (double)c), m,
+                   err);
+}
+
 c8_status c8_quant_avgpool_mults(const char *name, float s_in, float s_out, int64_t max_count,
                                  float *table, c8_error *err) {
     C8_TRY(c8_quant_check_pool_count(name, max_count, err));
@@ -225,9 +232,16 @@ c8_status c8_quant_avgpool_mults(const char *name, float s_in, float s_out, int6
     C8_TRY(check_scale_arg(name, "output scale", s_out, err));
     table[0] = 0.0f;
     for (int64_t c = 1; c <= max_count; c++)
-        C8_TRY(to_mult(name, "average-pool multiplier", (double)s_in / ((double)s_out * (double)c),
-                       &table[c], err));
+        C8_TRY(pool_mult(name, s_in, s_out, c, &table[c], err));
     return C8_OK;
+}
+
+c8_status c8_quant_avgpool_mult(const char *name, float s_in, float s_out, int64_t count,
+                                float *mult, c8_error *err) {
+    C8_TRY(c8_quant_check_pool_count(name, count, err));
+    C8_TRY(check_scale_arg(name, "input scale", s_in, err));
+    C8_TRY(check_scale_arg(name, "output scale", s_out, err));
+    return pool_mult(name, s_in, s_out, count, mult, err);
 }
 
 c8_status c8_quant_act_make(const char *name, c8_quant_act_kind kind, float a, float b, float alpha,

@@ -1,8 +1,8 @@
 /* The fusion passes (engine/passes/passes.h): fuse_residual (Conv + Add), fuse_activation
  * (Conv/Gemm + Relu|Clip|LeakyRelu|Sigmoid), fuse_hardswish (Conv + the hard-swish chain) and
- * fuse_horizontal (1x1 convolutions that read one
- * tensor -> one convolution + Split). The fused semantics, y = act(op(x) + bias [+ residual]),
- * are implemented by the Conv/FusedConv/Gemm ops (ops/compute.c). */
+ * fuse_horizontal (1x1 convolutions that read one tensor -> one convolution + Split). The fused
+ * semantics, y = act(op(x) + bias [+ residual]), are implemented by the Conv/FusedConv/Gemm ops
+ * (ops/compute.c). */
 #include "engine/passes/passes.h"
 
 #include "engine/passes/passes_int.h"

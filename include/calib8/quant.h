@@ -272,6 +272,10 @@ c8_status c8_quant_dequant_mults(const char *name, float s_in, const float *s_w,
  * table has max_count + 1 entries. */
 c8_status c8_quant_avgpool_mults(const char *name, float s_in, float s_out, int64_t max_count,
                                  float *table, c8_error *err);
+/* The one multiplier of that table for count taps (GlobalAveragePool: count = H * W), the same
+ * float as table[count], without building the table. */
+c8_status c8_quant_avgpool_mult(const char *name, float s_in, float s_out, int64_t count,
+                                float *mult, c8_error *err);
 
 /* Output kinds of fused epilogues. Values are only ever appended. */
 typedef enum c8_quant_out {

@@ -154,9 +154,7 @@ struct c8_dnnl_node {
     c8_pool_desc pool;     /* K_MAXPOOL */
     c8_conv_desc convt;    /* K_DECONV */
     c8_resize_desc resize; /* K_RESIZE */
-    float gap_mult;        /* K_Q8GAP: the multiplier for gap_hw taps (gap_hw 0: none yet) */
-    int64_t gap_hw;
-    c8_pool2d_desc qpool; /* K_Q8MAXPOOL */
+    c8_pool2d_desc qpool;  /* K_Q8MAXPOOL */
     float *x16, *r16;
     size_t x16_count, r16_count;
     /* Q8: the integer route (see prepare_q8): oneDNN's u8 x s8 -> s32 primitive over the same
@@ -1230,7 +1228,7 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
         s->kind = K_RESIZE;
         st = c8_op_resize_desc(g, n, &s->resize, err);
         break;
-    case C8_OP_Q8_GLOBAL_AVGPOOL: s->kind = K_Q8GAP; break; /* (its multiplier: at run time) */
+    case C8_OP_Q8_GLOBAL_AVGPOOL: s->kind = K_Q8GAP; break;
     case C8_OP_Q8_CONV:
     case C8_OP_Q8_GEMM:
         s->kind = n->op == C8_OP_Q8_CONV ? K_Q8CONV : K_Q8GEMM;
@@ -1572,23 +1570,14 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
         c8_dnnl_quantize(in[0].data, inv, c8_shape_numel(&in[0].shape), out[0].data);
         return C8_OK;
     }
-    if (s->kind == K_Q8GAP) { /* ops/q8.c's run_gap, its multiplier kept for the next run */
+    if (s->kind == K_Q8GAP) { /* ops/q8.c's run_gap */
         const c8_shape *xs = &in[0].shape;
         const int64_t hw = xs->d[2] * xs->d[3];
         if (xs->d[0] * xs->d[1] == 0) return C8_OK;
-        if (hw != s->gap_hw) {
-            C8_TRY(c8_quant_check_pool_count(n->name, hw, err));
-            float *table = malloc((size_t)(hw + 1) * sizeof *table);
-            if (!table)
-                return c8_err(err, C8_ERR_NOMEM, "%s: node '%s': out of memory", g->path, n->name);
-            c8_status st = c8_quant_avgpool_mults(n->name, c8_node_attr_f(n, "s_in", 1),
-                                                  c8_node_attr_f(n, "s_out", 1), hw, table, err);
-            s->gap_mult = table[hw];
-            free(table);
-            C8_TRY(st);
-            s->gap_hw = hw;
-        }
-        c8_cpu_int8_global_avgpool(xs->d[0], xs->d[1], hw, in[0].data, s->gap_mult, out[0].data);
+        float m;
+        C8_TRY(c8_quant_avgpool_mult(n->name, c8_node_attr_f(n, "s_in", 1),
+                                     c8_node_attr_f(n, "s_out", 1), hw, &m, err));
+        c8_cpu_int8_global_avgpool(xs->d[0], xs->d[1], hw, in[0].data, m, out[0].data);
         return C8_OK;
     }
     if (s->kind == K_RESIZE) { /* the specialized shapes may have left the whole factors */

@@ -29,7 +29,7 @@ bool c8_cpu_int8_maxpool2d(const c8_pool2d_desc *d, const int8_t *x, int8_t *y);
 /* Q8GlobalAveragePool: c8_ref_int8_global_avgpool's result (the exact int32 sum of each of the
  * n * c planes of hw values, requantized by mult, the average-pool multiplier for hw taps), the
  * sums 32 bytes per AVX2 step (the PP-OCRv4 detector's squeeze-excitation blocks: 2.4% of its
- * INT8 forward on the reference's loop). */
+ * INT8 forward on the reference's loop); mult from c8_quant_avgpool_mult. */
 void c8_cpu_int8_global_avgpool(int64_t n, int64_t c, int64_t hw, const int8_t *x, float mult,
                                 int8_t *y);
 

@@ -322,6 +322,15 @@ static void test_multipliers(void) {
     for (int c = 1; c <= 49; c++)
         CU_ASSERT_EQUAL(fbits(t[c]), fbits((float)((double)0.07f / ((double)0.05f * c))));
     CU_ASSERT_EQUAL(c8_quant_avgpool_mults("pool", 0.07f, 0.05f, 0, t, &err), C8_ERR_LIMIT);
+    /* the single multiplier is the table's entry, bit for bit */
+    for (int64_t c = 1; c <= 49; c++) {
+        float pm = -1.0f;
+        CU_ASSERT_EQUAL_FATAL(c8_quant_avgpool_mult("pool", 0.07f, 0.05f, c, &pm, &err), C8_OK);
+        CU_ASSERT_EQUAL(fbits(pm), fbits(t[c]));
+    }
+    float m1 = 0.0f;
+    CU_ASSERT_EQUAL(c8_quant_avgpool_mult("pool", 0.07f, 0.05f, 0, &m1, &err), C8_ERR_LIMIT);
+    CU_ASSERT_EQUAL(c8_quant_avgpool_mult("pool", 0.0f, 0.05f, 4, &m1, &err), C8_ERR_INVALID);
 }
 
 static void test_act_make(void) {
