@@ -99,6 +99,10 @@ typedef struct c8_backend_vt {
      * graph passes leave it unfused for engines built for it (none today: a backend that lacks
      * an epilogue declares it here instead of failing at run time) */
     uint32_t unfused_acts;
+    /* true: nearest Resize runs on int8 data here, so an INT8 build keeps an int8 tensor int8
+     * through it (data movement at the input's scale) instead of dequantizing it around a float
+     * Resize */
+    bool int8_nearest_resize;
     /* per engine: e.g. upload weights; *state may stay NULL */
     c8_status (*engine_init)(const c8_backend_engine *e, void **state, c8_error *err);
     void (*engine_fini)(void *state);

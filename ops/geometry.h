@@ -36,6 +36,20 @@ c8_status c8_op_resize_desc(const c8_graph *g, const c8_node *n, c8_resize_desc 
 c8_binary_op c8_op_binary_kind(c8_op op);
 /* Q8MaxPool / Q8AveragePool. */
 c8_status c8_op_q8_pool_desc(const c8_graph *g, const c8_node *n, c8_pool2d_desc *d, c8_error *err);
+/* Q8Mul: x viewed as (outer, c, inner) = (d0, d1, d2 * ...), the factor of element (o, k, i) at
+ * f[o * f_outer + k * f_c] (0 where broadcast), and the multiplier M (attribute mult). */
+typedef struct c8_q8_mul_desc {
+    int64_t outer, c, inner, f_outer, f_c;
+    float mult;
+} c8_q8_mul_desc;
+/* Whether factor shape f broadcasts onto x (ONNX's right-aligned broadcasting, x unchanged) in a
+ * form Q8Mul takes: a single value, or per channel of axis 1 and optionally per item of axis 0
+ * (x of rank >= 2; f's other extents 1). Declared shapes: an unknown extent (< 0) only matches the
+ * same unknown extent of x. */
+bool c8_op_q8_mul_shapes(const c8_shape *x, const c8_shape *f);
+/* The descriptor for operand shapes xs (every extent known) and fs and the node's multiplier;
+ * false when they are not of that form. */
+bool c8_q8_mul_desc_of(const c8_shape *xs, const c8_shape *fs, float mult, c8_q8_mul_desc *d);
 /* The fused epilogue of a Q8Conv / Q8Gemm node without its data pointers (bias, mult, residual
  * are set from the run's inputs): out, res_mult and act from the attributes. */
 c8_int8_epilogue c8_op_q8_epilogue(const c8_node *n);

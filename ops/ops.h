@@ -67,7 +67,9 @@ typedef enum c8_op_int8 {
     C8_I8_GLOBAL_AVGPOOL = 6, /* Q8GlobalAveragePool: input and output scales */
     C8_I8_ADD = 7,            /* Q8Add: both inputs' scales, output scale optional */
     C8_I8_CONCAT = 8,         /* Q8Concat: every input's scale and the output's */
-    C8_I8_UNARY = 9           /* Q8Requantize with an activation: input and output scales */
+    C8_I8_UNARY = 9,          /* Q8Requantize with an activation: input and output scales */
+    C8_I8_MUL = 10            /* Q8Mul: an int8 operand times a float factor per channel or a
+                                 single value: that operand's and the output's scales */
 } c8_op_int8;
 
 /* How the CUDA backend stores an op's outputs (kernels/cuda/backend_cuda.c, plan_value). */
@@ -99,7 +101,8 @@ typedef enum c8_op_gpu {
     C8_GPU_Q8_ADD,      /* cuda_q8.c */
     C8_GPU_Q8_CONCAT,   /* cuda_q8.c */
     C8_GPU_F16_CAST,    /* cuda_q8.c */
-    C8_GPU_REFORMAT     /* backend_cuda.c: a storage conversion the placement pass inserted */
+    C8_GPU_REFORMAT,    /* backend_cuda.c: a storage conversion the placement pass inserted */
+    C8_GPU_Q8_MUL       /* cuda_q8.c: Q8Mul */
 } c8_op_gpu;
 
 typedef struct c8_op_info {

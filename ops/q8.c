@@ -22,6 +22,8 @@
  *  Q8GlobalAveragePool x int8 (N,C,H,W) -> int8 (N,C,1,1)  attrs: s_in, s_out (f)
  *  Q8Add           a int8, b int8 (same shape) -> int8 | float32   attrs: ma, mb (f), out, act*
  *  Q8Concat        x_i int8             -> int8      attrs: axis (i), mults (floats, one per input)
+ *  Q8Mul           x int8, f float32 (a single value, or (N | 1, C, 1, ...) against x (N, C, ...))
+ *                                       -> int8 (x's shape)   attrs: mult (f: s_x / s_out)
  *  F16Cast         float32 <-> float16  attrs: to (i: 1 float32, 10 float16)
  *  HostCopy        x (any dtype)        -> the same tensor in the other memory
  *                  attrs: direction (s: "download" device -> host, "upload" host -> device);
@@ -635,6 +637,66 @@ static c8_status run_add(const c8_op_run *r, c8_error *err) {
     return C8_OK;
 }
 
+/* ---- Mul by a float factor ---- */
+
+bool c8_op_q8_mul_shapes(const c8_shape *x, const c8_shape *f) {
+    const int r = x->rank, fr = f->rank;
+    if (r < 0 || fr < 0 || fr > r) return false;
+    bool single = true;
+    for (int i = 0; i < fr; i++) single = single && f->d[i] == 1;
+    if (single) return true;
+    if (r < 2) return false;
+    for (int i = 0; i < r; i++) {
+        const int fi = i - (r - fr); /* f's axis aligned with x's axis i, < 0 where f has none */
+        const int64_t e = fi < 0 ? 1 : f->d[fi];
+        if (e == 1) continue;
+        if (i >= 2 || e != x->d[i]) return false;
+    }
+    return true;
+}
+
+bool c8_q8_mul_desc_of(const c8_shape *xs, const c8_shape *fs, float mult, c8_q8_mul_desc *d) {
+    if (!c8_op_q8_mul_shapes(xs, fs) || c8_shape_numel(xs) < 0) return false;
+    const int r = xs->rank, off = r - fs->rank;
+    d->mult = mult;
+    if (c8_shape_numel(fs) == 1 || r < 2) {
+        d->outer = 1, d->c = 1, d->inner = c8_shape_numel(xs), d->f_outer = 0, d->f_c = 0;
+        return true;
+    }
+    d->outer = xs->d[0], d->c = xs->d[1], d->inner = c8_shape_span(xs, 2, r);
+    const int64_t f1 = 1 - off >= 0 ? fs->d[1 - off] : 1, f0 = off == 0 ? fs->d[0] : 1;
+    d->f_c = f1 == 1 ? 0 : 1;
+    d->f_outer = f0 == 1 ? 0 : f1;
+    return true;
+}
+
+static c8_status check_mul(const c8_graph *g, const c8_node *n, c8_error *err) {
+    return check_scale_attr(g, n, "mult", err);
+}
+
+static c8_status infer_mul(c8_graph *g, c8_node *n, c8_error *err) {
+    C8_TRY(need_dtype(g, n, 0, C8_DT_INT8, err));
+    C8_TRY(need_dtype(g, n, 1, C8_DT_FLOAT, err));
+    const c8_value *x = c8_node_input(g, n, 0), *f = c8_node_input(g, n, 1);
+    if (x->shape.rank >= 0 && f->shape.rank >= 0 && !c8_op_q8_mul_shapes(&x->shape, &f->shape))
+        return c8_node_err(err, g, n, C8_ERR_SHAPE,
+                           "INT8 Mul needs a factor per channel or a single one ('%s', '%s')",
+                           x->name, f->name);
+    set_out(g, n, C8_DT_INT8, &x->shape);
+    return C8_OK;
+}
+
+static c8_status run_mul(const c8_op_run *r, c8_error *err) {
+    if (empty_output(r)) return C8_OK;
+    c8_q8_mul_desc d;
+    if (!c8_q8_mul_desc_of(&r->in[0].shape, &r->in[1].shape, attr_f(r->n, "mult", 1.0f), &d))
+        return c8_node_err(err, r->g, r->n, C8_ERR_SHAPE,
+                           "INT8 Mul needs a factor per channel or a single one");
+    c8_ref_int8_mul(d.outer, d.c, d.inner, r->in[0].data, r->in[1].data, d.f_outer, d.f_c, d.mult,
+                    r->out[0].data);
+    return C8_OK;
+}
+
 static c8_status check_concat(const c8_graph *g, const c8_node *n, c8_error *err) {
     const c8_attr *m = c8_node_attr(n, "mults");
     if (!m || m->type != C8_ATTR_FLOATS || (int)m->n != n->n_in)
@@ -700,6 +762,7 @@ const c8_op_def c8_ops_q8_table[] = {
     {C8_OP_Q8_GLOBAL_AVGPOOL, 1, 1, 1, 1, check_avgpool, infer_gap, run_gap},
     {C8_OP_Q8_ADD, 2, 2, 1, 1, NULL, infer_add, run_add},
     {C8_OP_Q8_CONCAT, 1, -1, 1, 1, check_concat, infer_concat, run_concat},
+    {C8_OP_Q8_MUL, 2, 2, 1, 1, check_mul, infer_mul, run_mul},
     {C8_OP_F16_CAST, 1, 1, 1, 1, NULL, infer_f16cast, run_f16cast},
     {C8_OP_HOST_COPY, 1, 1, 1, 1, check_host_copy, infer_host_copy, run_host_copy},
     {C8_OP_REFORMAT, 1, 1, 1, 1, check_reformat, infer_host_copy, run_host_copy},

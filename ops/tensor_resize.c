@@ -322,10 +322,14 @@ static c8_status resize_plan(const c8_graph *g, const c8_node *n, const c8_ot_vi
     const c8_shape *in = &v[0].shape;
     memset(d, 0, sizeof *d);
     C8_TRY(resize_modes(g, n, d, err));
-    if (v[0].dtype != C8_DT_FLOAT)
+    /* int8: an INT8 tensor kept int8 through a nearest Resize (the builder's, at its scale) */
+    const bool i8 = v[0].dtype == C8_DT_INT8 && d->mode == C8_RESIZE_NEAREST &&
+                    d->coord != C8_COORD_TF_CROP_AND_RESIZE;
+    if (v[0].dtype != C8_DT_FLOAT && !i8)
         return c8_node_err(err, g, n, C8_ERR_UNSUPPORTED,
-                           "input '%s' is %s; %s is implemented for float32 only", v[0].name,
-                           c8_dtype_name(v[0].dtype), n->op_type);
+                           "input '%s' is %s; %s is implemented for float32 only (and int8 in "
+                           "nearest mode)",
+                           v[0].name, c8_dtype_name(v[0].dtype), n->op_type);
     if (in->rank < 0) {
         *out = c8_ot_unknown_shape(-1);
         return C8_OK;
@@ -503,6 +507,9 @@ c8_status c8_ot_run_resize(const c8_op_run *r, c8_error *err) {
     for (int k = 0; k < d.rank; k++)
         if (d.in[k] == 0 && d.out[k] > 0)
             return c8_node_err(err, r->g, r->n, C8_ERR_INVALID, "cannot resize empty axis %d", k);
-    c8_ref_resize_f32(&d, r->in[0].data, r->out[0].data);
+    if (r->in[0].dtype == C8_DT_INT8)
+        c8_ref_resize_nearest_i8(&d, r->in[0].data, r->out[0].data);
+    else
+        c8_ref_resize_f32(&d, r->in[0].data, r->out[0].data);
     return C8_OK;
 }

@@ -8,6 +8,7 @@
 
 #include "engine/build/builder.h"
 #include "engine/engine_internal.h"
+#include "ops/geometry.h"
 #include "ops/infer.h"
 #include "engine/model_internal.h"
 #include "ops/ops.h"
@@ -125,6 +126,7 @@ typedef struct {
     char (*reason)[C8_LAYER_REASON_MAX];
     int *kind;
     bool *out_i8; /* COMPUTE8 / FOLLOW node: writes its output as int8 */
+    bool resize8; /* the backend resizes int8 (vt->int8_nearest_resize) */
     c8_error *err;
 } build;
 
@@ -133,6 +135,21 @@ typedef struct {
 static c8_op_int8 int8_role(c8_op op) { return c8_op_info_of(op)->int8; }
 
 static bool is_follow_op(c8_op op) { return int8_role(op) == C8_I8_FOLLOW; }
+
+/* Data movement on node n's first input in whatever precision it has: the FOLLOW ops, and a
+ * nearest Resize (not tf_crop_and_resize, whose extrapolation value is float) with constant
+ * parameters where the backend resizes int8 (vt->int8_nearest_resize). */
+static bool follow_node(const build *b, const c8_node *n) {
+    if (is_follow_op(n->op)) return true;
+    if (n->op != C8_OP_RESIZE || !b->resize8) return false;
+    if (strcmp(c8_node_attr_s(n, "mode", "nearest"), "nearest") != 0 ||
+        strcmp(c8_node_attr_s(n, "coordinate_transformation_mode", "half_pixel"),
+               "tf_crop_and_resize") == 0)
+        return false;
+    for (int k = 1; k < n->n_in; k++)
+        if (n->in[k] >= 0 && b->src->vals[n->in[k]].kind != C8_VAL_CONST) return false;
+    return true;
+}
 
 static bool is_const(const c8_graph *g, int v) { return v >= 0 && g->vals[v].kind == C8_VAL_CONST; }
 
@@ -220,6 +237,22 @@ static bool matmul8_capable(build *b, const c8_node *n, char *why, size_t wl) {
         return false;
     }
     return true;
+}
+
+/* Mul as Q8Mul: which input is the int8 operand x (an activation of the output's declared shape,
+ * the other a float factor per channel or a single value that broadcasts onto it), or -1. */
+static int mul8_x(const build *b, const c8_node *n) {
+    const c8_graph *g = b->src;
+    const c8_value *y = c8_node_output(g, n, 0);
+    if (n->n_in != 2 || !y) return -1;
+    for (int k = 0; k < 2; k++) {
+        const c8_value *x = c8_node_input(g, n, k), *f = c8_node_input(g, n, 1 - k);
+        if (!x || !f || is_const(g, n->in[k]) || x->dtype != C8_DT_FLOAT ||
+            f->dtype != C8_DT_FLOAT || !shape_equal_decl(&x->shape, &y->shape))
+            continue;
+        if (c8_op_q8_mul_shapes(&x->shape, &f->shape)) return k;
+    }
+    return -1;
 }
 
 /* Can node n run in INT8? Fills why when not. Needs only the node's own tensors' scales. */
@@ -319,6 +352,25 @@ static bool int8_capable(build *b, const c8_node *n, char *why, size_t wl) {
             if (!scale_of(b, n->in[k], &s, why, wl)) return false;
         }
         return scale_of(b, n->out[0], &s, why, wl);
+    case C8_I8_MUL: {
+        const int k = mul8_x(b, n);
+        if (k < 0) {
+            snprintf(why, wl,
+                     "INT8 Mul needs an activation times a factor per channel or a single "
+                     "one");
+            return false;
+        }
+        float so;
+        if (!scale_of(b, n->in[k], &s, why, wl) || !scale_of(b, n->out[0], &so, why, wl))
+            return false;
+        const double r = (double)s / (double)so;
+        if (!(r >= FLT_MIN && r <= FLT_MAX)) {
+            snprintf(why, wl, "scales %.3g / %.3g give no normal float32 multiplier", (double)s,
+                     (double)so);
+            return false;
+        }
+        return true;
+    }
     case C8_I8_UNARY:
         /* the activation's parameters (Clip's bounds) fold into the requantize epilogue */
         for (int k = 1; k < n->n_in; k++)
@@ -945,6 +997,27 @@ done:
     return s;
 }
 
+/* Mul of an int8 activation by a float factor (a squeeze-excitation gate): Q8Mul, the factor
+ * float, int8 out at the output's cache scale. */
+static c8_status emit_mul8(build *b, int i) {
+    const c8_node *sn = &b->src->nodes[i];
+    const int k = mul8_x(b, sn);
+    if (k < 0) return c8_err(b->err, C8_ERR_INTERNAL, "INT8 Mul '%s' lost its form", sn->name);
+    const int fv = sn->in[1 - k];
+    int in[2] = {get_i8(b, sn->in[k]), -1};
+    if (in[0] < 0) return b->err->code ? b->err->code : C8_ERR_NOMEM;
+    in[1] = is_const(b->src, fv) ? get_const(b, fv, false) : get_f32(b, fv);
+    if (in[1] < 0) return b->err->code ? b->err->code : C8_ERR_NOMEM;
+    const float s_out = cache_scale(b, sn->out[0]);
+    float m;
+    C8_TRY(c8_quant_ratio(sn->name, b->scale8[sn->in[k]], s_out, &m, b->err));
+    int y = out_value(b, sn->out[0], true, s_out);
+    int l = engine_layer(b, layer_name(sn), "Mul", C8_PREC_INT8, C8_LAYER_COMPUTE, b->reason[i]);
+    int n = y < 0 || l < 0 ? -1 : add_node(b, sn->name, "Q8Mul", C8_OP_Q8_MUL, in, 2, &y, 1, l);
+    if (n < 0) return c8_err(b->err, C8_ERR_NOMEM, "out of memory");
+    return attr_f(b, n, "mult", m);
+}
+
 /* A data-movement op on int8 data: same op, int8 in and out, the input's scale. */
 static c8_status emit_follow8(build *b, int i) {
     const c8_node *sn = &b->src->nodes[i];
@@ -967,6 +1040,19 @@ static c8_status emit_follow8(build *b, int i) {
 
 /* ---------------------------------------------------------------- the driver */
 
+/* Whether src value v comes from an INT8 layer (through data movement), as decided so far (the
+ * nodes are in topological order, so its producer is decided). */
+static bool int8_source(const build *b, int v) {
+    const c8_graph *g = b->src;
+    for (int hops = 0; v >= 0 && hops < g->n_nodes; hops++) {
+        const int p = g->vals[v].producer;
+        if (p < 0) return false;
+        if (b->kind[p] != K_FOLLOW) return b->prec[p] == C8_PREC_INT8;
+        v = g->nodes[p].in[0];
+    }
+    return false;
+}
+
 static bool is_compute8_op(c8_op op) {
     c8_op_int8 r = int8_role(op);
     return r != C8_I8_NONE && r != C8_I8_FOLLOW;
@@ -980,7 +1066,7 @@ static c8_status decide(build *b, const override *ov, int n_ov) {
         const c8_node *n = &g->nodes[i];
         int o = match_override(ov, n_ov, n);
         c8_precision want = o >= 0 ? ov[o].p : opt->precision;
-        b->kind[i] = is_follow_op(n->op) ? K_FOLLOW : is_compute8_op(n->op) ? K_COMPUTE8 : K_OTHER;
+        b->kind[i] = follow_node(b, n) ? K_FOLLOW : is_compute8_op(n->op) ? K_COMPUTE8 : K_OTHER;
         bool has_float_out = false;
         for (int k = 0; k < n->n_out; k++)
             if (n->out[k] >= 0 && g->vals[n->out[k]].dtype == C8_DT_FLOAT) has_float_out = true;
@@ -1013,6 +1099,21 @@ static c8_status decide(build *b, const override *ov, int n_ov) {
                           layer_name(n), c8_op_name(n->op), why);
         b->prec[i] = opt->fallback == C8_PREC_FP16 ? C8_PREC_FP16 : C8_PREC_FP32;
         snprintf(b->reason[i], C8_LAYER_REASON_MAX, "fallback: %.180s", why);
+    }
+    /* An activation alone in INT8 between float layers (a float producer, no INT8 reader)
+     * would quantize its input only to requantize it and dequantize it again: in float it is
+     * one pass and adds no rounding (the PP-OCRv4 detector's ReLU between its two
+     * ConvTransposes). Nodes are in topological order, so each producer is decided; no reader
+     * changes (none is INT8), so nothing else needs deciding again. */
+    for (int i = 0; i < g->n_nodes; i++) {
+        const c8_node *n = &g->nodes[i];
+        if (b->prec[i] != C8_PREC_INT8 || int8_role(n->op) != C8_I8_UNARY ||
+            match_override(ov, n_ov, n) >= 0 || int8_source(b, n->in[0]) ||
+            wants_i8(b, n->out[0], 0))
+            continue;
+        b->prec[i] = opt->fallback == C8_PREC_FP16 ? C8_PREC_FP16 : C8_PREC_FP32;
+        snprintf(b->reason[i], C8_LAYER_REASON_MAX,
+                 "fallback: between float layers (INT8 would only add reformats)");
     }
     /* Output storage of INT8 layers: int8 when some consumer runs INT8 on it. */
     for (int i = 0; i < g->n_nodes; i++) {
@@ -1059,6 +1160,7 @@ static c8_status emit_all(build *b) {
                 break;
             case C8_I8_ADD: s = emit_add8(b, i); break;
             case C8_I8_CONCAT: s = emit_concat8(b, i); break;
+            case C8_I8_MUL: s = emit_mul8(b, i); break;
             default: s = emit_unary8(b, i); break; /* pools and activations */
             }
         } else if (b->kind[i] == K_FOLLOW && b->as_i8[n->in[0]] >= 0 && b->as_f32[n->in[0]] < 0 &&
@@ -1092,6 +1194,9 @@ c8_status c8_builder_lower(const c8_graph *src, const c8_build_options *opt,
     b.e = e;
     b.dst = e->g;
     b.err = err;
+    c8_error ve = {0};
+    const c8_backend_vt *vt = c8_backend_get(opt->device, &ve);
+    b.resize8 = vt && vt->int8_nearest_resize;
     size_t nv = (size_t)(src->n_vals ? src->n_vals : 1),
            nn = (size_t)(src->n_nodes ? src->n_nodes : 1);
     b.as_f32 = malloc(nv * sizeof(int));

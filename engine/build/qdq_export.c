@@ -354,7 +354,8 @@ static bool label_has(const char *label, const char *name) {
 static const c8_node *int8_layer(const c8_engine *e, const char *name) {
     for (int i = 0; i < e->g->n_nodes; i++) {
         const c8_node *n = &e->g->nodes[i];
-        if (n->op < C8_OP_Q8_CONV || n->op > C8_OP_Q8_REQUANTIZE) continue;
+        if ((n->op < C8_OP_Q8_CONV || n->op > C8_OP_Q8_REQUANTIZE) && n->op != C8_OP_Q8_MUL)
+            continue;
         if (!strcmp(n->name, name) || label_has(n->fusion.label, name)) return n;
     }
     return NULL;

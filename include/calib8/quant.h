@@ -44,6 +44,10 @@
  *   That is exactly the epilogue above with acc = qa, M = Ma, r = qb, M_r = Mb.
  * Requantize / Concat: q = rne_sat127((float)q_in * M), M = (float)((double)s_in / s_out). With
  *   equal scales M = 1.0f and the result is an exact copy (a kernel may memcpy).
+ * Mul by a float factor (Q8Mul: an int8 x, scale s_x, times a float f broadcast per channel or a
+ *   single value, such as a squeeze-excitation gate): m = f * M per factor element at run time
+ *   (fmul; M = (float)((double)s_x / s_out) on the host), then q = rne_sat127((float)q_x * m):
+ *   c8_quant_mul_factor, then c8_quant_requantize. The factor stays float (never quantized).
  * MaxPool: max over the valid (non-padded) window positions, starting from -127; same scale in
  *   and out. A window with no valid position outputs -127 (= -inf saturated).
  * AveragePool: acc = int32 sum over the valid positions (padding adds 0); count = number of window
@@ -141,6 +145,9 @@ C8_QFN int8_t c8_quant_weight(float w, float s_w) { return c8_quant_rne_sat127(C
 C8_QFN int8_t c8_quant_requantize(int32_t q, float m) {
     return c8_quant_rne_sat127(C8_FMUL(C8_I2F(q), m));
 }
+
+/* Q8Mul's multiplier for factor f (m = f * M, M = s_x / s_out); q = c8_quant_requantize(q_x, m). */
+C8_QFN float c8_quant_mul_factor(float f, float m) { return C8_FMUL(f, m); }
 
 /* Activations fused into epilogues. Values are only ever appended; they equal ops/ir.h's c8_act
  * and kernels/ref/ref.h's C8_REF_ACT_* on purpose. */

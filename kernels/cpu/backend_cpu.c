@@ -109,6 +109,7 @@ static c8_status cpu_sync(void *ctx, c8_error *err) {
 const c8_backend_vt c8_backend_cpu = {
     .name = "cpu",
     .host_memory = true,
+    .int8_nearest_resize = true,
     .engine_init = NULL,
     .engine_fini = NULL,
     .context_init = cpu_context_init,

@@ -143,6 +143,7 @@ static c8_status d_tune(const c8_backend_engine *e, const c8_tune_options *opt, 
 const c8_backend_vt c8_backend_cpu_dnnl = {
     .name = "cpu",
     .host_memory = true,
+    .int8_nearest_resize = true,
     .engine_init = NULL,
     .engine_fini = NULL,
     .context_init = d_context_init,

@@ -105,7 +105,9 @@ typedef enum node_kind {
     K_DEQUANT,
     K_Q8CONCAT,
     K_RESIZE, /* float32 nearest upsampling by whole factors (resize_fast.h) */
-    K_Q8GAP   /* Q8GlobalAveragePool (pool_fast.h) */
+    K_Q8GAP,  /* Q8GlobalAveragePool (pool_fast.h) */
+    K_Q8MUL,  /* Q8Mul: requantization rows with a multiplier per (item, channel) */
+    K_SIGMOID /* float32 Sigmoid (eltwise_fast.h) */
 } node_kind;
 
 struct c8_dnnl_node {
@@ -483,6 +485,13 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
         label = "cpu:eltwise";
         break;
     }
+    case C8_OP_SIGMOID: {
+        if (!fp32_layer(l)) return NULL;
+        if (!is_float(c8_node_input(g, n, 0)) || !is_float(c8_node_output(g, n, 0)))
+            r = "not float32";
+        label = "cpu:sigmoid";
+        break;
+    }
     case C8_OP_CLIP: {
         if (!fp32_layer(l)) return NULL;
         const c8_value *x = c8_node_input(g, n, 0);
@@ -534,6 +543,12 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
         label = "cpu:concat int8";
         break;
     }
+    case C8_OP_Q8_MUL: {
+        const c8_value *x = c8_node_input(g, n, 0), *f = c8_node_input(g, n, 1);
+        if (!x || x->dtype != C8_DT_INT8 || !is_float(f)) r = "not int8 x float32";
+        label = "cpu:mul int8";
+        break;
+    }
     case C8_OP_Q8_GLOBAL_AVGPOOL: {
         const c8_value *x = c8_node_input(g, n, 0);
         if (!x || x->dtype != C8_DT_INT8 || x->shape.rank != 4) r = "not 4-D int8";
@@ -542,17 +557,18 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
     }
     case C8_OP_RESIZE: {
         /* the modes statically; whole factors per run (the reference runs any other) */
-        if (!fp32_layer(l)) return NULL;
-        const c8_value *x = c8_node_input(g, n, 0);
-        if (!is_float(x) || !is_float(c8_node_output(g, n, 0)) || x->shape.rank != 4)
-            r = "not 4-D float32";
+        const c8_value *x = c8_node_input(g, n, 0), *y = c8_node_output(g, n, 0);
+        const bool i8 = x && y && x->dtype == C8_DT_INT8 && y->dtype == C8_DT_INT8;
+        if (!i8 && !fp32_layer(l)) return NULL;
+        if (!((is_float(x) && is_float(y)) || i8) || x->shape.rank != 4)
+            r = "not 4-D float32 or int8";
         else if (strcmp(c8_node_attr_s(n, "mode", "nearest"), "nearest") != 0 ||
                  (g->opset >= 11 &&
                   (strcmp(c8_node_attr_s(n, "coordinate_transformation_mode", "half_pixel"),
                           "asymmetric") != 0 ||
                    strcmp(c8_node_attr_s(n, "nearest_mode", "round_prefer_floor"), "floor") != 0)))
             r = "not nearest, asymmetric, floor";
-        label = "cpu:resize";
+        label = i8 ? "cpu:resize int8" : "cpu:resize";
         break;
     }
     case C8_OP_Q8_CONV:
@@ -1221,6 +1237,7 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
     case C8_OP_MUL:
     case C8_OP_DIV: s->kind = K_BINARY; break;
     case C8_OP_CLIP: s->kind = K_CLIP; break;
+    case C8_OP_SIGMOID: s->kind = K_SIGMOID; break;
     case C8_OP_Q8_REQUANTIZE: s->kind = K_REQUANT; break;
     case C8_OP_Q8_DEQUANTIZE: s->kind = K_DEQUANT; break;
     case C8_OP_Q8_CONCAT: s->kind = K_Q8CONCAT; break;
@@ -1229,6 +1246,7 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
         st = c8_op_resize_desc(g, n, &s->resize, err);
         break;
     case C8_OP_Q8_GLOBAL_AVGPOOL: s->kind = K_Q8GAP; break;
+    case C8_OP_Q8_MUL: s->kind = K_Q8MUL; break;
     case C8_OP_Q8_CONV:
     case C8_OP_Q8_GEMM:
         s->kind = n->op == C8_OP_Q8_CONV ? K_Q8CONV : K_Q8GEMM;
@@ -1580,9 +1598,35 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
         c8_cpu_int8_global_avgpool(xs->d[0], xs->d[1], hw, in[0].data, m, out[0].data);
         return C8_OK;
     }
+    if (s->kind == K_SIGMOID) {
+        c8_cpu_sigmoid_f32(in[0].data, out[0].data, c8_shape_numel(&in[0].shape));
+        return C8_OK;
+    }
+    if (s->kind == K_Q8MUL) { /* ops/q8.c's run_mul: one requantization row per factor */
+        c8_q8_mul_desc d;
+        if (!c8_q8_mul_desc_of(&in[0].shape, &in[1].shape, c8_node_attr_f(n, "mult", 1.0f), &d))
+            return c8_node_err(err, g, n, C8_ERR_SHAPE,
+                               "INT8 Mul needs a factor per channel or a single one");
+        const int8_t *x = in[0].data;
+        const float *f = in[1].data;
+        int8_t *y = out[0].data;
+        for (int64_t o = 0; o < d.outer; o++)
+            for (int64_t k = 0; k < d.c; k++) {
+                const int64_t at = (o * d.c + k) * d.inner;
+                c8_dnnl_requantize(
+                    x + at, c8_quant_mul_factor(f[o * d.f_outer + k * d.f_c], d.mult),
+                    (c8_quant_act){C8_QACT_NONE, -INFINITY, INFINITY, 0.0f}, d.inner, y + at);
+            }
+        return C8_OK;
+    }
     if (s->kind == K_RESIZE) { /* the specialized shapes may have left the whole factors */
-        if (c8_cpu_resize_fits(&s->resize))
+        const bool i8 = in[0].dtype == C8_DT_INT8;
+        if (c8_cpu_resize_fits(&s->resize) && i8)
+            c8_cpu_resize_nearest_i8(&s->resize, in[0].data, out[0].data);
+        else if (c8_cpu_resize_fits(&s->resize))
             c8_cpu_resize_nearest(&s->resize, in[0].data, out[0].data);
+        else if (i8)
+            c8_ref_resize_nearest_i8(&s->resize, in[0].data, out[0].data);
         else
             c8_ref_resize_f32(&s->resize, in[0].data, out[0].data);
         return C8_OK;

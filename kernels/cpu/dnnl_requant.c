@@ -7,6 +7,7 @@
  * (float32 / float16 outputs, Sigmoid) calls the reference's element function. Tests:
  * tests/kernels/cpu/test_dnnl.c (byte for byte against the reference run). */
 #include "kernels/cpu/dnnl_backend.h"
+#include "kernels/cpu/eltwise_fast.h"
 
 #include "kernels/ref/ref.h"
 #include "util/err.h"
@@ -136,6 +137,7 @@ void c8_dnnl_act_f32(int act, float a, float b, float *y, int64_t n) {
     case C8_REF_ACT_CLIP: act_body(y, n, C8_REF_ACT_CLIP, a, b); break;
     case C8_REF_ACT_LEAKY_RELU: act_body(y, n, C8_REF_ACT_LEAKY_RELU, a, b); break;
     case C8_REF_ACT_HARDSWISH: act_body(y, n, C8_REF_ACT_HARDSWISH, a, b); break;
+    case C8_REF_ACT_SIGMOID: c8_cpu_sigmoid_f32(y, y, n); break;
     default:
         for (int64_t i = 0; i < n; i++) y[i] = c8_ref_act(act, a, b, y[i]);
     }

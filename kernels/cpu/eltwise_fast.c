@@ -3,6 +3,7 @@
 
 #include "util/shape.h"
 
+#include <math.h>
 #include <stddef.h>
 
 #if defined(__x86_64__) || defined(__i386__)
@@ -164,6 +165,26 @@ void c8_cpu_clip_f32(const float *x, float *y, int64_t n, const float *lo, const
             if (lo && v < *lo) v = *lo;
             if (hi && v > *hi) v = *hi;
             y[i] = v;
+        }
+    }
+}
+
+void c8_cpu_sigmoid_f32(const float *x, float *y, int64_t n) {
+    enum { SCHUNK = 2048 };
+    const int64_t chunks = (n + SCHUNK - 1) / SCHUNK;
+#pragma omp parallel for schedule(static) if (n >= 65536)
+    for (int64_t t = 0; t < chunks; t++) {
+        const int64_t i0 = t * SCHUNK, m = n - i0 < SCHUNK ? n - i0 : SCHUNK;
+        float e[SCHUNK];
+        /* expf of the non-positive argument the reference takes in either branch (a NaN
+         * unchanged, its sign included) */
+        for (int64_t i = 0; i < m; i++) {
+            const float v = x[i0 + i];
+            e[i] = expf(v >= 0.0f ? -v : v);
+        }
+        for (int64_t i = 0; i < m; i++) {
+            const float d = 1.0f + e[i];
+            y[i0 + i] = x[i0 + i] >= 0.0f ? 1.0f / d : e[i] / d;
         }
     }
 }

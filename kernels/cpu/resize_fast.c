@@ -58,3 +58,36 @@ void c8_cpu_resize_nearest(const c8_resize_desc *d, const float *x, float *y) {
             for (int64_t r = 1; r < fh; r++) memcpy(yr + r * OW, yr, (size_t)OW * sizeof(float));
         }
 }
+
+#ifdef C8_HAVE_X86
+/* One int8 output row for f == 2: each of 16 inputs twice, 32 outputs per step. */
+__attribute__((target("avx2"))) static int64_t row2_i8_avx2(const int8_t *x, int64_t w, int8_t *y) {
+    int64_t i = 0;
+    for (; i + 16 <= w; i += 16) {
+        const __m128i v = _mm_loadu_si128((const __m128i *)(const void *)(x + i));
+        _mm_storeu_si128((__m128i *)(void *)(y + 2 * i), _mm_unpacklo_epi8(v, v));
+        _mm_storeu_si128((__m128i *)(void *)(y + 2 * i + 16), _mm_unpackhi_epi8(v, v));
+    }
+    return i;
+}
+#endif
+
+void c8_cpu_resize_nearest_i8(const c8_resize_desc *d, const int8_t *x, int8_t *y) {
+    const int64_t H = d->in[2], W = d->in[3], OH = d->out[2], OW = d->out[3];
+    const int64_t fh = OH / H, fw = OW / W, planes = d->out[0] * d->out[1];
+#ifdef C8_HAVE_X86
+    const bool avx2 = fw == 2 && __builtin_cpu_supports("avx2");
+#endif
+#pragma omp parallel for schedule(static) if (planes * OH * OW >= 262144)
+    for (int64_t p = 0; p < planes; p++)
+        for (int64_t iy = 0; iy < H; iy++) {
+            const int8_t *xr = x + (p * H + iy) * W;
+            int8_t *yr = y + (p * OH + iy * fh) * OW;
+            int64_t i = 0;
+#ifdef C8_HAVE_X86
+            if (avx2) i = row2_i8_avx2(xr, W, yr);
+#endif
+            for (; i < W; i++) memset(yr + i * fw, xr[i], (size_t)fw);
+            for (int64_t r = 1; r < fh; r++) memcpy(yr + r * OW, yr, (size_t)OW);
+        }
+}

@@ -710,6 +710,9 @@ static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
     case C8_GPU_Q8_ADD:
         if (rank_out(r, 2, C8_MAX_RANK)) return "INT8 Add of rank < 2";
         return NULL;
+    case C8_GPU_Q8_MUL:
+        if (rank_out(r, 2, C8_MAX_RANK)) return "INT8 Mul of rank < 2";
+        return NULL;
     case C8_GPU_Q8_CONCAT: {
         int64_t axis = c8_node_attr_i(n, "axis", 1);
         if (r >= 0 && (r < 2 || (axis != 1 && axis != 1 - r)))
@@ -974,6 +977,7 @@ static c8_status cu_prepare(void *ctx, const c8_graph *g, const c8_node *n, cons
     case C8_GPU_Q8_POOL:
     case C8_GPU_Q8_ADD:
     case C8_GPU_Q8_CONCAT:
+    case C8_GPU_Q8_MUL:
     case C8_GPU_F16_CAST: s = cu_prepare_q8(c, nd, g, n, l, err); break;
     case C8_GPU_REFORMAT:
         nd->run = reformat_run;

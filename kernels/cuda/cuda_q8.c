@@ -9,6 +9,7 @@
 #include "kernels/cuda/cuda_backend_int.h"
 
 #include "calib8/quant.h"
+#include "ops/geometry.h"
 #include "ops/ops.h"
 #include "util/shape.h"
 #include "kernels/ref/int8.h"
@@ -404,6 +405,22 @@ static c8_status add_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_nod
                             err);
 }
 
+/* Q8Mul: x NHWC32, the factor a float32 array in the ONNX layout (one value, or per channel and
+ * optionally per item) */
+static c8_status mul_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n, cu_tensor *in,
+                         cu_tensor *out, cu_tensor *res, c8_error *err) {
+    (void)res;
+    c8_q8_mul_desc d;
+    if (!c8_q8_mul_desc_of(&in[0].shape, &in[1].shape, c8_node_attr_f(n, "mult", 1.0f), &d))
+        return c8_node_err(err, g, n, C8_ERR_SHAPE,
+                           "INT8 Mul needs a factor per channel or a single one");
+    int64_t nn, cc, hw;
+    nchw_of(&in[0].shape, &nn, &cc, &hw);
+    const q8_state *st = nd->op;
+    return c8_cuda_int8_mul(nn, cc, hw, in[0].data, st ? st->dev_f : in[1].data, d.f_outer, d.f_c,
+                            d.mult, out[0].data, c->stream, err);
+}
+
 static c8_status concat_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
                             cu_tensor *in, cu_tensor *out, cu_tensor *res, c8_error *err) {
     (void)g;
@@ -441,6 +458,22 @@ c8_status cu_prepare_q8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node
             (cu_want){out_type(c8_node_attr_i(n, "out", C8_QOUT_INT8)), 1, C8_CUDA_INT8_CALIGN};
         nd->run = add_run;
         return C8_OK;
+    }
+    case C8_GPU_Q8_MUL: {
+        const c8_value *x = c8_node_input(g, n, 0);
+        if (x->shape.rank < 2) return host(nd, "INT8 Mul of rank < 2");
+        nd->want_in[0] = NHWC32;
+        nd->want_out[0] = NHWC32;
+        nd->run = mul_run;
+        const c8_value *f = c8_node_input(g, n, 1);
+        if (f->kind != C8_VAL_CONST) {
+            nd->want_in[1] = (cu_want){C8CU_F32, 0, 1};
+            return C8_OK;
+        }
+        /* a constant factor (a Mul by a constant): its values on the device once */
+        q8_state *st = new_state(nd);
+        if (!st) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        return dev_floats(c, st, f->data, (size_t)c8_shape_numel(&f->shape), err);
     }
     case C8_GPU_Q8_CONCAT: {
         const c8_value *x0 = c8_node_input(g, n, 0);

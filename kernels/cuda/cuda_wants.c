@@ -119,6 +119,10 @@ void cu_static_wants(const c8_layer *l, const c8_graph *g, const c8_node *n, int
         out[0] =
             (cu_want){q8_out_type(c8_node_attr_i(n, "out", C8_QOUT_INT8)), 1, C8_CUDA_INT8_CALIGN};
         break;
+    case C8_GPU_Q8_MUL: /* the factor: float32, ONNX layout (a constant: uploaded at prepare) */
+        in[0] = out[0] = W_NHWC32;
+        if (n_in > 1 && !const_input(g, n, 1)) in[1] = W_F32_ONNX;
+        break;
     case C8_GPU_Q8_CONCAT:
         for (int k = 0; k < n_in; k++) in[k] = W_NHWC32;
         out[0] = W_NHWC32;

@@ -129,6 +129,12 @@ void c8_ref_int8_global_avgpool(int64_t n, int64_t c, int64_t hw, const int8_t *
 void c8_ref_int8_add(int64_t count, const int8_t *a, float ma, const int8_t *b, float mb,
                      c8_quant_act act, c8_quant_out out, void *y);
 
+/* Mul by a float factor over an (outer, c, inner) view (NCHW: outer N, c C, inner H*W): element
+ * (o, k, i) gets c8_quant_requantize(x, c8_quant_mul_factor(f[o * f_outer + k * f_c], m)); the
+ * strides are 0 where the factor is broadcast (a single factor: f_outer = f_c = 0). */
+void c8_ref_int8_mul(int64_t outer, int64_t c, int64_t inner, const int8_t *x, const float *f,
+                     int64_t f_outer, int64_t f_c, float m, int8_t *y);
+
 /* Concat along the middle axis of (outer, C_i, inner) views (NCHW channels: outer N, inner H*W):
  * y (outer, sum C_i, inner) gets rne_sat127((float)x_i * mults[i]) (mults[i] = s_i / s_out;
  * 1.0f copies exactly). */

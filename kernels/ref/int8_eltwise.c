@@ -43,6 +43,17 @@ void c8_ref_int8_add(int64_t count, const int8_t *a, float ma, const int8_t *b, 
     }
 }
 
+void c8_ref_int8_mul(int64_t outer, int64_t c, int64_t inner, const int8_t *x, const float *f,
+                     int64_t f_outer, int64_t f_c, float m, int8_t *y) {
+    C8_ASSERT(outer >= 0 && c >= 0 && inner >= 0);
+    for (int64_t o = 0; o < outer; o++)
+        for (int64_t k = 0; k < c; k++) {
+            const float mk = c8_quant_mul_factor(f[o * f_outer + k * f_c], m);
+            const int64_t base = (o * c + k) * inner;
+            for (int64_t i = 0; i < inner; i++) y[base + i] = c8_quant_requantize(x[base + i], mk);
+        }
+}
+
 void c8_ref_int8_concat(int64_t outer, int64_t inner, int n_inputs, const int8_t *const *xs,
                         const int64_t *channels, const float *mults, int8_t *y) {
     C8_ASSERT(outer >= 0 && inner >= 0 && n_inputs >= 1);

@@ -6,6 +6,8 @@
  * strictly between 0 and 1), in float64. */
 #include "kernels/ref/resize.h"
 
+#include "util/err.h"
+
 #include <math.h>
 #include <stdbool.h>
 #include <stdlib.h>
@@ -192,6 +194,43 @@ void c8_ref_resize_f32(const c8_resize_desc *d, const float *x, float *y) {
         /* advance the output index; remember the outermost axis that moved */
         for (int k = r - 1; k >= 0; k--) {
             first_changed = k;
+            if (++idx[k] < d->out[k]) break;
+            idx[k] = 0;
+        }
+    }
+    free(table);
+}
+
+void c8_ref_resize_nearest_i8(const c8_resize_desc *d, const int8_t *x, int8_t *y) {
+    C8_ASSERT(d->mode == C8_RESIZE_NEAREST && d->coord != C8_COORD_TF_CROP_AND_RESIZE);
+    const int r = d->rank;
+    int64_t numel = 1, total = 0, st[C8_MAX_RANK], s = 1;
+    for (int k = 0; k < r; k++) {
+        numel *= d->out[k];
+        total += d->out[k];
+    }
+    if (numel == 0) return;
+    for (int k = r - 1; k >= 0; k--) {
+        st[k] = s;
+        s *= d->in[k];
+    }
+    /* each axis's source offsets once (map_axis depends on the axis and the index only) */
+    int64_t *table = malloc((size_t)(total ? total : 1) * sizeof *table), *tab[C8_MAX_RANK];
+    if (table) {
+        int64_t *t = table;
+        for (int k = 0; k < r; k++) {
+            for (int64_t i = 0; i < d->out[k]; i++) t[i] = map_axis(d, k, i).lo * st[k];
+            tab[k] = t;
+            t += d->out[k];
+        }
+    }
+    int64_t idx[C8_MAX_RANK] = {0};
+    for (int64_t e = 0; e < numel; e++) {
+        int64_t base = 0;
+        for (int k = 0; k < r; k++)
+            base += table ? tab[k][idx[k]] : map_axis(d, k, idx[k]).lo * st[k];
+        y[e] = x[base];
+        for (int k = r - 1; k >= 0; k--) {
             if (++idx[k] < d->out[k]) break;
             idx[k] = 0;
         }

@@ -50,6 +50,11 @@ typedef struct c8_resize_desc {
 /* x (in, float32, C order) -> y (out, float32). */
 void c8_ref_resize_f32(const c8_resize_desc *d, const float *x, float *y);
 
+/* Nearest mode on int8 data (an INT8 tensor resized keeps its scale): y gets the element
+ * c8_ref_resize_f32 would copy for each output (d->mode nearest, no TF_CROP_AND_RESIZE, which
+ * could extrapolate a float). */
+void c8_ref_resize_nearest_i8(const c8_resize_desc *d, const int8_t *x, int8_t *y);
+
 /* The input coordinate of output index xo on axis k (exposed for tests). Sets *outside when
  * TF_CROP_AND_RESIZE maps it outside [0, in-1]. */
 double c8_resize_coord_of(const c8_resize_desc *d, int k, int64_t xo, int *outside);

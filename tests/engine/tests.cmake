@@ -10,6 +10,7 @@ c8_add_test(test_models ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_models.c TIMEOUT
 c8_add_test(test_place ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_place.c CUDA_INTERNALS)
 # Issue 19 part 3: INT8 MatMul between two activations (Q8MatMul), built and run
 c8_add_test(test_matmul8 ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_matmul8.c)
+c8_add_test(test_mul8 ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_mul8.c)
 # Issue 19 part 1: optimization profiles (batch ranges, the detector's H and W ranges)
 c8_add_test(test_profile ${CMAKE_CURRENT_SOURCE_DIR}/engine/test_profile.c TIMEOUT 900)
 # Issue 14's "CPU plans and caches stay byte-identical": both bundled models calibrated, built

@@ -804,6 +804,63 @@ static void test_add(void) {
     free(a), free(b);
 }
 
+/* Q8Mul: an int8 x times a float factor per (item, channel), per channel or one value. Each
+ * element against the replica (m = f * M, then rne_sat127((float)q * m), float32 steps written
+ * here) and, away from ties, against the float64 product; then hand-worked values. */
+static void test_mul(void) {
+    const uint64_t seed = 0x3a1;
+    c8t_rng rng = {seed};
+    const int64_t outer = 2, c = 7, inner = 33, n = outer * c * inner;
+    int8_t *x = malloc((size_t)n), *y = galloc((size_t)n);
+    fill_i8(&rng, x, n);
+    x[0] = -127, x[1] = 127;
+    float f[14];
+    for (int i = 0; i < 14; i++) f[i] = c8t_uniform(&rng, -1.5f, 1.5f);
+    f[0] = 0.0f, f[1] = 1.0f;
+    /* strides: per (item, channel); per channel; one value */
+    const int64_t forms[3][2] = {{c, 1}, {0, 1}, {0, 0}};
+    int bad = 0, near = 0, checked = 0;
+    for (int fi = 0; fi < 3; fi++)
+        for (int mi = 0; mi < 3; mi++) {
+            const float M = mi == 0 ? 1.0f : mi == 1 ? 0.37f : 3.1f;
+            const int64_t so = forms[fi][0], sc = forms[fi][1];
+            c8_ref_int8_mul(outer, c, inner, x, f, so, sc, M, y);
+            for (int64_t o = 0; o < outer; o++)
+                for (int64_t k = 0; k < c; k++) {
+                    const float fk = f[o * so + k * sc], mk = fk * M;
+                    for (int64_t i = 0; i < inner; i++) {
+                        const int64_t at = (o * c + k) * inner + i;
+                        const int want = t_rne_sat((float)x[at] * mk);
+                        bad += y[at] != want || y[at] < -127;
+                        const double ideal = (double)x[at] * (double)fk * (double)M;
+                        const double fr = ideal - floor(ideal);
+                        checked++;
+                        if (fabs(fr - 0.5) < TIE_MARGIN) {
+                            near++;
+                            continue;
+                        }
+                        double w = rint(ideal);
+                        w = w > 127 ? 127 : w < -127 ? -127 : w;
+                        bad += y[at] != (int)w;
+                    }
+                }
+        }
+    bad += !gcheck_free(y, (size_t)n);
+    if (bad) printf("\n  mul seed %llu: %d bad", (unsigned long long)seed, bad);
+    CU_ASSERT_EQUAL(bad, 0);
+    CU_ASSERT(near * 20 <= checked);
+    /* by hand: 10 * (0.5 * 0.25) = 1.25 -> 1; -3 * (1 * 0.5) = -1.5 -> -2 (half to even);
+     * 5 * (0.5 * 1) = 2.5 -> 2; 127 * (2 * 1) = 254 -> 127; -100 * (3 * 1) -> -127 */
+    const int8_t hx[5] = {10, -3, 5, 127, -100}, hw[5] = {1, -2, 2, 127, -127};
+    const float hf[5] = {0.5f, 1.0f, 0.5f, 2.0f, 3.0f}, hm[5] = {0.25f, 0.5f, 1.0f, 1.0f, 1.0f};
+    for (int i = 0; i < 5; i++) {
+        int8_t got;
+        c8_ref_int8_mul(1, 1, 1, &hx[i], &hf[i], 0, 0, hm[i], &got);
+        CU_ASSERT_EQUAL(got, hw[i]);
+    }
+    free(x);
+}
+
 static void test_concat(void) {
     const uint64_t seed = 0xc0c;
     c8t_rng rng = {seed};
@@ -939,6 +996,7 @@ static const c8_test_case cases[] = {
     {"maxpool / avgpool vs padded-buffer reference", test_pool},
     {"global average pool", test_global_avgpool},
     {"add with rescale", test_add},
+    {"mul by a float factor", test_mul},
     {"concat with equal and different scales", test_concat},
     {"quantize / dequantize / requantize kernels", test_quantize_kernels},
     {"descriptor and epilogue validation", test_checks},

@@ -33,9 +33,9 @@ static void test_names_and_definitions(void) {
                 CU_FAIL("duplicate op name");
             }
     }
-    /* ONNX, FusedConv, Q8*, F16Cast, HostCopy, Reformat, Q8MatMul, the second ONNX block
+    /* ONNX, FusedConv, Q8*, F16Cast, HostCopy, Reformat, Q8MatMul, Q8Mul, the second ONNX block
      * (ops/math.c, logic.c, index.c) */
-    CU_ASSERT_EQUAL(named, 43 + 1 + 10 + 1 + 1 + 1 + 1 + 14 + 10 + 8 + 2 + 1 + 1 + 4);
+    CU_ASSERT_EQUAL(named, 43 + 1 + 10 + 1 + 1 + 1 + 1 + 1 + 14 + 10 + 8 + 2 + 1 + 1 + 4);
     CU_ASSERT_STRING_EQUAL(c8_op_name(C8_OP_UNKNOWN), "Unknown");
     CU_ASSERT_STRING_EQUAL(c8_op_name(C8_OP_COUNT_), "Unknown");
     CU_ASSERT_EQUAL(c8_op_from_onnx("NoSuchOp"), C8_OP_UNKNOWN);
@@ -48,6 +48,8 @@ static void test_capabilities(void) {
     CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_MATMUL)->int8, C8_I8_GEMM);
     CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_CLIP)->int8, C8_I8_UNARY);
     CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_SIGMOID)->int8, C8_I8_NONE);
+    CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_MUL)->int8, C8_I8_MUL);
+    CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_Q8_MUL)->gpu, C8_GPU_Q8_MUL);
     for (int v = 1; v < C8_OP_COUNT_; v++) {
         const c8_op_info *in = c8_op_info_of((c8_op)v);
         /* data movement follows its input and is a device copy on the GPU */

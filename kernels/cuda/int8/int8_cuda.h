@@ -257,6 +257,12 @@ c8_status c8_cuda_int8_requantize_act(int64_t n_pix, int64_t c, const int8_t *q,
 c8_status c8_cuda_int8_add(int64_t n_pix, int64_t c, const int8_t *a, float ma, const int8_t *b,
                            float mb, c8_quant_act act, int32_t out, void *y, cudaStream_t stream,
                            c8_error *err);
+/* Q8Mul: q NHWC32 (n, hw, Cp) times a float factor per (item, channel): element (i, p, ch) gets
+ * c8_quant_requantize(q, c8_quant_mul_factor(f[i * f_item + ch * f_ch], m)) (f a device array,
+ * strides 0 where broadcast); y (n, hw, Cp), pad channels 0. */
+c8_status c8_cuda_int8_mul(int64_t n, int64_t c, int64_t hw, const int8_t *q, const float *f,
+                           int64_t f_item, int64_t f_ch, float m, int8_t *y, cudaStream_t stream,
+                           c8_error *err);
 /* Channel concat: xs[i] (n_pix, round_up(channels[i], 32)) NHWC32 (device pointers in a host
  * array) -> y (n_pix, round_up(sum channels, 32)), y's channels [c0_i, c0_i + channels[i]) =
  * rne_sat127((float)x_i * mults[i]) (host floats); pad channels 0. */

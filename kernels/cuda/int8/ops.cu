@@ -362,6 +362,33 @@ __global__ void __launch_bounds__(kThreads)
     reinterpret_cast<int4 *>(y)[idx] = *reinterpret_cast<const int4 *>(o);
 }
 
+/* Q8Mul: 16 channels of one pixel per thread; the factor of (item, channel) at
+ * f[item * f_item + ch * f_ch] (strides 0 where broadcast), m = f * M, then
+ * rne_sat127((float)q * m) (quant.h: c8_quant_mul_factor, c8_quant_requantize); pad 0. */
+__global__ void __launch_bounds__(kThreads)
+    mul_kernel(long long groups, int c, int cp, long long hw, const int8_t *q, const float *f,
+               long long f_item, long long f_ch, float mm, int8_t *y) {
+    const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= groups) return;
+    const long long per_pix = cp / 16, pix = idx / per_pix;
+    const int ch0 = (int)((idx - pix * per_pix) * 16);
+    const long long item = pix / hw;
+    const uint4 v = __ldg(reinterpret_cast<const uint4 *>(q) + idx);
+    const uint32_t w[4] = {v.x, v.y, v.z, v.w};
+    __align__(16) int8_t o[16];
+#pragma unroll
+    for (int e = 0; e < 16; e++) {
+        const int ch = ch0 + e;
+        int8_t r = 0;
+        if (ch < c) {
+            const float m = c8_quant_mul_factor(__ldg(f + item * f_item + ch * f_ch), mm);
+            r = c8_quant_requantize(c8i_sbyte(w[e / 4], e % 4), m);
+        }
+        o[e] = r;
+    }
+    reinterpret_cast<int4 *>(y)[idx] = *reinterpret_cast<const int4 *>(o);
+}
+
 /* concat: input (n_pix, cpi) channels [0, ci) -> output (n_pix, cpo) channels [c0, c0 + ci);
  * one thread per pixel and 4 channels (one 4-byte load; one 4-byte store where the output
  * channels are 4-aligned, else byte stores). I is the index type: int where count fits. */
@@ -520,6 +547,18 @@ c8_status c8_cuda_int8_requantize_act(int64_t n_pix, int64_t c, const int8_t *q,
     C8_TRY(check_grid(groups, "int8 CUDA requantize", err));
     requant_act_kernel<<<blocks_for(groups), kThreads, 0, stream>>>(groups, (int)c, (int)cpad(c), q,
                                                                     m, act, y);
+    C8_CUDA_LAUNCH_TRY(err);
+    return C8_OK;
+}
+
+c8_status c8_cuda_int8_mul(int64_t n, int64_t c, int64_t hw, const int8_t *q, const float *f,
+                           int64_t f_item, int64_t f_ch, float m, int8_t *y, cudaStream_t stream,
+                           c8_error *err) {
+    if (n < 1 || c < 1 || hw < 1) return c8_err(err, C8_ERR_INVALID, "int8 CUDA Mul: bad shape");
+    long long groups = (long long)n * hw * (cpad(c) / 16);
+    C8_TRY(check_grid(groups, "int8 CUDA Mul", err));
+    mul_kernel<<<blocks_for(groups), kThreads, 0, stream>>>(groups, (int)c, (int)cpad(c), hw, q, f,
+                                                            f_item, f_ch, m, y);
     C8_CUDA_LAUNCH_TRY(err);
     return C8_OK;
 }

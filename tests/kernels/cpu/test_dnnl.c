@@ -1097,6 +1097,147 @@ static void test_q8_gap(void) {
     c8_dnnl_ctx_destroy(ctx);
 }
 
+/* Q8Mul (a squeeze-excitation gate on int8 data): factors per (item, channel), per channel
+ * (rank 4 and rank 3), one value; odd extents; byte for byte against the reference. */
+static void test_q8_mul(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    static const struct {
+        int64_t x[4];
+        int fr;
+        int64_t f[4];
+    } cases[] = {
+        {{2, 5, 7, 9}, 4, {2, 5, 1, 1}},     {{1, 31, 20, 20}, 4, {1, 31, 1, 1}},
+        {{3, 4, 1, 33}, 3, {4, 1, 1, 0}},    {{2, 3, 5, 5}, 1, {1, 0, 0, 0}},
+        {{1, 96, 40, 40}, 4, {1, 96, 1, 1}}, {{2, 7, 3, 1}, 4, {1, 1, 1, 1}},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const uint64_t seed = 8200 + ci;
+        c8t_rng r = {seed};
+        c8_graph *g = pu_graph(13);
+        const int64_t *xd = cases[ci].x, *fd = cases[ci].f;
+        int x = pu_val_in(g, "x", C8_DT_INT8, pu_shp(4, xd[0], xd[1], xd[2], xd[3]));
+        c8_shape fs = {0};
+        fs.rank = cases[ci].fr;
+        for (int i = 0; i < fs.rank; i++) fs.d[i] = fd[i];
+        int f = pu_val_in(g, "f", C8_DT_FLOAT, fs);
+        int ys = c8_graph_add_value(g, "y", C8_VAL_ACTIVATION, C8_DT_UNDEFINED, NULL);
+        int node = c8_graph_add_node(g, "mul", "Q8Mul", "", C8_OP_Q8_MUL, (int[]){x, f}, 2, &ys, 1);
+        pu_attr_f(g, node, "mult", ci % 2 ? 0.83f : 2.7f);
+        c8_status st = pu_finish(g, false, &err);
+        if (st != C8_OK) printf("\n  %s\n", err.msg);
+        CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+        CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL), "cpu:mul int8");
+        const int64_t nx = c8_shape_numel(&g->vals[x].shape), nf = c8_shape_numel(&fs);
+        int8_t *xv = rand_i8(&r, nx, -127, 127);
+        float *fv = rand_floats(&r, nf, -1.2f, 1.2f);
+        void *data[2] = {xv, fv}, *ref = NULL, *got = NULL;
+        CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+        CU_ASSERT(same_bytes("q8 mul", seed, ref, got, bytes_of(g, g->nodes[0].out[0])));
+        free(xv), free(fv), free(ref), free(got);
+        c8_graph_destroy(g);
+    }
+    c8_dnnl_ctx_destroy(ctx);
+}
+
+/* Nearest Resize on int8 data (an INT8 tensor kept int8): the fast copies by whole factors and the
+ * reference's loop for other coordinates, each equal to the float32 reference's Resize of the
+ * same values (an independent path: c8_ref_resize_f32), byte for byte. */
+static void test_int8_resize(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    static const struct {
+        int64_t n, c, h, w;
+        float sh, sw;
+        const char *coord;
+        bool fast;
+    } cases[] = {
+        {1, 3, 5, 9, 2, 2, "asymmetric", true},    {2, 4, 4, 20, 4, 4, "asymmetric", true},
+        {1, 2, 3, 17, 8, 8, "asymmetric", true},   {1, 96, 20, 20, 2, 2, "asymmetric", true},
+        {1, 1, 6, 17, 3, 2, "asymmetric", true},   {1, 2, 4, 6, 2, 2, "half_pixel", false},
+        {1, 2, 4, 6, 1.5f, 2, "asymmetric", true},
+    };
+    for (size_t ci = 0; ci < sizeof cases / sizeof cases[0]; ci++) {
+        const uint64_t seed = 8300 + ci;
+        c8t_rng r = {seed};
+        c8_graph *g = pu_graph(13);
+        int x = pu_val_in(g, "x", C8_DT_INT8,
+                          pu_shp(4, cases[ci].n, cases[ci].c, cases[ci].h, cases[ci].w));
+        float sc[4] = {1, 1, cases[ci].sh, cases[ci].sw};
+        int scales = pu_const_vals(g, "scales", pu_shp(1, (int64_t)4), C8_DT_FLOAT, sc);
+        int node = pu_node(g, "resize", "Resize", (int[]){x, -1, scales}, 3, (const char *[]){"y"},
+                           1, NULL);
+        pu_attr_s(g, node, "mode", "nearest");
+        pu_attr_s(g, node, "coordinate_transformation_mode", cases[ci].coord);
+        pu_attr_s(g, node, "nearest_mode", "floor");
+        c8_status st = pu_finish(g, false, &err);
+        if (st != C8_OK) printf("\n  %s\n", err.msg);
+        CU_ASSERT_EQUAL_FATAL(st, C8_OK);
+        c8_layer l8 = {0};
+        l8.precision = C8_LAYER_PREC_INT8;
+        l8.role = C8_LAYER_COMPUTE;
+        const char *k = c8_dnnl_kernel(g, &g->nodes[0], &l8, NULL);
+        CU_ASSERT_EQUAL(k != NULL, cases[ci].fast);
+        if (k) CU_ASSERT_STRING_EQUAL(k, "cpu:resize int8");
+        const int y = g->nodes[0].out[0];
+        const int64_t nx = c8_shape_numel(&g->vals[x].shape),
+                      ny = c8_shape_numel(&g->vals[y].shape);
+        int8_t *xv = rand_i8(&r, nx, -127, 127);
+        /* the float32 reference on the same values */
+        c8_resize_desc d;
+        CU_ASSERT_EQUAL_FATAL(c8_op_resize_desc(g, &g->nodes[0], &d, &err), C8_OK);
+        float *xf = malloc((size_t)nx * sizeof *xf), *yf = malloc((size_t)ny * sizeof *yf);
+        int8_t *y8 = malloc((size_t)ny);
+        for (int64_t i = 0; i < nx; i++) xf[i] = xv[i];
+        c8_ref_resize_f32(&d, xf, yf);
+        c8_ref_resize_nearest_i8(&d, xv, y8);
+        int bad = 0;
+        for (int64_t i = 0; i < ny; i++) bad += (float)y8[i] != yf[i];
+        if (bad)
+            printf("\n  int8 resize (seed %llu): %d differ from float32\n",
+                   (unsigned long long)seed, bad);
+        CU_ASSERT_EQUAL(bad, 0);
+        void *data[3] = {xv, NULL, NULL}, *ref = NULL, *got = NULL;
+        if (cases[ci].fast) {
+            CU_ASSERT_FATAL(run_both_l(ctx, g, &l8, data, NULL, &ref, &got));
+            CU_ASSERT(same_bytes("int8 resize", seed, ref, got, (size_t)ny));
+            CU_ASSERT(same_bytes("int8 resize vs float", seed, y8, got, (size_t)ny));
+        }
+        free(xv), free(xf), free(yf), free(y8), free(ref), free(got);
+        c8_graph_destroy(g);
+    }
+    c8_dnnl_ctx_destroy(ctx);
+}
+
+/* Sigmoid (FP32): the reference's element without its branch, bit for bit, over random values
+ * and the edges (+-0, +-inf, NaN, large arguments where expf underflows). */
+static void test_sigmoid(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    const uint64_t seed = 8400;
+    c8t_rng r = {seed};
+    c8_graph *g = pu_graph(13);
+    int x = pu_val_in(g, "x", C8_DT_FLOAT,
+                      pu_shp(4, (int64_t)1, (int64_t)3, (int64_t)97, (int64_t)301));
+    pu_node(g, "sig", "Sigmoid", (int[]){x}, 1, (const char *[]){"y"}, 1, NULL);
+    CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+    CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL), "cpu:sigmoid");
+    const int64_t n = c8_shape_numel(&g->vals[x].shape);
+    float *xv = rand_floats(&r, n, -30, 30);
+    const float edges[] = {0.0f,    -0.0f, INFINITY, -INFINITY, NAN,    100.0f,
+                           -100.0f, 88.8f, -104.0f,  1e-30f,    -1e-30f};
+    for (size_t i = 0; i < sizeof edges / sizeof edges[0]; i++) xv[i * 997] = edges[i];
+    void *data[1] = {xv}, *ref = NULL, *got = NULL;
+    CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+    CU_ASSERT(same_bytes("sigmoid", seed, ref, got, (size_t)n * sizeof(float)));
+    free(xv), free(ref), free(got);
+    c8_graph_destroy(g);
+    c8_dnnl_ctx_destroy(ctx);
+}
+
 static void test_maxpool(void) {
     c8_dnnl_ctx *ctx = NULL;
     c8_error err = {0};
@@ -1693,14 +1834,25 @@ static void test_relu_bn(void) {
 }
 
 static const c8_test_case cases[] = {
-    {"requant_ties", test_requant_ties}, {"fp32_conv", test_fp32_conv},
-    {"fp32_gemm", test_fp32_gemm},       {"fp32_convtranspose", test_fp32_convtranspose},
-    {"fp32_resize", test_resize},        {"q8_global_avgpool", test_q8_gap},
-    {"int8_add", test_int8_add},         {"int8_conv", test_int8_conv},
-    {"int8_gemm", test_int8_gemm},       {"int8_split", test_int8_split},
-    {"maxpool", test_maxpool},           {"layout", test_layout},
-    {"quantize", test_quantize},         {"relu_bn", test_relu_bn},
-    {"eltwise", test_eltwise},           {"conv_chain", test_conv_chain},
+    {"requant_ties", test_requant_ties},
+    {"fp32_conv", test_fp32_conv},
+    {"fp32_gemm", test_fp32_gemm},
+    {"fp32_convtranspose", test_fp32_convtranspose},
+    {"fp32_resize", test_resize},
+    {"q8_global_avgpool", test_q8_gap},
+    {"q8_mul", test_q8_mul},
+    {"int8_resize", test_int8_resize},
+    {"sigmoid", test_sigmoid},
+    {"int8_add", test_int8_add},
+    {"int8_conv", test_int8_conv},
+    {"int8_gemm", test_int8_gemm},
+    {"int8_split", test_int8_split},
+    {"maxpool", test_maxpool},
+    {"layout", test_layout},
+    {"quantize", test_quantize},
+    {"relu_bn", test_relu_bn},
+    {"eltwise", test_eltwise},
+    {"conv_chain", test_conv_chain},
     {"int8_chain", test_int8_chain},
 };
 C8T_MAIN("dnnl", cases)

@@ -1,5 +1,5 @@
-/* GPU INT8 pooling, quantize / dequantize / requantize, Add, Concat and layout changes
- * (kernels/cuda/int8/ops.cu) against the CPU references (kernels/ref/int8_pool.c,
+/* GPU INT8 pooling, quantize / dequantize / requantize, Add, Mul by a float factor, Concat and
+ * layout changes (kernels/cuda/int8/ops.cu) against the CPU references (kernels/ref/int8_pool.c,
  * int8_eltwise.c, quant/layout.c): exact bytes, pad channels 0, guard bytes untouched, outputs
  * poisoned first. Odd channel counts (1..129) and spatial sizes; floor and ceil mode pools,
  * asymmetric pads, count_include_pad, dilated MaxPool; quantize inputs with exact .5 ties.
@@ -364,6 +364,48 @@ static void test_add(void) {
             }
 }
 
+/* Q8Mul (a squeeze-excitation gate on int8 data): factors per (item, channel), per channel and
+ * one value, against c8_ref_int8_mul (NCHW) byte for byte; odd channel counts. */
+static void test_mul(void) {
+    static const int64_t cases[][3] = {
+        {1, 1, 1}, {2, 7, 31}, {3, 33, 49}, {2, 129, 20}, {1, 96, 1600}};
+    int idx = 0;
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++)
+        for (int form = 0; form < 3; form++) {
+            uint64_t seed = 0xF00 + (uint64_t)idx++;
+            c8t_rng rng = {seed};
+            int64_t n = cases[i][0], c = cases[i][1], hw = cases[i][2], cp = c8t_cpad(c);
+            size_t cnt = (size_t)(n * c * hw), pcnt = (size_t)(n * hw * cp);
+            /* form 0: per (item, channel); 1: per channel; 2: one value */
+            const int64_t f_item = form == 0 ? c : 0, f_ch = form == 2 ? 0 : 1;
+            const size_t nf = form == 0 ? (size_t)(n * c) : form == 1 ? (size_t)c : 1;
+            float *f = malloc(nf * sizeof *f);
+            for (size_t j = 0; j < nf; j++)
+                f[j] = j % 3 == 1 ? 0.5f : c8t_uniform(&rng, -1.2f, 1.2f);
+            const float m = idx % 2 ? 1.0f : c8t_uniform(&rng, 0.4f, 3.0f);
+            int8_t *q = rand_i8(&rng, cnt), *q_nhwc = malloc(pcnt), *y_ref = malloc(cnt);
+            int8_t *y_h = malloc(pcnt), *y_c = malloc(cnt);
+            host_nchw_to_nhwc(1, n, c, hw, q, q_nhwc);
+            c8_ref_int8_mul(n, c, hw, q, f, f_item, f_ch, m, y_ref);
+            void *dq = dev_upload(q_nhwc, pcnt), *df = dev_upload(f, nf * sizeof *f);
+            gbuf y = gbuf_alloc(pcnt);
+            RUN_INTO(y, y_h, pcnt,
+                     c8_cuda_int8_mul(n, c, hw, dq, df, f_item, f_ch, m, y.body, g_stream, &g_err));
+            CU_ASSERT(host_pad_is_zero(1, n * hw, c, y_h));
+            host_nhwc_to_nchw(1, n, c, hw, y_h, y_c);
+            CU_ASSERT_EQUAL(compare_exact(1, cnt, y_c, y_ref, "mul", seed), 0);
+            gbuf_free(&y);
+            cudaFree(dq);
+            cudaFree(df);
+            free(f);
+            free(q);
+            free(q_nhwc);
+            free(y_ref);
+            free(y_h);
+            free(y_c);
+        }
+}
+
 static void test_concat(void) {
     static const int64_t chans[][4] = {
         {1, 1, 0, 0}, {7, 33, 1, 0}, {64, 64, 0, 0}, {129, 3, 31, 2}, {48, 16, 5, 32}};
@@ -456,6 +498,7 @@ static const c8_test_case kCases[] = {
     {"requantize", test_requantize},
     {"requantize_act", test_requantize_act},
     {"add", test_add},
+    {"mul", test_mul},
     {"concat", test_concat},
     {"layouts", test_layouts},
 };
