@@ -667,6 +667,7 @@ static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
     }
     case C8_GPU_MAP:
         if (!x || is_const(x)) return "constant data input";
+        if (x->dtype == C8_DT_INT8) return cu_resize8_refusal(g, n);
         if (c8_dtype_size(x->dtype) != 4) return "index map needs 4-byte elements";
         for (int k = 1; k < n->n_in; k++) {
             const c8_value *v = c8_node_input(g, n, k);
@@ -778,6 +779,9 @@ static cu_fmt plan_value(const c8_backend_engine *e, const c8_graph *g, const cu
     /* host steps and host copies exchange values in ONNX layout and dtype */
     if (p->op == C8_OP_HOST_COPY || (l && l->place == C8_PLACE_HOST)) return canon;
     const int rank = val->shape.rank;
+    /* an int8 Resize (an INT8 tensor kept int8 through it) writes NHWC32 as it reads */
+    if (p->op == C8_OP_RESIZE && val->dtype == C8_DT_INT8 && rank == 4)
+        return (cu_fmt){canon.type, 1, C8_CUDA_INT8_CALIGN};
     if (q8_nhwc32(p->op) && rank >= 2 &&
         (val->dtype == C8_DT_INT8 || val->dtype == C8_DT_FLOAT || val->dtype == C8_DT_FLOAT16))
         return (cu_fmt){canon.type, 1, C8_CUDA_INT8_CALIGN};
@@ -1359,6 +1363,7 @@ static c8_status cu_device_info(void *ctx, c8_device_props *o, c8_error *err) {
 const c8_backend_vt c8_backend_cuda = {
     .name = "cuda",
     .host_memory = false,
+    .int8_nearest_resize = true,
     .engine_init = cu_engine_init,
     .engine_fini = cu_engine_fini,
     .context_init = cu_context_init,

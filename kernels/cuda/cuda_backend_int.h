@@ -200,6 +200,12 @@ c8_status cu_prepare_matmul(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_
                             const c8_layer *l, c8_error *err);
 c8_status cu_prepare_misc(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
                           const c8_layer *l, c8_error *err);
+/* Nearest Resize on int8 data (an INT8 tensor kept int8 through it; cuda_q8.c): NULL when the GPU
+ * takes node n (rank 4, the spatial axes only, constant parameters), else why not (static, as
+ * the placement asks); and its prepare (NHWC32 in and out). */
+const char *cu_resize8_refusal(const c8_graph *g, const c8_node *n);
+c8_status cu_prepare_resize8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
+                             c8_error *err);
 c8_status cu_prepare_q8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
                         const c8_layer *l, c8_error *err);
 

@@ -610,6 +610,8 @@ static c8_status prepare_map(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8
     (void)l;
     const c8_value *x = c8_node_input(g, n, 0);
     if (!x || x->kind == C8_VAL_CONST) return host(nd, "constant data input");
+    if (x->dtype == C8_DT_INT8 && !cu_resize8_refusal(g, n))
+        return cu_prepare_resize8(c, nd, g, n, err);
     if (c8_dtype_size(x->dtype) != 4) return host(nd, "index map needs 4-byte elements");
     for (int k = 1; k < n->n_in; k++) {
         const c8_value *v = c8_node_input(g, n, k);

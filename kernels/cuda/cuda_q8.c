@@ -13,6 +13,7 @@
 #include "ops/ops.h"
 #include "util/shape.h"
 #include "kernels/ref/int8.h"
+#include "kernels/ref/resize.h"
 #include "util/err.h"
 
 #include <ctype.h>
@@ -442,6 +443,83 @@ static c8_status cast_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_no
     c8cu_view x = cu_view(in[0].data, &in[0].shape, in[0].fmt);
     c8cu_view y = cu_view(out[0].data, &out[0].shape, out[0].fmt);
     return c8cu_copy(&y, &x, c->stream, err);
+}
+
+/* ------------------------------------------------------------------ nearest Resize on int8 */
+
+/* The constant per-axis factor of axis k (scales, or sizes against x's extent), or -1. */
+static double resize_axis_factor(const c8_graph *g, const c8_node *n, int k) {
+    const c8_value *x = c8_node_input(g, n, 0);
+    const int si = g->opset >= 11 ? 2 : 1;
+    const c8_value *sc = c8_node_input(g, n, si),
+                   *sz = g->opset >= 11 ? c8_node_input(g, n, 3) : NULL;
+    if (sc && sc->kind == C8_VAL_CONST && sc->dtype == C8_DT_FLOAT &&
+        c8_shape_numel(&sc->shape) == 4)
+        return ((const float *)sc->data)[k];
+    if (sz && sz->kind == C8_VAL_CONST && sz->dtype == C8_DT_INT64 &&
+        c8_shape_numel(&sz->shape) == 4 && x->shape.d[k] > 0)
+        return (double)((const int64_t *)sz->data)[k] / (double)x->shape.d[k];
+    return -1;
+}
+
+const char *cu_resize8_refusal(const c8_graph *g, const c8_node *n) {
+    const c8_value *x = c8_node_input(g, n, 0), *y = c8_node_output(g, n, 0);
+    if (n->op != C8_OP_RESIZE || !x || !y || x->dtype != C8_DT_INT8 || y->dtype != C8_DT_INT8)
+        return "index map needs 4-byte elements";
+    if (x->shape.rank != 4) return "int8 Resize of rank != 4";
+    if (strcmp(c8_node_attr_s(n, "mode", "nearest"), "nearest") != 0 ||
+        strcmp(c8_node_attr_s(n, "coordinate_transformation_mode", "half_pixel"),
+               "tf_crop_and_resize") == 0)
+        return "int8 Resize other than nearest";
+    for (int k = 1; k < n->n_in; k++) {
+        const c8_value *v = c8_node_input(g, n, k);
+        if (v && v->kind != C8_VAL_CONST) return "parameters computed at run time";
+    }
+    if (resize_axis_factor(g, n, 0) != 1.0 || resize_axis_factor(g, n, 1) != 1.0)
+        return "int8 Resize of the batch or channel axis";
+    return NULL;
+}
+
+static c8_status resize8_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
+                             cu_tensor *in, cu_tensor *out, cu_tensor *res, c8_error *err) {
+    (void)g;
+    (void)n;
+    (void)res;
+    const q8_state *st = nd->op;
+    const c8_shape *xs = &in[0].shape, *ys = &out[0].shape;
+    const int32_t *maps = st->w;
+    return c8_cuda_int8_resize_nearest(xs->d[0], xs->d[1], xs->d[2], xs->d[3], ys->d[2], ys->d[3],
+                                       maps, maps + ys->d[2], in[0].data, out[0].data, c->stream,
+                                       err);
+}
+
+c8_status cu_prepare_resize8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
+                             c8_error *err) {
+    c8_resize_desc d;
+    C8_TRY(c8_op_resize_desc(g, n, &d, err));
+    if (d.rank != 4 || d.out[0] != d.in[0] || d.out[1] != d.in[1])
+        return c8_node_err(err, g, n, C8_ERR_UNSUPPORTED,
+                           "int8 Resize of the batch or channel axis on the GPU");
+    q8_state *st = new_state(nd);
+    if (!st) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    const int64_t oh = d.out[2], ow = d.out[3];
+    int32_t *maps = malloc((size_t)(oh + ow) * sizeof *maps);
+    if (!maps) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    for (int64_t i = 0; i < oh; i++) maps[i] = (int32_t)c8_resize_nearest_src(&d, 2, i);
+    for (int64_t i = 0; i < ow; i++) maps[oh + i] = (int32_t)c8_resize_nearest_src(&d, 3, i);
+    c8_status s = C8_CUDA_CHECK(err, cu_malloc(&st->w, (size_t)(oh + ow) * sizeof *maps));
+    if (s == C8_OK) {
+        st->w_owned = true;
+        s = C8_CUDA_CHECK(err, cudaMemcpyAsync(st->w, maps, (size_t)(oh + ow) * sizeof *maps,
+                                               cudaMemcpyHostToDevice, c->stream));
+    }
+    if (s == C8_OK) s = C8_CUDA_CHECK(err, cudaStreamSynchronize(c->stream));
+    free(maps);
+    C8_TRY(s);
+    nd->want_in[0] = NHWC32;
+    nd->want_out[0] = NHWC32;
+    nd->run = resize8_run;
+    return C8_OK;
 }
 
 c8_status cu_prepare_q8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,

@@ -90,6 +90,10 @@ void cu_static_wants(const c8_layer *l, const c8_graph *g, const c8_node *n, int
         break;
     }
     case C8_GPU_MAP:
+        if (x && x->dtype == C8_DT_INT8) { /* an int8 Resize: NHWC32 (cu_prepare_resize8) */
+            in[0] = out[0] = W_NHWC32;
+            break;
+        }
         /* input and outputs in ONNX layout, in the outputs' storage type */
         in[0] = (cu_want){out0_type, 0, 1};
         for (int k = 0; k < n_out; k++) out[k] = (cu_want){out0_type, 0, 1};

@@ -237,3 +237,8 @@ void c8_ref_resize_nearest_i8(const c8_resize_desc *d, const int8_t *x, int8_t *
     }
     free(table);
 }
+
+int64_t c8_resize_nearest_src(const c8_resize_desc *d, int k, int64_t o) {
+    C8_ASSERT(d->mode == C8_RESIZE_NEAREST && d->coord != C8_COORD_TF_CROP_AND_RESIZE);
+    return map_axis(d, k, o).lo;
+}

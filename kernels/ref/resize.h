@@ -54,6 +54,9 @@ void c8_ref_resize_f32(const c8_resize_desc *d, const float *x, float *y);
  * c8_ref_resize_f32 would copy for each output (d->mode nearest, no TF_CROP_AND_RESIZE, which
  * could extrapolate a float). */
 void c8_ref_resize_nearest_i8(const c8_resize_desc *d, const int8_t *x, int8_t *y);
+/* The input index nearest mode reads for output index o on axis k (what both resizes copy from;
+ * d->mode nearest, no TF_CROP_AND_RESIZE): for kernels that copy whole rows or pixels. */
+int64_t c8_resize_nearest_src(const c8_resize_desc *d, int k, int64_t o);
 
 /* The input coordinate of output index xo on axis k (exposed for tests). Sets *outside when
  * TF_CROP_AND_RESIZE maps it outside [0, in-1]. */

@@ -459,6 +459,34 @@ static c8_model *conv_concat_const_model(void) {
     return m;
 }
 
+/* A squeeze-excitation gate and an upsampling between two convolutions (the PP-OCRv4 detector's
+ * neck): x (N, 8, 6, 6) -> Conv -> c; GlobalAveragePool -> Sigmoid -> gate; Mul(c, gate) ->
+ * Resize x2 (nearest, asymmetric, floor) -> Conv -> y. */
+static c8_model *se_resize_model(void) {
+    c8_error err = {0};
+    c8_graph *g = pu_graph(13);
+    c8t_rng r = {97};
+    int x = pu_input(g, "x", PU_SHAPE(-1, 8, 6, 6));
+    int w = pu_const(g, "w", PU_SHAPE(8, 8, 3, 3), &r, -0.5f, 0.5f);
+    int c = PU_OP(g, "conv", "Conv", "c", x, w);
+    PU_INTS(g, pu_last_node(g), "pads", 1, 1, 1, 1);
+    int p = PU_OP(g, "gap", "GlobalAveragePool", "p", c);
+    int gate = PU_OP(g, "sig", "Sigmoid", "gate", p);
+    int m = PU_OP(g, "mul", "Mul", "m", c, gate);
+    const float sc[4] = {1, 1, 2, 2};
+    int scv = pu_const_vals(g, "scales", PU_SHAPE(4), C8_DT_FLOAT, sc);
+    int u = pu_op(g, "resize", "Resize", (int[]){m, -1, scv}, 3, "u");
+    pu_attr_s(g, pu_last_node(g), "mode", "nearest");
+    pu_attr_s(g, pu_last_node(g), "coordinate_transformation_mode", "asymmetric");
+    pu_attr_s(g, pu_last_node(g), "nearest_mode", "floor");
+    int w2 = pu_const(g, "w2", PU_SHAPE(4, 8, 1, 1), &r, -0.5f, 0.5f);
+    int y = PU_OP(g, "conv2", "Conv", "y", u, w2);
+    pu_output(g, y);
+    c8_model *md = NULL;
+    if (c8_model_from_graph(g, true, &md, &err) != C8_OK) printf("\n  %s", err.msg);
+    return md;
+}
+
 static c8_engine *build_prec(c8_model *(*model)(void), c8_precision p) {
     c8_error err = {0};
     c8_model *m = model();
@@ -700,6 +728,12 @@ static void test_cuda_conversions(void) {
                          "Reformat NC int8 -> NC32 int8 (in)\n"
                          "Q8Gemm\nQ8Gemm\n"
                          "Reformat NC32 float32 -> NC float32 (out)\n");
+    /* the gate: float32 in ONNX layout (the Sigmoid's output as it is stored); the Mul, the
+     * Resize and the second convolution read and write NHWC32 int8, no conversion */
+    check_cuda_placement(se_resize_model, C8_PREC_INT8,
+                         "Q8Quantize\nQ8Conv\nQ8GlobalAveragePool\nQ8Dequantize\nSigmoid\nQ8Mul\n"
+                         "Resize\nQ8Conv\n"
+                         "Reformat NHWC32 float32 -> NCHW float32 (out)\n");
 #else
     C8_SKIP("the CUDA backend is not built: its placement query cannot be asked");
 #endif

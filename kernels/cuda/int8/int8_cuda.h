@@ -263,6 +263,13 @@ c8_status c8_cuda_int8_add(int64_t n_pix, int64_t c, const int8_t *a, float ma, 
 c8_status c8_cuda_int8_mul(int64_t n, int64_t c, int64_t hw, const int8_t *q, const float *f,
                            int64_t f_item, int64_t f_ch, float m, int8_t *y, cudaStream_t stream,
                            c8_error *err);
+/* Nearest Resize of the spatial axes on NHWC32: x (n, h, w, Cp) -> y (n, oh, ow, Cp), output pixel
+ * (oy, ox) a copy of input pixel (ymap[oy], xmap[ox]) (device int32 arrays from
+ * c8_resize_nearest_src); pad channels copied (0). */
+c8_status c8_cuda_int8_resize_nearest(int64_t n, int64_t c, int64_t h, int64_t w, int64_t oh,
+                                      int64_t ow, const int32_t *ymap, const int32_t *xmap,
+                                      const int8_t *x, int8_t *y, cudaStream_t stream,
+                                      c8_error *err);
 /* Channel concat: xs[i] (n_pix, round_up(channels[i], 32)) NHWC32 (device pointers in a host
  * array) -> y (n_pix, round_up(sum channels, 32)), y's channels [c0_i, c0_i + channels[i]) =
  * rne_sat127((float)x_i * mults[i]) (host floats); pad channels 0. */

@@ -389,6 +389,24 @@ __global__ void __launch_bounds__(kThreads)
     reinterpret_cast<int4 *>(y)[idx] = *reinterpret_cast<const int4 *>(o);
 }
 
+/* nearest Resize on NHWC32: 16 channels of one output pixel per thread, copied from the input
+ * pixel (ymap[oy], xmap[ox]) of the same image (pad channels travel as they are: 0) */
+__global__ void __launch_bounds__(kThreads)
+    resize_nearest_kernel(long long groups, int per_pix, int h, int w, int oh, int ow,
+                          const int32_t *ymap, const int32_t *xmap, const int8_t *x, int8_t *y) {
+    const long long idx = (long long)blockIdx.x * blockDim.x + threadIdx.x;
+    if (idx >= groups) return;
+    const long long pix = idx / per_pix;
+    const int part = (int)(idx - pix * per_pix);
+    const int ox = (int)(pix % ow);
+    const long long rest = pix / ow;
+    const int oy = (int)(rest % oh);
+    const long long img = rest / oh;
+    const long long src = (img * h + __ldg(ymap + oy)) * w + __ldg(xmap + ox);
+    reinterpret_cast<int4 *>(y)[idx] =
+        __ldg(reinterpret_cast<const int4 *>(x) + src * per_pix + part);
+}
+
 /* concat: input (n_pix, cpi) channels [0, ci) -> output (n_pix, cpo) channels [c0, c0 + ci);
  * one thread per pixel and 4 channels (one 4-byte load; one 4-byte store where the output
  * channels are 4-aligned, else byte stores). I is the index type: int where count fits. */
@@ -559,6 +577,21 @@ c8_status c8_cuda_int8_mul(int64_t n, int64_t c, int64_t hw, const int8_t *q, co
     C8_TRY(check_grid(groups, "int8 CUDA Mul", err));
     mul_kernel<<<blocks_for(groups), kThreads, 0, stream>>>(groups, (int)c, (int)cpad(c), hw, q, f,
                                                             f_item, f_ch, m, y);
+    C8_CUDA_LAUNCH_TRY(err);
+    return C8_OK;
+}
+
+c8_status c8_cuda_int8_resize_nearest(int64_t n, int64_t c, int64_t h, int64_t w, int64_t oh,
+                                      int64_t ow, const int32_t *ymap, const int32_t *xmap,
+                                      const int8_t *x, int8_t *y, cudaStream_t stream,
+                                      c8_error *err) {
+    if (n < 1 || c < 1 || h < 1 || w < 1 || oh < 1 || ow < 1 || h > 0x7fffffff || w > 0x7fffffff ||
+        oh > 0x7fffffff || ow > 0x7fffffff)
+        return c8_err(err, C8_ERR_INVALID, "int8 CUDA Resize: bad shape");
+    const long long groups = (long long)n * oh * ow * (cpad(c) / 16);
+    C8_TRY(check_grid(groups, "int8 CUDA Resize", err));
+    resize_nearest_kernel<<<blocks_for(groups), kThreads, 0, stream>>>(
+        groups, (int)(cpad(c) / 16), (int)h, (int)w, (int)oh, (int)ow, ymap, xmap, x, y);
     C8_CUDA_LAUNCH_TRY(err);
     return C8_OK;
 }

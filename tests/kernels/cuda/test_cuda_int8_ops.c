@@ -6,6 +6,8 @@
  * Exits 77 without a GPU. */
 #include "tests/kernels/cuda/cuda_test_util.h"
 
+#include "kernels/ref/resize.h"
+
 static c8_error g_err;
 
 /* Runs `launch` into a guarded, poisoned device buffer of `bytes`, syncs, copies it to host;
@@ -406,6 +408,68 @@ static void test_mul(void) {
         }
 }
 
+/* Nearest Resize on NHWC32 (an INT8 tensor kept int8 through the detector's upsampling): the
+ * per-axis maps from c8_resize_nearest_src, against c8_ref_resize_nearest_i8 (NCHW) byte for
+ * byte; whole factors, a fractional one, half_pixel rounding, downsampling; odd channels. */
+static void test_resize_nearest(void) {
+    static const struct {
+        int64_t n, c, h, w, oh, ow;
+        double sh, sw;
+        c8_resize_coord coord;
+        c8_resize_nearest nearest;
+    } cases[] = {
+        {1, 3, 5, 9, 10, 18, 2, 2, C8_COORD_ASYMMETRIC, C8_NEAREST_FLOOR},
+        {2, 33, 4, 20, 16, 80, 4, 4, C8_COORD_ASYMMETRIC, C8_NEAREST_FLOOR},
+        {1, 96, 20, 20, 160, 160, 8, 8, C8_COORD_ASYMMETRIC, C8_NEAREST_FLOOR},
+        {1, 7, 4, 6, 6, 12, 1.5, 2, C8_COORD_ASYMMETRIC, C8_NEAREST_FLOOR},
+        {2, 129, 5, 7, 10, 14, 2, 2, C8_COORD_HALF_PIXEL, C8_NEAREST_ROUND_PREFER_FLOOR},
+        {1, 5, 9, 8, 4, 4, 0.5, 0.5, C8_COORD_HALF_PIXEL, C8_NEAREST_ROUND_PREFER_CEIL},
+    };
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        const uint64_t seed = 0xF80 + i;
+        c8t_rng rng = {seed};
+        c8_resize_desc d;
+        memset(&d, 0, sizeof d);
+        d.rank = 4;
+        const int64_t in[4] = {cases[i].n, cases[i].c, cases[i].h, cases[i].w};
+        const int64_t out[4] = {cases[i].n, cases[i].c, cases[i].oh, cases[i].ow};
+        const double sc[4] = {1, 1, cases[i].sh, cases[i].sw};
+        for (int k = 0; k < 4; k++) d.in[k] = in[k], d.out[k] = out[k], d.scale[k] = sc[k];
+        d.mode = C8_RESIZE_NEAREST;
+        d.coord = cases[i].coord;
+        d.nearest = cases[i].nearest;
+        const int64_t n = in[0], c = in[1], hw = in[2] * in[3], ohw = out[2] * out[3],
+                      cp = c8t_cpad(c);
+        const size_t cnt = (size_t)(n * c * hw), ocnt = (size_t)(n * c * ohw);
+        int8_t *x = rand_i8(&rng, cnt), *x_nhwc = malloc((size_t)(n * hw * cp));
+        int8_t *y_ref = malloc(ocnt), *y_h = malloc((size_t)(n * ohw * cp)), *y_c = malloc(ocnt);
+        host_nchw_to_nhwc(1, n, c, hw, x, x_nhwc);
+        c8_ref_resize_nearest_i8(&d, x, y_ref);
+        int32_t *maps = malloc((size_t)(out[2] + out[3]) * sizeof *maps);
+        for (int64_t k = 0; k < out[2]; k++) maps[k] = (int32_t)c8_resize_nearest_src(&d, 2, k);
+        for (int64_t k = 0; k < out[3]; k++)
+            maps[out[2] + k] = (int32_t)c8_resize_nearest_src(&d, 3, k);
+        void *dx = dev_upload(x_nhwc, (size_t)(n * hw * cp));
+        int32_t *dm = dev_upload(maps, (size_t)(out[2] + out[3]) * sizeof *maps);
+        gbuf y = gbuf_alloc((size_t)(n * ohw * cp));
+        RUN_INTO(y, y_h, (size_t)(n * ohw * cp),
+                 c8_cuda_int8_resize_nearest(n, c, in[2], in[3], out[2], out[3], dm, dm + out[2],
+                                             dx, y.body, g_stream, &g_err));
+        CU_ASSERT(host_pad_is_zero(1, n * ohw, c, y_h));
+        host_nhwc_to_nchw(1, n, c, ohw, y_h, y_c);
+        CU_ASSERT_EQUAL(compare_exact(1, ocnt, y_c, y_ref, "resize nearest", seed), 0);
+        gbuf_free(&y);
+        cudaFree(dx);
+        cudaFree(dm);
+        free(maps);
+        free(x);
+        free(x_nhwc);
+        free(y_ref);
+        free(y_h);
+        free(y_c);
+    }
+}
+
 static void test_concat(void) {
     static const int64_t chans[][4] = {
         {1, 1, 0, 0}, {7, 33, 1, 0}, {64, 64, 0, 0}, {129, 3, 31, 2}, {48, 16, 5, 32}};
@@ -499,6 +563,7 @@ static const c8_test_case kCases[] = {
     {"requantize_act", test_requantize_act},
     {"add", test_add},
     {"mul", test_mul},
+    {"resize_nearest", test_resize_nearest},
     {"concat", test_concat},
     {"layouts", test_layouts},
 };
