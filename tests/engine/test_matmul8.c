@@ -55,33 +55,8 @@ static c8_model *model(bool second) {
 }
 
 static c8_engine *build(c8_model *m, c8_device dev, const char *skip, const char *layers) {
-    c8_error err = {0};
-    c8_build_options o;
-    c8_build_options_init(&o);
-    o.precision = C8_PREC_INT8;
-    o.device = dev;
-    o.passes = false;
-    o.layer_precision = layers;
     c8_scale_source src = {scales, (void *)skip, NULL};
-    o.scales = &src;
-    c8_engine *e = NULL;
-    c8_status s = c8_engine_build(m, &o, &e, &err);
-    if (s != C8_OK) printf("\n  build: %s", err.msg);
-    CU_ASSERT_EQUAL(s, C8_OK);
-    return e;
-}
-
-static c8_precision layer(const c8_engine *e, const char *name, const char **reason) {
-    for (int i = 0; i < c8_engine_num_layers(e); i++) {
-        const char *n, *op, *r;
-        c8_precision p;
-        c8_engine_layer(e, i, &n, &op, &p, &r);
-        if (!strcmp(n, name)) {
-            if (reason) *reason = r;
-            return p;
-        }
-    }
-    return (c8_precision)0;
+    return pu_build_int8(m, dev, &src, layers);
 }
 
 static void fill(float *x, int n, float amax, uint64_t seed) {
@@ -130,7 +105,7 @@ static void test_float_output(void) {
         c8_engine *e = build(m, devs[d], NULL, NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(e);
         const char *why = NULL;
-        CU_ASSERT_EQUAL(layer(e, "mm", &why), C8_PREC_INT8);
+        CU_ASSERT_EQUAL(pu_layer_prec(e, "mm", &why), C8_PREC_INT8);
         bool q8 = false;
         for (int i = 0; i < e->g->n_nodes; i++) q8 |= e->g->nodes[i].op == C8_OP_Q8_MATMUL;
         CU_ASSERT(q8);
@@ -177,8 +152,8 @@ static void test_int8_output_chain(void) {
     CU_ASSERT_PTR_NOT_NULL_FATAL(m);
     c8_engine *e = build(m, C8_DEVICE_CPU_REF, NULL, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    CU_ASSERT_EQUAL(layer(e, "mm", NULL), C8_PREC_INT8);
-    CU_ASSERT_EQUAL(layer(e, "mm2", NULL), C8_PREC_INT8);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "mm", NULL), C8_PREC_INT8);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "mm2", NULL), C8_PREC_INT8);
     float *z = run(e, a, b, b2);
     float m1 = (float)((double)k_sa * k_sb / k_sy), mr = (float)((double)k_sy / k_sr),
           m2 = (float)((double)k_sr * k_sb2);
@@ -221,13 +196,13 @@ static void test_fallbacks(void) {
     const char *why = NULL;
     c8_engine *e = build(m, C8_DEVICE_CPU_REF, "b", NULL); /* no scale for b */
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    CU_ASSERT_EQUAL(layer(e, "mm", &why), C8_PREC_FP32);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "mm", &why), C8_PREC_FP32);
     if (!why || !strstr(why, "'b'")) printf("\n  reason: %s", why ? why : "(none)");
     CU_ASSERT_PTR_NOT_NULL(why && strstr(why, "'b'"));
     c8_engine_destroy(e);
     e = build(m, C8_DEVICE_CPU_REF, NULL, "mm:fp32");
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    CU_ASSERT_EQUAL(layer(e, "mm", &why), C8_PREC_FP32);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "mm", &why), C8_PREC_FP32);
     CU_ASSERT_PTR_NOT_NULL(why && strstr(why, "--layer-precision"));
     c8_engine_destroy(e);
     c8_model_destroy(m);
@@ -240,7 +215,7 @@ static void test_fallbacks(void) {
     CU_ASSERT_EQUAL_FATAL(c8_model_from_graph(g, true, &m, &err), C8_OK);
     e = build(m, C8_DEVICE_CPU_REF, NULL, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    CU_ASSERT_EQUAL(layer(e, "mm", &why), C8_PREC_FP32);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "mm", &why), C8_PREC_FP32);
     CU_ASSERT_PTR_NOT_NULL(why && strstr(why, "rank >= 2"));
     c8_engine_destroy(e);
     c8_model_destroy(m);

@@ -58,33 +58,8 @@ static c8_model *se_model(void) {
 }
 
 static c8_engine *build(c8_model *m, c8_device dev, const char *layers) {
-    c8_error err = {0};
-    c8_build_options o;
-    c8_build_options_init(&o);
-    o.precision = C8_PREC_INT8;
-    o.device = dev;
-    o.passes = false;
-    o.layer_precision = layers;
     c8_scale_source src = {scales, NULL, NULL};
-    o.scales = &src;
-    c8_engine *e = NULL;
-    c8_status s = c8_engine_build(m, &o, &e, &err);
-    if (s != C8_OK) printf("\n  build: %s", err.msg);
-    CU_ASSERT_EQUAL(s, C8_OK);
-    return e;
-}
-
-static c8_precision layer(const c8_engine *e, const char *name, const char **reason) {
-    for (int i = 0; i < c8_engine_num_layers(e); i++) {
-        const char *n, *op, *r;
-        c8_precision p;
-        c8_engine_layer(e, i, &n, &op, &p, &r);
-        if (!strcmp(n, name)) {
-            if (reason) *reason = r;
-            return p;
-        }
-    }
-    return (c8_precision)0;
+    return pu_build_int8(m, dev, &src, layers);
 }
 
 static bool has_op(const c8_engine *e, c8_op op) {
@@ -140,10 +115,10 @@ static void test_se_chain(void) {
         c8_engine *e = build(md, devs[d], NULL);
         CU_ASSERT_PTR_NOT_NULL_FATAL(e);
         const char *why = NULL;
-        CU_ASSERT_EQUAL(layer(e, "mul", &why), C8_PREC_INT8);
-        CU_ASSERT_EQUAL(layer(e, "resize", &why), C8_PREC_INT8);
+        CU_ASSERT_EQUAL(pu_layer_prec(e, "mul", &why), C8_PREC_INT8);
+        CU_ASSERT_EQUAL(pu_layer_prec(e, "resize", &why), C8_PREC_INT8);
         CU_ASSERT_PTR_NOT_NULL(why && strstr(why, "keeps the input's scale"));
-        CU_ASSERT_EQUAL(layer(e, "add", NULL), C8_PREC_INT8);
+        CU_ASSERT_EQUAL(pu_layer_prec(e, "add", NULL), C8_PREC_INT8);
         CU_ASSERT(has_op(e, C8_OP_Q8_MUL));
         /* no float copy of m or u: the only reformats quantize the three inputs */
         int n_deq = 0;
@@ -180,7 +155,7 @@ static void test_se_chain(void) {
     /* --layer-precision keeps the Mul in FP32: the Resize then moves float data */
     c8_engine *e = build(md, C8_DEVICE_CPU_REF, "mul:fp32");
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    CU_ASSERT_EQUAL(layer(e, "mul", NULL), C8_PREC_FP32);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "mul", NULL), C8_PREC_FP32);
     CU_ASSERT(!has_op(e, C8_OP_Q8_MUL));
     c8_engine_destroy(e);
     c8_model_destroy(md);
@@ -202,16 +177,16 @@ static void test_fallbacks(void) {
     c8_engine *e = build(md, C8_DEVICE_CPU_REF, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
     const char *why = NULL;
-    CU_ASSERT_EQUAL(layer(e, "mul", &why), C8_PREC_FP32);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "mul", &why), C8_PREC_FP32);
     if (why && !strstr(why, "factor per channel")) printf("\n  mul: %s", why);
     CU_ASSERT_PTR_NOT_NULL(why && strstr(why, "factor per channel"));
-    CU_ASSERT_EQUAL(layer(e, "relu", &why), C8_PREC_FP32);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "relu", &why), C8_PREC_FP32);
     if (why && !strstr(why, "between float layers")) printf("\n  relu: %s", why);
     CU_ASSERT_PTR_NOT_NULL(why && strstr(why, "between float layers"));
     c8_engine_destroy(e);
     e = build(md, C8_DEVICE_CPU_REF, "relu:int8");
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    CU_ASSERT_EQUAL(layer(e, "relu", NULL), C8_PREC_INT8);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "relu", NULL), C8_PREC_INT8);
     c8_engine_destroy(e);
     c8_model_destroy(md);
 }

@@ -492,4 +492,41 @@ const char *t_shape(const t_op *t, int k);
 int t_close_f32(const float *got, const double *want, int64_t n, double rtol, double atol,
                 const char *what);
 
+/* ---- engines ---- */
+
+/* The precision of engine e's layer called name (0 when it has none); *reason (may be NULL) its
+ * reason. */
+static inline c8_precision pu_layer_prec(const c8_engine *e, const char *name,
+                                         const char **reason) {
+    for (int i = 0; i < c8_engine_num_layers(e); i++) {
+        const char *n, *op, *r;
+        c8_precision p;
+        c8_engine_layer(e, i, &n, &op, &p, &r);
+        if (!strcmp(n, name)) {
+            if (reason) *reason = r;
+            return p;
+        }
+    }
+    return (c8_precision)0;
+}
+
+/* An INT8 engine of m for device dev with the scales of src, without graph passes (precision
+ * decisions per ONNX node), with --layer-precision `layers` (may be NULL); asserts the build. */
+static inline c8_engine *pu_build_int8(const c8_model *m, c8_device dev, const c8_scale_source *src,
+                                       const char *layers) {
+    c8_error err = {0};
+    c8_build_options o;
+    c8_build_options_init(&o);
+    o.precision = C8_PREC_INT8;
+    o.device = dev;
+    o.passes = false;
+    o.layer_precision = layers;
+    o.scales = src;
+    c8_engine *e = NULL;
+    c8_status s = c8_engine_build(m, &o, &e, &err);
+    if (s != C8_OK) printf("\n  build: %s", err.msg);
+    CU_ASSERT_EQUAL(s, C8_OK);
+    return e;
+}
+
 #endif
