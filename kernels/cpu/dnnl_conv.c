@@ -447,6 +447,18 @@ const char *c8_dnnl_kernel(const c8_graph *g, const c8_node *n, const c8_layer *
         r = gemm_reason(g, n);
         label = fp16_layer(l) ? "dnnl:matmul f32 (fp16)" : "dnnl:matmul f32";
         break;
+    case C8_OP_MATMUL: { /* activation x constant 2-D weight (a classifier, a projection) */
+        if (!fp32_layer(l)) return NULL;
+        const c8_value *a = c8_node_input(g, n, 0), *b = c8_node_input(g, n, 1);
+        if (!is_float(a) || !is_float(b) || !is_const(b) || !is_float(c8_node_output(g, n, 0)))
+            r = "B not constant float32";
+        else if (b->shape.rank != 2 || a->shape.rank < 2)
+            r = "rank";
+        else if (n->fusion.residual >= 0 || n->fusion.act != C8_ACT_NONE)
+            r = "fused epilogue";
+        label = "dnnl:matmul f32";
+        break;
+    }
     case C8_OP_MAXPOOL: {
         if (!fp32_layer(l) && !fp16_layer(l)) return NULL;
         const c8_value *x = c8_node_input(g, n, 0);
@@ -1217,6 +1229,14 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
         if (st == C8_OK)
             st = matmul_prim(c, s, d.M, d.N, d.K, c8_node_input(g, n, 1)->data, d.trans_b,
                              c8_node_input(g, n, 2) != NULL, n, d.K, false, err);
+        break;
+    }
+    case C8_OP_MATMUL: { /* A's leading axes as rows: (M', K) x (K, N) */
+        s->kind = K_GEMM;
+        const c8_value *a = c8_node_input(g, n, 0), *b = c8_node_input(g, n, 1);
+        const int64_t K = b->shape.d[0], N = b->shape.d[1];
+        const int64_t M = K > 0 ? c8_shape_numel(&a->shape) / K : 0;
+        st = matmul_prim(c, s, M, N, K, b->data, false, false, n, K, false, err);
         break;
     }
     case C8_OP_MAXPOOL:

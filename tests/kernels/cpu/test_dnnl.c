@@ -514,6 +514,64 @@ static void test_resize(void) {
     c8_dnnl_ctx_destroy(ctx);
 }
 
+/* MatMul (FP32) of an activation by a constant 2-D weight on oneDNN's matmul (A's leading axes as
+ * rows: the recognizer's classifier, (1, 40, 480) x (480, 6625)), within the FP32 tolerance of
+ * the magnitude; a weight of rank 3 and a vector A stay on the reference. */
+static void test_fp32_matmul(void) {
+    c8_dnnl_ctx *ctx = NULL;
+    c8_error err = {0};
+    CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+    static const int64_t shapes[][5] = {/* rank of A, A's leading extents (up to 3), K, N */
+                                        {2, 7, 0, 33, 5},
+                                        {3, 1, 40, 48, 130},
+                                        {4, 2, 3, 31, 17},
+                                        {3, 2, 5, 1, 1},
+                                        {2, 64, 0, 129, 64}};
+    for (size_t ci = 0; ci < sizeof shapes / sizeof shapes[0]; ci++) {
+        const uint64_t seed = 2600 + ci;
+        c8t_rng r = {seed};
+        const int rank = (int)shapes[ci][0];
+        const int64_t K = shapes[ci][3], N = shapes[ci][4];
+        c8_shape as = {0};
+        as.rank = rank;
+        for (int i = 0; i < rank - 1; i++) as.d[i] = shapes[ci][1 + i];
+        as.d[rank - 1] = K;
+        const int64_t M = c8_shape_numel(&as) / K;
+        c8_graph *g = pu_graph(13);
+        int a = pu_val_in(g, "a", C8_DT_FLOAT, as);
+        int b = pu_const(g, "b", pu_shp(2, K, N), &r, -1, 1);
+        pu_node(g, "mm", "MatMul", (int[]){a, b}, 2, (const char *[]){"y"}, 1, NULL);
+        CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+        CU_ASSERT_STRING_EQUAL(c8_dnnl_kernel(g, &g->nodes[0], NULL, NULL), "dnnl:matmul f32");
+        float *av = rand_floats(&r, M * K, -1, 1);
+        void *data[2] = {av, NULL}, *ref = NULL, *got = NULL;
+        CU_ASSERT_FATAL(run_both(ctx, g, data, NULL, &ref, &got));
+        float *mag = calloc((size_t)(M * N), 4);
+        const float *bv = g->vals[b].data;
+        for (int64_t i = 0; i < M; i++)
+            for (int64_t j = 0; j < N; j++) {
+                double sum = 0;
+                for (int64_t k = 0; k < K; k++) sum += fabs((double)av[i * K + k] * bv[k * N + j]);
+                mag[i * N + j] = (float)sum;
+            }
+        CU_ASSERT(check_fp32("matmul", seed, ref, got, mag, M * N));
+        free(mag), free(av), free(ref), free(got);
+        c8_graph_destroy(g);
+    }
+    /* a batched weight and a vector A: the reference */
+    c8_graph *g = pu_graph(13);
+    c8t_rng r = {2699};
+    int a = pu_val_in(g, "a", C8_DT_FLOAT, pu_shp(3, (int64_t)2, (int64_t)3, (int64_t)4));
+    int b = pu_const(g, "b", pu_shp(3, (int64_t)2, (int64_t)4, (int64_t)5), &r, -1, 1);
+    pu_node(g, "mm", "MatMul", (int[]){a, b}, 2, (const char *[]){"y"}, 1, NULL);
+    CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+    const char *why = NULL;
+    CU_ASSERT_PTR_NULL(c8_dnnl_kernel(g, &g->nodes[0], NULL, &why));
+    CU_ASSERT_PTR_NOT_NULL(why && strstr(why, "rank"));
+    c8_graph_destroy(g);
+    c8_dnnl_ctx_destroy(ctx);
+}
+
 static void test_fp32_gemm(void) {
     c8_dnnl_ctx *ctx = NULL;
     c8_error err = {0};
@@ -1837,6 +1895,7 @@ static const c8_test_case cases[] = {
     {"requant_ties", test_requant_ties},
     {"fp32_conv", test_fp32_conv},
     {"fp32_gemm", test_fp32_gemm},
+    {"fp32_matmul", test_fp32_matmul},
     {"fp32_convtranspose", test_fp32_convtranspose},
     {"fp32_resize", test_resize},
     {"q8_global_avgpool", test_q8_gap},
