@@ -103,6 +103,11 @@ void c8_dnnl_add_i8(int64_t n, const int8_t *a, float ma, const int8_t *b, float
                     c8_quant_act act, int8_t *y);
 /* Q8Requantize: y[i] = c8_quant_epilogue_i8(x[i], m, 0, 0, 0.0f, act) for i < n (the same bits). */
 void c8_dnnl_requantize(const int8_t *x, float m, c8_quant_act act, int64_t n, int8_t *y);
+/* Q8Mul over an (outer, c, inner) view: element (o, k, i) gets
+ * c8_quant_requantize(x, c8_quant_mul_factor(f[o * f_outer + k * f_c], m)) (kernels/ref/int8.h's
+ * c8_ref_int8_mul, the same bits), the planes on the threads in force. */
+void c8_dnnl_mul_i8(int64_t outer, int64_t c, int64_t inner, const int8_t *x, const float *f,
+                    int64_t f_outer, int64_t f_c, float m, int8_t *y);
 /* Q8Dequantize: x[i] = c8_quant_dequantize(q[i], s) for i < n (the same bits). */
 void c8_dnnl_dequantize(const int8_t *q, float s, int64_t n, float *x);
 /* Q8Concat: kernels/ref/int8.h's c8_ref_int8_concat (the same bits). */

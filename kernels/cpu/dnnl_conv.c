@@ -1622,21 +1622,13 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
         c8_cpu_sigmoid_f32(in[0].data, out[0].data, c8_shape_numel(&in[0].shape));
         return C8_OK;
     }
-    if (s->kind == K_Q8MUL) { /* ops/q8.c's run_mul: one requantization row per factor */
+    if (s->kind == K_Q8MUL) { /* ops/q8.c's run_mul, vectorized */
         c8_q8_mul_desc d;
         if (!c8_q8_mul_desc_of(&in[0].shape, &in[1].shape, c8_node_attr_f(n, "mult", 1.0f), &d))
             return c8_node_err(err, g, n, C8_ERR_SHAPE,
                                "INT8 Mul needs a factor per channel or a single one");
-        const int8_t *x = in[0].data;
-        const float *f = in[1].data;
-        int8_t *y = out[0].data;
-        for (int64_t o = 0; o < d.outer; o++)
-            for (int64_t k = 0; k < d.c; k++) {
-                const int64_t at = (o * d.c + k) * d.inner;
-                c8_dnnl_requantize(
-                    x + at, c8_quant_mul_factor(f[o * d.f_outer + k * d.f_c], d.mult),
-                    (c8_quant_act){C8_QACT_NONE, -INFINITY, INFINITY, 0.0f}, d.inner, y + at);
-            }
+        c8_dnnl_mul_i8(d.outer, d.c, d.inner, in[0].data, in[1].data, d.f_outer, d.f_c, d.mult,
+                       out[0].data);
         return C8_OK;
     }
     if (s->kind == K_RESIZE) { /* the specialized shapes may have left the whole factors */

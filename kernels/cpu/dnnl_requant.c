@@ -738,6 +738,32 @@ void c8_dnnl_requantize(const int8_t *x, float m, c8_quant_act act, int64_t n, i
     requantize_scalar(x, m, act, n, y);
 }
 
+void c8_dnnl_mul_i8(int64_t outer, int64_t c, int64_t inner, const int8_t *x, const float *f,
+                    int64_t f_outer, int64_t f_c, float m, int8_t *y) {
+    const c8_quant_act none = {C8_QACT_NONE, -INFINITY, INFINITY, 0.0f};
+    const int64_t planes = outer * c;
+    if (planes == 1) { /* one factor over the whole tensor: chunks on the threads */
+        c8_dnnl_requantize(x, c8_quant_mul_factor(f[0], m), none, inner, y);
+        return;
+    }
+#ifdef C8_HAVE_AVX2_TILES
+    const bool avx2 = __builtin_cpu_supports("avx2");
+#endif
+    /* one parallel region over the (item, channel) planes, each with its own multiplier */
+#pragma omp parallel for schedule(static) if (planes * inner >= C8_CHUNK)
+    for (int64_t p = 0; p < planes; p++) {
+        const float mk = c8_quant_mul_factor(f[p / c * f_outer + p % c * f_c], m);
+        const int64_t at = p * inner;
+#ifdef C8_HAVE_AVX2_TILES
+        if (avx2) {
+            rq_avx2(x + at, mk, 0, inner, none, y + at);
+            continue;
+        }
+#endif
+        requantize_scalar(x + at, mk, none, inner, y + at);
+    }
+}
+
 void c8_dnnl_dequantize(const int8_t *q, float s, int64_t n, float *x) {
 #ifdef C8_HAVE_AVX2_TILES
     if (__builtin_cpu_supports("avx2")) {

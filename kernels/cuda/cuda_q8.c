@@ -70,13 +70,17 @@ static int8_t out_type(int64_t out) {
     return out == C8_QOUT_FLOAT ? C8CU_F32 : out == C8_QOUT_FLOAT16 ? C8CU_F16 : C8CU_I8;
 }
 
-/* Uploads n floats into st->dev_f. */
-static c8_status dev_floats(cu_ctx *c, q8_state *st, const float *h, size_t n, c8_error *err) {
-    C8_CUDA_TRY(err, cu_malloc((void **)&st->dev_f, n * sizeof(float)));
-    C8_CUDA_TRY(
-        err, cudaMemcpyAsync(st->dev_f, h, n * sizeof(float), cudaMemcpyHostToDevice, c->stream));
+/* Uploads `bytes` from h into new device memory *dev (the caller frees it). */
+static c8_status dev_bytes(cu_ctx *c, void **dev, const void *h, size_t bytes, c8_error *err) {
+    C8_CUDA_TRY(err, cu_malloc(dev, bytes));
+    C8_CUDA_TRY(err, cudaMemcpyAsync(*dev, h, bytes, cudaMemcpyHostToDevice, c->stream));
     C8_CUDA_TRY(err, cudaStreamSynchronize(c->stream));
     return C8_OK;
+}
+
+/* Uploads n floats into st->dev_f. */
+static c8_status dev_floats(cu_ctx *c, q8_state *st, const float *h, size_t n, c8_error *err) {
+    return dev_bytes(c, (void **)&st->dev_f, h, n * sizeof(float), err);
 }
 
 static q8_state *new_state(cu_node *nd) {
@@ -507,13 +511,8 @@ c8_status cu_prepare_resize8(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8
     if (!maps) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     for (int64_t i = 0; i < oh; i++) maps[i] = (int32_t)c8_resize_nearest_src(&d, 2, i);
     for (int64_t i = 0; i < ow; i++) maps[oh + i] = (int32_t)c8_resize_nearest_src(&d, 3, i);
-    c8_status s = C8_CUDA_CHECK(err, cu_malloc(&st->w, (size_t)(oh + ow) * sizeof *maps));
-    if (s == C8_OK) {
-        st->w_owned = true;
-        s = C8_CUDA_CHECK(err, cudaMemcpyAsync(st->w, maps, (size_t)(oh + ow) * sizeof *maps,
-                                               cudaMemcpyHostToDevice, c->stream));
-    }
-    if (s == C8_OK) s = C8_CUDA_CHECK(err, cudaStreamSynchronize(c->stream));
+    st->w_owned = true; /* (q8_free frees it; NULL until uploaded) */
+    c8_status s = dev_bytes(c, &st->w, maps, (size_t)(oh + ow) * sizeof *maps, err);
     free(maps);
     C8_TRY(s);
     nd->want_in[0] = NHWC32;

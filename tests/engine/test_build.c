@@ -2,6 +2,7 @@
  * overrides, INT8 results against a direct integer computation, FP16 emulation, plan round
  * trips (bit-identical outputs, byte-identical files) and corrupt plans refused. */
 #include "c8test.h"
+#include "kit/graph.h"
 
 #include "calib8/calib.h"
 #include "calib8/engine.h"
@@ -60,19 +61,6 @@ static c8_engine *build(const char *model, c8_precision p, const char *cache, co
     c8_calib_cache_destroy(cc);
     c8_model_destroy(m);
     return e;
-}
-
-static c8_precision layer_prec(const c8_engine *e, const char *name, const char **reason) {
-    for (int i = 0; i < c8_engine_num_layers(e); i++) {
-        const char *n, *op, *r;
-        c8_precision p;
-        c8_engine_layer(e, i, &n, &op, &p, &r);
-        if (!strcmp(n, name)) {
-            if (reason) *reason = r;
-            return p;
-        }
-    }
-    return (c8_precision)0;
 }
 
 static float *run(c8_engine *e, const float *x, int batch) {
@@ -149,8 +137,8 @@ static void test_int8_exact(void) {
     write_cache(cache, true);
     c8_engine *e = build(DATA "good_conv.onnx", C8_PREC_INT8, cache, NULL, false, C8_OK, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    CU_ASSERT_EQUAL(layer_prec(e, "conv", NULL), C8_PREC_INT8);
-    CU_ASSERT_EQUAL(layer_prec(e, "relu", NULL), C8_PREC_INT8);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "conv", NULL), C8_PREC_INT8);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "relu", NULL), C8_PREC_INT8);
     CU_ASSERT(c8_engine_tensor_scale(e, "c") == k_sc);
     for (int batch = 1; batch <= 3; batch += 2) {
         float x[3 * 50], want[3 * 75];
@@ -172,8 +160,8 @@ static void test_fallback_strict_override(void) {
     const char *reason = NULL;
     c8_engine *e = build(DATA "good_conv.onnx", C8_PREC_INT8, cache, NULL, false, C8_OK, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    CU_ASSERT_EQUAL(layer_prec(e, "conv", NULL), C8_PREC_INT8);
-    CU_ASSERT_EQUAL(layer_prec(e, "relu", &reason), C8_PREC_FP32);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "conv", NULL), C8_PREC_INT8);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "relu", &reason), C8_PREC_FP32);
     CU_ASSERT_PTR_NOT_NULL(reason && strstr(reason, "'y'"));
     c8_engine_destroy(e);
     /* --strict turns the fallback into an error naming the layer and the tensor */
@@ -185,9 +173,9 @@ static void test_fallback_strict_override(void) {
     e = build(DATA "good_conv.onnx", C8_PREC_INT8, OUT "full.cache", "co*:fp32,relu:fp16", false,
               C8_OK, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
-    CU_ASSERT_EQUAL(layer_prec(e, "conv", &reason), C8_PREC_FP32);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "conv", &reason), C8_PREC_FP32);
     CU_ASSERT_PTR_NOT_NULL(reason && strstr(reason, "co*"));
-    CU_ASSERT_EQUAL(layer_prec(e, "relu", NULL), C8_PREC_FP16);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "relu", NULL), C8_PREC_FP16);
     c8_engine_destroy(e);
     e = build(DATA "good_conv.onnx", C8_PREC_INT8, OUT "full.cache", "conv:int9", false,
               C8_ERR_USAGE, "conv:int9");
@@ -247,7 +235,7 @@ static void test_fp16(void) {
     c8_engine *e16 = build(DATA "good_conv.onnx", C8_PREC_FP16, NULL, NULL, false, C8_OK, NULL);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e32);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e16);
-    CU_ASSERT_EQUAL(layer_prec(e16, "conv", NULL), C8_PREC_FP16);
+    CU_ASSERT_EQUAL(pu_layer_prec(e16, "conv", NULL), C8_PREC_FP16);
     float x[100];
     make_input(x, 100, 3);
     float *a = run(e32, x, 2), *b = run(e16, x, 2);
@@ -490,7 +478,7 @@ static void test_near_dead_filter_fallback(void) {
     c8_engine *e = build_from(&src, &err);
     CU_ASSERT_PTR_NOT_NULL_FATAL(e);
     const char *reason = NULL;
-    CU_ASSERT_EQUAL(layer_prec(e, "conv", &reason), C8_PREC_FP32);
+    CU_ASSERT_EQUAL(pu_layer_prec(e, "conv", &reason), C8_PREC_FP32);
     if (reason && !strstr(reason, "near-dead filter")) printf("\n  reason: %s", reason);
     CU_ASSERT_PTR_NOT_NULL(reason && strstr(reason, "near-dead filter"));
     c8_engine_destroy(e);

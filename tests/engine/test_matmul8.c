@@ -74,22 +74,10 @@ static int quant(float x, float s) {
 }
 
 static float *run(c8_engine *e, const float *a, const float *b, const float *b2) {
-    c8_error err = {0};
-    c8_context *ctx = NULL;
-    CU_ASSERT_EQUAL_FATAL(c8_context_create(e, &ctx, &err), C8_OK);
     c8_host_tensor in[3] = {{"a", C8_DT_FLOAT, PU_SHAPE(2, 3, 4, 6), (void *)a},
                             {"b", C8_DT_FLOAT, PU_SHAPE(3, 6, 5), (void *)b},
                             {"b2", C8_DT_FLOAT, PU_SHAPE(1, 5, 2), (void *)b2}};
-    c8_status s = c8_context_run(ctx, in, b2 ? 3 : 2, &err);
-    if (s != C8_OK) printf("\n  run: %s", err.msg);
-    CU_ASSERT_EQUAL_FATAL(s, C8_OK);
-    c8_host_tensor out;
-    CU_ASSERT_EQUAL_FATAL(c8_context_output(ctx, 0, &out, &err), C8_OK);
-    size_t n = (size_t)c8_shape_numel(&out.shape);
-    float *y = malloc(n * sizeof *y);
-    memcpy(y, out.data, n * sizeof *y);
-    c8_context_destroy(ctx);
-    return y;
+    return pu_run_output0(e, in, b2 ? 3 : 2);
 }
 
 /* One MatMul with a float output (no INT8 consumer): y = acc * (s_a * s_b), acc the exact sum

@@ -81,22 +81,6 @@ static int rsat(float t) {
 
 static int quant(float x, float s) { return rsat(x * (1.0f / s)); }
 
-static float *run(c8_engine *e, const c8_host_tensor *in, int n_in) {
-    c8_error err = {0};
-    c8_context *ctx = NULL;
-    CU_ASSERT_EQUAL_FATAL(c8_context_create(e, &ctx, &err), C8_OK);
-    c8_status s = c8_context_run(ctx, in, n_in, &err);
-    if (s != C8_OK) printf("\n  run: %s", err.msg);
-    CU_ASSERT_EQUAL_FATAL(s, C8_OK);
-    c8_host_tensor out;
-    CU_ASSERT_EQUAL_FATAL(c8_context_output(ctx, 0, &out, &err), C8_OK);
-    size_t n = (size_t)c8_shape_numel(&out.shape);
-    float *y = malloc(n * sizeof *y);
-    memcpy(y, out.data, n * sizeof *y);
-    c8_context_destroy(ctx);
-    return y;
-}
-
 static void test_se_chain(void) {
     float x[360], gate[10], v[1440];
     fill(x, 360, -1.5f, 1.5f, 31);
@@ -124,7 +108,7 @@ static void test_se_chain(void) {
         int n_deq = 0;
         for (int i = 0; i < e->g->n_nodes; i++) n_deq += e->g->nodes[i].op == C8_OP_Q8_DEQUANTIZE;
         CU_ASSERT_EQUAL(n_deq, 0);
-        float *y = run(e, in, 3);
+        float *y = pu_run_output0(e, in, 3);
         int bad = 0;
         double worst_f = 0;
         for (int n = 0; n < 2; n++)

@@ -510,6 +510,24 @@ static inline c8_precision pu_layer_prec(const c8_engine *e, const char *name,
     return (c8_precision)0;
 }
 
+/* Runs e once on the n_in inputs in a new context; returns a malloc'ed copy of output 0 (asserts
+ * each step). */
+static inline float *pu_run_output0(c8_engine *e, const c8_host_tensor *in, int n_in) {
+    c8_error err = {0};
+    c8_context *ctx = NULL;
+    CU_ASSERT_EQUAL_FATAL(c8_context_create(e, &ctx, &err), C8_OK);
+    c8_status s = c8_context_run(ctx, in, n_in, &err);
+    if (s != C8_OK) printf("\n  run: %s", err.msg);
+    CU_ASSERT_EQUAL_FATAL(s, C8_OK);
+    c8_host_tensor out;
+    CU_ASSERT_EQUAL_FATAL(c8_context_output(ctx, 0, &out, &err), C8_OK);
+    size_t n = (size_t)c8_shape_numel(&out.shape);
+    float *y = malloc((n ? n : 1) * sizeof *y);
+    memcpy(y, out.data, n * sizeof *y);
+    c8_context_destroy(ctx);
+    return y;
+}
+
 /* An INT8 engine of m for device dev with the scales of src, without graph passes (precision
  * decisions per ONNX node), with --layer-precision `layers` (may be NULL); asserts the build. */
 static inline c8_engine *pu_build_int8(const c8_model *m, c8_device dev, const c8_scale_source *src,
