@@ -89,6 +89,12 @@ void c8_dnnl_requant(int64_t outer, int64_t channels, int64_t inner, const float
  * int8 for the next one, outer = pixels; the residual, if any, laid out as y). */
 void c8_dnnl_requant_nhwc(int64_t outer, int64_t channels, int64_t inner, const float *fsums,
                           const int32_t *isums, const c8_int8_epilogue *ep, void *y);
+/* The same for pixels [p0, p1) of one image of `inner` pixels (a band of output rows): int32 sums
+ * of those pixels only, channels-last (isums[(p - p0) * channels + k]); y and the residual, if
+ * any, are the whole image in the ONNX layout (channels, inner), of which those pixels are
+ * written. */
+void c8_dnnl_requant_nhwc_band(int64_t channels, int64_t inner, int64_t p0, int64_t p1,
+                               const int32_t *isums, const c8_int8_epilogue *ep, void *y);
 /* Whether any of x[0..n) is negative (the integer route needs inputs in [0, 127]). */
 bool c8_dnnl_any_negative(const int8_t *x, int64_t n);
 /* acc[i] = sum over p of (int32_t)parts[p][i] for i < count (each part's values exact integers). */

@@ -74,6 +74,9 @@ struct c8_dnnl_ctx {
     /* C8_DNNL_NO_S8 (any value) when the context was made: no signed integer route (tests run
      * the float32 route that CPUs without VNNI take) */
     bool no_s8;
+    /* C8_DNNL_NO_BANDS (any value) when the context was made: Q8Convs run on whole images, not in
+     * bands of output rows (tests compare the two bit for bit) */
+    bool no_bands;
     const c8_segment *seg; /* the segment being run (c8_dnnl_ctx_begin), or NULL */
     uint64_t serial;       /* forwards begun */
     acdb_entry *acdb;      /* per value of seg->g */
@@ -171,6 +174,13 @@ struct c8_dnnl_node {
     struct c8_dnnl_node *s8;
     bool vnni;  /* the primitive's kernel uses VNNI or AMX (its implementation name says so) */
     int64_t nb; /* Q8Conv without chunks: images per call of either route (see prepare_q8) */
+    /* Q8Conv in bands of output rows on the integer routes (see "bands"): rows per band (0: whole
+     * images), u8 / s8 above are the band's primitives and u8_last / s8_last the last band's
+     * where the rows do not divide into whole bands; band_x the input channels-last with its
+     * zero rows of padding above and below (NULL where there are none: the input as it is) */
+    int64_t band_rows, band_w, band_q, band_sh, band_pad_t;
+    struct c8_dnnl_node *u8_last, *s8_last;
+    int8_t *band_x;
     /* Q8Conv, channels-last int8 between convolutions (see there): its channels-last int8
      * output (y_cl, allocated on first use), whether it can write one (q8_cl: the integer route,
      * int8 output, an activation the row epilogue takes), and scratch for moving a record back
@@ -200,6 +210,7 @@ c8_status c8_dnnl_ctx_create(c8_dnnl_ctx **out, c8_error *err) {
     *out = c;
     c->no_share = getenv("C8_DNNL_NO_SHARE") != NULL;
     c->no_s8 = getenv("C8_DNNL_NO_S8") != NULL;
+    c->no_bands = getenv("C8_DNNL_NO_BANDS") != NULL;
     DNNL_TRY(dnnl_engine_create(&c->eng, dnnl_cpu, 0));
     DNNL_TRY(dnnl_stream_create(&c->stream, c->eng, dnnl_stream_default_flags));
     return C8_OK;
@@ -301,6 +312,9 @@ void c8_dnnl_node_free(c8_dnnl_node *s) {
     free(s->r16);
     c8_dnnl_node_free(s->u8);
     c8_dnnl_node_free(s->s8);
+    c8_dnnl_node_free(s->u8_last);
+    c8_dnnl_node_free(s->s8_last);
+    free(s->band_x);
     free(s->u8_acc);
     free(s->y_cl);
     free(s->tmp_x);
@@ -977,6 +991,70 @@ static int threads_in_force(void) {
 #endif
 }
 
+/* ------------------------------------------------------------ bands of output rows
+ *
+ * On one thread, an integer-route Q8Conv whose one image's int32 sums exceed C8_BAND_BYTES runs in
+ * bands of output rows: each band's sums stay in the core's L2 between oneDNN's convolution that
+ * writes them and the requantization that reads them (whole, the sums of a 640x640 page's early
+ * layers are megabytes: written to DRAM and read back, 21% of the PP-OCRv4 detector's INT8
+ * forward on one thread was that epilogue). A band's primitive is the convolution with no padding
+ * along H over the input rows the band reads; the input is channels-last with the padding's zero
+ * rows made explicit above and below (band_x), so one primitive serves every whole band and
+ * another the last, shorter one. The sums are the same integers (zero taps add nothing, in the
+ * signed route's compensation too), so the results are the same bits; only the grouping of
+ * oneDNN's calls changes. Bands apply where a call has one image (nb 1: one thread, or batch 1 on
+ * more): unlike the image slices above, a band of a large image is work enough for the threads
+ * of both its parallel regions. The detector at 1x3x640x640 (2026-12-07, this 2-vCPU EPYC):
+ * 40.5-41.2 -> 35.8-36.5 ms on one thread, 24.4-26.2 -> 22.3-23.4 ms on two. */
+#define C8_BAND_BYTES (256 * 1024)
+
+/* Output rows per band (a divisor of the output's height where one is near), or 0 where an
+ * image's sums fit in C8_BAND_BYTES. */
+static int64_t band_rows_of(const c8_conv2d_desc *q) {
+    const int64_t row = q->q * q->k * (int64_t)sizeof(int32_t);
+    if (q->p < 2 || q->p * row <= C8_BAND_BYTES) return 0;
+    int64_t r = C8_BAND_BYTES / row > 1 ? C8_BAND_BYTES / row : 1;
+    for (int64_t d = r; 2 * d >= r; d--)
+        if (q->p % d == 0) return d;
+    return r;
+}
+
+/* The band descriptor of `rows` output rows of d: one image, no padding along H, the input rows
+ * those outputs read. */
+static c8_conv_desc band_desc(const c8_conv_desc *d, int64_t rows) {
+    c8_conv_desc b = *d;
+    b.N = 1;
+    b.out[0] = rows;
+    b.in[0] = (rows - 1) * d->stride[0] + (d->kernel[0] - 1) * d->dilation[0] + 1;
+    b.pad_begin[0] = b.pad_end[0] = 0;
+    return b;
+}
+
+/* An integer route's convolution (CONV_U8 / CONV_S8) over d, or NULL where oneDNN has no fast
+ * kernel for it (its reference; for CONV_S8 also one without VNNI: see prepare_q8). */
+static c8_dnnl_node *int_conv(c8_dnnl_ctx *c, const c8_conv_desc *d, const void *w, int mode) {
+    c8_dnnl_node *u = calloc(1, sizeof *u);
+    c8_error e = {0};
+    if (u && conv_prim(c, u, d, w, false, NULL, NULL, mode, &e) == C8_OK && !u->ref_impl &&
+        (mode == CONV_U8 || u->vnni))
+        return u;
+    c8_dnnl_node_free(u);
+    return NULL;
+}
+
+/* The integer route's primitives in bands (whole and last) over descriptor d of q, or false
+ * (nothing kept) where either is missing. */
+static bool int_bands(c8_dnnl_ctx *c, const c8_conv_desc *d, const c8_conv2d_desc *q, int64_t rows,
+                      const void *w, int mode, c8_dnnl_node **whole, c8_dnnl_node **last) {
+    const c8_conv_desc b = band_desc(d, rows), l = band_desc(d, q->p % rows);
+    *whole = int_conv(c, &b, w, mode);
+    *last = *whole && q->p % rows ? int_conv(c, &l, w, mode) : NULL;
+    if (*whole && (q->p % rows == 0 || *last)) return true;
+    c8_dnnl_node_free(*whole);
+    *whole = NULL;
+    return false;
+}
+
 static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
                             c8_error *err) {
     const c8_value *w = c8_node_input(g, n, 1), *x = c8_node_input(g, n, 0);
@@ -986,7 +1064,7 @@ static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, 
     float *wf = int8_to_float_copy(w->data, wcount);
     if (!wf) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     const bool conv = n->op == C8_OP_Q8_CONV;
-    c8_conv2d_desc q;
+    c8_conv2d_desc q = {0};
     c8_int8_gemm_desc gq;
     c8_conv_desc d;
     memset(&d, 0, sizeof d);
@@ -1073,29 +1151,43 @@ static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, 
      * so nothing saturates and the int32 sums are exact (on VNNI CPUs too). Inputs that follow a
      * ReLU (most of a CNN's) qualify; the run checks and takes the float32 route otherwise. The
      * sums are thread-count independent (integers), so the route is free to thread. */
-    c8_dnnl_node *u = calloc(1, sizeof *u);
-    c8_error uerr = {0};
-    c8_status ust = u ? C8_OK : C8_ERR_NOMEM;
-    if (ust == C8_OK)
-        ust =
-            conv ? conv_prim(c, u, &ds, w->data, false, NULL, NULL, CONV_U8, &uerr)
-                 : matmul_prim(c, u, gq.m, gq.n, gq.k, w->data, nk, false, NULL, gq.k, true, &uerr);
-    if (ust == C8_OK && !u->ref_impl) {
-        s->u8 = u;
-        const int64_t acount = ycount / s->outer * s->nb;
+    const int64_t band = conv && s->nb == 1 && parts == 1 && !c->no_bands ? band_rows_of(&q) : 0;
+    if (band && int_bands(c, &ds, &q, band, w->data, CONV_U8, &s->u8, &s->u8_last))
+        s->band_rows = band;
+    if (!s->band_rows && conv) {
+        s->u8 = int_conv(c, &ds, w->data, CONV_U8);
+    } else if (!conv) {
+        c8_dnnl_node *u = calloc(1, sizeof *u);
+        c8_error uerr = {0};
+        if (u &&
+            matmul_prim(c, u, gq.m, gq.n, gq.k, w->data, nk, false, NULL, gq.k, true, &uerr) ==
+                C8_OK &&
+            !u->ref_impl)
+            s->u8 = u;
+        else
+            c8_dnnl_node_free(u); /* no fast integer kernel here: the float32 route alone */
+    }
+    if (s->u8) {
+        const int64_t acount = s->band_rows ? s->band_rows * q.q * q.k : ycount / s->outer * s->nb;
         s->u8_acc = malloc((size_t)(acount > 0 ? acount : 1) * sizeof *s->u8_acc);
         if (!s->u8_acc) return c8_err(err, C8_ERR_NOMEM, "out of memory");
-    } else {
-        c8_dnnl_node_free(u); /* no fast integer kernel here: the float32 route alone */
     }
-    if (conv && s->u8 && !c->no_s8) { /* the signed integer route, where it is exact */
-        c8_dnnl_node *v = calloc(1, sizeof *v);
-        c8_error verr = {0};
-        if (v && conv_prim(c, v, &ds, w->data, false, NULL, NULL, CONV_S8, &verr) == C8_OK &&
-            v->vnni && !v->ref_impl)
-            s->s8 = v;
+    /* the signed integer route, where it is exact (else the float32 route for inputs with
+     * negative values) */
+    if (conv && s->u8 && !c->no_s8) {
+        if (s->band_rows)
+            int_bands(c, &ds, &q, s->band_rows, w->data, CONV_S8, &s->s8, &s->s8_last);
         else
-            c8_dnnl_node_free(v); /* the float32 route for inputs with negative values */
+            s->s8 = int_conv(c, &ds, w->data, CONV_S8);
+    }
+    if (s->band_rows) { /* the channels-last input with its padding rows, where it has some */
+        const int64_t keff = (q.r - 1) * q.dil_h + 1, end = (q.p - 1) * q.stride_h + keff;
+        s->band_w = q.w, s->band_q = q.q, s->band_sh = q.stride_h, s->band_pad_t = q.pad_t;
+        if (q.pad_t > 0 || end - q.pad_t > q.h) {
+            const int64_t hx = end > q.pad_t + q.h ? end : q.pad_t + q.h;
+            if (!(s->band_x = calloc((size_t)(hx * q.w * q.c), 1)))
+                return c8_err(err, C8_ERR_NOMEM, "out of memory");
+        }
     }
     s->x_count = c8_shape_numel(&x->shape);
     s->src_ch = conv ? q.c : 0;
@@ -1513,6 +1605,45 @@ static c8_status scratch8(int8_t **buf, int64_t n, const c8_graph *g, const c8_n
     return C8_OK;
 }
 
+/* One image of a Q8Conv in bands of output rows (see "bands"): its input x (NCHW) or x_cl (the
+ * producer's channels-last record, or NULL), the epilogue ep (its residual in y's layout), y
+ * the image's output: channels-last rows (rows_out) or the ONNX layout. */
+static c8_status run_bands(c8_dnnl_ctx *c, c8_dnnl_node *s, bool neg, const int8_t *x,
+                           const int8_t *x_cl, const c8_int8_epilogue *ep, void *y, bool rows_out,
+                           const c8_graph *g, const c8_node *n, c8_error *err) {
+    const int64_t C = s->src_ch, HW = s->x_count / s->outer / C, W = s->band_w, Q = s->band_q;
+    const int64_t K = s->channels, P = s->inner / Q, R = s->band_rows;
+    const int8_t *xp = x_cl; /* the channels-last input, padding rows included where band_x */
+    if (s->band_x) {
+        int8_t *mid = s->band_x + s->band_pad_t * W * C;
+        if (x_cl)
+            memcpy(mid, x_cl, (size_t)(HW * C));
+        else
+            c8_cpu_transpose_8(1, C, HW, (const uint8_t *)x, (uint8_t *)mid);
+        xp = s->band_x;
+    } else if (!x_cl) {
+        C8_TRY(scratch8(&s->tmp_x, HW * C, g, n, err));
+        c8_cpu_transpose_8(1, C, HW, (const uint8_t *)x, (uint8_t *)s->tmp_x);
+        xp = s->tmp_x;
+    }
+    c8_int8_epilogue eb = *ep;
+    for (int64_t r0 = 0; r0 < P; r0 += R) {
+        const int64_t rows = P - r0 < R ? P - r0 : R;
+        c8_dnnl_node *p = rows == R ? (neg ? s->s8 : s->u8) : (neg ? s->s8_last : s->u8_last);
+        const int8_t *xb = xp + r0 * s->band_sh * W * C; /* (one input channel: the same bytes) */
+        cl_io io = k_plain_io;
+        io.x_cl8 = xb;
+        C8_TRY(exec(c, p, xb, s->u8_acc, NULL, NULL, &io, err));
+        if (rows_out) { /* rows of channels, the residual likewise */
+            eb.residual = ep->residual ? ep->residual + r0 * Q * K : NULL;
+            c8_dnnl_requant_nhwc(rows * Q, K, 1, NULL, s->u8_acc, &eb, (int8_t *)y + r0 * Q * K);
+        } else {
+            c8_dnnl_requant_nhwc_band(K, P * Q, r0 * Q, (r0 + rows) * Q, s->u8_acc, ep, y);
+        }
+    }
+    return C8_OK;
+}
+
 /* The node on its prepare's thread count: one where it was made serial, else the context's (the
  * segment's scope); the calib8 loops inside (requantization, pooling) follow the same count. */
 c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const c8_node *n,
@@ -1753,7 +1884,7 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
     const bool neg = s->u8 && c8_dnnl_any_negative(x_cl ? x_cl : x, s->x_count);
     c8_dnnl_node *const ip = neg ? s->s8 : s->u8; /* the integer route's primitive, or NULL */
     const bool u8 = ip != NULL; /* (either integer route: int32 sums channels-last) */
-    const bool x_direct = u8 && x_cl && ip->src_nhwc8;
+    const bool x_direct = u8 && x_cl && (s->band_rows || ip->src_nhwc8);
     const bool rows_out = u8 && cl_out; /* the epilogue writes channels-last rows */
     if (x_cl && !x_direct) {            /* the record back to NCHW for the route that reads NCHW */
         C8_TRY(scratch8(&s->tmp_x, s->x_count, g, n, err));
@@ -1783,6 +1914,11 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
         for (int64_t i = 0; i < s->outer; i += nb) {
             ep.residual = res ? res + i * ys : NULL;
             void *y = (char *)out[0].data + (size_t)(i * ys) * ysz;
+            if (u8 && s->band_rows) { /* (nb 1) */
+                C8_TRY(run_bands(c, s, neg, x + i * xs, x_direct ? x_cl + i * xs : NULL, &ep,
+                                 rows_out ? (void *)(s->y_cl + i * ys) : y, rows_out, g, n, err));
+                continue;
+            }
             if (u8) { /* channels-last int32 sums */
                 cl_io io = k_plain_io;
                 io.x_cl8 = x_direct ? x_cl + i * xs : NULL;

@@ -386,11 +386,12 @@ __attribute__((target("avx2"))) static void plane_avx2(int64_t n, const float *f
     }
 }
 
-/* Image o's pixels [pa, pb) (pa a multiple of 8) of the channels-last sums: whole 8 x 8 tiles,
- * then the edges (the pixels past the last whole tile, and the channels past the last multiple
- * of 8) element by element. */
+/* Image o's pixels [pa, pb) of the channels-last sums: whole 8 x 8 tiles, then the edges (the
+ * pixels past the last whole tile, and the channels past the last multiple of 8) element by
+ * element. The sums hold image o's pixels from s0 on (s0 0: the whole image; a band of output
+ * rows: its first pixel, with o 0). */
 __attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
-nhwc_body(int64_t o, int64_t K, int64_t P, int64_t pa, int64_t pb, const float *fsums,
+nhwc_body(int64_t o, int64_t K, int64_t P, int64_t pa, int64_t pb, int64_t s0, const float *fsums,
           const int32_t *isums, const c8_int8_epilogue *ep, void *y, const int kind, const bool ff,
           const bool fout) {
     const c8_quant_act a = ep->act;
@@ -410,7 +411,7 @@ nhwc_body(int64_t o, int64_t K, int64_t P, int64_t pa, int64_t pb, const float *
     } else {
         for (; pt + 8 <= pb; pt += 8)
             for (int64_t k = 0; k < K8; k += 8)
-                tile8(C8_AT(pt * K + k), K, ep->bias ? ep->bias + k : NULL, ep->mult + k,
+                tile8(C8_AT((pt - s0) * K + k), K, ep->bias ? ep->bias + k : NULL, ep->mult + k,
                       ro ? ro + k * P + pt : NULL, ep->res_mult, kind, a.lo, a.hi, a.alpha,
                       C8_Y(k * P + pt), P, ff, fout);
     }
@@ -418,7 +419,7 @@ nhwc_body(int64_t o, int64_t K, int64_t P, int64_t pa, int64_t pb, const float *
 #undef C8_Y
     for (int64_t k = 0; k < K; k++)
         for (int64_t p = k < K8 ? pt : pa; p < pb; p++) {
-            const int64_t i = k * P + p, j = p * K + k;
+            const int64_t i = k * P + p, j = (p - s0) * K + k;
             const int32_t sum = ff ? (int32_t)fo[j] : io[j];
             const int32_t acc = (ep->bias ? ep->bias[k] : 0) + sum;
             if (fout)
@@ -430,22 +431,25 @@ nhwc_body(int64_t o, int64_t K, int64_t P, int64_t pa, int64_t pb, const float *
 
 #define C8_NHWC(ff, fo)                                                                            \
     switch (ep->act.kind) {                                                                        \
-    case C8_QACT_RELU: nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_RELU, ff, fo);      \
+    case C8_QACT_RELU:                                                                             \
+        nhwc_body(o, K, P, pa, pb, s0, fsums, isums, ep, y, C8_QACT_RELU, ff, fo);                 \
         break;                                                                                     \
-    case C8_QACT_CLIP: nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_CLIP, ff, fo);      \
+    case C8_QACT_CLIP:                                                                             \
+        nhwc_body(o, K, P, pa, pb, s0, fsums, isums, ep, y, C8_QACT_CLIP, ff, fo);                 \
         break;                                                                                     \
     case C8_QACT_LEAKY_RELU:                                                                       \
-        nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_LEAKY_RELU, ff, fo);               \
+        nhwc_body(o, K, P, pa, pb, s0, fsums, isums, ep, y, C8_QACT_LEAKY_RELU, ff, fo);           \
         break;                                                                                     \
     case C8_QACT_HARDSWISH:                                                                        \
-        nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_HARDSWISH, ff, fo);                \
+        nhwc_body(o, K, P, pa, pb, s0, fsums, isums, ep, y, C8_QACT_HARDSWISH, ff, fo);            \
         break;                                                                                     \
-    default: nhwc_body(o, K, P, pa, pb, fsums, isums, ep, y, C8_QACT_NONE, ff, fo); break;         \
+    default: nhwc_body(o, K, P, pa, pb, s0, fsums, isums, ep, y, C8_QACT_NONE, ff, fo); break;     \
     }
 
 __attribute__((target("avx2"))) static void nhwc_avx2_f(int64_t o, int64_t K, int64_t P, int64_t pa,
                                                         int64_t pb, const float *fsums,
                                                         const c8_int8_epilogue *ep, void *y) {
+    const int64_t s0 = 0;
     const int32_t *isums = NULL;
     if (ep->out == C8_QOUT_FLOAT) {
         C8_NHWC(true, true)
@@ -455,7 +459,8 @@ __attribute__((target("avx2"))) static void nhwc_avx2_f(int64_t o, int64_t K, in
 }
 
 __attribute__((target("avx2"))) static void nhwc_avx2_i(int64_t o, int64_t K, int64_t P, int64_t pa,
-                                                        int64_t pb, const int32_t *isums,
+                                                        int64_t pb, int64_t s0,
+                                                        const int32_t *isums,
                                                         const c8_int8_epilogue *ep, void *y) {
     const float *fsums = NULL;
     if (ep->out == C8_QOUT_FLOAT) {
@@ -672,7 +677,7 @@ void c8_dnnl_requant_nhwc(int64_t outer, int64_t channels, int64_t inner, const 
             if (fsums)
                 nhwc_avx2_f(o, channels, inner, pa, pb, fsums, ep, y);
             else
-                nhwc_avx2_i(o, channels, inner, pa, pb, isums, ep, y);
+                nhwc_avx2_i(o, channels, inner, pa, pb, 0, isums, ep, y);
         }
         return;
     }
@@ -691,6 +696,33 @@ void c8_dnnl_requant_nhwc(int64_t outer, int64_t channels, int64_t inner, const 
                 else
                     c8_ref_int8_epilogue_store(ep, k, i, s, y);
             }
+}
+
+void c8_dnnl_requant_nhwc_band(int64_t channels, int64_t inner, int64_t p0, int64_t p1,
+                               const int32_t *isums, const c8_int8_epilogue *ep, void *y) {
+    const bool kinds = fast_kind(ep->act.kind);
+#ifdef C8_HAVE_AVX2_TILES
+    if (kinds && ep->out != C8_QOUT_FLOAT16 && __builtin_cpu_supports("avx2")) { /* as above */
+        const int64_t chunk = 256, tasks = (p1 - p0 + chunk - 1) / chunk;
+#pragma omp parallel for schedule(static)
+        for (int64_t t = 0; t < tasks; t++) {
+            const int64_t pa = p0 + t * chunk, pb = pa + chunk < p1 ? pa + chunk : p1;
+            nhwc_avx2_i(0, channels, inner, pa, pb, p0, isums, ep, y);
+        }
+        return;
+    }
+#endif
+    const bool fast = ep->out == C8_QOUT_INT8 && kinds;
+    for (int64_t k = 0; k < channels; k++)
+        for (int64_t p = p0; p < p1; p++) {
+            const int64_t i = k * inner + p;
+            const int32_t s = (ep->bias ? ep->bias[k] : 0) + isums[(p - p0) * channels + k];
+            if (fast)
+                ((int8_t *)y)[i] = elem_i8(s, ep->mult[k], ep->residual ? ep->residual + i : NULL,
+                                           ep->res_mult, ep->act);
+            else
+                c8_ref_int8_epilogue_store(ep, k, i, s, y);
+        }
 }
 
 bool c8_dnnl_any_negative(const int8_t *x, int64_t n) {

@@ -735,8 +735,14 @@ static void test_int8_conv(void) {
         {2, 1, 129, 3, 1, 4, 3, 3, 1, 1, 2},
         {2, 2, 64, 64, 1, 14, 3, 1, 1, 1, 1},
         {2, 4, 16, 16, 16, 28, 3, 2, 1, 1, 1},
+        /* bands of output rows (kernels/cpu/dnnl_conv.c, "bands"): one image's int32 sums over
+         * 256 KB. One input channel, padding rows above and below: 16-row bands */
+        {2, 1, 1, 32, 1, 64, 3, 1, 1, 1, 1},
+        /* grouped, stride 2, dilation 2, padding 2 above and 1 below: 35 rows in a band of 29
+         * and a last one of 6 */
+        {2, 1, 4, 64, 2, 70, 3, 2, 2, 2, 1},
         /* 64 x 32 x 33 int32 sums per image (270 KB) > 256 KB: on one thread, both routes in
-         * slices of one image (this last case runs on one thread below) */
+         * slices of one image, in two bands (this last case runs on one thread below) */
         {2, 3, 8, 64, 1, 32, 3, 1, 1, 1, 1},
     };
     const size_t n_cases = sizeof cases / sizeof cases[0];
@@ -1679,17 +1685,17 @@ static int q8_chain_conv(c8_graph *g, c8t_rng *r, const char *name, int x, int r
  * a graph output (NCHW written); D = conv(C) + residual B, Clip: a graph output alone (no record),
  * its residual a record moved to NCHW; E = conv(A) stride 2, LeakyReLU: a record read by a second
  * reader. */
-static void test_int8_chain(void) {
+static void int8_chain(int64_t n, int64_t h, int64_t w, int64_t ke, bool bands) {
     c8t_rng r = {0x18C4};
     c8_graph *g = pu_graph(13);
-    const c8_shape xs = pu_shp(4, (int64_t)2, (int64_t)8, (int64_t)9, (int64_t)11);
+    const c8_shape xs = pu_shp(4, n, (int64_t)8, h, w);
     const int x = pu_input(g, "x", xs);
     g->vals[x].dtype = C8_DT_INT8;
     const int A = q8_chain_conv(g, &r, "A", x, -1, 8, 16, 3, 1, 1);
     const int B = q8_chain_conv(g, &r, "B", A, A, 16, 16, 3, 1, 0);
     const int C = q8_chain_conv(g, &r, "C", B, -1, 16, 24, 1, 1, 1);
     const int D = q8_chain_conv(g, &r, "D", C, B, 24, 16, 3, 1, 2);
-    const int E = q8_chain_conv(g, &r, "E", A, -1, 16, 8, 3, 2, 3);
+    const int E = q8_chain_conv(g, &r, "E", A, -1, 16, ke, 3, 2, 3);
     pu_output(g, B); /* (its NCHW copy written too; so the test sees its values) */
     pu_output(g, C);
     pu_output(g, D);
@@ -1713,33 +1719,48 @@ static void test_int8_chain(void) {
     /* B (the first output) must have negative values, so that C takes the float32 route; A,
      * after its ReLU, has none (B and E the integer route) */
     int negb = 0;
-    for (int64_t i = 0; i < 2 * 16 * 9 * 11; i++) negb += (signed char)ref[i] < 0;
+    for (int64_t i = 0; i < n * 16 * h * w; i++) negb += (signed char)ref[i] < 0;
     CU_ASSERT(negb > 0);
     /* variants 6 and 7: without the signed integer route (CPUs without VNNI): A and C on the
-     * float32 route, C moving B's record back to NCHW */
-    for (int variant = 0; variant < 8; variant++) {
+     * float32 route, C moving B's record back to NCHW; 8 and 9 (bands): on whole images
+     * (C8_DNNL_NO_BANDS) */
+    for (int variant = 0; variant < (bands ? 10 : 8); variant++) {
         const int threads = 1 + variant % 2;
         const bool observe = variant == 4 || variant == 5, no_share = variant == 2 || variant == 3;
         if (no_share) setenv("C8_DNNL_NO_SHARE", "1", 1);
-        if (variant >= 6) setenv("C8_DNNL_NO_S8", "1", 1);
+        if (variant == 6 || variant == 7) setenv("C8_DNNL_NO_S8", "1", 1);
+        if (variant >= 8) setenv("C8_DNNL_NO_BANDS", "1", 1);
         seen = 0;
         unsigned char *got = chain_run(g, C8_DEVICE_CPU, &in0, &in, threads, observe, &nb2, &seen);
         unsetenv("C8_DNNL_NO_SHARE");
         unsetenv("C8_DNNL_NO_S8");
+        unsetenv("C8_DNNL_NO_BANDS");
         CU_ASSERT_FATAL(got != NULL && nb2 == nb);
         if (observe) CU_ASSERT(seen >= 2 * 6); /* x and every node's output, two runs */
         int64_t diff = 0;
         for (int64_t i = 0; i < nb; i++) diff += got[i] != ref[i];
         if (diff)
-            printf("\n  int8 chain variant %d (threads %d, observer %d, sharing %s, signed "
-                   "route %s): %lld of %lld bytes differ from the reference",
-                   variant, threads, observe, no_share ? "off" : "on", variant >= 6 ? "off" : "on",
+            printf("\n  int8 chain %lldx8x%lldx%lld variant %d (threads %d, observer %d, sharing "
+                   "%s, signed route %s, bands %s): %lld of %lld bytes differ from the reference",
+                   (long long)n, (long long)h, (long long)w, variant, threads, observe,
+                   no_share ? "off" : "on", variant == 6 || variant == 7 ? "off" : "on",
+                   !bands         ? "-"
+                   : variant >= 8 ? "off"
+                                  : "on",
                    (long long)diff, (long long)nb);
         CU_ASSERT_EQUAL(diff, 0);
         free(got);
     }
     free(ref), free(xv), free(xv0);
     c8_graph_destroy(g);
+}
+
+static void test_int8_chain(void) {
+    int8_chain(2, 9, 11, 8, false);
+    /* bands of output rows (one image's int32 sums over 256 KB): a 71 x 75 image, A, B and D
+     * (3x3, a padding row above and below) in a band of 54 rows and a last one of 17, C (1x1: no
+     * padding, its input as it is) in 36 and 35, E (stride 2, 64 channels) in two of 18 */
+    int8_chain(1, 71, 75, 64, true);
 }
 
 static void test_quantize(void) {
