@@ -268,6 +268,27 @@ __attribute__((target("avx2"))) static inline void store8_i8(__m256 v, const int
     _mm_storel_epi64((__m128i *)(void *)y, _mm_packs_epi16(w, w));
 }
 
+/* Thirty-two int8 outputs, v[0..3]'s eight lanes each in order, in one 32-byte store: store8_i8's
+ * steps with the saturation moved after the packs. The float clamp is at +127 only; below,
+ * cvtps2dq rounds half to even as there (a value under the int32 range becomes INT32_MIN), the
+ * int16 and int8 packs saturate, and a byte max with -127 bounds the result, which rounding then
+ * saturating gives equally (rne_sat127's bounds are integers). The packs interleave the four
+ * vectors' 4-lane halves; one dword permutation restores the order. A quarter of the packs and
+ * stores of four store8_i8 calls. */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+store32_i8(const __m256 v[4], const int kind, float lo, float hi, float alpha, int8_t *y) {
+    __m256i q[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++) {
+        __m256 a = act8(v[j], kind, lo, hi, alpha);
+        a = _mm256_and_ps(_mm256_cmp_ps(a, a, _CMP_ORD_Q), a); /* NaN -> 0 */
+        q[j] = _mm256_cvtps_epi32(_mm256_min_ps(a, _mm256_set1_ps(127.0f)));
+    }
+    __m256i b = _mm256_packs_epi16(_mm256_packs_epi32(q[0], q[1]), _mm256_packs_epi32(q[2], q[3]));
+    b = _mm256_permutevar8x32_epi32(b, _mm256_setr_epi32(0, 4, 1, 5, 2, 6, 3, 7));
+    _mm256_storeu_si256((__m256i *)(void *)y, _mm256_max_epi8(b, _mm256_set1_epi8(-127)));
+}
+
 /* Eight outputs at element i of y: int8 (store8_i8), or float32 after the activation (fo). */
 __attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
 store8(__m256 v, const int kind, float lo, float hi, float alpha, void *y, int64_t i,
@@ -325,10 +346,11 @@ tile8(const void *acc, int64_t ld, const int32_t *bias, const float *mult, const
     }
 }
 
-/* Eight channels of one pixel (gemm rows: channels contiguous in both sums and y). */
-__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
-row8(const void *acc, const int32_t *bias, const float *mult, const int8_t *res, float mr,
-     const int kind, float lo, float hi, float alpha, void *y, const bool ff, const bool fo) {
+/* Eight channels of one pixel before the activation (gemm rows: channels contiguous in both
+ * sums and y). */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) __m256
+row8_v(const void *acc, const int32_t *bias, const float *mult, const int8_t *res, float mr,
+       const bool ff) {
     __m256i a = load8(acc, ff);
     if (bias) a = _mm256_add_epi32(a, _mm256_loadu_si256((const __m256i *)(const void *)bias));
     __m256 v = _mm256_mul_ps(_mm256_cvtepi32_ps(a), _mm256_loadu_ps(mult));
@@ -336,7 +358,25 @@ row8(const void *acc, const int32_t *bias, const float *mult, const int8_t *res,
         __m256i q = _mm256_cvtepi8_epi32(_mm_loadl_epi64((const __m128i *)(const void *)res));
         v = _mm256_add_ps(v, _mm256_mul_ps(_mm256_cvtepi32_ps(q), _mm256_set1_ps(mr)));
     }
-    store8(v, kind, lo, hi, alpha, y, 0, fo);
+    return v;
+}
+
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+row8(const void *acc, const int32_t *bias, const float *mult, const int8_t *res, float mr,
+     const int kind, float lo, float hi, float alpha, void *y, const bool ff, const bool fo) {
+    store8(row8_v(acc, bias, mult, res, mr, ff), kind, lo, hi, alpha, y, 0, fo);
+}
+
+/* Thirty-two channels of one pixel, int8 output (store32_i8). */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+row32_i8(const void *acc, const int32_t *bias, const float *mult, const int8_t *res, float mr,
+         const int kind, float lo, float hi, float alpha, int8_t *y, const bool ff) {
+    __m256 v[4];
+#pragma GCC unroll 4
+    for (int j = 0; j < 4; j++)
+        v[j] = row8_v((const char *)acc + 32 * j, bias ? bias + 8 * j : NULL, mult + 8 * j,
+                      res ? res + 8 * j : NULL, mr, ff);
+    store32_i8(v, kind, lo, hi, alpha, y);
 }
 
 /* One channel's plane in the ONNX layout (plane_body's operations), eight pixels at a time. */
@@ -481,11 +521,17 @@ rows_body(int64_t r0, int64_t r1, int64_t K, const float *fsums, const int32_t *
     for (int64_t r = r0; r < r1; r++) {
         const int64_t o = r * K;
         const int8_t *ro = ep->residual ? ep->residual + o : NULL;
-        for (int64_t k = 0; k < K8; k += 8)
+        int64_t k = 0;
+        if (!fout)
+            for (; k + 32 <= K; k += 32)
+                row32_i8(ff ? (const void *)(fsums + o + k) : (const void *)(isums + o + k),
+                         ep->bias ? ep->bias + k : NULL, ep->mult + k, ro ? ro + k : NULL,
+                         ep->res_mult, kind, a.lo, a.hi, a.alpha, (int8_t *)y + o + k, ff);
+        for (; k < K8; k += 8)
             row8(ff ? (const void *)(fsums + o + k) : (const void *)(isums + o + k),
                  ep->bias ? ep->bias + k : NULL, ep->mult + k, ro ? ro + k : NULL, ep->res_mult,
                  kind, a.lo, a.hi, a.alpha, (char *)y + (o + k) * (fout ? 4 : 1), ff, fout);
-        for (int64_t k = K8; k < K; k++) {
+        for (k = K8; k < K; k++) {
             const int32_t acc =
                 (ep->bias ? ep->bias[k] : 0) + (ff ? (int32_t)fsums[o + k] : isums[o + k]);
             if (fout)

@@ -931,17 +931,19 @@ static void test_requant_ties(void) {
     }
     free(sums), free(isums), free(res), free(ref), free(got);
 
-    /* Channels-last int32 sums (the integer route's): 19 channels x 37 pixels (whole 8 x 8
-     * tiles and both edges), 1 pixel (the matrix product's rows), tie multipliers, and channels
-     * whose multiplier is NaN, infinite or 0 with sums of 0 (inf * 0: NaN) */
-    const int64_t C2 = 19, P2[2] = {37, 1}, O2 = 2;
-    float mult2[19];
-    int32_t bias2[19];
-    for (int k = 0; k < 19; k++) {
+    /* Channels-last int32 sums (the integer route's): 75 channels (rows of 32, 8 and 3 at a
+     * time) x 37 pixels (whole 8 x 8 tiles and both edges), 1 pixel (the matrix product's
+     * rows), tie multipliers, and channels whose multiplier is NaN, infinite or 0 with sums of 0
+     * (inf * 0: NaN), or large (values far outside int32, both signs) */
+    const int64_t C2 = 75, P2[2] = {37, 1}, O2 = 2;
+    float mult2[75];
+    int32_t bias2[75];
+    for (int k = 0; k < 75; k++) {
         mult2[k] = k % 4 == 0 ? 0.5f : k % 4 == 1 ? 0.25f : 1.0f / (float)(k + 1);
         bias2[k] = c8t_randint(&r, -300, 300);
     }
     mult2[5] = NAN, mult2[6] = INFINITY, mult2[7] = -INFINITY, mult2[17] = 0.0f;
+    mult2[33] = 3e30f, mult2[40] = -INFINITY, mult2[45] = NAN, mult2[70] = 1e12f;
     for (int pi = 0; pi < 2; pi++) {
         const int64_t n2 = O2 * C2 * P2[pi];
         int32_t *acc = malloc((size_t)n2 * sizeof *acc);
@@ -959,8 +961,8 @@ static void test_requant_ties(void) {
             ep.residual = variant / 4 ? res2 : NULL;
             ep.res_mult = 0.5f;
             static const int kinds[] = {C8_QACT_NONE, C8_QACT_RELU, C8_QACT_CLIP,
-                                        C8_QACT_LEAKY_RELU};
-            ep.act.kind = kinds[(variant + pi) % 4];
+                                        C8_QACT_LEAKY_RELU, C8_QACT_HARDSWISH};
+            ep.act.kind = kinds[(variant + pi) % 5];
             ep.act.lo = -40.5f;
             ep.act.hi = 90.5f;
             ep.act.alpha = 0.25f;
