@@ -4,7 +4,8 @@ list(APPEND C8_SOURCES kernels/segment.c kernels/cpu/backend_cpu.c kernels/cpu/f
 if(C8_HAVE_DNNL)
   list(APPEND C8_SOURCES kernels/cpu/dnnl_backend.c kernels/cpu/dnnl_conv.c
        kernels/cpu/dnnl_requant.c kernels/cpu/pool_fast.c kernels/cpu/layout_f32.c
-       kernels/cpu/eltwise_fast.c kernels/cpu/deconv_fast.c kernels/cpu/resize_fast.c)
+       kernels/cpu/eltwise_fast.c kernels/cpu/deconv_fast.c kernels/cpu/resize_fast.c
+       kernels/cpu/gemv_fast.c)
   # The requantization and conversion loops are element-wise (no reduction to reorder, no FP
   # contraction): vectorizing them changes no result. -fno-trapping-math lets GCC turn their
   # selects (NaN, clamps, activations) into blends, which computes both sides and keeps the same

@@ -43,6 +43,7 @@
 #include "kernels/cpu/deconv_fast.h"
 #include "kernels/cpu/resize_fast.h"
 #include "kernels/cpu/eltwise_fast.h"
+#include "kernels/cpu/gemv_fast.h"
 #include "kernels/cpu/pool_fast.h"
 #include "ops/geometry.h"
 #include "util/shape.h"
@@ -153,6 +154,12 @@ struct c8_dnnl_node {
      * convolutions it runs as im2col + sgemm or its reference): made and run on one thread, so
      * that the result does not depend on the thread count (docs/cli.md, "Threads") */
     bool serial;
+    /* FP32 Gemm of at most C8_CPU_GEMV_MAX_M rows: calib8's own product (gemv_fast.h) over the
+     * weights as (N, K) rows (gemv_w: the constant itself, or gemv_own, a transposed copy) */
+    bool gemv;
+    int64_t gemv_m, gemv_n, gemv_k;
+    const float *gemv_w;
+    float *gemv_own;
     bool gemm_impl; /* the primitive oneDNN chose is "gemm:..." or "ref:..." */
     /* an FP16 layer (emulated): x16 / r16 hold the input / residual rounded through binary16 */
     bool fp16;
@@ -315,6 +322,7 @@ void c8_dnnl_node_free(c8_dnnl_node *s) {
     c8_dnnl_node_free(s->u8_last);
     c8_dnnl_node_free(s->s8_last);
     free(s->band_x);
+    free(s->gemv_own);
     free(s->u8_acc);
     free(s->y_cl);
     free(s->tmp_x);
@@ -1210,6 +1218,13 @@ static bool threads_sleep(void) {
     return p && (p[0] == 'p' || p[0] == 'P');
 }
 
+/* Whether FP32 Gemm n has few enough rows for calib8's own product (gemv_fast.h: its sums do
+ * not depend on the thread count, so it need not run on one thread). */
+static bool gemv_rows(const c8_graph *g, const c8_node *n) {
+    const c8_value *y = c8_node_output(g, n, 0);
+    return y && y->shape.rank == 2 && y->shape.d[0] <= C8_CPU_GEMV_MAX_M;
+}
+
 /* Whether node n is too small to gain from threads. With sleeping threads, waking them for each
  * node (tens of microseconds on the 2-vCPU VM) made a batch-1 forward of fmnist_cnn 25% slower
  * on 2 threads than on 1: below 16M multiply-adds (a convolution or product) or 256K elements
@@ -1245,7 +1260,7 @@ c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, c
     /* FP32 Gemm always on one thread; an FP32 convolution again on one thread when oneDNN
      * chose an sgemm-based implementation for it (see c8_dnnl_node.serial); and any node too
      * small to gain from threads (small_node) */
-    bool serial = n->op == C8_OP_GEMM || small_node(g, n);
+    bool serial = (n->op == C8_OP_GEMM && !gemv_rows(g, n)) || small_node(g, n);
     c8_dnnl_thread_scope t = c8_dnnl_threads_enter(serial ? 1 : 0);
     c8_dnnl_node *s = NULL;
     c8_status st = prepare_node(c, g, n, &s, err);
@@ -1318,6 +1333,23 @@ static c8_status prepare_node(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *
         s->kind = K_GEMM;
         c8_gemm_desc d;
         st = c8_op_gemm_desc(g, n, &d, err);
+        if (st == C8_OK && d.M <= C8_CPU_GEMV_MAX_M) { /* few rows: gemv_fast.h */
+            const float *w = c8_node_input(g, n, 1)->data;
+            s->gemv = true, s->gemv_m = d.M, s->gemv_n = d.N, s->gemv_k = d.K;
+            s->gemv_w = w;
+            s->res = n->fusion.residual >= 0; /* (added by c8_cpu_gemv_nk) */
+            if (!d.trans_b) {                 /* (K, N) -> (N, K) */
+                s->gemv_own = malloc((size_t)(d.N * d.K > 0 ? d.N * d.K : 1) * sizeof(float));
+                if (!s->gemv_own) {
+                    st = c8_err(err, C8_ERR_NOMEM, "out of memory");
+                    break;
+                }
+                for (int64_t k = 0; k < d.K; k++)
+                    for (int64_t j = 0; j < d.N; j++) s->gemv_own[j * d.K + k] = w[k * d.N + j];
+                s->gemv_w = s->gemv_own;
+            }
+            break;
+        }
         if (st == C8_OK)
             st = matmul_prim(c, s, d.M, d.N, d.K, c8_node_input(g, n, 1)->data, d.trans_b,
                              c8_node_input(g, n, 2) != NULL, n, d.K, false, err);
@@ -1857,7 +1889,10 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
             if (s->dst_nhwc && s->res) io.res_acdb = acdb_of(c, f->residual);
             if (s->dst_nhwc) io.write_plain = plain_needed(c, s, g, n);
         }
-        C8_TRY(exec(c, s, x, out[0].data, bias, res, &io, err)); /* (c8_dnnl_run's thread count) */
+        if (s->gemv) /* (c8_dnnl_run's thread count, as exec's) */
+            c8_cpu_gemv_nk(s->gemv_m, s->gemv_n, s->gemv_k, x, s->gemv_w, bias, res, out[0].data);
+        else
+            C8_TRY(exec(c, s, x, out[0].data, bias, res, &io, err));
         if (s->kind == K_CONV && !s->fp16 && s->dst_nhwc) acdb_record(c, n->out[0], s->dst_buf);
         const int64_t ny = c8_shape_numel(&out[0].shape);
         if (f->act != C8_ACT_NONE && !s->dst_nhwc)

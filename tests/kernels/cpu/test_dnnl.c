@@ -10,6 +10,7 @@
 
 #include "calib8/quant.h"
 #include "kernels/cpu/dnnl_backend.h"
+#include "kernels/cpu/gemv_fast.h"
 #include "kernels/cpu/eltwise_fast.h"
 #include "kernels/cpu/layout_f32.h"
 #include "kernels/ref/eltwise.h"
@@ -576,14 +577,56 @@ static void test_fp32_gemm(void) {
     c8_dnnl_ctx *ctx = NULL;
     c8_error err = {0};
     CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
-    static const int64_t s[][3] = {{1, 1, 1},    {1, 10, 128}, {3, 7, 31},    {64, 10, 33},
-                                   {7, 33, 129}, {31, 127, 3}, {64, 128, 784}};
+    /* up to C8_CPU_GEMV_MAX_M rows: calib8's own product (gemv_fast.h), K with and without a
+     * tail of 8 */
+    static const int64_t s[][3] = {{1, 1, 1},     {1, 10, 128}, {3, 7, 31},     {64, 10, 33},
+                                   {7, 33, 129},  {31, 127, 3}, {64, 128, 784}, {1, 128, 3136},
+                                   {2, 37, 3139}, {4, 19, 100}};
     int i = 0;
     for (size_t k = 0; k < sizeof s / sizeof s[0]; k++)
         for (int variant = 0; variant < 8; variant++)
             fp32_gemm_case(ctx, s[k][0], s[k][1], s[k][2], variant, 2000 + (uint64_t)i++,
                            variant >= 4); /* variants 4..7: an FP16 layer */
     c8_dnnl_ctx_destroy(ctx);
+}
+
+/* A Gemm of few rows (gemv_fast.h) gives the same bits on 1, 2 and 3 threads (whole output
+ * columns per thread, each a fixed-order dot product). */
+static void test_fp32_gemv_threads(void) {
+    c8t_rng r = {0x6E3};
+    for (int64_t M = 1; M <= C8_CPU_GEMV_MAX_M; M++) {
+        const int64_t N = 45, K = 3139;
+        c8_graph *g = pu_graph(13);
+        int a = pu_val_in(g, "a", C8_DT_FLOAT, pu_shp(2, M, K));
+        int b = pu_const(g, "b", pu_shp(2, K, N), &r, -1, 1);
+        int c = pu_const(g, "c", pu_shp(1, N), &r, -1, 1);
+        pu_node(g, "fc", "Gemm", (int[]){a, b, c}, 3, (const char *[]){"y"}, 1, NULL);
+        c8_error err = {0};
+        CU_ASSERT_EQUAL_FATAL(pu_finish(g, false, &err), C8_OK);
+        const c8_node *n = &g->nodes[0];
+        float *av = rand_floats(&r, M * K, -1, 1), *y[3];
+        c8_host_tensor in[3] = {view(g, a, av), view(g, b, g->vals[b].data),
+                                view(g, c, g->vals[c].data)};
+        for (int t = 0; t < 3; t++) {
+            c8_dnnl_ctx *ctx = NULL;
+            CU_ASSERT_EQUAL_FATAL(c8_dnnl_ctx_create(&ctx, &err), C8_OK);
+            c8_dnnl_ctx_set_threads(ctx, t + 1);
+            c8_dnnl_thread_scope sc = c8_dnnl_threads_enter(t + 1);
+            c8_dnnl_node *s = NULL;
+            CU_ASSERT_EQUAL_FATAL(c8_dnnl_prepare(ctx, g, n, NULL, &s, &err), C8_OK);
+            CU_ASSERT_FATAL(s != NULL);
+            y[t] = calloc((size_t)(M * N), sizeof(float));
+            c8_host_tensor out = view(g, n->out[0], y[t]);
+            CU_ASSERT_EQUAL(c8_dnnl_run(ctx, s, g, n, in, &out, NULL, &err), C8_OK);
+            c8_dnnl_threads_leave(sc);
+            c8_dnnl_node_free(s);
+            c8_dnnl_ctx_destroy(ctx);
+        }
+        CU_ASSERT(!memcmp(y[0], y[1], (size_t)(M * N) * sizeof(float)));
+        CU_ASSERT(!memcmp(y[0], y[2], (size_t)(M * N) * sizeof(float)));
+        free(y[0]), free(y[1]), free(y[2]), free(av);
+        c8_graph_destroy(g);
+    }
 }
 
 /* ---------------------------------------------------------------- INT8 */
@@ -1918,6 +1961,7 @@ static const c8_test_case cases[] = {
     {"requant_ties", test_requant_ties},
     {"fp32_conv", test_fp32_conv},
     {"fp32_gemm", test_fp32_gemm},
+    {"fp32_gemv_threads", test_fp32_gemv_threads},
     {"fp32_matmul", test_fp32_matmul},
     {"fp32_convtranspose", test_fp32_convtranspose},
     {"fp32_resize", test_resize},
