@@ -1269,9 +1269,60 @@ __global__ void __launch_bounds__(C8CU_THREADS)
     }
 }
 
+/* Long contiguous rows (a classifier's 1000 classes, the recognizer's 6625): one block per row,
+ * the row staged in shared memory, so that x is read once and y written once (the warp kernel
+ * above reads x twice and y once besides, with one warp per row: 5% of the copy rate on the
+ * recognizer's 2560 x 6625 at 0.88 ms, bench_membound 2026-12-07). The same arithmetic as
+ * k_softmax_rows: the exact maximum (NaN dropped by fmaxf, then its exponential makes the sum
+ * NaN), the same expf, a double sum in a fixed order (each thread's elements in order, the
+ * warps' shuffle tree, then the eight warps in order), (float)(e / s) in double. */
+#define C8CU_SOFTMAX_BLOCK 256
+__global__ void __launch_bounds__(C8CU_SOFTMAX_BLOCK)
+    k_softmax_block(int64_t rows, int64_t len, const float *x, float *y) {
+    extern __shared__ float row[]; /* len floats */
+    __shared__ float wmax[C8CU_SOFTMAX_BLOCK / 32];
+    __shared__ double wsum[C8CU_SOFTMAX_BLOCK / 32];
+    const int tid = threadIdx.x, lane = tid & 31, warp = tid >> 5;
+    for (int64_t r = blockIdx.x; r < rows; r += gridDim.x) {
+        const float *xr = x + r * len;
+        float *yr = y + r * len;
+        float m = -INFINITY;
+        for (int64_t j = tid; j < len; j += C8CU_SOFTMAX_BLOCK) {
+            const float v = xr[j];
+            row[j] = v;
+            m = fmaxf(m, v);
+        }
+        for (int o = 16; o > 0; o >>= 1) m = fmaxf(m, __shfl_xor_sync(0xffffffffu, m, o));
+        if (lane == 0) wmax[warp] = m;
+        __syncthreads();
+        m = wmax[0];
+        for (int w = 1; w < C8CU_SOFTMAX_BLOCK / 32; w++) m = fmaxf(m, wmax[w]);
+        double s = 0.0;
+        for (int64_t j = tid; j < len; j += C8CU_SOFTMAX_BLOCK) {
+            const float e = expf(row[j] - m);
+            row[j] = e;
+            s += e;
+        }
+        for (int o = 16; o > 0; o >>= 1) s += __shfl_xor_sync(0xffffffffu, s, o);
+        if (lane == 0) wsum[warp] = s;
+        __syncthreads();
+        s = wsum[0];
+        for (int w = 1; w < C8CU_SOFTMAX_BLOCK / 32; w++) s += wsum[w];
+        for (int64_t j = tid; j < len; j += C8CU_SOFTMAX_BLOCK) yr[j] = (float)(row[j] / s);
+        __syncthreads(); /* (row, wmax and wsum are the next row's) */
+    }
+}
+
 extern "C" c8_status c8cu_softmax(int64_t outer, int64_t len, int64_t inner, const float *x,
                                   float *y, cudaStream_t stream, c8_error *err) {
     if (outer <= 0 || len <= 0 || inner <= 0) return C8_OK;
+    if (inner == 1 && len >= C8CU_SOFTMAX_BLOCK && len <= 12 * 1024) { /* <= 48 KiB staged */
+        const int64_t blocks = outer < C8CU_MAX_BLOCKS ? outer : C8CU_MAX_BLOCKS;
+        k_softmax_block<<<(int)blocks, C8CU_SOFTMAX_BLOCK, (size_t)len * sizeof(float), stream>>>(
+            outer, len, x, y);
+        C8_CUDA_LAUNCH_TRY(err);
+        return C8_OK;
+    }
     if (inner == 1 && len >= 32) {
         k_softmax_rows<<<blocks_for(outer * 32), C8CU_THREADS, 0, stream>>>(outer, len, x, y);
         C8_CUDA_LAUNCH_TRY(err);
