@@ -1277,6 +1277,7 @@ __global__ void __launch_bounds__(C8CU_THREADS)
  * NaN), the same expf, a double sum in a fixed order (each thread's elements in order, the
  * warps' shuffle tree, then the eight warps in order), (float)(e / s) in double. */
 #define C8CU_SOFTMAX_BLOCK 256
+#define C8CU_SOFTMAX_MAX_ROW (47 * 1024 / 4)
 __global__ void __launch_bounds__(C8CU_SOFTMAX_BLOCK)
     k_softmax_block(int64_t rows, int64_t len, const float *x, float *y) {
     extern __shared__ float row[]; /* len floats */
@@ -1316,7 +1317,9 @@ __global__ void __launch_bounds__(C8CU_SOFTMAX_BLOCK)
 extern "C" c8_status c8cu_softmax(int64_t outer, int64_t len, int64_t inner, const float *x,
                                   float *y, cudaStream_t stream, c8_error *err) {
     if (outer <= 0 || len <= 0 || inner <= 0) return C8_OK;
-    if (inner == 1 && len >= C8CU_SOFTMAX_BLOCK && len <= 12 * 1024) { /* <= 48 KiB staged */
+    /* the staged row and the kernel's static shared memory within the default 48 KiB per block
+     * (12288 floats asked for more: cudaErrorInvalidValue at launch, H100 2026-12-07) */
+    if (inner == 1 && len >= C8CU_SOFTMAX_BLOCK && len <= C8CU_SOFTMAX_MAX_ROW) {
         const int64_t blocks = outer < C8CU_MAX_BLOCKS ? outer : C8CU_MAX_BLOCKS;
         k_softmax_block<<<(int)blocks, C8CU_SOFTMAX_BLOCK, (size_t)len * sizeof(float), stream>>>(
             outer, len, x, y);
