@@ -14,7 +14,8 @@
 # a batch profile, ResNet-50 FP16/INT8 at batch 1 and 256 (1 and 3 contexts) beside PyTorch eager
 # and torch.compile, the detector INT8 GPU vs CPU, bench_membound, bench_cuda_int8_conv.
 # SUITES_ONLY=1 stops after the suites. C8_STAGES picks the stages after the suites (default: all
-# of "profile r50 det detbench membound conv"); C8_R50_PRECS the ResNet-50 plans (default "fp32 fp16
+# of "profile r50 det detbench membound conv"; also "detprof": per-layer profiles of detbench's
+# FP16 and INT8 plans); C8_R50_PRECS the ResNet-50 plans (default "fp32 fp16
 # int8"; FP32 with TF32 off, beside PyTorch eager FP32 with TF32 off).
 set -uo pipefail
 REAL_OUT=$OUT
@@ -33,7 +34,7 @@ sed -n '/== summary/,$p' /tmp/c8out/gpu_check.log
 grep -h -B2 -A12 "FAILED\|run failed" /tmp/c8out/test_*.log | head -40
 grep -h "imma_smallc runs\|CUTLASS runs" /tmp/c8out/test_cuda_int8_conv.log
 [ -n "${SUITES_ONLY:-}" ] && { tar czf $REAL_OUT/logs.tgz -C /tmp c8out; exit 0; }
-STAGES=" ${C8_STAGES:-profile r50 det detbench membound conv} "
+STAGES=" ${C8_STAGES:-profile r50 det detbench detprof membound conv} "
 want() { [[ "$STAGES" == *" $1 "* ]]; }
 if want profile; then
 echo "== profile on CUDA $(el)"
@@ -106,6 +107,15 @@ for p in fp32 fp16 int8; do
   echo "detector $p: $(tail -1 /tmp/c8out/bench_det_$p.log)"
 done'
 tar czf $REAL_OUT/logs.tgz -C /tmp c8out
+fi
+if want detprof; then
+echo "== PaddleOCR detector 8x3x640x640: per-layer CUDA profile of the FP16 and INT8 plans $(el)"
+# (the plans detbench built; synchronized per node: a breakdown, not a throughput)
+for p in fp16 int8; do
+  [ -f /tmp/c8work/det_$p.plan ] || continue
+  C8_CUDA_PROFILE=2 timeout 60 $B/calib8 bench --plan /tmp/c8work/det_$p.plan --batch 8 --io device --iterations 3 --warmup 1 > /dev/null 2> $REAL_OUT/det_profile_$p.txt
+  grep -A14 "^cuda profile" $REAL_OUT/det_profile_$p.txt
+done
 fi
 if want membound; then
 echo "== membound $(el)"
