@@ -1222,7 +1222,7 @@ static bool threads_sleep(void) {
  * not depend on the thread count, so it need not run on one thread). */
 static bool gemv_rows(const c8_graph *g, const c8_node *n) {
     const c8_value *y = c8_node_output(g, n, 0);
-    return y && y->shape.rank == 2 && y->shape.d[0] <= C8_CPU_GEMV_MAX_M;
+    return n->op == C8_OP_GEMM && y && y->shape.rank == 2 && y->shape.d[0] <= C8_CPU_GEMV_MAX_M;
 }
 
 /* Whether node n is too small to gain from threads. With sleeping threads, waking them for each
@@ -1257,10 +1257,12 @@ c8_status c8_dnnl_prepare(c8_dnnl_ctx *c, const c8_graph *g, const c8_node *n, c
     if (!c8_dnnl_kernel(g, n, l, NULL)) return C8_OK;
     const c8_value *y = c8_node_output(g, n, 0);
     if (!y || c8_shape_numel(&y->shape) <= 0) return C8_OK; /* nothing to compute: reference */
-    /* FP32 Gemm always on one thread; an FP32 convolution again on one thread when oneDNN
-     * chose an sgemm-based implementation for it (see c8_dnnl_node.serial); and any node too
-     * small to gain from threads (small_node) */
-    bool serial = (n->op == C8_OP_GEMM && !gemv_rows(g, n)) || small_node(g, n);
+    /* FP32 Gemm and MatMul on one thread (oneDNN's sgemm: see c8_dnnl_node.serial), except a
+     * Gemm of few rows (gemv_rows); an FP32 convolution again on one thread when oneDNN chose an
+     * sgemm-based implementation for it; and any node too small to gain from threads
+     * (small_node) */
+    const bool product = n->op == C8_OP_GEMM || n->op == C8_OP_MATMUL;
+    bool serial = (product && !gemv_rows(g, n)) || small_node(g, n);
     c8_dnnl_thread_scope t = c8_dnnl_threads_enter(serial ? 1 : 0);
     c8_dnnl_node *s = NULL;
     c8_status st = prepare_node(c, g, n, &s, err);
