@@ -58,8 +58,7 @@ dots_avx2(const int R, const float *x0, const float *x1, const float *w, int64_t
         v[r] = _mm256_add_ps(_mm256_add_ps(a[r][0], a[r][1]), _mm256_add_ps(a[r][2], a[r][3]));
     for (; k + 8 <= K; k += 8) {
         const __m256 wv = _mm256_loadu_ps(w + k);
-        for (int r = 0; r < R; r++)
-            v[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xr[r] + k), wv, v[r]);
+        for (int r = 0; r < R; r++) v[r] = _mm256_fmadd_ps(_mm256_loadu_ps(xr[r] + k), wv, v[r]);
     }
     for (int r = 0; r < R; r++) {
         float s = hsum8(v[r]);
