@@ -73,7 +73,8 @@ c8_status c8_dnnl_run(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, const 
                       c8_error *err);
 void c8_dnnl_node_free(c8_dnnl_node *s); /* NULL: no-op */
 /* A Q8Conv / Q8Gemm node's route in its last run: "u8" (oneDNN's integer kernel, inputs in
- * [0, 127]) or "f32" (exact float32 sums); NULL before a run or for other nodes. */
+ * [0, 127]), "s8" (its signed one, VNNI), "f32" (exact float32 sums) or "gemv" (a Q8Gemm of at
+ * most 4 rows: kernels/cpu/gemv_fast.h's exact sums); NULL before a run or for other nodes. */
 const char *c8_dnnl_node_route(const c8_dnnl_node *s);
 
 /* calib8's INT8 epilogue over exact sums (kernels/ref/int8.h's c8_ref_int8_epilogue_store, the

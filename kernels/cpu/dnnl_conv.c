@@ -160,6 +160,10 @@ struct c8_dnnl_node {
     int64_t gemv_m, gemv_n, gemv_k;
     const float *gemv_w;
     float *gemv_own;
+    /* Q8Gemm of at most C8_CPU_GEMV_MAX_M rows: calib8's own exact int32 sums (gemv_fast.h) over
+     * the weights as (N, K) int8 rows, into u8_acc (the route "gemv") */
+    int8_t *igemv_w;
+    int64_t igemv_k;
     bool gemm_impl; /* the primitive oneDNN chose is "gemm:..." or "ref:..." */
     /* an FP16 layer (emulated): x16 / r16 hold the input / residual rounded through binary16 */
     bool fp16;
@@ -323,6 +327,7 @@ void c8_dnnl_node_free(c8_dnnl_node *s) {
     c8_dnnl_node_free(s->s8_last);
     free(s->band_x);
     free(s->gemv_own);
+    free(s->igemv_w);
     free(s->u8_acc);
     free(s->y_cl);
     free(s->tmp_x);
@@ -1096,6 +1101,18 @@ static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, 
         s->outer = gq.m, s->channels = gq.n, s->inner = 1;
         nk = gq.b_layout == C8_INT8_B_NK;
         rows = gq.n, units = gq.k, unit = 1, ustride = 1;
+        if (st == C8_OK && gq.m <= C8_CPU_GEMV_MAX_M) { /* few rows: gemv_fast.h's exact sums */
+            free(wf);
+            const int8_t *wq = w->data;
+            s->igemv_w = malloc((size_t)(gq.n * gq.k > 0 ? gq.n * gq.k : 1));
+            s->u8_acc = malloc((size_t)(gq.m * gq.n > 0 ? gq.m * gq.n : 1) * sizeof(int32_t));
+            if (!s->igemv_w || !s->u8_acc) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+            for (int64_t j = 0; j < gq.n; j++) /* (N, K) rows */
+                for (int64_t k = 0; k < gq.k; k++)
+                    s->igemv_w[j * gq.k + k] = nk ? wq[j * gq.k + k] : wq[k * gq.n + j];
+            s->igemv_k = gq.k;
+            return C8_OK;
+        }
     }
     const int64_t ycount = s->outer * s->channels * s->inner;
     /* On one thread, a convolution without chunks runs on slices of nb images whose sums (int32
@@ -1909,6 +1926,12 @@ static c8_status run_node(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, co
     ep.bias = n->n_in > 2 ? in[2].data : NULL;
     ep.mult = in[3].data;
     ep.residual = s->kind == K_Q8CONV && n->n_in > 4 ? in[4].data : NULL;
+    if (s->igemv_w) { /* a few rows: exact sums, then the rows' requantization */
+        c8_cpu_gemv_i8(s->outer, s->channels, s->igemv_k, x, s->igemv_w, s->u8_acc);
+        c8_dnnl_requant_nhwc(s->outer, s->channels, 1, NULL, s->u8_acc, &ep, out[0].data);
+        s->route = "gemv";
+        return C8_OK;
+    }
     /* channels-last int8 between convolutions: the input and the residual may come as the
      * producers' channels-last records (then their NCHW copies may be unwritten), and the
      * output goes channels-last where a reader gains (cl_out) */

@@ -67,6 +67,44 @@ dots_avx2(const int R, const float *x0, const float *x1, const float *w, int64_t
     }
 }
 
+/* int8 sums of R (1 or 2) rows of x against one row of w: 16 products at a time widened to int16
+ * and paired into int32 (vpmaddwd: 2 x 127 x 128 at most per pair, exact). */
+__attribute__((target("avx2"))) static inline __attribute__((always_inline)) void
+dots_i8_avx2(const int R, const int8_t *x0, const int8_t *x1, const int8_t *w, int64_t K,
+             int32_t *out, int64_t ostride) {
+    const int8_t *xr[2] = {x0, x1};
+    __m256i a[2] = {_mm256_setzero_si256(), _mm256_setzero_si256()};
+    int64_t k = 0;
+    for (; k + 16 <= K; k += 16) {
+        const __m256i wv =
+            _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(w + k)));
+        for (int r = 0; r < R; r++) {
+            const __m256i xv =
+                _mm256_cvtepi8_epi16(_mm_loadu_si128((const __m128i *)(const void *)(xr[r] + k)));
+            a[r] = _mm256_add_epi32(a[r], _mm256_madd_epi16(xv, wv));
+        }
+    }
+    for (int r = 0; r < R; r++) {
+        int32_t l[8];
+        _mm256_storeu_si256((__m256i *)(void *)l, a[r]);
+        int32_t s = l[0] + l[1] + l[2] + l[3] + l[4] + l[5] + l[6] + l[7];
+        for (int64_t t = k; t < K; t++) s += (int32_t)xr[r][t] * (int32_t)w[t];
+        out[r * ostride] = s;
+    }
+}
+
+__attribute__((target("avx2"))) static void cols_i8_avx2(int64_t M, int64_t K, const int8_t *x,
+                                                         const int8_t *w, int64_t N, int64_t n0,
+                                                         int64_t n1, int32_t *acc) {
+    for (int64_t n = n0; n < n1; n++)
+        for (int64_t m = 0; m < M; m += 2) {
+            if (m + 1 < M)
+                dots_i8_avx2(2, x + m * K, x + (m + 1) * K, w + n * K, K, acc + m * N + n, N);
+            else
+                dots_i8_avx2(1, x + m * K, NULL, w + n * K, K, acc + m * N + n, N);
+        }
+}
+
 /* Columns [n0, n1) of every row, rows in pairs (each w row read from memory once). */
 __attribute__((target("avx2,fma"))) static void cols_avx2(int64_t M, int64_t K, const float *x,
                                                           const float *w, int64_t N, int64_t n0,
@@ -103,6 +141,30 @@ void c8_cpu_gemv_nk(int64_t M, int64_t N, int64_t K, const float *x, const float
                 if (bias) v += bias[n];
                 if (res) v += res[m * N + n];
                 y[m * N + n] = v;
+            }
+    }
+}
+
+void c8_cpu_gemv_i8(int64_t M, int64_t N, int64_t K, const int8_t *x, const int8_t *w,
+                    int32_t *acc) {
+#ifdef C8_GEMV_AVX2
+    const bool avx2 = __builtin_cpu_supports("avx2");
+#endif
+    const int64_t tasks = (N + COLS - 1) / COLS;
+#pragma omp parallel for schedule(static)
+    for (int64_t t = 0; t < tasks; t++) {
+        const int64_t n0 = t * COLS, n1 = n0 + COLS < N ? n0 + COLS : N;
+#ifdef C8_GEMV_AVX2
+        if (avx2) {
+            cols_i8_avx2(M, K, x, w, N, n0, n1, acc);
+            continue;
+        }
+#endif
+        for (int64_t n = n0; n < n1; n++)
+            for (int64_t m = 0; m < M; m++) {
+                int32_t s = 0;
+                for (int64_t k = 0; k < K; k++) s += (int32_t)x[m * K + k] * (int32_t)w[n * K + k];
+                acc[m * N + n] = s;
             }
     }
 }

@@ -22,4 +22,11 @@
 void c8_cpu_gemv_nk(int64_t M, int64_t N, int64_t K, const float *x, const float *w,
                     const float *bias, const float *res, float *y);
 
+/* The exact int32 sums of an INT8 product of at most C8_CPU_GEMV_MAX_M rows (a Q8Gemm at batch 1
+ * to 4): acc (M, N) = x (M, K) . w^T, w (N, K) row-major, both int8, sums in int32 (exact: the
+ * builders keep K within C8_QUANT_MAX_K), on the OpenMP threads in force by whole output
+ * columns. Integers: the same sums as any other order. */
+void c8_cpu_gemv_i8(int64_t M, int64_t N, int64_t K, const int8_t *x, const int8_t *w,
+                    int32_t *acc);
+
 #endif
