@@ -93,30 +93,29 @@ dots_i8_avx2(const int R, const int8_t *x0, const int8_t *x1, const int8_t *w, i
     }
 }
 
+/* Columns [n0, n1) of every row, rows in pairs (each w row read from memory once) by DOTS
+ * (dots_avx2 or dots_i8_avx2). */
+#define C8_COLS(DOTS)                                                                              \
+    for (int64_t n = n0; n < n1; n++)                                                              \
+        for (int64_t m = 0; m < M; m += 2) {                                                       \
+            if (m + 1 < M)                                                                         \
+                DOTS(2, x + m * K, x + (m + 1) * K, w + n * K, K, out + m * N + n, N);             \
+            else                                                                                   \
+                DOTS(1, x + m * K, NULL, w + n * K, K, out + m * N + n, N);                        \
+        }
+
 __attribute__((target("avx2"))) static void cols_i8_avx2(int64_t M, int64_t K, const int8_t *x,
                                                          const int8_t *w, int64_t N, int64_t n0,
-                                                         int64_t n1, int32_t *acc) {
-    for (int64_t n = n0; n < n1; n++)
-        for (int64_t m = 0; m < M; m += 2) {
-            if (m + 1 < M)
-                dots_i8_avx2(2, x + m * K, x + (m + 1) * K, w + n * K, K, acc + m * N + n, N);
-            else
-                dots_i8_avx2(1, x + m * K, NULL, w + n * K, K, acc + m * N + n, N);
-        }
+                                                         int64_t n1, int32_t *out) {
+    C8_COLS(dots_i8_avx2)
 }
 
-/* Columns [n0, n1) of every row, rows in pairs (each w row read from memory once). */
 __attribute__((target("avx2,fma"))) static void cols_avx2(int64_t M, int64_t K, const float *x,
                                                           const float *w, int64_t N, int64_t n0,
-                                                          int64_t n1, float *dots) {
-    for (int64_t n = n0; n < n1; n++)
-        for (int64_t m = 0; m < M; m += 2) {
-            if (m + 1 < M)
-                dots_avx2(2, x + m * K, x + (m + 1) * K, w + n * K, K, dots + m * N + n, N);
-            else
-                dots_avx2(1, x + m * K, NULL, w + n * K, K, dots + m * N + n, N);
-        }
+                                                          int64_t n1, float *out) {
+    C8_COLS(dots_avx2)
 }
+#undef C8_COLS
 #endif
 
 void c8_cpu_gemv_nk(int64_t M, int64_t N, int64_t K, const float *x, const float *w,
