@@ -1181,6 +1181,46 @@ __global__ void __launch_bounds__(C8CU_THREADS)
     }
 }
 
+/* Large S (a squeeze-excitation block's squeeze over a 160x160 map: k_global_avg_nhwc had one
+ * thread per image and vector of channels, 96 threads for the PP-OCRv4 detector's 8 x 96
+ * channels, each summing 25,600 pixels in turn: 56% of its FP16 forward on an H100, 2026-12-07).
+ * One block per image and vector of channels: thread t sums pixels t, t + 256, ... in float, then
+ * the block's 256 partial sums are added in a fixed tree. A fixed order (the same bits on every
+ * run, batch and thread count), but not the reference's ascending one: within float rounding of
+ * it (C8CU_GAP_BLOCK_MIN_S and up only; tests/kernels/cuda/test_cuda_float_ops.c, docs/cuda.md). */
+#define C8CU_GAP_BLOCK_MIN_S 4096
+template <typename T>
+__global__ void __launch_bounds__(C8CU_THREADS)
+    k_global_avg_nhwc_block(int cv, int S, const uint4 *x, uint4 *y) {
+    typedef vec_traits<T> tr;
+    const int c = blockIdx.x % cv, img = blockIdx.x / cv, t = threadIdx.x;
+    const uint4 *xb = x + (size_t)img * S * cv + c;
+    float s[8];
+#pragma unroll
+    for (int k = 0; k < 8; k++) s[k] = 0.0f;
+    for (int j = t; j < S; j += C8CU_THREADS) {
+        const uint4 u = __ldg(xb + (size_t)j * cv);
+#pragma unroll
+        for (int k = 0; k < tr::V; k++) s[k] += tr::get(u, k);
+    }
+    __shared__ float part[tr::V][C8CU_THREADS];
+#pragma unroll
+    for (int k = 0; k < tr::V; k++) part[k][t] = s[k];
+    __syncthreads();
+    for (int h = C8CU_THREADS / 2; h > 0; h >>= 1) {
+        if (t < h)
+#pragma unroll
+            for (int k = 0; k < tr::V; k++) part[k][t] += part[k][t + h];
+        __syncthreads();
+    }
+    if (t == 0) {
+        uint4 o = make_uint4(0u, 0u, 0u, 0u);
+#pragma unroll
+        for (int k = 0; k < tr::V; k++) tr::put(o, k, part[k][0] / (float)S);
+        y[(size_t)img * cv + c] = o;
+    }
+}
+
 extern "C" c8_status c8cu_global_pool(int is_max, const c8cu_view *y, const c8cu_view *x,
                                       cudaStream_t stream, c8_error *err) {
     if (x->rank != 3 || y->rank != 2)
@@ -1207,6 +1247,16 @@ extern "C" c8_status c8cu_global_pool(int is_max, const c8cu_view *y, const c8cu
         a.N * a.S * a.C < ((int64_t)1 << 31)) {
         const int cv = (int)(a.C / V);
         const int blocks = blocks_for(a.N * cv);
+        if (a.S >= C8CU_GAP_BLOCK_MIN_S && a.N * cv <= 0x7fffffff) {
+            if (x->type == C8CU_F16)
+                k_global_avg_nhwc_block<__half><<<(unsigned)(a.N * cv), C8CU_THREADS, 0, stream>>>(
+                    cv, (int)a.S, (const uint4 *)x->data, (uint4 *)y->data);
+            else
+                k_global_avg_nhwc_block<float><<<(unsigned)(a.N * cv), C8CU_THREADS, 0, stream>>>(
+                    cv, (int)a.S, (const uint4 *)x->data, (uint4 *)y->data);
+            C8_CUDA_LAUNCH_TRY(err);
+            return C8_OK;
+        }
         if (x->type == C8CU_F16)
             k_global_avg_nhwc<__half><<<blocks, C8CU_THREADS, 0, stream>>>(
                 (int)a.N, cv, (int)a.S, (const uint4 *)x->data, (uint4 *)y->data);
