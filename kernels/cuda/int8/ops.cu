@@ -163,8 +163,8 @@ __global__ void __launch_bounds__(kThreads)
     *reinterpret_cast<int4 *>(y + (size_t)img * cp + g * 16) = *reinterpret_cast<const int4 *>(o);
 }
 
-/* Large hw (the squeeze of a squeeze-excitation block over a 160x160 map: the kernel above had
- * one thread per image and 16 channels, 48 threads for the PP-OCRv4 detector's 8 x 96 channels,
+/* hw from 256 on (the squeeze of a squeeze-excitation block over a 160x160 map: the kernel above
+ * had one thread per image and 16 channels, 48 threads for the PP-OCRv4 detector's 8 x 96 channels,
  * each reading 25,600 pixels in turn: 71% of its INT8 forward on an H100, 2026-12-07). One block
  * per image and 16 channels, its threads taking the pixels in turn, the int32 sums (exact in any
  * order) added across the block, then the same requantization. */
@@ -543,7 +543,7 @@ c8_status c8_cuda_int8_global_avgpool(int64_t n, int64_t c, int64_t hw, const in
                       (long long)c, (long long)hw);
     long long threads = (long long)n * (cpad(c) / 16);
     C8_TRY(check_grid(threads, "int8 CUDA GlobalAveragePool", err));
-    if (hw >= 1024) /* a block per image and 16 channels (the many small maps: a thread each) */
+    if (hw >= 256) /* a block per image and 16 channels (the small maps: a thread each) */
         global_avgpool_block_kernel<<<(unsigned)threads, kThreads, 0, stream>>>(
             (int)c, (int)cpad(c), (int)hw, x, mult, y);
     else
