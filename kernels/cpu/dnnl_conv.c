@@ -1006,19 +1006,20 @@ static int threads_in_force(void) {
 
 /* ------------------------------------------------------------ bands of output rows
  *
- * On one thread, an integer-route Q8Conv whose one image's int32 sums exceed C8_BAND_BYTES runs in
- * bands of output rows: each band's sums stay in the core's L2 between oneDNN's convolution that
- * writes them and the requantization that reads them (whole, the sums of a 640x640 page's early
- * layers are megabytes: written to DRAM and read back, 21% of the PP-OCRv4 detector's INT8
- * forward on one thread was that epilogue). A band's primitive is the convolution with no padding
- * along H over the input rows the band reads; the input is channels-last with the padding's zero
- * rows made explicit above and below (band_x), so one primitive serves every whole band and
- * another the last, shorter one. The sums are the same integers (zero taps add nothing, in the
- * signed route's compensation too), so the results are the same bits; only the grouping of
- * oneDNN's calls changes. Bands apply where a call has one image (nb 1: one thread, or batch 1 on
- * more): unlike the image slices above, a band of a large image is work enough for the threads
- * of both its parallel regions. The detector at 1x3x640x640 (2026-12-07, this 2-vCPU EPYC):
- * 40.5-41.2 -> 35.8-36.5 ms on one thread, 24.4-26.2 -> 22.3-23.4 ms on two. */
+ * An integer-route Q8Conv run one image at a time (nb 1) whose image's int32 sums exceed
+ * C8_BAND_BYTES runs in bands of output rows: each band's sums stay in the core's L2 between
+ * oneDNN's convolution that writes them and the requantization that reads them (whole, the sums
+ * of a 640x640 page's early layers are megabytes: written to DRAM and read back, 21% of the
+ * PP-OCRv4 detector's INT8 forward on one thread was that epilogue). A band's primitive is the
+ * convolution with no padding along H over the input rows the band reads; the input is
+ * channels-last with the padding's zero rows made explicit above and below (band_x), so one
+ * primitive serves every whole band and another the last, shorter one. The sums are the same
+ * integers (zero taps add nothing, in the signed route's compensation too), so the results are the
+ * same bits; only the grouping of oneDNN's calls changes. Bands apply where a call has one image
+ * (nb 1: one thread, or batch 1 on more): unlike the image slices above, a band of a large image is
+ * work enough for the threads of both its parallel regions. The detector at 1x3x640x640
+ * (2026-12-07, this 2-vCPU EPYC): 40.5-41.2 -> 35.8-36.5 ms on one thread, 24.4-26.2 -> 22.3-23.4
+ * ms on two. */
 #define C8_BAND_BYTES (256 * 1024)
 
 /* Output rows per band (a divisor of the output's height where one is near), or 0 where an
