@@ -1075,8 +1075,6 @@ static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, 
     const int64_t wcount = c8_shape_numel(&w->shape);
     const int parts = q8_chunks(g, n);
     if (parts < 1) return c8_err(err, C8_ERR_INTERNAL, "no exact split of the reduction");
-    float *wf = int8_to_float_copy(w->data, wcount);
-    if (!wf) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     const bool conv = n->op == C8_OP_Q8_CONV;
     c8_conv2d_desc q = {0};
     c8_int8_gemm_desc gq;
@@ -1103,7 +1101,6 @@ static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, 
         nk = gq.b_layout == C8_INT8_B_NK;
         rows = gq.n, units = gq.k, unit = 1, ustride = 1;
         if (st == C8_OK && gq.m <= C8_CPU_GEMV_MAX_M) { /* few rows: gemv_fast.h's exact sums */
-            free(wf);
             const int8_t *wq = w->data;
             s->igemv_w = malloc((size_t)(gq.n * gq.k > 0 ? gq.n * gq.k : 1));
             s->u8_acc = malloc((size_t)(gq.m * gq.n > 0 ? gq.m * gq.n : 1) * sizeof(int32_t));
@@ -1115,6 +1112,9 @@ static c8_status prepare_q8(c8_dnnl_ctx *c, c8_dnnl_node *s, const c8_graph *g, 
             return C8_OK;
         }
     }
+    /* the weights as float32 (the float32 route's primitives and chunks) */
+    float *wf = st == C8_OK ? int8_to_float_copy(w->data, wcount) : NULL;
+    if (st == C8_OK && !wf) return c8_err(err, C8_ERR_NOMEM, "out of memory");
     const int64_t ycount = s->outer * s->channels * s->inner;
     /* On one thread, a convolution without chunks runs on slices of nb images whose sums (int32
      * or float32) fit in the core's L2 (256 KiB) where the whole batch's do not: the
