@@ -43,14 +43,15 @@ if [ ! -f "$ort_dir/onnxruntime-$ort_version.installed" ]; then
 fi
 
 # CUTLASS's C++ headers from PyPI's nvidia-cutlass wheel, into .deps/cutlass/include (the wheel
-# carries them under cutlass_library/source/include): the INT8 tensor-core convolutions in
-# kernels/cuda/int8/cutlass/ are instantiated from them. Pinned by version and by the wheel's
+# carries them under cutlass_library/source/include; the Hopper convolutions also need its
+# tools/util/include, unpacked into .deps/cutlass/util/include): the INT8 tensor-core convolutions
+# in kernels/cuda/int8/cutlass/ are instantiated from them. Pinned by version and by the wheel's
 # sha256; only the headers and the licence are unpacked. CMake finds them there (C8_CUTLASS_DIR);
 # a CUDA build without them builds calib8's own kernels only and says so at configure time.
 cutlass_version=4.2.0.0
 cutlass_sha256=f9599ada45c7bcb6bf53f7d3f0a7d154183e53451c01bfa59eecd37dd4a693f6
 cutlass_dir="$(cd "$(dirname "$0")/.." && pwd)/.deps/cutlass"
-if [ ! -f "$cutlass_dir/nvidia-cutlass-$cutlass_version.installed" ]; then
+if [ ! -f "$cutlass_dir/nvidia-cutlass-$cutlass_version+util.installed" ]; then
     py=$(command -v python3 || true)
     tmp=$(mktemp -d)
     whl="$tmp/nvidia_cutlass-$cutlass_version-py3-none-any.whl"
@@ -63,13 +64,16 @@ import sys, zipfile
 with zipfile.ZipFile(sys.argv[1]) as z:
     z.extractall(sys.argv[2], [n for n in z.namelist()
                                if n.startswith("cutlass_library/source/include/")
+                               or n.startswith("cutlass_library/source/tools/util/include/")
                                or n.endswith("licenses/LICENSE.txt")])
 PYEOF
         rm -rf "$cutlass_dir"
         mkdir -p "$cutlass_dir"
         mv "$tmp/x/cutlass_library/source/include" "$cutlass_dir/include"
+        mkdir -p "$cutlass_dir/util"
+        mv "$tmp/x/cutlass_library/source/tools/util/include" "$cutlass_dir/util/include"
         cp "$tmp"/x/nvidia_cutlass-*.dist-info/licenses/LICENSE.txt "$cutlass_dir/LICENSE.txt"
-        touch "$cutlass_dir/nvidia-cutlass-$cutlass_version.installed"
+        touch "$cutlass_dir/nvidia-cutlass-$cutlass_version+util.installed"
         echo "install-deps: CUTLASS $cutlass_version headers in $cutlass_dir/include"
     else
         echo "install-deps: WARNING: could not fetch nvidia-cutlass $cutlass_version from PyPI" \

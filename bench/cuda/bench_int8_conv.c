@@ -352,7 +352,8 @@ int main(int argc, char **argv) {
                 }
             } else if (kind == C8_CUDA_INT8_KIND_CUBLASLT) {
                 r.lt_ms = ms;
-            } else if (kind == C8_CUDA_INT8_KIND_CUTLASS) {
+            } else if (kind == C8_CUDA_INT8_KIND_CUTLASS ||
+                       kind == C8_CUDA_INT8_KIND_CUTLASS_SM90) {
                 if (r.cutlass_ms < 0 || ms < r.cutlass_ms) {
                     r.cutlass_ms = ms;
                     r.cutlass_name = t[i].name;

@@ -36,6 +36,13 @@ set(C8_CUTLASS_CU
   kernels/cuda/int8/cutlass/sm80_128x256x128_w64x64_s3_vst.cu
   kernels/cuda/int8/cutlass/sm80_128x64x128_w64x32_s4_vst.cu
 )
+# The Hopper tiles (conv_sm90.cuh; CUTLASS 3.x, sm_90a): the object library calib8_cutlass_sm90,
+# built when sm_90 is among the architectures.
+set(C8_CUTLASS_SM90_CU
+  kernels/cuda/int8/cutlass/sm90_128x128x128.cu
+  kernels/cuda/int8/cutlass/sm90_128x64x128.cu
+  kernels/cuda/int8/cutlass/sm90_128x128x64.cu
+)
 set(C8_CUTLASS_CUDA_OPTIONS --fmad=false -prec-div=true -prec-sqrt=true -ftz=false)
 # The CUDA backend (kernels/backend.h; docs/cuda.md): the backend table, contexts, layouts, host
 # fallback, graph capture and GPU histograms (backend_cuda.c), cuDNN convolutions, cuBLASLt

@@ -123,7 +123,7 @@ timeout 40 $B/bench_membound --batch 256 --reps 10 --out $REAL_OUT/membound.md >
 fi
 if want conv; then
 echo "== per-layer INT8 conv $(el)"
-timeout 60 $B/bench_cuda_int8_conv --batch 256 --reps 3 --no-cudnn-int8 --out $REAL_OUT/ours.md > /tmp/ours.txt 2>&1; echo "ours rc=$? $(el)"; grep -E "52 convolutions|conv1" $REAL_OUT/ours.md | head -6
+timeout ${C8_CONV_TIMEOUT:-90} $B/bench_cuda_int8_conv --batch 256 --reps 3 --no-cudnn-int8 --out $REAL_OUT/ours.md > /tmp/ours.txt 2>&1; echo "ours rc=$? $(el)"; grep -E "52 convolutions|^\| " $REAL_OUT/ours.md | cut -c1-200 | head -30; grep -c "cutlass_sm90" /tmp/ours.txt; cp /tmp/ours.txt $REAL_OUT/ours_all.txt
 fi
 echo "== done $(el)"
 # a call returns at most 8 files from $OUT: everything in one archive (the full call of

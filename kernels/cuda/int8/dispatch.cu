@@ -59,6 +59,9 @@ const char *const kNames[C8_CUDA_INT8_ALGO_COUNT] = {
     "s2d_imma_128x64x64_w64x32_s4",
     "s2d_imma_64x64x64_w32x32_s4",
     "s2d_imma_128x64x64_w32x32_s4",
+    "cutlass_sm90_128x128x128",
+    "cutlass_sm90_128x64x128",
+    "cutlass_sm90_128x128x64",
 };
 
 /* cuBLASLt's own workspace (split-K and friends). */
@@ -85,9 +88,14 @@ int32_t s2d_inner(int32_t a) {
     }
 }
 
+bool is_cutlass_sm90(int32_t a) {
+    return a >= C8_CUDA_INT8_CUTLASS_SM90_128X128X128 && a <= C8_CUDA_INT8_CUTLASS_SM90_128X128X64;
+}
+
 bool is_cutlass(int32_t a) {
-    return a >= C8_CUDA_INT8_CUTLASS_128X128X64_W64X64_S3 &&
-           a <= C8_CUDA_INT8_CUTLASS_128X64X128_W64X32_S4_VST;
+    return (a >= C8_CUDA_INT8_CUTLASS_128X128X64_W64X64_S3 &&
+            a <= C8_CUDA_INT8_CUTLASS_128X64X128_W64X32_S4_VST) ||
+           is_cutlass_sm90(a);
 }
 
 int64_t cpad(int64_t c) { return c8_quant_round_up(c, C8_CUDA_INT8_CALIGN); }
@@ -162,7 +170,9 @@ c8_status c8_cuda_int8_ctx_create(int device, c8_cuda_int8_ctx **out, c8_error *
     if (st == C8_OK && ctx->sm >= 80) st = c8i_smallc_init(err);
     for (int32_t a = 0; st == C8_OK && a < C8_CUDA_INT8_ALGO_COUNT; a++) {
         const c8i_cutlass_entry *e = is_cutlass(a) ? c8i_cutlass_find(a, nullptr) : nullptr;
-        if (e && ctx->sm >= e->min_sm && e->smem <= ctx->smem_optin) st = e->init(err);
+        if (e && ctx->sm >= e->min_sm && (!e->max_sm || ctx->sm <= e->max_sm) &&
+            e->smem <= ctx->smem_optin)
+            st = e->init(err);
     }
     if (st != C8_OK) {
         c8_cuda_int8_ctx_destroy(ctx);
@@ -196,6 +206,7 @@ int c8_cuda_int8_algo_kind_of(int32_t algo) {
     if (is_imma(algo) || is_smallc(algo) || is_s2d(algo)) return C8_CUDA_INT8_KIND_IMMA;
     if (algo == C8_CUDA_INT8_CUBLASLT) return C8_CUDA_INT8_KIND_CUBLASLT;
     if (algo == C8_CUDA_INT8_DEPTHWISE) return C8_CUDA_INT8_KIND_DEPTHWISE;
+    if (is_cutlass_sm90(algo)) return C8_CUDA_INT8_KIND_CUTLASS_SM90;
     if (is_cutlass(algo)) return C8_CUDA_INT8_KIND_CUTLASS;
     return C8_CUDA_INT8_KIND_UNKNOWN;
 }
@@ -291,13 +302,20 @@ int c8_cuda_int8_conv_supports(const c8_cuda_int8_ctx *ctx, int32_t algo, const 
     } else if (is_cutlass(algo)) {
         const c8i_cutlass_entry *e = c8i_cutlass_find(algo, &no); /* no: why not, if null */
         if (e && ctx->sm < e->min_sm)
-            no = "CUTLASS Sm80 tensor-op kernels need sm_80 or newer";
+            no = e->min_sm >= 90 ? "CUTLASS Hopper kernels need sm_90"
+                                 : "CUTLASS Sm80 tensor-op kernels need sm_80 or newer";
+        else if (e && e->max_sm && ctx->sm > e->max_sm)
+            no = "CUTLASS Hopper kernels (sm_90a code) run on sm_90 only";
         else if (e && e->smem > ctx->smem_optin)
             no = "not enough shared memory";
         else if (e && (d->r > 32 || d->s > 32))
             no = "CUTLASS's optimized iterators take filters up to 32x32";
         else if (e && !fits_int(d->n * d->p * d->q * cpad(d->k)))
             no = "output exceeds the 32-bit index range of CUTLASS's iterators";
+        else if (e && e->check) {
+            const c8i_conv_params p = c8i_make_params(d, nullptr, nullptr, ep, nullptr);
+            no = e->check(p);
+        }
     } else if (algo == C8_CUDA_INT8_CUBLASLT) {
         if (ctx->sm < 75)
             no = "cuBLASLt int8 IMMA needs sm_75 or newer";

@@ -127,8 +127,14 @@ typedef enum c8_cuda_int8_algo {
     C8_CUDA_INT8_S2D_128X64X64_W64X32 = 34, /* "s2d_imma_128x64x64_w64x32_s4" */
     C8_CUDA_INT8_S2D_64X64X64_W32X32 = 35,  /* "s2d_imma_64x64x64_w32x32_s4" */
     C8_CUDA_INT8_S2D_128X64X64_W32X32 = 36, /* "s2d_imma_128x64x64_w32x32_s4" */
+    /* CUTLASS 3.x Hopper implicit GEMM (wgmma, TMA im2col loads, warp-specialized) with
+     * calib8's epilogue (kernels/cuda/int8/cutlass/conv_sm90.cuh); sm_90 only, only in builds
+     * with CUTLASS and sm_90 */
+    C8_CUDA_INT8_CUTLASS_SM90_128X128X128 = 37, /* "cutlass_sm90_128x128x128" */
+    C8_CUDA_INT8_CUTLASS_SM90_128X64X128 = 38,  /* "cutlass_sm90_128x64x128" */
+    C8_CUDA_INT8_CUTLASS_SM90_128X128X64 = 39,  /* "cutlass_sm90_128x128x64" */
 } c8_cuda_int8_algo;
-#define C8_CUDA_INT8_ALGO_COUNT 37
+#define C8_CUDA_INT8_ALGO_COUNT 40
 
 /* The algorithm's stable name, or "?" for an unknown id. */
 const char *c8_cuda_int8_algo_name(int32_t algo);
@@ -140,7 +146,8 @@ typedef enum c8_cuda_int8_algo_kind {
     C8_CUDA_INT8_KIND_IMMA = 1,
     C8_CUDA_INT8_KIND_CUBLASLT = 2,
     C8_CUDA_INT8_KIND_DEPTHWISE = 3,
-    C8_CUDA_INT8_KIND_CUTLASS = 4
+    C8_CUDA_INT8_KIND_CUTLASS = 4,     /* CUTLASS 2.x Sm80 mainloop */
+    C8_CUDA_INT8_KIND_CUTLASS_SM90 = 5 /* CUTLASS 3.x Hopper kernel */
 } c8_cuda_int8_algo_kind;
 /* The family of `algo` (a c8_cuda_int8_algo_kind). */
 int c8_cuda_int8_algo_kind_of(int32_t algo);

@@ -332,6 +332,68 @@ static void test_conv_cutlass(void) {
     CU_ASSERT_EQUAL(fails, 0);
 }
 
+/* CUTLASS's Hopper tiles (conv_cutlass.h's Sm90 table) built in, and how many of them take a
+ * problem whose padded input channels are cp: a tile needs cp to be a multiple of its K (64 or
+ * 128) */
+#define N_CUTLASS_SM90_ALGOS (C8_HAVE_CUTLASS_SM90 ? 3 : 0)
+static int sm90_tiles_for(int64_t cp) { return cp % 128 == 0 ? 3 : cp % 64 == 0 ? 1 : 0; }
+
+/* The Hopper tiles alone (sm_90 and a build with CUTLASS for sm_90; otherwise the test says so):
+ * real channel counts off the tiles whose padding reaches a multiple of 64 or 128 (33, 100, 127,
+ * 192, 255), output channels off every tile (3, 7, 33, 65, 127, 129, 257, 300), odd and
+ * non-square maps, 1x1 / 3x3 / 5x5, stride 2, dilation 2, asymmetric padding, batch 1-5, rows
+ * off the 128-row tile; each shape with all three output types, with and without residual,
+ * activations and tie modes cycling. Every tile whose K divides the padded channels must be a
+ * candidate; one whose K does not must refuse. */
+static void test_conv_cutlass_sm90(void) {
+    /* n, c, h, w, k, r, s, stride, pad, dil, group, pad_extra */
+    static const conv_case shapes[] = {
+        {2, 33, 9, 7, 3, 3, 3, 1, 1, 1, 1, 0},       {1, 100, 15, 15, 7, 3, 3, 2, 1, 1, 1, 0},
+        {3, 64, 13, 11, 129, 1, 1, 1, 0, 1, 1, 0},   {1, 127, 17, 17, 65, 3, 3, 2, 1, 1, 1, 1},
+        {2, 128, 9, 9, 127, 3, 3, 1, 2, 2, 1, 0},    {1, 255, 7, 7, 300, 1, 1, 2, 0, 1, 1, 0},
+        {5, 64, 15, 15, 257, 1, 1, 1, 0, 1, 1, 0},   {1, 192, 31, 29, 33, 5, 5, 2, 2, 1, 1, 0},
+        {2, 256, 7, 7, 300, 3, 3, 1, 1, 1, 1, 0},    {2, 64, 28, 28, 64, 3, 3, 1, 1, 1, 1, 0},
+        {1, 96, 9, 9, 33, 3, 3, 1, 1, 1, 1, 0},
+    };
+    if (c8_cuda_int8_ctx_sm(g_ctx) != 90 || N_CUTLASS_SM90_ALGOS == 0) {
+        printf("\n    SKIPPED: %s", N_CUTLASS_SM90_ALGOS
+                                       ? "CUTLASS's Hopper tiles run on sm_90 only"
+                                       : "built without them (C8_HAVE_CUTLASS_SM90 0)");
+        return;
+    }
+    int fails = 0, v = 0;
+    long expect_runs = 0;
+    g_only_kind = C8_CUDA_INT8_KIND_CUTLASS_SM90;
+    g_runs = 0;
+    for (size_t i = 0; i < sizeof shapes / sizeof shapes[0]; i++) {
+        c8_conv2d_desc d = make_desc(&shapes[i]);
+        float one = 1.0f;
+        c8_int8_epilogue ep = {C8_QOUT_INT8, NULL, &one, NULL, 0.0f, {0, 0, 0, 0}};
+        int n_tiles = 0;
+        for (int32_t a = 0; a < C8_CUDA_INT8_ALGO_COUNT; a++) {
+            if (c8_cuda_int8_algo_kind_of(a) != C8_CUDA_INT8_KIND_CUTLASS_SM90) continue;
+            const char *why = NULL;
+            if (c8_cuda_int8_conv_supports(g_ctx, a, &d, &ep, &why))
+                n_tiles++;
+            else
+                printf("\n  shape %zu: %s refused: %s", i, c8_cuda_int8_algo_name(a), why);
+        }
+        CU_ASSERT_EQUAL(n_tiles, sm90_tiles_for(c8t_cpad(d.c)));
+        expect_runs += 6L * sm90_tiles_for(c8t_cpad(d.c));
+        for (int out = 0; out < 3; out++)
+            for (int res = 0; res < 2; res++, v++) {
+                epi_spec e = {out, (int)((i + (size_t)v) % 5), res, (v % 4) != 3, v % 2};
+                if (e.act == C8_QACT_SIGMOID && out == C8_QOUT_INT8) e.act = C8_QACT_RELU;
+                fails +=
+                    run_conv(&shapes[i], &e, 0xC9000000u + (uint64_t)v, dense_min_algos()) != 0;
+            }
+    }
+    g_only_kind = -1;
+    printf("\n    %ld CUTLASS Hopper runs compared", g_runs);
+    CU_ASSERT_EQUAL(g_runs, expect_runs);
+    CU_ASSERT_EQUAL(fails, 0);
+}
+
 /* Stride 2 on C <= 8 channels as a stride-1 convolution on a space-to-depth copy (conv_s2d.cu),
  * each of its three IMMA tiles: C = 1..8, odd and even filters (1x1 to 7x7 and 8x8), symmetric and
  * asymmetric padding (pad_extra: one more at the bottom and right), K off the tiles (1, 3, 33, 64,
@@ -603,6 +665,7 @@ static void test_conv_timing(void) {
 
 static const c8_test_case kCases[] = {
     {"conv_cutlass", test_conv_cutlass},
+    {"conv_cutlass_sm90", test_conv_cutlass_sm90},
     {"conv_smallc", test_conv_smallc},
     {"conv_s2d", test_conv_s2d},
     {"conv_dense_sweep", test_conv_dense_sweep},

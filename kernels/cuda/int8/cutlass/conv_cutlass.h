@@ -15,6 +15,11 @@ struct c8i_cutlass_entry {
     c8_status (*launch)(const c8i_conv_params &p, cudaStream_t stream, c8_error *err);
     size_t smem; /* dynamic shared memory bytes per block */
     int min_sm;  /* 10 * major + minor */
+    int max_sm;  /* the newest architecture it runs on (0: any newer one): sm_90a code runs on
+                    sm_90 alone */
+    /* the tile's own limits on p (pointers unused), or nullptr: NULL when it takes p, else
+     * a static reason */
+    const char *(*check)(const c8i_conv_params &p);
 };
 
 /* Epilogue store paths (both compute with common.cuh's c8i_epi_finish): DIRECT stores each
@@ -42,6 +47,18 @@ struct c8i_cutlass_entry {
     X(C8_CUDA_INT8_CUTLASS_128X64X128_W64X32_S4_VST, 128, 64, 128, 64, 32, 4, C8I_EPI_VST)
 
 #define C8I_CUTLASS_SM80_DECLARE(ALGO, BM, BN, BK, WM, WN, ST, EPI)                                \
+    extern const c8i_cutlass_entry c8i_cutlass_entry_##ALGO;
+
+/* The Sm90 (Hopper: wgmma and TMA, CUTLASS 3.x; compiled for sm_90a and run on sm_90 only)
+ * table: X(algorithm id, BM, BN, BK); the pipeline's stages fill the shared memory. A row needs
+ * its .cu file (sm90_<BM>x<BN>x<BK>.cu: C8I_CUTLASS_SM90_DEFINE of the same row, conv_sm90.cuh)
+ * and its name in dispatch.cu. */
+#define C8I_CUTLASS_SM90_TILES(X)                                                                  \
+    X(C8_CUDA_INT8_CUTLASS_SM90_128X128X128, 128, 128, 128)                                        \
+    X(C8_CUDA_INT8_CUTLASS_SM90_128X64X128, 128, 64, 128)                                          \
+    X(C8_CUDA_INT8_CUTLASS_SM90_128X128X64, 128, 128, 64)
+
+#define C8I_CUTLASS_SM90_DECLARE(ALGO, BM, BN, BK)                                                 \
     extern const c8i_cutlass_entry c8i_cutlass_entry_##ALGO;
 
 /* The entry of algorithm `algo`, or nullptr when algo is not a CUTLASS algorithm or calib8 was
