@@ -1415,6 +1415,84 @@ extern "C" c8_status c8cu_lrn(int64_t n, int64_t c, int64_t inner, int64_t size,
     return C8_OK;
 }
 
+/* ------------------------------------------------------------------ ConvTranspose, kernel = stride
+ */
+
+/* Thread per (input pixel, output channel): each output pixel takes exactly one tap of one input
+ * pixel, so the sum runs over the input channels alone, ascending from 0 as the reference's
+ * (c8_ref_conv_transpose: every other tap is skipped), then the bias, then the activation
+ * (act_ref, as the epilogue pass). FP32: NCHW x, ONNX weights (C, K, kh, kw); FP16: NHWC x and
+ * y, weights (C, kh, kw, K) binary16 (cuda_conv.c's packing), float32 sums. T = kh * kw taps
+ * <= C8CU_CONVT_MAX_TAPS. Index order: NCHW threads walk x's pixels fastest (coalesced reads of
+ * each channel plane), NHWC threads walk the output channels fastest (coalesced weight reads and
+ * writes of each output pixel's channel row). */
+template <bool NHWC>
+__global__ void k_convt_s2k(c8cu_convt_s2k d, const void *xv, const void *wv, const float *bias,
+                            void *yv) {
+    const int T = (int)(d.kh * d.kw);
+    const int64_t OH = d.h * d.kh, OW = d.w * d.kw;
+    const int64_t total = d.n * d.k * d.h * d.w;
+    for (int64_t t = (int64_t)blockIdx.x * blockDim.x + threadIdx.x; t < total;
+         t += (int64_t)gridDim.x * blockDim.x) {
+        int64_t n, k, iy, ix;
+        if (NHWC) {
+            k = t % d.k;
+            ix = (t / d.k) % d.w;
+            iy = (t / (d.k * d.w)) % d.h;
+            n = t / (d.k * d.w * d.h);
+        } else {
+            ix = t % d.w;
+            iy = (t / d.w) % d.h;
+            k = (t / (d.w * d.h)) % d.k;
+            n = t / (d.w * d.h * d.k);
+        }
+        float acc[C8CU_CONVT_MAX_TAPS];
+#pragma unroll
+        for (int j = 0; j < C8CU_CONVT_MAX_TAPS; j++) acc[j] = 0.0f;
+        for (int64_t c = 0; c < d.c; c++) {
+            float xc;
+            if (NHWC)
+                xc = __half2float(((const __half *)xv)[((n * d.h + iy) * d.w + ix) * d.c + c]);
+            else
+                xc = ((const float *)xv)[((n * d.c + c) * d.h + iy) * d.w + ix];
+#pragma unroll
+            for (int j = 0; j < C8CU_CONVT_MAX_TAPS; j++) {
+                if (j >= T) break;
+                const float wj = NHWC ? __half2float(((const __half *)wv)[(c * T + j) * d.k + k])
+                                      : ((const float *)wv)[(c * d.k + k) * T + j];
+                acc[j] = acc[j] + xc * wj;
+            }
+        }
+        const float b = bias ? bias[k] : 0.0f;
+#pragma unroll
+        for (int j = 0; j < C8CU_CONVT_MAX_TAPS; j++) {
+            if (j >= T) break;
+            const int64_t oy = iy * d.kh + j / d.kw, ox = ix * d.kw + j % d.kw;
+            const float v = act_ref(d.act, d.act_a, d.act_b, bias ? acc[j] + b : acc[j]);
+            if (NHWC)
+                ((__half *)yv)[((n * OH + oy) * OW + ox) * d.k + k] = __float2half_rn(v);
+            else
+                ((float *)yv)[((n * d.k + k) * OH + oy) * OW + ox] = v;
+        }
+    }
+}
+
+extern "C" c8_status c8cu_convt_s2k_run(const c8cu_convt_s2k *d, const void *x, const void *w,
+                                        const float *bias, void *y, cudaStream_t stream,
+                                        c8_error *err) {
+    if (d->kh < 1 || d->kw < 1 || d->kh * d->kw > C8CU_CONVT_MAX_TAPS)
+        return c8_err(err, C8_ERR_INTERNAL, "ConvTranspose direct kernel: %lldx%lld taps",
+                      (long long)d->kh, (long long)d->kw);
+    const int64_t total = d->n * d->k * d->h * d->w;
+    if (total <= 0) return C8_OK;
+    if (d->nhwc)
+        k_convt_s2k<true><<<blocks_for(total), C8CU_THREADS, 0, stream>>>(*d, x, w, bias, y);
+    else
+        k_convt_s2k<false><<<blocks_for(total), C8CU_THREADS, 0, stream>>>(*d, x, w, bias, y);
+    C8_CUDA_LAUNCH_TRY(err);
+    return C8_OK;
+}
+
 /* ------------------------------------------------------------------ gather through a map */
 
 template <typename T>

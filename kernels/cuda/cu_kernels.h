@@ -117,6 +117,23 @@ c8_status c8cu_pool2d_run(const c8cu_pool2d *d, const c8cu_view *y, const c8cu_v
 c8_status c8cu_global_pool(int is_max, const c8cu_view *y, const c8cu_view *x, cudaStream_t stream,
                            c8_error *err);
 
+/* ConvTranspose whose kernel equals its stride (no padding, dilation or output padding, one
+ * group; output (H * kh, W * kw)): every output pixel takes one tap of one input pixel, so a
+ * direct kernel replaces cuDNN's backward data (0.3-0.5 ms for the PaddleOCR detector's
+ * 2x2 / 2 upsamplings at 8 x 640 x 640 on an H100; they move about 40 MB). As
+ * c8_ref_conv_transpose in float32 order (sum over the input channels ascending, then the bias),
+ * then the activation act (C8_REF_ACT_*, as the epilogue pass). nhwc 0: float32 NCHW x / y and
+ * ONNX weights (C, K, kh, kw); nhwc 1: binary16 NHWC x / y and weights (C, kh, kw, K). */
+#define C8CU_CONVT_MAX_TAPS 16
+typedef struct c8cu_convt_s2k {
+    int64_t n, c, h, w, k, kh, kw;
+    int32_t nhwc;
+    int32_t act;
+    float act_a, act_b;
+} c8cu_convt_s2k;
+c8_status c8cu_convt_s2k_run(const c8cu_convt_s2k *d, const void *x, const void *w,
+                             const float *bias, void *y, cudaStream_t stream, c8_error *err);
+
 /* Softmax over the middle axis of dense float32 (outer, len, inner); as c8_ref_softmax. */
 c8_status c8cu_softmax(int64_t outer, int64_t len, int64_t inner, const float *x, float *y,
                        cudaStream_t stream, c8_error *err);

@@ -32,7 +32,8 @@ enum { W_F16_KRSC = 1 }; /* weight cache kinds */
 
 typedef struct conv_cand {
     int algo;  /* cudnnConvolutionFwdAlgo_t (or BwdData for ConvTranspose); -1: graph API plan;
-                  -2: fused graph API plan (conv + epilogue) */
+                  -2: fused graph API plan (conv + epilogue); -3: ConvTranspose whose kernel
+                  equals its stride on calib8's direct kernel (c8cu_convt_s2k_run) */
     int fused; /* cudnnConvolutionBiasActivationForward */
     int plan;  /* algo -1: index into conv_state.plans (cuDNN graph API, heuristics mode A) */
     size_t ws;
@@ -42,6 +43,8 @@ typedef struct conv_cand {
 
 typedef struct conv_state {
     bool fp16, transpose;
+    bool direct;       /* ConvTranspose with kernel = stride: the direct kernel is a candidate */
+    c8cu_convt_s2k dk; /* its geometry (act set per launch) */
     cu_win w;
     int64_t N, C, K, group;
     int64_t Hp, Wp; /* input extents given to cuDNN (after explicit padding) */
@@ -532,6 +535,9 @@ static c8_status candidates(cu_ctx *c, conv_state *st, bool tf32, c8_error *err)
             if (!st->fp16 && !tf32 && perf[i].mathType == CUDNN_TENSOR_OP_MATH) continue;
             st->cand[st->n_cand++] = (conv_cand){(int)perf[i].algo, 0, 0, perf[i].memory};
         }
+        /* C8_CUDA_CONVT_DIRECT_ONLY=1 (tests): the direct kernel alone, so that it runs */
+        if (st->direct && getenv("C8_CUDA_CONVT_DIRECT_ONLY")) st->n_cand = 0;
+        if (st->direct) st->cand[st->n_cand++] = (conv_cand){-3, 0, 0, 0};
     }
     if (st->n_cand == 0) return c8_err(err, C8_ERR_UNSUPPORTED, "cuDNN offers no algorithm");
     return C8_OK;
@@ -589,6 +595,16 @@ static c8_status conv_launch(cu_ctx *c, conv_state *st, conv_cand k, const conv_
     const void *x = io->x;
     unsigned char *ws = io->ws;
     size_t ws_bytes = io->ws_bytes;
+    if (k.algo == -3) {
+        /* the direct kernel applies bias and activation; a residual goes through the epilogue
+         * pass, which then applies the activation after it (the reference's order) */
+        c8cu_convt_s2k d = st->dk;
+        d.act = io->res ? C8_REF_ACT_NONE : io->act;
+        d.act_a = io->act_a;
+        d.act_b = io->act_b;
+        C8_TRY(c8cu_convt_s2k_run(&d, io->x, io->w, io->bias, io->y, c->stream, err));
+        return io->res ? epilogue(c, io, false, err) : C8_OK;
+    }
     if (k.algo == -2) /* the epilogue is part of the plan */
         return be_execute(c, st, k.plan, true, io->x, io->w, io->y, io->bias, io->res, ws, err);
     if (k.algo < 0) {
@@ -681,7 +697,9 @@ static c8_status time_candidates(cu_ctx *c, conv_state *st, const conv_io *io, f
 }
 
 static void cand_name(conv_cand k, bool transpose, char *buf, size_t len) {
-    if (k.algo == -2)
+    if (k.algo == -3)
+        snprintf(buf, len, "direct_kernel_eq_stride");
+    else if (k.algo == -2)
         snprintf(buf, len, "fused_graph_plan%d", k.plan);
     else if (k.algo < 0)
         snprintf(buf, len, "graph_plan%d", k.plan);
@@ -729,15 +747,19 @@ static c8_status conv_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_no
     return conv_launch(c, st, st->pick, &io, err);
 }
 
-/* Parses "cudnn:a=<algo>:f=<fused>:x=NxCxHxW", "cudnn:p=<plan>:x=..." (graph plan) or
- * "cudnn:q=<plan>:x=..." (fused graph plan); true when it names this input shape. */
+/* Parses "cudnn:a=<algo>:f=<fused>:x=NxCxHxW", "cudnn:p=<plan>:x=..." (graph plan),
+ * "cudnn:q=<plan>:x=..." (fused graph plan) or "cuda:convt_s2k:x=..." (the direct ConvTranspose
+ * kernel); true when it names this input shape. */
 static bool kernel_choice(const char *k, const c8_shape *xs, conv_cand *out) {
     int a, f, p = 0;
     long long d[4];
-    if (sscanf(k, "cudnn:a=%d:f=%d:x=%lldx%lldx%lldx%lld", &a, &f, &d[0], &d[1], &d[2], &d[3]) !=
-            6 &&
-        sscanf(k, "cudnn:p=%d:x=%lldx%lldx%lldx%lld", &p, &d[0], &d[1], &d[2], &d[3]) != 5 &&
-        sscanf(k, "cudnn:q=%d:x=%lldx%lldx%lldx%lld", &p, &d[0], &d[1], &d[2], &d[3]) != 5)
+    if (sscanf(k, "cuda:convt_s2k:x=%lldx%lldx%lldx%lld", &d[0], &d[1], &d[2], &d[3]) == 4) {
+        a = -3;
+        f = 0;
+    } else if (sscanf(k, "cudnn:a=%d:f=%d:x=%lldx%lldx%lldx%lld", &a, &f, &d[0], &d[1], &d[2],
+                      &d[3]) != 6 &&
+               sscanf(k, "cudnn:p=%d:x=%lldx%lldx%lldx%lld", &p, &d[0], &d[1], &d[2], &d[3]) != 5 &&
+               sscanf(k, "cudnn:q=%d:x=%lldx%lldx%lldx%lld", &p, &d[0], &d[1], &d[2], &d[3]) != 5)
         return false;
     if (!strncmp(k, "cudnn:p=", 8) || !strncmp(k, "cudnn:q=", 8)) {
         a = k[6] == 'q' ? -2 : -1;
@@ -854,6 +876,14 @@ static c8_status conv_setup(cu_ctx *c, conv_state *st, const c8_backend_engine *
         wn->pl = wn->pr = pb[1];
         st->Hp = wn->in_h;
         st->Wp = wn->in_w;
+        /* kernel = stride, nothing else: the direct kernel is a candidate beside cuDNN's */
+        st->direct = st->group == 1 && pb[0] == 0 && pb[1] == 0 && d2[0] == 1 && d2[1] == 1 &&
+                     k2[0] == s2[0] && k2[1] == s2[1] && out2[0] == in2[0] * s2[0] &&
+                     out2[1] == in2[1] * s2[1] && k2[0] * k2[1] <= C8CU_CONVT_MAX_TAPS &&
+                     getenv("C8_CUDA_NO_CONVT_DIRECT") == NULL;
+        st->dk = (c8cu_convt_s2k){st->N,           st->C, in2[0], in2[1],
+                                  st->K,           k2[0], k2[1],  st->fp16 ? 1 : 0,
+                                  C8_REF_ACT_NONE, 0.0f,  0.0f};
     }
     c8_error de = {0};
     c8_status s = make_descs(c, st, e, &de);
@@ -931,6 +961,15 @@ static c8_status prepare_common(cu_ctx *c, cu_node *nd, const c8_graph *g, const
             st->picked = true;
             ws = need;
         }
+    }
+    if (st->transpose && l && kernel_choice(l->kernel, &x->shape, &k)) {
+        /* chosen at build time for this very shape: the direct kernel or cuDNN's algorithm */
+        for (int i = 0; i < st->n_cand && !st->picked; i++)
+            if (st->cand[i].algo == k.algo) {
+                st->pick = st->cand[i];
+                st->picked = true;
+                ws = st->pick.ws;
+            }
     }
     if (!st->picked && st->n_cand == 1) {
         st->pick = st->cand[0];
@@ -1060,7 +1099,10 @@ c8_status cu_tune_conv(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g,
         s4.d[3] = s4.d[2];
         s4.d[2] = 1;
     }
-    if (st->cand[best].algo < 0)
+    if (st->cand[best].algo == -3)
+        snprintf(l->kernel, sizeof l->kernel, "cuda:convt_s2k:x=%lldx%lldx%lldx%lld",
+                 (long long)s4.d[0], (long long)s4.d[1], (long long)s4.d[2], (long long)s4.d[3]);
+    else if (st->cand[best].algo < 0)
         snprintf(l->kernel, sizeof l->kernel, "cudnn:%c=%d:x=%lldx%lldx%lldx%lld",
                  st->cand[best].algo == -2 ? 'q' : 'p', st->cand[best].plan, (long long)s4.d[0],
                  (long long)s4.d[1], (long long)s4.d[2], (long long)s4.d[3]);
@@ -1072,7 +1114,7 @@ c8_status cu_tune_conv(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g,
     l->tuned[0] = '\0';
     for (int i = 0, used = 0; i < st->n_cand; i++) {
         char nm[64];
-        cand_name(st->cand[i], false, nm, sizeof nm);
+        cand_name(st->cand[i], st->transpose, nm, sizeof nm);
         int w = ms[i] < 0
                     ? snprintf(l->tuned + used, sizeof l->tuned - (size_t)used, "%s%s=failed",
                                used ? " " : "", nm)
@@ -1087,7 +1129,7 @@ c8_status cu_tune_conv(cu_ctx *c, const c8_backend_engine *e, const c8_graph *g,
                 (long long)s4.d[1], (long long)s4.d[2], (long long)s4.d[3]);
         for (int i = 0; i < st->n_cand; i++) {
             char nm[64];
-            cand_name(st->cand[i], false, nm, sizeof nm);
+            cand_name(st->cand[i], st->transpose, nm, sizeof nm);
             if (ms[i] < 0)
                 fprintf(opt->log, " %s=failed", nm);
             else

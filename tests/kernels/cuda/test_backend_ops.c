@@ -178,31 +178,49 @@ static void test_conv1d(void) {
     check_graph("conv1d 2x7x33 k5 3 pads(1,0)", g, F_FP16, 7);
 }
 
+/* ConvTranspose; the kernel = stride cases (the PaddleOCR detector's 2x2 / 2 upsamplings, a
+ * 3x3 / 3 and a 1x2 / 1x2 one, K = 1 as the detector's last) run twice: as the build's timing picks
+ * (cuDNN or the direct kernel), and on the direct kernel alone (C8_CUDA_CONVT_DIRECT_ONLY). A Relu
+ * or Sigmoid after it is fused into the layer by the passes. */
 static void test_conv_transpose(void) {
-    static const int64_t cases[][8] = {
-        /* n, c, h, k, kern, stride, pad, output_padding */
-        {1, 8, 7, 5, 3, 2, 1, 1},
-        {2, 3, 5, 7, 4, 2, 1, 0},
-        {1, 16, 9, 16, 3, 1, 1, 0},
+    static const int64_t cases[][11] = {
+        /* n, c, h, k, kern h, kern w, stride h, stride w, pad, output_padding, act (0 / Relu /
+         * Sigmoid) */
+        {1, 8, 7, 5, 3, 3, 2, 2, 1, 1, 0},   {2, 3, 5, 7, 4, 4, 2, 2, 1, 0, 0},
+        {1, 16, 9, 16, 3, 3, 1, 1, 1, 0, 0}, {2, 24, 9, 24, 2, 2, 2, 2, 0, 0, 1},
+        {1, 24, 8, 1, 2, 2, 2, 2, 0, 0, 2},  {2, 5, 7, 3, 3, 3, 3, 3, 0, 0, 0},
+        {1, 33, 6, 17, 1, 2, 1, 2, 0, 0, 1},
     };
-    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
-        const int64_t *p = cases[i];
-        c8t_rng r = {200 + i};
-        c8_graph *g = pu_graph(13);
-        int x = pu_input(g, "x", PU_SHAPE(p[0], p[1], p[2], p[2] + 1));
-        int w = pu_const(g, "w", PU_SHAPE(p[1], p[3], p[4], p[4]), &r, -0.5f, 0.5f);
-        int b = pu_const(g, "b", PU_SHAPE(p[3]), &r, -0.5f, 0.5f);
-        int y = PU_OP(g, "convt", "ConvTranspose", "y", x, w, b);
-        int nd = pu_last_node(g);
-        PU_INTS(g, nd, "strides", p[5], p[5]);
-        PU_INTS(g, nd, "pads", p[6], p[6], p[6], p[6]);
-        if (p[7]) PU_INTS(g, nd, "output_padding", p[7], p[7]);
-        pu_output(g, y);
-        char label[96];
-        snprintf(label, sizeof label, "convtranspose c%lld->%lld k%lld s%lld", (long long)p[1],
-                 (long long)p[3], (long long)p[4], (long long)p[5]);
-        check_graph(label, g, F_FP16, 200 + i);
-    }
+    for (int forced = 0; forced < 2; forced++)
+        for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+            const int64_t *p = cases[i];
+            const int s2k = p[4] == p[6] && p[5] == p[7] && !p[8] && !p[9];
+            if (forced && !s2k) continue;
+            c8t_rng r = {200 + i};
+            c8_graph *g = pu_graph(13);
+            int x = pu_input(g, "x", PU_SHAPE(p[0], p[1], p[2], p[2] + 1));
+            int w = pu_const(g, "w", PU_SHAPE(p[1], p[3], p[4], p[5]), &r, -0.5f, 0.5f);
+            int b = pu_const(g, "b", PU_SHAPE(p[3]), &r, -0.5f, 0.5f);
+            int y = PU_OP(g, "convt", "ConvTranspose", "convt_out", x, w, b);
+            int nd = pu_last_node(g);
+            PU_INTS(g, nd, "strides", p[6], p[7]);
+            PU_INTS(g, nd, "pads", p[8], p[8], p[8], p[8]);
+            if (p[9]) PU_INTS(g, nd, "output_padding", p[9], p[9]);
+            if (p[10] == 1) y = PU_OP(g, "relu", "Relu", "relu_out", y);
+            if (p[10] == 2) y = PU_OP(g, "sig", "Sigmoid", "sig_out", y);
+            pu_output(g, y);
+            char label[128];
+            snprintf(label, sizeof label, "convtranspose c%lld->%lld k%lldx%lld s%lldx%lld%s%s",
+                     (long long)p[1], (long long)p[3], (long long)p[4], (long long)p[5],
+                     (long long)p[6], (long long)p[7],
+                     p[10] == 1   ? " relu"
+                     : p[10] == 2 ? " sigmoid"
+                                  : "",
+                     forced ? " direct" : "");
+            if (forced) setenv("C8_CUDA_CONVT_DIRECT_ONLY", "1", 1);
+            check_graph(label, g, F_FP16, 200 + i);
+            unsetenv("C8_CUDA_CONVT_DIRECT_ONLY");
+        }
 }
 
 /* ---------------------------------------------------------------- matrix products */

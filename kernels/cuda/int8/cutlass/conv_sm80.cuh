@@ -271,7 +271,10 @@ template <class Tile> struct sm80_conv {
     using c8i_tile_##ALGO = c8i_cutlass::sm80_tile<BM, BN, BK, WM, WN, ST, EPI>;                   \
     extern const c8i_cutlass_entry c8i_cutlass_entry_##ALGO = {                                    \
         c8i_cutlass::sm80_conv<c8i_tile_##ALGO>::init,                                             \
-        c8i_cutlass::sm80_conv<c8i_tile_##ALGO>::launch, (size_t)c8i_tile_##ALGO::kSmem, 80, 0,       \
+        c8i_cutlass::sm80_conv<c8i_tile_##ALGO>::launch,                                           \
+        (size_t)c8i_tile_##ALGO::kSmem,                                                            \
+        80,                                                                                        \
+        0,                                                                                         \
         nullptr};
 
 #endif

@@ -137,14 +137,14 @@ template <int BM_, int BN_, int BK_> struct sm90_tile {
     using TileShape =
         cute::Shape<cute::Int<BM>, cute::Shape<cute::Int<BN>>, cute::Shape<cute::Int<BK>>>;
     using ClusterShape = cute::Shape<cute::_1, cute::_1, cute::_1>;
-    using Epilogue = cutlass::epilogue::collective::detail::Sm90TmaWarpSpecializedAdapter<
-        sm90_epilogue_op>;
+    using Epilogue =
+        cutlass::epilogue::collective::detail::Sm90TmaWarpSpecializedAdapter<sm90_epilogue_op>;
     using Mainloop = typename cutlass::conv::collective::CollectiveBuilder<
         cutlass::arch::Sm90, cutlass::arch::OpClassTensorOp, cutlass::conv::Operator::kFprop,
         int8_t, cutlass::layout::TensorNHWC, 16, int8_t, cutlass::layout::TensorNHWC, 16, int32_t,
         TileShape, ClusterShape,
-        cutlass::conv::collective::StageCountAutoCarveout<
-            (int)sizeof(typename Epilogue::SharedStorage)>,
+        cutlass::conv::collective::StageCountAutoCarveout<(int)sizeof(
+            typename Epilogue::SharedStorage)>,
         cutlass::conv::KernelImplicitTmaWarpSpecializedSm90>::CollectiveOp;
     using ProblemShape = cutlass::conv::ConvProblemShape<cutlass::conv::Operator::kFprop, 2>;
     using Kernel = cutlass::conv::kernel::ConvUniversal<ProblemShape, Mainloop, Epilogue>;
@@ -189,9 +189,9 @@ template <class Tile> struct sm90_conv {
     }
 
     static c8_status init(c8_error *err) {
-        C8_CUDA_TRY(err, cudaFuncSetAttribute(cutlass::device_kernel<Kernel>,
-                                              cudaFuncAttributeMaxDynamicSharedMemorySize,
-                                              Tile::kSmem));
+        C8_CUDA_TRY(err,
+                    cudaFuncSetAttribute(cutlass::device_kernel<Kernel>,
+                                         cudaFuncAttributeMaxDynamicSharedMemorySize, Tile::kSmem));
         return C8_OK;
     }
 
