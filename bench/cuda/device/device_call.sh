@@ -32,7 +32,10 @@ export OUT=/tmp/c8out
 C8_GPU_SUITES="${C8_GPU_SUITES:-test_cuda_int8_imma_map test_cuda_int8_conv test_cuda_int8_ops test_cuda_float_ops test_backend_ops test_backend_models test_cuda_alloc test_place}" timeout ${C8_CHECK_TIMEOUT:-200} bash bench/cuda/gpu_check.sh > /dev/null 2>&1; echo "gpu_check rc=$? $(el)"
 sed -n '/== summary/,$p' /tmp/c8out/gpu_check.log
 grep -h -B2 -A12 "FAILED\|run failed" /tmp/c8out/test_*.log | head -40
-grep -h "imma_smallc runs\|CUTLASS runs" /tmp/c8out/test_cuda_int8_conv.log
+grep -h "imma_smallc runs\|CUTLASS runs\|CUTLASS Hopper runs" /tmp/c8out/test_cuda_int8_conv.log
+# a Hopper tile that failed its test stays out of the stages below (a faulting kernel would end
+# each process that times it)
+grep -q "cutlass_sm90.*\(run failed\|differ\|mismatch\)" /tmp/c8out/test_cuda_int8_conv.log && { echo "Hopper tiles FAILED: C8_CUDA_INT8_NO_HOPPER=1 below"; export C8_CUDA_INT8_NO_HOPPER=1; }
 [ -n "${SUITES_ONLY:-}" ] && { tar czf $REAL_OUT/logs.tgz -C /tmp c8out; exit 0; }
 STAGES=" ${C8_STAGES:-profile r50 det detbench detprof membound conv} "
 want() { [[ "$STAGES" == *" $1 "* ]]; }

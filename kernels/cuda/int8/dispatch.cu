@@ -306,6 +306,8 @@ int c8_cuda_int8_conv_supports(const c8_cuda_int8_ctx *ctx, int32_t algo, const 
                                  : "CUTLASS Sm80 tensor-op kernels need sm_80 or newer";
         else if (e && e->max_sm && ctx->sm > e->max_sm)
             no = "CUTLASS Hopper kernels (sm_90a code) run on sm_90 only";
+        else if (e && is_cutlass_sm90(algo) && getenv("C8_CUDA_INT8_NO_HOPPER"))
+            no = "CUTLASS Hopper kernels turned off (C8_CUDA_INT8_NO_HOPPER)";
         else if (e && e->smem > ctx->smem_optin)
             no = "not enough shared memory";
         else if (e && (d->r > 32 || d->s > 32))
