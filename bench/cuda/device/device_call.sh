@@ -71,6 +71,8 @@ for p in $PRECS; do
   # per layer at batch 256 (synchronized per node: a breakdown, not a throughput)
   C8_CUDA_PROFILE=2 $B/calib8 bench --plan $W/r50_$p.plan --batch 256 --io device --iterations 3 --warmup 1 > /dev/null 2> $W/profile_$p.txt
   grep -A12 "^cuda profile" $W/profile_$p.txt
+  # the kernels the plan chose, by time (all iterations of the profile)
+  awk -F"\t" '\''$1=="c8node"{split($5,k,"#"); t[k[1]]+=$4; n[k[1]]++} END{for(x in t) printf "%9.3f ms %4d  %s\n", t[x], n[x], x}'\'' $W/profile_$p.txt | sort -rn | head -8
   # and at batch 1 (the latency target): every node, so the whole list is kept in the archive
   C8_CUDA_PROFILE=2 $B/calib8 bench --plan $W/r50_$p.plan --batch 1 --io device --iterations 5 --warmup 2 > /dev/null 2> $W/profile1_$p.txt
   [ $p = fp32 ] || $B/calib8 bench --plan $W/r50_$p.plan --batch 256 --contexts 3 --iterations 30 --warmup 10 --json $W/c8_${p}_ctx3.json > $W/bench_${p}_ctx3.log 2>&1
