@@ -227,6 +227,22 @@ __device__ __forceinline__ float ew_eval(const c8cu_ew_params &p, float x, float
     case C8CU_EW_MAX: return maxnan(x, y2);
     case C8CU_EW_MIN: return minnan(x, y2);
     case C8CU_EW_PRELU: return x < 0.0f ? x * y2 : x;
+    case C8CU_EW_SQRT: return sqrtf(x);
+    case C8CU_EW_RECIPROCAL: return 1.0f / x;
+    case C8CU_EW_EXP: return expf(x);
+    case C8CU_EW_LOG: return logf(x);
+    case C8CU_EW_NEG: return -x;
+    case C8CU_EW_ABS: return fabsf(x);
+    case C8CU_EW_ERF: return erff(x);
+    case C8CU_EW_GELU: {
+        const double d = x;
+        return (float)(0.5 * d * (1.0 + erf(d / sqrt(2.0))));
+    }
+    case C8CU_EW_GELU_TANH: {
+        const double d = x, c = sqrt(2.0 / 3.14159265358979323846);
+        return (float)(0.5 * d * (1.0 + tanh(c * (d + 0.044715 * d * d * d))));
+    }
+    case C8CU_EW_POW: return (float)pow((double)x, (double)y2);
     case C8CU_EW_EPILOGUE: {
         float v = x;
         if (has_b) v = v + y2 * p.beta;

@@ -70,10 +70,27 @@ typedef enum c8cu_ew_op {
     C8CU_EW_MIN = 13,
     C8CU_EW_PRELU = 14,    /* a < 0 ? a * b : a */
     C8CU_EW_EPILOGUE = 15, /* y = act((a [+ b * beta]) [+ c]): Conv/Gemm bias, residual, act */
-    C8CU_EW_BN = 16        /* y = (a - b[0]) / b[1] * b[2] + b[3]: b points at 4 consecutive floats
+    C8CU_EW_BN = 16,       /* y = (a - b[0]) / b[1] * b[2] + b[3]: b points at 4 consecutive floats
                               (mean, sqrtf(var + eps), scale, bias) per channel (BatchNormalization in
                               c8_ref_batchnorm's order) */
+    /* unary math as c8_ref_math_f32 (kernels/ref/math.h): sqrtf and 1 / x are IEEE (bit-exact),
+     * expf / logf / erff within a few ulp of glibc's, Gelu in float64 rounded once */
+    C8CU_EW_SQRT = 17,
+    C8CU_EW_RECIPROCAL = 18,
+    C8CU_EW_EXP = 19,
+    C8CU_EW_LOG = 20,
+    C8CU_EW_NEG = 21,
+    C8CU_EW_ABS = 22,
+    C8CU_EW_ERF = 23,
+    C8CU_EW_GELU = 24,      /* x/2 (1 + erf(x / sqrt 2)) */
+    C8CU_EW_GELU_TANH = 25, /* x/2 (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3))) */
+    C8CU_EW_POW = 26        /* binary: pow(a, b) in float64 rounded once, as c8_ref_pow */
 } c8cu_ew_op;
+
+/* Whether op reads a second operand b (the broadcasting binary ops). */
+static inline int c8cu_ew_is_binary(int op) {
+    return (op >= C8CU_EW_ADD && op <= C8CU_EW_PRELU) || op == C8CU_EW_POW;
+}
 
 /* Parameters of an elementwise launch. */
 typedef struct c8cu_ew_params {

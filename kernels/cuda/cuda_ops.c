@@ -94,7 +94,7 @@ static c8_status ew_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node
     c8cu_view y = tview(&out[0]);
     if (ys->rank == 0) y = bview(&out[0], ys);
     c8cu_view a = bview(&in[0], ys);
-    const bool binary = st->p.op >= C8CU_EW_ADD && st->p.op <= C8CU_EW_PRELU;
+    const bool binary = c8cu_ew_is_binary(st->p.op);
     if (!binary || n->n_in == 1) {
         c8cu_ew_params p = st->p;
         if (binary) p.op = C8CU_EW_COPY; /* Sum / Max / Min of one input */
@@ -166,6 +166,18 @@ static c8_status prepare_ew(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_
     case C8_OP_MIN: p->op = C8CU_EW_MIN; break;
     case C8_OP_SUM: p->op = C8CU_EW_ADD; break;
     case C8_OP_PRELU: p->op = C8CU_EW_PRELU; break;
+    case C8_OP_SQRT: p->op = C8CU_EW_SQRT; break;
+    case C8_OP_RECIPROCAL: p->op = C8CU_EW_RECIPROCAL; break;
+    case C8_OP_EXP: p->op = C8CU_EW_EXP; break;
+    case C8_OP_LOG: p->op = C8CU_EW_LOG; break;
+    case C8_OP_NEG: p->op = C8CU_EW_NEG; break;
+    case C8_OP_ABS: p->op = C8CU_EW_ABS; break;
+    case C8_OP_ERF: p->op = C8CU_EW_ERF; break;
+    case C8_OP_GELU:
+        p->op = strcmp(c8_node_attr_s(n, "approximate", "none"), "tanh") ? C8CU_EW_GELU
+                                                                         : C8CU_EW_GELU_TANH;
+        break;
+    case C8_OP_POW: p->op = C8CU_EW_POW; break;
     default: return host(nd, "not an elementwise op");
     }
     want_float_inputs(nd, g, n, l);

@@ -223,6 +223,48 @@ static void test_conv_transpose(void) {
         }
 }
 
+/* The float32 elementwise math of the second ONNX block on the GPU (Pow with a broadcast
+ * exponent, Sqrt, Reciprocal, Exp, Log, Neg, Abs, Erf, Gelu in both forms): against the CPU
+ * reference within the FP32 tolerance, and every node placed on the GPU (no host fallback). */
+static void test_math_ops(void) {
+    c8t_rng r = {301};
+    c8_graph *g = pu_graph(20);
+    int x = pu_input(g, "x", PU_SHAPE(2, 5, 7, 9));
+    int half = pu_const(g, "half", PU_SHAPE(1), &r, 0.5f, 0.5f);
+    int ex = pu_const(g, "ex", PU_SHAPE(9), &r, -2.5f, 2.5f);
+    int ab = PU_OP(g, "abs", "Abs", "abs_out", x);
+    int pos = PU_OP(g, "pos", "Add", "pos_out", ab, half);
+    pu_output(g, PU_OP(g, "sqrt", "Sqrt", "sqrt_out", pos));
+    pu_output(g, PU_OP(g, "recip", "Reciprocal", "recip_out", pos));
+    pu_output(g, PU_OP(g, "log", "Log", "log_out", pos));
+    pu_output(g, PU_OP(g, "pow", "Pow", "pow_out", pos, ex));
+    int ng = PU_OP(g, "neg", "Neg", "neg_out", x);
+    pu_output(g, PU_OP(g, "exp", "Exp", "exp_out", ng));
+    pu_output(g, PU_OP(g, "erf", "Erf", "erf_out", x));
+    pu_output(g, PU_OP(g, "gelu", "Gelu", "gelu_out", x));
+    int gt = PU_OP(g, "gelu_t", "Gelu", "gelu_t_out", x);
+    pu_attr_s(g, pu_last_node(g), "approximate", "tanh");
+    pu_output(g, gt);
+    /* placement: nothing on the host */
+    c8_model *m = NULL;
+    c8_error err = {0};
+    c8_graph *g2 = c8_graph_clone(g);
+    CU_ASSERT_FATAL(g2 != NULL);
+    if (bt_model(g2, &m, &err) == C8_OK) {
+        c8_build_options bo;
+        c8_build_options_init(&bo);
+        bo.device = bt_gpu();
+        c8_engine *e = NULL;
+        BT_OK(c8_engine_build(m, &bo, &e, &err), &err);
+        if (e) CU_ASSERT_EQUAL(c8_engine_num_host_nodes(e), 0);
+        c8_engine_destroy(e);
+        c8_model_destroy(m);
+    } else {
+        CU_FAIL("model");
+    }
+    check_graph("math ops 2x5x7x9", g, 0, 301);
+}
+
 /* ---------------------------------------------------------------- matrix products */
 
 static void test_gemm(void) {
@@ -624,6 +666,7 @@ static const c8_test_case cases[] = {
     {"conv_fused_sweep", test_conv},
     {"conv1d", test_conv1d},
     {"conv_transpose", test_conv_transpose},
+    {"math_ops", test_math_ops},
     {"gemm", test_gemm},
     {"matmul", test_matmul},
     {"pools", test_pools},
