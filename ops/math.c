@@ -235,6 +235,18 @@ static c8_status reduce_plan(const c8_graph *g, const c8_node *n, const c8_ot_vi
     return C8_OK;
 }
 
+c8_status c8_reduce_axes(const c8_graph *g, const c8_node *n, bool reduce[C8_MAX_RANK], bool *noop,
+                         c8_error *err) {
+    c8_ot_view v[2];
+    c8_ot_views_graph(g, n, v, 2);
+    if (v[0].shape.rank < 0 ||
+        (g->opset >= axes_input_opset(n->op) && v[1].present && !v[1].has_data))
+        return c8_node_err(err, g, n, C8_ERR_UNSUPPORTED, "axes known only at run time");
+    for (int k = 0; k < C8_MAX_RANK; k++) reduce[k] = false;
+    c8_shape out;
+    return reduce_plan(g, n, v, reduce, noop, &out, err);
+}
+
 static c8_status infer_reduce(c8_graph *g, c8_node *n, c8_error *err) {
     const c8_value *x;
     C8_TRY(c8_ot_input(g, n, 0, &x, err));

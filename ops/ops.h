@@ -102,7 +102,8 @@ typedef enum c8_op_gpu {
     C8_GPU_Q8_CONCAT,   /* cuda_q8.c */
     C8_GPU_F16_CAST,    /* cuda_q8.c */
     C8_GPU_REFORMAT,    /* backend_cuda.c: a storage conversion the placement pass inserted */
-    C8_GPU_Q8_MUL       /* cuda_q8.c: Q8Mul */
+    C8_GPU_Q8_MUL,      /* cuda_q8.c: Q8Mul */
+    C8_GPU_REDUCE       /* cuda_ops.c: ReduceMean / Sum / SumSquare / Max / Min / L2 */
 } c8_op_gpu;
 
 typedef struct c8_op_info {
@@ -118,6 +119,13 @@ const c8_op_info *c8_op_info_of(c8_op op);
 
 /* Whether op is an ONNX op (one an ONNX file may name), not a graph pass's or the builder's. */
 bool c8_op_is_onnx(c8_op op);
+
+/* The axes a Reduce* node n reduces (reduce[k] for axis k of its input) and whether it is the
+ * identity (empty axes with noop_with_empty_axes = 1), from its attribute or constant axes input
+ * (ops/math.c). C8_ERR_UNSUPPORTED when the axes or the input's rank are known only at run
+ * time. */
+c8_status c8_reduce_axes(const c8_graph *g, const c8_node *n, bool reduce[C8_MAX_RANK], bool *noop,
+                         c8_error *err);
 
 /* Formats "<model path>: node '<name>' (<op_type>): <message>" into err; returns code. */
 c8_status c8_node_err(c8_error *err, const c8_graph *g, const c8_node *n, c8_status code,

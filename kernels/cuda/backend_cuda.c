@@ -646,6 +646,15 @@ static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
         if (!all_float(g, n)) return "LRN on non-float data";
         if (rank_out(r, 2, C8_MAX_RANK)) return "LRN of rank < 2";
         return NULL;
+    case C8_GPU_REDUCE: {
+        const c8_value *rx = c8_node_input(g, n, 0), *ry = c8_node_output(g, n, 0);
+        if (!rx || !ry || rx->dtype != C8_DT_FLOAT || ry->dtype != C8_DT_FLOAT)
+            return "reduction of non-float data";
+        bool red[C8_MAX_RANK], noop;
+        c8_error ae = {0};
+        if (c8_reduce_axes(g, n, red, &noop, &ae) != C8_OK) return "axes known only at run time";
+        return NULL;
+    }
     case C8_GPU_COPY: {
         if (extra_outputs(n)) return "second output (Dropout mask)";
         const c8_value *y = c8_node_output(g, n, 0);

@@ -1509,6 +1509,63 @@ extern "C" c8_status c8cu_convt_s2k_run(const c8cu_convt_s2k *d, const void *x, 
     return C8_OK;
 }
 
+/* ------------------------------------------------------------------ reductions */
+
+/* One warp per output element; lanes take every 32nd reduced element, then a shuffle tree. */
+__global__ void k_reduce(c8cu_reduce_geom r, const float *x, float *y) {
+    const int lane = threadIdx.x & 31;
+    const int64_t warps = ((int64_t)gridDim.x * blockDim.x) >> 5;
+    const bool is_max = r.op == C8CU_RED_MAX, is_min = r.op == C8CU_RED_MIN;
+    for (int64_t j = (((int64_t)blockIdx.x * blockDim.x) + threadIdx.x) >> 5; j < r.n_out;
+         j += warps) {
+        int64_t base = 0, rem = j;
+        for (int d = r.out_rank - 1; d >= 0; d--) {
+            base += (rem % r.out_dims[d]) * r.out_strides[d];
+            rem /= r.out_dims[d];
+        }
+        double acc = is_max ? -INFINITY : is_min ? INFINITY : 0.0;
+        for (int64_t i = lane; i < r.count; i += 32) {
+            int64_t off = base, q = i;
+            for (int d = r.red_rank - 1; d >= 0; d--) {
+                off += (q % r.red_dims[d]) * r.red_strides[d];
+                q /= r.red_dims[d];
+            }
+            const double v = x[off];
+            if (is_max) {
+                if (isnan(v) || v > acc) acc = isnan(acc) ? acc : v;
+            } else if (is_min) {
+                if (isnan(v) || v < acc) acc = isnan(acc) ? acc : v;
+            } else if (r.op == C8CU_RED_SUM_SQUARE || r.op == C8CU_RED_L2) {
+                acc += v * v;
+            } else {
+                acc += v;
+            }
+        }
+        for (int o = 16; o > 0; o >>= 1) {
+            const double b = __shfl_xor_sync(0xffffffffu, acc, o);
+            if (is_max)
+                acc = (isnan(acc) || isnan(b)) ? (isnan(acc) ? acc : b) : (b > acc ? b : acc);
+            else if (is_min)
+                acc = (isnan(acc) || isnan(b)) ? (isnan(acc) ? acc : b) : (b < acc ? b : acc);
+            else
+                acc += b;
+        }
+        if (lane == 0) {
+            if (r.op == C8CU_RED_MEAN) acc = r.count ? acc / (double)r.count : (double)NAN;
+            if (r.op == C8CU_RED_L2) acc = sqrt(acc);
+            y[j] = (float)acc;
+        }
+    }
+}
+
+extern "C" c8_status c8cu_reduce(const c8cu_reduce_geom *r, const float *x, float *y,
+                                 cudaStream_t stream, c8_error *err) {
+    if (r->n_out <= 0) return C8_OK;
+    k_reduce<<<blocks_for(r->n_out * 32), C8CU_THREADS, 0, stream>>>(*r, x, y);
+    C8_CUDA_LAUNCH_TRY(err);
+    return C8_OK;
+}
+
 /* ------------------------------------------------------------------ gather through a map */
 
 template <typename T>

@@ -151,6 +151,30 @@ typedef struct c8cu_convt_s2k {
 c8_status c8cu_convt_s2k_run(const c8cu_convt_s2k *d, const void *x, const void *w,
                              const float *bias, void *y, cudaStream_t stream, c8_error *err);
 
+/* A reduction of dense float32 x (C order) into y (the kept axes in C order): output element j
+ * has kept-axis coordinates from out_dims (C order over j), reading x at
+ * sum(coord * out_strides) + sum over the reduced coordinates r (C order over r in red_dims) of
+ * r * red_strides. As c8_ref_reduce_f32: a float64 accumulator per output (the sum, sum of
+ * squares, max or min; NaN wins max and min), Mean divides by the count (an empty reduction
+ * gives NaN), L2 takes the square root, then one rounding to float32. The float64 partial sums
+ * of one output are added in another order than the reference's (a warp per output element):
+ * equal to it unless a float64 rounding moves the float32 result. op: C8CU_RED_*. */
+#define C8CU_RED_MEAN 0
+#define C8CU_RED_SUM 1
+#define C8CU_RED_SUM_SQUARE 2
+#define C8CU_RED_MAX 3
+#define C8CU_RED_MIN 4
+#define C8CU_RED_L2 5
+typedef struct c8cu_reduce_geom {
+    int32_t op;
+    int32_t out_rank, red_rank;
+    int64_t n_out, count;
+    int64_t out_dims[C8_MAX_RANK], out_strides[C8_MAX_RANK];
+    int64_t red_dims[C8_MAX_RANK], red_strides[C8_MAX_RANK];
+} c8cu_reduce_geom;
+c8_status c8cu_reduce(const c8cu_reduce_geom *r, const float *x, float *y, cudaStream_t stream,
+                      c8_error *err);
+
 /* Softmax over the middle axis of dense float32 (outer, len, inner); as c8_ref_softmax. */
 c8_status c8cu_softmax(int64_t outer, int64_t len, int64_t inner, const float *x, float *y,
                        cudaStream_t stream, c8_error *err);

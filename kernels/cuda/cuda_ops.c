@@ -414,6 +414,71 @@ static c8_status prepare_softmax(cu_ctx *c, cu_node *nd, const c8_graph *g, cons
     return C8_OK;
 }
 
+/* ------------------------------------------------------------------ reductions */
+
+static c8_status reduce_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
+                            cu_tensor *in, cu_tensor *out, cu_tensor *res, c8_error *err) {
+    (void)g;
+    (void)n;
+    (void)res;
+    const c8cu_reduce_geom *r = nd->op;
+    if (r->op < 0) /* the identity (noop_with_empty_axes) */
+        return C8_CUDA_CHECK(err, cudaMemcpyAsync(out[0].data, in[0].data,
+                                                  (size_t)r->n_out * sizeof(float),
+                                                  cudaMemcpyDeviceToDevice, c->stream));
+    return c8cu_reduce(r, in[0].data, out[0].data, c->stream, err);
+}
+
+static c8_status prepare_reduce(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n,
+                                const c8_layer *l, c8_error *err) {
+    (void)c;
+    (void)l;
+    const c8_value *x = c8_node_input(g, n, 0), *y = c8_node_output(g, n, 0);
+    if (!x || !y || x->dtype != C8_DT_FLOAT || y->dtype != C8_DT_FLOAT)
+        return host(nd, "reduction of non-float data");
+    bool red[C8_MAX_RANK], noop = false;
+    c8_error ae = {0};
+    if (c8_reduce_axes(g, n, red, &noop, &ae) != C8_OK)
+        return host(nd, "axes known only at run time");
+    c8cu_reduce_geom *r = calloc(1, sizeof *r);
+    if (!r) return c8_err(err, C8_ERR_NOMEM, "out of memory");
+    nd->op = r;
+    switch (n->op) {
+    case C8_OP_REDUCE_MEAN: r->op = C8CU_RED_MEAN; break;
+    case C8_OP_REDUCE_SUM: r->op = C8CU_RED_SUM; break;
+    case C8_OP_REDUCE_SUM_SQUARE: r->op = C8CU_RED_SUM_SQUARE; break;
+    case C8_OP_REDUCE_MAX: r->op = C8CU_RED_MAX; break;
+    case C8_OP_REDUCE_MIN: r->op = C8CU_RED_MIN; break;
+    default: r->op = C8CU_RED_L2; break;
+    }
+    const c8_shape *xs = &x->shape;
+    int64_t stride = 1, str[C8_MAX_RANK];
+    for (int k = xs->rank - 1; k >= 0; k--) {
+        str[k] = stride;
+        stride *= xs->d[k];
+    }
+    r->n_out = 1;
+    r->count = 1;
+    for (int k = 0; k < xs->rank; k++) {
+        if (red[k] && !noop) {
+            r->red_dims[r->red_rank] = xs->d[k];
+            r->red_strides[r->red_rank++] = str[k];
+            r->count *= xs->d[k];
+        } else {
+            r->out_dims[r->out_rank] = xs->d[k];
+            r->out_strides[r->out_rank++] = str[k];
+            r->n_out *= xs->d[k];
+        }
+    }
+    if (noop) r->op = -1;
+    /* float32, ONNX layout, dense */
+    nd->want_in[0] = (cu_want){C8CU_F32, 0, 1};
+    for (int k = 1; k < n->n_in; k++) nd->want_in[k] = CU_WANT_ANY;
+    nd->want_out[0] = (cu_want){C8CU_F32, 0, 1};
+    nd->run = reduce_run;
+    return C8_OK;
+}
+
 static c8_status lrn_run(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_node *n, cu_tensor *in,
                          cu_tensor *out, cu_tensor *res, c8_error *err) {
     (void)g;
@@ -730,6 +795,7 @@ c8_status cu_prepare_misc(cu_ctx *c, cu_node *nd, const c8_graph *g, const c8_no
     case C8_GPU_GPOOL: return prepare_gpool(c, nd, g, n, l, err);
     case C8_GPU_SOFTMAX: return prepare_softmax(c, nd, g, n, l, err);
     case C8_GPU_LRN: return prepare_lrn(c, nd, g, n, l, err);
+    case C8_GPU_REDUCE: return prepare_reduce(c, nd, g, n, l, err);
     case C8_GPU_COPY: return prepare_copyish(c, nd, g, n, l, err);
     case C8_GPU_MAP: return prepare_map(c, nd, g, n, l, err);
     default: return host(nd, "no GPU kernel for this op");

@@ -63,10 +63,14 @@ static void test_capabilities(void) {
     CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_HOST_COPY)->gpu, C8_GPU_NONE);
     CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_SHAPE)->gpu, C8_GPU_NONE);
     /* the second ONNX block has no INT8 kernel (FP32); on the GPU its float elementwise math
-     * runs on the elementwise kernels, everything else on the host */
+     * runs on the elementwise kernels, six reductions on the reduction kernel, everything else
+     * on the host */
     for (int v = C8_OP_REDUCE_MEAN; v < C8_OP_COUNT_; v++) {
         const bool ew = (v >= C8_OP_POW && v <= C8_OP_ERF) || v == C8_OP_GELU;
-        CU_ASSERT_EQUAL(c8_op_info_of((c8_op)v)->gpu, ew ? C8_GPU_EW : C8_GPU_NONE);
+        const bool red = v >= C8_OP_REDUCE_MEAN && v <= C8_OP_REDUCE_L2;
+        CU_ASSERT_EQUAL(c8_op_info_of((c8_op)v)->gpu, ew    ? C8_GPU_EW
+                                                      : red ? C8_GPU_REDUCE
+                                                            : C8_GPU_NONE);
         CU_ASSERT_EQUAL(c8_op_info_of((c8_op)v)->int8, C8_I8_NONE);
     }
     CU_ASSERT_EQUAL(c8_op_info_of(C8_OP_CONSTANT)->gpu, C8_GPU_NONE);

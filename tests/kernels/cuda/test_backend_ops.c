@@ -223,6 +223,26 @@ static void test_conv_transpose(void) {
         }
 }
 
+/* An FP32 CUDA build of (a copy of) g places every node on the GPU: no host fallback. */
+static void assert_no_host_nodes(const c8_graph *g) {
+    c8_model *m = NULL;
+    c8_error err = {0};
+    c8_graph *g2 = c8_graph_clone(g);
+    CU_ASSERT_FATAL(g2 != NULL);
+    if (bt_model(g2, &m, &err) != C8_OK) {
+        CU_FAIL("model");
+        return;
+    }
+    c8_build_options bo;
+    c8_build_options_init(&bo);
+    bo.device = bt_gpu();
+    c8_engine *e = NULL;
+    BT_OK(c8_engine_build(m, &bo, &e, &err), &err);
+    if (e) CU_ASSERT_EQUAL(c8_engine_num_host_nodes(e), 0);
+    c8_engine_destroy(e);
+    c8_model_destroy(m);
+}
+
 /* The float32 elementwise math of the second ONNX block on the GPU (Pow with a broadcast
  * exponent, Sqrt, Reciprocal, Exp, Log, Neg, Abs, Erf, Gelu in both forms): against the CPU
  * reference within the FP32 tolerance, and every node placed on the GPU (no host fallback). */
@@ -245,24 +265,47 @@ static void test_math_ops(void) {
     int gt = PU_OP(g, "gelu_t", "Gelu", "gelu_t_out", x);
     pu_attr_s(g, pu_last_node(g), "approximate", "tanh");
     pu_output(g, gt);
-    /* placement: nothing on the host */
-    c8_model *m = NULL;
-    c8_error err = {0};
-    c8_graph *g2 = c8_graph_clone(g);
-    CU_ASSERT_FATAL(g2 != NULL);
-    if (bt_model(g2, &m, &err) == C8_OK) {
-        c8_build_options bo;
-        c8_build_options_init(&bo);
-        bo.device = bt_gpu();
-        c8_engine *e = NULL;
-        BT_OK(c8_engine_build(m, &bo, &e, &err), &err);
-        if (e) CU_ASSERT_EQUAL(c8_engine_num_host_nodes(e), 0);
-        c8_engine_destroy(e);
-        c8_model_destroy(m);
-    } else {
-        CU_FAIL("model");
-    }
+    assert_no_host_nodes(g);
     check_graph("math ops 2x5x7x9", g, 0, 301);
+}
+
+/* The reductions on the GPU (opset 13: axes attributes, ReduceSum's axes an input): a
+ * LayerNorm's mean over the last axis, inner and outer axes together, all axes, keepdims 0 and
+ * 1, a reduction over one element; against the CPU reference within the FP32 tolerance, every
+ * node on the GPU. */
+static void test_reduce_ops(void) {
+    c8t_rng r = {311};
+    c8_graph *g = pu_graph(13);
+    int x = pu_input(g, "x", PU_SHAPE(2, 3, 5, 67));
+    int y;
+    y = PU_OP(g, "mean_last", "ReduceMean", "mean_last_out", x);
+    PU_INTS(g, pu_last_node(g), "axes", -1);
+    pu_output(g, y);
+    const int64_t sum_axes[2] = {1, 3};
+    int sa = pu_const_vals(g, "sum_axes", PU_SHAPE(2), C8_DT_INT64, sum_axes);
+    y = PU_OP(g, "sum13", "ReduceSum", "sum13_out", x, sa);
+    pu_attr_i(g, pu_last_node(g), "keepdims", 0);
+    pu_output(g, y);
+    y = PU_OP(g, "max02", "ReduceMax", "max02_out", x);
+    PU_INTS(g, pu_last_node(g), "axes", 0, 2);
+    pu_output(g, y);
+    y = PU_OP(g, "min_all", "ReduceMin", "min_all_out", x);
+    pu_attr_i(g, pu_last_node(g), "keepdims", 0);
+    pu_output(g, y);
+    y = PU_OP(g, "l2", "ReduceL2", "l2_out", x);
+    PU_INTS(g, pu_last_node(g), "axes", 1);
+    pu_output(g, y);
+    y = PU_OP(g, "sumsq", "ReduceSumSquare", "sumsq_out", x);
+    PU_INTS(g, pu_last_node(g), "axes", 2, 3);
+    pu_output(g, y);
+    int one = PU_OP(g, "mean0", "ReduceMean", "mean0_out", x);
+    PU_INTS(g, pu_last_node(g), "axes", 0, 1, 2);
+    y = PU_OP(g, "mean_one", "ReduceMean", "mean_one_out", one);
+    PU_INTS(g, pu_last_node(g), "axes", 0);
+    pu_output(g, y);
+    (void)r;
+    assert_no_host_nodes(g);
+    check_graph("reductions 2x3x5x67", g, 0, 311);
 }
 
 /* ---------------------------------------------------------------- matrix products */
@@ -667,6 +710,7 @@ static const c8_test_case cases[] = {
     {"conv1d", test_conv1d},
     {"conv_transpose", test_conv_transpose},
     {"math_ops", test_math_ops},
+    {"reduce_ops", test_reduce_ops},
     {"gemm", test_gemm},
     {"matmul", test_matmul},
     {"pools", test_pools},
