@@ -617,6 +617,9 @@ static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
         return NULL;
     case C8_GPU_EW:
         if (!all_float(g, n)) return "elementwise op on non-float data";
+        if (((n->op >= C8_OP_POW && n->op <= C8_OP_ERF) || n->op == C8_OP_GELU) &&
+            !getenv("C8_CUDA_UNVERIFIED"))
+            return "its GPU kernel has not yet run on a GPU (C8_CUDA_UNVERIFIED=1)";
         if (n->op == C8_OP_CLIP && g->opset >= 11)
             for (int k = 1; k <= 2 && k < n->n_in; k++) {
                 const c8_value *b = c8_node_input(g, n, k);
@@ -647,6 +650,8 @@ static const char *gpu_refusal(const c8_graph *g, const c8_node *n) {
         if (rank_out(r, 2, C8_MAX_RANK)) return "LRN of rank < 2";
         return NULL;
     case C8_GPU_REDUCE: {
+        if (!getenv("C8_CUDA_UNVERIFIED"))
+            return "its GPU kernel has not yet run on a GPU (C8_CUDA_UNVERIFIED=1)";
         const c8_value *rx = c8_node_input(g, n, 0), *ry = c8_node_output(g, n, 0);
         if (!rx || !ry || rx->dtype != C8_DT_FLOAT || ry->dtype != C8_DT_FLOAT)
             return "reduction of non-float data";

@@ -880,7 +880,8 @@ static c8_status conv_setup(cu_ctx *c, conv_state *st, const c8_backend_engine *
         st->direct = st->group == 1 && pb[0] == 0 && pb[1] == 0 && d2[0] == 1 && d2[1] == 1 &&
                      k2[0] == s2[0] && k2[1] == s2[1] && out2[0] == in2[0] * s2[0] &&
                      out2[1] == in2[1] * s2[1] && k2[0] * k2[1] <= C8CU_CONVT_MAX_TAPS &&
-                     getenv("C8_CUDA_NO_CONVT_DIRECT") == NULL;
+                     getenv("C8_CUDA_NO_CONVT_DIRECT") == NULL &&
+                     getenv("C8_CUDA_UNVERIFIED") != NULL; /* not yet run on a GPU */
         st->dk = (c8cu_convt_s2k){st->N,           st->C, in2[0], in2[1],
                                   st->K,           k2[0], k2[1],  st->fp16 ? 1 : 0,
                                   C8_REF_ACT_NONE, 0.0f,  0.0f};

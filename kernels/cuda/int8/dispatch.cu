@@ -308,6 +308,9 @@ int c8_cuda_int8_conv_supports(const c8_cuda_int8_ctx *ctx, int32_t algo, const 
             no = "CUTLASS Hopper kernels (sm_90a code) run on sm_90 only";
         else if (e && is_cutlass_sm90(algo) && getenv("C8_CUDA_INT8_NO_HOPPER"))
             no = "CUTLASS Hopper kernels turned off (C8_CUDA_INT8_NO_HOPPER)";
+        else if (e && is_cutlass_sm90(algo) && !getenv("C8_CUDA_UNVERIFIED"))
+            no = "CUTLASS Hopper kernels have not yet run on a GPU (C8_CUDA_UNVERIFIED=1 turns "
+                 "them on; docs/cuda.md)";
         else if (e && e->smem > ctx->smem_optin)
             no = "not enough shared memory";
         else if (e && (d->r > 32 || d->s > 32))
