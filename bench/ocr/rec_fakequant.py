@@ -14,10 +14,13 @@ QuantizeLinear / DequantizeLinear pair is emulated in float32 and nothing is fus
 and counts the evaluation lines whose greedy CTC decoding (argmax, repeats collapsed, blank 0
 removed, as class indices) equals FP32's.
 
-    rec_fakequant.py FP32.onnx QDQ.onnx CALIB_DIR EVAL_DIR
+    rec_fakequant.py upgrade FIXTURE.onnx REC13.onnx   (the opset-9 fixture as opset 13)
+    calib8 export-qdq --model REC13.onnx --calib rec.cache --allow-cache-mismatch --out QDQ.onnx
+    rec_fakequant.py REC13.onnx QDQ.onnx CALIB_DIR EVAL_DIR
 
-FP32.onnx must be opset >= 13 (export-qdq needs it; the fixture is opset 9: see
-bench/results/paddleocr-rec-fakequant-2026-12-08.md for the conversion). The image folders are
+export-qdq needs opset >= 13; the fixture is opset 9: `upgrade` rewrites its Clip, Squeeze and
+Slice attributes as inputs and sets opset 13 (nothing else in it changes meaning between 9 and
+13; both Softmax nodes reduce their last axis). The image folders are
 bench/ocr/render_lines.py's (48 x 320 RGB PNG), normalized as PaddleOCR does: (x/255 - 0.5)/0.5.
 Needs onnx, numpy, PIL and onnxruntime (PYTHONPATH=.deps/ort). One thread; a few minutes."""
 import glob
@@ -140,7 +143,44 @@ def weights_only(qdq):
     return m
 
 
+def upgrade(src, dst):
+    """The recognizer fixture (opset 9) as opset 13: Clip's min / max, Squeeze's axes and Slice's
+    starts / ends / axes attributes become constant inputs."""
+    m = onnx.load(src)
+    inits, nodes = [], []
+
+    def const(name, arr):
+        inits.append(numpy_helper.from_array(arr, name))
+        return name
+
+    for k, n in enumerate(m.graph.node):
+        a = {x.name: helper.get_attribute_value(x) for x in n.attribute}
+        ins = None
+        if n.op_type == "Clip":
+            ins = [n.input[0], const("up_lo_%d" % k, np.array(a.get("min", -3.4e38), np.float32)),
+                   const("up_hi_%d" % k, np.array(a.get("max", 3.4e38), np.float32))]
+        elif n.op_type == "Squeeze":
+            ins = [n.input[0], const("up_axes_%d" % k, np.array(a["axes"], np.int64))]
+        elif n.op_type == "Slice":
+            ins = [n.input[0], const("up_st_%d" % k, np.array(a["starts"], np.int64)),
+                   const("up_en_%d" % k, np.array(a["ends"], np.int64))]
+            if "axes" in a:
+                ins.append(const("up_ax_%d" % k, np.array(a["axes"], np.int64)))
+        nodes.append(helper.make_node(n.op_type, ins, list(n.output), name=n.name)
+                     if ins is not None else n)
+    del m.graph.node[:]
+    m.graph.node.extend(nodes)
+    m.graph.initializer.extend(inits)
+    del m.opset_import[:]
+    m.opset_import.extend([helper.make_opsetid("", 13)])
+    onnx.checker.check_model(m)
+    onnx.save(m, dst)
+
+
 def main():
+    if sys.argv[1] == "upgrade":
+        upgrade(sys.argv[2], sys.argv[3])
+        return
     fp32, qdq = onnx.load(sys.argv[1]), onnx.load(sys.argv[2])
     calib, ev = load(sys.argv[3]), load(sys.argv[4])
     ref = strings(fp32, ev)
